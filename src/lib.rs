@@ -1,1 +1,18 @@
+//! onramp: a gRPC service a network service provider runs to sell private connectivity over
+//! Megaport — catalog and regions, on-ramp selection, service keys, a resumable key-state stream,
+//! and VXC orders that are bought exactly once.
+//!
+//! # Layout
+//! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, validated at start.
+//! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
+//! - [`error`]: the crate `Error` and its one mapping to `tonic::Status` with rich details.
+//! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
+//! - [`pb`]: generated protobuf code; only `api`, `server` and `error` see it.
+//! - [`telemetry`]: `tracing` setup.
 
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod pb;
+pub mod server;
+pub mod telemetry;

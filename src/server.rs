@@ -1,0 +1,128 @@
+//! `run(listener, config, shutdown)`: the one entry point for `main` and for tests. It wires the
+//! gRPC services, health and reflection, and owns graceful shutdown.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::api;
+use crate::config::Config;
+use crate::pb;
+use crate::pb::admin_service_server::AdminServiceServer;
+use crate::pb::catalog_service_server::CatalogServiceServer;
+use crate::pb::region_service_server::RegionServiceServer;
+use crate::pb::service_key_service_server::ServiceKeyServiceServer;
+use crate::pb::vxc_order_service_server::VxcOrderServiceServer;
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("reflection setup failed: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Tells long-running handlers (streams) that the server is shutting down, so they can end with
+/// UNAVAILABLE and let clients reconnect elsewhere instead of holding the process open.
+#[derive(Debug, Clone)]
+pub struct ShutdownSignal(watch::Receiver<bool>);
+
+impl ShutdownSignal {
+    /// A signal that never fires, for handlers built outside `run` (unit tests).
+    pub fn never() -> Self {
+        let (sender, receiver) = watch::channel(false);
+        // Keep the channel open for the life of the process so `fired` stays pending.
+        std::mem::forget(sender);
+        Self(receiver)
+    }
+
+    /// Resolves once shutdown has begun.
+    pub async fn fired(&mut self) {
+        let _ = self.0.wait_for(|fired| *fired).await;
+    }
+}
+
+/// Serves onramp on `listener` until `shutdown` resolves, then drains for at most
+/// `config.shutdown_grace_seconds` before cutting whatever is still open.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (fire, signal) = watch::channel(false);
+    let shutdown_signal = ShutdownSignal(signal);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_all(&health, ServingStatus::Serving).await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let reflection_enabled = config.reflection;
+
+    let local_addr = listener.local_addr().ok();
+    tracing::info!(addr = ?local_addr, "onramp listening");
+
+    let router = Server::builder()
+        .add_service(health_service)
+        .add_optional_service(reflection_enabled.then_some(reflection_v1))
+        .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
+        .add_service(CatalogServiceServer::new(api::catalog::CatalogApi::new()))
+        .add_service(RegionServiceServer::new(api::regions::RegionApi::new()))
+        .add_service(ServiceKeyServiceServer::new(
+            api::service_keys::ServiceKeyApi::new(shutdown_signal.clone()),
+        ))
+        .add_service(VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
+            shutdown_signal.clone(),
+        )))
+        .add_service(AdminServiceServer::new(api::admin::AdminApi::new()));
+
+    let mut drain_started = fire.subscribe();
+    let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+        let _ = drain_started.wait_for(|fired| *fired).await;
+    });
+    tokio::pin!(serve);
+
+    tokio::select! {
+        result = &mut serve => return result.map_err(ServeError::from),
+        () = shutdown => {}
+    }
+
+    tracing::info!(grace = ?config.shutdown_grace(), "shutting down: draining open calls");
+    set_all(&health, ServingStatus::NotServing).await;
+    let _ = fire.send(true);
+    match tokio::time::timeout(config.shutdown_grace(), &mut serve).await {
+        Ok(result) => result.map_err(ServeError::from)?,
+        Err(_) => tracing::warn!("drain did not finish in time; closing remaining connections"),
+    }
+    tracing::info!("onramp stopped");
+    Ok(())
+}
+
+/// Every onramp service name, as health checks and reflection know it.
+const SERVICE_NAMES: [&str; 5] = [
+    <CatalogServiceServer<api::catalog::CatalogApi> as NamedService>::NAME,
+    <RegionServiceServer<api::regions::RegionApi> as NamedService>::NAME,
+    <ServiceKeyServiceServer<api::service_keys::ServiceKeyApi> as NamedService>::NAME,
+    <VxcOrderServiceServer<api::orders::VxcOrderApi> as NamedService>::NAME,
+    <AdminServiceServer<api::admin::AdminApi> as NamedService>::NAME,
+];
+
+/// Sets every onramp service and the overall ("") status, so load balancers see one answer.
+async fn set_all(health: &HealthReporter, status: ServingStatus) {
+    for name in SERVICE_NAMES.into_iter().chain([""]) {
+        health.set_service_status(name, status).await;
+    }
+}
