@@ -14,6 +14,8 @@ fn main() -> io::Result<()> {
 
     // tonic-build's own rerun detection misses new files (grpc/grpc-rust#2511), so watch the tree.
     println!("cargo:rerun-if-changed=proto");
+    // `sqlx::migrate!` embeds migrations/ at compile time.
+    println!("cargo:rerun-if-changed=migrations");
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

@@ -8,6 +8,7 @@
 //! - [`error`]: the crate `Error` and its one mapping to `tonic::Status` with rich details.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
 //! - [`pb`]: generated protobuf code; only `api`, `server` and `error` see it.
+//! - [`store`]: persistence in SQLite (sqlx); migrations in `migrations/`.
 //! - [`telemetry`]: `tracing` setup.
 
 pub mod api;
@@ -15,4 +16,5 @@ pub mod config;
 pub mod error;
 pub mod pb;
 pub mod server;
+pub mod store;
 pub mod telemetry;

@@ -14,6 +14,7 @@ use tonic_health::server::HealthReporter;
 use crate::api;
 use crate::config::Config;
 use crate::pb;
+use crate::store::Store;
 use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::catalog_service_server::CatalogServiceServer;
 use crate::pb::region_service_server::RegionServiceServer;
@@ -27,6 +28,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("transport failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Tells long-running handlers (streams) that the server is shutting down, so they can end with
@@ -56,6 +59,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let _store = Store::open(&config.data_dir).await?;
     let (fire, signal) = watch::channel(false);
     let shutdown_signal = ShutdownSignal(signal);
 
