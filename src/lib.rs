@@ -7,12 +7,14 @@
 //! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
 //! - [`error`]: the crate `Error` and its one mapping to `tonic::Status` with rich details.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
+//! - [`domain`]: business rules (on-ramp figures, regions, selection) over traits.
 //! - [`pb`]: generated protobuf code; only `api`, `server` and `error` see it.
 //! - [`store`]: persistence in SQLite (sqlx); migrations in `migrations/`.
 //! - [`telemetry`]: `tracing` setup.
 
 pub mod api;
 pub mod config;
+pub mod domain;
 pub mod error;
 pub mod pb;
 pub mod server;

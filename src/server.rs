@@ -14,12 +14,12 @@ use tonic_health::server::HealthReporter;
 use crate::api;
 use crate::config::Config;
 use crate::pb;
-use crate::store::Store;
 use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::catalog_service_server::CatalogServiceServer;
 use crate::pb::region_service_server::RegionServiceServer;
 use crate::pb::service_key_service_server::ServiceKeyServiceServer;
 use crate::pb::vxc_order_service_server::VxcOrderServiceServer;
+use crate::store::Store;
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]

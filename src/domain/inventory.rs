@@ -1,0 +1,17 @@
+//! The one thing the domain needs from Megaport for the catalog: the provider's Ports (with their
+//! VXCs) and Megaport's locations, as domain types.
+
+use std::sync::Arc;
+
+use crate::domain::onramps::{Location, Port};
+use crate::error::Error;
+
+/// Read access to the provider's inventory. Implemented over the cached Megaport catalog in
+/// production and by fakes in unit tests.
+#[tonic::async_trait]
+pub trait Inventory: Send + Sync + 'static {
+    /// Every Port the provider owns, in any provisioning status.
+    async fn ports(&self) -> Result<Arc<Vec<Port>>, Error>;
+    /// Every Megaport location.
+    async fn locations(&self) -> Result<Arc<Vec<Location>>, Error>;
+}
