@@ -7,6 +7,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub mod regions;
+
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -23,6 +25,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
 }
 
 /// The file name of the database inside the data directory.
@@ -50,19 +54,20 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        Self::connect(options).await
+        Self::connect(options, 4).await
     }
 
     /// A private in-memory database, for unit tests of code that needs a store.
     pub async fn in_memory() -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        Self::connect(options).await
+        // Every in-memory connection is its own database, so the pool must hold exactly one.
+        Self::connect(options, 1).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
-        // One writer at a time is SQLite's model; a small pool serves concurrent readers.
+    /// One writer at a time is SQLite's model; a small pool serves concurrent readers.
+    async fn connect(options: SqliteConnectOptions, connections: u32) -> Result<Self, StoreError> {
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(connections)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
