@@ -44,15 +44,27 @@ async fn the_whole_guide_flow() {
     // 1. Countries with LIVE Ports.
     let (s, v) = get(&sb, "v2/products?provisioningStatus=LIVE", &q).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(v["terms"].as_str().unwrap().contains("Acceptable Use Policy"));
+    assert!(
+        v["terms"]
+            .as_str()
+            .unwrap()
+            .contains("Acceptable Use Policy")
+    );
     let ports = v["data"].as_array().unwrap().clone();
     assert_eq!(ports.len(), 6, "six LIVE Ports");
-    assert!(ports.iter().all(|p| p["provisioningStatus"] == "LIVE" && p["portSpeed"] == 10_000));
+    assert!(
+        ports
+            .iter()
+            .all(|p| p["provisioningStatus"] == "LIVE" && p["portSpeed"] == 10_000)
+    );
     let countries: BTreeSet<&str> = ports
         .iter()
         .map(|p| p["locationDetail"]["country"].as_str().unwrap())
         .collect();
-    assert_eq!(countries, BTreeSet::from(["Australia", "Japan", "UK", "USA"]));
+    assert_eq!(
+        countries,
+        BTreeSet::from(["Australia", "Japan", "UK", "USA"])
+    );
 
     // 2. Metros in the USA.
     let metros: BTreeSet<&str> = ports
@@ -67,7 +79,10 @@ async fn the_whole_guide_flow() {
         .iter()
         .filter(|p| p["locationDetail"]["metro"] == "Los Angeles")
         .collect();
-    let ids: BTreeSet<i64> = la.iter().map(|p| p["locationId"].as_i64().unwrap()).collect();
+    let ids: BTreeSet<i64> = la
+        .iter()
+        .map(|p| p["locationId"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, BTreeSet::from([59, 60]));
     let blue = la.iter().find(|p| p["diversityZone"] == "blue").unwrap();
     let red = la.iter().find(|p| p["diversityZone"] == "red").unwrap();
@@ -86,12 +101,21 @@ async fn the_whole_guide_flow() {
     let (_, all) = get(&sb, "v2/products", &q).await;
     let all = all["data"].as_array().unwrap();
     assert_eq!(all.len(), 7);
-    assert!(all.iter().any(|p| p["productUid"] == LA3_DEPLOYABLE && p["provisioningStatus"] == "DEPLOYABLE"));
+    assert!(
+        all.iter()
+            .any(|p| p["productUid"] == LA3_DEPLOYABLE && p["provisioningStatus"] == "DEPLOYABLE")
+    );
 
     // Locations are public.
     let (s, _, locs) = call(&sb, reqwest::Method::GET, "v3/locations", None, None).await;
     assert_eq!(s, StatusCode::OK);
-    let l60 = locs["data"].as_array().unwrap().iter().find(|l| l["id"] == 60).unwrap().clone();
+    let l60 = locs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == 60)
+        .unwrap()
+        .clone();
     assert_eq!(l60["name"], "CoreSite LA1");
     assert_eq!(l60["metro"], "Los Angeles");
     assert_eq!(l60["status"], "Active");
@@ -111,7 +135,10 @@ async fn the_whole_guide_flow() {
     .await;
     assert_eq!(s, StatusCode::OK, "{kb}");
     let blue_key = kb["data"]["key"].as_str().unwrap().to_string();
-    assert_eq!(kb["message"], format!("New service key [{blue_key}] generated"));
+    assert_eq!(
+        kb["message"],
+        format!("New service key [{blue_key}] generated")
+    );
     assert_eq!(kb["data"]["maxSpeed"], 500);
     assert_eq!(kb["data"]["vlan"], 150);
     assert_eq!(kb["data"]["valid"], true);
@@ -158,47 +185,92 @@ async fn the_whole_guide_flow() {
 
     // 8. Watch it reach LIVE, passing through the earlier states.
     let seen = wait_status(&sb, &acme, &vxc, "LIVE").await;
-    assert_eq!(seen.first().map(String::as_str), Some("DEPLOYABLE"), "{seen:?}");
-    assert!(seen.contains(&"CONFIGURED".to_string()) || seen.len() >= 2, "{seen:?}");
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("DEPLOYABLE"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"CONFIGURED".to_string()) || seen.len() >= 2,
+        "{seen:?}"
+    );
 
     // 9. The key is consumed: gone from listings, lastUsed set on lookup.
     let (_, keys) = get(&sb, "v2/service/key", &q).await;
-    let listed: Vec<&str> = keys["data"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
+    let listed: Vec<&str> = keys["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap())
+        .collect();
     assert!(!listed.contains(&blue_key.as_str()));
     assert!(listed.contains(&red_key.as_str()));
     let (_, used) = get(&sb, &format!("v2/service/key?key={blue_key}"), &q).await;
     assert!(used["data"]["lastUsed"].as_i64().is_some());
     assert_eq!(used["data"]["valid"], false);
-    let (_, by_product) = get(&sb, &format!("v2/service/key?productIdOrUid={CORESITE_LA1}"), &q).await;
+    let (_, by_product) = get(
+        &sb,
+        &format!("v2/service/key?productIdOrUid={CORESITE_LA1}"),
+        &q,
+    )
+    .await;
     assert_eq!(by_product["data"].as_array().unwrap().len(), 1);
 
     // 10. The VXC is on both Ports.
     let (_, bp) = get(&sb, &format!("v2/product/{EQUINIX_LA1}"), &q).await;
-    let on_blue = bp["data"]["associatedVxcs"].as_array().unwrap().iter().find(|v| v["productUid"] == vxc).cloned().unwrap();
+    let on_blue = bp["data"]["associatedVxcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["productUid"] == vxc)
+        .cloned()
+        .unwrap();
     assert_eq!(on_blue["bEnd"]["vlan"], 150);
     assert_eq!(allocated(&bp["data"]), 1600);
     let (_, ap) = get(&sb, &format!("v2/product/{ACME_PORT}"), &acme).await;
-    assert!(ap["data"]["associatedVxcs"].as_array().unwrap().iter().any(|v| v["productUid"] == vxc));
+    assert!(
+        ap["data"]["associatedVxcs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["productUid"] == vxc)
+    );
 
     // The second key with the v4 body and resource tags; the ledger records both orders.
     let mut v4 = order(ACME_PORT, Some(&red_key), None, 200, None);
-    v4[0]["associatedVxcs"][0]["resourceTags"] = json!([{"key": "onramp-request-id", "value": "req-1"}]);
-    let (s, b2) = post(&sb, "v4/networkdesign/buy", &acme, json!({"networkDesign": v4, "discountCodes": []})).await;
+    v4[0]["associatedVxcs"][0]["resourceTags"] =
+        json!([{"key": "onramp-request-id", "value": "req-1"}]);
+    let (s, b2) = post(
+        &sb,
+        "v4/networkdesign/buy",
+        &acme,
+        json!({"networkDesign": v4, "discountCodes": []}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{b2}");
     assert_eq!(b2["data"][0]["nonPayerVlanId"], 250);
-    assert_eq!(b2["data"][0]["payerVlanId"], 2 + 1, "A-End VLAN auto-assigned to the next free");
+    assert_eq!(
+        b2["data"][0]["payerVlanId"],
+        2 + 1,
+        "A-End VLAN auto-assigned to the next free"
+    );
     let orders = sb.control().orders();
     assert_eq!(orders.len(), 2);
     assert_eq!(orders[0].vxc_uid, vxc);
     assert_eq!(orders[0].api_version, "v3");
     assert_eq!(orders[1].api_version, "v4");
     assert_eq!(orders[1].service_key.as_deref(), Some(red_key.as_str()));
-    assert_eq!(orders[1].resource_tags, json!([{"key": "onramp-request-id", "value": "req-1"}]));
+    assert_eq!(
+        orders[1].resource_tags,
+        json!([{"key": "onramp-request-id", "value": "req-1"}])
+    );
     let (_, _, ledger) = call(&sb, reqwest::Method::GET, "_sandbox/orders", None, None).await;
     assert_eq!(ledger["orders"].as_array().unwrap().len(), 2);
     assert_eq!(ledger["orders"][1]["resourceTags"][0]["value"], "req-1");
 
-    tokio::time::timeout(Duration::from_secs(5), sb.shutdown()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), sb.shutdown())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -206,15 +278,26 @@ async fn key_lookup_path_form_is_case_insensitive_over_a_raw_request() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let sb = start().await;
     let q = token(&sb, QGPU_ID, QGPU_SECRET).await;
-    let key = make_key(&sb, &q, json!({"productUid": LON1, "singleUse": false, "maxSpeed": 100})).await;
+    let key = make_key(
+        &sb,
+        &q,
+        json!({"productUid": LON1, "singleUse": false, "maxSpeed": 100}),
+    )
+    .await;
     for form in ["%3F", "%3f"] {
-        let mut stream = tokio::time::timeout(T, tokio::net::TcpStream::connect(sb.addr())).await.unwrap().unwrap();
+        let mut stream = tokio::time::timeout(T, tokio::net::TcpStream::connect(sb.addr()))
+            .await
+            .unwrap()
+            .unwrap();
         let req = format!(
             "GET /v2/service/key{form}key={key} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {q}\r\nConnection: close\r\n\r\n"
         );
         stream.write_all(req.as_bytes()).await.unwrap();
         let mut out = String::new();
-        tokio::time::timeout(T, stream.read_to_string(&mut out)).await.unwrap().unwrap();
+        tokio::time::timeout(T, stream.read_to_string(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(out.starts_with("HTTP/1.1 200"), "{out}");
         assert!(out.contains(&key), "{out}");
         assert!(out.to_ascii_lowercase().contains("trace-id:"), "{out}");

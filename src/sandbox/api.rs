@@ -89,11 +89,16 @@ async fn token(
         .and_then(|v| v.to_str().ok())
         .and_then(|h| {
             let (scheme, rest) = h.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("basic").then(|| rest.trim().to_string())
+            scheme
+                .eq_ignore_ascii_case("basic")
+                .then(|| rest.trim().to_string())
         })
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        });
     let (id, secret) = match basic {
         Some(c) => c,
         None => match (
@@ -153,7 +158,10 @@ async fn products(
         .filter(|p| statuses.is_empty() || statuses.contains(&p.status))
         .map(|p| st.port_json(p, now))
         .collect();
-    Ok(ok(format!("Found [{}] products", data.len()), Value::Array(data)))
+    Ok(ok(
+        format!("Found [{}] products", data.len()),
+        Value::Array(data),
+    ))
 }
 
 async fn product(
@@ -172,11 +180,7 @@ async fn product(
         return Ok(ok(format!("Found Product {uid}"), st.port_json(p, now)));
     }
     if let Some(v) = st.inv.vxc(&uid) {
-        let owns_end = |port: &str| {
-            st.inv
-                .port(port)
-                .is_some_and(|p| p.company_uid == caller)
-        };
+        let owns_end = |port: &str| st.inv.port(port).is_some_and(|p| p.company_uid == caller);
         if v.company_uid != caller && !owns_end(&v.a_port) && !owns_end(&v.b_port) {
             return Err(ApiError::forbidden(format!(
                 "You do not have permission to view service {uid}"
@@ -229,7 +233,9 @@ async fn locations(AxState(s): AxState<Arc<Shared>>, RawQuery(query): RawQuery) 
     let data: Vec<Value> = st
         .locations
         .iter()
-        .filter(|l| statuses.is_empty() || statuses.iter().any(|x| x.eq_ignore_ascii_case(&l.status)))
+        .filter(|l| {
+            statuses.is_empty() || statuses.iter().any(|x| x.eq_ignore_ascii_case(&l.status))
+        })
         .map(State::location_json)
         .collect();
     ok("List public locations", Value::Array(data))
@@ -281,7 +287,10 @@ async fn key_get(
     let now = st.now_ms();
     if let Some(k) = query_first(&pairs, "key") {
         let key = st.inv.key(&k).ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, format!("Could not find service key {k}"))
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Could not find service key {k}"),
+            )
         })?;
         return Ok(ok(
             format!("Found service key [{}]", key.key),
@@ -314,7 +323,10 @@ async fn key_get(
         .collect();
     let company_id = st.company(&caller).map(|c| c.id).unwrap_or_default();
     Ok(ok(
-        format!("Found [{}] service keys for company [{company_id}]", data.len()),
+        format!(
+            "Found [{}] service keys for company [{company_id}]",
+            data.len()
+        ),
         Value::Array(data),
     ))
 }
@@ -455,7 +467,8 @@ async fn key_update(
     } else {
         b.vlan
     };
-    let (vlan, max_speed) = key_limits(&st, &current.product_uid, single_use, vlan_in, b.max_speed)?;
+    let (vlan, max_speed) =
+        key_limits(&st, &current.product_uid, single_use, vlan_in, b.max_speed)?;
     let (start, end) = match b.valid_for {
         Some(vf) => (vf.start.unwrap_or(current.valid_start), vf.end),
         None => (current.valid_start, current.valid_end),
@@ -526,7 +539,10 @@ fn buy(
     let mut draft = st.inv.clone();
     let planned = plan(&mut draft, &caller, &items, now)?;
     st.inv = draft;
-    let company_name = st.company(&caller).map(|c| c.name.clone()).unwrap_or_default();
+    let company_name = st
+        .company(&caller)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     let mut data = Vec::new();
     let mut message = String::new();
     for p in &planned {

@@ -143,8 +143,8 @@ fn control_error(msg: impl Into<String>) -> Response {
     json_response(StatusCode::BAD_REQUEST, json!({"error": msg.into()}))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| control_error(format!("invalid body: {e}")))
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
 }
 
 async fn faults_list(AxState(s): AxState<Arc<Shared>>) -> Response {
@@ -156,7 +156,7 @@ async fn faults_list(AxState(s): AxState<Arc<Shared>>) -> Response {
 async fn faults_add(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let value: Value = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return control_error(e),
     };
     let faults: Vec<Fault> = match value {
         Value::Array(a) => match a.into_iter().map(serde_json::from_value).collect() {
@@ -199,7 +199,7 @@ async fn tokens_expire(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Respons
     } else {
         match parse(&body) {
             Ok(b) => b,
-            Err(r) => return r,
+            Err(e) => return control_error(e),
         }
     };
     let n = SandboxControl::new(s).expire_tokens(b.company.as_deref());
@@ -222,7 +222,7 @@ struct ClockBody {
 async fn clock_set(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let b: ClockBody = match parse(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return control_error(e),
     };
     let control = SandboxControl::new(s);
     match (b.advance_seconds, b.set_ms) {
@@ -258,7 +258,7 @@ async fn credentials(AxState(s): AxState<Arc<Shared>>) -> Response {
 async fn port_add(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let p: SeedPort = match parse(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return control_error(e),
     };
     match SandboxControl::new(s).add_port(p) {
         Ok(uid) => json_response(StatusCode::OK, json!({ "uid": uid })),
@@ -270,14 +270,17 @@ async fn port_remove(AxState(s): AxState<Arc<Shared>>, Path(uid): Path<String>) 
     if SandboxControl::new(s).remove_port(&uid) {
         json_response(StatusCode::OK, json!({ "removed": uid }))
     } else {
-        json_response(StatusCode::NOT_FOUND, json!({"error": format!("no port {uid}")}))
+        json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no port {uid}")}),
+        )
     }
 }
 
 async fn vxc_add(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let v: SeedVxc = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return control_error(e),
     };
     match SandboxControl::new(s).add_vxc(v) {
         Ok(uid) => json_response(StatusCode::OK, json!({ "uid": uid })),
@@ -289,6 +292,9 @@ async fn vxc_remove(AxState(s): AxState<Arc<Shared>>, Path(uid): Path<String>) -
     if SandboxControl::new(s).remove_vxc(&uid) {
         json_response(StatusCode::OK, json!({ "removed": uid }))
     } else {
-        json_response(StatusCode::NOT_FOUND, json!({"error": format!("no vxc {uid}")}))
+        json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no vxc {uid}")}),
+        )
     }
 }

@@ -6,8 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-pub const TERMS: &str =
-    "This data is subject to the Acceptable Use Policy https://www.megaport.com/legal/acceptable-use-policy";
+pub const TERMS: &str = "This data is subject to the Acceptable Use Policy https://www.megaport.com/legal/acceptable-use-policy";
 
 /// A success body: `{message, terms, data}`.
 pub fn ok(message: impl Into<String>, data: Value) -> Response {
@@ -120,7 +119,9 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
             "true" => Ok(Some(true)),
             "false" => Ok(Some(false)),
             "" => Ok(None),
-            _ => Err(serde::de::Error::custom(format!("\"{s}\" is not a boolean"))),
+            _ => Err(serde::de::Error::custom(format!(
+                "\"{s}\" is not a boolean"
+            ))),
         },
         Some(other) => Err(serde::de::Error::custom(format!(
             "{other} is not a boolean"
@@ -140,7 +141,9 @@ pub fn percent_decode(s: &str) -> String {
                 i += 1;
             }
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(b) => {
                         out.push(b);
@@ -212,8 +215,13 @@ mod tests {
 
     #[test]
     fn query_parsing_keeps_repeats_and_decodes() {
-        let pairs = query_pairs(Some("a=1&locationStatuses=Active&locationStatuses=New%2CExpired&m=Los+Angeles&x=%zz"));
-        assert_eq!(query_values(&pairs, "locationstatuses"), vec!["Active", "New", "Expired"]);
+        let pairs = query_pairs(Some(
+            "a=1&locationStatuses=Active&locationStatuses=New%2CExpired&m=Los+Angeles&x=%zz",
+        ));
+        assert_eq!(
+            query_values(&pairs, "locationstatuses"),
+            vec!["Active", "New", "Expired"]
+        );
         assert_eq!(query_first(&pairs, "m").as_deref(), Some("Los Angeles"));
         assert_eq!(query_first(&pairs, "x").as_deref(), Some("%zz"));
         assert_eq!(percent_decode("%3Fkey%3d1"), "?key=1");

@@ -214,9 +214,7 @@ impl FaultRegistry {
                 FaultKind::RateLimit {
                     retry_after_seconds,
                 } => decision.terminal = Some(Terminal::RateLimit(retry_after_seconds)),
-                FaultKind::DropAfterCommit => {
-                    decision.terminal = Some(Terminal::DropAfterCommit)
-                }
+                FaultKind::DropAfterCommit => decision.terminal = Some(Terminal::DropAfterCommit),
                 FaultKind::DropBeforeCommit | FaultKind::Reset => {
                     decision.terminal = Some(Terminal::DropBeforeCommit)
                 }
@@ -247,27 +245,50 @@ mod tests {
         assert_eq!(f.count, Some(2));
         let f: Fault = serde_json::from_str(r#"{"route":"*","kind":"reset"}"#).unwrap();
         assert_eq!(f.route, RouteGroup::All);
-        assert!(Fault::new(RouteGroup::Buy, FaultKind::Status { code: 200 }).check().is_err());
-        assert!(Fault::new(RouteGroup::Buy, FaultKind::Reset).with_probability(1.5).check().is_err());
+        assert!(
+            Fault::new(RouteGroup::Buy, FaultKind::Status { code: 200 })
+                .check()
+                .is_err()
+        );
+        assert!(
+            Fault::new(RouteGroup::Buy, FaultKind::Reset)
+                .with_probability(1.5)
+                .check()
+                .is_err()
+        );
     }
 
     #[test]
     fn count_limits_and_wildcard_match() {
         let mut r = FaultRegistry::new(7);
-        r.add(Fault::new(RouteGroup::All, FaultKind::Status { code: 503 }).with_count(2)).unwrap();
-        r.add(Fault::new(RouteGroup::Buy, FaultKind::Latency { ms: 5 })).unwrap();
-        assert_eq!(r.decide(RouteGroup::Buy).terminal, Some(Terminal::Status(503)));
+        r.add(Fault::new(RouteGroup::All, FaultKind::Status { code: 503 }).with_count(2))
+            .unwrap();
+        r.add(Fault::new(RouteGroup::Buy, FaultKind::Latency { ms: 5 }))
+            .unwrap();
+        assert_eq!(
+            r.decide(RouteGroup::Buy).terminal,
+            Some(Terminal::Status(503))
+        );
         assert_eq!(r.decide(RouteGroup::Products).latency_ms, 0);
         let third = r.decide(RouteGroup::Buy);
-        assert_eq!(third, Decision { latency_ms: 5, terminal: None });
+        assert_eq!(
+            third,
+            Decision {
+                latency_ms: 5,
+                terminal: None
+            }
+        );
     }
 
     #[test]
     fn probability_is_reproducible_from_the_seed() {
         let run = |seed| {
             let mut r = FaultRegistry::new(seed);
-            r.add(Fault::new(RouteGroup::Buy, FaultKind::Reset).with_probability(0.5)).unwrap();
-            (0..64).map(|_| r.decide(RouteGroup::Buy).terminal.is_some()).collect::<Vec<_>>()
+            r.add(Fault::new(RouteGroup::Buy, FaultKind::Reset).with_probability(0.5))
+                .unwrap();
+            (0..64)
+                .map(|_| r.decide(RouteGroup::Buy).terminal.is_some())
+                .collect::<Vec<_>>()
         };
         let a = run(42);
         assert_eq!(a, run(42));
@@ -279,11 +300,23 @@ mod tests {
     fn classify_routes() {
         let c = RouteGroup::classify;
         assert_eq!(c(&Method::POST, "/oauth2/token"), Some(RouteGroup::Token));
-        assert_eq!(c(&Method::GET, "/v2/product/port/x/vlan"), Some(RouteGroup::PortVlan));
+        assert_eq!(
+            c(&Method::GET, "/v2/product/port/x/vlan"),
+            Some(RouteGroup::PortVlan)
+        );
         assert_eq!(c(&Method::GET, "/v2/product/x"), Some(RouteGroup::Product));
-        assert_eq!(c(&Method::PUT, "/v3/product/vxc/x"), Some(RouteGroup::VxcUpdate));
-        assert_eq!(c(&Method::GET, "/v2/service/key%3Fkey=1"), Some(RouteGroup::ServiceKey));
-        assert_eq!(c(&Method::POST, "/v4/networkdesign/buy"), Some(RouteGroup::Buy));
+        assert_eq!(
+            c(&Method::PUT, "/v3/product/vxc/x"),
+            Some(RouteGroup::VxcUpdate)
+        );
+        assert_eq!(
+            c(&Method::GET, "/v2/service/key%3Fkey=1"),
+            Some(RouteGroup::ServiceKey)
+        );
+        assert_eq!(
+            c(&Method::POST, "/v4/networkdesign/buy"),
+            Some(RouteGroup::Buy)
+        );
         assert_eq!(c(&Method::POST, "/_sandbox/faults"), None);
     }
 }

@@ -193,8 +193,8 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, router: Router
         let kill = kill_in.clone();
         async move { Ok::<_, Infallible>(handle(shared, router, kill, req).await) }
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), svc);
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
     tokio::select! {
         res = conn => {
             if let Err(e) = res {
@@ -235,8 +235,8 @@ async fn handle(
             .into_response()
         }
         Some(Terminal::RateLimit(secs)) => {
-            let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
-                .into_response();
+            let mut r =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
             r

@@ -189,7 +189,9 @@ fn plan_one(
                 )));
             }
             if State::key_expired(key, now) {
-                return Err(ApiError::bad_request(format!("Service key {k} has expired")));
+                return Err(ApiError::bad_request(format!(
+                    "Service key {k} has expired"
+                )));
             }
             if key.single_use && key.last_used.is_some() {
                 return Err(ApiError::bad_request(format!(
@@ -421,7 +423,10 @@ mod tests {
         assert_eq!(parse_order(arr, false).unwrap().len(), 2);
         let v4 = br#"{"networkDesign":[{"productUid":"a","associatedVxcs":[{"rateLimit":1,"aEnd":{"vlan":"7"}}]}],"discountCodes":[]}"#;
         let items = parse_order(v4, true).unwrap();
-        assert_eq!(items[0].associated_vxcs[0].a_end.as_ref().unwrap().vlan, Some(7));
+        assert_eq!(
+            items[0].associated_vxcs[0].a_end.as_ref().unwrap().vlan,
+            Some(7)
+        );
         assert!(parse_order(b"[]", false).is_err());
         assert!(parse_order(br#"{"discountCodes":[]}"#, true).is_err());
         assert!(parse_order(b"not json", false).is_err());

@@ -234,7 +234,10 @@ impl Seed {
         let mut ports: HashMap<&str, &SeedPort> = HashMap::new();
         for p in &self.ports {
             if !names.contains(p.company.as_str()) {
-                return invalid(format!("port {} names unknown company {}", p.name, p.company));
+                return invalid(format!(
+                    "port {} names unknown company {}",
+                    p.name, p.company
+                ));
             }
             if !locations.contains(&p.location_id) {
                 return invalid(format!(
@@ -254,7 +257,10 @@ impl Seed {
         let mut used: HashSet<(&str, i64)> = HashSet::new();
         for v in &self.vxcs {
             if !names.contains(v.company.as_str()) {
-                return invalid(format!("vxc {} names unknown company {}", v.name, v.company));
+                return invalid(format!(
+                    "vxc {} names unknown company {}",
+                    v.name, v.company
+                ));
             }
             for (port, vlan) in [(&v.a_port, v.a_vlan), (&v.b_port, v.b_vlan)] {
                 if !ports.contains_key(port.as_str()) {
@@ -312,14 +318,19 @@ mod tests {
             1,
             "exactly one Port refuses VXCs"
         );
-        let la: Vec<_> = live_q.iter().filter(|p| p.location_id == 59 || p.location_id == 60).collect();
+        let la: Vec<_> = live_q
+            .iter()
+            .filter(|p| p.location_id == 59 || p.location_id == 60)
+            .collect();
         assert_eq!(la.len(), 2);
         assert_eq!(Seed::default_scenario(), seed);
     }
 
     #[test]
     fn unknown_keys_and_bad_references_are_rejected() {
-        let err = Seed::from_toml_str("[[companies]]\nname='a'\nuid='u'\nid=1\nclient_id='c'\nclient_secret='s'\nbogus=1\n");
+        let err = Seed::from_toml_str(
+            "[[companies]]\nname='a'\nuid='u'\nid=1\nclient_id='c'\nclient_secret='s'\nbogus=1\n",
+        );
         assert!(matches!(err, Err(SeedError::Parse(_))));
         let text = "[[companies]]\nname='a'\nuid='u'\nid=1\nclient_id='c'\nclient_secret='s'\n\
                     [[ports]]\nname='p'\ncompany='b'\nlocation_id=1\n";

@@ -445,7 +445,9 @@ impl State {
 
     fn location_detail(&self, location_id: i64) -> Value {
         match self.location(location_id) {
-            Some(l) => json!({"name": l.name, "city": l.city, "metro": l.metro, "country": l.country}),
+            Some(l) => {
+                json!({"name": l.name, "city": l.city, "metro": l.metro, "country": l.country})
+            }
             None => Value::Null,
         }
     }
@@ -495,7 +497,9 @@ impl State {
                 "status": "PENDING", "message": "Awaiting approval by the B-End owner",
                 "uid": v.uid, "type": "NEW", "newSpeed": null
             }),
-            _ => json!({"status": null, "message": null, "uid": null, "type": null, "newSpeed": null}),
+            _ => {
+                json!({"status": null, "message": null, "uid": null, "type": null, "newSpeed": null})
+            }
         };
         let vll = if status == "DECOMMISSIONED" {
             json!([])
@@ -596,9 +600,7 @@ impl State {
             "expired": Self::key_expired(k, now), "valid": Self::key_valid(k, now),
             "promoCode": null
         });
-        if with_product
-            && let (Some(p), Some(obj)) = (port, v.as_object_mut())
-        {
+        if with_product && let (Some(p), Some(obj)) = (port, v.as_object_mut()) {
             obj.insert("productDto".to_string(), self.port_json(p, now));
         }
         v
@@ -611,9 +613,7 @@ impl Inventory {
     }
     pub fn port_by_id_or_uid(&self, s: &str) -> Option<&Port> {
         let id = s.parse::<i64>().ok();
-        self.ports
-            .iter()
-            .find(|p| p.uid == s || Some(p.id) == id)
+        self.ports.iter().find(|p| p.uid == s || Some(p.id) == id)
     }
     pub fn vxc(&self, uid: &str) -> Option<&Vxc> {
         self.vxcs.iter().find(|v| v.uid == uid)
@@ -631,7 +631,10 @@ impl Inventory {
         let mut used = HashSet::new();
         for v in &self.vxcs {
             if v.approval == Approval::Rejected
-                || matches!(v.fixed_status.as_deref(), Some("DECOMMISSIONED" | "CANCELLED"))
+                || matches!(
+                    v.fixed_status.as_deref(),
+                    Some("DECOMMISSIONED" | "CANCELLED")
+                )
             {
                 continue;
             }

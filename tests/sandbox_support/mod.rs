@@ -72,7 +72,10 @@ pub async fn token(sb: &SandboxHandle, id: &str, secret: &str) -> String {
     .expect("token request");
     assert_eq!(resp.status(), StatusCode::OK);
     let v: Value = resp.json().await.expect("token json");
-    v["access_token"].as_str().expect("access_token").to_string()
+    v["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }
 
 /// Sends a request; returns status, headers and the JSON body (Null if not JSON).
@@ -128,7 +131,13 @@ pub async fn make_key(sb: &SandboxHandle, tok: &str, body: Value) -> String {
 }
 
 /// A v3 buy body ordering one VXC from `a_port` with `key`.
-pub fn order(a_port: &str, key: Option<&str>, b_port: Option<&str>, rate: i64, a_vlan: Option<i64>) -> Value {
+pub fn order(
+    a_port: &str,
+    key: Option<&str>,
+    b_port: Option<&str>,
+    rate: i64,
+    a_vlan: Option<i64>,
+) -> Value {
     let mut vxc = serde_json::json!({
         "productName": "cust-42 to QuantumGPU", "rateLimit": rate, "term": 12, "shutdown": false,
         "aEnd": {}, "bEnd": {}
@@ -152,14 +161,20 @@ pub async fn wait_status(sb: &SandboxHandle, tok: &str, uid: &str, want: &str) -
     loop {
         let (s, v) = get(sb, &format!("v2/product/{uid}"), tok).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let st = v["data"]["provisioningStatus"].as_str().unwrap_or("").to_string();
+        let st = v["data"]["provisioningStatus"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         if seen.last() != Some(&st) {
             seen.push(st.clone());
         }
         if st == want {
             return seen;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never reached {want}: {seen:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reached {want}: {seen:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
