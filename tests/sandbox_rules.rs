@@ -486,3 +486,60 @@ async fn vxc_of_a_key_not_pre_approved_waits_for_the_owner() {
     .await;
     assert_eq!(v["data"], json!([900]));
 }
+
+#[tokio::test]
+async fn concurrent_buys_with_one_single_use_key_succeed_exactly_once() {
+    let (sb, q, acme) = setup().await;
+    let key = make_key(
+        &sb,
+        &q,
+        json!({"productUid": LON1, "singleUse": true, "vlan": 42, "preApproved": true}),
+    )
+    .await;
+    let sb = std::sync::Arc::new(sb);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (sb, acme, key) = (sb.clone(), acme.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            post(
+                &sb,
+                "v3/networkdesign/buy",
+                &acme,
+                order(ACME_PORT, Some(&key), None, 100, None),
+            )
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (s, v) = tokio::time::timeout(T, t).await.unwrap().unwrap();
+        if s == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_eq!(s, StatusCode::BAD_REQUEST);
+            assert_eq!(msg(&v), format!("Service key {key} has already been used"));
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(sb.control().orders().len(), 1);
+}
+
+#[tokio::test]
+async fn timestamps_as_rfc3339_strings_and_wrong_methods() {
+    let (sb, q, _) = setup().await;
+    let (s, v) = post(
+        &sb,
+        "v2/service/key",
+        &q,
+        json!({"productUid": LON1, "singleUse": false,
+        "validFor": {"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["validFor"]["start"], 1_577_836_800_000i64);
+    assert_eq!(v["data"]["expired"], true);
+    assert_eq!(v["data"]["valid"], false);
+    let (s, _, v) = call(&sb, reqwest::Method::DELETE, "v2/products", Some(&q), None).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(msg(&v).contains("not supported"), "{v}");
+}

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::envelope::{
-    ApiError, ApiResult, json_response, ok, opt_bool, opt_i64, parse_body, query_first,
+    ApiError, ApiResult, json_response, ok, opt_bool, opt_i64, opt_ms, parse_body, query_first,
     query_pairs, query_values,
 };
 use super::orders::{order_element, parse_order, plan};
@@ -123,8 +123,10 @@ async fn token(
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
+    let now = st.now_ms();
+    st.tokens.retain(|_, t| t.expires_ms > now);
     let lifetime = st.token_lifetime;
-    let expires_ms = st.now_ms() + i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX / 2);
+    let expires_ms = now + i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX / 2);
     st.tokens.insert(
         token.clone(),
         Token {
@@ -244,9 +246,9 @@ async fn locations(AxState(s): AxState<Arc<Shared>>, RawQuery(query): RawQuery) 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ValidFor {
-    #[serde(default, deserialize_with = "opt_i64")]
+    #[serde(default, deserialize_with = "opt_ms")]
     start: Option<i64>,
-    #[serde(default, deserialize_with = "opt_i64")]
+    #[serde(default, deserialize_with = "opt_ms")]
     end: Option<i64>,
 }
 

@@ -109,6 +109,19 @@ pub fn value_to_i64(v: Option<&Value>) -> Result<Option<i64>, String> {
     }
 }
 
+/// A timestamp in epoch milliseconds, also accepted as a numeric string or an RFC 3339 string
+/// (some Megaport environments and the Go SDK's stray `ValidFor` use those).
+pub fn opt_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    if let Some(Value::String(s)) = &v
+        && let Ok(t) =
+            time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+    {
+        return Ok(Some((t.unix_timestamp_nanos() / 1_000_000) as i64));
+    }
+    value_to_i64(v.as_ref()).map_err(serde::de::Error::custom)
+}
+
 /// Accepts a boolean given as a JSON bool or the strings "true"/"false".
 pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     let v = Option::<Value>::deserialize(d)?;
@@ -209,6 +222,15 @@ mod tests {
         assert_eq!(t.n, Some(500));
         let t: T = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(t.n, None);
+        #[derive(Deserialize)]
+        struct M {
+            #[serde(default, deserialize_with = "opt_ms")]
+            m: Option<i64>,
+        }
+        let m: M = serde_json::from_str(r#"{"m":"2024-04-05T00:34:22Z"}"#).unwrap();
+        assert_eq!(m.m, Some(1_712_277_262_000));
+        let m: M = serde_json::from_str(r#"{"m":1608506197135}"#).unwrap();
+        assert_eq!(m.m, Some(1_608_506_197_135));
         assert!(serde_json::from_str::<T>(r#"{"n":"abc"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"n":1.5}"#).is_err());
     }

@@ -136,7 +136,8 @@ pub async fn spawn(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     });
     let router = api::routes(shared.clone())
         .merge(control::routes(shared.clone()))
-        .fallback(not_found);
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
     let (tx, rx) = watch::channel(false);
     let join = tokio::spawn(serve(listener, shared.clone(), router, rx));
     tracing::info!(%addr, "sandbox listening");
@@ -152,6 +153,14 @@ async fn not_found(uri: Uri) -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!("No such endpoint: {}", uri.path()),
+    )
+    .into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method {method} is not supported on {}", uri.path()),
     )
     .into_response()
 }
