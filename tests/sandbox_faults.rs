@@ -202,7 +202,15 @@ async fn drop_after_commit_loses_the_response_but_the_order_exists() {
         .find(|v| v["productUid"] == vxc)
         .cloned()
         .unwrap();
-    assert_eq!(on_port["resourceTags"][0]["value"], "r-77");
+    assert_eq!(on_port["rateLimit"], 100);
+    // Like Megaport, tags are not in the product body but at /v2/product/{uid}/tags.
+    assert!(on_port.get("resourceTags").is_none());
+    let (s, tags) = get(&sb, &format!("v2/product/{vxc}/tags"), &acme).await;
+    assert_eq!(s, StatusCode::OK, "{tags}");
+    assert_eq!(
+        tags["data"]["resourceTags"],
+        json!([{"key": "onramp-request-id", "value": "r-77"}])
+    );
     let (s, v) = post(
         &sb,
         "v3/networkdesign/buy",

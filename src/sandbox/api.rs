@@ -28,6 +28,7 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/oauth2/token", post(token))
         .route("/v2/products", get(products))
         .route("/v2/product/{uid}", get(product))
+        .route("/v2/product/{uid}/tags", get(product_tags))
         .route("/v2/product/port/{uid}/vlan", get(port_vlan))
         .route("/v3/locations", get(locations))
         .route(
@@ -191,6 +192,37 @@ async fn product(
         return Ok(ok(format!("Found Product {uid}"), st.vxc_json(v, now)));
     }
     Err(ApiError::service_not_found(&uid))
+}
+
+/// GET /v2/product/{uid}/tags: `data.resourceTags` as stamped at order time (Ports have none).
+async fn product_tags(
+    AxState(s): AxState<Arc<Shared>>,
+    Caller(caller): Caller,
+    Path(uid): Path<String>,
+) -> ApiResult {
+    let st = s.lock();
+    let owns = |port: &str| st.inv.port(port).is_some_and(|p| p.company_uid == caller);
+    let tags = if st.inv.port(&uid).is_some() {
+        if !owns(&uid) {
+            return Err(ApiError::forbidden(format!(
+                "You do not have permission to view service {uid}"
+            )));
+        }
+        json!([])
+    } else if let Some(v) = st.inv.vxc(&uid) {
+        if v.company_uid != caller && !owns(&v.a_port) && !owns(&v.b_port) {
+            return Err(ApiError::forbidden(format!(
+                "You do not have permission to view service {uid}"
+            )));
+        }
+        v.resource_tags.clone()
+    } else {
+        return Err(ApiError::service_not_found(&uid));
+    };
+    Ok(ok(
+        format!("Found tags for product {uid}"),
+        json!({ "resourceTags": tags }),
+    ))
 }
 
 /// `data` lists the free VLANs asked about (just `vlan` when given); the SDK treats a VLAN as

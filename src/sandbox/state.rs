@@ -532,7 +532,7 @@ impl State {
             "shutdown": v.shutdown, "up": live && !v.shutdown, "locked": false,
             "adminLocked": false, "cancelable": true,
             "companyUid": v.company_uid, "companyName": company.map(|c| c.name.clone()),
-            "attributeTags": {}, "resourceTags": v.resource_tags
+            "attributeTags": {}
         })
     }
 
