@@ -277,16 +277,8 @@ async fn rate_limit_is_bounded_by_both_port_speeds() {
     let small = sb
         .control()
         .add_port(SeedPort {
-            uid: None,
-            id: None,
-            name: "Acme 1G".into(),
-            company: "Acme".into(),
-            location_id: 59,
             speed: 1000,
-            max_vxc_speed: None,
-            diversity_zone: None,
-            vxc_permitted: true,
-            status: "LIVE".into(),
+            ..SeedPort::new("Acme 1G", "Acme", 59)
         })
         .unwrap();
     let key = make_key(
@@ -357,19 +349,13 @@ async fn multi_use_keys_take_the_next_free_b_end_vlan_and_single_use_vlans_are_r
     )
     .await;
     sb.control()
-        .add_vxc(SeedVxc {
-            uid: None,
-            id: None,
-            name: "squatter".into(),
-            company: "Globex".into(),
-            a_port: "705fc802-b856-4cd0-86f4-ff71d34d8de3".into(),
-            a_vlan: 700,
-            b_port: NYC1.into(),
-            b_vlan: 777,
-            rate_limit: 10,
-            term: 1,
-            status: "LIVE".into(),
-        })
+        .add_vxc(SeedVxc::new(
+            "squatter",
+            "Globex",
+            ("705fc802-b856-4cd0-86f4-ff71d34d8de3", 700),
+            (NYC1, 777),
+            10,
+        ))
         .unwrap();
     let (s, v) = post(
         &sb,

@@ -100,6 +100,24 @@ pub struct SeedPort {
     pub status: String,
 }
 
+impl SeedPort {
+    /// A LIVE 10000 Mbps Port that permits VXCs, with a generated uid.
+    pub fn new(name: &str, company: &str, location_id: i64) -> SeedPort {
+        SeedPort {
+            uid: None,
+            id: None,
+            name: name.to_string(),
+            company: company.to_string(),
+            location_id,
+            speed: default_speed(),
+            max_vxc_speed: None,
+            diversity_zone: None,
+            vxc_permitted: true,
+            status: default_live(),
+        }
+    }
+}
+
 /// A VXC already in place between two Ports.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +137,31 @@ pub struct SeedVxc {
     pub term: i64,
     #[serde(default = "default_live")]
     pub status: String,
+}
+
+impl SeedVxc {
+    /// A LIVE 12-month VXC with a generated uid.
+    pub fn new(
+        name: &str,
+        company: &str,
+        (a_port, a_vlan): (&str, i64),
+        (b_port, b_vlan): (&str, i64),
+        rate_limit: i64,
+    ) -> SeedVxc {
+        SeedVxc {
+            uid: None,
+            id: None,
+            name: name.to_string(),
+            company: company.to_string(),
+            a_port: a_port.to_string(),
+            a_vlan,
+            b_port: b_port.to_string(),
+            b_vlan,
+            rate_limit,
+            term: default_term(),
+            status: default_live(),
+        }
+    }
 }
 
 /// A service key that exists at start.
