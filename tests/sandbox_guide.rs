@@ -7,6 +7,7 @@ mod sandbox_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use onramp::sandbox::{ProvisioningSchedule, SandboxConfig};
 use reqwest::StatusCode;
 use sandbox_support::*;
 use serde_json::{Value, json};
@@ -20,7 +21,15 @@ fn allocated(port: &Value) -> i64 {
 
 #[tokio::test]
 async fn the_whole_guide_flow() {
-    let sb = start().await;
+    // Long delays, stepped with the sandbox clock, so each state is seen on a busy machine too.
+    let sb = start_with(SandboxConfig {
+        provisioning: ProvisioningSchedule {
+            to_configured: Duration::from_secs(60),
+            to_live: Duration::from_secs(60),
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
     let q = token(&sb, QGPU_ID, QGPU_SECRET).await;
 
     // Acme gets its token with grant_type in a form body instead of the query.
@@ -183,17 +192,32 @@ async fn the_whole_guide_flow() {
     assert_eq!(el["nonPayerCompanyName"], "QuantumGPU");
     assert_eq!(el["serviceKey"], blue_key);
 
-    // 8. Watch it reach LIVE, passing through the earlier states.
+    // 8. Watch it reach LIVE: DEPLOYABLE, then CONFIGURED and LIVE as the clock moves.
+    let status = |v: &Value| {
+        v["data"]["provisioningStatus"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (_, p) = get(&sb, &format!("v2/product/{vxc}"), &acme).await;
+    assert_eq!(status(&p), "DEPLOYABLE");
+    sb.control().advance_clock(Duration::from_secs(61));
+    let (_, p) = get(&sb, &format!("v2/product/{vxc}"), &acme).await;
+    assert_eq!(status(&p), "CONFIGURED");
+    let (_, _, c) = call(
+        &sb,
+        reqwest::Method::POST,
+        "_sandbox/clock",
+        None,
+        Some(json!({"advance_seconds": 60})),
+    )
+    .await;
+    assert!(c["now_ms"].as_i64().is_some());
     let seen = wait_status(&sb, &acme, &vxc, "LIVE").await;
-    assert_eq!(
-        seen.first().map(String::as_str),
-        Some("DEPLOYABLE"),
-        "{seen:?}"
-    );
-    assert!(
-        seen.contains(&"CONFIGURED".to_string()) || seen.len() >= 2,
-        "{seen:?}"
-    );
+    assert_eq!(seen, vec!["LIVE".to_string()]);
+    assert_eq!(p["data"]["aEnd"]["vlan"], 2);
+    assert_eq!(p["data"]["bEnd"]["vlan"], 150);
+    assert_eq!(p["data"]["rateLimit"], 100);
 
     // 9. The key is consumed: gone from listings, lastUsed set on lookup.
     let (_, keys) = get(&sb, "v2/service/key", &q).await;
