@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, validated at start.
+//! - [`sandbox`]: a Megaport-compatible HTTP server (axum) with the guide's scenario and faults.
 //! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
 //! - [`error`]: the crate `Error` and its one mapping to `tonic::Status` with rich details.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod pb;
+pub mod sandbox;
 pub mod server;
 pub mod store;
 pub mod telemetry;
