@@ -1,7 +1,7 @@
 //! A small scripted Megaport stand-in for the client and catalog tests: counts requests per
 //! route, issues and revokes tokens, injects latency, statuses, lost responses and outages, and
 //! keeps a ledger of committed orders.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::result_large_err)]
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
