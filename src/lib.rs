@@ -12,11 +12,15 @@
 //! - [`pb`]: generated protobuf code; only `api`, `server` and `error` see it.
 //! - [`store`]: persistence in SQLite (sqlx); migrations in `migrations/`.
 //! - [`telemetry`]: `tracing` setup.
+//! - [`megaport`]: the only reqwest user: auth, typed models, retries, errors.
+//! - [`catalog`]: moka caches of locations and products; stale-while-revalidate.
 
 pub mod api;
+pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod megaport;
 pub mod pb;
 pub mod sandbox;
 pub mod server;

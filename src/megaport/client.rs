@@ -1,0 +1,631 @@
+//! The Megaport REST client. Reads retry; writes that may have reached Megaport never do.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::auth::TokenManager;
+use super::config::{Credentials, Environment};
+use super::error::{ErrorDetail, MegaportError};
+use super::http::{read_error_response, transport_error};
+use super::metrics::{Metrics, Outcome, Route};
+use super::models::{
+    BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Envelope, Location, Product,
+    ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
+};
+use super::retry::RetryPolicy;
+
+/// Which buy endpoint orders go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuyApi {
+    /// `POST /v3/networkdesign/buy` with a bare JSON array (the documented form).
+    V3,
+    /// `POST /v4/networkdesign/buy` with `{networkDesign, discountCodes}` (the current SDK's form).
+    #[default]
+    V4,
+}
+
+/// How to reach Megaport.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub environment: Environment,
+    pub credentials: Credentials,
+    pub retry: RetryPolicy,
+    /// Refresh tokens this long before they expire (capped at 10 % of their lifetime).
+    pub token_refresh_margin: Duration,
+    pub connect_timeout: Duration,
+    pub user_agent: String,
+    pub buy_api: BuyApi,
+}
+
+impl ClientConfig {
+    pub fn new(environment: Environment, credentials: Credentials) -> Self {
+        Self {
+            environment,
+            credentials,
+            retry: RetryPolicy::default(),
+            token_refresh_margin: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(5),
+            user_agent: concat!("onramp/", env!("CARGO_PKG_VERSION")).to_owned(),
+            buy_api: BuyApi::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Changes nothing upstream: safe to send again.
+    Read,
+    /// May change something (and cost money): sent again only if provably not sent.
+    Write,
+}
+
+struct Call {
+    route: Route,
+    method: Method,
+    url: Url,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    kind: Kind,
+    auth: bool,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    auth: TokenManager,
+    metrics: Arc<Metrics>,
+    retry: RetryPolicy,
+    buy_api: BuyApi,
+}
+
+/// A cheap-to-clone handle to one Megaport account.
+#[derive(Clone)]
+pub struct MegaportClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for MegaportClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MegaportClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_url(raw: &str, what: &str) -> Result<Url, MegaportError> {
+    Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| MegaportError::Invalid(ErrorDetail::new(format!("invalid megaport {what}"))))
+}
+
+impl MegaportClient {
+    pub fn new(config: ClientConfig) -> Result<Self, MegaportError> {
+        let mut base_url = parse_url(config.environment.base_url(), "base url")?;
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        let token_url = parse_url(config.environment.token_url(), "token url")?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(config.user_agent.clone())
+            .build()
+            .map_err(|_| {
+                MegaportError::Invalid(ErrorDetail::new("could not build the http client"))
+            })?;
+        let metrics = Arc::new(Metrics::default());
+        let auth = TokenManager::new(
+            http.clone(),
+            token_url,
+            config.credentials,
+            config.retry.clone(),
+            metrics.clone(),
+            config.token_refresh_margin,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                auth,
+                metrics,
+                retry: config.retry,
+                buy_api: config.buy_api,
+            }),
+        })
+    }
+
+    /// Upstream call counters (every HTTP attempt, retries included).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// `GET /v2/products`, optionally `?provisioningStatus=<status>`. Items that do not decode
+    /// (product kinds this client does not model) are skipped, as Megaport's SDK does.
+    pub async fn list_products(
+        &self,
+        provisioning_status: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Vec<Product>, MegaportError> {
+        let mut call = self.read(Route::Products, Method::GET, &["v2", "products"])?;
+        if let Some(s) = provisioning_status {
+            call.query.push(("provisioningStatus", s.to_owned()));
+        }
+        let items: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
+        let mut products = Vec::with_capacity(items.len());
+        for item in items {
+            match serde_json::from_value::<Product>(item) {
+                Ok(p) => products.push(p),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping a megaport product that does not decode")
+                }
+            }
+        }
+        Ok(products)
+    }
+
+    /// `GET /v2/product/{uid}` for a Port (or MCR/MVE).
+    pub async fn get_product(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<Product, MegaportError> {
+        let call = self.read(Route::Product, Method::GET, &["v2", "product", uid])?;
+        self.required(call, deadline).await
+    }
+
+    /// `GET /v2/product/{uid}` for a VXC (Megaport reads every product kind on this path).
+    pub async fn get_vxc(&self, uid: &str, deadline: Instant) -> Result<Vxc, MegaportError> {
+        let call = self.read(Route::Product, Method::GET, &["v2", "product", uid])?;
+        self.required(call, deadline).await
+    }
+
+    /// `GET /v3/locations`, all statuses. Public: sent without a token.
+    pub async fn list_locations(&self, deadline: Instant) -> Result<Vec<Location>, MegaportError> {
+        let mut call = self.read(Route::Locations, Method::GET, &["v3", "locations"])?;
+        call.auth = false;
+        let items: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
+        let mut locations = Vec::with_capacity(items.len());
+        for item in items {
+            match serde_json::from_value::<Location>(item) {
+                Ok(l) => locations.push(l),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping a megaport location that does not decode")
+                }
+            }
+        }
+        Ok(locations)
+    }
+
+    /// `GET /v2/product/port/{uid}/vlan?vlan=<n>`: VLAN `n` is free iff Megaport lists it.
+    pub async fn port_vlan_available(
+        &self,
+        port_uid: &str,
+        vlan: u16,
+        deadline: Instant,
+    ) -> Result<bool, MegaportError> {
+        let mut call = self.read(
+            Route::PortVlan,
+            Method::GET,
+            &["v2", "product", "port", port_uid, "vlan"],
+        )?;
+        call.query.push(("vlan", vlan.to_string()));
+        let free: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
+        Ok(free.iter().any(|v| match v {
+            Value::Number(n) => n.as_i64() == Some(i64::from(vlan)),
+            Value::String(s) => s.trim().parse::<i64>().ok() == Some(i64::from(vlan)),
+            _ => false,
+        }))
+    }
+
+    /// `POST /v2/service/key`. Never retried once it may have been sent.
+    pub async fn create_service_key(
+        &self,
+        request: &CreateServiceKeyRequest,
+        deadline: Instant,
+    ) -> Result<ServiceKey, MegaportError> {
+        let call = self.write(
+            Route::ServiceKeyCreate,
+            Method::POST,
+            &["v2", "service", "key"],
+            request,
+        )?;
+        self.required(call, deadline).await
+    }
+
+    /// `GET /v2/service/key`, all keys or `?productIdOrUid=<uid>`.
+    pub async fn list_service_keys(
+        &self,
+        product_uid: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Vec<ServiceKey>, MegaportError> {
+        let mut call = self.read(
+            Route::ServiceKeyList,
+            Method::GET,
+            &["v2", "service", "key"],
+        )?;
+        if let Some(p) = product_uid {
+            call.query.push(("productIdOrUid", p.to_owned()));
+        }
+        let data: Option<Value> = self.json(call, deadline).await?;
+        let items = match data {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(one @ Value::Object(_)) => vec![one],
+            Some(_) => {
+                return Err(MegaportError::MalformedResponse(ErrorDetail::new(
+                    "megaport service key list is not a list",
+                )));
+            }
+        };
+        let mut keys = Vec::with_capacity(items.len());
+        for item in items {
+            match serde_json::from_value::<ServiceKey>(item) {
+                Ok(k) => keys.push(k),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping a megaport service key that does not decode")
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// `GET /v2/service/key?key=<key>` (a proper query string, not the Go SDK's `%3F` path).
+    pub async fn get_service_key(
+        &self,
+        key: &str,
+        deadline: Instant,
+    ) -> Result<ServiceKey, MegaportError> {
+        let mut call = self.read(Route::ServiceKeyGet, Method::GET, &["v2", "service", "key"])?;
+        call.query.push(("key", key.to_owned()));
+        let data: Option<Value> = self.json(call, deadline).await?;
+        let one = match data {
+            Some(Value::Array(items)) => items.into_iter().next(),
+            Some(Value::Null) | None => None,
+            Some(v) => Some(v),
+        };
+        let Some(one) = one else {
+            return Err(MegaportError::NotFound(ErrorDetail::new(
+                "service key not found",
+            )));
+        };
+        serde_json::from_value(one).map_err(|_| {
+            MegaportError::MalformedResponse(ErrorDetail::new(
+                "megaport service key does not decode",
+            ))
+        })
+    }
+
+    /// `PUT /v2/service/key`. Megaport resets omitted fields: build the request from a fresh read.
+    pub async fn update_service_key(
+        &self,
+        request: &UpdateServiceKeyRequest,
+        deadline: Instant,
+    ) -> Result<ServiceKey, MegaportError> {
+        let call = self.write(
+            Route::ServiceKeyUpdate,
+            Method::PUT,
+            &["v2", "service", "key"],
+            request,
+        )?;
+        self.required(call, deadline).await
+    }
+
+    /// `POST /v3/networkdesign/validate`: prices an order and checks it; changes nothing, so it is
+    /// retried like a read.
+    pub async fn validate_order(
+        &self,
+        items: &[VxcOrderItem],
+        deadline: Instant,
+    ) -> Result<Vec<ValidateLine>, MegaportError> {
+        let mut call = self.write(
+            Route::Validate,
+            Method::POST,
+            &["v3", "networkdesign", "validate"],
+            &items,
+        )?;
+        call.kind = Kind::Read;
+        let lines: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
+        Ok(lines
+            .into_iter()
+            .filter_map(|l| serde_json::from_value(l).ok())
+            .collect())
+    }
+
+    /// Buys an order (v4 wrapper by default). Sent at most once: a lost response, a timeout after
+    /// sending or a 5xx gives [`MegaportError::OutcomeUnknown`], for the caller to reconcile.
+    pub async fn buy_order(
+        &self,
+        items: &[VxcOrderItem],
+        deadline: Instant,
+    ) -> Result<Vec<BuyConfirmation>, MegaportError> {
+        let call = match self.inner.buy_api {
+            BuyApi::V4 => self.write(
+                Route::Buy,
+                Method::POST,
+                &["v4", "networkdesign", "buy"],
+                &BuyRequestV4 {
+                    network_design: items,
+                    discount_codes: Vec::new(),
+                },
+            )?,
+            BuyApi::V3 => self.write(
+                Route::Buy,
+                Method::POST,
+                &["v3", "networkdesign", "buy"],
+                &items,
+            )?,
+        };
+        let confirmations: Vec<BuyConfirmation> = self.required(call, deadline).await?;
+        if confirmations.is_empty() {
+            // Megaport said yes but not to what: the order may exist.
+            return Err(MegaportError::OutcomeUnknown(ErrorDetail::new(
+                "megaport accepted the order but returned no confirmation",
+            )));
+        }
+        Ok(confirmations)
+    }
+
+    /// `PUT /v3/product/vxc/{uid}`, e.g. [`UpdateVxcRequest::approval`].
+    pub async fn update_vxc(
+        &self,
+        uid: &str,
+        request: &UpdateVxcRequest,
+        deadline: Instant,
+    ) -> Result<Vxc, MegaportError> {
+        let call = self.write(
+            Route::VxcUpdate,
+            Method::PUT,
+            &["v3", "product", "vxc", uid],
+            request,
+        )?;
+        self.required(call, deadline).await
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, MegaportError> {
+        let mut url = self.inner.base_url.clone();
+        {
+            let mut path = url.path_segments_mut().map_err(|_| {
+                MegaportError::Invalid(ErrorDetail::new("invalid megaport base url"))
+            })?;
+            path.pop_if_empty();
+            for s in segments {
+                if s.is_empty() {
+                    return Err(MegaportError::Invalid(ErrorDetail::new(
+                        "empty path segment",
+                    )));
+                }
+                path.push(s);
+            }
+        }
+        Ok(url)
+    }
+
+    fn read(&self, route: Route, method: Method, segments: &[&str]) -> Result<Call, MegaportError> {
+        Ok(Call {
+            route,
+            method,
+            url: self.url(segments)?,
+            query: Vec::new(),
+            body: None,
+            kind: Kind::Read,
+            auth: true,
+        })
+    }
+
+    fn write<B: Serialize + ?Sized>(
+        &self,
+        route: Route,
+        method: Method,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<Call, MegaportError> {
+        let body = serde_json::to_vec(body)
+            .map_err(|_| MegaportError::Invalid(ErrorDetail::new("request does not serialise")))?;
+        Ok(Call {
+            route,
+            method,
+            url: self.url(segments)?,
+            query: Vec::new(),
+            body: Some(body),
+            kind: Kind::Write,
+            auth: true,
+        })
+    }
+
+    /// Sends and decodes `data`, which must be present.
+    async fn required<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        deadline: Instant,
+    ) -> Result<T, MegaportError> {
+        let route = call.route;
+        self.json(call, deadline).await?.ok_or_else(|| {
+            MegaportError::MalformedResponse(ErrorDetail::new(format!(
+                "megaport {} response has no data",
+                route.as_str()
+            )))
+        })
+    }
+
+    /// Sends and decodes the envelope. A 2xx that does not decode after a write means the write
+    /// happened but its result is unreadable: outcome unknown, not "malformed".
+    async fn json<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        deadline: Instant,
+    ) -> Result<Option<T>, MegaportError> {
+        let (route, kind) = (call.route, call.kind);
+        let body = self.send(call, deadline).await?;
+        match serde_json::from_slice::<Envelope<T>>(&body) {
+            Ok(env) => Ok(env.data),
+            Err(e) => {
+                self.inner.metrics.record(route, Outcome::Malformed);
+                tracing::warn!(route = route.as_str(), error = %e, "megaport response does not decode");
+                let detail = ErrorDetail::new(format!(
+                    "megaport {} response does not decode",
+                    route.as_str()
+                ));
+                Err(match kind {
+                    Kind::Read => MegaportError::MalformedResponse(detail),
+                    Kind::Write => MegaportError::OutcomeUnknown(detail),
+                })
+            }
+        }
+    }
+
+    /// One logical call: attempts, token refresh on 401, and the retry rules. Returns the body of
+    /// a 2xx.
+    async fn send(&self, call: Call, deadline: Instant) -> Result<Vec<u8>, MegaportError> {
+        let inner = &*self.inner;
+        let route = call.route;
+        let mut attempts = 0u32;
+        let mut reauthenticated = false;
+        loop {
+            let token = if call.auth {
+                Some(inner.auth.token(deadline).await?)
+            } else {
+                None
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                // Nothing was sent in this attempt; an earlier attempt that may have been sent
+                // has already returned.
+                return Err(MegaportError::Timeout(ErrorDetail::new(format!(
+                    "deadline passed before megaport {} was called",
+                    route.as_str()
+                ))));
+            }
+            let mut req = inner
+                .http
+                .request(call.method.clone(), call.url.clone())
+                .timeout(remaining)
+                .header(reqwest::header::ACCEPT, "application/json");
+            if !call.query.is_empty() {
+                req = req.query(&call.query);
+            }
+            if let Some(t) = &token {
+                req = req.bearer_auth(t.expose());
+            }
+            if let Some(body) = &call.body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            attempts += 1;
+            let resp = match req.send().await {
+                Ok(resp) => resp,
+                Err(e) => {
+                    let connect = e.is_connect();
+                    inner.metrics.record(
+                        route,
+                        if connect {
+                            Outcome::ConnectError
+                        } else {
+                            Outcome::Transport
+                        },
+                    );
+                    if call.kind == Kind::Write && !connect {
+                        tracing::warn!(
+                            route = route.as_str(),
+                            "megaport write lost in transit; outcome unknown"
+                        );
+                        return Err(MegaportError::OutcomeUnknown(ErrorDetail::new(format!(
+                            "megaport {} was sent but no response arrived",
+                            route.as_str()
+                        ))));
+                    }
+                    if let Some(delay) = inner.retry.next_delay(attempts, None, deadline) {
+                        tracing::debug!(
+                            route = route.as_str(),
+                            attempts,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying megaport call after a transport error"
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(transport_error(&e, deadline, "megaport"));
+                }
+            };
+            let status = resp.status().as_u16();
+            if (200..300).contains(&status) {
+                match resp.bytes().await {
+                    Ok(body) => {
+                        inner.metrics.record(route, Outcome::Ok);
+                        tracing::debug!(
+                            route = route.as_str(),
+                            status,
+                            attempts,
+                            "megaport call succeeded"
+                        );
+                        return Ok(body.to_vec());
+                    }
+                    Err(e) => {
+                        inner.metrics.record(route, Outcome::Transport);
+                        if call.kind == Kind::Write {
+                            return Err(MegaportError::OutcomeUnknown(ErrorDetail::new(format!(
+                                "megaport {} succeeded but its response was lost",
+                                route.as_str()
+                            ))));
+                        }
+                        if let Some(delay) = inner.retry.next_delay(attempts, None, deadline) {
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        return Err(transport_error(&e, deadline, "megaport"));
+                    }
+                }
+            }
+            inner.metrics.record(route, Outcome::from_status(status));
+            let (detail, retry_after) = read_error_response(resp).await;
+            tracing::debug!(
+                route = route.as_str(),
+                status,
+                attempts,
+                trace_id = detail.trace_id.as_deref(),
+                "megaport call failed"
+            );
+            if status == 401
+                && !reauthenticated
+                && let Some(t) = &token
+            {
+                // Rejected at the door, so nothing happened: safe to send again, even a write.
+                inner.auth.invalidate(t.generation);
+                reauthenticated = true;
+                attempts -= 1;
+                continue;
+            }
+            let err = MegaportError::from_status(status, detail, retry_after);
+            match call.kind {
+                Kind::Read if matches!(status, 429 | 502 | 503 | 504) => {
+                    if let Some(delay) = inner.retry.next_delay(attempts, retry_after, deadline) {
+                        tracing::debug!(
+                            route = route.as_str(),
+                            status,
+                            attempts,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying megaport read"
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(err);
+                }
+                // A gateway error or 5xx after a write was sent says nothing about whether it
+                // took effect. 429 is a refusal, so it stays a plain rate-limit error.
+                Kind::Write if status >= 500 => {
+                    return Err(MegaportError::OutcomeUnknown(err.detail().clone()));
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+}
