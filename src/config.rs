@@ -33,6 +33,9 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     /// Whether gRPC server reflection is served (grpcurl needs it to work without proto files).
     pub reflection: bool,
+    /// Regions declared in a TOML file, applied at every start. On the sandbox without this,
+    /// the guide's US-West is applied.
+    pub regions_file: Option<PathBuf>,
     pub megaport: MegaportConfig,
     pub sandbox: SandboxSettings,
     pub catalog: CatalogSettings,
@@ -133,6 +136,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             shutdown_grace_seconds: 10,
             reflection: true,
+            regions_file: None,
             megaport: MegaportConfig::default(),
             sandbox: SandboxSettings::default(),
             catalog: CatalogSettings::default(),

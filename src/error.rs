@@ -11,6 +11,7 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::megaport::MegaportError;
 use crate::pb::ErrorReason;
 
 /// The `ErrorInfo.domain` of every onramp error.
@@ -77,8 +78,6 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     #[error("{message}")]
-    DeadlineExceeded { message: String },
-    #[error("{message}")]
     Unauthenticated { message: String },
     #[error("{message}")]
     PermissionDenied {
@@ -90,7 +89,7 @@ pub enum Error {
     Unimplemented { capability: &'static str },
     /// A bug or an unexpected failure. The detail is logged, never sent to the caller.
     #[error("internal error")]
-    Internal { detail: String },
+    Internal { reason: ErrorReason, detail: String },
 }
 
 fn describe_violations(violations: &[FieldViolation]) -> String {
@@ -110,6 +109,7 @@ impl Error {
     /// Wraps an unexpected failure; its text goes to the log only.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Self::Internal {
+            reason: ErrorReason::Internal,
             detail: detail.to_string(),
         }
     }
@@ -123,7 +123,6 @@ impl Error {
             Self::Aborted { .. } => Code::Aborted,
             Self::Unavailable { .. } => Code::Unavailable,
             Self::ResourceExhausted { .. } => Code::ResourceExhausted,
-            Self::DeadlineExceeded { .. } => Code::DeadlineExceeded,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::PermissionDenied { .. } => Code::PermissionDenied,
             Self::Unimplemented { .. } => Code::Unimplemented,
@@ -140,11 +139,10 @@ impl Error {
             | Self::Aborted { reason, .. }
             | Self::Unavailable { reason, .. }
             | Self::ResourceExhausted { reason, .. }
-            | Self::PermissionDenied { reason, .. } => *reason,
-            Self::DeadlineExceeded { .. } => ErrorReason::UpstreamUnavailable,
+            | Self::PermissionDenied { reason, .. }
+            | Self::Internal { reason, .. } => *reason,
             Self::Unauthenticated { .. } => ErrorReason::CallerUnauthenticated,
             Self::Unimplemented { .. } => ErrorReason::NotImplemented,
-            Self::Internal { .. } => ErrorReason::Internal,
         }
     }
 }
@@ -156,9 +154,68 @@ pub fn reason_name(reason: ErrorReason) -> &'static str {
     name.strip_prefix("ERROR_REASON_").unwrap_or(name)
 }
 
+/// The one mapping from Megaport's errors to onramp's. Upstream throttling, outages and timeouts
+/// are UNAVAILABLE (RESOURCE_EXHAUSTED is kept for our own per-caller quotas); Megaport's own
+/// short message and trace id are kept, its raw body never is.
+impl From<MegaportError> for Error {
+    fn from(error: MegaportError) -> Self {
+        let detail = error.detail();
+        let mut message = format!("megaport: {}", detail.message.to_lowercase());
+        if let Some(trace_id) = &detail.trace_id {
+            message.push_str(&format!(" (trace id {trace_id})"));
+        }
+        match error {
+            MegaportError::NotFound(_) => Self::NotFound {
+                reason: ErrorReason::UpstreamNotFound,
+                message,
+            },
+            MegaportError::Invalid(_) | MegaportError::Conflict(_) => Self::FailedPrecondition {
+                reason: ErrorReason::UpstreamRejected,
+                message,
+            },
+            MegaportError::Unauthorized(_) => Self::Unavailable {
+                reason: ErrorReason::UpstreamAuthFailed,
+                message,
+                retry_after: None,
+            },
+            MegaportError::RateLimited { retry_after, .. } => Self::Unavailable {
+                reason: ErrorReason::UpstreamRateLimited,
+                message,
+                retry_after,
+            },
+            MegaportError::Unavailable(_) => Self::Unavailable {
+                reason: ErrorReason::UpstreamUnavailable,
+                message,
+                retry_after: None,
+            },
+            // DESIGN: an upstream timeout is UNAVAILABLE like any other outage.
+            MegaportError::Timeout(_) => Self::Unavailable {
+                reason: ErrorReason::UpstreamUnavailable,
+                message,
+                retry_after: None,
+            },
+            MegaportError::OutcomeUnknown(_) => Self::Unavailable {
+                reason: ErrorReason::UpstreamOutcomeUnknown,
+                message,
+                retry_after: None,
+            },
+            MegaportError::MalformedResponse(_) => Self::Internal {
+                reason: ErrorReason::UpstreamMalformedResponse,
+                detail: message,
+            },
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::internal(error)
+    }
+}
+
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
-        if let Error::Internal { detail } = &error {
+        if let Error::Internal { detail, .. } = &error {
             tracing::error!(error = %detail, "internal error");
         }
         let mut details = ErrorDetails::new();

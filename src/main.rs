@@ -23,6 +23,24 @@ struct Cli {
 enum Command {
     /// Run the gRPC service.
     Serve(ServeArgs),
+    /// Run the Megaport sandbox alone (a Megaport-compatible HTTP API for other tools).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+struct SandboxArgs {
+    /// Address to listen on. Keep it on loopback: the control endpoints are unauthenticated.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Seed file with the inventory; the guide's scenario when absent.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+    token_lifetime_seconds: u64,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "human")]
+    log_format: LogFormatArg,
 }
 
 #[derive(Debug, Args)]
@@ -77,7 +95,34 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Sandbox(args) => sandbox(args).await,
     }
+}
+
+async fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
+    onramp::telemetry::init(args.log_format.into(), "info");
+    let seed = match &args.seed {
+        Some(path) => onramp::sandbox::Seed::load(path)
+            .with_context(|| format!("seed file {}", path.display()))?,
+        None => onramp::sandbox::Seed::default_scenario(),
+    };
+    let config = onramp::sandbox::SandboxConfig {
+        seed,
+        token_lifetime: std::time::Duration::from_secs(args.token_lifetime_seconds),
+        ..onramp::sandbox::SandboxConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let handle = onramp::sandbox::spawn(listener, config).await?;
+    tracing::info!(
+        base_url = %handle.base_url(),
+        token_url = %handle.token_url(),
+        "megaport sandbox listening"
+    );
+    shutdown_signal().await;
+    handle.shutdown().await;
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

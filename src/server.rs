@@ -13,6 +13,9 @@ use tonic_health::server::HealthReporter;
 
 use crate::api;
 use crate::config::Config;
+use crate::config::MegaportEnvironment;
+use crate::domain::directory::Directory;
+use crate::domain::regions_file;
 use crate::pb;
 use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::catalog_service_server::CatalogServiceServer;
@@ -20,6 +23,7 @@ use crate::pb::region_service_server::RegionServiceServer;
 use crate::pb::service_key_service_server::ServiceKeyServiceServer;
 use crate::pb::vxc_order_service_server::VxcOrderServiceServer;
 use crate::store::Store;
+use crate::upstream::Upstream;
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +34,10 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Upstream(#[from] crate::upstream::UpstreamError),
+    #[error("regions file {path}: {problem}")]
+    RegionsFile { path: String, problem: String },
 }
 
 /// Tells long-running handlers (streams) that the server is shutting down, so they can end with
@@ -59,7 +67,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let _store = Store::open(&config.data_dir).await?;
+    let store = Store::open(&config.data_dir).await?;
+    let upstream = Upstream::connect(&config).await?;
+    let directory = Directory::new(upstream.catalog.clone(), store.clone());
+    apply_declared_regions(&config, &directory).await?;
     let (fire, signal) = watch::channel(false);
     let shutdown_signal = ShutdownSignal(signal);
 
@@ -83,8 +94,12 @@ pub async fn run(
         .add_service(health_service)
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
-        .add_service(CatalogServiceServer::new(api::catalog::CatalogApi::new()))
-        .add_service(RegionServiceServer::new(api::regions::RegionApi::new()))
+        .add_service(CatalogServiceServer::new(api::catalog::CatalogApi::new(
+            directory.clone(),
+        )))
+        .add_service(RegionServiceServer::new(api::regions::RegionApi::new(
+            directory.clone(),
+        )))
         .add_service(ServiceKeyServiceServer::new(
             api::service_keys::ServiceKeyApi::new(shutdown_signal.clone()),
         ))
@@ -93,6 +108,20 @@ pub async fn run(
         )))
         .add_service(AdminServiceServer::new(api::admin::AdminApi::new()));
 
+    let result = serve_until(router, listener, &config, &health, fire, shutdown).await;
+    upstream.shutdown().await;
+    result
+}
+
+/// Serves until `shutdown`, then drains for at most the grace period.
+async fn serve_until(
+    router: tonic::transport::server::Router,
+    listener: TcpListener,
+    config: &Config,
+    health: &HealthReporter,
+    fire: watch::Sender<bool>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let mut drain_started = fire.subscribe();
     let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
         let _ = drain_started.wait_for(|fired| *fired).await;
@@ -105,7 +134,7 @@ pub async fn run(
     }
 
     tracing::info!(grace = ?config.shutdown_grace(), "shutting down: draining open calls");
-    set_all(&health, ServingStatus::NotServing).await;
+    set_all(health, ServingStatus::NotServing).await;
     let _ = fire.send(true);
     match tokio::time::timeout(config.shutdown_grace(), &mut serve).await {
         Ok(result) => result.map_err(ServeError::from)?,
@@ -113,6 +142,34 @@ pub async fn run(
     }
     tracing::info!("onramp stopped");
     Ok(())
+}
+
+/// Applies the regions file, or on the sandbox the guide's US-West, so the scenario works
+/// from the first call.
+async fn apply_declared_regions(config: &Config, directory: &Directory) -> Result<(), ServeError> {
+    let (source, text) = match &config.regions_file {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|error| ServeError::RegionsFile {
+                path: path.display().to_string(),
+                problem: error.to_string(),
+            })?,
+        ),
+        None if config.megaport.environment == MegaportEnvironment::Sandbox => (
+            "built-in sandbox regions".to_owned(),
+            regions_file::SANDBOX_REGIONS.to_owned(),
+        ),
+        None => return Ok(()),
+    };
+    let invalid = |problem: String| ServeError::RegionsFile {
+        path: source.clone(),
+        problem,
+    };
+    let drafts = regions_file::parse(&text).map_err(invalid)?;
+    directory
+        .apply_declared_regions(drafts)
+        .await
+        .map_err(|error| invalid(error.to_string()))
 }
 
 /// Every onramp service name, as health checks and reflection know it.

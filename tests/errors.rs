@@ -4,8 +4,9 @@
 mod common;
 
 use common::{TestServer, within};
+use onramp::pb::admin_service_client::AdminServiceClient;
 use onramp::pb::catalog_service_client::CatalogServiceClient;
-use onramp::pb::{ListCountriesRequest, ListOnRampsRequest};
+use onramp::pb::{ListAuditRecordsRequest, ListOnRampsRequest};
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -38,12 +39,12 @@ async fn invalid_fields_come_back_as_field_violations() {
 #[tokio::test]
 async fn unbuilt_rpcs_say_what_is_missing() {
     let server = TestServer::start().await;
-    let mut catalog = CatalogServiceClient::new(server.channel.clone());
-    let status = within(catalog.list_countries(ListCountriesRequest::default()))
+    let mut admin = AdminServiceClient::new(server.channel.clone());
+    let status = within(admin.list_audit_records(ListAuditRecordsRequest::default()))
         .await
         .expect_err("not built yet");
     assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("catalog"), "{}", status.message());
+    assert!(status.message().contains("audit log"), "{}", status.message());
     let details = status.get_error_details();
     assert_eq!(
         details.error_info().expect("info").reason,

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod catalog;
+mod convert;
 pub mod orders;
 pub mod paging;
 pub mod regions;

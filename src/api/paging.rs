@@ -1,5 +1,8 @@
 //! `page_size` / `page_token` handling shared by every List RPC.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use crate::error::FieldViolation;
 
 /// Page size used when the caller sends 0.
@@ -20,6 +23,65 @@ pub fn page_size(requested: i32) -> Result<usize, FieldViolation> {
     }
 }
 
+/// Page tokens are opaque to callers: base64url of a tagged position, so a tampered or
+/// hand-written token is recognised as malformed instead of silently restarting the listing.
+pub fn offset_token(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o{offset}"))
+}
+
+/// The offset a token from [`offset_token`] stands for; empty means the first page.
+pub fn decode_offset(token: &str) -> Result<usize, FieldViolation> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    decode(token)
+        .and_then(|text| text.strip_prefix('o').and_then(|n| n.parse().ok()))
+        .ok_or_else(malformed)
+}
+
+/// A token that resumes after the given key (keyset paging by name).
+pub fn after_token(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("a{key}"))
+}
+
+/// The key a token from [`after_token`] stands for; `None` for the first page.
+pub fn decode_after(token: &str) -> Result<Option<String>, FieldViolation> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    decode(token)
+        .and_then(|text| text.strip_prefix('a').map(str::to_owned))
+        .map(Some)
+        .ok_or_else(malformed)
+}
+
+/// One page of an in-memory listing plus the token for the next one.
+pub fn page_of<T>(items: Vec<T>, offset: usize, size: usize) -> (Vec<T>, String) {
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(size).collect();
+    let next = offset + page.len();
+    let token = if next < total {
+        offset_token(next)
+    } else {
+        String::new()
+    };
+    (page, token)
+}
+
+fn decode(token: &str) -> Option<String> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
+fn malformed() -> FieldViolation {
+    FieldViolation::new(
+        "page_token",
+        "is malformed; pass next_page_token from the previous page unchanged",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,6 +91,25 @@ mod tests {
         assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
         assert_eq!(page_size(7), Ok(7));
         assert_eq!(page_size(10_000), Ok(MAX_PAGE_SIZE));
+    }
+
+    #[test]
+    fn tokens_round_trip_and_garbage_is_malformed() {
+        assert_eq!(decode_offset(&offset_token(120)), Ok(120));
+        assert_eq!(
+            decode_after(&after_token("us-west")),
+            Ok(Some("us-west".into()))
+        );
+        assert_eq!(decode_offset(""), Ok(0));
+        assert!(decode_offset("not a token!").is_err());
+        assert!(
+            decode_offset(&after_token("x")).is_err(),
+            "kinds do not mix"
+        );
+        let (page, next) = page_of(vec![1, 2, 3], 1, 1);
+        assert_eq!(page, [2]);
+        assert_eq!(decode_offset(&next), Ok(2));
+        assert_eq!(page_of(vec![1, 2, 3], 2, 5).1, "");
     }
 
     #[test]

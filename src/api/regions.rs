@@ -2,19 +2,30 @@
 
 use tonic::{Request, Response, Status};
 
-use super::not_built;
+use super::{convert, paging};
+use crate::domain::directory::{Directory, RegionChanges, RegionDraft};
+use crate::domain::regions;
+use crate::error::{Error, FieldViolation};
 use crate::pb;
 use crate::pb::region_service_server::RegionService;
 
-const CAPABILITY: &str = "regions (issue: catalog, regions and on-ramp selection)";
+/// The paths UpdateRegion accepts in its update_mask.
+const UPDATABLE: [&str; 3] = ["display_name", "description", "selector"];
 
 /// gRPC adapter for regions.
-#[derive(Debug, Default)]
-pub struct RegionApi {}
+#[derive(Debug, Clone)]
+pub struct RegionApi {
+    directory: Directory,
+}
 
 impl RegionApi {
-    pub fn new() -> Self {
-        Self {}
+    pub fn new(directory: Directory) -> Self {
+        Self { directory }
+    }
+
+    async fn to_pb(&self, region: &regions::Region) -> Result<pb::Region, Error> {
+        let port_uids = self.directory.region_port_uids(region).await?;
+        Ok(convert::region(region, port_uids))
     }
 }
 
@@ -22,36 +33,143 @@ impl RegionApi {
 impl RegionService for RegionApi {
     async fn create_region(
         &self,
-        _request: Request<pb::CreateRegionRequest>,
+        request: Request<pb::CreateRegionRequest>,
     ) -> Result<Response<pb::CreateRegionResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let region = request
+            .region
+            .ok_or_else(|| Error::invalid("region", "is required"))?;
+        let request_id = validate_request_id(&request.request_id)?;
+        let created = self
+            .directory
+            .create_region(draft(region), request_id)
+            .await?;
+        Ok(Response::new(pb::CreateRegionResponse {
+            region: Some(self.to_pb(&created).await?),
+        }))
     }
 
     async fn get_region(
         &self,
-        _request: Request<pb::GetRegionRequest>,
+        request: Request<pb::GetRegionRequest>,
     ) -> Result<Response<pb::GetRegionResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let name = request.into_inner().name;
+        if let Some(violation) = regions::validate_name("name", &name) {
+            return Err(Error::InvalidArgument(vec![violation]).into());
+        }
+        let region = self.directory.region(&name).await?;
+        Ok(Response::new(pb::GetRegionResponse {
+            region: Some(self.to_pb(&region).await?),
+        }))
     }
 
     async fn list_regions(
         &self,
-        _request: Request<pb::ListRegionsRequest>,
+        request: Request<pb::ListRegionsRequest>,
     ) -> Result<Response<pb::ListRegionsResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
+        let after = paging::decode_after(&request.page_token).map_err(|v| violations.push(v));
+        let (Ok(size), Ok(after)) = (size, after) else {
+            return Err(Error::InvalidArgument(violations).into());
+        };
+        // One extra row tells whether another page exists without a count query.
+        let mut page = self
+            .directory
+            .regions_page(after.as_deref(), size + 1)
+            .await?;
+        let next_page_token = if page.len() > size {
+            page.truncate(size);
+            page.last()
+                .map(|region| paging::after_token(&region.name))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let mut regions = Vec::with_capacity(page.len());
+        for region in &page {
+            regions.push(self.to_pb(region).await?);
+        }
+        Ok(Response::new(pb::ListRegionsResponse {
+            regions,
+            next_page_token,
+        }))
     }
 
     async fn update_region(
         &self,
-        _request: Request<pb::UpdateRegionRequest>,
+        request: Request<pb::UpdateRegionRequest>,
     ) -> Result<Response<pb::UpdateRegionResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let region = request
+            .region
+            .ok_or_else(|| Error::invalid("region", "is required"))?;
+        let paths = request
+            .update_mask
+            .map(|mask| mask.paths)
+            .unwrap_or_default();
+        let mut violations = Vec::new();
+        if paths.is_empty() {
+            violations.push(FieldViolation::new(
+                "update_mask",
+                format!("must list at least one of: {}", UPDATABLE.join(", ")),
+            ));
+        }
+        for (index, path) in paths.iter().enumerate() {
+            if !UPDATABLE.contains(&path.as_str()) {
+                violations.push(FieldViolation::new(
+                    format!("update_mask.paths[{index}]"),
+                    format!(
+                        "`{path}` cannot be updated; allowed: {}",
+                        UPDATABLE.join(", ")
+                    ),
+                ));
+            }
+        }
+        violations.extend(regions::validate_name("region.name", &region.name));
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations).into());
+        }
+        let changes = RegionChanges {
+            display_name: paths.iter().any(|path| path == "display_name"),
+            description: paths.iter().any(|path| path == "description"),
+            selector: paths.iter().any(|path| path == "selector"),
+        };
+        let updated = self.directory.update_region(draft(region), changes).await?;
+        Ok(Response::new(pb::UpdateRegionResponse {
+            region: Some(self.to_pb(&updated).await?),
+        }))
     }
 
     async fn delete_region(
         &self,
-        _request: Request<pb::DeleteRegionRequest>,
+        request: Request<pb::DeleteRegionRequest>,
     ) -> Result<Response<pb::DeleteRegionResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let name = request.into_inner().name;
+        if let Some(violation) = regions::validate_name("name", &name) {
+            return Err(Error::InvalidArgument(vec![violation]).into());
+        }
+        self.directory.delete_region(&name).await?;
+        Ok(Response::new(pb::DeleteRegionResponse {}))
     }
+}
+
+fn draft(region: pb::Region) -> RegionDraft {
+    RegionDraft {
+        name: region.name,
+        display_name: region.display_name,
+        description: region.description,
+        selector: convert::selector_from(region.selector.unwrap_or_default()),
+    }
+}
+
+/// `request_id` is optional; when given it must be a UUID (AIP-155).
+pub(crate) fn validate_request_id(request_id: &str) -> Result<Option<&str>, Error> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    uuid::Uuid::parse_str(request_id)
+        .map(|_| Some(request_id))
+        .map_err(|_| Error::invalid("request_id", "must be a UUID (e.g. from uuid4)"))
 }

@@ -1,9 +1,11 @@
 //! Business rules, free of gRPC and HTTP types: the on-ramp inventory and its figures, regions,
 //! and on-ramp selection. Data comes in through the [`Inventory`] trait, so unit tests use fakes.
 
+pub mod directory;
 pub mod inventory;
 pub mod onramps;
 pub mod regions;
+pub mod regions_file;
 pub mod selection;
 
 pub use inventory::Inventory;
