@@ -44,7 +44,11 @@ async fn unbuilt_rpcs_say_what_is_missing() {
         .await
         .expect_err("not built yet");
     assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("audit log"), "{}", status.message());
+    assert!(
+        status.message().contains("audit log"),
+        "{}",
+        status.message()
+    );
     let details = status.get_error_details();
     assert_eq!(
         details.error_info().expect("info").reason,
