@@ -60,6 +60,9 @@ pub struct MegaportConfig {
     pub base_url: Option<String>,
     /// OAuth2 token URL for `custom`.
     pub token_url: Option<String>,
+    /// Name of the account `client_id`/`client_secret` belong to; orders that name no account
+    /// run under it. On the sandbox the accounts are named after the seed's companies.
+    pub default_account: String,
     /// Client id of the default account (usually from `ONRAMP_MEGAPORT__CLIENT_ID`).
     pub client_id: Option<String>,
     /// Client secret of the default account (usually from `ONRAMP_MEGAPORT__CLIENT_SECRET`).
@@ -151,6 +154,7 @@ impl Default for MegaportConfig {
             environment: MegaportEnvironment::Sandbox,
             base_url: None,
             token_url: None,
+            default_account: "default".to_owned(),
             client_id: None,
             client_secret: None,
             accounts: Vec::new(),

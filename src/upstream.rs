@@ -100,7 +100,7 @@ impl Upstream {
                         .to_owned(),
                 });
             };
-            named.push(("default".to_owned(), credentials));
+            named.push((megaport.default_account.clone(), credentials));
             for account in &megaport.accounts {
                 named.push((
                     account.name.clone(),

@@ -271,3 +271,27 @@ async fn on_ramps_page_through_without_gaps() {
     unique.dedup();
     assert_eq!(unique.len(), 7);
 }
+
+#[tokio::test]
+async fn an_external_sandbox_with_a_regions_file_serves_the_same_catalog() {
+    let sandboxed = common::SandboxedServer::start().await;
+    let mut catalog = CatalogServiceClient::new(sandboxed.server.channel.clone());
+    let before = within(catalog.list_on_ramps(ListOnRampsRequest::default()))
+        .await
+        .expect("list")
+        .into_inner()
+        .on_ramps
+        .len();
+    assert_eq!(before, 7);
+    let regions = within(
+        RegionServiceClient::new(sandboxed.server.channel.clone()).get_region(GetRegionRequest {
+            name: "us-west".into(),
+        }),
+    )
+    .await
+    .expect("us-west declared from the regions file");
+    assert_eq!(
+        regions.into_inner().region.expect("region").display_name,
+        "US-West"
+    );
+}

@@ -90,3 +90,88 @@ pub fn test_config() -> Config {
         ..Config::default()
     }
 }
+
+/// The sandbox companies' API keys, as the default seed ships them.
+pub const PROVIDER: (&str, &str) = ("quantumgpu-sandbox", "quantumgpu-sandbox-secret");
+pub const CUSTOMERS: [(&str, &str, &str); 3] = [
+    ("acme", "acme-sandbox", "acme-sandbox-secret"),
+    ("globex", "globex-sandbox", "globex-sandbox-secret"),
+    ("initech", "initech-sandbox", "initech-sandbox-secret"),
+];
+
+/// onramp pointed at a sandbox the test owns, so the test can drive the sandbox's clock, faults
+/// and ledger. Accounts are named as on the embedded sandbox: `quantumgpu` (default), `acme`, ...
+pub struct SandboxedServer {
+    pub server: TestServer,
+    pub sandbox: onramp::sandbox::SandboxHandle,
+    pub config: Config,
+}
+
+impl SandboxedServer {
+    pub async fn start() -> Self {
+        Self::start_with(onramp::sandbox::SandboxConfig::default(), test_config()).await
+    }
+
+    /// Starts a sandbox with `sandbox_config`, then onramp (`config` adjusted to use it).
+    pub async fn start_with(
+        sandbox_config: onramp::sandbox::SandboxConfig,
+        config: Config,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind sandbox");
+        let sandbox = onramp::sandbox::spawn(listener, sandbox_config)
+            .await
+            .expect("sandbox");
+        let config = on_sandbox(config, &sandbox);
+        let server = TestServer::start_with(config.clone()).await;
+        Self {
+            server,
+            sandbox,
+            config,
+        }
+    }
+
+    /// Restarts onramp (not the sandbox) on the same data directory.
+    pub async fn restart(self) -> Self {
+        let Self {
+            server,
+            sandbox,
+            config,
+        } = self;
+        server.stop().await.expect("clean stop");
+        let server = TestServer::start_with(config.clone()).await;
+        Self {
+            server,
+            sandbox,
+            config,
+        }
+    }
+}
+
+/// `config` with Megaport pointed at `sandbox` and the seed's accounts configured.
+pub fn on_sandbox(mut config: Config, sandbox: &onramp::sandbox::SandboxHandle) -> Config {
+    use onramp::config::{AccountConfig, MegaportEnvironment};
+    config.megaport.environment = MegaportEnvironment::Custom;
+    config.megaport.base_url = Some(sandbox.base_url());
+    config.megaport.token_url = Some(sandbox.token_url());
+    config.megaport.default_account = "quantumgpu".to_owned();
+    config.megaport.client_id = Some(PROVIDER.0.to_owned());
+    config.megaport.client_secret = Some(PROVIDER.1.to_owned().into());
+    config.megaport.accounts = CUSTOMERS
+        .iter()
+        .map(|(name, id, secret)| AccountConfig {
+            name: (*name).to_owned(),
+            client_id: (*id).to_owned(),
+            client_secret: (*secret).to_owned().into(),
+        })
+        .collect();
+    config.regions_file = Some(sandbox_regions_file());
+    config
+}
+
+/// The sandbox's region file (US-West), which onramp applies by itself only when it embeds the
+/// sandbox.
+pub fn sandbox_regions_file() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox/regions.toml")
+}
