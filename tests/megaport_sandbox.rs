@@ -6,7 +6,9 @@ mod sandbox_support;
 
 use std::time::Duration;
 
-use onramp::megaport::models::{CreateServiceKeyRequest, OrderEnd, VxcOrderConfig, VxcOrderItem};
+use onramp::megaport::models::{
+    CreateServiceKeyRequest, OrderEnd, ResourceTag, VxcOrderConfig, VxcOrderItem,
+};
 use onramp::megaport::{MegaportClient, MegaportError, Outcome, Route};
 use onramp::sandbox::{Fault, FaultKind, RouteGroup, SandboxConfig};
 use sandbox_support::{customer, deadline, provider, start, start_with, within};
@@ -199,7 +201,11 @@ async fn an_order_whose_response_is_dropped_is_outcome_unknown_and_sent_once() {
 async fn an_order_goes_through_once_and_rejected_orders_change_nothing() {
     let sb = start().await;
     let (p, c) = (provider(&sb), customer(&sb));
-    let order = key_and_order(&p, &c).await;
+    let mut order = key_and_order(&p, &c).await;
+    order[0].associated_vxcs[0].resource_tags = vec![ResourceTag {
+        key: "onramp-request-id".into(),
+        value: "req-42".into(),
+    }];
     let lines = within(5, c.validate_order(&order, deadline(3000)))
         .await
         .unwrap();
@@ -222,6 +228,15 @@ async fn an_order_goes_through_once_and_rejected_orders_change_nothing() {
     let vxc = within(5, c.get_vxc(&uid, deadline(3000))).await.unwrap();
     assert_eq!(vxc.rate_limit, Some(100));
     assert_eq!(c.metrics().total(Route::Buy), 2);
+    // The stamped request id is how an unknown outcome is reconciled.
+    let tags = within(5, c.get_product_tags(&uid, deadline(3000)))
+        .await
+        .unwrap();
+    assert!(
+        tags.iter()
+            .any(|t| t.key == "onramp-request-id" && t.value == "req-42"),
+        "{tags:?}"
+    );
 }
 
 #[tokio::test]
