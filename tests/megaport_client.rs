@@ -173,13 +173,13 @@ async fn retry_after_beyond_the_deadline_fails_fast() {
     let client = stub.client();
     stub.push_fault("products", Fault::Status(429, Some("5".into())));
     let started = Instant::now();
-    let err = within(5, client.list_products(None, deadline(1000)))
+    let err = within(5, client.list_products(None, deadline(3000)))
         .await
         .unwrap_err();
     assert!(matches!(err, MegaportError::RateLimited { .. }), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
     assert!(
-        started.elapsed() < Duration::from_millis(900),
+        started.elapsed() < Duration::from_millis(2000),
         "did not sleep past the deadline"
     );
     assert_eq!(stub.count("products"), 1);
@@ -229,7 +229,7 @@ async fn every_request_is_bounded_by_the_callers_deadline() {
         .unwrap_err();
     let took = started.elapsed();
     assert!(matches!(err, MegaportError::Timeout(_)), "{err:?}");
-    assert!(took < Duration::from_millis(600), "took {took:?}");
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
     // A deadline already passed sends nothing.
     let before = stub.count("product");
     let err = client

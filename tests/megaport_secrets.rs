@@ -78,6 +78,62 @@ async fn the_canary_secret_appears_in_no_log_line() {
     tracing::error!(error = %err, debug = ?err, "rejected");
     assert!(!format!("{err} {err:?}").contains(CANARY));
 
+    // The real sandbox, with the canary as QuantumGPU's secret: tokens, expiry, a lost order.
+    let mut seed = onramp::sandbox::Seed::default_scenario();
+    for c in &mut seed.companies {
+        if c.client_id == "quantumgpu-sandbox" {
+            c.client_secret = CANARY.to_owned();
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sb = within(
+        5,
+        onramp::sandbox::spawn(
+            listener,
+            onramp::sandbox::SandboxConfig {
+                seed,
+                ..onramp::sandbox::SandboxConfig::default()
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    let real = MegaportClient::new(ClientConfig::new(
+        Environment::sandbox(sb.base_url(), sb.token_url()),
+        Credentials::new("quantumgpu-sandbox", CANARY),
+    ))
+    .unwrap();
+    let catalog = Catalog::new(real.clone(), CatalogConfig::default());
+    within(5, catalog.products()).await.unwrap();
+    within(5, catalog.locations()).await.unwrap();
+    sb.control().expire_tokens(None);
+    within(5, real.list_service_keys(None, deadline(3000)))
+        .await
+        .unwrap();
+    sb.control()
+        .inject_fault(onramp::sandbox::Fault::new(
+            onramp::sandbox::RouteGroup::Buy,
+            onramp::sandbox::FaultKind::DropAfterCommit,
+        ))
+        .unwrap();
+    let err = within(5, real.buy_order(&[], deadline(3000)))
+        .await
+        .unwrap_err();
+    tracing::error!(error = %err, debug = ?err, "sandbox order failed");
+    let wrong = MegaportClient::new(ClientConfig::new(
+        Environment::sandbox(sb.base_url(), sb.token_url()),
+        Credentials::new("quantumgpu-sandbox", format!("{CANARY}-wrong")),
+    ))
+    .unwrap();
+    let err = within(5, wrong.list_products(None, deadline(3000)))
+        .await
+        .unwrap_err();
+    tracing::error!(error = %err, debug = ?err, "sandbox rejected");
+    assert!(matches!(
+        err,
+        onramp::megaport::MegaportError::Unauthorized(_)
+    ));
+
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     eprintln!("captured {} log lines", logs.lines().count());
@@ -90,6 +146,7 @@ async fn the_canary_secret_appears_in_no_log_line() {
         "library logs captured"
     );
     assert!(logs.contains("order failed"));
+    assert!(logs.contains("sandbox order failed") && logs.contains("sandbox rejected"));
     assert!(!logs.contains(CANARY), "secret leaked into logs");
     assert!(
         !logs.contains("stub-token-"),

@@ -16,7 +16,8 @@ use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
     BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Envelope, Location, Product,
-    ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
+    ResourceTag, ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc,
+    VxcOrderItem,
 };
 use super::retry::RetryPolicy;
 
@@ -185,6 +186,34 @@ impl MegaportClient {
     pub async fn get_vxc(&self, uid: &str, deadline: Instant) -> Result<Vxc, MegaportError> {
         let call = self.read(Route::Product, Method::GET, &["v2", "product", uid])?;
         self.required(call, deadline).await
+    }
+
+    /// `GET /v2/product/{uid}/tags`: the resource tags stamped at order time (Megaport leaves
+    /// them out of product bodies). Used to find an order whose outcome was unknown.
+    pub async fn get_product_tags(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<Vec<ResourceTag>, MegaportError> {
+        let call = self.read(
+            Route::ProductTags,
+            Method::GET,
+            &["v2", "product", uid, "tags"],
+        )?;
+        let data: Option<Value> = self.json(call, deadline).await?;
+        let tags = match data {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Object(mut o)) => o.remove("resourceTags").unwrap_or(Value::Null),
+            Some(other) => other,
+        };
+        if tags.is_null() {
+            return Ok(Vec::new());
+        }
+        serde_json::from_value(tags).map_err(|_| {
+            MegaportError::MalformedResponse(ErrorDetail::new(
+                "megaport resource tags do not decode",
+            ))
+        })
     }
 
     /// `GET /v3/locations`, all statuses. Public: sent without a token.

@@ -61,7 +61,8 @@ pub enum MegaportError {
     /// 409.
     #[error("megaport: conflict: {0}")]
     Conflict(ErrorDetail),
-    /// 401 after one retry with a fresh token, 403, or rejected credentials.
+    /// 401 after one retry with a fresh token, rejected credentials, or 403 (see
+    /// [`MegaportError::is_forbidden`]).
     #[error("megaport: unauthorized: {0}")]
     Unauthorized(ErrorDetail),
     /// 429 that retries could not outwait within the caller's deadline.
@@ -115,6 +116,12 @@ impl MegaportError {
             Self::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+
+    /// Megaport's 403: the token is fine but this account may not touch the object (map to
+    /// PERMISSION_DENIED, not UNAUTHENTICATED).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Unauthorized(d) if d.status == Some(403))
     }
 
     /// True for errors that say nothing about the request itself: trying again later may work.

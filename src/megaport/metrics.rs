@@ -9,6 +9,7 @@ pub enum Route {
     Token,
     Products,
     Product,
+    ProductTags,
     Locations,
     PortVlan,
     ServiceKeyCreate,
@@ -21,10 +22,11 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 13] = [
         Route::Token,
         Route::Products,
         Route::Product,
+        Route::ProductTags,
         Route::Locations,
         Route::PortVlan,
         Route::ServiceKeyCreate,
@@ -41,6 +43,7 @@ impl Route {
             Route::Token => "token",
             Route::Products => "products",
             Route::Product => "product",
+            Route::ProductTags => "product_tags",
             Route::Locations => "locations",
             Route::PortVlan => "port_vlan",
             Route::ServiceKeyCreate => "service_key_create",
