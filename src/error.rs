@@ -164,6 +164,14 @@ impl From<MegaportError> for Error {
         if let Some(trace_id) = &detail.trace_id {
             message.push_str(&format!(" (trace id {trace_id})"));
         }
+        // A 403 means the account may not touch that object (someone else's Port): a fact
+        // about the request, not an outage, so retrying will not help.
+        if error.is_forbidden() {
+            return Self::FailedPrecondition {
+                reason: ErrorReason::UpstreamRejected,
+                message,
+            };
+        }
         match error {
             MegaportError::NotFound(_) => Self::NotFound {
                 reason: ErrorReason::UpstreamNotFound,

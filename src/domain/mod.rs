@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod inventory;
+pub mod keys;
 pub mod onramps;
 pub mod regions;
 pub mod regions_file;

@@ -1,0 +1,282 @@
+//! The key ledger (`service_keys`), create journal (`service_key_requests`) and stored responses
+//! of idempotent multi-step calls (`idempotent_responses`).
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use super::regions::{from_millis, millis};
+use super::{Store, StoreError};
+use crate::domain::keys::LedgerEntry;
+
+/// The ledger columns, as a macro so queries can extend it with `concat!` (static SQL only).
+macro_rules! ledger_select {
+    () => {
+        "SELECT key, port_uid, single_use, vlan, customer_ref, region, request_id, create_time, \
+         deactivated, vxc_uid, used_time FROM service_keys"
+    };
+}
+
+/// A journaled key create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRequest {
+    pub request_id: String,
+    pub request_hash: String,
+    pub port_uid: String,
+    /// Set once Megaport answered with the key.
+    pub key: Option<String>,
+}
+
+impl Store {
+    /// Journals a create before it is sent. Returns the existing journal row when the request id
+    /// was seen before (the caller decides between replay and reuse).
+    pub async fn journal_key_request(
+        &self,
+        request: &KeyRequest,
+    ) -> Result<Option<KeyRequest>, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO service_key_requests (request_id, request_hash, port_uid, key, create_time) \
+             VALUES (?, ?, ?, NULL, ?) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(&request.request_id)
+        .bind(&request.request_hash)
+        .bind(&request.port_uid)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .execute(self.pool())
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT request_id, request_hash, port_uid, key FROM service_key_requests \
+             WHERE request_id = ?",
+        )
+        .bind(&request.request_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Some(KeyRequest {
+            request_id: row.try_get("request_id")?,
+            request_hash: row.try_get("request_hash")?,
+            port_uid: row.try_get("port_uid")?,
+            key: row.try_get("key")?,
+        }))
+    }
+
+    /// Records the minted key in the journal and the ledger, in one transaction.
+    pub async fn complete_key_request(
+        &self,
+        request_id: &str,
+        entry: &LedgerEntry,
+        request_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await?;
+        sqlx::query("UPDATE service_key_requests SET key = ? WHERE request_id = ?")
+            .bind(&entry.key)
+            .bind(request_id)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO service_keys (key, port_uid, single_use, vlan, customer_ref, region, \
+             request_id, request_hash, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&entry.key)
+        .bind(&entry.port_uid)
+        .bind(entry.single_use)
+        .bind(entry.vlan)
+        .bind(&entry.customer_ref)
+        .bind(&entry.region)
+        .bind(request_id)
+        .bind(request_hash)
+        .bind(millis(
+            entry.create_time.unwrap_or_else(OffsetDateTime::now_utc),
+        ))
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a journaled create that provably did not happen (Megaport refused it).
+    pub async fn abandon_key_request(&self, request_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM service_key_requests WHERE request_id = ? AND key IS NULL")
+            .bind(request_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, StoreError> {
+        let row = sqlx::query(concat!(ledger_select!(), " WHERE key = ?"))
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| ledger_from_row(&row)).transpose()
+    }
+
+    /// Every ledger entry (keys onramp minted), for the watcher and listings.
+    pub async fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        let rows = sqlx::query(ledger_select!()).fetch_all(self.pool()).await?;
+        rows.iter().map(ledger_from_row).collect()
+    }
+
+    /// VLANs held on a Port by single-use keys onramp minted that are neither used nor
+    /// deactivated.
+    pub async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT vlan FROM service_keys WHERE port_uid = ? AND single_use = 1 \
+             AND vlan IS NOT NULL AND deactivated = 0 AND used_time IS NULL",
+        )
+        .bind(port_uid)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| row.try_get::<i32, _>("vlan").map_err(StoreError::from))
+            .collect()
+    }
+
+    pub async fn mark_key_deactivated(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE service_keys SET deactivated = 1 WHERE key = ?")
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a single-use key was used, and the VXC it became when known.
+    pub async fn mark_key_used(
+        &self,
+        key: &str,
+        vxc_uid: Option<&str>,
+        used_time: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE service_keys SET used_time = COALESCE(used_time, ?), \
+             vxc_uid = COALESCE(vxc_uid, ?) WHERE key = ?",
+        )
+        .bind(millis(used_time))
+        .bind(vxc_uid)
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The stored response of an earlier call with this request id: (rpc, request hash, bytes).
+    pub async fn stored_response(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(String, String, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT rpc, request_hash, response FROM idempotent_responses WHERE request_id = ?",
+        )
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("rpc")?,
+                row.try_get("request_hash")?,
+                row.try_get("response")?,
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn store_response(
+        &self,
+        request_id: &str,
+        rpc: &str,
+        request_hash: &str,
+        response: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO idempotent_responses (request_id, rpc, request_hash, response, create_time) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(request_id)
+        .bind(rpc)
+        .bind(request_hash)
+        .bind(response)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+fn ledger_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<LedgerEntry, StoreError> {
+    Ok(LedgerEntry {
+        key: row.try_get("key")?,
+        port_uid: row.try_get("port_uid")?,
+        single_use: row.try_get("single_use")?,
+        vlan: row.try_get("vlan")?,
+        customer_ref: row.try_get("customer_ref")?,
+        region: row.try_get("region")?,
+        request_id: row.try_get("request_id")?,
+        create_time: Some(from_millis(row.try_get("create_time")?)?),
+        deactivated: row.try_get("deactivated")?,
+        vxc_uid: row.try_get("vxc_uid")?,
+        used_time: row
+            .try_get::<Option<i64>, _>("used_time")?
+            .map(from_millis)
+            .transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str, vlan: i32) -> LedgerEntry {
+        LedgerEntry {
+            key: key.into(),
+            port_uid: "port".into(),
+            single_use: true,
+            vlan: Some(vlan),
+            ..LedgerEntry::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn journal_then_complete_then_reserve_until_used() {
+        let store = Store::in_memory().await.expect("store");
+        let request = KeyRequest {
+            request_id: "r1".into(),
+            request_hash: "h".into(),
+            port_uid: "port".into(),
+            key: None,
+        };
+        assert_eq!(
+            store.journal_key_request(&request).await.expect("journal"),
+            None
+        );
+        let seen = store.journal_key_request(&request).await.expect("again");
+        assert_eq!(
+            seen.expect("seen").key,
+            None,
+            "pending: outcome not yet known"
+        );
+
+        store
+            .complete_key_request("r1", &entry("k1", 100), "h")
+            .await
+            .expect("complete");
+        let seen = store.journal_key_request(&request).await.expect("replay");
+        assert_eq!(seen.expect("seen").key.as_deref(), Some("k1"));
+        assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
+
+        store
+            .mark_key_used("k1", Some("vxc-1"), OffsetDateTime::now_utc())
+            .await
+            .expect("used");
+        assert!(
+            store
+                .reserved_vlans("port")
+                .await
+                .expect("vlans")
+                .is_empty()
+        );
+        let ledger = store.ledger_entry("k1").await.expect("get").expect("row");
+        assert_eq!(ledger.vxc_uid.as_deref(), Some("vxc-1"));
+    }
+}
