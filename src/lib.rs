@@ -3,6 +3,7 @@
 //! and VXC orders that are bought exactly once.
 //!
 //! # Layout
+//! - [`auth`]: callers (tokens, mTLS), the RPC -> scope table, limits and the audit log.
 //! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, validated at start.
 //! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
 //! - [`error`]: the crate `Error` and its one mapping to `tonic::Status` with rich details.
@@ -12,6 +13,7 @@
 //! - [`telemetry`]: `tracing` setup.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod pb;

@@ -14,12 +14,12 @@ use tonic_health::server::HealthReporter;
 use crate::api;
 use crate::config::Config;
 use crate::pb;
-use crate::store::Store;
 use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::catalog_service_server::CatalogServiceServer;
 use crate::pb::region_service_server::RegionServiceServer;
 use crate::pb::service_key_service_server::ServiceKeyServiceServer;
 use crate::pb::vxc_order_service_server::VxcOrderServiceServer;
+use crate::store::Store;
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Auth(#[from] crate::auth::AuthSetupError),
 }
 
 /// Tells long-running handlers (streams) that the server is shutting down, so they can end with
@@ -59,7 +61,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let _store = Store::open(&config.data_dir).await?;
+    let store = Store::open(&config.data_dir).await?;
     let (fire, signal) = watch::channel(false);
     let shutdown_signal = ShutdownSignal(signal);
 
@@ -79,19 +81,47 @@ pub async fn run(
     let local_addr = listener.local_addr().ok();
     tracing::info!(addr = ?local_addr, "onramp listening");
 
-    let router = Server::builder()
+    // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
+    // unknown local address is treated as public, so the insecure check errs on the safe side.
+    let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let auth = crate::auth::AuthLayer::new(&config, local_addr.unwrap_or(public), store.clone())?;
+    let max_request = config.limits.max_request_bytes;
+    let mut server = Server::builder().max_concurrent_streams(config.limits.max_concurrent_streams);
+    if let Some(tls) =
+        crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
+    {
+        server = server.tls_config(tls)?;
+    }
+
+    let router = server
+        .layer(auth)
         .add_service(health_service)
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
-        .add_service(CatalogServiceServer::new(api::catalog::CatalogApi::new()))
-        .add_service(RegionServiceServer::new(api::regions::RegionApi::new()))
-        .add_service(ServiceKeyServiceServer::new(
-            api::service_keys::ServiceKeyApi::new(shutdown_signal.clone()),
-        ))
-        .add_service(VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
-            shutdown_signal.clone(),
-        )))
-        .add_service(AdminServiceServer::new(api::admin::AdminApi::new()));
+        .add_service(
+            CatalogServiceServer::new(api::catalog::CatalogApi::new())
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            RegionServiceServer::new(api::regions::RegionApi::new())
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            ServiceKeyServiceServer::new(api::service_keys::ServiceKeyApi::new(
+                shutdown_signal.clone(),
+            ))
+            .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(shutdown_signal.clone()))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            AdminServiceServer::new(api::admin::AdminApi::new(
+                crate::auth::audit::AuditLog::new(store.clone()),
+            ))
+            .max_decoding_message_size(max_request),
+        );
 
     let mut drain_started = fire.subscribe();
     let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
