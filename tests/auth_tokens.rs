@@ -299,3 +299,45 @@ fn hash_token_prints_the_sha256_of_stdin() {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
 }
+
+#[test]
+fn binary_refuses_a_public_address_unless_given_insecure() {
+    use std::process::{Command, Stdio};
+    let data_dir = std::env::temp_dir().join(format!("onramp-insecure-{}", uuid::Uuid::new_v4()));
+    let serve = |extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_onramp"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("ONRAMP_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+            .arg(&data_dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        command.spawn().expect("spawn")
+    };
+
+    let refused = serve(&[]);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(refused.wait_with_output());
+    });
+    let output = receiver
+        .recv_timeout(Duration::from_secs(20))
+        .expect("exits instead of serving")
+        .expect("output");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--insecure"), "{stderr}");
+
+    let mut allowed = serve(&["--insecure"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let still_running = allowed.try_wait().expect("try_wait").is_none();
+    let _ = allowed.kill();
+    let _ = allowed.wait();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    assert!(still_running, "--insecure lets it serve");
+}

@@ -168,3 +168,78 @@ pub fn validate(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, Overrides};
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+        let mut outcome = None;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("onramp.toml", toml)?;
+            for (key, value) in env {
+                jail.set_env(key, value);
+            }
+            outcome = Some(
+                Config::load(Some(Path::new("onramp.toml")), &Overrides::default())
+                    .map_err(|error| error.to_string()),
+            );
+            Ok(())
+        });
+        outcome.expect("jail ran")
+    }
+
+    const HASH: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn tokens_limits_and_insecure_load_from_file_and_env() {
+        let config = load(
+            &format!(
+                "insecure = true\n[[auth.tokens]]\nname = \"ci\"\nsha256 = \"{HASH}\"\n\
+                 scopes = [\"catalog.read\", \"orders.write\"]\n[limits]\nwrite_burst = 5\n"
+            ),
+            &[("ONRAMP_LIMITS__WRITES_PER_MINUTE", "7")],
+        )
+        .expect("load");
+        assert!(config.insecure);
+        assert_eq!(config.auth.tokens[0].name, "ci");
+        assert_eq!(config.limits.write_burst, 5);
+        assert_eq!(config.limits.writes_per_minute, 7);
+    }
+
+    #[test]
+    fn unknown_scope_and_pasted_token_are_refused_without_echoing_the_value() {
+        let error = load(
+            &format!(
+                "[[auth.tokens]]\nname = \"ci\"\nsha256 = \"{HASH}\"\nscopes = [\"orders.buy\"]\n"
+            ),
+            &[],
+        )
+        .expect_err("unknown scope");
+        assert!(error.contains("auth.tokens"), "{error}");
+
+        let error = load(
+            "[[auth.tokens]]\nname = \"ci\"\nsha256 = \"my-secret-token\"\nscopes = []\n",
+            &[],
+        )
+        .expect_err("not a hash");
+        assert!(error.contains("auth.tokens.sha256"), "{error}");
+        assert!(!error.contains("my-secret-token"), "{error}");
+    }
+
+    #[test]
+    fn tokens_can_come_from_the_environment() {
+        let value = format!("[{{name=\"ci\",sha256=\"{HASH}\",scopes=[\"admin\"]}}]");
+        let config = load("", &[("ONRAMP_AUTH__TOKENS", &value)]).expect("load");
+        assert_eq!(config.auth.tokens.len(), 1);
+        assert_eq!(config.auth.tokens[0].name, "ci");
+    }
+
+    #[test]
+    fn mtls_needs_a_server_certificate() {
+        let error = load("[tls]\nclient_ca_file = \"ca.pem\"\n", &[]).expect_err("no cert");
+        assert!(error.contains("tls.client_ca_file"), "{error}");
+    }
+}
