@@ -175,6 +175,7 @@ mod tests {
 
     use crate::config::{Config, Overrides};
 
+    #[allow(clippy::result_large_err)] // the closure's error type is figment's, not ours
     fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
         let mut outcome = None;
         figment::Jail::expect_with(|jail| {
