@@ -40,6 +40,15 @@ pub struct Config {
     pub sandbox: SandboxSettings,
     pub catalog: CatalogSettings,
     pub watch: WatchSettings,
+    /// Serve without caller authentication on a non-loopback address (`--insecure`). Never in
+    /// production: anyone who reaches the port can spend the Megaport account's money.
+    pub insecure: bool,
+    /// Callers: bearer token hashes and mTLS client names (see `auth::settings`).
+    pub auth: crate::auth::settings::AuthSettings,
+    /// TLS and mTLS on the gRPC listener.
+    pub tls: crate::auth::settings::TlsSettings,
+    /// Request size, stream, concurrency and write-rate limits.
+    pub limits: crate::auth::settings::LimitSettings,
 }
 
 /// Output format of the process logs.
@@ -144,6 +153,10 @@ impl Default for Config {
             sandbox: SandboxSettings::default(),
             catalog: CatalogSettings::default(),
             watch: WatchSettings::default(),
+            insecure: false,
+            auth: Default::default(),
+            tls: Default::default(),
+            limits: Default::default(),
         }
     }
 }
@@ -202,6 +215,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure: Option<bool>,
 }
 
 /// Why the configuration was refused. The message always names the offending key.
@@ -238,6 +253,7 @@ impl Config {
     /// Checks the values serde cannot: addresses, ranges and combinations.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        crate::auth::settings::validate(&self.auth, &self.tls, &self.limits)?;
         let sandbox: SocketAddr =
             self.sandbox
                 .listen

@@ -3,6 +3,7 @@
 //! and VXC orders that are bought exactly once.
 //!
 //! # Layout
+//! - [`auth`]: callers (tokens, mTLS), the RPC -> scope table, limits and the audit log.
 //! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, validated at start.
 //! - [`sandbox`]: a Megaport-compatible HTTP server (axum) with the guide's scenario and faults.
 //! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
@@ -18,6 +19,7 @@
 //! - [`inventory`]: the domain's view of the cached catalog.
 
 pub mod api;
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod domain;

@@ -25,6 +25,9 @@ enum Command {
     Serve(ServeArgs),
     /// Run the Megaport sandbox alone (a Megaport-compatible HTTP API for other tools).
     Sandbox(SandboxArgs),
+    /// Read a bearer token from stdin and print the SHA-256 hex for `[[auth.tokens]] sha256`.
+    /// The token is read from stdin, not an argument, so it stays out of `ps` and shell history.
+    HashToken,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +60,9 @@ struct ServeArgs {
     /// Log format [config: log_format; default human].
     #[arg(long, value_enum)]
     log_format: Option<LogFormatArg>,
+    /// Serve without caller authentication even on a non-loopback address [config: insecure].
+    #[arg(long)]
+    insecure: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -96,6 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Sandbox(args) => sandbox(args).await,
+        Command::HashToken => hash_token(),
     }
 }
 
@@ -130,6 +137,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: args.data_dir,
         log_format: args.log_format.map(LogFormat::from),
+        insecure: args.insecure.then_some(true),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
     onramp::telemetry::init(config.log_format, &config.log_level);
@@ -138,6 +146,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     onramp::server::run(listener, config, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Prints the hash of the token on stdin. Surrounding whitespace (the newline of `echo`) is not
+/// part of the token.
+fn hash_token() -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the token from stdin")?;
+    let token = input.trim();
+    anyhow::ensure!(!token.is_empty(), "no token on stdin");
+    println!("{}", onramp::auth::tokens::hash_hex(token));
     Ok(())
 }
 

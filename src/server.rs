@@ -38,6 +38,8 @@ pub enum ServeError {
     Upstream(#[from] crate::upstream::UpstreamError),
     #[error("regions file {path}: {problem}")]
     RegionsFile { path: String, problem: String },
+    #[error("{0}")]
+    Auth(#[from] crate::auth::AuthSetupError),
 }
 
 /// Tells long-running handlers (streams) that the server is shutting down, so they can end with
@@ -68,6 +70,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let store = Store::open(&config.data_dir).await?;
+    let local_addr = listener.local_addr().ok();
+    // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
+    // unknown local address is treated as public, so the insecure check errs on the safe side.
+    let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let auth = crate::auth::AuthLayer::new(&config, local_addr.unwrap_or(public), store.clone())?;
     let upstream = Upstream::connect(&config).await?;
     let directory = Directory::new(upstream.catalog.clone(), store.clone());
     apply_declared_regions(&config, &directory).await?;
@@ -87,27 +94,45 @@ pub async fn run(
         .build_v1alpha()?;
     let reflection_enabled = config.reflection;
 
-    let local_addr = listener.local_addr().ok();
-    tracing::info!(addr = ?local_addr, "onramp listening");
+    let max_request = config.limits.max_request_bytes;
+    let mut server = Server::builder().max_concurrent_streams(config.limits.max_concurrent_streams);
+    if let Some(tls) =
+        crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
+    {
+        server = server.tls_config(tls)?;
+    }
 
-    let router = Server::builder()
+    let router = server
+        .layer(auth)
         .add_service(health_service)
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
-        .add_service(CatalogServiceServer::new(api::catalog::CatalogApi::new(
-            directory.clone(),
-        )))
-        .add_service(RegionServiceServer::new(api::regions::RegionApi::new(
-            directory.clone(),
-        )))
-        .add_service(ServiceKeyServiceServer::new(
-            api::service_keys::ServiceKeyApi::new(shutdown_signal.clone()),
-        ))
-        .add_service(VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
-            shutdown_signal.clone(),
-        )))
-        .add_service(AdminServiceServer::new(api::admin::AdminApi::new()));
+        .add_service(
+            CatalogServiceServer::new(api::catalog::CatalogApi::new(directory.clone()))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            ServiceKeyServiceServer::new(api::service_keys::ServiceKeyApi::new(
+                shutdown_signal.clone(),
+            ))
+            .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(shutdown_signal.clone()))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            AdminServiceServer::new(api::admin::AdminApi::new(
+                crate::auth::audit::AuditLog::new(store.clone()),
+            ))
+            .max_decoding_message_size(max_request),
+        );
 
+    tracing::info!(addr = ?local_addr, "onramp listening");
     let result = serve_until(router, listener, &config, &health, fire, shutdown).await;
     upstream.shutdown().await;
     result
@@ -115,7 +140,9 @@ pub async fn run(
 
 /// Serves until `shutdown`, then drains for at most the grace period.
 async fn serve_until(
-    router: tonic::transport::server::Router,
+    router: tonic::transport::server::Router<
+        tower::layer::util::Stack<crate::auth::AuthLayer, tower::layer::util::Identity>,
+    >,
     listener: TcpListener,
     config: &Config,
     health: &HealthReporter,

@@ -4,9 +4,8 @@
 mod common;
 
 use common::{TestServer, within};
-use onramp::pb::admin_service_client::AdminServiceClient;
 use onramp::pb::catalog_service_client::CatalogServiceClient;
-use onramp::pb::{ListAuditRecordsRequest, ListOnRampsRequest};
+use onramp::pb::ListOnRampsRequest;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -34,24 +33,4 @@ async fn invalid_fields_come_back_as_field_violations() {
     let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
     assert_eq!(fields, ["page_size", "location_id"]);
     assert!(violations[0].description.contains("500"), "names the limit");
-}
-
-#[tokio::test]
-async fn unbuilt_rpcs_say_what_is_missing() {
-    let server = TestServer::start().await;
-    let mut admin = AdminServiceClient::new(server.channel.clone());
-    let status = within(admin.list_audit_records(ListAuditRecordsRequest::default()))
-        .await
-        .expect_err("not built yet");
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(
-        status.message().contains("audit log"),
-        "{}",
-        status.message()
-    );
-    let details = status.get_error_details();
-    assert_eq!(
-        details.error_info().expect("info").reason,
-        "NOT_IMPLEMENTED"
-    );
 }

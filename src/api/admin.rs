@@ -2,19 +2,21 @@
 
 use tonic::{Request, Response, Status};
 
-use super::not_built;
+use super::paging;
+use crate::auth::audit::{AuditFilter, AuditLog, AuditRecord};
+use crate::error::{Error, FieldViolation};
 use crate::pb;
 use crate::pb::admin_service_server::AdminService;
 
-const CAPABILITY: &str = "the audit log (issue: authentication, authorization and hardening)";
-
 /// gRPC adapter for admin RPCs.
-#[derive(Debug, Default)]
-pub struct AdminApi {}
+#[derive(Debug)]
+pub struct AdminApi {
+    audit: AuditLog,
+}
 
 impl AdminApi {
-    pub fn new() -> Self {
-        Self {}
+    pub fn new(audit: AuditLog) -> Self {
+        Self { audit }
     }
 }
 
@@ -22,8 +24,42 @@ impl AdminApi {
 impl AdminService for AdminApi {
     async fn list_audit_records(
         &self,
-        _request: Request<pb::ListAuditRecordsRequest>,
+        request: Request<pb::ListAuditRecordsRequest>,
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let page_size = paging::page_size(request.page_size)
+            .map_err(|violation| Error::InvalidArgument(vec![violation]))?;
+        let filter = AuditFilter {
+            caller: request.caller,
+            rpc: request.rpc,
+        };
+        let page = self
+            .audit
+            .list(&filter, page_size, &request.page_token)
+            .await
+            .map_err(Error::internal)?
+            .map_err(|error| {
+                Error::InvalidArgument(vec![FieldViolation::new("page_token", error.to_string())])
+            })?;
+        Ok(Response::new(pb::ListAuditRecordsResponse {
+            audit_records: page.records.into_iter().map(to_proto).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+}
+
+fn to_proto(record: AuditRecord) -> pb::AuditRecord {
+    pb::AuditRecord {
+        audit_id: record.audit_id,
+        caller: record.caller,
+        rpc: record.rpc,
+        request_id: record.request_id,
+        resource: record.resource,
+        code: record.code,
+        reason: record.reason,
+        time: Some(prost_types::Timestamp {
+            seconds: record.time_ms.div_euclid(1000),
+            nanos: i32::try_from(record.time_ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+        }),
     }
 }

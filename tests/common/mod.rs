@@ -91,14 +91,6 @@ pub fn test_config() -> Config {
     }
 }
 
-/// The sandbox companies' API keys, as the default seed ships them.
-pub const PROVIDER: (&str, &str) = ("quantumgpu-sandbox", "quantumgpu-sandbox-secret");
-pub const CUSTOMERS: [(&str, &str, &str); 3] = [
-    ("acme", "acme-sandbox", "acme-sandbox-secret"),
-    ("globex", "globex-sandbox", "globex-sandbox-secret"),
-    ("initech", "initech-sandbox", "initech-sandbox-secret"),
-];
-
 /// onramp pointed at a sandbox the test owns, so the test can drive the sandbox's clock, faults
 /// and ledger. Accounts are named as on the embedded sandbox: `quantumgpu` (default), `acme`, ...
 pub struct SandboxedServer {
@@ -117,13 +109,14 @@ impl SandboxedServer {
         sandbox_config: onramp::sandbox::SandboxConfig,
         config: Config,
     ) -> Self {
+        let credentials = sandbox_config.seed.credentials();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind sandbox");
         let sandbox = onramp::sandbox::spawn(listener, sandbox_config)
             .await
             .expect("sandbox");
-        let config = on_sandbox(config, &sandbox);
+        let config = on_sandbox(config, &sandbox, &credentials);
         let server = TestServer::start_with(config.clone()).await;
         Self {
             server,
@@ -149,21 +142,27 @@ impl SandboxedServer {
     }
 }
 
-/// `config` with Megaport pointed at `sandbox` and the seed's accounts configured.
-pub fn on_sandbox(mut config: Config, sandbox: &onramp::sandbox::SandboxHandle) -> Config {
+/// `config` with Megaport pointed at `sandbox` and the seed's companies as accounts, named as
+/// on the embedded sandbox: the first (the provider) is the default account.
+pub fn on_sandbox(
+    mut config: Config,
+    sandbox: &onramp::sandbox::SandboxHandle,
+    credentials: &[onramp::sandbox::SandboxCredentials],
+) -> Config {
     use onramp::config::{AccountConfig, MegaportEnvironment};
+    let (provider, customers) = credentials.split_first().expect("seed has companies");
     config.megaport.environment = MegaportEnvironment::Custom;
     config.megaport.base_url = Some(sandbox.base_url());
     config.megaport.token_url = Some(sandbox.token_url());
-    config.megaport.default_account = "quantumgpu".to_owned();
-    config.megaport.client_id = Some(PROVIDER.0.to_owned());
-    config.megaport.client_secret = Some(PROVIDER.1.to_owned().into());
-    config.megaport.accounts = CUSTOMERS
+    config.megaport.default_account = provider.company.to_ascii_lowercase();
+    config.megaport.client_id = Some(provider.client_id.clone());
+    config.megaport.client_secret = Some(provider.client_secret.clone().into());
+    config.megaport.accounts = customers
         .iter()
-        .map(|(name, id, secret)| AccountConfig {
-            name: (*name).to_owned(),
-            client_id: (*id).to_owned(),
-            client_secret: (*secret).to_owned().into(),
+        .map(|customer| AccountConfig {
+            name: customer.company.to_ascii_lowercase(),
+            client_id: customer.client_id.clone(),
+            client_secret: customer.client_secret.clone().into(),
         })
         .collect();
     config.regions_file = Some(sandbox_regions_file());
