@@ -105,15 +105,15 @@ clients/typescript/node_modules/.installed: clients/typescript/package.json clie
 .PHONY: client-test-python
 client-test-python: onramp-bin $(PY_VENV)/.installed
 	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./clients/python
-	cd clients/python && ONRAMP_BIN=$(ONRAMP_BIN) .venv/bin/python -m pytest -q
+	cd clients/python && .venv/bin/mypy && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) .venv/bin/python -m pytest -q
 
 .PHONY: client-test-go
 client-test-go: onramp-bin
-	cd clients/go && $(GO) vet ./... && ONRAMP_BIN=$(ONRAMP_BIN) $(GO) test -count=1 ./...
+	cd clients/go && $(GO) vet ./... && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) $(GO) test -count=1 ./...
 
 .PHONY: client-test-typescript
 client-test-typescript: onramp-bin clients/typescript/node_modules/.installed
-	cd clients/typescript && $(NPM) run --silent typecheck && ONRAMP_BIN=$(ONRAMP_BIN) $(NPM) test --silent
+	cd clients/typescript && $(NPM) run --silent typecheck && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) $(NPM) test --silent
 
 .PHONY: client-test
 client-test: client-test-python client-test-go client-test-typescript
