@@ -45,7 +45,7 @@ serve:
 #   tools/node_modules buf, protoc-gen-es               (tools/package.json + package-lock.json)
 #   tools/venv        grpcio-tools (its protoc), mypy-protobuf  (tools/requirements.txt)
 # buf.gen.yaml says which plugin writes what.
-PROTOC_GEN_GO_VERSION := v1.36.11
+PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.1
 PYTHON ?= python3
 GO ?= go
@@ -109,7 +109,7 @@ client-test-python: onramp-bin $(PY_VENV)/.installed
 
 .PHONY: client-test-go
 client-test-go: onramp-bin
-	cd clients/go && $(GO) vet ./... && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) $(GO) test -count=1 ./...
+	cd clients/go && test -z "$$(gofmt -l .)" && $(GO) vet ./... && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) $(GO) test -count=1 ./...
 
 .PHONY: client-test-typescript
 client-test-typescript: onramp-bin clients/typescript/node_modules/.installed
