@@ -109,7 +109,7 @@ client-test-python: onramp-bin $(PY_VENV)/.installed
 
 .PHONY: client-test-go
 client-test-go: onramp-bin
-	cd clients/go && test -z "$$(gofmt -l .)" && $(GO) vet ./... && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) $(GO) test -count=1 ./...
+	cd clients/go && test -z "$$(gofmt -l .)" && $(GO) mod tidy -diff && $(GO) vet ./... && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) $(GO) test -count=1 ./...
 
 .PHONY: client-test-typescript
 client-test-typescript: onramp-bin clients/typescript/node_modules/.installed
