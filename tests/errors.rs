@@ -4,8 +4,8 @@
 mod common;
 
 use common::{TestServer, within};
-use onramp::pb::catalog_service_client::CatalogServiceClient;
 use onramp::pb::ListOnRampsRequest;
+use onramp::pb::catalog_service_client::CatalogServiceClient;
 use tonic::Code;
 use tonic_types::StatusExt;
 
