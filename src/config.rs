@@ -3,7 +3,7 @@
 //! message that names the key.
 //!
 //! Environment variables map to keys with `__` as the section separator:
-//! `ONRAMP_LISTEN`, `ONRAMP_DATA_DIR`, `ONRAMP_MEGAPORT__ENVIRONMENT`, `ONRAMP_WATCH__POLL_INTERVAL_SECONDS`.
+//! `ONRAMP_LISTEN`, `ONRAMP_DATA_DIR`, `ONRAMP_MEGAPORT__ENVIRONMENT`, `ONRAMP_WATCH__POLL_INTERVAL_MILLIS`.
 //! Megaport credentials come from the environment (`ONRAMP_MEGAPORT__CLIENT_ID`,
 //! `ONRAMP_MEGAPORT__CLIENT_SECRET`) or the file, never from flags, because flags show up in `ps`.
 
@@ -129,10 +129,10 @@ pub struct CatalogSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WatchSettings {
-    /// How often Megaport's key list is polled.
-    pub poll_interval_seconds: u64,
-    /// How often idle streams get a progress message.
-    pub progress_interval_seconds: u64,
+    /// How often Megaport's key list is polled, in milliseconds.
+    pub poll_interval_millis: u64,
+    /// How often streams get a progress message, in milliseconds.
+    pub progress_interval_millis: u64,
     /// How many revisions of history are kept for resuming.
     pub history_revisions: u64,
     /// Messages buffered per subscriber before it is closed as too slow.
@@ -198,8 +198,8 @@ impl Default for CatalogSettings {
 impl Default for WatchSettings {
     fn default() -> Self {
         Self {
-            poll_interval_seconds: 5,
-            progress_interval_seconds: 15,
+            poll_interval_millis: 5_000,
+            progress_interval_millis: 15_000,
             history_revisions: 10_000,
             subscriber_buffer: 256,
         }
@@ -298,12 +298,12 @@ impl Config {
                 self.catalog.products_soft_ttl_seconds,
             ),
             (
-                "watch.poll_interval_seconds",
-                self.watch.poll_interval_seconds,
+                "watch.poll_interval_millis",
+                self.watch.poll_interval_millis,
             ),
             (
-                "watch.progress_interval_seconds",
-                self.watch.progress_interval_seconds,
+                "watch.progress_interval_millis",
+                self.watch.progress_interval_millis,
             ),
             ("watch.history_revisions", self.watch.history_revisions),
         ];
@@ -412,18 +412,18 @@ mod tests {
             ..Overrides::default()
         };
         let config = load_in_jail(
-            Some("listen = \"127.0.0.1:7000\"\ndata_dir = \"/from-file\"\n[watch]\npoll_interval_seconds = 9\nprogress_interval_seconds = 4\n"),
+            Some("listen = \"127.0.0.1:7000\"\ndata_dir = \"/from-file\"\n[watch]\npoll_interval_millis = 9\nprogress_interval_millis = 4\n"),
             &[
                 ("ONRAMP_DATA_DIR", "/from-env"),
-                ("ONRAMP_WATCH__POLL_INTERVAL_SECONDS", "3"),
+                ("ONRAMP_WATCH__POLL_INTERVAL_MILLIS", "3"),
             ],
             &overrides,
         )
         .expect("load");
         assert_eq!(config.listen, "127.0.0.1:7001");
         assert_eq!(config.data_dir, PathBuf::from("/from-env"));
-        assert_eq!(config.watch.poll_interval_seconds, 3);
-        assert_eq!(config.watch.progress_interval_seconds, 4);
+        assert_eq!(config.watch.poll_interval_millis, 3);
+        assert_eq!(config.watch.progress_interval_millis, 4);
     }
 
     #[test]
@@ -488,12 +488,12 @@ mod tests {
     fn wrong_type_names_key_without_echoing_value() {
         let error = load_in_jail(
             None,
-            &[("ONRAMP_WATCH__POLL_INTERVAL_SECONDS", "soon")],
+            &[("ONRAMP_WATCH__POLL_INTERVAL_MILLIS", "soon")],
             &Overrides::default(),
         )
         .expect_err("bad type");
         assert!(
-            error.to_string().contains("watch.poll_interval_seconds"),
+            error.to_string().contains("watch.poll_interval_millis"),
             "{error}"
         );
     }

@@ -40,6 +40,10 @@ pub enum Error {
     /// The request itself is wrong; nothing was done and nothing was sent upstream.
     #[error("invalid request: {}", describe_violations(.0))]
     InvalidArgument(Vec<FieldViolation>),
+    /// As `InvalidArgument`, with a more specific reason than INVALID_FIELD (e.g. a speed above
+    /// the Port's limit).
+    #[error("invalid request: {}", describe_violations(.1))]
+    InvalidArgumentWithReason(ErrorReason, Vec<FieldViolation>),
     #[error("{message}")]
     NotFound {
         reason: ErrorReason,
@@ -70,6 +74,9 @@ pub enum Error {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// The server is draining; `metadata` says where a stream can resume elsewhere.
+    #[error("the server is shutting down; reconnect and resume")]
+    ShuttingDown { metadata: HashMap<String, String> },
     /// The caller is over its own quota with onramp.
     #[error("{message}")]
     ResourceExhausted {
@@ -116,12 +123,12 @@ impl Error {
 
     fn code(&self) -> Code {
         match self {
-            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::InvalidArgument(_) | Self::InvalidArgumentWithReason(..) => Code::InvalidArgument,
             Self::NotFound { .. } => Code::NotFound,
             Self::AlreadyExists { .. } => Code::AlreadyExists,
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
             Self::Aborted { .. } => Code::Aborted,
-            Self::Unavailable { .. } => Code::Unavailable,
+            Self::Unavailable { .. } | Self::ShuttingDown { .. } => Code::Unavailable,
             Self::ResourceExhausted { .. } => Code::ResourceExhausted,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::PermissionDenied { .. } => Code::PermissionDenied,
@@ -133,6 +140,7 @@ impl Error {
     fn reason(&self) -> ErrorReason {
         match self {
             Self::InvalidArgument(_) => ErrorReason::InvalidField,
+            Self::InvalidArgumentWithReason(reason, _) => *reason,
             Self::NotFound { reason, .. }
             | Self::AlreadyExists { reason, .. }
             | Self::FailedPrecondition { reason, .. }
@@ -143,6 +151,7 @@ impl Error {
             | Self::Internal { reason, .. } => *reason,
             Self::Unauthenticated { .. } => ErrorReason::CallerUnauthenticated,
             Self::Unimplemented { .. } => ErrorReason::NotImplemented,
+            Self::ShuttingDown { .. } => ErrorReason::ShuttingDown,
         }
     }
 }
@@ -228,12 +237,13 @@ impl From<Error> for Status {
         }
         let mut details = ErrorDetails::new();
         let metadata = match &error {
-            Error::Aborted { metadata, .. } => metadata.clone(),
+            Error::Aborted { metadata, .. } | Error::ShuttingDown { metadata } => metadata.clone(),
             _ => HashMap::new(),
         };
         details.set_error_info(reason_name(error.reason()), ERROR_DOMAIN, metadata);
         match &error {
-            Error::InvalidArgument(violations) => {
+            Error::InvalidArgument(violations)
+            | Error::InvalidArgumentWithReason(_, violations) => {
                 for violation in violations {
                     details.add_bad_request_violation(&violation.field, &violation.description);
                 }

@@ -13,18 +13,19 @@
 //! - [`pb`]: generated protobuf code; only `api`, `server` and `error` see it.
 //! - [`store`]: persistence in SQLite (sqlx); migrations in `migrations/`.
 //! - [`telemetry`]: `tracing` setup.
+//! - [`watch`]: the key-state watcher: poller, differ, event log, fan-out hub.
 //! - [`upstream`]: the Megaport accounts (or embedded sandbox) and the catalog cache over them.
 //! - [`megaport`]: the only reqwest user: auth, typed models, retries, errors.
 //! - [`catalog`]: moka caches of locations and products; stale-while-revalidate.
-//! - [`inventory`]: the domain's view of the cached catalog.
+//! - [`adapters`]: the domain's traits over Megaport (inventory, service keys).
 
+pub mod adapters;
 pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod inventory;
 pub mod megaport;
 pub mod pb;
 pub mod sandbox;
@@ -32,3 +33,4 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod upstream;
+pub mod watch;

@@ -11,11 +11,13 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::adapters::MegaportKeys;
 use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
 use crate::domain::directory::Directory;
 use crate::domain::regions_file;
+use crate::domain::service_keys::ServiceKeys;
 use crate::pb;
 use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::catalog_service_server::CatalogServiceServer;
@@ -24,6 +26,8 @@ use crate::pb::service_key_service_server::ServiceKeyServiceServer;
 use crate::pb::vxc_order_service_server::VxcOrderServiceServer;
 use crate::store::Store;
 use crate::upstream::Upstream;
+use crate::watch::WatchHub;
+use std::sync::Arc;
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,8 @@ pub enum ServeError {
     RegionsFile { path: String, problem: String },
     #[error("{0}")]
     Auth(#[from] crate::auth::AuthSetupError),
+    #[error("watch history: {0}")]
+    Watch(#[from] crate::error::Error),
 }
 
 /// Tells long-running handlers (streams) that the server is shutting down, so they can end with
@@ -81,6 +87,15 @@ pub async fn run(
     let (fire, signal) = watch::channel(false);
     let shutdown_signal = ShutdownSignal(signal);
 
+    let key_upstream = MegaportKeys::new(upstream.provider.clone(), upstream.catalog.clone());
+    let service_keys = Arc::new(ServiceKeys::new(
+        Arc::new(key_upstream),
+        directory.clone(),
+        store.clone(),
+    ));
+    let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
+    let poller = hub.spawn_poller(shutdown_signal.clone());
+
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
 
@@ -117,6 +132,8 @@ pub async fn run(
         )
         .add_service(
             ServiceKeyServiceServer::new(api::service_keys::ServiceKeyApi::new(
+                service_keys.clone(),
+                hub.clone(),
                 shutdown_signal.clone(),
             ))
             .max_decoding_message_size(max_request),
@@ -134,6 +151,7 @@ pub async fn run(
 
     tracing::info!(addr = ?local_addr, "onramp listening");
     let result = serve_until(router, listener, &config, &health, fire, shutdown).await;
+    poller.abort();
     upstream.shutdown().await;
     result
 }

@@ -15,6 +15,12 @@ pub fn timestamp(time: OffsetDateTime) -> Timestamp {
     }
 }
 
+/// `None` for a timestamp outside what `time` can represent.
+pub fn from_timestamp(timestamp: &Timestamp) -> Option<OffsetDateTime> {
+    let nanos = i128::from(timestamp.seconds) * 1_000_000_000 + i128::from(timestamp.nanos);
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+}
+
 pub fn location(location: &onramps::Location) -> pb::Location {
     pb::Location {
         id: location.id,

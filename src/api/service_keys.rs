@@ -1,25 +1,54 @@
 //! `onramp.v1.ServiceKeyService`: minting, managing and watching service keys.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use prost::Message;
+use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, not_built};
+use super::catalog::selection_response;
+use super::regions::validate_request_id;
+use super::{ResponseStream, convert, paging};
+use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
+use crate::domain::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, hex};
+use crate::error::{Error, FieldViolation};
 use crate::pb;
+use crate::pb::ErrorReason;
 use crate::pb::service_key_service_server::ServiceKeyService;
 use crate::server::ShutdownSignal;
+use crate::watch::{self, ChangeKind, Health, KeyEvent, WatchEnd, WatchHub, WatchItem};
 
-const CAPABILITY: &str = "service keys (issue: service keys and the key-state stream)";
+/// Longest description Megaport keeps, minus room for onramp's request-id stamp.
+const MAX_DESCRIPTION: usize = 200;
+const MAX_CUSTOMER_REF: usize = 128;
+/// The fields UpdateServiceKey accepts in its mask.
+const UPDATABLE: [&str; 6] = [
+    "description",
+    "max_speed_mbps",
+    "valid_from",
+    "valid_until",
+    "active",
+    "pre_approved",
+];
 
 /// gRPC adapter for service keys.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ServiceKeyApi {
+    keys: Arc<ServiceKeys>,
+    hub: WatchHub,
     /// Ends open watch streams with UNAVAILABLE when the server drains.
-    #[allow(dead_code)]
     shutdown: ShutdownSignal,
 }
 
 impl ServiceKeyApi {
-    pub fn new(shutdown: ShutdownSignal) -> Self {
-        Self { shutdown }
+    pub fn new(keys: Arc<ServiceKeys>, hub: WatchHub, shutdown: ShutdownSignal) -> Self {
+        Self {
+            keys,
+            hub,
+            shutdown,
+        }
     }
 }
 
@@ -29,50 +58,517 @@ impl ServiceKeyService for ServiceKeyApi {
 
     async fn create_service_key(
         &self,
-        _request: Request<pb::CreateServiceKeyRequest>,
+        request: Request<pb::CreateServiceKeyRequest>,
     ) -> Result<Response<pb::CreateServiceKeyResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let create = validate_create(request)?;
+        let view = self.keys.create(create).await?;
+        self.hub.poke();
+        Ok(Response::new(pb::CreateServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
     }
 
     async fn issue_service_keys(
         &self,
-        _request: Request<pb::IssueServiceKeysRequest>,
+        request: Request<pb::IssueServiceKeysRequest>,
     ) -> Result<Response<pb::IssueServiceKeysResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let hash = hex(&Sha256::digest(request.encode_to_vec()));
+        let issue = validate_issue(request)?;
+        // A replay returns the first response exactly as it was sent.
+        let store = self.hub.store();
+        if let Some((rpc, stored_hash, bytes)) = store
+            .stored_response(&issue.request_id)
+            .await
+            .map_err(Error::from)?
+        {
+            if rpc != ISSUE_RPC || stored_hash != hash {
+                return Err(Error::FailedPrecondition {
+                    reason: ErrorReason::RequestIdReused,
+                    message: "request_id was already used with different parameters".to_owned(),
+                }
+                .into());
+            }
+            let response =
+                pb::IssueServiceKeysResponse::decode(bytes.as_slice()).map_err(Error::internal)?;
+            return Ok(Response::new(response));
+        }
+        let request_id = issue.request_id.clone();
+        let (views, selection) = self.keys.issue(issue).await?;
+        self.hub.poke();
+        let response = pb::IssueServiceKeysResponse {
+            service_keys: views.iter().map(service_key).collect(),
+            selection: Some(selection_response(&selection)),
+        };
+        store
+            .store_response(&request_id, ISSUE_RPC, &hash, &response.encode_to_vec())
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(response))
     }
 
     async fn get_service_key(
         &self,
-        _request: Request<pb::GetServiceKeyRequest>,
+        request: Request<pb::GetServiceKeyRequest>,
     ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let key = validate_key("key", &request.into_inner().key)?;
+        let view = self.keys.get(&key).await?;
+        Ok(Response::new(pb::GetServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
     }
 
     async fn list_service_keys(
         &self,
-        _request: Request<pb::ListServiceKeysRequest>,
+        request: Request<pb::ListServiceKeysRequest>,
     ) -> Result<Response<pb::ListServiceKeysResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
+        let offset = paging::decode_offset(&request.page_token).map_err(|v| violations.push(v));
+        let (Ok(size), Ok(offset)) = (size, offset) else {
+            return Err(Error::InvalidArgument(violations).into());
+        };
+        let state = key_state_from(request.state());
+        let filter = KeyFilter {
+            port_uid: non_empty(request.port_uid),
+            state,
+            customer_ref: non_empty(request.customer_ref),
+            region: non_empty(request.region),
+        };
+        let views = self.keys.list(&filter).await?;
+        let (page, next_page_token) = paging::page_of(views, offset, size);
+        Ok(Response::new(pb::ListServiceKeysResponse {
+            service_keys: page.iter().map(service_key).collect(),
+            next_page_token,
+        }))
     }
 
     async fn update_service_key(
         &self,
-        _request: Request<pb::UpdateServiceKeyRequest>,
+        request: Request<pb::UpdateServiceKeyRequest>,
     ) -> Result<Response<pb::UpdateServiceKeyResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let (key, changes) = validate_update(request)?;
+        let view = self.keys.update(&key, changes).await?;
+        self.hub.poke();
+        Ok(Response::new(pb::UpdateServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
     }
 
     async fn deactivate_service_key(
         &self,
-        _request: Request<pb::DeactivateServiceKeyRequest>,
+        request: Request<pb::DeactivateServiceKeyRequest>,
     ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
-        Err(not_built(CAPABILITY))
+        let key = validate_key("key", &request.into_inner().key)?;
+        let view = self.keys.deactivate(&key).await?;
+        self.hub.poke();
+        Ok(Response::new(pb::DeactivateServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
     }
 
     async fn watch_service_keys(
         &self,
-        _request: Request<pb::WatchServiceKeysRequest>,
+        request: Request<pb::WatchServiceKeysRequest>,
     ) -> Result<Response<Self::WatchServiceKeysStream>, Status> {
-        Err(not_built(CAPABILITY))
+        let request = request.into_inner();
+        let filter = KeyFilter {
+            port_uid: non_empty(request.port_uid),
+            customer_ref: non_empty(request.customer_ref),
+            ..KeyFilter::default()
+        };
+        let hub = self.hub.clone();
+        let instance = hub.instance_id().to_owned();
+        let stream = watch::watch(
+            hub.clone(),
+            filter,
+            &request.resume_token,
+            self.shutdown.clone(),
+        )
+        .await?;
+        let mut last_revision = hub.revision();
+        let stream = stream.map(move |item| match item {
+            Ok(item) => {
+                last_revision = item.revision();
+                Ok(watch_response(&instance, item))
+            }
+            Err(end) => Err(watch_end(&instance, end, last_revision)),
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
+}
+
+const ISSUE_RPC: &str = "IssueServiceKeys";
+
+fn validate_create(request: pb::CreateServiceKeyRequest) -> Result<CreateKey, Error> {
+    let mut violations = Vec::new();
+    let request_id = required_request_id(&request.request_id, &mut violations);
+    if request.port_uid.trim().is_empty() {
+        violations.push(FieldViolation::new("port_uid", "is required"));
+    }
+    match (request.single_use, request.vlan) {
+        (false, Some(_)) => violations.push(FieldViolation::new(
+            "vlan",
+            "must be unset for a multi-use key (megaport assigns one per vxc)",
+        )),
+        (true, Some(vlan)) if !(VLAN_MIN..=VLAN_MAX).contains(&vlan) => {
+            violations.push(FieldViolation::new(
+                "vlan",
+                format!("must be between {VLAN_MIN} and {VLAN_MAX}, got {vlan}"),
+            ));
+        }
+        _ => {}
+    }
+    if request.max_speed_mbps < 0 {
+        violations.push(FieldViolation::new(
+            "max_speed_mbps",
+            format!(
+                "must be 0 (the port's limit) or more, got {}",
+                request.max_speed_mbps
+            ),
+        ));
+    }
+    check_texts(&request.description, &request.customer_ref, &mut violations);
+    let (valid_from, valid_until) = window(
+        request.valid_from.as_ref(),
+        request.valid_until.as_ref(),
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok(CreateKey {
+        port_uid: request.port_uid,
+        single_use: request.single_use,
+        vlan: request.vlan,
+        max_speed_mbps: request.max_speed_mbps,
+        pre_approved: request.pre_approved,
+        description: request.description,
+        valid_from,
+        valid_until,
+        active: request.active.unwrap_or(true),
+        customer_ref: request.customer_ref,
+        region: String::new(),
+        request_id,
+    })
+}
+
+fn validate_issue(request: pb::IssueServiceKeysRequest) -> Result<IssueKeys, Error> {
+    let mut violations = Vec::new();
+    let request_id = required_request_id(&request.request_id, &mut violations);
+    if request.region.trim().is_empty() {
+        violations.push(FieldViolation::new("region", "is required"));
+    }
+    if request.max_speed_mbps < 1 {
+        violations.push(FieldViolation::new(
+            "max_speed_mbps",
+            format!("must be at least 1, got {}", request.max_speed_mbps),
+        ));
+    }
+    check_texts(&request.description, &request.customer_ref, &mut violations);
+    let (valid_from, valid_until) = window(
+        request.valid_from.as_ref(),
+        request.valid_until.as_ref(),
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok(IssueKeys {
+        diversity: convert::diversity(request.diversity()),
+        region: request.region,
+        max_speed_mbps: request.max_speed_mbps,
+        single_use: request.single_use,
+        pre_approved: request.pre_approved,
+        customer_ref: request.customer_ref,
+        valid_from,
+        valid_until,
+        description: request.description,
+        request_id,
+    })
+}
+
+fn validate_update(request: pb::UpdateServiceKeyRequest) -> Result<(String, KeyChanges), Error> {
+    let key = request
+        .service_key
+        .ok_or_else(|| Error::invalid("service_key", "is required"))?;
+    let paths = request
+        .update_mask
+        .map(|mask| mask.paths)
+        .unwrap_or_default();
+    let mut violations = Vec::new();
+    let key_id = uuid::Uuid::parse_str(&key.key).is_ok();
+    if !key_id {
+        violations.push(FieldViolation::new(
+            "service_key.key",
+            "must be a service key (a UUID)",
+        ));
+    }
+    if paths.is_empty() {
+        violations.push(FieldViolation::new(
+            "update_mask",
+            format!("must list at least one of: {}", UPDATABLE.join(", ")),
+        ));
+    }
+    for (index, path) in paths.iter().enumerate() {
+        if !UPDATABLE.contains(&path.as_str()) {
+            violations.push(FieldViolation::new(
+                format!("update_mask.paths[{index}]"),
+                format!(
+                    "`{path}` cannot be updated; allowed: {}",
+                    UPDATABLE.join(", ")
+                ),
+            ));
+        }
+    }
+    let has = |name: &str| paths.iter().any(|path| path == name);
+    if has("max_speed_mbps") && key.max_speed_mbps < 0 {
+        violations.push(FieldViolation::new(
+            "service_key.max_speed_mbps",
+            "must be 0 (the port's limit) or more",
+        ));
+    }
+    check_texts(&key.description, "", &mut violations);
+    let mut time_violations = Vec::new();
+    let (valid_from, valid_until) = window(
+        key.valid_from.as_ref(),
+        key.valid_until.as_ref(),
+        &mut time_violations,
+    );
+    violations.extend(time_violations.into_iter().map(|violation| FieldViolation {
+        field: format!("service_key.{}", violation.field),
+        ..violation
+    }));
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok((
+        key.key.clone(),
+        KeyChanges {
+            description: has("description").then(|| key.description.clone()),
+            max_speed_mbps: has("max_speed_mbps").then_some(key.max_speed_mbps),
+            valid_from: has("valid_from").then_some(valid_from),
+            valid_until: has("valid_until").then_some(valid_until),
+            active: has("active").then_some(key.active),
+            pre_approved: has("pre_approved").then_some(key.pre_approved),
+        },
+    ))
+}
+
+fn required_request_id(request_id: &str, violations: &mut Vec<FieldViolation>) -> String {
+    match validate_request_id(request_id) {
+        Ok(Some(id)) => id.to_owned(),
+        Ok(None) => {
+            violations.push(FieldViolation::new(
+                "request_id",
+                "is required: a UUID chosen by the caller, reused on retries",
+            ));
+            String::new()
+        }
+        Err(_) => {
+            violations.push(FieldViolation::new(
+                "request_id",
+                "must be a UUID (e.g. from uuid4)",
+            ));
+            String::new()
+        }
+    }
+}
+
+fn validate_key(field: &str, key: &str) -> Result<String, Error> {
+    uuid::Uuid::parse_str(key)
+        .map(|_| key.to_owned())
+        .map_err(|_| Error::invalid(field, "must be a service key (a UUID)"))
+}
+
+fn check_texts(description: &str, customer_ref: &str, violations: &mut Vec<FieldViolation>) {
+    if description.chars().count() > MAX_DESCRIPTION {
+        violations.push(FieldViolation::new(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    if customer_ref.chars().count() > MAX_CUSTOMER_REF {
+        violations.push(FieldViolation::new(
+            "customer_ref",
+            format!("must be at most {MAX_CUSTOMER_REF} characters"),
+        ));
+    }
+}
+
+type Window = (Option<time::OffsetDateTime>, Option<time::OffsetDateTime>);
+
+fn window(
+    from: Option<&prost_types::Timestamp>,
+    until: Option<&prost_types::Timestamp>,
+    violations: &mut Vec<FieldViolation>,
+) -> Window {
+    let mut parse = |field: &str, timestamp: Option<&prost_types::Timestamp>| {
+        let timestamp = timestamp?;
+        let parsed = convert::from_timestamp(timestamp);
+        if parsed.is_none() {
+            violations.push(FieldViolation::new(field, "is not a valid timestamp"));
+        }
+        parsed
+    };
+    let valid_from = parse("valid_from", from);
+    let valid_until = parse("valid_until", until);
+    if let (Some(start), Some(end)) = (valid_from, valid_until)
+        && end <= start
+    {
+        violations.push(FieldViolation::new(
+            "valid_until",
+            "must be after valid_from",
+        ));
+    }
+    (valid_from, valid_until)
+}
+
+fn non_empty(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+fn key_state_from(state: pb::ServiceKeyState) -> Option<KeyState> {
+    match state {
+        pb::ServiceKeyState::Unspecified => None,
+        pb::ServiceKeyState::Pending => Some(KeyState::Pending),
+        pb::ServiceKeyState::Active => Some(KeyState::Active),
+        pb::ServiceKeyState::Inactive => Some(KeyState::Inactive),
+        pb::ServiceKeyState::Expired => Some(KeyState::Expired),
+        pb::ServiceKeyState::Used => Some(KeyState::Used),
+    }
+}
+
+fn key_state(state: KeyState) -> pb::ServiceKeyState {
+    match state {
+        KeyState::Pending => pb::ServiceKeyState::Pending,
+        KeyState::Active => pb::ServiceKeyState::Active,
+        KeyState::Inactive => pb::ServiceKeyState::Inactive,
+        KeyState::Expired => pb::ServiceKeyState::Expired,
+        KeyState::Used => pb::ServiceKeyState::Used,
+    }
+}
+
+pub(crate) fn service_key(view: &KeyView) -> pb::ServiceKey {
+    pb::ServiceKey {
+        key: view.key.clone(),
+        on_ramp: Some(pb::PortSummary {
+            port_uid: view.port.uid.clone(),
+            port_name: view.port.name.clone(),
+            location: Some(convert::location(&view.port.location())),
+            company_name: view.port.company_name.clone(),
+        }),
+        single_use: view.single_use,
+        vlan: view.vlan,
+        max_speed_mbps: view.max_speed_mbps,
+        pre_approved: view.pre_approved,
+        active: view.active,
+        description: view.description.clone(),
+        valid_from: view.valid_from.map(convert::timestamp),
+        valid_until: view.valid_until.map(convert::timestamp),
+        state: key_state(view.state).into(),
+        customer_ref: view.customer_ref.clone(),
+        region: view.region.clone(),
+        request_id: view.request_id.clone(),
+        create_time: view.create_time.map(convert::timestamp),
+        last_used_time: view.last_used_time.map(convert::timestamp),
+        vxc_uid: view.vxc_uid.clone(),
+    }
+}
+
+fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
+    let kind = match event.kind {
+        ChangeKind::Added => pb::ServiceKeyEventType::Added,
+        ChangeKind::Updated => pb::ServiceKeyEventType::Updated,
+        ChangeKind::StateChanged => pb::ServiceKeyEventType::StateChanged,
+        ChangeKind::Removed => pb::ServiceKeyEventType::Removed,
+    };
+    pb::ServiceKeyEvent {
+        r#type: kind.into(),
+        service_key: Some(service_key(&event.key)),
+        previous_state: event
+            .previous_state
+            .map_or(pb::ServiceKeyState::Unspecified, key_state)
+            .into(),
+        observe_time: Some(convert::timestamp(event.observe_time)),
+    }
+}
+
+fn watch_response(instance: &str, item: WatchItem) -> pb::WatchServiceKeysResponse {
+    use pb::watch_service_keys_response::Kind;
+    let revision = item.revision();
+    let kind = match item {
+        WatchItem::Snapshot { keys, resync, .. } => Kind::Snapshot(pb::ServiceKeySnapshot {
+            service_keys: keys.iter().map(service_key).collect(),
+            last_chunk: true,
+            resync: resync.is_some(),
+            resync_reason: match resync {
+                None => pb::ResyncReason::Unspecified,
+                Some(watch::stream::Resync::TokenTooOld) => pb::ResyncReason::TokenTooOld,
+                Some(watch::stream::Resync::TokenUnknown) => pb::ResyncReason::TokenUnknown,
+            }
+            .into(),
+            resync_message: match resync {
+                None => String::new(),
+                Some(watch::stream::Resync::TokenTooOld) => {
+                    "the resume token is older than the retained history; this snapshot replaces it"
+                        .to_owned()
+                }
+                Some(watch::stream::Resync::TokenUnknown) => {
+                    "the resume token is not from this server's history; this snapshot replaces it"
+                        .to_owned()
+                }
+            },
+        }),
+        WatchItem::Changes { events, .. } => Kind::Changes(pb::ServiceKeyChangeBatch {
+            events: events.iter().map(event).collect(),
+        }),
+        WatchItem::Progress { health, .. } => Kind::Progress(pb::WatchProgress {
+            upstream: Some(pb::UpstreamHealth {
+                status: match health.status {
+                    Health::Healthy => pb::UpstreamStatus::Healthy,
+                    Health::Degraded => pb::UpstreamStatus::Degraded,
+                    Health::Unavailable => pb::UpstreamStatus::Unavailable,
+                }
+                .into(),
+                last_successful_poll_time: health.last_success.map(convert::timestamp),
+                message: health.message,
+            }),
+        }),
+    };
+    pb::WatchServiceKeysResponse {
+        revision,
+        resume_token: watch::token::encode(instance, revision),
+        kind: Some(kind),
+    }
+}
+
+/// How a stream ends, as a status carrying the position to resume from.
+fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
+    let position = |revision: i64| {
+        HashMap::from([
+            ("revision".to_owned(), revision.to_string()),
+            (
+                "resume_token".to_owned(),
+                watch::token::encode(instance, revision),
+            ),
+        ])
+    };
+    match end {
+        WatchEnd::TooSlow { revision } => Error::Aborted {
+            reason: ErrorReason::WatchSubscriberTooSlow,
+            message: format!(
+                "the watcher fell behind its buffer at revision {revision}; resume with the token"
+            ),
+            metadata: position(revision),
+        },
+        WatchEnd::ShuttingDown => Error::ShuttingDown {
+            metadata: position(last_revision),
+        },
+        WatchEnd::Failed(detail) => Error::internal(detail),
+    }
+    .into()
 }

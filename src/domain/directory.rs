@@ -68,6 +68,11 @@ impl Directory {
         Self { inventory, store }
     }
 
+    /// The provider's Ports, as the inventory has them now.
+    pub async fn ports(&self) -> Result<Arc<Vec<crate::domain::onramps::Port>>, Error> {
+        self.inventory.ports().await
+    }
+
     pub async fn countries(&self) -> Result<Vec<CountryCount>, Error> {
         Ok(onramps::countries(&self.inventory.ports().await?))
     }

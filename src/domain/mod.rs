@@ -8,5 +8,6 @@ pub mod onramps;
 pub mod regions;
 pub mod regions_file;
 pub mod selection;
+pub mod service_keys;
 
 pub use inventory::Inventory;

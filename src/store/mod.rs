@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub mod keys;
 pub mod regions;
+pub mod watch;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

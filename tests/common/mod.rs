@@ -81,14 +81,20 @@ impl Drop for TestServer {
     }
 }
 
-/// Defaults for tests: a fresh data directory and a short drain.
+/// Defaults for tests: a fresh data directory, a short drain, a fast key watcher, and write
+/// quotas high enough for load tests (the quota tests set their own).
 pub fn test_config() -> Config {
-    Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".to_owned(),
         data_dir: std::env::temp_dir().join(format!("onramp-test-{}", uuid::Uuid::new_v4())),
         shutdown_grace_seconds: 1,
         ..Config::default()
-    }
+    };
+    config.limits.write_burst = 10_000;
+    config.limits.writes_per_minute = 100_000;
+    config.watch.poll_interval_millis = 100;
+    config.watch.progress_interval_millis = 300;
+    config
 }
 
 /// onramp pointed at a sandbox the test owns, so the test can drive the sandbox's clock, faults

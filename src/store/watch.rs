@@ -1,0 +1,135 @@
+//! The watcher's persisted history (`watch_batches`) and last view of every key (`watch_view`).
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::domain::keys::KeyView;
+
+/// One revision as stored: the batch's events, serialised by the watcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBatch {
+    pub revision: i64,
+    pub observe_time_ms: i64,
+    pub events_json: String,
+}
+
+impl Store {
+    /// The last view of every key the watcher saw.
+    pub async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, StoreError> {
+        let rows = sqlx::query("SELECT key, view_json FROM watch_view")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let key: String = row.try_get("key")?;
+                let view = parse_view(&row.try_get::<String, _>("view_json")?)?;
+                Ok((key, view))
+            })
+            .collect()
+    }
+
+    pub async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, StoreError> {
+        let row = sqlx::query("SELECT view_json FROM watch_view WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| parse_view(&row.try_get::<String, _>("view_json")?))
+            .transpose()
+    }
+
+    /// Appends one revision and applies its view changes atomically, then forgets revisions
+    /// older than `retain`. A crash leaves either both or neither, so a restart never replays a
+    /// change twice nor loses one.
+    pub async fn commit_watch_batch(
+        &self,
+        batch: &StoredBatch,
+        upserts: &[KeyView],
+        removals: &[String],
+        retain: u64,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO watch_batches (revision, observe_time, events_json) VALUES (?, ?, ?)",
+        )
+        .bind(batch.revision)
+        .bind(batch.observe_time_ms)
+        .bind(&batch.events_json)
+        .execute(&mut *transaction)
+        .await?;
+        for view in upserts {
+            let json = serde_json::to_string(view)
+                .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+            sqlx::query(
+                "INSERT INTO watch_view (key, view_json) VALUES (?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET view_json = excluded.view_json",
+            )
+            .bind(&view.key)
+            .bind(json)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        for key in removals {
+            sqlx::query("DELETE FROM watch_view WHERE key = ?")
+                .bind(key)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let keep_from = batch.revision - i64::try_from(retain).unwrap_or(i64::MAX) + 1;
+        sqlx::query("DELETE FROM watch_batches WHERE revision < ?")
+            .bind(keep_from)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Batches after `revision`, oldest first.
+    pub async fn watch_batches_after(&self, revision: i64) -> Result<Vec<StoredBatch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT revision, observe_time, events_json FROM watch_batches \
+             WHERE revision > ? ORDER BY revision",
+        )
+        .bind(revision)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredBatch {
+                    revision: row.try_get("revision")?,
+                    observe_time_ms: row.try_get("observe_time")?,
+                    events_json: row.try_get("events_json")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The oldest and newest retained revisions, if any.
+    pub async fn watch_revision_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        let row =
+            sqlx::query("SELECT MIN(revision) AS low, MAX(revision) AS high FROM watch_batches")
+                .fetch_one(self.pool())
+                .await?;
+        let low: Option<i64> = row.try_get("low")?;
+        let high: Option<i64> = row.try_get("high")?;
+        Ok(low.zip(high))
+    }
+
+    /// Identifies this database, so a resume token from another onramp is recognised as
+    /// unknown rather than misread.
+    pub async fn instance_id(&self) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('instance_id', ?) ON CONFLICT (key) DO NOTHING")
+            .bind(uuid::Uuid::new_v4().simple().to_string())
+            .execute(self.pool())
+            .await?;
+        let row = sqlx::query("SELECT value FROM store_meta WHERE key = 'instance_id'")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+}
+
+fn parse_view(json: &str) -> Result<KeyView, StoreError> {
+    serde_json::from_str(json).map_err(|error| StoreError::Corrupt(format!("key view: {error}")))
+}

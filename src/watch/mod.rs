@@ -1,0 +1,12 @@
+//! The key-state watcher: a poller that lists Megaport's keys, a differ that turns two views
+//! into events, an event log persisted one revision per batch, and a fan-out hub whose
+//! subscribers each get a snapshot or a replay, then live batches, progress and a clean end.
+
+pub mod events;
+pub mod hub;
+pub mod stream;
+pub mod token;
+
+pub use events::{ChangeKind, KeyEvent};
+pub use hub::{Batch, Health, UpstreamHealth, WatchHub};
+pub use stream::{WatchEnd, WatchItem, watch};
