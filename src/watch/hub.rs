@@ -167,7 +167,7 @@ impl WatchHub {
     }
 
     /// Commits the changes between two views as one revision and publishes it.
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         previous: BTreeMap<String, KeyView>,
         current: BTreeMap<String, KeyView>,
@@ -276,5 +276,164 @@ impl WatchHub {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.inner.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::domain::directory::Directory;
+    use crate::domain::directory::tests::FakeInventory;
+    use crate::domain::keys::{KeyState, UpstreamKey};
+    use crate::domain::onramps::Port;
+    use crate::domain::service_keys::{KeyFilter, KeyUpstream, NewKey};
+    use crate::watch::events::tests::view;
+    use crate::watch::stream::{WatchEnd, WatchItem, watch};
+
+    /// Megaport is never reached in these tests: the hub is fed views directly.
+    struct Unreachable;
+
+    #[tonic::async_trait]
+    impl KeyUpstream for Unreachable {
+        async fn port(&self, _: &str) -> Result<Port, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn create_key(&self, _: &NewKey) -> Result<UpstreamKey, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn keys(&self, _: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn key(&self, _: &str) -> Result<UpstreamKey, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn update_key(&self, _: &UpstreamKey) -> Result<UpstreamKey, Error> {
+            Err(Error::internal("unreachable"))
+        }
+    }
+
+    async fn hub(buffer: usize) -> WatchHub {
+        let store = Store::in_memory().await.expect("store");
+        let directory = Directory::new(Arc::new(FakeInventory(Vec::new())), store.clone());
+        let keys = Arc::new(ServiceKeys::new(
+            Arc::new(Unreachable),
+            directory,
+            store.clone(),
+        ));
+        let settings = WatchSettings {
+            subscriber_buffer: buffer,
+            progress_interval_millis: 60_000,
+            ..WatchSettings::default()
+        };
+        WatchHub::open(keys, store, settings).await.expect("hub")
+    }
+
+    /// Adds one key per call, so each call is one revision.
+    async fn add_key(hub: &WatchHub, index: usize) {
+        let previous = hub.read().views.clone();
+        let mut current = previous.clone();
+        let key = view(&format!("key-{index:03}"), KeyState::Active);
+        current.insert(key.key.clone(), key);
+        hub.apply(previous, current, OffsetDateTime::now_utc())
+            .await
+            .expect("apply");
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_closed_with_its_position_and_never_slows_the_others() {
+        let hub = hub(4).await;
+        let shutdown = ShutdownSignal::never();
+        let mut fast = Box::pin(
+            watch(hub.clone(), KeyFilter::default(), "", shutdown.clone())
+                .await
+                .expect("fast"),
+        );
+        let mut slow = Box::pin(
+            watch(hub.clone(), KeyFilter::default(), "", shutdown)
+                .await
+                .expect("slow"),
+        );
+        let first = |item: Option<Result<WatchItem, WatchEnd>>| match item {
+            Some(Ok(WatchItem::Snapshot { revision, .. })) => revision,
+            other => panic!("expected a snapshot, got {other:?}"),
+        };
+        assert_eq!(first(fast.next().await), 0);
+        assert_eq!(first(slow.next().await), 0);
+
+        let mut fast_revisions = Vec::new();
+        for index in 0..10 {
+            add_key(&hub, index).await;
+            match fast.next().await {
+                Some(Ok(WatchItem::Changes { revision, events })) => {
+                    assert_eq!(events.len(), 1);
+                    fast_revisions.push(revision);
+                }
+                other => panic!("fast subscriber got {other:?}"),
+            }
+        }
+        assert_eq!(fast_revisions, (1..=10).collect::<Vec<i64>>());
+        assert_eq!(
+            slow.next().await,
+            Some(Err(WatchEnd::TooSlow { revision: 0 })),
+            "10 batches overflow a buffer of 4; the subscriber resumes from revision 0"
+        );
+        assert_eq!(slow.next().await, None, "the stream ends after the error");
+    }
+
+    #[tokio::test]
+    async fn resuming_replays_exactly_what_followed_and_old_tokens_resync() {
+        let hub = hub(64).await;
+        for index in 0..3 {
+            add_key(&hub, index).await;
+        }
+        let token = crate::watch::token::encode(hub.instance_id(), 1);
+        let mut resumed = Box::pin(
+            watch(
+                hub.clone(),
+                KeyFilter::default(),
+                &token,
+                ShutdownSignal::never(),
+            )
+            .await
+            .expect("resume"),
+        );
+        let mut replayed = Vec::new();
+        for _ in 0..2 {
+            match resumed.next().await {
+                Some(Ok(WatchItem::Changes { revision, events })) => {
+                    replayed.push((revision, events[0].key.key.clone()));
+                }
+                other => panic!("expected a replayed batch, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            replayed,
+            [(2, "key-001".to_owned()), (3, "key-002".to_owned())]
+        );
+        assert!(matches!(
+            resumed.next().await,
+            Some(Ok(WatchItem::Progress { revision: 3, .. }))
+        ));
+
+        let garbage = watch(
+            hub.clone(),
+            KeyFilter::default(),
+            "nope",
+            ShutdownSignal::never(),
+        )
+        .await
+        .expect("stream");
+        let mut garbage = Box::pin(garbage);
+        assert!(matches!(
+            garbage.next().await,
+            Some(Ok(WatchItem::Snapshot {
+                resync: Some(crate::watch::stream::Resync::TokenUnknown),
+                ..
+            }))
+        ));
     }
 }
