@@ -242,11 +242,7 @@ async fn a_watcher_resumes_across_a_restart_exactly_once_and_old_tokens_resync()
         .iter()
         .map(|event| event.service_key.as_ref().expect("key").key.clone())
         .collect();
-    assert_eq!(
-        keys,
-        [while_down.key.clone()],
-        "only what followed the token"
-    );
+    assert_eq!(keys, [while_down.key], "only what followed the token");
     // Nothing else is replayed: the next messages are progress only.
     for _ in 0..3 {
         let message = next(&mut resumed).await;
@@ -304,9 +300,10 @@ async fn an_upstream_outage_keeps_the_stream_open_and_reports_it() {
     let mut outage_reports = 0;
     while outage_reports < 3 {
         let message = next(&mut stream).await;
-        match progress_status(&message) {
-            Some(UpstreamStatus::Degraded | UpstreamStatus::Unavailable) => outage_reports += 1,
-            _ => {}
+        if let Some(UpstreamStatus::Degraded | UpstreamStatus::Unavailable) =
+            progress_status(&message)
+        {
+            outage_reports += 1;
         }
         assert!(
             !matches!(message.kind, Some(Kind::Changes(_))),
