@@ -635,7 +635,126 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex as StdMutex;
+
     use super::*;
+    use crate::domain::directory::RegionDraft;
+    use crate::domain::directory::tests::FakeInventory;
+    use crate::domain::onramps::fixtures::guide_ports;
+    use crate::domain::regions::Selector;
+
+    /// Megaport as a fake: keys live in memory; creates on `fail_on_port` are refused.
+    struct FakeKeys {
+        keys: StdMutex<Vec<UpstreamKey>>,
+        fail_on_port: String,
+    }
+
+    #[tonic::async_trait]
+    impl KeyUpstream for FakeKeys {
+        async fn port(&self, port_uid: &str) -> Result<Port, Error> {
+            guide_ports()
+                .into_iter()
+                .find(|port| port.uid == port_uid)
+                .ok_or_else(|| key_not_found(port_uid))
+        }
+        async fn create_key(&self, key: &NewKey) -> Result<UpstreamKey, Error> {
+            if key.port_uid == self.fail_on_port {
+                return Err(Error::FailedPrecondition {
+                    reason: ErrorReason::UpstreamRejected,
+                    message: "megaport: refused".into(),
+                });
+            }
+            let mut keys = self.keys.lock().expect("keys");
+            let created = UpstreamKey {
+                key: uuid::Uuid::new_v4().to_string(),
+                port_uid: key.port_uid.clone(),
+                port_name: String::new(),
+                single_use: key.single_use,
+                vlan: key.vlan,
+                max_speed_mbps: key.max_speed_mbps,
+                pre_approved: key.pre_approved,
+                active: key.active,
+                description: key.description.clone(),
+                valid_from: key.valid_from,
+                valid_until: key.valid_until,
+                expired: false,
+                last_used: None,
+                create_time: None,
+            };
+            keys.push(created.clone());
+            Ok(created)
+        }
+        async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+            let keys = self.keys.lock().expect("keys");
+            Ok(keys
+                .iter()
+                .filter(|key| port_uid.is_none_or(|uid| key.port_uid == uid))
+                .cloned()
+                .collect())
+        }
+        async fn key(&self, key: &str) -> Result<UpstreamKey, Error> {
+            let keys = self.keys.lock().expect("keys");
+            keys.iter()
+                .find(|k| k.key == key)
+                .cloned()
+                .ok_or_else(|| key_not_found(key))
+        }
+        async fn update_key(&self, key: &UpstreamKey) -> Result<UpstreamKey, Error> {
+            let mut keys = self.keys.lock().expect("keys");
+            let slot = keys
+                .iter_mut()
+                .find(|k| k.key == key.key)
+                .ok_or_else(|| key_not_found(&key.key))?;
+            *slot = key.clone();
+            Ok(key.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_second_key_deactivates_the_first_and_fails_the_issue() {
+        let store = Store::in_memory().await.expect("store");
+        let directory = Directory::new(Arc::new(FakeInventory(guide_ports())), store.clone());
+        directory
+            .create_region(
+                RegionDraft {
+                    name: "us-west".into(),
+                    display_name: "US-West".into(),
+                    description: String::new(),
+                    selector: Selector {
+                        location_ids: vec![59, 60],
+                        ..Selector::default()
+                    },
+                },
+                None,
+            )
+            .await
+            .expect("region");
+        let upstream = Arc::new(FakeKeys {
+            keys: StdMutex::new(Vec::new()),
+            fail_on_port: "la2".into(),
+        });
+        let keys = ServiceKeys::new(upstream.clone(), directory, store);
+        let error = keys
+            .issue(IssueKeys {
+                region: "us-west".into(),
+                diversity: Diversity::Required,
+                max_speed_mbps: 100,
+                single_use: true,
+                pre_approved: true,
+                customer_ref: "acme".into(),
+                valid_from: None,
+                valid_until: None,
+                description: String::new(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            })
+            .await
+            .expect_err("second key refused");
+        assert!(matches!(error, Error::FailedPrecondition { .. }));
+        let minted = upstream.keys(None).await.expect("keys");
+        assert_eq!(minted.len(), 1, "only the first key was minted");
+        assert_eq!(minted[0].port_uid, "la1");
+        assert!(!minted[0].active, "and it was deactivated");
+    }
 
     #[test]
     fn derived_request_ids_are_stable_distinct_uuids() {
