@@ -90,6 +90,15 @@ pub enum Error {
     /// A bug or an unexpected failure. The detail is logged, never sent to the caller.
     #[error("internal error")]
     Internal { reason: ErrorReason, detail: String },
+    /// Another error with `ErrorInfo.metadata` (e.g. "order_id", "port_uid") and, optionally, a
+    /// more specific reason (an INVALID_ARGUMENT that is SPEED_ABOVE_LIMIT rather than
+    /// INVALID_FIELD). Built with [`Error::with_meta`] and [`Error::with_reason`].
+    #[error("{inner}")]
+    Annotated {
+        inner: Box<Error>,
+        reason: Option<ErrorReason>,
+        metadata: HashMap<String, String>,
+    },
 }
 
 fn describe_violations(violations: &[FieldViolation]) -> String {
@@ -114,8 +123,55 @@ impl Error {
         }
     }
 
+    /// Adds `ErrorInfo.metadata[key] = value`.
+    pub fn with_meta(self, key: &str, value: impl Into<String>) -> Self {
+        match self {
+            Self::Annotated {
+                inner,
+                reason,
+                mut metadata,
+            } => {
+                metadata.insert(key.to_owned(), value.into());
+                Self::Annotated {
+                    inner,
+                    reason,
+                    metadata,
+                }
+            }
+            other => Self::Annotated {
+                inner: Box::new(other),
+                reason: None,
+                metadata: HashMap::from([(key.to_owned(), value.into())]),
+            },
+        }
+    }
+
+    /// Replaces the `ErrorInfo.reason` (the gRPC code stays the inner error's).
+    pub fn with_reason(self, reason: ErrorReason) -> Self {
+        match self {
+            Self::Annotated {
+                inner, metadata, ..
+            } => Self::Annotated {
+                inner,
+                reason: Some(reason),
+                metadata,
+            },
+            other => Self::Annotated {
+                inner: Box::new(other),
+                reason: Some(reason),
+                metadata: HashMap::new(),
+            },
+        }
+    }
+
+    /// The reason a client sees for this error.
+    pub fn reason_code(&self) -> ErrorReason {
+        self.reason()
+    }
+
     fn code(&self) -> Code {
         match self {
+            Self::Annotated { inner, .. } => inner.code(),
             Self::InvalidArgument(_) => Code::InvalidArgument,
             Self::NotFound { .. } => Code::NotFound,
             Self::AlreadyExists { .. } => Code::AlreadyExists,
@@ -132,6 +188,7 @@ impl Error {
 
     fn reason(&self) -> ErrorReason {
         match self {
+            Self::Annotated { inner, reason, .. } => reason.unwrap_or_else(|| inner.reason()),
             Self::InvalidArgument(_) => ErrorReason::InvalidField,
             Self::NotFound { reason, .. }
             | Self::AlreadyExists { reason, .. }
@@ -215,15 +272,33 @@ impl From<crate::store::StoreError> for Error {
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
+        let (code, reason, message) = (error.code(), error.reason(), error.to_string());
+        let (error, metadata) = match error {
+            Error::Annotated {
+                inner, metadata, ..
+            } => (*inner, metadata),
+            Error::Aborted {
+                reason,
+                message,
+                metadata,
+            } => {
+                let kept = metadata.clone();
+                (
+                    Error::Aborted {
+                        reason,
+                        message,
+                        metadata,
+                    },
+                    kept,
+                )
+            }
+            other => (other, HashMap::new()),
+        };
         if let Error::Internal { detail, .. } = &error {
             tracing::error!(error = %detail, "internal error");
         }
         let mut details = ErrorDetails::new();
-        let metadata = match &error {
-            Error::Aborted { metadata, .. } => metadata.clone(),
-            _ => HashMap::new(),
-        };
-        details.set_error_info(reason_name(error.reason()), ERROR_DOMAIN, metadata);
+        details.set_error_info(reason_name(reason), ERROR_DOMAIN, metadata);
         match &error {
             Error::InvalidArgument(violations) => {
                 for violation in violations {
@@ -242,7 +317,7 @@ impl From<Error> for Status {
             }
             _ => {}
         }
-        Status::with_error_details(error.code(), error.to_string(), details)
+        Status::with_error_details(code, message, details)
     }
 }
 
@@ -346,6 +421,23 @@ mod tests {
         assert_eq!(status.code(), Code::Unavailable);
         let retry = details.retry_info().expect("retry info");
         assert_eq!(retry.retry_delay, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn annotations_add_metadata_and_may_refine_the_reason() {
+        let (status, details) = round_trip(
+            Error::invalid("spec.rate_limit_mbps", "must be between 1 and 500 mbps")
+                .with_reason(ErrorReason::SpeedAboveLimit)
+                .with_meta("field", "spec.rate_limit_mbps"),
+        );
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let info = details.error_info().expect("info");
+        assert_eq!(info.reason, "SPEED_ABOVE_LIMIT");
+        assert_eq!(info.metadata["field"], "spec.rate_limit_mbps");
+        assert_eq!(
+            details.bad_request().expect("violations").field_violations[0].field,
+            "spec.rate_limit_mbps"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! gRPC services, health and reflection, and owns graceful shutdown.
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -15,6 +16,7 @@ use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
 use crate::domain::directory::Directory;
+use crate::domain::orders::{OrderDesk, OrderSettings};
 use crate::domain::regions_file;
 use crate::pb;
 use crate::pb::admin_service_server::AdminServiceServer;
@@ -104,6 +106,7 @@ pub async fn run(
             api::service_keys::ServiceKeyApi::new(shutdown_signal.clone()),
         ))
         .add_service(VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
+            order_desk(&config, &upstream, &store),
             shutdown_signal.clone(),
         )))
         .add_service(AdminServiceServer::new(api::admin::AdminApi::new()));
@@ -111,6 +114,23 @@ pub async fn run(
     let result = serve_until(router, listener, &config, &health, fire, shutdown).await;
     upstream.shutdown().await;
     result
+}
+
+/// The order desk over every configured account; an order naming no account runs under the
+/// provider's.
+fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk {
+    let orders = &config.orders;
+    OrderDesk::new(
+        upstream.accounts.clone(),
+        upstream.provider_account.clone(),
+        upstream.catalog.clone(),
+        store.clone(),
+        OrderSettings {
+            poll_interval: Duration::from_millis(orders.poll_interval_millis),
+            upstream_timeout: Duration::from_millis(orders.upstream_timeout_millis),
+            rebuy_grace: Duration::from_millis(orders.rebuy_grace_millis),
+        },
+    )
 }
 
 /// Serves until `shutdown`, then drains for at most the grace period.

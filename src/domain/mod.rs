@@ -4,6 +4,7 @@
 pub mod directory;
 pub mod inventory;
 pub mod onramps;
+pub mod orders;
 pub mod regions;
 pub mod regions_file;
 pub mod selection;

@@ -16,7 +16,7 @@ use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
     BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Envelope, Location, Product,
-    ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
+    ResourceTag, ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
 };
 use super::retry::RetryPolicy;
 
@@ -185,6 +185,37 @@ impl MegaportClient {
     pub async fn get_vxc(&self, uid: &str, deadline: Instant) -> Result<Vxc, MegaportError> {
         let call = self.read(Route::Product, Method::GET, &["v2", "product", uid])?;
         self.required(call, deadline).await
+    }
+
+    /// `GET /v2/product/{uid}/tags`: the resource tags stamped on a product at order time
+    /// (product bodies do not carry them). onramp reads its request id back from here.
+    pub async fn product_tags(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<Vec<ResourceTag>, MegaportError> {
+        let call = self.read(Route::Product, Method::GET, &["v2", "product", uid, "tags"])?;
+        let data: Option<Value> = self.json(call, deadline).await?;
+        let tags = match data {
+            Some(Value::Object(mut object)) => object
+                .remove("resourceTags")
+                .unwrap_or(Value::Array(Vec::new())),
+            Some(list @ Value::Array(_)) => list,
+            None | Some(Value::Null) => Value::Array(Vec::new()),
+            Some(_) => {
+                return Err(MegaportError::MalformedResponse(ErrorDetail::new(
+                    "megaport product tags are not a list",
+                )));
+            }
+        };
+        match tags {
+            Value::Null => Ok(Vec::new()),
+            tags => serde_json::from_value(tags).map_err(|_| {
+                MegaportError::MalformedResponse(ErrorDetail::new(
+                    "megaport product tags do not decode",
+                ))
+            }),
+        }
     }
 
     /// `GET /v3/locations`, all statuses. Public: sent without a token.

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub mod orders;
 pub mod regions;
 
 use sqlx::sqlite::{
