@@ -315,7 +315,10 @@ impl Config {
                 self.watch.progress_interval_seconds,
             ),
             ("watch.history_revisions", self.watch.history_revisions),
-            ("orders.poll_interval_millis", self.orders.poll_interval_millis),
+            (
+                "orders.poll_interval_millis",
+                self.orders.poll_interval_millis,
+            ),
             (
                 "orders.upstream_timeout_millis",
                 self.orders.upstream_timeout_millis,

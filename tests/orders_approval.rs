@@ -168,7 +168,10 @@ async fn the_provider_rejects_by_vxc_uid_with_a_reason() {
     .await
     .expect("watch")
     .into_inner();
-    let only = within(stream.message()).await.expect("message").expect("one");
+    let only = within(stream.message())
+        .await
+        .expect("message")
+        .expect("one");
     assert_eq!(only.order.expect("order").state(), VxcOrderState::Rejected);
     assert!(within(stream.message()).await.expect("end").is_none());
 

@@ -51,9 +51,7 @@ async fn two_hundred_orders_under_lost_answers_and_503s_are_bought_exactly_once(
     // The first terminal fault to fire wins, so 503 is drawn on the 70 % that were not dropped:
     // 2/7 of those is 20 % of all buys.
     let drop_id = control
-        .inject_fault(
-            Fault::new(RouteGroup::Buy, FaultKind::DropAfterCommit).with_probability(0.3),
-        )
+        .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::DropAfterCommit).with_probability(0.3))
         .expect("drop fault");
     let status_id = control
         .inject_fault(

@@ -54,8 +54,16 @@ async fn acme_buys_a_diverse_pair_with_the_providers_keys_and_both_go_live() {
 
     // The provider mints a single-use, pre-approved key on each LA Port (blue and red).
     let keys = [
-        (LA1_BLUE, guide_key(&sandboxed.sandbox, LA1_BLUE, 310).await, 310),
-        (LA2_RED, guide_key(&sandboxed.sandbox, LA2_RED, 320).await, 320),
+        (
+            LA1_BLUE,
+            guide_key(&sandboxed.sandbox, LA1_BLUE, 310).await,
+            310,
+        ),
+        (
+            LA2_RED,
+            guide_key(&sandboxed.sandbox, LA2_RED, 320).await,
+            320,
+        ),
     ];
     let before: Vec<OnRamp> = vec![
         on_ramp(&channel, LA1_BLUE).await,
@@ -208,7 +216,10 @@ async fn acme_buys_a_diverse_pair_with_the_providers_keys_and_both_go_live() {
     .expect("list")
     .into_inner();
     assert_eq!(listed.orders.len(), 1);
-    assert_eq!(listed.orders[0].order_id, bought[1].order_id, "newest first");
+    assert_eq!(
+        listed.orders[0].order_id, bought[1].order_id,
+        "newest first"
+    );
     let rest = within(orders.list_vxc_orders(ListVxcOrdersRequest {
         account: "acme".into(),
         state: VxcOrderState::Live.into(),

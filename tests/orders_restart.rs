@@ -88,7 +88,10 @@ async fn a_replay_after_a_restart_returns_the_stored_order() {
     assert_eq!(replay.order_id, first.order_id);
     assert_eq!(replay.vxc_uid, first.vxc_uid);
     assert_eq!(replay.create_time, first.create_time);
-    assert_eq!(get(&sandboxed, &first.order_id).await.vxc_uid, first.vxc_uid);
+    assert_eq!(
+        get(&sandboxed, &first.order_id).await.vxc_uid,
+        first.vxc_uid
+    );
     assert_eq!(sandboxed.sandbox.control().orders().len(), 1);
 }
 
@@ -104,7 +107,10 @@ async fn a_buy_committed_before_a_crash_is_reconciled_not_bought_again() {
         .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::DropAfterCommit).with_count(1))
         .expect("drop");
     control
-        .inject_fault(Fault::new(RouteGroup::Product, FaultKind::Status { code: 503 }))
+        .inject_fault(Fault::new(
+            RouteGroup::Product,
+            FaultKind::Status { code: 503 },
+        ))
         .expect("product reads fail");
     let status = create(&sandboxed, &order_spec, &id)
         .await

@@ -10,8 +10,8 @@ mod orders_support;
 use common::{SandboxedServer, within};
 use onramp::pb::vxc_order_service_client::VxcOrderServiceClient;
 use onramp::pb::{
-    CreateVxcOrderRequest, ListVxcOrdersRequest, LookupServiceKeyRequest,
-    ValidateVxcOrderRequest, VxcOrderSpec,
+    CreateVxcOrderRequest, ListVxcOrdersRequest, LookupServiceKeyRequest, ValidateVxcOrderRequest,
+    VxcOrderSpec,
 };
 use onramp::sandbox::{Fault, FaultKind, RouteGroup};
 use orders_support::*;
@@ -198,7 +198,11 @@ async fn invalid_fields_are_named_with_their_limits_and_nothing_is_sent() {
     let fields: Vec<String> = violations(&status).into_iter().map(|v| v.0).collect();
     assert_eq!(
         fields,
-        ["spec.a_end_vlan", "spec.rate_limit_mbps", "spec.term_months"]
+        [
+            "spec.a_end_vlan",
+            "spec.rate_limit_mbps",
+            "spec.term_months"
+        ]
     );
 
     // request_id is required on create, and must be a UUID; a missing spec is named.
@@ -307,7 +311,10 @@ async fn invalid_fields_are_named_with_their_limits_and_nothing_is_sent() {
         .await
         .expect("list")
         .into_inner();
-    assert!(listed.orders.is_empty(), "refused requests are not journaled");
+    assert!(
+        listed.orders.is_empty(),
+        "refused requests are not journaled"
+    );
 
     // Negative page sizes are refused too.
     let status = within(orders.list_vxc_orders(ListVxcOrdersRequest {

@@ -7,8 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::{ResponseStream, convert, paging};
 use crate::domain::orders::{
-    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, PortRef,
-    Quote,
+    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, PortRef, Quote,
 };
 use crate::error::{Error, FieldViolation};
 use crate::pb;
@@ -41,10 +40,7 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::LookupServiceKeyRequest>,
     ) -> Result<Response<pb::LookupServiceKeyResponse>, Status> {
         let request = request.into_inner();
-        let lookup = self
-            .desk
-            .lookup_key(&request.account, &request.key)
-            .await?;
+        let lookup = self.desk.lookup_key(&request.account, &request.key).await?;
         Ok(Response::new(pb::LookupServiceKeyResponse {
             lookup: Some(key_lookup(&lookup)),
         }))
@@ -163,10 +159,7 @@ impl VxcOrderService for VxcOrderApi {
             pb::approve_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
             pb::approve_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
         }))?;
-        let order = self
-            .desk
-            .decide(&request.account, target, true, "")
-            .await?;
+        let order = self.desk.decide(&request.account, target, true, "").await?;
         Ok(Response::new(pb::ApproveVxcOrderResponse {
             order: Some(order_pb(&order)),
         }))
@@ -304,14 +297,12 @@ fn port(port: &PortRef) -> pb::PortSummary {
     pb::PortSummary {
         port_uid: port.uid.clone(),
         port_name: port.name.clone(),
-        location: (port.location_id != 0 || !port.location_name.is_empty()).then(|| {
-            pb::Location {
-                id: port.location_id,
-                name: port.location_name.clone(),
-                metro: port.metro.clone(),
-                country: port.country.clone(),
-                market: port.market.clone(),
-            }
+        location: (port.location_id != 0 || !port.location_name.is_empty()).then(|| pb::Location {
+            id: port.location_id,
+            name: port.location_name.clone(),
+            metro: port.metro.clone(),
+            country: port.country.clone(),
+            market: port.market.clone(),
         }),
         company_name: port.company_name.clone(),
     }

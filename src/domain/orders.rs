@@ -369,7 +369,10 @@ pub fn check_request_id(request_id: &str) -> Option<FieldViolation> {
         ));
     }
     uuid::Uuid::parse_str(request_id).err().map(|_| {
-        FieldViolation::new("request_id", "must be a UUID (36 characters, e.g. from uuid4)")
+        FieldViolation::new(
+            "request_id",
+            "must be a UUID (36 characters, e.g. from uuid4)",
+        )
     })
 }
 
@@ -1037,8 +1040,7 @@ impl OrderDesk {
                             OrderState::Deployable
                         };
                         if let Some(c) = confirmation {
-                            if let Some(vlan) =
-                                c.payer_vlan_id.and_then(|v| i32::try_from(v).ok())
+                            if let Some(vlan) = c.payer_vlan_id.and_then(|v| i32::try_from(v).ok())
                             {
                                 order.a_end_vlan = vlan;
                             }
@@ -1051,10 +1053,15 @@ impl OrderDesk {
                         order.state_message = "megaport accepted the order".to_owned();
                         self.record_accepted(order).await
                     }
-                    None => self.outcome_unknown(client, order, "no vxc uid in the answer").await,
+                    None => {
+                        self.outcome_unknown(client, order, "no vxc uid in the answer")
+                            .await
+                    }
                 }
             }
-            Err(error @ (MegaportError::OutcomeUnknown(_) | MegaportError::MalformedResponse(_))) => {
+            Err(
+                error @ (MegaportError::OutcomeUnknown(_) | MegaportError::MalformedResponse(_)),
+            ) => {
                 tracing::warn!(order_id = %order.order_id, error = %error, "vxc buy outcome unknown");
                 self.outcome_unknown(client, order, error.message()).await
             }
@@ -1198,7 +1205,7 @@ impl OrderDesk {
             .filter(|vxc| vxc.a_end.product_uid.as_deref() == Some(port.product_uid.as_str()))
             .collect();
         // Newest first: the VXC we look for is the latest one on the Port.
-        candidates.sort_by(|a, b| b.create_date.cmp(&a.create_date));
+        candidates.sort_by_key(|vxc| std::cmp::Reverse(vxc.create_date));
         let mut found: Vec<&Vxc> = Vec::new();
         for vxc in candidates {
             let tags = client.product_tags(&vxc.product_uid, deadline).await?;

@@ -16,7 +16,8 @@ use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
     BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Envelope, Location, Product,
-    ResourceTag, ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
+    ResourceTag, ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc,
+    VxcOrderItem,
 };
 use super::retry::RetryPolicy;
 

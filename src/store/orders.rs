@@ -132,7 +132,10 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter()
-            .map(|row| row.try_get::<String, _>("vxc_uid").map_err(StoreError::from))
+            .map(|row| {
+                row.try_get::<String, _>("vxc_uid")
+                    .map_err(StoreError::from)
+            })
             .collect()
     }
 
@@ -164,7 +167,10 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<T, StoreError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text)
         .map_err(|error| StoreError::Corrupt(format!("vxc_orders.{column}: {error}")))
@@ -253,7 +259,11 @@ mod tests {
                 .expect("second claim"),
             "a second writer cannot claim the same row"
         );
-        let stored = store.order(&first.order_id).await.expect("get").expect("row");
+        let stored = store
+            .order(&first.order_id)
+            .await
+            .expect("get")
+            .expect("row");
         assert_eq!(stored.state, OrderState::Submitting);
         assert_eq!(stored.buy_attempts, 1);
 
@@ -274,7 +284,11 @@ mod tests {
                 .expect("update")
         );
         assert_eq!(
-            store.order_by_vxc_uid("vxc-1").await.expect("by vxc").map(|o| o.state),
+            store
+                .order_by_vxc_uid("vxc-1")
+                .await
+                .expect("by vxc")
+                .map(|o| o.state),
             Some(OrderState::Deployable)
         );
         assert_eq!(
