@@ -1202,7 +1202,11 @@ impl OrderDesk {
             .associated_vxcs
             .iter()
             .filter(|vxc| !claimed.contains(&vxc.product_uid))
-            .filter(|vxc| vxc.a_end.product_uid.as_deref() == Some(port.product_uid.as_str()))
+            .filter(|vxc| {
+                [&vxc.a_end, &vxc.b_end]
+                    .iter()
+                    .any(|end| end.product_uid.as_deref() == Some(port.product_uid.as_str()))
+            })
             .collect();
         // Newest first: the VXC we look for is the latest one on the Port.
         candidates.sort_by_key(|vxc| std::cmp::Reverse(vxc.create_date));
