@@ -7,7 +7,7 @@ mod orders_support;
 
 use std::time::Duration;
 
-use common::CUSTOMERS;
+use common::{CUSTOMERS, within};
 use onramp::megaport::models::{OrderEnd, ResourceTag, VxcOrderConfig, VxcOrderItem};
 use onramp::megaport::{ClientConfig, Credentials, Environment, MegaportClient, MegaportError};
 use onramp::sandbox::SandboxConfig;
@@ -20,10 +20,10 @@ fn deadline() -> Instant {
 
 #[tokio::test]
 async fn tags_stamped_at_order_time_are_read_back() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let listener = within(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .await
         .expect("bind");
-    let sandbox = onramp::sandbox::spawn(listener, SandboxConfig::default())
+    let sandbox = within(onramp::sandbox::spawn(listener, SandboxConfig::default()))
         .await
         .expect("sandbox");
     let key = guide_key(&sandbox, LA1_BLUE, 410).await;
@@ -65,18 +65,19 @@ async fn tags_stamped_at_order_time_are_read_back() {
 
     let tags = acme.product_tags(&vxc_uid, deadline()).await.expect("tags");
     assert_eq!(tags, [tag]);
-    let vxc = acme.get_vxc(&vxc_uid, deadline()).await.expect("vxc");
+    let vxc = within(acme.get_vxc(&vxc_uid, deadline()))
+        .await
+        .expect("vxc");
     assert!(vxc.resource_tags.is_empty(), "bodies do not carry tags");
     assert!(
-        acme.product_tags(ACME_PORT, deadline())
+        within(acme.product_tags(ACME_PORT, deadline()))
             .await
             .expect("port tags")
             .is_empty()
     );
-    let unknown = acme
-        .product_tags("00000000-0000-4000-8000-000000000000", deadline())
+    let unknown = within(acme.product_tags("00000000-0000-4000-8000-000000000000", deadline()))
         .await
         .expect_err("unknown product");
     assert!(matches!(unknown, MegaportError::NotFound(_)), "{unknown:?}");
-    sandbox.shutdown().await;
+    within(sandbox.shutdown()).await;
 }

@@ -66,7 +66,7 @@ async fn crash_mid_buy(sandboxed: SandboxedServer, order_id: &str) -> SandboxedS
     .await
     .expect("rewrite row");
     assert_eq!(changed.rows_affected(), 1);
-    pool.close().await;
+    within(pool.close()).await;
     let server = TestServer::start_with(config.clone()).await;
     SandboxedServer {
         server,

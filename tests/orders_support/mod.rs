@@ -73,8 +73,7 @@ pub async fn mint_key(sandbox: &SandboxHandle, port_uid: &str, options: KeyOptio
         valid_for: None,
     };
     let deadline = Instant::now() + Duration::from_secs(10);
-    client
-        .create_service_key(&request, deadline)
+    crate::common::within(client.create_service_key(&request, deadline))
         .await
         .expect("create service key")
         .key
