@@ -49,6 +49,7 @@ pub struct Config {
     pub tls: crate::auth::settings::TlsSettings,
     /// Request size, stream, concurrency and write-rate limits.
     pub limits: crate::auth::settings::LimitSettings,
+    pub orders: OrderSettings,
 }
 
 /// Output format of the process logs.
@@ -157,6 +158,7 @@ impl Default for Config {
             auth: Default::default(),
             tls: Default::default(),
             limits: Default::default(),
+            orders: OrderSettings::default(),
         }
     }
 }
@@ -202,6 +204,29 @@ impl Default for WatchSettings {
             progress_interval_millis: 15_000,
             history_revisions: 10_000,
             subscriber_buffer: 256,
+        }
+    }
+}
+
+/// VXC orders.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrderSettings {
+    /// How often WatchVxcOrder polls Megaport for the order's VXC.
+    pub poll_interval_millis: u64,
+    /// Budget for the Megaport calls of one order RPC.
+    pub upstream_timeout_millis: u64,
+    /// After a buy with an unknown outcome, how long to wait since that buy before a VXC missing
+    /// upstream counts as proof that it was not placed (and a retry may buy again).
+    pub rebuy_grace_millis: u64,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_millis: 5_000,
+            upstream_timeout_millis: 30_000,
+            rebuy_grace_millis: 5_000,
         }
     }
 }
@@ -306,6 +331,14 @@ impl Config {
                 self.watch.progress_interval_millis,
             ),
             ("watch.history_revisions", self.watch.history_revisions),
+            (
+                "orders.poll_interval_millis",
+                self.orders.poll_interval_millis,
+            ),
+            (
+                "orders.upstream_timeout_millis",
+                self.orders.upstream_timeout_millis,
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -40,10 +40,6 @@ pub enum Error {
     /// The request itself is wrong; nothing was done and nothing was sent upstream.
     #[error("invalid request: {}", describe_violations(.0))]
     InvalidArgument(Vec<FieldViolation>),
-    /// As `InvalidArgument`, with a more specific reason than INVALID_FIELD (e.g. a speed above
-    /// the Port's limit).
-    #[error("invalid request: {}", describe_violations(.1))]
-    InvalidArgumentWithReason(ErrorReason, Vec<FieldViolation>),
     #[error("{message}")]
     NotFound {
         reason: ErrorReason,
@@ -74,9 +70,6 @@ pub enum Error {
         message: String,
         retry_after: Option<Duration>,
     },
-    /// The server is draining; `metadata` says where a stream can resume elsewhere.
-    #[error("the server is shutting down; reconnect and resume")]
-    ShuttingDown { metadata: HashMap<String, String> },
     /// The caller is over its own quota with onramp.
     #[error("{message}")]
     ResourceExhausted {
@@ -91,12 +84,18 @@ pub enum Error {
         reason: ErrorReason,
         message: String,
     },
-    /// An RPC whose capability has not been built yet.
-    #[error("{capability} is not implemented yet")]
-    Unimplemented { capability: &'static str },
     /// A bug or an unexpected failure. The detail is logged, never sent to the caller.
     #[error("internal error")]
     Internal { reason: ErrorReason, detail: String },
+    /// Another error with `ErrorInfo.metadata` (e.g. "order_id", "port_uid") and, optionally, a
+    /// more specific reason (an INVALID_ARGUMENT that is SPEED_ABOVE_LIMIT rather than
+    /// INVALID_FIELD). Built with [`Error::with_meta`] and [`Error::with_reason`].
+    #[error("{inner}")]
+    Annotated {
+        inner: Box<Error>,
+        reason: Option<ErrorReason>,
+        metadata: HashMap<String, String>,
+    },
 }
 
 fn describe_violations(violations: &[FieldViolation]) -> String {
@@ -121,26 +120,72 @@ impl Error {
         }
     }
 
+    /// Adds `ErrorInfo.metadata[key] = value`.
+    pub fn with_meta(self, key: &str, value: impl Into<String>) -> Self {
+        match self {
+            Self::Annotated {
+                inner,
+                reason,
+                mut metadata,
+            } => {
+                metadata.insert(key.to_owned(), value.into());
+                Self::Annotated {
+                    inner,
+                    reason,
+                    metadata,
+                }
+            }
+            other => Self::Annotated {
+                inner: Box::new(other),
+                reason: None,
+                metadata: HashMap::from([(key.to_owned(), value.into())]),
+            },
+        }
+    }
+
+    /// Replaces the `ErrorInfo.reason` (the gRPC code stays the inner error's).
+    pub fn with_reason(self, reason: ErrorReason) -> Self {
+        match self {
+            Self::Annotated {
+                inner, metadata, ..
+            } => Self::Annotated {
+                inner,
+                reason: Some(reason),
+                metadata,
+            },
+            other => Self::Annotated {
+                inner: Box::new(other),
+                reason: Some(reason),
+                metadata: HashMap::new(),
+            },
+        }
+    }
+
+    /// The reason a client sees for this error.
+    pub fn reason_code(&self) -> ErrorReason {
+        self.reason()
+    }
+
     fn code(&self) -> Code {
         match self {
-            Self::InvalidArgument(_) | Self::InvalidArgumentWithReason(..) => Code::InvalidArgument,
+            Self::Annotated { inner, .. } => inner.code(),
+            Self::InvalidArgument(_) => Code::InvalidArgument,
             Self::NotFound { .. } => Code::NotFound,
             Self::AlreadyExists { .. } => Code::AlreadyExists,
             Self::FailedPrecondition { .. } => Code::FailedPrecondition,
             Self::Aborted { .. } => Code::Aborted,
-            Self::Unavailable { .. } | Self::ShuttingDown { .. } => Code::Unavailable,
+            Self::Unavailable { .. } => Code::Unavailable,
             Self::ResourceExhausted { .. } => Code::ResourceExhausted,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::PermissionDenied { .. } => Code::PermissionDenied,
-            Self::Unimplemented { .. } => Code::Unimplemented,
             Self::Internal { .. } => Code::Internal,
         }
     }
 
     fn reason(&self) -> ErrorReason {
         match self {
+            Self::Annotated { inner, reason, .. } => reason.unwrap_or_else(|| inner.reason()),
             Self::InvalidArgument(_) => ErrorReason::InvalidField,
-            Self::InvalidArgumentWithReason(reason, _) => *reason,
             Self::NotFound { reason, .. }
             | Self::AlreadyExists { reason, .. }
             | Self::FailedPrecondition { reason, .. }
@@ -150,8 +195,6 @@ impl Error {
             | Self::PermissionDenied { reason, .. }
             | Self::Internal { reason, .. } => *reason,
             Self::Unauthenticated { .. } => ErrorReason::CallerUnauthenticated,
-            Self::Unimplemented { .. } => ErrorReason::NotImplemented,
-            Self::ShuttingDown { .. } => ErrorReason::ShuttingDown,
         }
     }
 }
@@ -232,18 +275,35 @@ impl From<crate::store::StoreError> for Error {
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
+        let (code, reason, message) = (error.code(), error.reason(), error.to_string());
+        let (error, metadata) = match error {
+            Error::Annotated {
+                inner, metadata, ..
+            } => (*inner, metadata),
+            Error::Aborted {
+                reason,
+                message,
+                metadata,
+            } => {
+                let kept = metadata.clone();
+                (
+                    Error::Aborted {
+                        reason,
+                        message,
+                        metadata,
+                    },
+                    kept,
+                )
+            }
+            other => (other, HashMap::new()),
+        };
         if let Error::Internal { detail, .. } = &error {
             tracing::error!(error = %detail, "internal error");
         }
         let mut details = ErrorDetails::new();
-        let metadata = match &error {
-            Error::Aborted { metadata, .. } | Error::ShuttingDown { metadata } => metadata.clone(),
-            _ => HashMap::new(),
-        };
-        details.set_error_info(reason_name(error.reason()), ERROR_DOMAIN, metadata);
+        details.set_error_info(reason_name(reason), ERROR_DOMAIN, metadata);
         match &error {
-            Error::InvalidArgument(violations)
-            | Error::InvalidArgumentWithReason(_, violations) => {
+            Error::InvalidArgument(violations) => {
                 for violation in violations {
                     details.add_bad_request_violation(&violation.field, &violation.description);
                 }
@@ -260,7 +320,7 @@ impl From<Error> for Status {
             }
             _ => {}
         }
-        Status::with_error_details(error.code(), error.to_string(), details)
+        Status::with_error_details(code, message, details)
     }
 }
 
@@ -333,13 +393,6 @@ mod tests {
                 "UPSTREAM_UNAVAILABLE",
             ),
             (
-                Error::Unimplemented {
-                    capability: "ListCountries (catalog)",
-                },
-                Code::Unimplemented,
-                "NOT_IMPLEMENTED",
-            ),
-            (
                 Error::Unauthenticated {
                     message: "missing bearer token".into(),
                 },
@@ -364,6 +417,23 @@ mod tests {
         assert_eq!(status.code(), Code::Unavailable);
         let retry = details.retry_info().expect("retry info");
         assert_eq!(retry.retry_delay, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn annotations_add_metadata_and_may_refine_the_reason() {
+        let (status, details) = round_trip(
+            Error::invalid("spec.rate_limit_mbps", "must be between 1 and 500 mbps")
+                .with_reason(ErrorReason::SpeedAboveLimit)
+                .with_meta("field", "spec.rate_limit_mbps"),
+        );
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let info = details.error_info().expect("info");
+        assert_eq!(info.reason, "SPEED_ABOVE_LIMIT");
+        assert_eq!(info.metadata["field"], "spec.rate_limit_mbps");
+        assert_eq!(
+            details.bad_request().expect("violations").field_violations[0].field,
+            "spec.rate_limit_mbps"
+        );
     }
 
     #[test]

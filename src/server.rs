@@ -2,6 +2,7 @@
 //! gRPC services, health and reflection, and owns graceful shutdown.
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -16,6 +17,7 @@ use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
 use crate::domain::directory::Directory;
+use crate::domain::orders::{OrderDesk, OrderSettings};
 use crate::domain::regions_file;
 use crate::domain::service_keys::ServiceKeys;
 use crate::pb;
@@ -139,8 +141,11 @@ pub async fn run(
             .max_decoding_message_size(max_request),
         )
         .add_service(
-            VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(shutdown_signal.clone()))
-                .max_decoding_message_size(max_request),
+            VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
+                order_desk(&config, &upstream, &store),
+                shutdown_signal.clone(),
+            ))
+            .max_decoding_message_size(max_request),
         )
         .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(
@@ -154,6 +159,23 @@ pub async fn run(
     poller.abort();
     upstream.shutdown().await;
     result
+}
+
+/// The order desk over every configured account; an order naming no account runs under the
+/// provider's.
+fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk {
+    let orders = &config.orders;
+    OrderDesk::new(
+        upstream.accounts.clone(),
+        upstream.provider_account.clone(),
+        upstream.catalog.clone(),
+        store.clone(),
+        OrderSettings {
+            poll_interval: Duration::from_millis(orders.poll_interval_millis),
+            upstream_timeout: Duration::from_millis(orders.upstream_timeout_millis),
+            rebuy_grace: Duration::from_millis(orders.rebuy_grace_millis),
+        },
+    )
 }
 
 /// Serves until `shutdown`, then drains for at most the grace period.

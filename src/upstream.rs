@@ -34,6 +34,8 @@ pub enum UpstreamError {
 pub struct Upstream {
     /// The provider's account: Ports, keys and the catalog are read with it.
     pub provider: MegaportClient,
+    /// The provider account's name: what an order's empty `account` means.
+    pub provider_account: String,
     /// Every account by name, the provider's included; orders name the one they run under.
     pub accounts: BTreeMap<String, MegaportClient>,
     /// The cached Ports and locations of the provider's account.
@@ -113,7 +115,7 @@ impl Upstream {
         let mut provider = None;
         for (name, credentials) in named {
             let client = MegaportClient::new(ClientConfig::new(environment.clone(), credentials))?;
-            provider.get_or_insert_with(|| client.clone());
+            provider.get_or_insert_with(|| (name.clone(), client.clone()));
             if accounts.insert(name.clone(), client).is_some() {
                 return Err(UpstreamError::Config {
                     key: "megaport.accounts",
@@ -121,13 +123,14 @@ impl Upstream {
                 });
             }
         }
-        let provider = provider.ok_or(UpstreamError::Config {
+        let (provider_account, provider) = provider.ok_or(UpstreamError::Config {
             key: "megaport.client_id",
             problem: "no Megaport account is configured".to_owned(),
         })?;
         let catalog = Arc::new(Catalog::new(provider.clone(), catalog_config(config)));
         Ok(Self {
             provider,
+            provider_account,
             accounts,
             catalog,
             sandbox,

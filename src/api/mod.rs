@@ -11,13 +11,6 @@ pub mod service_keys;
 
 use tonic::Status;
 
-use crate::error::Error;
-
-/// The answer of an RPC whose capability has not landed yet: UNIMPLEMENTED, naming what is missing.
-fn not_built(capability: &'static str) -> Status {
-    Error::Unimplemented { capability }.into()
-}
-
 /// A boxed server stream, the shape every streaming RPC returns.
 type ResponseStream<T> =
     std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;

@@ -565,9 +565,14 @@ fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
             ),
             metadata: position(revision),
         },
-        WatchEnd::ShuttingDown => Error::ShuttingDown {
-            metadata: position(last_revision),
-        },
+        WatchEnd::ShuttingDown => position(last_revision).into_iter().fold(
+            Error::Unavailable {
+                reason: ErrorReason::ShuttingDown,
+                message: "the server is shutting down; resume with the token".to_owned(),
+                retry_after: None,
+            },
+            |error, (key, value)| error.with_meta(&key, value),
+        ),
         WatchEnd::Failed(detail) => Error::internal(detail),
     }
     .into()

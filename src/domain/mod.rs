@@ -5,6 +5,7 @@ pub mod directory;
 pub mod inventory;
 pub mod keys;
 pub mod onramps;
+pub mod orders;
 pub mod regions;
 pub mod regions_file;
 pub mod selection;

@@ -560,16 +560,14 @@ fn check_speed(port: &Port, requested: i64) -> Result<i64, Error> {
     match requested {
         0 => Ok(limit),
         speed if (1..=limit).contains(&speed) => Ok(speed),
-        speed => Err(Error::InvalidArgumentWithReason(
-            ErrorReason::SpeedAboveLimit,
-            vec![FieldViolation::new(
-                "max_speed_mbps",
-                format!(
-                    "must be between 1 and {limit} (the speed and max vxc speed of port {}), got {speed}",
-                    port.name
-                ),
-            )],
-        )),
+        speed => Err(Error::InvalidArgument(vec![FieldViolation::new(
+            "max_speed_mbps",
+            format!(
+                "must be between 1 and {limit} (the speed and max vxc speed of port {}), got {speed}",
+                port.name
+            ),
+        )])
+        .with_reason(ErrorReason::SpeedAboveLimit)),
     }
 }
 

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub mod keys;
+pub mod orders;
 pub mod regions;
 pub mod watch;
 

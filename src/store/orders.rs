@@ -1,0 +1,323 @@
+//! The `vxc_orders` journal. Every change of state is a guarded update (`WHERE state IN (...)`),
+//! so a row never moves from a state its writer did not see; the move to SUBMITTING is the
+//! compare-and-set that lets exactly one writer send a buy.
+
+use std::collections::HashSet;
+
+// Every dynamic piece of SQL below is a constant of this module (column lists, column names,
+// placeholders); values are always bound.
+use sqlx::{AssertSqlSafe, Row};
+use time::OffsetDateTime;
+
+use super::regions::{from_millis, millis};
+use super::{Store, StoreError};
+use crate::domain::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote};
+use crate::pb::ErrorReason;
+
+const COLUMNS: &str = "order_id, request_id, account, spec_json, state, vxc_uid, a_end_json, \
+     b_end_json, a_end_vlan, b_end_vlan, price_json, approver, state_message, error_reason, \
+     buy_attempts, create_time, update_time";
+
+impl Store {
+    /// Journals a new order; false when its request_id is already journaled.
+    pub async fn insert_order(&self, order: &Order) -> Result<bool, StoreError> {
+        let result = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO vxc_orders ({COLUMNS}) VALUES \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (request_id) DO NOTHING"
+        )))
+        .bind(&order.order_id)
+        .bind(&order.request_id)
+        .bind(&order.account)
+        .bind(json(&order.spec)?)
+        .bind(order.state.as_str())
+        .bind(order.vxc_uid.as_deref())
+        .bind(json(&order.a_end)?)
+        .bind(json(&order.b_end)?)
+        .bind(order.a_end_vlan)
+        .bind(order.b_end_vlan)
+        .bind(json(&order.price)?)
+        .bind(&order.approver)
+        .bind(&order.state_message)
+        .bind(order.error_reason as i32)
+        .bind(order.buy_attempts)
+        .bind(millis(order.create_time))
+        .bind(millis(order.update_time))
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// JOURNALED or OUTCOME_UNKNOWN (the state `from` the caller saw) -> SUBMITTING, counting the
+    /// attempt. False when the row was not in `from`: someone else moved it.
+    pub async fn claim_for_submit(
+        &self,
+        order_id: &str,
+        from: OrderState,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        if !matches!(from, OrderState::Journaled | OrderState::OutcomeUnknown) {
+            return Ok(false);
+        }
+        let result = sqlx::query(
+            "UPDATE vxc_orders SET state = 'SUBMITTING', buy_attempts = buy_attempts + 1, \
+             state_message = 'buy sent to megaport', update_time = ? \
+             WHERE order_id = ? AND state = ? AND vxc_uid IS NULL",
+        )
+        .bind(millis(now))
+        .bind(order_id)
+        .bind(from.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Writes the order's mutable fields if the row is still in one of `expected` states. False
+    /// when it was not (a concurrent change; the caller's view is stale).
+    pub async fn update_order(
+        &self,
+        order: &Order,
+        expected: &[OrderState],
+    ) -> Result<bool, StoreError> {
+        let placeholders = vec!["?"; expected.len().max(1)].join(", ");
+        let sql = format!(
+            "UPDATE vxc_orders SET state = ?, vxc_uid = COALESCE(vxc_uid, ?), a_end_vlan = ?, \
+             b_end_vlan = ?, state_message = ?, error_reason = ?, update_time = ? \
+             WHERE order_id = ? AND state IN ({placeholders})"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(order.state.as_str())
+            .bind(order.vxc_uid.as_deref())
+            .bind(order.a_end_vlan)
+            .bind(order.b_end_vlan)
+            .bind(&order.state_message)
+            .bind(order.error_reason as i32)
+            .bind(millis(order.update_time))
+            .bind(&order.order_id);
+        if expected.is_empty() {
+            query = query.bind("");
+        }
+        for state in expected {
+            query = query.bind(state.as_str());
+        }
+        let result = query.execute(self.pool()).await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
+        self.one("order_id", order_id).await
+    }
+
+    pub async fn order_by_request_id(&self, request_id: &str) -> Result<Option<Order>, StoreError> {
+        self.one("request_id", request_id).await
+    }
+
+    pub async fn order_by_vxc_uid(&self, vxc_uid: &str) -> Result<Option<Order>, StoreError> {
+        self.one("vxc_uid", vxc_uid).await
+    }
+
+    async fn one(&self, column: &str, value: &str) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM vxc_orders WHERE {column} = ?"
+        )))
+        .bind(value)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| order_from_row(&row)).transpose()
+    }
+
+    /// Every VXC uid some order has recorded: reconciliation never adopts one of these.
+    pub async fn claimed_vxc_uids(&self) -> Result<HashSet<String>, StoreError> {
+        let rows = sqlx::query("SELECT vxc_uid FROM vxc_orders WHERE vxc_uid IS NOT NULL")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                row.try_get::<String, _>("vxc_uid")
+                    .map_err(StoreError::from)
+            })
+            .collect()
+    }
+
+    /// Orders matching `filter`, newest first (create_time descending, then order_id).
+    pub async fn orders_page(
+        &self,
+        filter: &OrderFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM vxc_orders \
+             WHERE (? IS NULL OR account = ?) AND (? IS NULL OR state = ?) \
+             ORDER BY create_time DESC, order_id LIMIT ? OFFSET ?"
+        )))
+        .bind(filter.account.as_deref())
+        .bind(filter.account.as_deref())
+        .bind(filter.state.map(OrderState::as_str))
+        .bind(filter.state.map(OrderState::as_str))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text)
+        .map_err(|error| StoreError::Corrupt(format!("vxc_orders.{column}: {error}")))
+}
+
+fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, StoreError> {
+    let state: String = row.try_get("state")?;
+    let spec: OrderSpec = parse(row, "spec_json")?;
+    let a_end: PortRef = parse(row, "a_end_json")?;
+    let b_end: PortRef = parse(row, "b_end_json")?;
+    let price: Quote = parse(row, "price_json")?;
+    Ok(Order {
+        order_id: row.try_get("order_id")?,
+        request_id: row.try_get("request_id")?,
+        account: row.try_get("account")?,
+        spec,
+        state: OrderState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("vxc_orders.state `{state}`")))?,
+        vxc_uid: row.try_get("vxc_uid")?,
+        a_end,
+        b_end,
+        a_end_vlan: row.try_get("a_end_vlan")?,
+        b_end_vlan: row.try_get("b_end_vlan")?,
+        price,
+        approver: row.try_get("approver")?,
+        state_message: row.try_get("state_message")?,
+        error_reason: ErrorReason::try_from(row.try_get::<i32, _>("error_reason")?)
+            .unwrap_or(ErrorReason::Unspecified),
+        buy_attempts: row.try_get("buy_attempts")?,
+        create_time: from_millis(row.try_get("create_time")?)?,
+        update_time: from_millis(row.try_get("update_time")?)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(request_id: &str) -> Order {
+        let now = from_millis(millis(OffsetDateTime::now_utc())).expect("now");
+        Order {
+            order_id: uuid::Uuid::new_v4().to_string(),
+            request_id: request_id.to_owned(),
+            account: "acme".into(),
+            spec: OrderSpec {
+                name: "v".into(),
+                ..OrderSpec::default()
+            },
+            state: OrderState::Journaled,
+            vxc_uid: None,
+            a_end: PortRef::default(),
+            b_end: PortRef::default(),
+            a_end_vlan: 0,
+            b_end_vlan: 0,
+            price: Quote::default(),
+            approver: "QuantumGPU".into(),
+            state_message: String::new(),
+            error_reason: ErrorReason::Unspecified,
+            buy_attempts: 0,
+            create_time: now,
+            update_time: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn one_row_per_request_id_and_one_claim_per_state() {
+        let store = Store::in_memory().await.expect("store");
+        let first = order("r1");
+        assert!(store.insert_order(&first).await.expect("insert"));
+        assert!(!store.insert_order(&order("r1")).await.expect("dup"));
+        assert_eq!(
+            store.order_by_request_id("r1").await.expect("get"),
+            Some(first.clone())
+        );
+        let now = OffsetDateTime::now_utc();
+        assert!(
+            store
+                .claim_for_submit(&first.order_id, OrderState::Journaled, now)
+                .await
+                .expect("claim")
+        );
+        assert!(
+            !store
+                .claim_for_submit(&first.order_id, OrderState::Journaled, now)
+                .await
+                .expect("second claim"),
+            "a second writer cannot claim the same row"
+        );
+        let stored = store
+            .order(&first.order_id)
+            .await
+            .expect("get")
+            .expect("row");
+        assert_eq!(stored.state, OrderState::Submitting);
+        assert_eq!(stored.buy_attempts, 1);
+
+        let mut accepted = stored.clone();
+        accepted.state = OrderState::Deployable;
+        accepted.vxc_uid = Some("vxc-1".into());
+        assert!(
+            !store
+                .update_order(&accepted, &[OrderState::Journaled])
+                .await
+                .expect("guarded"),
+            "a stale writer changes nothing"
+        );
+        assert!(
+            store
+                .update_order(&accepted, &[OrderState::Submitting])
+                .await
+                .expect("update")
+        );
+        assert_eq!(
+            store
+                .order_by_vxc_uid("vxc-1")
+                .await
+                .expect("by vxc")
+                .map(|o| o.state),
+            Some(OrderState::Deployable)
+        );
+        assert_eq!(
+            store.claimed_vxc_uids().await.expect("claimed"),
+            HashSet::from(["vxc-1".to_owned()])
+        );
+        let page = store
+            .orders_page(
+                &OrderFilter {
+                    account: Some("acme".into()),
+                    state: Some(OrderState::Deployable),
+                },
+                0,
+                10,
+            )
+            .await
+            .expect("page");
+        assert_eq!(page.len(), 1);
+        let none = store
+            .orders_page(
+                &OrderFilter {
+                    account: Some("globex".into()),
+                    state: None,
+                },
+                0,
+                10,
+            )
+            .await
+            .expect("page");
+        assert!(none.is_empty());
+    }
+}
