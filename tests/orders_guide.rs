@@ -1,17 +1,19 @@
-//! The guide end to end through gRPC, as far as it goes without ServiceKeyService: the provider's
-//! two keys (blue LA1, red LA2; minted directly on the sandbox), Acme looks each up, validates
-//! (price shown) and buys a VXC on each, both reach LIVE, and the provider's on-ramps show the
-//! new allocation. Replays return the stored order; reused request_ids are refused.
+//! The guide end to end through gRPC only: the provider issues keys for Acme in US-West with
+//! diversity (blue LA1, red LA2), Acme looks each up, validates (price shown) and buys a VXC on
+//! each, both reach LIVE, both keys show USED with their VXC, and the provider's on-ramps show
+//! the new allocation. Replays return the stored order; reused request_ids are refused.
 
 mod common;
 mod orders_support;
 
 use common::{SandboxedServer, within};
 use onramp::pb::catalog_service_client::CatalogServiceClient;
+use onramp::pb::service_key_service_client::ServiceKeyServiceClient;
 use onramp::pb::vxc_order_service_client::VxcOrderServiceClient;
 use onramp::pb::{
-    CreateVxcOrderRequest, GetOnRampRequest, GetVxcOrderRequest, ListVxcOrdersRequest,
-    LookupServiceKeyRequest, OnRamp, ValidateVxcOrderRequest, VxcOrder, VxcOrderState,
+    CreateVxcOrderRequest, DiversityPreference, GetOnRampRequest, GetServiceKeyRequest,
+    GetVxcOrderRequest, IssueServiceKeysRequest, ListVxcOrdersRequest, LookupServiceKeyRequest,
+    OnRamp, ServiceKeyState, ValidateVxcOrderRequest, VxcOrder, VxcOrderState,
     WatchVxcOrderRequest,
 };
 use orders_support::*;
@@ -52,19 +54,35 @@ async fn acme_buys_a_diverse_pair_with_the_providers_keys_and_both_go_live() {
     let channel = sandboxed.server.channel.clone();
     let mut orders = VxcOrderServiceClient::new(channel.clone());
 
-    // The provider mints a single-use, pre-approved key on each LA Port (blue and red).
-    let keys = [
-        (
-            LA1_BLUE,
-            guide_key(&sandboxed.sandbox, LA1_BLUE, 310).await,
-            310,
-        ),
-        (
-            LA2_RED,
-            guide_key(&sandboxed.sandbox, LA2_RED, 320).await,
-            320,
-        ),
-    ];
+    // The provider issues Acme's keys: US-West with diversity gives one key per zone.
+    let issued = within(
+        ServiceKeyServiceClient::new(channel.clone()).issue_service_keys(IssueServiceKeysRequest {
+            region: "us-west".into(),
+            diversity: DiversityPreference::Required.into(),
+            max_speed_mbps: 1000,
+            single_use: true,
+            pre_approved: true,
+            customer_ref: "acme".into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("issue keys")
+    .into_inner()
+    .service_keys;
+    let keys: Vec<(&str, String, i64)> = issued
+        .iter()
+        .map(|key| {
+            let port = key.on_ramp.as_ref().expect("on-ramp").port_uid.as_str();
+            let port = if port == LA1_BLUE { LA1_BLUE } else { LA2_RED };
+            (port, key.key.clone(), i64::from(key.vlan.expect("vlan")))
+        })
+        .collect();
+    assert_eq!(
+        keys.iter().map(|(port, ..)| *port).collect::<Vec<_>>(),
+        [LA1_BLUE, LA2_RED]
+    );
     let before: Vec<OnRamp> = vec![
         on_ramp(&channel, LA1_BLUE).await,
         on_ramp(&channel, LA2_RED).await,
@@ -201,9 +219,28 @@ async fn acme_buys_a_diverse_pair_with_the_providers_keys_and_both_go_live() {
         assert!(now.vlans_in_use.contains(&(*vlan as i32)));
     }
 
-    // TODO(service keys): the guide also wants both keys to show USED with their VXC
-    // (ServiceKeyService.GetServiceKey state SERVICE_KEY_STATE_USED, vxc_uid = order.vxc_uid).
-    // That needs ServiceKeyService, built in parallel; assert it here once it lands.
+    // Both keys show USED with the VXC each became (the watcher matches them by Port and VLAN).
+    let mut service_keys = ServiceKeyServiceClient::new(channel.clone());
+    for ((_, key, _), order) in keys.iter().zip(&bought) {
+        let used = within(async {
+            loop {
+                let current = service_keys
+                    .get_service_key(GetServiceKeyRequest { key: key.clone() })
+                    .await
+                    .expect("get key")
+                    .into_inner()
+                    .service_key
+                    .expect("key");
+                if current.state() == ServiceKeyState::Used && !current.vxc_uid.is_empty() {
+                    return current;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert_eq!(used.vxc_uid, order.vxc_uid);
+        assert_eq!(used.customer_ref, "acme");
+    }
 
     // Listing: newest first, filtered by account and state.
     let listed = within(orders.list_vxc_orders(ListVxcOrdersRequest {
