@@ -340,3 +340,40 @@ fn binary_refuses_a_public_address_unless_given_insecure() {
     let _ = std::fs::remove_dir_all(&data_dir);
     assert!(still_running, "--insecure lets it serve");
 }
+
+#[tokio::test]
+async fn audit_records_carry_the_request_id_and_the_resource() {
+    let server = TestServer::start_with(config_with_tokens()).await;
+    let mut regions = RegionServiceClient::new(server.channel.clone());
+    let request_id = uuid::Uuid::new_v4().to_string();
+    within(regions.create_region(with_token(
+        CreateRegionRequest {
+            region: Some(onramp::pb::Region {
+                name: "apac".into(),
+                display_name: "Asia Pacific".into(),
+                selector: Some(onramp::pb::RegionSelector {
+                    location_ids: vec![100],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            request_id: request_id.clone(),
+        },
+        CANARY_TOKEN,
+    )))
+    .await
+    .expect("create");
+    let mut admin = AdminServiceClient::new(server.channel.clone());
+    let records =
+        within(admin.list_audit_records(with_token(ListAuditRecordsRequest::default(), ADMIN)))
+            .await
+            .expect("admin lists")
+            .into_inner()
+            .audit_records;
+    let record = &records[0];
+    assert_eq!(record.rpc, "/onramp.v1.RegionService/CreateRegion");
+    assert_eq!(record.caller, "writer");
+    assert_eq!(record.request_id, request_id);
+    assert_eq!(record.resource, "apac");
+    assert_eq!(record.code, Code::Ok as i32);
+}

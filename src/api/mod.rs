@@ -9,7 +9,15 @@ pub mod paging;
 pub mod regions;
 pub mod service_keys;
 
-use tonic::Status;
+use tonic::{Request, Status};
+
+use crate::auth::audit::AuditNote;
+
+/// The audit note of a mutating call, for the handler to record its request id and the resource
+/// it acted on. Calls the auth layer does not audit get a detached note, so writing is harmless.
+fn audit_note<T>(request: &Request<T>) -> AuditNote {
+    AuditNote::from_request(request).unwrap_or_default()
+}
 
 /// A boxed server stream, the shape every streaming RPC returns.
 type ResponseStream<T> =

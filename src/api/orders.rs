@@ -5,7 +5,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, convert, paging};
+use super::{ResponseStream, audit_note, convert, paging};
 use crate::domain::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, PortRef, Quote,
 };
@@ -67,12 +67,15 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::CreateVxcOrderRequest>,
     ) -> Result<Response<pb::CreateVxcOrderResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
+        note.set_request_id(&request.request_id);
         let spec = spec_from(request.spec)?;
         let order = self
             .desk
             .create(&request.account, spec, request.request_id)
             .await?;
+        note.set_resource(&order.order_id);
         Ok(Response::new(pb::CreateVxcOrderResponse {
             order: Some(order_pb(&order)),
         }))
@@ -154,12 +157,14 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::ApproveVxcOrderRequest>,
     ) -> Result<Response<pb::ApproveVxcOrderResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
         let target = target(request.target.map(|target| match target {
             pb::approve_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
             pb::approve_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
         }))?;
         let order = self.desk.decide(&request.account, target, true, "").await?;
+        note.set_resource(decided_resource(&order));
         Ok(Response::new(pb::ApproveVxcOrderResponse {
             order: Some(order_pb(&order)),
         }))
@@ -169,6 +174,7 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::RejectVxcOrderRequest>,
     ) -> Result<Response<pb::RejectVxcOrderResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
         let target = target(request.target.map(|target| match target {
             pb::reject_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
@@ -185,9 +191,19 @@ impl VxcOrderService for VxcOrderApi {
             .desk
             .decide(&request.account, target, false, request.reason.trim())
             .await?;
+        note.set_resource(decided_resource(&order));
         Ok(Response::new(pb::RejectVxcOrderResponse {
             order: Some(order_pb(&order)),
         }))
+    }
+}
+
+/// What an approval acted on: the order, or the VXC when it was not ordered through onramp.
+fn decided_resource(order: &crate::domain::orders::Order) -> &str {
+    if order.order_id.is_empty() {
+        order.vxc_uid.as_deref().unwrap_or_default()
+    } else {
+        &order.order_id
     }
 }
 

@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, paging};
+use super::{audit_note, convert, paging};
 use crate::domain::directory::{Directory, RegionChanges, RegionDraft};
 use crate::domain::regions;
 use crate::error::{Error, FieldViolation};
@@ -35,11 +35,14 @@ impl RegionService for RegionApi {
         &self,
         request: Request<pb::CreateRegionRequest>,
     ) -> Result<Response<pb::CreateRegionResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
+        note.set_request_id(&request.request_id);
         let region = request
             .region
             .ok_or_else(|| Error::invalid("region", "is required"))?;
         let request_id = validate_request_id(&request.request_id)?;
+        note.set_resource(&region.name);
         let created = self
             .directory
             .create_region(draft(region), request_id)
@@ -101,10 +104,12 @@ impl RegionService for RegionApi {
         &self,
         request: Request<pb::UpdateRegionRequest>,
     ) -> Result<Response<pb::UpdateRegionResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
         let region = request
             .region
             .ok_or_else(|| Error::invalid("region", "is required"))?;
+        note.set_resource(&region.name);
         let paths = request
             .update_mask
             .map(|mask| mask.paths)
@@ -146,7 +151,9 @@ impl RegionService for RegionApi {
         &self,
         request: Request<pb::DeleteRegionRequest>,
     ) -> Result<Response<pb::DeleteRegionResponse>, Status> {
+        let note = audit_note(&request);
         let name = request.into_inner().name;
+        note.set_resource(&name);
         if let Some(violation) = regions::validate_name("name", &name) {
             return Err(Error::InvalidArgument(vec![violation]).into());
         }

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
 use super::regions::validate_request_id;
-use super::{ResponseStream, convert, paging};
+use super::{ResponseStream, audit_note, convert, paging};
 use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
 use crate::domain::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, hex};
 use crate::error::{Error, FieldViolation};
@@ -60,9 +60,13 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::CreateServiceKeyRequest>,
     ) -> Result<Response<pb::CreateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(&request.port_uid);
         let create = validate_create(request)?;
         let view = self.keys.create(create).await?;
+        note.set_resource(&view.key);
         self.hub.poke();
         Ok(Response::new(pb::CreateServiceKeyResponse {
             service_key: Some(service_key(&view)),
@@ -73,7 +77,10 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::IssueServiceKeysRequest>,
     ) -> Result<Response<pb::IssueServiceKeysResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(&request.region);
         let hash = hex(&Sha256::digest(request.encode_to_vec()));
         let issue = validate_issue(request)?;
         // A replay returns the first response exactly as it was sent.
@@ -149,8 +156,10 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::UpdateServiceKeyRequest>,
     ) -> Result<Response<pb::UpdateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
         let request = request.into_inner();
         let (key, changes) = validate_update(request)?;
+        note.set_resource(&key);
         let view = self.keys.update(&key, changes).await?;
         self.hub.poke();
         Ok(Response::new(pb::UpdateServiceKeyResponse {
@@ -162,7 +171,9 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::DeactivateServiceKeyRequest>,
     ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
         let key = validate_key("key", &request.into_inner().key)?;
+        note.set_resource(&key);
         let view = self.keys.deactivate(&key).await?;
         self.hub.poke();
         Ok(Response::new(pb::DeactivateServiceKeyResponse {
