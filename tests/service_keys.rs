@@ -104,6 +104,12 @@ async fn us_west_with_diversity_gives_a_blue_and_a_red_key_with_distinct_vlans()
         .map(|o| o.diversity_zone())
         .collect();
     assert_eq!(zones, [DiversityZone::Blue, DiversityZone::Red]);
+    let vlans: BTreeSet<i32> = issued
+        .service_keys
+        .iter()
+        .filter_map(|key| key.vlan)
+        .collect();
+    assert_eq!(vlans.len(), 2, "the pair never shares a vlan");
     for key in &issued.service_keys {
         let vlan = key.vlan.expect("single-use keys carry a vlan");
         let port = &key.on_ramp.as_ref().expect("on-ramp").port_uid;

@@ -264,6 +264,7 @@ fn validate_create(request: pb::CreateServiceKeyRequest) -> Result<CreateKey, Er
         customer_ref: request.customer_ref,
         region: String::new(),
         request_id,
+        avoid_vlans: Vec::new(),
     })
 }
 

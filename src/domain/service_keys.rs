@@ -65,6 +65,10 @@ pub struct CreateKey {
     pub customer_ref: String,
     pub region: String,
     pub request_id: String,
+    /// VLANs to leave out when allocating, besides those taken on the Port: the VLANs of the
+    /// other keys of the same IssueServiceKeys call, so a customer's diverse pair never shares a
+    /// VLAN even though the two Ports could (both often land on one provider fabric).
+    pub avoid_vlans: Vec<i32>,
 }
 
 /// An IssueServiceKeys request after field validation.
@@ -177,7 +181,10 @@ impl ServiceKeys {
         let port = self.usable_port(&request.port_uid).await?;
         let max_speed_mbps = check_speed(&port, request.max_speed_mbps)?;
         let vlan = if request.single_use {
-            Some(self.choose_vlan(&port, request.vlan).await?)
+            Some(
+                self.choose_vlan(&port, request.vlan, &request.avoid_vlans)
+                    .await?,
+            )
         } else {
             None
         };
@@ -234,6 +241,7 @@ impl ServiceKeys {
                 customer_ref: request.customer_ref.clone(),
                 region: request.region.clone(),
                 request_id: derived_request_id(&request.request_id, index),
+                avoid_vlans: minted.iter().filter_map(|key| key.vlan).collect(),
             };
             match self.create(create).await {
                 Ok(view) => minted.push(view),
@@ -486,7 +494,12 @@ impl ServiceKeys {
 
     /// The requested VLAN if free, else the lowest free one. Free means: not used by a VXC on
     /// the Port and not held by an outstanding single-use key (onramp's or anyone's).
-    async fn choose_vlan(&self, port: &Port, requested: Option<i32>) -> Result<i32, Error> {
+    async fn choose_vlan(
+        &self,
+        port: &Port,
+        requested: Option<i32>,
+        avoid: &[i32],
+    ) -> Result<i32, Error> {
         let vxc_vlans: BTreeSet<i32> = port.active_vxcs().filter_map(|vxc| vxc.vlan).collect();
         let mut key_vlans: BTreeSet<i32> = self
             .store
@@ -508,7 +521,8 @@ impl ServiceKeys {
             }
             Some(vlan) => Ok(vlan),
             None => {
-                let taken: BTreeSet<i32> = vxc_vlans.union(&key_vlans).copied().collect();
+                let taken: BTreeSet<i32> =
+                    vxc_vlans.union(&key_vlans).chain(avoid).copied().collect();
                 keys::lowest_free_vlan(&taken).ok_or_else(|| Error::FailedPrecondition {
                     reason: ErrorReason::VlanExhausted,
                     message: format!(
