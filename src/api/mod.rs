@@ -8,6 +8,7 @@ pub mod orders;
 pub mod paging;
 pub mod regions;
 pub mod service_keys;
+mod update_mask;
 
 use tonic::{Request, Status};
 

@@ -2,10 +2,10 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{audit_note, convert, paging};
+use super::{audit_note, convert, paging, update_mask};
 use crate::domain::directory::{Directory, RegionChanges, RegionDraft};
 use crate::domain::regions;
-use crate::error::{Error, FieldViolation};
+use crate::error::Error;
 use crate::pb;
 use crate::pb::region_service_server::RegionService;
 
@@ -110,28 +110,8 @@ impl RegionService for RegionApi {
             .region
             .ok_or_else(|| Error::invalid("region", "is required"))?;
         note.set_resource(&region.name);
-        let paths = request
-            .update_mask
-            .map(|mask| mask.paths)
-            .unwrap_or_default();
         let mut violations = Vec::new();
-        if paths.is_empty() {
-            violations.push(FieldViolation::new(
-                "update_mask",
-                format!("must list at least one of: {}", UPDATABLE.join(", ")),
-            ));
-        }
-        for (index, path) in paths.iter().enumerate() {
-            if !UPDATABLE.contains(&path.as_str()) {
-                violations.push(FieldViolation::new(
-                    format!("update_mask.paths[{index}]"),
-                    format!(
-                        "`{path}` cannot be updated; allowed: {}",
-                        UPDATABLE.join(", ")
-                    ),
-                ));
-            }
-        }
+        let paths = update_mask::checked_paths(request.update_mask, &UPDATABLE, &mut violations);
         violations.extend(regions::validate_name("region.name", &region.name));
         if !violations.is_empty() {
             return Err(Error::InvalidArgument(violations).into());

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
 use super::regions::validate_request_id;
-use super::{ResponseStream, audit_note, convert, paging};
+use super::{ResponseStream, audit_note, convert, paging, update_mask};
 use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
 use crate::domain::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, hex};
 use crate::error::{Error, FieldViolation};
@@ -307,34 +307,14 @@ fn validate_update(request: pb::UpdateServiceKeyRequest) -> Result<(String, KeyC
     let key = request
         .service_key
         .ok_or_else(|| Error::invalid("service_key", "is required"))?;
-    let paths = request
-        .update_mask
-        .map(|mask| mask.paths)
-        .unwrap_or_default();
     let mut violations = Vec::new();
+    let paths = update_mask::checked_paths(request.update_mask, &UPDATABLE, &mut violations);
     let key_id = uuid::Uuid::parse_str(&key.key).is_ok();
     if !key_id {
         violations.push(FieldViolation::new(
             "service_key.key",
             "must be a service key (a UUID)",
         ));
-    }
-    if paths.is_empty() {
-        violations.push(FieldViolation::new(
-            "update_mask",
-            format!("must list at least one of: {}", UPDATABLE.join(", ")),
-        ));
-    }
-    for (index, path) in paths.iter().enumerate() {
-        if !UPDATABLE.contains(&path.as_str()) {
-            violations.push(FieldViolation::new(
-                format!("update_mask.paths[{index}]"),
-                format!(
-                    "`{path}` cannot be updated; allowed: {}",
-                    UPDATABLE.join(", ")
-                ),
-            ));
-        }
     }
     let has = |name: &str| paths.iter().any(|path| path == name);
     if has("max_speed_mbps") && key.max_speed_mbps < 0 {
