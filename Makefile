@@ -33,7 +33,9 @@ clippy:
 
 .PHONY: rust-test
 rust-test:
+	rm -rf "$${CARGO_TARGET_DIR:-target}/tmp/test-logs"
 	$(CARGO) test --all-targets --locked
+	scripts/check-log-canaries.sh
 
 .PHONY: serve
 serve:

@@ -56,8 +56,9 @@ pub enum ServeError {
 pub struct ShutdownSignal(watch::Receiver<bool>);
 
 impl ShutdownSignal {
-    /// A signal that never fires, for handlers built outside `run` (unit tests).
-    pub fn never() -> Self {
+    /// A signal that never fires, for handlers built outside `run` in unit tests.
+    #[cfg(test)]
+    pub(crate) fn never() -> Self {
         let (sender, receiver) = watch::channel(false);
         // Keep the channel open for the life of the process so `fired` stays pending.
         std::mem::forget(sender);

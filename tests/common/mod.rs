@@ -37,6 +37,7 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> Self {
+        capture_logs();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -179,4 +180,33 @@ pub fn on_sandbox(
 /// sandbox.
 pub fn sandbox_regions_file() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sandbox/regions.toml")
+}
+
+/// Sends every test binary's logs (debug level, onramp at trace) to a file under the target
+/// directory, so `make test` can check afterwards that no secret the run used was ever logged
+/// (`scripts/check-log-canaries.sh`). A test that installs its own subscriber first keeps it.
+pub fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
+        if std::fs::create_dir_all(&dir).is_err() {
+            return;
+        }
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|path| {
+                path.file_stem()
+                    .map(|stem| stem.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "tests".to_owned());
+        let path = dir.join(format!("{binary}-{}.log", std::process::id()));
+        let Ok(file) = std::fs::File::create(path) else {
+            return;
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,onramp=trace"))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
 }
