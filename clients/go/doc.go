@@ -7,6 +7,6 @@
 //	c, err := onramp.Dial("127.0.0.1:50051", onramp.WithToken(token))
 //	if err != nil { ... }
 //	defer c.Close()
-//	resp, err := c.Catalog.ListCountries(ctx, &onrampv1.ListCountriesRequest{})
-//	if d := onramp.Details(err); d != nil && d.Reason == "NOT_IMPLEMENTED" { ... }
+//	resp, err := c.Catalog.ListOnRamps(ctx, &onrampv1.ListOnRampsRequest{PageSize: -1})
+//	if d := onramp.Details(err); d != nil && d.Reason == "INVALID_FIELD" { ... }
 package onramp

@@ -2,12 +2,14 @@ package onramp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +21,14 @@ import (
 // serverAddress is the onramp binary TestMain started for this package's tests.
 var serverAddress string
 
+// fastPolling makes the server poll the sandbox every 100 ms, so watch events and order progress
+// arrive within a second. The server maps `__` in ONRAMP_* names to config sections.
+var fastPolling = []string{
+	"ONRAMP_WATCH__POLL_INTERVAL_MILLIS=100",
+	"ONRAMP_WATCH__PROGRESS_INTERVAL_MILLIS=300",
+	"ONRAMP_ORDERS__POLL_INTERVAL_MILLIS=100",
+}
+
 // TestMain starts the real onramp binary ($ONRAMP_SERVER_BINARY, set by `make client-test`,
 // else the repository's target/debug/onramp) once, on a free loopback port, with the embedded
 // Megaport sandbox and a throwaway data directory, and waits for health SERVING.
@@ -27,59 +37,121 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	binary := os.Getenv("ONRAMP_SERVER_BINARY")
-	if binary == "" {
-		binary = filepath.Join("..", "..", "target", "debug", "onramp")
-	}
-	if _, err := os.Stat(binary); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v (run `make onramp-bin` or set ONRAMP_SERVER_BINARY)\n", binary, err)
-		return 1
-	}
 	dataDir, err := os.MkdirTemp("", "onramp-go-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dataDir)
-	port, err := freePort()
+	srv, err := startServer(dataDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	serverAddress = fmt.Sprintf("127.0.0.1:%d", port)
-	logFile, err := os.Create(filepath.Join(dataDir, "server.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	cmd := exec.Command(binary, "serve", "--listen", serverAddress, "--data-dir", dataDir)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = serverEnv()
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	if err := waitServing(exited); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dataDir, "server.log"))
-		fmt.Fprintf(os.Stderr, "onramp did not start: %v\n%s\n", err, log)
-		return 1
-	}
+	defer func() { _ = srv.terminate() }()
+	serverAddress = srv.address
 	return m.Run()
 }
 
-// serverEnv drops ONRAMP_* variables: the server reads them as config (and rejects unknown
-// ones), and the suite wants the defaults: embedded sandbox, no credentials.
+// testServer is one onramp process on address with dataDir; restart runs a new process on the
+// same address and data directory.
+type testServer struct {
+	binary, address, dataDir string
+	log                      *os.File
+	cmd                      *exec.Cmd
+	exited                   chan error
+}
+
+// startServer starts onramp on a free port with dataDir and waits until it is SERVING.
+func startServer(dataDir string) (*testServer, error) {
+	binary := os.Getenv("ONRAMP_SERVER_BINARY")
+	if binary == "" {
+		binary = filepath.Join("..", "..", "target", "debug", "onramp")
+	}
+	if _, err := os.Stat(binary); err != nil {
+		return nil, fmt.Errorf("%s: %v (run `make onramp-bin` or set ONRAMP_SERVER_BINARY)", binary, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	s := &testServer{binary: binary, address: fmt.Sprintf("127.0.0.1:%d", port), dataDir: dataDir, log: log}
+	if err := s.start(); err != nil {
+		_ = log.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *testServer) start() error {
+	cmd := exec.Command(s.binary, "serve", "--listen", s.address, "--data-dir", s.dataDir)
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	cmd.Env = serverEnv()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.cmd, s.exited = cmd, make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }()
+	if err := waitServing(s.address, s.exited); err != nil {
+		_ = s.terminate()
+		return fmt.Errorf("onramp did not start: %v\n%s", err, s.logTail())
+	}
+	return nil
+}
+
+// terminate sends SIGTERM and waits for the exit (15 s, then SIGKILL).
+func (s *testServer) terminate() error {
+	if s.cmd == nil {
+		return nil
+	}
+	defer func() { s.cmd = nil }()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.exited:
+		return err
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		return errors.New("onramp did not stop within 15 s of SIGTERM")
+	}
+}
+
+// restart stops the process with SIGTERM and starts a new one on the same port and data dir.
+func (s *testServer) restart() error {
+	if err := s.terminate(); err != nil {
+		return fmt.Errorf("stopping: %v\n%s", err, s.logTail())
+	}
+	return s.start()
+}
+
+func (s *testServer) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.dataDir, "server.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// newServer starts a server of the test's own (e.g. to restart it), stopped with the test.
+func newServer(t *testing.T) *testServer {
+	t.Helper()
+	s, err := startServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = s.terminate()
+		_ = s.log.Close()
+	})
+	return s
+}
+
+// serverEnv drops ONRAMP_* variables (the server reads them as config and rejects unknown ones;
+// the suite wants the defaults: embedded sandbox, no credentials) and adds fastPolling.
 func serverEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -87,7 +159,7 @@ func serverEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return env
+	return append(env, fastPolling...)
 }
 
 func freePort() (int, error) {
@@ -99,8 +171,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitServing(exited <-chan error) error {
-	c, err := onramp.Dial(serverAddress)
+func waitServing(address string, exited <-chan error) error {
+	c, err := onramp.Dial(address)
 	if err != nil {
 		return err
 	}
@@ -128,7 +200,12 @@ func waitServing(exited <-chan error) error {
 // dial connects to the test server; the connection closes with the test.
 func dial(t *testing.T, opts ...onramp.Option) *onramp.Client {
 	t.Helper()
-	c, err := onramp.Dial(serverAddress, append([]onramp.Option{onramp.WithToken("test-token"), onramp.WithDefaultTimeout(10 * time.Second)}, opts...)...)
+	return dialAddress(t, serverAddress, opts...)
+}
+
+func dialAddress(t *testing.T, address string, opts ...onramp.Option) *onramp.Client {
+	t.Helper()
+	c, err := onramp.Dial(address, append([]onramp.Option{onramp.WithToken("test-token"), onramp.WithDefaultTimeout(10 * time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,10 +131,11 @@ func (w *KeyWatcher) ResumeToken() string { return w.resumeToken }
 // Reconnects counts the streams opened after the first.
 func (w *KeyWatcher) Reconnects() int { return w.reconnects }
 
-// Close cancels the stream in flight; Next then returns context.Canceled.
+// Close ends the watch: it cancels the watcher's context, which cancels the stream in flight
+// (its context derives from it), and Next then returns context.Canceled. It only cancels, so it
+// is safe to call from another goroutine while Next is blocked.
 func (w *KeyWatcher) Close() {
 	w.cancel()
-	w.dropStream()
 }
 
 func (w *KeyWatcher) dropStream() {

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, List, Optional
 
 import grpc
 import pytest
@@ -29,28 +29,50 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: Fast polling, so the suite sees watch events and order progress within a second. The server
+#: maps `__` in ONRAMP_* names to config sections (watch.poll_interval_millis, ...).
+FAST_POLLING = {
+    "ONRAMP_WATCH__POLL_INTERVAL_MILLIS": "100",
+    "ONRAMP_WATCH__PROGRESS_INTERVAL_MILLIS": "300",
+    "ONRAMP_ORDERS__POLL_INTERVAL_MILLIS": "100",
+}
+
+
 def _server_env() -> dict[str, str]:
-    """The test's environment without ONRAMP_* variables: the server reads those as config (and
-    rejects unknown ones), and the suite wants the defaults: embedded sandbox, no credentials."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("ONRAMP_")}
+    """The test's environment without ONRAMP_* variables (the server reads those as config and
+    rejects unknown ones; the suite wants the defaults: embedded sandbox, no credentials), plus
+    FAST_POLLING."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONRAMP_")}
+    env.update(FAST_POLLING)
+    return env
 
 
 class Server:
+    """One onramp process on ``address`` with ``data_dir``; ``restart()`` runs a new process on
+    the same address and data directory."""
+
     def __init__(self) -> None:
-        binary = os.environ.get("ONRAMP_SERVER_BINARY") or str(REPO / "target" / "debug" / "onramp")
-        if not Path(binary).exists():
-            raise RuntimeError(f"{binary} not found: run `make onramp-bin` or set ONRAMP_SERVER_BINARY")
+        self._binary = os.environ.get("ONRAMP_SERVER_BINARY") or str(REPO / "target" / "debug" / "onramp")
+        if not Path(self._binary).exists():
+            raise RuntimeError(f"{self._binary} not found: run `make onramp-bin` or set ONRAMP_SERVER_BINARY")
         self._data = tempfile.TemporaryDirectory(prefix="onramp-py-")
+        self.data_dir = self._data.name
         self.address = f"127.0.0.1:{_free_port()}"
-        self._log = open(Path(self._data.name) / "server.log", "wb")
+        self._log_path = Path(self.data_dir) / "server.log"
+        self._log = open(self._log_path, "ab")
+        self._process: Optional[subprocess.Popen[bytes]] = None
+        self.start()
+
+    def start(self) -> None:
         self._process = subprocess.Popen(
-            [binary, "serve", "--listen", self.address, "--data-dir", self._data.name],
+            [self._binary, "serve", "--listen", self.address, "--data-dir", self.data_dir],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=_server_env(),
         )
 
     def wait_serving(self) -> None:
+        assert self._process is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
         with connect(self.address) as client:
             while True:
@@ -66,15 +88,30 @@ class Server:
                 time.sleep(0.1)
 
     def log(self) -> str:
-        return (Path(self._data.name) / "server.log").read_text(errors="replace")[-4000:]
+        return self._log_path.read_text(errors="replace")[-4000:]
+
+    def terminate(self) -> Optional[int]:
+        """Sends SIGTERM and waits (15 s, then SIGKILL); returns the exit code."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        process.terminate()
+        try:
+            return process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
+    def restart(self) -> None:
+        """SIGTERM, then a new process on the same address and data directory, SERVING."""
+        code = self.terminate()
+        assert code == 0, f"onramp exited with {code} on SIGTERM: {self.log()}"
+        self.start()
+        self.wait_serving()
 
     def stop(self) -> None:
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        self.terminate()
         self._log.close()
         self._data.cleanup()
 
@@ -93,3 +130,21 @@ def server() -> Iterator[Server]:
 def client(server: Server) -> Iterator[Client]:
     with connect(server.address, token="test-token") as c:
         yield c
+
+
+@pytest.fixture()
+def new_server() -> Iterator[Callable[[], Server]]:
+    """Starts servers of the test's own (e.g. to restart them); all are stopped afterwards."""
+    servers: List[Server] = []
+
+    def start() -> Server:
+        srv = Server()
+        servers.append(srv)
+        srv.wait_serving()
+        return srv
+
+    try:
+        yield start
+    finally:
+        for srv in servers:
+            srv.stop()
