@@ -30,6 +30,20 @@ fn upstream_requests(sandboxed: &SandboxedServer) -> u32 {
         .sum()
 }
 
+/// Waits until no upstream request arrives for 300 ms (the watcher's first poll has ended).
+async fn wait_for_quiet_upstream(sandboxed: &SandboxedServer) {
+    within(async {
+        loop {
+            let before = upstream_requests(sandboxed);
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if upstream_requests(sandboxed) == before {
+                return;
+            }
+        }
+    })
+    .await;
+}
+
 fn violations(status: &tonic::Status) -> Vec<(String, String)> {
     status
         .get_error_details()
@@ -45,7 +59,11 @@ fn violations(status: &tonic::Status) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn invalid_fields_are_named_with_their_limits_and_nothing_is_sent() {
-    let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
+    // The key watcher polls Megaport too; here it polls once at start and then not for an hour,
+    // so the counter below sees only what the order calls send.
+    let mut config = orders_config();
+    config.watch.poll_interval_millis = 3_600_000;
+    let sandboxed = SandboxedServer::start_with(fast_sandbox(), config).await;
     let key = guide_key(&sandboxed.sandbox, LA1_BLUE, 330).await;
     let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
     // Warm up (tokens, catalog) so that the counter below sees only what the order calls send.
@@ -60,6 +78,7 @@ async fn invalid_fields_are_named_with_their_limits_and_nothing_is_sent() {
         .control()
         .inject_fault(Fault::new(RouteGroup::All, FaultKind::Latency { ms: 0 }))
         .expect("counter");
+    wait_for_quiet_upstream(&sandboxed).await;
     let good = spec(&key, "acme to la1", 100);
 
     let cases: Vec<(VxcOrderSpec, &str, &str)> = vec![

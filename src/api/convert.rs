@@ -3,7 +3,7 @@
 use prost_types::Timestamp;
 use time::OffsetDateTime;
 
-use crate::domain::onramps::{self, OnRamp, ProvisioningStatus, Zone};
+use crate::domain::onramps::{self, OnRamp, PortRef, ProvisioningStatus, Zone};
 use crate::domain::regions::{Region, Selector};
 use crate::domain::selection::{Diversity, Rejected, Rejection};
 use crate::pb;
@@ -28,6 +28,17 @@ pub fn location(location: &onramps::Location) -> pb::Location {
         metro: location.metro.clone(),
         country: location.country.clone(),
         market: location.market.clone(),
+    }
+}
+
+/// A Port as keys and orders show it; the location is left out when unknown.
+pub fn port_summary(port: &PortRef) -> pb::PortSummary {
+    let known = port.location_id != 0 || !port.location_name.is_empty();
+    pb::PortSummary {
+        port_uid: port.uid.clone(),
+        port_name: port.name.clone(),
+        location: known.then(|| location(&port.location())),
+        company_name: port.company_name.clone(),
     }
 }
 

@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::{ResponseStream, audit_note, convert, paging};
 use crate::domain::orders::{
-    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, PortRef, Quote,
+    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
 };
 use crate::error::{Error, FieldViolation};
 use crate::pb;
@@ -55,8 +55,8 @@ impl VxcOrderService for VxcOrderApi {
         let validated = self.desk.validate(&request.account, &spec).await?;
         Ok(Response::new(pb::ValidateVxcOrderResponse {
             price: Some(price(&validated.price)),
-            a_end: Some(port(&validated.a_end)),
-            b_end: Some(port(&validated.b_end)),
+            a_end: Some(convert::port_summary(&validated.a_end)),
+            b_end: Some(convert::port_summary(&validated.b_end)),
             a_end_vlan: validated.a_end_vlan,
             b_end_vlan: validated.b_end_vlan,
             approval_required: validated.approval_required,
@@ -309,21 +309,6 @@ fn spec_pb(spec: &OrderSpec) -> pb::VxcOrderSpec {
     }
 }
 
-fn port(port: &PortRef) -> pb::PortSummary {
-    pb::PortSummary {
-        port_uid: port.uid.clone(),
-        port_name: port.name.clone(),
-        location: (port.location_id != 0 || !port.location_name.is_empty()).then(|| pb::Location {
-            id: port.location_id,
-            name: port.location_name.clone(),
-            metro: port.metro.clone(),
-            country: port.country.clone(),
-            market: port.market.clone(),
-        }),
-        company_name: port.company_name.clone(),
-    }
-}
-
 fn price(quote: &Quote) -> pb::PriceQuote {
     pb::PriceQuote {
         currency: quote.currency.clone(),
@@ -337,7 +322,7 @@ fn price(quote: &Quote) -> pb::PriceQuote {
 fn key_lookup(lookup: &KeyLookup) -> pb::ServiceKeyLookup {
     pb::ServiceKeyLookup {
         key: lookup.key.clone(),
-        on_ramp: Some(port(&lookup.on_ramp)),
+        on_ramp: Some(convert::port_summary(&lookup.on_ramp)),
         max_speed_mbps: lookup.max_speed_mbps,
         single_use: lookup.single_use,
         pre_approved: lookup.pre_approved,
@@ -387,8 +372,8 @@ fn order_pb(order: &Order) -> pb::VxcOrder {
         spec: Some(spec_pb(&order.spec)),
         state: state_pb(order.state).into(),
         vxc_uid: order.vxc_uid.clone().unwrap_or_default(),
-        a_end: Some(port(&order.a_end)),
-        b_end: Some(port(&order.b_end)),
+        a_end: Some(convert::port_summary(&order.a_end)),
+        b_end: Some(convert::port_summary(&order.b_end)),
         a_end_vlan: order.a_end_vlan,
         b_end_vlan: order.b_end_vlan,
         price: Some(price(&order.price)),

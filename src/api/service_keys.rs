@@ -447,12 +447,7 @@ fn key_state(state: KeyState) -> pb::ServiceKeyState {
 pub(crate) fn service_key(view: &KeyView) -> pb::ServiceKey {
     pb::ServiceKey {
         key: view.key.clone(),
-        on_ramp: Some(pb::PortSummary {
-            port_uid: view.port.uid.clone(),
-            port_name: view.port.name.clone(),
-            location: Some(convert::location(&view.port.location())),
-            company_name: view.port.company_name.clone(),
-        }),
+        on_ramp: Some(convert::port_summary(&view.port)),
         single_use: view.single_use,
         vlan: view.vlan,
         max_speed_mbps: view.max_speed_mbps,

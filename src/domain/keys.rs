@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::onramps::{Location, Port};
+use crate::domain::onramps::PortRef;
 
 /// Lowest and highest VLAN Megaport accepts on a Port.
 pub const VLAN_MIN: i32 = 2;
@@ -62,50 +62,12 @@ pub struct LedgerEntry {
     pub used_time: Option<OffsetDateTime>,
 }
 
-/// The Port a key belongs to, as shown with the key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyPort {
-    pub uid: String,
-    pub name: String,
-    pub company_name: String,
-    pub location_id: i32,
-    pub location_name: String,
-    pub metro: String,
-    pub country: String,
-    pub market: String,
-}
-
-impl KeyPort {
-    pub fn from_port(port: &Port) -> Self {
-        Self {
-            uid: port.uid.clone(),
-            name: port.name.clone(),
-            company_name: port.company_name.clone(),
-            location_id: port.location.id,
-            location_name: port.location.name.clone(),
-            metro: port.location.metro.clone(),
-            country: port.location.country.clone(),
-            market: port.location.market.clone(),
-        }
-    }
-
-    pub fn location(&self) -> Location {
-        Location {
-            id: self.location_id,
-            name: self.location_name.clone(),
-            metro: self.metro.clone(),
-            country: self.country.clone(),
-            market: self.market.clone(),
-        }
-    }
-}
-
 /// A key with everything callers see: Megaport's fields, the ledger's, and the derived state.
 /// Serialisable because the watcher persists the last view of every key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyView {
     pub key: String,
-    pub port: KeyPort,
+    pub port: PortRef,
     pub single_use: bool,
     pub vlan: Option<i32>,
     pub max_speed_mbps: i64,
@@ -133,7 +95,7 @@ impl KeyView {
     /// Combines Megaport's key with the ledger and derives the state at `now`.
     pub fn new(
         upstream: &UpstreamKey,
-        port: KeyPort,
+        port: PortRef,
         ledger: Option<&LedgerEntry>,
         now: OffsetDateTime,
     ) -> Self {
@@ -259,28 +221,28 @@ mod tests {
         let now = at(1_000);
         let mut key = upstream(true);
         assert_eq!(
-            KeyView::new(&key, KeyPort::default(), None, now).state,
+            KeyView::new(&key, PortRef::default(), None, now).state,
             KeyState::Active
         );
         key.valid_from = Some(at(2_000));
         assert_eq!(
-            KeyView::new(&key, KeyPort::default(), None, now).state,
+            KeyView::new(&key, PortRef::default(), None, now).state,
             KeyState::Pending
         );
         key.valid_from = None;
         key.valid_until = Some(at(1_000));
         assert_eq!(
-            KeyView::new(&key, KeyPort::default(), None, now).state,
+            KeyView::new(&key, PortRef::default(), None, now).state,
             KeyState::Expired
         );
         key.active = false;
         assert_eq!(
-            KeyView::new(&key, KeyPort::default(), None, now).state,
+            KeyView::new(&key, PortRef::default(), None, now).state,
             KeyState::Inactive
         );
         key.last_used = Some(at(900));
         assert_eq!(
-            KeyView::new(&key, KeyPort::default(), None, now).state,
+            KeyView::new(&key, PortRef::default(), None, now).state,
             KeyState::Used
         );
     }
@@ -290,7 +252,7 @@ mod tests {
         let mut key = upstream(false);
         key.valid_from = Some(at(100));
         key.valid_until = Some(at(200));
-        let view = KeyView::new(&key, KeyPort::default(), None, at(50));
+        let view = KeyView::new(&key, PortRef::default(), None, at(50));
         assert_eq!(view.state, KeyState::Pending);
         assert_eq!(view.derive_state(at(150)), KeyState::Active);
         assert_eq!(view.derive_state(at(250)), KeyState::Expired);
@@ -301,7 +263,7 @@ mod tests {
         let mut key = upstream(false);
         key.last_used = Some(at(10));
         assert_eq!(
-            KeyView::new(&key, KeyPort::default(), None, at(20)).state,
+            KeyView::new(&key, PortRef::default(), None, at(20)).state,
             KeyState::Active
         );
     }

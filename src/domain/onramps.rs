@@ -121,6 +121,55 @@ impl Port {
     }
 }
 
+/// A Port named without its figures: the on-ramp behind a key, or an end of a VXC. Serialisable
+/// because keys and orders persist it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PortRef {
+    pub uid: String,
+    pub name: String,
+    pub company_name: String,
+    /// 0 when unknown.
+    pub location_id: i32,
+    pub location_name: String,
+    pub metro: String,
+    pub country: String,
+    pub market: String,
+}
+
+impl PortRef {
+    pub fn from_port(port: &Port) -> Self {
+        Self {
+            uid: port.uid.clone(),
+            name: port.name.clone(),
+            company_name: port.company_name.clone(),
+            location_id: port.location.id,
+            location_name: port.location.name.clone(),
+            metro: port.location.metro.clone(),
+            country: port.location.country.clone(),
+            market: port.location.market.clone(),
+        }
+    }
+
+    /// Only the uid (and name, when known): for a Port not (or no longer) in the inventory.
+    pub fn bare(uid: &str, name: &str) -> Self {
+        Self {
+            uid: uid.to_owned(),
+            name: name.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    pub fn location(&self) -> Location {
+        Location {
+            id: self.location_id,
+            name: self.location_name.clone(),
+            metro: self.metro.clone(),
+            country: self.country.clone(),
+            market: self.market.clone(),
+        }
+    }
+}
+
 /// A Port with the figures selection and callers decide on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnRamp {

@@ -9,10 +9,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::domain::directory::{Directory, Scope};
-use crate::domain::keys::{
-    self, KeyPort, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN,
-};
-use crate::domain::onramps::Port;
+use crate::domain::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::domain::onramps::{Port, PortRef};
 use crate::domain::selection::{Diversity, Selection};
 use crate::error::{Error, FieldViolation};
 use crate::pb::ErrorReason;
@@ -304,12 +302,8 @@ impl ServiceKeys {
             let port = ports
                 .iter()
                 .find(|port| port.uid == key.port_uid)
-                .map(KeyPort::from_port)
-                .unwrap_or_else(|| KeyPort {
-                    uid: key.port_uid.clone(),
-                    name: key.port_name.clone(),
-                    ..KeyPort::default()
-                });
+                .map(PortRef::from_port)
+                .unwrap_or_else(|| PortRef::bare(&key.port_uid, &key.port_name));
             views.insert(
                 key.key.clone(),
                 KeyView::new(key, port, ledger.get(&key.key), now),
@@ -443,18 +437,15 @@ impl ServiceKeys {
     }
 
     /// A key's Port as shown with the key (from the cached catalog; bare uid if unknown).
-    async fn key_port(&self, port_uid: &str) -> KeyPort {
+    async fn key_port(&self, port_uid: &str) -> PortRef {
         match self.directory.ports().await {
             Ok(ports) => ports
                 .iter()
                 .find(|port| port.uid == port_uid)
-                .map(KeyPort::from_port),
+                .map(PortRef::from_port),
             Err(_) => None,
         }
-        .unwrap_or_else(|| KeyPort {
-            uid: port_uid.to_owned(),
-            ..KeyPort::default()
-        })
+        .unwrap_or_else(|| PortRef::bare(port_uid, ""))
     }
 
     fn port_lock(&self, port_uid: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -509,7 +500,7 @@ impl ServiceKeys {
             .collect();
         let now = OffsetDateTime::now_utc();
         for key in self.upstream.keys(Some(&port.uid)).await? {
-            let view = KeyView::new(&key, KeyPort::default(), None, now);
+            let view = KeyView::new(&key, PortRef::default(), None, now);
             if let (true, Some(vlan)) = (view.holds_vlan(), view.vlan) {
                 key_vlans.insert(vlan);
             }

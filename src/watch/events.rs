@@ -72,12 +72,12 @@ pub fn diff(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::keys::KeyPort;
+    use crate::domain::onramps::PortRef;
 
     pub fn view(key: &str, state: KeyState) -> KeyView {
         KeyView {
             key: key.to_owned(),
-            port: KeyPort::default(),
+            port: PortRef::default(),
             single_use: true,
             vlan: Some(100),
             max_speed_mbps: 500,

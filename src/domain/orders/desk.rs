@@ -162,7 +162,7 @@ impl OrderDesk {
     async fn on_ramp_ref(&self, key: &ServiceKey) -> PortRef {
         let uid = key.product_uid.clone().unwrap_or_default();
         if let Some(port) = self.provider_port(&uid).await {
-            return PortRef::from_domain(&port);
+            return PortRef::from_port(&port);
         }
         PortRef {
             uid,
@@ -301,7 +301,7 @@ impl OrderDesk {
             .map(Quote::from_price)
             .unwrap_or_else(|| Quote::from_price(&Price::default()));
         let b_end = match &b_port {
-            Some(port) => PortRef::from_domain(port),
+            Some(port) => PortRef::from_port(port),
             None => PortRef {
                 uid: b_uid.clone(),
                 name: key.product_name.clone().unwrap_or_default(),

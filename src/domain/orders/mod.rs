@@ -31,7 +31,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::onramps;
 use crate::error::Error;
 use crate::megaport::models::{Price, Product};
 use crate::pb::ErrorReason;
@@ -133,34 +132,10 @@ impl OrderState {
     }
 }
 
-/// A Port named without its figures: the on-ramp behind a key, or an end of a VXC.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortRef {
-    pub uid: String,
-    pub name: String,
-    pub company_name: String,
-    /// 0 when unknown.
-    pub location_id: i32,
-    pub location_name: String,
-    pub metro: String,
-    pub country: String,
-    pub market: String,
-}
+pub use crate::domain::onramps::PortRef;
 
+/// Ports as Megaport's order and VXC bodies name them.
 impl PortRef {
-    fn from_domain(port: &onramps::Port) -> Self {
-        Self {
-            uid: port.uid.clone(),
-            name: port.name.clone(),
-            company_name: port.company_name.clone(),
-            location_id: port.location.id,
-            location_name: port.location.name.clone(),
-            metro: port.location.metro.clone(),
-            country: port.location.country.clone(),
-            market: port.location.market.clone(),
-        }
-    }
-
     fn from_product(product: &Product) -> Self {
         let detail = product.location_detail.clone().unwrap_or_default();
         Self {
