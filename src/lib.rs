@@ -24,6 +24,7 @@ pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod error;
 pub mod megaport;

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use prost::Message;
-use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
 use super::regions::validate_request_id;
 use super::{ResponseStream, audit_note, convert, paging, update_mask};
+use crate::digest::sha256_hex;
 use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
-use crate::domain::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, hex};
+use crate::domain::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
 use crate::error::{Error, FieldViolation};
 use crate::pb;
 use crate::pb::ErrorReason;
@@ -81,7 +81,7 @@ impl ServiceKeyService for ServiceKeyApi {
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
         note.set_resource(&request.region);
-        let hash = hex(&Sha256::digest(request.encode_to_vec()));
+        let hash = sha256_hex(request.encode_to_vec());
         let issue = validate_issue(request)?;
         // A replay returns the first response exactly as it was sent.
         let store = self.hub.store();

@@ -119,8 +119,7 @@ impl AuditLog {
         reason: i32,
     ) -> Result<(), sqlx::Error> {
         let fields = note.take();
-        let time_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let time_ms = i64::try_from(time_ms).unwrap_or(i64::MAX);
+        let time_ms = crate::store::millis(time::OffsetDateTime::now_utc());
         sqlx::query(
             "INSERT INTO audit_records \
              (audit_id, time_ms, caller, rpc, request_id, resource, code, reason) \
@@ -189,10 +188,7 @@ fn filter_tag(filter: &AuditFilter) -> String {
         .chain_update([0])
         .chain_update(filter.rpc.as_bytes())
         .finalize();
-    digest[..6]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::hex(&digest[..6])
 }
 
 fn encode_token(seq: i64, filter: &AuditFilter) -> String {

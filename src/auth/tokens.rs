@@ -12,10 +12,7 @@ use super::settings::TokenSettings;
 
 /// The lowercase hex SHA-256 of `token`, as `[[auth.tokens]] sha256` expects it.
 pub fn hash_hex(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::sha256_hex(token)
 }
 
 /// Parses 64 hex characters (either case) into the 32-byte digest.

@@ -3,9 +3,6 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
-
 use crate::domain::Inventory;
 use crate::domain::onramps::{self, CountryCount, MetroCount, OnRamp};
 use crate::domain::regions::{self, Region, Selector};
@@ -13,7 +10,7 @@ use crate::domain::selection::{self, Diversity, Selection, SelectionError};
 use crate::error::{Error, FieldViolation};
 use crate::pb::ErrorReason;
 use crate::store::regions::InsertOutcome;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, now_millis};
 
 /// Filters of ListOnRamps; they combine with AND.
 #[derive(Debug, Clone, Default)]
@@ -360,13 +357,6 @@ fn store_error(error: StoreError) -> Error {
     Error::internal(error)
 }
 
-/// Store timestamps have millisecond precision; truncating here keeps replays byte-identical.
-fn now_millis() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(now)
-}
-
 /// Identifies the parameters of a create, to tell a replay from a reuse of the request id.
 fn draft_hash(draft: &RegionDraft) -> String {
     let canonical = serde_json::json!({
@@ -375,8 +365,7 @@ fn draft_hash(draft: &RegionDraft) -> String {
         "description": draft.description,
         "selector": draft.selector,
     });
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    crate::digest::sha256_hex(canonical.to_string())
 }
 
 /// "2 not live, 1 vxc not permitted" — the counts of rejections by reason.

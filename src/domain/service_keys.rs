@@ -618,7 +618,7 @@ fn request_id_reused() -> Error {
 /// Identifies a create's parameters, to tell a replay from a reuse of the request id.
 fn request_hash(request: &CreateKey) -> String {
     let canonical = serde_json::to_string(request).unwrap_or_default();
-    hex(&Sha256::digest(canonical.as_bytes()))
+    crate::digest::sha256_hex(canonical)
 }
 
 /// The request id of the `index`-th key of an IssueServiceKeys call: stable, so a replay mints
@@ -630,10 +630,6 @@ pub fn derived_request_id(request_id: &str, index: usize) -> String {
     uuid::Builder::from_sha1_bytes(bytes)
         .into_uuid()
         .to_string()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::regions::{from_millis, millis};
 use super::{Store, StoreError};
+use super::{from_millis, millis};
 use crate::domain::keys::LedgerEntry;
 
 /// The ledger columns, as a macro so queries can extend it with `concat!` (static SQL only).

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use time::OffsetDateTime;
+
 pub mod keys;
 pub mod orders;
 pub mod regions;
@@ -30,6 +32,24 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+}
+
+/// Timestamps are stored as unix milliseconds.
+pub(crate) fn millis(time: OffsetDateTime) -> i64 {
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .map_err(|error| StoreError::Corrupt(format!("timestamp {millis}: {error}")))
+}
+
+/// Now, at the millisecond precision the store keeps, so a stored record and the one a call
+/// returned compare equal (replays are byte-identical).
+pub(crate) fn now_millis() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(now)
 }
 
 /// The file name of the database inside the data directory.

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
-use super::regions::{from_millis, millis};
 use super::{Store, StoreError};
+use super::{from_millis, millis};
 use crate::domain::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote};
 use crate::pb::ErrorReason;
 

@@ -1,9 +1,8 @@
 //! The `regions` table.
 
 use sqlx::Row;
-use time::OffsetDateTime;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, from_millis, millis};
 use crate::domain::regions::{Region, Selector};
 
 /// How an insert ended.
@@ -170,22 +169,12 @@ fn region_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Region, StoreError> 
     })
 }
 
-/// Timestamps are stored as unix milliseconds.
-pub(crate) fn millis(time: OffsetDateTime) -> i64 {
-    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .map_err(|error| StoreError::Corrupt(format!("timestamp {millis}: {error}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn region(name: &str) -> Region {
-        let now = from_millis(millis(OffsetDateTime::now_utc())).expect("now");
+        let now = crate::store::now_millis();
         Region {
             name: name.to_owned(),
             display_name: "US-West".to_owned(),

@@ -16,7 +16,7 @@ use crate::domain::service_keys::ServiceKeys;
 use crate::error::Error;
 use crate::server::ShutdownSignal;
 use crate::store::Store;
-use crate::store::regions::millis;
+use crate::store::millis;
 use crate::store::watch::StoredBatch;
 use crate::watch::events::{self, KeyEvent};
 

@@ -538,9 +538,4 @@ fn foreign_order(vxc: &Vxc) -> Order {
     order
 }
 
-/// Now, at the millisecond precision the journal keeps, so stored and returned orders compare equal.
-pub(super) fn now_millis() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(now)
-}
+pub(super) use crate::store::now_millis;
