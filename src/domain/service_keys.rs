@@ -128,6 +128,11 @@ pub struct ServiceKeys {
     store: Store,
     /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
     port_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Creates hold it shared from the POST until the ledger row is written; a listing holds it
+    /// exclusively while it reads Megaport and the ledger. Without it a poll could see a key
+    /// Megaport already lists but the ledger does not have yet, and publish it without its
+    /// customer_ref and region.
+    mint_gate: tokio::sync::RwLock<()>,
 }
 
 impl std::fmt::Debug for ServiceKeys {
@@ -145,6 +150,7 @@ impl ServiceKeys {
             directory,
             store,
             port_locks: Mutex::new(HashMap::new()),
+            mint_gate: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -171,6 +177,7 @@ impl ServiceKeys {
                 return self.get(&key).await;
             }
             // The earlier attempt's outcome is unknown: find its stamp before minting again.
+            let _minting = self.mint_gate.read().await;
             if let Some(found) = self.find_stamped(&request).await? {
                 return self.record(&request, &hash, found).await;
             }
@@ -197,6 +204,7 @@ impl ServiceKeys {
             valid_from: request.valid_from,
             valid_until: request.valid_until,
         };
+        let _minting = self.mint_gate.read().await;
         match self.upstream.create_key(&new_key).await {
             Ok(created) => self.record(&request, &hash, created).await,
             Err(
@@ -288,14 +296,18 @@ impl ServiceKeys {
         previous: &BTreeMap<String, KeyView>,
         now: OffsetDateTime,
     ) -> Result<BTreeMap<String, KeyView>, Error> {
-        let upstream = self.upstream.keys(None).await?;
-        let ledger: HashMap<String, LedgerEntry> = self
-            .store
-            .ledger()
-            .await?
-            .into_iter()
-            .map(|entry| (entry.key.clone(), entry))
-            .collect();
+        let (upstream, ledger) = {
+            let _no_create_in_flight = self.mint_gate.write().await;
+            let upstream = self.upstream.keys(None).await?;
+            let ledger: HashMap<String, LedgerEntry> = self
+                .store
+                .ledger()
+                .await?
+                .into_iter()
+                .map(|entry| (entry.key.clone(), entry))
+                .collect();
+            (upstream, ledger)
+        };
         let ports = self.directory.ports().await?;
         let mut views = BTreeMap::new();
         for key in &upstream {
@@ -643,9 +655,18 @@ mod tests {
     use crate::domain::regions::Selector;
 
     /// Megaport as a fake: keys live in memory; creates on `fail_on_port` are refused.
+    #[derive(Default)]
     struct FakeKeys {
         keys: StdMutex<Vec<UpstreamKey>>,
         fail_on_port: String,
+        /// When set, a create lists its key, then answers only once released.
+        slow_create: Option<SlowCreate>,
+    }
+
+    #[derive(Default)]
+    struct SlowCreate {
+        listed: tokio::sync::Notify,
+        release: tokio::sync::Notify,
     }
 
     #[tonic::async_trait]
@@ -663,7 +684,6 @@ mod tests {
                     message: "megaport: refused".into(),
                 });
             }
-            let mut keys = self.keys.lock().expect("keys");
             let created = UpstreamKey {
                 key: uuid::Uuid::new_v4().to_string(),
                 port_uid: key.port_uid.clone(),
@@ -680,7 +700,11 @@ mod tests {
                 last_used: None,
                 create_time: None,
             };
-            keys.push(created.clone());
+            self.keys.lock().expect("keys").push(created.clone());
+            if let Some(slow) = &self.slow_create {
+                slow.listed.notify_one();
+                slow.release.notified().await;
+            }
             Ok(created)
         }
         async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
@@ -709,9 +733,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_failed_second_key_deactivates_the_first_and_fails_the_issue() {
-        let store = Store::in_memory().await.expect("store");
+    async fn us_west(store: &Store) -> Directory {
         let directory = Directory::new(Arc::new(FakeInventory(guide_ports())), store.clone());
         directory
             .create_region(
@@ -728,11 +750,64 @@ mod tests {
             )
             .await
             .expect("region");
+        directory
+    }
+
+    #[tokio::test]
+    async fn a_listing_never_sees_a_minted_key_before_its_ledger_row() {
+        let store = Store::in_memory().await.expect("store");
         let upstream = Arc::new(FakeKeys {
-            keys: StdMutex::new(Vec::new()),
-            fail_on_port: "la2".into(),
+            slow_create: Some(SlowCreate::default()),
+            ..FakeKeys::default()
         });
-        let keys = ServiceKeys::new(upstream.clone(), directory, store);
+        let keys = Arc::new(ServiceKeys::new(
+            upstream.clone(),
+            us_west(&store).await,
+            store,
+        ));
+        let create = tokio::spawn({
+            let keys = keys.clone();
+            async move {
+                keys.create(CreateKey {
+                    port_uid: "la1".into(),
+                    single_use: true,
+                    max_speed_mbps: 100,
+                    active: true,
+                    customer_ref: "acme".into(),
+                    region: "us-west".into(),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    ..CreateKey::default()
+                })
+                .await
+            }
+        });
+        let slow = upstream.slow_create.as_ref().expect("slow create");
+        slow.listed.notified().await;
+        // Megaport lists the key now, but onramp has not heard back from the POST.
+        let listing = tokio::spawn({
+            let keys = keys.clone();
+            async move {
+                keys.current_views(&BTreeMap::new(), OffsetDateTime::now_utc())
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        slow.release.notify_one();
+        let created = create.await.expect("join").expect("created");
+        let views = listing.await.expect("join").expect("views");
+        let seen = views.get(&created.key).expect("the listing has the key");
+        assert_eq!(seen.customer_ref, "acme");
+        assert_eq!(seen.region, "us-west");
+    }
+
+    #[tokio::test]
+    async fn a_failed_second_key_deactivates_the_first_and_fails_the_issue() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys {
+            fail_on_port: "la2".into(),
+            ..FakeKeys::default()
+        });
+        let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
         let error = keys
             .issue(IssueKeys {
                 region: "us-west".into(),
