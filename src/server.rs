@@ -234,10 +234,16 @@ async fn apply_declared_regions(config: &Config, directory: &Directory) -> Resul
         problem,
     };
     let drafts = regions_file::parse(&text).map_err(invalid)?;
-    directory
+    let outage = directory
         .apply_declared_regions(drafts)
         .await
-        .map_err(|error| invalid(error.to_string()))
+        .map_err(|error| invalid(error.to_string()))?;
+    if let Some(error) = outage {
+        tracing::warn!(source = %source, %error,
+            "megaport is unreachable: declared regions were applied without checking their \
+             location ids and port uids");
+    }
+    Ok(())
 }
 
 /// Every onramp service name, as health checks and reflection know it.

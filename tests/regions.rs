@@ -13,6 +13,9 @@ use prost_types::FieldMask;
 use tonic::Code;
 use tonic_types::StatusExt;
 
+const EQUINIX_LA1_PORT: &str = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88";
+const CORESITE_LA1_PORT: &str = "8611b645-ea50-46eb-b400-1c2fb858a303";
+
 fn region(name: &str, location_ids: Vec<i32>) -> Region {
     Region {
         name: name.into(),
@@ -187,4 +190,92 @@ async fn update_applies_only_the_mask_and_delete_removes() {
         .await
         .expect_err("deleted");
     assert_eq!(gone.code(), Code::NotFound);
+}
+
+/// A regions file at `path` declaring `us-west` over `location_ids`.
+fn declare_us_west(location_ids: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("onramp-regions-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &path,
+        format!(
+            "[[regions]]\nname = \"us-west\"\ndisplay_name = \"US-West\"\nlocation_ids = [{location_ids}]\n"
+        ),
+    )
+    .expect("write regions file");
+    path
+}
+
+#[tokio::test]
+async fn a_declared_region_naming_an_unknown_location_stops_the_start() {
+    let mut config = test_config();
+    config.regions_file = Some(declare_us_west("59, 999999"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let error = within(onramp::server::run(
+        listener,
+        config,
+        std::future::pending(),
+    ))
+    .await
+    .expect_err("the start is refused");
+    let message = error.to_string();
+    assert!(message.contains("regions[0].selector"), "{message}");
+    assert!(message.contains("999999"), "{message}");
+}
+
+#[tokio::test]
+async fn declared_regions_apply_during_a_megaport_outage() {
+    use onramp::sandbox::{Fault, FaultKind, RouteGroup};
+    let sandbox_config = onramp::sandbox::SandboxConfig::default();
+    let credentials = sandbox_config.seed.credentials();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
+    let sandbox = onramp::sandbox::spawn(listener, sandbox_config)
+        .await
+        .expect("sandbox");
+    sandbox
+        .control()
+        .inject_fault(Fault::new(RouteGroup::All, FaultKind::Status { code: 503 }))
+        .expect("fault");
+    let mut config = common::on_sandbox(test_config(), &sandbox, &credentials);
+    config.regions_file = Some(declare_us_west("59, 60"));
+
+    // Megaport is down, yet onramp starts; a region's Ports cannot be resolved until it is back.
+    let server = TestServer::start_with(config).await;
+    let mut regions = RegionServiceClient::new(server.channel.clone());
+    let during = within(regions.get_region(GetRegionRequest {
+        name: "us-west".into(),
+    }))
+    .await
+    .expect_err("megaport is down");
+    assert_eq!(during.code(), Code::Unavailable, "{during:?}");
+
+    // Once Megaport is back, the declared selector resolves to the two Los Angeles Ports.
+    // Once Megaport is back (and the catalog's one-second failure backoff has passed), the
+    // declared selector resolves to the Los Angeles Ports.
+    sandbox.control().clear_faults();
+    let us_west = within(async {
+        loop {
+            match regions
+                .get_region(GetRegionRequest {
+                    name: "us-west".into(),
+                })
+                .await
+            {
+                Ok(response) => break response.into_inner().region.expect("region"),
+                Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert_eq!(us_west.display_name, "US-West");
+    for port in [EQUINIX_LA1_PORT, CORESITE_LA1_PORT] {
+        assert!(
+            us_west.port_uids.iter().any(|uid| uid == port),
+            "{us_west:?}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::domain::Inventory;
-use crate::domain::onramps::{self, CountryCount, MetroCount, OnRamp};
+use crate::domain::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
 use crate::domain::regions::{self, Region, Selector};
 use crate::domain::selection::{self, Diversity, Selection, SelectionError};
 use crate::error::{Error, FieldViolation};
@@ -66,7 +66,7 @@ impl Directory {
     }
 
     /// The provider's Ports, as the inventory has them now.
-    pub async fn ports(&self) -> Result<Arc<Vec<crate::domain::onramps::Port>>, Error> {
+    pub async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
         self.inventory.ports().await
     }
 
@@ -283,11 +283,36 @@ impl Directory {
     }
 
     /// Applies the regions declared in a file at start: created when missing, replaced when the
-    /// file changed them. The file is validated like a CreateRegion.
-    pub async fn apply_declared_regions(&self, drafts: Vec<RegionDraft>) -> Result<(), Error> {
-        for (index, draft) in drafts.into_iter().enumerate() {
-            self.validate_draft(&draft, &format!("regions[{index}]"))
-                .await?;
+    /// file changed them. The file is validated like a CreateRegion, except that when Megaport
+    /// cannot be reached the selectors are not checked against its locations and Ports: a
+    /// restart during a Megaport outage must not take onramp down, and a selector naming an
+    /// unknown location only selects nothing. Returns the outage error in that case.
+    pub async fn apply_declared_regions(
+        &self,
+        drafts: Vec<RegionDraft>,
+    ) -> Result<Option<Error>, Error> {
+        let (locations, ports) = match self.inventory_snapshot().await {
+            Ok(inventory) => inventory,
+            Err(error @ Error::Unavailable { .. }) => {
+                for (index, draft) in drafts.iter().enumerate() {
+                    validate_fields(draft, &format!("regions[{index}]"))?;
+                }
+                self.upsert_declared(drafts).await?;
+                return Ok(Some(error));
+            }
+            Err(error) => return Err(error),
+        };
+        for (index, draft) in drafts.iter().enumerate() {
+            let field = format!("regions[{index}]");
+            validate_fields(draft, &field)?;
+            validate_selector(draft, &field, &locations, &ports)?;
+        }
+        self.upsert_declared(drafts).await?;
+        Ok(None)
+    }
+
+    async fn upsert_declared(&self, drafts: Vec<RegionDraft>) -> Result<(), Error> {
+        for draft in drafts {
             let now = now_millis();
             let region = Region {
                 name: draft.name,
@@ -305,37 +330,60 @@ impl Directory {
         Ok(())
     }
 
+    async fn inventory_snapshot(&self) -> Result<(Arc<Vec<Location>>, Arc<Vec<Port>>), Error> {
+        Ok((
+            self.inventory.locations().await?,
+            self.inventory.ports().await?,
+        ))
+    }
+
     async fn validate_draft(&self, draft: &RegionDraft, field: &str) -> Result<(), Error> {
-        let mut violations = Vec::new();
-        violations.extend(regions::validate_name(
-            &format!("{field}.name"),
-            &draft.name,
+        validate_fields(draft, field)?;
+        let (locations, ports) = self.inventory_snapshot().await?;
+        validate_selector(draft, field, &locations, &ports)
+    }
+}
+
+/// The checks that need no Megaport data: name, texts, a non-empty selector.
+fn validate_fields(draft: &RegionDraft, field: &str) -> Result<(), Error> {
+    let mut violations = Vec::new();
+    violations.extend(regions::validate_name(
+        &format!("{field}.name"),
+        &draft.name,
+    ));
+    violations.extend(regions::validate_texts(
+        &format!("{field}.display_name"),
+        &draft.display_name,
+        &format!("{field}.description"),
+        &draft.description,
+    ));
+    if draft.selector.is_empty() {
+        violations.push(FieldViolation::new(
+            format!("{field}.selector"),
+            "must name at least one country, metro, location id or port uid",
         ));
-        violations.extend(regions::validate_texts(
-            &format!("{field}.display_name"),
-            &draft.display_name,
-            &format!("{field}.description"),
-            &draft.description,
-        ));
-        if draft.selector.is_empty() {
-            violations.push(FieldViolation::new(
-                format!("{field}.selector"),
-                "must name at least one country, metro, location id or port uid",
-            ));
-        }
-        if !violations.is_empty() {
-            return Err(Error::InvalidArgument(violations));
-        }
-        let locations = self.inventory.locations().await?;
-        let ports = self.inventory.ports().await?;
-        let violations = draft
-            .selector
-            .validate(&format!("{field}.selector"), &locations, &ports);
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidArgument(violations))
-        }
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(violations))
+    }
+}
+
+/// Every location id and Port uid the selector names must exist.
+fn validate_selector(
+    draft: &RegionDraft,
+    field: &str,
+    locations: &[Location],
+    ports: &[Port],
+) -> Result<(), Error> {
+    let violations = draft
+        .selector
+        .validate(&format!("{field}.selector"), locations, ports);
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(violations))
     }
 }
 
@@ -404,7 +452,6 @@ fn snake_words(camel: &str) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::domain::onramps::fixtures::guide_ports;
-    use crate::domain::onramps::{Location, Port};
 
     /// An inventory that serves fixed data.
     pub struct FakeInventory(pub Vec<Port>);
