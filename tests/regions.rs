@@ -227,14 +227,8 @@ async fn a_declared_region_naming_an_unknown_location_stops_the_start() {
 #[tokio::test]
 async fn declared_regions_apply_during_a_megaport_outage() {
     use onramp::sandbox::{Fault, FaultKind, RouteGroup};
-    let sandbox_config = onramp::sandbox::SandboxConfig::default();
-    let credentials = sandbox_config.seed.credentials();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind sandbox");
-    let sandbox = onramp::sandbox::spawn(listener, sandbox_config)
-        .await
-        .expect("sandbox");
+    let (sandbox, credentials) =
+        common::spawn_sandbox(onramp::sandbox::SandboxConfig::default()).await;
     sandbox
         .control()
         .inject_fault(Fault::new(RouteGroup::All, FaultKind::Status { code: 503 }))

@@ -116,13 +116,7 @@ impl SandboxedServer {
         sandbox_config: onramp::sandbox::SandboxConfig,
         config: Config,
     ) -> Self {
-        let credentials = sandbox_config.seed.credentials();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind sandbox");
-        let sandbox = onramp::sandbox::spawn(listener, sandbox_config)
-            .await
-            .expect("sandbox");
+        let (sandbox, credentials) = spawn_sandbox(sandbox_config).await;
         let config = on_sandbox(config, &sandbox, &credentials);
         let server = TestServer::start_with(config.clone()).await;
         Self {
@@ -147,6 +141,23 @@ impl SandboxedServer {
             config,
         }
     }
+}
+
+/// A sandbox on a free loopback port, and the credentials of its seed's companies.
+pub async fn spawn_sandbox(
+    sandbox_config: onramp::sandbox::SandboxConfig,
+) -> (
+    onramp::sandbox::SandboxHandle,
+    Vec<onramp::sandbox::SandboxCredentials>,
+) {
+    let credentials = sandbox_config.seed.credentials();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
+    let sandbox = onramp::sandbox::spawn(listener, sandbox_config)
+        .await
+        .expect("sandbox");
+    (sandbox, credentials)
 }
 
 /// `config` with Megaport pointed at `sandbox` and the seed's companies as accounts, named as
