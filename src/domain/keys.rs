@@ -27,7 +27,7 @@ pub enum KeyState {
 }
 
 /// A service key as Megaport reports it, in domain terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpstreamKey {
     pub key: String,
     pub port_uid: String,

@@ -121,6 +121,11 @@ impl KeyFilter {
     }
 }
 
+/// How long after a single-use key vanished onramp keeps reading its Port for the VXC it became
+/// (Megaport may list the VXC a little after it drops the key). After that the key stays USED
+/// without a VXC, and polls stop costing a Port read for it.
+const VXC_SEARCH_WINDOW: time::Duration = time::Duration::minutes(10);
+
 /// Service keys on the provider's Ports.
 pub struct ServiceKeys {
     upstream: Arc<dyn KeyUpstream>,
@@ -343,7 +348,12 @@ impl ServiceKeys {
             if !view.single_use {
                 continue; // a multi-use key that disappeared is simply gone
             }
-            if view.state != KeyState::Used || view.vxc_uid.is_empty() {
+            let just_vanished = view.state != KeyState::Used;
+            let still_searching = view.vxc_uid.is_empty()
+                && view
+                    .last_used_time
+                    .is_some_and(|used| now - used < VXC_SEARCH_WINDOW);
+            if just_vanished || still_searching {
                 if !fresh_ports.contains_key(&view.port.uid) {
                     let port = self.upstream.port(&view.port.uid).await.ok();
                     fresh_ports.insert(view.port.uid.clone(), port);
@@ -661,6 +671,7 @@ mod tests {
         fail_on_port: String,
         /// When set, a create lists its key, then answers only once released.
         slow_create: Option<SlowCreate>,
+        port_reads: std::sync::atomic::AtomicUsize,
     }
 
     #[derive(Default)]
@@ -672,6 +683,8 @@ mod tests {
     #[tonic::async_trait]
     impl KeyUpstream for FakeKeys {
         async fn port(&self, port_uid: &str) -> Result<Port, Error> {
+            self.port_reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             guide_ports()
                 .into_iter()
                 .find(|port| port.uid == port_uid)
@@ -828,6 +841,48 @@ mod tests {
         assert_eq!(minted.len(), 1, "only the first key was minted");
         assert_eq!(minted[0].port_uid, "la1");
         assert!(!minted[0].active, "and it was deactivated");
+    }
+
+    /// A single-use key, used `ago`, whose VXC was never found on its Port.
+    fn used_without_vxc(ago: time::Duration, now: OffsetDateTime) -> KeyView {
+        let key = UpstreamKey {
+            key: uuid::Uuid::new_v4().to_string(),
+            port_uid: "la1".into(),
+            single_use: true,
+            vlan: Some(3999),
+            active: true,
+            ..UpstreamKey::default()
+        };
+        let mut view = KeyView::new(&key, PortRef::bare("la1", "LA1"), None, now - ago);
+        view.mark_used(None, now - ago);
+        view
+    }
+
+    #[tokio::test]
+    async fn the_vxc_of_a_used_key_is_looked_for_only_for_a_while() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys::default());
+        let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
+        let now = OffsetDateTime::now_utc();
+        for (ago, expected_reads) in [
+            (time::Duration::minutes(1), 1),
+            (VXC_SEARCH_WINDOW + time::Duration::minutes(1), 0),
+        ] {
+            let view = used_without_vxc(ago, now);
+            let previous = BTreeMap::from([(view.key.clone(), view.clone())]);
+            upstream
+                .port_reads
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+            let views = keys.current_views(&previous, now).await.expect("views");
+            assert_eq!(views[&view.key].state, KeyState::Used);
+            assert_eq!(
+                upstream
+                    .port_reads
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                expected_reads,
+                "used {ago} ago"
+            );
+        }
     }
 
     #[test]
