@@ -9,7 +9,7 @@ use super::{ResponseStream, audit_note, convert, paging};
 use crate::domain::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
 };
-use crate::error::{Error, FieldViolation};
+use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::pb;
 use crate::pb::vxc_order_service_server::VxcOrderService;
 use crate::server::ShutdownSignal;
@@ -228,7 +228,7 @@ async fn follow(
         tokio::select! {
             () = shutdown.fired() => {
                 let _ = sender.send(Err(Error::Unavailable {
-                    reason: pb::ErrorReason::ShuttingDown,
+                    reason: ErrorReason::ShuttingDown,
                     message: "the server is shutting down; reconnect to get the current order"
                         .to_owned(),
                     retry_after: None,
@@ -337,8 +337,8 @@ fn key_lookup(lookup: &KeyLookup) -> pb::ServiceKeyLookup {
         unusable_error_reason: lookup
             .unusable
             .as_ref()
-            .map_or(pb::ErrorReason::Unspecified, |u| u.reason)
-            .into(),
+            .map_or(ErrorReason::Unspecified, |u| u.reason)
+            .number(),
     }
 }
 
@@ -381,6 +381,6 @@ fn order_pb(order: &Order) -> pb::VxcOrder {
         create_time: Some(convert::timestamp(order.create_time)),
         update_time: Some(convert::timestamp(order.update_time)),
         state_message: order.state_message.clone(),
-        error_reason: order.error_reason.into(),
+        error_reason: order.error_reason.number(),
     }
 }

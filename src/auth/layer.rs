@@ -21,8 +21,8 @@ use super::scopes::{Policy, Scope, ScopeSet, policy};
 use super::tokens::{TokenRejection, TokenTable};
 use super::{AuthSetupError, Caller, tls};
 use crate::config::Config;
-use crate::error::{ERROR_DOMAIN, Error, reason_name};
-use crate::pb::ErrorReason;
+use crate::error::ErrorReason;
+use crate::error::{ERROR_DOMAIN, Error};
 use crate::store::Store;
 
 /// Shared by every connection: the credentials, the quota buckets, the in-flight semaphore.
@@ -270,8 +270,8 @@ impl Gate {
         let reason = status
             .get_error_details()
             .error_info()
-            .and_then(|info| ErrorReason::from_str_name(&format!("ERROR_REASON_{}", info.reason)))
-            .map_or(0, |reason| reason as i32);
+            .and_then(|info| ErrorReason::from_name(&info.reason))
+            .map_or(0, ErrorReason::number);
         if let Err(error) = self
             .audit
             .append(&caller.name, rpc, note, status.code() as i32, reason)
@@ -308,11 +308,7 @@ fn scope_missing(scope: Option<Scope>, rpc: &str) -> Status {
         None => format!("{rpc} is not in onramp's authorization table"),
     };
     let mut details = ErrorDetails::new();
-    details.set_error_info(
-        reason_name(ErrorReason::ScopeMissing),
-        ERROR_DOMAIN,
-        metadata,
-    );
+    details.set_error_info(ErrorReason::ScopeMissing.name(), ERROR_DOMAIN, metadata);
     Status::with_error_details(tonic::Code::PermissionDenied, message, details)
 }
 

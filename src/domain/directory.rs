@@ -7,8 +7,8 @@ use crate::domain::Inventory;
 use crate::domain::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
 use crate::domain::regions::{self, Region, Selector};
 use crate::domain::selection::{self, Diversity, Selection, SelectionError};
+use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
-use crate::pb::ErrorReason;
 use crate::store::regions::InsertOutcome;
 use crate::store::{Store, StoreError, now_millis};
 

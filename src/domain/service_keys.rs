@@ -12,8 +12,8 @@ use crate::domain::directory::{Directory, Scope};
 use crate::domain::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
 use crate::domain::onramps::{Port, PortRef};
 use crate::domain::selection::{Diversity, Selection};
+use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
-use crate::pb::ErrorReason;
 use crate::store::Store;
 use crate::store::keys::KeyRequest;
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::{Store, StoreError};
 use super::{from_millis, millis};
 use crate::domain::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote};
-use crate::pb::ErrorReason;
+use crate::error::ErrorReason;
 
 const COLUMNS: &str = "order_id, request_id, account, spec_json, state, vxc_uid, a_end_json, \
      b_end_json, a_end_vlan, b_end_vlan, price_json, approver, state_message, error_reason, \
@@ -39,7 +39,7 @@ impl Store {
         .bind(json(&order.price)?)
         .bind(&order.approver)
         .bind(&order.state_message)
-        .bind(order.error_reason as i32)
+        .bind(order.error_reason.number())
         .bind(order.buy_attempts)
         .bind(millis(order.create_time))
         .bind(millis(order.update_time))
@@ -91,7 +91,7 @@ impl Store {
             .bind(order.a_end_vlan)
             .bind(order.b_end_vlan)
             .bind(&order.state_message)
-            .bind(order.error_reason as i32)
+            .bind(order.error_reason.number())
             .bind(millis(order.update_time))
             .bind(&order.order_id);
         if expected.is_empty() {
@@ -197,7 +197,7 @@ fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, StoreError> {
         price,
         approver: row.try_get("approver")?,
         state_message: row.try_get("state_message")?,
-        error_reason: ErrorReason::try_from(row.try_get::<i32, _>("error_reason")?)
+        error_reason: ErrorReason::from_number(row.try_get("error_reason")?)
             .unwrap_or(ErrorReason::Unspecified),
         buy_attempts: row.try_get("buy_attempts")?,
         create_time: from_millis(row.try_get("create_time")?)?,

@@ -7,10 +7,10 @@ use super::desk::{OrderDesk, now_millis};
 use super::rules::{PortIds, check_request_id, check_spec, failure_of, refusal};
 use super::{Order, OrderSpec, OrderState, REQUEST_ID_TAG};
 use crate::error::Error;
+use crate::error::ErrorReason;
 use crate::megaport::MegaportClient;
 use crate::megaport::MegaportError;
 use crate::megaport::models::{OrderEnd, Product, ResourceTag, VxcOrderConfig, VxcOrderItem};
-use crate::pb::ErrorReason;
 
 impl OrderDesk {
     /// CreateVxcOrder. The work runs in its own task so that the caller hanging up cannot leave

@@ -18,10 +18,10 @@ use crate::catalog::Catalog;
 use crate::domain::Inventory;
 use crate::domain::onramps::{self, ProvisioningStatus};
 use crate::error::Error;
+use crate::error::ErrorReason;
 use crate::megaport::MegaportClient;
 use crate::megaport::MegaportError;
 use crate::megaport::models::{Price, Product, ServiceKey, UpdateVxcRequest, Vxc};
-use crate::pb::ErrorReason;
 use crate::store::Store;
 
 pub(super) struct Inner {

@@ -32,8 +32,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::Error;
+use crate::error::ErrorReason;
 use crate::megaport::models::{Price, Product};
-use crate::pb::ErrorReason;
 
 pub use desk::OrderDesk;
 pub use rules::{Unusable, check_request_id, check_spec, key_unusable, observe};

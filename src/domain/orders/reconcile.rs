@@ -9,9 +9,9 @@ use super::desk::{OrderDesk, apply_vlans, now_millis};
 use super::rules::observe;
 use super::{Order, OrderState, REQUEST_ID_TAG};
 use crate::error::Error;
+use crate::error::ErrorReason;
 use crate::megaport::MegaportClient;
 use crate::megaport::models::{ResourceTag, Vxc};
-use crate::pb::ErrorReason;
 
 impl OrderDesk {
     /// After a buy whose answer was lost: OUTCOME_UNKNOWN, then one reconciliation. Never buys.

@@ -8,10 +8,10 @@ use super::{
 };
 use crate::domain::keys::{VLAN_MAX, VLAN_MIN};
 use crate::domain::onramps::ProvisioningStatus;
+use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::megaport::MegaportError;
 use crate::megaport::models::{Product, ServiceKey, Vxc};
-use crate::pb::ErrorReason;
 
 /// Every syntax problem of a spec, each naming the field and its limit. Needs nothing upstream.
 pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {

@@ -12,7 +12,9 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::megaport::MegaportError;
-use crate::pb::ErrorReason;
+
+mod reason;
+pub use reason::ErrorReason;
 
 /// The `ErrorInfo.domain` of every onramp error.
 pub const ERROR_DOMAIN: &str = "onramp";
@@ -199,13 +201,6 @@ impl Error {
     }
 }
 
-/// The reason string clients see: the enum value name without its `ERROR_REASON_` prefix,
-/// e.g. `VLAN_IN_USE`.
-pub fn reason_name(reason: ErrorReason) -> &'static str {
-    let name = reason.as_str_name();
-    name.strip_prefix("ERROR_REASON_").unwrap_or(name)
-}
-
 /// The one mapping from Megaport's errors to onramp's. Upstream throttling, outages and timeouts
 /// are UNAVAILABLE (RESOURCE_EXHAUSTED is kept for our own per-caller quotas); Megaport's own
 /// short message and trace id are kept, its raw body never is.
@@ -301,7 +296,7 @@ impl From<Error> for Status {
             tracing::error!(error = %detail, "internal error");
         }
         let mut details = ErrorDetails::new();
-        details.set_error_info(reason_name(reason), ERROR_DOMAIN, metadata);
+        details.set_error_info(reason.name(), ERROR_DOMAIN, metadata);
         match &error {
             Error::InvalidArgument(violations) => {
                 for violation in violations {
