@@ -1,6 +1,6 @@
-//! The domain's traits over Megaport: the [`Inventory`] over the cached catalog and
-//! [`KeyUpstream`] over the provider's account. Megaport's wire types become domain types here,
-//! so `domain/` never sees them.
+//! The domain's traits over Megaport: the [`Inventory`] over the cached catalog,
+//! [`KeyUpstream`] over the provider's account, and [`OrderUpstream`] over any account. For the
+//! first two, Megaport's wire types become domain types here; orders keep Megaport's models.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +11,11 @@ use crate::catalog::Catalog;
 use crate::domain::Inventory;
 use crate::domain::keys::UpstreamKey;
 use crate::domain::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
+use crate::domain::orders::OrderUpstream;
 use crate::domain::service_keys::{KeyUpstream, NewKey};
 use crate::error::Error;
-use crate::megaport::MegaportClient;
 use crate::megaport::models;
+use crate::megaport::{MegaportClient, MegaportError};
 
 /// How long one Megaport call may take, retries included, when the caller set no deadline.
 const CALL_BUDGET: Duration = Duration::from_secs(30);
@@ -39,6 +40,10 @@ impl Inventory for Catalog {
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
         let locations = Catalog::locations(self).await?;
         Ok(Arc::new(locations.iter().map(location).collect()))
+    }
+
+    async fn invalidate_ports(&self) {
+        self.invalidate_products().await;
     }
 }
 
@@ -211,5 +216,70 @@ fn upstream_key(key: &models::ServiceKey) -> UpstreamKey {
         expired: key.expired.unwrap_or(false),
         last_used: key.last_used,
         create_time: key.create_date,
+    }
+}
+
+/// Straight delegation: the client already has exactly the calls orders make.
+#[tonic::async_trait]
+impl OrderUpstream for MegaportClient {
+    async fn list_products(
+        &self,
+        provisioning_status: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Vec<models::Product>, MegaportError> {
+        MegaportClient::list_products(self, provisioning_status, deadline).await
+    }
+
+    async fn get_product(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<models::Product, MegaportError> {
+        MegaportClient::get_product(self, uid, deadline).await
+    }
+
+    async fn get_vxc(&self, uid: &str, deadline: Instant) -> Result<models::Vxc, MegaportError> {
+        MegaportClient::get_vxc(self, uid, deadline).await
+    }
+
+    async fn get_product_tags(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<Vec<models::ResourceTag>, MegaportError> {
+        MegaportClient::get_product_tags(self, uid, deadline).await
+    }
+
+    async fn get_service_key(
+        &self,
+        key: &str,
+        deadline: Instant,
+    ) -> Result<models::ServiceKey, MegaportError> {
+        MegaportClient::get_service_key(self, key, deadline).await
+    }
+
+    async fn validate_order(
+        &self,
+        items: &[models::VxcOrderItem],
+        deadline: Instant,
+    ) -> Result<Vec<models::ValidateLine>, MegaportError> {
+        MegaportClient::validate_order(self, items, deadline).await
+    }
+
+    async fn buy_order(
+        &self,
+        items: &[models::VxcOrderItem],
+        deadline: Instant,
+    ) -> Result<Vec<models::BuyConfirmation>, MegaportError> {
+        MegaportClient::buy_order(self, items, deadline).await
+    }
+
+    async fn update_vxc(
+        &self,
+        uid: &str,
+        request: &models::UpdateVxcRequest,
+        deadline: Instant,
+    ) -> Result<models::Vxc, MegaportError> {
+        MegaportClient::update_vxc(self, uid, request, deadline).await
     }
 }

@@ -17,7 +17,7 @@ use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
 use crate::domain::directory::Directory;
-use crate::domain::orders::{OrderDesk, OrderSettings};
+use crate::domain::orders::{OrderDesk, OrderSettings, OrderUpstream};
 use crate::domain::regions_file;
 use crate::domain::service_keys::ServiceKeys;
 use crate::pb;
@@ -166,8 +166,18 @@ pub async fn run(
 /// provider's.
 fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk {
     let orders = &config.orders;
+    let accounts = upstream
+        .accounts
+        .iter()
+        .map(|(name, client)| {
+            (
+                name.clone(),
+                Arc::new(client.clone()) as Arc<dyn OrderUpstream>,
+            )
+        })
+        .collect();
     OrderDesk::new(
-        upstream.accounts.clone(),
+        accounts,
         upstream.provider_account.clone(),
         upstream.catalog.clone(),
         store.clone(),

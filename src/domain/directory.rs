@@ -466,6 +466,7 @@ pub(crate) mod tests {
                 self.0.iter().map(|port| port.location.clone()).collect(),
             ))
         }
+        async fn invalidate_ports(&self) {}
     }
 
     async fn directory() -> Directory {

@@ -14,4 +14,7 @@ pub trait Inventory: Send + Sync + 'static {
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error>;
     /// Every Megaport location.
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error>;
+    /// Forgets cached Ports after onramp changed them (bought or approved a VXC), so the next
+    /// read shows the change.
+    async fn invalidate_ports(&self);
 }

@@ -5,10 +5,9 @@ use std::sync::{Arc, Weak};
 
 use super::desk::{OrderDesk, now_millis};
 use super::rules::{PortIds, check_request_id, check_spec, failure_of, refusal};
-use super::{Order, OrderSpec, OrderState, REQUEST_ID_TAG};
+use super::{Order, OrderSpec, OrderState, OrderUpstream, REQUEST_ID_TAG};
 use crate::error::Error;
 use crate::error::ErrorReason;
-use crate::megaport::MegaportClient;
 use crate::megaport::MegaportError;
 use crate::megaport::models::{OrderEnd, Product, ResourceTag, VxcOrderConfig, VxcOrderItem};
 
@@ -52,7 +51,7 @@ impl OrderDesk {
     async fn create_locked(
         &self,
         account: String,
-        client: MegaportClient,
+        client: Arc<dyn OrderUpstream>,
         spec: OrderSpec,
         request_id: String,
     ) -> Result<Order, Error> {
@@ -70,9 +69,11 @@ impl OrderDesk {
                 .with_meta("request_id", &request_id)
                 .with_meta("order_id", &order.order_id));
             }
-            return self.resume(&client, order).await;
+            return self.resume(client.as_ref(), order).await;
         }
-        let (validated, a_port) = self.check_upstream(&account, &client, &spec).await?;
+        let (validated, a_port) = self
+            .check_upstream(&account, client.as_ref(), &spec)
+            .await?;
         let now = now_millis();
         let order = Order {
             order_id: uuid::Uuid::new_v4().to_string(),
@@ -98,14 +99,14 @@ impl OrderDesk {
             let Some(theirs) = self.store().order_by_request_id(&order.request_id).await? else {
                 return Err(Error::internal("journal row vanished after a conflict"));
             };
-            return self.resume(&client, theirs).await;
+            return self.resume(client.as_ref(), theirs).await;
         }
         tracing::info!(order_id = %order.order_id, request_id = %order.request_id, "vxc order journaled");
-        self.submit(&client, order, Some(a_port)).await
+        self.submit(client.as_ref(), order, Some(a_port)).await
     }
 
     /// A replay: the stored order, the stored failure, or the unfinished work of an earlier call.
-    async fn resume(&self, client: &MegaportClient, order: Order) -> Result<Order, Error> {
+    async fn resume(&self, client: &dyn OrderUpstream, order: Order) -> Result<Order, Error> {
         match order.state {
             OrderState::Journaled => self.submit(client, order, None).await,
             OrderState::Submitting | OrderState::OutcomeUnknown => {
@@ -119,7 +120,7 @@ impl OrderDesk {
     /// Moves the row to SUBMITTING (compare-and-set, committed), then sends the buy once.
     pub(super) async fn submit(
         &self,
-        client: &MegaportClient,
+        client: &dyn OrderUpstream,
         mut order: Order,
         a_port: Option<Product>,
     ) -> Result<Order, Error> {
@@ -148,7 +149,7 @@ impl OrderDesk {
         );
         tracing::info!(order_id = %order.order_id, attempt = order.buy_attempts, "sending vxc buy");
         let result = client.buy_order(&items, self.deadline()).await;
-        self.inner.catalog.invalidate_products().await;
+        self.inner.inventory.invalidate_ports().await;
         match result {
             Ok(confirmations) => {
                 let confirmation = confirmations.first();

@@ -11,23 +11,21 @@ use tokio::time::Instant;
 use super::buy::order_items;
 use super::rules::{PortIds, check_spec, key_unusable, observe, refusal};
 use super::{
-    ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState, PortRef,
-    Quote, Validated,
+    ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
+    OrderUpstream, PortRef, Quote, Validated,
 };
-use crate::catalog::Catalog;
 use crate::domain::Inventory;
 use crate::domain::onramps::{self, ProvisioningStatus};
 use crate::error::Error;
 use crate::error::ErrorReason;
-use crate::megaport::MegaportClient;
 use crate::megaport::MegaportError;
 use crate::megaport::models::{Price, Product, ServiceKey, UpdateVxcRequest, Vxc};
 use crate::store::Store;
 
 pub(super) struct Inner {
-    accounts: BTreeMap<String, MegaportClient>,
+    accounts: BTreeMap<String, Arc<dyn OrderUpstream>>,
     default_account: String,
-    pub(super) catalog: Arc<Catalog>,
+    pub(super) inventory: Arc<dyn Inventory>,
     store: Store,
     pub(super) settings: OrderSettings,
     /// One lock per request_id in flight, so one buy at a time per order.
@@ -53,9 +51,9 @@ impl std::fmt::Debug for OrderDesk {
 
 impl OrderDesk {
     pub fn new(
-        accounts: BTreeMap<String, MegaportClient>,
+        accounts: BTreeMap<String, Arc<dyn OrderUpstream>>,
         default_account: String,
-        catalog: Arc<Catalog>,
+        inventory: Arc<dyn Inventory>,
         store: Store,
         settings: OrderSettings,
     ) -> Self {
@@ -63,7 +61,7 @@ impl OrderDesk {
             inner: Arc::new(Inner {
                 accounts,
                 default_account,
-                catalog,
+                inventory,
                 store,
                 settings,
                 locks: Mutex::new(HashMap::new()),
@@ -84,7 +82,7 @@ impl OrderDesk {
     }
 
     /// The account an order runs under: empty means the default (the provider's) account.
-    pub fn account(&self, name: &str) -> Result<(String, MegaportClient), Error> {
+    pub fn account(&self, name: &str) -> Result<(String, Arc<dyn OrderUpstream>), Error> {
         let name = if name.is_empty() {
             self.inner.default_account.as_str()
         } else {
@@ -128,7 +126,7 @@ impl OrderDesk {
             ));
         }
         let (_, client) = self.account(account)?;
-        let found = self.fetch_key(&client, key).await?;
+        let found = self.fetch_key(client.as_ref(), key).await?;
         let on_ramp = self.on_ramp_ref(&found).await;
         let window = found.valid_for.clone().unwrap_or_default();
         Ok(KeyLookup {
@@ -143,7 +141,7 @@ impl OrderDesk {
         })
     }
 
-    async fn fetch_key(&self, client: &MegaportClient, key: &str) -> Result<ServiceKey, Error> {
+    async fn fetch_key(&self, client: &dyn OrderUpstream, key: &str) -> Result<ServiceKey, Error> {
         client
             .get_service_key(key, self.deadline())
             .await
@@ -173,7 +171,7 @@ impl OrderDesk {
     }
 
     async fn provider_port(&self, uid: &str) -> Option<onramps::Port> {
-        match Inventory::ports(self.inner.catalog.as_ref()).await {
+        match self.inner.inventory.ports().await {
             Ok(ports) => ports.iter().find(|port| port.uid == uid).cloned(),
             Err(error) => {
                 tracing::warn!(error = %error, "provider ports unavailable for an order check");
@@ -192,7 +190,7 @@ impl OrderDesk {
             return Err(Error::InvalidArgument(violations));
         }
         let (account, client) = resolved?;
-        self.check_upstream(&account, &client, spec)
+        self.check_upstream(&account, client.as_ref(), spec)
             .await
             .map(|(validated, _)| validated)
     }
@@ -202,7 +200,7 @@ impl OrderDesk {
     pub(super) async fn check_upstream(
         &self,
         account: &str,
-        client: &MegaportClient,
+        client: &dyn OrderUpstream,
         spec: &OrderSpec,
     ) -> Result<(Validated, Product), Error> {
         let deadline = self.deadline();
@@ -440,7 +438,7 @@ impl OrderDesk {
         let updated = client
             .update_vxc(&uid, &UpdateVxcRequest::approval(approve), self.deadline())
             .await?;
-        self.inner.catalog.invalidate_products().await;
+        self.inner.inventory.invalidate_ports().await;
         let mut order = match order {
             Some(order) => order,
             None => foreign_order(&updated),

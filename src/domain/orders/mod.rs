@@ -20,11 +20,16 @@
 //! - `desk`: [`OrderDesk`]: accounts, key lookup, validate, follow an order, approval.
 //! - `buy`: steps 1-3 above: journal, claim, send the buy once, record the answer.
 //! - `reconcile`: steps 3-4 for an unknown outcome: find the stamped VXC, or buy again.
+//! - `upstream`: [`OrderUpstream`], the Megaport calls all of the above make.
 
 mod buy;
 mod desk;
 mod reconcile;
 mod rules;
+mod upstream;
+
+#[cfg(test)]
+mod exactly_once;
 
 use std::time::Duration;
 
@@ -37,6 +42,7 @@ use crate::megaport::models::{Price, Product};
 
 pub use desk::OrderDesk;
 pub use rules::{Unusable, check_request_id, check_spec, key_unusable, observe};
+pub use upstream::OrderUpstream;
 
 /// The resource tag key onramp stamps the request_id under.
 pub const REQUEST_ID_TAG: &str = "onramp-request-id";

@@ -7,17 +7,16 @@ use time::OffsetDateTime;
 
 use super::desk::{OrderDesk, apply_vlans, now_millis};
 use super::rules::observe;
-use super::{Order, OrderState, REQUEST_ID_TAG};
+use super::{Order, OrderState, OrderUpstream, REQUEST_ID_TAG};
 use crate::error::Error;
 use crate::error::ErrorReason;
-use crate::megaport::MegaportClient;
 use crate::megaport::models::{ResourceTag, Vxc};
 
 impl OrderDesk {
     /// After a buy whose answer was lost: OUTCOME_UNKNOWN, then one reconciliation. Never buys.
     pub(super) async fn outcome_unknown(
         &self,
-        client: &MegaportClient,
+        client: &dyn OrderUpstream,
         mut order: Order,
         why: &str,
     ) -> Result<Order, Error> {
@@ -44,7 +43,7 @@ impl OrderDesk {
     /// and the grace period is over, buy again.
     pub(super) async fn reconcile_then_rebuy(
         &self,
-        client: &MegaportClient,
+        client: &dyn OrderUpstream,
         mut order: Order,
     ) -> Result<Order, Error> {
         match self.reconcile(client, &order).await {
@@ -79,7 +78,7 @@ impl OrderDesk {
     /// from a cache). VXCs already recorded by other orders are skipped: each VXC is one order.
     async fn reconcile(
         &self,
-        client: &MegaportClient,
+        client: &dyn OrderUpstream,
         order: &Order,
     ) -> Result<Option<Vxc>, Error> {
         self.inner
