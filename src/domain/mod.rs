@@ -4,6 +4,7 @@
 pub mod directory;
 pub mod inventory;
 pub mod keys;
+pub mod mints_in_flight;
 pub mod onramps;
 pub mod orders;
 pub mod regions;

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::domain::directory::{Directory, Scope};
 use crate::domain::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::domain::mints_in_flight::MintsInFlight;
 use crate::domain::onramps::{Port, PortRef};
 use crate::domain::selection::{Diversity, Selection};
 use crate::error::ErrorReason;
@@ -133,11 +134,9 @@ pub struct ServiceKeys {
     store: Store,
     /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
     port_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Creates hold it shared from the POST until the ledger row is written; a listing holds it
-    /// exclusively while it reads Megaport and the ledger. Without it a poll could see a key
-    /// Megaport already lists but the ledger does not have yet, and publish it without its
-    /// customer_ref and region.
-    mint_gate: tokio::sync::RwLock<()>,
+    /// Creates between POST and ledger write. Without it a poll could see a key Megaport already
+    /// lists but the ledger does not have yet, and publish it without customer_ref and region.
+    mints: MintsInFlight,
 }
 
 impl std::fmt::Debug for ServiceKeys {
@@ -155,7 +154,7 @@ impl ServiceKeys {
             directory,
             store,
             port_locks: Mutex::new(HashMap::new()),
-            mint_gate: tokio::sync::RwLock::new(()),
+            mints: MintsInFlight::default(),
         }
     }
 
@@ -182,7 +181,7 @@ impl ServiceKeys {
                 return self.get(&key).await;
             }
             // The earlier attempt's outcome is unknown: find its stamp before minting again.
-            let _minting = self.mint_gate.read().await;
+            let _minting = self.mints.start();
             if let Some(found) = self.find_stamped(&request).await? {
                 return self.record(&request, &hash, found).await;
             }
@@ -209,7 +208,7 @@ impl ServiceKeys {
             valid_from: request.valid_from,
             valid_until: request.valid_until,
         };
-        let _minting = self.mint_gate.read().await;
+        let _minting = self.mints.start();
         match self.upstream.create_key(&new_key).await {
             Ok(created) => self.record(&request, &hash, created).await,
             Err(
@@ -301,18 +300,16 @@ impl ServiceKeys {
         previous: &BTreeMap<String, KeyView>,
         now: OffsetDateTime,
     ) -> Result<BTreeMap<String, KeyView>, Error> {
-        let (upstream, ledger) = {
-            let _no_create_in_flight = self.mint_gate.write().await;
-            let upstream = self.upstream.keys(None).await?;
-            let ledger: HashMap<String, LedgerEntry> = self
-                .store
-                .ledger()
-                .await?
-                .into_iter()
-                .map(|entry| (entry.key.clone(), entry))
-                .collect();
-            (upstream, ledger)
-        };
+        let upstream = self.upstream.keys(None).await?;
+        // Any key of onramp's in that list was minted by a create in flight now or finished.
+        self.mints.wait_for_current().await;
+        let ledger: HashMap<String, LedgerEntry> = self
+            .store
+            .ledger()
+            .await?
+            .into_iter()
+            .map(|entry| (entry.key.clone(), entry))
+            .collect();
         let ports = self.directory.ports().await?;
         let mut views = BTreeMap::new();
         for key in &upstream {
@@ -672,6 +669,8 @@ mod tests {
         /// When set, a create lists its key, then answers only once released.
         slow_create: Option<SlowCreate>,
         port_reads: std::sync::atomic::AtomicUsize,
+        /// When set, a listing answers only once this many listings are in flight together.
+        listings_together: Option<tokio::sync::Barrier>,
     }
 
     #[derive(Default)]
@@ -721,6 +720,9 @@ mod tests {
             Ok(created)
         }
         async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+            if let Some(together) = &self.listings_together {
+                together.wait().await;
+            }
             let keys = self.keys.lock().expect("keys");
             Ok(keys
                 .iter()
@@ -811,6 +813,27 @@ mod tests {
         let seen = views.get(&created.key).expect("the listing has the key");
         assert_eq!(seen.customer_ref, "acme");
         assert_eq!(seen.region, "us-west");
+    }
+
+    #[tokio::test]
+    async fn listings_run_side_by_side() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys {
+            listings_together: Some(tokio::sync::Barrier::new(2)),
+            ..FakeKeys::default()
+        });
+        let keys = ServiceKeys::new(upstream, us_west(&store).await, store);
+        let now = OffsetDateTime::now_utc();
+        let nothing_before: BTreeMap<String, KeyView> = BTreeMap::new();
+        let (first, second) = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            tokio::join!(
+                keys.current_views(&nothing_before, now),
+                keys.current_views(&nothing_before, now)
+            )
+        })
+        .await
+        .expect("neither listing waits for the other");
+        assert!(first.is_ok() && second.is_ok());
     }
 
     #[tokio::test]
