@@ -66,8 +66,7 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::ListOnRampsResponse>, Status> {
         let request = request.into_inner();
         let mut violations = Vec::new();
-        let page_size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
-        let offset = paging::decode_offset(&request.page_token).map_err(|v| violations.push(v));
+        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
         if request.location_id < 0 {
             violations.push(FieldViolation::new(
                 "location_id",
@@ -77,7 +76,7 @@ impl CatalogService for CatalogApi {
                 ),
             ));
         }
-        let (Ok(page_size), Ok(offset), true) = (page_size, offset, violations.is_empty()) else {
+        let (Some((page_size, offset)), true) = (paging, violations.is_empty()) else {
             return Err(Error::InvalidArgument(violations).into());
         };
         let filter = OnRampFilter {

@@ -99,8 +99,7 @@ impl VxcOrderService for VxcOrderApi {
     ) -> Result<Response<pb::ListVxcOrdersResponse>, Status> {
         let request = request.into_inner();
         let mut violations = Vec::new();
-        let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
-        let offset = paging::decode_offset(&request.page_token).map_err(|v| violations.push(v));
+        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
         let state = match pb::VxcOrderState::try_from(request.state) {
             Ok(pb::VxcOrderState::Unspecified) => None,
             Ok(state) => Some(state_from(state)),
@@ -112,12 +111,9 @@ impl VxcOrderService for VxcOrderApi {
                 None
             }
         };
-        let (Ok(size), Ok(offset)) = (size, offset) else {
+        let (Some((size, offset)), true) = (paging, violations.is_empty()) else {
             return Err(Error::InvalidArgument(violations).into());
         };
-        if !violations.is_empty() {
-            return Err(Error::InvalidArgument(violations).into());
-        }
         let filter = OrderFilter {
             account: (!request.account.is_empty()).then_some(request.account),
             state,

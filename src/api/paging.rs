@@ -23,6 +23,18 @@ pub fn page_size(requested: i32) -> Result<usize, FieldViolation> {
     }
 }
 
+/// `page_size` and an offset `page_token` together: `None` when either is wrong, with the
+/// violation added to `violations` so the caller can report it alongside its own.
+pub fn offset_paging(
+    page_size: i32,
+    page_token: &str,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<(usize, usize)> {
+    let size = self::page_size(page_size).map_err(|v| violations.push(v));
+    let offset = decode_offset(page_token).map_err(|v| violations.push(v));
+    size.ok().zip(offset.ok())
+}
+
 /// Page tokens are opaque to callers: base64url of a tagged position, so a tampered or
 /// hand-written token is recognised as malformed instead of silently restarting the listing.
 pub fn offset_token(offset: usize) -> String {

@@ -12,7 +12,9 @@ use super::regions::validate_request_id;
 use super::{ResponseStream, audit_note, convert, paging, update_mask};
 use crate::digest::sha256_hex;
 use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
-use crate::domain::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
+use crate::domain::service_keys::{
+    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, request_id_reused,
+};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::pb;
@@ -91,11 +93,7 @@ impl ServiceKeyService for ServiceKeyApi {
             .map_err(Error::from)?
         {
             if rpc != ISSUE_RPC || stored_hash != hash {
-                return Err(Error::FailedPrecondition {
-                    reason: ErrorReason::RequestIdReused,
-                    message: "request_id was already used with different parameters".to_owned(),
-                }
-                .into());
+                return Err(request_id_reused().into());
             }
             let response =
                 pb::IssueServiceKeysResponse::decode(bytes.as_slice()).map_err(Error::internal)?;
@@ -132,9 +130,9 @@ impl ServiceKeyService for ServiceKeyApi {
     ) -> Result<Response<pb::ListServiceKeysResponse>, Status> {
         let request = request.into_inner();
         let mut violations = Vec::new();
-        let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
-        let offset = paging::decode_offset(&request.page_token).map_err(|v| violations.push(v));
-        let (Ok(size), Ok(offset)) = (size, offset) else {
+        let Some((size, offset)) =
+            paging::offset_paging(request.page_size, &request.page_token, &mut violations)
+        else {
             return Err(Error::InvalidArgument(violations).into());
         };
         let state = key_state_from(request.state());

@@ -476,7 +476,8 @@ pub(crate) mod tests {
         )
     }
 
-    fn us_west() -> RegionDraft {
+    /// The guide's region: locations 59 and 60.
+    pub(crate) fn us_west() -> RegionDraft {
         RegionDraft {
             name: "us-west".into(),
             display_name: "US-West".into(),

@@ -627,7 +627,7 @@ pub(crate) fn key_not_found(key: &str) -> Error {
     }
 }
 
-fn request_id_reused() -> Error {
+pub(crate) fn request_id_reused() -> Error {
     Error::FailedPrecondition {
         reason: ErrorReason::RequestIdReused,
         message: "request_id was already used with different parameters".to_owned(),
@@ -656,10 +656,8 @@ mod tests {
     use std::sync::Mutex as StdMutex;
 
     use super::*;
-    use crate::domain::directory::RegionDraft;
-    use crate::domain::directory::tests::FakeInventory;
+    use crate::domain::directory::tests::{self as directory_tests, FakeInventory};
     use crate::domain::onramps::fixtures::guide_ports;
-    use crate::domain::regions::Selector;
 
     /// Megaport as a fake: keys live in memory; creates on `fail_on_port` are refused.
     #[derive(Default)]
@@ -748,21 +746,11 @@ mod tests {
         }
     }
 
+    /// A directory over the guide's Ports, with US-West declared.
     async fn us_west(store: &Store) -> Directory {
         let directory = Directory::new(Arc::new(FakeInventory(guide_ports())), store.clone());
         directory
-            .create_region(
-                RegionDraft {
-                    name: "us-west".into(),
-                    display_name: "US-West".into(),
-                    description: String::new(),
-                    selector: Selector {
-                        location_ids: vec![59, 60],
-                        ..Selector::default()
-                    },
-                },
-                None,
-            )
+            .create_region(directory_tests::us_west(), None)
             .await
             .expect("region");
         directory

@@ -163,11 +163,6 @@ impl Error {
         }
     }
 
-    /// The reason a client sees for this error.
-    pub fn reason_code(&self) -> ErrorReason {
-        self.reason()
-    }
-
     fn code(&self) -> Code {
         match self {
             Self::Annotated { inner, .. } => inner.code(),
@@ -184,7 +179,8 @@ impl Error {
         }
     }
 
-    fn reason(&self) -> ErrorReason {
+    /// The reason a client sees for this error.
+    pub fn reason(&self) -> ErrorReason {
         match self {
             Self::Annotated { inner, reason, .. } => reason.unwrap_or_else(|| inner.reason()),
             Self::InvalidArgument(_) => ErrorReason::InvalidField,

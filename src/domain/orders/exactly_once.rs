@@ -180,7 +180,7 @@ fn spec() -> OrderSpec {
 }
 
 fn is_outcome_unknown(error: &Error) -> bool {
-    error.reason_code() == ErrorReason::UpstreamOutcomeUnknown
+    error.reason() == ErrorReason::UpstreamOutcomeUnknown
 }
 
 #[tokio::test]

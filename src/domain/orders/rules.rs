@@ -246,7 +246,7 @@ pub(super) fn refusal(error: MegaportError, a_end: &PortIds, b_end_uid: &str, ke
 
 /// The reason and message recorded on a FAILED order for `error`.
 pub(super) fn failure_of(error: &Error) -> (ErrorReason, String) {
-    (error.reason_code(), error.to_string())
+    (error.reason(), error.to_string())
 }
 
 #[cfg(test)]
