@@ -7,21 +7,13 @@ mod common;
 use std::time::Duration;
 
 use auth_support::*;
-use common::{TestServer, within};
+use common::{TestServer, reason, within};
 use onramp::pb::admin_service_client::AdminServiceClient;
 use onramp::pb::catalog_service_client::CatalogServiceClient;
 use onramp::pb::region_service_client::RegionServiceClient;
 use onramp::pb::{CreateRegionRequest, ListAuditRecordsRequest, ListCountriesRequest};
 use tonic::Code;
 use tonic_types::StatusExt;
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn no_token_is_unauthenticated_and_a_known_one_reaches_the_handler() {

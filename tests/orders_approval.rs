@@ -6,7 +6,7 @@
 mod common;
 mod orders_support;
 
-use common::{SandboxedServer, within};
+use common::{SandboxedServer, reason, within};
 use onramp::pb::vxc_order_service_client::VxcOrderServiceClient;
 use onramp::pb::{
     ApproveVxcOrderRequest, CreateVxcOrderRequest, GetVxcOrderRequest, RejectVxcOrderRequest,

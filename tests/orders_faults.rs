@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::SandboxedServer;
+use common::{SandboxedServer, reason};
 use onramp::pb::CreateVxcOrderRequest;
 use onramp::pb::vxc_order_service_client::VxcOrderServiceClient;
 use onramp::sandbox::{Fault, FaultKind, RouteGroup};

@@ -6,7 +6,7 @@
 mod common;
 mod orders_support;
 
-use common::{SandboxedServer, within};
+use common::{SandboxedServer, reason, within};
 use onramp::pb::catalog_service_client::CatalogServiceClient;
 use onramp::pb::service_key_service_client::ServiceKeyServiceClient;
 use onramp::pb::vxc_order_service_client::VxcOrderServiceClient;

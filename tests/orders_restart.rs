@@ -6,7 +6,7 @@
 mod common;
 mod orders_support;
 
-use common::{SandboxedServer, TestServer, within};
+use common::{SandboxedServer, TestServer, reason, within};
 use onramp::pb::vxc_order_service_client::VxcOrderServiceClient;
 use onramp::pb::{CreateVxcOrderRequest, GetVxcOrderRequest, VxcOrder, VxcOrderState};
 use onramp::sandbox::{Fault, FaultKind, RouteGroup};

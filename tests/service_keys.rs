@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestServer, within};
+use common::{TestServer, reason, within};
 use onramp::pb::catalog_service_client::CatalogServiceClient;
 use onramp::pb::service_key_service_client::ServiceKeyServiceClient;
 use onramp::pb::{
@@ -50,14 +50,6 @@ async fn vlans_in_use(channel: &Channel, port_uid: &str) -> BTreeSet<i32> {
     .on_ramp
     .expect("on-ramp");
     on_ramp.vlans_in_use.into_iter().collect()
-}
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -6,19 +6,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SandboxedServer, TestServer, within};
+use common::{SandboxedServer, TestServer, reason, within};
 use onramp::megaport::models::{OrderEnd, VxcOrderConfig, VxcOrderItem};
 use onramp::megaport::{ClientConfig, Credentials, Environment, MegaportClient};
 use onramp::pb::service_key_service_client::ServiceKeyServiceClient;
 use onramp::pb::watch_service_keys_response::Kind;
 use onramp::pb::{
     CreateServiceKeyRequest, DeactivateServiceKeyRequest, ResyncReason, ServiceKey,
-    ServiceKeyEvent, ServiceKeyEventType, ServiceKeyState, UpstreamStatus, WatchServiceKeysRequest,
-    WatchServiceKeysResponse,
+    ServiceKeyEvent, ServiceKeyEventType, ServiceKeyState, UpdateServiceKeyRequest, UpstreamStatus,
+    WatchServiceKeysRequest, WatchServiceKeysResponse,
 };
 use onramp::sandbox::{Fault, FaultKind, RouteGroup, SandboxHandle};
-use tonic::Streaming;
 use tonic::transport::Channel;
+use tonic::{Code, Streaming};
 
 const EQUINIX_LA1_PORT: &str = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88";
 const ACME_PORT: &str = "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a";
@@ -161,6 +161,29 @@ async fn a_watcher_sees_added_used_deactivated_and_expired() {
     assert_eq!(used.previous_state(), ServiceKeyState::Active);
     assert_eq!(after.state(), ServiceKeyState::Used);
     assert_eq!(after.vxc_uid, vxc_uid, "matched by port and vlan");
+
+    // A used key (gone from Megaport's list) cannot be updated; an unknown one is not found.
+    let renamed = |key: &str| UpdateServiceKeyRequest {
+        service_key: Some(ServiceKey {
+            key: key.to_owned(),
+            description: "renamed".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["description".into()],
+        }),
+    };
+    let mut keys = ServiceKeyServiceClient::new(channel.clone());
+    let refused = within(keys.update_service_key(renamed(&used_key.key)))
+        .await
+        .expect_err("used");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "KEY_USED");
+    let unknown = within(keys.update_service_key(renamed(&uuid::Uuid::new_v4().to_string())))
+        .await
+        .expect_err("unknown");
+    assert_eq!(unknown.code(), Code::NotFound);
+    assert_eq!(reason(&unknown), "KEY_NOT_FOUND");
 
     // Deactivated.
     let other = create(&channel, single_use_on_la1()).await;

@@ -387,11 +387,24 @@ impl ServiceKeys {
 
     /// Reads the key, applies `changes`, and sends every field back.
     pub async fn update(&self, key: &str, changes: KeyChanges) -> Result<KeyView, Error> {
-        let current = self.get(key).await?;
+        let mut upstream = match self.upstream.key(key).await {
+            Ok(upstream) => upstream,
+            // Gone from Megaport: a used single-use key, as the watcher last saw it, or none.
+            Err(error @ Error::NotFound { .. }) => {
+                return Err(match self.store.watch_view(key).await? {
+                    Some(view) if view.state == KeyState::Used => key_used(key),
+                    Some(_) => error,
+                    None => key_not_found(key),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        let port = self.key_port(&upstream.port_uid).await;
+        let ledger = self.store.ledger_entry(key).await?;
+        let current = KeyView::new(&upstream, port, ledger.as_ref(), OffsetDateTime::now_utc());
         if current.state == KeyState::Used {
             return Err(key_used(key));
         }
-        let mut upstream = self.upstream.key(key).await?;
         if let Some(max_speed) = changes.max_speed_mbps {
             let port = self.upstream.port(&upstream.port_uid).await?;
             upstream.max_speed_mbps = check_speed(&port, max_speed)?;

@@ -160,6 +160,16 @@ pub async fn spawn_sandbox(
     (sandbox, credentials)
 }
 
+/// The `ErrorInfo.reason` of a status (`VLAN_IN_USE`), or empty when it has none.
+pub fn reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
 /// `config` with Megaport pointed at `sandbox` and the seed's companies as accounts, named as
 /// on the embedded sandbox: the first (the provider) is the default account.
 pub fn on_sandbox(

@@ -114,16 +114,6 @@ pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The ErrorInfo reason of a failed call.
-pub fn reason(status: &tonic::Status) -> String {
-    use tonic_types::StatusExt;
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
-
 /// The ErrorInfo metadata value under `key`.
 pub fn meta(status: &tonic::Status, key: &str) -> Option<String> {
     use tonic_types::StatusExt;
