@@ -19,6 +19,14 @@ proto-lint: $(BUF)
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 
+# buf breaking (FILE rules, buf.yaml) against the previous commit: a change that would break
+# generated clients fails here. A clone without history (depth 1) has nothing to compare with.
+.PHONY: proto-breaking
+proto-breaking: $(BUF)
+	@if git rev-parse --verify --quiet HEAD~1 >/dev/null; then \
+	  $(BUF) breaking --against '.git#ref=HEAD~1' && echo "buf breaking: no breaking change against HEAD~1"; \
+	else echo "buf breaking: no previous commit in this clone; skipped"; fi
+
 .PHONY: proto-format
 proto-format: $(BUF)
 	$(BUF) format -w
@@ -29,12 +37,12 @@ fmt-check:
 
 .PHONY: clippy
 clippy:
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 .PHONY: rust-test
 rust-test:
 	rm -rf "$${CARGO_TARGET_DIR:-target}/tmp/test-logs"
-	$(CARGO) test --all-targets --locked
+	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
 
 .PHONY: serve
@@ -122,4 +130,4 @@ client-test: client-test-python client-test-go client-test-typescript
 # --- end clients ------------------------------------------------------------------------------
 
 .PHONY: test
-test: fmt-check proto-lint clippy rust-test gen-check client-test
+test: fmt-check proto-lint proto-breaking clippy rust-test gen-check client-test

@@ -567,7 +567,8 @@ func (*SelectOnRampsRequest_Selector) isSelectOnRampsRequest_Scope() {}
 // SelectOnRampsResponse is the choice and the reason for every Port not chosen.
 type SelectOnRampsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// chosen is one Port, or a red+blue pair (red first) when diversity was met.
+	// chosen is one Port, or a red+blue pair when diversity was met, best-ranked first (the first is
+	// the one to offer as primary, whichever its zone).
 	Chosen []*OnRamp `protobuf:"bytes,1,rep,name=chosen,proto3" json:"chosen,omitempty"`
 	// diversity_satisfied is true when the requested diversity was met: always for NONE; for
 	// PREFERRED, false when onramp fell back to a single Port.

@@ -1184,7 +1184,8 @@ type ServiceKey struct {
 	PreApproved bool `protobuf:"varint,6,opt,name=pre_approved,json=preApproved,proto3" json:"pre_approved,omitempty"`
 	// active is Megaport's active flag; false after DeactivateServiceKey.
 	Active bool `protobuf:"varint,7,opt,name=active,proto3" json:"active,omitempty"`
-	// description is the key's description as shown to the customer; up to 255 characters.
+	// description is the key's description as shown to the customer; up to 200 characters (onramp
+	// stamps its request id in the rest of what Megaport keeps).
 	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
 	// valid_from is the start of the key's validity window.
 	ValidFrom *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`

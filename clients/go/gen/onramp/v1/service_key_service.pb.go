@@ -38,7 +38,7 @@ type CreateServiceKeyRequest struct {
 	MaxSpeedMbps int64 `protobuf:"varint,4,opt,name=max_speed_mbps,json=maxSpeedMbps,proto3" json:"max_speed_mbps,omitempty"`
 	// pre_approved lets VXCs bought with the key go ahead without the provider's approval.
 	PreApproved bool `protobuf:"varint,5,opt,name=pre_approved,json=preApproved,proto3" json:"pre_approved,omitempty"`
-	// description is shown to the customer; up to 255 characters.
+	// description is shown to the customer; up to 200 characters.
 	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
 	// valid_from starts the validity window; unset = now.
 	ValidFrom *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
@@ -231,7 +231,7 @@ type IssueServiceKeysRequest struct {
 	ValidFrom *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
 	// valid_until ends the keys' validity window; unset = no end.
 	ValidUntil *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
-	// description is shown to the customer on each key; up to 255 characters.
+	// description is shown to the customer on each key; up to 200 characters.
 	Description string `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
 	// request_id makes the call idempotent (AIP-155): a UUID chosen by the caller. A replay returns
 	// the first result; the same id with different parameters fails with FAILED_PRECONDITION /

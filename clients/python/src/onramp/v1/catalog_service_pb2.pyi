@@ -302,7 +302,9 @@ class SelectOnRampsResponse(_message.Message):
     """
     @_builtins.property
     def chosen(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.OnRamp]:
-        """chosen is one Port, or a red+blue pair (red first) when diversity was met."""
+        """chosen is one Port, or a red+blue pair when diversity was met, best-ranked first (the first is
+        the one to offer as primary, whichever its zone).
+        """
 
     @_builtins.property
     def rejected(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.RejectedOnRamp]:

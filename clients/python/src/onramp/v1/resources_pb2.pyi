@@ -752,7 +752,9 @@ class ServiceKey(_message.Message):
     active: _builtins.bool
     """active is Megaport's active flag; false after DeactivateServiceKey."""
     description: _builtins.str
-    """description is the key's description as shown to the customer; up to 255 characters."""
+    """description is the key's description as shown to the customer; up to 200 characters (onramp
+    stamps its request id in the rest of what Megaport keeps).
+    """
     state: Global___ServiceKeyState.ValueType
     """state is derived from active, the validity window, the clock and use. Output only."""
     customer_ref: _builtins.str

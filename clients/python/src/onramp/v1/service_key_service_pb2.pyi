@@ -55,7 +55,7 @@ class CreateServiceKeyRequest(_message.Message):
     pre_approved: _builtins.bool
     """pre_approved lets VXCs bought with the key go ahead without the provider's approval."""
     description: _builtins.str
-    """description is shown to the customer; up to 255 characters."""
+    """description is shown to the customer; up to 200 characters."""
     active: _builtins.bool
     """active creates the key active (true) or inactive (false); unset = true."""
     customer_ref: _builtins.str
@@ -161,7 +161,7 @@ class IssueServiceKeysRequest(_message.Message):
     customer_ref: _builtins.str
     """customer_ref is the provider's reference for the customer; up to 128 characters."""
     description: _builtins.str
-    """description is shown to the customer on each key; up to 255 characters."""
+    """description is shown to the customer on each key; up to 200 characters."""
     request_id: _builtins.str
     """request_id makes the call idempotent (AIP-155): a UUID chosen by the caller. A replay returns
     the first result; the same id with different parameters fails with FAILED_PRECONDITION /

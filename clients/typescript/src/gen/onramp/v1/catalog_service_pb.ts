@@ -297,7 +297,8 @@ export const SelectOnRampsRequestSchema: GenMessage<SelectOnRampsRequest> = /*@_
  */
 export type SelectOnRampsResponse = Message<"onramp.v1.SelectOnRampsResponse"> & {
   /**
-   * chosen is one Port, or a red+blue pair (red first) when diversity was met.
+   * chosen is one Port, or a red+blue pair when diversity was met, best-ranked first (the first is
+   * the one to offer as primary, whichever its zone).
    *
    * @generated from field: repeated onramp.v1.OnRamp chosen = 1;
    */

@@ -508,7 +508,8 @@ export type ServiceKey = Message<"onramp.v1.ServiceKey"> & {
   active: boolean;
 
   /**
-   * description is the key's description as shown to the customer; up to 255 characters.
+   * description is the key's description as shown to the customer; up to 200 characters (onramp
+   * stamps its request id in the rest of what Megaport keeps).
    *
    * @generated from field: string description = 8;
    */

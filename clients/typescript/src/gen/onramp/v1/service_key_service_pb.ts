@@ -64,7 +64,7 @@ export type CreateServiceKeyRequest = Message<"onramp.v1.CreateServiceKeyRequest
   preApproved: boolean;
 
   /**
-   * description is shown to the customer; up to 255 characters.
+   * description is shown to the customer; up to 200 characters.
    *
    * @generated from field: string description = 6;
    */
@@ -202,7 +202,7 @@ export type IssueServiceKeysRequest = Message<"onramp.v1.IssueServiceKeysRequest
   validUntil?: Timestamp | undefined;
 
   /**
-   * description is shown to the customer on each key; up to 255 characters.
+   * description is shown to the customer on each key; up to 200 characters.
    *
    * @generated from field: string description = 9;
    */

@@ -1,0 +1,300 @@
+//! Control of a running sandbox, for tests and demos: faults, token expiry, the clock, the
+//! order ledger and the inventory. `SandboxControl` is the in-process API; the same operations
+//! are served over HTTP under `/_sandbox/` (documented in `sandbox/README.md`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::envelope::json_response;
+use super::faults::{Fault, FaultStatus};
+use super::seed::{SeedPort, SeedVxc};
+use super::state::{OrderRecord, ProvisioningSchedule};
+
+/// Why a control operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ControlError(pub String);
+
+/// In-process access to what the `/_sandbox/` endpoints do.
+#[derive(Clone)]
+pub struct SandboxControl {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SandboxControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxControl").finish_non_exhaustive()
+    }
+}
+
+impl SandboxControl {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        SandboxControl { shared }
+    }
+
+    /// Adds a fault; returns its id.
+    pub fn inject_fault(&self, fault: Fault) -> Result<u64, ControlError> {
+        self.shared.lock().faults.add(fault).map_err(ControlError)
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// The configured faults and how often each fired.
+    pub fn faults(&self) -> Vec<FaultStatus> {
+        self.shared.lock().faults.list()
+    }
+
+    /// Expires every issued token (or those of one company, by name or uid); returns how many.
+    pub fn expire_tokens(&self, company: Option<&str>) -> usize {
+        let mut st = self.shared.lock();
+        let uid = company.map(|c| {
+            st.company_by_name(c)
+                .map(|x| x.uid.clone())
+                .unwrap_or_else(|_| c.to_string())
+        });
+        let expired_at = st.now_ms() - 1;
+        let mut n = 0;
+        for t in st.tokens.values_mut() {
+            if uid.as_ref().is_none_or(|u| &t.company_uid == u) && t.expires_ms > expired_at {
+                t.expires_ms = expired_at;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Moves the sandbox clock forward (key validity, token expiry and provisioning follow it).
+    pub fn advance_clock(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);
+        self.shared.lock().clock_offset_ms += ms;
+    }
+
+    /// Sets the sandbox clock to an absolute time (epoch ms); it keeps running from there.
+    pub fn set_clock_ms(&self, epoch_ms: i64) {
+        let mut st = self.shared.lock();
+        st.clock_offset_ms = epoch_ms - super::state::system_now_ms();
+    }
+
+    /// The sandbox clock (epoch ms).
+    pub fn now_ms(&self) -> i64 {
+        self.shared.lock().now_ms()
+    }
+
+    /// Every order ever accepted, oldest first.
+    pub fn orders(&self) -> Vec<OrderRecord> {
+        self.shared.lock().orders.clone()
+    }
+
+    /// Changes the provisioning delays for VXCs from now on (and for those in flight).
+    pub fn set_provisioning(&self, schedule: ProvisioningSchedule) {
+        self.shared.lock().schedule = schedule;
+    }
+
+    /// Adds a Port; returns its uid.
+    pub fn add_port(&self, port: SeedPort) -> Result<String, ControlError> {
+        self.shared.lock().add_port(&port).map_err(ControlError)
+    }
+
+    /// Removes a Port and the VXCs on it; false if there was no such Port.
+    pub fn remove_port(&self, uid: &str) -> bool {
+        self.shared.lock().remove_port(uid)
+    }
+
+    /// Adds a VXC between two Ports; returns its uid.
+    pub fn add_vxc(&self, vxc: SeedVxc) -> Result<String, ControlError> {
+        self.shared.lock().add_vxc(&vxc).map_err(ControlError)
+    }
+
+    pub fn remove_vxc(&self, uid: &str) -> bool {
+        self.shared.lock().remove_vxc(uid)
+    }
+}
+
+pub(crate) fn routes(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/_sandbox/faults",
+            get(faults_list).post(faults_add).delete(faults_clear),
+        )
+        .route("/_sandbox/tokens/expire", post(tokens_expire))
+        .route("/_sandbox/clock", get(clock_get).post(clock_set))
+        .route("/_sandbox/orders", get(orders))
+        .route("/_sandbox/credentials", get(credentials))
+        .route("/_sandbox/ports", post(port_add))
+        .route("/_sandbox/ports/{uid}", delete(port_remove))
+        .route("/_sandbox/vxcs", post(vxc_add))
+        .route("/_sandbox/vxcs/{uid}", delete(vxc_remove))
+        .with_state(shared)
+}
+
+fn control_error(msg: impl Into<String>) -> Response {
+    json_response(StatusCode::BAD_REQUEST, json!({"error": msg.into()}))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
+}
+
+async fn faults_list(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let list = SandboxControl::new(s).faults();
+    json_response(StatusCode::OK, json!({ "faults": list }))
+}
+
+/// Takes one fault object or an array of them.
+async fn faults_add(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let value: Value = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return control_error(e),
+    };
+    let faults: Vec<Fault> = match value {
+        Value::Array(a) => match a.into_iter().map(serde_json::from_value).collect() {
+            Ok(f) => f,
+            Err(e) => return control_error(format!("invalid fault: {e}")),
+        },
+        one => match serde_json::from_value(one) {
+            Ok(f) => vec![f],
+            Err(e) => return control_error(format!("invalid fault: {e}")),
+        },
+    };
+    if let Some(e) = faults.iter().find_map(|f| f.check().err()) {
+        return control_error(e);
+    }
+    let control = SandboxControl::new(s);
+    let mut ids = Vec::new();
+    for f in faults {
+        match control.inject_fault(f) {
+            Ok(id) => ids.push(id),
+            Err(e) => return control_error(e.0),
+        }
+    }
+    json_response(StatusCode::OK, json!({ "ids": ids }))
+}
+
+async fn faults_clear(AxState(s): AxState<Arc<Shared>>) -> Response {
+    SandboxControl::new(s).clear_faults();
+    json_response(StatusCode::OK, json!({ "cleared": true }))
+}
+
+#[derive(Deserialize, Default)]
+struct ExpireBody {
+    #[serde(default)]
+    company: Option<String>,
+}
+
+async fn tokens_expire(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let b: ExpireBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ExpireBody::default()
+    } else {
+        match parse(&body) {
+            Ok(b) => b,
+            Err(e) => return control_error(e),
+        }
+    };
+    let n = SandboxControl::new(s).expire_tokens(b.company.as_deref());
+    json_response(StatusCode::OK, json!({ "expired": n }))
+}
+
+async fn clock_get(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let now = SandboxControl::new(s).now_ms();
+    json_response(StatusCode::OK, json!({ "now_ms": now }))
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    #[serde(default)]
+    advance_seconds: Option<f64>,
+    #[serde(default)]
+    set_ms: Option<i64>,
+}
+
+async fn clock_set(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let b: ClockBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return control_error(e),
+    };
+    let control = SandboxControl::new(s);
+    match (b.advance_seconds, b.set_ms) {
+        (Some(secs), None) if secs >= 0.0 && secs.is_finite() => {
+            control.advance_clock(Duration::from_secs_f64(secs))
+        }
+        (Some(secs), None) => {
+            // Going back in time is allowed too (e.g. to make a key not yet valid).
+            let ms = (secs * 1000.0) as i64;
+            control.shared.lock().clock_offset_ms += ms;
+        }
+        (None, Some(ms)) => control.set_clock_ms(ms),
+        _ => return control_error("send exactly one of advance_seconds or set_ms"),
+    }
+    json_response(StatusCode::OK, json!({ "now_ms": control.now_ms() }))
+}
+
+async fn orders(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let orders = SandboxControl::new(s).orders();
+    json_response(StatusCode::OK, json!({ "orders": orders }))
+}
+
+async fn credentials(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let st = s.lock();
+    let list: Vec<Value> = st
+        .companies
+        .iter()
+        .map(|c| json!({"company": c.name, "companyUid": c.uid, "client_id": c.client_id, "client_secret": c.client_secret}))
+        .collect();
+    json_response(StatusCode::OK, json!({ "credentials": list }))
+}
+
+async fn port_add(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let p: SeedPort = match parse(&body) {
+        Ok(p) => p,
+        Err(e) => return control_error(e),
+    };
+    match SandboxControl::new(s).add_port(p) {
+        Ok(uid) => json_response(StatusCode::OK, json!({ "uid": uid })),
+        Err(e) => control_error(e.0),
+    }
+}
+
+async fn port_remove(AxState(s): AxState<Arc<Shared>>, Path(uid): Path<String>) -> Response {
+    if SandboxControl::new(s).remove_port(&uid) {
+        json_response(StatusCode::OK, json!({ "removed": uid }))
+    } else {
+        json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no port {uid}")}),
+        )
+    }
+}
+
+async fn vxc_add(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let v: SeedVxc = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return control_error(e),
+    };
+    match SandboxControl::new(s).add_vxc(v) {
+        Ok(uid) => json_response(StatusCode::OK, json!({ "uid": uid })),
+        Err(e) => control_error(e.0),
+    }
+}
+
+async fn vxc_remove(AxState(s): AxState<Arc<Shared>>, Path(uid): Path<String>) -> Response {
+    if SandboxControl::new(s).remove_vxc(&uid) {
+        json_response(StatusCode::OK, json!({ "removed": uid }))
+    } else {
+        json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no vxc {uid}")}),
+        )
+    }
+}

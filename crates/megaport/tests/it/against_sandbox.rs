@@ -1,0 +1,261 @@
+//! The Megaport client against the real sandbox: token expiry, Retry-After, lost order
+//! responses, error mapping, and the key-to-VXC flow.
+
+use std::time::Duration;
+
+use crate::sandbox_support::{customer, deadline, provider, start, start_with, within};
+use megaport::models::{
+    CreateServiceKeyRequest, OrderEnd, ResourceTag, VxcOrderConfig, VxcOrderItem,
+};
+use megaport::{MegaportClient, MegaportError, Outcome, Route};
+use megaport_sandbox::{Fault, FaultKind, RouteGroup, SandboxConfig};
+use tokio::time::Instant;
+
+/// A pre-approved single-use key on a free VLAN of one of the provider's LIVE Ports, and an
+/// order for it from the customer's LIVE Port.
+async fn key_and_order(provider: &MegaportClient, customer: &MegaportClient) -> Vec<VxcOrderItem> {
+    let ports = within(5, provider.list_products(Some("LIVE"), deadline(3000)))
+        .await
+        .unwrap();
+    let b = ports
+        .iter()
+        .find(|p| p.is_port() && p.vxc_permitted)
+        .expect("a provider port");
+    let mut vlan = 3000u16;
+    while !within(
+        5,
+        provider.port_vlan_available(&b.product_uid, vlan, deadline(3000)),
+    )
+    .await
+    .unwrap()
+    {
+        vlan += 1;
+    }
+    let key = within(
+        5,
+        provider.create_service_key(
+            &CreateServiceKeyRequest {
+                product_uid: b.product_uid.clone(),
+                single_use: true,
+                max_speed: 1000,
+                vlan: Some(i64::from(vlan)),
+                active: true,
+                pre_approved: Some(true),
+                description: Some("onramp-test".into()),
+                valid_for: None,
+            },
+            deadline(3000),
+        ),
+    )
+    .await
+    .unwrap();
+    let mine = within(5, customer.list_products(Some("LIVE"), deadline(3000)))
+        .await
+        .unwrap();
+    let a = mine.iter().find(|p| p.is_port()).expect("a customer port");
+    vec![VxcOrderItem {
+        product_uid: a.product_uid.clone(),
+        associated_vxcs: vec![VxcOrderConfig {
+            product_name: "acme to quantumgpu".into(),
+            rate_limit: 100,
+            term: 12,
+            service_key: Some(key.key.clone()),
+            a_end: OrderEnd::default(),
+            b_end: OrderEnd {
+                product_uid: Some(b.product_uid.clone()),
+                ..OrderEnd::default()
+            },
+            ..VxcOrderConfig::default()
+        }],
+    }]
+}
+
+#[tokio::test]
+async fn a_token_that_expires_mid_run_is_invisible() {
+    let sb = start().await;
+    let client = provider(&sb);
+    for i in 0..30 {
+        if i == 10 {
+            assert!(sb.control().expire_tokens(None) >= 1);
+        }
+        if i == 20 {
+            // The sandbox clock jumps past the token's 24 h lifetime; our clock does not.
+            sb.control().advance_clock(Duration::from_secs(25 * 3600));
+        }
+        let ports = within(5, client.list_products(None, deadline(3000)))
+            .await
+            .unwrap();
+        assert!(!ports.is_empty());
+    }
+    let m = client.metrics();
+    assert_eq!(m.count(Route::Token, Outcome::Ok), 3);
+    assert_eq!(m.count(Route::Products, Outcome::Unauthorized), 2);
+    assert_eq!(m.count(Route::Products, Outcome::Ok), 30);
+}
+
+#[tokio::test]
+async fn short_lived_tokens_refresh_ahead_of_expiry() {
+    let sb = start_with(SandboxConfig {
+        token_lifetime: Duration::from_secs(2),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let client = provider(&sb);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(4500) {
+        within(5, client.list_products(None, deadline(3000)))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let m = client.metrics();
+    assert!(m.count(Route::Token, Outcome::Ok) >= 3);
+    assert_eq!(
+        m.count(Route::Products, Outcome::Unauthorized),
+        0,
+        "refreshed before expiry"
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_not_retried_before_its_retry_after() {
+    let sb = start().await;
+    let client = provider(&sb);
+    within(5, client.list_products(None, deadline(3000)))
+        .await
+        .unwrap();
+    sb.control()
+        .inject_fault(
+            Fault::new(
+                RouteGroup::Products,
+                FaultKind::RateLimit {
+                    retry_after_seconds: 1,
+                },
+            )
+            .with_count(1),
+        )
+        .unwrap();
+    let started = Instant::now();
+    within(10, client.list_products(None, deadline(5000)))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(1), "retried after {took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let m = client.metrics();
+    assert_eq!(m.count(Route::Products, Outcome::RateLimited), 1);
+    assert_eq!(m.count(Route::Products, Outcome::Ok), 2);
+    eprintln!("429 with Retry-After: 1 answered after {took:?}");
+
+    // A Retry-After past the caller's deadline ends the call at once.
+    sb.control()
+        .inject_fault(
+            Fault::new(
+                RouteGroup::Products,
+                FaultKind::RateLimit {
+                    retry_after_seconds: 10,
+                },
+            )
+            .with_count(1),
+        )
+        .unwrap();
+    let started = Instant::now();
+    let err = within(5, client.list_products(None, deadline(2000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MegaportError::RateLimited { .. }), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(10)));
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn an_order_whose_response_is_dropped_is_outcome_unknown_and_sent_once() {
+    let sb = start().await;
+    let (p, c) = (provider(&sb), customer(&sb));
+    let order = key_and_order(&p, &c).await;
+    let before = sb.control().orders().len();
+    sb.control()
+        .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::DropAfterCommit).with_count(1))
+        .unwrap();
+    let err = within(10, c.buy_order(&order, deadline(5000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MegaportError::OutcomeUnknown(_)), "{err:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sb.control().orders().len(),
+        before + 1,
+        "the sandbox ledger holds exactly one order"
+    );
+    assert_eq!(
+        c.metrics().total(Route::Buy),
+        1,
+        "the order was not sent again"
+    );
+}
+
+#[tokio::test]
+async fn an_order_goes_through_once_and_rejected_orders_change_nothing() {
+    let sb = start().await;
+    let (p, c) = (provider(&sb), customer(&sb));
+    let mut order = key_and_order(&p, &c).await;
+    order[0].associated_vxcs[0].resource_tags = vec![ResourceTag {
+        key: "onramp-request-id".into(),
+        value: "req-42".into(),
+    }];
+    let lines = within(5, c.validate_order(&order, deadline(3000)))
+        .await
+        .unwrap();
+    assert!(!lines.is_empty());
+    let before = sb.control().orders().len();
+    // 503 before anything is done: still outcome unknown to a client, and not re-sent.
+    sb.control()
+        .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::Status { code: 503 }).with_count(1))
+        .unwrap();
+    let err = within(5, c.buy_order(&order, deadline(3000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MegaportError::OutcomeUnknown(_)), "{err:?}");
+    assert_eq!(sb.control().orders().len(), before);
+    let done = within(5, c.buy_order(&order, deadline(3000)))
+        .await
+        .unwrap();
+    let uid = done[0].service_uid().expect("a vxc uid").to_owned();
+    assert_eq!(sb.control().orders().len(), before + 1);
+    let vxc = within(5, c.get_vxc(&uid, deadline(3000))).await.unwrap();
+    assert_eq!(vxc.rate_limit, Some(100));
+    assert_eq!(c.metrics().total(Route::Buy), 2);
+    // The stamped request id is how an unknown outcome is reconciled.
+    let tags = within(5, c.get_product_tags(&uid, deadline(3000)))
+        .await
+        .unwrap();
+    assert!(
+        tags.iter()
+            .any(|t| t.key == "onramp-request-id" && t.value == "req-42"),
+        "{tags:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_products_are_not_found_and_others_products_are_forbidden() {
+    let sb = start().await;
+    let client = provider(&sb);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let err = within(5, client.get_product(&unknown, deadline(3000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MegaportError::NotFound(_)), "{err:?}");
+    assert!(!err.message().is_empty());
+    assert!(err.trace_id().is_some());
+    // Someone else's Port: 403, which stays distinguishable from a rejected token.
+    let theirs = within(5, customer(&sb).list_products(Some("LIVE"), deadline(3000)))
+        .await
+        .unwrap();
+    let err = within(
+        5,
+        client.get_product(&theirs[0].product_uid, deadline(3000)),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+}

@@ -1,0 +1,285 @@
+//! The domain's traits over Megaport: the [`Inventory`] over the cached catalog,
+//! [`KeyUpstream`] over the provider's account, and [`OrderUpstream`] over any account. For the
+//! first two, Megaport's wire types become domain types here; orders keep Megaport's models.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::catalog::Catalog;
+use crate::domain::Inventory;
+use crate::domain::keys::UpstreamKey;
+use crate::domain::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
+use crate::domain::orders::OrderUpstream;
+use crate::domain::service_keys::{KeyUpstream, NewKey};
+use crate::error::Error;
+use megaport::models;
+use megaport::{MegaportClient, MegaportError};
+
+/// How long one Megaport call may take, retries included, when the caller set no deadline.
+const CALL_BUDGET: Duration = Duration::from_secs(30);
+
+fn deadline() -> Instant {
+    Instant::now() + CALL_BUDGET
+}
+
+#[tonic::async_trait]
+impl Inventory for Catalog {
+    async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
+        let (products, locations) = (self.products().await?, self.locations().await?);
+        Ok(Arc::new(
+            products
+                .iter()
+                .filter(|product| product.is_port())
+                .map(|product| port(product, &locations))
+                .collect(),
+        ))
+    }
+
+    async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
+        let locations = Catalog::locations(self).await?;
+        Ok(Arc::new(locations.iter().map(location).collect()))
+    }
+
+    async fn invalidate_ports(&self) {
+        self.invalidate_products().await;
+    }
+}
+
+fn location(location: &models::Location) -> Location {
+    Location {
+        id: i32::try_from(location.id).unwrap_or_default(),
+        name: location.name.clone(),
+        metro: location.metro.clone().unwrap_or_default(),
+        country: location
+            .address
+            .as_ref()
+            .and_then(|address| address.country.clone())
+            .unwrap_or_default(),
+        market: location.market.clone().unwrap_or_default(),
+    }
+}
+
+/// A product's own `locationDetail` wins; Megaport's location list fills what it leaves out.
+fn port(product: &models::Product, locations: &[models::Location]) -> Port {
+    let location_id = product
+        .location_id
+        .and_then(|id| i32::try_from(id).ok())
+        .unwrap_or_default();
+    let listed = locations
+        .iter()
+        .find(|location| location.id == i64::from(location_id))
+        .map(location);
+    let detail = product.location_detail.clone().unwrap_or_default();
+    let pick = |own: Option<String>, fallback: Option<&String>| {
+        own.filter(|value| !value.is_empty())
+            .or_else(|| fallback.cloned())
+            .unwrap_or_default()
+    };
+    let location = Location {
+        id: location_id,
+        name: pick(
+            detail.name.or_else(|| product.location.clone()),
+            listed.as_ref().map(|l| &l.name),
+        ),
+        metro: pick(detail.metro, listed.as_ref().map(|l| &l.metro)),
+        country: pick(detail.country, listed.as_ref().map(|l| &l.country)),
+        market: pick(product.market.clone(), listed.as_ref().map(|l| &l.market)),
+    };
+    Port {
+        uid: product.product_uid.clone(),
+        name: product.product_name.clone().unwrap_or_default(),
+        company_name: product.company_name.clone().unwrap_or_default(),
+        location,
+        speed_mbps: product.port_speed.unwrap_or_default(),
+        zone: Zone::from_megaport(product.diversity_zone.as_deref()),
+        vxc_permitted: product.vxc_permitted,
+        max_vxc_speed_mbps: product.max_vxc_speed.unwrap_or_default(),
+        status: ProvisioningStatus::from_megaport(product.provisioning_status.as_deref()),
+        vxcs: product
+            .associated_vxcs
+            .iter()
+            .map(|vxc| port_vxc(vxc, &product.product_uid))
+            .collect(),
+    }
+}
+
+/// The VXC as seen from `port_uid`: its VLAN is the one of the end that sits on this Port.
+fn port_vxc(vxc: &models::Vxc, port_uid: &str) -> PortVxc {
+    let end = if vxc.a_end.product_uid.as_deref() == Some(port_uid) {
+        &vxc.a_end
+    } else {
+        &vxc.b_end
+    };
+    PortVxc {
+        uid: vxc.product_uid.clone(),
+        name: vxc.product_name.clone().unwrap_or_default(),
+        rate_limit_mbps: vxc.rate_limit.unwrap_or_default(),
+        vlan: end
+            .vlan
+            .and_then(|vlan| i32::try_from(vlan).ok())
+            .filter(|vlan| *vlan > 0),
+        status: ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref()),
+    }
+}
+
+/// Service keys on the provider's account. Ports are read fresh (not from the cache) because
+/// VLAN allocation must see the VXCs of a moment ago.
+pub struct MegaportKeys {
+    client: MegaportClient,
+    catalog: Arc<Catalog>,
+}
+
+impl MegaportKeys {
+    pub fn new(client: MegaportClient, catalog: Arc<Catalog>) -> Self {
+        Self { client, catalog }
+    }
+}
+
+#[tonic::async_trait]
+impl KeyUpstream for MegaportKeys {
+    async fn port(&self, port_uid: &str) -> Result<Port, Error> {
+        let product = self.client.get_product(port_uid, deadline()).await?;
+        let locations = self.catalog.locations().await?;
+        Ok(port(&product, &locations))
+    }
+
+    async fn create_key(&self, key: &NewKey) -> Result<UpstreamKey, Error> {
+        let request = models::CreateServiceKeyRequest {
+            product_uid: key.port_uid.clone(),
+            single_use: key.single_use,
+            max_speed: key.max_speed_mbps,
+            vlan: key.vlan.map(i64::from),
+            active: key.active,
+            pre_approved: Some(key.pre_approved),
+            description: Some(key.description.clone()),
+            valid_for: valid_for(key.valid_from, key.valid_until),
+        };
+        let created = self.client.create_service_key(&request, deadline()).await?;
+        Ok(upstream_key(&created))
+    }
+
+    async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+        let keys = self.client.list_service_keys(port_uid, deadline()).await?;
+        Ok(keys.iter().map(upstream_key).collect())
+    }
+
+    async fn key(&self, key: &str) -> Result<UpstreamKey, Error> {
+        Ok(upstream_key(
+            &self.client.get_service_key(key, deadline()).await?,
+        ))
+    }
+
+    async fn update_key(&self, key: &UpstreamKey) -> Result<UpstreamKey, Error> {
+        let request = models::UpdateServiceKeyRequest {
+            key: key.key.clone(),
+            product_uid: key.port_uid.clone(),
+            single_use: key.single_use,
+            active: key.active,
+            description: Some(key.description.clone()),
+            max_speed: Some(key.max_speed_mbps),
+            vlan: key.vlan.map(i64::from),
+            pre_approved: Some(key.pre_approved),
+            valid_for: valid_for(key.valid_from, key.valid_until),
+        };
+        let updated = self.client.update_service_key(&request, deadline()).await?;
+        Ok(upstream_key(&updated))
+    }
+}
+
+/// Megaport takes a window with a start; an end alone starts now.
+fn valid_for(
+    start: Option<time::OffsetDateTime>,
+    end: Option<time::OffsetDateTime>,
+) -> Option<models::ValidForRequest> {
+    (start.is_some() || end.is_some()).then(|| models::ValidForRequest {
+        start: Some(start.unwrap_or_else(time::OffsetDateTime::now_utc)),
+        end,
+    })
+}
+
+fn upstream_key(key: &models::ServiceKey) -> UpstreamKey {
+    let valid_for = key.valid_for.as_ref();
+    UpstreamKey {
+        key: key.key.clone(),
+        port_uid: key.product_uid.clone().unwrap_or_default(),
+        port_name: key.product_name.clone().unwrap_or_default(),
+        single_use: key.single_use,
+        vlan: key.vlan.and_then(|vlan| i32::try_from(vlan).ok()),
+        max_speed_mbps: key.max_speed.unwrap_or_default(),
+        pre_approved: key.pre_approved.unwrap_or(false),
+        active: key.active,
+        description: key.description.clone().unwrap_or_default(),
+        valid_from: valid_for.and_then(|window| window.start),
+        valid_until: valid_for.and_then(|window| window.end),
+        expired: key.expired.unwrap_or(false),
+        last_used: key.last_used,
+        create_time: key.create_date,
+    }
+}
+
+/// Straight delegation: the client already has exactly the calls orders make.
+#[tonic::async_trait]
+impl OrderUpstream for MegaportClient {
+    async fn list_products(
+        &self,
+        provisioning_status: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Vec<models::Product>, MegaportError> {
+        MegaportClient::list_products(self, provisioning_status, deadline).await
+    }
+
+    async fn get_product(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<models::Product, MegaportError> {
+        MegaportClient::get_product(self, uid, deadline).await
+    }
+
+    async fn get_vxc(&self, uid: &str, deadline: Instant) -> Result<models::Vxc, MegaportError> {
+        MegaportClient::get_vxc(self, uid, deadline).await
+    }
+
+    async fn get_product_tags(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<Vec<models::ResourceTag>, MegaportError> {
+        MegaportClient::get_product_tags(self, uid, deadline).await
+    }
+
+    async fn get_service_key(
+        &self,
+        key: &str,
+        deadline: Instant,
+    ) -> Result<models::ServiceKey, MegaportError> {
+        MegaportClient::get_service_key(self, key, deadline).await
+    }
+
+    async fn validate_order(
+        &self,
+        items: &[models::VxcOrderItem],
+        deadline: Instant,
+    ) -> Result<Vec<models::ValidateLine>, MegaportError> {
+        MegaportClient::validate_order(self, items, deadline).await
+    }
+
+    async fn buy_order(
+        &self,
+        items: &[models::VxcOrderItem],
+        deadline: Instant,
+    ) -> Result<Vec<models::BuyConfirmation>, MegaportError> {
+        MegaportClient::buy_order(self, items, deadline).await
+    }
+
+    async fn update_vxc(
+        &self,
+        uid: &str,
+        request: &models::UpdateVxcRequest,
+        deadline: Instant,
+    ) -> Result<models::Vxc, MegaportError> {
+        MegaportClient::update_vxc(self, uid, request, deadline).await
+    }
+}

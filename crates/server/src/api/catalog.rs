@@ -1,0 +1,170 @@
+//! `onramp.v1.CatalogService`: the provider's live on-ramps.
+
+use tonic::{Request, Response, Status};
+
+use super::{convert, paging};
+use crate::domain::directory::{Directory, OnRampFilter, Scope};
+use crate::error::{Error, FieldViolation};
+use onramp_proto as pb;
+use onramp_proto::catalog_service_server::CatalogService;
+
+/// gRPC adapter for the catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogApi {
+    directory: Directory,
+}
+
+impl CatalogApi {
+    pub fn new(directory: Directory) -> Self {
+        Self { directory }
+    }
+}
+
+/// Largest VXC rate anywhere on Megaport (100 Gbps in selected US regions).
+const MAX_RATE_MBPS: i64 = 100_000;
+
+#[tonic::async_trait]
+impl CatalogService for CatalogApi {
+    async fn list_countries(
+        &self,
+        _request: Request<pb::ListCountriesRequest>,
+    ) -> Result<Response<pb::ListCountriesResponse>, Status> {
+        let countries = self.directory.countries().await?;
+        Ok(Response::new(pb::ListCountriesResponse {
+            countries: countries
+                .into_iter()
+                .map(|country| pb::Country {
+                    name: country.name,
+                    on_ramp_count: country.on_ramp_count,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_metros(
+        &self,
+        request: Request<pb::ListMetrosRequest>,
+    ) -> Result<Response<pb::ListMetrosResponse>, Status> {
+        let country = request.into_inner().country;
+        let country = non_empty(country.trim());
+        let metros = self.directory.metros(country.as_deref()).await?;
+        Ok(Response::new(pb::ListMetrosResponse {
+            metros: metros
+                .into_iter()
+                .map(|metro| pb::Metro {
+                    name: metro.name,
+                    country: metro.country,
+                    on_ramp_count: metro.on_ramp_count,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_on_ramps(
+        &self,
+        request: Request<pb::ListOnRampsRequest>,
+    ) -> Result<Response<pb::ListOnRampsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
+        if request.location_id < 0 {
+            violations.push(FieldViolation::new(
+                "location_id",
+                format!(
+                    "must be a Megaport location id (> 0), got {}",
+                    request.location_id
+                ),
+            ));
+        }
+        let (Some((page_size, offset)), true) = (paging, violations.is_empty()) else {
+            return Err(Error::InvalidArgument(violations).into());
+        };
+        let filter = OnRampFilter {
+            region: non_empty(&request.region),
+            country: non_empty(&request.country),
+            metro: non_empty(&request.metro),
+            location_id: (request.location_id > 0).then_some(request.location_id),
+            vxc_permitted_only: request.vxc_permitted_only,
+            live_only: request.live_only,
+        };
+        let on_ramps = self.directory.on_ramps(&filter).await?;
+        let (page, next_page_token) = paging::page_of(on_ramps, offset, page_size);
+        Ok(Response::new(pb::ListOnRampsResponse {
+            on_ramps: page.iter().map(convert::on_ramp).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_on_ramp(
+        &self,
+        request: Request<pb::GetOnRampRequest>,
+    ) -> Result<Response<pb::GetOnRampResponse>, Status> {
+        let port_uid = request.into_inner().port_uid;
+        if port_uid.trim().is_empty() {
+            return Err(Error::invalid("port_uid", "must not be empty").into());
+        }
+        let on_ramp = self.directory.on_ramp(&port_uid).await?;
+        Ok(Response::new(pb::GetOnRampResponse {
+            on_ramp: Some(convert::on_ramp(&on_ramp)),
+        }))
+    }
+
+    async fn select_on_ramps(
+        &self,
+        request: Request<pb::SelectOnRampsRequest>,
+    ) -> Result<Response<pb::SelectOnRampsResponse>, Status> {
+        let request = request.into_inner();
+        let diversity = convert::diversity(request.diversity());
+        let (scope, rate) = validate_selection(request.scope, request.rate_limit_mbps)?;
+        let selection = self.directory.select(&scope, rate, diversity).await?;
+        Ok(Response::new(selection_response(&selection)))
+    }
+}
+
+/// Checks the scope and rate of a selection request (shared with IssueServiceKeys).
+pub(crate) fn validate_selection(
+    scope: Option<pb::select_on_ramps_request::Scope>,
+    rate_limit_mbps: i64,
+) -> Result<(Scope, i64), Error> {
+    let mut violations = Vec::new();
+    if !(1..=MAX_RATE_MBPS).contains(&rate_limit_mbps) {
+        violations.push(FieldViolation::new(
+            "rate_limit_mbps",
+            format!("must be between 1 and {MAX_RATE_MBPS}, got {rate_limit_mbps}"),
+        ));
+    }
+    let scope = match scope {
+        Some(pb::select_on_ramps_request::Scope::Region(name)) if !name.trim().is_empty() => {
+            Some(Scope::Region(name))
+        }
+        Some(pb::select_on_ramps_request::Scope::Selector(selector)) => {
+            Some(Scope::Selector(convert::selector_from(selector)))
+        }
+        _ => {
+            violations.push(FieldViolation::new(
+                "region",
+                "set a region name or a selector",
+            ));
+            None
+        }
+    };
+    match scope {
+        Some(scope) if violations.is_empty() => Ok((scope, rate_limit_mbps)),
+        _ => Err(Error::InvalidArgument(violations)),
+    }
+}
+
+pub(crate) fn selection_response(
+    selection: &crate::domain::selection::Selection,
+) -> pb::SelectOnRampsResponse {
+    pb::SelectOnRampsResponse {
+        chosen: selection.chosen.iter().map(convert::on_ramp).collect(),
+        diversity_satisfied: selection.diversity_satisfied,
+        diversity_message: selection.diversity_message.clone(),
+        rejected: selection.rejected.iter().map(convert::rejected).collect(),
+    }
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
+}

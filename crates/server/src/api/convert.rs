@@ -1,0 +1,142 @@
+//! Conversions between domain types and generated protobuf types. Only `api/` uses them.
+
+use prost_types::Timestamp;
+use time::OffsetDateTime;
+
+use crate::domain::onramps::{self, OnRamp, PortRef, ProvisioningStatus, Zone};
+use crate::domain::regions::{Region, Selector};
+use crate::domain::selection::{Diversity, Rejected, Rejection};
+use onramp_proto as pb;
+
+pub(super) fn timestamp(time: OffsetDateTime) -> Timestamp {
+    Timestamp {
+        seconds: time.unix_timestamp(),
+        nanos: i32::try_from(time.nanosecond()).unwrap_or(0),
+    }
+}
+
+/// `None` for a timestamp outside what `time` can represent.
+pub(super) fn from_timestamp(timestamp: &Timestamp) -> Option<OffsetDateTime> {
+    let nanos = i128::from(timestamp.seconds) * 1_000_000_000 + i128::from(timestamp.nanos);
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+}
+
+pub(super) fn location(location: &onramps::Location) -> pb::Location {
+    pb::Location {
+        id: location.id,
+        name: location.name.clone(),
+        metro: location.metro.clone(),
+        country: location.country.clone(),
+        market: location.market.clone(),
+    }
+}
+
+/// A Port as keys and orders show it; the location is left out when unknown.
+pub(super) fn port_summary(port: &PortRef) -> pb::PortSummary {
+    let known = port.location_id != 0 || !port.location_name.is_empty();
+    pb::PortSummary {
+        port_uid: port.uid.clone(),
+        port_name: port.name.clone(),
+        location: known.then(|| location(&port.location())),
+        company_name: port.company_name.clone(),
+    }
+}
+
+pub(super) fn zone(zone: Zone) -> pb::DiversityZone {
+    match zone {
+        Zone::Red => pb::DiversityZone::Red,
+        Zone::Blue => pb::DiversityZone::Blue,
+        Zone::None => pb::DiversityZone::None,
+    }
+}
+
+pub(super) fn provisioning_status(status: ProvisioningStatus) -> pb::ProvisioningStatus {
+    match status {
+        ProvisioningStatus::New => pb::ProvisioningStatus::New,
+        ProvisioningStatus::Design => pb::ProvisioningStatus::Design,
+        ProvisioningStatus::Deployable => pb::ProvisioningStatus::Deployable,
+        ProvisioningStatus::Configured => pb::ProvisioningStatus::Configured,
+        ProvisioningStatus::Live => pb::ProvisioningStatus::Live,
+        ProvisioningStatus::Cancelled => pb::ProvisioningStatus::Cancelled,
+        ProvisioningStatus::Decommissioning => pb::ProvisioningStatus::Decommissioning,
+        ProvisioningStatus::Decommissioned => pb::ProvisioningStatus::Decommissioned,
+        ProvisioningStatus::Other => pb::ProvisioningStatus::Other,
+    }
+}
+
+pub(super) fn on_ramp(on_ramp: &OnRamp) -> pb::OnRamp {
+    let port = &on_ramp.port;
+    pb::OnRamp {
+        port_uid: port.uid.clone(),
+        port_name: port.name.clone(),
+        location: Some(location(&port.location)),
+        speed_mbps: port.speed_mbps,
+        diversity_zone: zone(port.zone).into(),
+        vxc_permitted: port.vxc_permitted,
+        max_vxc_speed_mbps: port.max_vxc_speed_mbps,
+        allocated_mbps: on_ramp.allocated_mbps,
+        headroom_mbps: on_ramp.headroom_mbps,
+        utilisation: on_ramp.utilisation,
+        vxc_count: on_ramp.vxc_count,
+        vlans_in_use: on_ramp.vlans_in_use.clone(),
+        provisioning_status: provisioning_status(port.status).into(),
+        regions: on_ramp.regions.clone(),
+        company_name: port.company_name.clone(),
+        reserved_vlans: on_ramp.reserved_vlans.clone(),
+    }
+}
+
+pub(super) fn rejected(rejected: &Rejected) -> pb::RejectedOnRamp {
+    let reason = match rejected.reason {
+        Rejection::NotLive => pb::RejectionReason::NotLive,
+        Rejection::VxcNotPermitted => pb::RejectionReason::VxcNotPermitted,
+        Rejection::MaxVxcSpeedBelowRate => pb::RejectionReason::MaxVxcSpeedBelowRate,
+        Rejection::HeadroomBelowRate => pb::RejectionReason::HeadroomBelowRate,
+        Rejection::ZoneAlreadyUsed => pb::RejectionReason::ZoneAlreadyUsed,
+        Rejection::RankedLower => pb::RejectionReason::RankedLower,
+    };
+    pb::RejectedOnRamp {
+        on_ramp: Some(on_ramp(&rejected.on_ramp)),
+        reason: reason.into(),
+        detail: rejected.detail.clone(),
+    }
+}
+
+/// UNSPECIFIED means NONE, as the proto documents.
+pub(super) fn diversity(preference: pb::DiversityPreference) -> Diversity {
+    match preference {
+        pb::DiversityPreference::Unspecified | pb::DiversityPreference::None => Diversity::None,
+        pb::DiversityPreference::Preferred => Diversity::Preferred,
+        pb::DiversityPreference::Required => Diversity::Required,
+    }
+}
+
+pub(super) fn selector_from(selector: pb::RegionSelector) -> Selector {
+    Selector {
+        countries: selector.countries,
+        metros: selector.metros,
+        location_ids: selector.location_ids,
+        port_uids: selector.port_uids,
+    }
+}
+
+pub(super) fn selector(selector: &Selector) -> pb::RegionSelector {
+    pb::RegionSelector {
+        countries: selector.countries.clone(),
+        metros: selector.metros.clone(),
+        location_ids: selector.location_ids.clone(),
+        port_uids: selector.port_uids.clone(),
+    }
+}
+
+pub(super) fn region(region: &Region, port_uids: Vec<String>) -> pb::Region {
+    pb::Region {
+        name: region.name.clone(),
+        display_name: region.display_name.clone(),
+        description: region.description.clone(),
+        selector: Some(selector(&region.selector)),
+        port_uids,
+        create_time: Some(timestamp(region.create_time)),
+        update_time: Some(timestamp(region.update_time)),
+    }
+}

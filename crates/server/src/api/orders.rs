@@ -1,0 +1,382 @@
+//! `onramp.v1.VxcOrderService`: the customer side — look up a key, price a VXC, buy it once —
+//! and the provider's approval. Rules and the exactly-once buy live in `domain::orders`.
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::{ResponseStream, audit_note, convert, paging};
+use crate::domain::orders::{
+    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
+};
+use crate::error::{Error, ErrorReason, FieldViolation};
+use crate::server::ShutdownSignal;
+use onramp_proto as pb;
+use onramp_proto::vxc_order_service_server::VxcOrderService;
+
+/// Longest rejection reason recorded on an order.
+const REASON_MAX_CHARS: usize = 500;
+
+/// gRPC adapter for VXC orders.
+#[derive(Debug)]
+pub struct VxcOrderApi {
+    desk: OrderDesk,
+    /// Ends open order watches with UNAVAILABLE when the server drains.
+    shutdown: ShutdownSignal,
+}
+
+impl VxcOrderApi {
+    pub fn new(desk: OrderDesk, shutdown: ShutdownSignal) -> Self {
+        Self { desk, shutdown }
+    }
+}
+
+#[tonic::async_trait]
+impl VxcOrderService for VxcOrderApi {
+    type WatchVxcOrderStream = ResponseStream<pb::WatchVxcOrderResponse>;
+
+    async fn lookup_service_key(
+        &self,
+        request: Request<pb::LookupServiceKeyRequest>,
+    ) -> Result<Response<pb::LookupServiceKeyResponse>, Status> {
+        let request = request.into_inner();
+        let lookup = self.desk.lookup_key(&request.account, &request.key).await?;
+        Ok(Response::new(pb::LookupServiceKeyResponse {
+            lookup: Some(key_lookup(&lookup)),
+        }))
+    }
+
+    async fn validate_vxc_order(
+        &self,
+        request: Request<pb::ValidateVxcOrderRequest>,
+    ) -> Result<Response<pb::ValidateVxcOrderResponse>, Status> {
+        let request = request.into_inner();
+        let spec = spec_from(request.spec)?;
+        let validated = self.desk.validate(&request.account, &spec).await?;
+        Ok(Response::new(pb::ValidateVxcOrderResponse {
+            price: Some(price(&validated.price)),
+            a_end: Some(convert::port_summary(&validated.a_end)),
+            b_end: Some(convert::port_summary(&validated.b_end)),
+            a_end_vlan: validated.a_end_vlan,
+            b_end_vlan: validated.b_end_vlan,
+            approval_required: validated.approval_required,
+        }))
+    }
+
+    async fn create_vxc_order(
+        &self,
+        request: Request<pb::CreateVxcOrderRequest>,
+    ) -> Result<Response<pb::CreateVxcOrderResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        let spec = spec_from(request.spec)?;
+        let order = self
+            .desk
+            .create(&request.account, spec, request.request_id)
+            .await?;
+        note.set_resource(&order.order_id);
+        Ok(Response::new(pb::CreateVxcOrderResponse {
+            order: Some(order_pb(&order)),
+        }))
+    }
+
+    async fn get_vxc_order(
+        &self,
+        request: Request<pb::GetVxcOrderRequest>,
+    ) -> Result<Response<pb::GetVxcOrderResponse>, Status> {
+        let order_id = request.into_inner().order_id;
+        check_order_id(&order_id)?;
+        let order = self.desk.current(&order_id).await?;
+        Ok(Response::new(pb::GetVxcOrderResponse {
+            order: Some(order_pb(&order)),
+        }))
+    }
+
+    async fn list_vxc_orders(
+        &self,
+        request: Request<pb::ListVxcOrdersRequest>,
+    ) -> Result<Response<pb::ListVxcOrdersResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
+        let state = match pb::VxcOrderState::try_from(request.state) {
+            Ok(pb::VxcOrderState::Unspecified) => None,
+            Ok(state) => Some(state_from(state)),
+            Err(_) => {
+                violations.push(FieldViolation::new(
+                    "state",
+                    format!("{} is not a VxcOrderState", request.state),
+                ));
+                None
+            }
+        };
+        let (Some((size, offset)), true) = (paging, violations.is_empty()) else {
+            return Err(Error::InvalidArgument(violations).into());
+        };
+        let filter = OrderFilter {
+            account: (!request.account.is_empty()).then_some(request.account),
+            state,
+        };
+        // One extra row tells whether another page exists without a count query.
+        let mut page = self.desk.list(&filter, offset, size + 1).await?;
+        let next_page_token = if page.len() > size {
+            page.truncate(size);
+            paging::offset_token(offset + size)
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListVxcOrdersResponse {
+            orders: page.iter().map(order_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn watch_vxc_order(
+        &self,
+        request: Request<pb::WatchVxcOrderRequest>,
+    ) -> Result<Response<Self::WatchVxcOrderStream>, Status> {
+        let order_id = request.into_inner().order_id;
+        check_order_id(&order_id)?;
+        let first = self.desk.current(&order_id).await?;
+        let (sender, receiver) = mpsc::channel(1);
+        tokio::spawn(follow(
+            self.desk.clone(),
+            first,
+            sender,
+            self.shutdown.clone(),
+        ));
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn approve_vxc_order(
+        &self,
+        request: Request<pb::ApproveVxcOrderRequest>,
+    ) -> Result<Response<pb::ApproveVxcOrderResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        let target = target(request.target.map(|target| match target {
+            pb::approve_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
+            pb::approve_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
+        }))?;
+        let order = self.desk.decide(&request.account, target, true, "").await?;
+        note.set_resource(decided_resource(&order));
+        Ok(Response::new(pb::ApproveVxcOrderResponse {
+            order: Some(order_pb(&order)),
+        }))
+    }
+
+    async fn reject_vxc_order(
+        &self,
+        request: Request<pb::RejectVxcOrderRequest>,
+    ) -> Result<Response<pb::RejectVxcOrderResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        let target = target(request.target.map(|target| match target {
+            pb::reject_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
+            pb::reject_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
+        }))?;
+        if request.reason.chars().count() > REASON_MAX_CHARS {
+            return Err(Error::invalid(
+                "reason",
+                format!("must be at most {REASON_MAX_CHARS} characters"),
+            )
+            .into());
+        }
+        let order = self
+            .desk
+            .decide(&request.account, target, false, request.reason.trim())
+            .await?;
+        note.set_resource(decided_resource(&order));
+        Ok(Response::new(pb::RejectVxcOrderResponse {
+            order: Some(order_pb(&order)),
+        }))
+    }
+}
+
+/// What an approval acted on: the order, or the VXC when it was not ordered through onramp.
+fn decided_resource(order: &crate::domain::orders::Order) -> &str {
+    if order.order_id.is_empty() {
+        order.vxc_uid.as_deref().unwrap_or_default()
+    } else {
+        &order.order_id
+    }
+}
+
+/// Sends the order after each change until it is terminal, the client leaves, or the server
+/// shuts down. A send waits for a slow reader, which conflates: the next poll reads the latest.
+async fn follow(
+    desk: OrderDesk,
+    mut order: Order,
+    sender: mpsc::Sender<Result<pb::WatchVxcOrderResponse, Status>>,
+    mut shutdown: ShutdownSignal,
+) {
+    let message = |order: &Order| {
+        Ok(pb::WatchVxcOrderResponse {
+            order: Some(order_pb(order)),
+        })
+    };
+    if sender.send(message(&order)).await.is_err() || order.state.is_terminal() {
+        return;
+    }
+    let interval = desk.settings().poll_interval;
+    loop {
+        tokio::select! {
+            () = shutdown.fired() => {
+                let _ = sender.send(Err(Error::Unavailable {
+                    reason: ErrorReason::ShuttingDown,
+                    message: "the server is shutting down; reconnect to get the current order"
+                        .to_owned(),
+                    retry_after: None,
+                }
+                .with_meta("order_id", &order.order_id)
+                .into()))
+                .await;
+                return;
+            }
+            () = sender.closed() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        // During an outage `current` serves the stored order: nothing changes, nothing is sent.
+        let latest = match desk.current(&order.order_id).await {
+            Ok(latest) => latest,
+            Err(error) => {
+                tracing::warn!(order_id = %order.order_id, error = %error, "order watch read failed");
+                continue;
+            }
+        };
+        if latest == order {
+            continue;
+        }
+        order = latest;
+        if sender.send(message(&order)).await.is_err() || order.state.is_terminal() {
+            return;
+        }
+    }
+}
+
+fn check_order_id(order_id: &str) -> Result<(), Error> {
+    if order_id.is_empty() {
+        return Err(Error::invalid(
+            "order_id",
+            "is required: the order_id CreateVxcOrder returned",
+        ));
+    }
+    Ok(())
+}
+
+fn target(target: Option<ApprovalTarget>) -> Result<ApprovalTarget, Error> {
+    match target {
+        Some(ApprovalTarget::OrderId(id)) if !id.is_empty() => Ok(ApprovalTarget::OrderId(id)),
+        Some(ApprovalTarget::VxcUid(uid)) if !uid.is_empty() => Ok(ApprovalTarget::VxcUid(uid)),
+        _ => Err(Error::invalid(
+            "target",
+            "set exactly one of order_id and vxc_uid",
+        )),
+    }
+}
+
+fn spec_from(spec: Option<pb::VxcOrderSpec>) -> Result<OrderSpec, Error> {
+    let spec = spec.ok_or_else(|| Error::invalid("spec", "is required"))?;
+    Ok(OrderSpec {
+        service_key: spec.service_key.trim().to_owned(),
+        a_end_port_uid: spec.a_end_port_uid.trim().to_owned(),
+        a_end_vlan: spec.a_end_vlan,
+        rate_limit_mbps: spec.rate_limit_mbps,
+        term_months: spec.term_months,
+        name: spec.name,
+        cost_centre: spec.cost_centre,
+        shutdown: spec.shutdown,
+        promo_code: spec.promo_code,
+    })
+}
+
+fn spec_pb(spec: &OrderSpec) -> pb::VxcOrderSpec {
+    pb::VxcOrderSpec {
+        service_key: spec.service_key.clone(),
+        a_end_port_uid: spec.a_end_port_uid.clone(),
+        a_end_vlan: spec.a_end_vlan,
+        rate_limit_mbps: spec.rate_limit_mbps,
+        term_months: spec.term_months,
+        name: spec.name.clone(),
+        cost_centre: spec.cost_centre.clone(),
+        shutdown: spec.shutdown,
+        promo_code: spec.promo_code.clone(),
+    }
+}
+
+fn price(quote: &Quote) -> pb::PriceQuote {
+    pb::PriceQuote {
+        currency: quote.currency.clone(),
+        monthly_rate: quote.monthly_rate.clone(),
+        monthly_setup: quote.monthly_setup.clone(),
+        hourly_rate: quote.hourly_rate.clone(),
+        mbps_rate: quote.mbps_rate.clone(),
+    }
+}
+
+fn key_lookup(lookup: &KeyLookup) -> pb::ServiceKeyLookup {
+    pb::ServiceKeyLookup {
+        key: lookup.key.clone(),
+        on_ramp: Some(convert::port_summary(&lookup.on_ramp)),
+        max_speed_mbps: lookup.max_speed_mbps,
+        single_use: lookup.single_use,
+        pre_approved: lookup.pre_approved,
+        valid_from: lookup.valid_from.map(convert::timestamp),
+        valid_until: lookup.valid_until.map(convert::timestamp),
+        usable: lookup.unusable.is_none(),
+        unusable_reason: lookup
+            .unusable
+            .as_ref()
+            .map(|u| u.message.clone())
+            .unwrap_or_default(),
+        unusable_error_reason: lookup
+            .unusable
+            .as_ref()
+            .map_or(ErrorReason::Unspecified, |u| u.reason)
+            .number(),
+    }
+}
+
+fn state_pb(state: OrderState) -> pb::VxcOrderState {
+    match state {
+        OrderState::Journaled => pb::VxcOrderState::Journaled,
+        OrderState::Submitting => pb::VxcOrderState::Submitting,
+        OrderState::OutcomeUnknown => pb::VxcOrderState::OutcomeUnknown,
+        OrderState::AwaitingApproval => pb::VxcOrderState::AwaitingApproval,
+        OrderState::Deployable => pb::VxcOrderState::Deployable,
+        OrderState::Configured => pb::VxcOrderState::Configured,
+        OrderState::Live => pb::VxcOrderState::Live,
+        OrderState::Rejected => pb::VxcOrderState::Rejected,
+        OrderState::Failed => pb::VxcOrderState::Failed,
+        OrderState::Cancelled => pb::VxcOrderState::Cancelled,
+    }
+}
+
+fn state_from(state: pb::VxcOrderState) -> OrderState {
+    OrderState::ALL
+        .into_iter()
+        .find(|candidate| state_pb(*candidate) == state)
+        .unwrap_or(OrderState::Journaled)
+}
+
+fn order_pb(order: &Order) -> pb::VxcOrder {
+    pb::VxcOrder {
+        order_id: order.order_id.clone(),
+        request_id: order.request_id.clone(),
+        account: order.account.clone(),
+        spec: Some(spec_pb(&order.spec)),
+        state: state_pb(order.state).into(),
+        vxc_uid: order.vxc_uid.clone().unwrap_or_default(),
+        a_end: Some(convert::port_summary(&order.a_end)),
+        b_end: Some(convert::port_summary(&order.b_end)),
+        a_end_vlan: order.a_end_vlan,
+        b_end_vlan: order.b_end_vlan,
+        price: Some(price(&order.price)),
+        awaiting_approval_from: order.awaiting_approval_from().to_owned(),
+        create_time: Some(convert::timestamp(order.create_time)),
+        update_time: Some(convert::timestamp(order.update_time)),
+        state_message: order.state_message.clone(),
+        error_reason: order.error_reason.number(),
+    }
+}

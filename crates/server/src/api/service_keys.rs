@@ -1,0 +1,671 @@
+//! `onramp.v1.ServiceKeyService`: minting, managing and watching service keys.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use super::catalog::selection_response;
+use super::{ResponseStream, audit_note, convert, paging, update_mask};
+use crate::digest::sha256_hex;
+use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
+use crate::domain::request_id::check_request_id;
+use crate::domain::service_keys::{
+    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, request_id_reused,
+};
+use crate::error::ErrorReason;
+use crate::error::{Error, FieldViolation};
+use crate::server::ShutdownSignal;
+use crate::watch::{self, ChangeKind, Health, KeyEvent, WatchEnd, WatchHub, WatchItem};
+use onramp_proto as pb;
+use onramp_proto::service_key_service_server::ServiceKeyService;
+
+/// Longest description Megaport keeps, minus room for onramp's request-id stamp.
+const MAX_DESCRIPTION: usize = 200;
+const MAX_CUSTOMER_REF: usize = 128;
+/// The fields UpdateServiceKey accepts in its mask.
+const UPDATABLE: [&str; 6] = [
+    "description",
+    "max_speed_mbps",
+    "valid_from",
+    "valid_until",
+    "active",
+    "pre_approved",
+];
+
+/// gRPC adapter for service keys.
+#[derive(Debug, Clone)]
+pub struct ServiceKeyApi {
+    keys: Arc<ServiceKeys>,
+    hub: WatchHub,
+    /// Ends open watch streams with UNAVAILABLE when the server drains.
+    shutdown: ShutdownSignal,
+}
+
+impl ServiceKeyApi {
+    pub fn new(keys: Arc<ServiceKeys>, hub: WatchHub, shutdown: ShutdownSignal) -> Self {
+        Self {
+            keys,
+            hub,
+            shutdown,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl ServiceKeyService for ServiceKeyApi {
+    type WatchServiceKeysStream = ResponseStream<pb::WatchServiceKeysResponse>;
+
+    async fn create_service_key(
+        &self,
+        request: Request<pb::CreateServiceKeyRequest>,
+    ) -> Result<Response<pb::CreateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(&request.port_uid);
+        let create = validate_create(request)?;
+        let view = self.keys.create(create).await?;
+        note.set_resource(&view.key);
+        self.hub.poke();
+        Ok(Response::new(pb::CreateServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
+    }
+
+    async fn issue_service_keys(
+        &self,
+        request: Request<pb::IssueServiceKeysRequest>,
+    ) -> Result<Response<pb::IssueServiceKeysResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(&request.region);
+        let hash = sha256_hex(request.encode_to_vec());
+        let issue = validate_issue(request)?;
+        // A replay returns the first response exactly as it was sent.
+        let store = self.hub.store();
+        if let Some((rpc, stored_hash, bytes)) = store
+            .stored_response(&issue.request_id)
+            .await
+            .map_err(Error::from)?
+        {
+            if rpc != ISSUE_RPC || stored_hash != hash {
+                return Err(request_id_reused().into());
+            }
+            let response =
+                pb::IssueServiceKeysResponse::decode(bytes.as_slice()).map_err(Error::internal)?;
+            return Ok(Response::new(response));
+        }
+        let request_id = issue.request_id.clone();
+        let (views, selection) = self.keys.issue(issue).await?;
+        self.hub.poke();
+        let response = pb::IssueServiceKeysResponse {
+            service_keys: views.iter().map(service_key).collect(),
+            selection: Some(selection_response(&selection)),
+        };
+        store
+            .store_response(&request_id, ISSUE_RPC, &hash, &response.encode_to_vec())
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_service_key(
+        &self,
+        request: Request<pb::GetServiceKeyRequest>,
+    ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
+        let key = validate_key("key", &request.into_inner().key)?;
+        let view = self.keys.get(&key).await?;
+        Ok(Response::new(pb::GetServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
+    }
+
+    async fn list_service_keys(
+        &self,
+        request: Request<pb::ListServiceKeysRequest>,
+    ) -> Result<Response<pb::ListServiceKeysResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let Some((size, offset)) =
+            paging::offset_paging(request.page_size, &request.page_token, &mut violations)
+        else {
+            return Err(Error::InvalidArgument(violations).into());
+        };
+        let state = key_state_from(request.state());
+        let filter = KeyFilter {
+            port_uid: non_empty(request.port_uid),
+            state,
+            customer_ref: non_empty(request.customer_ref),
+            region: non_empty(request.region),
+        };
+        let views = self.keys.list(&filter).await?;
+        let (page, next_page_token) = paging::page_of(views, offset, size);
+        Ok(Response::new(pb::ListServiceKeysResponse {
+            service_keys: page.iter().map(service_key).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn update_service_key(
+        &self,
+        request: Request<pb::UpdateServiceKeyRequest>,
+    ) -> Result<Response<pb::UpdateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        let (key, changes) = validate_update(request)?;
+        note.set_resource(&key);
+        let view = self.keys.update(&key, changes).await?;
+        self.hub.poke();
+        Ok(Response::new(pb::UpdateServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
+    }
+
+    async fn deactivate_service_key(
+        &self,
+        request: Request<pb::DeactivateServiceKeyRequest>,
+    ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
+        let key = validate_key("key", &request.into_inner().key)?;
+        note.set_resource(&key);
+        let view = self.keys.deactivate(&key).await?;
+        self.hub.poke();
+        Ok(Response::new(pb::DeactivateServiceKeyResponse {
+            service_key: Some(service_key(&view)),
+        }))
+    }
+
+    async fn watch_service_keys(
+        &self,
+        request: Request<pb::WatchServiceKeysRequest>,
+    ) -> Result<Response<Self::WatchServiceKeysStream>, Status> {
+        let request = request.into_inner();
+        let filter = KeyFilter {
+            port_uid: non_empty(request.port_uid),
+            customer_ref: non_empty(request.customer_ref),
+            ..KeyFilter::default()
+        };
+        let hub = self.hub.clone();
+        let instance = hub.instance_id().to_owned();
+        let stream = watch::watch(
+            hub.clone(),
+            filter,
+            &request.resume_token,
+            self.shutdown.clone(),
+        )
+        .await?;
+        let chunk_keys = hub.settings().snapshot_chunk_keys;
+        let mut last_revision = hub.revision();
+        let stream = stream.flat_map(move |item| {
+            let messages = match item {
+                Ok(item) => {
+                    last_revision = item.revision();
+                    watch_responses(&instance, item, chunk_keys)
+                        .into_iter()
+                        .map(Ok)
+                        .collect()
+                }
+                Err(end) => vec![Err(watch_end(&instance, end, last_revision))],
+            };
+            futures::stream::iter(messages)
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+const ISSUE_RPC: &str = "IssueServiceKeys";
+
+fn validate_create(request: pb::CreateServiceKeyRequest) -> Result<CreateKey, Error> {
+    let mut violations = Vec::new();
+    let request_id = required_request_id(&request.request_id, &mut violations);
+    if request.port_uid.trim().is_empty() {
+        violations.push(FieldViolation::new("port_uid", "is required"));
+    }
+    match (request.single_use, request.vlan) {
+        (false, Some(_)) => violations.push(FieldViolation::new(
+            "vlan",
+            "must be unset for a multi-use key (megaport assigns one per vxc)",
+        )),
+        (true, Some(vlan)) if !(VLAN_MIN..=VLAN_MAX).contains(&vlan) => {
+            violations.push(FieldViolation::new(
+                "vlan",
+                format!("must be between {VLAN_MIN} and {VLAN_MAX}, got {vlan}"),
+            ));
+        }
+        _ => {}
+    }
+    if request.max_speed_mbps < 0 {
+        violations.push(FieldViolation::new(
+            "max_speed_mbps",
+            format!(
+                "must be 0 (the port's limit) or more, got {}",
+                request.max_speed_mbps
+            ),
+        ));
+    }
+    check_texts(&request.description, &request.customer_ref, &mut violations);
+    let (valid_from, valid_until) = window(
+        request.valid_from.as_ref(),
+        request.valid_until.as_ref(),
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok(CreateKey {
+        port_uid: request.port_uid,
+        single_use: request.single_use,
+        vlan: request.vlan,
+        max_speed_mbps: request.max_speed_mbps,
+        pre_approved: request.pre_approved,
+        description: request.description,
+        valid_from,
+        valid_until,
+        active: request.active.unwrap_or(true),
+        customer_ref: request.customer_ref,
+        region: String::new(),
+        request_id,
+        avoid_vlans: Vec::new(),
+    })
+}
+
+fn validate_issue(request: pb::IssueServiceKeysRequest) -> Result<IssueKeys, Error> {
+    let mut violations = Vec::new();
+    let request_id = required_request_id(&request.request_id, &mut violations);
+    if request.region.trim().is_empty() {
+        violations.push(FieldViolation::new("region", "is required"));
+    }
+    if request.max_speed_mbps < 1 {
+        violations.push(FieldViolation::new(
+            "max_speed_mbps",
+            format!("must be at least 1, got {}", request.max_speed_mbps),
+        ));
+    }
+    check_texts(&request.description, &request.customer_ref, &mut violations);
+    let (valid_from, valid_until) = window(
+        request.valid_from.as_ref(),
+        request.valid_until.as_ref(),
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok(IssueKeys {
+        diversity: convert::diversity(request.diversity()),
+        region: request.region,
+        max_speed_mbps: request.max_speed_mbps,
+        single_use: request.single_use,
+        pre_approved: request.pre_approved,
+        customer_ref: request.customer_ref,
+        valid_from,
+        valid_until,
+        description: request.description,
+        request_id,
+    })
+}
+
+fn validate_update(request: pb::UpdateServiceKeyRequest) -> Result<(String, KeyChanges), Error> {
+    let key = request
+        .service_key
+        .ok_or_else(|| Error::invalid("service_key", "is required"))?;
+    let mut violations = Vec::new();
+    let paths = update_mask::checked_paths(request.update_mask, &UPDATABLE, &mut violations);
+    let key_id = uuid::Uuid::parse_str(&key.key).is_ok();
+    if !key_id {
+        violations.push(FieldViolation::new(
+            "service_key.key",
+            "must be a service key (a UUID)",
+        ));
+    }
+    let has = |name: &str| paths.iter().any(|path| path == name);
+    if has("max_speed_mbps") && key.max_speed_mbps < 0 {
+        violations.push(FieldViolation::new(
+            "service_key.max_speed_mbps",
+            "must be 0 (the port's limit) or more",
+        ));
+    }
+    check_texts(&key.description, "", &mut violations);
+    let mut time_violations = Vec::new();
+    let (valid_from, valid_until) = window(
+        key.valid_from.as_ref(),
+        key.valid_until.as_ref(),
+        &mut time_violations,
+    );
+    violations.extend(time_violations.into_iter().map(|violation| FieldViolation {
+        field: format!("service_key.{}", violation.field),
+        ..violation
+    }));
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok((
+        key.key.clone(),
+        KeyChanges {
+            description: has("description").then(|| key.description.clone()),
+            max_speed_mbps: has("max_speed_mbps").then_some(key.max_speed_mbps),
+            valid_from: has("valid_from").then_some(valid_from),
+            valid_until: has("valid_until").then_some(valid_until),
+            active: has("active").then_some(key.active),
+            pre_approved: has("pre_approved").then_some(key.pre_approved),
+        },
+    ))
+}
+
+fn required_request_id(request_id: &str, violations: &mut Vec<FieldViolation>) -> String {
+    violations.extend(check_request_id(request_id));
+    request_id.to_owned()
+}
+
+fn validate_key(field: &str, key: &str) -> Result<String, Error> {
+    uuid::Uuid::parse_str(key)
+        .map(|_| key.to_owned())
+        .map_err(|_| Error::invalid(field, "must be a service key (a UUID)"))
+}
+
+fn check_texts(description: &str, customer_ref: &str, violations: &mut Vec<FieldViolation>) {
+    if description.chars().count() > MAX_DESCRIPTION {
+        violations.push(FieldViolation::new(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    if customer_ref.chars().count() > MAX_CUSTOMER_REF {
+        violations.push(FieldViolation::new(
+            "customer_ref",
+            format!("must be at most {MAX_CUSTOMER_REF} characters"),
+        ));
+    }
+}
+
+type Window = (Option<time::OffsetDateTime>, Option<time::OffsetDateTime>);
+
+fn window(
+    from: Option<&prost_types::Timestamp>,
+    until: Option<&prost_types::Timestamp>,
+    violations: &mut Vec<FieldViolation>,
+) -> Window {
+    let mut parse = |field: &str, timestamp: Option<&prost_types::Timestamp>| {
+        let timestamp = timestamp?;
+        let parsed = convert::from_timestamp(timestamp);
+        if parsed.is_none() {
+            violations.push(FieldViolation::new(field, "is not a valid timestamp"));
+        }
+        parsed
+    };
+    let valid_from = parse("valid_from", from);
+    let valid_until = parse("valid_until", until);
+    if let (Some(start), Some(end)) = (valid_from, valid_until)
+        && end <= start
+    {
+        violations.push(FieldViolation::new(
+            "valid_until",
+            "must be after valid_from",
+        ));
+    }
+    (valid_from, valid_until)
+}
+
+fn non_empty(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+fn key_state_from(state: pb::ServiceKeyState) -> Option<KeyState> {
+    match state {
+        pb::ServiceKeyState::Unspecified => None,
+        pb::ServiceKeyState::Pending => Some(KeyState::Pending),
+        pb::ServiceKeyState::Active => Some(KeyState::Active),
+        pb::ServiceKeyState::Inactive => Some(KeyState::Inactive),
+        pb::ServiceKeyState::Expired => Some(KeyState::Expired),
+        pb::ServiceKeyState::Used => Some(KeyState::Used),
+    }
+}
+
+fn key_state(state: KeyState) -> pb::ServiceKeyState {
+    match state {
+        KeyState::Pending => pb::ServiceKeyState::Pending,
+        KeyState::Active => pb::ServiceKeyState::Active,
+        KeyState::Inactive => pb::ServiceKeyState::Inactive,
+        KeyState::Expired => pb::ServiceKeyState::Expired,
+        KeyState::Used => pb::ServiceKeyState::Used,
+    }
+}
+
+pub(crate) fn service_key(view: &KeyView) -> pb::ServiceKey {
+    pb::ServiceKey {
+        key: view.key.clone(),
+        on_ramp: Some(convert::port_summary(&view.port)),
+        single_use: view.single_use,
+        vlan: view.vlan,
+        max_speed_mbps: view.max_speed_mbps,
+        pre_approved: view.pre_approved,
+        active: view.active,
+        description: view.description.clone(),
+        valid_from: view.valid_from.map(convert::timestamp),
+        valid_until: view.valid_until.map(convert::timestamp),
+        state: key_state(view.state).into(),
+        customer_ref: view.customer_ref.clone(),
+        region: view.region.clone(),
+        request_id: view.request_id.clone(),
+        create_time: view.create_time.map(convert::timestamp),
+        last_used_time: view.last_used_time.map(convert::timestamp),
+        vxc_uid: view.vxc_uid.clone(),
+    }
+}
+
+fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
+    let kind = match event.kind {
+        ChangeKind::Added => pb::ServiceKeyEventType::Added,
+        ChangeKind::Updated => pb::ServiceKeyEventType::Updated,
+        ChangeKind::StateChanged => pb::ServiceKeyEventType::StateChanged,
+        ChangeKind::Removed => pb::ServiceKeyEventType::Removed,
+    };
+    pb::ServiceKeyEvent {
+        r#type: kind.into(),
+        service_key: Some(service_key(&event.key)),
+        previous_state: event
+            .previous_state
+            .map_or(pb::ServiceKeyState::Unspecified, key_state)
+            .into(),
+        observe_time: Some(convert::timestamp(event.observe_time)),
+    }
+}
+
+/// The messages for one watch item: one, or a snapshot in chunks of at most `chunk_keys` keys.
+/// Only the last chunk carries the resume token (a client that drops mid-snapshot starts over).
+fn watch_responses(
+    instance: &str,
+    item: WatchItem,
+    chunk_keys: usize,
+) -> Vec<pb::WatchServiceKeysResponse> {
+    use pb::watch_service_keys_response::Kind;
+    let revision = item.revision();
+    let message = |kind: Kind, resume_token: String| pb::WatchServiceKeysResponse {
+        revision,
+        resume_token,
+        kind: Some(kind),
+    };
+    let token = || watch::token::encode(instance, revision);
+    match item {
+        WatchItem::Snapshot { keys, resync, .. } => {
+            let chunks: Vec<&[KeyView]> = if keys.is_empty() {
+                vec![&[]]
+            } else {
+                keys.chunks(chunk_keys.max(1)).collect()
+            };
+            let last = chunks.len() - 1;
+            chunks
+                .into_iter()
+                .enumerate()
+                .map(|(index, chunk)| {
+                    let snapshot = snapshot_chunk(chunk, index == last, resync);
+                    let resume_token = if index == last {
+                        token()
+                    } else {
+                        String::new()
+                    };
+                    message(Kind::Snapshot(snapshot), resume_token)
+                })
+                .collect()
+        }
+        WatchItem::Changes { events, .. } => vec![message(
+            Kind::Changes(pb::ServiceKeyChangeBatch {
+                events: events.iter().map(event).collect(),
+            }),
+            token(),
+        )],
+        WatchItem::Progress { health, .. } => vec![message(
+            Kind::Progress(pb::WatchProgress {
+                upstream: Some(pb::UpstreamHealth {
+                    status: match health.status {
+                        Health::Healthy => pb::UpstreamStatus::Healthy,
+                        Health::Degraded => pb::UpstreamStatus::Degraded,
+                        Health::Unavailable => pb::UpstreamStatus::Unavailable,
+                    }
+                    .into(),
+                    last_successful_poll_time: health.last_success.map(convert::timestamp),
+                    message: health.message,
+                }),
+            }),
+            token(),
+        )],
+    }
+}
+
+fn snapshot_chunk(
+    keys: &[KeyView],
+    last_chunk: bool,
+    resync: Option<watch::stream::Resync>,
+) -> pb::ServiceKeySnapshot {
+    pb::ServiceKeySnapshot {
+        service_keys: keys.iter().map(service_key).collect(),
+        last_chunk,
+        resync: resync.is_some(),
+        resync_reason: match resync {
+            None => pb::ResyncReason::Unspecified,
+            Some(watch::stream::Resync::TokenTooOld) => pb::ResyncReason::TokenTooOld,
+            Some(watch::stream::Resync::TokenUnknown) => pb::ResyncReason::TokenUnknown,
+        }
+        .into(),
+        resync_message: match resync {
+            None => String::new(),
+            Some(watch::stream::Resync::TokenTooOld) => {
+                "the resume token is older than the retained history; this snapshot replaces it"
+                    .to_owned()
+            }
+            Some(watch::stream::Resync::TokenUnknown) => {
+                "the resume token is not from this server's history; this snapshot replaces it"
+                    .to_owned()
+            }
+        },
+    }
+}
+
+/// How a stream ends, as a status carrying the position to resume from.
+fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
+    let position = |revision: i64| {
+        HashMap::from([
+            ("revision".to_owned(), revision.to_string()),
+            (
+                "resume_token".to_owned(),
+                watch::token::encode(instance, revision),
+            ),
+        ])
+    };
+    match end {
+        WatchEnd::TooSlow { revision } => Error::Aborted {
+            reason: ErrorReason::WatchSubscriberTooSlow,
+            message: format!(
+                "the watcher fell behind its buffer at revision {revision}; resume with the token"
+            ),
+            metadata: position(revision),
+        },
+        WatchEnd::ShuttingDown => position(last_revision).into_iter().fold(
+            Error::Unavailable {
+                reason: ErrorReason::ShuttingDown,
+                message: "the server is shutting down; resume with the token".to_owned(),
+                retry_after: None,
+            },
+            |error, (key, value)| error.with_meta(&key, value),
+        ),
+        WatchEnd::Failed(detail) => Error::internal(detail),
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    /// The proto's comment on every key description field states the limit this file enforces.
+    #[test]
+    fn the_documented_description_limit_is_the_enforced_one() {
+        let descriptors =
+            prost_types::FileDescriptorSet::decode(pb::FILE_DESCRIPTOR_SET).expect("descriptors");
+        let promise = format!("up to {MAX_DESCRIPTION} characters");
+        let mut checked = Vec::new();
+        for file in descriptors
+            .file
+            .iter()
+            .filter(|file| file.package() == "onramp.v1")
+        {
+            let info = file.source_code_info.as_ref().expect("source info kept");
+            for (message_index, message) in file.message_type.iter().enumerate() {
+                if ![
+                    "ServiceKey",
+                    "CreateServiceKeyRequest",
+                    "IssueServiceKeysRequest",
+                ]
+                .contains(&message.name())
+                {
+                    continue;
+                }
+                let Some(field_index) = message
+                    .field
+                    .iter()
+                    .position(|field| field.name() == "description")
+                else {
+                    continue;
+                };
+                // Path: message_type (4), index, field (2), index.
+                let path = [4, message_index as i32, 2, field_index as i32];
+                let comment = info
+                    .location
+                    .iter()
+                    .find(|location| location.path == path)
+                    .map(|location| location.leading_comments().to_owned())
+                    .unwrap_or_default();
+                assert!(
+                    comment.contains(&promise),
+                    "{}.description says {comment:?}, want {promise:?}",
+                    message.name()
+                );
+                checked.push(message.name().to_owned());
+            }
+        }
+        checked.sort();
+        assert_eq!(
+            checked,
+            [
+                "CreateServiceKeyRequest",
+                "IssueServiceKeysRequest",
+                "ServiceKey"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_description_over_the_limit_is_refused_naming_the_limit() {
+        let mut violations = Vec::new();
+        check_texts(&"x".repeat(MAX_DESCRIPTION), "", &mut violations);
+        assert!(violations.is_empty(), "{violations:?}");
+        check_texts(&"x".repeat(MAX_DESCRIPTION + 1), "", &mut violations);
+        assert_eq!(violations[0].field, "description");
+        assert!(violations[0].description.contains("200"), "{violations:?}");
+    }
+}

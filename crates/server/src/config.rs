@@ -1,0 +1,543 @@
+//! One `Config` for the whole process, layered as defaults <- TOML file <- `ONRAMP_*` environment
+//! <- command-line flags, and validated once at start so a bad value stops the process with a
+//! message that names the key.
+//!
+//! Environment variables map to keys with `__` as the section separator:
+//! `ONRAMP_LISTEN`, `ONRAMP_DATA_DIR`, `ONRAMP_MEGAPORT__ENVIRONMENT`, `ONRAMP_WATCH__POLL_INTERVAL_MILLIS`.
+//! Megaport credentials come from the environment (`ONRAMP_MEGAPORT__CLIENT_ID`,
+//! `ONRAMP_MEGAPORT__CLIENT_SECRET`) or the file, never from flags, because flags show up in `ps`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Everything onramp can be configured with. Unknown keys are rejected so a typo cannot be
+/// silently ignored.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    pub listen: String,
+    /// Directory for everything onramp stores (the SQLite database).
+    pub data_dir: PathBuf,
+    /// Log output: `human` for terminals, `json` for log shippers.
+    pub log_format: LogFormat,
+    /// Default `tracing` filter; `RUST_LOG` overrides it.
+    pub log_level: String,
+    /// How long open RPCs and streams may run after a shutdown signal before they are cut.
+    pub shutdown_grace_seconds: u64,
+    /// Whether gRPC server reflection is served (grpcurl needs it to work without proto files).
+    pub reflection: bool,
+    /// Regions declared in a TOML file, applied at every start. On the sandbox without this,
+    /// the guide's US-West is applied.
+    pub regions_file: Option<PathBuf>,
+    pub megaport: MegaportConfig,
+    pub sandbox: SandboxSettings,
+    pub catalog: CatalogSettings,
+    pub watch: WatchSettings,
+    /// Serve without caller authentication on a non-loopback address (`--insecure`). Never in
+    /// production: anyone who reaches the port can spend the Megaport account's money.
+    pub insecure: bool,
+    /// Callers: bearer token hashes and mTLS client names (see `auth::settings`).
+    pub auth: crate::auth::settings::AuthSettings,
+    /// TLS and mTLS on the gRPC listener.
+    pub tls: crate::auth::settings::TlsSettings,
+    /// Request size, stream, concurrency and write-rate limits.
+    pub limits: crate::auth::settings::LimitSettings,
+    pub orders: OrderSettings,
+}
+
+/// Output format of the process logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Which Megaport onramp talks to, and as whom.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MegaportConfig {
+    /// `sandbox` (embedded, the default), `staging`, `production`, or `custom` (set the URLs).
+    pub environment: MegaportEnvironment,
+    /// API base URL for `custom`.
+    pub base_url: Option<String>,
+    /// OAuth2 token URL for `custom`.
+    pub token_url: Option<String>,
+    /// Name of the account `client_id`/`client_secret` belong to; orders that name no account
+    /// run under it. On the sandbox the accounts are named after the seed's companies.
+    pub default_account: String,
+    /// Client id of the default account (usually from `ONRAMP_MEGAPORT__CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// Client secret of the default account (usually from `ONRAMP_MEGAPORT__CLIENT_SECRET`).
+    #[serde(skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    /// Further named accounts, e.g. a customer account that buys VXCs.
+    #[serde(skip_serializing)]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// A named Megaport API key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MegaportEnvironment {
+    Sandbox,
+    Staging,
+    Production,
+    Custom,
+}
+
+/// The embedded sandbox, started when `megaport.environment = "sandbox"`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSettings {
+    /// Where the embedded sandbox listens. Always a loopback address: its control endpoints
+    /// can shift the clock and inject faults.
+    pub listen: String,
+    /// A seed file describing the sandbox inventory; the built-in guide scenario when absent.
+    pub seed_file: Option<PathBuf>,
+    /// Lifetime of sandbox access tokens.
+    pub token_lifetime_seconds: u64,
+}
+
+/// Caching of Megaport's catalog.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogSettings {
+    /// Locations hardly ever change.
+    pub locations_ttl_seconds: u64,
+    /// After this, products are refreshed in the background while the old copy is served.
+    pub products_soft_ttl_seconds: u64,
+    /// During an upstream outage, products older than this are no longer served.
+    pub products_max_stale_seconds: u64,
+}
+
+/// The service-key watcher.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchSettings {
+    /// How often Megaport's key list is polled, in milliseconds.
+    pub poll_interval_millis: u64,
+    /// How often streams get a progress message, in milliseconds.
+    pub progress_interval_millis: u64,
+    /// How many revisions of history are kept for resuming.
+    pub history_revisions: u64,
+    /// Messages buffered per subscriber before it is closed as too slow.
+    pub subscriber_buffer: usize,
+    /// Keys per snapshot message: a large snapshot goes in chunks so no message nears gRPC's
+    /// 4 MiB default limit on the client.
+    pub snapshot_chunk_keys: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".to_owned(),
+            data_dir: PathBuf::from("data"),
+            log_format: LogFormat::Human,
+            log_level: "info".to_owned(),
+            shutdown_grace_seconds: 10,
+            reflection: true,
+            regions_file: None,
+            megaport: MegaportConfig::default(),
+            sandbox: SandboxSettings::default(),
+            catalog: CatalogSettings::default(),
+            watch: WatchSettings::default(),
+            insecure: false,
+            auth: Default::default(),
+            tls: Default::default(),
+            limits: Default::default(),
+            orders: OrderSettings::default(),
+        }
+    }
+}
+
+impl Default for MegaportConfig {
+    fn default() -> Self {
+        Self {
+            environment: MegaportEnvironment::Sandbox,
+            base_url: None,
+            token_url: None,
+            default_account: "default".to_owned(),
+            client_id: None,
+            client_secret: None,
+            accounts: Vec::new(),
+        }
+    }
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:0".to_owned(),
+            seed_file: None,
+            token_lifetime_seconds: 86_400,
+        }
+    }
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self {
+            locations_ttl_seconds: 86_400,
+            products_soft_ttl_seconds: 30,
+            products_max_stale_seconds: 900,
+        }
+    }
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_millis: 5_000,
+            progress_interval_millis: 15_000,
+            history_revisions: 10_000,
+            subscriber_buffer: 256,
+            snapshot_chunk_keys: 500,
+        }
+    }
+}
+
+/// VXC orders.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrderSettings {
+    /// How often WatchVxcOrder polls Megaport for the order's VXC.
+    pub poll_interval_millis: u64,
+    /// Budget for the Megaport calls of one order RPC.
+    pub upstream_timeout_millis: u64,
+    /// After a buy with an unknown outcome, how long to wait since that buy before a VXC missing
+    /// upstream counts as proof that it was not placed (and a retry may buy again).
+    pub rebuy_grace_millis: u64,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_millis: 5_000,
+            upstream_timeout_millis: 30_000,
+            rebuy_grace_millis: 5_000,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure: Option<bool>,
+}
+
+/// Why the configuration was refused. The message always names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Parse(String),
+    #[error("config key `{key}`: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Config {
+    /// Layers defaults, the optional TOML file, `ONRAMP_*` variables and the flags, then validates.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Invalid {
+                    key: "--config",
+                    problem: format!("file {} does not exist", path.display()),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("ONRAMP_").split("__"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|error| ConfigError::Parse(describe_figment_error(error)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values serde cannot: addresses, ranges and combinations.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        crate::auth::settings::validate(&self.auth, &self.tls, &self.limits)?;
+        let sandbox: SocketAddr =
+            self.sandbox
+                .listen
+                .parse()
+                .map_err(|error| ConfigError::Invalid {
+                    key: "sandbox.listen",
+                    problem: format!("`{}` is not a socket address: {error}", self.sandbox.listen),
+                })?;
+        if !sandbox.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                key: "sandbox.listen",
+                problem: "the sandbox must listen on a loopback address".to_owned(),
+            });
+        }
+        if self.megaport.environment == MegaportEnvironment::Custom
+            && (self.megaport.base_url.is_none() || self.megaport.token_url.is_none())
+        {
+            return Err(ConfigError::Invalid {
+                key: "megaport.base_url",
+                problem: "environment `custom` needs both megaport.base_url and megaport.token_url"
+                    .to_owned(),
+            });
+        }
+        if self.megaport.client_id.is_some() != self.megaport.client_secret.is_some() {
+            return Err(ConfigError::Invalid {
+                key: "megaport.client_secret",
+                problem: "client_id and client_secret must be given together".to_owned(),
+            });
+        }
+        let positive = [
+            ("shutdown_grace_seconds", self.shutdown_grace_seconds),
+            (
+                "sandbox.token_lifetime_seconds",
+                self.sandbox.token_lifetime_seconds,
+            ),
+            (
+                "catalog.locations_ttl_seconds",
+                self.catalog.locations_ttl_seconds,
+            ),
+            (
+                "catalog.products_soft_ttl_seconds",
+                self.catalog.products_soft_ttl_seconds,
+            ),
+            (
+                "watch.poll_interval_millis",
+                self.watch.poll_interval_millis,
+            ),
+            (
+                "watch.progress_interval_millis",
+                self.watch.progress_interval_millis,
+            ),
+            ("watch.history_revisions", self.watch.history_revisions),
+            (
+                "orders.poll_interval_millis",
+                self.orders.poll_interval_millis,
+            ),
+            (
+                "orders.upstream_timeout_millis",
+                self.orders.upstream_timeout_millis,
+            ),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    problem: "must be greater than 0".to_owned(),
+                });
+            }
+        }
+        if self.catalog.products_max_stale_seconds < self.catalog.products_soft_ttl_seconds {
+            return Err(ConfigError::Invalid {
+                key: "catalog.products_max_stale_seconds",
+                problem: "must not be below catalog.products_soft_ttl_seconds".to_owned(),
+            });
+        }
+        if self.watch.subscriber_buffer == 0 {
+            return Err(ConfigError::Invalid {
+                key: "watch.subscriber_buffer",
+                problem: "must be greater than 0".to_owned(),
+            });
+        }
+        if self.watch.snapshot_chunk_keys == 0 {
+            return Err(ConfigError::Invalid {
+                key: "watch.snapshot_chunk_keys",
+                problem: "must be greater than 0".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The parsed `listen` address.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|error| ConfigError::Invalid {
+            key: "listen",
+            problem: format!("`{}` is not a socket address: {error}", self.listen),
+        })
+    }
+
+    /// Grace period for draining at shutdown.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
+}
+
+/// Figment's own message already names the key and the source ("for key `x` in ONRAMP_ env").
+/// Values are left out of the message on purpose: the offending value could be a secret.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|error| {
+            let key = error.path.join(".");
+            let source = error
+                .metadata
+                .as_ref()
+                .map(|metadata| format!(" (from {})", metadata.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", error.kind)
+            } else {
+                format!("key `{key}`: {}{source}", error.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    /// `figment::Jail` gives each test its own working directory and environment, so tests that
+    /// set `ONRAMP_*` variables cannot see each other.
+    #[allow(clippy::result_large_err)] // the closure's error type is figment's, not ours
+    fn load_in_jail(
+        toml: Option<&str>,
+        env: &[(&str, &str)],
+        overrides: &Overrides,
+    ) -> Result<Config, Box<ConfigError>> {
+        let mut outcome = None;
+        figment::Jail::expect_with(|jail| {
+            for (key, value) in env {
+                jail.set_env(key, value);
+            }
+            let file = match toml {
+                Some(contents) => {
+                    jail.create_file("onramp.toml", contents)?;
+                    Some(PathBuf::from("onramp.toml"))
+                }
+                None => None,
+            };
+            outcome = Some(Config::load(file.as_deref(), overrides).map_err(Box::new));
+            Ok(())
+        });
+        outcome.expect("jail ran")
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_the_sandbox() {
+        let config = load_in_jail(None, &[], &Overrides::default()).expect("load");
+        assert_eq!(config.listen, "127.0.0.1:50051");
+        assert_eq!(config.megaport.environment, MegaportEnvironment::Sandbox);
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_then_env_then_flags() {
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:7001".to_owned()),
+            ..Overrides::default()
+        };
+        let config = load_in_jail(
+            Some("listen = \"127.0.0.1:7000\"\ndata_dir = \"/from-file\"\n[watch]\npoll_interval_millis = 9\nprogress_interval_millis = 4\n"),
+            &[
+                ("ONRAMP_DATA_DIR", "/from-env"),
+                ("ONRAMP_WATCH__POLL_INTERVAL_MILLIS", "3"),
+            ],
+            &overrides,
+        )
+        .expect("load");
+        assert_eq!(config.listen, "127.0.0.1:7001");
+        assert_eq!(config.data_dir, PathBuf::from("/from-env"));
+        assert_eq!(config.watch.poll_interval_millis, 3);
+        assert_eq!(config.watch.progress_interval_millis, 4);
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_named() {
+        let error = load_in_jail(
+            Some("[catalog]\nlocation_ttl = 5\n"),
+            &[],
+            &Overrides::default(),
+        )
+        .expect_err("unknown key must be refused");
+        assert!(error.to_string().contains("location_ttl"), "{error}");
+    }
+
+    #[test]
+    fn missing_config_file_is_named() {
+        let error = Config::load(
+            Some(Path::new("/nonexistent/onramp.toml")),
+            &Overrides::default(),
+        )
+        .expect_err("missing file");
+        assert!(error.to_string().contains("--config"), "{error}");
+    }
+
+    #[test]
+    fn unparsable_listen_address_is_named() {
+        let overrides = Overrides {
+            listen: Some("localhost-ish".to_owned()),
+            ..Overrides::default()
+        };
+        let error = load_in_jail(None, &[], &overrides).expect_err("bad address");
+        assert!(error.to_string().contains("`listen`"), "{error}");
+    }
+
+    #[test]
+    fn sandbox_must_stay_on_loopback() {
+        let error = load_in_jail(
+            Some("[sandbox]\nlisten = \"0.0.0.0:9999\"\n"),
+            &[],
+            &Overrides::default(),
+        )
+        .expect_err("non-loopback sandbox");
+        assert!(error.to_string().contains("sandbox.listen"), "{error}");
+    }
+
+    #[test]
+    fn secrets_from_env_are_not_printed_by_debug() {
+        let config = load_in_jail(
+            None,
+            &[
+                ("ONRAMP_MEGAPORT__CLIENT_ID", "id-1"),
+                ("ONRAMP_MEGAPORT__CLIENT_SECRET", "canary-secret-value"),
+            ],
+            &Overrides::default(),
+        )
+        .expect("load");
+        let secret = config.megaport.client_secret.as_ref().expect("secret set");
+        assert_eq!(secret.expose_secret(), "canary-secret-value");
+        assert!(!format!("{config:?}").contains("canary-secret-value"));
+    }
+
+    #[test]
+    fn wrong_type_names_key_without_echoing_value() {
+        let error = load_in_jail(
+            None,
+            &[("ONRAMP_WATCH__POLL_INTERVAL_MILLIS", "soon")],
+            &Overrides::default(),
+        )
+        .expect_err("bad type");
+        assert!(
+            error.to_string().contains("watch.poll_interval_millis"),
+            "{error}"
+        );
+    }
+}

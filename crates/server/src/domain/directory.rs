@@ -1,0 +1,594 @@
+//! The directory of the provider's on-ramps and regions: what CatalogService and RegionService
+//! answer, computed from the inventory (Megaport, cached) and the regions in the store.
+
+use std::sync::Arc;
+
+use crate::domain::Inventory;
+use crate::domain::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
+use crate::domain::regions::{self, Region, Selector};
+use crate::domain::selection::{self, Diversity, Selection, SelectionError};
+use crate::error::ErrorReason;
+use crate::error::{Error, FieldViolation};
+use crate::store::regions::InsertOutcome;
+use crate::store::{Store, StoreError, now_millis};
+
+/// Filters of ListOnRamps; they combine with AND.
+#[derive(Debug, Clone, Default)]
+pub struct OnRampFilter {
+    pub region: Option<String>,
+    pub country: Option<String>,
+    pub metro: Option<String>,
+    pub location_id: Option<i32>,
+    pub vxc_permitted_only: bool,
+    pub live_only: bool,
+}
+
+/// Where SelectOnRamps looks.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Region(String),
+    Selector(Selector),
+}
+
+/// A region as a caller proposes it.
+#[derive(Debug, Clone, Default)]
+pub struct RegionDraft {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub selector: Selector,
+}
+
+/// Which fields an UpdateRegion changes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RegionChanges {
+    pub display_name: bool,
+    pub description: bool,
+    pub selector: bool,
+}
+
+/// The catalog and regions, over an inventory and the store.
+#[derive(Clone)]
+pub struct Directory {
+    inventory: Arc<dyn Inventory>,
+    store: Store,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Directory").finish_non_exhaustive()
+    }
+}
+
+impl Directory {
+    pub fn new(inventory: Arc<dyn Inventory>, store: Store) -> Self {
+        Self { inventory, store }
+    }
+
+    /// The provider's Ports, as the inventory has them now.
+    pub async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
+        self.inventory.ports().await
+    }
+
+    pub async fn countries(&self) -> Result<Vec<CountryCount>, Error> {
+        Ok(onramps::countries(&self.inventory.ports().await?))
+    }
+
+    pub async fn metros(&self, country: Option<&str>) -> Result<Vec<MetroCount>, Error> {
+        Ok(onramps::metros(&self.inventory.ports().await?, country))
+    }
+
+    /// Every on-ramp matching `filter`, ordered by name then uid (stable for paging).
+    pub async fn on_ramps(&self, filter: &OnRampFilter) -> Result<Vec<OnRamp>, Error> {
+        let ports = self.inventory.ports().await?;
+        let regions = self.store.regions().await.map_err(store_error)?;
+        let region_selector = match &filter.region {
+            Some(name) => Some(find(&regions, name)?.selector.clone()),
+            None => None,
+        };
+        let mut on_ramps: Vec<OnRamp> = ports
+            .iter()
+            .filter(|port| {
+                region_selector
+                    .as_ref()
+                    .is_none_or(|selector| selector.matches(port))
+                    && filter
+                        .country
+                        .as_ref()
+                        .is_none_or(|country| port.location.country.eq_ignore_ascii_case(country))
+                    && filter
+                        .metro
+                        .as_ref()
+                        .is_none_or(|metro| port.location.metro.eq_ignore_ascii_case(metro))
+                    && filter.location_id.is_none_or(|id| port.location.id == id)
+                    && (!filter.vxc_permitted_only || port.vxc_permitted)
+                    && (!filter.live_only || port.is_live())
+            })
+            .map(|port| OnRamp::from_port(port.clone(), regions::regions_of(port, &regions)))
+            .collect();
+        on_ramps.sort_by(|a, b| {
+            a.port
+                .name
+                .cmp(&b.port.name)
+                .then(a.port.uid.cmp(&b.port.uid))
+        });
+        Ok(on_ramps)
+    }
+
+    pub async fn on_ramp(&self, port_uid: &str) -> Result<OnRamp, Error> {
+        let ports = self.inventory.ports().await?;
+        let port = ports
+            .iter()
+            .find(|port| port.uid == port_uid)
+            .ok_or_else(|| Error::NotFound {
+                reason: ErrorReason::OnRampNotFound,
+                message: format!("port `{port_uid}` is not one of the provider's ports"),
+            })?;
+        let regions = self.store.regions().await.map_err(store_error)?;
+        Ok(OnRamp::from_port(
+            port.clone(),
+            regions::regions_of(port, &regions),
+        ))
+    }
+
+    /// Chooses the on-ramp(s) to offer for a VXC of `rate_mbps`.
+    pub async fn select(
+        &self,
+        scope: &Scope,
+        rate_mbps: i64,
+        diversity: Diversity,
+    ) -> Result<Selection, Error> {
+        let selector = match scope {
+            Scope::Region(name) => self.region(name).await?.selector,
+            Scope::Selector(selector) => {
+                let violations = selector.validate(
+                    "selector",
+                    &self.inventory.locations().await?,
+                    &self.inventory.ports().await?,
+                );
+                if !violations.is_empty() {
+                    return Err(Error::InvalidArgument(violations));
+                }
+                selector.clone()
+            }
+        };
+        let ports = self.inventory.ports().await?;
+        let regions = self.store.regions().await.map_err(store_error)?;
+        let candidates = ports
+            .iter()
+            .filter(|port| selector.matches(port))
+            .map(|port| OnRamp::from_port(port.clone(), regions::regions_of(port, &regions)))
+            .collect();
+        selection::select(candidates, rate_mbps, diversity).map_err(|error| match error {
+            SelectionError::NoEligible { rejected } => Error::FailedPrecondition {
+                reason: ErrorReason::NoEligibleOnRamp,
+                message: format!(
+                    "no port can take a {rate_mbps} mbps vxc: {}",
+                    summarise(&rejected)
+                ),
+            },
+            SelectionError::NoDiversePair { zones, .. } => Error::FailedPrecondition {
+                reason: ErrorReason::NoDiversePair,
+                message: format!(
+                    "diversity is required but the eligible ports for {rate_mbps} mbps are only in zones: {zones}"
+                ),
+            },
+        })
+    }
+
+    pub async fn region(&self, name: &str) -> Result<Region, Error> {
+        self.store
+            .region(name)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| region_not_found(name))
+    }
+
+    /// The Ports a region's selector matches now.
+    pub async fn region_port_uids(&self, region: &Region) -> Result<Vec<String>, Error> {
+        Ok(region.port_uids(&self.inventory.ports().await?))
+    }
+
+    pub async fn regions_page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Region>, Error> {
+        self.store
+            .regions_page(after, limit)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Creates a region once per `request_id`: a replay returns the stored region, the same id
+    /// with different parameters is refused.
+    pub async fn create_region(
+        &self,
+        draft: RegionDraft,
+        request_id: &str,
+    ) -> Result<Region, Error> {
+        self.validate_draft(&draft, "region").await?;
+        let hash = draft_hash(&draft);
+        let now = now_millis();
+        let region = Region {
+            name: draft.name,
+            display_name: draft.display_name,
+            description: draft.description,
+            selector: draft.selector,
+            create_time: now,
+            update_time: now,
+        };
+        match self
+            .store
+            .insert_region(&region, Some(request_id), &hash)
+            .await
+            .map_err(store_error)?
+        {
+            InsertOutcome::Inserted => Ok(region),
+            InsertOutcome::NameTaken => Err(Error::AlreadyExists {
+                reason: ErrorReason::RegionAlreadyExists,
+                message: format!("region `{}` already exists", region.name),
+            }),
+            InsertOutcome::RequestSeen { request_hash, name } if request_hash == hash => {
+                self.region(&name).await
+            }
+            InsertOutcome::RequestSeen { .. } => Err(Error::FailedPrecondition {
+                reason: ErrorReason::RequestIdReused,
+                message: "request_id was already used for a different region".to_owned(),
+            }),
+        }
+    }
+
+    /// Applies the changed fields of `draft` to region `draft.name`.
+    pub async fn update_region(
+        &self,
+        draft: RegionDraft,
+        changes: RegionChanges,
+    ) -> Result<Region, Error> {
+        let mut region = self.region(&draft.name).await?;
+        if changes.display_name {
+            region.display_name = draft.display_name;
+        }
+        if changes.description {
+            region.description = draft.description;
+        }
+        if changes.selector {
+            region.selector = draft.selector;
+        }
+        let merged = RegionDraft {
+            name: region.name.clone(),
+            display_name: region.display_name.clone(),
+            description: region.description.clone(),
+            selector: region.selector.clone(),
+        };
+        self.validate_draft(&merged, "region").await?;
+        region.update_time = now_millis();
+        if !self
+            .store
+            .update_region(&region)
+            .await
+            .map_err(store_error)?
+        {
+            return Err(region_not_found(&region.name));
+        }
+        Ok(region)
+    }
+
+    pub async fn delete_region(&self, name: &str) -> Result<(), Error> {
+        if self.store.delete_region(name).await.map_err(store_error)? {
+            Ok(())
+        } else {
+            Err(region_not_found(name))
+        }
+    }
+
+    /// Applies the regions declared in a file at start: created when missing, replaced when the
+    /// file changed them. The file is validated like a CreateRegion, except that when Megaport
+    /// cannot be reached the selectors are not checked against its locations and Ports: a
+    /// restart during a Megaport outage must not take onramp down, and a selector naming an
+    /// unknown location only selects nothing. Returns the outage error in that case.
+    pub async fn apply_declared_regions(
+        &self,
+        drafts: Vec<RegionDraft>,
+    ) -> Result<Option<Error>, Error> {
+        let (locations, ports) = match self.inventory_snapshot().await {
+            Ok(inventory) => inventory,
+            Err(error @ Error::Unavailable { .. }) => {
+                for (index, draft) in drafts.iter().enumerate() {
+                    validate_fields(draft, &format!("regions[{index}]"))?;
+                }
+                self.upsert_declared(drafts).await?;
+                return Ok(Some(error));
+            }
+            Err(error) => return Err(error),
+        };
+        for (index, draft) in drafts.iter().enumerate() {
+            let field = format!("regions[{index}]");
+            validate_fields(draft, &field)?;
+            validate_selector(draft, &field, &locations, &ports)?;
+        }
+        self.upsert_declared(drafts).await?;
+        Ok(None)
+    }
+
+    async fn upsert_declared(&self, drafts: Vec<RegionDraft>) -> Result<(), Error> {
+        for draft in drafts {
+            let now = now_millis();
+            let region = Region {
+                name: draft.name,
+                display_name: draft.display_name,
+                description: draft.description,
+                selector: draft.selector,
+                create_time: now,
+                update_time: now,
+            };
+            self.store
+                .upsert_region(&region)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn inventory_snapshot(&self) -> Result<(Arc<Vec<Location>>, Arc<Vec<Port>>), Error> {
+        Ok((
+            self.inventory.locations().await?,
+            self.inventory.ports().await?,
+        ))
+    }
+
+    async fn validate_draft(&self, draft: &RegionDraft, field: &str) -> Result<(), Error> {
+        validate_fields(draft, field)?;
+        let (locations, ports) = self.inventory_snapshot().await?;
+        validate_selector(draft, field, &locations, &ports)
+    }
+}
+
+/// The checks that need no Megaport data: name, texts, a non-empty selector.
+fn validate_fields(draft: &RegionDraft, field: &str) -> Result<(), Error> {
+    let mut violations = Vec::new();
+    violations.extend(regions::validate_name(
+        &format!("{field}.name"),
+        &draft.name,
+    ));
+    violations.extend(regions::validate_texts(
+        &format!("{field}.display_name"),
+        &draft.display_name,
+        &format!("{field}.description"),
+        &draft.description,
+    ));
+    if draft.selector.is_empty() {
+        violations.push(FieldViolation::new(
+            format!("{field}.selector"),
+            "must name at least one country, metro, location id or port uid",
+        ));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(violations))
+    }
+}
+
+/// Every location id and Port uid the selector names must exist.
+fn validate_selector(
+    draft: &RegionDraft,
+    field: &str,
+    locations: &[Location],
+    ports: &[Port],
+) -> Result<(), Error> {
+    let violations = draft
+        .selector
+        .validate(&format!("{field}.selector"), locations, ports);
+    let Some(first) = violations.first() else {
+        return Ok(());
+    };
+    // A country, metro or location Megaport does not know has its own reason; an unknown Port
+    // uid is an ordinary invalid field.
+    let unknown_location = [".countries[", ".metros[", ".location_ids["]
+        .iter()
+        .any(|list| first.field.contains(list));
+    let error = Error::InvalidArgument(violations);
+    if unknown_location {
+        Err(error.with_reason(ErrorReason::UnknownLocation))
+    } else {
+        Err(error)
+    }
+}
+
+fn find<'a>(regions: &'a [Region], name: &str) -> Result<&'a Region, Error> {
+    regions
+        .iter()
+        .find(|region| region.name == name)
+        .ok_or_else(|| region_not_found(name))
+}
+
+fn region_not_found(name: &str) -> Error {
+    Error::NotFound {
+        reason: ErrorReason::RegionNotFound,
+        message: format!("region `{name}` not found"),
+    }
+}
+
+fn store_error(error: StoreError) -> Error {
+    Error::internal(error)
+}
+
+/// Identifies the parameters of a create, to tell a replay from a reuse of the request id.
+fn draft_hash(draft: &RegionDraft) -> String {
+    let canonical = serde_json::json!({
+        "name": draft.name,
+        "display_name": draft.display_name,
+        "description": draft.description,
+        "selector": draft.selector,
+    });
+    crate::digest::sha256_hex(canonical.to_string())
+}
+
+/// "2 not live, 1 vxc not permitted" — the counts of rejections by reason.
+fn summarise(rejected: &[selection::Rejected]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for rejection in rejected {
+        let label = format!("{:?}", rejection.reason);
+        match counts.iter_mut().find(|(name, _)| *name == label) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((label, 1)),
+        }
+    }
+    if counts.is_empty() {
+        return "no ports match".to_owned();
+    }
+    counts
+        .into_iter()
+        .map(|(label, count)| format!("{count} {}", snake_words(&label)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `HeadroomBelowRate` -> `headroom below rate`.
+fn snake_words(camel: &str) -> String {
+    let mut words = String::new();
+    for (index, character) in camel.chars().enumerate() {
+        if character.is_uppercase() && index > 0 {
+            words.push(' ');
+        }
+        words.push(character.to_ascii_lowercase());
+    }
+    words
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::onramps::fixtures::guide_ports;
+
+    /// An inventory that serves fixed data.
+    pub(crate) struct FakeInventory(pub Vec<Port>);
+
+    #[tonic::async_trait]
+    impl Inventory for FakeInventory {
+        async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
+            Ok(Arc::new(self.0.clone()))
+        }
+        async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
+            Ok(Arc::new(
+                self.0.iter().map(|port| port.location.clone()).collect(),
+            ))
+        }
+        async fn invalidate_ports(&self) {}
+    }
+
+    async fn directory() -> Directory {
+        Directory::new(
+            Arc::new(FakeInventory(guide_ports())),
+            Store::in_memory().await.expect("store"),
+        )
+    }
+
+    /// The guide's region: locations 59 and 60.
+    pub(crate) fn us_west() -> RegionDraft {
+        RegionDraft {
+            name: "us-west".into(),
+            display_name: "US-West".into(),
+            description: String::new(),
+            selector: Selector {
+                location_ids: vec![59, 60],
+                ..Selector::default()
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn region_replay_returns_the_first_result_and_reuse_is_refused() {
+        let directory = directory().await;
+        let first = directory
+            .create_region(us_west(), "req-1")
+            .await
+            .expect("create");
+        let replay = directory
+            .create_region(us_west(), "req-1")
+            .await
+            .expect("replay");
+        assert_eq!(first, replay);
+        let mut other = us_west();
+        other.name = "us-west-2".into();
+        let error = directory
+            .create_region(other, "req-1")
+            .await
+            .expect_err("reuse");
+        assert!(matches!(
+            error,
+            Error::FailedPrecondition {
+                reason: ErrorReason::RequestIdReused,
+                ..
+            }
+        ));
+        let error = directory
+            .create_region(us_west(), "req-2")
+            .await
+            .expect_err("dup");
+        assert!(matches!(error, Error::AlreadyExists { .. }));
+    }
+
+    #[tokio::test]
+    async fn select_in_a_region_gives_the_guide_pair() {
+        let directory = directory().await;
+        directory
+            .create_region(us_west(), "req-n1")
+            .await
+            .expect("create");
+        let selection = directory
+            .select(&Scope::Region("us-west".into()), 1000, Diversity::Required)
+            .await
+            .expect("pair");
+        let chosen: Vec<_> = selection
+            .chosen
+            .iter()
+            .map(|o| o.port.uid.as_str())
+            .collect();
+        assert_eq!(chosen, ["la1", "la2"]);
+        assert_eq!(selection.chosen[0].regions, ["us-west"]);
+    }
+
+    #[tokio::test]
+    async fn no_eligible_port_explains_the_counts() {
+        let directory = directory().await;
+        directory
+            .create_region(us_west(), "req-n2")
+            .await
+            .expect("create");
+        let error = directory
+            .select(&Scope::Region("us-west".into()), 20_000, Diversity::None)
+            .await
+            .expect_err("too fast");
+        let message = error.to_string();
+        assert!(message.contains("2 max vxc speed below rate"), "{message}");
+        assert!(message.contains("1 not live"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn filters_combine() {
+        let directory = directory().await;
+        directory
+            .create_region(us_west(), "req-n3")
+            .await
+            .expect("create");
+        let live_in_region = directory
+            .on_ramps(&OnRampFilter {
+                region: Some("us-west".into()),
+                live_only: true,
+                ..OnRampFilter::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(live_in_region.len(), 2);
+        let unknown = directory
+            .on_ramps(&OnRampFilter {
+                region: Some("nowhere".into()),
+                ..OnRampFilter::default()
+            })
+            .await
+            .expect_err("unknown region");
+        assert!(matches!(unknown, Error::NotFound { .. }));
+    }
+}

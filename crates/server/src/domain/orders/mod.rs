@@ -1,0 +1,345 @@
+//! VXC orders bought with a service key: the local rules (checked before anything is sent), the
+//! order state machine and its mapping from Megaport's VXC, and the exactly-once buy.
+//!
+//! Exactly once, per `request_id`:
+//! 1. Local checks, then Megaport's validate. A request refused there is not journaled.
+//! 2. The journal row is inserted (JOURNALED) and moved to SUBMITTING by a compare-and-set update,
+//!    both committed before the buy POST; the request_id travels on the VXC as a resource tag.
+//! 3. A definite answer records the VXC (or FAILED). An unknown outcome (reset, timeout, 5xx after
+//!    send, or a crash that leaves SUBMITTING behind) is reconciled by reading the A-end Port's
+//!    `associatedVxcs` fresh and each unclaimed VXC's tags, looking for the stamped request_id.
+//! 4. Only a later retry of the same request_id may buy again, and only once reconciliation has
+//!    shown that no stamped VXC exists and `rebuy_grace` has passed since the last attempt.
+//!
+//! All work for one request_id runs under a per-request_id lock in a spawned task, so a client that
+//! hangs up cannot cancel it halfway and two concurrent calls cannot both buy.
+//!
+//! # Layout
+//! - this file: the order types and limits every part shares.
+//! - `rules`: the pure checks and mappings (spec, key, VXC state, Megaport's refusals).
+//! - `desk`: [`OrderDesk`]: accounts, key lookup, validate, follow an order, approval.
+//! - `buy`: steps 1-3 above: journal, claim, send the buy once, record the answer.
+//! - `reconcile`: steps 3-4 for an unknown outcome: find the stamped VXC, or buy again.
+//! - `upstream`: [`OrderUpstream`], the Megaport calls all of the above make.
+
+mod buy;
+mod desk;
+mod reconcile;
+mod rules;
+mod upstream;
+
+#[cfg(test)]
+mod exactly_once;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::error::ErrorReason;
+use megaport::models::{Price, Product};
+
+pub use desk::OrderDesk;
+pub use rules::{Unusable, check_spec, key_unusable, observe};
+pub use upstream::OrderUpstream;
+
+/// The resource tag key onramp stamps the request_id under.
+pub const REQUEST_ID_TAG: &str = "onramp-request-id";
+
+/// Contract terms Megaport sells a VXC for.
+pub const TERMS: [i32; 4] = [1, 12, 24, 36];
+pub const NAME_MAX_CHARS: usize = 64;
+pub const COST_CENTRE_MAX_CHARS: usize = 255;
+pub const PROMO_CODE_MAX_CHARS: usize = 100;
+
+/// What a customer orders. The B-end comes from the key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSpec {
+    pub service_key: String,
+    pub a_end_port_uid: String,
+    pub a_end_vlan: i32,
+    pub rate_limit_mbps: i64,
+    pub term_months: i32,
+    pub name: String,
+    pub cost_centre: String,
+    pub shutdown: bool,
+    pub promo_code: String,
+}
+
+/// Where an order stands (VxcOrderState).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderState {
+    Journaled,
+    Submitting,
+    OutcomeUnknown,
+    AwaitingApproval,
+    Deployable,
+    Configured,
+    Live,
+    Rejected,
+    Failed,
+    Cancelled,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 10] = [
+        Self::Journaled,
+        Self::Submitting,
+        Self::OutcomeUnknown,
+        Self::AwaitingApproval,
+        Self::Deployable,
+        Self::Configured,
+        Self::Live,
+        Self::Rejected,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    /// The name kept in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Journaled => "JOURNALED",
+            Self::Submitting => "SUBMITTING",
+            Self::OutcomeUnknown => "OUTCOME_UNKNOWN",
+            Self::AwaitingApproval => "AWAITING_APPROVAL",
+            Self::Deployable => "DEPLOYABLE",
+            Self::Configured => "CONFIGURED",
+            Self::Live => "LIVE",
+            Self::Rejected => "REJECTED",
+            Self::Failed => "FAILED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == name)
+    }
+
+    /// An order in a terminal state never changes again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Live | Self::Rejected | Self::Failed | Self::Cancelled
+        )
+    }
+
+    /// Megaport has the VXC (it accepted the buy).
+    pub fn is_accepted(self) -> bool {
+        matches!(
+            self,
+            Self::AwaitingApproval
+                | Self::Deployable
+                | Self::Configured
+                | Self::Live
+                | Self::Rejected
+                | Self::Cancelled
+        )
+    }
+}
+
+pub use crate::domain::onramps::PortRef;
+
+/// Ports as Megaport's order and VXC bodies name them.
+impl PortRef {
+    fn from_product(product: &Product) -> Self {
+        let detail = product.location_detail.clone().unwrap_or_default();
+        Self {
+            uid: product.product_uid.clone(),
+            name: product.product_name.clone().unwrap_or_default(),
+            company_name: product.company_name.clone().unwrap_or_default(),
+            location_id: product
+                .location_id
+                .and_then(|id| i32::try_from(id).ok())
+                .unwrap_or_default(),
+            location_name: detail
+                .name
+                .or_else(|| product.location.clone())
+                .unwrap_or_default(),
+            metro: detail.metro.unwrap_or_default(),
+            country: detail.country.unwrap_or_default(),
+            market: product.market.clone().unwrap_or_default(),
+        }
+    }
+
+    fn from_vxc_end(end: &megaport::models::VxcEnd) -> Self {
+        let detail = end.location_detail.clone().unwrap_or_default();
+        Self {
+            uid: end.product_uid.clone().unwrap_or_default(),
+            name: end.product_name.clone().unwrap_or_default(),
+            company_name: String::new(),
+            location_id: end
+                .location_id
+                .and_then(|id| i32::try_from(id).ok())
+                .unwrap_or_default(),
+            location_name: detail
+                .name
+                .or_else(|| end.location.clone())
+                .unwrap_or_default(),
+            metro: detail.metro.unwrap_or_default(),
+            country: detail.country.unwrap_or_default(),
+            market: String::new(),
+        }
+    }
+}
+
+/// Megaport's price, as decimal strings in major units (no binary rounding on the way out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub currency: String,
+    pub monthly_rate: String,
+    pub monthly_setup: String,
+    pub hourly_rate: String,
+    pub mbps_rate: String,
+}
+
+impl Quote {
+    pub fn from_price(price: &Price) -> Self {
+        Self {
+            currency: price.currency.clone().unwrap_or_default(),
+            monthly_rate: decimal(price.monthly_rate),
+            monthly_setup: decimal(price.monthly_setup),
+            hourly_rate: decimal(price.hourly_rate),
+            mbps_rate: decimal(price.mbps_rate),
+        }
+    }
+}
+
+/// The shortest decimal that reads back as Megaport's JSON number; "0" when absent.
+pub fn decimal(value: Option<f64>) -> String {
+    match value {
+        Some(value) if value.is_finite() && value != 0.0 => format!("{value}"),
+        _ => "0".to_owned(),
+    }
+}
+
+/// One order in the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// Empty for a VXC ordered outside onramp (approval of a foreign VXC).
+    pub order_id: String,
+    pub request_id: String,
+    pub account: String,
+    pub spec: OrderSpec,
+    pub state: OrderState,
+    pub vxc_uid: Option<String>,
+    pub a_end: PortRef,
+    pub b_end: PortRef,
+    pub a_end_vlan: i32,
+    pub b_end_vlan: i32,
+    pub price: Quote,
+    /// The key owner's company: who must approve while AWAITING_APPROVAL.
+    pub approver: String,
+    pub state_message: String,
+    pub error_reason: ErrorReason,
+    pub buy_attempts: i64,
+    pub create_time: OffsetDateTime,
+    pub update_time: OffsetDateTime,
+}
+
+impl Order {
+    pub fn awaiting_approval_from(&self) -> &str {
+        if self.state == OrderState::AwaitingApproval {
+            &self.approver
+        } else {
+            ""
+        }
+    }
+
+    /// The error a replay of a FAILED order returns: the stored failure, as the first call saw it.
+    pub fn stored_failure(&self) -> Error {
+        Error::FailedPrecondition {
+            reason: self.error_reason,
+            message: self.state_message.clone(),
+        }
+        .with_meta("order_id", &self.order_id)
+    }
+}
+
+/// Tunables of the order desk (config `orders.*`).
+#[derive(Debug, Clone)]
+pub struct OrderSettings {
+    /// How often WatchVxcOrder polls Megaport for the VXC.
+    pub poll_interval: Duration,
+    /// Budget for the Megaport calls of one RPC.
+    pub upstream_timeout: Duration,
+    /// After an unknown outcome, how long reconciliation must wait since the last buy before an
+    /// absent VXC counts as proof that the buy did not happen (Megaport may list a new VXC late).
+    pub rebuy_grace: Duration,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(5),
+            upstream_timeout: Duration::from_secs(30),
+            rebuy_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What ValidateVxcOrder answers, and what CreateVxcOrder journals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub price: Quote,
+    pub a_end: PortRef,
+    pub b_end: PortRef,
+    pub a_end_vlan: i32,
+    pub b_end_vlan: i32,
+    pub approval_required: bool,
+    pub approver: String,
+}
+
+/// What a customer may see of a key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyLookup {
+    pub key: String,
+    pub on_ramp: PortRef,
+    pub max_speed_mbps: i64,
+    pub single_use: bool,
+    pub pre_approved: bool,
+    pub valid_from: Option<OffsetDateTime>,
+    pub valid_until: Option<OffsetDateTime>,
+    pub unusable: Option<Unusable>,
+}
+
+/// A filter of ListVxcOrders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub account: Option<String>,
+    pub state: Option<OrderState>,
+}
+
+/// Which VXC an approval is about.
+#[derive(Debug, Clone)]
+pub enum ApprovalTarget {
+    OrderId(String),
+    VxcUid(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spec every local rule accepts; the submodules' tests build their cases from it.
+    pub(super) fn spec() -> OrderSpec {
+        OrderSpec {
+            service_key: "106e38ae-eb59-415f-ac81-526a5299851d".into(),
+            a_end_port_uid: "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a".into(),
+            a_end_vlan: 0,
+            rate_limit_mbps: 100,
+            term_months: 12,
+            name: "acme to quantumgpu".into(),
+            ..OrderSpec::default()
+        }
+    }
+
+    #[test]
+    fn prices_are_shortest_decimals() {
+        assert_eq!(decimal(Some(45.0)), "45");
+        assert_eq!(decimal(Some(0.2)), "0.2");
+        assert_eq!(decimal(Some(1.45)), "1.45");
+        assert_eq!(decimal(None), "0");
+        assert_eq!(decimal(Some(f64::NAN)), "0");
+    }
+}

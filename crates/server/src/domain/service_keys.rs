@@ -1,0 +1,919 @@
+//! Minting and managing service keys: the VLAN allocator, the idempotent create (journal before
+//! the POST, request id stamped in the description, reconciliation of an unknown outcome), the
+//! guide's "issue keys for a region", and the read-modify-write update Megaport's PUT needs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::domain::directory::{Directory, Scope};
+use crate::domain::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::domain::mints_in_flight::MintsInFlight;
+use crate::domain::onramps::{Port, PortRef};
+use crate::domain::selection::{Diversity, Selection};
+use crate::error::ErrorReason;
+use crate::error::{Error, FieldViolation};
+use crate::store::Store;
+use crate::store::keys::KeyRequest;
+
+/// What a key is minted with, as Megaport receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub port_uid: String,
+    pub single_use: bool,
+    pub vlan: Option<i32>,
+    pub max_speed_mbps: i64,
+    pub pre_approved: bool,
+    pub active: bool,
+    /// Already carries onramp's request-id stamp.
+    pub description: String,
+    pub valid_from: Option<OffsetDateTime>,
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+/// The Megaport calls key management needs; implemented over the provider's Megaport account.
+#[tonic::async_trait]
+pub trait KeyUpstream: Send + Sync + 'static {
+    /// The Port as Megaport has it now, not cached: VLANs are checked against fresh data.
+    async fn port(&self, port_uid: &str) -> Result<Port, Error>;
+    async fn create_key(&self, key: &NewKey) -> Result<UpstreamKey, Error>;
+    /// Every key of the provider, or those of one Port.
+    async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error>;
+    async fn key(&self, key: &str) -> Result<UpstreamKey, Error>;
+    /// Sends every field of `key` (Megaport's PUT resets what it is not sent).
+    async fn update_key(&self, key: &UpstreamKey) -> Result<UpstreamKey, Error>;
+}
+
+/// A CreateServiceKey request after field validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CreateKey {
+    pub port_uid: String,
+    pub single_use: bool,
+    pub vlan: Option<i32>,
+    /// 0 = the Port's limit.
+    pub max_speed_mbps: i64,
+    pub pre_approved: bool,
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub valid_from: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub valid_until: Option<OffsetDateTime>,
+    pub active: bool,
+    pub customer_ref: String,
+    pub region: String,
+    pub request_id: String,
+    /// VLANs to leave out when allocating, besides those taken on the Port: the VLANs of the
+    /// other keys of the same IssueServiceKeys call, so a customer's diverse pair never shares a
+    /// VLAN even though the two Ports could (both often land on one provider fabric).
+    pub avoid_vlans: Vec<i32>,
+}
+
+/// An IssueServiceKeys request after field validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueKeys {
+    pub region: String,
+    pub diversity: Diversity,
+    pub max_speed_mbps: i64,
+    pub single_use: bool,
+    pub pre_approved: bool,
+    pub customer_ref: String,
+    pub valid_from: Option<OffsetDateTime>,
+    pub valid_until: Option<OffsetDateTime>,
+    pub description: String,
+    pub request_id: String,
+}
+
+/// The fields UpdateServiceKey may change; `None` leaves a field as Megaport has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyChanges {
+    pub description: Option<String>,
+    pub max_speed_mbps: Option<i64>,
+    pub valid_from: Option<Option<OffsetDateTime>>,
+    pub valid_until: Option<Option<OffsetDateTime>>,
+    pub active: Option<bool>,
+    pub pre_approved: Option<bool>,
+}
+
+/// Filters of ListServiceKeys; they combine with AND.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    pub port_uid: Option<String>,
+    pub state: Option<KeyState>,
+    pub customer_ref: Option<String>,
+    pub region: Option<String>,
+}
+
+impl KeyFilter {
+    pub fn matches(&self, view: &KeyView) -> bool {
+        self.port_uid
+            .as_ref()
+            .is_none_or(|uid| &view.port.uid == uid)
+            && self.state.is_none_or(|state| view.state == state)
+            && self
+                .customer_ref
+                .as_ref()
+                .is_none_or(|customer| &view.customer_ref == customer)
+            && self
+                .region
+                .as_ref()
+                .is_none_or(|region| &view.region == region)
+    }
+}
+
+/// How long after a single-use key vanished onramp keeps reading its Port for the VXC it became
+/// (Megaport may list the VXC a little after it drops the key). After that the key stays USED
+/// without a VXC, and polls stop costing a Port read for it.
+const VXC_SEARCH_WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// Service keys on the provider's Ports.
+pub struct ServiceKeys {
+    upstream: Arc<dyn KeyUpstream>,
+    directory: Directory,
+    store: Store,
+    /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
+    port_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Creates between POST and ledger write. Without it a poll could see a key Megaport already
+    /// lists but the ledger does not have yet, and publish it without customer_ref and region.
+    mints: MintsInFlight,
+}
+
+impl std::fmt::Debug for ServiceKeys {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ServiceKeys")
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceKeys {
+    pub fn new(upstream: Arc<dyn KeyUpstream>, directory: Directory, store: Store) -> Self {
+        Self {
+            upstream,
+            directory,
+            store,
+            port_locks: Mutex::new(HashMap::new()),
+            mints: MintsInFlight::default(),
+        }
+    }
+
+    pub fn upstream(&self) -> &Arc<dyn KeyUpstream> {
+        &self.upstream
+    }
+
+    /// Mints one key, exactly once per request id.
+    pub async fn create(&self, request: CreateKey) -> Result<KeyView, Error> {
+        let lock = self.port_lock(&request.port_uid);
+        let _guard = lock.lock().await;
+        let hash = request_hash(&request);
+        let journal = KeyRequest {
+            request_id: request.request_id.clone(),
+            request_hash: hash.clone(),
+            port_uid: request.port_uid.clone(),
+            key: None,
+        };
+        if let Some(seen) = self.store.journal_key_request(&journal).await? {
+            if seen.request_hash != hash {
+                return Err(request_id_reused());
+            }
+            if let Some(key) = seen.key {
+                return self.get(&key).await;
+            }
+            // The earlier attempt's outcome is unknown: find its stamp before minting again.
+            let _minting = self.mints.start();
+            if let Some(found) = self.find_stamped(&request).await? {
+                return self.record(&request, &hash, found).await;
+            }
+        }
+
+        let port = self.usable_port(&request.port_uid).await?;
+        let max_speed_mbps = check_speed(&port, request.max_speed_mbps)?;
+        let vlan = if request.single_use {
+            Some(
+                self.choose_vlan(&port, request.vlan, &request.avoid_vlans)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let new_key = NewKey {
+            port_uid: port.uid.clone(),
+            single_use: request.single_use,
+            vlan,
+            max_speed_mbps,
+            pre_approved: request.pre_approved,
+            active: request.active,
+            description: keys::stamp(&request.description, &request.request_id),
+            valid_from: request.valid_from,
+            valid_until: request.valid_until,
+        };
+        let _minting = self.mints.start();
+        match self.upstream.create_key(&new_key).await {
+            Ok(created) => self.record(&request, &hash, created).await,
+            Err(
+                error @ Error::Unavailable {
+                    reason: ErrorReason::UpstreamOutcomeUnknown,
+                    ..
+                },
+            ) => Err(error),
+            Err(error) => {
+                // Megaport refused: nothing was created, so the request id is free again.
+                self.store.abandon_key_request(&request.request_id).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// The guide's "customer selects US-West and adds diversity": select, then one key per
+    /// chosen Port. If a later key fails, the earlier ones are deactivated.
+    pub async fn issue(&self, request: IssueKeys) -> Result<(Vec<KeyView>, Selection), Error> {
+        let selection = self
+            .directory
+            .select(
+                &Scope::Region(request.region.clone()),
+                request.max_speed_mbps,
+                request.diversity,
+            )
+            .await?;
+        let mut minted: Vec<KeyView> = Vec::new();
+        for (index, on_ramp) in selection.chosen.iter().enumerate() {
+            let create = CreateKey {
+                port_uid: on_ramp.port.uid.clone(),
+                single_use: request.single_use,
+                vlan: None,
+                max_speed_mbps: request.max_speed_mbps,
+                pre_approved: request.pre_approved,
+                description: request.description.clone(),
+                valid_from: request.valid_from,
+                valid_until: request.valid_until,
+                active: true,
+                customer_ref: request.customer_ref.clone(),
+                region: request.region.clone(),
+                request_id: derived_request_id(&request.request_id, index),
+                avoid_vlans: minted.iter().filter_map(|key| key.vlan).collect(),
+            };
+            match self.create(create).await {
+                Ok(view) => minted.push(view),
+                Err(error) => {
+                    for earlier in &minted {
+                        if let Err(cleanup) = self.deactivate(&earlier.key).await {
+                            tracing::warn!(key = %earlier.key, error = %cleanup,
+                                "could not deactivate a key of a failed issue");
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        Ok((minted, selection))
+    }
+
+    /// One key, from Megaport when it still lists it, else from what onramp saw last (a used
+    /// single-use key vanishes from Megaport's list).
+    pub async fn get(&self, key: &str) -> Result<KeyView, Error> {
+        match self.upstream.key(key).await {
+            Ok(upstream) => {
+                let ledger = self.store.ledger_entry(key).await?;
+                let port = self.key_port(&upstream.port_uid).await;
+                Ok(KeyView::new(
+                    &upstream,
+                    port,
+                    ledger.as_ref(),
+                    OffsetDateTime::now_utc(),
+                ))
+            }
+            Err(Error::NotFound { .. }) => self
+                .store
+                .watch_view(key)
+                .await?
+                .ok_or_else(|| key_not_found(key)),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Every key of the provider as of now, plus used keys that vanished from Megaport, given
+    /// the previous views (the watcher's memory). Ports with vanished single-use keys are read
+    /// fresh to find the VXC each key became.
+    pub async fn current_views(
+        &self,
+        previous: &BTreeMap<String, KeyView>,
+        now: OffsetDateTime,
+    ) -> Result<BTreeMap<String, KeyView>, Error> {
+        let upstream = self.upstream.keys(None).await?;
+        // Any key of onramp's in that list was minted by a create in flight now or finished.
+        self.mints.wait_for_current().await;
+        let ledger: HashMap<String, LedgerEntry> = self
+            .store
+            .ledger()
+            .await?
+            .into_iter()
+            .map(|entry| (entry.key.clone(), entry))
+            .collect();
+        let ports = self.directory.ports().await?;
+        let mut views = BTreeMap::new();
+        for key in &upstream {
+            let port = ports
+                .iter()
+                .find(|port| port.uid == key.port_uid)
+                .map(PortRef::from_port)
+                .unwrap_or_else(|| PortRef::bare(&key.port_uid, &key.port_name));
+            views.insert(
+                key.key.clone(),
+                KeyView::new(key, port, ledger.get(&key.key), now),
+            );
+        }
+
+        // Keys that were there before and are gone now: single-use keys were used.
+        let mut vanished: Vec<KeyView> = previous
+            .values()
+            .filter(|view| !views.contains_key(&view.key))
+            .cloned()
+            .collect();
+        // Keys onramp minted but never saw listed (used before the first poll after create).
+        for entry in ledger.values() {
+            if entry.single_use
+                && !views.contains_key(&entry.key)
+                && !previous.contains_key(&entry.key)
+                && let Some(view) = self.store.watch_view(&entry.key).await?
+            {
+                vanished.push(view);
+            }
+        }
+        let mut fresh_ports: HashMap<String, Option<Port>> = HashMap::new();
+        for mut view in vanished {
+            if !view.single_use {
+                continue; // a multi-use key that disappeared is simply gone
+            }
+            let just_vanished = view.state != KeyState::Used;
+            let still_searching = view.vxc_uid.is_empty()
+                && view
+                    .last_used_time
+                    .is_some_and(|used| now - used < VXC_SEARCH_WINDOW);
+            if just_vanished || still_searching {
+                if !fresh_ports.contains_key(&view.port.uid) {
+                    let port = self.upstream.port(&view.port.uid).await.ok();
+                    fresh_ports.insert(view.port.uid.clone(), port);
+                }
+                let vxc_uid = fresh_ports
+                    .get(&view.port.uid)
+                    .and_then(Option::as_ref)
+                    .and_then(|port| vxc_on_vlan(port, view.vlan));
+                view.mark_used(vxc_uid.clone(), now);
+                if ledger.contains_key(&view.key) {
+                    self.store
+                        .mark_key_used(&view.key, vxc_uid.as_deref(), now)
+                        .await?;
+                }
+            }
+            views.insert(view.key.clone(), view);
+        }
+        Ok(views)
+    }
+
+    /// Keys matching `filter`, newest first (create time descending, then key).
+    pub async fn list(&self, filter: &KeyFilter) -> Result<Vec<KeyView>, Error> {
+        let previous = self.store.watch_views().await?;
+        let views = self
+            .current_views(&previous, OffsetDateTime::now_utc())
+            .await?;
+        let mut matching: Vec<KeyView> = views
+            .into_values()
+            .filter(|view| filter.matches(view))
+            .collect();
+        matching.sort_by(|a, b| b.create_time.cmp(&a.create_time).then(a.key.cmp(&b.key)));
+        Ok(matching)
+    }
+
+    /// Reads the key, applies `changes`, and sends every field back.
+    pub async fn update(&self, key: &str, changes: KeyChanges) -> Result<KeyView, Error> {
+        let mut upstream = match self.upstream.key(key).await {
+            Ok(upstream) => upstream,
+            // Gone from Megaport: a used single-use key, as the watcher last saw it, or none.
+            Err(error @ Error::NotFound { .. }) => {
+                return Err(match self.store.watch_view(key).await? {
+                    Some(view) if view.state == KeyState::Used => key_used(key),
+                    Some(_) => error,
+                    None => key_not_found(key),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        let port = self.key_port(&upstream.port_uid).await;
+        let ledger = self.store.ledger_entry(key).await?;
+        let current = KeyView::new(&upstream, port, ledger.as_ref(), OffsetDateTime::now_utc());
+        if current.state == KeyState::Used {
+            return Err(key_used(key));
+        }
+        if let Some(max_speed) = changes.max_speed_mbps {
+            let port = self.upstream.port(&upstream.port_uid).await?;
+            upstream.max_speed_mbps = check_speed(&port, max_speed)?;
+        }
+        if let Some(description) = changes.description {
+            // Keep the stamp: it is how a lost create is found again.
+            upstream.description = match keys::stamped_request_id(&upstream.description) {
+                Some(request_id) => keys::stamp(&description, request_id),
+                None => description,
+            };
+        }
+        if let Some(valid_from) = changes.valid_from {
+            upstream.valid_from = valid_from;
+        }
+        if let Some(valid_until) = changes.valid_until {
+            upstream.valid_until = valid_until;
+        }
+        if let (Some(start), Some(end)) = (upstream.valid_from, upstream.valid_until)
+            && end <= start
+        {
+            return Err(Error::invalid(
+                "service_key.valid_until",
+                "must be after valid_from",
+            ));
+        }
+        if let Some(active) = changes.active {
+            upstream.active = active;
+        }
+        if let Some(pre_approved) = changes.pre_approved {
+            upstream.pre_approved = pre_approved;
+        }
+        let updated = self.upstream.update_key(&upstream).await?;
+        if !updated.active {
+            self.store.mark_key_deactivated(key).await?;
+        }
+        let ledger = self.store.ledger_entry(key).await?;
+        Ok(KeyView::new(
+            &updated,
+            current.port,
+            ledger.as_ref(),
+            OffsetDateTime::now_utc(),
+        ))
+    }
+
+    /// Sets a key inactive; an inactive key comes back unchanged.
+    pub async fn deactivate(&self, key: &str) -> Result<KeyView, Error> {
+        let current = self.get(key).await?;
+        match current.state {
+            KeyState::Used => Err(key_used(key)),
+            KeyState::Inactive => Ok(current),
+            _ => {
+                self.update(
+                    key,
+                    KeyChanges {
+                        active: Some(false),
+                        ..KeyChanges::default()
+                    },
+                )
+                .await
+            }
+        }
+    }
+
+    /// A key's Port as shown with the key (from the cached catalog; bare uid if unknown).
+    async fn key_port(&self, port_uid: &str) -> PortRef {
+        match self.directory.ports().await {
+            Ok(ports) => ports
+                .iter()
+                .find(|port| port.uid == port_uid)
+                .map(PortRef::from_port),
+            Err(_) => None,
+        }
+        .unwrap_or_else(|| PortRef::bare(port_uid, ""))
+    }
+
+    fn port_lock(&self, port_uid: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.port_locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(port_uid.to_owned()).or_default().clone()
+    }
+
+    /// The Port, if it is the provider's, LIVE and open to VXCs.
+    async fn usable_port(&self, port_uid: &str) -> Result<Port, Error> {
+        let port = match self.upstream.port(port_uid).await {
+            Ok(port) => port,
+            Err(Error::NotFound { .. } | Error::FailedPrecondition { .. }) => {
+                return Err(Error::NotFound {
+                    reason: ErrorReason::OnRampNotFound,
+                    message: format!("port `{port_uid}` is not one of the provider's ports"),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        if !port.is_live() || !port.vxc_permitted {
+            return Err(Error::FailedPrecondition {
+                reason: ErrorReason::OnRampNotUsable,
+                message: format!(
+                    "port {} ({}) cannot take new vxcs: {}",
+                    port.name,
+                    port.uid,
+                    if port.is_live() {
+                        "it does not permit vxcs"
+                    } else {
+                        "it is not live"
+                    }
+                ),
+            });
+        }
+        Ok(port)
+    }
+
+    /// The requested VLAN if free, else the lowest free one. Free means: not used by a VXC on
+    /// the Port and not held by an outstanding single-use key (onramp's or anyone's).
+    async fn choose_vlan(
+        &self,
+        port: &Port,
+        requested: Option<i32>,
+        avoid: &[i32],
+    ) -> Result<i32, Error> {
+        let vxc_vlans: BTreeSet<i32> = port.active_vxcs().filter_map(|vxc| vxc.vlan).collect();
+        let mut key_vlans: BTreeSet<i32> = self
+            .store
+            .reserved_vlans(&port.uid)
+            .await?
+            .into_iter()
+            .collect();
+        let now = OffsetDateTime::now_utc();
+        for key in self.upstream.keys(Some(&port.uid)).await? {
+            let view = KeyView::new(&key, PortRef::default(), None, now);
+            if let (true, Some(vlan)) = (view.holds_vlan(), view.vlan) {
+                key_vlans.insert(vlan);
+            }
+        }
+        match requested {
+            Some(vlan) if vxc_vlans.contains(&vlan) => Err(vlan_in_use(port, vlan, "a vxc")),
+            Some(vlan) if key_vlans.contains(&vlan) => {
+                Err(vlan_in_use(port, vlan, "another single-use key"))
+            }
+            Some(vlan) => Ok(vlan),
+            None => {
+                let taken: BTreeSet<i32> =
+                    vxc_vlans.union(&key_vlans).chain(avoid).copied().collect();
+                keys::lowest_free_vlan(&taken).ok_or_else(|| Error::FailedPrecondition {
+                    reason: ErrorReason::VlanExhausted,
+                    message: format!(
+                        "no free vlan ({VLAN_MIN}-{VLAN_MAX}) left on port {} ({})",
+                        port.name, port.uid
+                    ),
+                })
+            }
+        }
+    }
+
+    /// A key on the request's Port carrying the request's stamp.
+    async fn find_stamped(&self, request: &CreateKey) -> Result<Option<UpstreamKey>, Error> {
+        let keys = self.upstream.keys(Some(&request.port_uid)).await?;
+        Ok(keys.into_iter().find(|key| {
+            keys::stamped_request_id(&key.description) == Some(request.request_id.as_str())
+        }))
+    }
+
+    async fn record(
+        &self,
+        request: &CreateKey,
+        hash: &str,
+        created: UpstreamKey,
+    ) -> Result<KeyView, Error> {
+        let now = OffsetDateTime::now_utc();
+        let entry = LedgerEntry {
+            key: created.key.clone(),
+            port_uid: created.port_uid.clone(),
+            single_use: created.single_use,
+            vlan: created.vlan,
+            customer_ref: request.customer_ref.clone(),
+            region: request.region.clone(),
+            request_id: Some(request.request_id.clone()),
+            create_time: Some(created.create_time.unwrap_or(now)),
+            ..LedgerEntry::default()
+        };
+        self.store
+            .complete_key_request(&request.request_id, &entry, hash)
+            .await?;
+        let port = self.key_port(&created.port_uid).await;
+        Ok(KeyView::new(&created, port, Some(&entry), now))
+    }
+}
+
+/// The max speed a key gets: 0 means the Port's limit; above the limit is refused.
+fn check_speed(port: &Port, requested: i64) -> Result<i64, Error> {
+    let limit = port.effective_max_vxc_speed_mbps();
+    match requested {
+        0 => Ok(limit),
+        speed if (1..=limit).contains(&speed) => Ok(speed),
+        speed => Err(Error::InvalidArgument(vec![FieldViolation::new(
+            "max_speed_mbps",
+            format!(
+                "must be between 1 and {limit} (the speed and max vxc speed of port {}), got {speed}",
+                port.name
+            ),
+        )])
+        .with_reason(ErrorReason::SpeedAboveLimit)),
+    }
+}
+
+/// The VXC on `port` whose VLAN there is `vlan`.
+fn vxc_on_vlan(port: &Port, vlan: Option<i32>) -> Option<String> {
+    let vlan = vlan?;
+    port.active_vxcs()
+        .find(|vxc| vxc.vlan == Some(vlan))
+        .map(|vxc| vxc.uid.clone())
+}
+
+fn vlan_in_use(port: &Port, vlan: i32, holder: &str) -> Error {
+    Error::FailedPrecondition {
+        reason: ErrorReason::VlanInUse,
+        message: format!(
+            "vlan {vlan} on port {} ({}) is held by {holder}",
+            port.name, port.uid
+        ),
+    }
+}
+
+fn key_used(key: &str) -> Error {
+    Error::FailedPrecondition {
+        reason: ErrorReason::KeyUsed,
+        message: format!("service key {key} was already used"),
+    }
+}
+
+pub(crate) fn key_not_found(key: &str) -> Error {
+    Error::NotFound {
+        reason: ErrorReason::KeyNotFound,
+        message: format!("service key {key} not found on the provider's ports"),
+    }
+}
+
+pub(crate) fn request_id_reused() -> Error {
+    Error::FailedPrecondition {
+        reason: ErrorReason::RequestIdReused,
+        message: "request_id was already used with different parameters".to_owned(),
+    }
+}
+
+/// Identifies a create's parameters, to tell a replay from a reuse of the request id.
+fn request_hash(request: &CreateKey) -> String {
+    let canonical = serde_json::to_string(request).unwrap_or_default();
+    crate::digest::sha256_hex(canonical)
+}
+
+/// The request id of the `index`-th key of an IssueServiceKeys call: stable, so a replay mints
+/// nothing new, and a UUID like any other request id.
+pub fn derived_request_id(request_id: &str, index: usize) -> String {
+    let digest = Sha256::digest(format!("{request_id}/{index}").as_bytes());
+    let mut bytes = [0_u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+
+    use super::*;
+    use crate::domain::directory::tests::{self as directory_tests, FakeInventory};
+    use crate::domain::onramps::fixtures::guide_ports;
+
+    /// Megaport as a fake: keys live in memory; creates on `fail_on_port` are refused.
+    #[derive(Default)]
+    struct FakeKeys {
+        keys: StdMutex<Vec<UpstreamKey>>,
+        fail_on_port: String,
+        /// When set, a create lists its key, then answers only once released.
+        slow_create: Option<SlowCreate>,
+        port_reads: std::sync::atomic::AtomicUsize,
+        /// When set, a listing answers only once this many listings are in flight together.
+        listings_together: Option<tokio::sync::Barrier>,
+    }
+
+    #[derive(Default)]
+    struct SlowCreate {
+        listed: tokio::sync::Notify,
+        release: tokio::sync::Notify,
+    }
+
+    #[tonic::async_trait]
+    impl KeyUpstream for FakeKeys {
+        async fn port(&self, port_uid: &str) -> Result<Port, Error> {
+            self.port_reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            guide_ports()
+                .into_iter()
+                .find(|port| port.uid == port_uid)
+                .ok_or_else(|| key_not_found(port_uid))
+        }
+        async fn create_key(&self, key: &NewKey) -> Result<UpstreamKey, Error> {
+            if key.port_uid == self.fail_on_port {
+                return Err(Error::FailedPrecondition {
+                    reason: ErrorReason::UpstreamRejected,
+                    message: "megaport: refused".into(),
+                });
+            }
+            let created = UpstreamKey {
+                key: uuid::Uuid::new_v4().to_string(),
+                port_uid: key.port_uid.clone(),
+                port_name: String::new(),
+                single_use: key.single_use,
+                vlan: key.vlan,
+                max_speed_mbps: key.max_speed_mbps,
+                pre_approved: key.pre_approved,
+                active: key.active,
+                description: key.description.clone(),
+                valid_from: key.valid_from,
+                valid_until: key.valid_until,
+                expired: false,
+                last_used: None,
+                create_time: None,
+            };
+            self.keys.lock().expect("keys").push(created.clone());
+            if let Some(slow) = &self.slow_create {
+                slow.listed.notify_one();
+                slow.release.notified().await;
+            }
+            Ok(created)
+        }
+        async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+            if let Some(together) = &self.listings_together {
+                together.wait().await;
+            }
+            let keys = self.keys.lock().expect("keys");
+            Ok(keys
+                .iter()
+                .filter(|key| port_uid.is_none_or(|uid| key.port_uid == uid))
+                .cloned()
+                .collect())
+        }
+        async fn key(&self, key: &str) -> Result<UpstreamKey, Error> {
+            let keys = self.keys.lock().expect("keys");
+            keys.iter()
+                .find(|k| k.key == key)
+                .cloned()
+                .ok_or_else(|| key_not_found(key))
+        }
+        async fn update_key(&self, key: &UpstreamKey) -> Result<UpstreamKey, Error> {
+            let mut keys = self.keys.lock().expect("keys");
+            let slot = keys
+                .iter_mut()
+                .find(|k| k.key == key.key)
+                .ok_or_else(|| key_not_found(&key.key))?;
+            *slot = key.clone();
+            Ok(key.clone())
+        }
+    }
+
+    /// A directory over the guide's Ports, with US-West declared.
+    async fn us_west(store: &Store) -> Directory {
+        let directory = Directory::new(Arc::new(FakeInventory(guide_ports())), store.clone());
+        directory
+            .create_region(directory_tests::us_west(), "req-n1")
+            .await
+            .expect("region");
+        directory
+    }
+
+    #[tokio::test]
+    async fn a_listing_never_sees_a_minted_key_before_its_ledger_row() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys {
+            slow_create: Some(SlowCreate::default()),
+            ..FakeKeys::default()
+        });
+        let keys = Arc::new(ServiceKeys::new(
+            upstream.clone(),
+            us_west(&store).await,
+            store,
+        ));
+        let create = tokio::spawn({
+            let keys = keys.clone();
+            async move {
+                keys.create(CreateKey {
+                    port_uid: "la1".into(),
+                    single_use: true,
+                    max_speed_mbps: 100,
+                    active: true,
+                    customer_ref: "acme".into(),
+                    region: "us-west".into(),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    ..CreateKey::default()
+                })
+                .await
+            }
+        });
+        let slow = upstream.slow_create.as_ref().expect("slow create");
+        slow.listed.notified().await;
+        // Megaport lists the key now, but onramp has not heard back from the POST.
+        let listing = tokio::spawn({
+            let keys = keys.clone();
+            async move {
+                keys.current_views(&BTreeMap::new(), OffsetDateTime::now_utc())
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        slow.release.notify_one();
+        let created = create.await.expect("join").expect("created");
+        let views = listing.await.expect("join").expect("views");
+        let seen = views.get(&created.key).expect("the listing has the key");
+        assert_eq!(seen.customer_ref, "acme");
+        assert_eq!(seen.region, "us-west");
+    }
+
+    #[tokio::test]
+    async fn listings_run_side_by_side() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys {
+            listings_together: Some(tokio::sync::Barrier::new(2)),
+            ..FakeKeys::default()
+        });
+        let keys = ServiceKeys::new(upstream, us_west(&store).await, store);
+        let now = OffsetDateTime::now_utc();
+        let nothing_before: BTreeMap<String, KeyView> = BTreeMap::new();
+        let (first, second) = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            tokio::join!(
+                keys.current_views(&nothing_before, now),
+                keys.current_views(&nothing_before, now)
+            )
+        })
+        .await
+        .expect("neither listing waits for the other");
+        assert!(first.is_ok() && second.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_failed_second_key_deactivates_the_first_and_fails_the_issue() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys {
+            fail_on_port: "la2".into(),
+            ..FakeKeys::default()
+        });
+        let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
+        let error = keys
+            .issue(IssueKeys {
+                region: "us-west".into(),
+                diversity: Diversity::Required,
+                max_speed_mbps: 100,
+                single_use: true,
+                pre_approved: true,
+                customer_ref: "acme".into(),
+                valid_from: None,
+                valid_until: None,
+                description: String::new(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            })
+            .await
+            .expect_err("second key refused");
+        assert!(matches!(error, Error::FailedPrecondition { .. }));
+        let minted = upstream.keys(None).await.expect("keys");
+        assert_eq!(minted.len(), 1, "only the first key was minted");
+        assert_eq!(minted[0].port_uid, "la1");
+        assert!(!minted[0].active, "and it was deactivated");
+    }
+
+    /// A single-use key, used `ago`, whose VXC was never found on its Port.
+    fn used_without_vxc(ago: time::Duration, now: OffsetDateTime) -> KeyView {
+        let key = UpstreamKey {
+            key: uuid::Uuid::new_v4().to_string(),
+            port_uid: "la1".into(),
+            single_use: true,
+            vlan: Some(3999),
+            active: true,
+            ..UpstreamKey::default()
+        };
+        let mut view = KeyView::new(&key, PortRef::bare("la1", "LA1"), None, now - ago);
+        view.mark_used(None, now - ago);
+        view
+    }
+
+    #[tokio::test]
+    async fn the_vxc_of_a_used_key_is_looked_for_only_for_a_while() {
+        let store = Store::in_memory().await.expect("store");
+        let upstream = Arc::new(FakeKeys::default());
+        let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
+        let now = OffsetDateTime::now_utc();
+        for (ago, expected_reads) in [
+            (time::Duration::minutes(1), 1),
+            (VXC_SEARCH_WINDOW + time::Duration::minutes(1), 0),
+        ] {
+            let view = used_without_vxc(ago, now);
+            let previous = BTreeMap::from([(view.key.clone(), view.clone())]);
+            upstream
+                .port_reads
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+            let views = keys.current_views(&previous, now).await.expect("views");
+            assert_eq!(views[&view.key].state, KeyState::Used);
+            assert_eq!(
+                upstream
+                    .port_reads
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                expected_reads,
+                "used {ago} ago"
+            );
+        }
+    }
+
+    #[test]
+    fn derived_request_ids_are_stable_distinct_uuids() {
+        let first = derived_request_id("6f1c", 0);
+        assert_eq!(first, derived_request_id("6f1c", 0));
+        assert_ne!(first, derived_request_id("6f1c", 1));
+        assert!(uuid::Uuid::parse_str(&first).is_ok());
+    }
+}

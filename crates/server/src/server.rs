@@ -1,0 +1,279 @@
+//! `run(listener, config, shutdown)`: the one entry point for `main` and for tests. It wires the
+//! gRPC services, health and reflection, and owns graceful shutdown.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::server::NamedService;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::adapters::MegaportKeys;
+use crate::api;
+use crate::config::Config;
+use crate::config::MegaportEnvironment;
+use crate::domain::directory::Directory;
+use crate::domain::orders::{OrderDesk, OrderSettings, OrderUpstream};
+use crate::domain::regions_file;
+use crate::domain::service_keys::ServiceKeys;
+use crate::store::Store;
+use crate::upstream::Upstream;
+use crate::watch::WatchHub;
+use onramp_proto as pb;
+use onramp_proto::admin_service_server::AdminServiceServer;
+use onramp_proto::catalog_service_server::CatalogServiceServer;
+use onramp_proto::region_service_server::RegionServiceServer;
+use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
+use onramp_proto::vxc_order_service_server::VxcOrderServiceServer;
+use std::sync::Arc;
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("reflection setup failed: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Upstream(#[from] crate::upstream::UpstreamError),
+    #[error("regions file {path}: {problem}")]
+    RegionsFile { path: String, problem: String },
+    #[error("{0}")]
+    Auth(#[from] crate::auth::AuthSetupError),
+    #[error("watch history: {0}")]
+    Watch(#[from] crate::error::Error),
+}
+
+/// Tells long-running handlers (streams) that the server is shutting down, so they can end with
+/// UNAVAILABLE and let clients reconnect elsewhere instead of holding the process open.
+#[derive(Debug, Clone)]
+pub struct ShutdownSignal(watch::Receiver<bool>);
+
+impl ShutdownSignal {
+    /// A signal that never fires, for handlers built outside `run` in unit tests.
+    #[cfg(test)]
+    pub(crate) fn never() -> Self {
+        let (sender, receiver) = watch::channel(false);
+        // Keep the channel open for the life of the process so `fired` stays pending.
+        std::mem::forget(sender);
+        Self(receiver)
+    }
+
+    /// Resolves once shutdown has begun.
+    pub async fn fired(&mut self) {
+        let _ = self.0.wait_for(|fired| *fired).await;
+    }
+}
+
+/// Serves onramp on `listener` until `shutdown` resolves, then drains for at most
+/// `config.shutdown_grace_seconds` before cutting whatever is still open.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let store = Store::open(&config.data_dir).await?;
+    let local_addr = listener.local_addr().ok();
+    // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
+    // unknown local address is treated as public, so the insecure check errs on the safe side.
+    let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let auth = crate::auth::AuthLayer::new(&config, local_addr.unwrap_or(public), store.clone())?;
+    let upstream = Upstream::connect(&config).await?;
+    let directory = Directory::new(upstream.catalog.clone(), store.clone());
+    apply_declared_regions(&config, &directory).await?;
+    let (fire, signal) = watch::channel(false);
+    let shutdown_signal = ShutdownSignal(signal);
+
+    let key_upstream = MegaportKeys::new(upstream.provider.clone(), upstream.catalog.clone());
+    let service_keys = Arc::new(ServiceKeys::new(
+        Arc::new(key_upstream),
+        directory.clone(),
+        store.clone(),
+    ));
+    let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
+    let poller = hub.spawn_poller(shutdown_signal.clone());
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_all(&health, ServingStatus::Serving).await;
+
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    let reflection_enabled = config.reflection;
+
+    let max_request = config.limits.max_request_bytes;
+    let mut server = Server::builder().max_concurrent_streams(config.limits.max_concurrent_streams);
+    if let Some(tls) =
+        crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
+    {
+        server = server.tls_config(tls)?;
+    }
+
+    let router = server
+        .layer(auth)
+        .add_service(health_service)
+        .add_optional_service(reflection_enabled.then_some(reflection_v1))
+        .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
+        .add_service(
+            CatalogServiceServer::new(api::catalog::CatalogApi::new(directory.clone()))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            ServiceKeyServiceServer::new(api::service_keys::ServiceKeyApi::new(
+                service_keys.clone(),
+                hub.clone(),
+                shutdown_signal.clone(),
+            ))
+            .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
+                order_desk(&config, &upstream, &store),
+                shutdown_signal.clone(),
+            ))
+            .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            AdminServiceServer::new(api::admin::AdminApi::new(
+                crate::auth::audit::AuditLog::new(store.clone()),
+            ))
+            .max_decoding_message_size(max_request),
+        );
+
+    tracing::info!(addr = ?local_addr, "onramp listening");
+    let result = serve_until(router, listener, &config, &health, fire, shutdown).await;
+    poller.abort();
+    upstream.shutdown().await;
+    result
+}
+
+/// The order desk over every configured account; an order naming no account runs under the
+/// provider's.
+fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk {
+    let orders = &config.orders;
+    let accounts = upstream
+        .accounts
+        .iter()
+        .map(|(name, client)| {
+            (
+                name.clone(),
+                Arc::new(client.clone()) as Arc<dyn OrderUpstream>,
+            )
+        })
+        .collect();
+    OrderDesk::new(
+        accounts,
+        upstream.provider_account.clone(),
+        upstream.catalog.clone(),
+        store.clone(),
+        OrderSettings {
+            poll_interval: Duration::from_millis(orders.poll_interval_millis),
+            upstream_timeout: Duration::from_millis(orders.upstream_timeout_millis),
+            rebuy_grace: Duration::from_millis(orders.rebuy_grace_millis),
+        },
+    )
+}
+
+/// Reflection over every type a caller can meet: onramp's services and messages, health, and the
+/// `google.rpc` details inside errors (without those grpcurl prints ErrorInfo as base64).
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pb::GOOGLE_RPC_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+/// Serves until `shutdown`, then drains for at most the grace period.
+async fn serve_until(
+    router: tonic::transport::server::Router<
+        tower::layer::util::Stack<crate::auth::AuthLayer, tower::layer::util::Identity>,
+    >,
+    listener: TcpListener,
+    config: &Config,
+    health: &HealthReporter,
+    fire: watch::Sender<bool>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let mut drain_started = fire.subscribe();
+    // Without TCP_NODELAY a small reply waits for the peer's delayed ACK (Nagle): about 40 ms
+    // per call at one request in flight.
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let serve = router.serve_with_incoming_shutdown(incoming, async move {
+        let _ = drain_started.wait_for(|fired| *fired).await;
+    });
+    tokio::pin!(serve);
+
+    tokio::select! {
+        result = &mut serve => return result.map_err(ServeError::from),
+        () = shutdown => {}
+    }
+
+    tracing::info!(grace = ?config.shutdown_grace(), "shutting down: draining open calls");
+    set_all(health, ServingStatus::NotServing).await;
+    let _ = fire.send(true);
+    match tokio::time::timeout(config.shutdown_grace(), &mut serve).await {
+        Ok(result) => result.map_err(ServeError::from)?,
+        Err(_) => tracing::warn!("drain did not finish in time; closing remaining connections"),
+    }
+    tracing::info!("onramp stopped");
+    Ok(())
+}
+
+/// Applies the regions file, or on the sandbox the guide's US-West, so the scenario works
+/// from the first call.
+async fn apply_declared_regions(config: &Config, directory: &Directory) -> Result<(), ServeError> {
+    let (source, text) = match &config.regions_file {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|error| ServeError::RegionsFile {
+                path: path.display().to_string(),
+                problem: error.to_string(),
+            })?,
+        ),
+        None if config.megaport.environment == MegaportEnvironment::Sandbox => (
+            "built-in sandbox regions".to_owned(),
+            regions_file::SANDBOX_REGIONS.to_owned(),
+        ),
+        None => return Ok(()),
+    };
+    let invalid = |problem: String| ServeError::RegionsFile {
+        path: source.clone(),
+        problem,
+    };
+    let drafts = regions_file::parse(&text).map_err(invalid)?;
+    let outage = directory
+        .apply_declared_regions(drafts)
+        .await
+        .map_err(|error| invalid(error.to_string()))?;
+    if let Some(error) = outage {
+        tracing::warn!(source = %source, %error,
+            "megaport is unreachable: declared regions were applied without checking their \
+             location ids and port uids");
+    }
+    Ok(())
+}
+
+/// Every onramp service name, as health checks and reflection know it.
+const SERVICE_NAMES: [&str; 5] = [
+    <CatalogServiceServer<api::catalog::CatalogApi> as NamedService>::NAME,
+    <RegionServiceServer<api::regions::RegionApi> as NamedService>::NAME,
+    <ServiceKeyServiceServer<api::service_keys::ServiceKeyApi> as NamedService>::NAME,
+    <VxcOrderServiceServer<api::orders::VxcOrderApi> as NamedService>::NAME,
+    <AdminServiceServer<api::admin::AdminApi> as NamedService>::NAME,
+];
+
+/// Sets every onramp service and the overall ("") status, so load balancers see one answer.
+async fn set_all(health: &HealthReporter, status: ServingStatus) {
+    for name in SERVICE_NAMES.into_iter().chain([""]) {
+        health.set_service_status(name, status).await;
+    }
+}

@@ -1,0 +1,171 @@
+//! Connects onramp to Megaport: the embedded sandbox when `megaport.environment = "sandbox"`,
+//! otherwise staging, production or explicit URLs with the configured API keys. Builds one client
+//! per named account and the catalog cache over the default (provider) account.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use crate::catalog::{Catalog, CatalogConfig};
+use crate::config::{Config, MegaportEnvironment};
+use megaport::{ClientConfig, Credentials, Environment, MegaportClient, MegaportError};
+use megaport_sandbox::{SandboxConfig, SandboxHandle, Seed, SeedError};
+
+/// The account name of the provider in the embedded sandbox (the default account).
+pub const SANDBOX_PROVIDER_ACCOUNT: &str = "quantumgpu";
+
+/// Why onramp could not set up its Megaport connection.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("config key `{key}`: {problem}")]
+    Config { key: &'static str, problem: String },
+    #[error("sandbox seed: {0}")]
+    Seed(#[from] SeedError),
+    #[error("embedded sandbox: {0}")]
+    Sandbox(#[from] std::io::Error),
+    #[error("megaport client: {0}")]
+    Client(#[from] MegaportError),
+}
+
+/// Megaport, as onramp reaches it.
+#[derive(Debug)]
+pub struct Upstream {
+    /// The provider's account: Ports, keys and the catalog are read with it.
+    pub provider: MegaportClient,
+    /// The provider account's name: what an order's empty `account` means.
+    pub provider_account: String,
+    /// Every account by name, the provider's included; orders name the one they run under.
+    pub accounts: BTreeMap<String, MegaportClient>,
+    /// The cached Ports and locations of the provider's account.
+    pub catalog: Arc<Catalog>,
+    /// Kept alive for as long as onramp runs when the sandbox is embedded.
+    pub sandbox: Option<SandboxHandle>,
+}
+
+impl Upstream {
+    /// Starts the embedded sandbox if configured, then builds the clients and the catalog.
+    pub async fn connect(config: &Config) -> Result<Self, UpstreamError> {
+        let megaport = &config.megaport;
+        let default_credentials = match (&megaport.client_id, &megaport.client_secret) {
+            (Some(id), Some(secret)) => Some(Credentials::new(id, secret.expose_secret())),
+            _ => None,
+        };
+        let mut named: Vec<(String, Credentials)> = Vec::new();
+        let (environment, sandbox) = match megaport.environment {
+            MegaportEnvironment::Sandbox => {
+                if default_credentials.is_some() || !megaport.accounts.is_empty() {
+                    return Err(UpstreamError::Config {
+                        key: "megaport.environment",
+                        problem: "megaport credentials are configured but the environment is \
+                                  `sandbox`; set `staging`, `production` or `custom`"
+                            .to_owned(),
+                    });
+                }
+                let seed = match &config.sandbox.seed_file {
+                    Some(path) => Seed::load(path)?,
+                    None => Seed::default_scenario(),
+                };
+                let handle = start_sandbox(config, seed.clone()).await?;
+                // The first company in the seed is the provider; the rest are its customers.
+                for company in seed.credentials() {
+                    named.push((
+                        company.company.to_ascii_lowercase(),
+                        Credentials::new(company.client_id, company.client_secret),
+                    ));
+                }
+                (
+                    Environment::sandbox(handle.base_url(), handle.token_url()),
+                    Some(handle),
+                )
+            }
+            MegaportEnvironment::Staging => (Environment::Staging, None),
+            MegaportEnvironment::Production => (Environment::Production, None),
+            MegaportEnvironment::Custom => {
+                let (Some(base_url), Some(token_url)) = (&megaport.base_url, &megaport.token_url)
+                else {
+                    return Err(UpstreamError::Config {
+                        key: "megaport.base_url",
+                        problem: "environment `custom` needs base_url and token_url".to_owned(),
+                    });
+                };
+                (Environment::sandbox(base_url, token_url), None)
+            }
+        };
+        if sandbox.is_none() {
+            let Some(credentials) = default_credentials else {
+                return Err(UpstreamError::Config {
+                    key: "megaport.client_id",
+                    problem: "a Megaport API key is needed outside the sandbox: set \
+                              ONRAMP_MEGAPORT__CLIENT_ID and ONRAMP_MEGAPORT__CLIENT_SECRET"
+                        .to_owned(),
+                });
+            };
+            named.push((megaport.default_account.clone(), credentials));
+            for account in &megaport.accounts {
+                named.push((
+                    account.name.clone(),
+                    Credentials::new(&account.client_id, account.client_secret.expose_secret()),
+                ));
+            }
+        }
+
+        let mut accounts = BTreeMap::new();
+        let mut provider = None;
+        for (name, credentials) in named {
+            let client = MegaportClient::new(ClientConfig::new(environment.clone(), credentials))?;
+            provider.get_or_insert_with(|| (name.clone(), client.clone()));
+            if accounts.insert(name.clone(), client).is_some() {
+                return Err(UpstreamError::Config {
+                    key: "megaport.accounts",
+                    problem: format!("account name `{name}` is used twice"),
+                });
+            }
+        }
+        let (provider_account, provider) = provider.ok_or(UpstreamError::Config {
+            key: "megaport.client_id",
+            problem: "no Megaport account is configured".to_owned(),
+        })?;
+        let catalog = Arc::new(Catalog::new(provider.clone(), catalog_config(config)));
+        Ok(Self {
+            provider,
+            provider_account,
+            accounts,
+            catalog,
+            sandbox,
+        })
+    }
+
+    /// Stops the embedded sandbox, if any.
+    pub async fn shutdown(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+async fn start_sandbox(config: &Config, seed: Seed) -> Result<SandboxHandle, UpstreamError> {
+    let listener = tokio::net::TcpListener::bind(config.sandbox.listen.as_str()).await?;
+    let handle = megaport_sandbox::spawn(
+        listener,
+        SandboxConfig {
+            seed,
+            token_lifetime: Duration::from_secs(config.sandbox.token_lifetime_seconds),
+            ..SandboxConfig::default()
+        },
+    )
+    .await?;
+    tracing::info!(base_url = %handle.base_url(), "embedded megaport sandbox started");
+    Ok(handle)
+}
+
+fn catalog_config(config: &Config) -> CatalogConfig {
+    let catalog = &config.catalog;
+    CatalogConfig {
+        locations_ttl: Duration::from_secs(catalog.locations_ttl_seconds),
+        products_soft_ttl: Duration::from_secs(catalog.products_soft_ttl_seconds),
+        products_max_stale: Duration::from_secs(catalog.products_max_stale_seconds),
+        ..CatalogConfig::default()
+    }
+}

@@ -1,0 +1,452 @@
+//! The hub: the one writer of the key history. Each poll (or clock tick during an outage) that
+//! finds changes becomes one revision, committed to the store with the new views, then
+//! broadcast. Subscribers read the broadcast through bounded queues; one that falls behind is
+//! dropped by the channel and never slows the others.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{Notify, broadcast};
+
+use crate::config::WatchSettings;
+use crate::domain::keys::KeyView;
+use crate::domain::service_keys::ServiceKeys;
+use crate::error::Error;
+use crate::server::ShutdownSignal;
+use crate::store::Store;
+use crate::store::millis;
+use crate::store::watch::StoredBatch;
+use crate::watch::events::{self, KeyEvent};
+
+/// How polling Megaport is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    /// The last poll failed but an earlier one succeeded recently.
+    Degraded,
+    Unavailable,
+}
+
+/// Upstream health as progress messages report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamHealth {
+    pub status: Health,
+    pub last_success: Option<OffsetDateTime>,
+    /// Why the last poll failed; empty when healthy.
+    pub message: String,
+}
+
+/// All changes of one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub revision: i64,
+    pub events: Vec<KeyEvent>,
+}
+
+struct State {
+    revision: i64,
+    views: BTreeMap<String, KeyView>,
+    health: UpstreamHealth,
+    consecutive_failures: u32,
+}
+
+struct Inner {
+    state: RwLock<State>,
+    /// Serialises writers (the poll loop and pokes), so revisions are assigned in order.
+    writer: tokio::sync::Mutex<()>,
+    sender: broadcast::Sender<Arc<Batch>>,
+    poke: Notify,
+    store: Store,
+    keys: Arc<ServiceKeys>,
+    settings: WatchSettings,
+    instance_id: String,
+}
+
+/// A cheap-to-clone handle to the watcher.
+#[derive(Clone)]
+pub struct WatchHub {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for WatchHub {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("WatchHub")
+            .field("revision", &self.revision())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WatchHub {
+    /// Loads the history from the store; call [`WatchHub::spawn_poller`] to start polling.
+    pub async fn open(
+        keys: Arc<ServiceKeys>,
+        store: Store,
+        settings: WatchSettings,
+    ) -> Result<Self, Error> {
+        let views = store.watch_views().await?;
+        let revision = store
+            .watch_revision_range()
+            .await?
+            .map_or(0, |(_, high)| high);
+        let instance_id = store.instance_id().await?;
+        let (sender, _) = broadcast::channel(settings.subscriber_buffer.max(1));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                state: RwLock::new(State {
+                    revision,
+                    views,
+                    health: UpstreamHealth {
+                        status: Health::Unavailable,
+                        last_success: None,
+                        message: "not polled yet".to_owned(),
+                    },
+                    consecutive_failures: 0,
+                }),
+                writer: tokio::sync::Mutex::new(()),
+                sender,
+                poke: Notify::new(),
+                store,
+                keys,
+                settings,
+                instance_id,
+            }),
+        })
+    }
+
+    /// Polls every `poll_interval` (or sooner when poked) until shutdown.
+    pub fn spawn_poller(&self, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let interval = Duration::from_millis(hub.inner.settings.poll_interval_millis);
+            loop {
+                if let Err(error) = hub.poll_once().await {
+                    tracing::warn!(%error, "service key poll failed");
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(interval) => {}
+                    () = hub.inner.poke.notified() => {}
+                    () = shutdown.fired() => break,
+                }
+            }
+        })
+    }
+
+    /// Asks the poller to look at Megaport now (after onramp itself changed a key).
+    pub fn poke(&self) {
+        self.inner.poke.notify_one();
+    }
+
+    /// One poll: list keys, diff, commit and publish. During an outage the last views are
+    /// re-derived with the clock so time-driven transitions still happen; nothing is invented.
+    pub async fn poll_once(&self) -> Result<(), Error> {
+        let _writer = self.inner.writer.lock().await;
+        let previous = self.read().views.clone();
+        let now = OffsetDateTime::now_utc();
+        match self.inner.keys.current_views(&previous, now).await {
+            Ok(current) => {
+                self.record_success(now);
+                self.apply(previous, current, now).await
+            }
+            Err(error) => {
+                self.record_failure(&error);
+                let current = previous
+                    .iter()
+                    .map(|(key, view)| {
+                        let mut view = view.clone();
+                        view.state = view.derive_state(now);
+                        (key.clone(), view)
+                    })
+                    .collect();
+                self.apply(previous, current, now).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Commits the changes between two views as one revision and publishes it.
+    pub(crate) async fn apply(
+        &self,
+        previous: BTreeMap<String, KeyView>,
+        current: BTreeMap<String, KeyView>,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let events = events::diff(&previous, &current, now);
+        if events.is_empty() {
+            return Ok(());
+        }
+        let revision = self.revision() + 1;
+        let events_json = serde_json::to_string(&events).map_err(Error::internal)?;
+        let upserts: Vec<KeyView> = events
+            .iter()
+            .filter(|event| event.kind != events::ChangeKind::Removed)
+            .map(|event| event.key.clone())
+            .collect();
+        let removals: Vec<String> = events
+            .iter()
+            .filter(|event| event.kind == events::ChangeKind::Removed)
+            .map(|event| event.key.key.clone())
+            .collect();
+        self.inner
+            .store
+            .commit_watch_batch(
+                &StoredBatch {
+                    revision,
+                    observe_time_ms: millis(now),
+                    events_json,
+                },
+                &upserts,
+                &removals,
+                self.inner.settings.history_revisions,
+            )
+            .await?;
+        {
+            let mut state = self.write();
+            state.revision = revision;
+            state.views = current;
+        }
+        // No subscriber is fine: the batch is in the store for later resumes.
+        let _ = self.inner.sender.send(Arc::new(Batch { revision, events }));
+        Ok(())
+    }
+
+    fn record_success(&self, now: OffsetDateTime) {
+        let mut state = self.write();
+        state.consecutive_failures = 0;
+        state.health = UpstreamHealth {
+            status: Health::Healthy,
+            last_success: Some(now),
+            message: String::new(),
+        };
+    }
+
+    fn record_failure(&self, error: &Error) {
+        let mut state = self.write();
+        state.consecutive_failures += 1;
+        let status = if state.health.last_success.is_some() && state.consecutive_failures < 3 {
+            Health::Degraded
+        } else {
+            Health::Unavailable
+        };
+        state.health = UpstreamHealth {
+            status,
+            last_success: state.health.last_success,
+            message: error.to_string(),
+        };
+    }
+
+    /// The latest revision.
+    pub fn revision(&self) -> i64 {
+        self.read().revision
+    }
+
+    pub fn health(&self) -> UpstreamHealth {
+        self.read().health.clone()
+    }
+
+    /// The current views and their revision, read together.
+    pub fn snapshot(&self) -> (i64, Vec<KeyView>) {
+        let state = self.read();
+        (state.revision, state.views.values().cloned().collect())
+    }
+
+    /// A receiver of future batches. Subscribe before reading a snapshot or replaying, so no
+    /// batch falls between the two.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Batch>> {
+        self.inner.sender.subscribe()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance_id
+    }
+
+    pub fn settings(&self) -> &WatchSettings {
+        &self.inner.settings
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.inner.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.inner.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::domain::directory::Directory;
+    use crate::domain::directory::tests::FakeInventory;
+    use crate::domain::keys::{KeyState, UpstreamKey};
+    use crate::domain::onramps::Port;
+    use crate::domain::service_keys::{KeyFilter, KeyUpstream, NewKey};
+    use crate::error::ErrorReason;
+    use crate::watch::events::tests::view;
+    use crate::watch::stream::{WatchEnd, WatchItem, watch};
+
+    /// Megaport is never reached in these tests: the hub is fed views directly.
+    struct Unreachable;
+
+    #[tonic::async_trait]
+    impl KeyUpstream for Unreachable {
+        async fn port(&self, _: &str) -> Result<Port, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn create_key(&self, _: &NewKey) -> Result<UpstreamKey, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn keys(&self, _: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn key(&self, _: &str) -> Result<UpstreamKey, Error> {
+            Err(Error::internal("unreachable"))
+        }
+        async fn update_key(&self, _: &UpstreamKey) -> Result<UpstreamKey, Error> {
+            Err(Error::internal("unreachable"))
+        }
+    }
+
+    async fn hub(buffer: usize) -> WatchHub {
+        let store = Store::in_memory().await.expect("store");
+        let directory = Directory::new(Arc::new(FakeInventory(Vec::new())), store.clone());
+        let keys = Arc::new(ServiceKeys::new(
+            Arc::new(Unreachable),
+            directory,
+            store.clone(),
+        ));
+        let settings = WatchSettings {
+            subscriber_buffer: buffer,
+            progress_interval_millis: 60_000,
+            ..WatchSettings::default()
+        };
+        WatchHub::open(keys, store, settings).await.expect("hub")
+    }
+
+    /// Adds one key per call, so each call is one revision.
+    async fn add_key(hub: &WatchHub, index: usize) {
+        let previous = hub.read().views.clone();
+        let mut current = previous.clone();
+        let key = view(&format!("key-{index:03}"), KeyState::Active);
+        current.insert(key.key.clone(), key);
+        hub.apply(previous, current, OffsetDateTime::now_utc())
+            .await
+            .expect("apply");
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_closed_with_its_position_and_never_slows_the_others() {
+        let hub = hub(4).await;
+        let shutdown = ShutdownSignal::never();
+        let mut fast = Box::pin(
+            watch(hub.clone(), KeyFilter::default(), "", shutdown.clone())
+                .await
+                .expect("fast"),
+        );
+        let mut slow = Box::pin(
+            watch(hub.clone(), KeyFilter::default(), "", shutdown)
+                .await
+                .expect("slow"),
+        );
+        let first = |item: Option<Result<WatchItem, WatchEnd>>| match item {
+            Some(Ok(WatchItem::Snapshot { revision, .. })) => revision,
+            other => panic!("expected a snapshot, got {other:?}"),
+        };
+        assert_eq!(first(fast.next().await), 0);
+        assert_eq!(first(slow.next().await), 0);
+
+        let mut fast_revisions = Vec::new();
+        for index in 0..10 {
+            add_key(&hub, index).await;
+            match fast.next().await {
+                Some(Ok(WatchItem::Changes { revision, events })) => {
+                    assert_eq!(events.len(), 1);
+                    fast_revisions.push(revision);
+                }
+                other => panic!("fast subscriber got {other:?}"),
+            }
+        }
+        assert_eq!(fast_revisions, (1..=10).collect::<Vec<i64>>());
+        assert_eq!(
+            slow.next().await,
+            Some(Err(WatchEnd::TooSlow { revision: 0 })),
+            "10 batches overflow a buffer of 4; the subscriber resumes from revision 0"
+        );
+        assert_eq!(slow.next().await, None, "the stream ends after the error");
+    }
+
+    #[tokio::test]
+    async fn resuming_replays_exactly_what_followed_and_old_tokens_resync() {
+        let hub = hub(64).await;
+        for index in 0..3 {
+            add_key(&hub, index).await;
+        }
+        let token = crate::watch::token::encode(hub.instance_id(), 1);
+        let mut resumed = Box::pin(
+            watch(
+                hub.clone(),
+                KeyFilter::default(),
+                &token,
+                ShutdownSignal::never(),
+            )
+            .await
+            .expect("resume"),
+        );
+        let mut replayed = Vec::new();
+        for _ in 0..2 {
+            match resumed.next().await {
+                Some(Ok(WatchItem::Changes { revision, events })) => {
+                    replayed.push((revision, events[0].key.key.clone()));
+                }
+                other => panic!("expected a replayed batch, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            replayed,
+            [(2, "key-001".to_owned()), (3, "key-002".to_owned())]
+        );
+        assert!(matches!(
+            resumed.next().await,
+            Some(Ok(WatchItem::Progress { revision: 3, .. }))
+        ));
+
+        let other_history = watch(
+            hub.clone(),
+            KeyFilter::default(),
+            &crate::watch::token::encode("another-database", 2),
+            ShutdownSignal::never(),
+        )
+        .await
+        .expect("stream");
+        let mut other_history = Box::pin(other_history);
+        assert!(matches!(
+            other_history.next().await,
+            Some(Ok(WatchItem::Snapshot {
+                resync: Some(crate::watch::stream::Resync::TokenUnknown),
+                ..
+            }))
+        ));
+
+        let garbage = watch(
+            hub.clone(),
+            KeyFilter::default(),
+            "nope",
+            ShutdownSignal::never(),
+        )
+        .await;
+        assert!(
+            matches!(&garbage, Err(error) if error.reason() == ErrorReason::ResumeTokenInvalid),
+            "a malformed token is refused"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! One subscriber's stream: a snapshot (or a replay from its resume token, or a resync when the
+//! token is too old or unknown), then every batch in revision order, progress at a fixed
+//! interval, and an explicit end when it falls behind or the server shuts down.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::domain::keys::KeyView;
+use crate::domain::service_keys::KeyFilter;
+use crate::error::{Error, ErrorReason};
+use crate::server::ShutdownSignal;
+use crate::watch::events::KeyEvent;
+use crate::watch::hub::{Batch, UpstreamHealth, WatchHub};
+use crate::watch::token;
+
+/// Why a snapshot was sent instead of the replay a token asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resync {
+    /// The token's revision is older than the retained history.
+    TokenTooOld,
+    /// The token is malformed, from another database, or ahead of this history.
+    TokenUnknown,
+}
+
+/// What a subscriber receives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchItem {
+    Snapshot {
+        revision: i64,
+        keys: Vec<KeyView>,
+        resync: Option<Resync>,
+    },
+    Changes {
+        revision: i64,
+        events: Vec<KeyEvent>,
+    },
+    Progress {
+        revision: i64,
+        health: UpstreamHealth,
+    },
+}
+
+impl WatchItem {
+    pub fn revision(&self) -> i64 {
+        match self {
+            Self::Snapshot { revision, .. }
+            | Self::Changes { revision, .. }
+            | Self::Progress { revision, .. } => *revision,
+        }
+    }
+}
+
+/// How a stream ends other than by the client leaving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// The subscriber fell behind its buffer; it resumes from `revision`.
+    TooSlow {
+        revision: i64,
+    },
+    ShuttingDown,
+    /// The history could not be read.
+    Failed(String),
+}
+
+struct Subscriber {
+    hub: WatchHub,
+    filter: KeyFilter,
+    receiver: broadcast::Receiver<Arc<Batch>>,
+    pending: VecDeque<WatchItem>,
+    /// The revision this subscriber has been brought to.
+    position: i64,
+    progress: tokio::time::Interval,
+    shutdown: ShutdownSignal,
+    ended: bool,
+}
+
+/// The stream for one subscriber.
+pub async fn watch(
+    hub: WatchHub,
+    filter: KeyFilter,
+    resume_token: &str,
+    shutdown: ShutdownSignal,
+) -> Result<impl Stream<Item = Result<WatchItem, WatchEnd>> + Send + 'static, Error> {
+    // Subscribe first, so nothing committed after the snapshot or replay is missed.
+    let receiver = hub.subscribe();
+    let mut pending = VecDeque::new();
+    let position = if resume_token.is_empty() {
+        push_snapshot(&hub, &filter, None, &mut pending)
+    } else {
+        match replay_from(&hub, &filter, resume_token).await? {
+            Ok((items, position)) => {
+                pending.extend(items);
+                pending.push_back(WatchItem::Progress {
+                    revision: position,
+                    health: hub.health(),
+                });
+                position
+            }
+            Err(resync) => push_snapshot(&hub, &filter, Some(resync), &mut pending),
+        }
+    };
+    let period = Duration::from_millis(hub.settings().progress_interval_millis);
+    let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    progress.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let subscriber = Subscriber {
+        hub,
+        filter,
+        receiver,
+        pending,
+        position,
+        progress,
+        shutdown,
+        ended: false,
+    };
+    Ok(futures::stream::unfold(
+        subscriber,
+        |mut subscriber| async move {
+            let item = subscriber.next().await?;
+            Some((item, subscriber))
+        },
+    ))
+}
+
+fn push_snapshot(
+    hub: &WatchHub,
+    filter: &KeyFilter,
+    resync: Option<Resync>,
+    pending: &mut VecDeque<WatchItem>,
+) -> i64 {
+    let (revision, views) = hub.snapshot();
+    pending.push_back(WatchItem::Snapshot {
+        revision,
+        keys: views
+            .into_iter()
+            .filter(|view| filter.matches(view))
+            .collect(),
+        resync,
+    });
+    revision
+}
+
+/// The stored batches after the token's revision, or why a resync is needed instead.
+async fn replay_from(
+    hub: &WatchHub,
+    filter: &KeyFilter,
+    resume_token: &str,
+) -> Result<Result<(Vec<WatchItem>, i64), Resync>, Error> {
+    let revision = match token::decode(hub.instance_id(), resume_token) {
+        token::Decoded::Revision(revision) => revision,
+        token::Decoded::OtherHistory => return Ok(Err(Resync::TokenUnknown)),
+        token::Decoded::Malformed => {
+            return Err(Error::invalid(
+                "resume_token",
+                "is not a token this service issued; pass one from a response unchanged",
+            )
+            .with_reason(ErrorReason::ResumeTokenInvalid));
+        }
+    };
+    let latest = hub.revision();
+    if revision > latest || revision < 0 {
+        return Ok(Err(Resync::TokenUnknown));
+    }
+    if revision == latest {
+        return Ok(Ok((Vec::new(), revision)));
+    }
+    let batches = hub.store().watch_batches_after(revision).await?;
+    // The next revision the client needs must still be retained.
+    if batches
+        .first()
+        .is_none_or(|batch| batch.revision != revision + 1)
+    {
+        return Ok(Err(Resync::TokenTooOld));
+    }
+    let mut items = Vec::new();
+    let mut position = revision;
+    for batch in batches {
+        let events: Vec<KeyEvent> = serde_json::from_str(&batch.events_json)
+            .map_err(|error| Error::internal(format!("watch history: {error}")))?;
+        position = batch.revision;
+        let events: Vec<KeyEvent> = events
+            .into_iter()
+            .filter(|event| filter.matches(&event.key))
+            .collect();
+        if !events.is_empty() {
+            items.push(WatchItem::Changes {
+                revision: batch.revision,
+                events,
+            });
+        }
+    }
+    Ok(Ok((items, position)))
+}
+
+impl Subscriber {
+    async fn next(&mut self) -> Option<Result<WatchItem, WatchEnd>> {
+        if self.ended {
+            return None;
+        }
+        if let Some(item) = self.pending.pop_front() {
+            return Some(Ok(item));
+        }
+        loop {
+            tokio::select! {
+                biased;
+                () = self.shutdown.fired() => {
+                    self.ended = true;
+                    return Some(Err(WatchEnd::ShuttingDown));
+                }
+                received = self.receiver.recv() => match received {
+                    Ok(batch) => {
+                        if batch.revision <= self.position {
+                            continue; // already in the snapshot or the replay
+                        }
+                        self.position = batch.revision;
+                        let events: Vec<KeyEvent> = batch
+                            .events
+                            .iter()
+                            .filter(|event| self.filter.matches(&event.key))
+                            .cloned()
+                            .collect();
+                        if events.is_empty() {
+                            continue;
+                        }
+                        return Some(Ok(WatchItem::Changes { revision: batch.revision, events }));
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        self.ended = true;
+                        return Some(Err(WatchEnd::TooSlow { revision: self.position }));
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.progress.tick() => {
+                    return Some(Ok(WatchItem::Progress {
+                        revision: self.position,
+                        health: self.hub.health(),
+                    }));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Every RPC in the published contract has an entry in the scope table, and the table names no
+//! RPC that does not exist. A new RPC without a policy fails here, not in production.
+
+use onramp_server::auth::scopes::{Policy, TABLE, policy};
+use prost::Message;
+use prost_types::FileDescriptorSet;
+
+fn contract_methods() -> Vec<String> {
+    let set = FileDescriptorSet::decode(onramp_proto::FILE_DESCRIPTOR_SET).expect("descriptor set");
+    let mut methods = Vec::new();
+    for file in &set.file {
+        let package = file.package();
+        for service in &file.service {
+            for method in &service.method {
+                methods.push(format!("/{package}.{}/{}", service.name(), method.name()));
+            }
+        }
+    }
+    methods
+}
+
+#[test]
+fn every_rpc_in_the_descriptor_set_has_a_scope() {
+    let methods = contract_methods();
+    assert!(methods.len() >= 26, "descriptor walk found {methods:?}");
+    let missing: Vec<_> = methods
+        .iter()
+        .filter(|method| !matches!(policy(method), Some(Policy::Requires { .. })))
+        .collect();
+    assert!(missing.is_empty(), "RPCs without a scope: {missing:?}");
+}
+
+#[test]
+fn the_table_names_only_real_rpcs() {
+    let methods = contract_methods();
+    let stale: Vec<_> = TABLE
+        .iter()
+        .map(|(path, _, _)| *path)
+        .filter(|path| !methods.iter().any(|method| method == path))
+        .collect();
+    assert!(stale.is_empty(), "table entries for no RPC: {stale:?}");
+}
+
+#[test]
+fn writes_need_write_scopes_and_only_writes_are_mutating() {
+    for (path, scope, mutating) in TABLE {
+        let method = path.rsplit('/').next().unwrap_or_default();
+        let writes = [
+            "Create",
+            "Update",
+            "Delete",
+            "Deactivate",
+            "Issue",
+            "Approve",
+            "Reject",
+        ]
+        .iter()
+        .any(|verb| method.starts_with(verb));
+        assert_eq!(*mutating, writes, "{path}");
+        if writes {
+            assert!(
+                scope.as_str().ends_with(".write"),
+                "{path} needs a write scope"
+            );
+        }
+    }
+}

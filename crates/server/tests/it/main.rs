@@ -1,0 +1,33 @@
+//! onramp's integration tests: the real server on `127.0.0.1:0` over the real sandbox, one module
+//! per concern, sharing one support library.
+
+mod support;
+// The Megaport client's scripted fake and sandbox helpers, shared with the megaport crate's tests
+// until the sandbox carries the fake's extras (per-route counters, hang-after-commit).
+#[path = "../../../megaport/tests/it/fake.rs"]
+mod megaport_fake;
+#[path = "../../../megaport/tests/it/sandbox_support.rs"]
+mod megaport_sandbox_support;
+
+mod auth_canary;
+mod auth_scopes;
+mod auth_tls;
+mod auth_tokens;
+mod catalog_cache;
+mod catalog_guide;
+mod catalog_sandbox;
+mod cli_config;
+mod cli_sandbox;
+mod errors;
+mod health_reflection;
+mod megaport_secrets;
+mod orders_approval;
+mod orders_concurrency;
+mod orders_faults;
+mod orders_guide;
+mod orders_restart;
+mod orders_validation;
+mod regions;
+mod service_keys;
+mod shutdown;
+mod watch_keys;

@@ -1,0 +1,216 @@
+//! Keys that are not pre-approved: the order waits in AWAITING_APPROVAL (a normal state, with who
+//! must approve), WatchVxcOrder stays open, the provider approves (then LIVE) or rejects (then
+//! REJECTED with the reason), and a server shutdown ends open watches with
+//! UNAVAILABLE / SHUTTING_DOWN.
+
+use crate::support::orders::*;
+use crate::support::{SandboxedServer, reason, within};
+use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
+use onramp_proto::{
+    ApproveVxcOrderRequest, CreateVxcOrderRequest, GetVxcOrderRequest, RejectVxcOrderRequest,
+    VxcOrder, VxcOrderState, WatchVxcOrderRequest, approve_vxc_order_request,
+    reject_vxc_order_request,
+};
+use tonic::Code;
+
+async fn key_needing_approval(sandboxed: &SandboxedServer, vlan: i64) -> String {
+    mint_key(
+        &sandboxed.sandbox,
+        LA1_BLUE,
+        KeyOptions {
+            single_use: true,
+            vlan: Some(vlan),
+            max_speed: 1000,
+            pre_approved: false,
+        },
+    )
+    .await
+}
+
+async fn buy(sandboxed: &SandboxedServer, key: &str, name: &str) -> VxcOrder {
+    let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
+    within(orders.create_vxc_order(CreateVxcOrderRequest {
+        account: "acme".into(),
+        spec: Some(spec(key, name, 100)),
+        request_id: request_id(),
+    }))
+    .await
+    .expect("create")
+    .into_inner()
+    .order
+    .expect("order")
+}
+
+#[tokio::test]
+async fn the_provider_approves_and_the_watch_follows_the_order_to_live() {
+    let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
+    let key = key_needing_approval(&sandboxed, 380).await;
+    let order = buy(&sandboxed, &key, "needs approval").await;
+    assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
+    assert_eq!(order.awaiting_approval_from, "QuantumGPU");
+
+    let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
+    let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+        order_id: order.order_id.clone(),
+    }))
+    .await
+    .expect("watch")
+    .into_inner();
+    let first = within(stream.message())
+        .await
+        .expect("first")
+        .expect("message")
+        .order
+        .expect("order");
+    assert_eq!(first.state(), VxcOrderState::AwaitingApproval);
+    assert_eq!(first.awaiting_approval_from, "QuantumGPU");
+    // Waiting is a normal state: nothing more arrives while nobody acts.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), stream.message())
+            .await
+            .is_err(),
+        "the stream stays open and quiet while the order waits"
+    );
+
+    // The provider (the default account) approves.
+    let approved = within(orders.approve_vxc_order(ApproveVxcOrderRequest {
+        target: Some(approve_vxc_order_request::Target::OrderId(
+            order.order_id.clone(),
+        )),
+        account: String::new(),
+    }))
+    .await
+    .expect("approve")
+    .into_inner()
+    .order
+    .expect("order");
+    assert_eq!(approved.state(), VxcOrderState::Deployable);
+    assert!(approved.awaiting_approval_from.is_empty());
+
+    let mut states = vec![first.state()];
+    while let Some(message) = within(stream.message()).await.expect("message") {
+        states.push(message.order.expect("order").state());
+    }
+    assert_eq!(states.last(), Some(&VxcOrderState::Live), "{states:?}");
+
+    // Approving again: it is no longer waiting.
+    let status = within(orders.approve_vxc_order(ApproveVxcOrderRequest {
+        target: Some(approve_vxc_order_request::Target::OrderId(
+            order.order_id.clone(),
+        )),
+        account: String::new(),
+    }))
+    .await
+    .expect_err("not waiting");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&status), "ORDER_NOT_AWAITING_APPROVAL");
+
+    // Unknown orders and a missing target.
+    let status = within(orders.approve_vxc_order(ApproveVxcOrderRequest {
+        target: Some(approve_vxc_order_request::Target::OrderId(request_id())),
+        account: String::new(),
+    }))
+    .await
+    .expect_err("unknown");
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason(&status), "ORDER_NOT_FOUND");
+    let status = within(orders.approve_vxc_order(ApproveVxcOrderRequest {
+        target: None,
+        account: String::new(),
+    }))
+    .await
+    .expect_err("no target");
+    assert_eq!(status.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn the_provider_rejects_by_vxc_uid_with_a_reason() {
+    let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
+    let key = key_needing_approval(&sandboxed, 390).await;
+    let order = buy(&sandboxed, &key, "to be rejected").await;
+    let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
+    let rejected = within(orders.reject_vxc_order(RejectVxcOrderRequest {
+        target: Some(reject_vxc_order_request::Target::VxcUid(
+            order.vxc_uid.clone(),
+        )),
+        account: "quantumgpu".into(),
+        reason: "capacity reserved for another customer".into(),
+    }))
+    .await
+    .expect("reject")
+    .into_inner()
+    .order
+    .expect("order");
+    assert_eq!(rejected.order_id, order.order_id, "found by its vxc uid");
+    assert_eq!(rejected.state(), VxcOrderState::Rejected);
+    assert!(
+        rejected
+            .state_message
+            .contains("capacity reserved for another customer")
+    );
+    let got = within(orders.get_vxc_order(GetVxcOrderRequest {
+        order_id: order.order_id.clone(),
+    }))
+    .await
+    .expect("get")
+    .into_inner()
+    .order
+    .expect("order");
+    assert_eq!(got.state(), VxcOrderState::Rejected);
+
+    // A terminal order: the watch sends it once and ends with OK.
+    let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+        order_id: order.order_id.clone(),
+    }))
+    .await
+    .expect("watch")
+    .into_inner();
+    let only = within(stream.message())
+        .await
+        .expect("message")
+        .expect("one");
+    assert_eq!(only.order.expect("order").state(), VxcOrderState::Rejected);
+    assert!(within(stream.message()).await.expect("end").is_none());
+
+    let status = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+        order_id: request_id(),
+    }))
+    .await
+    .expect_err("unknown order");
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason(&status), "ORDER_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_watches_with_shutting_down() {
+    let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
+    let key = key_needing_approval(&sandboxed, 400).await;
+    let order = buy(&sandboxed, &key, "waits through shutdown").await;
+    let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
+    let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+        order_id: order.order_id.clone(),
+    }))
+    .await
+    .expect("watch")
+    .into_inner();
+    within(stream.message())
+        .await
+        .expect("first")
+        .expect("message");
+
+    let SandboxedServer { server, .. } = sandboxed;
+    let stopping = tokio::spawn(server.stop());
+    let status = within(stream.message())
+        .await
+        .expect_err("the stream ends with an error");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "SHUTTING_DOWN");
+    assert_eq!(
+        meta(&status, "order_id").as_deref(),
+        Some(order.order_id.as_str())
+    );
+    within(stopping)
+        .await
+        .expect("stop task")
+        .expect("clean stop");
+}
