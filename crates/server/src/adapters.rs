@@ -8,14 +8,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::catalog::Catalog;
-use crate::domain::Inventory;
-use crate::domain::keys::UpstreamKey;
-use crate::domain::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
-use crate::domain::orders::OrderUpstream;
-use crate::domain::service_keys::{KeyUpstream, NewKey};
 use crate::error::Error;
+use crate::orders::OrderUpstream;
 use megaport::models;
 use megaport::{MegaportClient, MegaportError};
+use onramp_core::Inventory;
+use onramp_core::keys::UpstreamKey;
+use onramp_core::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
+use onramp_core::service_keys::{KeyUpstream, NewKey};
 
 /// How long one Megaport call may take, retries included, when the caller set no deadline.
 const CALL_BUDGET: Duration = Duration::from_secs(30);
@@ -27,7 +27,10 @@ fn deadline() -> Instant {
 #[tonic::async_trait]
 impl Inventory for Catalog {
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
-        let (products, locations) = (self.products().await?, self.locations().await?);
+        let (products, locations) = (
+            self.products().await.map_err(crate::error::upstream)?,
+            self.locations().await.map_err(crate::error::upstream)?,
+        );
         Ok(Arc::new(
             products
                 .iter()
@@ -38,7 +41,9 @@ impl Inventory for Catalog {
     }
 
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
-        let locations = Catalog::locations(self).await?;
+        let locations = Catalog::locations(self)
+            .await
+            .map_err(crate::error::upstream)?;
         Ok(Arc::new(locations.iter().map(location).collect()))
     }
 
@@ -140,8 +145,16 @@ impl MegaportKeys {
 #[tonic::async_trait]
 impl KeyUpstream for MegaportKeys {
     async fn port(&self, port_uid: &str) -> Result<Port, Error> {
-        let product = self.client.get_product(port_uid, deadline()).await?;
-        let locations = self.catalog.locations().await?;
+        let product = self
+            .client
+            .get_product(port_uid, deadline())
+            .await
+            .map_err(crate::error::upstream)?;
+        let locations = self
+            .catalog
+            .locations()
+            .await
+            .map_err(crate::error::upstream)?;
         Ok(port(&product, &locations))
     }
 
@@ -156,18 +169,30 @@ impl KeyUpstream for MegaportKeys {
             description: Some(key.description.clone()),
             valid_for: valid_for(key.valid_from, key.valid_until),
         };
-        let created = self.client.create_service_key(&request, deadline()).await?;
+        let created = self
+            .client
+            .create_service_key(&request, deadline())
+            .await
+            .map_err(crate::error::upstream)?;
         Ok(upstream_key(&created))
     }
 
     async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
-        let keys = self.client.list_service_keys(port_uid, deadline()).await?;
+        let keys = self
+            .client
+            .list_service_keys(port_uid, deadline())
+            .await
+            .map_err(crate::error::upstream)?;
         Ok(keys.iter().map(upstream_key).collect())
     }
 
     async fn key(&self, key: &str) -> Result<UpstreamKey, Error> {
         Ok(upstream_key(
-            &self.client.get_service_key(key, deadline()).await?,
+            &self
+                .client
+                .get_service_key(key, deadline())
+                .await
+                .map_err(crate::error::upstream)?,
         ))
     }
 
@@ -183,7 +208,11 @@ impl KeyUpstream for MegaportKeys {
             pre_approved: Some(key.pre_approved),
             valid_for: valid_for(key.valid_from, key.valid_until),
         };
-        let updated = self.client.update_service_key(&request, deadline()).await?;
+        let updated = self
+            .client
+            .update_service_key(&request, deadline())
+            .await
+            .map_err(crate::error::upstream)?;
         Ok(upstream_key(&updated))
     }
 }

@@ -2,17 +2,18 @@
 //! Megaport — catalog and regions, on-ramp selection, service keys, a resumable key-state stream,
 //! and VXC orders that are bought exactly once.
 //!
-//! The generated code is the `onramp-proto` crate, the Megaport client the `megaport` crate and
-//! the embedded sandbox the `megaport-sandbox` crate.
+//! The domain is the `onramp-core` crate, persistence `onramp-store`, the generated code
+//! `onramp-proto`, the Megaport client `megaport` and the embedded sandbox `megaport-sandbox`.
 //!
 //! # Layout
 //! - [`auth`]: callers (tokens, mTLS), the RPC -> scope table, limits and the audit log.
 //! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, validated at start.
 //! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
-//! - [`error`]: the crate `Error` and its one mapping to `tonic::Status` with rich details.
+//! - [`error`]: the one mapping of the domain's `Error` to `tonic::Status`, and of Megaport's
+//!   errors to the domain's.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
-//! - [`domain`]: business rules (on-ramp figures, regions, selection) over traits.
-//! - [`store`]: persistence in SQLite (sqlx); migrations in `migrations/`.
+//! - [`orders`]: the exactly-once VXC buy over Megaport.
+//! - [`regions_file`]: regions declared in a TOML file.
 //! - [`telemetry`]: `tracing` setup.
 //! - [`watch`]: the key-state watcher: poller, differ, event log, fan-out hub.
 //! - [`upstream`]: the Megaport accounts (or embedded sandbox) and the catalog cache over them.
@@ -24,12 +25,11 @@ pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
-pub mod digest;
-pub mod domain;
 pub mod error;
+pub mod orders;
+pub mod regions_file;
 
 pub mod server;
-pub mod store;
 pub mod telemetry;
 pub mod upstream;
 pub mod watch;

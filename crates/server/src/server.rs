@@ -16,19 +16,19 @@ use crate::adapters::MegaportKeys;
 use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
-use crate::domain::directory::Directory;
-use crate::domain::orders::{OrderDesk, OrderSettings, OrderUpstream};
-use crate::domain::regions_file;
-use crate::domain::service_keys::ServiceKeys;
-use crate::store::Store;
+use crate::orders::{OrderDesk, OrderSettings, OrderUpstream};
+use crate::regions_file;
 use crate::upstream::Upstream;
 use crate::watch::WatchHub;
+use onramp_core::directory::Directory;
+use onramp_core::service_keys::ServiceKeys;
 use onramp_proto as pb;
 use onramp_proto::admin_service_server::AdminServiceServer;
 use onramp_proto::catalog_service_server::CatalogServiceServer;
 use onramp_proto::region_service_server::RegionServiceServer;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
 use onramp_proto::vxc_order_service_server::VxcOrderServiceServer;
+use onramp_store::Store;
 use std::sync::Arc;
 
 /// Why the server could not start or stopped abnormally.
@@ -39,7 +39,7 @@ pub enum ServeError {
     #[error("transport failed: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("store: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] onramp_store::StoreError),
     #[error("{0}")]
     Upstream(#[from] crate::upstream::UpstreamError),
     #[error("regions file {path}: {problem}")]
@@ -85,7 +85,7 @@ pub async fn run(
     let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
     let auth = crate::auth::AuthLayer::new(&config, local_addr.unwrap_or(public), store.clone())?;
     let upstream = Upstream::connect(&config).await?;
-    let directory = Directory::new(upstream.catalog.clone(), store.clone());
+    let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()));
     apply_declared_regions(&config, &directory).await?;
     let (fire, signal) = watch::channel(false);
     let shutdown_signal = ShutdownSignal(signal);
@@ -94,7 +94,7 @@ pub async fn run(
     let service_keys = Arc::new(ServiceKeys::new(
         Arc::new(key_upstream),
         directory.clone(),
-        store.clone(),
+        Arc::new(store.clone()),
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
     let poller = hub.spawn_poller(shutdown_signal.clone());

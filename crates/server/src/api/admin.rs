@@ -28,7 +28,8 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
         let request = request.into_inner();
         let page_size = paging::page_size(request.page_size)
-            .map_err(|violation| Error::InvalidArgument(vec![violation]))?;
+            .map_err(|violation| Error::InvalidArgument(vec![violation]))
+            .map_err(crate::error::status)?;
         let filter = AuditFilter {
             caller: request.caller,
             rpc: request.rpc,
@@ -37,10 +38,12 @@ impl AdminService for AdminApi {
             .audit
             .list(&filter, page_size, &request.page_token)
             .await
-            .map_err(Error::internal)?
+            .map_err(Error::internal)
+            .map_err(crate::error::status)?
             .map_err(|error| {
                 Error::InvalidArgument(vec![FieldViolation::new("page_token", error.to_string())])
-            })?;
+            })
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::ListAuditRecordsResponse {
             audit_records: page.records.into_iter().map(to_proto).collect(),
             next_page_token: page.next_page_token,

@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::{convert, paging};
-use crate::domain::directory::{Directory, OnRampFilter, Scope};
 use crate::error::{Error, FieldViolation};
+use onramp_core::directory::{Directory, OnRampFilter, Scope};
 use onramp_proto as pb;
 use onramp_proto::catalog_service_server::CatalogService;
 
@@ -29,7 +29,11 @@ impl CatalogService for CatalogApi {
         &self,
         _request: Request<pb::ListCountriesRequest>,
     ) -> Result<Response<pb::ListCountriesResponse>, Status> {
-        let countries = self.directory.countries().await?;
+        let countries = self
+            .directory
+            .countries()
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::ListCountriesResponse {
             countries: countries
                 .into_iter()
@@ -47,7 +51,11 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::ListMetrosResponse>, Status> {
         let country = request.into_inner().country;
         let country = non_empty(country.trim());
-        let metros = self.directory.metros(country.as_deref()).await?;
+        let metros = self
+            .directory
+            .metros(country.as_deref())
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::ListMetrosResponse {
             metros: metros
                 .into_iter()
@@ -77,7 +85,7 @@ impl CatalogService for CatalogApi {
             ));
         }
         let (Some((page_size, offset)), true) = (paging, violations.is_empty()) else {
-            return Err(Error::InvalidArgument(violations).into());
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
         };
         let filter = OnRampFilter {
             region: non_empty(&request.region),
@@ -87,7 +95,11 @@ impl CatalogService for CatalogApi {
             vxc_permitted_only: request.vxc_permitted_only,
             live_only: request.live_only,
         };
-        let on_ramps = self.directory.on_ramps(&filter).await?;
+        let on_ramps = self
+            .directory
+            .on_ramps(&filter)
+            .await
+            .map_err(crate::error::status)?;
         let (page, next_page_token) = paging::page_of(on_ramps, offset, page_size);
         Ok(Response::new(pb::ListOnRampsResponse {
             on_ramps: page.iter().map(convert::on_ramp).collect(),
@@ -101,9 +113,16 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::GetOnRampResponse>, Status> {
         let port_uid = request.into_inner().port_uid;
         if port_uid.trim().is_empty() {
-            return Err(Error::invalid("port_uid", "must not be empty").into());
+            return Err(crate::error::status(Error::invalid(
+                "port_uid",
+                "must not be empty",
+            )));
         }
-        let on_ramp = self.directory.on_ramp(&port_uid).await?;
+        let on_ramp = self
+            .directory
+            .on_ramp(&port_uid)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::GetOnRampResponse {
             on_ramp: Some(convert::on_ramp(&on_ramp)),
         }))
@@ -115,8 +134,13 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::SelectOnRampsResponse>, Status> {
         let request = request.into_inner();
         let diversity = convert::diversity(request.diversity());
-        let (scope, rate) = validate_selection(request.scope, request.rate_limit_mbps)?;
-        let selection = self.directory.select(&scope, rate, diversity).await?;
+        let (scope, rate) = validate_selection(request.scope, request.rate_limit_mbps)
+            .map_err(crate::error::status)?;
+        let selection = self
+            .directory
+            .select(&scope, rate, diversity)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(selection_response(&selection)))
     }
 }
@@ -155,7 +179,7 @@ pub(crate) fn validate_selection(
 }
 
 pub(crate) fn selection_response(
-    selection: &crate::domain::selection::Selection,
+    selection: &onramp_core::selection::Selection,
 ) -> pb::SelectOnRampsResponse {
     pb::SelectOnRampsResponse {
         chosen: selection.chosen.iter().map(convert::on_ramp).collect(),

@@ -3,9 +3,9 @@
 use prost_types::Timestamp;
 use time::OffsetDateTime;
 
-use crate::domain::onramps::{self, OnRamp, PortRef, ProvisioningStatus, Zone};
-use crate::domain::regions::{Region, Selector};
-use crate::domain::selection::{Diversity, Rejected, Rejection};
+use onramp_core::onramps::{self, OnRamp, PortRef, ProvisioningStatus, Zone};
+use onramp_core::regions::{Region, Selector};
+use onramp_core::selection::{Diversity, Rejected, Rejection};
 use onramp_proto as pb;
 
 pub(super) fn timestamp(time: OffsetDateTime) -> Timestamp {

@@ -6,10 +6,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::{ResponseStream, audit_note, convert, paging};
-use crate::domain::orders::{
+use crate::error::{Error, ErrorReason, FieldViolation};
+use crate::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
 };
-use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::server::ShutdownSignal;
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
@@ -40,7 +40,11 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::LookupServiceKeyRequest>,
     ) -> Result<Response<pb::LookupServiceKeyResponse>, Status> {
         let request = request.into_inner();
-        let lookup = self.desk.lookup_key(&request.account, &request.key).await?;
+        let lookup = self
+            .desk
+            .lookup_key(&request.account, &request.key)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::LookupServiceKeyResponse {
             lookup: Some(key_lookup(&lookup)),
         }))
@@ -51,8 +55,12 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::ValidateVxcOrderRequest>,
     ) -> Result<Response<pb::ValidateVxcOrderResponse>, Status> {
         let request = request.into_inner();
-        let spec = spec_from(request.spec)?;
-        let validated = self.desk.validate(&request.account, &spec).await?;
+        let spec = spec_from(request.spec).map_err(crate::error::status)?;
+        let validated = self
+            .desk
+            .validate(&request.account, &spec)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::ValidateVxcOrderResponse {
             price: Some(price(&validated.price)),
             a_end: Some(convert::port_summary(&validated.a_end)),
@@ -70,11 +78,12 @@ impl VxcOrderService for VxcOrderApi {
         let note = audit_note(&request);
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
-        let spec = spec_from(request.spec)?;
+        let spec = spec_from(request.spec).map_err(crate::error::status)?;
         let order = self
             .desk
             .create(&request.account, spec, request.request_id)
-            .await?;
+            .await
+            .map_err(crate::error::status)?;
         note.set_resource(&order.order_id);
         Ok(Response::new(pb::CreateVxcOrderResponse {
             order: Some(order_pb(&order)),
@@ -86,8 +95,12 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::GetVxcOrderRequest>,
     ) -> Result<Response<pb::GetVxcOrderResponse>, Status> {
         let order_id = request.into_inner().order_id;
-        check_order_id(&order_id)?;
-        let order = self.desk.current(&order_id).await?;
+        check_order_id(&order_id).map_err(crate::error::status)?;
+        let order = self
+            .desk
+            .current(&order_id)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::GetVxcOrderResponse {
             order: Some(order_pb(&order)),
         }))
@@ -112,14 +125,18 @@ impl VxcOrderService for VxcOrderApi {
             }
         };
         let (Some((size, offset)), true) = (paging, violations.is_empty()) else {
-            return Err(Error::InvalidArgument(violations).into());
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
         };
         let filter = OrderFilter {
             account: (!request.account.is_empty()).then_some(request.account),
             state,
         };
         // One extra row tells whether another page exists without a count query.
-        let mut page = self.desk.list(&filter, offset, size + 1).await?;
+        let mut page = self
+            .desk
+            .list(&filter, offset, size + 1)
+            .await
+            .map_err(crate::error::status)?;
         let next_page_token = if page.len() > size {
             page.truncate(size);
             paging::offset_token(offset + size)
@@ -137,8 +154,12 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::WatchVxcOrderRequest>,
     ) -> Result<Response<Self::WatchVxcOrderStream>, Status> {
         let order_id = request.into_inner().order_id;
-        check_order_id(&order_id)?;
-        let first = self.desk.current(&order_id).await?;
+        check_order_id(&order_id).map_err(crate::error::status)?;
+        let first = self
+            .desk
+            .current(&order_id)
+            .await
+            .map_err(crate::error::status)?;
         let (sender, receiver) = mpsc::channel(1);
         tokio::spawn(follow(
             self.desk.clone(),
@@ -158,8 +179,13 @@ impl VxcOrderService for VxcOrderApi {
         let target = target(request.target.map(|target| match target {
             pb::approve_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
             pb::approve_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
-        }))?;
-        let order = self.desk.decide(&request.account, target, true, "").await?;
+        }))
+        .map_err(crate::error::status)?;
+        let order = self
+            .desk
+            .decide(&request.account, target, true, "")
+            .await
+            .map_err(crate::error::status)?;
         note.set_resource(decided_resource(&order));
         Ok(Response::new(pb::ApproveVxcOrderResponse {
             order: Some(order_pb(&order)),
@@ -175,18 +201,19 @@ impl VxcOrderService for VxcOrderApi {
         let target = target(request.target.map(|target| match target {
             pb::reject_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
             pb::reject_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
-        }))?;
+        }))
+        .map_err(crate::error::status)?;
         if request.reason.chars().count() > REASON_MAX_CHARS {
-            return Err(Error::invalid(
+            return Err(crate::error::status(Error::invalid(
                 "reason",
                 format!("must be at most {REASON_MAX_CHARS} characters"),
-            )
-            .into());
+            )));
         }
         let order = self
             .desk
             .decide(&request.account, target, false, request.reason.trim())
-            .await?;
+            .await
+            .map_err(crate::error::status)?;
         note.set_resource(decided_resource(&order));
         Ok(Response::new(pb::RejectVxcOrderResponse {
             order: Some(order_pb(&order)),
@@ -195,7 +222,7 @@ impl VxcOrderService for VxcOrderApi {
 }
 
 /// What an approval acted on: the order, or the VXC when it was not ordered through onramp.
-fn decided_resource(order: &crate::domain::orders::Order) -> &str {
+fn decided_resource(order: &crate::orders::Order) -> &str {
     if order.order_id.is_empty() {
         order.vxc_uid.as_deref().unwrap_or_default()
     } else {
@@ -223,15 +250,14 @@ async fn follow(
     loop {
         tokio::select! {
             () = shutdown.fired() => {
-                let _ = sender.send(Err(Error::Unavailable {
+                let shutting_down = Error::Unavailable {
                     reason: ErrorReason::ShuttingDown,
                     message: "the server is shutting down; reconnect to get the current order"
                         .to_owned(),
                     retry_after: None,
                 }
-                .with_meta("order_id", &order.order_id)
-                .into()))
-                .await;
+                .with_meta("order_id", &order.order_id);
+                let _ = sender.send(Err(crate::error::status(shutting_down))).await;
                 return;
             }
             () = sender.closed() => return,

@@ -3,10 +3,10 @@
 use tonic::{Request, Response, Status};
 
 use super::{audit_note, convert, paging, update_mask};
-use crate::domain::directory::{Directory, RegionChanges, RegionDraft};
-use crate::domain::regions;
-use crate::domain::request_id::check_request_id;
 use crate::error::Error;
+use onramp_core::directory::{Directory, RegionChanges, RegionDraft};
+use onramp_core::regions;
+use onramp_core::request_id::check_request_id;
 use onramp_proto as pb;
 use onramp_proto::region_service_server::RegionService;
 
@@ -41,17 +41,21 @@ impl RegionService for RegionApi {
         note.set_request_id(&request.request_id);
         let region = request
             .region
-            .ok_or_else(|| Error::invalid("region", "is required"))?;
+            .ok_or_else(|| Error::invalid("region", "is required"))
+            .map_err(crate::error::status)?;
         if let Some(violation) = check_request_id(&request.request_id) {
-            return Err(Error::InvalidArgument(vec![violation]).into());
+            return Err(crate::error::status(Error::InvalidArgument(vec![
+                violation,
+            ])));
         }
         note.set_resource(&region.name);
         let created = self
             .directory
             .create_region(draft(region), &request.request_id)
-            .await?;
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::CreateRegionResponse {
-            region: Some(self.to_pb(&created).await?),
+            region: Some(self.to_pb(&created).await.map_err(crate::error::status)?),
         }))
     }
 
@@ -61,11 +65,17 @@ impl RegionService for RegionApi {
     ) -> Result<Response<pb::GetRegionResponse>, Status> {
         let name = request.into_inner().name;
         if let Some(violation) = regions::validate_name("name", &name) {
-            return Err(Error::InvalidArgument(vec![violation]).into());
+            return Err(crate::error::status(Error::InvalidArgument(vec![
+                violation,
+            ])));
         }
-        let region = self.directory.region(&name).await?;
+        let region = self
+            .directory
+            .region(&name)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::GetRegionResponse {
-            region: Some(self.to_pb(&region).await?),
+            region: Some(self.to_pb(&region).await.map_err(crate::error::status)?),
         }))
     }
 
@@ -78,13 +88,14 @@ impl RegionService for RegionApi {
         let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
         let after = paging::decode_after(&request.page_token).map_err(|v| violations.push(v));
         let (Ok(size), Ok(after)) = (size, after) else {
-            return Err(Error::InvalidArgument(violations).into());
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
         };
         // One extra row tells whether another page exists without a count query.
         let mut page = self
             .directory
             .regions_page(after.as_deref(), size + 1)
-            .await?;
+            .await
+            .map_err(crate::error::status)?;
         let next_page_token = if page.len() > size {
             page.truncate(size);
             page.last()
@@ -95,7 +106,7 @@ impl RegionService for RegionApi {
         };
         let mut regions = Vec::with_capacity(page.len());
         for region in &page {
-            regions.push(self.to_pb(region).await?);
+            regions.push(self.to_pb(region).await.map_err(crate::error::status)?);
         }
         Ok(Response::new(pb::ListRegionsResponse {
             regions,
@@ -111,22 +122,27 @@ impl RegionService for RegionApi {
         let request = request.into_inner();
         let region = request
             .region
-            .ok_or_else(|| Error::invalid("region", "is required"))?;
+            .ok_or_else(|| Error::invalid("region", "is required"))
+            .map_err(crate::error::status)?;
         note.set_resource(&region.name);
         let mut violations = Vec::new();
         let paths = update_mask::checked_paths(request.update_mask, &UPDATABLE, &mut violations);
         violations.extend(regions::validate_name("region.name", &region.name));
         if !violations.is_empty() {
-            return Err(Error::InvalidArgument(violations).into());
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
         }
         let changes = RegionChanges {
             display_name: paths.iter().any(|path| path == "display_name"),
             description: paths.iter().any(|path| path == "description"),
             selector: paths.iter().any(|path| path == "selector"),
         };
-        let updated = self.directory.update_region(draft(region), changes).await?;
+        let updated = self
+            .directory
+            .update_region(draft(region), changes)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::UpdateRegionResponse {
-            region: Some(self.to_pb(&updated).await?),
+            region: Some(self.to_pb(&updated).await.map_err(crate::error::status)?),
         }))
     }
 
@@ -138,9 +154,14 @@ impl RegionService for RegionApi {
         let name = request.into_inner().name;
         note.set_resource(&name);
         if let Some(violation) = regions::validate_name("name", &name) {
-            return Err(Error::InvalidArgument(vec![violation]).into());
+            return Err(crate::error::status(Error::InvalidArgument(vec![
+                violation,
+            ])));
         }
-        self.directory.delete_region(&name).await?;
+        self.directory
+            .delete_region(&name)
+            .await
+            .map_err(crate::error::status)?;
         Ok(Response::new(pb::DeleteRegionResponse {}))
     }
 }

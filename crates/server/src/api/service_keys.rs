@@ -9,16 +9,16 @@ use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
 use super::{ResponseStream, audit_note, convert, paging, update_mask};
-use crate::digest::sha256_hex;
-use crate::domain::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
-use crate::domain::request_id::check_request_id;
-use crate::domain::service_keys::{
-    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, request_id_reused,
-};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::server::ShutdownSignal;
 use crate::watch::{self, ChangeKind, Health, KeyEvent, WatchEnd, WatchHub, WatchItem};
+use onramp_core::digest::sha256_hex;
+use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
+use onramp_core::request_id::check_request_id;
+use onramp_core::service_keys::{
+    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, request_id_reused,
+};
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyService;
 
@@ -66,8 +66,12 @@ impl ServiceKeyService for ServiceKeyApi {
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
         note.set_resource(&request.port_uid);
-        let create = validate_create(request)?;
-        let view = self.keys.create(create).await?;
+        let create = validate_create(request).map_err(crate::error::status)?;
+        let view = self
+            .keys
+            .create(create)
+            .await
+            .map_err(crate::error::status)?;
         note.set_resource(&view.key);
         self.hub.poke();
         Ok(Response::new(pb::CreateServiceKeyResponse {
@@ -84,23 +88,25 @@ impl ServiceKeyService for ServiceKeyApi {
         note.set_request_id(&request.request_id);
         note.set_resource(&request.region);
         let hash = sha256_hex(request.encode_to_vec());
-        let issue = validate_issue(request)?;
+        let issue = validate_issue(request).map_err(crate::error::status)?;
         // A replay returns the first response exactly as it was sent.
         let store = self.hub.store();
         if let Some((rpc, stored_hash, bytes)) = store
             .stored_response(&issue.request_id)
             .await
-            .map_err(Error::from)?
+            .map_err(Error::from)
+            .map_err(crate::error::status)?
         {
             if rpc != ISSUE_RPC || stored_hash != hash {
-                return Err(request_id_reused().into());
+                return Err(crate::error::status(request_id_reused()));
             }
-            let response =
-                pb::IssueServiceKeysResponse::decode(bytes.as_slice()).map_err(Error::internal)?;
+            let response = pb::IssueServiceKeysResponse::decode(bytes.as_slice())
+                .map_err(Error::internal)
+                .map_err(crate::error::status)?;
             return Ok(Response::new(response));
         }
         let request_id = issue.request_id.clone();
-        let (views, selection) = self.keys.issue(issue).await?;
+        let (views, selection) = self.keys.issue(issue).await.map_err(crate::error::status)?;
         self.hub.poke();
         let response = pb::IssueServiceKeysResponse {
             service_keys: views.iter().map(service_key).collect(),
@@ -109,7 +115,8 @@ impl ServiceKeyService for ServiceKeyApi {
         store
             .store_response(&request_id, ISSUE_RPC, &hash, &response.encode_to_vec())
             .await
-            .map_err(Error::from)?;
+            .map_err(Error::from)
+            .map_err(crate::error::status)?;
         Ok(Response::new(response))
     }
 
@@ -117,8 +124,8 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::GetServiceKeyRequest>,
     ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
-        let key = validate_key("key", &request.into_inner().key)?;
-        let view = self.keys.get(&key).await?;
+        let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
+        let view = self.keys.get(&key).await.map_err(crate::error::status)?;
         Ok(Response::new(pb::GetServiceKeyResponse {
             service_key: Some(service_key(&view)),
         }))
@@ -133,7 +140,7 @@ impl ServiceKeyService for ServiceKeyApi {
         let Some((size, offset)) =
             paging::offset_paging(request.page_size, &request.page_token, &mut violations)
         else {
-            return Err(Error::InvalidArgument(violations).into());
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
         };
         let state = key_state_from(request.state());
         let filter = KeyFilter {
@@ -142,7 +149,11 @@ impl ServiceKeyService for ServiceKeyApi {
             customer_ref: non_empty(request.customer_ref),
             region: non_empty(request.region),
         };
-        let views = self.keys.list(&filter).await?;
+        let views = self
+            .keys
+            .list(&filter)
+            .await
+            .map_err(crate::error::status)?;
         let (page, next_page_token) = paging::page_of(views, offset, size);
         Ok(Response::new(pb::ListServiceKeysResponse {
             service_keys: page.iter().map(service_key).collect(),
@@ -156,9 +167,13 @@ impl ServiceKeyService for ServiceKeyApi {
     ) -> Result<Response<pb::UpdateServiceKeyResponse>, Status> {
         let note = audit_note(&request);
         let request = request.into_inner();
-        let (key, changes) = validate_update(request)?;
+        let (key, changes) = validate_update(request).map_err(crate::error::status)?;
         note.set_resource(&key);
-        let view = self.keys.update(&key, changes).await?;
+        let view = self
+            .keys
+            .update(&key, changes)
+            .await
+            .map_err(crate::error::status)?;
         self.hub.poke();
         Ok(Response::new(pb::UpdateServiceKeyResponse {
             service_key: Some(service_key(&view)),
@@ -170,9 +185,13 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::DeactivateServiceKeyRequest>,
     ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
         let note = audit_note(&request);
-        let key = validate_key("key", &request.into_inner().key)?;
+        let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
         note.set_resource(&key);
-        let view = self.keys.deactivate(&key).await?;
+        let view = self
+            .keys
+            .deactivate(&key)
+            .await
+            .map_err(crate::error::status)?;
         self.hub.poke();
         Ok(Response::new(pb::DeactivateServiceKeyResponse {
             service_key: Some(service_key(&view)),
@@ -197,7 +216,8 @@ impl ServiceKeyService for ServiceKeyApi {
             &request.resume_token,
             self.shutdown.clone(),
         )
-        .await?;
+        .await
+        .map_err(crate::error::status)?;
         let chunk_keys = hub.settings().snapshot_chunk_keys;
         let mut last_revision = hub.revision();
         let stream = stream.flat_map(move |item| {
@@ -575,7 +595,7 @@ fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
             ),
         ])
     };
-    match end {
+    crate::error::status(match end {
         WatchEnd::TooSlow { revision } => Error::Aborted {
             reason: ErrorReason::WatchSubscriberTooSlow,
             message: format!(
@@ -592,8 +612,7 @@ fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
             |error, (key, value)| error.with_meta(&key, value),
         ),
         WatchEnd::Failed(detail) => Error::internal(detail),
-    }
-    .into()
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use crate::store::Store;
+use onramp_store::Store;
 
 /// What a handler adds to its call's audit record. Cheap to clone; all clones share one note.
 #[derive(Debug, Clone, Default)]
@@ -119,7 +119,7 @@ impl AuditLog {
         reason: i32,
     ) -> Result<(), sqlx::Error> {
         let fields = note.take();
-        let time_ms = crate::store::millis(time::OffsetDateTime::now_utc());
+        let time_ms = onramp_store::millis(time::OffsetDateTime::now_utc());
         sqlx::query(
             "INSERT INTO audit_records \
              (audit_id, time_ms, caller, rpc, request_id, resource, code, reason) \
@@ -188,7 +188,7 @@ fn filter_tag(filter: &AuditFilter) -> String {
         .chain_update([0])
         .chain_update(filter.rpc.as_bytes())
         .finalize();
-    crate::digest::hex(&digest[..6])
+    onramp_core::digest::hex(&digest[..6])
 }
 
 fn encode_token(seq: i64, filter: &AuditFilter) -> String {

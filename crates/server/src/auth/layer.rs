@@ -22,8 +22,8 @@ use super::tokens::{TokenRejection, TokenTable};
 use super::{AuthSetupError, Caller, tls};
 use crate::config::Config;
 use crate::error::ErrorReason;
-use crate::error::{ERROR_DOMAIN, Error};
-use crate::store::Store;
+use crate::error::{ERROR_DOMAIN, Error, status};
+use onramp_store::Store;
 
 /// Shared by every connection: the credentials, the quota buckets, the in-flight semaphore.
 struct Gate {
@@ -197,12 +197,9 @@ impl Gate {
             // Every method this server has is in the table (a test walks the descriptor set), so
             // this is a client built against a newer contract, or a typo.
             tracing::warn!(caller = %caller.name, rpc, "call to a method this server does not have");
-            return Admission::Refused(
-                Error::NotImplemented {
-                    message: format!("{rpc} is not a method of this onramp version"),
-                }
-                .into(),
-            );
+            return Admission::Refused(status(Error::NotImplemented {
+                message: format!("{rpc} is not a method of this onramp version"),
+            }));
         };
         if !caller.allows(scope) {
             tracing::info!(caller = %caller.name, rpc, scope = scope.as_str(), "call without the needed scope refused");
@@ -297,10 +294,9 @@ fn bearer_token(value: &str) -> Option<&str> {
 }
 
 fn unauthenticated(message: &str) -> Status {
-    Error::Unauthenticated {
+    status(Error::Unauthenticated {
         message: message.to_owned(),
-    }
-    .into()
+    })
 }
 
 /// PERMISSION_DENIED / SCOPE_MISSING with the needed scope in `ErrorInfo.metadata["scope"]`,
@@ -317,12 +313,11 @@ fn rate_limited(caller: &str, retry_after: Duration) -> Status {
     // Whole milliseconds keep RetryInfo readable; never zero, or clients would spin.
     let retry_after =
         Duration::from_millis(retry_after.as_millis().clamp(1, u64::MAX as u128) as u64);
-    Error::ResourceExhausted {
+    status(Error::ResourceExhausted {
         reason: ErrorReason::CallerRateLimited,
         message: format!("caller `{caller}` is over its write quota; retry after {retry_after:?}"),
         retry_after: Some(retry_after),
-    }
-    .into()
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::settings::TokenSettings;
 
 /// The lowercase hex SHA-256 of `token`, as `[[auth.tokens]] sha256` expects it.
 pub fn hash_hex(token: &str) -> String {
-    crate::digest::sha256_hex(token)
+    onramp_core::digest::sha256_hex(token)
 }
 
 /// Parses 64 hex characters (either case) into the 32-byte digest.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::keys::{KeyState, KeyView};
+use onramp_core::keys::{KeyState, KeyView};
 
 /// What happened to a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +72,7 @@ pub fn diff(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::onramps::PortRef;
+    use onramp_core::onramps::PortRef;
 
     pub(crate) fn view(key: &str, state: KeyState) -> KeyView {
         KeyView {

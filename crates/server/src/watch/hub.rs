@@ -11,14 +11,14 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast};
 
 use crate::config::WatchSettings;
-use crate::domain::keys::KeyView;
-use crate::domain::service_keys::ServiceKeys;
 use crate::error::Error;
 use crate::server::ShutdownSignal;
-use crate::store::Store;
-use crate::store::millis;
-use crate::store::watch::StoredBatch;
 use crate::watch::events::{self, KeyEvent};
+use onramp_core::keys::KeyView;
+use onramp_core::service_keys::ServiceKeys;
+use onramp_store::Store;
+use onramp_store::millis;
+use onramp_store::watch::StoredBatch;
 
 /// How polling Megaport is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,14 +286,14 @@ mod tests {
     use futures::StreamExt;
 
     use super::*;
-    use crate::domain::directory::Directory;
-    use crate::domain::directory::tests::FakeInventory;
-    use crate::domain::keys::{KeyState, UpstreamKey};
-    use crate::domain::onramps::Port;
-    use crate::domain::service_keys::{KeyFilter, KeyUpstream, NewKey};
     use crate::error::ErrorReason;
     use crate::watch::events::tests::view;
     use crate::watch::stream::{WatchEnd, WatchItem, watch};
+    use onramp_core::directory::Directory;
+    use onramp_core::keys::{KeyState, UpstreamKey};
+    use onramp_core::onramps::Port;
+    use onramp_core::service_keys::{KeyFilter, KeyUpstream, NewKey};
+    use onramp_core::testing::FakeInventory;
 
     /// Megaport is never reached in these tests: the hub is fed views directly.
     struct Unreachable;
@@ -319,11 +319,12 @@ mod tests {
 
     async fn hub(buffer: usize) -> WatchHub {
         let store = Store::in_memory().await.expect("store");
-        let directory = Directory::new(Arc::new(FakeInventory(Vec::new())), store.clone());
+        let directory =
+            Directory::new(Arc::new(FakeInventory(Vec::new())), Arc::new(store.clone()));
         let keys = Arc::new(ServiceKeys::new(
             Arc::new(Unreachable),
             directory,
-            store.clone(),
+            Arc::new(store.clone()),
         ));
         let settings = WatchSettings {
             subscriber_buffer: buffer,

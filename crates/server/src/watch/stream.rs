@@ -10,13 +10,13 @@ use futures::Stream;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::domain::keys::KeyView;
-use crate::domain::service_keys::KeyFilter;
 use crate::error::{Error, ErrorReason};
 use crate::server::ShutdownSignal;
 use crate::watch::events::KeyEvent;
 use crate::watch::hub::{Batch, UpstreamHealth, WatchHub};
 use crate::watch::token;
+use onramp_core::keys::KeyView;
+use onramp_core::service_keys::KeyFilter;
 
 /// Why a snapshot was sent instead of the replay a token asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

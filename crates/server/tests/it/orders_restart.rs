@@ -46,7 +46,7 @@ async fn crash_mid_buy(sandboxed: SandboxedServer, order_id: &str) -> SandboxedS
         config,
     } = sandboxed;
     server.stop().await.expect("clean stop");
-    let database = config.data_dir.join(onramp_server::store::DATABASE_FILE);
+    let database = config.data_dir.join(onramp_store::DATABASE_FILE);
     let pool = within(sqlx::sqlite::SqlitePool::connect(&format!(
         "sqlite://{}",
         database.display()

@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 
 use super::{Store, StoreError};
 use super::{from_millis, millis};
-use crate::domain::keys::LedgerEntry;
+use onramp_core::keys::LedgerEntry;
+use onramp_core::ports::KeyRequest;
 
 /// The ledger columns, as a macro so queries can extend it with `concat!` (static SQL only).
 macro_rules! ledger_select {
@@ -14,16 +15,6 @@ macro_rules! ledger_select {
         "SELECT key, port_uid, single_use, vlan, customer_ref, region, request_id, create_time, \
          deactivated, vxc_uid, used_time FROM service_keys"
     };
-}
-
-/// A journaled key create.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRequest {
-    pub request_id: String,
-    pub request_hash: String,
-    pub port_uid: String,
-    /// Set once Megaport answered with the key.
-    pub key: Option<String>,
 }
 
 impl Store {

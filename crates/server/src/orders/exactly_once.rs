@@ -12,15 +12,15 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{OrderDesk, OrderSettings, OrderSpec, OrderState, OrderUpstream};
-use crate::domain::directory::tests::FakeInventory;
-use crate::domain::onramps::fixtures::guide_ports;
 use crate::error::{Error, ErrorReason};
-use crate::store::Store;
 use megaport::models::{
     BuyConfirmation, Product, ResourceTag, ServiceKey, UpdateVxcRequest, ValidateLine, Vxc,
     VxcOrderItem,
 };
 use megaport::{ErrorDetail, MegaportError};
+use onramp_core::testing::FakeInventory;
+use onramp_core::testing::guide_ports;
+use onramp_store::Store;
 
 /// Acme's Port, as in the shared test spec.
 const ACME_PORT: &str = "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a";

@@ -87,7 +87,8 @@ impl OrderDesk {
         let deadline = self.deadline();
         let port = client
             .get_product(&order.spec.a_end_port_uid, deadline)
-            .await?;
+            .await
+            .map_err(crate::error::upstream)?;
         let claimed: HashSet<String> = self.store().claimed_vxc_uids().await?;
         let mut candidates: Vec<&Vxc> = port
             .associated_vxcs
@@ -103,7 +104,10 @@ impl OrderDesk {
         candidates.sort_by_key(|vxc| std::cmp::Reverse(vxc.create_date));
         let mut found: Vec<&Vxc> = Vec::new();
         for vxc in candidates {
-            let tags = client.get_product_tags(&vxc.product_uid, deadline).await?;
+            let tags = client
+                .get_product_tags(&vxc.product_uid, deadline)
+                .await
+                .map_err(crate::error::upstream)?;
             if stamped_with(&tags, &order.request_id) {
                 found.push(vxc);
             }

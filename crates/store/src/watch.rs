@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::domain::keys::KeyView;
+use onramp_core::keys::KeyView;
 
 /// One revision as stored: the batch's events, serialised by the watcher.
 #[derive(Debug, Clone, PartialEq, Eq)]

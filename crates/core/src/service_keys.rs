@@ -8,15 +8,14 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::domain::directory::{Directory, Scope};
-use crate::domain::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
-use crate::domain::mints_in_flight::MintsInFlight;
-use crate::domain::onramps::{Port, PortRef};
-use crate::domain::selection::{Diversity, Selection};
+use crate::directory::{Directory, Scope};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
-use crate::store::Store;
-use crate::store::keys::KeyRequest;
+use crate::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::mints_in_flight::MintsInFlight;
+use crate::onramps::{Port, PortRef};
+use crate::ports::{KeyRequest, KeyStore};
+use crate::selection::{Diversity, Selection};
 
 /// What a key is minted with, as Megaport receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +33,7 @@ pub struct NewKey {
 }
 
 /// The Megaport calls key management needs; implemented over the provider's Megaport account.
-#[tonic::async_trait]
+#[async_trait::async_trait]
 pub trait KeyUpstream: Send + Sync + 'static {
     /// The Port as Megaport has it now, not cached: VLANs are checked against fresh data.
     async fn port(&self, port_uid: &str) -> Result<Port, Error>;
@@ -131,7 +130,7 @@ const VXC_SEARCH_WINDOW: time::Duration = time::Duration::minutes(10);
 pub struct ServiceKeys {
     upstream: Arc<dyn KeyUpstream>,
     directory: Directory,
-    store: Store,
+    store: Arc<dyn KeyStore>,
     /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
     port_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Creates between POST and ledger write. Without it a poll could see a key Megaport already
@@ -148,7 +147,11 @@ impl std::fmt::Debug for ServiceKeys {
 }
 
 impl ServiceKeys {
-    pub fn new(upstream: Arc<dyn KeyUpstream>, directory: Directory, store: Store) -> Self {
+    pub fn new(
+        upstream: Arc<dyn KeyUpstream>,
+        directory: Directory,
+        store: Arc<dyn KeyStore>,
+    ) -> Self {
         Self {
             upstream,
             directory,
@@ -640,7 +643,7 @@ pub(crate) fn key_not_found(key: &str) -> Error {
     }
 }
 
-pub(crate) fn request_id_reused() -> Error {
+pub fn request_id_reused() -> Error {
     Error::FailedPrecondition {
         reason: ErrorReason::RequestIdReused,
         message: "request_id was already used with different parameters".to_owned(),
@@ -669,8 +672,9 @@ mod tests {
     use std::sync::Mutex as StdMutex;
 
     use super::*;
-    use crate::domain::directory::tests::{self as directory_tests, FakeInventory};
-    use crate::domain::onramps::fixtures::guide_ports;
+    use crate::directory::tests::{self as directory_tests, FakeInventory};
+    use crate::memory_store::MemoryStore;
+    use crate::onramps::fixtures::guide_ports;
 
     /// Megaport as a fake: keys live in memory; creates on `fail_on_port` are refused.
     #[derive(Default)]
@@ -690,7 +694,7 @@ mod tests {
         release: tokio::sync::Notify,
     }
 
-    #[tonic::async_trait]
+    #[async_trait::async_trait]
     impl KeyUpstream for FakeKeys {
         async fn port(&self, port_uid: &str) -> Result<Port, Error> {
             self.port_reads
@@ -760,7 +764,7 @@ mod tests {
     }
 
     /// A directory over the guide's Ports, with US-West declared.
-    async fn us_west(store: &Store) -> Directory {
+    async fn us_west(store: &Arc<MemoryStore>) -> Directory {
         let directory = Directory::new(Arc::new(FakeInventory(guide_ports())), store.clone());
         directory
             .create_region(directory_tests::us_west(), "req-n1")
@@ -771,7 +775,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_listing_never_sees_a_minted_key_before_its_ledger_row() {
-        let store = Store::in_memory().await.expect("store");
+        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
             slow_create: Some(SlowCreate::default()),
             ..FakeKeys::default()
@@ -818,7 +822,7 @@ mod tests {
 
     #[tokio::test]
     async fn listings_run_side_by_side() {
-        let store = Store::in_memory().await.expect("store");
+        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
             listings_together: Some(tokio::sync::Barrier::new(2)),
             ..FakeKeys::default()
@@ -839,7 +843,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_second_key_deactivates_the_first_and_fails_the_issue() {
-        let store = Store::in_memory().await.expect("store");
+        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
             fail_on_port: "la2".into(),
             ..FakeKeys::default()
@@ -884,7 +888,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_vxc_of_a_used_key_is_looked_for_only_for_a_while() {
-        let store = Store::in_memory().await.expect("store");
+        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys::default());
         let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
         let now = OffsetDateTime::now_utc();

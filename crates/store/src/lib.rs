@@ -1,7 +1,9 @@
-//! Persistence: a SQLite file in the data directory, created and migrated at start. Schema
-//! migrations are the numbered files in `migrations/`, embedded into the binary at build time.
+//! Persistence: a SQLite file in the data directory, created and migrated at start, implementing
+//! the domain's ports (`onramp_core::ports`). Schema migrations are the numbered files in
+//! `migrations/`, embedded into the binary at build time.
 //!
-//! Each feature keeps its queries in its own submodule so the SQL for a table lives in one place.
+//! Each feature keeps its queries in its own submodule so the SQL for a table lives in one place;
+//! `ports` implements the domain's traits over them.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -11,6 +13,7 @@ use time::OffsetDateTime;
 
 pub mod keys;
 pub mod orders;
+mod ports;
 pub mod regions;
 pub mod watch;
 
@@ -34,22 +37,20 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<StoreError> for onramp_core::Error {
+    fn from(error: StoreError) -> Self {
+        Self::internal(error)
+    }
+}
+
 /// Timestamps are stored as unix milliseconds.
-pub(crate) fn millis(time: OffsetDateTime) -> i64 {
+pub fn millis(time: OffsetDateTime) -> i64 {
     i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
         .map_err(|error| StoreError::Corrupt(format!("timestamp {millis}: {error}")))
-}
-
-/// Now, at the millisecond precision the store keeps, so a stored record and the one a call
-/// returned compare equal (replays are byte-identical).
-pub(crate) fn now_millis() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(now)
 }
 
 /// The file name of the database inside the data directory.

@@ -11,8 +11,8 @@
 
 use serde::Deserialize;
 
-use crate::domain::directory::RegionDraft;
-use crate::domain::regions::Selector;
+use onramp_core::directory::RegionDraft;
+use onramp_core::regions::Selector;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,7 +39,7 @@ struct DeclaredRegion {
 }
 
 /// The regions the built-in sandbox scenario ships: the guide's US-West.
-pub const SANDBOX_REGIONS: &str = include_str!("../../sandbox-regions.toml");
+pub const SANDBOX_REGIONS: &str = include_str!("../sandbox-regions.toml");
 
 /// Parses a regions file; the error names the line and the key.
 pub fn parse(text: &str) -> Result<Vec<RegionDraft>, String> {

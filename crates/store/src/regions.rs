@@ -3,20 +3,8 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, from_millis, millis};
-use crate::domain::regions::{Region, Selector};
-
-/// How an insert ended.
-#[derive(Debug, PartialEq, Eq)]
-pub enum InsertOutcome {
-    Inserted,
-    /// A region with this name exists already.
-    NameTaken,
-    /// This request_id was used before: the stored hash and region name of that first request.
-    RequestSeen {
-        request_hash: String,
-        name: String,
-    },
-}
+use onramp_core::ports::InsertOutcome;
+use onramp_core::regions::{Region, Selector};
 
 impl Store {
     /// Inserts a new region, unless its name or `request_id` is already taken.
@@ -174,7 +162,7 @@ mod tests {
     use super::*;
 
     fn region(name: &str) -> Region {
-        let now = crate::store::now_millis();
+        let now = onramp_core::time::now_millis();
         Region {
             name: name.to_owned(),
             display_name: "US-West".to_owned(),

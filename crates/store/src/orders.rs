@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::{Store, StoreError};
 use super::{from_millis, millis};
-use crate::domain::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote};
-use crate::error::ErrorReason;
+use onramp_core::ErrorReason;
+use onramp_core::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote};
 
 const COLUMNS: &str = "order_id, request_id, account, spec_json, state, vxc_uid, a_end_json, \
      b_end_json, a_end_vlan, b_end_vlan, price_json, approver, state_message, error_reason, \

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::domain::onramps::{Location, Port};
 use crate::error::Error;
+use crate::onramps::{Location, Port};
 
 /// Read access to the provider's inventory. Implemented over the cached Megaport catalog in
 /// production and by fakes in unit tests.
-#[tonic::async_trait]
+#[async_trait::async_trait]
 pub trait Inventory: Send + Sync + 'static {
     /// Every Port the provider owns, in any provisioning status.
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error>;

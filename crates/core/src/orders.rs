@@ -1,35 +1,6 @@
-//! VXC orders bought with a service key: the local rules (checked before anything is sent), the
-//! order state machine and its mapping from Megaport's VXC, and the exactly-once buy.
-//!
-//! Exactly once, per `request_id`:
-//! 1. Local checks, then Megaport's validate. A request refused there is not journaled.
-//! 2. The journal row is inserted (JOURNALED) and moved to SUBMITTING by a compare-and-set update,
-//!    both committed before the buy POST; the request_id travels on the VXC as a resource tag.
-//! 3. A definite answer records the VXC (or FAILED). An unknown outcome (reset, timeout, 5xx after
-//!    send, or a crash that leaves SUBMITTING behind) is reconciled by reading the A-end Port's
-//!    `associatedVxcs` fresh and each unclaimed VXC's tags, looking for the stamped request_id.
-//! 4. Only a later retry of the same request_id may buy again, and only once reconciliation has
-//!    shown that no stamped VXC exists and `rebuy_grace` has passed since the last attempt.
-//!
-//! All work for one request_id runs under a per-request_id lock in a spawned task, so a client that
-//! hangs up cannot cancel it halfway and two concurrent calls cannot both buy.
-//!
-//! # Layout
-//! - this file: the order types and limits every part shares.
-//! - `rules`: the pure checks and mappings (spec, key, VXC state, Megaport's refusals).
-//! - `desk`: [`OrderDesk`]: accounts, key lookup, validate, follow an order, approval.
-//! - `buy`: steps 1-3 above: journal, claim, send the buy once, record the answer.
-//! - `reconcile`: steps 3-4 for an unknown outcome: find the stamped VXC, or buy again.
-//! - `upstream`: [`OrderUpstream`], the Megaport calls all of the above make.
-
-mod buy;
-mod desk;
-mod reconcile;
-mod rules;
-mod upstream;
-
-#[cfg(test)]
-mod exactly_once;
+//! VXC orders: the order, its spec and state machine, the price quote and the limits every
+//! part of the buy shares. The buy itself (journal, exactly-once submit, reconciliation) is the
+//! server's `orders` module, which still works on Megaport's wire models.
 
 use std::time::Duration;
 
@@ -38,11 +9,6 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::error::ErrorReason;
-use megaport::models::{Price, Product};
-
-pub use desk::OrderDesk;
-pub use rules::{Unusable, check_spec, key_unusable, observe};
-pub use upstream::OrderUpstream;
 
 /// The resource tag key onramp stamps the request_id under.
 pub const REQUEST_ID_TAG: &str = "onramp-request-id";
@@ -138,50 +104,7 @@ impl OrderState {
     }
 }
 
-pub use crate::domain::onramps::PortRef;
-
-/// Ports as Megaport's order and VXC bodies name them.
-impl PortRef {
-    fn from_product(product: &Product) -> Self {
-        let detail = product.location_detail.clone().unwrap_or_default();
-        Self {
-            uid: product.product_uid.clone(),
-            name: product.product_name.clone().unwrap_or_default(),
-            company_name: product.company_name.clone().unwrap_or_default(),
-            location_id: product
-                .location_id
-                .and_then(|id| i32::try_from(id).ok())
-                .unwrap_or_default(),
-            location_name: detail
-                .name
-                .or_else(|| product.location.clone())
-                .unwrap_or_default(),
-            metro: detail.metro.unwrap_or_default(),
-            country: detail.country.unwrap_or_default(),
-            market: product.market.clone().unwrap_or_default(),
-        }
-    }
-
-    fn from_vxc_end(end: &megaport::models::VxcEnd) -> Self {
-        let detail = end.location_detail.clone().unwrap_or_default();
-        Self {
-            uid: end.product_uid.clone().unwrap_or_default(),
-            name: end.product_name.clone().unwrap_or_default(),
-            company_name: String::new(),
-            location_id: end
-                .location_id
-                .and_then(|id| i32::try_from(id).ok())
-                .unwrap_or_default(),
-            location_name: detail
-                .name
-                .or_else(|| end.location.clone())
-                .unwrap_or_default(),
-            metro: detail.metro.unwrap_or_default(),
-            country: detail.country.unwrap_or_default(),
-            market: String::new(),
-        }
-    }
-}
+pub use crate::onramps::PortRef;
 
 /// Megaport's price, as decimal strings in major units (no binary rounding on the way out).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,18 +114,6 @@ pub struct Quote {
     pub monthly_setup: String,
     pub hourly_rate: String,
     pub mbps_rate: String,
-}
-
-impl Quote {
-    pub fn from_price(price: &Price) -> Self {
-        Self {
-            currency: price.currency.clone().unwrap_or_default(),
-            monthly_rate: decimal(price.monthly_rate),
-            monthly_setup: decimal(price.monthly_setup),
-            hourly_rate: decimal(price.hourly_rate),
-            mbps_rate: decimal(price.mbps_rate),
-        }
-    }
 }
 
 /// The shortest decimal that reads back as Megaport's JSON number; "0" when absent.
@@ -317,22 +228,16 @@ pub enum ApprovalTarget {
     VxcUid(String),
 }
 
+/// Why a key cannot be used now, if it cannot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub reason: ErrorReason,
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A spec every local rule accepts; the submodules' tests build their cases from it.
-    pub(super) fn spec() -> OrderSpec {
-        OrderSpec {
-            service_key: "106e38ae-eb59-415f-ac81-526a5299851d".into(),
-            a_end_port_uid: "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a".into(),
-            a_end_vlan: 0,
-            rate_limit_mbps: 100,
-            term_months: 12,
-            name: "acme to quantumgpu".into(),
-            ..OrderSpec::default()
-        }
-    }
 
     #[test]
     fn prices_are_shortest_decimals() {

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use crate::domain::Inventory;
-use crate::domain::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
-use crate::domain::regions::{self, Region, Selector};
-use crate::domain::selection::{self, Diversity, Selection, SelectionError};
+use crate::Inventory;
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
-use crate::store::regions::InsertOutcome;
-use crate::store::{Store, StoreError, now_millis};
+use crate::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
+use crate::ports::{InsertOutcome, RegionStore};
+use crate::regions::{self, Region, Selector};
+use crate::selection::{self, Diversity, Selection, SelectionError};
+use crate::time::now_millis;
 
 /// Filters of ListOnRamps; they combine with AND.
 #[derive(Debug, Clone, Default)]
@@ -51,7 +51,7 @@ pub struct RegionChanges {
 #[derive(Clone)]
 pub struct Directory {
     inventory: Arc<dyn Inventory>,
-    store: Store,
+    store: Arc<dyn RegionStore>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -61,7 +61,7 @@ impl std::fmt::Debug for Directory {
 }
 
 impl Directory {
-    pub fn new(inventory: Arc<dyn Inventory>, store: Store) -> Self {
+    pub fn new(inventory: Arc<dyn Inventory>, store: Arc<dyn RegionStore>) -> Self {
         Self { inventory, store }
     }
 
@@ -81,7 +81,7 @@ impl Directory {
     /// Every on-ramp matching `filter`, ordered by name then uid (stable for paging).
     pub async fn on_ramps(&self, filter: &OnRampFilter) -> Result<Vec<OnRamp>, Error> {
         let ports = self.inventory.ports().await?;
-        let regions = self.store.regions().await.map_err(store_error)?;
+        let regions = self.store.regions().await?;
         let region_selector = match &filter.region {
             Some(name) => Some(find(&regions, name)?.selector.clone()),
             None => None,
@@ -124,7 +124,7 @@ impl Directory {
                 reason: ErrorReason::OnRampNotFound,
                 message: format!("port `{port_uid}` is not one of the provider's ports"),
             })?;
-        let regions = self.store.regions().await.map_err(store_error)?;
+        let regions = self.store.regions().await?;
         Ok(OnRamp::from_port(
             port.clone(),
             regions::regions_of(port, &regions),
@@ -153,7 +153,7 @@ impl Directory {
             }
         };
         let ports = self.inventory.ports().await?;
-        let regions = self.store.regions().await.map_err(store_error)?;
+        let regions = self.store.regions().await?;
         let candidates = ports
             .iter()
             .filter(|port| selector.matches(port))
@@ -179,8 +179,7 @@ impl Directory {
     pub async fn region(&self, name: &str) -> Result<Region, Error> {
         self.store
             .region(name)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| region_not_found(name))
     }
 
@@ -194,10 +193,7 @@ impl Directory {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Region>, Error> {
-        self.store
-            .regions_page(after, limit)
-            .await
-            .map_err(store_error)
+        self.store.regions_page(after, limit).await
     }
 
     /// Creates a region once per `request_id`: a replay returns the stored region, the same id
@@ -221,8 +217,7 @@ impl Directory {
         match self
             .store
             .insert_region(&region, Some(request_id), &hash)
-            .await
-            .map_err(store_error)?
+            .await?
         {
             InsertOutcome::Inserted => Ok(region),
             InsertOutcome::NameTaken => Err(Error::AlreadyExists {
@@ -263,19 +258,14 @@ impl Directory {
         };
         self.validate_draft(&merged, "region").await?;
         region.update_time = now_millis();
-        if !self
-            .store
-            .update_region(&region)
-            .await
-            .map_err(store_error)?
-        {
+        if !self.store.update_region(&region).await? {
             return Err(region_not_found(&region.name));
         }
         Ok(region)
     }
 
     pub async fn delete_region(&self, name: &str) -> Result<(), Error> {
-        if self.store.delete_region(name).await.map_err(store_error)? {
+        if self.store.delete_region(name).await? {
             Ok(())
         } else {
             Err(region_not_found(name))
@@ -322,10 +312,7 @@ impl Directory {
                 create_time: now,
                 update_time: now,
             };
-            self.store
-                .upsert_region(&region)
-                .await
-                .map_err(store_error)?;
+            self.store.upsert_region(&region).await?;
         }
         Ok(())
     }
@@ -410,10 +397,6 @@ fn region_not_found(name: &str) -> Error {
     }
 }
 
-fn store_error(error: StoreError) -> Error {
-    Error::internal(error)
-}
-
 /// Identifies the parameters of a create, to tell a replay from a reuse of the request id.
 fn draft_hash(draft: &RegionDraft) -> String {
     let canonical = serde_json::json!({
@@ -460,28 +443,15 @@ fn snake_words(camel: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::onramps::fixtures::guide_ports;
+    use crate::memory_store::MemoryStore;
+    use crate::onramps::fixtures::guide_ports;
 
-    /// An inventory that serves fixed data.
-    pub(crate) struct FakeInventory(pub Vec<Port>);
-
-    #[tonic::async_trait]
-    impl Inventory for FakeInventory {
-        async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
-            Ok(Arc::new(self.0.clone()))
-        }
-        async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
-            Ok(Arc::new(
-                self.0.iter().map(|port| port.location.clone()).collect(),
-            ))
-        }
-        async fn invalidate_ports(&self) {}
-    }
+    pub(crate) use crate::testing::FakeInventory;
 
     async fn directory() -> Directory {
         Directory::new(
             Arc::new(FakeInventory(guide_ports())),
-            Store::in_memory().await.expect("store"),
+            Arc::new(MemoryStore::default()),
         )
     }
 

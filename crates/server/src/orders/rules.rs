@@ -6,12 +6,13 @@ use time::OffsetDateTime;
 use super::{
     COST_CENTRE_MAX_CHARS, NAME_MAX_CHARS, OrderSpec, OrderState, PROMO_CODE_MAX_CHARS, TERMS,
 };
-use crate::domain::keys::{VLAN_MAX, VLAN_MIN};
-use crate::domain::onramps::ProvisioningStatus;
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use megaport::MegaportError;
 use megaport::models::{Product, ServiceKey, Vxc};
+use onramp_core::keys::{VLAN_MAX, VLAN_MIN};
+use onramp_core::onramps::ProvisioningStatus;
+use onramp_core::orders::Unusable;
 
 /// Every syntax problem of a spec, each naming the field and its limit. Needs nothing upstream.
 pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
@@ -72,13 +73,6 @@ pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
         ));
     }
     violations
-}
-
-/// Why a key cannot be used now, if it cannot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unusable {
-    pub reason: ErrorReason,
-    pub message: String,
 }
 
 /// First match wins, as for ServiceKeyState: used, inactive, expired, not yet valid.
@@ -181,7 +175,7 @@ pub(super) fn refusal(error: MegaportError, a_end: &PortIds, b_end_uid: &str, ke
         error,
         MegaportError::Invalid(_) | MegaportError::Conflict(_) | MegaportError::NotFound(_)
     ) {
-        return error.into();
+        return crate::error::upstream(error);
     }
     if let Some((vlan, service)) = parse_vlan_clash(&message) {
         let on_a = service.is_none_or(|id| Some(id) == a_end.n_service_id);
@@ -225,7 +219,7 @@ pub(super) fn refusal(error: MegaportError, a_end: &PortIds, b_end_uid: &str, ke
     if lower.contains("already been used") {
         return keyed(ErrorReason::KeyUsed, "the single-use key has been used");
     }
-    error.into()
+    crate::error::upstream(error)
 }
 
 /// The reason and message recorded on a FAILED order for `error`.
@@ -236,7 +230,7 @@ pub(super) fn failure_of(error: &Error) -> (ErrorReason, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::orders::tests::spec;
+    use crate::orders::tests::spec;
 
     fn fields(violations: &[FieldViolation]) -> Vec<&str> {
         violations.iter().map(|v| v.field.as_str()).collect()

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
-use crate::domain::onramps::{Location, Port};
 use crate::error::FieldViolation;
+use crate::onramps::{Location, Port};
 
 /// Longest display name accepted.
 pub const MAX_DISPLAY_NAME: usize = 100;
@@ -188,7 +188,7 @@ pub fn regions_of(port: &Port, regions: &[Region]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::onramps::fixtures::guide_ports;
+    use crate::onramps::fixtures::guide_ports;
 
     fn locations() -> Vec<Location> {
         guide_ports()

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::onramps::PortRef;
+use crate::onramps::PortRef;
 
 /// Lowest and highest VLAN Megaport accepts on a Port.
 pub const VLAN_MIN: i32 = 2;

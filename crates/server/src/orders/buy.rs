@@ -6,11 +6,11 @@ use std::sync::{Arc, Weak};
 use super::desk::{OrderDesk, now_millis};
 use super::rules::{PortIds, check_spec, failure_of, refusal};
 use super::{Order, OrderSpec, OrderState, OrderUpstream, REQUEST_ID_TAG};
-use crate::domain::request_id::check_request_id;
 use crate::error::Error;
 use crate::error::ErrorReason;
 use megaport::MegaportError;
 use megaport::models::{OrderEnd, Product, ResourceTag, VxcOrderConfig, VxcOrderItem};
+use onramp_core::request_id::check_request_id;
 
 impl OrderDesk {
     /// CreateVxcOrder. The work runs in its own task so that the caller hanging up cannot leave
@@ -204,7 +204,7 @@ impl OrderDesk {
                 self.store()
                     .update_order(&order, &[OrderState::Submitting])
                     .await?;
-                Err(Error::from(error).with_meta("order_id", &order.order_id))
+                Err(crate::error::upstream(error).with_meta("order_id", &order.order_id))
             }
             Err(error) => {
                 let a_port = match a_port {
@@ -289,7 +289,7 @@ pub(super) fn order_items(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::orders::tests::spec;
+    use crate::orders::tests::spec;
 
     #[test]
     fn buy_items_stamp_the_request_id_and_take_the_b_end_from_the_key() {

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::domain::onramps::{OnRamp, Zone};
+use crate::onramps::{OnRamp, Zone};
 
 /// The customer's wish for a diverse pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,8 +226,8 @@ fn zone_name(zone: Zone) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::onramps::Port;
-    use crate::domain::onramps::fixtures::{guide_ports, location, port, vxc};
+    use crate::onramps::Port;
+    use crate::onramps::fixtures::{guide_ports, location, port, vxc};
 
     fn on_ramps(ports: Vec<Port>) -> Vec<OnRamp> {
         ports

@@ -279,11 +279,11 @@ pub fn metros(ports: &[Port], country: Option<&str>) -> Vec<MetroCount> {
         .collect()
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures {
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures {
     use super::*;
 
-    pub(crate) fn location(id: i32, name: &str, metro: &str, country: &str) -> Location {
+    pub fn location(id: i32, name: &str, metro: &str, country: &str) -> Location {
         Location {
             id,
             name: name.to_owned(),
@@ -293,7 +293,7 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub(crate) fn port(uid: &str, location: Location, zone: Zone) -> Port {
+    pub fn port(uid: &str, location: Location, zone: Zone) -> Port {
         Port {
             uid: uid.to_owned(),
             name: format!("{uid} port"),
@@ -308,7 +308,7 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub(crate) fn vxc(uid: &str, rate_limit_mbps: i64, vlan: i32) -> PortVxc {
+    pub fn vxc(uid: &str, rate_limit_mbps: i64, vlan: i32) -> PortVxc {
         PortVxc {
             uid: uid.to_owned(),
             name: uid.to_owned(),
@@ -319,7 +319,7 @@ pub(crate) mod fixtures {
     }
 
     /// The guide's six Ports plus one that is not LIVE yet.
-    pub(crate) fn guide_ports() -> Vec<Port> {
+    pub fn guide_ports() -> Vec<Port> {
         let mut la1 = port(
             "la1",
             location(59, "Equinix LA1", "Los Angeles", "USA"),

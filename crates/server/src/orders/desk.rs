@@ -12,15 +12,15 @@ use super::buy::order_items;
 use super::rules::{PortIds, check_spec, key_unusable, observe, refusal};
 use super::{
     ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
-    OrderUpstream, PortRef, Quote, Validated,
+    OrderUpstream, PortRef, Validated,
 };
-use crate::domain::Inventory;
-use crate::domain::onramps::{self, ProvisioningStatus};
 use crate::error::Error;
 use crate::error::ErrorReason;
-use crate::store::Store;
 use megaport::MegaportError;
 use megaport::models::{Price, Product, ServiceKey, UpdateVxcRequest, Vxc};
+use onramp_core::Inventory;
+use onramp_core::onramps::{self, ProvisioningStatus};
+use onramp_store::Store;
 
 pub(super) struct Inner {
     accounts: BTreeMap<String, Arc<dyn OrderUpstream>>,
@@ -151,7 +151,7 @@ impl OrderDesk {
                     message: format!("service key {key} not found"),
                 }
                 .with_meta("key", key),
-                other => other.into(),
+                other => crate::error::upstream(other),
             })
     }
 
@@ -205,7 +205,10 @@ impl OrderDesk {
     ) -> Result<(Validated, Product), Error> {
         let deadline = self.deadline();
         let key = self.fetch_key(client, spec.service_key.trim()).await?;
-        let products = client.list_products(None, deadline).await?;
+        let products = client
+            .list_products(None, deadline)
+            .await
+            .map_err(crate::error::upstream)?;
         let Some(a_port) = products
             .into_iter()
             .find(|product| product.product_uid == spec.a_end_port_uid)
@@ -312,8 +315,8 @@ impl OrderDesk {
         let price = lines
             .iter()
             .find_map(|line| line.price.as_ref())
-            .map(Quote::from_price)
-            .unwrap_or_else(|| Quote::from_price(&Price::default()));
+            .map(super::quote_of_price)
+            .unwrap_or_else(|| super::quote_of_price(&Price::default()));
         let b_end = match &b_port {
             Some(port) => PortRef::from_port(port),
             None => PortRef {
@@ -338,7 +341,7 @@ impl OrderDesk {
         Ok((
             Validated {
                 price,
-                a_end: PortRef::from_product(&a_port),
+                a_end: super::port_ref_of_product(&a_port),
                 b_end,
                 a_end_vlan: spec.a_end_vlan,
                 b_end_vlan,
@@ -379,7 +382,10 @@ impl OrderDesk {
             return Ok(order);
         }
         let (_, client) = self.account(&order.account)?;
-        let vxc = client.get_vxc(&uid, self.deadline()).await?;
+        let vxc = client
+            .get_vxc(&uid, self.deadline())
+            .await
+            .map_err(crate::error::upstream)?;
         let previous = order.clone();
         order.state = observe(&vxc, order.state);
         apply_vlans(&mut order, &vxc);
@@ -441,7 +447,7 @@ impl OrderDesk {
                     message: format!("no vxc {uid} awaiting the provider's approval"),
                 }
                 .with_meta("vxc_uid", &uid),
-                other => other.into(),
+                other => crate::error::upstream(other),
             })?;
         if !vxc.is_pending_approval() {
             let message = format!("vxc {uid} is not awaiting approval");
@@ -453,7 +459,8 @@ impl OrderDesk {
         }
         let updated = client
             .update_vxc(&uid, &UpdateVxcRequest::approval(approve), self.deadline())
-            .await?;
+            .await
+            .map_err(crate::error::upstream)?;
         self.inner.inventory.invalidate_ports().await;
         let mut order = match order {
             Some(order) => order,
@@ -536,11 +543,11 @@ fn foreign_order(vxc: &Vxc) -> Order {
         },
         state: OrderState::AwaitingApproval,
         vxc_uid: Some(vxc.product_uid.clone()),
-        a_end: PortRef::from_vxc_end(&vxc.a_end),
-        b_end: PortRef::from_vxc_end(&vxc.b_end),
+        a_end: super::port_ref_of_vxc_end(&vxc.a_end),
+        b_end: super::port_ref_of_vxc_end(&vxc.b_end),
         a_end_vlan: 0,
         b_end_vlan: 0,
-        price: Quote::from_price(&Price::default()),
+        price: super::quote_of_price(&Price::default()),
         approver: String::new(),
         state_message: String::new(),
         error_reason: ErrorReason::Unspecified,
@@ -552,4 +559,4 @@ fn foreign_order(vxc: &Vxc) -> Order {
     order
 }
 
-pub(super) use crate::store::now_millis;
+pub(super) use onramp_core::time::now_millis;

@@ -1,0 +1,33 @@
+//! onramp's domain: the rules of selling connectivity over Megaport, free of gRPC, HTTP, SQL and
+//! Megaport's wire format (the crate graph enforces it: none of tonic, sqlx, reqwest, axum or
+//! the `megaport` crate is a dependency).
+//!
+//! - [`onramps`], [`selection`]: Ports as on-ramps, their figures, and choosing among them.
+//! - [`regions`], [`directory`]: provider regions and the catalog queries over the inventory.
+//! - [`keys`], [`service_keys`]: service keys, their derived state, minting and the read model.
+//! - [`orders`]: VXC order types, states and the journal's records.
+//! - [`inventory`], [`ports`]: the traits the domain needs (Megaport inventory, persistence).
+//! - [`error`]: what went wrong, with the reason clients see.
+//! - [`request_id`], [`digest`], [`time`]: the one request_id rule, hashing, stored time.
+
+pub mod digest;
+pub mod directory;
+pub mod error;
+pub mod inventory;
+pub mod keys;
+#[cfg(test)]
+mod memory_store;
+pub mod mints_in_flight;
+pub mod onramps;
+pub mod orders;
+pub mod ports;
+pub mod regions;
+pub mod request_id;
+pub mod selection;
+pub mod service_keys;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod time;
+
+pub use error::{Error, ErrorReason, FieldViolation};
+pub use inventory::Inventory;

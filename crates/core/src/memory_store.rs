@@ -1,0 +1,213 @@
+//! An in-memory implementation of the ports, for the domain's unit tests (the store crate's
+//! SQLite implementation is tested against the same behaviour through the server's tests).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::keys::{KeyView, LedgerEntry};
+use crate::ports::{InsertOutcome, KeyRequest, KeyStore, RegionStore};
+use crate::regions::Region;
+
+#[derive(Default)]
+pub(crate) struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// By name, with the request id and hash of the create.
+    regions: BTreeMap<String, (Region, Option<String>, String)>,
+    key_requests: BTreeMap<String, KeyRequest>,
+    ledger: BTreeMap<String, LedgerEntry>,
+    views: BTreeMap<String, KeyView>,
+}
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("memory store")
+    }
+}
+
+#[async_trait]
+impl RegionStore for MemoryStore {
+    async fn insert_region(
+        &self,
+        region: &Region,
+        request_id: Option<&str>,
+        request_hash: &str,
+    ) -> Result<InsertOutcome, Error> {
+        let mut state = self.state();
+        if let Some(request_id) = request_id
+            && let Some((seen, _, hash)) = state
+                .regions
+                .values()
+                .find(|(_, id, _)| id.as_deref() == Some(request_id))
+        {
+            return Ok(InsertOutcome::RequestSeen {
+                request_hash: hash.clone(),
+                name: seen.name.clone(),
+            });
+        }
+        if state.regions.contains_key(&region.name) {
+            return Ok(InsertOutcome::NameTaken);
+        }
+        state.regions.insert(
+            region.name.clone(),
+            (
+                region.clone(),
+                request_id.map(str::to_owned),
+                request_hash.to_owned(),
+            ),
+        );
+        Ok(InsertOutcome::Inserted)
+    }
+
+    async fn upsert_region(&self, region: &Region) -> Result<(), Error> {
+        self.state()
+            .regions
+            .insert(region.name.clone(), (region.clone(), None, String::new()));
+        Ok(())
+    }
+
+    async fn region(&self, name: &str) -> Result<Option<Region>, Error> {
+        Ok(self
+            .state()
+            .regions
+            .get(name)
+            .map(|(region, ..)| region.clone()))
+    }
+
+    async fn regions(&self) -> Result<Vec<Region>, Error> {
+        Ok(self
+            .state()
+            .regions
+            .values()
+            .map(|(region, ..)| region.clone())
+            .collect())
+    }
+
+    async fn regions_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Region>, Error> {
+        Ok(self
+            .state()
+            .regions
+            .values()
+            .filter(|(region, ..)| after.is_none_or(|after| region.name.as_str() > after))
+            .take(limit)
+            .map(|(region, ..)| region.clone())
+            .collect())
+    }
+
+    async fn update_region(&self, region: &Region) -> Result<bool, Error> {
+        let mut state = self.state();
+        Ok(match state.regions.get_mut(&region.name) {
+            Some(stored) => {
+                stored.0 = region.clone();
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn delete_region(&self, name: &str) -> Result<bool, Error> {
+        Ok(self.state().regions.remove(name).is_some())
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn journal_key_request(&self, request: &KeyRequest) -> Result<Option<KeyRequest>, Error> {
+        let mut state = self.state();
+        if let Some(seen) = state.key_requests.get(&request.request_id) {
+            return Ok(Some(seen.clone()));
+        }
+        state
+            .key_requests
+            .insert(request.request_id.clone(), request.clone());
+        Ok(None)
+    }
+
+    async fn complete_key_request(
+        &self,
+        request_id: &str,
+        entry: &LedgerEntry,
+        _request_hash: &str,
+    ) -> Result<(), Error> {
+        let mut state = self.state();
+        if let Some(request) = state.key_requests.get_mut(request_id) {
+            request.key = Some(entry.key.clone());
+        }
+        let mut entry = entry.clone();
+        entry.request_id = Some(request_id.to_owned());
+        state.ledger.entry(entry.key.clone()).or_insert(entry);
+        Ok(())
+    }
+
+    async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error> {
+        let mut state = self.state();
+        if state
+            .key_requests
+            .get(request_id)
+            .is_some_and(|request| request.key.is_none())
+        {
+            state.key_requests.remove(request_id);
+        }
+        Ok(())
+    }
+
+    async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error> {
+        Ok(self.state().ledger.get(key).cloned())
+    }
+
+    async fn ledger(&self) -> Result<Vec<LedgerEntry>, Error> {
+        Ok(self.state().ledger.values().cloned().collect())
+    }
+
+    async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error> {
+        Ok(self
+            .state()
+            .ledger
+            .values()
+            .filter(|entry| {
+                entry.port_uid == port_uid
+                    && entry.single_use
+                    && !entry.deactivated
+                    && entry.used_time.is_none()
+            })
+            .filter_map(|entry| entry.vlan)
+            .collect())
+    }
+
+    async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error> {
+        if let Some(entry) = self.state().ledger.get_mut(key) {
+            entry.deactivated = true;
+        }
+        Ok(())
+    }
+
+    async fn mark_key_used(
+        &self,
+        key: &str,
+        vxc_uid: Option<&str>,
+        used_time: OffsetDateTime,
+    ) -> Result<(), Error> {
+        if let Some(entry) = self.state().ledger.get_mut(key) {
+            entry.used_time.get_or_insert(used_time);
+            if entry.vxc_uid.is_none() {
+                entry.vxc_uid = vxc_uid.map(str::to_owned);
+            }
+        }
+        Ok(())
+    }
+
+    async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error> {
+        Ok(self.state().views.clone())
+    }
+
+    async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error> {
+        Ok(self.state().views.get(key).cloned())
+    }
+}

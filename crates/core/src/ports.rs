@@ -1,0 +1,88 @@
+//! What the domain needs from persistence, as traits the store crate implements (SQLite today).
+//! The domain holds them as `Arc<dyn …>`, so it never sees SQL and unit tests can use fakes.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::keys::{KeyView, LedgerEntry};
+use crate::regions::Region;
+
+/// How a region insert ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Inserted,
+    /// A region with this name exists already.
+    NameTaken,
+    /// This request_id was used before: the stored hash and region name of that first request.
+    RequestSeen {
+        request_hash: String,
+        name: String,
+    },
+}
+
+/// Provider regions.
+#[async_trait]
+pub trait RegionStore: Send + Sync + 'static {
+    /// Inserts a new region, unless its name or `request_id` is already taken.
+    async fn insert_region(
+        &self,
+        region: &Region,
+        request_id: Option<&str>,
+        request_hash: &str,
+    ) -> Result<InsertOutcome, Error>;
+    /// Creates or replaces a region declared in the regions file.
+    async fn upsert_region(&self, region: &Region) -> Result<(), Error>;
+    async fn region(&self, name: &str) -> Result<Option<Region>, Error>;
+    /// Every region, ascending by name.
+    async fn regions(&self) -> Result<Vec<Region>, Error>;
+    /// At most `limit` regions named after `after`, ascending by name.
+    async fn regions_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Region>, Error>;
+    /// Replaces a region; false when there is none by that name.
+    async fn update_region(&self, region: &Region) -> Result<bool, Error>;
+    /// Removes a region; false when there is none by that name.
+    async fn delete_region(&self, name: &str) -> Result<bool, Error>;
+}
+
+/// A journaled key create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRequest {
+    pub request_id: String,
+    pub request_hash: String,
+    pub port_uid: String,
+    /// Set once Megaport answered with the key.
+    pub key: Option<String>,
+}
+
+/// The key journal, the ledger of minted keys, and the watcher's last view of every key.
+#[async_trait]
+pub trait KeyStore: Send + Sync + 'static {
+    /// Journals a create before it is sent. Returns the existing journal row when the request id
+    /// was seen before (the caller decides between replay and reuse).
+    async fn journal_key_request(&self, request: &KeyRequest) -> Result<Option<KeyRequest>, Error>;
+    /// Records the key Megaport returned for a journaled create, with its ledger entry.
+    async fn complete_key_request(
+        &self,
+        request_id: &str,
+        entry: &LedgerEntry,
+        request_hash: &str,
+    ) -> Result<(), Error>;
+    /// Forgets a journaled create that provably never reached Megaport.
+    async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error>;
+    async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error>;
+    async fn ledger(&self) -> Result<Vec<LedgerEntry>, Error>;
+    /// VLANs held on the Port by outstanding single-use keys.
+    async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error>;
+    async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error>;
+    async fn mark_key_used(
+        &self,
+        key: &str,
+        vxc_uid: Option<&str>,
+        used_time: OffsetDateTime,
+    ) -> Result<(), Error>;
+    /// The last view of every key the watcher saw.
+    async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error>;
+    async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error>;
+}

@@ -1,0 +1,102 @@
+//! The domain's persistence ports on SQLite: each method is the query of the same name in the
+//! feature submodules, with the store's error turned into the domain's.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use onramp_core::Error;
+use onramp_core::keys::{KeyView, LedgerEntry};
+use onramp_core::ports::{InsertOutcome, KeyRequest, KeyStore, RegionStore};
+use onramp_core::regions::Region;
+use time::OffsetDateTime;
+
+use crate::Store;
+
+#[async_trait]
+impl RegionStore for Store {
+    async fn insert_region(
+        &self,
+        region: &Region,
+        request_id: Option<&str>,
+        request_hash: &str,
+    ) -> Result<InsertOutcome, Error> {
+        Ok(Store::insert_region(self, region, request_id, request_hash).await?)
+    }
+
+    async fn upsert_region(&self, region: &Region) -> Result<(), Error> {
+        Ok(Store::upsert_region(self, region).await?)
+    }
+
+    async fn region(&self, name: &str) -> Result<Option<Region>, Error> {
+        Ok(Store::region(self, name).await?)
+    }
+
+    async fn regions(&self) -> Result<Vec<Region>, Error> {
+        Ok(Store::regions(self).await?)
+    }
+
+    async fn regions_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Region>, Error> {
+        Ok(Store::regions_page(self, after, limit).await?)
+    }
+
+    async fn update_region(&self, region: &Region) -> Result<bool, Error> {
+        Ok(Store::update_region(self, region).await?)
+    }
+
+    async fn delete_region(&self, name: &str) -> Result<bool, Error> {
+        Ok(Store::delete_region(self, name).await?)
+    }
+}
+
+#[async_trait]
+impl KeyStore for Store {
+    async fn journal_key_request(&self, request: &KeyRequest) -> Result<Option<KeyRequest>, Error> {
+        Ok(Store::journal_key_request(self, request).await?)
+    }
+
+    async fn complete_key_request(
+        &self,
+        request_id: &str,
+        entry: &LedgerEntry,
+        request_hash: &str,
+    ) -> Result<(), Error> {
+        Ok(Store::complete_key_request(self, request_id, entry, request_hash).await?)
+    }
+
+    async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error> {
+        Ok(Store::abandon_key_request(self, request_id).await?)
+    }
+
+    async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error> {
+        Ok(Store::ledger_entry(self, key).await?)
+    }
+
+    async fn ledger(&self) -> Result<Vec<LedgerEntry>, Error> {
+        Ok(Store::ledger(self).await?)
+    }
+
+    async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error> {
+        Ok(Store::reserved_vlans(self, port_uid).await?)
+    }
+
+    async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error> {
+        Ok(Store::mark_key_deactivated(self, key).await?)
+    }
+
+    async fn mark_key_used(
+        &self,
+        key: &str,
+        vxc_uid: Option<&str>,
+        used_time: OffsetDateTime,
+    ) -> Result<(), Error> {
+        Ok(Store::mark_key_used(self, key, vxc_uid, used_time).await?)
+    }
+
+    async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error> {
+        Ok(Store::watch_views(self).await?)
+    }
+
+    async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error> {
+        Ok(Store::watch_view(self, key).await?)
+    }
+}
