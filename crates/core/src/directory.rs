@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::Inventory;
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
+use crate::idempotency::{ensure_same_request, fingerprint};
 use crate::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
 use crate::ports::{InsertOutcome, RegionStore};
 use crate::regions::{self, Region, Selector};
@@ -31,7 +32,7 @@ pub enum Scope {
 }
 
 /// A region as a caller proposes it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RegionDraft {
     pub name: String,
     pub display_name: String,
@@ -204,7 +205,7 @@ impl Directory {
         request_id: &str,
     ) -> Result<Region, Error> {
         self.validate_draft(&draft, "region").await?;
-        let hash = draft_hash(&draft);
+        let fingerprint = fingerprint(&draft)?;
         let now = now_millis();
         let region = Region {
             name: draft.name,
@@ -216,7 +217,7 @@ impl Directory {
         };
         match self
             .store
-            .insert_region(&region, Some(request_id), &hash)
+            .insert_region(&region, Some(request_id), &fingerprint)
             .await?
         {
             InsertOutcome::Inserted => Ok(region),
@@ -224,13 +225,10 @@ impl Directory {
                 reason: ErrorReason::RegionAlreadyExists,
                 message: format!("region `{}` already exists", region.name),
             }),
-            InsertOutcome::RequestSeen { request_hash, name } if request_hash == hash => {
+            InsertOutcome::RequestSeen { request_hash, name } => {
+                ensure_same_request(&request_hash, &fingerprint)?;
                 self.region(&name).await
             }
-            InsertOutcome::RequestSeen { .. } => Err(Error::FailedPrecondition {
-                reason: ErrorReason::RequestIdReused,
-                message: "request_id was already used for a different region".to_owned(),
-            }),
         }
     }
 
@@ -395,17 +393,6 @@ fn region_not_found(name: &str) -> Error {
         reason: ErrorReason::RegionNotFound,
         message: format!("region `{name}` not found"),
     }
-}
-
-/// Identifies the parameters of a create, to tell a replay from a reuse of the request id.
-fn draft_hash(draft: &RegionDraft) -> String {
-    let canonical = serde_json::json!({
-        "name": draft.name,
-        "display_name": draft.display_name,
-        "description": draft.description,
-        "selector": draft.selector,
-    });
-    crate::digest::sha256_hex(canonical.to_string())
 }
 
 /// "2 not live, 1 vxc not permitted" — the counts of rejections by reason.

@@ -8,21 +8,21 @@
 //! - [`orders`]: VXC order types, states and the journal's records.
 //! - [`inventory`], [`ports`]: the traits the domain needs (Megaport inventory, persistence).
 //! - [`error`]: what went wrong, with the reason clients see.
-//! - [`request_id`], [`digest`], [`time`]: the one request_id rule, hashing, stored time.
+//! - [`idempotency`]: the one request_id rule and request fingerprint every create uses.
+//! - [`digest`], [`time`]: hashing and stored time.
 
 pub mod digest;
 pub mod directory;
 pub mod error;
+pub mod idempotency;
 pub mod inventory;
 pub mod keys;
 #[cfg(test)]
 mod memory_store;
-pub mod mints_in_flight;
 pub mod onramps;
 pub mod orders;
 pub mod ports;
 pub mod regions;
-pub mod request_id;
 pub mod selection;
 pub mod service_keys;
 #[cfg(any(test, feature = "testing"))]

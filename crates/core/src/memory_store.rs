@@ -146,6 +146,16 @@ impl KeyStore for MemoryStore {
         Ok(())
     }
 
+    async fn pending_key_requests(&self) -> Result<Vec<KeyRequest>, Error> {
+        Ok(self
+            .state()
+            .key_requests
+            .values()
+            .filter(|request| request.key.is_none())
+            .cloned()
+            .collect())
+    }
+
     async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error> {
         let mut state = self.state();
         if state

@@ -52,6 +52,10 @@ pub struct KeyRequest {
     pub request_id: String,
     pub request_hash: String,
     pub port_uid: String,
+    /// Who the key is for and where, journaled with the request so that a listing can attribute
+    /// the key before the create has recorded it in the ledger.
+    pub customer_ref: String,
+    pub region: String,
     /// Set once Megaport answered with the key.
     pub key: Option<String>,
 }
@@ -69,6 +73,8 @@ pub trait KeyStore: Send + Sync + 'static {
         entry: &LedgerEntry,
         request_hash: &str,
     ) -> Result<(), Error>;
+    /// The journaled creates that have no key yet: in flight now, or with a lost outcome.
+    async fn pending_key_requests(&self) -> Result<Vec<KeyRequest>, Error>;
     /// Forgets a journaled create that provably never reached Megaport.
     async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error>;
     async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error>;

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use crate::directory::{Directory, Scope};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
+use crate::idempotency::{ensure_same_request, fingerprint};
 use crate::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
-use crate::mints_in_flight::MintsInFlight;
 use crate::onramps::{Port, PortRef};
 use crate::ports::{KeyRequest, KeyStore};
 use crate::selection::{Diversity, Selection};
@@ -70,7 +70,7 @@ pub struct CreateKey {
 }
 
 /// An IssueServiceKeys request after field validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IssueKeys {
     pub region: String,
     pub diversity: Diversity,
@@ -133,9 +133,6 @@ pub struct ServiceKeys {
     store: Arc<dyn KeyStore>,
     /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
     port_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Creates between POST and ledger write. Without it a poll could see a key Megaport already
-    /// lists but the ledger does not have yet, and publish it without customer_ref and region.
-    mints: MintsInFlight,
 }
 
 impl std::fmt::Debug for ServiceKeys {
@@ -157,7 +154,6 @@ impl ServiceKeys {
             directory,
             store,
             port_locks: Mutex::new(HashMap::new()),
-            mints: MintsInFlight::default(),
         }
     }
 
@@ -169,22 +165,21 @@ impl ServiceKeys {
     pub async fn create(&self, request: CreateKey) -> Result<KeyView, Error> {
         let lock = self.port_lock(&request.port_uid);
         let _guard = lock.lock().await;
-        let hash = request_hash(&request);
+        let hash = fingerprint(&request)?;
         let journal = KeyRequest {
             request_id: request.request_id.clone(),
             request_hash: hash.clone(),
             port_uid: request.port_uid.clone(),
+            customer_ref: request.customer_ref.clone(),
+            region: request.region.clone(),
             key: None,
         };
         if let Some(seen) = self.store.journal_key_request(&journal).await? {
-            if seen.request_hash != hash {
-                return Err(request_id_reused());
-            }
+            ensure_same_request(&seen.request_hash, &hash)?;
             if let Some(key) = seen.key {
                 return self.get(&key).await;
             }
             // The earlier attempt's outcome is unknown: find its stamp before minting again.
-            let _minting = self.mints.start();
             if let Some(found) = self.find_stamped(&request).await? {
                 return self.record(&request, &hash, found).await;
             }
@@ -211,7 +206,6 @@ impl ServiceKeys {
             valid_from: request.valid_from,
             valid_until: request.valid_until,
         };
-        let _minting = self.mints.start();
         match self.upstream.create_key(&new_key).await {
             Ok(created) => self.record(&request, &hash, created).await,
             Err(
@@ -304,15 +298,31 @@ impl ServiceKeys {
         now: OffsetDateTime,
     ) -> Result<BTreeMap<String, KeyView>, Error> {
         let upstream = self.upstream.keys(None).await?;
-        // Any key of onramp's in that list was minted by a create in flight now or finished.
-        self.mints.wait_for_current().await;
-        let ledger: HashMap<String, LedgerEntry> = self
+        // Any key of onramp's in that list was journaled before its POST. Reading the pending
+        // journal before the ledger means each such key is in one of the two: a create that
+        // finishes between the reads is pending in the first and in the ledger by the second.
+        let pending: HashMap<String, KeyRequest> = self
+            .store
+            .pending_key_requests()
+            .await?
+            .into_iter()
+            .map(|request| (request.request_id.clone(), request))
+            .collect();
+        let mut ledger: HashMap<String, LedgerEntry> = self
             .store
             .ledger()
             .await?
             .into_iter()
             .map(|entry| (entry.key.clone(), entry))
             .collect();
+        for key in &upstream {
+            if let Some(request) = keys::stamped_request_id(&key.description)
+                .and_then(|request_id| pending.get(request_id))
+                && !ledger.contains_key(&key.key)
+            {
+                ledger.insert(key.key.clone(), in_flight_entry(key, request));
+            }
+        }
         let ports = self.directory.ports().await?;
         let mut views = BTreeMap::new();
         for key in &upstream {
@@ -594,6 +604,21 @@ impl ServiceKeys {
     }
 }
 
+/// What the ledger will say of a key whose create has not recorded it yet, from its journal row.
+fn in_flight_entry(key: &UpstreamKey, request: &KeyRequest) -> LedgerEntry {
+    LedgerEntry {
+        key: key.key.clone(),
+        port_uid: key.port_uid.clone(),
+        single_use: key.single_use,
+        vlan: key.vlan,
+        customer_ref: request.customer_ref.clone(),
+        region: request.region.clone(),
+        request_id: Some(request.request_id.clone()),
+        create_time: key.create_time,
+        ..LedgerEntry::default()
+    }
+}
+
 /// The max speed a key gets: 0 means the Port's limit; above the limit is refused.
 fn check_speed(port: &Port, requested: i64) -> Result<i64, Error> {
     let limit = port.effective_max_vxc_speed_mbps();
@@ -641,19 +666,6 @@ pub(crate) fn key_not_found(key: &str) -> Error {
         reason: ErrorReason::KeyNotFound,
         message: format!("service key {key} not found on the provider's ports"),
     }
-}
-
-pub fn request_id_reused() -> Error {
-    Error::FailedPrecondition {
-        reason: ErrorReason::RequestIdReused,
-        message: "request_id was already used with different parameters".to_owned(),
-    }
-}
-
-/// Identifies a create's parameters, to tell a replay from a reuse of the request id.
-fn request_hash(request: &CreateKey) -> String {
-    let canonical = serde_json::to_string(request).unwrap_or_default();
-    crate::digest::sha256_hex(canonical)
 }
 
 /// The request id of the `index`-th key of an IssueServiceKeys call: stable, so a replay mints

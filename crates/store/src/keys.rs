@@ -17,6 +17,24 @@ macro_rules! ledger_select {
     };
 }
 
+macro_rules! key_request_select {
+    () => {
+        "SELECT request_id, request_hash, port_uid, customer_ref, region, key \
+         FROM service_key_requests"
+    };
+}
+
+fn key_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRequest, StoreError> {
+    Ok(KeyRequest {
+        request_id: row.try_get("request_id")?,
+        request_hash: row.try_get("request_hash")?,
+        port_uid: row.try_get("port_uid")?,
+        customer_ref: row.try_get("customer_ref")?,
+        region: row.try_get("region")?,
+        key: row.try_get("key")?,
+    })
+}
+
 impl Store {
     /// Journals a create before it is sent. Returns the existing journal row when the request id
     /// was seen before (the caller decides between replay and reuse).
@@ -25,31 +43,34 @@ impl Store {
         request: &KeyRequest,
     ) -> Result<Option<KeyRequest>, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO service_key_requests (request_id, request_hash, port_uid, key, create_time) \
-             VALUES (?, ?, ?, NULL, ?) ON CONFLICT (request_id) DO NOTHING",
+            "INSERT INTO service_key_requests (request_id, request_hash, port_uid, customer_ref, \
+             region, key, create_time) VALUES (?, ?, ?, ?, ?, NULL, ?) \
+             ON CONFLICT (request_id) DO NOTHING",
         )
         .bind(&request.request_id)
         .bind(&request.request_hash)
         .bind(&request.port_uid)
+        .bind(&request.customer_ref)
+        .bind(&request.region)
         .bind(millis(OffsetDateTime::now_utc()))
         .execute(self.pool())
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT request_id, request_hash, port_uid, key FROM service_key_requests \
-             WHERE request_id = ?",
-        )
-        .bind(&request.request_id)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(Some(KeyRequest {
-            request_id: row.try_get("request_id")?,
-            request_hash: row.try_get("request_hash")?,
-            port_uid: row.try_get("port_uid")?,
-            key: row.try_get("key")?,
-        }))
+        let row = sqlx::query(concat!(key_request_select!(), " WHERE request_id = ?"))
+            .bind(&request.request_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(Some(key_request_from_row(&row)?))
+    }
+
+    /// The journaled creates Megaport has not answered yet (or whose answer was lost).
+    pub async fn pending_key_requests(&self) -> Result<Vec<KeyRequest>, StoreError> {
+        let rows = sqlx::query(concat!(key_request_select!(), " WHERE key IS NULL"))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(key_request_from_row).collect()
     }
 
     /// Records the minted key in the journal and the ledger, in one transaction.
@@ -235,6 +256,8 @@ mod tests {
             request_id: "r1".into(),
             request_hash: "h".into(),
             port_uid: "port".into(),
+            customer_ref: "acme".into(),
+            region: "us-west".into(),
             key: None,
         };
         assert_eq!(
@@ -247,6 +270,11 @@ mod tests {
             None,
             "pending: outcome not yet known"
         );
+        // Until it completes, the journal row attributes the key to its customer and region.
+        assert_eq!(
+            store.pending_key_requests().await.expect("pending"),
+            std::slice::from_ref(&request)
+        );
 
         store
             .complete_key_request("r1", &entry("k1", 100), "h")
@@ -254,6 +282,13 @@ mod tests {
             .expect("complete");
         let seen = store.journal_key_request(&request).await.expect("replay");
         assert_eq!(seen.expect("seen").key.as_deref(), Some("k1"));
+        assert!(
+            store
+                .pending_key_requests()
+                .await
+                .expect("pending")
+                .is_empty()
+        );
         assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
 
         store

@@ -63,6 +63,10 @@ impl KeyStore for Store {
         Ok(Store::complete_key_request(self, request_id, entry, request_hash).await?)
     }
 
+    async fn pending_key_requests(&self) -> Result<Vec<KeyRequest>, Error> {
+        Ok(Store::pending_key_requests(self).await?)
+    }
+
     async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error> {
         Ok(Store::abandon_key_request(self, request_id).await?)
     }

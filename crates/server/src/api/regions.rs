@@ -5,8 +5,8 @@ use tonic::{Request, Response, Status};
 use super::{audit_note, convert, paging, update_mask};
 use crate::error::Error;
 use onramp_core::directory::{Directory, RegionChanges, RegionDraft};
+use onramp_core::idempotency::check_request_id;
 use onramp_core::regions;
-use onramp_core::request_id::check_request_id;
 use onramp_proto as pb;
 use onramp_proto::region_service_server::RegionService;
 

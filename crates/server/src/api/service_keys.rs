@@ -13,12 +13,11 @@ use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::server::ShutdownSignal;
 use crate::watch::{self, ChangeKind, Health, KeyEvent, WatchEnd, WatchHub, WatchItem};
-use onramp_core::digest::sha256_hex;
-use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
-use onramp_core::request_id::check_request_id;
-use onramp_core::service_keys::{
-    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, request_id_reused,
+use onramp_core::idempotency::{
+    check_request_id, ensure_same_request, fingerprint, request_id_reused,
 };
+use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
+use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyService;
 
@@ -87,8 +86,8 @@ impl ServiceKeyService for ServiceKeyApi {
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
         note.set_resource(&request.region);
-        let hash = sha256_hex(request.encode_to_vec());
         let issue = validate_issue(request).map_err(crate::error::status)?;
+        let hash = fingerprint(&issue).map_err(crate::error::status)?;
         // A replay returns the first response exactly as it was sent.
         let store = self.hub.store();
         if let Some((rpc, stored_hash, bytes)) = store
@@ -97,9 +96,10 @@ impl ServiceKeyService for ServiceKeyApi {
             .map_err(Error::from)
             .map_err(crate::error::status)?
         {
-            if rpc != ISSUE_RPC || stored_hash != hash {
+            if rpc != ISSUE_RPC {
                 return Err(crate::error::status(request_id_reused()));
             }
+            ensure_same_request(&stored_hash, &hash).map_err(crate::error::status)?;
             let response = pb::IssueServiceKeysResponse::decode(bytes.as_slice())
                 .map_err(Error::internal)
                 .map_err(crate::error::status)?;

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::error::ErrorReason;
 use megaport::MegaportError;
 use megaport::models::{OrderEnd, Product, ResourceTag, VxcOrderConfig, VxcOrderItem};
-use onramp_core::request_id::check_request_id;
+use onramp_core::idempotency::{check_request_id, ensure_same_request, fingerprint};
 
 impl OrderDesk {
     /// CreateVxcOrder. The work runs in its own task so that the caller hanging up cannot leave
@@ -59,17 +59,15 @@ impl OrderDesk {
         let lock = self.lock_for(&request_id);
         let _held = lock.lock().await;
         if let Some(order) = self.store().order_by_request_id(&request_id).await? {
-            if order.account != account || order.spec != spec {
-                return Err(Error::FailedPrecondition {
-                    reason: ErrorReason::RequestIdReused,
-                    message: format!(
-                        "request_id {request_id} was used for order {} with different parameters",
-                        order.order_id
-                    ),
-                }
-                .with_meta("request_id", &request_id)
-                .with_meta("order_id", &order.order_id));
-            }
+            ensure_same_request(
+                &fingerprint(&(&order.account, &order.spec))?,
+                &fingerprint(&(&account, &spec))?,
+            )
+            .map_err(|reused| {
+                reused
+                    .with_meta("request_id", &request_id)
+                    .with_meta("order_id", &order.order_id)
+            })?;
             return self.resume(client.as_ref(), order).await;
         }
         let (validated, a_port) = self
