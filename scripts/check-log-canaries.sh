@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# After the Rust tests: the logs every test binary captured (tests/common::capture_logs) must not
+# After the Rust tests: the logs every test binary captured (crates/server/tests/it/support::capture_logs) must not
 # contain any secret the run used: the sandbox companies' Megaport client secrets, which every
 # test's onramp logs in with, and the canary caller token and Megaport secret of the auth tests.
 set -euo pipefail

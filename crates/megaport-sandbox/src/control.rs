@@ -1,6 +1,6 @@
 //! Control of a running sandbox, for tests and demos: faults, token expiry, the clock, the
 //! order ledger and the inventory. `SandboxControl` is the in-process API; the same operations
-//! are served over HTTP under `/_sandbox/` (documented in `sandbox/README.md`).
+//! are served over HTTP under `/_sandbox/` (documented in this crate's `README.md`).
 
 use std::sync::Arc;
 use std::time::Duration;

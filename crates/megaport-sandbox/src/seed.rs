@@ -1,5 +1,5 @@
 //! The seed file: the inventory the sandbox starts with. The format is documented in
-//! `sandbox/default-seed.toml`, which is also the default scenario.
+//! `default-seed.toml` (beside this crate's `Cargo.toml`), which is also the default scenario.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -235,7 +235,7 @@ impl Seed {
         Seed::from_toml_str(&text)
     }
 
-    /// The guide's scenario (`sandbox/default-seed.toml`).
+    /// The guide's scenario (`default-seed.toml`).
     pub fn default_scenario() -> Seed {
         // The file is compiled in and covered by a unit test; an empty seed is the safe
         // fallback should it ever be broken.

@@ -5,7 +5,7 @@
 //! - [`models`]: typed, lenient payloads.
 //! - [`client`]: [`MegaportClient`], with deadline-bounded calls and never-twice writes.
 //! - [`retry`]: full-jitter backoff honouring Retry-After within the caller's deadline.
-//! - [`error`]: [`MegaportError`], mapped to gRPC in `crate::error`.
+//! - [`error`]: [`MegaportError`], which onramp maps to its own errors (`onramp-server`'s `error.rs`).
 //! - [`metrics`]: upstream call counters by route and outcome.
 
 mod auth;

@@ -1,5 +1,5 @@
 //! One file per gRPC service. Each handler validates its request, calls the domain, and converts
-//! the result; business rules live in `domain/`, never here.
+//! the result; business rules live in `onramp-core` (and the buy in `crate::orders`), never here.
 
 pub mod admin;
 pub mod catalog;

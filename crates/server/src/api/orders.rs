@@ -1,5 +1,5 @@
 //! `onramp.v1.VxcOrderService`: the customer side — look up a key, price a VXC, buy it once —
-//! and the provider's approval. Rules and the exactly-once buy live in `domain::orders`.
+//! and the provider's approval. Rules and the exactly-once buy live in `crate::orders`.
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
 use tonic::Status;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::StatusExt;
 use tower::{Layer, Service};
 
 use super::audit::{AuditLog, AuditNote};
@@ -22,7 +22,7 @@ use super::tokens::{TokenRejection, TokenTable};
 use super::{AuthSetupError, Caller, tls};
 use crate::config::Config;
 use crate::error::ErrorReason;
-use crate::error::{ERROR_DOMAIN, Error, status};
+use crate::error::{Error, status};
 use onramp_store::Store;
 
 /// Shared by every connection: the credentials, the quota buckets, the in-flight semaphore.
@@ -302,11 +302,13 @@ fn unauthenticated(message: &str) -> Status {
 /// PERMISSION_DENIED / SCOPE_MISSING with the needed scope in `ErrorInfo.metadata["scope"]`,
 /// which the crate `Error` has no field for.
 fn scope_missing(scope: Scope, rpc: &str) -> Status {
-    let metadata = HashMap::from([("scope".to_owned(), scope.as_str().to_owned())]);
-    let message = format!("{rpc} needs scope {}", scope.as_str());
-    let mut details = ErrorDetails::new();
-    details.set_error_info(ErrorReason::ScopeMissing.name(), ERROR_DOMAIN, metadata);
-    Status::with_error_details(tonic::Code::PermissionDenied, message, details)
+    status(
+        Error::PermissionDenied {
+            reason: ErrorReason::ScopeMissing,
+            message: format!("{rpc} needs scope {}", scope.as_str()),
+        }
+        .with_meta("scope", scope.as_str()),
+    )
 }
 
 fn rate_limited(caller: &str, retry_after: Duration) -> Status {

@@ -1,8 +1,6 @@
 //! Graceful shutdown: health flips to NOT_SERVING and an open stream cannot keep the process alive
 //! past the drain bound.
 
-use std::time::{Duration, Instant};
-
 use crate::support::{TestServer, test_config, within};
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
@@ -26,28 +24,27 @@ async fn open_stream_is_cut_after_the_drain_bound() {
     let first = within(watch.next()).await.expect("message").expect("ok");
     assert_eq!(first.status, ServingStatus::Serving as i32);
 
-    let started = Instant::now();
     let stopping = tokio::spawn(server.stop());
 
     // Watchers are told first, so load balancers stop sending new work during the drain.
     let update = within(watch.next()).await.expect("update").expect("ok");
     assert_eq!(update.status, ServingStatus::NotServing as i32);
 
+    // The open stream would hold a drain forever; the 1 s grace cuts it, well inside the step
+    // bound `within` enforces.
     within(stopping)
         .await
         .expect("join")
         .expect("server stopped cleanly");
-    let elapsed = started.elapsed();
+    // And the stream was ended by the server, not left dangling.
     assert!(
-        elapsed < Duration::from_secs(3),
-        "shutdown took {elapsed:?}; the drain bound is 1s"
+        within(watch.next()).await.is_none_or(|item| item.is_err()),
+        "the watch stream ended with the server"
     );
 }
 
 #[tokio::test]
 async fn idle_server_stops_promptly() {
     let server = TestServer::start().await;
-    let started = Instant::now();
-    server.stop().await.expect("clean stop");
-    assert!(started.elapsed() < Duration::from_millis(900));
+    within(server.stop()).await.expect("clean stop");
 }
