@@ -36,11 +36,6 @@ async fn open_stream_is_cut_after_the_drain_bound() {
         .await
         .expect("join")
         .expect("server stopped cleanly");
-    // And the stream was ended by the server, not left dangling.
-    assert!(
-        within(watch.next()).await.is_none_or(|item| item.is_err()),
-        "the watch stream ended with the server"
-    );
 }
 
 #[tokio::test]
