@@ -38,6 +38,8 @@ fmt-check:
 .PHONY: clippy
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	# The production build without the embedded sandbox must keep compiling too.
+	$(CARGO) clippy -p onramp-server --no-default-features --locked -- -D warnings
 
 .PHONY: rust-test
 rust-test:

@@ -46,6 +46,36 @@ pub trait RegionStore: Send + Sync + 'static {
     async fn delete_region(&self, name: &str) -> Result<bool, Error>;
 }
 
+/// The record of a finished mutating call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub audit_id: String,
+    pub time_ms: i64,
+    pub caller: String,
+    pub rpc: String,
+    pub request_id: String,
+    pub resource: String,
+    /// The gRPC code the call ended with.
+    pub code: i32,
+    /// The `ErrorReason` number, 0 for none.
+    pub reason: i32,
+}
+
+/// The audit log: appended by the auth layer, read by `ListAuditRecords`.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), Error>;
+    /// Newest first: at most `limit` records whose sequence number is below `before`, matching
+    /// `caller` and `rpc` (an empty filter matches every value), each with its sequence number.
+    async fn audit_page(
+        &self,
+        before: i64,
+        caller: &str,
+        rpc: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditRecord)>, Error>;
+}
+
 /// A journaled key create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRequest {

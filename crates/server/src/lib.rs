@@ -25,6 +25,7 @@ pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+mod embedded_sandbox;
 pub mod error;
 pub mod orders;
 pub mod regions_file;

@@ -24,12 +24,14 @@ enum Command {
     /// Run the gRPC service.
     Serve(ServeArgs),
     /// Run the Megaport sandbox alone (a Megaport-compatible HTTP API for other tools).
+    #[cfg(feature = "embedded-sandbox")]
     Sandbox(SandboxCommand),
     /// Read a bearer token from stdin and print the SHA-256 hex for `[[auth.tokens]] sha256`.
     /// The token is read from stdin, not an argument, so it stays out of `ps` and shell history.
     HashToken,
 }
 
+#[cfg(feature = "embedded-sandbox")]
 #[derive(Debug, Args)]
 struct SandboxCommand {
     #[command(flatten)]
@@ -94,11 +96,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        #[cfg(feature = "embedded-sandbox")]
         Command::Sandbox(args) => sandbox(args).await,
         Command::HashToken => hash_token(),
     }
 }
 
+#[cfg(feature = "embedded-sandbox")]
 async fn sandbox(command: SandboxCommand) -> anyhow::Result<()> {
     onramp_server::telemetry::init(command.log_format.into(), "info");
     megaport_sandbox::cli::run(command.args, shutdown_signal()).await?;

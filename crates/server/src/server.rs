@@ -144,7 +144,7 @@ pub async fn run(
         )
         .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(
-                crate::auth::audit::AuditLog::new(store.clone()),
+                crate::auth::audit::AuditLog::new(Arc::new(store.clone())),
             ))
             .max_decoding_message_size(max_request),
         );

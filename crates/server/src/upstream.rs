@@ -10,21 +10,16 @@ use secrecy::ExposeSecret;
 
 use crate::catalog::{Catalog, CatalogConfig};
 use crate::config::{Config, MegaportEnvironment};
+use crate::embedded_sandbox;
 use megaport::{ClientConfig, Credentials, Environment, MegaportClient, MegaportError};
-use megaport_sandbox::{SandboxConfig, SandboxHandle, Seed, SeedError};
-
-/// The account name of the provider in the embedded sandbox (the default account).
-pub const SANDBOX_PROVIDER_ACCOUNT: &str = "quantumgpu";
 
 /// Why onramp could not set up its Megaport connection.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("config key `{key}`: {problem}")]
     Config { key: &'static str, problem: String },
-    #[error("sandbox seed: {0}")]
-    Seed(#[from] SeedError),
     #[error("embedded sandbox: {0}")]
-    Sandbox(#[from] std::io::Error),
+    Sandbox(String),
     #[error("megaport client: {0}")]
     Client(#[from] MegaportError),
 }
@@ -41,7 +36,7 @@ pub struct Upstream {
     /// The cached Ports and locations of the provider's account.
     pub catalog: Arc<Catalog>,
     /// Kept alive for as long as onramp runs when the sandbox is embedded.
-    pub sandbox: Option<SandboxHandle>,
+    sandbox: Option<embedded_sandbox::Handle>,
 }
 
 impl Upstream {
@@ -63,22 +58,10 @@ impl Upstream {
                             .to_owned(),
                     });
                 }
-                let seed = match &config.sandbox.seed_file {
-                    Some(path) => Seed::load(path)?,
-                    None => Seed::default_scenario(),
-                };
-                let handle = start_sandbox(config, seed.clone()).await?;
+                let started = embedded_sandbox::start(config).await?;
                 // The first company in the seed is the provider; the rest are its customers.
-                for company in seed.credentials() {
-                    named.push((
-                        company.company.to_ascii_lowercase(),
-                        Credentials::new(company.client_id, company.client_secret),
-                    ));
-                }
-                (
-                    Environment::sandbox(handle.base_url(), handle.token_url()),
-                    Some(handle),
-                )
+                named.extend(started.accounts);
+                (started.environment, Some(started.handle))
             }
             MegaportEnvironment::Staging => (Environment::Staging, None),
             MegaportEnvironment::Production => (Environment::Production, None),
@@ -143,21 +126,6 @@ impl Upstream {
             sandbox.shutdown().await;
         }
     }
-}
-
-async fn start_sandbox(config: &Config, seed: Seed) -> Result<SandboxHandle, UpstreamError> {
-    let listener = tokio::net::TcpListener::bind(config.sandbox.listen.as_str()).await?;
-    let handle = megaport_sandbox::spawn(
-        listener,
-        SandboxConfig {
-            seed,
-            token_lifetime: Duration::from_secs(config.sandbox.token_lifetime_seconds),
-            ..SandboxConfig::default()
-        },
-    )
-    .await?;
-    tracing::info!(base_url = %handle.base_url(), "embedded megaport sandbox started");
-    Ok(handle)
 }
 
 fn catalog_config(config: &Config) -> CatalogConfig {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+mod audit;
 pub mod keys;
 pub mod orders;
 mod ports;

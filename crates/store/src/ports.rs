@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use onramp_core::Error;
 use onramp_core::keys::{KeyView, LedgerEntry};
-use onramp_core::ports::{InsertOutcome, KeyRequest, KeyStore, RegionStore};
+use onramp_core::ports::{
+    AuditRecord, AuditStore, InsertOutcome, KeyRequest, KeyStore, RegionStore,
+};
 use onramp_core::regions::Region;
 use time::OffsetDateTime;
 
@@ -102,5 +104,22 @@ impl KeyStore for Store {
 
     async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error> {
         Ok(Store::watch_view(self, key).await?)
+    }
+}
+
+#[async_trait]
+impl AuditStore for Store {
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), Error> {
+        Ok(Store::append_audit(self, record).await?)
+    }
+
+    async fn audit_page(
+        &self,
+        before: i64,
+        caller: &str,
+        rpc: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditRecord)>, Error> {
+        Ok(Store::audit_page(self, before, caller, rpc, limit).await?)
     }
 }

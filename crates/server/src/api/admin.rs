@@ -4,7 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::paging;
 use crate::auth::audit::{AuditFilter, AuditLog, AuditRecord};
-use crate::error::{Error, FieldViolation};
+use crate::error::Error;
 use onramp_proto as pb;
 use onramp_proto::admin_service_server::AdminService;
 
@@ -38,11 +38,6 @@ impl AdminService for AdminApi {
             .audit
             .list(&filter, page_size, &request.page_token)
             .await
-            .map_err(Error::internal)
-            .map_err(crate::error::status)?
-            .map_err(|error| {
-                Error::InvalidArgument(vec![FieldViolation::new("page_token", error.to_string())])
-            })
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::ListAuditRecordsResponse {
             audit_records: page.records.into_iter().map(to_proto).collect(),

@@ -11,7 +11,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use onramp_store::Store;
+use onramp_core::Error;
+use onramp_core::error::FieldViolation;
+pub use onramp_core::ports::AuditRecord;
+use onramp_core::ports::AuditStore;
 
 /// What a handler adds to its call's audit record. Cheap to clone; all clones share one note.
 #[derive(Debug, Clone, Default)]
@@ -55,26 +58,6 @@ impl AuditNote {
     }
 }
 
-/// One audit record as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AuditRecord {
-    pub audit_id: String,
-    pub time_ms: i64,
-    pub caller: String,
-    pub rpc: String,
-    pub request_id: String,
-    pub resource: String,
-    pub code: i32,
-    pub reason: i32,
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    seq: i64,
-    #[sqlx(flatten)]
-    record: AuditRecord,
-}
-
 /// A page of records and the cursor of the next one.
 #[derive(Debug)]
 pub struct AuditPage {
@@ -99,13 +82,19 @@ pub enum PageTokenError {
 }
 
 /// The audit table.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuditLog {
-    store: Store,
+    store: Arc<dyn AuditStore>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog").finish_non_exhaustive()
+    }
 }
 
 impl AuditLog {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Arc<dyn AuditStore>) -> Self {
         Self { store }
     }
 
@@ -117,67 +106,52 @@ impl AuditLog {
         note: &AuditNote,
         code: i32,
         reason: i32,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), Error> {
         let fields = note.take();
-        let time_ms = onramp_store::millis(time::OffsetDateTime::now_utc());
-        sqlx::query(
-            "INSERT INTO audit_records \
-             (audit_id, time_ms, caller, rpc, request_id, resource, code, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(time_ms)
-        .bind(caller)
-        .bind(rpc)
-        .bind(fields.request_id)
-        .bind(fields.resource)
-        .bind(code)
-        .bind(reason)
-        .execute(self.store.pool())
-        .await?;
-        Ok(())
+        self.store
+            .append_audit(&AuditRecord {
+                audit_id: uuid::Uuid::new_v4().to_string(),
+                time_ms: onramp_store::millis(time::OffsetDateTime::now_utc()),
+                caller: caller.to_owned(),
+                rpc: rpc.to_owned(),
+                request_id: fields.request_id,
+                resource: fields.resource,
+                code,
+                reason,
+            })
+            .await
     }
 
-    /// Newest first, `page_size` at a time, after the cursor in `page_token`.
+    /// Newest first, `page_size` at a time, after the cursor in `page_token`. A token that
+    /// is malformed or from other filters is INVALID_ARGUMENT on `page_token`.
     pub async fn list(
         &self,
         filter: &AuditFilter,
         page_size: usize,
         page_token: &str,
-    ) -> Result<Result<AuditPage, PageTokenError>, sqlx::Error> {
-        let before = match decode_token(page_token, filter) {
-            Ok(before) => before,
-            Err(error) => return Ok(Err(error)),
-        };
-        let limit = i64::try_from(page_size)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT seq, audit_id, time_ms, caller, rpc, request_id, resource, code, reason \
-                 FROM audit_records \
-                 WHERE seq < ? AND (? = '' OR caller = ?) AND (? = '' OR rpc = ?) \
-                 ORDER BY seq DESC LIMIT ?",
-        )
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(&filter.caller)
-        .bind(&filter.caller)
-        .bind(&filter.rpc)
-        .bind(&filter.rpc)
-        .bind(limit)
-        .fetch_all(self.store.pool())
-        .await?;
+    ) -> Result<AuditPage, Error> {
+        let before = decode_token(page_token, filter).map_err(|error| {
+            Error::InvalidArgument(vec![FieldViolation::new("page_token", error.to_string())])
+        })?;
+        let mut rows = self
+            .store
+            .audit_page(
+                before.unwrap_or(i64::MAX),
+                &filter.caller,
+                &filter.rpc,
+                page_size.saturating_add(1),
+            )
+            .await?;
         let more = rows.len() > page_size;
-        let mut rows = rows;
         rows.truncate(page_size);
         let next_page_token = match rows.last() {
-            Some(last) if more => encode_token(last.seq, filter),
+            Some((last, _)) if more => encode_token(*last, filter),
             _ => String::new(),
         };
-        let records = rows.into_iter().map(|row| row.record).collect();
-        Ok(Ok(AuditPage {
-            records,
+        Ok(AuditPage {
+            records: rows.into_iter().map(|(_, record)| record).collect(),
             next_page_token,
-        }))
+        })
     }
 }
 
@@ -222,7 +196,9 @@ mod tests {
 
     #[tokio::test]
     async fn pages_newest_first_with_filters_and_checked_tokens() {
-        let log = AuditLog::new(Store::in_memory().await.expect("store"));
+        let log = AuditLog::new(Arc::new(
+            onramp_store::Store::in_memory().await.expect("store"),
+        ));
         for index in 0..5 {
             let note = AuditNote::default();
             note.set_resource(format!("r{index}"));
@@ -232,20 +208,18 @@ mod tests {
                 .expect("append");
         }
         let all = AuditFilter::default();
-        let first = log.list(&all, 2, "").await.expect("db").expect("page");
+        let first = log.list(&all, 2, "").await.expect("page");
         let resources: Vec<_> = first.records.iter().map(|r| r.resource.as_str()).collect();
         assert_eq!(resources, ["r4", "r3"]);
         let second = log
             .list(&all, 2, &first.next_page_token)
             .await
-            .expect("db")
             .expect("page");
         let resources: Vec<_> = second.records.iter().map(|r| r.resource.as_str()).collect();
         assert_eq!(resources, ["r2", "r1"]);
         let third = log
             .list(&all, 2, &second.next_page_token)
             .await
-            .expect("db")
             .expect("page");
         assert_eq!(third.records.len(), 1);
         assert!(third.next_page_token.is_empty());
@@ -254,21 +228,21 @@ mod tests {
             caller: "even".into(),
             ..AuditFilter::default()
         };
-        let page = log.list(&even, 10, "").await.expect("db").expect("page");
+        let page = log.list(&even, 10, "").await.expect("page");
         assert_eq!(page.records.len(), 3);
-        assert_eq!(
-            log.list(&even, 10, &first.next_page_token)
-                .await
-                .expect("db")
-                .expect_err("other filters"),
-            PageTokenError::FilterMismatch
-        );
-        assert_eq!(
-            log.list(&all, 10, "!!")
-                .await
-                .expect("db")
-                .expect_err("bad"),
-            PageTokenError::Malformed
-        );
+        for (token, filter, problem) in [
+            (
+                first.next_page_token.as_str(),
+                &even,
+                PageTokenError::FilterMismatch,
+            ),
+            ("!!", &all, PageTokenError::Malformed),
+        ] {
+            let Err(Error::InvalidArgument(violations)) = log.list(filter, 10, token).await else {
+                panic!("{token}: expected INVALID_ARGUMENT");
+            };
+            assert_eq!(violations[0].field, "page_token");
+            assert_eq!(violations[0].description, problem.to_string());
+        }
     }
 }

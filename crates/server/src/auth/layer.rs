@@ -84,7 +84,7 @@ impl AuthLayer {
                 clients,
                 limiter: WriteLimiter::new(&config.limits),
                 in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
-                audit: AuditLog::new(store),
+                audit: AuditLog::new(Arc::new(store)),
             }),
         })
     }

@@ -1,0 +1,68 @@
+//! The audit table: one row per finished mutating call, in arrival order (`seq`).
+
+use onramp_core::ports::AuditRecord;
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+impl Store {
+    pub async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_records \
+             (audit_id, time_ms, caller, rpc, request_id, resource, code, reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.audit_id)
+        .bind(record.time_ms)
+        .bind(&record.caller)
+        .bind(&record.rpc)
+        .bind(&record.request_id)
+        .bind(&record.resource)
+        .bind(record.code)
+        .bind(record.reason)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Newest first, below `before`, with empty filters matching everything.
+    pub async fn audit_page(
+        &self,
+        before: i64,
+        caller: &str,
+        rpc: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditRecord)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, audit_id, time_ms, caller, rpc, request_id, resource, code, reason \
+             FROM audit_records \
+             WHERE seq < ? AND (? = '' OR caller = ?) AND (? = '' OR rpc = ?) \
+             ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(before)
+        .bind(caller)
+        .bind(caller)
+        .bind(rpc)
+        .bind(rpc)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("seq")?,
+                    AuditRecord {
+                        audit_id: row.try_get("audit_id")?,
+                        time_ms: row.try_get("time_ms")?,
+                        caller: row.try_get("caller")?,
+                        rpc: row.try_get("rpc")?,
+                        request_id: row.try_get("request_id")?,
+                        resource: row.try_get("resource")?,
+                        code: row.try_get("code")?,
+                        reason: row.try_get("reason")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
