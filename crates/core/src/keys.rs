@@ -32,6 +32,8 @@ pub struct UpstreamKey {
     pub key: String,
     pub port_uid: String,
     pub port_name: String,
+    /// The company that owns the key's Port (the provider).
+    pub company_name: String,
     pub single_use: bool,
     pub vlan: Option<i32>,
     pub max_speed_mbps: i64,
@@ -42,6 +44,8 @@ pub struct UpstreamKey {
     pub valid_until: Option<OffsetDateTime>,
     /// Megaport's own `expired` flag (its clock, which can differ from ours).
     pub expired: bool,
+    /// Megaport reports the key as not valid (`valid: false`) for a reason of its own.
+    pub invalid: bool,
     pub last_used: Option<OffsetDateTime>,
     pub create_time: Option<OffsetDateTime>,
 }
@@ -209,6 +213,7 @@ mod tests {
             expired: false,
             last_used: None,
             create_time: None,
+            ..UpstreamKey::default()
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 /// A Megaport location, as far as onramp cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Location {
     pub id: i32,
     pub name: String,
@@ -83,6 +83,7 @@ pub struct PortVxc {
     /// The VLAN of the VXC's end on this Port, when tagged.
     pub vlan: Option<i32>,
     pub status: ProvisioningStatus,
+    pub create_time: Option<time::OffsetDateTime>,
 }
 
 /// One of the provider's Ports.
@@ -315,6 +316,7 @@ pub mod fixtures {
             rate_limit_mbps,
             vlan: Some(vlan),
             status: ProvisioningStatus::Live,
+            create_time: None,
         }
     }
 

@@ -1,13 +1,14 @@
 //! What the domain needs from persistence, as traits the store crate implements (SQLite today).
 //! The domain holds them as `Arc<dyn …>`, so it never sees SQL and unit tests can use fakes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::keys::{KeyView, LedgerEntry};
+use crate::orders::{Order, OrderFilter, OrderState};
 use crate::regions::Region;
 
 /// How a region insert ended.
@@ -121,4 +122,34 @@ pub trait KeyStore: Send + Sync + 'static {
     /// The last view of every key the watcher saw.
     async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error>;
     async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error>;
+}
+
+/// The order journal. Every state change is a compare-and-set on the state the writer saw, so
+/// two writers (tasks or processes) cannot both move one order.
+#[async_trait]
+pub trait OrderStore: Send + Sync + 'static {
+    /// Journals a new order; false when its request_id is already journaled.
+    async fn insert_order(&self, order: &Order) -> Result<bool, Error>;
+    /// JOURNALED or OUTCOME_UNKNOWN (the state `from` the caller saw) -> SUBMITTING, counting the
+    /// attempt. False when the row was not in `from`: someone else moved it.
+    async fn claim_for_submit(
+        &self,
+        order_id: &str,
+        from: OrderState,
+        now: OffsetDateTime,
+    ) -> Result<bool, Error>;
+    /// Writes the order's mutable fields if the row is still in one of `expected` states.
+    async fn update_order(&self, order: &Order, expected: &[OrderState]) -> Result<bool, Error>;
+    async fn order(&self, order_id: &str) -> Result<Option<Order>, Error>;
+    async fn order_by_request_id(&self, request_id: &str) -> Result<Option<Order>, Error>;
+    async fn order_by_vxc_uid(&self, vxc_uid: &str) -> Result<Option<Order>, Error>;
+    /// The VXCs some order already owns: reconciliation never adopts one of them again.
+    async fn claimed_vxc_uids(&self) -> Result<HashSet<String>, Error>;
+    /// Orders matching `filter`, newest first.
+    async fn orders_page(
+        &self,
+        filter: &OrderFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Order>, Error>;
 }

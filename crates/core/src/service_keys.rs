@@ -738,6 +738,7 @@ mod tests {
                 expired: false,
                 last_used: None,
                 create_time: None,
+                ..UpstreamKey::default()
             };
             self.keys.lock().expect("keys").push(created.clone());
             if let Some(slow) = &self.slow_create {

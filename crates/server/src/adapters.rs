@@ -1,6 +1,6 @@
-//! The domain's traits over Megaport: the [`Inventory`] over the cached catalog,
-//! [`KeyUpstream`] over the provider's account, and [`OrderUpstream`] over any account. For the
-//! first two, Megaport's wire types become domain types here; orders keep Megaport's models.
+//! The domain's traits over Megaport: the [`Inventory`] over the cached catalog and
+//! [`KeyUpstream`] over the provider's account; `order_upstream` has orders' over any account.
+//! Megaport's wire types become domain types here and nowhere else.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,9 +9,8 @@ use tokio::time::Instant;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::orders::OrderUpstream;
+use megaport::MegaportClient;
 use megaport::models;
-use megaport::{MegaportClient, MegaportError};
 use onramp_core::Inventory;
 use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
@@ -67,7 +66,7 @@ fn location(location: &models::Location) -> Location {
 }
 
 /// A product's own `locationDetail` wins; Megaport's location list fills what it leaves out.
-fn port(product: &models::Product, locations: &[models::Location]) -> Port {
+pub(crate) fn port(product: &models::Product, locations: &[models::Location]) -> Port {
     let location_id = product
         .location_id
         .and_then(|id| i32::try_from(id).ok())
@@ -126,6 +125,7 @@ fn port_vxc(vxc: &models::Vxc, port_uid: &str) -> PortVxc {
             .and_then(|vlan| i32::try_from(vlan).ok())
             .filter(|vlan| *vlan > 0),
         status: ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref()),
+        create_time: vxc.create_date,
     }
 }
 
@@ -228,12 +228,13 @@ fn valid_for(
     })
 }
 
-fn upstream_key(key: &models::ServiceKey) -> UpstreamKey {
+pub(crate) fn upstream_key(key: &models::ServiceKey) -> UpstreamKey {
     let valid_for = key.valid_for.as_ref();
     UpstreamKey {
         key: key.key.clone(),
         port_uid: key.product_uid.clone().unwrap_or_default(),
         port_name: key.product_name.clone().unwrap_or_default(),
+        company_name: key.company_name.clone().unwrap_or_default(),
         single_use: key.single_use,
         vlan: key.vlan.and_then(|vlan| i32::try_from(vlan).ok()),
         max_speed_mbps: key.max_speed.unwrap_or_default(),
@@ -243,72 +244,8 @@ fn upstream_key(key: &models::ServiceKey) -> UpstreamKey {
         valid_from: valid_for.and_then(|window| window.start),
         valid_until: valid_for.and_then(|window| window.end),
         expired: key.expired.unwrap_or(false),
+        invalid: key.valid == Some(false),
         last_used: key.last_used,
         create_time: key.create_date,
-    }
-}
-
-/// Straight delegation: the client already has exactly the calls orders make.
-#[tonic::async_trait]
-impl OrderUpstream for MegaportClient {
-    async fn list_products(
-        &self,
-        provisioning_status: Option<&str>,
-        deadline: Instant,
-    ) -> Result<Vec<models::Product>, MegaportError> {
-        MegaportClient::list_products(self, provisioning_status, deadline).await
-    }
-
-    async fn get_product(
-        &self,
-        uid: &str,
-        deadline: Instant,
-    ) -> Result<models::Product, MegaportError> {
-        MegaportClient::get_product(self, uid, deadline).await
-    }
-
-    async fn get_vxc(&self, uid: &str, deadline: Instant) -> Result<models::Vxc, MegaportError> {
-        MegaportClient::get_vxc(self, uid, deadline).await
-    }
-
-    async fn get_product_tags(
-        &self,
-        uid: &str,
-        deadline: Instant,
-    ) -> Result<Vec<models::ResourceTag>, MegaportError> {
-        MegaportClient::get_product_tags(self, uid, deadline).await
-    }
-
-    async fn get_service_key(
-        &self,
-        key: &str,
-        deadline: Instant,
-    ) -> Result<models::ServiceKey, MegaportError> {
-        MegaportClient::get_service_key(self, key, deadline).await
-    }
-
-    async fn validate_order(
-        &self,
-        items: &[models::VxcOrderItem],
-        deadline: Instant,
-    ) -> Result<Vec<models::ValidateLine>, MegaportError> {
-        MegaportClient::validate_order(self, items, deadline).await
-    }
-
-    async fn buy_order(
-        &self,
-        items: &[models::VxcOrderItem],
-        deadline: Instant,
-    ) -> Result<Vec<models::BuyConfirmation>, MegaportError> {
-        MegaportClient::buy_order(self, items, deadline).await
-    }
-
-    async fn update_vxc(
-        &self,
-        uid: &str,
-        request: &models::UpdateVxcRequest,
-        deadline: Instant,
-    ) -> Result<models::Vxc, MegaportError> {
-        MegaportClient::update_vxc(self, uid, request, deadline).await
     }
 }

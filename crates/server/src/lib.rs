@@ -12,7 +12,7 @@
 //! - [`error`]: the one mapping of the domain's `Error` to `tonic::Status`, and of Megaport's
 //!   errors to the domain's.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
-//! - [`orders`]: the exactly-once VXC buy over Megaport.
+//! - `order_upstream`: the orders domain's Megaport calls, over the client.
 //! - [`regions_file`]: regions declared in a TOML file.
 //! - [`telemetry`]: `tracing` setup.
 //! - [`watch`]: the key-state watcher: poller, differ, event log, fan-out hub.
@@ -27,7 +27,7 @@ pub mod catalog;
 pub mod config;
 mod embedded_sandbox;
 pub mod error;
-pub mod orders;
+mod order_upstream;
 pub mod regions_file;
 
 pub mod server;

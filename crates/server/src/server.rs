@@ -16,11 +16,11 @@ use crate::adapters::MegaportKeys;
 use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
-use crate::orders::{OrderDesk, OrderSettings, OrderUpstream};
 use crate::regions_file;
 use crate::upstream::Upstream;
 use crate::watch::WatchHub;
 use onramp_core::directory::Directory;
+use onramp_core::orders::{OrderDesk, OrderSettings, OrderUpstream};
 use onramp_core::service_keys::ServiceKeys;
 use onramp_proto as pb;
 use onramp_proto::admin_service_server::AdminServiceServer;
@@ -166,7 +166,8 @@ fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk 
         .map(|(name, client)| {
             (
                 name.clone(),
-                Arc::new(client.clone()) as Arc<dyn OrderUpstream>,
+                Arc::new(crate::order_upstream::MegaportOrders(client.clone()))
+                    as Arc<dyn OrderUpstream>,
             )
         })
         .collect();
@@ -174,7 +175,7 @@ fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk 
         accounts,
         upstream.provider_account.clone(),
         upstream.catalog.clone(),
-        store.clone(),
+        Arc::new(store.clone()),
         OrderSettings {
             poll_interval: Duration::from_millis(orders.poll_interval_millis),
             upstream_timeout: Duration::from_millis(orders.upstream_timeout_millis),

@@ -1,13 +1,14 @@
 //! The domain's persistence ports on SQLite: each method is the query of the same name in the
 //! feature submodules, with the store's error turned into the domain's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use onramp_core::Error;
 use onramp_core::keys::{KeyView, LedgerEntry};
+use onramp_core::orders::{Order, OrderFilter, OrderState};
 use onramp_core::ports::{
-    AuditRecord, AuditStore, InsertOutcome, KeyRequest, KeyStore, RegionStore,
+    AuditRecord, AuditStore, InsertOutcome, KeyRequest, KeyStore, OrderStore, RegionStore,
 };
 use onramp_core::regions::Region;
 use time::OffsetDateTime;
@@ -121,5 +122,50 @@ impl AuditStore for Store {
         limit: usize,
     ) -> Result<Vec<(i64, AuditRecord)>, Error> {
         Ok(Store::audit_page(self, before, caller, rpc, limit).await?)
+    }
+}
+
+#[async_trait]
+impl OrderStore for Store {
+    async fn insert_order(&self, order: &Order) -> Result<bool, Error> {
+        Ok(Store::insert_order(self, order).await?)
+    }
+
+    async fn claim_for_submit(
+        &self,
+        order_id: &str,
+        from: OrderState,
+        now: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        Ok(Store::claim_for_submit(self, order_id, from, now).await?)
+    }
+
+    async fn update_order(&self, order: &Order, expected: &[OrderState]) -> Result<bool, Error> {
+        Ok(Store::update_order(self, order, expected).await?)
+    }
+
+    async fn order(&self, order_id: &str) -> Result<Option<Order>, Error> {
+        Ok(Store::order(self, order_id).await?)
+    }
+
+    async fn order_by_request_id(&self, request_id: &str) -> Result<Option<Order>, Error> {
+        Ok(Store::order_by_request_id(self, request_id).await?)
+    }
+
+    async fn order_by_vxc_uid(&self, vxc_uid: &str) -> Result<Option<Order>, Error> {
+        Ok(Store::order_by_vxc_uid(self, vxc_uid).await?)
+    }
+
+    async fn claimed_vxc_uids(&self) -> Result<HashSet<String>, Error> {
+        Ok(Store::claimed_vxc_uids(self).await?)
+    }
+
+    async fn orders_page(
+        &self,
+        filter: &OrderFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Order>, Error> {
+        Ok(Store::orders_page(self, filter, offset, limit).await?)
     }
 }

@@ -7,10 +7,10 @@ use tonic::{Request, Response, Status};
 
 use super::{ResponseStream, audit_note, convert, paging};
 use crate::error::{Error, ErrorReason, FieldViolation};
-use crate::orders::{
+use crate::server::ShutdownSignal;
+use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
 };
-use crate::server::ShutdownSignal;
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
 
@@ -222,7 +222,7 @@ impl VxcOrderService for VxcOrderApi {
 }
 
 /// What an approval acted on: the order, or the VXC when it was not ordered through onramp.
-fn decided_resource(order: &crate::orders::Order) -> &str {
+fn decided_resource(order: &onramp_core::orders::Order) -> &str {
     if order.order_id.is_empty() {
         order.vxc_uid.as_deref().unwrap_or_default()
     } else {

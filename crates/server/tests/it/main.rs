@@ -23,6 +23,7 @@ mod health_reflection;
 mod megaport_secrets;
 mod orders_approval;
 mod orders_concurrency;
+mod orders_exactly_once;
 mod orders_faults;
 mod orders_guide;
 mod orders_restart;

@@ -8,25 +8,23 @@ use std::sync::{Arc, Mutex, Weak};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::buy::order_items;
 use super::rules::{PortIds, check_spec, key_unusable, observe, refusal};
+use super::upstream::{OrderVxc, Refusal, UpstreamFailure, VxcBuy};
 use super::{
     ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
-    OrderUpstream, PortRef, Validated,
+    OrderUpstream, PortRef, Quote, Validated,
 };
-use crate::error::Error;
-use crate::error::ErrorReason;
-use megaport::MegaportError;
-use megaport::models::{Price, Product, ServiceKey, UpdateVxcRequest, Vxc};
-use onramp_core::Inventory;
-use onramp_core::onramps::{self, ProvisioningStatus};
-use onramp_store::Store;
+use crate::Inventory;
+use crate::error::{Error, ErrorReason};
+use crate::keys::UpstreamKey;
+use crate::onramps;
+use crate::ports::OrderStore;
 
 pub(super) struct Inner {
     accounts: BTreeMap<String, Arc<dyn OrderUpstream>>,
     default_account: String,
     pub(super) inventory: Arc<dyn Inventory>,
-    store: Store,
+    store: Arc<dyn OrderStore>,
     pub(super) settings: OrderSettings,
     /// One lock per request_id in flight, so one buy at a time per order.
     pub(super) locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
@@ -54,7 +52,7 @@ impl OrderDesk {
         accounts: BTreeMap<String, Arc<dyn OrderUpstream>>,
         default_account: String,
         inventory: Arc<dyn Inventory>,
-        store: Store,
+        store: Arc<dyn OrderStore>,
         settings: OrderSettings,
     ) -> Self {
         Self {
@@ -111,8 +109,8 @@ impl OrderDesk {
         Instant::now() + self.inner.settings.upstream_timeout
     }
 
-    pub(super) fn store(&self) -> &Store {
-        &self.inner.store
+    pub(super) fn store(&self) -> &dyn OrderStore {
+        self.inner.store.as_ref()
     }
 
     // ---- lookup ----
@@ -128,45 +126,42 @@ impl OrderDesk {
         let (_, client) = self.account(account)?;
         let found = self.fetch_key(client.as_ref(), key).await?;
         let on_ramp = self.on_ramp_ref(&found).await;
-        let window = found.valid_for.clone().unwrap_or_default();
         Ok(KeyLookup {
             key: found.key.clone(),
             on_ramp,
-            max_speed_mbps: found.max_speed.unwrap_or_default(),
+            max_speed_mbps: found.max_speed_mbps,
             single_use: found.single_use,
-            pre_approved: found.pre_approved.unwrap_or(false),
-            valid_from: window.start,
-            valid_until: window.end,
+            pre_approved: found.pre_approved,
+            valid_from: found.valid_from,
+            valid_until: found.valid_until,
             unusable: key_unusable(&found, OffsetDateTime::now_utc()),
         })
     }
 
-    async fn fetch_key(&self, client: &dyn OrderUpstream, key: &str) -> Result<ServiceKey, Error> {
+    async fn fetch_key(&self, client: &dyn OrderUpstream, key: &str) -> Result<UpstreamKey, Error> {
         client
-            .get_service_key(key, self.deadline())
+            .service_key(key, self.deadline())
             .await
-            .map_err(|error| match error {
-                MegaportError::NotFound(_) => Error::NotFound {
+            .map_err(|failure| match failure {
+                UpstreamFailure::NotFound(_)
+                | UpstreamFailure::Refused {
+                    refusal: Refusal::KeyNotFound,
+                    ..
+                } => Error::NotFound {
                     reason: ErrorReason::KeyNotFound,
                     message: format!("service key {key} not found"),
                 }
                 .with_meta("key", key),
-                other => crate::error::upstream(other),
+                other => other.into_error(),
             })
     }
 
     /// The provider's Port behind a key, from the catalog (the key's owner runs onramp); the key's
     /// own fields when the Port is not one of the provider's.
-    async fn on_ramp_ref(&self, key: &ServiceKey) -> PortRef {
-        let uid = key.product_uid.clone().unwrap_or_default();
-        if let Some(port) = self.provider_port(&uid).await {
-            return PortRef::from_port(&port);
-        }
-        PortRef {
-            uid,
-            name: key.product_name.clone().unwrap_or_default(),
-            company_name: key.company_name.clone().unwrap_or_default(),
-            ..PortRef::default()
+    async fn on_ramp_ref(&self, key: &UpstreamKey) -> PortRef {
+        match self.provider_port(&key.port_uid).await {
+            Some(port) => PortRef::from_port(&port),
+            None => key_port_ref(key),
         }
     }
 
@@ -195,23 +190,20 @@ impl OrderDesk {
             .map(|(validated, _)| validated)
     }
 
-    /// The checks that need Megaport, ending with Megaport's own validate. Returns the A-end Port
-    /// as read, for the buy.
+    /// The checks that need Megaport, ending with Megaport's own validate. Returns the A-end
+    /// Port's identifiers, for the buy.
     pub(super) async fn check_upstream(
         &self,
         account: &str,
         client: &dyn OrderUpstream,
         spec: &OrderSpec,
-    ) -> Result<(Validated, Product), Error> {
+    ) -> Result<(Validated, PortIds), Error> {
         let deadline = self.deadline();
         let key = self.fetch_key(client, spec.service_key.trim()).await?;
-        let products = client
-            .list_products(None, deadline)
-            .await
-            .map_err(crate::error::upstream)?;
-        let Some(a_port) = products
+        let ports = client.ports(deadline).await?;
+        let Some(a_port) = ports
             .into_iter()
-            .find(|product| product.product_uid == spec.a_end_port_uid)
+            .find(|account_port| account_port.port.uid == spec.a_end_port_uid)
         else {
             return Err(Error::invalid(
                 "spec.a_end_port_uid",
@@ -224,19 +216,23 @@ impl OrderDesk {
             .with_meta("port_uid", &spec.a_end_port_uid)
             .with_meta("account", account));
         };
-        let b_uid = key.product_uid.clone().unwrap_or_default();
+        let a_ids = PortIds {
+            uid: a_port.port.uid.clone(),
+            service_id: a_port.service_id,
+        };
+        let a_port = a_port.port;
+        let b_uid = key.port_uid.clone();
         let b_port = self.provider_port(&b_uid).await;
 
         // Rate limit: the smallest of the key's max speed and both Ports' speeds.
         let mut limits: Vec<(i64, String)> = Vec::new();
-        if let Some(max) = key.max_speed.filter(|max| *max > 0) {
-            limits.push((max, "the service key's max speed".to_owned()));
+        if key.max_speed_mbps > 0 {
+            limits.push((key.max_speed_mbps, "the service key's max speed".to_owned()));
         }
-        if let Some(speed) = a_port.port_speed.filter(|speed| *speed > 0) {
-            let max_vxc = a_port.max_vxc_speed.filter(|max| *max > 0).unwrap_or(speed);
+        if a_port.speed_mbps > 0 {
             limits.push((
-                speed.min(max_vxc),
-                format!("the a-end port {}'s speed", a_port.product_uid),
+                a_port.effective_max_vxc_speed_mbps(),
+                format!("the a-end port {}'s speed", a_port.uid),
             ));
         }
         if let Some(port) = &b_port
@@ -287,68 +283,57 @@ impl OrderDesk {
 
         // A-end VLAN clash, from the Port as just read.
         if spec.a_end_vlan != 0
-            && a_port.associated_vxcs.iter().any(|vxc| {
-                !ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref()).is_gone()
-                    && [&vxc.a_end, &vxc.b_end].into_iter().any(|end| {
-                        end.product_uid.as_deref() == Some(a_port.product_uid.as_str())
-                            && end.vlan == Some(i64::from(spec.a_end_vlan))
-                    })
-            })
+            && a_port
+                .active_vxcs()
+                .any(|vxc| vxc.vlan == Some(spec.a_end_vlan))
         {
             return Err(Error::FailedPrecondition {
                 reason: ErrorReason::VlanInUse,
                 message: format!(
                     "vlan {} is in use on the a-end port {}",
-                    spec.a_end_vlan, a_port.product_uid
+                    spec.a_end_vlan, a_port.uid
                 ),
             }
             .with_meta("field", "spec.a_end_vlan")
-            .with_meta("port_uid", &a_port.product_uid)
+            .with_meta("port_uid", &a_port.uid)
             .with_meta("vlan", spec.a_end_vlan.to_string()));
         }
 
-        let items = order_items(spec, &key_str, &b_uid, None);
-        let lines = client
-            .validate_order(&items, deadline)
+        let order = VxcBuy {
+            spec,
+            service_key: &key_str,
+            b_end_port_uid: &b_uid,
+            request_id: None,
+        };
+        let price = client
+            .validate(order, deadline)
             .await
-            .map_err(|error| refusal(error, &PortIds::of(&a_port), &b_uid, &key_str))?;
-        let price = lines
-            .iter()
-            .find_map(|line| line.price.as_ref())
-            .map(super::quote_of_price)
-            .unwrap_or_else(|| super::quote_of_price(&Price::default()));
+            .map_err(|failure| refusal(failure, &a_ids, &b_uid, &key_str))?;
         let b_end = match &b_port {
             Some(port) => PortRef::from_port(port),
-            None => PortRef {
-                uid: b_uid.clone(),
-                name: key.product_name.clone().unwrap_or_default(),
-                company_name: key.company_name.clone().unwrap_or_default(),
-                ..PortRef::default()
-            },
+            None => key_port_ref(&key),
         };
         let b_end_vlan = if key.single_use {
-            key.vlan
-                .and_then(|vlan| i32::try_from(vlan).ok())
-                .unwrap_or(0)
+            key.vlan.unwrap_or(0)
         } else {
             0
         };
-        let approver = key
-            .company_name
-            .clone()
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| b_end.company_name.clone());
+        let approver = if key.company_name.is_empty() {
+            b_end.company_name.clone()
+        } else {
+            key.company_name.clone()
+        };
         Ok((
             Validated {
                 price,
-                a_end: super::port_ref_of_product(&a_port),
+                a_end: PortRef::from_port(&a_port),
                 b_end,
                 a_end_vlan: spec.a_end_vlan,
                 b_end_vlan,
-                approval_required: !key.pre_approved.unwrap_or(false),
+                approval_required: !key.pre_approved,
                 approver,
             },
-            a_port,
+            a_ids,
         ))
     }
 
@@ -382,10 +367,7 @@ impl OrderDesk {
             return Ok(order);
         }
         let (_, client) = self.account(&order.account)?;
-        let vxc = client
-            .get_vxc(&uid, self.deadline())
-            .await
-            .map_err(crate::error::upstream)?;
+        let vxc = client.vxc(&uid, self.deadline()).await?;
         let previous = order.clone();
         order.state = observe(&vxc, order.state);
         apply_vlans(&mut order, &vxc);
@@ -414,7 +396,7 @@ impl OrderDesk {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Order>, Error> {
-        Ok(self.store().orders_page(filter, offset, limit).await?)
+        self.store().orders_page(filter, offset, limit).await
     }
 
     // ---- approval ----
@@ -439,17 +421,17 @@ impl OrderDesk {
             ApprovalTarget::VxcUid(uid) => (self.store().order_by_vxc_uid(uid).await?, uid.clone()),
         };
         let vxc = client
-            .get_vxc(&uid, self.deadline())
+            .vxc(&uid, self.deadline())
             .await
-            .map_err(|error| match error {
-                MegaportError::NotFound(_) | MegaportError::Unauthorized(_) => Error::NotFound {
+            .map_err(|failure| match failure {
+                UpstreamFailure::NotFound(_) => Error::NotFound {
                     reason: ErrorReason::OrderNotFound,
                     message: format!("no vxc {uid} awaiting the provider's approval"),
                 }
                 .with_meta("vxc_uid", &uid),
-                other => crate::error::upstream(other),
+                other => other.into_error(),
             })?;
-        if !vxc.is_pending_approval() {
+        if !vxc.pending_approval {
             let message = format!("vxc {uid} is not awaiting approval");
             return Err(Error::FailedPrecondition {
                 reason: ErrorReason::OrderNotAwaitingApproval,
@@ -457,10 +439,7 @@ impl OrderDesk {
             }
             .with_meta("vxc_uid", &uid));
         }
-        let updated = client
-            .update_vxc(&uid, &UpdateVxcRequest::approval(approve), self.deadline())
-            .await
-            .map_err(crate::error::upstream)?;
+        let updated = client.decide(&uid, approve, self.deadline()).await?;
         self.inner.inventory.invalidate_ports().await;
         let mut order = match order {
             Some(order) => order,
@@ -503,60 +482,57 @@ fn order_not_found(order_id: &str) -> Error {
     .with_meta("order_id", order_id)
 }
 
-pub(super) fn apply_vlans(order: &mut Order, vxc: &Vxc) {
-    if let Some(vlan) = vxc
-        .a_end
-        .vlan
-        .and_then(|vlan| i32::try_from(vlan).ok())
-        .filter(|vlan| *vlan > 0)
-    {
+pub(super) fn apply_vlans(order: &mut Order, vxc: &OrderVxc) {
+    if let Some(vlan) = vxc.a_end.vlan.filter(|vlan| *vlan > 0) {
         order.a_end_vlan = vlan;
     }
-    if let Some(vlan) = vxc
-        .b_end
-        .vlan
-        .and_then(|vlan| i32::try_from(vlan).ok())
-        .filter(|vlan| *vlan > 0)
-    {
+    if let Some(vlan) = vxc.b_end.vlan.filter(|vlan| *vlan > 0) {
         order.b_end_vlan = vlan;
     }
 }
 
+/// The B-end of a key whose Port is not in the provider's inventory: what the key says of it.
+fn key_port_ref(key: &UpstreamKey) -> PortRef {
+    PortRef {
+        uid: key.port_uid.clone(),
+        name: key.port_name.clone(),
+        company_name: key.company_name.clone(),
+        ..PortRef::default()
+    }
+}
+
 /// An order built from Megaport's data, for a VXC ordered outside onramp.
-fn foreign_order(vxc: &Vxc) -> Order {
+fn foreign_order(vxc: &OrderVxc) -> Order {
     let now = now_millis();
     let mut order = Order {
         order_id: String::new(),
         request_id: String::new(),
         account: String::new(),
         spec: OrderSpec {
-            a_end_port_uid: vxc.a_end.product_uid.clone().unwrap_or_default(),
-            rate_limit_mbps: vxc.rate_limit.unwrap_or_default(),
-            term_months: vxc
-                .contract_term_months
-                .and_then(|term| i32::try_from(term).ok())
-                .unwrap_or_default(),
-            name: vxc.product_name.clone().unwrap_or_default(),
-            cost_centre: vxc.cost_centre.clone().unwrap_or_default(),
+            a_end_port_uid: vxc.a_end.port.uid.clone(),
+            rate_limit_mbps: vxc.rate_limit_mbps,
+            term_months: vxc.term_months,
+            name: vxc.name.clone(),
+            cost_centre: vxc.cost_centre.clone(),
             shutdown: vxc.shutdown,
             ..OrderSpec::default()
         },
         state: OrderState::AwaitingApproval,
-        vxc_uid: Some(vxc.product_uid.clone()),
-        a_end: super::port_ref_of_vxc_end(&vxc.a_end),
-        b_end: super::port_ref_of_vxc_end(&vxc.b_end),
+        vxc_uid: Some(vxc.uid.clone()),
+        a_end: vxc.a_end.port.clone(),
+        b_end: vxc.b_end.port.clone(),
         a_end_vlan: 0,
         b_end_vlan: 0,
-        price: super::quote_of_price(&Price::default()),
+        price: Quote::unknown(),
         approver: String::new(),
         state_message: String::new(),
         error_reason: ErrorReason::Unspecified,
         buy_attempts: 0,
-        create_time: vxc.create_date.unwrap_or(now),
+        create_time: vxc.create_time.unwrap_or(now),
         update_time: now,
     };
-    order.a_end.company_name = vxc.company_name.clone().unwrap_or_default();
+    order.a_end.company_name = vxc.company_name.clone();
     order
 }
 
-pub(super) use onramp_core::time::now_millis;
+pub(super) use crate::time::now_millis;

@@ -7,10 +7,9 @@ use time::OffsetDateTime;
 
 use super::desk::{OrderDesk, apply_vlans, now_millis};
 use super::rules::observe;
-use super::{Order, OrderState, OrderUpstream, REQUEST_ID_TAG};
-use crate::error::Error;
-use crate::error::ErrorReason;
-use megaport::models::{ResourceTag, Vxc};
+use super::upstream::OrderVxc;
+use super::{Order, OrderState, OrderUpstream};
+use crate::error::{Error, ErrorReason};
 
 impl OrderDesk {
     /// After a buy whose answer was lost: OUTCOME_UNKNOWN, then one reconciliation. Never buys.
@@ -80,35 +79,27 @@ impl OrderDesk {
         &self,
         client: &dyn OrderUpstream,
         order: &Order,
-    ) -> Result<Option<Vxc>, Error> {
+    ) -> Result<Option<OrderVxc>, Error> {
         self.inner
             .reconciliations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let deadline = self.deadline();
         let port = client
-            .get_product(&order.spec.a_end_port_uid, deadline)
-            .await
-            .map_err(crate::error::upstream)?;
+            .port(&order.spec.a_end_port_uid, deadline)
+            .await?
+            .port;
         let claimed: HashSet<String> = self.store().claimed_vxc_uids().await?;
-        let mut candidates: Vec<&Vxc> = port
-            .associated_vxcs
+        let mut candidates: Vec<_> = port
+            .vxcs
             .iter()
-            .filter(|vxc| !claimed.contains(&vxc.product_uid))
-            .filter(|vxc| {
-                [&vxc.a_end, &vxc.b_end]
-                    .iter()
-                    .any(|end| end.product_uid.as_deref() == Some(port.product_uid.as_str()))
-            })
+            .filter(|vxc| !claimed.contains(&vxc.uid))
             .collect();
         // Newest first: the VXC we look for is the latest one on the Port.
-        candidates.sort_by_key(|vxc| std::cmp::Reverse(vxc.create_date));
-        let mut found: Vec<&Vxc> = Vec::new();
+        candidates.sort_by_key(|vxc| std::cmp::Reverse(vxc.create_time));
+        let mut found = Vec::new();
         for vxc in candidates {
-            let tags = client
-                .get_product_tags(&vxc.product_uid, deadline)
-                .await
-                .map_err(crate::error::upstream)?;
-            if stamped_with(&tags, &order.request_id) {
+            let stamp = client.stamped_request_id(&vxc.uid, deadline).await?;
+            if stamp.is_some_and(|stamp| stamp.eq_ignore_ascii_case(&order.request_id)) {
                 found.push(vxc);
             }
         }
@@ -119,16 +110,16 @@ impl OrderDesk {
                 "several vxcs carry one request_id; adopting the oldest"
             );
         }
-        Ok(found
-            .into_iter()
-            .min_by(|a, b| a.create_date.cmp(&b.create_date))
-            .cloned())
+        let Some(oldest) = found.into_iter().min_by_key(|vxc| vxc.create_time) else {
+            return Ok(None);
+        };
+        Ok(Some(client.vxc(&oldest.uid, deadline).await?))
     }
 
     /// Records the VXC reconciliation found as the order's.
-    async fn adopt(&self, mut order: Order, vxc: &Vxc) -> Result<Order, Error> {
-        tracing::info!(order_id = %order.order_id, vxc_uid = %vxc.product_uid, "reconciled: the vxc exists");
-        order.vxc_uid = Some(vxc.product_uid.clone());
+    async fn adopt(&self, mut order: Order, vxc: &OrderVxc) -> Result<Order, Error> {
+        tracing::info!(order_id = %order.order_id, vxc_uid = %vxc.uid, "reconciled: the vxc exists");
+        order.vxc_uid = Some(vxc.uid.clone());
         order.state = observe(vxc, order.state);
         apply_vlans(&mut order, vxc);
         order.state_message = "reconciled: megaport had accepted the order".to_owned();
@@ -147,9 +138,4 @@ fn outcome_unknown_error(order: &Order) -> Error {
     }
     .with_meta("order_id", &order.order_id)
     .with_meta("request_id", &order.request_id)
-}
-
-fn stamped_with(tags: &[ResourceTag], request_id: &str) -> bool {
-    tags.iter()
-        .any(|tag| tag.key == REQUEST_ID_TAG && tag.value.eq_ignore_ascii_case(request_id))
 }

@@ -3,16 +3,14 @@
 
 use time::OffsetDateTime;
 
+use super::upstream::{OrderVxc, Refusal, UpstreamFailure};
 use super::{
     COST_CENTRE_MAX_CHARS, NAME_MAX_CHARS, OrderSpec, OrderState, PROMO_CODE_MAX_CHARS, TERMS,
+    Unusable,
 };
-use crate::error::ErrorReason;
-use crate::error::{Error, FieldViolation};
-use megaport::MegaportError;
-use megaport::models::{Product, ServiceKey, Vxc};
-use onramp_core::keys::{VLAN_MAX, VLAN_MIN};
-use onramp_core::onramps::ProvisioningStatus;
-use onramp_core::orders::Unusable;
+use crate::error::{Error, ErrorReason, FieldViolation};
+use crate::keys::{UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::onramps::ProvisioningStatus;
 
 /// Every syntax problem of a spec, each naming the field and its limit. Needs nothing upstream.
 pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
@@ -76,14 +74,13 @@ pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
 }
 
 /// First match wins, as for ServiceKeyState: used, inactive, expired, not yet valid.
-pub fn key_unusable(key: &ServiceKey, now: OffsetDateTime) -> Option<Unusable> {
+pub fn key_unusable(key: &UpstreamKey, now: OffsetDateTime) -> Option<Unusable> {
     let unusable = |reason, message: &str| {
         Some(Unusable {
             reason,
             message: message.to_owned(),
         })
     };
-    let window = key.valid_for.clone().unwrap_or_default();
     if key.single_use && key.last_used.is_some() {
         return unusable(
             ErrorReason::KeyUsed,
@@ -96,13 +93,13 @@ pub fn key_unusable(key: &ServiceKey, now: OffsetDateTime) -> Option<Unusable> {
             "the key has been deactivated by its owner",
         );
     }
-    if key.expired == Some(true) || window.end.is_some_and(|end| end < now) {
+    if key.expired || key.valid_until.is_some_and(|end| end < now) {
         return unusable(ErrorReason::KeyExpired, "the key's validity has ended");
     }
-    if window.start.is_some_and(|start| start > now) {
+    if key.valid_from.is_some_and(|start| start > now) {
         return unusable(ErrorReason::KeyNotYetValid, "the key is not valid yet");
     }
-    if key.valid == Some(false) {
+    if key.invalid {
         return unusable(
             ErrorReason::KeyInactive,
             "megaport reports the key as not valid",
@@ -112,9 +109,8 @@ pub fn key_unusable(key: &ServiceKey, now: OffsetDateTime) -> Option<Unusable> {
 }
 
 /// The order state a VXC read from Megaport stands for.
-pub fn observe(vxc: &Vxc, previous: OrderState) -> OrderState {
-    let status = ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref());
-    if status.is_gone() {
+pub fn observe(vxc: &OrderVxc, previous: OrderState) -> OrderState {
+    if vxc.status.is_gone() {
         // A VXC that disappears while it waits for approval was rejected by the key's owner.
         return if previous == OrderState::AwaitingApproval {
             OrderState::Rejected
@@ -122,77 +118,34 @@ pub fn observe(vxc: &Vxc, previous: OrderState) -> OrderState {
             OrderState::Cancelled
         };
     }
-    if vxc.is_pending_approval() {
+    if vxc.pending_approval {
         return OrderState::AwaitingApproval;
     }
-    match status {
+    match vxc.status {
         ProvisioningStatus::Live => OrderState::Live,
         ProvisioningStatus::Configured => OrderState::Configured,
         _ => OrderState::Deployable,
     }
 }
 
-/// Reads "VLAN 10 not available on MEGAPORT service 74841 ..." into (vlan, nServiceId).
-fn parse_vlan_clash(message: &str) -> Option<(i64, Option<i64>)> {
-    let lower = message.to_ascii_lowercase();
-    if !(lower.contains("vlan") && lower.contains("not available")) {
-        return None;
-    }
-    let number_after = |marker: &str| {
-        lower.find(marker).and_then(|at| {
-            lower[at + marker.len()..]
-                .trim_start()
-                .split(|c: char| !c.is_ascii_digit())
-                .next()
-                .and_then(|digits| digits.parse::<i64>().ok())
-        })
-    };
-    Some((number_after("vlan")?, number_after("service")))
-}
-
-/// The A-end Port's identifiers, as Megaport's messages name it (uid or nServiceId).
+/// The A-end Port's identifiers, as Megaport's messages name it (uid or numeric service id).
 #[derive(Debug, Clone, Default)]
 pub(super) struct PortIds {
     pub(super) uid: String,
-    pub(super) n_service_id: Option<i64>,
-}
-
-impl PortIds {
-    pub(super) fn of(product: &Product) -> Self {
-        Self {
-            uid: product.product_uid.clone(),
-            n_service_id: product.n_service_id,
-        }
-    }
+    pub(super) service_id: Option<i64>,
 }
 
 /// Maps Megaport's refusal of an order to the most specific reason; `a_end` names the A-end Port
 /// (for a VLAN clash: which end).
-pub(super) fn refusal(error: MegaportError, a_end: &PortIds, b_end_uid: &str, key: &str) -> Error {
-    let message = error.message().to_owned();
-    let lower = message.to_ascii_lowercase();
-    if !matches!(
-        error,
-        MegaportError::Invalid(_) | MegaportError::Conflict(_) | MegaportError::NotFound(_)
-    ) {
-        return crate::error::upstream(error);
-    }
-    if let Some((vlan, service)) = parse_vlan_clash(&message) {
-        let on_a = service.is_none_or(|id| Some(id) == a_end.n_service_id);
-        let (field, port_uid) = if on_a {
-            ("spec.a_end_vlan", a_end.uid.as_str())
-        } else {
-            ("b_end", b_end_uid)
-        };
-        let end = if on_a { "a-end" } else { "b-end" };
-        return Error::FailedPrecondition {
-            reason: ErrorReason::VlanInUse,
-            message: format!("vlan {vlan} is in use on the {end} port {port_uid}"),
-        }
-        .with_meta("field", field)
-        .with_meta("port_uid", port_uid)
-        .with_meta("vlan", vlan.to_string());
-    }
+pub(super) fn refusal(
+    failure: UpstreamFailure,
+    a_end: &PortIds,
+    b_end_uid: &str,
+    key: &str,
+) -> Error {
+    let UpstreamFailure::Refused { error, refusal } = failure else {
+        return failure.into_error();
+    };
     let keyed = |reason, text: &str| {
         Error::FailedPrecondition {
             reason,
@@ -200,26 +153,34 @@ pub(super) fn refusal(error: MegaportError, a_end: &PortIds, b_end_uid: &str, ke
         }
         .with_meta("key", key)
     };
-    if lower.contains("could not find service key") {
-        return Error::NotFound {
+    match refusal {
+        Refusal::VlanInUse { vlan, service_id } => {
+            let on_a = service_id.is_none_or(|id| Some(id) == a_end.service_id);
+            let (field, port_uid) = if on_a {
+                ("spec.a_end_vlan", a_end.uid.as_str())
+            } else {
+                ("b_end", b_end_uid)
+            };
+            let end = if on_a { "a-end" } else { "b-end" };
+            Error::FailedPrecondition {
+                reason: ErrorReason::VlanInUse,
+                message: format!("vlan {vlan} is in use on the {end} port {port_uid}"),
+            }
+            .with_meta("field", field)
+            .with_meta("port_uid", port_uid)
+            .with_meta("vlan", vlan.to_string())
+        }
+        Refusal::KeyNotFound => Error::NotFound {
             reason: ErrorReason::KeyNotFound,
             message: format!("service key {key} not found"),
         }
-        .with_meta("key", key);
+        .with_meta("key", key),
+        Refusal::KeyExpired => keyed(ErrorReason::KeyExpired, "the key's validity has ended"),
+        Refusal::KeyInactive => keyed(ErrorReason::KeyInactive, "the key has been deactivated"),
+        Refusal::KeyNotYetValid => keyed(ErrorReason::KeyNotYetValid, "the key is not valid yet"),
+        Refusal::KeyUsed => keyed(ErrorReason::KeyUsed, "the single-use key has been used"),
+        Refusal::Other => error,
     }
-    if lower.contains("has expired") {
-        return keyed(ErrorReason::KeyExpired, "the key's validity has ended");
-    }
-    if lower.contains("not active") {
-        return keyed(ErrorReason::KeyInactive, "the key has been deactivated");
-    }
-    if lower.contains("not valid yet") {
-        return keyed(ErrorReason::KeyNotYetValid, "the key is not valid yet");
-    }
-    if lower.contains("already been used") {
-        return keyed(ErrorReason::KeyUsed, "the single-use key has been used");
-    }
-    crate::error::upstream(error)
 }
 
 /// The reason and message recorded on a FAILED order for `error`.
@@ -308,84 +269,136 @@ mod tests {
         }
     }
 
-    fn key(json: serde_json::Value) -> ServiceKey {
-        serde_json::from_value(json).expect("key decodes")
-    }
-
     #[test]
     fn unusable_keys_say_why_in_precedence_order() {
         let now = OffsetDateTime::now_utc();
-        let ms = |offset_s: i64| (now.unix_timestamp() + offset_s) * 1000;
-        let usable = key(serde_json::json!({
-            "key": "k", "active": true, "singleUse": true,
-            "validFor": {"start": ms(-60), "end": ms(3600)}
-        }));
+        let at = |offset_s: i64| Some(now + time::Duration::seconds(offset_s));
+        let key = |change: &dyn Fn(&mut UpstreamKey)| {
+            let mut key = UpstreamKey {
+                key: "k".into(),
+                active: true,
+                ..UpstreamKey::default()
+            };
+            change(&mut key);
+            key
+        };
+        let usable = key(&|k| {
+            k.single_use = true;
+            k.valid_from = at(-60);
+            k.valid_until = at(3600);
+        });
         assert_eq!(key_unusable(&usable, now), None);
-        let used = key(serde_json::json!({
-            "key": "k", "active": false, "singleUse": true, "lastUsed": ms(-5)
-        }));
+        let used = key(&|k| {
+            k.active = false;
+            k.single_use = true;
+            k.last_used = at(-5);
+        });
         assert_eq!(
             key_unusable(&used, now).map(|u| u.reason),
             Some(ErrorReason::KeyUsed)
         );
-        let inactive = key(serde_json::json!({"key": "k", "active": false}));
+        let inactive = key(&|k| k.active = false);
         assert_eq!(
             key_unusable(&inactive, now).map(|u| u.reason),
             Some(ErrorReason::KeyInactive)
         );
-        let expired = key(serde_json::json!({
-            "key": "k", "active": true, "validFor": {"start": ms(-7200), "end": ms(-3600)}
-        }));
+        let expired = key(&|k| {
+            k.valid_from = at(-7200);
+            k.valid_until = at(-3600);
+        });
         assert_eq!(
             key_unusable(&expired, now).map(|u| u.reason),
             Some(ErrorReason::KeyExpired)
         );
-        let early = key(serde_json::json!({
-            "key": "k", "active": true, "validFor": {"start": ms(3600), "end": null}
-        }));
+        let early = key(&|k| k.valid_from = at(3600));
         assert_eq!(
             key_unusable(&early, now).map(|u| u.reason),
             Some(ErrorReason::KeyNotYetValid)
         );
+        let invalid = key(&|k| k.invalid = true);
+        assert_eq!(
+            key_unusable(&invalid, now).map(|u| u.reason),
+            Some(ErrorReason::KeyInactive)
+        );
     }
 
-    fn vxc(status: &str, approval: Option<&str>) -> Vxc {
-        serde_json::from_value(serde_json::json!({
-            "productUid": "v1",
-            "provisioningStatus": status,
-            "vxcApproval": {"status": approval}
-        }))
-        .expect("vxc decodes")
+    fn vxc(status: ProvisioningStatus, pending_approval: bool) -> OrderVxc {
+        OrderVxc {
+            uid: "v1".into(),
+            name: String::new(),
+            status,
+            pending_approval,
+            rate_limit_mbps: 100,
+            term_months: 12,
+            cost_centre: String::new(),
+            shutdown: false,
+            company_name: String::new(),
+            a_end: Default::default(),
+            b_end: Default::default(),
+            create_time: None,
+        }
     }
 
     #[test]
-    fn megaport_vxc_states_map_to_order_states() {
+    fn vxc_states_map_to_order_states() {
         use OrderState::*;
+        use ProvisioningStatus as Status;
         assert_eq!(
-            observe(&vxc("DEPLOYABLE", Some("PENDING")), Deployable),
+            observe(&vxc(Status::Deployable, true), Deployable),
             AwaitingApproval
         );
-        assert_eq!(observe(&vxc("DEPLOYABLE", None), Submitting), Deployable);
-        assert_eq!(observe(&vxc("CONFIGURED", None), Deployable), Configured);
-        assert_eq!(observe(&vxc("LIVE", None), Configured), Live);
         assert_eq!(
-            observe(&vxc("DECOMMISSIONED", None), AwaitingApproval),
+            observe(&vxc(Status::Deployable, false), Submitting),
+            Deployable
+        );
+        assert_eq!(
+            observe(&vxc(Status::Configured, false), Deployable),
+            Configured
+        );
+        assert_eq!(observe(&vxc(Status::Live, false), Configured), Live);
+        assert_eq!(
+            observe(&vxc(Status::Decommissioned, false), AwaitingApproval),
             Rejected
         );
-        assert_eq!(observe(&vxc("CANCELLED", None), Deployable), Cancelled);
+        assert_eq!(
+            observe(&vxc(Status::Cancelled, false), Deployable),
+            Cancelled
+        );
         for state in OrderState::ALL {
             assert_eq!(OrderState::parse(state.as_str()), Some(state));
         }
     }
 
     #[test]
-    fn vlan_clash_messages_name_the_vlan_and_service() {
-        assert_eq!(
-            parse_vlan_clash(
-                "VLAN 10 not available on MEGAPORT service 74841 (next available VLAN is 2)"
-            ),
-            Some((10, Some(74841)))
+    fn a_vlan_refusal_names_the_end_it_clashed_on() {
+        let a_end = PortIds {
+            uid: "acme-port".into(),
+            service_id: Some(74841),
+        };
+        let refused = |service_id| UpstreamFailure::Refused {
+            error: Error::internal("megaport refused"),
+            refusal: Refusal::VlanInUse {
+                vlan: 10,
+                service_id,
+            },
+        };
+        let on_a = refusal(refused(Some(74841)), &a_end, "provider-port", "k");
+        assert_eq!(on_a.reason(), ErrorReason::VlanInUse);
+        assert!(on_a.to_string().contains("a-end port acme-port"), "{on_a}");
+        let on_b = refusal(refused(Some(1)), &a_end, "provider-port", "k");
+        assert!(
+            on_b.to_string().contains("b-end port provider-port"),
+            "{on_b}"
         );
-        assert_eq!(parse_vlan_clash("Invalid term 48"), None);
+        let used = refusal(
+            UpstreamFailure::Refused {
+                error: Error::internal("x"),
+                refusal: Refusal::KeyUsed,
+            },
+            &a_end,
+            "b",
+            "k",
+        );
+        assert_eq!(used.reason(), ErrorReason::KeyUsed);
     }
 }

@@ -5,12 +5,10 @@ use std::sync::{Arc, Weak};
 
 use super::desk::{OrderDesk, now_millis};
 use super::rules::{PortIds, check_spec, failure_of, refusal};
-use super::{Order, OrderSpec, OrderState, OrderUpstream, REQUEST_ID_TAG};
-use crate::error::Error;
-use crate::error::ErrorReason;
-use megaport::MegaportError;
-use megaport::models::{OrderEnd, Product, ResourceTag, VxcOrderConfig, VxcOrderItem};
-use onramp_core::idempotency::{check_request_id, ensure_same_request, fingerprint};
+use super::upstream::{UpstreamFailure, VxcBuy};
+use super::{Order, OrderSpec, OrderState, OrderUpstream};
+use crate::error::{Error, ErrorReason};
+use crate::idempotency::{check_request_id, ensure_same_request, fingerprint};
 
 impl OrderDesk {
     /// CreateVxcOrder. The work runs in its own task so that the caller hanging up cannot leave
@@ -121,7 +119,7 @@ impl OrderDesk {
         &self,
         client: &dyn OrderUpstream,
         mut order: Order,
-        a_port: Option<Product>,
+        a_port: Option<PortIds>,
     ) -> Result<Order, Error> {
         let from = order.state;
         let now = now_millis();
@@ -140,83 +138,71 @@ impl OrderDesk {
         order.buy_attempts += 1;
         order.update_time = now;
         let key = order.spec.service_key.trim().to_owned();
-        let items = order_items(
-            &order.spec,
-            &key,
-            &order.b_end.uid,
-            Some(order.request_id.as_str()),
-        );
+        let buy = VxcBuy {
+            spec: &order.spec,
+            service_key: &key,
+            b_end_port_uid: &order.b_end.uid,
+            request_id: Some(order.request_id.as_str()),
+        };
         tracing::info!(order_id = %order.order_id, attempt = order.buy_attempts, "sending vxc buy");
-        let result = client.buy_order(&items, self.deadline()).await;
+        let result = client.buy(buy, self.deadline()).await;
         self.inner.inventory.invalidate_ports().await;
         match result {
-            Ok(confirmations) => {
-                let confirmation = confirmations.first();
-                match confirmation.and_then(|c| c.service_uid()) {
-                    Some(uid) => {
-                        let awaiting = confirmation.and_then(|c| c.fully_approved) == Some(false);
-                        order.vxc_uid = Some(uid.to_owned());
-                        order.state = if awaiting {
-                            OrderState::AwaitingApproval
-                        } else {
-                            OrderState::Deployable
-                        };
-                        if let Some(c) = confirmation {
-                            if let Some(vlan) = c.payer_vlan_id.and_then(|v| i32::try_from(v).ok())
-                            {
-                                order.a_end_vlan = vlan;
-                            }
-                            if let Some(vlan) =
-                                c.non_payer_vlan_id.and_then(|v| i32::try_from(v).ok())
-                            {
-                                order.b_end_vlan = vlan;
-                            }
-                        }
-                        order.state_message = "megaport accepted the order".to_owned();
-                        self.record_accepted(order).await
+            Ok(accepted) => match accepted.vxc_uid {
+                Some(uid) => {
+                    order.vxc_uid = Some(uid);
+                    order.state = if accepted.awaiting_approval {
+                        OrderState::AwaitingApproval
+                    } else {
+                        OrderState::Deployable
+                    };
+                    if let Some(vlan) = accepted.a_end_vlan {
+                        order.a_end_vlan = vlan;
                     }
-                    None => {
-                        self.outcome_unknown(client, order, "no vxc uid in the answer")
-                            .await
+                    if let Some(vlan) = accepted.b_end_vlan {
+                        order.b_end_vlan = vlan;
                     }
+                    order.state_message = "megaport accepted the order".to_owned();
+                    self.record_accepted(order).await
                 }
-            }
-            Err(
-                error @ (MegaportError::OutcomeUnknown(_) | MegaportError::MalformedResponse(_)),
-            ) => {
+                None => {
+                    self.outcome_unknown(client, order, "no vxc uid in the answer")
+                        .await
+                }
+            },
+            Err(UpstreamFailure::OutcomeUnknown(error)) => {
                 tracing::warn!(order_id = %order.order_id, error = %error, "vxc buy outcome unknown");
-                self.outcome_unknown(client, order, error.message()).await
+                self.outcome_unknown(client, order, &error.to_string())
+                    .await
             }
             // Provably not sent (refused at the door, throttled, or never connected): nothing
             // happened, so the order goes back to JOURNALED for a retry to send.
-            Err(
-                error @ (MegaportError::Unavailable(_)
-                | MegaportError::Timeout(_)
-                | MegaportError::RateLimited { .. }
-                | MegaportError::Unauthorized(_)),
-            ) => {
+            Err(UpstreamFailure::NotSent(error)) => {
                 order.state = OrderState::Journaled;
                 order.buy_attempts -= 1;
-                order.state_message = format!("buy not sent: {}", error.message().to_lowercase());
+                order.state_message = format!("buy not sent: {}", error.to_string().to_lowercase());
                 order.update_time = now_millis();
                 self.store()
                     .update_order(&order, &[OrderState::Submitting])
                     .await?;
-                Err(crate::error::upstream(error).with_meta("order_id", &order.order_id))
+                Err(error.with_meta("order_id", &order.order_id))
             }
-            Err(error) => {
+            Err(failure) => {
                 let a_port = match a_port {
-                    Some(port) => PortIds::of(&port),
+                    Some(ids) => ids,
                     None => client
-                        .get_product(&order.spec.a_end_port_uid, self.deadline())
+                        .port(&order.spec.a_end_port_uid, self.deadline())
                         .await
-                        .map(|port| PortIds::of(&port))
+                        .map(|port| PortIds {
+                            uid: port.port.uid,
+                            service_id: port.service_id,
+                        })
                         .unwrap_or_else(|_| PortIds {
                             uid: order.spec.a_end_port_uid.clone(),
-                            n_service_id: None,
+                            service_id: None,
                         }),
                 };
-                let mapped = refusal(error, &a_port, &order.b_end.uid, &key);
+                let mapped = refusal(failure, &a_port, &order.b_end.uid, &key);
                 let (reason, message) = failure_of(&mapped);
                 order.state = OrderState::Failed;
                 order.error_reason = reason;
@@ -242,70 +228,5 @@ impl OrderDesk {
             .await?;
         tracing::info!(order_id = %order.order_id, vxc_uid = ?order.vxc_uid, state = order.state.as_str(), "vxc order accepted");
         Ok(order)
-    }
-}
-
-/// The order as Megaport takes it: the A-end Port, the key, the B-end from the key, and for a buy
-/// the request_id as a resource tag.
-pub(super) fn order_items(
-    spec: &OrderSpec,
-    key: &str,
-    b_end_uid: &str,
-    request_id: Option<&str>,
-) -> Vec<VxcOrderItem> {
-    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-    vec![VxcOrderItem {
-        product_uid: spec.a_end_port_uid.clone(),
-        associated_vxcs: vec![VxcOrderConfig {
-            product_name: spec.name.clone(),
-            rate_limit: spec.rate_limit_mbps,
-            term: i64::from(spec.term_months),
-            shutdown: spec.shutdown,
-            promo_code: non_empty(&spec.promo_code),
-            service_key: Some(key.to_owned()),
-            cost_centre: non_empty(&spec.cost_centre),
-            resource_tags: request_id
-                .map(|id| {
-                    vec![ResourceTag {
-                        key: REQUEST_ID_TAG.to_owned(),
-                        value: id.to_owned(),
-                    }]
-                })
-                .unwrap_or_default(),
-            a_end: OrderEnd {
-                vlan: (spec.a_end_vlan != 0).then_some(i64::from(spec.a_end_vlan)),
-                ..OrderEnd::default()
-            },
-            b_end: OrderEnd {
-                product_uid: non_empty(b_end_uid),
-                ..OrderEnd::default()
-            },
-        }],
-    }]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::orders::tests::spec;
-
-    #[test]
-    fn buy_items_stamp_the_request_id_and_take_the_b_end_from_the_key() {
-        let items = order_items(&spec(), "k", "b-port", Some("r-1"));
-        let vxc = &items[0].associated_vxcs[0];
-        assert_eq!(
-            vxc.resource_tags,
-            [ResourceTag {
-                key: REQUEST_ID_TAG.into(),
-                value: "r-1".into()
-            }]
-        );
-        assert_eq!(vxc.b_end.product_uid.as_deref(), Some("b-port"));
-        assert_eq!(vxc.a_end.vlan, None, "0 = let megaport choose");
-        assert!(
-            order_items(&spec(), "k", "b", None)[0].associated_vxcs[0]
-                .resource_tags
-                .is_empty()
-        );
     }
 }

@@ -1,6 +1,38 @@
-//! VXC orders: the order, its spec and state machine, the price quote and the limits every
-//! part of the buy shares. The buy itself (journal, exactly-once submit, reconciliation) is the
-//! server's `orders` module, which still works on Megaport's wire models.
+//! VXC orders bought with a service key: the local rules (checked before anything is sent), the
+//! order state machine, and the exactly-once buy.
+//!
+//! Exactly once, per `request_id`:
+//! 1. Local checks, then Megaport's validate. A request refused there is not journaled.
+//! 2. The journal row is inserted (JOURNALED) and moved to SUBMITTING by a compare-and-set update,
+//!    both committed before the buy POST; the request_id travels on the VXC as a resource tag.
+//! 3. A definite answer records the VXC (or FAILED). An unknown outcome (reset, timeout, 5xx after
+//!    send, or a crash that leaves SUBMITTING behind) is reconciled by reading the A-end Port's
+//!    VXCs fresh and each unclaimed VXC's stamp, looking for the request_id.
+//! 4. Only a later retry of the same request_id may buy again, and only once reconciliation has
+//!    shown that no stamped VXC exists and `rebuy_grace` has passed since the last attempt.
+//!
+//! All work for one request_id runs under a per-request_id lock in a spawned task, so a client that
+//! hangs up cannot cancel it halfway and two concurrent calls cannot both buy.
+//!
+//! # Layout
+//! - this file: the order types and limits every part shares.
+//! - `rules`: the pure checks and mappings (spec, key, VXC state, Megaport's refusals).
+//! - `desk`: [`OrderDesk`]: accounts, key lookup, validate, follow an order, approval.
+//! - `buy`: steps 1-3 above: journal, claim, send the buy once, record the answer.
+//! - `reconcile`: steps 3-4 for an unknown outcome: find the stamped VXC, or buy again.
+//! - `upstream`: [`OrderUpstream`], the Megaport calls all of the above make, in domain terms.
+
+mod buy;
+mod desk;
+mod reconcile;
+mod rules;
+mod upstream;
+
+pub use desk::OrderDesk;
+pub use rules::{check_spec, key_unusable, observe};
+pub use upstream::{
+    AccountPort, BuyAccepted, OrderUpstream, OrderVxc, Refusal, UpstreamFailure, VxcBuy, VxcEnd,
+};
 
 use std::time::Duration;
 
@@ -9,9 +41,6 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::error::ErrorReason;
-
-/// The resource tag key onramp stamps the request_id under.
-pub const REQUEST_ID_TAG: &str = "onramp-request-id";
 
 /// Contract terms Megaport sells a VXC for.
 pub const TERMS: [i32; 4] = [1, 12, 24, 36];
@@ -114,6 +143,19 @@ pub struct Quote {
     pub monthly_setup: String,
     pub hourly_rate: String,
     pub mbps_rate: String,
+}
+
+impl Quote {
+    /// No price known (a VXC ordered outside onramp): every amount "0".
+    pub fn unknown() -> Self {
+        Self {
+            currency: String::new(),
+            monthly_rate: decimal(None),
+            monthly_setup: decimal(None),
+            hourly_rate: decimal(None),
+            mbps_rate: decimal(None),
+        }
+    }
 }
 
 /// The shortest decimal that reads back as Megaport's JSON number; "0" when absent.
@@ -236,8 +278,21 @@ pub struct Unusable {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A spec every local rule accepts; the submodules' tests build their cases from it.
+    pub(crate) fn spec() -> OrderSpec {
+        OrderSpec {
+            service_key: "106e38ae-eb59-415f-ac81-526a5299851d".into(),
+            a_end_port_uid: "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a".into(),
+            a_end_vlan: 0,
+            rate_limit_mbps: 100,
+            term_months: 12,
+            name: "acme to quantumgpu".into(),
+            ..OrderSpec::default()
+        }
+    }
 
     #[test]
     fn prices_are_shortest_decimals() {

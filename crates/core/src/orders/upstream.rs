@@ -1,0 +1,156 @@
+//! What an order needs of Megaport under one account, in the domain's own terms. The server
+//! implements it over the Megaport client, turning wire models into these types and Megaport's
+//! errors into [`UpstreamFailure`]; unit tests implement it with fakes.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use super::{OrderSpec, Quote};
+use crate::error::Error;
+use crate::keys::UpstreamKey;
+use crate::onramps::{Port, PortRef, ProvisioningStatus};
+
+/// One end of a VXC: the Port and the VLAN there (None when untagged or unknown).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VxcEnd {
+    pub port: PortRef,
+    pub vlan: Option<i32>,
+}
+
+/// A VXC as an order follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderVxc {
+    pub uid: String,
+    pub name: String,
+    pub status: ProvisioningStatus,
+    /// Waiting for the key owner's approval (a key that is not pre-approved).
+    pub pending_approval: bool,
+    pub rate_limit_mbps: i64,
+    pub term_months: i32,
+    pub cost_centre: String,
+    pub shutdown: bool,
+    /// The company that ordered (and pays for) the VXC.
+    pub company_name: String,
+    pub a_end: VxcEnd,
+    pub b_end: VxcEnd,
+    pub create_time: Option<OffsetDateTime>,
+}
+
+/// A Port of the ordering account, with Megaport's numeric id for it (`nServiceId`), which its
+/// refusal messages use instead of the uid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountPort {
+    pub port: Port,
+    pub service_id: Option<i64>,
+}
+
+/// An order as Megaport takes it: the spec, the key, the B-end Port the key names, and, for a
+/// buy, the request id to stamp on the VXC.
+#[derive(Debug, Clone, Copy)]
+pub struct VxcBuy<'a> {
+    pub spec: &'a OrderSpec,
+    pub service_key: &'a str,
+    pub b_end_port_uid: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+/// Megaport's answer to a buy it accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuyAccepted {
+    /// The new VXC; None when the answer did not say (the outcome is then unknown).
+    pub vxc_uid: Option<String>,
+    pub awaiting_approval: bool,
+    pub a_end_vlan: Option<i32>,
+    pub b_end_vlan: Option<i32>,
+}
+
+/// What Megaport's refusal of an order named, when it named something onramp maps to a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A VLAN is taken on one end; `service_id` is the Port's numeric id (Megaport's
+    /// `nServiceId`) when the message gave it.
+    VlanInUse {
+        vlan: i64,
+        service_id: Option<i64>,
+    },
+    KeyNotFound,
+    KeyExpired,
+    KeyInactive,
+    KeyNotYetValid,
+    KeyUsed,
+    /// Anything else: the error is the upstream's own.
+    Other,
+}
+
+/// Why a call failed, as far as the exactly-once buy needs to know. Each carries the domain
+/// error a caller would see.
+#[derive(Debug)]
+pub enum UpstreamFailure {
+    /// Megaport refused the request (4xx): nothing was done.
+    Refused { error: Error, refusal: Refusal },
+    /// The object is not there, or not visible to this account.
+    NotFound(Error),
+    /// Not acted on, provably: throttled, unavailable, timed out before sending, unauthorised.
+    NotSent(Error),
+    /// The request may have reached Megaport and its answer was lost or unreadable.
+    OutcomeUnknown(Error),
+}
+
+impl UpstreamFailure {
+    /// The error a caller sees.
+    pub fn into_error(self) -> Error {
+        match self {
+            Self::Refused { error, .. }
+            | Self::NotFound(error)
+            | Self::NotSent(error)
+            | Self::OutcomeUnknown(error) => error,
+        }
+    }
+}
+
+impl From<UpstreamFailure> for Error {
+    fn from(failure: UpstreamFailure) -> Self {
+        failure.into_error()
+    }
+}
+
+/// The Megaport calls an order makes, under one account.
+#[async_trait]
+pub trait OrderUpstream: Send + Sync + 'static {
+    /// The account's Ports (an order's A-end must be one of them).
+    async fn ports(&self, deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure>;
+    /// One Port read fresh (not from a cache), with the VXCs on it.
+    async fn port(&self, uid: &str, deadline: Instant) -> Result<AccountPort, UpstreamFailure>;
+    async fn vxc(&self, uid: &str, deadline: Instant) -> Result<OrderVxc, UpstreamFailure>;
+    /// The request id stamped on a VXC at order time, if any.
+    async fn stamped_request_id(
+        &self,
+        vxc_uid: &str,
+        deadline: Instant,
+    ) -> Result<Option<String>, UpstreamFailure>;
+    async fn service_key(
+        &self,
+        key: &str,
+        deadline: Instant,
+    ) -> Result<UpstreamKey, UpstreamFailure>;
+    /// Megaport's validate: its price for the order.
+    async fn validate(
+        &self,
+        order: VxcBuy<'_>,
+        deadline: Instant,
+    ) -> Result<Quote, UpstreamFailure>;
+    /// Sent at most once per call: an answer that may have been lost is `OutcomeUnknown`.
+    async fn buy(
+        &self,
+        order: VxcBuy<'_>,
+        deadline: Instant,
+    ) -> Result<BuyAccepted, UpstreamFailure>;
+    /// The key owner's decision on a VXC waiting for approval; returns the VXC after it.
+    async fn decide(
+        &self,
+        vxc_uid: &str,
+        approve: bool,
+        deadline: Instant,
+    ) -> Result<OrderVxc, UpstreamFailure>;
+}
