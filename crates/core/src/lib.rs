@@ -17,6 +17,7 @@ pub mod error;
 pub mod idempotency;
 pub mod inventory;
 pub mod keys;
+pub mod locks;
 #[cfg(test)]
 mod memory_store;
 pub mod onramps;

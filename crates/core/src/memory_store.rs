@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::keys::{KeyView, LedgerEntry};
-use crate::ports::{InsertOutcome, KeyRequest, KeyStore, RegionStore};
+use crate::ports::{InsertOutcome, KeyRequest, KeyStore, LockStore, RegionStore};
 use crate::regions::Region;
 
 #[derive(Default)]
@@ -24,6 +24,8 @@ struct State {
     key_requests: BTreeMap<String, KeyRequest>,
     ledger: BTreeMap<String, LedgerEntry>,
     views: BTreeMap<String, KeyView>,
+    /// Lease holders by name, with when the lease ends.
+    locks: BTreeMap<String, (String, std::time::Instant)>,
 }
 
 impl MemoryStore {
@@ -219,5 +221,41 @@ impl KeyStore for MemoryStore {
 
     async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error> {
         Ok(self.state().views.get(key).cloned())
+    }
+}
+
+#[async_trait]
+impl LockStore for MemoryStore {
+    async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, Error> {
+        let now = std::time::Instant::now();
+        let mut state = self.state();
+        if state
+            .locks
+            .get(name)
+            .is_some_and(|(_, expires)| *expires > now)
+        {
+            return Ok(false);
+        }
+        state
+            .locks
+            .insert(name.to_owned(), (holder.to_owned(), now + ttl));
+        Ok(true)
+    }
+
+    async fn unlock(&self, name: &str, holder: &str) -> Result<(), Error> {
+        let mut state = self.state();
+        if state
+            .locks
+            .get(name)
+            .is_some_and(|(owner, _)| owner == holder)
+        {
+            state.locks.remove(name);
+        }
+        Ok(())
     }
 }

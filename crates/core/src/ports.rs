@@ -153,3 +153,20 @@ pub trait OrderStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Order>, Error>;
 }
+
+/// Named leases held in the database, so that mutual exclusion holds across processes sharing
+/// it (VLAN choice per Port, one buy per request id). A lease expires by itself, so a crashed
+/// holder cannot block the others for longer than its `ttl`.
+#[async_trait]
+pub trait LockStore: Send + Sync + 'static {
+    /// Takes `name` for `holder` until `ttl` from now, unless an unexpired lease of another
+    /// holder exists; true when taken.
+    async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, Error>;
+    /// Gives `name` up, if `holder` still holds it.
+    async fn unlock(&self, name: &str, holder: &str) -> Result<(), Error>;
+}

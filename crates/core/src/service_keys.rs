@@ -3,7 +3,7 @@
 //! guide's "issue keys for a region", and the read-modify-write update Megaport's PUT needs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -13,6 +13,7 @@ use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint};
 use crate::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::locks::Locks;
 use crate::onramps::{Port, PortRef};
 use crate::ports::{KeyRequest, KeyStore};
 use crate::selection::{Diversity, Selection};
@@ -132,7 +133,7 @@ pub struct ServiceKeys {
     directory: Directory,
     store: Arc<dyn KeyStore>,
     /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
-    port_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Locks,
 }
 
 impl std::fmt::Debug for ServiceKeys {
@@ -148,12 +149,13 @@ impl ServiceKeys {
         upstream: Arc<dyn KeyUpstream>,
         directory: Directory,
         store: Arc<dyn KeyStore>,
+        locks: Locks,
     ) -> Self {
         Self {
             upstream,
             directory,
             store,
-            port_locks: Mutex::new(HashMap::new()),
+            locks,
         }
     }
 
@@ -163,8 +165,12 @@ impl ServiceKeys {
 
     /// Mints one key, exactly once per request id.
     pub async fn create(&self, request: CreateKey) -> Result<KeyView, Error> {
-        let lock = self.port_lock(&request.port_uid);
-        let _guard = lock.lock().await;
+        // One create per Port at a time, in every process: the VLAN choice reads what the
+        // Port and the ledger hold and must not race another create's.
+        let _port = self
+            .locks
+            .lock(&format!("port:{}", request.port_uid))
+            .await?;
         let hash = fingerprint(&request)?;
         let journal = KeyRequest {
             request_id: request.request_id.clone(),
@@ -493,11 +499,6 @@ impl ServiceKeys {
         .unwrap_or_else(|| PortRef::bare(port_uid, ""))
     }
 
-    fn port_lock(&self, port_uid: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.port_locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(port_uid.to_owned()).or_default().clone()
-    }
-
     /// The Port, if it is the provider's, LIVE and open to VXCs.
     async fn usable_port(&self, port_uid: &str) -> Result<Port, Error> {
         let port = match self.upstream.port(port_uid).await {
@@ -796,7 +797,8 @@ mod tests {
         let keys = Arc::new(ServiceKeys::new(
             upstream.clone(),
             us_west(&store).await,
-            store,
+            store.clone(),
+            Locks::new(store),
         ));
         let create = tokio::spawn({
             let keys = keys.clone();
@@ -840,7 +842,12 @@ mod tests {
             listings_together: Some(tokio::sync::Barrier::new(2)),
             ..FakeKeys::default()
         });
-        let keys = ServiceKeys::new(upstream, us_west(&store).await, store);
+        let keys = ServiceKeys::new(
+            upstream,
+            us_west(&store).await,
+            store.clone(),
+            Locks::new(store),
+        );
         let now = OffsetDateTime::now_utc();
         let nothing_before: BTreeMap<String, KeyView> = BTreeMap::new();
         let (first, second) = tokio::time::timeout(std::time::Duration::from_secs(5), async {
@@ -861,7 +868,12 @@ mod tests {
             fail_on_port: "la2".into(),
             ..FakeKeys::default()
         });
-        let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
+        let keys = ServiceKeys::new(
+            upstream.clone(),
+            us_west(&store).await,
+            store.clone(),
+            Locks::new(store),
+        );
         let error = keys
             .issue(IssueKeys {
                 region: "us-west".into(),
@@ -903,7 +915,12 @@ mod tests {
     async fn the_vxc_of_a_used_key_is_looked_for_only_for_a_while() {
         let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys::default());
-        let keys = ServiceKeys::new(upstream.clone(), us_west(&store).await, store);
+        let keys = ServiceKeys::new(
+            upstream.clone(),
+            us_west(&store).await,
+            store.clone(),
+            Locks::new(store),
+        );
         let now = OffsetDateTime::now_utc();
         for (ago, expected_reads) in [
             (time::Duration::minutes(1), 1),

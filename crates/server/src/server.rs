@@ -20,6 +20,7 @@ use crate::regions_file;
 use crate::upstream::Upstream;
 use crate::watch::WatchHub;
 use onramp_core::directory::Directory;
+use onramp_core::locks::Locks;
 use onramp_core::orders::{OrderDesk, OrderSettings, OrderUpstream};
 use onramp_core::service_keys::ServiceKeys;
 use onramp_proto as pb;
@@ -95,6 +96,7 @@ pub async fn run(
         Arc::new(key_upstream),
         directory.clone(),
         Arc::new(store.clone()),
+        Locks::new(Arc::new(store.clone())),
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
     let poller = hub.spawn_poller(shutdown_signal.clone());
@@ -176,6 +178,7 @@ fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk 
         upstream.provider_account.clone(),
         upstream.catalog.clone(),
         Arc::new(store.clone()),
+        Locks::new(Arc::new(store.clone())),
         OrderSettings {
             poll_interval: Duration::from_millis(orders.poll_interval_millis),
             upstream_timeout: Duration::from_millis(orders.upstream_timeout_millis),

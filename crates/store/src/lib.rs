@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 mod audit;
 pub mod keys;
+mod locks;
 pub mod orders;
 mod ports;
 pub mod regions;

@@ -8,7 +8,8 @@ use onramp_core::Error;
 use onramp_core::keys::{KeyView, LedgerEntry};
 use onramp_core::orders::{Order, OrderFilter, OrderState};
 use onramp_core::ports::{
-    AuditRecord, AuditStore, InsertOutcome, KeyRequest, KeyStore, OrderStore, RegionStore,
+    AuditRecord, AuditStore, InsertOutcome, KeyRequest, KeyStore, LockStore, OrderStore,
+    RegionStore,
 };
 use onramp_core::regions::Region;
 use time::OffsetDateTime;
@@ -167,5 +168,21 @@ impl OrderStore for Store {
         limit: usize,
     ) -> Result<Vec<Order>, Error> {
         Ok(Store::orders_page(self, filter, offset, limit).await?)
+    }
+}
+
+#[async_trait]
+impl LockStore for Store {
+    async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, Error> {
+        Ok(Store::try_lock(self, name, holder, ttl).await?)
+    }
+
+    async fn unlock(&self, name: &str, holder: &str) -> Result<(), Error> {
+        Ok(Store::unlock(self, name, holder).await?)
     }
 }

@@ -1,7 +1,7 @@
 //! The exactly-once buy: journal the order, claim it for submit, send the buy once, and record
 //! the answer. All of it runs under a per-request_id lock in a task of its own.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use super::desk::{OrderDesk, now_millis};
 use super::rules::{PortIds, check_spec, failure_of, refusal};
@@ -32,21 +32,6 @@ impl OrderDesk {
             .map_err(|error| Error::internal(format!("order task failed: {error}")))?
     }
 
-    fn lock_for(&self, request_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self
-            .inner
-            .locks
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(lock) = locks.get(request_id).and_then(Weak::upgrade) {
-            return lock;
-        }
-        locks.retain(|_, lock| lock.strong_count() > 0);
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        locks.insert(request_id.to_owned(), Arc::downgrade(&lock));
-        lock
-    }
-
     async fn create_locked(
         &self,
         account: String,
@@ -54,8 +39,11 @@ impl OrderDesk {
         spec: OrderSpec,
         request_id: String,
     ) -> Result<Order, Error> {
-        let lock = self.lock_for(&request_id);
-        let _held = lock.lock().await;
+        let _held = self
+            .inner
+            .locks
+            .lock(&format!("order:{request_id}"))
+            .await?;
         if let Some(order) = self.store().order_by_request_id(&request_id).await? {
             ensure_same_request(
                 &fingerprint(&(&order.account, &order.spec))?,

@@ -2,8 +2,8 @@
 //! following an order's VXC, and the provider's approval. The buy itself is in `buy`, and finding
 //! the VXC of a buy whose answer was lost is in `reconcile`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, Weak};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -17,6 +17,7 @@ use super::{
 use crate::Inventory;
 use crate::error::{Error, ErrorReason};
 use crate::keys::UpstreamKey;
+use crate::locks::Locks;
 use crate::onramps;
 use crate::ports::OrderStore;
 
@@ -26,8 +27,8 @@ pub(super) struct Inner {
     pub(super) inventory: Arc<dyn Inventory>,
     store: Arc<dyn OrderStore>,
     pub(super) settings: OrderSettings,
-    /// One lock per request_id in flight, so one buy at a time per order.
-    pub(super) locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    /// One buy at a time per request_id, in every process on the journal.
+    pub(super) locks: Locks,
     /// Reconciliations run (an unknown outcome looked up upstream), for tests and metrics.
     pub(super) reconciliations: std::sync::atomic::AtomicU64,
 }
@@ -53,6 +54,7 @@ impl OrderDesk {
         default_account: String,
         inventory: Arc<dyn Inventory>,
         store: Arc<dyn OrderStore>,
+        locks: Locks,
         settings: OrderSettings,
     ) -> Self {
         Self {
@@ -62,7 +64,7 @@ impl OrderDesk {
                 inventory,
                 store,
                 settings,
-                locks: Mutex::new(HashMap::new()),
+                locks,
                 reconciliations: std::sync::atomic::AtomicU64::new(0),
             }),
         }

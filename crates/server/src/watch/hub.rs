@@ -325,6 +325,7 @@ mod tests {
             Arc::new(Unreachable),
             directory,
             Arc::new(store.clone()),
+            onramp_core::locks::Locks::new(Arc::new(store.clone())),
         ));
         let settings = WatchSettings {
             subscriber_buffer: buffer,

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use onramp_core::keys::UpstreamKey;
+use onramp_core::locks::Locks;
 use onramp_core::onramps::{Location, Port, PortRef, PortVxc, ProvisioningStatus, Zone};
 use onramp_core::orders::{
     AccountPort, BuyAccepted, OrderDesk, OrderSettings, OrderSpec, OrderState, OrderUpstream,
@@ -213,7 +214,8 @@ async fn desk(megaport: Arc<FakeMegaport>, store: Store, rebuy_grace: Duration) 
         accounts,
         "acme".to_owned(),
         Arc::new(FakeInventory(guide_ports())),
-        Arc::new(store),
+        Arc::new(store.clone()),
+        Locks::new(Arc::new(store)),
         OrderSettings {
             poll_interval: Duration::from_millis(100),
             upstream_timeout: Duration::from_secs(5),

@@ -1,0 +1,71 @@
+//! Leases: one row per held name; an expired row is taken over by the next `try_lock`.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::{Store, StoreError, millis};
+
+impl Store {
+    pub async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let result = sqlx::query(
+            "INSERT INTO locks (name, holder, expires_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             expires_ms = excluded.expires_ms WHERE locks.expires_ms <= ?",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(millis(now + ttl))
+        .bind(millis(now))
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn unlock(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM locks WHERE name = ? AND holder = ?")
+            .bind(name)
+            .bind(holder)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lease_is_exclusive_until_released_or_expired() {
+        let store = Store::in_memory().await.expect("store");
+        let long = Duration::from_secs(60);
+        assert!(store.try_lock("port:p", "a", long).await.expect("lock"));
+        assert!(!store.try_lock("port:p", "b", long).await.expect("held"));
+        store
+            .unlock("port:p", "b")
+            .await
+            .expect("not b's to release");
+        assert!(
+            !store
+                .try_lock("port:p", "b", long)
+                .await
+                .expect("still held")
+        );
+        store.unlock("port:p", "a").await.expect("release");
+        assert!(
+            store
+                .try_lock("port:p", "b", Duration::ZERO)
+                .await
+                .expect("free")
+        );
+        // b's lease has expired at once: c takes it over.
+        assert!(store.try_lock("port:p", "c", long).await.expect("expired"));
+    }
+}
