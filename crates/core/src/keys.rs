@@ -162,6 +162,16 @@ impl KeyView {
     }
 }
 
+/// Why `key` is not a service key (Megaport's keys are UUIDs), if it is not; `field` names it.
+pub fn check_key(field: &str, key: &str) -> Option<crate::error::FieldViolation> {
+    uuid::Uuid::parse_str(key.trim()).is_err().then(|| {
+        crate::error::FieldViolation::new(
+            field,
+            "must be a service key: a UUID of 36 characters, e.g. 106e38ae-eb59-415f-ac81-526a5299851d",
+        )
+    })
+}
+
 /// The marker onramp appends to a key's description so a create whose outcome was lost can be
 /// found again (Megaport keeps no idempotency key).
 pub fn stamp(description: &str, request_id: &str) -> String {

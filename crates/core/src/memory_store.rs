@@ -24,6 +24,8 @@ struct State {
     key_requests: BTreeMap<String, KeyRequest>,
     ledger: BTreeMap<String, LedgerEntry>,
     views: BTreeMap<String, KeyView>,
+    /// Outcomes of multi-key creates by request id: (call, fingerprint, outcome).
+    outcomes: BTreeMap<String, (String, String, Vec<u8>)>,
     /// Lease holders by name, with when the lease ends.
     locks: BTreeMap<String, (String, std::time::Instant)>,
 }
@@ -212,6 +214,27 @@ impl KeyStore for MemoryStore {
                 entry.vxc_uid = vxc_uid.map(str::to_owned);
             }
         }
+        Ok(())
+    }
+
+    async fn stored_outcome(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(String, String, Vec<u8>)>, Error> {
+        Ok(self.state().outcomes.get(request_id).cloned())
+    }
+
+    async fn store_outcome(
+        &self,
+        request_id: &str,
+        call: &str,
+        fingerprint: &str,
+        outcome: &[u8],
+    ) -> Result<(), Error> {
+        self.state()
+            .outcomes
+            .entry(request_id.to_owned())
+            .or_insert_with(|| (call.to_owned(), fingerprint.to_owned(), outcome.to_vec()));
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 /// A Megaport location, as far as onramp cares.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     pub id: i32,
     pub name: String,
@@ -14,7 +14,9 @@ pub struct Location {
 }
 
 /// Megaport's red/blue diversity zone of a Port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Zone {
     Red,
     Blue,
@@ -34,7 +36,7 @@ impl Zone {
 }
 
 /// Megaport's provisioning status of a Port or VXC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProvisioningStatus {
     New,
     Design,
@@ -75,7 +77,7 @@ impl ProvisioningStatus {
 }
 
 /// A VXC seen from one of its Ports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortVxc {
     pub uid: String,
     pub name: String,
@@ -87,7 +89,7 @@ pub struct PortVxc {
 }
 
 /// One of the provider's Ports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Port {
     pub uid: String,
     pub name: String,
@@ -184,7 +186,7 @@ impl PortRef {
 }
 
 /// A Port with the figures selection and callers decide on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OnRamp {
     pub port: Port,
     pub allocated_mbps: i64,

@@ -119,6 +119,20 @@ pub trait KeyStore: Send + Sync + 'static {
         vxc_uid: Option<&str>,
         used_time: OffsetDateTime,
     ) -> Result<(), Error>;
+    /// The outcome of a finished multi-key create (IssueServiceKeys) journaled under
+    /// `request_id`: the call's name, the request fingerprint and the outcome as written.
+    async fn stored_outcome(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(String, String, Vec<u8>)>, Error>;
+    /// Journals such an outcome; the first one written for a request id stays.
+    async fn store_outcome(
+        &self,
+        request_id: &str,
+        call: &str,
+        fingerprint: &str,
+        outcome: &[u8],
+    ) -> Result<(), Error>;
     /// The last view of every key the watcher saw.
     async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error>;
     async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error>;

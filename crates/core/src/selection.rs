@@ -17,7 +17,7 @@ pub enum Diversity {
 }
 
 /// Why a Port was not chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rejection {
     NotLive,
     VxcNotPermitted,
@@ -28,7 +28,7 @@ pub enum Rejection {
 }
 
 /// A Port left out, with the first reason that applied and the numbers behind it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rejected {
     pub on_ramp: OnRamp,
     pub reason: Rejection,
@@ -36,7 +36,7 @@ pub struct Rejected {
 }
 
 /// The outcome of a selection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
     /// One Port, or a pair in ranking order whose zones differ.
     pub chosen: Vec<OnRamp>,

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::directory::{Directory, Scope};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
-use crate::idempotency::{ensure_same_request, fingerprint};
+use crate::idempotency::{ensure_same_request, fingerprint, request_id_reused};
 use crate::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
 use crate::locks::Locks;
 use crate::onramps::{Port, PortRef};
@@ -229,8 +229,37 @@ impl ServiceKeys {
     }
 
     /// The guide's "customer selects US-West and adds diversity": select, then one key per
-    /// chosen Port. If a later key fails, the earlier ones are deactivated.
+    /// chosen Port. If a later key fails, the earlier ones are deactivated. A replay returns the
+    /// first outcome as it was: the selection may have changed since, the keys may not.
     pub async fn issue(&self, request: IssueKeys) -> Result<(Vec<KeyView>, Selection), Error> {
+        let fingerprint = fingerprint(&request)?;
+        if let Some((call, stored, outcome)) =
+            self.store.stored_outcome(&request.request_id).await?
+        {
+            if call != ISSUE_CALL {
+                return Err(request_id_reused());
+            }
+            ensure_same_request(&stored, &fingerprint)?;
+            let IssueOutcome { keys, selection } = serde_json::from_slice(&outcome)
+                .map_err(|error| Error::internal(format!("stored issue outcome: {error}")))?;
+            return Ok((keys, selection));
+        }
+        let (keys, selection) = self.mint_for_selection(&request).await?;
+        let outcome = serde_json::to_vec(&IssueOutcomeRef {
+            keys: &keys,
+            selection: &selection,
+        })
+        .map_err(|error| Error::internal(format!("issue outcome: {error}")))?;
+        self.store
+            .store_outcome(&request.request_id, ISSUE_CALL, &fingerprint, &outcome)
+            .await?;
+        Ok((keys, selection))
+    }
+
+    async fn mint_for_selection(
+        &self,
+        request: &IssueKeys,
+    ) -> Result<(Vec<KeyView>, Selection), Error> {
         let selection = self
             .directory
             .select(
@@ -618,6 +647,22 @@ fn in_flight_entry(key: &UpstreamKey, request: &KeyRequest) -> LedgerEntry {
         create_time: key.create_time,
         ..LedgerEntry::default()
     }
+}
+
+/// The journal's name for IssueServiceKeys outcomes.
+const ISSUE_CALL: &str = "IssueServiceKeys";
+
+/// What an IssueServiceKeys replay returns: the keys and the selection of the first call.
+#[derive(serde::Deserialize)]
+struct IssueOutcome {
+    keys: Vec<KeyView>,
+    selection: Selection,
+}
+
+#[derive(serde::Serialize)]
+struct IssueOutcomeRef<'a> {
+    keys: &'a [KeyView],
+    selection: &'a Selection,
 }
 
 /// The max speed a key gets: 0 means the Port's limit; above the limit is refused.

@@ -100,6 +100,23 @@ impl KeyStore for Store {
         Ok(Store::mark_key_used(self, key, vxc_uid, used_time).await?)
     }
 
+    async fn stored_outcome(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(String, String, Vec<u8>)>, Error> {
+        Ok(Store::stored_response(self, request_id).await?)
+    }
+
+    async fn store_outcome(
+        &self,
+        request_id: &str,
+        call: &str,
+        fingerprint: &str,
+        outcome: &[u8],
+    ) -> Result<(), Error> {
+        Ok(Store::store_response(self, request_id, call, fingerprint, outcome).await?)
+    }
+
     async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error> {
         Ok(Store::watch_views(self).await?)
     }

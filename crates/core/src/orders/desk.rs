@@ -16,7 +16,7 @@ use super::{
 };
 use crate::Inventory;
 use crate::error::{Error, ErrorReason};
-use crate::keys::UpstreamKey;
+use crate::keys::{UpstreamKey, check_key};
 use crate::locks::Locks;
 use crate::onramps;
 use crate::ports::OrderStore;
@@ -119,11 +119,8 @@ impl OrderDesk {
 
     pub async fn lookup_key(&self, account: &str, key: &str) -> Result<KeyLookup, Error> {
         let key = key.trim();
-        if uuid::Uuid::parse_str(key).is_err() {
-            return Err(Error::invalid(
-                "key",
-                "must be a service key UUID (36 characters)",
-            ));
+        if let Some(violation) = check_key("key", key) {
+            return Err(Error::InvalidArgument(vec![violation]));
         }
         let (_, client) = self.account(account)?;
         let found = self.fetch_key(client.as_ref(), key).await?;

@@ -9,18 +9,13 @@ use super::{
     Unusable,
 };
 use crate::error::{Error, ErrorReason, FieldViolation};
-use crate::keys::{UpstreamKey, VLAN_MAX, VLAN_MIN};
+use crate::keys::{UpstreamKey, VLAN_MAX, VLAN_MIN, check_key};
 use crate::onramps::ProvisioningStatus;
 
 /// Every syntax problem of a spec, each naming the field and its limit. Needs nothing upstream.
 pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
     let mut violations = Vec::new();
-    if uuid::Uuid::parse_str(spec.service_key.trim()).is_err() {
-        violations.push(FieldViolation::new(
-            "spec.service_key",
-            "must be a service key UUID (36 characters, e.g. 106e38ae-eb59-415f-ac81-526a5299851d)",
-        ));
-    }
+    violations.extend(check_key("spec.service_key", &spec.service_key));
     if spec.a_end_port_uid.trim().is_empty() {
         violations.push(FieldViolation::new(
             "spec.a_end_port_uid",

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
@@ -13,10 +12,8 @@ use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::server::ShutdownSignal;
 use crate::watch::{self, ChangeKind, Health, KeyEvent, WatchEnd, WatchHub, WatchItem};
-use onramp_core::idempotency::{
-    check_request_id, ensure_same_request, fingerprint, request_id_reused,
-};
-use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN};
+use onramp_core::idempotency::check_request_id;
+use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
 use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyService;
@@ -87,36 +84,12 @@ impl ServiceKeyService for ServiceKeyApi {
         note.set_request_id(&request.request_id);
         note.set_resource(&request.region);
         let issue = validate_issue(request).map_err(crate::error::status)?;
-        let hash = fingerprint(&issue).map_err(crate::error::status)?;
-        // A replay returns the first response exactly as it was sent.
-        let store = self.hub.store();
-        if let Some((rpc, stored_hash, bytes)) = store
-            .stored_response(&issue.request_id)
-            .await
-            .map_err(Error::from)
-            .map_err(crate::error::status)?
-        {
-            if rpc != ISSUE_RPC {
-                return Err(crate::error::status(request_id_reused()));
-            }
-            ensure_same_request(&stored_hash, &hash).map_err(crate::error::status)?;
-            let response = pb::IssueServiceKeysResponse::decode(bytes.as_slice())
-                .map_err(Error::internal)
-                .map_err(crate::error::status)?;
-            return Ok(Response::new(response));
-        }
-        let request_id = issue.request_id.clone();
         let (views, selection) = self.keys.issue(issue).await.map_err(crate::error::status)?;
         self.hub.poke();
         let response = pb::IssueServiceKeysResponse {
             service_keys: views.iter().map(service_key).collect(),
             selection: Some(selection_response(&selection)),
         };
-        store
-            .store_response(&request_id, ISSUE_RPC, &hash, &response.encode_to_vec())
-            .await
-            .map_err(Error::from)
-            .map_err(crate::error::status)?;
         Ok(Response::new(response))
     }
 
@@ -237,8 +210,6 @@ impl ServiceKeyService for ServiceKeyApi {
     }
 }
 
-const ISSUE_RPC: &str = "IssueServiceKeys";
-
 fn validate_create(request: pb::CreateServiceKeyRequest) -> Result<CreateKey, Error> {
     let mut violations = Vec::new();
     let request_id = required_request_id(&request.request_id, &mut violations);
@@ -334,13 +305,7 @@ fn validate_update(request: pb::UpdateServiceKeyRequest) -> Result<(String, KeyC
         .ok_or_else(|| Error::invalid("service_key", "is required"))?;
     let mut violations = Vec::new();
     let paths = update_mask::checked_paths(request.update_mask, &UPDATABLE, &mut violations);
-    let key_id = uuid::Uuid::parse_str(&key.key).is_ok();
-    if !key_id {
-        violations.push(FieldViolation::new(
-            "service_key.key",
-            "must be a service key (a UUID)",
-        ));
-    }
+    violations.extend(check_key("service_key.key", &key.key));
     let has = |name: &str| paths.iter().any(|path| path == name);
     if has("max_speed_mbps") && key.max_speed_mbps < 0 {
         violations.push(FieldViolation::new(
@@ -381,9 +346,10 @@ fn required_request_id(request_id: &str, violations: &mut Vec<FieldViolation>) -
 }
 
 fn validate_key(field: &str, key: &str) -> Result<String, Error> {
-    uuid::Uuid::parse_str(key)
-        .map(|_| key.to_owned())
-        .map_err(|_| Error::invalid(field, "must be a service key (a UUID)"))
+    match check_key(field, key) {
+        Some(violation) => Err(Error::InvalidArgument(vec![violation])),
+        None => Ok(key.trim().to_owned()),
+    }
 }
 
 fn check_texts(description: &str, customer_ref: &str, violations: &mut Vec<FieldViolation>) {

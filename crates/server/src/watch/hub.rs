@@ -258,7 +258,7 @@ impl WatchHub {
         self.inner.sender.subscribe()
     }
 
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
 
