@@ -80,7 +80,8 @@ mod tests {
     use super::*;
     use crate::memory_store::MemoryStore;
 
-    #[tokio::test]
+    // The waits below run on the paused clock: no wall time passes.
+    #[tokio::test(start_paused = true)]
     async fn one_holder_at_a_time_and_the_next_gets_it_on_release() {
         let locks = Locks::new(Arc::new(MemoryStore::default()));
         let first = locks.lock("port:la1").await.expect("first");

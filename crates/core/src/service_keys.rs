@@ -832,7 +832,8 @@ mod tests {
         directory
     }
 
-    #[tokio::test]
+    // The waits below run on the paused clock: no wall time passes.
+    #[tokio::test(start_paused = true)]
     async fn a_listing_never_sees_a_minted_key_before_its_ledger_row() {
         let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
