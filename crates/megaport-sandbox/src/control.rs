@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::envelope::json_response;
-use super::faults::{Fault, FaultStatus};
+use super::faults::{Fault, FaultStatus, RouteGroup};
 use super::seed::{SeedPort, SeedVxc};
 use super::state::{OrderRecord, ProvisioningSchedule};
 
@@ -49,6 +49,17 @@ impl SandboxControl {
 
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
+    }
+
+    /// When the requests of a route group arrived, oldest first, faulted or not (`All`: every
+    /// Megaport route). Control requests are not counted.
+    pub fn arrivals(&self, group: RouteGroup) -> Vec<std::time::Instant> {
+        self.shared.lock().faults.arrivals(group)
+    }
+
+    /// How many requests of a route group arrived.
+    pub fn requests(&self, group: RouteGroup) -> usize {
+        self.arrivals(group).len()
     }
 
     /// The configured faults and how often each fired.
@@ -128,6 +139,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
             "/_sandbox/faults",
             get(faults_list).post(faults_add).delete(faults_clear),
         )
+        .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/tokens/expire", post(tokens_expire))
         .route("/_sandbox/clock", get(clock_get).post(clock_set))
         .route("/_sandbox/orders", get(orders))
@@ -243,6 +255,11 @@ async fn clock_set(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
 async fn orders(AxState(s): AxState<Arc<Shared>>) -> Response {
     let orders = SandboxControl::new(s).orders();
     json_response(StatusCode::OK, json!({ "orders": orders }))
+}
+
+async fn requests(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let counts = s.lock().faults.request_counts();
+    json_response(StatusCode::OK, json!({ "requests": counts }))
 }
 
 async fn credentials(AxState(s): AxState<Arc<Shared>>) -> Response {

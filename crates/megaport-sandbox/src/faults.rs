@@ -1,6 +1,9 @@
 //! Fault injection: per route group, a kind, an optional probability (from a seeded RNG, so a
 //! test run is reproducible) and an optional count.
 
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -24,6 +27,22 @@ pub enum RouteGroup {
 }
 
 impl RouteGroup {
+    /// The name faults and request counts use (`products`, `buy`, `*`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteGroup::Token => "token",
+            RouteGroup::Products => "products",
+            RouteGroup::Product => "product",
+            RouteGroup::Locations => "locations",
+            RouteGroup::ServiceKey => "service_key",
+            RouteGroup::Validate => "validate",
+            RouteGroup::Buy => "buy",
+            RouteGroup::VxcUpdate => "vxc_update",
+            RouteGroup::PortVlan => "port_vlan",
+            RouteGroup::All => "*",
+        }
+    }
+
     /// Which group a request belongs to; `None` for control routes and unknown paths.
     pub fn classify(method: &axum::http::Method, path: &str) -> Option<RouteGroup> {
         use axum::http::Method;
@@ -69,12 +88,19 @@ impl RouteGroup {
 pub enum FaultKind {
     /// Delay the request by `ms` before handling it (combines with the other kinds).
     Latency { ms: u64 },
-    /// Answer with this status (e.g. 500, 502, 503) and a Megaport error body; nothing is done.
-    Status { code: u16 },
+    /// Answer with this status (e.g. 500, 502, 503) and a Megaport error body, with a
+    /// `Retry-After` header when given (seconds or an HTTP date, verbatim); nothing is done.
+    Status {
+        code: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<String>,
+    },
     /// Answer 429 with a `Retry-After` header; nothing is done.
     RateLimit { retry_after_seconds: u64 },
     /// Handle the request (a buy IS committed), then close the connection without a response.
     DropAfterCommit,
+    /// Handle the request (a buy IS committed), then never answer: the caller times out.
+    HangAfterCommit,
     /// Close the connection without a response; nothing is done.
     DropBeforeCommit,
     /// Same as `drop_before_commit`: the connection closes, nothing is done.
@@ -119,7 +145,7 @@ impl Fault {
         {
             return Err(format!("probability {p} is outside 0.0-1.0"));
         }
-        if let FaultKind::Status { code } = self.kind
+        if let FaultKind::Status { code, .. } = self.kind
             && !(400..=599).contains(&code)
         {
             return Err(format!("status {code} is not an error status (400-599)"));
@@ -144,12 +170,13 @@ pub(crate) struct Decision {
     pub terminal: Option<Terminal>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Terminal {
-    Status(u16),
+    Status(u16, Option<String>),
     RateLimit(u64),
     DropBeforeCommit,
     DropAfterCommit,
+    HangAfterCommit,
 }
 
 #[derive(Debug)]
@@ -157,6 +184,8 @@ pub(crate) struct FaultRegistry {
     faults: Vec<FaultStatus>,
     next_id: u64,
     rng: StdRng,
+    /// When each request of each route group arrived, faulted or not: what tests count.
+    arrivals: HashMap<RouteGroup, Vec<Instant>>,
 }
 
 impl FaultRegistry {
@@ -165,6 +194,7 @@ impl FaultRegistry {
             faults: Vec::new(),
             next_id: 1,
             rng: StdRng::seed_from_u64(rng_seed),
+            arrivals: HashMap::new(),
         }
     }
 
@@ -188,8 +218,30 @@ impl FaultRegistry {
         self.faults.clone()
     }
 
-    /// Rolls every fault that matches `group`; the first terminal fault to fire wins, latencies add.
+    /// When the requests of `group` arrived, oldest first (`All`: every Megaport route).
+    pub(crate) fn arrivals(&self, group: RouteGroup) -> Vec<Instant> {
+        let mut arrivals: Vec<Instant> = self
+            .arrivals
+            .iter()
+            .filter(|(route, _)| group == RouteGroup::All || **route == group)
+            .flat_map(|(_, times)| times.iter().copied())
+            .collect();
+        arrivals.sort();
+        arrivals
+    }
+
+    /// Requests so far by route group.
+    pub(crate) fn request_counts(&self) -> BTreeMap<String, usize> {
+        self.arrivals
+            .iter()
+            .map(|(route, times)| (route.name().to_owned(), times.len()))
+            .collect()
+    }
+
+    /// Records the request, then rolls every fault that matches `group`; the first terminal
+    /// fault to fire wins, latencies add.
     pub(crate) fn decide(&mut self, group: RouteGroup) -> Decision {
+        self.arrivals.entry(group).or_default().push(Instant::now());
         let mut decision = Decision::default();
         for f in &mut self.faults {
             if f.fault.route != group && f.fault.route != RouteGroup::All {
@@ -210,11 +262,15 @@ impl FaultRegistry {
             f.fired += 1;
             match f.fault.kind {
                 FaultKind::Latency { ms } => decision.latency_ms += ms,
-                FaultKind::Status { code } => decision.terminal = Some(Terminal::Status(code)),
+                FaultKind::Status {
+                    code,
+                    ref retry_after,
+                } => decision.terminal = Some(Terminal::Status(code, retry_after.clone())),
                 FaultKind::RateLimit {
                     retry_after_seconds,
                 } => decision.terminal = Some(Terminal::RateLimit(retry_after_seconds)),
                 FaultKind::DropAfterCommit => decision.terminal = Some(Terminal::DropAfterCommit),
+                FaultKind::HangAfterCommit => decision.terminal = Some(Terminal::HangAfterCommit),
                 FaultKind::DropBeforeCommit | FaultKind::Reset => {
                     decision.terminal = Some(Terminal::DropBeforeCommit)
                 }
@@ -246,9 +302,15 @@ mod tests {
         let f: Fault = serde_json::from_str(r#"{"route":"*","kind":"reset"}"#).unwrap();
         assert_eq!(f.route, RouteGroup::All);
         assert!(
-            Fault::new(RouteGroup::Buy, FaultKind::Status { code: 200 })
-                .check()
-                .is_err()
+            Fault::new(
+                RouteGroup::Buy,
+                FaultKind::Status {
+                    code: 200,
+                    retry_after: None
+                }
+            )
+            .check()
+            .is_err()
         );
         assert!(
             Fault::new(RouteGroup::Buy, FaultKind::Reset)
@@ -261,13 +323,22 @@ mod tests {
     #[test]
     fn count_limits_and_wildcard_match() {
         let mut r = FaultRegistry::new(7);
-        r.add(Fault::new(RouteGroup::All, FaultKind::Status { code: 503 }).with_count(2))
-            .unwrap();
+        r.add(
+            Fault::new(
+                RouteGroup::All,
+                FaultKind::Status {
+                    code: 503,
+                    retry_after: None,
+                },
+            )
+            .with_count(2),
+        )
+        .unwrap();
         r.add(Fault::new(RouteGroup::Buy, FaultKind::Latency { ms: 5 }))
             .unwrap();
         assert_eq!(
             r.decide(RouteGroup::Buy).terminal,
-            Some(Terminal::Status(503))
+            Some(Terminal::Status(503, None))
         );
         assert_eq!(r.decide(RouteGroup::Products).latency_ms, 0);
         let third = r.decide(RouteGroup::Buy);

@@ -233,16 +233,20 @@ async fn handle(
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }
     let mut resp = match decision.terminal {
-        Some(Terminal::Status(code)) => {
+        Some(Terminal::Status(code, retry_after)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            ApiError::new(
+            let mut r = ApiError::new(
                 status,
                 format!(
                     "{} (sandbox fault)",
                     status.canonical_reason().unwrap_or("error")
                 ),
             )
-            .into_response()
+            .into_response();
+            if let Some(value) = retry_after.and_then(|value| HeaderValue::from_str(&value).ok()) {
+                r.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            r
         }
         Some(Terminal::RateLimit(secs)) => {
             let mut r =
@@ -258,6 +262,10 @@ async fn handle(
         Some(Terminal::DropAfterCommit) => {
             let _committed = call(router, req).await;
             kill.notify_one();
+            return std::future::pending().await;
+        }
+        Some(Terminal::HangAfterCommit) => {
+            let _committed = call(router, req).await;
             return std::future::pending().await;
         }
         None => call(router, req).await,

@@ -49,7 +49,14 @@ async fn status_fault_answers_5xx_for_count_requests_then_recovers() {
     let q = token(&sb, QGPU_ID, QGPU_SECRET).await;
     sb.control()
         .inject_fault(
-            Fault::new(RouteGroup::Product, FaultKind::Status { code: 503 }).with_count(2),
+            Fault::new(
+                RouteGroup::Product,
+                FaultKind::Status {
+                    code: 503,
+                    retry_after: None,
+                },
+            )
+            .with_count(2),
         )
         .unwrap();
     for _ in 0..2 {
@@ -233,8 +240,14 @@ async fn probability_is_reproducible_for_a_given_rng_seed() {
         .await;
         sb.control()
             .inject_fault(
-                Fault::new(RouteGroup::Locations, FaultKind::Status { code: 502 })
-                    .with_probability(0.5),
+                Fault::new(
+                    RouteGroup::Locations,
+                    FaultKind::Status {
+                        code: 502,
+                        retry_after: None,
+                    },
+                )
+                .with_probability(0.5),
             )
             .unwrap();
         let mut out = Vec::new();
@@ -306,7 +319,16 @@ async fn faults_over_http_control_endpoints_and_wildcard() {
     assert!(sb.control().faults().is_empty());
     // A fault on the token route.
     sb.control()
-        .inject_fault(Fault::new(RouteGroup::Token, FaultKind::Status { code: 502 }).with_count(1))
+        .inject_fault(
+            Fault::new(
+                RouteGroup::Token,
+                FaultKind::Status {
+                    code: 502,
+                    retry_after: None,
+                },
+            )
+            .with_count(1),
+        )
         .unwrap();
     let r = send_raw(
         http.post(sb.token_url())

@@ -3,72 +3,13 @@
 
 use std::time::Duration;
 
-use crate::sandbox_support::{customer, deadline, provider, start, start_with, within};
-use megaport::models::{
-    CreateServiceKeyRequest, OrderEnd, ResourceTag, VxcOrderConfig, VxcOrderItem,
+use crate::sandbox_support::{
+    customer, deadline, key_and_order, provider, start, start_with, within,
 };
-use megaport::{MegaportClient, MegaportError, Outcome, Route};
+use megaport::models::ResourceTag;
+use megaport::{MegaportError, Outcome, Route};
 use megaport_sandbox::{Fault, FaultKind, RouteGroup, SandboxConfig};
 use tokio::time::Instant;
-
-/// A pre-approved single-use key on a free VLAN of one of the provider's LIVE Ports, and an
-/// order for it from the customer's LIVE Port.
-async fn key_and_order(provider: &MegaportClient, customer: &MegaportClient) -> Vec<VxcOrderItem> {
-    let ports = within(5, provider.list_products(Some("LIVE"), deadline(3000)))
-        .await
-        .unwrap();
-    let b = ports
-        .iter()
-        .find(|p| p.is_port() && p.vxc_permitted)
-        .expect("a provider port");
-    let mut vlan = 3000u16;
-    while !within(
-        5,
-        provider.port_vlan_available(&b.product_uid, vlan, deadline(3000)),
-    )
-    .await
-    .unwrap()
-    {
-        vlan += 1;
-    }
-    let key = within(
-        5,
-        provider.create_service_key(
-            &CreateServiceKeyRequest {
-                product_uid: b.product_uid.clone(),
-                single_use: true,
-                max_speed: 1000,
-                vlan: Some(i64::from(vlan)),
-                active: true,
-                pre_approved: Some(true),
-                description: Some("onramp-test".into()),
-                valid_for: None,
-            },
-            deadline(3000),
-        ),
-    )
-    .await
-    .unwrap();
-    let mine = within(5, customer.list_products(Some("LIVE"), deadline(3000)))
-        .await
-        .unwrap();
-    let a = mine.iter().find(|p| p.is_port()).expect("a customer port");
-    vec![VxcOrderItem {
-        product_uid: a.product_uid.clone(),
-        associated_vxcs: vec![VxcOrderConfig {
-            product_name: "acme to quantumgpu".into(),
-            rate_limit: 100,
-            term: 12,
-            service_key: Some(key.key.clone()),
-            a_end: OrderEnd::default(),
-            b_end: OrderEnd {
-                product_uid: Some(b.product_uid.clone()),
-                ..OrderEnd::default()
-            },
-            ..VxcOrderConfig::default()
-        }],
-    }]
-}
 
 #[tokio::test]
 async fn a_token_that_expires_mid_run_is_invisible() {
@@ -141,7 +82,6 @@ async fn a_429_is_not_retried_before_its_retry_after() {
         .unwrap();
     let took = started.elapsed();
     assert!(took >= Duration::from_secs(1), "retried after {took:?}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
     let m = client.metrics();
     assert_eq!(m.count(Route::Products, Outcome::RateLimited), 1);
     assert_eq!(m.count(Route::Products, Outcome::Ok), 2);
@@ -171,7 +111,7 @@ async fn a_429_is_not_retried_before_its_retry_after() {
 async fn an_order_whose_response_is_dropped_is_outcome_unknown_and_sent_once() {
     let sb = start().await;
     let (p, c) = (provider(&sb), customer(&sb));
-    let order = key_and_order(&p, &c).await;
+    let order = key_and_order(&p, &c, true).await;
     let before = sb.control().orders().len();
     sb.control()
         .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::DropAfterCommit).with_count(1))
@@ -197,7 +137,7 @@ async fn an_order_whose_response_is_dropped_is_outcome_unknown_and_sent_once() {
 async fn an_order_goes_through_once_and_rejected_orders_change_nothing() {
     let sb = start().await;
     let (p, c) = (provider(&sb), customer(&sb));
-    let mut order = key_and_order(&p, &c).await;
+    let mut order = key_and_order(&p, &c, true).await;
     order[0].associated_vxcs[0].resource_tags = vec![ResourceTag {
         key: "onramp-request-id".into(),
         value: "req-42".into(),
@@ -209,7 +149,16 @@ async fn an_order_goes_through_once_and_rejected_orders_change_nothing() {
     let before = sb.control().orders().len();
     // 503 before anything is done: still outcome unknown to a client, and not re-sent.
     sb.control()
-        .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::Status { code: 503 }).with_count(1))
+        .inject_fault(
+            Fault::new(
+                RouteGroup::Buy,
+                FaultKind::Status {
+                    code: 503,
+                    retry_after: None,
+                },
+            )
+            .with_count(1),
+        )
         .unwrap();
     let err = within(5, c.buy_order(&order, deadline(3000)))
         .await

@@ -1,7 +1,7 @@
-//! The Megaport client's integration tests: against a scripted fake (exact request counts,
-//! lost responses) and against the real sandbox (the client-emulator contract).
+//! The Megaport client's integration tests, all against the real sandbox: its faults and
+//! request counters script every case (retries, deadlines, lost answers), and the same runs are
+//! the client-emulator contract.
 
-mod fake;
 mod sandbox_support;
 
 mod against_sandbox;

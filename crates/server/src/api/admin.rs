@@ -40,13 +40,13 @@ impl AdminService for AdminApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::ListAuditRecordsResponse {
-            audit_records: page.records.into_iter().map(to_proto).collect(),
+            audit_records: page.records.into_iter().map(audit_record).collect(),
             next_page_token: page.next_page_token,
         }))
     }
 }
 
-fn to_proto(record: AuditRecord) -> pb::AuditRecord {
+fn audit_record(record: AuditRecord) -> pb::AuditRecord {
     pb::AuditRecord {
         audit_id: record.audit_id,
         caller: record.caller,

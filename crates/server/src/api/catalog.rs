@@ -133,7 +133,7 @@ impl CatalogService for CatalogApi {
         request: Request<pb::SelectOnRampsRequest>,
     ) -> Result<Response<pb::SelectOnRampsResponse>, Status> {
         let request = request.into_inner();
-        let diversity = convert::diversity(request.diversity());
+        let diversity = convert::diversity_from(request.diversity());
         let (scope, rate) = validate_selection(request.scope, request.rate_limit_mbps)
             .map_err(crate::error::status)?;
         let selection = self

@@ -16,7 +16,7 @@ pub(super) fn timestamp(time: OffsetDateTime) -> Timestamp {
 }
 
 /// `None` for a timestamp outside what `time` can represent.
-pub(super) fn from_timestamp(timestamp: &Timestamp) -> Option<OffsetDateTime> {
+pub(super) fn time_from(timestamp: &Timestamp) -> Option<OffsetDateTime> {
     let nanos = i128::from(timestamp.seconds) * 1_000_000_000 + i128::from(timestamp.nanos);
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
@@ -103,7 +103,7 @@ pub(super) fn rejected(rejected: &Rejected) -> pb::RejectedOnRamp {
 }
 
 /// UNSPECIFIED means NONE, as the proto documents.
-pub(super) fn diversity(preference: pb::DiversityPreference) -> Diversity {
+pub(super) fn diversity_from(preference: pb::DiversityPreference) -> Diversity {
     match preference {
         pb::DiversityPreference::Unspecified | pb::DiversityPreference::None => Diversity::None,
         pb::DiversityPreference::Preferred => Diversity::Preferred,

@@ -86,7 +86,7 @@ impl VxcOrderService for VxcOrderApi {
             .map_err(crate::error::status)?;
         note.set_resource(&order.order_id);
         Ok(Response::new(pb::CreateVxcOrderResponse {
-            order: Some(order_pb(&order)),
+            order: Some(vxc_order(&order)),
         }))
     }
 
@@ -102,7 +102,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::GetVxcOrderResponse {
-            order: Some(order_pb(&order)),
+            order: Some(vxc_order(&order)),
         }))
     }
 
@@ -144,7 +144,7 @@ impl VxcOrderService for VxcOrderApi {
             String::new()
         };
         Ok(Response::new(pb::ListVxcOrdersResponse {
-            orders: page.iter().map(order_pb).collect(),
+            orders: page.iter().map(vxc_order).collect(),
             next_page_token,
         }))
     }
@@ -188,7 +188,7 @@ impl VxcOrderService for VxcOrderApi {
             .map_err(crate::error::status)?;
         note.set_resource(decided_resource(&order));
         Ok(Response::new(pb::ApproveVxcOrderResponse {
-            order: Some(order_pb(&order)),
+            order: Some(vxc_order(&order)),
         }))
     }
 
@@ -216,7 +216,7 @@ impl VxcOrderService for VxcOrderApi {
             .map_err(crate::error::status)?;
         note.set_resource(decided_resource(&order));
         Ok(Response::new(pb::RejectVxcOrderResponse {
-            order: Some(order_pb(&order)),
+            order: Some(vxc_order(&order)),
         }))
     }
 }
@@ -240,7 +240,7 @@ async fn follow(
 ) {
     let message = |order: &Order| {
         Ok(pb::WatchVxcOrderResponse {
-            order: Some(order_pb(order)),
+            order: Some(vxc_order(order)),
         })
     };
     if sender.send(message(&order)).await.is_err() || order.state.is_terminal() {
@@ -317,7 +317,7 @@ fn spec_from(spec: Option<pb::VxcOrderSpec>) -> Result<OrderSpec, Error> {
     })
 }
 
-fn spec_pb(spec: &OrderSpec) -> pb::VxcOrderSpec {
+fn vxc_order_spec(spec: &OrderSpec) -> pb::VxcOrderSpec {
     pb::VxcOrderSpec {
         service_key: spec.service_key.clone(),
         a_end_port_uid: spec.a_end_port_uid.clone(),
@@ -364,7 +364,7 @@ fn key_lookup(lookup: &KeyLookup) -> pb::ServiceKeyLookup {
     }
 }
 
-fn state_pb(state: OrderState) -> pb::VxcOrderState {
+fn vxc_order_state(state: OrderState) -> pb::VxcOrderState {
     match state {
         OrderState::Journaled => pb::VxcOrderState::Journaled,
         OrderState::Submitting => pb::VxcOrderState::Submitting,
@@ -382,17 +382,17 @@ fn state_pb(state: OrderState) -> pb::VxcOrderState {
 fn state_from(state: pb::VxcOrderState) -> OrderState {
     OrderState::ALL
         .into_iter()
-        .find(|candidate| state_pb(*candidate) == state)
+        .find(|candidate| vxc_order_state(*candidate) == state)
         .unwrap_or(OrderState::Journaled)
 }
 
-fn order_pb(order: &Order) -> pb::VxcOrder {
+fn vxc_order(order: &Order) -> pb::VxcOrder {
     pb::VxcOrder {
         order_id: order.order_id.clone(),
         request_id: order.request_id.clone(),
         account: order.account.clone(),
-        spec: Some(spec_pb(&order.spec)),
-        state: state_pb(order.state).into(),
+        spec: Some(vxc_order_spec(&order.spec)),
+        state: vxc_order_state(order.state).into(),
         vxc_uid: order.vxc_uid.clone().unwrap_or_default(),
         a_end: Some(convert::port_summary(&order.a_end)),
         b_end: Some(convert::port_summary(&order.b_end)),

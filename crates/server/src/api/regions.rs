@@ -24,7 +24,7 @@ impl RegionApi {
         Self { directory }
     }
 
-    async fn to_pb(&self, region: &regions::Region) -> Result<pb::Region, Error> {
+    async fn region(&self, region: &regions::Region) -> Result<pb::Region, Error> {
         let port_uids = self.directory.region_port_uids(region).await?;
         Ok(convert::region(region, port_uids))
     }
@@ -55,7 +55,7 @@ impl RegionService for RegionApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::CreateRegionResponse {
-            region: Some(self.to_pb(&created).await.map_err(crate::error::status)?),
+            region: Some(self.region(&created).await.map_err(crate::error::status)?),
         }))
     }
 
@@ -75,7 +75,7 @@ impl RegionService for RegionApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::GetRegionResponse {
-            region: Some(self.to_pb(&region).await.map_err(crate::error::status)?),
+            region: Some(self.region(&region).await.map_err(crate::error::status)?),
         }))
     }
 
@@ -106,7 +106,7 @@ impl RegionService for RegionApi {
         };
         let mut regions = Vec::with_capacity(page.len());
         for region in &page {
-            regions.push(self.to_pb(region).await.map_err(crate::error::status)?);
+            regions.push(self.region(region).await.map_err(crate::error::status)?);
         }
         Ok(Response::new(pb::ListRegionsResponse {
             regions,
@@ -142,7 +142,7 @@ impl RegionService for RegionApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::UpdateRegionResponse {
-            region: Some(self.to_pb(&updated).await.map_err(crate::error::status)?),
+            region: Some(self.region(&updated).await.map_err(crate::error::status)?),
         }))
     }
 

@@ -286,7 +286,7 @@ fn validate_issue(request: pb::IssueServiceKeysRequest) -> Result<IssueKeys, Err
         return Err(Error::InvalidArgument(violations));
     }
     Ok(IssueKeys {
-        diversity: convert::diversity(request.diversity()),
+        diversity: convert::diversity_from(request.diversity()),
         region: request.region,
         max_speed_mbps: request.max_speed_mbps,
         single_use: request.single_use,
@@ -376,7 +376,7 @@ fn window(
 ) -> Window {
     let mut parse = |field: &str, timestamp: Option<&prost_types::Timestamp>| {
         let timestamp = timestamp?;
-        let parsed = convert::from_timestamp(timestamp);
+        let parsed = convert::time_from(timestamp);
         if parsed.is_none() {
             violations.push(FieldViolation::new(field, "is not a valid timestamp"));
         }

@@ -2,10 +2,7 @@
 //! per concern, sharing one support library.
 
 mod support;
-// The Megaport client's scripted fake and sandbox helpers, shared with the megaport crate's tests
-// until the sandbox carries the fake's extras (per-route counters, hang-after-commit).
-#[path = "../../../megaport/tests/it/fake.rs"]
-mod megaport_fake;
+// Megaport clients on a sandbox of the test's own, shared with the megaport crate's tests.
 #[path = "../../../megaport/tests/it/sandbox_support.rs"]
 mod megaport_sandbox_support;
 
@@ -15,7 +12,6 @@ mod auth_tls;
 mod auth_tokens;
 mod catalog_cache;
 mod catalog_guide;
-mod catalog_sandbox;
 mod cli_config;
 mod cli_sandbox;
 mod errors;

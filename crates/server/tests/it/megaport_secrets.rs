@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::megaport_fake::{Fault, PORT_LA1, Stub, deadline, within};
+use crate::megaport_sandbox_support::{deadline, within};
 use megaport::{ClientConfig, Credentials, Environment, MegaportClient};
 use onramp_server::catalog::{Catalog, CatalogConfig};
 
@@ -41,46 +41,8 @@ async fn the_canary_secret_appears_in_no_log_line() {
             .finish(),
     );
 
-    let stub = Stub::start_with_secret(CANARY).await;
-    let config = stub.client_config();
-    tracing::info!(?config, "client config");
-    let client = MegaportClient::new(config).unwrap();
-    tracing::info!(?client, "client");
-
-    // Token fetch, a 401 and refresh, retries, a lost order, and a catalog load.
-    within(5, client.list_products(None, deadline(3000)))
-        .await
-        .unwrap();
-    stub.expire_tokens();
-    within(5, client.get_product(PORT_LA1, deadline(3000)))
-        .await
-        .unwrap();
-    stub.push_fault("products", Fault::Status(503, Some("0".into())));
-    within(5, client.list_products(None, deadline(3000)))
-        .await
-        .unwrap();
-    stub.push_fault("buy", Fault::DropAfterCommit);
-    let err = within(5, client.buy_order(&[], deadline(3000)))
-        .await
-        .unwrap_err();
-    tracing::error!(error = %err, debug = ?err, "order failed");
-    let catalog = Catalog::new(client.clone(), CatalogConfig::default());
-    within(5, catalog.products()).await.unwrap();
-    tracing::info!(?catalog, "catalog");
-
-    // Rejected credentials whose secret is also a canary.
-    let wrong = MegaportClient::new(ClientConfig::new(
-        Environment::sandbox(stub.base_url.clone(), stub.token_url.clone()),
-        Credentials::new("acme-sandbox", format!("{CANARY}-wrong")),
-    ))
-    .unwrap();
-    let err = within(5, wrong.list_products(None, deadline(3000)))
-        .await
-        .unwrap_err();
-    tracing::error!(error = %err, debug = ?err, "rejected");
-    assert!(!format!("{err} {err:?}").contains(CANARY));
-
-    // The real sandbox, with the canary as QuantumGPU's secret: tokens, expiry, a lost order.
+    // The sandbox, with the canary as QuantumGPU's secret: a token fetch, a 401 and refresh,
+    // retries, a lost order, a catalog load, and rejected credentials.
     let mut seed = megaport_sandbox::Seed::default_scenario();
     for c in &mut seed.companies {
         if c.client_id == "quantumgpu-sandbox" {
@@ -100,11 +62,13 @@ async fn the_canary_secret_appears_in_no_log_line() {
     )
     .await
     .unwrap();
-    let real = MegaportClient::new(ClientConfig::new(
+    let config = ClientConfig::new(
         Environment::sandbox(sb.base_url(), sb.token_url()),
         Credentials::new("quantumgpu-sandbox", CANARY),
-    ))
-    .unwrap();
+    );
+    tracing::info!(?config, "client config");
+    let real = MegaportClient::new(config).unwrap();
+    tracing::info!(client = ?real, "client");
     let catalog = Catalog::new(real.clone(), CatalogConfig::default());
     within(5, catalog.products()).await.unwrap();
     within(5, catalog.locations()).await.unwrap();
@@ -112,6 +76,22 @@ async fn the_canary_secret_appears_in_no_log_line() {
     within(5, real.list_service_keys(None, deadline(3000)))
         .await
         .unwrap();
+    sb.control()
+        .inject_fault(
+            megaport_sandbox::Fault::new(
+                megaport_sandbox::RouteGroup::Products,
+                megaport_sandbox::FaultKind::Status {
+                    code: 503,
+                    retry_after: Some("0".into()),
+                },
+            )
+            .with_count(1),
+        )
+        .unwrap();
+    within(5, real.list_products(None, deadline(3000)))
+        .await
+        .unwrap();
+    tracing::info!(?catalog, "catalog");
     sb.control()
         .inject_fault(megaport_sandbox::Fault::new(
             megaport_sandbox::RouteGroup::Buy,

@@ -52,8 +52,14 @@ async fn two_hundred_orders_under_lost_answers_and_503s_are_bought_exactly_once(
         .expect("drop fault");
     let status_id = control
         .inject_fault(
-            Fault::new(RouteGroup::Buy, FaultKind::Status { code: 503 })
-                .with_probability(2.0 / 7.0),
+            Fault::new(
+                RouteGroup::Buy,
+                FaultKind::Status {
+                    code: 503,
+                    retry_after: None,
+                },
+            )
+            .with_probability(2.0 / 7.0),
         )
         .expect("503 fault");
 

@@ -106,7 +106,10 @@ async fn a_buy_committed_before_a_crash_is_reconciled_not_bought_again() {
     control
         .inject_fault(Fault::new(
             RouteGroup::Product,
-            FaultKind::Status { code: 503 },
+            FaultKind::Status {
+                code: 503,
+                retry_after: None,
+            },
         ))
         .expect("product reads fail");
     let status = create(&sandboxed, &order_spec, &id)
@@ -157,7 +160,16 @@ async fn a_buy_that_never_reached_megaport_is_bought_once_by_a_later_retry() {
     sandboxed
         .sandbox
         .control()
-        .inject_fault(Fault::new(RouteGroup::Buy, FaultKind::Status { code: 503 }).with_count(1))
+        .inject_fault(
+            Fault::new(
+                RouteGroup::Buy,
+                FaultKind::Status {
+                    code: 503,
+                    retry_after: None,
+                },
+            )
+            .with_count(1),
+        )
         .expect("503");
     let status = create(&sandboxed, &order_spec, &id)
         .await

@@ -246,7 +246,13 @@ async fn declared_regions_apply_during_a_megaport_outage() {
         crate::support::spawn_sandbox(megaport_sandbox::SandboxConfig::default()).await;
     sandbox
         .control()
-        .inject_fault(Fault::new(RouteGroup::All, FaultKind::Status { code: 503 }))
+        .inject_fault(Fault::new(
+            RouteGroup::All,
+            FaultKind::Status {
+                code: 503,
+                retry_after: None,
+            },
+        ))
         .expect("fault");
     let mut config = crate::support::on_sandbox(test_config(), &sandbox, &credentials);
     config.regions_file = Some(declare_us_west("59, 60"));

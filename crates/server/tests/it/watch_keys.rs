@@ -337,7 +337,10 @@ async fn an_upstream_outage_keeps_the_stream_open_and_reports_it() {
         .control()
         .inject_fault(Fault::new(
             RouteGroup::ServiceKey,
-            FaultKind::Status { code: 503 },
+            FaultKind::Status {
+                code: 503,
+                retry_after: None,
+            },
         ))
         .expect("fault");
     let mut outage_reports = 0;
