@@ -40,6 +40,7 @@ pub struct Config {
     pub sandbox: SandboxSettings,
     pub catalog: CatalogSettings,
     pub watch: WatchSettings,
+    pub transport: TransportSettings,
     /// Serve without caller authentication on a non-loopback address (`--insecure`). Never in
     /// production: anyone who reaches the port can spend the Megaport account's money.
     pub insecure: bool,
@@ -126,6 +127,37 @@ pub struct CatalogSettings {
     pub products_max_stale_seconds: u64,
 }
 
+/// How gRPC connections are kept. Accepted sockets always set TCP_NODELAY: without it a small
+/// reply waits for the peer's delayed ACK (about 40 ms a call at one request in flight).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransportSettings {
+    /// HTTP/2 PING on each connection this often, so a dead peer or a NAT that dropped an idle
+    /// watch stream is noticed; 0 turns it off.
+    pub http2_keepalive_interval_seconds: u64,
+    /// A connection whose PING is not answered within this is closed.
+    pub http2_keepalive_timeout_seconds: u64,
+    /// Flow-control window per stream, in KiB: large enough that a snapshot chunk of a watch
+    /// stream goes out without waiting for window updates.
+    pub http2_stream_window_kib: u32,
+    /// Flow-control window per connection, in KiB, shared by its streams.
+    pub http2_connection_window_kib: u32,
+    /// TCP keepalive on accepted sockets, in seconds; 0 turns it off.
+    pub tcp_keepalive_seconds: u64,
+}
+
+impl Default for TransportSettings {
+    fn default() -> Self {
+        Self {
+            http2_keepalive_interval_seconds: 30,
+            http2_keepalive_timeout_seconds: 10,
+            http2_stream_window_kib: 1024,
+            http2_connection_window_kib: 4096,
+            tcp_keepalive_seconds: 60,
+        }
+    }
+}
+
 /// The service-key watcher.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -157,6 +189,7 @@ impl Default for Config {
             sandbox: SandboxSettings::default(),
             catalog: CatalogSettings::default(),
             watch: WatchSettings::default(),
+            transport: TransportSettings::default(),
             insecure: false,
             auth: Default::default(),
             tls: Default::default(),
@@ -364,6 +397,16 @@ impl Config {
                 problem: "must be greater than 0".to_owned(),
             });
         }
+        let transport = &self.transport;
+        if transport.http2_stream_window_kib == 0
+            || transport.http2_connection_window_kib < transport.http2_stream_window_kib
+        {
+            return Err(ConfigError::Invalid {
+                key: "transport.http2_connection_window_kib",
+                problem: "windows must be above 0, the connection's at least the stream's"
+                    .to_owned(),
+            });
+        }
         if self.watch.snapshot_chunk_keys == 0 {
             return Err(ConfigError::Invalid {
                 key: "watch.snapshot_chunk_keys",
@@ -537,6 +580,30 @@ mod tests {
         .expect_err("bad type");
         assert!(
             error.to_string().contains("watch.poll_interval_millis"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn transport_windows_are_checked_and_named() {
+        let config = load_in_jail(
+            Some("[transport]\nhttp2_stream_window_kib = 256\nhttp2_keepalive_interval_seconds = 0\n"),
+            &[],
+            &Overrides::default(),
+        )
+        .expect("load");
+        assert_eq!(config.transport.http2_stream_window_kib, 256);
+        assert_eq!(config.transport.http2_keepalive_interval_seconds, 0);
+        let error = load_in_jail(
+            None,
+            &[("ONRAMP_TRANSPORT__HTTP2_CONNECTION_WINDOW_KIB", "512")],
+            &Overrides::default(),
+        )
+        .expect_err("below the stream window");
+        assert!(
+            error
+                .to_string()
+                .contains("transport.http2_connection_window_kib"),
             "{error}"
         );
     }

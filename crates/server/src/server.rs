@@ -109,7 +109,14 @@ pub async fn run(
     let reflection_enabled = config.reflection;
 
     let max_request = config.limits.max_request_bytes;
-    let mut server = Server::builder().max_concurrent_streams(config.limits.max_concurrent_streams);
+    let transport = &config.transport;
+    let seconds = |value: u64| (value > 0).then(|| Duration::from_secs(value));
+    let mut server = Server::builder()
+        .max_concurrent_streams(config.limits.max_concurrent_streams)
+        .http2_keepalive_interval(seconds(transport.http2_keepalive_interval_seconds))
+        .http2_keepalive_timeout(seconds(transport.http2_keepalive_timeout_seconds))
+        .initial_stream_window_size(transport.http2_stream_window_kib * 1024)
+        .initial_connection_window_size(transport.http2_connection_window_kib * 1024);
     if let Some(tls) =
         crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
     {
@@ -210,7 +217,10 @@ async fn serve_until(
     let mut drain_started = fire.subscribe();
     // Without TCP_NODELAY a small reply waits for the peer's delayed ACK (Nagle): about 40 ms
     // per call at one request in flight.
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let keepalive = config.transport.tcp_keepalive_seconds;
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive((keepalive > 0).then(|| Duration::from_secs(keepalive)));
     let serve = router.serve_with_incoming_shutdown(incoming, async move {
         let _ = drain_started.wait_for(|fired| *fired).await;
     });
