@@ -47,6 +47,17 @@ rust-test:
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
 
+# make bench: onramp's read path against a same-payload no-op server, ratios of medians over
+# alternating rounds (crates/bench). Not part of make test, which runs one short round only
+# (bench-check) so that the benchmark keeps working.
+.PHONY: bench
+bench:
+	$(CARGO) run --release --locked -p onramp-bench -- --rounds 3 --seconds 3
+
+.PHONY: bench-check
+bench-check:
+	$(CARGO) run --locked -p onramp-bench -- --quick
+
 .PHONY: serve
 serve:
 	$(CARGO) run --release --locked -- serve
@@ -132,4 +143,4 @@ client-test: client-test-python client-test-go client-test-typescript
 # --- end clients ------------------------------------------------------------------------------
 
 .PHONY: test
-test: fmt-check proto-lint proto-breaking clippy rust-test gen-check client-test
+test: fmt-check proto-lint proto-breaking clippy rust-test bench-check gen-check client-test
