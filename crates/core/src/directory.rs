@@ -1,9 +1,10 @@
 //! The directory of the provider's on-ramps and regions: what CatalogService and RegionService
 //! answer, computed from the inventory (Megaport, cached) and the regions in the store.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::Inventory;
+use crate::derived::Derived;
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint};
@@ -53,6 +54,17 @@ pub struct RegionChanges {
 pub struct Directory {
     inventory: Arc<dyn Inventory>,
     store: Arc<dyn RegionStore>,
+    views: Arc<Views>,
+}
+
+/// What reads return, computed once per change of its inputs: a warm read does no I/O.
+#[derive(Default)]
+struct Views {
+    /// The regions as stored; dropped by every region write of this process. (With replicas on
+    /// one database, another replica's write needs a change feed to reach this.)
+    regions: Mutex<Option<Arc<Vec<Region>>>>,
+    /// Every Port as an on-ramp, with its figures and regions, by name then uid.
+    on_ramps: Derived<Vec<Port>, Vec<Region>, Vec<OnRamp>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -63,7 +75,11 @@ impl std::fmt::Debug for Directory {
 
 impl Directory {
     pub fn new(inventory: Arc<dyn Inventory>, store: Arc<dyn RegionStore>) -> Self {
-        Self { inventory, store }
+        Self {
+            inventory,
+            store,
+            views: Arc::default(),
+        }
     }
 
     /// The provider's Ports, as the inventory has them now.
@@ -79,20 +95,59 @@ impl Directory {
         Ok(onramps::metros(&self.inventory.ports().await?, country))
     }
 
+    /// The stored regions, read from the store once per change.
+    async fn cached_regions(&self) -> Result<Arc<Vec<Region>>, Error> {
+        if let Some(regions) = self.lock_regions().clone() {
+            return Ok(regions);
+        }
+        let regions = Arc::new(self.store.regions().await?);
+        *self.lock_regions() = Some(regions.clone());
+        Ok(regions)
+    }
+
+    fn lock_regions(&self) -> std::sync::MutexGuard<'_, Option<Arc<Vec<Region>>>> {
+        // A poisoned lock only means a panic elsewhere; the slot is still a valid cache.
+        self.views.regions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After any region write: the next read loads the regions again.
+    fn forget_regions(&self) {
+        *self.lock_regions() = None;
+    }
+
+    /// Every Port as an on-ramp, by name then uid, derived once per products refresh or
+    /// region change.
+    async fn on_ramp_view(&self) -> Result<(Arc<Vec<OnRamp>>, Arc<Vec<Region>>), Error> {
+        let ports = self.inventory.ports().await?;
+        let regions = self.cached_regions().await?;
+        let on_ramps = self.views.on_ramps.get(&ports, &regions, |ports, regions| {
+            let mut on_ramps: Vec<OnRamp> = ports
+                .iter()
+                .map(|port| OnRamp::from_port(port.clone(), regions::regions_of(port, regions)))
+                .collect();
+            on_ramps.sort_by(|a, b| {
+                a.port
+                    .name
+                    .cmp(&b.port.name)
+                    .then(a.port.uid.cmp(&b.port.uid))
+            });
+            on_ramps
+        });
+        Ok((on_ramps, regions))
+    }
+
     /// Every on-ramp matching `filter`, ordered by name then uid (stable for paging).
     pub async fn on_ramps(&self, filter: &OnRampFilter) -> Result<Vec<OnRamp>, Error> {
-        let ports = self.inventory.ports().await?;
-        let regions = self.store.regions().await?;
+        let (on_ramps, regions) = self.on_ramp_view().await?;
         let region_selector = match &filter.region {
-            Some(name) => Some(find(&regions, name)?.selector.clone()),
+            Some(name) => Some(&find(&regions, name)?.selector),
             None => None,
         };
-        let mut on_ramps: Vec<OnRamp> = ports
+        Ok(on_ramps
             .iter()
-            .filter(|port| {
-                region_selector
-                    .as_ref()
-                    .is_none_or(|selector| selector.matches(port))
+            .filter(|on_ramp| {
+                let port = &on_ramp.port;
+                region_selector.is_none_or(|selector| selector.matches(port))
                     && filter
                         .country
                         .as_ref()
@@ -105,31 +160,20 @@ impl Directory {
                     && (!filter.vxc_permitted_only || port.vxc_permitted)
                     && (!filter.live_only || port.is_live())
             })
-            .map(|port| OnRamp::from_port(port.clone(), regions::regions_of(port, &regions)))
-            .collect();
-        on_ramps.sort_by(|a, b| {
-            a.port
-                .name
-                .cmp(&b.port.name)
-                .then(a.port.uid.cmp(&b.port.uid))
-        });
-        Ok(on_ramps)
+            .cloned()
+            .collect())
     }
 
     pub async fn on_ramp(&self, port_uid: &str) -> Result<OnRamp, Error> {
-        let ports = self.inventory.ports().await?;
-        let port = ports
+        let (on_ramps, _) = self.on_ramp_view().await?;
+        on_ramps
             .iter()
-            .find(|port| port.uid == port_uid)
+            .find(|on_ramp| on_ramp.port.uid == port_uid)
+            .cloned()
             .ok_or_else(|| Error::NotFound {
                 reason: ErrorReason::OnRampNotFound,
                 message: format!("port `{port_uid}` is not one of the provider's ports"),
-            })?;
-        let regions = self.store.regions().await?;
-        Ok(OnRamp::from_port(
-            port.clone(),
-            regions::regions_of(port, &regions),
-        ))
+            })
     }
 
     /// Chooses the on-ramp(s) to offer for a VXC of `rate_mbps`.
@@ -153,12 +197,11 @@ impl Directory {
                 selector.clone()
             }
         };
-        let ports = self.inventory.ports().await?;
-        let regions = self.store.regions().await?;
-        let candidates = ports
+        let (on_ramps, _) = self.on_ramp_view().await?;
+        let candidates = on_ramps
             .iter()
-            .filter(|port| selector.matches(port))
-            .map(|port| OnRamp::from_port(port.clone(), regions::regions_of(port, &regions)))
+            .filter(|on_ramp| selector.matches(&on_ramp.port))
+            .cloned()
             .collect();
         selection::select(candidates, rate_mbps, diversity).map_err(|error| match error {
             SelectionError::NoEligible { rejected } => Error::FailedPrecondition {
@@ -178,10 +221,8 @@ impl Directory {
     }
 
     pub async fn region(&self, name: &str) -> Result<Region, Error> {
-        self.store
-            .region(name)
-            .await?
-            .ok_or_else(|| region_not_found(name))
+        let regions = self.cached_regions().await?;
+        find(&regions, name).cloned()
     }
 
     /// The Ports a region's selector matches now.
@@ -215,11 +256,12 @@ impl Directory {
             create_time: now,
             update_time: now,
         };
-        match self
+        let outcome = self
             .store
             .insert_region(&region, Some(request_id), &fingerprint)
-            .await?
-        {
+            .await?;
+        self.forget_regions();
+        match outcome {
             InsertOutcome::Inserted => Ok(region),
             InsertOutcome::NameTaken => Err(Error::AlreadyExists {
                 reason: ErrorReason::RegionAlreadyExists,
@@ -256,14 +298,18 @@ impl Directory {
         };
         self.validate_draft(&merged, "region").await?;
         region.update_time = now_millis();
-        if !self.store.update_region(&region).await? {
+        let updated = self.store.update_region(&region).await?;
+        self.forget_regions();
+        if !updated {
             return Err(region_not_found(&region.name));
         }
         Ok(region)
     }
 
     pub async fn delete_region(&self, name: &str) -> Result<(), Error> {
-        if self.store.delete_region(name).await? {
+        let deleted = self.store.delete_region(name).await?;
+        self.forget_regions();
+        if deleted {
             Ok(())
         } else {
             Err(region_not_found(name))
@@ -311,6 +357,7 @@ impl Directory {
                 update_time: now,
             };
             self.store.upsert_region(&region).await?;
+            self.forget_regions();
         }
         Ok(())
     }
@@ -521,6 +568,37 @@ pub(crate) mod tests {
         let message = error.to_string();
         assert!(message.contains("2 max vxc speed below rate"), "{message}");
         assert!(message.contains("1 not live"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn on_ramp_views_follow_region_writes() {
+        let directory = directory().await;
+        assert!(
+            directory
+                .on_ramp("la1")
+                .await
+                .expect("la1")
+                .regions
+                .is_empty()
+        );
+        directory
+            .create_region(us_west(), "req-view")
+            .await
+            .expect("create");
+        assert_eq!(
+            directory.on_ramp("la1").await.expect("la1").regions,
+            ["us-west"],
+            "a view derived before the write is not served after it"
+        );
+        directory.delete_region("us-west").await.expect("delete");
+        assert!(
+            directory
+                .on_ramp("la1")
+                .await
+                .expect("la1")
+                .regions
+                .is_empty()
+        );
     }
 
     #[tokio::test]

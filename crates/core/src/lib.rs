@@ -11,6 +11,7 @@
 //! - [`idempotency`]: the one request_id rule and request fingerprint every create uses.
 //! - [`digest`], [`time`]: hashing and stored time.
 
+pub mod derived;
 pub mod digest;
 pub mod directory;
 pub mod error;

@@ -30,13 +30,15 @@ impl Inventory for Catalog {
             self.products().await.map_err(crate::error::upstream)?,
             self.locations().await.map_err(crate::error::upstream)?,
         );
-        Ok(Arc::new(
-            products
-                .iter()
-                .filter(|product| product.is_port())
-                .map(|product| port(product, &locations))
-                .collect(),
-        ))
+        Ok(self
+            .ports
+            .get(&products, &locations, |products, locations| {
+                products
+                    .iter()
+                    .filter(|product| product.is_port())
+                    .map(|product| port(product, locations))
+                    .collect()
+            }))
     }
 
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use megaport::models::{Location, Product};
 use megaport::{ErrorDetail, MegaportClient, MegaportError};
+use onramp_core::derived::Derived;
 
 /// Cache lifetimes. Defaults: locations fresh for 24 h and usable for 7 days; products fresh for
 /// 30 s and usable for 15 min during an outage; loads bounded by 30 s; after a failed load,
@@ -72,6 +73,8 @@ pub struct Catalog {
     client: MegaportClient,
     locations: Slot<Location>,
     products: Slot<Product>,
+    /// The provider's Ports in domain terms, converted once per products or locations load.
+    pub(crate) ports: Derived<Vec<Product>, Vec<Location>, Vec<onramp_core::onramps::Port>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -110,6 +113,7 @@ impl Catalog {
             client,
             locations,
             products,
+            ports: Derived::default(),
         }
     }
 
