@@ -96,6 +96,13 @@ pub struct KeyView {
 }
 
 impl KeyView {
+    /// The order listings use: newest first (create time descending), then by key.
+    pub fn newest_first(a: &Self, b: &Self) -> std::cmp::Ordering {
+        b.create_time
+            .cmp(&a.create_time)
+            .then_with(|| a.key.cmp(&b.key))
+    }
+
     /// Combines Megaport's key with the ledger and derives the state at `now`.
     pub fn new(
         upstream: &UpstreamKey,

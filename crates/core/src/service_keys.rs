@@ -429,7 +429,7 @@ impl ServiceKeys {
             .into_values()
             .filter(|view| filter.matches(view))
             .collect();
-        matching.sort_by(|a, b| b.create_time.cmp(&a.create_time).then(a.key.cmp(&b.key)));
+        matching.sort_by(KeyView::newest_first);
         Ok(matching)
     }
 

@@ -147,6 +147,7 @@ pub async fn run(
         .add_service(
             VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
                 order_desk(&config, &upstream, &store),
+                hub.clone(),
                 shutdown_signal.clone(),
             ))
             .max_decoding_message_size(max_request),

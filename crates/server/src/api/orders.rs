@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use super::{ResponseStream, audit_note, convert, paging};
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::server::ShutdownSignal;
+use crate::watch::WatchHub;
 use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
 };
@@ -21,13 +22,19 @@ const REASON_MAX_CHARS: usize = 500;
 #[derive(Debug)]
 pub struct VxcOrderApi {
     desk: OrderDesk,
+    /// Poked after a buy, which uses up a single-use key.
+    hub: WatchHub,
     /// Ends open order watches with UNAVAILABLE when the server drains.
     shutdown: ShutdownSignal,
 }
 
 impl VxcOrderApi {
-    pub fn new(desk: OrderDesk, shutdown: ShutdownSignal) -> Self {
-        Self { desk, shutdown }
+    pub fn new(desk: OrderDesk, hub: WatchHub, shutdown: ShutdownSignal) -> Self {
+        Self {
+            desk,
+            hub,
+            shutdown,
+        }
     }
 }
 
@@ -85,6 +92,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         note.set_resource(&order.order_id);
+        self.hub.poke();
         Ok(Response::new(pb::CreateVxcOrderResponse {
             order: Some(vxc_order(&order)),
         }))

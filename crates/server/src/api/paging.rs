@@ -67,17 +67,21 @@ pub fn decode_after(token: &str) -> Result<Option<String>, FieldViolation> {
         .ok_or_else(malformed)
 }
 
+/// The token for the page starting at `next`, or none when nothing more follows.
+pub fn next_offset_token(next: usize, more: bool) -> String {
+    if more {
+        offset_token(next)
+    } else {
+        String::new()
+    }
+}
+
 /// One page of an in-memory listing plus the token for the next one.
 pub fn page_of<T>(items: Vec<T>, offset: usize, size: usize) -> (Vec<T>, String) {
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(offset).take(size).collect();
     let next = offset + page.len();
-    let token = if next < total {
-        offset_token(next)
-    } else {
-        String::new()
-    };
-    (page, token)
+    (page, next_offset_token(next, next < total))
 }
 
 fn decode(token: &str) -> Option<String> {

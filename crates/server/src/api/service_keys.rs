@@ -69,7 +69,7 @@ impl ServiceKeyService for ServiceKeyApi {
             .await
             .map_err(crate::error::status)?;
         note.set_resource(&view.key);
-        self.hub.poke();
+        self.hub.wrote(std::slice::from_ref(&view));
         Ok(Response::new(pb::CreateServiceKeyResponse {
             service_key: Some(service_key(&view)),
         }))
@@ -85,7 +85,7 @@ impl ServiceKeyService for ServiceKeyApi {
         note.set_resource(&request.region);
         let issue = validate_issue(request).map_err(crate::error::status)?;
         let (views, selection) = self.keys.issue(issue).await.map_err(crate::error::status)?;
-        self.hub.poke();
+        self.hub.wrote(&views);
         let response = pb::IssueServiceKeysResponse {
             service_keys: views.iter().map(service_key).collect(),
             selection: Some(selection_response(&selection)),
@@ -98,7 +98,11 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::GetServiceKeyRequest>,
     ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
         let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
-        let view = self.keys.get(&key).await.map_err(crate::error::status)?;
+        let view = match self.hub.key(&key) {
+            Some(view) => view,
+            // Not polled yet, or a key made outside onramp since the last poll.
+            None => self.keys.get(&key).await.map_err(crate::error::status)?,
+        };
         Ok(Response::new(pb::GetServiceKeyResponse {
             service_key: Some(service_key(&view)),
         }))
@@ -122,14 +126,25 @@ impl ServiceKeyService for ServiceKeyApi {
             customer_ref: non_empty(request.customer_ref),
             region: non_empty(request.region),
         };
-        let views = self
-            .keys
-            .list(&filter)
-            .await
-            .map_err(crate::error::status)?;
-        let (page, next_page_token) = paging::page_of(views, offset, size);
+        let (service_keys, next_page_token) =
+            match self.hub.page(&filter, offset, size, service_key) {
+                Some((page, more)) => {
+                    let token = paging::next_offset_token(offset + page.len(), more);
+                    (page, token)
+                }
+                // Before the first poll: ask Megaport.
+                None => {
+                    let views = self
+                        .keys
+                        .list(&filter)
+                        .await
+                        .map_err(crate::error::status)?;
+                    let (page, token) = paging::page_of(views, offset, size);
+                    (page.iter().map(service_key).collect(), token)
+                }
+            };
         Ok(Response::new(pb::ListServiceKeysResponse {
-            service_keys: page.iter().map(service_key).collect(),
+            service_keys,
             next_page_token,
         }))
     }
@@ -147,7 +162,7 @@ impl ServiceKeyService for ServiceKeyApi {
             .update(&key, changes)
             .await
             .map_err(crate::error::status)?;
-        self.hub.poke();
+        self.hub.wrote(std::slice::from_ref(&view));
         Ok(Response::new(pb::UpdateServiceKeyResponse {
             service_key: Some(service_key(&view)),
         }))
@@ -165,7 +180,7 @@ impl ServiceKeyService for ServiceKeyApi {
             .deactivate(&key)
             .await
             .map_err(crate::error::status)?;
-        self.hub.poke();
+        self.hub.wrote(std::slice::from_ref(&view));
         Ok(Response::new(pb::DeactivateServiceKeyResponse {
             service_key: Some(service_key(&view)),
         }))

@@ -14,8 +14,9 @@ use crate::config::WatchSettings;
 use crate::error::Error;
 use crate::server::ShutdownSignal;
 use crate::watch::events::{self, KeyEvent};
+use crate::watch::recent::RecentWrites;
 use onramp_core::keys::KeyView;
-use onramp_core::service_keys::ServiceKeys;
+use onramp_core::service_keys::{KeyFilter, ServiceKeys};
 use onramp_store::Store;
 use onramp_store::millis;
 use onramp_store::watch::StoredBatch;
@@ -48,6 +49,9 @@ pub struct Batch {
 struct State {
     revision: i64,
     views: BTreeMap<String, KeyView>,
+    /// `views` newest first: the read model ListServiceKeys pages through, built once per
+    /// revision.
+    listing: Arc<Vec<KeyView>>,
     health: UpstreamHealth,
     consecutive_failures: u32,
 }
@@ -58,6 +62,8 @@ struct Inner {
     writer: tokio::sync::Mutex<()>,
     sender: broadcast::Sender<Arc<Batch>>,
     poke: Notify,
+    /// Views onramp wrote that no poll has confirmed yet (read-your-writes).
+    recent: RecentWrites,
     store: Store,
     keys: Arc<ServiceKeys>,
     settings: WatchSettings,
@@ -97,6 +103,7 @@ impl WatchHub {
             inner: Arc::new(Inner {
                 state: RwLock::new(State {
                     revision,
+                    listing: newest_first(&views),
                     views,
                     health: UpstreamHealth {
                         status: Health::Unavailable,
@@ -108,6 +115,7 @@ impl WatchHub {
                 writer: tokio::sync::Mutex::new(()),
                 sender,
                 poke: Notify::new(),
+                recent: RecentWrites::default(),
                 store,
                 keys,
                 settings,
@@ -134,9 +142,66 @@ impl WatchHub {
         })
     }
 
-    /// Asks the poller to look at Megaport now (after onramp itself changed a key).
+    /// Records views a write of onramp's returned, so reads see them at once, and asks the
+    /// poller to look at Megaport now.
+    pub fn wrote(&self, views: &[KeyView]) {
+        self.inner.recent.remember(views);
+        self.poke();
+    }
+
+    /// Asks the poller to look at Megaport now (after a write that changes keys indirectly).
     pub fn poke(&self) {
         self.inner.poke.notify_one();
+    }
+
+    /// The key as the read model holds it. `None` before the first successful poll, or for a
+    /// key the model does not know; the caller then asks Megaport.
+    pub fn key(&self, key: &str) -> Option<KeyView> {
+        if let Some(view) = self.inner.recent.get(key) {
+            return Some(view);
+        }
+        let state = self.read();
+        state.health.last_success?;
+        state.views.get(key).cloned()
+    }
+
+    /// One page of the keys matching `filter`, newest first, each mapped by `each`, and whether
+    /// more follow. `None` before the first successful poll.
+    pub fn page<T>(
+        &self,
+        filter: &KeyFilter,
+        offset: usize,
+        size: usize,
+        each: impl Fn(&KeyView) -> T,
+    ) -> Option<(Vec<T>, bool)> {
+        let listing = {
+            let state = self.read();
+            state.health.last_success?;
+            Arc::clone(&state.listing)
+        };
+        let merged;
+        let keys: &[KeyView] = match self.inner.recent.views() {
+            None => &listing,
+            Some(mut written) => {
+                let mut views: BTreeMap<String, KeyView> = listing
+                    .iter()
+                    .filter(|view| !written.contains_key(&view.key))
+                    .map(|view| (view.key.clone(), view.clone()))
+                    .collect();
+                views.extend(written.drain());
+                merged = newest_first(&views);
+                &merged
+            }
+        };
+        let mut matching = keys.iter().filter(|view| filter.matches(view));
+        let page: Vec<T> = matching
+            .by_ref()
+            .skip(offset)
+            .take(size)
+            .map(each)
+            .collect();
+        let more = matching.next().is_some();
+        Some((page, more))
     }
 
     /// One poll: list keys, diff, commit and publish. During an outage the last views are
@@ -144,11 +209,14 @@ impl WatchHub {
     pub async fn poll_once(&self) -> Result<(), Error> {
         let _writer = self.inner.writer.lock().await;
         let previous = self.read().views.clone();
+        let written_before = self.inner.recent.position();
         let now = OffsetDateTime::now_utc();
         match self.inner.keys.current_views(&previous, now).await {
             Ok(current) => {
+                self.apply(previous, current, now).await?;
                 self.record_success(now);
-                self.apply(previous, current, now).await
+                self.inner.recent.settle(written_before);
+                Ok(())
             }
             Err(error) => {
                 self.record_failure(&error);
@@ -205,6 +273,7 @@ impl WatchHub {
         {
             let mut state = self.write();
             state.revision = revision;
+            state.listing = newest_first(&current);
             state.views = current;
         }
         // No subscriber is fine: the batch is in the store for later resumes.
@@ -279,6 +348,12 @@ impl WatchHub {
     }
 }
 
+fn newest_first(views: &BTreeMap<String, KeyView>) -> Arc<Vec<KeyView>> {
+    let mut listing: Vec<KeyView> = views.values().cloned().collect();
+    listing.sort_by(KeyView::newest_first);
+    Arc::new(listing)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -344,6 +419,64 @@ mod tests {
         hub.apply(previous, current, OffsetDateTime::now_utc())
             .await
             .expect("apply");
+    }
+
+    #[tokio::test]
+    async fn reads_wait_for_the_first_poll_then_see_writes_before_the_poll_does() {
+        let hub = hub(64).await;
+        for index in 0..3 {
+            add_key(&hub, index).await;
+        }
+        let all = KeyFilter::default();
+        let key_of = |view: &KeyView| view.key.clone();
+        assert_eq!(hub.key("key-000"), None, "not polled yet: ask Megaport");
+        assert!(hub.page(&all, 0, 10, key_of).is_none());
+
+        hub.record_success(OffsetDateTime::now_utc());
+        assert_eq!(
+            hub.page(&all, 0, 2, key_of),
+            Some((vec!["key-000".to_owned(), "key-001".to_owned()], true)),
+            "same create time, so by key; a third follows"
+        );
+        assert_eq!(
+            hub.page(&all, 2, 2, key_of),
+            Some((vec!["key-002".to_owned()], false))
+        );
+
+        let written_before = hub.inner.recent.position();
+        let mut renamed = view("key-001", KeyState::Inactive);
+        renamed.description = "renamed".to_owned();
+        let mut newest = view("key-new", KeyState::Active);
+        newest.create_time = Some(OffsetDateTime::now_utc());
+        hub.wrote(&[renamed.clone(), newest]);
+        assert_eq!(hub.key("key-001"), Some(renamed.clone()), "read your write");
+        assert_eq!(
+            hub.page(&all, 0, 10, key_of),
+            Some((
+                vec![
+                    "key-new".to_owned(),
+                    "key-000".to_owned(),
+                    "key-001".to_owned(),
+                    "key-002".to_owned()
+                ],
+                false
+            )),
+            "the written key joins the listing in its place"
+        );
+        let inactive = KeyFilter {
+            state: Some(KeyState::Inactive),
+            ..KeyFilter::default()
+        };
+        assert_eq!(
+            hub.page(&inactive, 0, 10, key_of),
+            Some((vec!["key-001".to_owned()], false)),
+            "filters see the written state"
+        );
+
+        // A poll that began after the writes settles them; the hub's own views answer again.
+        hub.inner.recent.settle(written_before + 2);
+        assert_eq!(hub.key("key-001").map(|v| v.state), Some(KeyState::Active));
+        assert_eq!(hub.key("key-new"), None);
     }
 
     #[tokio::test]

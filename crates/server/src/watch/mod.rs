@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod hub;
+mod recent;
 pub mod stream;
 pub mod token;
 

@@ -25,6 +25,7 @@ mod orders_guide;
 mod orders_restart;
 mod orders_validation;
 mod regions;
+mod service_key_reads;
 mod service_keys;
 mod shutdown;
 mod watch_keys;

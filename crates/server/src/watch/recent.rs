@@ -1,0 +1,109 @@
+//! Read-your-writes for the key read model: views onramp itself just wrote, held until a poll
+//! that began after the write has brought Megaport's own answer into the hub.
+//!
+//! Writes do not go through the hub's history (that would make a write wait for a poll in
+//! flight, and a poll that began before the write would then look like a removal); they sit
+//! here, and reads look here first.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use onramp_core::keys::KeyView;
+
+#[derive(Debug, Default)]
+pub(crate) struct RecentWrites {
+    inner: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    /// Counts writes; a poll remembers the count it began at.
+    sequence: u64,
+    views: HashMap<String, (u64, KeyView)>,
+}
+
+impl RecentWrites {
+    /// Remembers views a write returned.
+    pub(crate) fn remember(&self, views: &[KeyView]) {
+        let mut entries = self.lock();
+        for view in views {
+            entries.sequence += 1;
+            let sequence = entries.sequence;
+            entries
+                .views
+                .insert(view.key.clone(), (sequence, view.clone()));
+        }
+    }
+
+    /// The position a poll begins at: every write remembered so far finished before it.
+    pub(crate) fn position(&self) -> u64 {
+        self.lock().sequence
+    }
+
+    /// Forgets the writes a successful poll that began at `position` has seen.
+    pub(crate) fn settle(&self, position: u64) {
+        self.lock()
+            .views
+            .retain(|_, (sequence, _)| *sequence > position);
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<KeyView> {
+        self.lock().views.get(key).map(|(_, view)| view.clone())
+    }
+
+    /// The remembered views, or `None` when there are none (the common case, read without
+    /// copying).
+    pub(crate) fn views(&self) -> Option<HashMap<String, KeyView>> {
+        let entries = self.lock();
+        (!entries.views.is_empty()).then(|| {
+            entries
+                .views
+                .iter()
+                .map(|(key, (_, view))| (key.clone(), view.clone()))
+                .collect()
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::events::tests::view;
+    use onramp_core::keys::KeyState;
+
+    #[test]
+    fn a_write_is_kept_until_a_poll_that_began_after_it_succeeds() {
+        let recent = RecentWrites::default();
+        assert!(recent.views().is_none());
+        let before_write = recent.position();
+        recent.remember(&[view("a", KeyState::Active)]);
+        let after_write = recent.position();
+        recent.remember(&[view("b", KeyState::Active)]);
+
+        recent.settle(before_write);
+        assert!(
+            recent.get("a").is_some(),
+            "a poll that began before the write has not seen it"
+        );
+        recent.settle(after_write);
+        assert!(recent.get("a").is_none(), "the poll after the write saw it");
+        assert_eq!(
+            recent.get("b").map(|view| view.key),
+            Some("b".to_owned()),
+            "a later write stays"
+        );
+    }
+
+    #[test]
+    fn the_latest_write_of_a_key_wins() {
+        let recent = RecentWrites::default();
+        recent.remember(&[view("a", KeyState::Active)]);
+        recent.remember(&[view("a", KeyState::Inactive)]);
+        assert_eq!(recent.get("a").map(|v| v.state), Some(KeyState::Inactive));
+        assert_eq!(recent.views().map(|views| views.len()), Some(1));
+    }
+}
