@@ -45,6 +45,8 @@ fn main() -> io::Result<()> {
     )?;
 
     tonic_prost_build::configure()
+        // A small encode buffer per response body (see src/codec.rs).
+        .codec_path("crate::codec::OnrampCodec")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)

@@ -13,3 +13,5 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// attaches to errors, served by reflection so that grpcurl renders them as JSON.
 pub const GOOGLE_RPC_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/google_rpc_descriptor.bin"));
+
+pub mod codec;

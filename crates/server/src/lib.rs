@@ -24,6 +24,7 @@ pub mod adapters;
 pub mod api;
 pub mod auth;
 pub mod catalog;
+pub mod coalesced_writes;
 pub mod config;
 mod embedded_sandbox;
 pub mod error;
@@ -32,5 +33,6 @@ pub mod regions_file;
 
 pub mod server;
 pub mod telemetry;
+pub mod transport;
 pub mod upstream;
 pub mod watch;

@@ -7,8 +7,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::server::NamedService;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -109,14 +107,8 @@ pub async fn run(
     let reflection_enabled = config.reflection;
 
     let max_request = config.limits.max_request_bytes;
-    let transport = &config.transport;
-    let seconds = |value: u64| (value > 0).then(|| Duration::from_secs(value));
-    let mut server = Server::builder()
-        .max_concurrent_streams(config.limits.max_concurrent_streams)
-        .http2_keepalive_interval(seconds(transport.http2_keepalive_interval_seconds))
-        .http2_keepalive_timeout(seconds(transport.http2_keepalive_timeout_seconds))
-        .initial_stream_window_size(transport.http2_stream_window_kib * 1024)
-        .initial_connection_window_size(transport.http2_connection_window_kib * 1024);
+    let mut server = crate::transport::server_builder(&config.transport)
+        .max_concurrent_streams(config.limits.max_concurrent_streams);
     if let Some(tls) =
         crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
     {
@@ -216,12 +208,7 @@ async fn serve_until(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let mut drain_started = fire.subscribe();
-    // Without TCP_NODELAY a small reply waits for the peer's delayed ACK (Nagle): about 40 ms
-    // per call at one request in flight.
-    let keepalive = config.transport.tcp_keepalive_seconds;
-    let incoming = TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive((keepalive > 0).then(|| Duration::from_secs(keepalive)));
+    let incoming = crate::transport::incoming(listener, &config.transport);
     let serve = router.serve_with_incoming_shutdown(incoming, async move {
         let _ = drain_started.wait_for(|fired| *fired).await;
     });

@@ -375,6 +375,34 @@ async fn a_large_snapshot_comes_in_chunks_and_only_the_last_carries_the_token() 
     for _ in 0..4 {
         created.push(create(&channel, single_use_on_la1()).await.key);
     }
+    // A snapshot is the watcher's last poll; keys written a moment ago arrive with the next.
+    let chunks = within(async {
+        loop {
+            let mut stream = open(&channel, "").await;
+            let mut chunks = Vec::new();
+            loop {
+                let message = next(&mut stream).await;
+                let Some(Kind::Snapshot(chunk)) = message.kind else {
+                    panic!("a snapshot chunk, got {message:?}");
+                };
+                let last = chunk.last_chunk;
+                chunks.push((message.revision, message.resume_token, chunk));
+                if last {
+                    break;
+                }
+            }
+            let has_ours = created.iter().all(|key| {
+                chunks
+                    .iter()
+                    .any(|(_, _, chunk)| chunk.service_keys.iter().any(|k| &k.key == key))
+            });
+            if has_ours {
+                return chunks;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
     let listed: std::collections::BTreeSet<String> = within(
         ServiceKeyServiceClient::new(channel.clone()).list_service_keys(
             onramp_proto::ListServiceKeysRequest {
@@ -391,20 +419,6 @@ async fn a_large_snapshot_comes_in_chunks_and_only_the_last_carries_the_token() 
     .map(|key| key.key)
     .collect();
     assert!(listed.len() >= 4, "at least ours: {listed:?}");
-
-    let mut stream = open(&channel, "").await;
-    let mut chunks = Vec::new();
-    loop {
-        let message = next(&mut stream).await;
-        let Some(Kind::Snapshot(chunk)) = message.kind else {
-            panic!("a snapshot chunk, got {message:?}");
-        };
-        let last = chunk.last_chunk;
-        chunks.push((message.revision, message.resume_token, chunk));
-        if last {
-            break;
-        }
-    }
     assert_eq!(chunks.len(), listed.len().div_ceil(2), "2 keys a chunk");
     let revision = chunks[0].0;
     for (index, (chunk_revision, token, chunk)) in chunks.iter().enumerate() {

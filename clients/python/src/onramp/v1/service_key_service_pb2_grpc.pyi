@@ -58,6 +58,11 @@ class ServiceKeyServiceStub:
     GetServiceKey: _grpc.UnaryUnaryMultiCallable[_service_key_service_pb2.GetServiceKeyRequest, _service_key_service_pb2.GetServiceKeyResponse]
     """GetServiceKey returns one key on the provider's Ports, including used keys that have vanished
     from Megaport. NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND if unknown.
+
+    Freshness (also for ListServiceKeys): answered from the key watcher's last poll
+    (watch.poll_interval_millis) plus this server's own writes, which a caller reads back at
+    once. A key the watcher has not seen yet, such as one made in Megaport's portal since the last
+    poll, is looked up at Megaport; before the watcher's first poll every read asks Megaport.
     """
     ListServiceKeys: _grpc.UnaryUnaryMultiCallable[_service_key_service_pb2.ListServiceKeysRequest, _service_key_service_pb2.ListServiceKeysResponse]
     """ListServiceKeys lists keys on the provider's Ports matching every given filter, newest first
@@ -85,7 +90,8 @@ class ServiceKeyServiceStub:
       contiguous.
     - First message. Without resume_token the stream opens with a snapshot of every matching key
       at revision R (possibly in several chunks; the last has last_chunk = true), then sends only
-      batches with revision > R. With a resume_token inside the retained history the stream sends
+      batches with revision > R. R is the watcher's last poll: a key this server wrote a moment
+      ago may be missing from the snapshot and arrive in the next batch. With a resume_token inside the retained history the stream sends
       exactly the batches after the token's revision, in order, then one Progress as soon as it
       has caught up, then live batches.
     - Resume token. Every message except a non-final snapshot chunk carries an opaque
@@ -142,6 +148,11 @@ class ServiceKeyServiceAsyncStub(ServiceKeyServiceStub):
     GetServiceKey: _aio.UnaryUnaryMultiCallable[_service_key_service_pb2.GetServiceKeyRequest, _service_key_service_pb2.GetServiceKeyResponse]  # type: ignore[assignment]
     """GetServiceKey returns one key on the provider's Ports, including used keys that have vanished
     from Megaport. NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND if unknown.
+
+    Freshness (also for ListServiceKeys): answered from the key watcher's last poll
+    (watch.poll_interval_millis) plus this server's own writes, which a caller reads back at
+    once. A key the watcher has not seen yet, such as one made in Megaport's portal since the last
+    poll, is looked up at Megaport; before the watcher's first poll every read asks Megaport.
     """
     ListServiceKeys: _aio.UnaryUnaryMultiCallable[_service_key_service_pb2.ListServiceKeysRequest, _service_key_service_pb2.ListServiceKeysResponse]  # type: ignore[assignment]
     """ListServiceKeys lists keys on the provider's Ports matching every given filter, newest first
@@ -169,7 +180,8 @@ class ServiceKeyServiceAsyncStub(ServiceKeyServiceStub):
       contiguous.
     - First message. Without resume_token the stream opens with a snapshot of every matching key
       at revision R (possibly in several chunks; the last has last_chunk = true), then sends only
-      batches with revision > R. With a resume_token inside the retained history the stream sends
+      batches with revision > R. R is the watcher's last poll: a key this server wrote a moment
+      ago may be missing from the snapshot and arrive in the next batch. With a resume_token inside the retained history the stream sends
       exactly the batches after the token's revision, in order, then one Progress as soon as it
       has caught up, then live batches.
     - Resume token. Every message except a non-final snapshot chunk carries an opaque
@@ -241,6 +253,11 @@ class ServiceKeyServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_service_key_service_pb2.GetServiceKeyResponse, _abc.Awaitable[_service_key_service_pb2.GetServiceKeyResponse]]:
         """GetServiceKey returns one key on the provider's Ports, including used keys that have vanished
         from Megaport. NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND if unknown.
+
+        Freshness (also for ListServiceKeys): answered from the key watcher's last poll
+        (watch.poll_interval_millis) plus this server's own writes, which a caller reads back at
+        once. A key the watcher has not seen yet, such as one made in Megaport's portal since the last
+        poll, is looked up at Megaport; before the watcher's first poll every read asks Megaport.
         """
 
     @_abc_1.abstractmethod
@@ -292,7 +309,8 @@ class ServiceKeyServiceServicer(metaclass=_abc_1.ABCMeta):
           contiguous.
         - First message. Without resume_token the stream opens with a snapshot of every matching key
           at revision R (possibly in several chunks; the last has last_chunk = true), then sends only
-          batches with revision > R. With a resume_token inside the retained history the stream sends
+          batches with revision > R. R is the watcher's last poll: a key this server wrote a moment
+          ago may be missing from the snapshot and arrive in the next batch. With a resume_token inside the retained history the stream sends
           exactly the batches after the token's revision, in order, then one Progress as soon as it
           has caught up, then live batches.
         - Resume token. Every message except a non-final snapshot chunk carries an opaque

@@ -618,6 +618,11 @@ export const ServiceKeyService: GenService<{
    * GetServiceKey returns one key on the provider's Ports, including used keys that have vanished
    * from Megaport. NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND if unknown.
    *
+   * Freshness (also for ListServiceKeys): answered from the key watcher's last poll
+   * (watch.poll_interval_millis) plus this server's own writes, which a caller reads back at
+   * once. A key the watcher has not seen yet, such as one made in Megaport's portal since the last
+   * poll, is looked up at Megaport; before the watcher's first poll every read asks Megaport.
+   *
    * @generated from rpc onramp.v1.ServiceKeyService.GetServiceKey
    */
   getServiceKey: {
@@ -672,7 +677,8 @@ export const ServiceKeyService: GenService<{
    *   contiguous.
    * - First message. Without resume_token the stream opens with a snapshot of every matching key
    *   at revision R (possibly in several chunks; the last has last_chunk = true), then sends only
-   *   batches with revision > R. With a resume_token inside the retained history the stream sends
+   *   batches with revision > R. R is the watcher's last poll: a key this server wrote a moment
+   *   ago may be missing from the snapshot and arrive in the next batch. With a resume_token inside the retained history the stream sends
    *   exactly the batches after the token's revision, in order, then one Progress as soon as it
    *   has caught up, then live batches.
    * - Resume token. Every message except a non-final snapshot chunk carries an opaque

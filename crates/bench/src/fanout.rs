@@ -1,0 +1,334 @@
+//! The fan-out: many WatchServiceKeys streams over a few connections, keys created at one a
+//! second, and what every stream received: delivery, gaps, duplicates, latency from the
+//! event's observe_time to receipt, and the server's memory per idle stream.
+//!
+//! onramp runs in a child process (this binary with `--serve`) so its resident memory, read
+//! from `/proc`, is its own and not the clients'.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use onramp_proto as pb;
+use onramp_proto::catalog_service_client::CatalogServiceClient;
+use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
+use pb::watch_service_keys_response::Kind;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+use tonic::transport::Channel;
+
+use crate::{authorized, bench_config, channels, start_onramp};
+
+/// The customer_ref of the keys the fan-out creates, so streams count only those.
+const CUSTOMER_REF: &str = "fanout-bench";
+/// Streams being opened at once.
+const OPENING: usize = 1_000;
+/// Latency histograms, so 100,000 streams do not all lock one.
+const SHARDS: usize = 64;
+/// How long after the last key every stream must have it.
+const DELIVERY_WAIT: Duration = Duration::from_secs(20);
+
+/// What one fan-out run does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    pub(crate) streams: usize,
+    pub(crate) connections: usize,
+    pub(crate) keys: usize,
+}
+
+/// The child process: onramp for the fan-out, its address on the first line of stdout.
+pub(crate) async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = bench_config();
+    // Streams are spread over few connections; allow them all on one.
+    config.limits.max_concurrent_streams = 1_000_000;
+    let addr = start_onramp(config).await?;
+    println!("{addr}");
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// Kills the child onramp when the run ends, however it ends.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start() -> Result<Self, Box<dyn std::error::Error>> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("--serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout from the child")?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line.trim().parse()?;
+        Ok(Self { child, addr })
+    }
+
+    /// Resident memory, in bytes (`VmRSS` of `/proc/<pid>/status`: one line, no library needed).
+    fn resident_bytes(&self) -> Result<u64, Box<dyn std::error::Error>> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| {
+                value
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .ok_or("no VmRSS in /proc status")?;
+        Ok(kib * 1024)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one stream saw.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    /// The fan-out's keys announced as added (each once, if nothing is duplicated).
+    added: usize,
+    duplicates: usize,
+    /// Revisions skipped between the snapshot and the last batch.
+    gaps: usize,
+    /// The stream ended before the run did (an error or the server's end).
+    ended: bool,
+}
+
+struct Shared {
+    ready: AtomicUsize,
+    complete: AtomicUsize,
+    keys: usize,
+    latency: Vec<Mutex<Histogram<u64>>>,
+}
+
+pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
+    let server = Server::start()?;
+    let pool = channels(server.addr, plan.connections).await?;
+    let writer = channels(server.addr, 1).await?.remove(0);
+    let port_uid = los_angeles_port(&writer).await?;
+    let baseline = server.resident_bytes()?;
+
+    let shared = Arc::new(Shared {
+        ready: AtomicUsize::new(0),
+        complete: AtomicUsize::new(0),
+        keys: plan.keys,
+        latency: (0..SHARDS)
+            .map(|_| Mutex::new(Histogram::new(3).expect("3 significant digits is valid")))
+            .collect(),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let opening = Arc::new(Semaphore::new(OPENING));
+    let open_started = Instant::now();
+    let mut tasks = Vec::with_capacity(plan.streams);
+    for index in 0..plan.streams {
+        let channel = pool[index % pool.len()].clone();
+        let permit = Arc::clone(&opening).acquire_owned().await?;
+        tasks.push(tokio::spawn(follow(
+            channel,
+            index % SHARDS,
+            Arc::clone(&shared),
+            stopped.clone(),
+            permit,
+        )));
+    }
+    wait_until(
+        || shared.ready.load(Ordering::Relaxed) >= plan.streams,
+        Duration::from_secs(300),
+    )
+    .await;
+    let opened_in = open_started.elapsed();
+    let ready = shared.ready.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = server.resident_bytes()?;
+
+    let mut keys = ServiceKeyServiceClient::new(writer);
+    for _ in 0..plan.keys {
+        let tick = Instant::now();
+        keys.create_service_key(authorized(pb::CreateServiceKeyRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            port_uid: port_uid.clone(),
+            max_speed_mbps: 100,
+            customer_ref: CUSTOMER_REF.to_owned(),
+            ..Default::default()
+        }))
+        .await?;
+        tokio::time::sleep_until(tick + Duration::from_secs(1)).await;
+    }
+    wait_until(
+        || shared.complete.load(Ordering::Relaxed) >= plan.streams,
+        DELIVERY_WAIT,
+    )
+    .await;
+    let _ = stop.send(true);
+    let mut seen = Seen::default();
+    let mut ended = 0;
+    for task in tasks {
+        let stream = task.await?;
+        seen.added += stream.added;
+        seen.duplicates += stream.duplicates;
+        seen.gaps += stream.gaps;
+        ended += usize::from(stream.ended);
+    }
+    let mut latency = Histogram::<u64>::new(3)?;
+    for shard in &shared.latency {
+        latency.add(&*shard.lock().unwrap_or_else(|e| e.into_inner()))?;
+    }
+
+    #[allow(clippy::cast_precision_loss)] // counts and bytes far below 2^52
+    let (delivered, per_stream_kib) = (
+        100.0 * seen.added as f64 / (plan.streams * plan.keys) as f64,
+        idle.saturating_sub(baseline) as f64 / plan.streams as f64 / 1024.0,
+    );
+    println!();
+    println!(
+        "fan-out: {} WatchServiceKeys streams over {} connections, {} keys created 1 a second",
+        plan.streams, plan.connections, plan.keys
+    );
+    println!(
+        "| streams | opened | open s | delivered | gaps | duplicates | ended early | p50 ms | p99 ms | max ms | server RSS per idle stream |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    #[allow(clippy::cast_precision_loss)] // microseconds far below 2^52
+    let ms = |quantile: f64| latency.value_at_quantile(quantile) as f64 / 1000.0;
+    println!(
+        "| {} | {ready} | {:.1} | {delivered:.2}% | {} | {} | {ended} | {:.1} | {:.1} | {:.1} | {per_stream_kib:.2} KiB |",
+        plan.streams,
+        opened_in.as_secs_f64(),
+        seen.gaps,
+        seen.duplicates,
+        ms(0.5),
+        ms(0.99),
+        ms(1.0),
+    );
+    if ready < plan.streams || seen.added < plan.streams * plan.keys || ended > 0 {
+        return Err(format!(
+            "the fan-out lost streams or events: {ready} of {} opened, {} of {} events, {ended} ended early",
+            plan.streams,
+            seen.added,
+            plan.streams * plan.keys
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// One stream: opens, waits for its snapshot, then counts the fan-out's keys as they come.
+async fn follow(
+    channel: Channel,
+    shard: usize,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+    opening: tokio::sync::OwnedSemaphorePermit,
+) -> Seen {
+    let mut seen = Seen::default();
+    let mut client = ServiceKeyServiceClient::new(channel);
+    let Ok(response) = client
+        .watch_service_keys(authorized(pb::WatchServiceKeysRequest::default()))
+        .await
+    else {
+        seen.ended = true;
+        return seen;
+    };
+    let mut stream = response.into_inner();
+    let mut opening = Some(opening);
+    let mut revision = None::<i64>;
+    loop {
+        let message = tokio::select! {
+            message = stream.message() => message,
+            _ = stopped.wait_for(|stop| *stop) => return seen,
+        };
+        let Ok(Some(message)) = message else {
+            seen.ended = true;
+            return seen;
+        };
+        match message.kind {
+            Some(Kind::Snapshot(snapshot)) if snapshot.last_chunk => {
+                revision = Some(message.revision);
+                if opening.take().is_some() {
+                    shared.ready.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Some(Kind::Changes(batch)) => {
+                let received = SystemTime::now();
+                if let Some(last) = revision {
+                    if message.revision <= last {
+                        seen.duplicates += 1;
+                        continue;
+                    }
+                    seen.gaps += usize::try_from(message.revision - last - 1).unwrap_or(0);
+                }
+                revision = Some(message.revision);
+                for event in batch.events {
+                    let ours = event.r#type() == pb::ServiceKeyEventType::Added
+                        && event
+                            .service_key
+                            .as_ref()
+                            .is_some_and(|key| key.customer_ref == CUSTOMER_REF);
+                    if !ours {
+                        continue;
+                    }
+                    seen.added += 1;
+                    if let Some(observed) = event.observe_time.and_then(system_time) {
+                        let micros = received
+                            .duration_since(observed)
+                            .map_or(0, |latency| latency.as_micros());
+                        let micros = u64::try_from(micros).unwrap_or(u64::MAX).max(1);
+                        let _ = shared.latency[shard]
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .record(micros);
+                    }
+                    if seen.added == shared.keys {
+                        shared.complete.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn system_time(timestamp: prost_types::Timestamp) -> Option<SystemTime> {
+    let seconds = u64::try_from(timestamp.seconds).ok()?;
+    let nanos = u32::try_from(timestamp.nanos).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos))
+}
+
+async fn wait_until(done: impl Fn() -> bool, limit: Duration) {
+    let until = Instant::now() + limit;
+    while !done() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A Port in Los Angeles that takes VXCs, for the keys the fan-out creates.
+async fn los_angeles_port(channel: &Channel) -> Result<String, Box<dyn std::error::Error>> {
+    let listed = CatalogServiceClient::new(channel.clone())
+        .list_on_ramps(authorized(pb::ListOnRampsRequest {
+            metro: "Los Angeles".into(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner();
+    listed
+        .on_ramps
+        .into_iter()
+        .find(|on_ramp| on_ramp.vxc_permitted)
+        .map(|on_ramp| on_ramp.port_uid)
+        .ok_or_else(|| "no on-ramp in Los Angeles".into())
+}

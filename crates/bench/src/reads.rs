@@ -1,0 +1,433 @@
+//! The read path: each call against the same-payload no-op server, at 1 in flight and at 64 in
+//! flight over 4 connections.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use onramp_proto as pb;
+use onramp_proto::catalog_service_client::CatalogServiceClient;
+use onramp_proto::catalog_service_server::{CatalogService, CatalogServiceServer};
+use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
+use onramp_proto::service_key_service_server::{ServiceKeyService, ServiceKeyServiceServer};
+use onramp_server::config::TransportSettings;
+use tokio::time::Instant;
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+use crate::{authorized, bench_config, channels, start_onramp};
+
+/// The reads measured, in the order printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Call {
+    ListCountries,
+    ListMetros,
+    ListOnRamps,
+    GetOnRamp,
+    SelectOnRamps,
+    GetServiceKey,
+    ListServiceKeys,
+}
+
+const CALLS: [Call; 7] = [
+    Call::ListCountries,
+    Call::ListMetros,
+    Call::ListOnRamps,
+    Call::GetOnRamp,
+    Call::SelectOnRamps,
+    Call::GetServiceKey,
+    Call::ListServiceKeys,
+];
+
+/// Requests in flight and connections they share.
+const LOADS: [(usize, usize); 2] = [(1, 1), (64, 4)];
+
+/// The requests, and the answers onramp gave to them (which the no-op server repeats).
+#[derive(Clone)]
+struct Payloads {
+    metros: pb::ListMetrosRequest,
+    on_ramps: pb::ListOnRampsRequest,
+    on_ramp: pb::GetOnRampRequest,
+    select: pb::SelectOnRampsRequest,
+    key: pb::GetServiceKeyRequest,
+    keys: pb::ListServiceKeysRequest,
+    answers: Answers,
+}
+
+#[derive(Clone, Default)]
+struct Answers {
+    countries: pb::ListCountriesResponse,
+    metros: pb::ListMetrosResponse,
+    on_ramps: pb::ListOnRampsResponse,
+    on_ramp: pb::GetOnRampResponse,
+    select: pb::SelectOnRampsResponse,
+    key: pb::GetServiceKeyResponse,
+    keys: pb::ListServiceKeysResponse,
+}
+
+async fn call(call: Call, channel: &Channel, payloads: &Payloads) -> Result<(), Status> {
+    let mut catalog = CatalogServiceClient::new(channel.clone());
+    let mut keys = ServiceKeyServiceClient::new(channel.clone());
+    match call {
+        Call::ListCountries => catalog
+            .list_countries(authorized(pb::ListCountriesRequest {}))
+            .await
+            .map(drop),
+        Call::ListMetros => catalog
+            .list_metros(authorized(payloads.metros.clone()))
+            .await
+            .map(drop),
+        Call::ListOnRamps => catalog
+            .list_on_ramps(authorized(payloads.on_ramps.clone()))
+            .await
+            .map(drop),
+        Call::GetOnRamp => catalog
+            .get_on_ramp(authorized(payloads.on_ramp.clone()))
+            .await
+            .map(drop),
+        Call::SelectOnRamps => catalog
+            .select_on_ramps(authorized(payloads.select.clone()))
+            .await
+            .map(drop),
+        Call::GetServiceKey => keys
+            .get_service_key(authorized(payloads.key.clone()))
+            .await
+            .map(drop),
+        Call::ListServiceKeys => keys
+            .list_service_keys(authorized(payloads.keys.clone()))
+            .await
+            .map(drop),
+    }
+}
+
+/// Asks onramp once for everything the benchmark reads, minting one key to read back.
+async fn record(channel: &Channel) -> Result<Payloads, Status> {
+    let mut catalog = CatalogServiceClient::new(channel.clone());
+    let mut keys = ServiceKeyServiceClient::new(channel.clone());
+    let on_ramps = pb::ListOnRampsRequest {
+        metro: "Los Angeles".into(),
+        ..Default::default()
+    };
+    let listed = catalog
+        .list_on_ramps(authorized(on_ramps.clone()))
+        .await?
+        .into_inner();
+    let port_uid = listed
+        .on_ramps
+        .iter()
+        .find(|on_ramp| on_ramp.vxc_permitted)
+        .map(|on_ramp| on_ramp.port_uid.clone())
+        .ok_or_else(|| Status::failed_precondition("no on-ramp in Los Angeles"))?;
+    let created = keys
+        .create_service_key(authorized(pb::CreateServiceKeyRequest {
+            port_uid: port_uid.clone(),
+            single_use: true,
+            max_speed_mbps: 1000,
+            pre_approved: true,
+            customer_ref: "bench".into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .service_key
+        .ok_or_else(|| Status::internal("no key in the answer"))?;
+    let mut payloads = Payloads {
+        metros: pb::ListMetrosRequest {
+            country: "USA".into(),
+        },
+        on_ramps,
+        on_ramp: pb::GetOnRampRequest { port_uid },
+        select: pb::SelectOnRampsRequest {
+            scope: Some(pb::select_on_ramps_request::Scope::Region("us-west".into())),
+            rate_limit_mbps: 1000,
+            diversity: pb::DiversityPreference::Required.into(),
+        },
+        key: pb::GetServiceKeyRequest { key: created.key },
+        keys: pb::ListServiceKeysRequest {
+            page_size: 100,
+            ..Default::default()
+        },
+        answers: Answers::default(),
+    };
+    payloads.answers = Answers {
+        countries: catalog
+            .list_countries(authorized(pb::ListCountriesRequest {}))
+            .await?
+            .into_inner(),
+        metros: catalog
+            .list_metros(authorized(payloads.metros.clone()))
+            .await?
+            .into_inner(),
+        on_ramps: listed,
+        on_ramp: catalog
+            .get_on_ramp(authorized(payloads.on_ramp.clone()))
+            .await?
+            .into_inner(),
+        select: catalog
+            .select_on_ramps(authorized(payloads.select.clone()))
+            .await?
+            .into_inner(),
+        key: keys
+            .get_service_key(authorized(payloads.key.clone()))
+            .await?
+            .into_inner(),
+        keys: keys
+            .list_service_keys(authorized(payloads.keys.clone()))
+            .await?
+            .into_inner(),
+    };
+    Ok(payloads)
+}
+
+/// The baseline: the same answers from memory, no work per call.
+#[derive(Clone)]
+struct Noop(Answers);
+
+#[tonic::async_trait]
+impl CatalogService for Noop {
+    async fn list_countries(
+        &self,
+        _: Request<pb::ListCountriesRequest>,
+    ) -> Result<Response<pb::ListCountriesResponse>, Status> {
+        Ok(Response::new(self.0.countries.clone()))
+    }
+    async fn list_metros(
+        &self,
+        _: Request<pb::ListMetrosRequest>,
+    ) -> Result<Response<pb::ListMetrosResponse>, Status> {
+        Ok(Response::new(self.0.metros.clone()))
+    }
+    async fn list_on_ramps(
+        &self,
+        _: Request<pb::ListOnRampsRequest>,
+    ) -> Result<Response<pb::ListOnRampsResponse>, Status> {
+        Ok(Response::new(self.0.on_ramps.clone()))
+    }
+    async fn get_on_ramp(
+        &self,
+        _: Request<pb::GetOnRampRequest>,
+    ) -> Result<Response<pb::GetOnRampResponse>, Status> {
+        Ok(Response::new(self.0.on_ramp.clone()))
+    }
+    async fn select_on_ramps(
+        &self,
+        _: Request<pb::SelectOnRampsRequest>,
+    ) -> Result<Response<pb::SelectOnRampsResponse>, Status> {
+        Ok(Response::new(self.0.select.clone()))
+    }
+}
+
+type NoStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<pb::WatchServiceKeysResponse, Status>> + Send>,
+>;
+
+#[tonic::async_trait]
+impl ServiceKeyService for Noop {
+    type WatchServiceKeysStream = NoStream;
+
+    async fn create_service_key(
+        &self,
+        _: Request<pb::CreateServiceKeyRequest>,
+    ) -> Result<Response<pb::CreateServiceKeyResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+    async fn issue_service_keys(
+        &self,
+        _: Request<pb::IssueServiceKeysRequest>,
+    ) -> Result<Response<pb::IssueServiceKeysResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+    async fn get_service_key(
+        &self,
+        _: Request<pb::GetServiceKeyRequest>,
+    ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
+        Ok(Response::new(self.0.key.clone()))
+    }
+    async fn list_service_keys(
+        &self,
+        _: Request<pb::ListServiceKeysRequest>,
+    ) -> Result<Response<pb::ListServiceKeysResponse>, Status> {
+        Ok(Response::new(self.0.keys.clone()))
+    }
+    async fn update_service_key(
+        &self,
+        _: Request<pb::UpdateServiceKeyRequest>,
+    ) -> Result<Response<pb::UpdateServiceKeyResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+    async fn deactivate_service_key(
+        &self,
+        _: Request<pb::DeactivateServiceKeyRequest>,
+    ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+    async fn watch_service_keys(
+        &self,
+        _: Request<pb::WatchServiceKeysRequest>,
+    ) -> Result<Response<Self::WatchServiceKeysStream>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+}
+
+/// The no-op server on exactly onramp's transport (TCP options, coalesced writes, HTTP/2
+/// settings), so the ratio measures what onramp does per call.
+async fn start_noop(answers: Answers) -> Result<SocketAddr, Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let settings = TransportSettings::default();
+    let incoming = onramp_server::transport::incoming(listener, &settings);
+    let noop = Noop(answers);
+    tokio::spawn(
+        onramp_server::transport::server_builder(&settings)
+            .add_service(CatalogServiceServer::new(noop.clone()))
+            .add_service(ServiceKeyServiceServer::new(noop))
+            .serve_with_incoming(incoming),
+    );
+    Ok(addr)
+}
+
+/// What one load of one call measured.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+async fn measure(
+    call_kind: Call,
+    channels: &[Channel],
+    in_flight: usize,
+    payloads: &Payloads,
+    seconds: f64,
+) -> Measured {
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut workers = Vec::new();
+    for worker in 0..in_flight {
+        let channel = channels[worker % channels.len()].clone();
+        let payloads = payloads.clone();
+        workers.push(tokio::spawn(async move {
+            let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits is valid");
+            let mut errors = 0_u64;
+            while Instant::now() < until {
+                let started = Instant::now();
+                if call(call_kind, &channel, &payloads).await.is_err() {
+                    errors += 1;
+                }
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                let _ = histogram.record(micros.max(1));
+            }
+            (histogram, errors)
+        }));
+    }
+    let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits is valid");
+    let mut errors = 0;
+    for worker in workers {
+        if let Ok((worker_histogram, worker_errors)) = worker.await {
+            let _ = histogram.add(worker_histogram);
+            errors += worker_errors;
+        }
+    }
+    #[allow(clippy::cast_precision_loss)] // counts and microseconds far below 2^52
+    Measured {
+        per_second: histogram.len() as f64 / seconds,
+        p50_ms: histogram.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_ms: histogram.value_at_quantile(0.99) as f64 / 1000.0,
+        errors,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+type Key = (Call, usize);
+
+/// Medians over the rounds, per call and load.
+fn medians(samples: &BTreeMap<Key, Vec<Measured>>) -> BTreeMap<Key, Measured> {
+    samples
+        .iter()
+        .map(|(key, runs)| {
+            let pick = |field: fn(&Measured) -> f64| median(runs.iter().map(field).collect());
+            (
+                *key,
+                Measured {
+                    per_second: pick(|m| m.per_second),
+                    p50_ms: pick(|m| m.p50_ms),
+                    p99_ms: pick(|m| m.p99_ms),
+                    errors: runs.iter().map(|m| m.errors).sum(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Measures every read at both loads, alternating servers, and prints the medians.
+pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
+    let onramp = start_onramp(bench_config()).await?;
+    let onramp_channels = channels(onramp, 4).await?;
+    let payloads = record(&onramp_channels[0]).await?;
+    let noop = start_noop(payloads.answers.clone()).await?;
+    let noop_channels = channels(noop, 4).await?;
+
+    let mut samples: [BTreeMap<Key, Vec<Measured>>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    for _ in 0..rounds {
+        for (index, pool) in [&onramp_channels, &noop_channels].into_iter().enumerate() {
+            for call_kind in CALLS {
+                for (in_flight, connections) in LOADS {
+                    let measured = measure(
+                        call_kind,
+                        &pool[..connections],
+                        in_flight,
+                        &payloads,
+                        seconds,
+                    )
+                    .await;
+                    samples[index]
+                        .entry((call_kind, in_flight))
+                        .or_default()
+                        .push(measured);
+                }
+            }
+        }
+    }
+    let (onramp, noop) = (medians(&samples[0]), medians(&samples[1]));
+
+    println!(
+        "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row"
+    );
+    println!(
+        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut errors = 0;
+    for (key, ours) in &onramp {
+        let Some(base) = noop.get(key) else { continue };
+        let (call_kind, in_flight) = key;
+        let load = if *in_flight == 1 {
+            "1 in flight".to_owned()
+        } else {
+            format!("{in_flight} in flight, 4 conns")
+        };
+        println!(
+            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            ours.per_second,
+            ours.p50_ms,
+            ours.p99_ms,
+            base.per_second,
+            base.p50_ms,
+            base.p99_ms,
+            ours.per_second / base.per_second.max(f64::MIN_POSITIVE),
+            ours.p99_ms / base.p99_ms.max(f64::MIN_POSITIVE),
+        );
+        errors += ours.errors + base.errors;
+    }
+    if errors > 0 {
+        return Err(format!("{errors} calls failed during the benchmark").into());
+    }
+    Ok(())
+}
