@@ -42,7 +42,7 @@ clippy:
 	$(CARGO) clippy -p onramp-server --no-default-features --locked -- -D warnings
 
 .PHONY: rust-test
-rust-test:
+rust-test: prometheus-bin
 	rm -rf "$${CARGO_TARGET_DIR:-target}/tmp/test-logs"
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
@@ -110,6 +110,11 @@ gen-check: generate
 	git diff --exit-code -- $(GEN_ROOTS)
 	@untracked="$$(git ls-files --others --exclude-standard -- $(GEN_ROOTS))"; \
 	if [ -n "$$untracked" ]; then echo "untracked generated files:"; echo "$$untracked"; exit 1; fi
+
+# A real Prometheus and promtool for the metrics integration test (Debian's package).
+.PHONY: prometheus-bin
+prometheus-bin:
+	scripts/install-prometheus.sh
 
 .PHONY: onramp-bin
 onramp-bin:

@@ -101,6 +101,8 @@ fn bench_config() -> Config {
         data_dir: std::env::temp_dir().join(format!("onramp-bench-{}", uuid::Uuid::new_v4())),
         ..Config::default()
     };
+    // Metrics on, as deployed; on a free port, so servers in one run do not collide.
+    config.admin.listen = "127.0.0.1:0".to_owned();
     config.auth.tokens = vec![TokenSettings {
         name: "bench".into(),
         sha256: onramp_server::auth::tokens::hash_hex(TOKEN),

@@ -368,22 +368,34 @@ fn medians(samples: &BTreeMap<Key, Vec<Measured>>) -> BTreeMap<Key, Measured> {
 
 /// Measures every read at both loads, alternating servers, and prints the medians.
 pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
+    // onramp as deployed (metrics collected for the admin listener), onramp without the admin
+    // listener and its metrics, and the no-op baseline with onramp's answers.
     let onramp = start_onramp(bench_config()).await?;
     let onramp_channels = channels(onramp, 4).await?;
     let payloads = record(&onramp_channels[0]).await?;
+    let mut without_metrics = bench_config();
+    without_metrics.admin.listen = String::new();
+    let bare = start_onramp(without_metrics).await?;
+    let bare_channels = channels(bare, 4).await?;
+    let bare_payloads = record(&bare_channels[0]).await?;
     let noop = start_noop(payloads.answers.clone()).await?;
     let noop_channels = channels(noop, 4).await?;
 
-    let mut samples: [BTreeMap<Key, Vec<Measured>>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    let servers = [
+        (&onramp_channels, &payloads),
+        (&bare_channels, &bare_payloads),
+        (&noop_channels, &payloads),
+    ];
+    let mut samples: [BTreeMap<Key, Vec<Measured>>; 3] = Default::default();
     for _ in 0..rounds {
-        for (index, pool) in [&onramp_channels, &noop_channels].into_iter().enumerate() {
+        for (index, (pool, payloads)) in servers.into_iter().enumerate() {
             for call_kind in CALLS {
                 for (in_flight, connections) in LOADS {
                     let measured = measure(
                         call_kind,
                         &pool[..connections],
                         in_flight,
-                        &payloads,
+                        payloads,
                         seconds,
                     )
                     .await;
@@ -395,18 +407,21 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             }
         }
     }
-    let (onramp, noop) = (medians(&samples[0]), medians(&samples[1]));
+    let [onramp, bare, noop] = samples.map(|runs| medians(&runs));
 
     println!(
         "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row"
     );
     println!(
-        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio |"
+        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | without metrics req/s | metrics cost |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
     let mut errors = 0;
     for (key, ours) in &onramp {
-        let Some(base) = noop.get(key) else { continue };
+        let (Some(base), Some(plain)) = (noop.get(key), bare.get(key)) else {
+            continue;
+        };
         let (call_kind, in_flight) = key;
         let load = if *in_flight == 1 {
             "1 in flight".to_owned()
@@ -414,17 +429,19 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             format!("{in_flight} in flight, 4 conns")
         };
         println!(
-            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:+.1}% |",
             ours.per_second,
             ours.p50_ms,
             ours.p99_ms,
             base.per_second,
             base.p50_ms,
             base.p99_ms,
-            ours.per_second / base.per_second.max(f64::MIN_POSITIVE),
-            ours.p99_ms / base.p99_ms.max(f64::MIN_POSITIVE),
+            ratio(ours.per_second, base.per_second),
+            ratio(ours.p99_ms, base.p99_ms),
+            plain.per_second,
+            100.0 * (1.0 - ratio(ours.per_second, plain.per_second)),
         );
-        errors += ours.errors + base.errors;
+        errors += ours.errors + base.errors + plain.errors;
     }
     if errors > 0 {
         return Err(format!("{errors} calls failed during the benchmark").into());

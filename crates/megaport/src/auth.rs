@@ -162,6 +162,7 @@ impl TokenManager {
                 .form(&[("grant_type", "client_credentials")])
                 .send()
                 .await;
+            self.metrics.record_latency(Route::Token, started.elapsed());
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {

@@ -549,7 +549,10 @@ impl MegaportClient {
                     .body(body.clone());
             }
             attempts += 1;
-            let resp = match req.send().await {
+            let sent = Instant::now();
+            let sending = req.send().await;
+            inner.metrics.record_latency(route, sent.elapsed());
+            let resp = match sending {
                 Ok(resp) => resp,
                 Err(e) => {
                     let connect = e.is_connect();

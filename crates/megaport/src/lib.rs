@@ -22,5 +22,5 @@ pub use client::{BuyApi, ClientConfig, MegaportClient};
 pub use config::{Credentials, Environment};
 pub use de::parse_timestamp;
 pub use error::{ErrorDetail, MegaportError};
-pub use metrics::{Metrics, Outcome, Route};
+pub use metrics::{Metrics, Outcome, RequestObserver, Route};
 pub use retry::RetryPolicy;

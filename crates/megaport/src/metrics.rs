@@ -2,6 +2,8 @@
 //! and readable by tests and health reporting.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// The upstream calls the client makes (one per Megaport route).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,16 +122,35 @@ impl Outcome {
 const ROUTES: usize = Route::ALL.len();
 const OUTCOMES: usize = Outcome::ALL.len();
 
+/// Told of every HTTP attempt as it ends, so an exporter (onramp's Prometheus metrics) can count
+/// and time them with its own labels without this crate knowing the exporter.
+pub trait RequestObserver: Send + Sync + 'static {
+    /// One attempt ended so (every attempt counts once; retries included).
+    fn attempt(&self, route: Route, outcome: Outcome);
+    /// Time from sending an attempt to its response headers or its failure.
+    fn latency(&self, route: Route, elapsed: Duration);
+}
+
 /// One counter per (route, outcome); every HTTP attempt (including retries) counts once.
-#[derive(Debug)]
 pub struct Metrics {
     counts: [[AtomicU64; OUTCOMES]; ROUTES],
+    observer: OnceLock<Arc<dyn RequestObserver>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Metrics")
+            .field("snapshot", &self.snapshot())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Self {
             counts: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            observer: OnceLock::new(),
         }
     }
 }
@@ -137,6 +158,20 @@ impl Default for Metrics {
 impl Metrics {
     pub(crate) fn record(&self, route: Route, outcome: Outcome) {
         self.counts[route as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
+        if let Some(observer) = self.observer.get() {
+            observer.attempt(route, outcome);
+        }
+    }
+
+    pub(crate) fn record_latency(&self, route: Route, elapsed: Duration) {
+        if let Some(observer) = self.observer.get() {
+            observer.latency(route, elapsed);
+        }
+    }
+
+    /// Installs the observer of every later attempt; the first one installed stays.
+    pub fn observe_with(&self, observer: Arc<dyn RequestObserver>) {
+        let _ = self.observer.set(observer);
     }
 
     /// Attempts on `route` that ended in `outcome`.

@@ -142,6 +142,11 @@ impl Catalog {
         self.products.age().await
     }
 
+    /// Age of the locations now cached, if any.
+    pub async fn locations_age(&self) -> Option<Duration> {
+        self.locations.age().await
+    }
+
     pub fn stats(&self) -> CatalogStats {
         CatalogStats {
             locations: self.locations.counters.snapshot(),

@@ -41,6 +41,7 @@ pub struct Config {
     pub catalog: CatalogSettings,
     pub watch: WatchSettings,
     pub transport: TransportSettings,
+    pub admin: AdminSettings,
     /// Serve without caller authentication on a non-loopback address (`--insecure`). Never in
     /// production: anyone who reaches the port can spend the Megaport account's money.
     pub insecure: bool,
@@ -127,6 +128,23 @@ pub struct CatalogSettings {
     pub products_max_stale_seconds: u64,
 }
 
+/// The admin HTTP listener: `/metrics` (Prometheus), `/healthz` and `/readyz`. Unauthenticated,
+/// so it belongs on loopback or a network only the orchestrator and Prometheus reach.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Address of the admin listener, off the gRPC port; empty turns it and metrics off.
+    pub listen: String,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".to_owned(),
+        }
+    }
+}
+
 /// How gRPC connections are kept. Accepted sockets always set TCP_NODELAY: without it a small
 /// reply waits for the peer's delayed ACK (about 40 ms a call at one request in flight).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -190,6 +208,7 @@ impl Default for Config {
             catalog: CatalogSettings::default(),
             watch: WatchSettings::default(),
             transport: TransportSettings::default(),
+            admin: AdminSettings::default(),
             insecure: false,
             auth: Default::default(),
             tls: Default::default(),
@@ -315,6 +334,7 @@ impl Config {
     /// Checks the values serde cannot: addresses, ranges and combinations.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.admin_addr()?;
         crate::auth::settings::validate(&self.auth, &self.tls, &self.limits)?;
         let sandbox: SocketAddr =
             self.sandbox
@@ -414,6 +434,21 @@ impl Config {
             });
         }
         Ok(())
+    }
+
+    /// The parsed `admin.listen` address; `None` when the admin listener is off.
+    pub fn admin_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        if self.admin.listen.is_empty() {
+            return Ok(None);
+        }
+        self.admin
+            .listen
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                key: "admin.listen",
+                problem: format!("`{}` is not an ip:port address", self.admin.listen),
+            })
     }
 
     /// The parsed `listen` address.

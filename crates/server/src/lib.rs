@@ -21,6 +21,7 @@
 //! - [`adapters`]: the domain's traits over Megaport (inventory, service keys).
 
 pub mod adapters;
+mod admin_http;
 pub mod api;
 pub mod auth;
 pub mod catalog;
@@ -28,6 +29,7 @@ pub mod coalesced_writes;
 pub mod config;
 mod embedded_sandbox;
 pub mod error;
+pub mod metrics;
 mod order_upstream;
 pub mod regions_file;
 

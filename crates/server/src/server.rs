@@ -14,6 +14,7 @@ use crate::adapters::MegaportKeys;
 use crate::api;
 use crate::config::Config;
 use crate::config::MegaportEnvironment;
+use crate::metrics::{GrpcMetricsLayer, Metrics, Sources};
 use crate::regions_file;
 use crate::upstream::Upstream;
 use crate::watch::WatchHub;
@@ -47,6 +48,13 @@ pub enum ServeError {
     Auth(#[from] crate::auth::AuthSetupError),
     #[error("watch history: {0}")]
     Watch(#[from] crate::error::Error),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("admin listener on {addr}: {source}")]
+    AdminListener {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Tells long-running handlers (streams) that the server is shutting down, so they can end with
@@ -64,26 +72,62 @@ impl ShutdownSignal {
         Self(receiver)
     }
 
+    /// Whether shutdown has begun.
+    pub fn has_fired(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Resolves once shutdown has begun.
     pub async fn fired(&mut self) {
         let _ = self.0.wait_for(|fired| *fired).await;
     }
 }
 
-/// Serves onramp on `listener` until `shutdown` resolves, then drains for at most
-/// `config.shutdown_grace_seconds` before cutting whatever is still open.
+/// Serves onramp on `listener` (and the admin listener on `admin.listen`) until `shutdown`
+/// resolves, then drains for at most `config.shutdown_grace_seconds` before cutting whatever is
+/// still open.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let admin = match config.admin_addr()? {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::AdminListener { addr, source })?,
+        ),
+        None => None,
+    };
+    run_with_admin(listener, admin, config, shutdown).await
+}
+
+/// [`run`] with the admin listener already bound (tests bind port 0 and read it back); `None`
+/// serves no admin listener and collects no metrics.
+pub async fn run_with_admin(
+    listener: TcpListener,
+    admin_listener: Option<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let store = Store::open(&config.data_dir).await?;
     let local_addr = listener.local_addr().ok();
+    let metrics = Arc::new(Metrics::new());
     // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
     // unknown local address is treated as public, so the insecure check errs on the safe side.
     let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-    let auth = crate::auth::AuthLayer::new(&config, local_addr.unwrap_or(public), store.clone())?;
+    let auth = crate::auth::AuthLayer::new(
+        &config,
+        local_addr.unwrap_or(public),
+        store.clone(),
+        Arc::clone(&metrics),
+    )?;
     let upstream = Upstream::connect(&config).await?;
+    if admin_listener.is_some() {
+        for (account, client) in &upstream.accounts {
+            metrics.observe_megaport(account, client);
+        }
+    }
     let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()));
     apply_declared_regions(&config, &directory).await?;
     let (fire, signal) = watch::channel(false);
@@ -115,8 +159,15 @@ pub async fn run(
         server = server.tls_config(tls)?;
     }
 
+    let grpc_metrics = admin_listener
+        .is_some()
+        .then(|| GrpcMetricsLayer::new(Arc::clone(&metrics)));
     let router = server
-        .layer(auth)
+        .layer(
+            tower::ServiceBuilder::new()
+                .option_layer(grpc_metrics)
+                .layer(auth),
+        )
         .add_service(health_service)
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
@@ -151,8 +202,33 @@ pub async fn run(
             .max_decoding_message_size(max_request),
         );
 
+    let admin_task = admin_listener.map(|admin_listener| {
+        let admin_addr = admin_listener.local_addr().ok();
+        tracing::info!(addr = ?admin_addr, "admin listener (/metrics, /healthz, /readyz)");
+        tokio::spawn(crate::admin_http::serve(
+            admin_listener,
+            Arc::new(crate::admin_http::Admin {
+                metrics,
+                sources: Sources {
+                    catalog: upstream.catalog.clone(),
+                    hub: hub.clone(),
+                    store: store.clone(),
+                },
+                draining: shutdown_signal.clone(),
+            }),
+        ))
+    });
+
     tracing::info!(addr = ?local_addr, "onramp listening");
-    let result = serve_until(router, listener, &config, &health, fire, shutdown).await;
+    let incoming = crate::transport::incoming(listener, &config.transport);
+    let mut drain_started = fire.subscribe();
+    let serve = router.serve_with_incoming_shutdown(incoming, async move {
+        let _ = drain_started.wait_for(|fired| *fired).await;
+    });
+    let result = serve_until(serve, &config, &health, fire, shutdown).await;
+    if let Some(task) = admin_task {
+        task.abort();
+    }
     poller.abort();
     upstream.shutdown().await;
     result
@@ -198,20 +274,12 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
 
 /// Serves until `shutdown`, then drains for at most the grace period.
 async fn serve_until(
-    router: tonic::transport::server::Router<
-        tower::layer::util::Stack<crate::auth::AuthLayer, tower::layer::util::Identity>,
-    >,
-    listener: TcpListener,
+    serve: impl Future<Output = Result<(), tonic::transport::Error>>,
     config: &Config,
     health: &HealthReporter,
     fire: watch::Sender<bool>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let mut drain_started = fire.subscribe();
-    let incoming = crate::transport::incoming(listener, &config.transport);
-    let serve = router.serve_with_incoming_shutdown(incoming, async move {
-        let _ = drain_started.wait_for(|fired| *fired).await;
-    });
     tokio::pin!(serve);
 
     tokio::select! {

@@ -100,6 +100,12 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// Whether the database answers: what `/readyz` checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The connection pool, for the feature submodules' queries.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

@@ -126,6 +126,34 @@ impl Store {
         row.map(|row| order_from_row(&row)).transpose()
     }
 
+    /// How many orders are in each state (states with none are absent), for metrics.
+    pub async fn order_counts_by_state(&self) -> Result<Vec<(OrderState, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM vxc_orders GROUP BY state")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                let state = OrderState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("order state {state:?}")))?;
+                Ok((state, row.try_get("n")?))
+            })
+            .collect()
+    }
+
+    /// When the longest-waiting order in `state` last changed, if any is in it.
+    pub async fn oldest_order_update_in(
+        &self,
+        state: OrderState,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let oldest: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(update_time) FROM vxc_orders WHERE state = ?")
+                .bind(state.as_str())
+                .fetch_one(self.pool())
+                .await?;
+        oldest.map(from_millis).transpose()
+    }
+
     /// Every VXC uid some order has recorded: reconciliation never adopts one of these.
     pub async fn claimed_vxc_uids(&self) -> Result<HashSet<String>, StoreError> {
         let rows = sqlx::query("SELECT vxc_uid FROM vxc_orders WHERE vxc_uid IS NOT NULL")

@@ -23,6 +23,7 @@ use super::{AuthSetupError, Caller, tls};
 use crate::config::Config;
 use crate::error::ErrorReason;
 use crate::error::{Error, status};
+use crate::metrics::Metrics;
 use onramp_store::Store;
 
 /// Shared by every connection: the credentials, the quota buckets, the in-flight semaphore.
@@ -34,6 +35,7 @@ struct Gate {
     limiter: WriteLimiter,
     in_flight: Arc<Semaphore>,
     audit: AuditLog,
+    metrics: Arc<Metrics>,
 }
 
 /// Applies onramp's caller policy to every request. Build it with [`AuthLayer::new`].
@@ -54,7 +56,12 @@ impl std::fmt::Debug for AuthLayer {
 impl AuthLayer {
     /// Builds the layer for a server listening on `addr`, refusing the insecure combination of a
     /// non-loopback address and no caller authentication (unless `insecure`).
-    pub fn new(config: &Config, addr: SocketAddr, store: Store) -> Result<Self, AuthSetupError> {
+    pub fn new(
+        config: &Config,
+        addr: SocketAddr,
+        store: Store,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, AuthSetupError> {
         let authenticated = config.auth.any_configured(&config.tls);
         if !authenticated {
             if !addr.ip().is_loopback() && !config.insecure {
@@ -85,6 +92,7 @@ impl AuthLayer {
                 limiter: WriteLimiter::new(&config.limits),
                 in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
                 audit: AuditLog::new(Arc::new(store)),
+                metrics,
             }),
         })
     }
@@ -148,8 +156,12 @@ where
             let rpc = request.uri().path().to_owned();
             let (caller, mutating) = match gate.admit(&rpc, &request) {
                 Admission::Open => return inner.call(request).await,
-                Admission::Refused(status) => return Ok(status.into_http()),
+                Admission::Refused(status) => {
+                    gate.count_refusal(&status);
+                    return Ok(status.into_http());
+                }
                 Admission::RefusedAudited { caller, status } => {
+                    gate.count_refusal(&status);
                     gate.record(&caller, &rpc, &AuditNote::default(), &status)
                         .await;
                     return Ok(status.into_http());
@@ -177,6 +189,20 @@ where
 }
 
 impl Gate {
+    /// Counts a refusal by its ErrorInfo reason (a bounded enum; never the caller).
+    fn count_refusal(&self, status: &tonic::Status) {
+        use tonic_types::StatusExt;
+        let reason = status
+            .get_error_details()
+            .error_info()
+            .map(|info| info.reason.clone())
+            .unwrap_or_else(|| format!("{:?}", status.code()));
+        self.metrics
+            .auth_refusals
+            .with_label_values(&[reason.as_str()])
+            .inc();
+    }
+
     fn admit<B>(&self, rpc: &str, request: &http::Request<B>) -> Admission {
         let policy = policy(rpc);
         if policy == Some(Policy::Open) {

@@ -4,6 +4,7 @@
 //! dropped by the channel and never slows the others.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -56,8 +57,29 @@ struct State {
     consecutive_failures: u32,
 }
 
+/// Totals the hub keeps for metrics; they only grow.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) polls_ok: AtomicU64,
+    pub(crate) polls_failed: AtomicU64,
+    pub(crate) closed_too_slow: AtomicU64,
+    pub(crate) resyncs_too_old: AtomicU64,
+    pub(crate) resyncs_unknown: AtomicU64,
+}
+
+/// The totals of [`Counters`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CounterTotals {
+    pub polls_ok: u64,
+    pub polls_failed: u64,
+    pub closed_too_slow: u64,
+    pub resyncs_too_old: u64,
+    pub resyncs_unknown: u64,
+}
+
 struct Inner {
     state: RwLock<State>,
+    counters: Counters,
     /// Serialises writers (the poll loop and pokes), so revisions are assigned in order.
     writer: tokio::sync::Mutex<()>,
     sender: broadcast::Sender<Arc<Batch>>,
@@ -113,6 +135,7 @@ impl WatchHub {
                     consecutive_failures: 0,
                 }),
                 writer: tokio::sync::Mutex::new(()),
+                counters: Counters::default(),
                 sender,
                 poke: Notify::new(),
                 recent: RecentWrites::default(),
@@ -215,11 +238,16 @@ impl WatchHub {
             Ok(current) => {
                 self.apply(previous, current, now).await?;
                 self.record_success(now);
+                self.inner.counters.polls_ok.fetch_add(1, Ordering::Relaxed);
                 self.inner.recent.settle(written_before);
                 Ok(())
             }
             Err(error) => {
                 self.record_failure(&error);
+                self.inner
+                    .counters
+                    .polls_failed
+                    .fetch_add(1, Ordering::Relaxed);
                 let current = previous
                     .iter()
                     .map(|(key, view)| {
@@ -304,6 +332,28 @@ impl WatchHub {
             last_success: state.health.last_success,
             message: error.to_string(),
         };
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// The metrics totals as of now.
+    pub fn counter_totals(&self) -> CounterTotals {
+        let counters = &self.inner.counters;
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        CounterTotals {
+            polls_ok: load(&counters.polls_ok),
+            polls_failed: load(&counters.polls_failed),
+            closed_too_slow: load(&counters.closed_too_slow),
+            resyncs_too_old: load(&counters.resyncs_too_old),
+            resyncs_unknown: load(&counters.resyncs_unknown),
+        }
+    }
+
+    /// Streams subscribed now.
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.sender.receiver_count()
     }
 
     /// The latest revision.

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::Stream;
@@ -101,7 +102,15 @@ pub async fn watch(
                 });
                 position
             }
-            Err(resync) => push_snapshot(&hub, &filter, Some(resync), &mut pending),
+            Err(resync) => {
+                let counters = hub.counters();
+                match resync {
+                    Resync::TokenTooOld => &counters.resyncs_too_old,
+                    Resync::TokenUnknown => &counters.resyncs_unknown,
+                }
+                .fetch_add(1, Ordering::Relaxed);
+                push_snapshot(&hub, &filter, Some(resync), &mut pending)
+            }
         }
     };
     let period = Duration::from_millis(hub.settings().progress_interval_millis);
@@ -230,6 +239,7 @@ impl Subscriber {
                     }
                     Err(RecvError::Lagged(_)) => {
                         self.ended = true;
+                        self.hub.counters().closed_too_slow.fetch_add(1, Ordering::Relaxed);
                         return Some(Err(WatchEnd::TooSlow { revision: self.position }));
                     }
                     Err(RecvError::Closed) => return None,

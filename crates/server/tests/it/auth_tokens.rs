@@ -301,6 +301,7 @@ fn binary_refuses_a_public_address_unless_given_insecure() {
         }
         command
             .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+            .env("ONRAMP_ADMIN__LISTEN", "127.0.0.1:0")
             .arg(&data_dir)
             .args(extra)
             .stdout(Stdio::null())

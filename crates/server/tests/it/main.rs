@@ -6,6 +6,7 @@ mod support;
 #[path = "../../../megaport/tests/it/sandbox_support.rs"]
 mod megaport_sandbox_support;
 
+mod admin_probes;
 mod auth_canary;
 mod auth_scopes;
 mod auth_tls;
@@ -17,6 +18,7 @@ mod cli_sandbox;
 mod errors;
 mod health_reflection;
 mod megaport_secrets;
+mod metrics_prometheus;
 mod orders_approval;
 mod orders_concurrency;
 mod orders_exactly_once;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod auth;
+pub(crate) mod http;
 pub(crate) mod orders;
 
 use std::future::Future;
@@ -28,6 +29,8 @@ pub(crate) async fn within<T>(future: impl Future<Output = T>) -> T {
 /// A running onramp server.
 pub(crate) struct TestServer {
     pub addr: SocketAddr,
+    /// The admin listener (/metrics, /healthz, /readyz), unless the config turned it off.
+    pub admin_addr: Option<SocketAddr>,
     pub channel: Channel,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), onramp_server::server::ServeError>>>,
@@ -45,10 +48,26 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        let admin = match config.admin_addr().expect("admin address") {
+            Some(admin_addr) => Some(
+                tokio::net::TcpListener::bind(admin_addr)
+                    .await
+                    .expect("bind admin"),
+            ),
+            None => None,
+        };
+        let admin_addr = admin
+            .as_ref()
+            .map(|admin| admin.local_addr().expect("admin addr"));
         let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(onramp_server::server::run(listener, config, async move {
-            let _ = signal.await;
-        }));
+        let task = tokio::spawn(onramp_server::server::run_with_admin(
+            listener,
+            admin,
+            config,
+            async move {
+                let _ = signal.await;
+            },
+        ));
         let channel = within(
             Endpoint::from_shared(format!("http://{addr}"))
                 .expect("endpoint")
@@ -58,9 +77,17 @@ impl TestServer {
         .expect("connect");
         Self {
             addr,
+            admin_addr,
             channel,
             shutdown: Some(shutdown),
             task: Some(task),
+        }
+    }
+
+    /// Sends the shutdown signal without waiting: the server drains.
+    pub(crate) fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
         }
     }
 
@@ -97,6 +124,8 @@ pub(crate) fn test_config() -> Config {
     config.limits.write_burst = 10_000;
     config.limits.writes_per_minute = 100_000;
     config.watch.poll_interval_millis = 100;
+    // On a free port: tests that read it find it in `TestServer::admin_addr`.
+    config.admin.listen = "127.0.0.1:0".to_owned();
     config.watch.progress_interval_millis = 300;
     config
 }

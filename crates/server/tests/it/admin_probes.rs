@@ -1,0 +1,137 @@
+//! The admin listener: liveness, readiness (before the first catalog load, and while draining),
+//! and the gRPC metrics it exposes.
+
+use std::time::Duration;
+
+use crate::support::http::{get, sample};
+use crate::support::{TestServer, on_sandbox, spawn_sandbox, test_config, within};
+use megaport_sandbox::{Fault, FaultKind, RouteGroup, SandboxConfig};
+use onramp_proto::catalog_service_client::CatalogServiceClient;
+use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
+use onramp_proto::{GetServiceKeyRequest, ListCountriesRequest};
+
+const CORESITE_LA1_PORT: &str = "8611b645-ea50-46eb-b400-1c2fb858a303";
+
+/// Polls `/readyz` until it answers `status`.
+async fn readyz_becomes(server: &TestServer, status: u16) -> String {
+    let admin = server.admin_addr.expect("admin listener");
+    within(async {
+        loop {
+            let (code, body) = get(admin, "/readyz").await;
+            if code == status {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_ready_until_the_catalog_has_loaded_and_again_while_draining() {
+    let (sandbox, credentials) = spawn_sandbox(SandboxConfig::default()).await;
+    // Megaport cannot list products when onramp starts: the catalog has nothing loaded.
+    sandbox
+        .control()
+        .inject_fault(Fault::new(
+            RouteGroup::Products,
+            FaultKind::Status {
+                code: 503,
+                retry_after: None,
+            },
+        ))
+        .expect("fault");
+    let mut config = on_sandbox(test_config(), &sandbox, &credentials);
+    config.shutdown_grace_seconds = 5;
+    let mut server = TestServer::start_with(config).await;
+    let admin = server.admin_addr.expect("admin listener");
+
+    assert_eq!(get(admin, "/healthz").await.0, 200, "alive from the start");
+    let (code, body) = get(admin, "/readyz").await;
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("catalog"), "{body}");
+    sandbox.control().clear_faults();
+    readyz_becomes(&server, 200).await;
+    assert_eq!(get(admin, "/nope").await.0, 404);
+
+    // A create that Megaport answers slowly keeps the server draining after the signal.
+    sandbox
+        .control()
+        .inject_fault(Fault::new(
+            RouteGroup::ServiceKey,
+            FaultKind::Latency { ms: 2000 },
+        ))
+        .expect("fault");
+    let mut keys = ServiceKeyServiceClient::new(server.channel.clone());
+    let slow_create = tokio::spawn(async move {
+        keys.create_service_key(onramp_proto::CreateServiceKeyRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            port_uid: CORESITE_LA1_PORT.to_owned(),
+            max_speed_mbps: 100,
+            ..Default::default()
+        })
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.begin_shutdown();
+    let body = readyz_becomes(&server, 503).await;
+    assert!(body.contains("draining"), "{body}");
+    assert_eq!(get(admin, "/healthz").await.0, 200, "alive while draining");
+    within(slow_create)
+        .await
+        .expect("task")
+        .expect("the call in flight finishes during the drain");
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_code() {
+    let server = TestServer::start().await;
+    let admin = server.admin_addr.expect("admin listener");
+    let mut catalog = CatalogServiceClient::new(server.channel.clone());
+    for _ in 0..3 {
+        within(catalog.list_countries(ListCountriesRequest {}))
+            .await
+            .expect("list countries");
+    }
+    let refused = within(
+        ServiceKeyServiceClient::new(server.channel.clone())
+            .get_service_key(GetServiceKeyRequest { key: "nope".into() }),
+    )
+    .await
+    .expect_err("not a key");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+
+    let (code, text) = get(admin, "/metrics").await;
+    assert_eq!(code, 200);
+    let calls = |method: &str, code: &str| {
+        sample(
+            &text,
+            "onramp_grpc_server_requests_total",
+            &[("method", method), ("code", code)],
+        )
+    };
+    assert_eq!(calls("ListCountries", "Ok"), Some(3.0), "{text}");
+    assert_eq!(calls("GetServiceKey", "InvalidArgument"), Some(1.0));
+    assert_eq!(
+        sample(
+            &text,
+            "onramp_grpc_server_request_duration_seconds_count",
+            &[("method", "ListCountries")]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&text, "onramp_grpc_server_requests_in_flight", &[]),
+        Some(0.0)
+    );
+    assert!(
+        sample(
+            &text,
+            "onramp_megaport_requests_total",
+            &[("route", "products"), ("outcome", "ok")]
+        )
+        .is_some_and(|count| count >= 1.0),
+        "the catalog's loads are counted: {text}"
+    );
+}
