@@ -47,8 +47,9 @@ rust-test: prometheus-bin
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
 
-# make bench: onramp's read path against a same-payload no-op server, ratios of medians over
-# alternating rounds (crates/bench). Not part of make test, which runs one short round only
+# make bench: onramp's read path against a same-payload no-op server (ratios of medians over
+# alternating rounds, with and without metrics), then the WatchServiceKeys fan-out to 100,000
+# streams (crates/bench). Not part of make test, which runs one short round of each only
 # (bench-check) so that the benchmark keeps working.
 .PHONY: bench
 bench:

@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::config::Credentials;
 use super::error::{ErrorDetail, MegaportError};
@@ -161,6 +162,13 @@ impl TokenManager {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .form(&[("grant_type", "client_credentials")])
                 .send()
+                .instrument(tracing::info_span!(
+                    "megaport",
+                    otel.name = "megaport token",
+                    otel.kind = "client",
+                    megaport.route = Route::Token.as_str(),
+                    attempt = attempts,
+                ))
                 .await;
             self.metrics.record_latency(Route::Token, started.elapsed());
             let resp = match sent {

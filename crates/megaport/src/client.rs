@@ -20,6 +20,7 @@ use super::models::{
     VxcOrderItem,
 };
 use super::retry::RetryPolicy;
+use tracing::Instrument;
 
 /// Which buy endpoint orders go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -549,9 +550,22 @@ impl MegaportClient {
                     .body(body.clone());
             }
             attempts += 1;
+            // One span per attempt: a child of the caller's (the gRPC call's) span.
+            let span = tracing::info_span!(
+                "megaport",
+                otel.name = %format_args!("megaport {}", route.as_str()),
+                otel.kind = "client",
+                http.request.method = %call.method,
+                megaport.route = route.as_str(),
+                attempt = attempts,
+                http.response.status_code = tracing::field::Empty,
+            );
             let sent = Instant::now();
-            let sending = req.send().await;
+            let sending = req.send().instrument(span.clone()).await;
             inner.metrics.record_latency(route, sent.elapsed());
+            if let Ok(response) = &sending {
+                span.record("http.response.status_code", response.status().as_u16());
+            }
             let resp = match sending {
                 Ok(resp) => resp,
                 Err(e) => {

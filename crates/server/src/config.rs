@@ -42,6 +42,7 @@ pub struct Config {
     pub watch: WatchSettings,
     pub transport: TransportSettings,
     pub admin: AdminSettings,
+    pub otlp: OtlpSettings,
     /// Serve without caller authentication on a non-loopback address (`--insecure`). Never in
     /// production: anyone who reaches the port can spend the Megaport account's money.
     pub insecure: bool,
@@ -145,6 +146,26 @@ impl Default for AdminSettings {
     }
 }
 
+/// OpenTelemetry traces: one span per gRPC call (a child of the caller's W3C trace context)
+/// and per Megaport request, exported over OTLP/gRPC. Off unless an endpoint is set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpSettings {
+    /// OTLP/gRPC collector, e.g. `http://127.0.0.1:4317`; empty turns tracing off.
+    pub endpoint: String,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+}
+
+impl Default for OtlpSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            service_name: "onramp".to_owned(),
+        }
+    }
+}
+
 /// How gRPC connections are kept. Accepted sockets always set TCP_NODELAY: without it a small
 /// reply waits for the peer's delayed ACK (about 40 ms a call at one request in flight).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -209,6 +230,7 @@ impl Default for Config {
             watch: WatchSettings::default(),
             transport: TransportSettings::default(),
             admin: AdminSettings::default(),
+            otlp: OtlpSettings::default(),
             insecure: false,
             auth: Default::default(),
             tls: Default::default(),

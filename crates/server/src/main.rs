@@ -104,8 +104,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 #[cfg(feature = "embedded-sandbox")]
 async fn sandbox(command: SandboxCommand) -> anyhow::Result<()> {
-    onramp_server::telemetry::init(command.log_format.into(), "info");
-    megaport_sandbox::cli::run(command.args, shutdown_signal()).await?;
+    let telemetry = onramp_server::telemetry::init(
+        command.log_format.into(),
+        "info",
+        &onramp_server::config::OtlpSettings::default(),
+    )?;
+    let served = megaport_sandbox::cli::run(command.args, shutdown_signal()).await;
+    telemetry.shutdown();
+    served?;
     Ok(())
 }
 
@@ -117,12 +123,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         insecure: args.insecure.then_some(true),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
-    onramp_server::telemetry::init(config.log_format, &config.log_level);
+    let telemetry =
+        onramp_server::telemetry::init(config.log_format, &config.log_level, &config.otlp)?;
     let addr = config.listen_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    onramp_server::server::run(listener, config, shutdown_signal()).await?;
+    let served = onramp_server::server::run(listener, config, shutdown_signal()).await;
+    telemetry.shutdown();
+    served?;
     Ok(())
 }
 

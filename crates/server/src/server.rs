@@ -162,9 +162,11 @@ pub async fn run_with_admin(
     let grpc_metrics = admin_listener
         .is_some()
         .then(|| GrpcMetricsLayer::new(Arc::clone(&metrics)));
+    let rpc_spans = (!config.otlp.endpoint.is_empty()).then_some(crate::telemetry::RpcSpanLayer);
     let router = server
         .layer(
             tower::ServiceBuilder::new()
+                .option_layer(rpc_spans)
                 .option_layer(grpc_metrics)
                 .layer(auth),
         )

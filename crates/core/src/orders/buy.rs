@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use super::desk::{OrderDesk, now_millis};
 use super::rules::{PortIds, check_spec, failure_of, refusal};
 use super::upstream::{UpstreamFailure, VxcBuy};
@@ -27,7 +29,9 @@ impl OrderDesk {
         }
         let (account, client) = resolved?;
         let desk = self.clone();
-        tokio::spawn(async move { desk.create_locked(account, client, spec, request_id).await })
+        // The task keeps the caller's span, so the buy's Megaport requests trace under the call.
+        let work = async move { desk.create_locked(account, client, spec, request_id).await };
+        tokio::spawn(work.in_current_span())
             .await
             .map_err(|error| Error::internal(format!("order task failed: {error}")))?
     }

@@ -4,6 +4,7 @@
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use super::{ResponseStream, audit_note, convert, paging};
 use crate::error::{Error, ErrorReason, FieldViolation};
@@ -169,12 +170,10 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         let (sender, receiver) = mpsc::channel(1);
-        tokio::spawn(follow(
-            self.desk.clone(),
-            first,
-            sender,
-            self.shutdown.clone(),
-        ));
+        // The follower keeps the call's span: its Megaport polls trace under the stream.
+        tokio::spawn(
+            follow(self.desk.clone(), first, sender, self.shutdown.clone()).in_current_span(),
+        );
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 

@@ -30,4 +30,5 @@ mod regions;
 mod service_key_reads;
 mod service_keys;
 mod shutdown;
+mod tracing_otlp;
 mod watch_keys;

@@ -312,6 +312,42 @@ async fn prometheus_sees_the_guide_flow_its_megaport_calls_the_order_and_the_wat
         "and it was bought"
     );
 
+    // Every query of the Grafana dashboard runs and finds series.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../deploy/grafana/onramp-dashboard.json"),
+        )
+        .expect("dashboard file"),
+    )
+    .expect("dashboard json");
+    let mut queries = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"]
+                .as_str()
+                .expect("an expression")
+                .replace("$instance", ".*");
+            // rate() and increase() need two scrapes of a series: give them a few seconds.
+            let found = tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    if !prometheus.query(&expr).await.is_empty() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            })
+            .await;
+            assert!(
+                found.is_ok(),
+                "dashboard panel {:?} finds nothing: {expr}",
+                panel["title"]
+            );
+            queries += 1;
+        }
+    }
+    assert!(queries >= 10, "{queries} dashboard queries");
+
     // promtool reads a scrape without complaint.
     let (_, scrape) = get(admin, "/metrics").await;
     let mut promtool = Command::new(binary("promtool"))
