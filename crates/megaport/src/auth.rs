@@ -154,6 +154,9 @@ impl TokenManager {
                 )));
             }
             attempts += 1;
+            if attempts > 1 {
+                self.metrics.record_retry(Route::Token);
+            }
             let sent = self
                 .http
                 .post(self.token_url.clone())

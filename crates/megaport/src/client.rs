@@ -550,6 +550,9 @@ impl MegaportClient {
                     .body(body.clone());
             }
             attempts += 1;
+            if attempts > 1 {
+                inner.metrics.record_retry(route);
+            }
             // One span per attempt: a child of the caller's (the gRPC call's) span.
             let span = tracing::info_span!(
                 "megaport",

@@ -129,6 +129,9 @@ pub trait RequestObserver: Send + Sync + 'static {
     fn attempt(&self, route: Route, outcome: Outcome);
     /// Time from sending an attempt to its response headers or its failure.
     fn latency(&self, route: Route, elapsed: Duration);
+    /// An attempt after the first of one call (a retry by the client's policy, or a resend
+    /// after a token refresh).
+    fn retry(&self, route: Route);
 }
 
 /// One counter per (route, outcome); every HTTP attempt (including retries) counts once.
@@ -166,6 +169,12 @@ impl Metrics {
     pub(crate) fn record_latency(&self, route: Route, elapsed: Duration) {
         if let Some(observer) = self.observer.get() {
             observer.latency(route, elapsed);
+        }
+    }
+
+    pub(crate) fn record_retry(&self, route: Route) {
+        if let Some(observer) = self.observer.get() {
+            observer.retry(route);
         }
     }
 

@@ -128,6 +128,7 @@ pub async fn run_with_admin(
             metrics.observe_megaport(account, client);
         }
     }
+    let orders = order_desk(&config, &upstream, &store);
     let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()));
     apply_declared_regions(&config, &directory).await?;
     let (fire, signal) = watch::channel(false);
@@ -191,7 +192,7 @@ pub async fn run_with_admin(
         )
         .add_service(
             VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
-                order_desk(&config, &upstream, &store),
+                orders.clone(),
                 hub.clone(),
                 shutdown_signal.clone(),
             ))
@@ -205,6 +206,7 @@ pub async fn run_with_admin(
         );
 
     let admin_task = admin_listener.map(|admin_listener| {
+        metrics.observe_watch(&hub);
         let admin_addr = admin_listener.local_addr().ok();
         tracing::info!(addr = ?admin_addr, "admin listener (/metrics, /healthz, /readyz)");
         tokio::spawn(crate::admin_http::serve(
@@ -215,6 +217,7 @@ pub async fn run_with_admin(
                     catalog: upstream.catalog.clone(),
                     hub: hub.clone(),
                     store: store.clone(),
+                    orders,
                 },
                 draining: shutdown_signal.clone(),
             }),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use super::desk::{OrderDesk, now_millis};
+use super::desk::{Counters, OrderDesk, now_millis};
 use super::rules::{PortIds, check_spec, failure_of, refusal};
 use super::upstream::{UpstreamFailure, VxcBuy};
 use super::{Order, OrderSpec, OrderState, OrderUpstream};
@@ -139,6 +139,13 @@ impl OrderDesk {
         tracing::info!(order_id = %order.order_id, attempt = order.buy_attempts, "sending vxc buy");
         let result = client.buy(buy, self.deadline()).await;
         self.inner.inventory.invalidate_ports().await;
+        let counters = &self.inner.counters;
+        Counters::bump(match &result {
+            Ok(accepted) if accepted.vxc_uid.is_some() => &counters.buys_accepted,
+            Ok(_) | Err(UpstreamFailure::OutcomeUnknown(_)) => &counters.buys_outcome_unknown,
+            Err(UpstreamFailure::NotSent(_)) => &counters.buys_not_sent,
+            Err(_) => &counters.buys_refused,
+        });
         match result {
             Ok(accepted) => match accepted.vxc_uid {
                 Some(uid) => {

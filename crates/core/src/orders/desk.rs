@@ -17,6 +17,8 @@ use super::{
 use crate::Inventory;
 use crate::error::{Error, ErrorReason};
 use crate::keys::{UpstreamKey, check_key};
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::locks::Locks;
 use crate::onramps;
 use crate::ports::OrderStore;
@@ -29,8 +31,45 @@ pub(super) struct Inner {
     pub(super) settings: OrderSettings,
     /// One buy at a time per request_id, in every process on the journal.
     pub(super) locks: Locks,
-    /// Reconciliations run (an unknown outcome looked up upstream), for tests and metrics.
-    pub(super) reconciliations: std::sync::atomic::AtomicU64,
+    /// What buys and reconciliations came to, for metrics.
+    pub(super) counters: Counters,
+}
+
+/// Totals that only grow, kept as they happen and read by metrics.
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) buys_accepted: AtomicU64,
+    pub(super) buys_refused: AtomicU64,
+    pub(super) buys_not_sent: AtomicU64,
+    pub(super) buys_outcome_unknown: AtomicU64,
+    pub(super) reconciliations_found: AtomicU64,
+    pub(super) reconciliations_absent: AtomicU64,
+    pub(super) reconciliations_failed: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The order desk's totals at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderTotals {
+    /// Buys Megaport accepted.
+    pub buys_accepted: u64,
+    /// Buys Megaport refused (the order failed).
+    pub buys_refused: u64,
+    /// Buys provably not sent (the order went back to JOURNALED).
+    pub buys_not_sent: u64,
+    /// Buys whose answer was lost (the order went to OUTCOME_UNKNOWN).
+    pub buys_outcome_unknown: u64,
+    /// Unknown outcomes looked up upstream: the VXC was found (adopted) ...
+    pub reconciliations_found: u64,
+    /// ... or proved absent ...
+    pub reconciliations_absent: u64,
+    /// ... or the lookup itself failed.
+    pub reconciliations_failed: u64,
 }
 
 /// Orders over the configured Megaport accounts and the journal. Cheap to clone.
@@ -65,7 +104,7 @@ impl OrderDesk {
                 store,
                 settings,
                 locks,
-                reconciliations: std::sync::atomic::AtomicU64::new(0),
+                counters: Counters::default(),
             }),
         }
     }
@@ -74,11 +113,19 @@ impl OrderDesk {
         &self.inner.settings
     }
 
-    /// How many unknown outcomes have been looked up upstream since start.
-    pub fn reconciliations(&self) -> u64 {
-        self.inner
-            .reconciliations
-            .load(std::sync::atomic::Ordering::Relaxed)
+    /// What buys and reconciliations came to since start.
+    pub fn totals(&self) -> OrderTotals {
+        let counters = &self.inner.counters;
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        OrderTotals {
+            buys_accepted: load(&counters.buys_accepted),
+            buys_refused: load(&counters.buys_refused),
+            buys_not_sent: load(&counters.buys_not_sent),
+            buys_outcome_unknown: load(&counters.buys_outcome_unknown),
+            reconciliations_found: load(&counters.reconciliations_found),
+            reconciliations_absent: load(&counters.reconciliations_absent),
+            reconciliations_failed: load(&counters.reconciliations_failed),
+        }
     }
 
     /// The account an order runs under: empty means the default (the provider's) account.

@@ -28,7 +28,7 @@ mod reconcile;
 mod rules;
 mod upstream;
 
-pub use desk::OrderDesk;
+pub use desk::{OrderDesk, OrderTotals};
 pub use rules::{check_spec, key_unusable, observe};
 pub use upstream::{
     AccountPort, BuyAccepted, OrderUpstream, OrderVxc, Refusal, UpstreamFailure, VxcBuy, VxcEnd,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
-use super::desk::{OrderDesk, apply_vlans, now_millis};
+use super::desk::{Counters, OrderDesk, apply_vlans, now_millis};
 use super::rules::observe;
 use super::upstream::OrderVxc;
 use super::{Order, OrderState, OrderUpstream};
@@ -80,9 +80,21 @@ impl OrderDesk {
         client: &dyn OrderUpstream,
         order: &Order,
     ) -> Result<Option<OrderVxc>, Error> {
-        self.inner
-            .reconciliations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let counters = &self.inner.counters;
+        let found = self.look_up(client, order).await;
+        Counters::bump(match &found {
+            Ok(Some(_)) => &counters.reconciliations_found,
+            Ok(None) => &counters.reconciliations_absent,
+            Err(_) => &counters.reconciliations_failed,
+        });
+        found
+    }
+
+    async fn look_up(
+        &self,
+        client: &dyn OrderUpstream,
+        order: &Order,
+    ) -> Result<Option<OrderVxc>, Error> {
         let deadline = self.deadline();
         let port = client
             .port(&order.spec.a_end_port_uid, deadline)

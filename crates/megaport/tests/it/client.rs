@@ -99,16 +99,65 @@ async fn retry_after_as_http_date_is_honoured() {
     assert!(arrivals[1] - arrivals[0] >= Duration::from_secs(1));
 }
 
+/// What an exporter would be told: attempts by outcome, timings, retries.
+#[derive(Default)]
+struct Observed {
+    attempts: std::sync::Mutex<Vec<(megaport::Route, megaport::Outcome)>>,
+    timings: std::sync::atomic::AtomicUsize,
+    retries: std::sync::atomic::AtomicUsize,
+}
+
+impl megaport::RequestObserver for Observed {
+    fn attempt(&self, route: megaport::Route, outcome: megaport::Outcome) {
+        self.attempts.lock().unwrap().push((route, outcome));
+    }
+    fn latency(&self, _: megaport::Route, _: Duration) {
+        self.timings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn retry(&self, _: megaport::Route) {
+        self.retries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[tokio::test]
 async fn reads_retry_gateway_errors_then_give_up() {
     let sb = start().await;
     let client = provider(&sb);
+    let observed = std::sync::Arc::new(Observed::default());
+    client.metrics().observe_with(observed.clone());
     fault(&sb, RouteGroup::Product, status(502), Some(1));
     fault(&sb, RouteGroup::Product, status(504), Some(1));
     within(10, client.get_product(PROVIDER_PORT, deadline(5000)))
         .await
         .unwrap();
     assert_eq!(sb.control().requests(RouteGroup::Product), 3);
+    let product_attempts: Vec<megaport::Outcome> = observed
+        .attempts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| *route == megaport::Route::Product)
+        .map(|(_, outcome)| *outcome)
+        .collect();
+    assert_eq!(
+        product_attempts,
+        [
+            megaport::Outcome::ServerError,
+            megaport::Outcome::ServerError,
+            megaport::Outcome::Ok
+        ],
+        "the observer sees every attempt"
+    );
+    assert_eq!(
+        observed.retries.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    assert!(
+        observed.timings.load(std::sync::atomic::Ordering::Relaxed) >= 3,
+        "each attempt is timed (the token's too)"
+    );
 
     fault(&sb, RouteGroup::Locations, status(503), None);
     let err = within(10, client.list_locations(deadline(5000)))

@@ -16,15 +16,15 @@ use std::time::Duration;
 
 use megaport::{MegaportClient, Outcome, RequestObserver, Route};
 use prometheus::{
-    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 pub(crate) use grpc::GrpcMetricsLayer;
 
 use crate::catalog::{Catalog, SlotStats};
 use crate::watch::{Health, WatchHub};
-use onramp_core::orders::OrderState;
+use onramp_core::orders::{OrderDesk, OrderState};
 use onramp_store::Store;
 
 /// Buckets for request latencies, in seconds: sub-millisecond cached reads up to Megaport's
@@ -43,6 +43,7 @@ pub struct Metrics {
     pub(crate) auth_refusals: IntCounterVec,
     megaport_requests: IntCounterVec,
     megaport_duration: HistogramVec,
+    megaport_retries: IntCounterVec,
     catalog_reads: IntCounterVec,
     catalog_loads: IntCounterVec,
     catalog_age: GaugeVec,
@@ -53,8 +54,12 @@ pub struct Metrics {
     watch_polls: IntCounterVec,
     watch_closed_too_slow: IntCounter,
     watch_resyncs: IntCounterVec,
+    watch_poll_duration: Histogram,
     orders: IntGaugeVec,
     orders_outcome_unknown_oldest: Gauge,
+    order_buys: IntCounterVec,
+    order_reconciliations: IntCounterVec,
+    store_rows: IntGaugeVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -69,46 +74,43 @@ pub(crate) struct Sources {
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) hub: WatchHub,
     pub(crate) store: Store,
+    pub(crate) orders: OrderDesk,
 }
 
 impl Metrics {
     pub fn new() -> Self {
         let registry =
             Registry::new_custom(Some("onramp".to_owned()), None).expect("a valid metric prefix");
+        // Names and label sets are constants of this file, so building them cannot fail.
+        let add = |collector: Box<dyn prometheus::core::Collector>| {
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
+        };
         let counter = |name: &str, help: &str, labels: &[&str]| {
             let family = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-            registry
-                .register(Box::new(family.clone()))
-                .expect("registered once");
+            add(Box::new(family.clone()));
             family
         };
         let gauges = |name: &str, help: &str, labels: &[&str]| {
             let family = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
-            registry
-                .register(Box::new(family.clone()))
-                .expect("registered once");
+            add(Box::new(family.clone()));
             family
         };
         let histogram = |name: &str, help: &str, labels: &[&str]| {
             let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
             let family = HistogramVec::new(opts, labels).expect("valid metric");
-            registry
-                .register(Box::new(family.clone()))
-                .expect("registered once");
+            add(Box::new(family.clone()));
             family
         };
         let gauge = |name: &str, help: &str| {
             let gauge = Gauge::new(name, help).expect("valid metric");
-            registry
-                .register(Box::new(gauge.clone()))
-                .expect("registered once");
+            add(Box::new(gauge.clone()));
             gauge
         };
         let int_gauge = |name: &str, help: &str| {
             let gauge = IntGauge::new(name, help).expect("valid metric");
-            registry
-                .register(Box::new(gauge.clone()))
-                .expect("registered once");
+            add(Box::new(gauge.clone()));
             gauge
         };
         let catalog_age = GaugeVec::new(
@@ -119,17 +121,13 @@ impl Metrics {
             &["data"],
         )
         .expect("valid metric");
-        registry
-            .register(Box::new(catalog_age.clone()))
-            .expect("registered once");
+        add(Box::new(catalog_age.clone()));
         let watch_closed_too_slow = IntCounter::new(
             "watch_subscribers_closed_too_slow_total",
             "WatchServiceKeys streams closed because the reader fell behind its buffer.",
         )
         .expect("valid metric");
-        registry
-            .register(Box::new(watch_closed_too_slow.clone()))
-            .expect("registered once");
+        add(Box::new(watch_closed_too_slow.clone()));
         Self {
             grpc_requests: counter(
                 "grpc_server_requests_total",
@@ -163,6 +161,11 @@ impl Metrics {
             megaport_duration: histogram(
                 "megaport_request_duration_seconds",
                 "Time from sending a Megaport request to its response headers, by route and account.",
+                &["route", "account"],
+            ),
+            megaport_retries: counter(
+                "megaport_retries_total",
+                "Megaport attempts after the first of one call, by route and account.",
                 &["route", "account"],
             ),
             catalog_reads: counter(
@@ -201,6 +204,33 @@ impl Metrics {
                 "Resume tokens answered with a fresh snapshot, by reason.",
                 &["reason"],
             ),
+            watch_poll_duration: {
+                let histogram = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "watch_poll_duration_seconds",
+                        "Time one poll of Megaport's key list took.",
+                    )
+                    .buckets(LATENCY_BUCKETS.to_vec()),
+                )
+                .expect("valid metric");
+                add(Box::new(histogram.clone()));
+                histogram
+            },
+            order_buys: counter(
+                "order_buys_total",
+                "Buys sent to Megaport, by result (accepted, refused, not_sent, outcome_unknown).",
+                &["result"],
+            ),
+            order_reconciliations: counter(
+                "order_reconciliations_total",
+                "Unknown buy outcomes looked up at Megaport, by result (found, absent, failed).",
+                &["result"],
+            ),
+            store_rows: gauges(
+                "store_rows",
+                "Rows in each journal and log of the store.",
+                &["table"],
+            ),
             orders: gauges("orders", "VXC orders by state.", &["state"]),
             orders_outcome_unknown_oldest: gauge(
                 "orders_outcome_unknown_oldest_age_seconds",
@@ -218,12 +248,21 @@ impl Metrics {
         }));
     }
 
+    /// Times every poll of the key watcher.
+    pub(crate) fn observe_watch(self: &Arc<Self>, hub: &WatchHub) {
+        let metrics = Arc::clone(self);
+        hub.observe_polls(move |elapsed| {
+            metrics.watch_poll_duration.observe(elapsed.as_secs_f64());
+        });
+    }
+
     /// The text exposition of every metric, after reading the state `sources` keep.
     pub(crate) async fn render(&self, sources: &Sources) -> String {
         self.read_catalog(&sources.catalog).await;
         self.read_watch(&sources.hub);
-        if let Err(error) = self.read_orders(&sources.store).await {
-            tracing::warn!(%error, "metrics: could not count orders");
+        self.read_order_totals(&sources.orders);
+        if let Err(error) = self.read_store(&sources.store).await {
+            tracing::warn!(%error, "metrics: could not read the store");
         }
         let mut text = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut text) {
@@ -297,7 +336,23 @@ impl Metrics {
         );
     }
 
-    async fn read_orders(&self, store: &Store) -> Result<(), onramp_store::StoreError> {
+    fn read_order_totals(&self, orders: &OrderDesk) {
+        let totals = orders.totals();
+        let buys = |result: &str| self.order_buys.with_label_values(&[result]);
+        mirror(&buys("accepted"), totals.buys_accepted);
+        mirror(&buys("refused"), totals.buys_refused);
+        mirror(&buys("not_sent"), totals.buys_not_sent);
+        mirror(&buys("outcome_unknown"), totals.buys_outcome_unknown);
+        let runs = |result: &str| self.order_reconciliations.with_label_values(&[result]);
+        mirror(&runs("found"), totals.reconciliations_found);
+        mirror(&runs("absent"), totals.reconciliations_absent);
+        mirror(&runs("failed"), totals.reconciliations_failed);
+    }
+
+    async fn read_store(&self, store: &Store) -> Result<(), onramp_store::StoreError> {
+        for (table, rows) in store.journal_sizes().await? {
+            self.store_rows.with_label_values(&[table]).set(rows);
+        }
         let counts = store.order_counts_by_state().await?;
         let by_state: BTreeMap<&str, i64> = counts
             .iter()
@@ -349,5 +404,12 @@ impl RequestObserver for MegaportObserver {
             .megaport_duration
             .with_label_values(&[route.as_str(), &self.account])
             .observe(elapsed.as_secs_f64());
+    }
+
+    fn retry(&self, route: Route) {
+        self.metrics
+            .megaport_retries
+            .with_label_values(&[route.as_str(), &self.account])
+            .inc();
     }
 }

@@ -77,9 +77,13 @@ pub struct CounterTotals {
     pub resyncs_unknown: u64,
 }
 
+/// Told how long each poll of Megaport's key list took (metrics' histogram).
+type PollObserver = Box<dyn Fn(Duration) + Send + Sync>;
+
 struct Inner {
     state: RwLock<State>,
     counters: Counters,
+    poll_observer: std::sync::OnceLock<PollObserver>,
     /// Serialises writers (the poll loop and pokes), so revisions are assigned in order.
     writer: tokio::sync::Mutex<()>,
     sender: broadcast::Sender<Arc<Batch>>,
@@ -136,6 +140,7 @@ impl WatchHub {
                 }),
                 writer: tokio::sync::Mutex::new(()),
                 counters: Counters::default(),
+                poll_observer: std::sync::OnceLock::new(),
                 sender,
                 poke: Notify::new(),
                 recent: RecentWrites::default(),
@@ -234,7 +239,12 @@ impl WatchHub {
         let previous = self.read().views.clone();
         let written_before = self.inner.recent.position();
         let now = OffsetDateTime::now_utc();
-        match self.inner.keys.current_views(&previous, now).await {
+        let started = tokio::time::Instant::now();
+        let polled = self.inner.keys.current_views(&previous, now).await;
+        if let Some(observe) = self.inner.poll_observer.get() {
+            observe(started.elapsed());
+        }
+        match polled {
             Ok(current) => {
                 self.apply(previous, current, now).await?;
                 self.record_success(now);
@@ -332,6 +342,11 @@ impl WatchHub {
             last_success: state.health.last_success,
             message: error.to_string(),
         };
+    }
+
+    /// Installs the observer of every later poll's duration; the first one installed stays.
+    pub fn observe_polls(&self, observer: impl Fn(Duration) + Send + Sync + 'static) {
+        let _ = self.inner.poll_observer.set(Box::new(observer));
     }
 
     pub(crate) fn counters(&self) -> &Counters {

@@ -306,6 +306,31 @@ async fn prometheus_sees_the_guide_flow_its_megaport_calls_the_order_and_the_wat
     );
     assert_eq!(
         prometheus
+            .value("sum(onramp_order_buys_total{result=\"accepted\"})")
+            .await,
+        1.0,
+        "one buy accepted"
+    );
+    assert_eq!(
+        prometheus.value("sum(onramp_order_buys_total)").await,
+        1.0,
+        "and no other"
+    );
+    assert_eq!(
+        prometheus
+            .value("sum(onramp_store_rows{table=\"vxc_orders\"})")
+            .await,
+        1.0
+    );
+    assert!(
+        prometheus
+            .value("sum(onramp_watch_poll_duration_seconds_count)")
+            .await
+            >= 1.0,
+        "the watcher's polls are timed"
+    );
+    assert_eq!(
+        prometheus
             .value("sum(onramp_orders{state=~\"FAILED|REJECTED|CANCELLED|OUTCOME_UNKNOWN\"})")
             .await,
         0.0,
