@@ -10,6 +10,7 @@
 //! its own.
 
 mod fanout;
+mod otlp_sink;
 mod reads;
 
 use std::net::SocketAddr;

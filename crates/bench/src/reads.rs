@@ -11,7 +11,7 @@ use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::catalog_service_server::{CatalogService, CatalogServiceServer};
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::service_key_service_server::{ServiceKeyService, ServiceKeyServiceServer};
-use onramp_server::config::TransportSettings;
+use onramp_server::config::{LogFormat, TransportSettings};
 use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
@@ -378,15 +378,23 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
     let bare = start_onramp(without_metrics).await?;
     let bare_channels = channels(bare, 4).await?;
     let bare_payloads = record(&bare_channels[0]).await?;
+    // onramp with tracing on too: a span per call, exported to a collector that drops them.
+    let mut with_tracing = bench_config();
+    with_tracing.otlp.endpoint = format!("http://{}", crate::otlp_sink::start().await?);
+    let telemetry = onramp_server::telemetry::init(LogFormat::Human, "error", &with_tracing.otlp)?;
+    let traced = start_onramp(with_tracing).await?;
+    let traced_channels = channels(traced, 4).await?;
+    let traced_payloads = record(&traced_channels[0]).await?;
     let noop = start_noop(payloads.answers.clone()).await?;
     let noop_channels = channels(noop, 4).await?;
 
     let servers = [
         (&onramp_channels, &payloads),
         (&bare_channels, &bare_payloads),
+        (&traced_channels, &traced_payloads),
         (&noop_channels, &payloads),
     ];
-    let mut samples: [BTreeMap<Key, Vec<Measured>>; 3] = Default::default();
+    let mut samples: [BTreeMap<Key, Vec<Measured>>; 4] = Default::default();
     for _ in 0..rounds {
         for (index, (pool, payloads)) in servers.into_iter().enumerate() {
             for call_kind in CALLS {
@@ -407,19 +415,22 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             }
         }
     }
-    let [onramp, bare, noop] = samples.map(|runs| medians(&runs));
+    telemetry.shutdown();
+    let [onramp, bare, traced, noop] = samples.map(|runs| medians(&runs));
 
     println!(
         "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row"
     );
     println!(
-        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | without metrics req/s | metrics cost |"
+        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | without metrics req/s | metrics cost | with tracing req/s | tracing cost |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
     let mut errors = 0;
     for (key, ours) in &onramp {
-        let (Some(base), Some(plain)) = (noop.get(key), bare.get(key)) else {
+        let (Some(base), Some(plain), Some(spans)) =
+            (noop.get(key), bare.get(key), traced.get(key))
+        else {
             continue;
         };
         let (call_kind, in_flight) = key;
@@ -429,7 +440,7 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             format!("{in_flight} in flight, 4 conns")
         };
         println!(
-            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:+.1}% |",
+            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:+.1}% | {:.0} | {:+.1}% |",
             ours.per_second,
             ours.p50_ms,
             ours.p99_ms,
@@ -440,8 +451,10 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             ratio(ours.p99_ms, base.p99_ms),
             plain.per_second,
             100.0 * (1.0 - ratio(ours.per_second, plain.per_second)),
+            spans.per_second,
+            100.0 * (1.0 - ratio(spans.per_second, ours.per_second)),
         );
-        errors += ours.errors + base.errors + plain.errors;
+        errors += ours.errors + base.errors + plain.errors + spans.errors;
     }
     if errors > 0 {
         return Err(format!("{errors} calls failed during the benchmark").into());

@@ -7,6 +7,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -40,8 +41,9 @@ pub struct TelemetryError(String);
 
 /// Installs the global subscriber. `RUST_LOG` wins over the configured level so an operator can
 /// turn up one module without editing the config. Calling it twice is harmless (tests do).
-/// With an OTLP endpoint it must run inside the tokio runtime (the exporter's channel lives
-/// there).
+/// The level filters log lines only: spans go to the OTLP exporter at `info` whatever the log
+/// level, so quiet logs do not mean missing traces. With an OTLP endpoint it must run inside the
+/// tokio runtime (the exporter's channel lives there).
 pub fn init(
     format: LogFormat,
     level: &str,
@@ -57,7 +59,12 @@ pub fn init(
             .flatten_event(true)
             .with_writer(std::io::stderr)
             .boxed(),
-    };
+    }
+    // The level filters log lines; the gRPC call's span always passes, so every line inside a
+    // call names its trace id whatever the level.
+    .with_filter(filter.or(tracing_subscriber::filter::filter_fn(|metadata| {
+        metadata.is_span() && metadata.target() == rpc_spans::TARGET
+    })));
     let (provider, spans) = if otlp.endpoint.is_empty() {
         (None, None)
     } else {
@@ -77,11 +84,12 @@ pub fn init(
         opentelemetry::global::set_text_map_propagator(
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
-        let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("onramp"));
+        let layer = tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("onramp"))
+            .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
         (Some(provider), Some(layer))
     };
     let _already_installed = tracing_subscriber::registry()
-        .with(filter)
         .with(logs)
         .with(spans)
         .try_init();

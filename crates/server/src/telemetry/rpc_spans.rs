@@ -9,6 +9,9 @@ use opentelemetry::trace::TraceContextExt;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+/// The target of the call spans, which the log filter always lets through.
+pub(super) const TARGET: &str = module_path!();
+
 /// Adds [`RpcSpans`] around a service.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RpcSpanLayer;
@@ -45,6 +48,7 @@ where
             .split_once('/')
             .unwrap_or(("unknown", "unknown"));
         let span = tracing::info_span!(
+            target: TARGET,
             "grpc",
             otel.name = %path.trim_start_matches('/'),
             otel.kind = "server",
