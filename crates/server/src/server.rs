@@ -207,6 +207,7 @@ pub async fn run_with_admin(
 
     let admin_task = admin_listener.map(|admin_listener| {
         metrics.observe_watch(&hub);
+        metrics.observe_store(&store);
         let admin_addr = admin_listener.local_addr().ok();
         tracing::info!(addr = ?admin_addr, "admin listener (/metrics, /healthz, /readyz)");
         tokio::spawn(crate::admin_http::serve(

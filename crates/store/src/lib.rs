@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -58,10 +59,25 @@ pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "onramp.sqlite3";
 
+/// Told how long each of the domain's queries took, by the port method's name (a bounded set):
+/// what the server's `store_query_duration_seconds` histogram records.
+pub type QueryObserver = Arc<dyn Fn(&'static str, Duration) + Send + Sync>;
+
 /// A handle to the database; cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Shared by every clone, so one installed observer sees every query.
+    observer: Arc<OnceLock<QueryObserver>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Store")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -97,7 +113,10 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            observer: Arc::default(),
+        })
     }
 
     /// Rows in each journal and log, for metrics: they grow with use, and an operator watches
@@ -120,6 +139,26 @@ impl Store {
             sizes.push((table, rows));
         }
         Ok(sizes)
+    }
+
+    /// Installs the observer of every later query made through the domain's ports; the first
+    /// one installed stays.
+    pub fn observe_queries(&self, observer: QueryObserver) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// Runs one port query, timing it for the observer and turning its error into the domain's.
+    pub(crate) async fn timed<T>(
+        &self,
+        operation: &'static str,
+        query: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, onramp_core::Error> {
+        let started = tokio::time::Instant::now();
+        let result = query.await;
+        if let Some(observe) = self.observer.get() {
+            observe(operation, started.elapsed());
+        }
+        Ok(result?)
     }
 
     /// Whether the database answers: what `/readyz` checks.

@@ -24,38 +24,50 @@ impl RegionStore for Store {
         request_id: Option<&str>,
         request_hash: &str,
     ) -> Result<InsertOutcome, Error> {
-        Ok(Store::insert_region(self, region, request_id, request_hash).await?)
+        self.timed(
+            "insert_region",
+            Store::insert_region(self, region, request_id, request_hash),
+        )
+        .await
     }
 
     async fn upsert_region(&self, region: &Region) -> Result<(), Error> {
-        Ok(Store::upsert_region(self, region).await?)
+        self.timed("upsert_region", Store::upsert_region(self, region))
+            .await
     }
 
     async fn region(&self, name: &str) -> Result<Option<Region>, Error> {
-        Ok(Store::region(self, name).await?)
+        self.timed("region", Store::region(self, name)).await
     }
 
     async fn regions(&self) -> Result<Vec<Region>, Error> {
-        Ok(Store::regions(self).await?)
+        self.timed("regions", Store::regions(self)).await
     }
 
     async fn regions_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Region>, Error> {
-        Ok(Store::regions_page(self, after, limit).await?)
+        self.timed("regions_page", Store::regions_page(self, after, limit))
+            .await
     }
 
     async fn update_region(&self, region: &Region) -> Result<bool, Error> {
-        Ok(Store::update_region(self, region).await?)
+        self.timed("update_region", Store::update_region(self, region))
+            .await
     }
 
     async fn delete_region(&self, name: &str) -> Result<bool, Error> {
-        Ok(Store::delete_region(self, name).await?)
+        self.timed("delete_region", Store::delete_region(self, name))
+            .await
     }
 }
 
 #[async_trait]
 impl KeyStore for Store {
     async fn journal_key_request(&self, request: &KeyRequest) -> Result<Option<KeyRequest>, Error> {
-        Ok(Store::journal_key_request(self, request).await?)
+        self.timed(
+            "journal_key_request",
+            Store::journal_key_request(self, request),
+        )
+        .await
     }
 
     async fn complete_key_request(
@@ -64,31 +76,46 @@ impl KeyStore for Store {
         entry: &LedgerEntry,
         request_hash: &str,
     ) -> Result<(), Error> {
-        Ok(Store::complete_key_request(self, request_id, entry, request_hash).await?)
+        self.timed(
+            "complete_key_request",
+            Store::complete_key_request(self, request_id, entry, request_hash),
+        )
+        .await
     }
 
     async fn pending_key_requests(&self) -> Result<Vec<KeyRequest>, Error> {
-        Ok(Store::pending_key_requests(self).await?)
+        self.timed("pending_key_requests", Store::pending_key_requests(self))
+            .await
     }
 
     async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error> {
-        Ok(Store::abandon_key_request(self, request_id).await?)
+        self.timed(
+            "abandon_key_request",
+            Store::abandon_key_request(self, request_id),
+        )
+        .await
     }
 
     async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error> {
-        Ok(Store::ledger_entry(self, key).await?)
+        self.timed("ledger_entry", Store::ledger_entry(self, key))
+            .await
     }
 
     async fn ledger(&self) -> Result<Vec<LedgerEntry>, Error> {
-        Ok(Store::ledger(self).await?)
+        self.timed("ledger", Store::ledger(self)).await
     }
 
     async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error> {
-        Ok(Store::reserved_vlans(self, port_uid).await?)
+        self.timed("reserved_vlans", Store::reserved_vlans(self, port_uid))
+            .await
     }
 
     async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error> {
-        Ok(Store::mark_key_deactivated(self, key).await?)
+        self.timed(
+            "mark_key_deactivated",
+            Store::mark_key_deactivated(self, key),
+        )
+        .await
     }
 
     async fn mark_key_used(
@@ -97,14 +124,19 @@ impl KeyStore for Store {
         vxc_uid: Option<&str>,
         used_time: OffsetDateTime,
     ) -> Result<(), Error> {
-        Ok(Store::mark_key_used(self, key, vxc_uid, used_time).await?)
+        self.timed(
+            "mark_key_used",
+            Store::mark_key_used(self, key, vxc_uid, used_time),
+        )
+        .await
     }
 
     async fn stored_outcome(
         &self,
         request_id: &str,
     ) -> Result<Option<(String, String, Vec<u8>)>, Error> {
-        Ok(Store::stored_response(self, request_id).await?)
+        self.timed("stored_response", Store::stored_response(self, request_id))
+            .await
     }
 
     async fn store_outcome(
@@ -114,22 +146,27 @@ impl KeyStore for Store {
         fingerprint: &str,
         outcome: &[u8],
     ) -> Result<(), Error> {
-        Ok(Store::store_response(self, request_id, call, fingerprint, outcome).await?)
+        self.timed(
+            "store_response",
+            Store::store_response(self, request_id, call, fingerprint, outcome),
+        )
+        .await
     }
 
     async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, Error> {
-        Ok(Store::watch_views(self).await?)
+        self.timed("watch_views", Store::watch_views(self)).await
     }
 
     async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, Error> {
-        Ok(Store::watch_view(self, key).await?)
+        self.timed("watch_view", Store::watch_view(self, key)).await
     }
 }
 
 #[async_trait]
 impl AuditStore for Store {
     async fn append_audit(&self, record: &AuditRecord) -> Result<(), Error> {
-        Ok(Store::append_audit(self, record).await?)
+        self.timed("append_audit", Store::append_audit(self, record))
+            .await
     }
 
     async fn audit_page(
@@ -139,14 +176,19 @@ impl AuditStore for Store {
         rpc: &str,
         limit: usize,
     ) -> Result<Vec<(i64, AuditRecord)>, Error> {
-        Ok(Store::audit_page(self, before, caller, rpc, limit).await?)
+        self.timed(
+            "audit_page",
+            Store::audit_page(self, before, caller, rpc, limit),
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl OrderStore for Store {
     async fn insert_order(&self, order: &Order) -> Result<bool, Error> {
-        Ok(Store::insert_order(self, order).await?)
+        self.timed("insert_order", Store::insert_order(self, order))
+            .await
     }
 
     async fn claim_for_submit(
@@ -155,27 +197,38 @@ impl OrderStore for Store {
         from: OrderState,
         now: OffsetDateTime,
     ) -> Result<bool, Error> {
-        Ok(Store::claim_for_submit(self, order_id, from, now).await?)
+        self.timed(
+            "claim_for_submit",
+            Store::claim_for_submit(self, order_id, from, now),
+        )
+        .await
     }
 
     async fn update_order(&self, order: &Order, expected: &[OrderState]) -> Result<bool, Error> {
-        Ok(Store::update_order(self, order, expected).await?)
+        self.timed("update_order", Store::update_order(self, order, expected))
+            .await
     }
 
     async fn order(&self, order_id: &str) -> Result<Option<Order>, Error> {
-        Ok(Store::order(self, order_id).await?)
+        self.timed("order", Store::order(self, order_id)).await
     }
 
     async fn order_by_request_id(&self, request_id: &str) -> Result<Option<Order>, Error> {
-        Ok(Store::order_by_request_id(self, request_id).await?)
+        self.timed(
+            "order_by_request_id",
+            Store::order_by_request_id(self, request_id),
+        )
+        .await
     }
 
     async fn order_by_vxc_uid(&self, vxc_uid: &str) -> Result<Option<Order>, Error> {
-        Ok(Store::order_by_vxc_uid(self, vxc_uid).await?)
+        self.timed("order_by_vxc_uid", Store::order_by_vxc_uid(self, vxc_uid))
+            .await
     }
 
     async fn claimed_vxc_uids(&self) -> Result<HashSet<String>, Error> {
-        Ok(Store::claimed_vxc_uids(self).await?)
+        self.timed("claimed_vxc_uids", Store::claimed_vxc_uids(self))
+            .await
     }
 
     async fn orders_page(
@@ -184,7 +237,11 @@ impl OrderStore for Store {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Order>, Error> {
-        Ok(Store::orders_page(self, filter, offset, limit).await?)
+        self.timed(
+            "orders_page",
+            Store::orders_page(self, filter, offset, limit),
+        )
+        .await
     }
 }
 
@@ -196,10 +253,12 @@ impl LockStore for Store {
         holder: &str,
         ttl: std::time::Duration,
     ) -> Result<bool, Error> {
-        Ok(Store::try_lock(self, name, holder, ttl).await?)
+        self.timed("try_lock", Store::try_lock(self, name, holder, ttl))
+            .await
     }
 
     async fn unlock(&self, name: &str, holder: &str) -> Result<(), Error> {
-        Ok(Store::unlock(self, name, holder).await?)
+        self.timed("unlock", Store::unlock(self, name, holder))
+            .await
     }
 }

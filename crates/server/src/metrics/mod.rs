@@ -60,6 +60,7 @@ pub struct Metrics {
     order_buys: IntCounterVec,
     order_reconciliations: IntCounterVec,
     store_rows: IntGaugeVec,
+    store_query_duration: HistogramVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -226,6 +227,11 @@ impl Metrics {
                 "Unknown buy outcomes looked up at Megaport, by result (found, absent, failed).",
                 &["result"],
             ),
+            store_query_duration: histogram(
+                "store_query_duration_seconds",
+                "Time of the domain's store queries, by operation.",
+                &["operation"],
+            ),
             store_rows: gauges(
                 "store_rows",
                 "Rows in each journal and log of the store.",
@@ -245,6 +251,17 @@ impl Metrics {
         client.metrics().observe_with(Arc::new(MegaportObserver {
             metrics: Arc::clone(self),
             account: account.to_owned(),
+        }));
+    }
+
+    /// Times every query the domain makes of the store.
+    pub(crate) fn observe_store(self: &Arc<Self>, store: &Store) {
+        let metrics = Arc::clone(self);
+        store.observe_queries(Arc::new(move |operation, elapsed| {
+            metrics
+                .store_query_duration
+                .with_label_values(&[operation])
+                .observe(elapsed.as_secs_f64());
         }));
     }
 

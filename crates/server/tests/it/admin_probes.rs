@@ -135,3 +135,39 @@ async fn metrics_count_calls_by_method_and_code() {
         "the catalog's loads are counted: {text}"
     );
 }
+
+#[tokio::test]
+async fn refusals_are_counted_by_reason_without_the_caller() {
+    use crate::support::auth::{REVOKED, config_with_tokens, with_token};
+    let server = TestServer::start_with(config_with_tokens()).await;
+    let admin = server.admin_addr.expect("admin listener");
+    let mut catalog = CatalogServiceClient::new(server.channel.clone());
+    let anonymous = within(catalog.list_countries(ListCountriesRequest {}))
+        .await
+        .expect_err("no token");
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    let revoked = within(catalog.list_countries(with_token(ListCountriesRequest {}, REVOKED)))
+        .await
+        .expect_err("revoked token");
+    assert_eq!(revoked.code(), tonic::Code::Unauthenticated);
+
+    let (_, text) = get(admin, "/metrics").await;
+    let refusals: f64 = text
+        .lines()
+        .filter(|line| line.starts_with("onramp_auth_refusals_total{"))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum();
+    assert_eq!(refusals, 2.0, "{text}");
+    assert!(
+        !text.contains(REVOKED),
+        "a caller's token never becomes a label"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "onramp_grpc_server_requests_total",
+            &[("method", "ListCountries"), ("code", "Unauthenticated")]
+        ),
+        Some(2.0)
+    );
+}

@@ -329,6 +329,13 @@ async fn prometheus_sees_the_guide_flow_its_megaport_calls_the_order_and_the_wat
             >= 1.0,
         "the watcher's polls are timed"
     );
+    assert!(
+        prometheus
+            .value("sum(onramp_store_query_duration_seconds_count{operation=\"insert_order\"})")
+            .await
+            >= 1.0,
+        "the order's journal write is timed"
+    );
     assert_eq!(
         prometheus
             .value("sum(onramp_orders{state=~\"FAILED|REJECTED|CANCELLED|OUTCOME_UNKNOWN\"})")
