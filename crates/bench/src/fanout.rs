@@ -2,12 +2,9 @@
 //! second, and what every stream received: delivery, gaps, duplicates, latency from the
 //! event's observe_time to receipt, and the server's memory per idle stream.
 //!
-//! onramp runs in a child process (this binary with `--serve`) so its resident memory, read
-//! from `/proc`, is its own and not the clients'.
+//! onramp runs in a child process (see `child`) so its resident memory, read from `/proc`, is
+//! its own and not the clients'.
 
-use std::io::BufRead;
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -21,7 +18,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
-use crate::{authorized, bench_config, channels, start_onramp};
+use crate::child::{Role, Server};
+use crate::{authorized, channels};
 
 /// The customer_ref of the keys the fan-out creates, so streams count only those.
 const CUSTOMER_REF: &str = "fanout-bench";
@@ -38,63 +36,6 @@ pub(crate) struct Plan {
     pub(crate) streams: usize,
     pub(crate) connections: usize,
     pub(crate) keys: usize,
-}
-
-/// The child process: onramp for the fan-out, its address on the first line of stdout.
-pub(crate) async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = bench_config();
-    // Streams are spread over few connections; allow them all on one.
-    config.limits.max_concurrent_streams = 1_000_000;
-    let addr = start_onramp(config).await?;
-    println!("{addr}");
-    std::future::pending::<()>().await;
-    Ok(())
-}
-
-/// Kills the child onramp when the run ends, however it ends.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start() -> Result<Self, Box<dyn std::error::Error>> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg("--serve")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout from the child")?;
-        let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line)?;
-        let addr = line.trim().parse()?;
-        Ok(Self { child, addr })
-    }
-
-    /// Resident memory, in bytes (`VmRSS` of `/proc/<pid>/status`: one line, no library needed).
-    fn resident_bytes(&self) -> Result<u64, Box<dyn std::error::Error>> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| {
-                value
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .ok_or("no VmRSS in /proc status")?;
-        Ok(kib * 1024)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// What one stream saw.
@@ -117,7 +58,7 @@ struct Shared {
 }
 
 pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
-    let server = Server::start()?;
+    let server = Server::start(Role::Onramp, None)?;
     let pool = channels(server.addr, plan.connections).await?;
     let writer = channels(server.addr, 1).await?.remove(0);
     let port_uid = los_angeles_port(&writer).await?;

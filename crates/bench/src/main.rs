@@ -2,13 +2,13 @@
 //! payloads from memory, measured in one run on this machine and printed as ratios; then the
 //! fan-out of WatchServiceKeys to many streams.
 //!
-//! For the reads both servers run in this process on loopback with the same transport
-//! (TCP_NODELAY), so the ratio isolates what onramp does per call. onramp runs on its embedded
+//! Every server runs in a child process of its own (see `child`), on loopback with the same
+//! transport, so the ratio isolates what onramp does per call. onramp runs on its embedded
 //! sandbox with a bearer token configured, as a provider would run it. The rounds alternate
-//! (onramp, no-op, onramp, ...) and the medians are reported, because a 2-core machine is noisy.
-//! For the fan-out onramp runs in a child process (this binary with `--serve`), so its memory is
-//! its own.
+//! (onramp, its variants, no-op, onramp, ...) and the medians are reported, because a 2-core
+//! machine is noisy.
 
+mod child;
 mod fanout;
 mod otlp_sink;
 mod reads;
@@ -50,9 +50,12 @@ struct Args {
     /// does).
     #[arg(long)]
     quick: bool,
-    /// Run onramp for the fan-out and print its address (the benchmark starts itself so).
+    /// Run one measured server and print its address (the benchmark starts itself so).
+    #[arg(long, hide = true, value_enum)]
+    serve: Option<child::Role>,
+    /// The no-op server's answers, recorded from onramp (with `--serve noop`).
     #[arg(long, hide = true)]
-    serve: bool,
+    answers: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,8 +68,8 @@ enum Part {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    if args.serve {
-        return fanout::serve().await;
+    if let Some(role) = args.serve {
+        return child::serve(role, args.answers).await;
     }
     if args.part != Part::Fanout {
         let (rounds, seconds) = if args.quick {

@@ -11,12 +11,14 @@ use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::catalog_service_server::{CatalogService, CatalogServiceServer};
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::service_key_service_server::{ServiceKeyService, ServiceKeyServiceServer};
-use onramp_server::config::{LogFormat, TransportSettings};
+use onramp_server::config::TransportSettings;
+use prost::Message;
 use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use crate::{authorized, bench_config, channels, start_onramp};
+use crate::child::{Role, Server};
+use crate::{authorized, channels};
 
 /// The reads measured, in the order printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,7 +58,7 @@ struct Payloads {
 }
 
 #[derive(Clone, Default)]
-struct Answers {
+pub(crate) struct Answers {
     countries: pb::ListCountriesResponse,
     metros: pb::ListMetrosResponse,
     on_ramps: pb::ListOnRampsResponse,
@@ -64,6 +66,51 @@ struct Answers {
     select: pb::SelectOnRampsResponse,
     key: pb::GetServiceKeyResponse,
     keys: pb::ListServiceKeysResponse,
+}
+
+impl Answers {
+    /// Writes the answers for the no-op child: each message length-delimited, in field order.
+    fn write(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        for message in [
+            &self.countries as &dyn EncodeDelimited,
+            &self.metros,
+            &self.on_ramps,
+            &self.on_ramp,
+            &self.select,
+            &self.key,
+            &self.keys,
+        ] {
+            message.append_to(&mut bytes);
+        }
+        std::fs::write(path, bytes)
+    }
+
+    /// Reads what [`Answers::write`] wrote.
+    pub(crate) fn read(path: &std::path::Path) -> Result<Self, Box<dyn std::error::Error>> {
+        let bytes = std::fs::read(path)?;
+        let mut buf = bytes.as_slice();
+        Ok(Self {
+            countries: Message::decode_length_delimited(&mut buf)?,
+            metros: Message::decode_length_delimited(&mut buf)?,
+            on_ramps: Message::decode_length_delimited(&mut buf)?,
+            on_ramp: Message::decode_length_delimited(&mut buf)?,
+            select: Message::decode_length_delimited(&mut buf)?,
+            key: Message::decode_length_delimited(&mut buf)?,
+            keys: Message::decode_length_delimited(&mut buf)?,
+        })
+    }
+}
+
+/// Messages of different types written into one answers file.
+trait EncodeDelimited {
+    fn append_to(&self, bytes: &mut Vec<u8>);
+}
+
+impl<M: Message> EncodeDelimited for M {
+    fn append_to(&self, bytes: &mut Vec<u8>) {
+        bytes.extend(self.encode_length_delimited_to_vec());
+    }
 }
 
 async fn call(call: Call, channel: &Channel, payloads: &Payloads) -> Result<(), Status> {
@@ -273,7 +320,7 @@ impl ServiceKeyService for Noop {
 
 /// The no-op server on exactly onramp's transport (TCP options, coalesced writes, HTTP/2
 /// settings), so the ratio measures what onramp does per call.
-async fn start_noop(answers: Answers) -> Result<SocketAddr, Box<dyn std::error::Error>> {
+pub(crate) async fn start_noop(answers: Answers) -> Result<SocketAddr, Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let settings = TransportSettings::default();
@@ -369,24 +416,21 @@ fn medians(samples: &BTreeMap<Key, Vec<Measured>>) -> BTreeMap<Key, Measured> {
 /// Measures every read at both loads, alternating servers, and prints the medians.
 pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
     // onramp as deployed (metrics collected for the admin listener), onramp without the admin
-    // listener and its metrics, and the no-op baseline with onramp's answers.
-    let onramp = start_onramp(bench_config()).await?;
-    let onramp_channels = channels(onramp, 4).await?;
+    // listener and its metrics, onramp with tracing on too, and the no-op baseline with
+    // onramp's answers: each a child process.
+    let onramp = Server::start(Role::Onramp, None)?;
+    let onramp_channels = channels(onramp.addr, 4).await?;
     let payloads = record(&onramp_channels[0]).await?;
-    let mut without_metrics = bench_config();
-    without_metrics.admin.listen = String::new();
-    let bare = start_onramp(without_metrics).await?;
-    let bare_channels = channels(bare, 4).await?;
+    let bare = Server::start(Role::OnrampWithoutMetrics, None)?;
+    let bare_channels = channels(bare.addr, 4).await?;
     let bare_payloads = record(&bare_channels[0]).await?;
-    // onramp with tracing on too: a span per call, exported to a collector that drops them.
-    let mut with_tracing = bench_config();
-    with_tracing.otlp.endpoint = format!("http://{}", crate::otlp_sink::start().await?);
-    let telemetry = onramp_server::telemetry::init(LogFormat::Human, "error", &with_tracing.otlp)?;
-    let traced = start_onramp(with_tracing).await?;
-    let traced_channels = channels(traced, 4).await?;
+    let traced = Server::start(Role::OnrampWithTracing, None)?;
+    let traced_channels = channels(traced.addr, 4).await?;
     let traced_payloads = record(&traced_channels[0]).await?;
-    let noop = start_noop(payloads.answers.clone()).await?;
-    let noop_channels = channels(noop, 4).await?;
+    let answers = std::env::temp_dir().join(format!("onramp-bench-answers-{}", std::process::id()));
+    payloads.answers.write(&answers)?;
+    let noop = Server::start(Role::Noop, Some(&answers))?;
+    let noop_channels = channels(noop.addr, 4).await?;
 
     let servers = [
         (&onramp_channels, &payloads),
@@ -415,7 +459,7 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             }
         }
     }
-    telemetry.shutdown();
+    let _ = std::fs::remove_file(&answers);
     let [onramp, bare, traced, noop] = samples.map(|runs| medians(&runs));
 
     println!(

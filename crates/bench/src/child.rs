@@ -1,0 +1,114 @@
+//! Every server the benchmark measures runs in a child process of its own (this binary with
+//! `--serve ROLE`): the load generator's runtime, and one server's tracing subscriber, never
+//! share a process with the server being measured, and a server's memory is its own.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use onramp_server::config::LogFormat;
+
+use crate::{bench_config, start_onramp};
+
+/// Which server a child runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Role {
+    /// onramp as deployed: embedded sandbox, bearer token, admin listener and metrics.
+    Onramp,
+    /// The same without the admin listener and its metrics.
+    OnrampWithoutMetrics,
+    /// The same with tracing on, exporting to a collector in the child that drops the spans.
+    OnrampWithTracing,
+    /// The same-payload baseline; `--answers FILE` holds what it answers.
+    Noop,
+}
+
+/// In the child: starts the server, prints its address on the first line of stdout, serves.
+pub(crate) async fn serve(
+    role: Role,
+    answers: Option<PathBuf>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = bench_config();
+    // The fan-out spreads its streams over few connections; allow them all on one.
+    config.limits.max_concurrent_streams = 1_000_000;
+    let addr = match role {
+        Role::Onramp => start_onramp(config).await?,
+        Role::OnrampWithoutMetrics => {
+            config.admin.listen = String::new();
+            start_onramp(config).await?
+        }
+        Role::OnrampWithTracing => {
+            config.otlp.endpoint = format!("http://{}", crate::otlp_sink::start().await?);
+            // Kept for the child's life; the parent kills the child at the end.
+            let telemetry =
+                onramp_server::telemetry::init(LogFormat::Human, "error", &config.otlp)?;
+            std::mem::forget(telemetry);
+            start_onramp(config).await?
+        }
+        Role::Noop => {
+            let path = answers.ok_or("--serve noop needs --answers")?;
+            crate::reads::start_noop(crate::reads::Answers::read(&path)?).await?
+        }
+    };
+    println!("{addr}");
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// A child server, killed when dropped, however the run ends.
+pub(crate) struct Server {
+    child: std::process::Child,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Server {
+    pub(crate) fn start(
+        role: Role,
+        answers: Option<&Path>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.arg("--serve").arg(
+            clap::ValueEnum::to_possible_value(&role)
+                .ok_or("a role")?
+                .get_name(),
+        );
+        if let Some(path) = answers {
+            command.arg("--answers").arg(path);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout from the child")?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line.trim().parse()?;
+        Ok(Self { child, addr })
+    }
+
+    /// Resident memory, in bytes (`VmRSS` of `/proc/<pid>/status`: one line, no library needed).
+    pub(crate) fn resident_bytes(&self) -> Result<u64, Box<dyn std::error::Error>> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| {
+                value
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .ok_or("no VmRSS in /proc status")?;
+        Ok(kib * 1024)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
