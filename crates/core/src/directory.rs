@@ -82,6 +82,11 @@ impl Directory {
         }
     }
 
+    /// Records the inventory could not read and left out of what it serves now.
+    pub async fn skipped_upstream_records(&self) -> u32 {
+        self.inventory.skipped_records().await
+    }
+
     /// The provider's Ports, as the inventory has them now.
     pub async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
         self.inventory.ports().await

@@ -17,4 +17,7 @@ pub trait Inventory: Send + Sync + 'static {
     /// Forgets cached Ports after onramp changed them (bought or approved a VXC), so the next
     /// read shows the change.
     async fn invalidate_ports(&self);
+    /// Records of the upstream lists behind the current Ports and locations that could not be
+    /// read and were left out (0 when the inventory is complete).
+    async fn skipped_records(&self) -> u32;
 }

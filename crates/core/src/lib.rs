@@ -32,4 +32,13 @@ pub mod testing;
 pub mod time;
 
 pub use error::{Error, ErrorReason, FieldViolation};
+
+/// What was read from an upstream list, and how many of its records could not be read and were
+/// left out. Whoever shows the list says so when that is non-zero: an answer missing records is
+/// not an empty one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listed<T> {
+    pub items: T,
+    pub skipped_upstream_records: u32,
+}
 pub use inventory::Inventory;

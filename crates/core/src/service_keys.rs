@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::Listed;
 use crate::directory::{Directory, Scope};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
@@ -39,8 +40,9 @@ pub trait KeyUpstream: Send + Sync + 'static {
     /// The Port as Megaport has it now, not cached: VLANs are checked against fresh data.
     async fn port(&self, port_uid: &str) -> Result<Port, Error>;
     async fn create_key(&self, key: &NewKey) -> Result<UpstreamKey, Error>;
-    /// Every key of the provider, or those of one Port.
-    async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error>;
+    /// Every key of the provider, or those of one Port, with the count of listed keys that could
+    /// not be read.
+    async fn keys(&self, port_uid: Option<&str>) -> Result<Listed<Vec<UpstreamKey>>, Error>;
     async fn key(&self, key: &str) -> Result<UpstreamKey, Error>;
     /// Sends every field of `key` (Megaport's PUT resets what it is not sent).
     async fn update_key(&self, key: &UpstreamKey) -> Result<UpstreamKey, Error>;
@@ -331,8 +333,11 @@ impl ServiceKeys {
         &self,
         previous: &BTreeMap<String, KeyView>,
         now: OffsetDateTime,
-    ) -> Result<BTreeMap<String, KeyView>, Error> {
-        let upstream = self.upstream.keys(None).await?;
+    ) -> Result<Listed<BTreeMap<String, KeyView>>, Error> {
+        let Listed {
+            items: upstream,
+            skipped_upstream_records,
+        } = self.upstream.keys(None).await?;
         // Any key of onramp's in that list was journaled before its POST. Reading the pending
         // journal before the ledger means each such key is in one of the two: a create that
         // finishes between the reads is pending in the first and in the ledger by the second.
@@ -372,6 +377,15 @@ impl ServiceKeys {
             );
         }
 
+        if skipped_upstream_records > 0 {
+            // A key missing from a listing with unreadable records may be one of them: keep
+            // what was last seen of every missing key rather than report any of them gone.
+            for view in previous.values() {
+                views
+                    .entry(view.key.clone())
+                    .or_insert_with(|| view.clone());
+            }
+        }
         // Keys that were there before and are gone now: single-use keys were used.
         let mut vanished: Vec<KeyView> = previous
             .values()
@@ -379,7 +393,7 @@ impl ServiceKeys {
             .cloned()
             .collect();
         // Keys onramp minted but never saw listed (used before the first poll after create).
-        for entry in ledger.values() {
+        for entry in ledger.values().filter(|_| skipped_upstream_records == 0) {
             if entry.single_use
                 && !views.contains_key(&entry.key)
                 && !previous.contains_key(&entry.key)
@@ -416,21 +430,28 @@ impl ServiceKeys {
             }
             views.insert(view.key.clone(), view);
         }
-        Ok(views)
+        Ok(Listed {
+            items: views,
+            skipped_upstream_records,
+        })
     }
 
     /// Keys matching `filter`, newest first (create time descending, then key).
-    pub async fn list(&self, filter: &KeyFilter) -> Result<Vec<KeyView>, Error> {
+    pub async fn list(&self, filter: &KeyFilter) -> Result<Listed<Vec<KeyView>>, Error> {
         let previous = self.store.watch_views().await?;
-        let views = self
+        let current = self
             .current_views(&previous, OffsetDateTime::now_utc())
             .await?;
-        let mut matching: Vec<KeyView> = views
+        let mut matching: Vec<KeyView> = current
+            .items
             .into_values()
             .filter(|view| filter.matches(view))
             .collect();
         matching.sort_by(KeyView::newest_first);
-        Ok(matching)
+        Ok(Listed {
+            items: matching,
+            skipped_upstream_records: current.skipped_upstream_records,
+        })
     }
 
     /// Reads the key, applies `changes`, and sends every field back.
@@ -574,7 +595,7 @@ impl ServiceKeys {
             .into_iter()
             .collect();
         let now = OffsetDateTime::now_utc();
-        for key in self.upstream.keys(Some(&port.uid)).await? {
+        for key in self.upstream.keys(Some(&port.uid)).await?.items {
             let view = KeyView::new(&key, PortRef::default(), None, now);
             if let (true, Some(vlan)) = (view.holds_vlan(), view.vlan) {
                 key_vlans.insert(vlan);
@@ -602,7 +623,7 @@ impl ServiceKeys {
 
     /// A key on the request's Port carrying the request's stamp.
     async fn find_stamped(&self, request: &CreateKey) -> Result<Option<UpstreamKey>, Error> {
-        let keys = self.upstream.keys(Some(&request.port_uid)).await?;
+        let keys = self.upstream.keys(Some(&request.port_uid)).await?.items;
         Ok(keys.into_iter().find(|key| {
             keys::stamped_request_id(&key.description) == Some(request.request_id.as_str())
         }))
@@ -744,6 +765,8 @@ mod tests {
         port_reads: std::sync::atomic::AtomicUsize,
         /// When set, a listing answers only once this many listings are in flight together.
         listings_together: Option<tokio::sync::Barrier>,
+        /// Listings report this many records they could not read.
+        unreadable: std::sync::atomic::AtomicU32,
     }
 
     #[derive(Default)]
@@ -793,16 +816,21 @@ mod tests {
             }
             Ok(created)
         }
-        async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+        async fn keys(&self, port_uid: Option<&str>) -> Result<Listed<Vec<UpstreamKey>>, Error> {
             if let Some(together) = &self.listings_together {
                 together.wait().await;
             }
             let keys = self.keys.lock().expect("keys");
-            Ok(keys
-                .iter()
-                .filter(|key| port_uid.is_none_or(|uid| key.port_uid == uid))
-                .cloned()
-                .collect())
+            Ok(Listed {
+                items: keys
+                    .iter()
+                    .filter(|key| port_uid.is_none_or(|uid| key.port_uid == uid))
+                    .cloned()
+                    .collect(),
+                skipped_upstream_records: self
+                    .unreadable
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            })
         }
         async fn key(&self, key: &str) -> Result<UpstreamKey, Error> {
             let keys = self.keys.lock().expect("keys");
@@ -832,20 +860,25 @@ mod tests {
         directory
     }
 
+    /// ServiceKeys over `upstream`, a fresh store and the guide's US-West region.
+    async fn over(upstream: Arc<FakeKeys>) -> ServiceKeys {
+        let store = Arc::new(MemoryStore::default());
+        ServiceKeys::new(
+            upstream,
+            us_west(&store).await,
+            store.clone(),
+            Locks::new(store),
+        )
+    }
+
     // The waits below run on the paused clock: no wall time passes.
     #[tokio::test(start_paused = true)]
     async fn a_listing_never_sees_a_minted_key_before_its_ledger_row() {
-        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
             slow_create: Some(SlowCreate::default()),
             ..FakeKeys::default()
         });
-        let keys = Arc::new(ServiceKeys::new(
-            upstream.clone(),
-            us_west(&store).await,
-            store.clone(),
-            Locks::new(store),
-        ));
+        let keys = Arc::new(over(upstream.clone()).await);
         let create = tokio::spawn({
             let keys = keys.clone();
             async move {
@@ -876,24 +909,21 @@ mod tests {
         slow.release.notify_one();
         let created = create.await.expect("join").expect("created");
         let views = listing.await.expect("join").expect("views");
-        let seen = views.get(&created.key).expect("the listing has the key");
+        let seen = views
+            .items
+            .get(&created.key)
+            .expect("the listing has the key");
         assert_eq!(seen.customer_ref, "acme");
         assert_eq!(seen.region, "us-west");
     }
 
     #[tokio::test]
     async fn listings_run_side_by_side() {
-        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
             listings_together: Some(tokio::sync::Barrier::new(2)),
             ..FakeKeys::default()
         });
-        let keys = ServiceKeys::new(
-            upstream,
-            us_west(&store).await,
-            store.clone(),
-            Locks::new(store),
-        );
+        let keys = over(upstream.clone()).await;
         let now = OffsetDateTime::now_utc();
         let nothing_before: BTreeMap<String, KeyView> = BTreeMap::new();
         let (first, second) = tokio::time::timeout(std::time::Duration::from_secs(5), async {
@@ -909,17 +939,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_second_key_deactivates_the_first_and_fails_the_issue() {
-        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys {
             fail_on_port: "la2".into(),
             ..FakeKeys::default()
         });
-        let keys = ServiceKeys::new(
-            upstream.clone(),
-            us_west(&store).await,
-            store.clone(),
-            Locks::new(store),
-        );
+        let keys = over(upstream.clone()).await;
         let error = keys
             .issue(IssueKeys {
                 region: "us-west".into(),
@@ -936,7 +960,7 @@ mod tests {
             .await
             .expect_err("second key refused");
         assert!(matches!(error, Error::FailedPrecondition { .. }));
-        let minted = upstream.keys(None).await.expect("keys");
+        let minted = upstream.keys(None).await.expect("keys").items;
         assert_eq!(minted.len(), 1, "only the first key was minted");
         assert_eq!(minted[0].port_uid, "la1");
         assert!(!minted[0].active, "and it was deactivated");
@@ -959,14 +983,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_vxc_of_a_used_key_is_looked_for_only_for_a_while() {
-        let store = Arc::new(MemoryStore::default());
         let upstream = Arc::new(FakeKeys::default());
-        let keys = ServiceKeys::new(
-            upstream.clone(),
-            us_west(&store).await,
-            store.clone(),
-            Locks::new(store),
-        );
+        let keys = over(upstream.clone()).await;
         let now = OffsetDateTime::now_utc();
         for (ago, expected_reads) in [
             (time::Duration::minutes(1), 1),
@@ -977,7 +995,11 @@ mod tests {
             upstream
                 .port_reads
                 .store(0, std::sync::atomic::Ordering::Relaxed);
-            let views = keys.current_views(&previous, now).await.expect("views");
+            let views = keys
+                .current_views(&previous, now)
+                .await
+                .expect("views")
+                .items;
             assert_eq!(views[&view.key].state, KeyState::Used);
             assert_eq!(
                 upstream
@@ -987,6 +1009,40 @@ mod tests {
                 "used {ago} ago"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_listing_with_unreadable_records_reports_no_key_gone() {
+        let upstream = Arc::new(FakeKeys::default());
+        let keys = over(upstream.clone()).await;
+        let now = OffsetDateTime::now_utc();
+        let key = UpstreamKey {
+            key: uuid::Uuid::new_v4().to_string(),
+            port_uid: "la1".into(),
+            single_use: true,
+            vlan: Some(3001),
+            active: true,
+            ..UpstreamKey::default()
+        };
+        let seen = KeyView::new(&key, PortRef::bare("la1", "LA1"), None, now);
+        let previous = BTreeMap::from([(seen.key.clone(), seen.clone())]);
+        // Megaport's listing no longer has the key, but one record of it could not be read.
+        upstream
+            .unreadable
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let current = keys.current_views(&previous, now).await.expect("views");
+        assert_eq!(current.skipped_upstream_records, 1);
+        assert_eq!(
+            current.items.get(&seen.key),
+            Some(&seen),
+            "kept as last seen"
+        );
+        // With a complete listing the same absence means the single-use key was used.
+        upstream
+            .unreadable
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        let current = keys.current_views(&previous, now).await.expect("views");
+        assert_eq!(current.items[&seen.key].state, KeyState::Used);
     }
 
     #[test]

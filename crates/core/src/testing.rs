@@ -22,4 +22,7 @@ impl Inventory for FakeInventory {
         ))
     }
     async fn invalidate_ports(&self) {}
+    async fn skipped_records(&self) -> u32 {
+        0
+    }
 }

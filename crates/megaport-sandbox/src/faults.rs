@@ -8,6 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::bad_bodies::BadBody;
+
 /// The Megaport routes a fault can target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,6 +107,31 @@ pub enum FaultKind {
     DropBeforeCommit,
     /// Same as `drop_before_commit`: the connection closes, nothing is done.
     Reset,
+    /// Handle the request, then answer 200 with its body cut in half (a complete HTTP response
+    /// whose JSON ends mid-object).
+    TruncatedBody,
+    /// Answer 200 with an HTML page, as a proxy's error page would be; nothing is done.
+    NotJson,
+    /// Answer 200 with an envelope whose `data` nests `depth` levels; nothing is done.
+    DeepJson {
+        #[serde(default = "default_depth")]
+        depth: u32,
+    },
+    /// Handle the request, then answer with every scalar field of each record of `data` of the
+    /// wrong type (strings as numbers, numbers and booleans as words).
+    WrongTypes,
+    /// Answer 200 with a valid JSON list about `bytes` long, streamed without Content-Length;
+    /// nothing is done.
+    OversizedBody { bytes: u64 },
+    /// Handle the request, then send its answer one byte every `interval_ms`.
+    SlowBody { interval_ms: u64 },
+    /// `products` only: handle the request, then answer with `count` more Ports (copies of the
+    /// first with new uids and no VXCs), generated as the body is sent.
+    ExtraPorts { count: u32 },
+}
+
+fn default_depth() -> u32 {
+    100_000
 }
 
 /// One configured fault.
@@ -150,7 +177,16 @@ impl Fault {
         {
             return Err(format!("status {code} is not an error status (400-599)"));
         }
-        Ok(())
+        match self.kind {
+            FaultKind::OversizedBody { bytes: 0 } => Err("bytes must be greater than 0".into()),
+            FaultKind::SlowBody { interval_ms: 0 } => {
+                Err("interval_ms must be greater than 0".into())
+            }
+            FaultKind::ExtraPorts { .. } if self.route != RouteGroup::Products => {
+                Err("extra_ports applies to the products route only".into())
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -177,6 +213,7 @@ pub(crate) enum Terminal {
     DropBeforeCommit,
     DropAfterCommit,
     HangAfterCommit,
+    Body(BadBody),
 }
 
 #[derive(Debug)]
@@ -273,6 +310,27 @@ impl FaultRegistry {
                 FaultKind::HangAfterCommit => decision.terminal = Some(Terminal::HangAfterCommit),
                 FaultKind::DropBeforeCommit | FaultKind::Reset => {
                     decision.terminal = Some(Terminal::DropBeforeCommit)
+                }
+                FaultKind::TruncatedBody => {
+                    decision.terminal = Some(Terminal::Body(BadBody::Truncated))
+                }
+                FaultKind::NotJson => decision.terminal = Some(Terminal::Body(BadBody::NotJson)),
+                FaultKind::DeepJson { depth } => {
+                    decision.terminal = Some(Terminal::Body(BadBody::Deep(depth)))
+                }
+                FaultKind::WrongTypes => {
+                    decision.terminal = Some(Terminal::Body(BadBody::WrongTypes))
+                }
+                FaultKind::OversizedBody { bytes } => {
+                    decision.terminal = Some(Terminal::Body(BadBody::Oversized(bytes)))
+                }
+                FaultKind::SlowBody { interval_ms } => {
+                    decision.terminal = Some(Terminal::Body(BadBody::Slow(
+                        std::time::Duration::from_millis(interval_ms),
+                    )))
+                }
+                FaultKind::ExtraPorts { count } => {
+                    decision.terminal = Some(Terminal::Body(BadBody::ExtraPorts(count)))
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! connection without writing any response, as a crashed or partitioned upstream would.
 
 mod api;
+mod bad_bodies;
 pub mod cli;
 mod control;
 mod envelope;
@@ -267,6 +268,14 @@ async fn handle(
         Some(Terminal::HangAfterCommit) => {
             let _committed = call(router, req).await;
             return std::future::pending().await;
+        }
+        Some(Terminal::Body(bad)) => {
+            let handled = if bad.handles_request() {
+                Some(call(router, req).await)
+            } else {
+                None
+            };
+            bad.answer(handled).await
         }
         None => call(router, req).await,
     };

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::body::{self, BodyError};
 use super::config::Credentials;
 use super::error::{ErrorDetail, MegaportError};
 use super::http::{self, read_error_response};
@@ -43,6 +44,9 @@ impl std::fmt::Debug for Token {
             .finish_non_exhaustive()
     }
 }
+
+/// A token answer is a few hundred bytes; anything much longer is not one.
+const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
 
 pub(crate) struct TokenManager {
     http: reqwest::Client,
@@ -218,9 +222,15 @@ impl TokenManager {
                     _ => MegaportError::from_status(status, detail, retry_after),
                 });
             }
-            let body = match resp.bytes().await {
+            let body = match body::read_capped(resp, MAX_TOKEN_RESPONSE).await {
                 Ok(b) => b,
-                Err(e) => {
+                Err(BodyError::TooLarge { .. }) => {
+                    self.metrics.record(Route::Token, Outcome::TooLarge);
+                    return Err(MegaportError::ResponseTooLarge(ErrorDetail::new(
+                        "megaport token response is longer than a token answer can be",
+                    )));
+                }
+                Err(BodyError::Transport(e)) => {
                     self.metrics.record(Route::Token, Outcome::Transport);
                     if let Some(delay) = self.retry.next_delay(attempts, None, deadline) {
                         tokio::time::sleep(delay).await;

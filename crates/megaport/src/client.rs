@@ -10,12 +10,14 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::auth::TokenManager;
+use super::body::{self, BodyError};
 use super::config::{Credentials, Environment};
+use super::decode::{self, Decoded};
 use super::error::{ErrorDetail, MegaportError};
 use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
-    BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Envelope, Location, Product,
+    BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Listing, Location, Product,
     ResourceTag, ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc,
     VxcOrderItem,
 };
@@ -43,7 +45,13 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     pub user_agent: String,
     pub buy_api: BuyApi,
+    /// The longest answer read from Megaport; a longer one is refused while it arrives.
+    pub max_response_bytes: usize,
 }
+
+/// Megaport's largest answer is a big provider's `/v2/products`: 1.1-1.3 KB a Port without
+/// VXCs, tens of megabytes for tens of thousands of Ports.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl ClientConfig {
     pub fn new(environment: Environment, credentials: Credentials) -> Self {
@@ -55,6 +63,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             user_agent: concat!("onramp/", env!("CARGO_PKG_VERSION")).to_owned(),
             buy_api: BuyApi::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -84,6 +93,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     retry: RetryPolicy,
     buy_api: BuyApi,
+    max_response_bytes: usize,
 }
 
 /// A cheap-to-clone handle to one Megaport account.
@@ -140,6 +150,7 @@ impl MegaportClient {
                 metrics,
                 retry: config.retry,
                 buy_api: config.buy_api,
+                max_response_bytes: config.max_response_bytes,
             }),
         })
     }
@@ -149,28 +160,18 @@ impl MegaportClient {
         &self.inner.metrics
     }
 
-    /// `GET /v2/products`, optionally `?provisioningStatus=<status>`. Items that do not decode
-    /// (product kinds this client does not model) are skipped, as Megaport's SDK does.
+    /// `GET /v2/products`, optionally `?provisioningStatus=<status>`. Products that do not
+    /// decode (kinds this client does not model) are left out and counted.
     pub async fn list_products(
         &self,
         provisioning_status: Option<&str>,
         deadline: Instant,
-    ) -> Result<Vec<Product>, MegaportError> {
+    ) -> Result<Listing<Product>, MegaportError> {
         let mut call = self.read(Route::Products, Method::GET, &["v2", "products"])?;
         if let Some(s) = provisioning_status {
             call.query.push(("provisioningStatus", s.to_owned()));
         }
-        let items: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
-        let mut products = Vec::with_capacity(items.len());
-        for item in items {
-            match serde_json::from_value::<Product>(item) {
-                Ok(p) => products.push(p),
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping a megaport product that does not decode")
-                }
-            }
-        }
-        Ok(products)
+        self.listing(call, deadline).await
     }
 
     /// `GET /v2/product/{uid}` for a Port (or MCR/MVE).
@@ -201,37 +202,28 @@ impl MegaportClient {
             Method::GET,
             &["v2", "product", uid, "tags"],
         )?;
-        let data: Option<Value> = self.json(call, deadline).await?;
-        let tags = match data {
-            None | Some(Value::Null) => return Ok(Vec::new()),
-            Some(Value::Object(mut o)) => o.remove("resourceTags").unwrap_or(Value::Null),
-            Some(other) => other,
-        };
-        if tags.is_null() {
-            return Ok(Vec::new());
-        }
-        serde_json::from_value(tags).map_err(|_| {
-            MegaportError::MalformedResponse(ErrorDetail::new(
-                "megaport resource tags do not decode",
-            ))
+        self.send(call, deadline, |body| {
+            let tags = match decode::nullable::<Value>(body)? {
+                None => return Ok(Vec::new()),
+                Some(Value::Object(mut o)) => o.remove("resourceTags").unwrap_or(Value::Null),
+                Some(other) => other,
+            };
+            if tags.is_null() {
+                return Ok(Vec::new());
+            }
+            serde_json::from_value(tags).map_err(|e| decode::describe(&e))
         })
+        .await
     }
 
     /// `GET /v3/locations`, all statuses. Public: sent without a token.
-    pub async fn list_locations(&self, deadline: Instant) -> Result<Vec<Location>, MegaportError> {
+    pub async fn list_locations(
+        &self,
+        deadline: Instant,
+    ) -> Result<Listing<Location>, MegaportError> {
         let mut call = self.read(Route::Locations, Method::GET, &["v3", "locations"])?;
         call.auth = false;
-        let items: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
-        let mut locations = Vec::with_capacity(items.len());
-        for item in items {
-            match serde_json::from_value::<Location>(item) {
-                Ok(l) => locations.push(l),
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping a megaport location that does not decode")
-                }
-            }
-        }
-        Ok(locations)
+        self.listing(call, deadline).await
     }
 
     /// `GET /v2/product/port/{uid}/vlan?vlan=<n>`: VLAN `n` is free iff Megaport lists it.
@@ -247,7 +239,10 @@ impl MegaportClient {
             &["v2", "product", "port", port_uid, "vlan"],
         )?;
         call.query.push(("vlan", vlan.to_string()));
-        let free: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
+        let free: Vec<Value> = self
+            .send(call, deadline, decode::nullable::<Vec<Value>>)
+            .await?
+            .unwrap_or_default();
         Ok(free.iter().any(|v| match v {
             Value::Number(n) => n.as_i64() == Some(i64::from(vlan)),
             Value::String(s) => s.trim().parse::<i64>().ok() == Some(i64::from(vlan)),
@@ -275,7 +270,7 @@ impl MegaportClient {
         &self,
         product_uid: Option<&str>,
         deadline: Instant,
-    ) -> Result<Vec<ServiceKey>, MegaportError> {
+    ) -> Result<Listing<ServiceKey>, MegaportError> {
         let mut call = self.read(
             Route::ServiceKeyList,
             Method::GET,
@@ -284,27 +279,7 @@ impl MegaportClient {
         if let Some(p) = product_uid {
             call.query.push(("productIdOrUid", p.to_owned()));
         }
-        let data: Option<Value> = self.json(call, deadline).await?;
-        let items = match data {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items,
-            Some(one @ Value::Object(_)) => vec![one],
-            Some(_) => {
-                return Err(MegaportError::MalformedResponse(ErrorDetail::new(
-                    "megaport service key list is not a list",
-                )));
-            }
-        };
-        let mut keys = Vec::with_capacity(items.len());
-        for item in items {
-            match serde_json::from_value::<ServiceKey>(item) {
-                Ok(k) => keys.push(k),
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping a megaport service key that does not decode")
-                }
-            }
-        }
-        Ok(keys)
+        self.listing(call, deadline).await
     }
 
     /// `GET /v2/service/key?key=<key>` (a proper query string, not the Go SDK's `%3F` path).
@@ -315,22 +290,19 @@ impl MegaportClient {
     ) -> Result<ServiceKey, MegaportError> {
         let mut call = self.read(Route::ServiceKeyGet, Method::GET, &["v2", "service", "key"])?;
         call.query.push(("key", key.to_owned()));
-        let data: Option<Value> = self.json(call, deadline).await?;
-        let one = match data {
-            Some(Value::Array(items)) => items.into_iter().next(),
-            Some(Value::Null) | None => None,
-            Some(v) => Some(v),
-        };
-        let Some(one) = one else {
-            return Err(MegaportError::NotFound(ErrorDetail::new(
-                "service key not found",
-            )));
-        };
-        serde_json::from_value(one).map_err(|_| {
-            MegaportError::MalformedResponse(ErrorDetail::new(
-                "megaport service key does not decode",
-            ))
-        })
+        let found = self
+            .send(call, deadline, |body| {
+                let one = match decode::nullable::<Value>(body)? {
+                    Some(Value::Array(items)) => items.into_iter().next(),
+                    Some(Value::Null) | None => None,
+                    Some(v) => Some(v),
+                };
+                one.map(serde_json::from_value::<ServiceKey>)
+                    .transpose()
+                    .map_err(|e| decode::describe(&e))
+            })
+            .await?;
+        found.ok_or_else(|| MegaportError::NotFound(ErrorDetail::new("service key not found")))
     }
 
     /// `PUT /v2/service/key`. Megaport resets omitted fields: build the request from a fresh read.
@@ -362,11 +334,7 @@ impl MegaportClient {
             &items,
         )?;
         call.kind = Kind::Read;
-        let lines: Vec<Value> = self.json(call, deadline).await?.unwrap_or_default();
-        Ok(lines
-            .into_iter()
-            .filter_map(|l| serde_json::from_value(l).ok())
-            .collect())
+        Ok(self.listing(call, deadline).await?.items)
     }
 
     /// Buys an order (v4 wrapper by default). Sent at most once: a lost response, a timeout after
@@ -476,44 +444,42 @@ impl MegaportClient {
         call: Call,
         deadline: Instant,
     ) -> Result<T, MegaportError> {
-        let route = call.route;
-        self.json(call, deadline).await?.ok_or_else(|| {
-            MegaportError::MalformedResponse(ErrorDetail::new(format!(
-                "megaport {} response has no data",
-                route.as_str()
-            )))
-        })
+        self.send(call, deadline, decode::required::<T>).await
     }
 
-    /// Sends and decodes the envelope. A 2xx that does not decode after a write means the write
-    /// happened but its result is unreadable: outcome unknown, not "malformed".
-    async fn json<T: DeserializeOwned>(
+    /// Sends and decodes a list, counting the records left out (see [`decode::listing`]).
+    async fn listing<T: DeserializeOwned>(
         &self,
         call: Call,
         deadline: Instant,
-    ) -> Result<Option<T>, MegaportError> {
-        let (route, kind) = (call.route, call.kind);
-        let body = self.send(call, deadline).await?;
-        match serde_json::from_slice::<Envelope<T>>(&body) {
-            Ok(env) => Ok(env.data),
-            Err(e) => {
-                self.inner.metrics.record(route, Outcome::Malformed);
-                tracing::warn!(route = route.as_str(), error = %e, "megaport response does not decode");
-                let detail = ErrorDetail::new(format!(
-                    "megaport {} response does not decode",
-                    route.as_str()
-                ));
-                Err(match kind {
-                    Kind::Read => MegaportError::MalformedResponse(detail),
-                    Kind::Write => MegaportError::OutcomeUnknown(detail),
-                })
-            }
+    ) -> Result<Listing<T>, MegaportError> {
+        let route = call.route;
+        let listing = self.send(call, deadline, decode::listing::<T>).await?;
+        if listing.skipped > 0
+            && let Some(since_last_warning) =
+                self.inner.metrics.record_skipped(route, listing.skipped)
+        {
+            tracing::warn!(
+                route = route.as_str(),
+                skipped = since_last_warning,
+                first_reason = listing.first_skip_reason.as_deref(),
+                "megaport records that do not decode were left out (warned at most once a \
+                 minute per route; the metric counts every one)"
+            );
         }
+        Ok(listing)
     }
 
-    /// One logical call: attempts, token refresh on 401, and the retry rules. Returns the body of
-    /// a 2xx.
-    async fn send(&self, call: Call, deadline: Instant) -> Result<Vec<u8>, MegaportError> {
+    /// One logical call: attempts, token refresh on 401, and the retry rules. Returns the 2xx
+    /// body as `decode` reads it. A body that is too long, or that does not decode, is an
+    /// upstream fault: a read that did not decode is retried like a 5xx; after a write either
+    /// means the write happened but its result is unreadable, so the outcome is unknown.
+    async fn send<T>(
+        &self,
+        call: Call,
+        deadline: Instant,
+        decode: impl Fn(&[u8]) -> Decoded<T>,
+    ) -> Result<T, MegaportError> {
         let inner = &*self.inner;
         let route = call.route;
         let mut attempts = 0u32;
@@ -606,32 +572,60 @@ impl MegaportClient {
             };
             let status = resp.status().as_u16();
             if (200..300).contains(&status) {
-                match resp.bytes().await {
-                    Ok(body) => {
-                        inner.metrics.record(route, Outcome::Ok);
-                        tracing::debug!(
-                            route = route.as_str(),
-                            status,
-                            attempts,
-                            "megaport call succeeded"
-                        );
-                        return Ok(body.to_vec());
-                    }
-                    Err(e) => {
-                        inner.metrics.record(route, Outcome::Transport);
-                        if call.kind == Kind::Write {
-                            return Err(MegaportError::OutcomeUnknown(ErrorDetail::new(format!(
-                                "megaport {} succeeded but its response was lost",
+                let failure = match body::read_capped(resp, inner.max_response_bytes).await {
+                    Ok(body) => match decode(&body) {
+                        Ok(value) => {
+                            inner.metrics.record(route, Outcome::Ok);
+                            tracing::debug!(
+                                route = route.as_str(),
+                                status,
+                                attempts,
+                                "megaport call succeeded"
+                            );
+                            return Ok(value);
+                        }
+                        Err(what) => {
+                            inner.metrics.record(route, Outcome::Malformed);
+                            tracing::warn!(
+                                route = route.as_str(),
+                                problem = %what,
+                                "megaport response does not decode"
+                            );
+                            MegaportError::MalformedResponse(ErrorDetail::new(format!(
+                                "megaport {} response {what}",
                                 route.as_str()
-                            ))));
+                            )))
                         }
-                        if let Some(delay) = inner.retry.next_delay(attempts, None, deadline) {
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                        return Err(transport_error(&e, deadline, "megaport"));
+                    },
+                    Err(BodyError::TooLarge { limit }) => {
+                        inner.metrics.record(route, Outcome::TooLarge);
+                        MegaportError::ResponseTooLarge(ErrorDetail::new(format!(
+                            "megaport {} response is longer than the {} limit \
+                             (megaport.max_response_bytes)",
+                            route.as_str(),
+                            body::describe_limit(limit)
+                        )))
                     }
+                    Err(BodyError::Transport(e)) => {
+                        inner.metrics.record(route, Outcome::Transport);
+                        transport_error(&e, deadline, "megaport")
+                    }
+                };
+                if call.kind == Kind::Write {
+                    return Err(MegaportError::OutcomeUnknown(ErrorDetail::new(format!(
+                        "megaport {} answered but its answer could not be read: {}",
+                        route.as_str(),
+                        failure.message()
+                    ))));
                 }
+                // Too long will be too long again; a cut-off or garbled body may not be.
+                if !matches!(failure, MegaportError::ResponseTooLarge(_))
+                    && let Some(delay) = inner.retry.next_delay(attempts, None, deadline)
+                {
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                return Err(failure);
             }
             inner.metrics.record(route, Outcome::from_status(status));
             let (detail, retry_after) = read_error_response(resp).await;

@@ -81,9 +81,13 @@ pub enum MegaportError {
     /// re-sent: the caller must look upstream for the object before trying again.
     #[error("megaport: outcome unknown: {0}")]
     OutcomeUnknown(ErrorDetail),
-    /// A 2xx whose body this client could not understand.
+    /// A 2xx whose body this client could not understand (cut off, not JSON, nested too deeply,
+    /// without `data`, or of the wrong shape), after the read's retries.
     #[error("megaport: malformed response: {0}")]
     MalformedResponse(ErrorDetail),
+    /// A 2xx whose body was longer than the client's limit; reading stopped at the limit.
+    #[error("megaport: response too large: {0}")]
+    ResponseTooLarge(ErrorDetail),
 }
 
 impl MegaportError {
@@ -96,7 +100,8 @@ impl MegaportError {
             | Self::Unavailable(d)
             | Self::Timeout(d)
             | Self::OutcomeUnknown(d)
-            | Self::MalformedResponse(d) => d,
+            | Self::MalformedResponse(d)
+            | Self::ResponseTooLarge(d) => d,
             Self::RateLimited { detail, .. } => detail,
         }
     }

@@ -4,23 +4,28 @@
 //! - [`auth`]: OAuth client-credentials tokens, single-flight, refreshed ahead of expiry.
 //! - [`models`]: typed, lenient payloads.
 //! - [`client`]: [`MegaportClient`], with deadline-bounded calls and never-twice writes.
+//! - `body` and `decode`: a 2xx body read within a size limit, then decoded; what was wrong with
+//!   one that does not decode is said without quoting it.
 //! - [`retry`]: full-jitter backoff honouring Retry-After within the caller's deadline.
 //! - [`error`]: [`MegaportError`], which onramp maps to its own errors (`onramp-server`'s `error.rs`).
 //! - [`metrics`]: upstream call counters by route and outcome.
 
 mod auth;
+mod body;
 pub mod client;
 pub mod config;
 mod de;
+mod decode;
 pub mod error;
 mod http;
 pub mod metrics;
 pub mod models;
 pub mod retry;
 
-pub use client::{BuyApi, ClientConfig, MegaportClient};
+pub use client::{BuyApi, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MegaportClient};
 pub use config::{Credentials, Environment};
 pub use de::parse_timestamp;
 pub use error::{ErrorDetail, MegaportError};
 pub use metrics::{Metrics, Outcome, RequestObserver, Route};
+pub use models::Listing;
 pub use retry::RetryPolicy;

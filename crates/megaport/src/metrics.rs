@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The upstream calls the client makes (one per Megaport route).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,11 +74,14 @@ pub enum Outcome {
     ConnectError,
     /// Timed out, reset or otherwise lost after sending.
     Transport,
+    /// A 2xx body that did not decode.
     Malformed,
+    /// A 2xx body longer than the client's limit.
+    TooLarge,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Ok,
         Outcome::NotFound,
         Outcome::Invalid,
@@ -89,6 +92,7 @@ impl Outcome {
         Outcome::ConnectError,
         Outcome::Transport,
         Outcome::Malformed,
+        Outcome::TooLarge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +107,7 @@ impl Outcome {
             Outcome::ConnectError => "connect_error",
             Outcome::Transport => "transport",
             Outcome::Malformed => "malformed",
+            Outcome::TooLarge => "too_large",
         }
     }
 
@@ -132,11 +137,22 @@ pub trait RequestObserver: Send + Sync + 'static {
     /// An attempt after the first of one call (a retry by the client's policy, or a resend
     /// after a token refresh).
     fn retry(&self, route: Route);
+    /// Records of a list answer on `route` that did not decode and were left out.
+    fn skipped(&self, route: Route, records: u64);
 }
+
+/// A WARN about skipped records is logged at most this often per route.
+const SKIPPED_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 
 /// One counter per (route, outcome); every HTTP attempt (including retries) counts once.
 pub struct Metrics {
     counts: [[AtomicU64; OUTCOMES]; ROUTES],
+    skipped: [AtomicU64; ROUTES],
+    /// Skipped records not yet in a WARN, and when the last WARN was (ms since `started`, 0 =
+    /// never), per route.
+    unwarned: [AtomicU64; ROUTES],
+    last_warned_ms: [AtomicU64; ROUTES],
+    started: Instant,
     observer: OnceLock<Arc<dyn RequestObserver>>,
 }
 
@@ -153,6 +169,10 @@ impl Default for Metrics {
     fn default() -> Self {
         Self {
             counts: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            skipped: std::array::from_fn(|_| AtomicU64::new(0)),
+            unwarned: std::array::from_fn(|_| AtomicU64::new(0)),
+            last_warned_ms: std::array::from_fn(|_| AtomicU64::new(0)),
+            started: Instant::now(),
             observer: OnceLock::new(),
         }
     }
@@ -176,6 +196,34 @@ impl Metrics {
         if let Some(observer) = self.observer.get() {
             observer.retry(route);
         }
+    }
+
+    /// Counts records left out of a list answer. Returns how many to report in a WARN now
+    /// (every record since the last one), or `None` while a WARN for this route is recent.
+    pub(crate) fn record_skipped(&self, route: Route, records: u32) -> Option<u64> {
+        let r = route as usize;
+        let records = u64::from(records);
+        self.skipped[r].fetch_add(records, Ordering::Relaxed);
+        if let Some(observer) = self.observer.get() {
+            observer.skipped(route, records);
+        }
+        self.unwarned[r].fetch_add(records, Ordering::Relaxed);
+        // +1 so that "now" is never the 0 that means "never warned".
+        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX) + 1;
+        let last = self.last_warned_ms[r].load(Ordering::Relaxed);
+        let interval = SKIPPED_WARNING_INTERVAL.as_millis() as u64;
+        if last != 0 && now_ms.saturating_sub(last) < interval {
+            return None;
+        }
+        self.last_warned_ms[r]
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()
+            .map(|_| self.unwarned[r].swap(0, Ordering::Relaxed))
+    }
+
+    /// Records left out of list answers on `route` so far.
+    pub fn skipped(&self, route: Route) -> u64 {
+        self.skipped[route as usize].load(Ordering::Relaxed)
     }
 
     /// Installs the observer of every later attempt; the first one installed stays.
@@ -223,5 +271,14 @@ mod tests {
         assert_eq!(m.total(Route::Products), 3);
         assert_eq!(m.total(Route::Buy), 0);
         assert_eq!(m.snapshot().len(), 2);
+    }
+
+    #[test]
+    fn skipped_records_are_all_counted_but_warned_once_a_minute() {
+        let m = Metrics::default();
+        assert_eq!(m.record_skipped(Route::Products, 3), Some(3));
+        assert_eq!(m.record_skipped(Route::Products, 2), None);
+        assert_eq!(m.record_skipped(Route::Locations, 1), Some(1), "per route");
+        assert_eq!(m.skipped(Route::Products), 5);
     }
 }

@@ -10,13 +10,86 @@ use super::de;
 
 /// Megaport's success envelope: `{message, terms, data}`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct Envelope<T> {
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
     pub terms: Option<String>,
-    #[serde(default = "Option::default")]
-    pub data: Option<T>,
+    #[serde(default)]
+    pub data: Data<T>,
+}
+
+/// An envelope's `data`: a list read must tell "no such field" (an action's answer, or a body
+/// that is not Megaport's) from `null` (Megaport's empty list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Data<T> {
+    Missing,
+    Null,
+    Present(T),
+}
+
+// Written out: a derived Default would demand `T: Default`, which most payloads are not.
+#[allow(clippy::derivable_impls)]
+impl<T> Default for Data<T> {
+    fn default() -> Self {
+        Data::Missing
+    }
+}
+
+impl<T> Data<T> {
+    /// `Some` when present; missing and null alike are `None`.
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Data::Present(value) => Some(value),
+            Data::Missing | Data::Null => None,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Data<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            Some(value) => Data::Present(value),
+            None => Data::Null,
+        })
+    }
+}
+
+/// A list read from Megaport: the records that decoded, and how many did not (left out, as
+/// Megaport's SDK leaves out product kinds it does not model). A caller that shows the list says
+/// when records are missing, so "no Ports" is never an undecodable answer in disguise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub skipped: u32,
+    /// Why the first skipped record did not decode, for the log (no values from the body).
+    pub(crate) first_skip_reason: Option<String>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            skipped: 0,
+            first_skip_reason: None,
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Listing<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T> IntoIterator for Listing<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
 }
 
 /// Megaport's error body. `data` is arbitrary JSON (a string in the Go SDK, a list in Java).

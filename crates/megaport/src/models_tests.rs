@@ -127,16 +127,18 @@ fn success_envelope_example() {
     );
     let env: Envelope<Value> = serde_json::from_str(&raw).unwrap();
     assert!(env.message.unwrap().starts_with("Found Product"));
-    assert_eq!(env.data, Some(serde_json::json!({})));
+    assert_eq!(env.data, Data::Present(serde_json::json!({})));
     // Delete/restore responses have no data at all.
     let env: Envelope<Value> = serde_json::from_str(
         r#"{"message":"Action [CANCEL_NOW Service x] has been done.","terms":"t"}"#,
     )
     .unwrap();
-    assert!(env.data.is_none());
+    assert_eq!(env.data, Data::Missing);
     // data may be a boolean.
     let env: Envelope<bool> = serde_json::from_str(r#"{"message":"m","data":true}"#).unwrap();
-    assert_eq!(env.data, Some(true));
+    assert_eq!(env.data, Data::Present(true));
+    let env: Envelope<bool> = serde_json::from_str(r#"{"message":"m","data":null}"#).unwrap();
+    assert_eq!(env.data, Data::Null);
 }
 
 #[test]
@@ -293,7 +295,7 @@ fn location_variations() {
         r#"{{"message":"List public locations","terms":"t","data":[{LOCATION_EXAMPLE}]}}"#
     ))
     .unwrap();
-    assert_eq!(env.data.unwrap().len(), 1);
+    assert_eq!(env.data.into_option().unwrap().len(), 1);
 }
 
 #[test]
@@ -323,7 +325,7 @@ fn service_key_create_request_example() {
 #[test]
 fn service_key_list_example() {
     let env: Envelope<Vec<ServiceKey>> = serde_json::from_str(KEY_LIST_EXAMPLE).unwrap();
-    let keys = env.data.unwrap();
+    let keys = env.data.into_option().unwrap();
     let k = &keys[0];
     assert_eq!(k.key, "d1269fa6-dde7-49d2-b643-0a9d3cc7bedd");
     assert_eq!(k.vlan, Some(300));
@@ -347,7 +349,7 @@ fn service_key_variations() {
         "lastUsed":null,"description":null,"productDto":{PORT_EXAMPLE},"_comment":"x"}}}}"#
     );
     let env: Envelope<ServiceKey> = serde_json::from_str(&raw).unwrap();
-    let k = env.data.unwrap();
+    let k = env.data.into_option().unwrap();
     assert_eq!(k.max_speed, Some(500));
     assert_eq!(k.company_id, Some(1153));
     assert_eq!(k.vlan, None);
@@ -408,7 +410,7 @@ fn order_request_example() {
 #[test]
 fn validate_examples() {
     let env: Envelope<Vec<ValidateLine>> = serde_json::from_str(VALIDATE_EXAMPLE).unwrap();
-    let line = &env.data.unwrap()[0];
+    let line = &env.data.into_option().unwrap()[0];
     let price = line.price.as_ref().unwrap();
     assert_eq!(price.monthly_rate, Some(145.0));
     assert_eq!(price.currency.as_deref(), Some("USD"));
@@ -420,7 +422,11 @@ fn validate_examples() {
     )
     .unwrap();
     assert_eq!(
-        env.data.unwrap()[0].price.as_ref().unwrap().monthly_rate,
+        env.data.into_option().unwrap()[0]
+            .price
+            .as_ref()
+            .unwrap()
+            .monthly_rate,
         Some(145.0)
     );
 }
@@ -428,7 +434,7 @@ fn validate_examples() {
 #[test]
 fn buy_examples() {
     let env: Envelope<Vec<BuyConfirmation>> = serde_json::from_str(BUY_EXAMPLE).unwrap();
-    let c = &env.data.unwrap()[0];
+    let c = &env.data.into_option().unwrap()[0];
     assert_eq!(
         c.service_uid(),
         Some("399f0fd8-8a69-4e15-abdb-537b0cb8a858")
@@ -441,7 +447,7 @@ fn buy_examples() {
         r#"{"data":[{"technicalServiceUid":"p1","vxc":{"technicalServiceUid":"x","provisioningStatus":"DEPLOYABLE"},"dealUid":"d"}]}"#,
     )
     .unwrap();
-    assert_eq!(env.data.unwrap()[0].service_uid(), Some("p1"));
+    assert_eq!(env.data.into_option().unwrap()[0].service_uid(), Some("p1"));
 }
 
 #[test]

@@ -11,16 +11,17 @@ use crate::catalog::Catalog;
 use crate::error::Error;
 use megaport::MegaportClient;
 use megaport::models;
-use onramp_core::Inventory;
 use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
 use onramp_core::service_keys::{KeyUpstream, NewKey};
+use onramp_core::{Inventory, Listed};
 
-/// How long one Megaport call may take, retries included, when the caller set no deadline.
+/// How long one Megaport call may take, retries included, when the caller set no shorter
+/// deadline.
 const CALL_BUDGET: Duration = Duration::from_secs(30);
 
 fn deadline() -> Instant {
-    Instant::now() + CALL_BUDGET
+    crate::caller_deadline::cap(Instant::now() + CALL_BUDGET)
 }
 
 #[tonic::async_trait]
@@ -50,6 +51,10 @@ impl Inventory for Catalog {
 
     async fn invalidate_ports(&self) {
         self.invalidate_products().await;
+    }
+
+    async fn skipped_records(&self) -> u32 {
+        Catalog::skipped_records(self).await
     }
 }
 
@@ -179,13 +184,16 @@ impl KeyUpstream for MegaportKeys {
         Ok(upstream_key(&created))
     }
 
-    async fn keys(&self, port_uid: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+    async fn keys(&self, port_uid: Option<&str>) -> Result<Listed<Vec<UpstreamKey>>, Error> {
         let keys = self
             .client
             .list_service_keys(port_uid, deadline())
             .await
             .map_err(crate::error::upstream)?;
-        Ok(keys.iter().map(upstream_key).collect())
+        Ok(Listed {
+            items: keys.iter().map(upstream_key).collect(),
+            skipped_upstream_records: keys.skipped,
+        })
     }
 
     async fn key(&self, key: &str) -> Result<UpstreamKey, Error> {

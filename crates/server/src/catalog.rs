@@ -15,7 +15,7 @@ use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
 use megaport::models::{Location, Product};
-use megaport::{ErrorDetail, MegaportClient, MegaportError};
+use megaport::{ErrorDetail, Listing, MegaportClient, MegaportError};
 use onramp_core::derived::Derived;
 
 /// Cache lifetimes. Defaults: locations fresh for 24 h and usable for 7 days; products fresh for
@@ -74,7 +74,7 @@ pub struct Catalog {
     locations: Slot<Location>,
     products: Slot<Product>,
     /// The provider's Ports in domain terms, converted once per products or locations load.
-    pub(crate) ports: Derived<Vec<Product>, Vec<Location>, Vec<onramp_core::onramps::Port>>,
+    pub(crate) ports: Derived<Listing<Product>, Listing<Location>, Vec<onramp_core::onramps::Port>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -118,13 +118,18 @@ impl Catalog {
     }
 
     /// Every Megaport location (all statuses).
-    pub async fn locations(&self) -> Result<Arc<Vec<Location>>, MegaportError> {
+    pub async fn locations(&self) -> Result<Arc<Listing<Location>>, MegaportError> {
         self.locations.get().await
     }
 
     /// Every product of the account, LIVE or not; callers filter.
-    pub async fn products(&self) -> Result<Arc<Vec<Product>>, MegaportError> {
+    pub async fn products(&self) -> Result<Arc<Listing<Product>>, MegaportError> {
         self.products.get().await
+    }
+
+    /// Records left out of the products and locations now cached because they did not decode.
+    pub async fn skipped_records(&self) -> u32 {
+        self.products.skipped().await + self.locations.skipped().await
     }
 
     /// Forget products after a write changed them (a key created, a VXC bought): the next read
@@ -161,12 +166,12 @@ impl Catalog {
 }
 
 type Loader<T> =
-    Arc<dyn Fn(Instant) -> BoxFuture<'static, Result<Vec<T>, MegaportError>> + Send + Sync>;
-type Loaded<T> = Result<Arc<Vec<T>>, MegaportError>;
+    Arc<dyn Fn(Instant) -> BoxFuture<'static, Result<Listing<T>, MegaportError>> + Send + Sync>;
+type Loaded<T> = Result<Arc<Listing<T>>, MegaportError>;
 type SharedLoad<T> = Shared<BoxFuture<'static, Loaded<T>>>;
 
 struct Entry<T> {
-    value: Arc<Vec<T>>,
+    value: Arc<Listing<T>>,
     fetched_at: Instant,
 }
 
@@ -266,6 +271,13 @@ impl<T: Send + Sync + 'static> Slot<T> {
         }
     }
 
+    async fn skipped(&self) -> u32 {
+        self.cache
+            .get(&())
+            .await
+            .map_or(0, |entry| entry.value.skipped)
+    }
+
     async fn age(&self) -> Option<Duration> {
         let e = self.cache.get(&()).await?;
         Some(Instant::now().saturating_duration_since(e.fetched_at))
@@ -293,14 +305,24 @@ impl<T: Send + Sync + 'static> Slot<T> {
         // moka coalesces the waiters and re-checks the cache (a load may have just finished);
         // the init only joins the spawned load, so cancelling any caller cancels no load.
         let (load, epoch) = self.join_or_start();
-        let entry = self
-            .cache
-            .try_get_with((), async move {
-                let fetched_at = Instant::now();
-                load.await.map(|value| Entry { value, fetched_at })
-            })
-            .await
-            .map_err(|e| (*e).clone())?;
+        let waiting = self.cache.try_get_with((), async move {
+            let fetched_at = Instant::now();
+            load.await.map(|value| Entry { value, fetched_at })
+        });
+        // A caller with a shorter deadline stops waiting at it; the load goes on for the others
+        // and fills the cache.
+        let waited = match crate::caller_deadline::current() {
+            Some(deadline) => tokio::time::timeout_at(deadline, waiting)
+                .await
+                .map_err(|_| {
+                    MegaportError::Timeout(ErrorDetail::new(format!(
+                        "megaport {} did not answer before the caller's deadline",
+                        self.name
+                    )))
+                })?,
+            None => waiting.await,
+        };
+        let entry = waited.map_err(|e| (*e).clone())?;
         if lock(&self.state).epoch != epoch {
             // Invalidated while we waited: moka stored a value from before the write; this
             // caller may still use it, but the next one must not.

@@ -84,7 +84,13 @@ pub struct MegaportConfig {
     /// Further named accounts, e.g. a customer account that buys VXCs.
     #[serde(skip_serializing)]
     pub accounts: Vec<AccountConfig>,
+    /// The longest Megaport answer onramp reads; a longer one is refused while it arrives
+    /// (UPSTREAM_RESPONSE_TOO_LARGE). A big provider's `/v2/products` is about 1.1 KB a Port.
+    pub max_response_bytes: u64,
 }
+
+/// Below this no Megaport answer of a real account fits.
+const MIN_RESPONSE_BYTES: u64 = 64 * 1024;
 
 /// A named Megaport API key.
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +256,7 @@ impl Default for MegaportConfig {
             client_id: None,
             client_secret: None,
             accounts: Vec::new(),
+            max_response_bytes: megaport::DEFAULT_MAX_RESPONSE_BYTES as u64,
         }
     }
 }
@@ -379,6 +386,17 @@ impl Config {
                 key: "megaport.base_url",
                 problem: "environment `custom` needs both megaport.base_url and megaport.token_url"
                     .to_owned(),
+            });
+        }
+        if self.megaport.max_response_bytes < MIN_RESPONSE_BYTES
+            || usize::try_from(self.megaport.max_response_bytes).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "megaport.max_response_bytes",
+                problem: format!(
+                    "must be at least {MIN_RESPONSE_BYTES} (64 KiB), got {}",
+                    self.megaport.max_response_bytes
+                ),
             });
         }
         if self.megaport.client_id.is_some() != self.megaport.client_secret.is_some() {

@@ -141,9 +141,17 @@ pub fn upstream(error: MegaportError) -> Error {
                 message,
                 retry_after: None,
             },
-            MegaportError::MalformedResponse(_) => Error::Internal {
+            // An upstream fault like a 5xx: the caller can retry; the message names the route
+            // and what was wrong, never the body.
+            MegaportError::MalformedResponse(_) => Error::Unavailable {
                 reason: ErrorReason::UpstreamMalformedResponse,
-                detail: message,
+                message,
+                retry_after: None,
+            },
+            MegaportError::ResponseTooLarge(_) => Error::Unavailable {
+                reason: ErrorReason::UpstreamResponseTooLarge,
+                message,
+                retry_after: None,
             },
         }
     }

@@ -2,12 +2,14 @@
 //! VXC, key and price bodies become the domain's order types, and its errors become
 //! [`UpstreamFailure`]s that say whether a buy may have happened. The request id travels on the
 //! VXC as a resource tag, and Megaport's refusal messages are read here, where their wording is
-//! known.
+//! known. Every call is cut to the gRPC caller's deadline when it runs for one (see
+//! `caller_deadline`).
 
 use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::adapters::{port, upstream_key};
+use crate::caller_deadline::cap;
 use megaport::models::{self, OrderEnd, ResourceTag, VxcOrderConfig, VxcOrderItem};
 use megaport::{MegaportClient, MegaportError};
 use onramp_core::keys::UpstreamKey;
@@ -29,19 +31,23 @@ impl OrderUpstream for MegaportOrders {
     async fn ports(&self, deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure> {
         let products = self
             .0
-            .list_products(None, deadline)
+            .list_products(None, cap(deadline))
             .await
             .map_err(failure)?;
         Ok(products.iter().map(account_port).collect())
     }
 
     async fn port(&self, uid: &str, deadline: Instant) -> Result<AccountPort, UpstreamFailure> {
-        let product = self.0.get_product(uid, deadline).await.map_err(failure)?;
+        let product = self
+            .0
+            .get_product(uid, cap(deadline))
+            .await
+            .map_err(failure)?;
         Ok(account_port(&product))
     }
 
     async fn vxc(&self, uid: &str, deadline: Instant) -> Result<OrderVxc, UpstreamFailure> {
-        match self.0.get_vxc(uid, deadline).await {
+        match self.0.get_vxc(uid, cap(deadline)).await {
             Ok(vxc) => Ok(order_vxc(&vxc)),
             // Megaport answers 401 for a VXC this account may not see: for the account, it is
             // not there.
@@ -59,7 +65,7 @@ impl OrderUpstream for MegaportOrders {
     ) -> Result<Option<String>, UpstreamFailure> {
         let tags = self
             .0
-            .get_product_tags(vxc_uid, deadline)
+            .get_product_tags(vxc_uid, cap(deadline))
             .await
             .map_err(failure)?;
         Ok(tags
@@ -75,7 +81,7 @@ impl OrderUpstream for MegaportOrders {
     ) -> Result<UpstreamKey, UpstreamFailure> {
         let key = self
             .0
-            .get_service_key(key, deadline)
+            .get_service_key(key, cap(deadline))
             .await
             .map_err(failure)?;
         Ok(upstream_key(&key))
@@ -88,7 +94,7 @@ impl OrderUpstream for MegaportOrders {
     ) -> Result<Quote, UpstreamFailure> {
         let lines = self
             .0
-            .validate_order(&order_items(order), deadline)
+            .validate_order(&order_items(order), cap(deadline))
             .await
             .map_err(failure)?;
         let price = lines.iter().find_map(|line| line.price.as_ref());
@@ -102,7 +108,7 @@ impl OrderUpstream for MegaportOrders {
     ) -> Result<BuyAccepted, UpstreamFailure> {
         let confirmations = self
             .0
-            .buy_order(&order_items(order), deadline)
+            .buy_order(&order_items(order), cap(deadline))
             .await
             .map_err(failure)?;
         let Some(confirmation) = confirmations.first() else {
@@ -128,7 +134,7 @@ impl OrderUpstream for MegaportOrders {
             .update_vxc(
                 vxc_uid,
                 &models::UpdateVxcRequest::approval(approve),
-                deadline,
+                cap(deadline),
             )
             .await
             .map_err(failure)?;
@@ -139,7 +145,9 @@ impl OrderUpstream for MegaportOrders {
 /// What a Megaport error means for an order, with the error a caller sees.
 fn failure(error: MegaportError) -> UpstreamFailure {
     match error {
-        MegaportError::OutcomeUnknown(_) | MegaportError::MalformedResponse(_) => {
+        MegaportError::OutcomeUnknown(_)
+        | MegaportError::MalformedResponse(_)
+        | MegaportError::ResponseTooLarge(_) => {
             UpstreamFailure::OutcomeUnknown(crate::error::upstream(error))
         }
         MegaportError::Unavailable(_)

@@ -169,6 +169,7 @@ pub async fn run_with_admin(
             tower::ServiceBuilder::new()
                 .option_layer(rpc_spans)
                 .option_layer(grpc_metrics)
+                .layer(crate::caller_deadline::CallerDeadlineLayer)
                 .layer(auth),
         )
         .add_service(health_service)
@@ -306,6 +307,9 @@ async fn serve_until(
 
 /// Applies the regions file, or on the sandbox the guide's US-West, so the scenario works
 /// from the first call.
+/// How long the start waits for Megaport to check the declared regions against.
+const REGION_CHECK_BUDGET: Duration = Duration::from_secs(10);
+
 async fn apply_declared_regions(config: &Config, directory: &Directory) -> Result<(), ServeError> {
     let (source, text) = match &config.regions_file {
         Some(path) => (
@@ -326,10 +330,13 @@ async fn apply_declared_regions(config: &Config, directory: &Directory) -> Resul
         problem,
     };
     let drafts = regions_file::parse(&text).map_err(invalid)?;
-    let outage = directory
-        .apply_declared_regions(drafts)
-        .await
-        .map_err(|error| invalid(error.to_string()))?;
+    // A slow Megaport delays the start by this much at most; past it the regions are applied
+    // unchecked, as during an outage.
+    let checked_by = tokio::time::Instant::now() + REGION_CHECK_BUDGET;
+    let outage =
+        crate::caller_deadline::run_until(checked_by, directory.apply_declared_regions(drafts))
+            .await
+            .map_err(|error| invalid(error.to_string()))?;
     if let Some(error) = outage {
         tracing::warn!(source = %source, %error,
             "megaport is unreachable: declared regions were applied without checking their \

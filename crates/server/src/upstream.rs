@@ -97,7 +97,11 @@ impl Upstream {
         let mut accounts = BTreeMap::new();
         let mut provider = None;
         for (name, credentials) in named {
-            let client = MegaportClient::new(ClientConfig::new(environment.clone(), credentials))?;
+            let client = MegaportClient::new(ClientConfig {
+                max_response_bytes: usize::try_from(megaport.max_response_bytes)
+                    .unwrap_or(usize::MAX),
+                ..ClientConfig::new(environment.clone(), credentials)
+            })?;
             provider.get_or_insert_with(|| (name.clone(), client.clone()));
             if accounts.insert(name.clone(), client).is_some() {
                 return Err(UpstreamError::Config {

@@ -66,6 +66,7 @@ reasons! {
     Internal = 35 => "INTERNAL",
     ShuttingDown = 36 => "SHUTTING_DOWN",
     OnRampNotUsable = 37 => "ON_RAMP_NOT_USABLE",
+    UpstreamResponseTooLarge = 38 => "UPSTREAM_RESPONSE_TOO_LARGE",
 }
 
 impl ErrorReason {

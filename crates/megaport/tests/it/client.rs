@@ -15,9 +15,9 @@ use megaport_sandbox::{Fault, FaultKind, RouteGroup, SandboxHandle};
 use tokio::time::Instant;
 
 /// CoreSite LA1, one of the provider's LIVE Ports in the sandbox's seed.
-const PROVIDER_PORT: &str = "8611b645-ea50-46eb-b400-1c2fb858a303";
+pub(crate) const PROVIDER_PORT: &str = "8611b645-ea50-46eb-b400-1c2fb858a303";
 
-fn fault(sb: &SandboxHandle, route: RouteGroup, kind: FaultKind, count: Option<u32>) {
+pub(crate) fn fault(sb: &SandboxHandle, route: RouteGroup, kind: FaultKind, count: Option<u32>) {
     let fault = Fault::new(route, kind);
     let fault = match count {
         Some(count) => fault.with_count(count),
@@ -99,12 +99,13 @@ async fn retry_after_as_http_date_is_honoured() {
     assert!(arrivals[1] - arrivals[0] >= Duration::from_secs(1));
 }
 
-/// What an exporter would be told: attempts by outcome, timings, retries.
+/// What an exporter would be told: attempts by outcome, timings, retries, skipped records.
 #[derive(Default)]
-struct Observed {
-    attempts: std::sync::Mutex<Vec<(megaport::Route, megaport::Outcome)>>,
-    timings: std::sync::atomic::AtomicUsize,
-    retries: std::sync::atomic::AtomicUsize,
+pub(crate) struct Observed {
+    pub(crate) attempts: std::sync::Mutex<Vec<(megaport::Route, megaport::Outcome)>>,
+    pub(crate) timings: std::sync::atomic::AtomicUsize,
+    pub(crate) retries: std::sync::atomic::AtomicUsize,
+    pub(crate) skipped: std::sync::atomic::AtomicU64,
 }
 
 impl megaport::RequestObserver for Observed {
@@ -118,6 +119,10 @@ impl megaport::RequestObserver for Observed {
     fn retry(&self, _: megaport::Route) {
         self.retries
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn skipped(&self, _: megaport::Route, records: u64) {
+        self.skipped
+            .fetch_add(records, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -5,4 +5,5 @@
 mod sandbox_support;
 
 mod against_sandbox;
+mod bad_bodies;
 mod client;

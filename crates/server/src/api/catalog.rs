@@ -104,6 +104,7 @@ impl CatalogService for CatalogApi {
         Ok(Response::new(pb::ListOnRampsResponse {
             on_ramps: page.iter().map(convert::on_ramp).collect(),
             next_page_token,
+            skipped_upstream_records: self.directory.skipped_upstream_records().await,
         }))
     }
 

@@ -126,26 +126,28 @@ impl ServiceKeyService for ServiceKeyApi {
             customer_ref: non_empty(request.customer_ref),
             region: non_empty(request.region),
         };
-        let (service_keys, next_page_token) =
+        let (service_keys, next_page_token, skipped_upstream_records) =
             match self.hub.page(&filter, offset, size, service_key) {
                 Some((page, more)) => {
                     let token = paging::next_offset_token(offset + page.len(), more);
-                    (page, token)
+                    (page, token, self.hub.skipped_upstream_records())
                 }
                 // Before the first poll: ask Megaport.
                 None => {
-                    let views = self
+                    let listed = self
                         .keys
                         .list(&filter)
                         .await
                         .map_err(crate::error::status)?;
-                    let (page, token) = paging::page_of(views, offset, size);
-                    (page.iter().map(service_key).collect(), token)
+                    let (page, token) = paging::page_of(listed.items, offset, size);
+                    let page = page.iter().map(service_key).collect();
+                    (page, token, listed.skipped_upstream_records)
                 }
             };
         Ok(Response::new(pb::ListServiceKeysResponse {
             service_keys,
             next_page_token,
+            skipped_upstream_records,
         }))
     }
 

@@ -44,6 +44,7 @@ pub struct Metrics {
     megaport_requests: IntCounterVec,
     megaport_duration: HistogramVec,
     megaport_retries: IntCounterVec,
+    megaport_records_skipped: IntCounterVec,
     catalog_reads: IntCounterVec,
     catalog_loads: IntCounterVec,
     catalog_age: GaugeVec,
@@ -167,6 +168,12 @@ impl Metrics {
             megaport_retries: counter(
                 "megaport_retries_total",
                 "Megaport attempts after the first of one call, by route and account.",
+                &["route", "account"],
+            ),
+            megaport_records_skipped: counter(
+                "megaport_records_skipped_total",
+                "Records of Megaport list answers that did not decode and were left out, by route \
+                 and account.",
                 &["route", "account"],
             ),
             catalog_reads: counter(
@@ -428,5 +435,12 @@ impl RequestObserver for MegaportObserver {
             .megaport_retries
             .with_label_values(&[route.as_str(), &self.account])
             .inc();
+    }
+
+    fn skipped(&self, route: Route, records: u64) {
+        self.metrics
+            .megaport_records_skipped
+            .with_label_values(&[route.as_str(), &self.account])
+            .inc_by(records);
     }
 }

@@ -90,6 +90,8 @@ struct Inner {
     poke: Notify,
     /// Views onramp wrote that no poll has confirmed yet (read-your-writes).
     recent: RecentWrites,
+    /// Keys of the last successful poll's listing that did not decode.
+    skipped_upstream_records: std::sync::atomic::AtomicU32,
     store: Store,
     keys: Arc<ServiceKeys>,
     settings: WatchSettings,
@@ -140,6 +142,7 @@ impl WatchHub {
                 }),
                 writer: tokio::sync::Mutex::new(()),
                 counters: Counters::default(),
+                skipped_upstream_records: Default::default(),
                 poll_observer: std::sync::OnceLock::new(),
                 sender,
                 poke: Notify::new(),
@@ -191,6 +194,11 @@ impl WatchHub {
         let state = self.read();
         state.health.last_success?;
         state.views.get(key).cloned()
+    }
+
+    /// Keys of Megaport's last listing that did not decode: the views may lack them.
+    pub fn skipped_upstream_records(&self) -> u32 {
+        self.inner.skipped_upstream_records.load(Ordering::Relaxed)
     }
 
     /// One page of the keys matching `filter`, newest first, each mapped by `each`, and whether
@@ -246,7 +254,10 @@ impl WatchHub {
         }
         match polled {
             Ok(current) => {
-                self.apply(previous, current, now).await?;
+                self.inner
+                    .skipped_upstream_records
+                    .store(current.skipped_upstream_records, Ordering::Relaxed);
+                self.apply(previous, current.items, now).await?;
                 self.record_success(now);
                 self.inner.counters.polls_ok.fetch_add(1, Ordering::Relaxed);
                 self.inner.recent.settle(written_before);
@@ -446,7 +457,10 @@ mod tests {
         async fn create_key(&self, _: &NewKey) -> Result<UpstreamKey, Error> {
             Err(Error::internal("unreachable"))
         }
-        async fn keys(&self, _: Option<&str>) -> Result<Vec<UpstreamKey>, Error> {
+        async fn keys(
+            &self,
+            _: Option<&str>,
+        ) -> Result<onramp_core::Listed<Vec<UpstreamKey>>, Error> {
             Err(Error::internal("unreachable"))
         }
         async fn key(&self, _: &str) -> Result<UpstreamKey, Error> {

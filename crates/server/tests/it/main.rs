@@ -31,4 +31,5 @@ mod service_key_reads;
 mod service_keys;
 mod shutdown;
 mod tracing_otlp;
+mod upstream_answers;
 mod watch_keys;

@@ -2,10 +2,15 @@
 //! one CreateVxcOrder is a span under the caller's trace, with a child span for each Megaport
 //! request it made.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use crate::support::binary::{OnrampProcess, connect_when_up, free_address, onramp_command};
+use crate::support::orders::{ACME_PORT, LA2_RED, request_id};
+use crate::support::within;
+use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
+use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
+use onramp_proto::{CreateServiceKeyRequest, CreateVxcOrderRequest, VxcOrderSpec};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -13,13 +18,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::trace::v1::Span;
-use tonic::transport::Channel;
-
-use crate::support::orders::{ACME_PORT, LA2_RED, request_id};
-use crate::support::within;
-use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
-use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
-use onramp_proto::{CreateServiceKeyRequest, CreateVxcOrderRequest, VxcOrderSpec};
 
 /// Every span exported to it.
 #[derive(Clone, Default)]
@@ -40,30 +38,6 @@ impl TraceService for Receiver {
         self.0.lock().expect("spans").extend(spans);
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
-}
-
-/// The onramp binary, stopped with SIGTERM (so it flushes its spans) or killed on drop.
-struct Onramp(Child);
-
-impl Onramp {
-    fn terminate(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Onramp {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-    probe.local_addr().expect("addr").port()
 }
 
 fn traced<T>(message: T, traceparent: &str) -> tonic::Request<T> {
@@ -87,20 +61,14 @@ async fn a_buy_is_one_span_under_the_callers_trace_with_a_child_per_megaport_req
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );
 
-    let address = format!("127.0.0.1:{}", free_port());
+    let address = free_address();
     let data_dir = std::env::temp_dir().join(format!("onramp-otlp-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let log_path = data_dir.join("onramp.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_onramp"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("ONRAMP_") {
-            command.env_remove(key);
-        }
-    }
-    let mut onramp = Onramp(
-        command
-            .args(["serve", "--listen", &address, "--data-dir"])
+    let mut onramp = OnrampProcess(
+        onramp_command()
+            .args(["serve", "--listen", &address.to_string(), "--data-dir"])
             .arg(&data_dir)
             .env("ONRAMP_OTLP__ENDPOINT", format!("http://{collector}"))
             .env("ONRAMP_ADMIN__LISTEN", "127.0.0.1:0")
@@ -111,19 +79,7 @@ async fn a_buy_is_one_span_under_the_callers_trace_with_a_child_per_megaport_req
             .spawn()
             .expect("spawn onramp"),
     );
-    let channel = within(async {
-        loop {
-            if let Ok(channel) = Channel::from_shared(format!("http://{address}"))
-                .expect("endpoint")
-                .connect()
-                .await
-            {
-                return channel;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    let channel = connect_when_up(address).await;
 
     let key = within(
         ServiceKeyServiceClient::new(channel.clone()).create_service_key(CreateServiceKeyRequest {

@@ -317,8 +317,13 @@ type ListOnRampsResponse struct {
 	OnRamps []*OnRamp `protobuf:"bytes,1,rep,name=on_ramps,json=onRamps,proto3" json:"on_ramps,omitempty"`
 	// next_page_token fetches the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// skipped_upstream_records counts the records of Megaport's products and locations lists (as
+	// onramp last loaded them) that did not decode and were left out. Non-zero means Ports may be
+	// missing from this answer: an empty list with skipped records is not "no Ports". The log and
+	// the megaport_records_skipped_total metric say more.
+	SkippedUpstreamRecords uint32 `protobuf:"varint,3,opt,name=skipped_upstream_records,json=skippedUpstreamRecords,proto3" json:"skipped_upstream_records,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ListOnRampsResponse) Reset() {
@@ -363,6 +368,13 @@ func (x *ListOnRampsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListOnRampsResponse) GetSkippedUpstreamRecords() uint32 {
+	if x != nil {
+		return x.SkippedUpstreamRecords
+	}
+	return 0
 }
 
 // GetOnRampRequest names a Port.
@@ -663,10 +675,11 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\vlocation_id\x18\x06 \x01(\x05R\n" +
 	"locationId\x12,\n" +
 	"\x12vxc_permitted_only\x18\a \x01(\bR\x10vxcPermittedOnly\x12\x1b\n" +
-	"\tlive_only\x18\b \x01(\bR\bliveOnly\"k\n" +
+	"\tlive_only\x18\b \x01(\bR\bliveOnly\"\xa5\x01\n" +
 	"\x13ListOnRampsResponse\x12,\n" +
 	"\bon_ramps\x18\x01 \x03(\v2\x11.onramp.v1.OnRampR\aonRamps\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"-\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x128\n" +
+	"\x18skipped_upstream_records\x18\x03 \x01(\rR\x16skippedUpstreamRecords\"-\n" +
 	"\x10GetOnRampRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\"?\n" +
 	"\x11GetOnRampResponse\x12*\n" +

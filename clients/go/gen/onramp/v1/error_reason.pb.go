@@ -139,8 +139,11 @@ const (
 	// ERROR_REASON_UPSTREAM_AUTH_FAILED: Megaport refused the configured credentials of an account.
 	// Code UNAVAILABLE; metadata "account". The caller cannot fix this; an operator must.
 	ErrorReason_ERROR_REASON_UPSTREAM_AUTH_FAILED ErrorReason = 26
-	// ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: Megaport answered with a body onramp could not
-	// understand (an API change or bug). Code INTERNAL; details are logged, not returned.
+	// ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: Megaport (or a proxy in front of it) answered
+	// with a body onramp could not read: cut off, not JSON, nested too deeply, without its "data"
+	// field, or of the wrong shape. Code UNAVAILABLE; the message names the Megaport route and what
+	// was wrong, never the body. onramp has already retried reads and serves cached data instead
+	// where it has any; retry later.
 	ErrorReason_ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE ErrorReason = 27
 	// ERROR_REASON_UPSTREAM_NOT_FOUND: Megaport says an object the request refers to does not
 	// exist, and no more specific reason applies (e.g. an A-end Port uid unknown to Megaport). Code
@@ -177,6 +180,11 @@ const (
 	// ERROR_REASON_ON_RAMP_NOT_USABLE: CreateServiceKey on a Port that is not LIVE or does not
 	// permit VXCs. Code FAILED_PRECONDITION; metadata "port_uid".
 	ErrorReason_ERROR_REASON_ON_RAMP_NOT_USABLE ErrorReason = 37
+	// ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE: a Megaport answer was longer than onramp's limit
+	// (megaport.max_response_bytes, 64 MiB by default) and onramp stopped reading it. Code
+	// UNAVAILABLE; the message names the route and the limit. Not retried: an operator raises the
+	// limit or finds what is answering for Megaport. Cached data is served instead where it exists.
+	ErrorReason_ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE ErrorReason = 38
 )
 
 // Enum value maps for ErrorReason.
@@ -220,6 +228,7 @@ var (
 		35: "ERROR_REASON_INTERNAL",
 		36: "ERROR_REASON_SHUTTING_DOWN",
 		37: "ERROR_REASON_ON_RAMP_NOT_USABLE",
+		38: "ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -260,6 +269,7 @@ var (
 		"ERROR_REASON_INTERNAL":                    35,
 		"ERROR_REASON_SHUTTING_DOWN":               36,
 		"ERROR_REASON_ON_RAMP_NOT_USABLE":          37,
+		"ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE": 38,
 	}
 )
 
@@ -294,8 +304,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xe1\n" +
-	"\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\x8f\v\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -335,7 +344,8 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\x1cERROR_REASON_NOT_IMPLEMENTED\x10\"\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10#\x12\x1e\n" +
 	"\x1aERROR_REASON_SHUTTING_DOWN\x10$\x12#\n" +
-	"\x1fERROR_REASON_ON_RAMP_NOT_USABLE\x10%B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"\x1fERROR_REASON_ON_RAMP_NOT_USABLE\x10%\x12,\n" +
+	"(ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE\x10&B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

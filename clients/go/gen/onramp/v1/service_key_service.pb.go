@@ -590,8 +590,12 @@ type ListServiceKeysResponse struct {
 	ServiceKeys []*ServiceKey `protobuf:"bytes,1,rep,name=service_keys,json=serviceKeys,proto3" json:"service_keys,omitempty"`
 	// next_page_token fetches the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// skipped_upstream_records counts the keys in Megaport's last key listing that did not decode
+	// and were left out. Non-zero means keys may be missing from this answer (the watcher keeps
+	// the last state it saw of any key it cannot read now, rather than report it gone).
+	SkippedUpstreamRecords uint32 `protobuf:"varint,3,opt,name=skipped_upstream_records,json=skippedUpstreamRecords,proto3" json:"skipped_upstream_records,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ListServiceKeysResponse) Reset() {
@@ -636,6 +640,13 @@ func (x *ListServiceKeysResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListServiceKeysResponse) GetSkippedUpstreamRecords() uint32 {
+	if x != nil {
+		return x.SkippedUpstreamRecords
+	}
+	return 0
 }
 
 // UpdateServiceKeyRequest carries the changed fields.
@@ -1080,10 +1091,11 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\bport_uid\x18\x03 \x01(\tR\aportUid\x120\n" +
 	"\x05state\x18\x04 \x01(\x0e2\x1a.onramp.v1.ServiceKeyStateR\x05state\x12!\n" +
 	"\fcustomer_ref\x18\x05 \x01(\tR\vcustomerRef\x12\x16\n" +
-	"\x06region\x18\x06 \x01(\tR\x06region\"{\n" +
+	"\x06region\x18\x06 \x01(\tR\x06region\"\xb5\x01\n" +
 	"\x17ListServiceKeysResponse\x128\n" +
 	"\fservice_keys\x18\x01 \x03(\v2\x15.onramp.v1.ServiceKeyR\vserviceKeys\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x128\n" +
+	"\x18skipped_upstream_records\x18\x03 \x01(\rR\x16skippedUpstreamRecords\"\x8e\x01\n" +
 	"\x17UpdateServiceKeyRequest\x126\n" +
 	"\vservice_key\x18\x01 \x01(\v2\x15.onramp.v1.ServiceKeyR\n" +
 	"serviceKey\x12;\n" +

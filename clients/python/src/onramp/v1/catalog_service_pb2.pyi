@@ -174,8 +174,15 @@ class ListOnRampsResponse(_message.Message):
 
     ON_RAMPS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SKIPPED_UPSTREAM_RECORDS_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """next_page_token fetches the next page; empty on the last page."""
+    skipped_upstream_records: _builtins.int
+    """skipped_upstream_records counts the records of Megaport's products and locations lists (as
+    onramp last loaded them) that did not decode and were left out. Non-zero means Ports may be
+    missing from this answer: an empty list with skipped records is not "no Ports". The log and
+    the megaport_records_skipped_total metric say more.
+    """
     @_builtins.property
     def on_ramps(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.OnRamp]:
         """on_ramps are the matching Ports of this page."""
@@ -185,10 +192,11 @@ class ListOnRampsResponse(_message.Message):
         *,
         on_ramps: _abc.Iterable[_resources_pb2.OnRamp] | None = ...,
         next_page_token: _builtins.str = ...,
+        skipped_upstream_records: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "on_ramps", b"on_ramps"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "on_ramps", b"on_ramps", "skipped_upstream_records", b"skipped_upstream_records"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

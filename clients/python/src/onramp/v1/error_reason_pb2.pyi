@@ -148,8 +148,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     Code UNAVAILABLE; metadata "account". The caller cannot fix this; an operator must.
     """
     ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: _ErrorReason.ValueType  # 27
-    """ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: Megaport answered with a body onramp could not
-    understand (an API change or bug). Code INTERNAL; details are logged, not returned.
+    """ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: Megaport (or a proxy in front of it) answered
+    with a body onramp could not read: cut off, not JSON, nested too deeply, without its "data"
+    field, or of the wrong shape. Code UNAVAILABLE; the message names the Megaport route and what
+    was wrong, never the body. onramp has already retried reads and serves cached data instead
+    where it has any; retry later.
     """
     ERROR_REASON_UPSTREAM_NOT_FOUND: _ErrorReason.ValueType  # 28
     """ERROR_REASON_UPSTREAM_NOT_FOUND: Megaport says an object the request refers to does not
@@ -195,6 +198,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_ON_RAMP_NOT_USABLE: _ErrorReason.ValueType  # 37
     """ERROR_REASON_ON_RAMP_NOT_USABLE: CreateServiceKey on a Port that is not LIVE or does not
     permit VXCs. Code FAILED_PRECONDITION; metadata "port_uid".
+    """
+    ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE: _ErrorReason.ValueType  # 38
+    """ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE: a Megaport answer was longer than onramp's limit
+    (megaport.max_response_bytes, 64 MiB by default) and onramp stopped reading it. Code
+    UNAVAILABLE; the message names the route and the limit. Not retried: an operator raises the
+    limit or finds what is answering for Megaport. Cached data is served instead where it exists.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -342,8 +351,11 @@ ERROR_REASON_UPSTREAM_AUTH_FAILED: ErrorReason.ValueType  # 26
 Code UNAVAILABLE; metadata "account". The caller cannot fix this; an operator must.
 """
 ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: ErrorReason.ValueType  # 27
-"""ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: Megaport answered with a body onramp could not
-understand (an API change or bug). Code INTERNAL; details are logged, not returned.
+"""ERROR_REASON_UPSTREAM_MALFORMED_RESPONSE: Megaport (or a proxy in front of it) answered
+with a body onramp could not read: cut off, not JSON, nested too deeply, without its "data"
+field, or of the wrong shape. Code UNAVAILABLE; the message names the Megaport route and what
+was wrong, never the body. onramp has already retried reads and serves cached data instead
+where it has any; retry later.
 """
 ERROR_REASON_UPSTREAM_NOT_FOUND: ErrorReason.ValueType  # 28
 """ERROR_REASON_UPSTREAM_NOT_FOUND: Megaport says an object the request refers to does not
@@ -389,5 +401,11 @@ this or another instance, and resume.
 ERROR_REASON_ON_RAMP_NOT_USABLE: ErrorReason.ValueType  # 37
 """ERROR_REASON_ON_RAMP_NOT_USABLE: CreateServiceKey on a Port that is not LIVE or does not
 permit VXCs. Code FAILED_PRECONDITION; metadata "port_uid".
+"""
+ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE: ErrorReason.ValueType  # 38
+"""ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE: a Megaport answer was longer than onramp's limit
+(megaport.max_response_bytes, 64 MiB by default) and onramp stopped reading it. Code
+UNAVAILABLE; the message names the route and the limit. Not retried: an operator raises the
+limit or finds what is answering for Megaport. Cached data is served instead where it exists.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

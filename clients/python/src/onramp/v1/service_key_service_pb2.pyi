@@ -331,8 +331,14 @@ class ListServiceKeysResponse(_message.Message):
 
     SERVICE_KEYS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SKIPPED_UPSTREAM_RECORDS_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """next_page_token fetches the next page; empty on the last page."""
+    skipped_upstream_records: _builtins.int
+    """skipped_upstream_records counts the keys in Megaport's last key listing that did not decode
+    and were left out. Non-zero means keys may be missing from this answer (the watcher keeps
+    the last state it saw of any key it cannot read now, rather than report it gone).
+    """
     @_builtins.property
     def service_keys(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ServiceKey]:
         """service_keys are the matching keys of this page, newest first."""
@@ -342,10 +348,11 @@ class ListServiceKeysResponse(_message.Message):
         *,
         service_keys: _abc.Iterable[_resources_pb2.ServiceKey] | None = ...,
         next_page_token: _builtins.str = ...,
+        skipped_upstream_records: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "service_keys", b"service_keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "service_keys", b"service_keys", "skipped_upstream_records", b"skipped_upstream_records"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod auth;
+pub(crate) mod binary;
 pub(crate) mod http;
 pub(crate) mod orders;
 

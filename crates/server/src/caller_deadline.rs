@@ -1,0 +1,142 @@
+//! The caller's deadline, carried to the Megaport calls made for it.
+//!
+//! tonic cancels a handler at the instant its `grpc-timeout` runs out, and the caller then sees
+//! a bare CANCELLED (or its own DEADLINE_EXCEEDED) that does not say Megaport was slow. So every
+//! upstream wait made while serving a call ends a little before the caller's deadline, and the
+//! caller gets onramp's own error with its reason. Work that must outlive the caller (a buy, a
+//! shared catalog load) runs in tasks of its own, which this deadline does not reach.
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::task::futures::TaskLocalFuture;
+use tokio::time::Instant;
+
+tokio::task_local! {
+    static CALLER_DEADLINE: Option<Instant>;
+}
+
+/// Time kept back from the caller's deadline to send the answer: a tenth of the timeout, at
+/// most this much.
+const MAX_REPLY_MARGIN: Duration = Duration::from_millis(250);
+
+/// When upstream waits for the current call must end, if its caller set a deadline.
+pub fn current() -> Option<Instant> {
+    CALLER_DEADLINE
+        .try_with(|deadline| *deadline)
+        .ok()
+        .flatten()
+}
+
+/// Runs `work` as a call whose caller set `deadline` would run: for onramp's own waits that
+/// must not hang on Megaport (the region check at start).
+pub async fn run_until<F: std::future::Future>(deadline: Instant, work: F) -> F::Output {
+    CALLER_DEADLINE.scope(Some(deadline), work).await
+}
+
+/// `own` (onramp's budget for one Megaport call), cut short to the caller's deadline.
+pub fn cap(own: Instant) -> Instant {
+    current().map_or(own, |caller| caller.min(own))
+}
+
+/// A `grpc-timeout` value (1 to 8 digits and a unit: H, M, S, m, u, n).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+fn deadline_of<B>(request: &http::Request<B>, arrived: Instant) -> Option<Instant> {
+    let timeout = request
+        .headers()
+        .get("grpc-timeout")
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_grpc_timeout)?;
+    let margin = (timeout / 10).min(MAX_REPLY_MARGIN);
+    Some(arrived + timeout - margin)
+}
+
+/// Runs each call with its caller's deadline in scope (see [`current`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallerDeadlineLayer;
+
+impl<S> tower::Layer<S> for CallerDeadlineLayer {
+    type Service = CallerDeadline<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CallerDeadline { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CallerDeadline<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for CallerDeadline<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TaskLocalFuture<Option<Instant>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let deadline = deadline_of(&request, Instant::now());
+        CALLER_DEADLINE.scope(deadline, self.inner.call(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_in_every_unit() {
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_grpc_timeout("1500m"),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            parse_grpc_timeout("99999999u"),
+            Some(Duration::from_micros(99_999_999))
+        );
+        assert_eq!(parse_grpc_timeout("123456789S"), None, "more than 8 digits");
+        assert_eq!(parse_grpc_timeout("5x"), None);
+        assert_eq!(parse_grpc_timeout("S"), None);
+    }
+
+    #[tokio::test]
+    async fn upstream_waits_end_before_the_callers_deadline() {
+        let request = http::Request::builder()
+            .header("grpc-timeout", "2S")
+            .body(())
+            .expect("request");
+        let arrived = Instant::now();
+        let deadline = deadline_of(&request, arrived).expect("a deadline");
+        assert_eq!(deadline, arrived + Duration::from_millis(1800));
+        let far = arrived + Duration::from_secs(30);
+        let capped = CALLER_DEADLINE
+            .scope(Some(deadline), async { cap(far) })
+            .await;
+        assert_eq!(capped, deadline);
+        assert_eq!(cap(far), far, "outside a call nothing is cut");
+    }
+}
