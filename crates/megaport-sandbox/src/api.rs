@@ -518,6 +518,8 @@ async fn key_update(
         valid_end: end,
         ..current
     };
+    // Only an update that would be made counts against the limit.
+    st.admit_update(&k)?;
     let data = st.key_json(&key, now, true);
     st.inv.keys[idx] = key;
     Ok(ok(format!("Service key [{k}] updated"), data))
@@ -697,6 +699,7 @@ async fn vxc_update(
             updated.rate_limit = r;
         }
     }
+    st.admit_update(&uid)?;
     let data = st.vxc_json(&updated, now);
     st.inv.vxcs[idx] = updated;
     Ok(ok(format!("VXC [{uid}] has been updated"), data))

@@ -20,6 +20,10 @@ pub struct SandboxArgs {
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
     pub token_lifetime_seconds: u64,
+    /// Serve without Megaport's request limits (500 requests per 5 minutes per client, one
+    /// update per service per 5 minutes), for load tests.
+    #[arg(long)]
+    pub no_limits: bool,
 }
 
 /// Why a standalone sandbox could not start.
@@ -43,6 +47,11 @@ pub async fn run(args: SandboxArgs, shutdown: impl Future<Output = ()>) -> Resul
     let config = SandboxConfig {
         seed,
         token_lifetime: Duration::from_secs(args.token_lifetime_seconds),
+        limits: if args.no_limits {
+            crate::SandboxLimits::off()
+        } else {
+            crate::SandboxLimits::default()
+        },
         ..SandboxConfig::default()
     };
     let listen = |source| StartError::Listen {

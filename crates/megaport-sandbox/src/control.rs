@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::envelope::json_response;
 use super::faults::{Fault, FaultStatus, RouteGroup};
+use super::limits::{RateWindow, SandboxLimits};
 use super::seed::{SeedPort, SeedVxc};
 use super::state::{OrderRecord, ProvisioningSchedule};
 
@@ -55,6 +56,16 @@ impl SandboxControl {
     /// Megaport route). Control requests are not counted.
     pub fn arrivals(&self, group: RouteGroup) -> Vec<std::time::Instant> {
         self.shared.lock().faults.arrivals(group)
+    }
+
+    /// Replaces the request limits the sandbox enforces (windows already counted stay).
+    pub fn set_limits(&self, limits: SandboxLimits) {
+        self.shared.lock().limits = limits;
+    }
+
+    /// Requests answered 429 by the request limits so far (faults not included).
+    pub fn refused_by_limits(&self) -> u64 {
+        self.shared.lock().limit_state.refused()
     }
 
     /// How many requests of a route group arrived.
@@ -140,6 +151,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
             get(faults_list).post(faults_add).delete(faults_clear),
         )
         .route("/_sandbox/requests", get(requests))
+        .route("/_sandbox/limits", get(limits_get).post(limits_set))
         .route("/_sandbox/tokens/expire", post(tokens_expire))
         .route("/_sandbox/clock", get(clock_get).post(clock_set))
         .route("/_sandbox/orders", get(orders))
@@ -260,6 +272,68 @@ async fn orders(AxState(s): AxState<Arc<Shared>>) -> Response {
 async fn requests(AxState(s): AxState<Arc<Shared>>) -> Response {
     let counts = s.lock().faults.request_counts();
     json_response(StatusCode::OK, json!({ "requests": counts }))
+}
+
+fn window_json(window: Option<RateWindow>) -> Value {
+    window.map_or(
+        Value::Null,
+        |w| json!({"requests": w.requests, "window_seconds": w.window.as_secs()}),
+    )
+}
+
+async fn limits_get(AxState(s): AxState<Arc<Shared>>) -> Response {
+    let st = s.lock();
+    json_response(
+        StatusCode::OK,
+        json!({
+            "per_client": window_json(st.limits.per_client),
+            "per_service_update": window_json(st.limits.per_service_update),
+            "refused": st.limit_state.refused(),
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct WindowBody {
+    requests: u32,
+    window_seconds: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsBody {
+    per_client: Option<WindowBody>,
+    per_service_update: Option<WindowBody>,
+}
+
+/// `{"per_client": {"requests": 50, "window_seconds": 30} | null, "per_service_update": ...}`;
+/// null (or absent) turns that limit off.
+async fn limits_set(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let body: LimitsBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return control_error(e),
+    };
+    let window = |w: Option<WindowBody>| -> Result<Option<RateWindow>, String> {
+        match w {
+            None => Ok(None),
+            Some(w) if w.requests == 0 || w.window_seconds == 0 => {
+                Err("requests and window_seconds must be greater than 0".to_owned())
+            }
+            Some(w) => Ok(Some(RateWindow {
+                requests: w.requests,
+                window: Duration::from_secs(w.window_seconds),
+            })),
+        }
+    };
+    let limits = match (window(body.per_client), window(body.per_service_update)) {
+        (Ok(per_client), Ok(per_service_update)) => SandboxLimits {
+            per_client,
+            per_service_update,
+        },
+        (Err(e), _) | (_, Err(e)) => return control_error(e),
+    };
+    SandboxControl::new(s.clone()).set_limits(limits);
+    limits_get(AxState(s)).await
 }
 
 async fn credentials(AxState(s): AxState<Arc<Shared>>) -> Response {

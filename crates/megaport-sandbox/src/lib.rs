@@ -11,6 +11,7 @@ pub mod cli;
 mod control;
 mod envelope;
 mod faults;
+mod limits;
 mod orders;
 mod seed;
 mod state;
@@ -33,6 +34,7 @@ use tower::ServiceExt;
 
 pub use control::{ControlError, SandboxControl};
 pub use faults::{Fault, FaultKind, FaultStatus, RouteGroup};
+pub use limits::{RateWindow, SandboxLimits};
 pub use seed::{
     SandboxCredentials, Seed, SeedCompany, SeedError, SeedLocation, SeedPort, SeedServiceKey,
     SeedVxc,
@@ -52,6 +54,8 @@ pub struct SandboxConfig {
     pub provisioning: ProvisioningSchedule,
     /// Seeds the RNG behind probabilistic faults, so runs are reproducible.
     pub rng_seed: u64,
+    /// Megaport's request limits, enforced unless turned off.
+    pub limits: SandboxLimits,
 }
 
 impl Default for SandboxConfig {
@@ -61,6 +65,7 @@ impl Default for SandboxConfig {
             token_lifetime: Duration::from_secs(86_400),
             provisioning: ProvisioningSchedule::default(),
             rng_seed: 0x5eed,
+            limits: SandboxLimits::default(),
         }
     }
 }
@@ -126,13 +131,14 @@ impl SandboxHandle {
 /// Starts the sandbox on `listener` and returns at once.
 pub async fn spawn(listener: TcpListener, config: SandboxConfig) -> std::io::Result<SandboxHandle> {
     let addr = listener.local_addr()?;
-    let state = State::from_seed(
+    let mut state = State::from_seed(
         &config.seed,
         config.provisioning,
         config.token_lifetime,
         config.rng_seed,
     )
     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    state.limits = config.limits;
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
     });
@@ -196,13 +202,17 @@ async fn serve(
 /// Serves one connection; a handler notifies `kill` to have it closed with no response.
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, router: Router) {
     let _ = stream.set_nodelay(true);
+    // Megaport counts requests per source IP.
+    let client = stream
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |peer| peer.ip());
     let kill = Arc::new(Notify::new());
     let kill_in = kill.clone();
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
         let router = router.clone();
         let kill = kill_in.clone();
-        async move { Ok::<_, Infallible>(handle(shared, router, kill, req).await) }
+        async move { Ok::<_, Infallible>(handle(shared, router, kill, client, req).await) }
     });
     let conn =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
@@ -222,14 +232,31 @@ async fn handle(
     shared: Arc<Shared>,
     router: Router,
     kill: Arc<Notify>,
+    client: IpAddr,
     mut req: Request<Incoming>,
 ) -> Response {
     rewrite_key_lookup_path(&mut req);
     let group = RouteGroup::classify(req.method(), req.uri().path());
-    let decision = match group {
-        Some(g) => shared.lock().faults.decide(g),
-        None => Default::default(),
+    let (decision, admitted) = match group {
+        Some(g) => {
+            let mut st = shared.lock();
+            // Counted as an arrival whether or not the limit admits it.
+            let decision = st.faults.decide(g);
+            let limits = st.limits;
+            let admitted = match g {
+                RouteGroup::Token => Ok(()),
+                _ => st
+                    .limit_state
+                    .admit_request(&limits, client, std::time::Instant::now()),
+            };
+            (decision, admitted)
+        }
+        None => (Default::default(), Ok(())),
     };
+    if let Err(wait) = admitted {
+        return ApiError::too_many_requests("Too many requests (sandbox request limit)", wait)
+            .into_response();
+    }
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::envelope::{ApiError, merge};
 use super::faults::FaultRegistry;
+use super::limits::{LimitState, SandboxLimits};
 use super::seed::{Seed, SeedLocation, SeedPort, SeedVxc, VLAN_MAX, VLAN_MIN};
 
 /// How long a bought VXC stays in each state before moving on (measured on the sandbox clock).
@@ -152,6 +153,8 @@ pub(crate) struct State {
     pub schedule: ProvisioningSchedule,
     pub token_lifetime: Duration,
     pub faults: FaultRegistry,
+    pub limits: SandboxLimits,
+    pub limit_state: LimitState,
 }
 
 pub(crate) fn system_now_ms() -> i64 {
@@ -254,6 +257,8 @@ impl State {
             schedule,
             token_lifetime,
             faults: FaultRegistry::new(rng_seed),
+            limits: SandboxLimits::default(),
+            limit_state: LimitState::default(),
         };
         for p in &seed.ports {
             st.add_port(p)?;
@@ -284,6 +289,19 @@ impl State {
             });
         }
         Ok(st)
+    }
+
+    /// Megaport's one update per service per window (see `limits`).
+    pub(crate) fn admit_update(&mut self, service: &str) -> Result<(), ApiError> {
+        let limits = self.limits;
+        self.limit_state
+            .admit_update(&limits, service, std::time::Instant::now())
+            .map_err(|wait| {
+                ApiError::too_many_requests(
+                    format!("Service {service} was updated too recently; try again later"),
+                    wait,
+                )
+            })
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

@@ -121,6 +121,9 @@ pub struct SandboxSettings {
     pub seed_file: Option<PathBuf>,
     /// Lifetime of sandbox access tokens.
     pub token_lifetime_seconds: u64,
+    /// Whether the sandbox enforces Megaport's request limits (500 requests per 5 minutes per
+    /// client, one update per service per 5 minutes), answering 429 past them.
+    pub megaport_limits: bool,
 }
 
 /// Caching of Megaport's catalog.
@@ -267,6 +270,7 @@ impl Default for SandboxSettings {
             listen: "127.0.0.1:0".to_owned(),
             seed_file: None,
             token_lifetime_seconds: 86_400,
+            megaport_limits: true,
         }
     }
 }

@@ -59,6 +59,11 @@ pub(crate) async fn start(config: &Config) -> Result<Started, UpstreamError> {
         SandboxConfig {
             seed,
             token_lifetime: std::time::Duration::from_secs(config.sandbox.token_lifetime_seconds),
+            limits: if config.sandbox.megaport_limits {
+                megaport_sandbox::SandboxLimits::default()
+            } else {
+                megaport_sandbox::SandboxLimits::off()
+            },
             ..SandboxConfig::default()
         },
     )

@@ -8,4 +8,5 @@ mod cli;
 mod control;
 mod faults;
 mod guide;
+mod limits;
 mod rules;

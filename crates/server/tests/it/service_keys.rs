@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{TestServer, reason, within};
+use crate::support::{TestServer, reason, test_config, within};
 use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::{
@@ -293,7 +293,10 @@ async fn create_is_idempotent_per_request_id() {
 
 #[tokio::test]
 async fn update_changes_only_the_mask_and_deactivate_is_final_for_new_vxcs() {
-    let server = TestServer::start().await;
+    // Two updates of one key in a row: more than Megaport's one per 5 minutes.
+    let mut config = test_config();
+    config.sandbox.megaport_limits = false;
+    let server = TestServer::start_with(config).await;
     let mut keys = ServiceKeyServiceClient::new(server.channel.clone());
     let mut request = single_use(CORESITE_LA1_PORT);
     request.max_speed_mbps = 700;
