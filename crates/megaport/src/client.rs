@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::auth::TokenManager;
 use super::body::{self, BodyError};
+use super::budget::{self, Budget, Priority};
 use super::config::{Credentials, Environment};
 use super::decode::{self, Decoded};
 use super::error::{ErrorDetail, MegaportError};
@@ -47,6 +48,9 @@ pub struct ClientConfig {
     pub buy_api: BuyApi,
     /// The longest answer read from Megaport; a longer one is refused while it arrives.
     pub max_response_bytes: usize,
+    /// The request budget of the egress this client sends from: give every client behind one
+    /// IP the same one (Megaport counts per source IP).
+    pub budget: Arc<Budget>,
 }
 
 /// Megaport's largest answer is a big provider's `/v2/products`: 1.1-1.3 KB a Port without
@@ -64,6 +68,7 @@ impl ClientConfig {
             user_agent: concat!("onramp/", env!("CARGO_PKG_VERSION")).to_owned(),
             buy_api: BuyApi::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            budget: Arc::new(Budget::default()),
         }
     }
 }
@@ -94,6 +99,7 @@ struct Inner {
     retry: RetryPolicy,
     buy_api: BuyApi,
     max_response_bytes: usize,
+    budget: Arc<Budget>,
 }
 
 /// A cheap-to-clone handle to one Megaport account.
@@ -151,6 +157,7 @@ impl MegaportClient {
                 retry: config.retry,
                 buy_api: config.buy_api,
                 max_response_bytes: config.max_response_bytes,
+                budget: config.budget,
             }),
         })
     }
@@ -158,6 +165,11 @@ impl MegaportClient {
     /// Upstream call counters (every HTTP attempt, retries included).
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The request budget this client draws on (shared with the others of its egress).
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.inner.budget
     }
 
     /// `GET /v2/products`, optionally `?provisioningStatus=<status>`. Products that do not
@@ -499,6 +511,27 @@ impl MegaportClient {
                     route.as_str()
                 ))));
             }
+            let priority = match call.kind {
+                Kind::Write => Priority::Write,
+                Kind::Read => budget::current_priority(),
+            };
+            if let Err(throttled) = inner.budget.admit(priority, deadline).await {
+                inner.metrics.record_throttled(route, priority);
+                let why = if throttled.by_megaport {
+                    "megaport asked onramp to slow down"
+                } else {
+                    "onramp's megaport request budget has no share left"
+                };
+                return Err(MegaportError::RateLimited {
+                    retry_after: Some(throttled.retry_after),
+                    detail: ErrorDetail::new(format!(
+                        "{why}: the {} {} request was not sent",
+                        priority.as_str(),
+                        route.as_str()
+                    )),
+                });
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
             let mut req = inner
                 .http
                 .request(call.method.clone(), call.url.clone())
@@ -629,6 +662,9 @@ impl MegaportClient {
             }
             inner.metrics.record(route, Outcome::from_status(status));
             let (detail, retry_after) = read_error_response(resp).await;
+            if status == 429 {
+                inner.budget.throttled_by_megaport(retry_after);
+            }
             tracing::debug!(
                 route = route.as_str(),
                 status,

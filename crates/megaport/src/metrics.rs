@@ -139,6 +139,8 @@ pub trait RequestObserver: Send + Sync + 'static {
     fn retry(&self, route: Route);
     /// Records of a list answer on `route` that did not decode and were left out.
     fn skipped(&self, route: Route, records: u64);
+    /// A request on `route` was not sent: the request budget had no share for `priority`.
+    fn throttled(&self, route: Route, priority: crate::budget::Priority);
 }
 
 /// A WARN about skipped records is logged at most this often per route.
@@ -148,6 +150,7 @@ const SKIPPED_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 pub struct Metrics {
     counts: [[AtomicU64; OUTCOMES]; ROUTES],
     skipped: [AtomicU64; ROUTES],
+    throttled: [AtomicU64; ROUTES],
     /// Skipped records not yet in a WARN, and when the last WARN was (ms since `started`, 0 =
     /// never), per route.
     unwarned: [AtomicU64; ROUTES],
@@ -170,6 +173,7 @@ impl Default for Metrics {
         Self {
             counts: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
             skipped: std::array::from_fn(|_| AtomicU64::new(0)),
+            throttled: std::array::from_fn(|_| AtomicU64::new(0)),
             unwarned: std::array::from_fn(|_| AtomicU64::new(0)),
             last_warned_ms: std::array::from_fn(|_| AtomicU64::new(0)),
             started: Instant::now(),
@@ -219,6 +223,18 @@ impl Metrics {
             .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
             .ok()
             .map(|_| self.unwarned[r].swap(0, Ordering::Relaxed))
+    }
+
+    pub(crate) fn record_throttled(&self, route: Route, priority: crate::budget::Priority) {
+        self.throttled[route as usize].fetch_add(1, Ordering::Relaxed);
+        if let Some(observer) = self.observer.get() {
+            observer.throttled(route, priority);
+        }
+    }
+
+    /// Requests on `route` the budget kept from being sent so far.
+    pub fn throttled(&self, route: Route) -> u64 {
+        self.throttled[route as usize].load(Ordering::Relaxed)
     }
 
     /// Records left out of list answers on `route` so far.

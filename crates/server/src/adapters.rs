@@ -21,7 +21,7 @@ use onramp_core::{Inventory, Listed};
 const CALL_BUDGET: Duration = Duration::from_secs(30);
 
 fn deadline() -> Instant {
-    crate::caller_deadline::cap(Instant::now() + CALL_BUDGET)
+    crate::call_context::cap(Instant::now() + CALL_BUDGET)
 }
 
 #[tonic::async_trait]

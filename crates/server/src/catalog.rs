@@ -15,7 +15,7 @@ use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
 use megaport::models::{Location, Product};
-use megaport::{ErrorDetail, Listing, MegaportClient, MegaportError};
+use megaport::{ErrorDetail, Listing, MegaportClient, MegaportError, Priority};
 use onramp_core::derived::Derived;
 
 /// Cache lifetimes. Defaults: locations fresh for 24 h and usable for 7 days; products fresh for
@@ -311,7 +311,7 @@ impl<T: Send + Sync + 'static> Slot<T> {
         });
         // A caller with a shorter deadline stops waiting at it; the load goes on for the others
         // and fills the cache.
-        let waited = match crate::caller_deadline::current() {
+        let waited = match crate::call_context::current() {
             Some(deadline) => tokio::time::timeout_at(deadline, waiting)
                 .await
                 .map_err(|_| {
@@ -356,7 +356,7 @@ impl<T: Send + Sync + 'static> Slot<T> {
             "refreshing stale catalog entry in the background"
         );
         // The task runs on its own; nobody needs to await it.
-        drop(self.start_locked(&mut st));
+        drop(self.start_locked(&mut st, Priority::Background));
     }
 
     fn join_or_start(&self) -> (SharedLoad<T>, u64) {
@@ -367,11 +367,15 @@ impl<T: Send + Sync + 'static> Slot<T> {
         {
             return (f.load.clone(), epoch);
         }
-        (self.start_locked(&mut st), epoch)
+        // A load callers wait for has their priority, though it outlives them.
+        (
+            self.start_locked(&mut st, megaport::budget::current_priority()),
+            epoch,
+        )
     }
 
     /// Spawns a load (caller holds the state lock) and records it as in flight.
-    fn start_locked(&self, st: &mut SlotState<T>) -> SharedLoad<T> {
+    fn start_locked(&self, st: &mut SlotState<T>, priority: Priority) -> SharedLoad<T> {
         st.next_id += 1;
         let id = st.next_id;
         let epoch = st.epoch;
@@ -383,7 +387,7 @@ impl<T: Send + Sync + 'static> Slot<T> {
         let counters = self.counters.clone();
         let deadline = Instant::now() + self.load_timeout;
         let name = self.name;
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(megaport::budget::with_priority(priority, async move {
             let started = Instant::now();
             let result = loader(deadline).await.map(Arc::new);
             match &result {
@@ -413,7 +417,7 @@ impl<T: Send + Sync + 'static> Slot<T> {
                 st.inflight = None;
             }
             result
-        });
+        }));
         let load: SharedLoad<T> = async move {
             task.await.unwrap_or_else(|_| {
                 Err(MegaportError::Unavailable(ErrorDetail::new(

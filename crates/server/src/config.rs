@@ -87,6 +87,45 @@ pub struct MegaportConfig {
     /// The longest Megaport answer onramp reads; a longer one is refused while it arrives
     /// (UPSTREAM_RESPONSE_TOO_LARGE). A big provider's `/v2/products` is about 1.1 KB a Port.
     pub max_response_bytes: u64,
+    /// The request budget every account shares (Megaport counts requests per source IP).
+    pub budget: BudgetSettings,
+}
+
+/// onramp's own limit on Megaport requests, below Megaport's 500 per 5 minutes per IP.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BudgetSettings {
+    /// Requests per window, for every account and replica behind one egress IP.
+    pub requests: u32,
+    pub window_seconds: u64,
+    /// Requests of each window only writes (and the reads a write needs) may use.
+    pub write_reserve: u32,
+    /// Requests of each window background work leaves to interactive reads.
+    pub interactive_reserve: u32,
+}
+
+impl Default for BudgetSettings {
+    fn default() -> Self {
+        let budget = megaport::BudgetConfig::default();
+        Self {
+            requests: budget.requests,
+            window_seconds: budget.window.as_secs(),
+            write_reserve: budget.write_reserve,
+            interactive_reserve: budget.interactive_reserve,
+        }
+    }
+}
+
+impl BudgetSettings {
+    pub fn budget_config(&self) -> megaport::BudgetConfig {
+        megaport::BudgetConfig {
+            requests: self.requests,
+            window: Duration::from_secs(self.window_seconds),
+            write_reserve: self.write_reserve,
+            interactive_reserve: self.interactive_reserve,
+            ..megaport::BudgetConfig::default()
+        }
+    }
 }
 
 /// Below this no Megaport answer of a real account fits.
@@ -260,6 +299,7 @@ impl Default for MegaportConfig {
             client_secret: None,
             accounts: Vec::new(),
             max_response_bytes: megaport::DEFAULT_MAX_RESPONSE_BYTES as u64,
+            budget: BudgetSettings::default(),
         }
     }
 }
@@ -403,6 +443,14 @@ impl Config {
                 ),
             });
         }
+        self.megaport
+            .budget
+            .budget_config()
+            .check()
+            .map_err(|problem| ConfigError::Invalid {
+                key: "megaport.budget",
+                problem,
+            })?;
         if self.megaport.client_id.is_some() != self.megaport.client_secret.is_some() {
             return Err(ConfigError::Invalid {
                 key: "megaport.client_secret",

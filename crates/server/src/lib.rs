@@ -24,7 +24,7 @@ pub mod adapters;
 mod admin_http;
 pub mod api;
 pub mod auth;
-pub mod caller_deadline;
+pub mod call_context;
 pub mod catalog;
 pub mod coalesced_writes;
 pub mod config;

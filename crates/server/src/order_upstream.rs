@@ -3,15 +3,17 @@
 //! [`UpstreamFailure`]s that say whether a buy may have happened. The request id travels on the
 //! VXC as a resource tag, and Megaport's refusal messages are read here, where their wording is
 //! known. Every call is cut to the gRPC caller's deadline when it runs for one (see
-//! `caller_deadline`).
+//! `call_context`).
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::adapters::{port, upstream_key};
-use crate::caller_deadline::cap;
+use crate::call_context::cap;
 use megaport::models::{self, OrderEnd, ResourceTag, VxcOrderConfig, VxcOrderItem};
-use megaport::{MegaportClient, MegaportError};
+use megaport::{MegaportClient, MegaportError, Priority};
 use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{PortRef, ProvisioningStatus};
 use onramp_core::orders::{
@@ -24,14 +26,44 @@ pub(crate) const REQUEST_ID_TAG: &str = "onramp-request-id";
 
 /// One Megaport account, as the orders domain calls it.
 #[derive(Debug, Clone)]
-pub(crate) struct MegaportOrders(pub(crate) MegaportClient);
+pub(crate) struct MegaportOrders {
+    client: MegaportClient,
+    /// The budget priority of every call, when this is the account as a write uses it; else
+    /// each call's own (see `call_context`).
+    priority: Option<Priority>,
+}
+
+impl MegaportOrders {
+    pub(crate) fn new(client: MegaportClient) -> Self {
+        Self {
+            client,
+            priority: None,
+        }
+    }
+
+    fn scoped<F: std::future::Future>(
+        &self,
+        call: F,
+    ) -> tokio::task::futures::TaskLocalFuture<Priority, F> {
+        let priority = self
+            .priority
+            .unwrap_or_else(megaport::budget::current_priority);
+        megaport::budget::with_priority(priority, call)
+    }
+}
 
 #[async_trait]
 impl OrderUpstream for MegaportOrders {
+    fn for_write(self: Arc<Self>) -> Arc<dyn OrderUpstream> {
+        Arc::new(Self {
+            priority: Some(Priority::Write),
+            client: self.client.clone(),
+        })
+    }
+
     async fn ports(&self, deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure> {
         let products = self
-            .0
-            .list_products(None, cap(deadline))
+            .scoped(self.client.list_products(None, cap(deadline)))
             .await
             .map_err(failure)?;
         Ok(products.iter().map(account_port).collect())
@@ -39,15 +71,14 @@ impl OrderUpstream for MegaportOrders {
 
     async fn port(&self, uid: &str, deadline: Instant) -> Result<AccountPort, UpstreamFailure> {
         let product = self
-            .0
-            .get_product(uid, cap(deadline))
+            .scoped(self.client.get_product(uid, cap(deadline)))
             .await
             .map_err(failure)?;
         Ok(account_port(&product))
     }
 
     async fn vxc(&self, uid: &str, deadline: Instant) -> Result<OrderVxc, UpstreamFailure> {
-        match self.0.get_vxc(uid, cap(deadline)).await {
+        match self.scoped(self.client.get_vxc(uid, cap(deadline))).await {
             Ok(vxc) => Ok(order_vxc(&vxc)),
             // Megaport answers 401 for a VXC this account may not see: for the account, it is
             // not there.
@@ -64,8 +95,7 @@ impl OrderUpstream for MegaportOrders {
         deadline: Instant,
     ) -> Result<Option<String>, UpstreamFailure> {
         let tags = self
-            .0
-            .get_product_tags(vxc_uid, cap(deadline))
+            .scoped(self.client.get_product_tags(vxc_uid, cap(deadline)))
             .await
             .map_err(failure)?;
         Ok(tags
@@ -80,8 +110,7 @@ impl OrderUpstream for MegaportOrders {
         deadline: Instant,
     ) -> Result<UpstreamKey, UpstreamFailure> {
         let key = self
-            .0
-            .get_service_key(key, cap(deadline))
+            .scoped(self.client.get_service_key(key, cap(deadline)))
             .await
             .map_err(failure)?;
         Ok(upstream_key(&key))
@@ -93,8 +122,10 @@ impl OrderUpstream for MegaportOrders {
         deadline: Instant,
     ) -> Result<Quote, UpstreamFailure> {
         let lines = self
-            .0
-            .validate_order(&order_items(order), cap(deadline))
+            .scoped(
+                self.client
+                    .validate_order(&order_items(order), cap(deadline)),
+            )
             .await
             .map_err(failure)?;
         let price = lines.iter().find_map(|line| line.price.as_ref());
@@ -107,8 +138,7 @@ impl OrderUpstream for MegaportOrders {
         deadline: Instant,
     ) -> Result<BuyAccepted, UpstreamFailure> {
         let confirmations = self
-            .0
-            .buy_order(&order_items(order), cap(deadline))
+            .scoped(self.client.buy_order(&order_items(order), cap(deadline)))
             .await
             .map_err(failure)?;
         let Some(confirmation) = confirmations.first() else {
@@ -130,12 +160,11 @@ impl OrderUpstream for MegaportOrders {
         deadline: Instant,
     ) -> Result<OrderVxc, UpstreamFailure> {
         let vxc = self
-            .0
-            .update_vxc(
+            .scoped(self.client.update_vxc(
                 vxc_uid,
                 &models::UpdateVxcRequest::approval(approve),
                 cap(deadline),
-            )
+            ))
             .await
             .map_err(failure)?;
         Ok(order_vxc(&vxc))

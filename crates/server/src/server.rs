@@ -169,7 +169,7 @@ pub async fn run_with_admin(
             tower::ServiceBuilder::new()
                 .option_layer(rpc_spans)
                 .option_layer(grpc_metrics)
-                .layer(crate::caller_deadline::CallerDeadlineLayer)
+                .layer(crate::call_context::CallContextLayer)
                 .layer(auth),
         )
         .add_service(health_service)
@@ -216,6 +216,7 @@ pub async fn run_with_admin(
             Arc::new(crate::admin_http::Admin {
                 metrics,
                 sources: Sources {
+                    budget: upstream.provider.budget().clone(),
                     catalog: upstream.catalog.clone(),
                     hub: hub.clone(),
                     store: store.clone(),
@@ -251,7 +252,7 @@ fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk 
         .map(|(name, client)| {
             (
                 name.clone(),
-                Arc::new(crate::order_upstream::MegaportOrders(client.clone()))
+                Arc::new(crate::order_upstream::MegaportOrders::new(client.clone()))
                     as Arc<dyn OrderUpstream>,
             )
         })
@@ -334,7 +335,7 @@ async fn apply_declared_regions(config: &Config, directory: &Directory) -> Resul
     // unchecked, as during an outage.
     let checked_by = tokio::time::Instant::now() + REGION_CHECK_BUDGET;
     let outage =
-        crate::caller_deadline::run_until(checked_by, directory.apply_declared_regions(drafts))
+        crate::call_context::run_until(checked_by, directory.apply_declared_regions(drafts))
             .await
             .map_err(|error| invalid(error.to_string()))?;
     if let Some(error) = outage {

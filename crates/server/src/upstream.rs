@@ -94,12 +94,15 @@ impl Upstream {
             }
         }
 
+        // One budget for every account: they all leave by the same IP.
+        let budget = Arc::new(megaport::Budget::new(megaport.budget.budget_config()));
         let mut accounts = BTreeMap::new();
         let mut provider = None;
         for (name, credentials) in named {
             let client = MegaportClient::new(ClientConfig {
                 max_response_bytes: usize::try_from(megaport.max_response_bytes)
                     .unwrap_or(usize::MAX),
+                budget: budget.clone(),
                 ..ClientConfig::new(environment.clone(), credentials)
             })?;
             provider.get_or_insert_with(|| (name.clone(), client.clone()));

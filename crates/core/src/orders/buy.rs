@@ -28,6 +28,7 @@ impl OrderDesk {
             return Err(Error::InvalidArgument(violations));
         }
         let (account, client) = resolved?;
+        let client = client.for_write();
         let desk = self.clone();
         // The task keeps the caller's span, so the buy's Megaport requests trace under the call.
         let work = async move { desk.create_locked(account, client, spec, request_id).await };

@@ -2,6 +2,8 @@
 //! implements it over the Megaport client, turning wire models into these types and Megaport's
 //! errors into [`UpstreamFailure`]; unit tests implement it with fakes.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -118,6 +120,10 @@ impl From<UpstreamFailure> for Error {
 /// The Megaport calls an order makes, under one account.
 #[async_trait]
 pub trait OrderUpstream: Send + Sync + 'static {
+    /// This account as a write uses it: every call, reads included, is part of the write, so an
+    /// adapter may send them ahead of other work (onramp's Megaport budget does). A buy runs in
+    /// a task of its own, which inherits nothing from the caller's, hence the explicit handle.
+    fn for_write(self: Arc<Self>) -> Arc<dyn OrderUpstream>;
     /// The account's Ports (an order's A-end must be one of them).
     async fn ports(&self, deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure>;
     /// One Port read fresh (not from a cache), with the VXCs on it.

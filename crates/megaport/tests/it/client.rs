@@ -106,6 +106,7 @@ pub(crate) struct Observed {
     pub(crate) timings: std::sync::atomic::AtomicUsize,
     pub(crate) retries: std::sync::atomic::AtomicUsize,
     pub(crate) skipped: std::sync::atomic::AtomicU64,
+    pub(crate) throttled: std::sync::Mutex<Vec<megaport::Priority>>,
 }
 
 impl megaport::RequestObserver for Observed {
@@ -119,6 +120,9 @@ impl megaport::RequestObserver for Observed {
     fn retry(&self, _: megaport::Route) {
         self.retries
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn throttled(&self, _: megaport::Route, priority: megaport::Priority) {
+        self.throttled.lock().unwrap().push(priority);
     }
     fn skipped(&self, _: megaport::Route, records: u64) {
         self.skipped
@@ -255,6 +259,8 @@ async fn orders_are_never_retried_on_5xx_or_429() {
         .unwrap_err();
     assert!(matches!(err, MegaportError::RateLimited { .. }), "{err:?}");
     assert_eq!(sb.control().requests(RouteGroup::Buy), 2);
+    // The 429 paused the client's budget for its Retry-After.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     // Validate changes nothing, so it retries like a read.
     fault(&sb, RouteGroup::Validate, status(503), Some(1));
     let lines = within(5, c.validate_order(&order, deadline(3000)))

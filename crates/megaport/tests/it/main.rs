@@ -6,4 +6,5 @@ mod sandbox_support;
 
 mod against_sandbox;
 mod bad_bodies;
+mod budget;
 mod client;

@@ -1,6 +1,7 @@
 //! `onramp.v1.VxcOrderService`: the customer side — look up a key, price a VXC, buy it once —
 //! and the provider's approval. Rules and the exactly-once buy live in `crate::orders`.
 
+use megaport::Priority;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -170,10 +171,12 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         let (sender, receiver) = mpsc::channel(1);
-        // The follower keeps the call's span: its Megaport polls trace under the stream.
-        tokio::spawn(
+        // The follower keeps the call's span (its Megaport polls trace under the stream) and
+        // takes the background share of the Megaport budget.
+        tokio::spawn(megaport::budget::with_priority(
+            Priority::Background,
             follow(self.desk.clone(), first, sender, self.shutdown.clone()).in_current_span(),
-        );
+        ));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use megaport::{MegaportClient, Outcome, RequestObserver, Route};
+use megaport::{Budget, MegaportClient, Outcome, Priority, RequestObserver, Route};
 use prometheus::{
     Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
     IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
@@ -45,6 +45,10 @@ pub struct Metrics {
     megaport_duration: HistogramVec,
     megaport_retries: IntCounterVec,
     megaport_records_skipped: IntCounterVec,
+    megaport_budget_throttled: IntCounterVec,
+    megaport_budget_used: IntGauge,
+    megaport_budget_limit: IntGauge,
+    megaport_budget_paused: Gauge,
     catalog_reads: IntCounterVec,
     catalog_loads: IntCounterVec,
     catalog_age: GaugeVec,
@@ -73,6 +77,7 @@ impl std::fmt::Debug for Metrics {
 /// What a scrape reads besides the counters: the components that keep their own state.
 #[derive(Debug, Clone)]
 pub(crate) struct Sources {
+    pub(crate) budget: Arc<Budget>,
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) hub: WatchHub,
     pub(crate) store: Store,
@@ -175,6 +180,24 @@ impl Metrics {
                 "Records of Megaport list answers that did not decode and were left out, by route \
                  and account.",
                 &["route", "account"],
+            ),
+            megaport_budget_throttled: counter(
+                "megaport_budget_throttled_total",
+                "Megaport requests not sent because the request budget had no share for their \
+                 priority (write, interactive, background), by route and priority.",
+                &["route", "priority"],
+            ),
+            megaport_budget_used: int_gauge(
+                "megaport_budget_used",
+                "Megaport requests sent in the budget's current window (all accounts of the egress).",
+            ),
+            megaport_budget_limit: int_gauge(
+                "megaport_budget_limit",
+                "The request budget's limit per window now (smaller for a window after a 429).",
+            ),
+            megaport_budget_paused: gauge(
+                "megaport_budget_paused_seconds",
+                "Seconds until Megaport requests are sent again after a 429 (0 when not paused).",
             ),
             catalog_reads: counter(
                 "catalog_reads_total",
@@ -282,6 +305,7 @@ impl Metrics {
 
     /// The text exposition of every metric, after reading the state `sources` keep.
     pub(crate) async fn render(&self, sources: &Sources) -> String {
+        self.read_budget(&sources.budget);
         self.read_catalog(&sources.catalog).await;
         self.read_watch(&sources.hub);
         self.read_order_totals(&sources.orders);
@@ -293,6 +317,14 @@ impl Metrics {
             tracing::warn!(%error, "metrics: could not encode");
         }
         String::from_utf8(text).unwrap_or_default()
+    }
+
+    fn read_budget(&self, budget: &Budget) {
+        let usage = budget.usage();
+        self.megaport_budget_used.set(i64::from(usage.used));
+        self.megaport_budget_limit.set(i64::from(usage.limit));
+        self.megaport_budget_paused
+            .set(usage.paused_for.map_or(0.0, |paused| paused.as_secs_f64()));
     }
 
     async fn read_catalog(&self, catalog: &Catalog) {
@@ -434,6 +466,13 @@ impl RequestObserver for MegaportObserver {
         self.metrics
             .megaport_retries
             .with_label_values(&[route.as_str(), &self.account])
+            .inc();
+    }
+
+    fn throttled(&self, route: Route, priority: Priority) {
+        self.metrics
+            .megaport_budget_throttled
+            .with_label_values(&[route.as_str(), priority.as_str()])
             .inc();
     }
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use megaport::Priority;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast};
 
@@ -158,19 +159,23 @@ impl WatchHub {
     /// Polls every `poll_interval` (or sooner when poked) until shutdown.
     pub fn spawn_poller(&self, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
-        tokio::spawn(async move {
-            let interval = Duration::from_millis(hub.inner.settings.poll_interval_millis);
-            loop {
-                if let Err(error) = hub.poll_once().await {
-                    tracing::warn!(%error, "service key poll failed");
+        // Nobody waits on a poll: it takes the background share of the Megaport budget.
+        tokio::spawn(megaport::budget::with_priority(
+            Priority::Background,
+            async move {
+                let interval = Duration::from_millis(hub.inner.settings.poll_interval_millis);
+                loop {
+                    if let Err(error) = hub.poll_once().await {
+                        tracing::warn!(%error, "service key poll failed");
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(interval) => {}
+                        () = hub.inner.poke.notified() => {}
+                        () = shutdown.fired() => break,
+                    }
                 }
-                tokio::select! {
-                    () = tokio::time::sleep(interval) => {}
-                    () = hub.inner.poke.notified() => {}
-                    () = shutdown.fired() => break,
-                }
-            }
-        })
+            },
+        ))
     }
 
     /// Records views a write of onramp's returned, so reads see them at once, and asks the
@@ -343,7 +348,12 @@ impl WatchHub {
     fn record_failure(&self, error: &Error) {
         let mut state = self.write();
         state.consecutive_failures += 1;
-        let status = if state.health.last_success.is_some() && state.consecutive_failures < 3 {
+        // Throttled (by Megaport or by onramp's own budget) is slow, not down: the views are
+        // as fresh as the last poll and the next one is only delayed.
+        let throttled = error.reason() == onramp_core::ErrorReason::UpstreamRateLimited;
+        let status = if state.health.last_success.is_some()
+            && (throttled || state.consecutive_failures < 3)
+        {
             Health::Degraded
         } else {
             Health::Unavailable

@@ -17,6 +17,7 @@ mod cli_config;
 mod cli_sandbox;
 mod errors;
 mod health_reflection;
+mod megaport_budget;
 mod megaport_secrets;
 mod metrics_prometheus;
 mod orders_approval;

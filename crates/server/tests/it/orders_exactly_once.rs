@@ -105,6 +105,9 @@ fn lost() -> UpstreamFailure {
 
 #[async_trait]
 impl OrderUpstream for FakeMegaport {
+    fn for_write(self: Arc<Self>) -> Arc<dyn OrderUpstream> {
+        self
+    }
     async fn ports(&self, _deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure> {
         Ok(vec![self.port()])
     }

@@ -30,12 +30,15 @@ struct CallResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_orders_under_lost_answers_and_503s_are_bought_exactly_once() {
-    // 200 orders take more requests than Megaport allows one client in 5 minutes.
+    // 200 orders take more requests than Megaport allows one client in 5 minutes: this test is
+    // about exactly-once, so both Megaport's limit and onramp's budget are lifted.
     let sandbox = SandboxConfig {
         limits: SandboxLimits::off(),
         ..fast_sandbox()
     };
-    let sandboxed = SandboxedServer::start_with(sandbox, orders_config()).await;
+    let mut config = orders_config();
+    config.megaport.budget.requests = 100_000;
+    let sandboxed = SandboxedServer::start_with(sandbox, config).await;
     // One multi-use key with the Port's full speed: every order gets the next free B-end VLAN,
     // and Megaport picks the A-end VLAN (Acme's Port has 4092).
     let key = mint_key(

@@ -1,14 +1,17 @@
-//! The caller's deadline, carried to the Megaport calls made for it.
+//! What the Megaport calls made for a gRPC call inherit from it: its caller's deadline, and its
+//! priority in the Megaport request budget (a mutating RPC's reads are the reads a write needs,
+//! so they go first; every other RPC's are interactive).
 //!
 //! tonic cancels a handler at the instant its `grpc-timeout` runs out, and the caller then sees
 //! a bare CANCELLED (or its own DEADLINE_EXCEEDED) that does not say Megaport was slow. So every
 //! upstream wait made while serving a call ends a little before the caller's deadline, and the
 //! caller gets onramp's own error with its reason. Work that must outlive the caller (a buy, a
-//! shared catalog load) runs in tasks of its own, which this deadline does not reach.
+//! shared catalog load) runs in tasks of its own, which neither reaches.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use megaport::Priority;
 use tokio::task::futures::TaskLocalFuture;
 use tokio::time::Instant;
 
@@ -67,30 +70,38 @@ fn deadline_of<B>(request: &http::Request<B>, arrived: Instant) -> Option<Instan
     Some(arrived + timeout - margin)
 }
 
-/// Runs each call with its caller's deadline in scope (see [`current`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallerDeadlineLayer;
+/// The budget priority of a method's Megaport reads.
+fn priority_of(path: &str) -> Priority {
+    match crate::auth::scopes::policy(path) {
+        Some(crate::auth::scopes::Policy::Requires { mutating: true, .. }) => Priority::Write,
+        _ => Priority::Interactive,
+    }
+}
 
-impl<S> tower::Layer<S> for CallerDeadlineLayer {
-    type Service = CallerDeadline<S>;
+/// Runs each call with its caller's deadline and its priority in scope (see [`current`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallContextLayer;
+
+impl<S> tower::Layer<S> for CallContextLayer {
+    type Service = CallContext<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CallerDeadline { inner }
+        CallContext { inner }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct CallerDeadline<S> {
+pub struct CallContext<S> {
     inner: S,
 }
 
-impl<S, B> tower::Service<http::Request<B>> for CallerDeadline<S>
+impl<S, B> tower::Service<http::Request<B>> for CallContext<S>
 where
     S: tower::Service<http::Request<B>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = TaskLocalFuture<Option<Instant>, S::Future>;
+    type Future = TaskLocalFuture<Priority, TaskLocalFuture<Option<Instant>, S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -98,13 +109,33 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let deadline = deadline_of(&request, Instant::now());
-        CALLER_DEADLINE.scope(deadline, self.inner.call(request))
+        let priority = priority_of(request.uri().path());
+        megaport::budget::with_priority(
+            priority,
+            CALLER_DEADLINE.scope(deadline, self.inner.call(request)),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mutating_rpcs_reads_are_a_writes() {
+        assert_eq!(
+            priority_of("/onramp.v1.VxcOrderService/CreateVxcOrder"),
+            Priority::Write
+        );
+        assert_eq!(
+            priority_of("/onramp.v1.CatalogService/ListOnRamps"),
+            Priority::Interactive
+        );
+        assert_eq!(
+            priority_of("/grpc.health.v1.Health/Check"),
+            Priority::Interactive
+        );
+    }
 
     #[test]
     fn grpc_timeouts_parse_in_every_unit() {
