@@ -14,7 +14,7 @@
 //! one window the reads' budget is halved (again at each further 429), so background work stops
 //! first and interactive reads next, while writes keep theirs.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -74,6 +74,9 @@ pub struct BudgetConfig {
     pub interactive_reserve: u32,
     /// How long everyone waits after a 429 that does not say.
     pub throttled_pause: Duration,
+    /// Megaport takes one update per service (a key, a VXC) per this long; zero turns the
+    /// local check off.
+    pub service_update_interval: Duration,
 }
 
 impl Default for BudgetConfig {
@@ -84,6 +87,7 @@ impl Default for BudgetConfig {
             write_reserve: 50,
             interactive_reserve: 100,
             throttled_pause: Duration::from_secs(60),
+            service_update_interval: Duration::from_secs(300),
         }
     }
 }
@@ -130,6 +134,8 @@ pub struct BudgetUsage {
 
 #[derive(Debug)]
 struct State {
+    /// When each service (lowercased key or uid) was last updated.
+    updated: HashMap<String, Instant>,
     sent: VecDeque<Instant>,
     paused_until: Option<Instant>,
     /// After a 429: the smaller limit and until when it holds.
@@ -149,6 +155,7 @@ impl Budget {
         Self {
             config,
             state: Mutex::new(State {
+                updated: HashMap::new(),
                 sent: VecDeque::new(),
                 paused_until: None,
                 cut: None,
@@ -177,6 +184,30 @@ impl Budget {
             }
             tokio::time::sleep(wait.retry_after).await;
         }
+    }
+
+    /// Takes the one update `service` may have per interval, or says how long until it may.
+    pub fn admit_update(&self, service: &str) -> Result<(), Duration> {
+        let interval = self.config.service_update_interval;
+        if interval.is_zero() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut state = self.lock();
+        state
+            .updated
+            .retain(|_, at| now.saturating_duration_since(*at) < interval);
+        let service = service.to_ascii_lowercase();
+        if let Some(at) = state.updated.get(&service) {
+            return Err(interval.saturating_sub(now.saturating_duration_since(*at)));
+        }
+        state.updated.insert(service, now);
+        Ok(())
+    }
+
+    /// Gives back an update taken by [`Budget::admit_update`] that was not sent after all.
+    pub fn forget_update(&self, service: &str) {
+        self.lock().updated.remove(&service.to_ascii_lowercase());
     }
 
     /// Megaport answered 429: pause everyone, then run on a smaller budget for a window.
@@ -284,7 +315,19 @@ mod tests {
             write_reserve: 2,
             interactive_reserve: 3,
             throttled_pause: Duration::from_secs(5),
+            service_update_interval: Duration::from_secs(300),
         })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_update_per_service_per_interval() {
+        let budget = small();
+        assert_eq!(budget.admit_update("KEY-1"), Ok(()));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(budget.admit_update("key-1"), Err(Duration::from_secs(240)));
+        assert_eq!(budget.admit_update("key-2"), Ok(()));
+        tokio::time::advance(Duration::from_secs(240)).await;
+        assert_eq!(budget.admit_update("key-1"), Ok(()));
     }
 
     fn soon() -> Instant {

@@ -89,6 +89,9 @@ struct Call {
     body: Option<Vec<u8>>,
     kind: Kind,
     auth: bool,
+    /// The service (a key, a VXC uid) this write updates: Megaport takes one update per service
+    /// per interval.
+    updates: Option<String>,
 }
 
 struct Inner {
@@ -323,12 +326,13 @@ impl MegaportClient {
         request: &UpdateServiceKeyRequest,
         deadline: Instant,
     ) -> Result<ServiceKey, MegaportError> {
-        let call = self.write(
+        let mut call = self.write(
             Route::ServiceKeyUpdate,
             Method::PUT,
             &["v2", "service", "key"],
             request,
         )?;
+        call.updates = Some(request.key.clone());
         self.required(call, deadline).await
     }
 
@@ -390,12 +394,13 @@ impl MegaportClient {
         request: &UpdateVxcRequest,
         deadline: Instant,
     ) -> Result<Vxc, MegaportError> {
-        let call = self.write(
+        let mut call = self.write(
             Route::VxcUpdate,
             Method::PUT,
             &["v3", "product", "vxc", uid],
             request,
         )?;
+        call.updates = Some(uid.to_owned());
         self.required(call, deadline).await
     }
 
@@ -427,6 +432,7 @@ impl MegaportClient {
             body: None,
             kind: Kind::Read,
             auth: true,
+            updates: None,
         })
     }
 
@@ -447,6 +453,7 @@ impl MegaportClient {
             body: Some(body),
             kind: Kind::Write,
             auth: true,
+            updates: None,
         })
     }
 
@@ -511,11 +518,34 @@ impl MegaportClient {
                     route.as_str()
                 ))));
             }
+            // Once per call: a resend after a 401 was refused at the door and updated nothing.
+            if let Some(service) = call.updates.as_deref().filter(|_| attempts == 0)
+                && !reauthenticated
+                && let Err(retry_after) = inner.budget.admit_update(service)
+            {
+                return Err(MegaportError::UpdateTooSoon {
+                    retry_after,
+                    detail: ErrorDetail::new(format!(
+                        "megaport takes one update per service every {} s; {service} was \
+                         updated {} s ago",
+                        inner.budget.config().service_update_interval.as_secs(),
+                        inner
+                            .budget
+                            .config()
+                            .service_update_interval
+                            .saturating_sub(retry_after)
+                            .as_secs()
+                    )),
+                });
+            }
             let priority = match call.kind {
                 Kind::Write => Priority::Write,
                 Kind::Read => budget::current_priority(),
             };
             if let Err(throttled) = inner.budget.admit(priority, deadline).await {
+                if let Some(service) = &call.updates {
+                    inner.budget.forget_update(service); // nothing was sent
+                }
                 inner.metrics.record_throttled(route, priority);
                 let why = if throttled.by_megaport {
                     "megaport asked onramp to slow down"

@@ -88,6 +88,13 @@ pub enum MegaportError {
     /// A 2xx whose body was longer than the client's limit; reading stopped at the limit.
     #[error("megaport: response too large: {0}")]
     ResponseTooLarge(ErrorDetail),
+    /// Not sent: the service was updated less than Megaport's interval ago (one update per
+    /// service per 5 minutes), and Megaport would refuse it.
+    #[error("megaport: update too soon: {detail}")]
+    UpdateTooSoon {
+        retry_after: Duration,
+        detail: ErrorDetail,
+    },
 }
 
 impl MegaportError {
@@ -102,7 +109,7 @@ impl MegaportError {
             | Self::OutcomeUnknown(d)
             | Self::MalformedResponse(d)
             | Self::ResponseTooLarge(d) => d,
-            Self::RateLimited { detail, .. } => detail,
+            Self::RateLimited { detail, .. } | Self::UpdateTooSoon { detail, .. } => detail,
         }
     }
 
@@ -119,6 +126,7 @@ impl MegaportError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after, .. } => *retry_after,
+            Self::UpdateTooSoon { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

@@ -102,6 +102,9 @@ pub struct BudgetSettings {
     pub write_reserve: u32,
     /// Requests of each window background work leaves to interactive reads.
     pub interactive_reserve: u32,
+    /// Megaport takes one update per service key or VXC per this long; onramp refuses an
+    /// earlier one itself (SERVICE_UPDATE_TOO_SOON). 0 turns the check off.
+    pub service_update_interval_seconds: u64,
 }
 
 impl Default for BudgetSettings {
@@ -112,6 +115,7 @@ impl Default for BudgetSettings {
             window_seconds: budget.window.as_secs(),
             write_reserve: budget.write_reserve,
             interactive_reserve: budget.interactive_reserve,
+            service_update_interval_seconds: budget.service_update_interval.as_secs(),
         }
     }
 }
@@ -123,6 +127,7 @@ impl BudgetSettings {
             window: Duration::from_secs(self.window_seconds),
             write_reserve: self.write_reserve,
             interactive_reserve: self.interactive_reserve,
+            service_update_interval: Duration::from_secs(self.service_update_interval_seconds),
             ..megaport::BudgetConfig::default()
         }
     }

@@ -153,6 +153,22 @@ pub fn upstream(error: MegaportError) -> Error {
                 message,
                 retry_after: None,
             },
+            // A fact about this service, not an outage: retrying before then cannot work.
+            MegaportError::UpdateTooSoon { retry_after, .. } => {
+                let at = time::OffsetDateTime::now_utc() + retry_after;
+                let at = at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                Error::FailedPrecondition {
+                    reason: ErrorReason::ServiceUpdateTooSoon,
+                    message,
+                }
+                .with_meta(
+                    "retry_after_seconds",
+                    retry_after.as_secs().max(1).to_string(),
+                )
+                .with_meta("retry_at", at)
+            }
         }
     }
 }

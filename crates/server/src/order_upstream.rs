@@ -182,6 +182,7 @@ fn failure(error: MegaportError) -> UpstreamFailure {
         MegaportError::Unavailable(_)
         | MegaportError::Timeout(_)
         | MegaportError::RateLimited { .. }
+        | MegaportError::UpdateTooSoon { .. }
         | MegaportError::Unauthorized(_) => UpstreamFailure::NotSent(crate::error::upstream(error)),
         MegaportError::Invalid(_) | MegaportError::Conflict(_) | MegaportError::NotFound(_) => {
             let refusal = refusal_of(error.message());

@@ -67,6 +67,7 @@ reasons! {
     ShuttingDown = 36 => "SHUTTING_DOWN",
     OnRampNotUsable = 37 => "ON_RAMP_NOT_USABLE",
     UpstreamResponseTooLarge = 38 => "UPSTREAM_RESPONSE_TOO_LARGE",
+    ServiceUpdateTooSoon = 39 => "SERVICE_UPDATE_TOO_SOON",
 }
 
 impl ErrorReason {

@@ -1,14 +1,15 @@
 //! `onramp.v1.VxcOrderService`: the customer side — look up a key, price a VXC, buy it once —
 //! and the provider's approval. Rules and the exactly-once buy live in `crate::orders`.
 
-use megaport::Priority;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
-use tracing::Instrument;
 
 use super::{ResponseStream, audit_note, convert, paging};
 use crate::error::{Error, ErrorReason, FieldViolation};
+use crate::order_followers::OrderFollowers;
 use crate::server::ShutdownSignal;
 use crate::watch::WatchHub;
 use onramp_core::orders::{
@@ -28,11 +29,14 @@ pub struct VxcOrderApi {
     hub: WatchHub,
     /// Ends open order watches with UNAVAILABLE when the server drains.
     shutdown: ShutdownSignal,
+    /// One Megaport follower per watched order, whatever the number of its streams.
+    followers: Arc<OrderFollowers>,
 }
 
 impl VxcOrderApi {
     pub fn new(desk: OrderDesk, hub: WatchHub, shutdown: ShutdownSignal) -> Self {
         Self {
+            followers: OrderFollowers::new(desk.clone()),
             desk,
             hub,
             shutdown,
@@ -171,12 +175,8 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         let (sender, receiver) = mpsc::channel(1);
-        // The follower keeps the call's span (its Megaport polls trace under the stream) and
-        // takes the background share of the Megaport budget.
-        tokio::spawn(megaport::budget::with_priority(
-            Priority::Background,
-            follow(self.desk.clone(), first, sender, self.shutdown.clone()).in_current_span(),
-        ));
+        let states = self.followers.follow(first);
+        tokio::spawn(forward(states, sender, self.shutdown.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 
@@ -240,11 +240,10 @@ fn decided_resource(order: &onramp_core::orders::Order) -> &str {
     }
 }
 
-/// Sends the order after each change until it is terminal, the client leaves, or the server
-/// shuts down. A send waits for a slow reader, which conflates: the next poll reads the latest.
-async fn follow(
-    desk: OrderDesk,
-    mut order: Order,
+/// Sends the order, then each change its follower publishes, until it is terminal, the client
+/// leaves, or the server shuts down. A slow reader skips to the latest state.
+async fn forward(
+    mut states: watch::Receiver<Order>,
     sender: mpsc::Sender<Result<pb::WatchVxcOrderResponse, Status>>,
     mut shutdown: ShutdownSignal,
 ) {
@@ -253,10 +252,10 @@ async fn follow(
             order: Some(vxc_order(order)),
         })
     };
+    let mut order = states.borrow_and_update().clone();
     if sender.send(message(&order)).await.is_err() || order.state.is_terminal() {
         return;
     }
-    let interval = desk.settings().poll_interval;
     loop {
         tokio::select! {
             () = shutdown.fired() => {
@@ -271,16 +270,13 @@ async fn follow(
                 return;
             }
             () = sender.closed() => return,
-            () = tokio::time::sleep(interval) => {}
-        }
-        // During an outage `current` serves the stored order: nothing changes, nothing is sent.
-        let latest = match desk.current(&order.order_id).await {
-            Ok(latest) => latest,
-            Err(error) => {
-                tracing::warn!(order_id = %order.order_id, error = %error, "order watch read failed");
-                continue;
+            changed = states.changed() => {
+                if changed.is_err() {
+                    return; // the follower ended without a terminal state: nothing more comes
+                }
             }
-        };
+        }
+        let latest = states.borrow_and_update().clone();
         if latest == order {
             continue;
         }

@@ -34,6 +34,7 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
         window_seconds: 300,
         write_reserve: 20,
         interactive_reserve: 15,
+        ..BudgetSettings::default()
     };
     let env = SandboxedServer::start_with(fast_sandbox(), config).await;
     let key = guide_key(&env.sandbox, LA2_RED, 3001).await;

@@ -214,3 +214,72 @@ async fn shutdown_ends_open_watches_with_shutting_down() {
         .expect("stop task")
         .expect("clean stop");
 }
+
+/// Requests for VXC reads (`GET /v2/product/{uid}`) that reached the sandbox in `window`.
+async fn product_reads_during(sandboxed: &SandboxedServer, window: std::time::Duration) -> usize {
+    let before = sandboxed
+        .sandbox
+        .control()
+        .requests(megaport_sandbox::RouteGroup::Product);
+    tokio::time::sleep(window).await;
+    sandboxed
+        .sandbox
+        .control()
+        .requests(megaport_sandbox::RouteGroup::Product)
+        - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_watches_of_one_order_cost_megaport_what_one_does() {
+    let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
+    // A multi-use key: no used key sends the watcher to read Ports while we count.
+    let key = mint_key(
+        &sandboxed.sandbox,
+        LA1_BLUE,
+        KeyOptions {
+            single_use: false,
+            vlan: None,
+            max_speed: 1000,
+            pre_approved: false,
+        },
+    )
+    .await;
+    let order = buy(&sandboxed, &key, "watched by many").await;
+    assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
+    let open = |count: usize| {
+        let channel = sandboxed.server.channel.clone();
+        let order_id = order.order_id.clone();
+        async move {
+            let mut streams = Vec::new();
+            for _ in 0..count {
+                let mut orders = VxcOrderServiceClient::new(channel.clone());
+                let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+                    order_id: order_id.clone(),
+                }))
+                .await
+                .expect("watch")
+                .into_inner();
+                within(stream.message())
+                    .await
+                    .expect("first")
+                    .expect("message");
+                streams.push(stream);
+            }
+            streams
+        }
+    };
+    let window = std::time::Duration::from_secs(2);
+    let one = open(1).await;
+    let with_one = product_reads_during(&sandboxed, window).await;
+    drop(one);
+    let twenty = open(20).await;
+    let with_twenty = product_reads_during(&sandboxed, window).await;
+    eprintln!("VXC reads in {window:?}: {with_one} with 1 stream, {with_twenty} with 20");
+    // At a 50 ms interval each window holds about 40 reads (each takes a few ms as well).
+    assert!(with_one >= 10, "the order is followed: {with_one} reads");
+    assert!(
+        with_twenty as f64 <= with_one as f64 * 1.1 + 2.0,
+        "20 streams made {with_twenty} reads in {window:?}, 1 stream {with_one}"
+    );
+    drop(twenty);
+}

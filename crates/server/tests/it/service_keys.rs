@@ -293,9 +293,11 @@ async fn create_is_idempotent_per_request_id() {
 
 #[tokio::test]
 async fn update_changes_only_the_mask_and_deactivate_is_final_for_new_vxcs() {
-    // Two updates of one key in a row: more than Megaport's one per 5 minutes.
+    // Two updates of one key in a row: more than Megaport's one per 5 minutes (which onramp
+    // enforces too; see `a_second_update_within_five_minutes_is_refused_before_megaport`).
     let mut config = test_config();
     config.sandbox.megaport_limits = false;
+    config.megaport.budget.service_update_interval_seconds = 0;
     let server = TestServer::start_with(config).await;
     let mut keys = ServiceKeyServiceClient::new(server.channel.clone());
     let mut request = single_use(CORESITE_LA1_PORT);
@@ -373,4 +375,66 @@ async fn update_changes_only_the_mask_and_deactivate_is_final_for_new_vxcs() {
     .await
     .expect_err("unknown");
     assert_eq!(unknown.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_second_update_within_five_minutes_is_refused_before_megaport() {
+    let server = TestServer::start().await;
+    let mut keys = ServiceKeyServiceClient::new(server.channel.clone());
+    let key = within(keys.create_service_key(single_use(CORESITE_LA1_PORT)))
+        .await
+        .expect("create")
+        .into_inner()
+        .service_key
+        .expect("key");
+    let rename = |description: &str| UpdateServiceKeyRequest {
+        service_key: Some(ServiceKey {
+            key: key.key.clone(),
+            description: description.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(FieldMask {
+            paths: vec!["description".into()],
+        }),
+    };
+    within(keys.update_service_key(rename("first")))
+        .await
+        .expect("the first update of the window");
+    let status = within(keys.update_service_key(rename("second")))
+        .await
+        .expect_err("megaport would refuse it");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(reason(&status), "SERVICE_UPDATE_TOO_SOON");
+    let info = status
+        .get_error_details()
+        .error_info()
+        .expect("error info")
+        .clone();
+    let wait: u64 = info.metadata["retry_after_seconds"]
+        .parse()
+        .expect("seconds");
+    assert!((295..=300).contains(&wait), "{wait}");
+    assert!(
+        info.metadata["retry_at"].ends_with('Z'),
+        "{:?}",
+        info.metadata
+    );
+    assert!(
+        status
+            .message()
+            .contains("one update per service every 300 s"),
+        "{}",
+        status.message()
+    );
+    // Nothing was sent, so the sandbox (which enforces the same limit) never answered 429, and
+    // the key still has its first new description.
+    let fetched = within(keys.get_service_key(GetServiceKeyRequest {
+        key: key.key.clone(),
+    }))
+    .await
+    .expect("get")
+    .into_inner()
+    .service_key
+    .expect("key");
+    assert_eq!(fetched.description, "first");
 }

@@ -185,6 +185,11 @@ const (
 	// UNAVAILABLE; the message names the route and the limit. Not retried: an operator raises the
 	// limit or finds what is answering for Megaport. Cached data is served instead where it exists.
 	ErrorReason_ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE ErrorReason = 38
+	// ERROR_REASON_SERVICE_UPDATE_TOO_SOON: Megaport takes one update per service (a service key,
+	// a VXC) per 5 minutes, and this one was updated more recently; onramp did not send the
+	// update. Code FAILED_PRECONDITION; metadata "retry_after_seconds" and "retry_at" (RFC 3339)
+	// say when it may be sent. Nothing changed.
+	ErrorReason_ERROR_REASON_SERVICE_UPDATE_TOO_SOON ErrorReason = 39
 )
 
 // Enum value maps for ErrorReason.
@@ -229,6 +234,7 @@ var (
 		36: "ERROR_REASON_SHUTTING_DOWN",
 		37: "ERROR_REASON_ON_RAMP_NOT_USABLE",
 		38: "ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE",
+		39: "ERROR_REASON_SERVICE_UPDATE_TOO_SOON",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -270,6 +276,7 @@ var (
 		"ERROR_REASON_SHUTTING_DOWN":               36,
 		"ERROR_REASON_ON_RAMP_NOT_USABLE":          37,
 		"ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE": 38,
+		"ERROR_REASON_SERVICE_UPDATE_TOO_SOON":     39,
 	}
 )
 
@@ -304,7 +311,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\x8f\v\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xb9\v\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -345,7 +352,8 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\x15ERROR_REASON_INTERNAL\x10#\x12\x1e\n" +
 	"\x1aERROR_REASON_SHUTTING_DOWN\x10$\x12#\n" +
 	"\x1fERROR_REASON_ON_RAMP_NOT_USABLE\x10%\x12,\n" +
-	"(ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE\x10&B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"(ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE\x10&\x12(\n" +
+	"$ERROR_REASON_SERVICE_UPDATE_TOO_SOON\x10'B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

@@ -205,6 +205,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     UNAVAILABLE; the message names the route and the limit. Not retried: an operator raises the
     limit or finds what is answering for Megaport. Cached data is served instead where it exists.
     """
+    ERROR_REASON_SERVICE_UPDATE_TOO_SOON: _ErrorReason.ValueType  # 39
+    """ERROR_REASON_SERVICE_UPDATE_TOO_SOON: Megaport takes one update per service (a service key,
+    a VXC) per 5 minutes, and this one was updated more recently; onramp did not send the
+    update. Code FAILED_PRECONDITION; metadata "retry_after_seconds" and "retry_at" (RFC 3339)
+    say when it may be sent. Nothing changed.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable cause of a failed call. It travels as the `reason` of the
@@ -407,5 +413,11 @@ ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE: ErrorReason.ValueType  # 38
 (megaport.max_response_bytes, 64 MiB by default) and onramp stopped reading it. Code
 UNAVAILABLE; the message names the route and the limit. Not retried: an operator raises the
 limit or finds what is answering for Megaport. Cached data is served instead where it exists.
+"""
+ERROR_REASON_SERVICE_UPDATE_TOO_SOON: ErrorReason.ValueType  # 39
+"""ERROR_REASON_SERVICE_UPDATE_TOO_SOON: Megaport takes one update per service (a service key,
+a VXC) per 5 minutes, and this one was updated more recently; onramp did not send the
+update. Code FAILED_PRECONDITION; metadata "retry_after_seconds" and "retry_at" (RFC 3339)
+say when it may be sent. Nothing changed.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
