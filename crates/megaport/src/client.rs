@@ -1,5 +1,6 @@
 //! The Megaport REST client. Reads retry; writes that may have reached Megaport never do.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,33 @@ pub struct ClientConfig {
     /// The request budget of the egress this client sends from: give every client behind one
     /// IP the same one (Megaport counts per source IP).
     pub budget: Arc<Budget>,
+    /// How long one call may take, retries included, by route; the caller's deadline cuts it
+    /// shorter.
+    pub timeouts: RouteTimeouts,
+}
+
+/// How long one call may take on each route: `default`, or the route's own entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTimeouts {
+    pub default: Duration,
+    pub per_route: HashMap<Route, Duration>,
+}
+
+impl Default for RouteTimeouts {
+    /// 30 s, but 120 s for `/v2/products`, which takes tens of seconds for a big account
+    /// (Megaport's release notes: "up to 4 minutes ... now around 50 seconds").
+    fn default() -> Self {
+        Self {
+            default: Duration::from_secs(30),
+            per_route: HashMap::from([(Route::Products, Duration::from_secs(120))]),
+        }
+    }
+}
+
+impl RouteTimeouts {
+    pub fn of(&self, route: Route) -> Duration {
+        self.per_route.get(&route).copied().unwrap_or(self.default)
+    }
 }
 
 /// Megaport's largest answer is a big provider's `/v2/products`: 1.1-1.3 KB a Port without
@@ -69,6 +97,7 @@ impl ClientConfig {
             buy_api: BuyApi::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             budget: Arc::new(Budget::default()),
+            timeouts: RouteTimeouts::default(),
         }
     }
 }
@@ -103,6 +132,7 @@ struct Inner {
     buy_api: BuyApi,
     max_response_bytes: usize,
     budget: Arc<Budget>,
+    timeouts: RouteTimeouts,
 }
 
 /// A cheap-to-clone handle to one Megaport account.
@@ -161,6 +191,7 @@ impl MegaportClient {
                 buy_api: config.buy_api,
                 max_response_bytes: config.max_response_bytes,
                 budget: config.budget,
+                timeouts: config.timeouts,
             }),
         })
     }
@@ -501,6 +532,7 @@ impl MegaportClient {
     ) -> Result<T, MegaportError> {
         let inner = &*self.inner;
         let route = call.route;
+        let deadline = deadline.min(Instant::now() + inner.timeouts.of(route));
         let mut attempts = 0u32;
         let mut reauthenticated = false;
         loop {

@@ -26,7 +26,7 @@ pub mod models;
 pub mod retry;
 
 pub use budget::{Budget, BudgetConfig, Priority};
-pub use client::{BuyApi, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MegaportClient};
+pub use client::{BuyApi, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MegaportClient, RouteTimeouts};
 pub use config::{Credentials, Environment};
 pub use de::parse_timestamp;
 pub use error::{ErrorDetail, MegaportError};

@@ -40,6 +40,11 @@ impl Route {
         Route::VxcUpdate,
     ];
 
+    /// The route named `name` (as [`Route::as_str`] spells it).
+    pub fn from_name(name: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|route| route.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Route::Token => "token",

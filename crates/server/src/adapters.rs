@@ -3,7 +3,6 @@
 //! Megaport's wire types become domain types here and nowhere else.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -16,12 +15,9 @@ use onramp_core::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
 use onramp_core::service_keys::{KeyUpstream, NewKey};
 use onramp_core::{Inventory, Listed};
 
-/// How long one Megaport call may take, retries included, when the caller set no shorter
-/// deadline.
-const CALL_BUDGET: Duration = Duration::from_secs(30);
-
+/// The caller's deadline, if any; the client bounds each call by its route's timeout.
 fn deadline() -> Instant {
-    crate::call_context::cap(Instant::now() + CALL_BUDGET)
+    crate::call_context::deadline()
 }
 
 #[tonic::async_trait]

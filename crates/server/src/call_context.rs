@@ -37,6 +37,15 @@ pub async fn run_until<F: std::future::Future>(deadline: Instant, work: F) -> F:
     CALLER_DEADLINE.scope(Some(deadline), work).await
 }
 
+/// With no caller deadline, Megaport calls are bounded by their route's timeout alone
+/// (`megaport.timeouts`); this only keeps the arithmetic finite.
+const NO_CALLER_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// The deadline for a Megaport call made now: the caller's, or none beyond the route's own.
+pub fn deadline() -> Instant {
+    current().unwrap_or_else(|| Instant::now() + NO_CALLER_DEADLINE)
+}
+
 /// `own` (onramp's budget for one Megaport call), cut short to the caller's deadline.
 pub fn cap(own: Instant) -> Instant {
     current().map_or(own, |caller| caller.min(own))

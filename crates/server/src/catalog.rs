@@ -19,8 +19,9 @@ use megaport::{ErrorDetail, Listing, MegaportClient, MegaportError, Priority};
 use onramp_core::derived::Derived;
 
 /// Cache lifetimes. Defaults: locations fresh for 24 h and usable for 7 days; products fresh for
-/// 30 s and usable for 15 min during an outage; loads bounded by 30 s; after a failed load,
-/// 1 s before the next attempt.
+/// 30 s and usable for 15 min during an outage; after a failed load, 1 s before the next
+/// attempt. Each load's Megaport call is bounded by its route's timeout (`megaport.timeouts`:
+/// 120 s for products); `load_timeout` is only an outer bound.
 #[derive(Debug, Clone)]
 pub struct CatalogConfig {
     pub locations_ttl: Duration,
@@ -41,7 +42,7 @@ impl Default for CatalogConfig {
             locations_max_stale: Duration::from_secs(7 * 24 * 3600),
             products_soft_ttl: Duration::from_secs(30),
             products_max_stale: Duration::from_secs(15 * 60),
-            load_timeout: Duration::from_secs(30),
+            load_timeout: Duration::from_secs(600),
             failure_backoff: Duration::from_secs(1),
         }
     }

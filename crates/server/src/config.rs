@@ -89,6 +89,62 @@ pub struct MegaportConfig {
     pub max_response_bytes: u64,
     /// The request budget every account shares (Megaport counts requests per source IP).
     pub budget: BudgetSettings,
+    /// How long one Megaport call may take, retries included, by route.
+    pub timeouts: TimeoutSettings,
+}
+
+/// Per-route bounds on one Megaport call; a caller's shorter deadline cuts them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutSettings {
+    pub default_seconds: u64,
+    /// By route name (`products`, `buy`, `service_key_list`, ... as in the metrics' `route`
+    /// label), overriding the default.
+    pub routes: std::collections::BTreeMap<String, u64>,
+}
+
+impl Default for TimeoutSettings {
+    fn default() -> Self {
+        let timeouts = megaport::RouteTimeouts::default();
+        Self {
+            default_seconds: timeouts.default.as_secs(),
+            routes: timeouts
+                .per_route
+                .iter()
+                .map(|(route, timeout)| (route.as_str().to_owned(), timeout.as_secs()))
+                .collect(),
+        }
+    }
+}
+
+impl TimeoutSettings {
+    pub fn route_timeouts(&self) -> Result<megaport::RouteTimeouts, ConfigError> {
+        let positive = |key: &'static str, seconds: u64| {
+            if seconds == 0 {
+                Err(ConfigError::Invalid {
+                    key,
+                    problem: "must be greater than 0".to_owned(),
+                })
+            } else {
+                Ok(Duration::from_secs(seconds))
+            }
+        };
+        let mut per_route = std::collections::HashMap::new();
+        for (name, seconds) in &self.routes {
+            let route = megaport::Route::from_name(name).ok_or_else(|| ConfigError::Invalid {
+                key: "megaport.timeouts.routes",
+                problem: format!(
+                    "`{name}` is not a Megaport route; routes are {}",
+                    megaport::Route::ALL.map(megaport::Route::as_str).join(", ")
+                ),
+            })?;
+            per_route.insert(route, positive("megaport.timeouts.routes", *seconds)?);
+        }
+        Ok(megaport::RouteTimeouts {
+            default: positive("megaport.timeouts.default_seconds", self.default_seconds)?,
+            per_route,
+        })
+    }
 }
 
 /// onramp's own limit on Megaport requests, below Megaport's 500 per 5 minutes per IP.
@@ -305,6 +361,7 @@ impl Default for MegaportConfig {
             accounts: Vec::new(),
             max_response_bytes: megaport::DEFAULT_MAX_RESPONSE_BYTES as u64,
             budget: BudgetSettings::default(),
+            timeouts: TimeoutSettings::default(),
         }
     }
 }
@@ -448,6 +505,7 @@ impl Config {
                 ),
             });
         }
+        self.megaport.timeouts.route_timeouts()?;
         self.megaport
             .budget
             .budget_config()

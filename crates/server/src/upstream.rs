@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use crate::catalog::{Catalog, CatalogConfig};
-use crate::config::{Config, MegaportEnvironment};
+use crate::config::{Config, ConfigError, MegaportEnvironment};
 use crate::embedded_sandbox;
 use megaport::{ClientConfig, Credentials, Environment, MegaportClient, MegaportError};
 
@@ -96,6 +96,16 @@ impl Upstream {
 
         // One budget for every account: they all leave by the same IP.
         let budget = Arc::new(megaport::Budget::new(megaport.budget.budget_config()));
+        let timeouts = megaport
+            .timeouts
+            .route_timeouts()
+            .map_err(|error| match error {
+                ConfigError::Invalid { key, problem } => UpstreamError::Config { key, problem },
+                ConfigError::Parse(problem) => UpstreamError::Config {
+                    key: "megaport.timeouts",
+                    problem,
+                },
+            })?;
         let mut accounts = BTreeMap::new();
         let mut provider = None;
         for (name, credentials) in named {
@@ -103,6 +113,7 @@ impl Upstream {
                 max_response_bytes: usize::try_from(megaport.max_response_bytes)
                     .unwrap_or(usize::MAX),
                 budget: budget.clone(),
+                timeouts: timeouts.clone(),
                 ..ClientConfig::new(environment.clone(), credentials)
             })?;
             provider.get_or_insert_with(|| (name.clone(), client.clone()));

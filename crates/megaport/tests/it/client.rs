@@ -403,3 +403,45 @@ async fn no_retry_policy_makes_one_attempt() {
     assert!(matches!(err, MegaportError::Unavailable(_)));
     assert_eq!(sb.control().requests(RouteGroup::Products), 1);
 }
+
+#[tokio::test]
+async fn each_route_has_its_own_timeout_within_the_callers_deadline() {
+    let sb = start().await;
+    let client = MegaportClient::new(megaport::ClientConfig {
+        timeouts: megaport::RouteTimeouts {
+            default: Duration::from_secs(30),
+            per_route: std::collections::HashMap::from([(
+                Route::Product,
+                Duration::from_millis(500),
+            )]),
+        },
+        ..config(&sb, PROVIDER_ID, "quantumgpu-sandbox-secret")
+    })
+    .unwrap();
+    fault(
+        &sb,
+        RouteGroup::Product,
+        FaultKind::Latency { ms: 2000 },
+        None,
+    );
+    fault(
+        &sb,
+        RouteGroup::Products,
+        FaultKind::Latency { ms: 700 },
+        None,
+    );
+    let started = Instant::now();
+    let err = within(10, client.get_product(PROVIDER_PORT, deadline(10_000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MegaportError::Timeout(_)), "{err:?}");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(900),
+        "the route's 500 ms, not the caller's 10 s: {took:?}"
+    );
+    // Another route keeps the default.
+    within(10, client.list_products(None, deadline(10_000)))
+        .await
+        .expect("700 ms is within the default");
+}
