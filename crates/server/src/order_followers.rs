@@ -1,15 +1,15 @@
-//! One follower per moving order, shared by every WatchVxcOrder stream on it: however many
-//! customers' dashboards watch an order, onramp reads it from Megaport once per interval.
+//! Following the orders being watched: one loop per account, fed by one listing of the
+//! account's VXCs per interval (Megaport's products listing carries every VXC on the account's
+//! Ports), however many orders, WatchVxcOrder streams and GetVxcOrder calls there are.
 //!
-//! A follower reads the order (its VXC at Megaport) at the order poll interval while anyone
-//! watches and the order is not terminal, and publishes each change on a `watch` channel, so a
-//! slow stream skips to the latest state rather than holding the others up. An order waiting
-//! for the key owner's approval for a while is read less often: approvals take hours or days,
-//! and each read spends Megaport's request budget. Followers take the budget's background
-//! share.
+//! Each watched order has a `watch` channel its streams subscribe to, so a slow stream skips to
+//! the latest state rather than holding the others up. An account whose watched orders have
+//! all been waiting for the key owner's approval for a while is listed less often: approvals
+//! take hours or days, and each listing spends Megaport's request budget. The loops take the
+//! budget's background share.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use megaport::Priority;
@@ -26,33 +26,44 @@ const APPROVAL_SETTLED_AFTER: Duration = Duration::from_secs(10 * 60);
 const SLOW_CADENCE_FACTOR: u32 = 12;
 const SLOW_CADENCE_MAX: Duration = Duration::from_secs(5 * 60);
 
+#[derive(Debug, Default)]
+struct Registry {
+    /// Every followed order's channel, by order id.
+    orders: HashMap<String, watch::Sender<Order>>,
+    /// Accounts whose loop is running.
+    accounts: HashSet<String>,
+}
+
 /// The followers of the orders being watched now.
 #[derive(Debug)]
 pub struct OrderFollowers {
     desk: OrderDesk,
-    followers: Mutex<HashMap<String, watch::Sender<Order>>>,
+    registry: Mutex<Registry>,
 }
 
 impl OrderFollowers {
     pub fn new(desk: OrderDesk) -> Arc<Self> {
         Arc::new(Self {
             desk,
-            followers: Mutex::new(HashMap::new()),
+            registry: Mutex::new(Registry::default()),
         })
     }
 
     /// The order's states from now on, starting with `current` (as the caller just read it)
-    /// or with what the order's follower last saw, if one is running.
+    /// or with what its account's loop last saw, if the order is followed already.
     pub fn follow(self: &Arc<Self>, current: Order) -> watch::Receiver<Order> {
-        let mut followers = self.lock();
-        if let Some(sender) = followers.get(&current.order_id) {
+        let mut registry = self.lock();
+        if let Some(sender) = registry.orders.get(&current.order_id) {
             return sender.subscribe();
         }
         let (sender, receiver) = watch::channel(current.clone());
-        if !current.state.is_terminal() {
-            followers.insert(current.order_id.clone(), sender.clone());
-            let work = self.clone().run(sender);
-            // Keeps the first stream's span: the follower's Megaport reads trace under it.
+        if current.state.is_terminal() {
+            return receiver;
+        }
+        registry.orders.insert(current.order_id.clone(), sender);
+        if registry.accounts.insert(current.account.clone()) {
+            let work = self.clone().run(current.account);
+            // Keeps the first stream's span: the loop's Megaport reads trace under it.
             tokio::spawn(
                 megaport::budget::with_priority(Priority::Background, work).in_current_span(),
             );
@@ -60,69 +71,108 @@ impl OrderFollowers {
         receiver
     }
 
+    /// The latest state of a followed order, with no Megaport read of its own.
+    pub fn latest(&self, order_id: &str) -> Option<Order> {
+        let registry = self.lock();
+        registry
+            .orders
+            .get(order_id)
+            .map(|sender| sender.borrow().clone())
+    }
+
     /// How many orders are followed now.
     pub fn count(&self) -> usize {
-        self.lock().len()
+        self.lock().orders.len()
     }
 
-    async fn run(self: Arc<Self>, sender: watch::Sender<Order>) {
-        let order_id = sender.borrow().order_id.clone();
+    async fn run(self: Arc<Self>, account: String) {
         let poll_interval = self.desk.settings().poll_interval;
         loop {
-            let order = sender.borrow().clone();
-            if order.state.is_terminal() || self.retire_if_unwatched(&sender) {
-                break;
-            }
-            tokio::select! {
-                () = tokio::time::sleep(cadence(
-                    order.state,
-                    order.update_time,
-                    OffsetDateTime::now_utc(),
-                    poll_interval,
-                )) => {}
-                // Every stream left: nothing more to read for.
-                () = sender.closed() => continue,
-            }
-            // During an outage `current` serves the stored order: nothing changes.
-            match self.desk.current(&order_id).await {
-                Ok(latest) if latest != order => {
-                    sender.send_replace(latest);
-                }
-                Ok(_) => {}
+            let Some(wait) = self.next_wait(&account, poll_interval) else {
+                return;
+            };
+            tokio::time::sleep(wait).await;
+            let Some(order_ids) = self.watched(&account) else {
+                return;
+            };
+            // During an outage the stored orders are served: nothing changes, nothing is sent.
+            let orders = match self.desk.refresh_listed(&account, &order_ids).await {
+                Ok(orders) => orders,
                 Err(error) => {
-                    tracing::warn!(%order_id, %error, "order follower read failed");
+                    tracing::warn!(%account, %error, "order follower listing failed");
+                    continue;
+                }
+            };
+            let mut registry = self.lock();
+            for order in orders {
+                let Some(sender) = registry.orders.get(&order.order_id) else {
+                    continue;
+                };
+                let terminal = order.state.is_terminal();
+                sender.send_if_modified(|seen| {
+                    let changed = *seen != order;
+                    *seen = order.clone();
+                    changed
+                });
+                // Its streams keep the final state; later watchers read it from the store.
+                if terminal {
+                    registry.orders.remove(&order.order_id);
                 }
             }
         }
-        // A terminal order: later watchers read it from the store and need no follower.
-        let mut followers = self.lock();
-        if followers
-            .get(&order_id)
-            .is_some_and(|registered| registered.same_channel(&sender))
-        {
-            followers.remove(&order_id);
-        }
     }
 
-    /// Unregisters the follower when no stream watches it, under the lock a new stream takes
-    /// to subscribe, so none subscribes to a follower that is leaving.
-    fn retire_if_unwatched(&self, sender: &watch::Sender<Order>) -> bool {
-        let mut followers = self.lock();
-        if sender.receiver_count() > 0 {
-            return false;
-        }
-        let order_id = &sender.borrow().order_id;
-        if followers
-            .get(order_id)
-            .is_some_and(|registered| registered.same_channel(sender))
-        {
-            followers.remove(order_id);
-        }
-        true
+    /// How long until the account's next listing, from the most urgent of its orders; `None`
+    /// (and the loop unregistered) when none is followed any more.
+    fn next_wait(&self, account: &str, poll_interval: Duration) -> Option<Duration> {
+        let now = OffsetDateTime::now_utc();
+        let mut registry = self.lock();
+        retire_unwatched(&mut registry, account)?;
+        registry
+            .orders
+            .values()
+            .map(|sender| sender.borrow())
+            .filter(|order| order.account == account)
+            .map(|order| cadence(order.state, order.update_time, now, poll_interval))
+            .min()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<Order>>> {
-        self.followers.lock().unwrap_or_else(|e| e.into_inner())
+    /// The account's orders that someone still watches; `None` (and the loop unregistered)
+    /// when there are none.
+    fn watched(&self, account: &str) -> Option<Vec<String>> {
+        let mut registry = self.lock();
+        retire_unwatched(&mut registry, account)?;
+        Some(
+            registry
+                .orders
+                .iter()
+                .filter(|(_, sender)| sender.borrow().account == account)
+                .map(|(order_id, _)| order_id.clone())
+                .collect(),
+        )
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Drops the account's orders nobody watches; when none is left, unregisters the account's
+/// loop and returns `None`. Runs under the lock `follow` takes, so no stream subscribes to an
+/// order or a loop that is leaving.
+fn retire_unwatched(registry: &mut Registry, account: &str) -> Option<()> {
+    registry
+        .orders
+        .retain(|_, sender| sender.borrow().account != account || sender.receiver_count() > 0);
+    if registry
+        .orders
+        .values()
+        .any(|sender| sender.borrow().account == account)
+    {
+        Some(())
+    } else {
+        registry.accounts.remove(account);
+        None
     }
 }
 

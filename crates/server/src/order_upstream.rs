@@ -89,6 +89,21 @@ impl OrderUpstream for MegaportOrders {
         }
     }
 
+    async fn vxcs(&self, deadline: Instant) -> Result<Vec<OrderVxc>, UpstreamFailure> {
+        let products = self
+            .scoped(self.client.list_products(None, cap(deadline)))
+            .await
+            .map_err(failure)?;
+        // A VXC between two of the account's Ports is listed on both.
+        let mut seen = std::collections::HashSet::new();
+        Ok(products
+            .iter()
+            .flat_map(|product| &product.associated_vxcs)
+            .filter(|vxc| seen.insert(vxc.product_uid.clone()))
+            .map(order_vxc)
+            .collect())
+    }
+
     async fn stamped_request_id(
         &self,
         vxc_uid: &str,

@@ -2,7 +2,7 @@
 //! following an order's VXC, and the provider's approval. The buy itself is in `buy`, and finding
 //! the VXC of a buy whose answer was lost is in `reconcile`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -405,7 +405,40 @@ impl OrderDesk {
         }
     }
 
-    async fn refresh(&self, mut order: Order) -> Result<Order, Error> {
+    /// The orders `order_ids` of `account`, brought up to date from one listing of the
+    /// account's VXCs; an order whose VXC is not listed (it ended, or it is not on one of the
+    /// account's Ports) is read on its own. An order that cannot be refreshed is returned as
+    /// stored.
+    pub async fn refresh_listed(
+        &self,
+        account: &str,
+        order_ids: &[String],
+    ) -> Result<Vec<Order>, Error> {
+        let (_, client) = self.account(account)?;
+        let listed: HashMap<String, OrderVxc> = client
+            .vxcs(self.deadline())
+            .await?
+            .into_iter()
+            .map(|vxc| (vxc.uid.clone(), vxc))
+            .collect();
+        let mut refreshed = Vec::with_capacity(order_ids.len());
+        for order_id in order_ids {
+            let order = self.get(order_id).await?;
+            let listed_vxc = order.vxc_uid.as_ref().and_then(|uid| listed.get(uid));
+            let result = match listed_vxc {
+                _ if order.state.is_terminal() => Ok(order.clone()),
+                Some(vxc) => self.observe_vxc(order.clone(), vxc).await,
+                None => self.refresh(order.clone()).await,
+            };
+            refreshed.push(result.unwrap_or_else(|error| {
+                tracing::debug!(order_id, %error, "order refresh failed; serving stored");
+                order
+            }));
+        }
+        Ok(refreshed)
+    }
+
+    async fn refresh(&self, order: Order) -> Result<Order, Error> {
         let Some(uid) = order.vxc_uid.clone() else {
             return Ok(order);
         };
@@ -414,9 +447,14 @@ impl OrderDesk {
         }
         let (_, client) = self.account(&order.account)?;
         let vxc = client.vxc(&uid, self.deadline()).await?;
+        self.observe_vxc(order, &vxc).await
+    }
+
+    /// `order` with its VXC as Megaport reports it, stored when that changed it.
+    async fn observe_vxc(&self, mut order: Order, vxc: &OrderVxc) -> Result<Order, Error> {
         let previous = order.clone();
-        order.state = observe(&vxc, order.state);
-        apply_vlans(&mut order, &vxc);
+        order.state = observe(vxc, order.state);
+        apply_vlans(&mut order, vxc);
         if order.state != previous.state {
             order.state_message = match order.state {
                 OrderState::Rejected => "the key's owner rejected the vxc".to_owned(),

@@ -129,6 +129,10 @@ pub trait OrderUpstream: Send + Sync + 'static {
     /// One Port read fresh (not from a cache), with the VXCs on it.
     async fn port(&self, uid: &str, deadline: Instant) -> Result<AccountPort, UpstreamFailure>;
     async fn vxc(&self, uid: &str, deadline: Instant) -> Result<OrderVxc, UpstreamFailure>;
+    /// Every VXC on the account's Ports, from one listing (Megaport's products listing carries
+    /// them), so many orders are followed for the price of one request. A VXC that has ended
+    /// is not listed.
+    async fn vxcs(&self, deadline: Instant) -> Result<Vec<OrderVxc>, UpstreamFailure>;
     /// The request id stamped on a VXC at order time, if any.
     async fn stamped_request_id(
         &self,

@@ -110,11 +110,15 @@ impl VxcOrderService for VxcOrderApi {
     ) -> Result<Response<pb::GetVxcOrderResponse>, Status> {
         let order_id = request.into_inner().order_id;
         check_order_id(&order_id).map_err(crate::error::status)?;
-        let order = self
-            .desk
-            .current(&order_id)
-            .await
-            .map_err(crate::error::status)?;
+        // A watched order is as fresh as its account's last listing: no read of its own.
+        let order = match self.followers.latest(&order_id) {
+            Some(order) => order,
+            None => self
+                .desk
+                .current(&order_id)
+                .await
+                .map_err(crate::error::status)?,
+        };
         Ok(Response::new(pb::GetVxcOrderResponse {
             order: Some(vxc_order(&order)),
         }))

@@ -215,22 +215,19 @@ async fn shutdown_ends_open_watches_with_shutting_down() {
         .expect("clean stop");
 }
 
-/// Requests for VXC reads (`GET /v2/product/{uid}`) that reached the sandbox in `window`.
+/// Requests that read VXCs (`GET /v2/products`, the account listing the follower uses, and
+/// `GET /v2/product/{uid}`) that reached the sandbox in `window`.
 async fn product_reads_during(sandboxed: &SandboxedServer, window: std::time::Duration) -> usize {
-    let before = sandboxed
-        .sandbox
-        .control()
-        .requests(megaport_sandbox::RouteGroup::Product);
+    use megaport_sandbox::RouteGroup;
+    let control = sandboxed.sandbox.control();
+    let reads = || control.requests(RouteGroup::Products) + control.requests(RouteGroup::Product);
+    let before = reads();
     tokio::time::sleep(window).await;
-    sandboxed
-        .sandbox
-        .control()
-        .requests(megaport_sandbox::RouteGroup::Product)
-        - before
+    reads() - before
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_watches_of_one_order_cost_megaport_what_one_does() {
+async fn twenty_watches_of_one_order_and_ten_orders_cost_megaport_what_one_does() {
     let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
     // A multi-use key: no used key sends the watcher to read Ports while we count.
     let key = mint_key(
@@ -282,4 +279,30 @@ async fn twenty_watches_of_one_order_cost_megaport_what_one_does() {
         "20 streams made {with_twenty} reads in {window:?}, 1 stream {with_one}"
     );
     drop(twenty);
+
+    // Ten orders of the account, two streams each: still one listing per interval.
+    let mut streams = Vec::new();
+    for n in 0..10 {
+        let another = buy(&sandboxed, &key, &format!("one of ten {n}")).await;
+        for _ in 0..2 {
+            let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
+            let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+                order_id: another.order_id.clone(),
+            }))
+            .await
+            .expect("watch")
+            .into_inner();
+            within(stream.message())
+                .await
+                .expect("first")
+                .expect("message");
+            streams.push(stream);
+        }
+    }
+    let with_ten_orders = product_reads_during(&sandboxed, window).await;
+    eprintln!("VXC reads in {window:?} with 10 orders watched twice each: {with_ten_orders}");
+    assert!(
+        with_ten_orders as f64 <= with_one as f64 * 1.1 + 2.0,
+        "10 orders made {with_ten_orders} reads in {window:?}, 1 order {with_one}"
+    );
 }

@@ -127,6 +127,13 @@ impl OrderUpstream for FakeMegaport {
                 })
             })
     }
+    async fn vxcs(&self, _deadline: Instant) -> Result<Vec<OrderVxc>, UpstreamFailure> {
+        Ok(self
+            .committed()
+            .into_iter()
+            .map(|committed| committed.vxc)
+            .collect())
+    }
     async fn stamped_request_id(
         &self,
         vxc_uid: &str,
