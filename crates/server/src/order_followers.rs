@@ -87,10 +87,9 @@ impl OrderFollowers {
 
     async fn run(self: Arc<Self>, account: String) {
         let poll_interval = self.desk.settings().poll_interval;
+        // The first listing at once: a stream starts from the stored order.
+        let mut wait = Duration::ZERO;
         loop {
-            let Some(wait) = self.next_wait(&account, poll_interval) else {
-                return;
-            };
             tokio::time::sleep(wait).await;
             let Some(order_ids) = self.watched(&account) else {
                 return;
@@ -100,25 +99,32 @@ impl OrderFollowers {
                 Ok(orders) => orders,
                 Err(error) => {
                     tracing::warn!(%account, %error, "order follower listing failed");
+                    wait = poll_interval;
                     continue;
                 }
             };
-            let mut registry = self.lock();
-            for order in orders {
-                let Some(sender) = registry.orders.get(&order.order_id) else {
-                    continue;
-                };
-                let terminal = order.state.is_terminal();
-                sender.send_if_modified(|seen| {
-                    let changed = *seen != order;
-                    *seen = order.clone();
-                    changed
-                });
-                // Its streams keep the final state; later watchers read it from the store.
-                if terminal {
-                    registry.orders.remove(&order.order_id);
+            {
+                let mut registry = self.lock();
+                for order in orders {
+                    let Some(sender) = registry.orders.get(&order.order_id) else {
+                        continue;
+                    };
+                    let terminal = order.state.is_terminal();
+                    sender.send_if_modified(|seen| {
+                        let changed = *seen != order;
+                        *seen = order.clone();
+                        changed
+                    });
+                    // Its streams keep the final state; later watchers read it from the store.
+                    if terminal {
+                        registry.orders.remove(&order.order_id);
+                    }
                 }
             }
+            let Some(next) = self.next_wait(&account, poll_interval) else {
+                return;
+            };
+            wait = next;
         }
     }
 

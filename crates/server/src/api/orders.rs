@@ -173,11 +173,16 @@ impl VxcOrderService for VxcOrderApi {
     ) -> Result<Response<Self::WatchVxcOrderStream>, Status> {
         let order_id = request.into_inner().order_id;
         check_order_id(&order_id).map_err(crate::error::status)?;
-        let first = self
-            .desk
-            .current(&order_id)
-            .await
-            .map_err(crate::error::status)?;
+        // The stored order, or its follower's latest: a thousand streams opening at once cost
+        // Megaport nothing, and the account's loop lists the order at once when it is new.
+        let first = match self.followers.latest(&order_id) {
+            Some(order) => order,
+            None => self
+                .desk
+                .get(&order_id)
+                .await
+                .map_err(crate::error::status)?,
+        };
         let (sender, receiver) = mpsc::channel(1);
         let states = self.followers.follow(first);
         tokio::spawn(forward(states, sender, self.shutdown.clone()));

@@ -124,3 +124,315 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
     );
     assert!(scrape(&env, "onramp_megaport_budget_used", &[]).await <= 60.0);
 }
+
+/// Megaport's limit scaled down 10x so four windows fit in CI: 50 per 30 s at the sandbox, and
+/// onramp's budget a margin below it.
+const WINDOW: Duration = Duration::from_secs(30);
+const SANDBOX_LIMIT: u32 = 50;
+const BUDGET: u32 = 45;
+/// How often the account's orders are listed.
+const FOLLOW_INTERVAL: Duration = Duration::from_secs(2);
+/// Provisioning of an approved VXC, so its changes fall inside the measured run.
+const TO_CONFIGURED: Duration = Duration::from_secs(40);
+
+/// The most requests in any `window` of `arrivals` (sorted).
+fn busiest_window(arrivals: &[std::time::Instant], window: Duration) -> usize {
+    let mut start = 0;
+    let mut busiest = 0;
+    for end in 0..arrivals.len() {
+        while arrivals[end] - arrivals[start] >= window {
+            start += 1;
+        }
+        busiest = busiest.max(end - start + 1);
+    }
+    busiest
+}
+
+/// Megaport requests (every route but the token endpoint) since `since`.
+fn api_arrivals(env: &SandboxedServer, since: std::time::Instant) -> Vec<std::time::Instant> {
+    use megaport_sandbox::RouteGroup::*;
+    let control = env.sandbox.control();
+    let mut arrivals: Vec<_> = [
+        Products, Product, Locations, ServiceKey, Validate, Buy, VxcUpdate, PortVlan,
+    ]
+    .into_iter()
+    .flat_map(|group| control.arrivals(group))
+    .filter(|at| *at >= since)
+    .collect();
+    arrivals.sort();
+    arrivals
+}
+
+fn millis_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_the_budget() {
+    use megaport_sandbox::{ProvisioningSchedule, RateWindow, SandboxConfig, SandboxLimits};
+    use onramp_proto::catalog_service_client::CatalogServiceClient;
+    use onramp_proto::{
+        ApproveVxcOrderRequest, ListOnRampsRequest, VxcOrderState, WatchVxcOrderRequest,
+        approve_vxc_order_request,
+    };
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    // Setting up: 100 orders, half on a key that is not pre-approved, bought with no limits.
+    let sandbox = SandboxConfig {
+        limits: SandboxLimits::off(),
+        provisioning: ProvisioningSchedule {
+            to_configured: TO_CONFIGURED,
+            to_live: Duration::from_secs(600),
+        },
+        ..SandboxConfig::default()
+    };
+    let mut config = orders_config();
+    config.megaport.budget.requests = 100_000;
+    let mut env = SandboxedServer::start_with(sandbox, config).await;
+    let mut keys = Vec::new();
+    for pre_approved in [false, true] {
+        let key = mint_key(
+            &env.sandbox,
+            LA1_BLUE,
+            KeyOptions {
+                single_use: false,
+                vlan: None,
+                max_speed: 1000,
+                pre_approved,
+            },
+        )
+        .await;
+        keys.push(key);
+    }
+    let mut buys = VxcOrderServiceClient::new(env.server.channel.clone());
+    let mut orders = Vec::new();
+    for n in 0..100 {
+        let order = within(buys.create_vxc_order(CreateVxcOrderRequest {
+            account: "acme".into(),
+            spec: Some(spec(&keys[n % 2], &format!("load {n}"), 1)),
+            request_id: request_id(),
+        }))
+        .await
+        .expect("buy")
+        .into_inner()
+        .order
+        .expect("order");
+        orders.push(order);
+    }
+    let awaiting: Vec<String> = orders
+        .iter()
+        .filter(|order| order.state() == VxcOrderState::AwaitingApproval)
+        .map(|order| order.order_id.clone())
+        .collect();
+    assert_eq!(awaiting.len(), 50);
+
+    // The run: Megaport's limit and onramp's budget scaled down on both sides.
+    env.config.megaport.budget = BudgetSettings {
+        requests: BUDGET,
+        window_seconds: WINDOW.as_secs(),
+        write_reserve: 8,
+        interactive_reserve: 10,
+        ..BudgetSettings::default()
+    };
+    env.config.orders.poll_interval_millis = FOLLOW_INTERVAL.as_millis() as u64;
+    env.config.watch.poll_interval_millis = 5000;
+    env.config.catalog.products_soft_ttl_seconds = 30;
+    let env = env.restart().await;
+    env.sandbox.control().set_limits(SandboxLimits {
+        per_client: Some(RateWindow {
+            requests: SANDBOX_LIMIT,
+            window: WINDOW,
+        }),
+        ..SandboxLimits::default()
+    });
+    let run_started = std::time::Instant::now();
+
+    // 1,000 streams, 10 per order, each noting when it saw which state.
+    let seen: Arc<Mutex<HashMap<String, Vec<(VxcOrderState, i64)>>>> = Arc::default();
+    let mut streams = tokio::task::JoinSet::new();
+    // A connection carries at most limits.max_concurrent_streams (256): ten of them.
+    let mut channels = Vec::new();
+    for _ in 0..10 {
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", env.server.addr))
+                .expect("endpoint")
+                .connect()
+                .await
+                .expect("connect");
+        channels.push(channel);
+    }
+    for (n, order) in orders.iter().enumerate() {
+        for _ in 0..10 {
+            let channel = channels[n % channels.len()].clone();
+            let order_id = order.order_id.clone();
+            let seen = seen.clone();
+            let mut stream = within(VxcOrderServiceClient::new(channel).watch_vxc_order(
+                WatchVxcOrderRequest {
+                    order_id: order_id.clone(),
+                },
+            ))
+            .await
+            .expect("watch")
+            .into_inner();
+            streams.spawn(async move {
+                let mut first = true;
+                while let Ok(Some(message)) = stream.message().await {
+                    let state = message.order.expect("order").state();
+                    if !std::mem::take(&mut first) {
+                        seen.lock()
+                            .unwrap()
+                            .entry(order_id.clone())
+                            .or_default()
+                            .push((state, millis_now()));
+                    }
+                }
+            });
+        }
+    }
+    // 50 callers reading the catalog all along.
+    let readers_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let mut catalog = CatalogServiceClient::new(env.server.channel.clone());
+        let stop = readers_stop.clone();
+        readers.spawn(async move {
+            let mut answered = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if catalog
+                    .list_on_ramps(ListOnRampsRequest::default())
+                    .await
+                    .is_ok()
+                {
+                    answered += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            answered
+        });
+    }
+
+    // The provider approves three orders after 20 s, and Acme buys once more after 60 s.
+    // (Writes go first: a burst of them would hold background work, the followers included,
+    // until the window moves.)
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let mut decisions = VxcOrderServiceClient::new(env.server.channel.clone());
+    let mut approved_at = HashMap::new();
+    for order_id in awaiting.iter().take(3) {
+        within(decisions.approve_vxc_order(ApproveVxcOrderRequest {
+            target: Some(approve_vxc_order_request::Target::OrderId(order_id.clone())),
+            account: String::new(),
+        }))
+        .await
+        .expect("approve");
+        approved_at.insert(order_id.clone(), millis_now());
+    }
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let started = Instant::now();
+    within(buys_during_load(&env, &keys[1])).await;
+    let buy_took = started.elapsed();
+    // Four windows in all.
+    tokio::time::sleep((WINDOW * 4).saturating_sub(run_started.elapsed())).await;
+    readers_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut reads = 0;
+    while let Some(answered) = readers.join_next().await {
+        reads += answered.expect("reader");
+    }
+    let run = run_started.elapsed();
+    let arrivals = api_arrivals(&env, run_started);
+    streams.abort_all();
+
+    // Inside the budget in every window, and Megaport never said 429.
+    let busiest = busiest_window(&arrivals, WINDOW);
+    println!(
+        "budget run: {} Megaport requests in {:.0} s ({:.0} per 5 minutes), busiest {WINDOW:?} \
+         window {busiest}, {reads} catalog reads, buy {buy_took:?}",
+        arrivals.len(),
+        run.as_secs_f64(),
+        arrivals.len() as f64 * 300.0 / run.as_secs_f64()
+    );
+    assert!(
+        busiest <= BUDGET as usize,
+        "{busiest} requests in one window"
+    );
+    assert_eq!(
+        env.sandbox.control().refused_by_limits(),
+        0,
+        "no 429 from Megaport"
+    );
+    assert!(
+        buy_took < Duration::from_secs(2),
+        "the buy did not wait: {buy_took:?}"
+    );
+    assert!(reads > 50 * 100, "the catalog kept answering: {reads}");
+
+    // Every change reached all ten streams of its order within two follow intervals.
+    let seen = seen.lock().unwrap();
+    let late_by = |order_id: &str, state: VxcOrderState, changed_at: i64| -> Vec<i64> {
+        let deliveries: Vec<i64> = seen
+            .get(order_id)
+            .map(|states| {
+                states
+                    .iter()
+                    .filter(|(seen_state, _)| *seen_state == state)
+                    .map(|(_, at)| at - changed_at)
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            deliveries.len(),
+            10,
+            "{order_id} {state:?} reached every stream once"
+        );
+        deliveries
+    };
+    let bound = 2 * FOLLOW_INTERVAL.as_millis() as i64 + 500;
+    let mut worst = 0;
+    for (order_id, at) in &approved_at {
+        for late in late_by(order_id, VxcOrderState::Deployable, *at)
+            .into_iter()
+            .chain(late_by(
+                order_id,
+                VxcOrderState::Configured,
+                at + TO_CONFIGURED.as_millis() as i64,
+            ))
+        {
+            worst = worst.max(late);
+        }
+    }
+    let accepted: HashMap<String, i64> = env
+        .sandbox
+        .control()
+        .orders()
+        .into_iter()
+        .map(|record| (record.vxc_uid, record.accepted_ms))
+        .collect();
+    for order in orders
+        .iter()
+        .filter(|order| order.state() != VxcOrderState::AwaitingApproval)
+    {
+        let configured_at = accepted[&order.vxc_uid] + TO_CONFIGURED.as_millis() as i64;
+        for late in late_by(&order.order_id, VxcOrderState::Configured, configured_at) {
+            worst = worst.max(late);
+        }
+    }
+    println!(
+        "budget run: the latest order change reached its streams {worst} ms after it happened"
+    );
+    assert!(
+        worst <= bound,
+        "a change took {worst} ms (bound {bound} ms)"
+    );
+}
+
+/// One more buy by Acme, while everything else runs.
+async fn buys_during_load(env: &SandboxedServer, key: &str) {
+    VxcOrderServiceClient::new(env.server.channel.clone())
+        .create_vxc_order(CreateVxcOrderRequest {
+            account: "acme".into(),
+            spec: Some(spec(key, "during load", 1)),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the buy goes through");
+}
