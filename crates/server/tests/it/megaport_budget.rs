@@ -249,7 +249,9 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
     let run_started = std::time::Instant::now();
 
     // 1,000 streams, 10 per order, each noting when it saw which state.
-    let seen: Arc<Mutex<HashMap<String, Vec<(VxcOrderState, i64)>>>> = Arc::default();
+    // Per order: each state a stream saw after its first message, and when (ms).
+    type Seen = HashMap<String, Vec<(VxcOrderState, i64)>>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let mut streams = tokio::task::JoinSet::new();
     // A connection carries at most limits.max_concurrent_streams (256): ten of them.
     let mut channels = Vec::new();
