@@ -11,8 +11,9 @@
 //!
 //! A 429 from Megaport means the IP's budget is smaller than ours (another tool shares the IP,
 //! or Megaport counts differently): everyone stops until its Retry-After (or a minute), and for
-//! one window the reads' budget is halved (again at each further 429), so background work stops
-//! first and interactive reads next, while writes keep theirs.
+//! one window the reads' budget is halved, again at the first 429 after each pause (the others
+//! of a burst say nothing new), down to a quarter. The reads' shares shrink in proportion, so
+//! background work goes on at a slower pace rather than stopping, while writes keep theirs.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -217,10 +218,16 @@ impl Budget {
         forget_old(&mut state.sent, self.config.window, now);
         let pause = retry_after.unwrap_or(self.config.throttled_pause);
         let until = now + pause;
+        // Requests sent before the pause began answer 429 too: one burst, one cut.
+        let same_burst = state.paused_until.is_some_and(|paused| paused > now);
         state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
         // Halve, as TCP does when the network says stop: a 429 that was someone else's doing
-        // costs a window at half speed, not a window of silence.
-        let limit = (self.limit(&state, now) / 2).max(1);
+        // costs a window at half speed, not a window of silence. Never below a quarter, so a
+        // long run of 429s leaves background work a pace to recover at.
+        let mut limit = self.limit(&state, now);
+        if !same_burst {
+            limit = (limit / 2).max(self.config.requests / 4).max(1);
+        }
         state.cut = Some((limit, now + self.config.window));
     }
 
@@ -249,15 +256,24 @@ impl Budget {
         }
         forget_old(&mut state.sent, self.config.window, now);
         // A cut after a 429 binds reads only: writes are rare, and the pause already waited
-        // for Megaport to take requests again.
-        let limit = self.limit(&state, now);
-        let ceiling = match priority {
+        // for Megaport to take requests again. The reads' shares scale with the cut.
+        let share = match priority {
             Priority::Write => self.config.requests,
-            Priority::Interactive => limit.saturating_sub(self.config.write_reserve),
-            Priority::Background => {
-                limit.saturating_sub(self.config.write_reserve + self.config.interactive_reserve)
-            }
-        } as usize;
+            Priority::Interactive => self
+                .config
+                .requests
+                .saturating_sub(self.config.write_reserve),
+            Priority::Background => self
+                .config
+                .requests
+                .saturating_sub(self.config.write_reserve + self.config.interactive_reserve),
+        };
+        let ceiling = if priority == Priority::Write {
+            share as usize
+        } else {
+            (u64::from(share) * u64::from(self.limit(&state, now))
+                / u64::from(self.config.requests)) as usize
+        };
         if state.sent.len() < ceiling {
             state.sent.push_back(now);
             return Ok(());
@@ -401,9 +417,38 @@ mod tests {
         // Without Retry-After the pause is the configured one; the cut ends a window later.
         budget.throttled_by_megaport(None);
         assert_eq!(budget.usage().paused_for, Some(Duration::from_secs(5)));
-        assert_eq!(budget.usage().limit, 2, "halved again");
-        tokio::time::advance(Duration::from_secs(16)).await;
-        assert_eq!(budget.usage().limit, 10);
+        assert_eq!(
+            budget.usage().limit,
+            2,
+            "halved again, to the floor of a quarter"
+        );
+        // More 429s of the same burst, and after the next pause, cut no further.
+        budget.throttled_by_megaport(None);
+        tokio::time::advance(Duration::from_secs(6)).await;
+        budget.throttled_by_megaport(None);
+        assert_eq!(budget.usage().limit, 2);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(budget.usage().limit, 10, "a window after the last 429");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_429_each_read_share_shrinks_in_proportion() {
+        let budget = small();
+        budget.throttled_by_megaport(Some(Duration::from_secs(1)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        // Limit 5 of 10: background 5 * 5/10 = 2, interactive 8 * 5/10 = 4, writes all 10.
+        for _ in 0..2 {
+            budget.admit(Priority::Background, soon()).await.unwrap();
+        }
+        assert!(budget.admit(Priority::Background, soon()).await.is_err());
+        for _ in 0..2 {
+            budget.admit(Priority::Interactive, soon()).await.unwrap();
+        }
+        assert!(budget.admit(Priority::Interactive, soon()).await.is_err());
+        for _ in 0..6 {
+            budget.admit(Priority::Write, soon()).await.unwrap();
+        }
+        assert!(budget.admit(Priority::Write, soon()).await.is_err());
     }
 
     #[test]

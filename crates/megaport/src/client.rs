@@ -587,9 +587,9 @@ impl MegaportClient {
                 return Err(MegaportError::RateLimited {
                     retry_after: Some(throttled.retry_after),
                     detail: ErrorDetail::new(format!(
-                        "{why}: the {} {} request was not sent",
-                        priority.as_str(),
-                        route.as_str()
+                        "{why}: {} was not sent ({} priority)",
+                        route.as_str(),
+                        priority.as_str()
                     )),
                 });
             }

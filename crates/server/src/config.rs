@@ -161,6 +161,8 @@ pub struct BudgetSettings {
     /// Megaport takes one update per service key or VXC per this long; onramp refuses an
     /// earlier one itself (SERVICE_UPDATE_TOO_SOON). 0 turns the check off.
     pub service_update_interval_seconds: u64,
+    /// How long nothing is sent after a 429 from Megaport that carries no Retry-After.
+    pub throttled_pause_seconds: u64,
 }
 
 impl Default for BudgetSettings {
@@ -172,6 +174,7 @@ impl Default for BudgetSettings {
             write_reserve: budget.write_reserve,
             interactive_reserve: budget.interactive_reserve,
             service_update_interval_seconds: budget.service_update_interval.as_secs(),
+            throttled_pause_seconds: budget.throttled_pause.as_secs(),
         }
     }
 }
@@ -184,7 +187,7 @@ impl BudgetSettings {
             write_reserve: self.write_reserve,
             interactive_reserve: self.interactive_reserve,
             service_update_interval: Duration::from_secs(self.service_update_interval_seconds),
-            ..megaport::BudgetConfig::default()
+            throttled_pause: Duration::from_secs(self.throttled_pause_seconds),
         }
     }
 }

@@ -84,7 +84,7 @@ async fn writes_keep_their_share_while_background_work_uses_all_of_its_own() {
         "{retry_after:?}"
     );
     assert!(
-        message.contains("background products request was not sent"),
+        message.contains("products was not sent (background priority)"),
         "{message}"
     );
     // Interactive reads get 3 more, then fail at once.
@@ -98,7 +98,10 @@ async fn writes_keep_their_share_while_background_work_uses_all_of_its_own() {
             .await
             .expect_err("interactive share used up"),
     );
-    assert!(message.contains("interactive product request"), "{message}");
+    assert!(
+        message.contains("product was not sent (interactive priority)"),
+        "{message}"
+    );
     // The writes' reserve is still there, for any client of the egress.
     let request = CreateServiceKeyRequest {
         product_uid: PROVIDER_PORT.to_owned(),

@@ -438,3 +438,259 @@ async fn buys_during_load(env: &SandboxedServer, key: &str) {
         .await
         .expect("the buy goes through");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and_onramp_recovers() {
+    use megaport_sandbox::{Fault, FaultKind, RouteGroup, SandboxConfig, SandboxLimits};
+    use onramp_proto::catalog_service_client::CatalogServiceClient;
+    use onramp_proto::watch_service_keys_response::Kind;
+    use onramp_proto::{
+        ApproveVxcOrderRequest, ListOnRampsRequest, UpstreamStatus, VxcOrderState,
+        WatchServiceKeysRequest, WatchVxcOrderRequest, approve_vxc_order_request,
+    };
+    use std::sync::{Arc, Mutex};
+
+    const THROTTLED_FOR: Duration = Duration::from_secs(60);
+    let mut config = orders_config();
+    config.watch.poll_interval_millis = 1000;
+    config.orders.poll_interval_millis = 1000;
+    config.megaport.budget.throttled_pause_seconds = 10;
+    // The 429s come from a fault; Megaport's real limits would only blur the count.
+    let sandbox = SandboxConfig {
+        limits: SandboxLimits::off(),
+        ..fast_sandbox()
+    };
+    let env = SandboxedServer::start_with(sandbox, config).await;
+    let channel = env.server.channel.clone();
+    let pre_approved = guide_key(&env.sandbox, LA2_RED, 3001).await;
+    let awaiting_key = mint_key(
+        &env.sandbox,
+        LA1_BLUE,
+        KeyOptions {
+            single_use: true,
+            vlan: Some(3002),
+            max_speed: 1000,
+            pre_approved: false,
+        },
+    )
+    .await;
+
+    // Warm: the catalog read once, a keys stream healthy, an order awaiting approval watched.
+    let mut catalog = CatalogServiceClient::new(channel.clone());
+    let on_ramps = within(catalog.list_on_ramps(ListOnRampsRequest::default()))
+        .await
+        .expect("catalog")
+        .into_inner()
+        .on_ramps;
+    assert!(!on_ramps.is_empty());
+    let mut keys = ServiceKeyServiceClient::new(channel.clone());
+    let mut key_stream = within(keys.watch_service_keys(WatchServiceKeysRequest::default()))
+        .await
+        .expect("watch keys")
+        .into_inner();
+    let statuses: Arc<Mutex<Vec<(Instant, UpstreamStatus)>>> = Arc::default();
+    let watching = {
+        let statuses = statuses.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(message)) = key_stream.message().await {
+                if let Some(Kind::Progress(progress)) = message.kind
+                    && let Some(upstream) = progress.upstream
+                {
+                    statuses
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), upstream.status()));
+                }
+            }
+        })
+    };
+    let mut orders = VxcOrderServiceClient::new(channel.clone());
+    let waiting = within(orders.create_vxc_order(CreateVxcOrderRequest {
+        account: "acme".into(),
+        spec: Some(spec(&awaiting_key, "awaits approval", 100)),
+        request_id: request_id(),
+    }))
+    .await
+    .expect("buy")
+    .into_inner()
+    .order
+    .expect("order");
+    assert_eq!(waiting.state(), VxcOrderState::AwaitingApproval);
+    let mut order_stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
+        order_id: waiting.order_id.clone(),
+    }))
+    .await
+    .expect("watch order")
+    .into_inner();
+    within(async {
+        while !statuses
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, status)| *status == UpstreamStatus::Healthy)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let ledger_before = env.sandbox.control().orders().len();
+
+    // Megaport answers 429, without Retry-After, to everything for a minute.
+    env.sandbox
+        .control()
+        .inject_fault(Fault::new(
+            RouteGroup::All,
+            FaultKind::Status {
+                code: 429,
+                retry_after: None,
+            },
+        ))
+        .expect("fault");
+    let throttled_at = Instant::now();
+    let arrivals_since = std::time::Instant::now();
+
+    // Meanwhile the cached reads answer, and every time at once.
+    let mut slowest_read = Duration::ZERO;
+    let mut reads = 0;
+    let mut refused_buy = None;
+    let buy_request_id = request_id();
+    while throttled_at.elapsed() < THROTTLED_FOR {
+        let started = Instant::now();
+        let listed = within(catalog.list_on_ramps(ListOnRampsRequest::default()))
+            .await
+            .expect("cached on-ramps")
+            .into_inner()
+            .on_ramps;
+        assert_eq!(listed.len(), on_ramps.len());
+        within(keys.get_service_key(GetServiceKeyRequest {
+            key: pre_approved.clone(),
+        }))
+        .await
+        .expect("a key the watcher holds");
+        slowest_read = slowest_read.max(started.elapsed());
+        reads += 1;
+        // A buy half way through is refused, not queued or retried behind the caller's back.
+        if refused_buy.is_none() && throttled_at.elapsed() > Duration::from_secs(25) {
+            let started = Instant::now();
+            let buys_before = env.sandbox.control().requests(RouteGroup::Buy);
+            let status = within(orders.create_vxc_order(CreateVxcOrderRequest {
+                account: "acme".into(),
+                spec: Some(spec(&pre_approved, "during the 429s", 100)),
+                request_id: buy_request_id.clone(),
+            }))
+            .await
+            .expect_err("Megaport refuses everything");
+            let sent = env.sandbox.control().requests(RouteGroup::Buy) - buys_before;
+            refused_buy = Some((status, started.elapsed(), sent));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let throttled_requests = api_arrivals(&env, arrivals_since).len();
+    env.sandbox.control().clear_faults();
+    let cleared_at = Instant::now();
+
+    let (status, took, buys_sent) = refused_buy.expect("a buy was tried");
+    println!(
+        "429 run: {reads} rounds of cached reads, slowest {slowest_read:?}; {throttled_requests} \
+         Megaport requests in the minute of 429s; the buy refused in {took:?} with {buys_sent} \
+         buy requests sent: {status:?}"
+    );
+    assert!(
+        slowest_read < Duration::from_millis(500),
+        "{slowest_read:?}"
+    );
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(reason(&status), "UPSTREAM_RATE_LIMITED", "{status:?}");
+    assert!(status.get_error_details().retry_info().is_some());
+    assert!(buys_sent <= 1, "a refused buy is not sent again");
+    assert_eq!(env.sandbox.control().orders().len(), ledger_before);
+    // Paused 10 s after each 429: a few probes a pause, not a request a second per loop.
+    assert!(
+        throttled_requests <= 30,
+        "{throttled_requests} requests into a minute of 429s"
+    );
+    {
+        let statuses = statuses.lock().unwrap();
+        let during: Vec<_> = statuses
+            .iter()
+            .filter(|(at, _)| *at > throttled_at + Duration::from_secs(2) && *at < cleared_at)
+            .map(|(_, status)| *status)
+            .collect();
+        assert!(
+            during.contains(&UpstreamStatus::Degraded),
+            "the key watcher reports DEGRADED: {during:?}"
+        );
+        assert!(
+            !during.contains(&UpstreamStatus::Unavailable),
+            "throttled is slow, not down: {during:?}"
+        );
+    }
+
+    // Once Megaport takes requests again onramp goes on by itself: the watcher is healthy, the
+    // buy goes through when its caller retries it, once, and the watched order moves on.
+    within(async {
+        loop {
+            let healthy = statuses
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(at, status)| *at > cleared_at && *status == UpstreamStatus::Healthy);
+            if healthy {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let recovered_in = cleared_at.elapsed();
+    let retry = || {
+        let mut orders = orders.clone();
+        let spec = spec(&pre_approved, "during the 429s", 100);
+        let request_id = buy_request_id.clone();
+        async move {
+            within(orders.create_vxc_order(CreateVxcOrderRequest {
+                account: "acme".into(),
+                spec: Some(spec),
+                request_id,
+            }))
+            .await
+        }
+    };
+    let bought = loop {
+        // The budget may still be paused for the rest of its 10 s.
+        match retry().await {
+            Ok(bought) => break bought.into_inner().order.expect("order"),
+            Err(status) if reason(&status) == "UPSTREAM_RATE_LIMITED" => {
+                assert!(cleared_at.elapsed() < Duration::from_secs(30), "{status:?}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    };
+    let again = retry().await.expect("the same buy").into_inner();
+    assert_eq!(again.order.expect("order").order_id, bought.order_id);
+    assert_eq!(env.sandbox.control().orders().len(), ledger_before + 1);
+    within(orders.approve_vxc_order(ApproveVxcOrderRequest {
+        target: Some(approve_vxc_order_request::Target::OrderId(
+            waiting.order_id.clone(),
+        )),
+        account: String::new(),
+    }))
+    .await
+    .expect("approve");
+    within(async {
+        loop {
+            let message = order_stream
+                .message()
+                .await
+                .expect("the order stream")
+                .expect("still open");
+            if message.order.expect("order").state() != VxcOrderState::AwaitingApproval {
+                break;
+            }
+        }
+    })
+    .await;
+    println!("429 run: the key watcher was healthy {recovered_in:?} after the 429s stopped");
+    watching.abort();
+}
