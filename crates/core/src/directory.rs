@@ -1,6 +1,7 @@
 //! The directory of the provider's on-ramps and regions: what CatalogService and RegionService
 //! answer, computed from the inventory (Megaport, cached) and the regions in the store.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::Inventory;
@@ -65,6 +66,54 @@ struct Views {
     regions: Mutex<Option<Arc<Vec<Region>>>>,
     /// Every Port as an on-ramp, with its figures and regions, by name then uid.
     on_ramps: Derived<Vec<Port>, Vec<Region>, Vec<OnRamp>>,
+    /// Selections made from the current on-ramp view.
+    selections: Mutex<Selections>,
+}
+
+/// Selections made from one on-ramp view, by question: a provider's pages ask few questions
+/// many times, and the answer only changes with the view.
+#[derive(Default)]
+struct Selections {
+    /// The view these answers come from (compared by identity, as [`Derived`] does).
+    view: Option<Arc<Vec<OnRamp>>>,
+    answers: HashMap<SelectionQuestion, Result<Arc<Selection>, SelectionError>>,
+}
+
+/// At most this many answers are kept per view; past it they are all dropped and asked anew.
+const SELECTIONS_KEPT: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SelectionQuestion {
+    selector: Selector,
+    rate_mbps: i64,
+    diversity: Diversity,
+}
+
+impl Selections {
+    fn answer(
+        &mut self,
+        view: &Arc<Vec<OnRamp>>,
+        question: SelectionQuestion,
+        select: impl FnOnce(&SelectionQuestion) -> Result<Selection, SelectionError>,
+    ) -> Result<Arc<Selection>, SelectionError> {
+        if !self
+            .view
+            .as_ref()
+            .is_some_and(|seen| Arc::ptr_eq(seen, view))
+        {
+            self.view = Some(view.clone());
+            self.answers.clear();
+        }
+        if let Some(answer) = self.answers.get(&question) {
+            return answer.clone();
+        }
+        if self.answers.len() >= SELECTIONS_KEPT {
+            self.answers.clear();
+        }
+        let answer = select(&question).map(Arc::new);
+        self.answers.insert(question, answer.clone());
+        answer
+    }
 }
 
 impl std::fmt::Debug for Directory {
@@ -181,13 +230,14 @@ impl Directory {
             })
     }
 
-    /// Chooses the on-ramp(s) to offer for a VXC of `rate_mbps`.
+    /// Chooses the on-ramp(s) to offer for a VXC of `rate_mbps`: once per question and
+    /// on-ramp view.
     pub async fn select(
         &self,
         scope: &Scope,
         rate_mbps: i64,
         diversity: Diversity,
-    ) -> Result<Selection, Error> {
+    ) -> Result<Arc<Selection>, Error> {
         let selector = match scope {
             Scope::Region(name) => self.region(name).await?.selector,
             Scope::Selector(selector) => {
@@ -203,12 +253,25 @@ impl Directory {
             }
         };
         let (on_ramps, _) = self.on_ramp_view().await?;
-        let candidates = on_ramps
-            .iter()
-            .filter(|on_ramp| selector.matches(&on_ramp.port))
-            .cloned()
-            .collect();
-        selection::select(candidates, rate_mbps, diversity).map_err(|error| match error {
+        let question = SelectionQuestion {
+            selector,
+            rate_mbps,
+            diversity,
+        };
+        let answer = self
+            .views
+            .selections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .answer(&on_ramps, question, |question| {
+                let candidates = on_ramps
+                    .iter()
+                    .filter(|on_ramp| question.selector.matches(&on_ramp.port))
+                    .cloned()
+                    .collect();
+                selection::select(candidates, rate_mbps, diversity)
+            });
+        answer.map_err(|error| match error {
             SelectionError::NoEligible { rejected } => Error::FailedPrecondition {
                 reason: ErrorReason::NoEligibleOnRamp,
                 message: format!(
@@ -489,7 +552,7 @@ pub(crate) mod tests {
 
     async fn directory() -> Directory {
         Directory::new(
-            Arc::new(FakeInventory(guide_ports())),
+            Arc::new(FakeInventory::new(guide_ports())),
             Arc::new(MemoryStore::default()),
         )
     }
@@ -557,6 +620,35 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(chosen, ["la1", "la2"]);
         assert_eq!(selection.chosen[0].regions, ["us-west"]);
+    }
+
+    #[tokio::test]
+    async fn a_selection_is_made_once_per_question_and_view() {
+        let directory = directory().await;
+        directory
+            .create_region(us_west(), "req-memo")
+            .await
+            .expect("create");
+        let us_west_scope = Scope::Region("us-west".into());
+        let ask = |rate| directory.select(&us_west_scope, rate, Diversity::Required);
+        let first = ask(1000).await.expect("pair");
+        assert!(
+            Arc::ptr_eq(&first, &ask(1000).await.expect("pair")),
+            "answered from memory"
+        );
+        assert!(
+            !Arc::ptr_eq(&first, &ask(900).await.expect("pair")),
+            "another question"
+        );
+        // A region write derives a new view: the answer is made again, from it.
+        directory.delete_region("us-west").await.expect("delete");
+        directory
+            .create_region(us_west(), "req-memo-2")
+            .await
+            .expect("create");
+        let again = ask(1000).await.expect("pair");
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(*first, *again);
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ pub const MAX_DESCRIPTION: usize = 1000;
 pub const MAX_NAME: usize = 63;
 
 /// Which Ports belong to a region.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Selector {
     pub countries: Vec<String>,

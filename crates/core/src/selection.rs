@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use crate::onramps::{OnRamp, Zone};
 
 /// The customer's wish for a diverse pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Diversity {
     /// One Port, whatever its zone.
     None,

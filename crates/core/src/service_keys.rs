@@ -270,6 +270,7 @@ impl ServiceKeys {
                 request.diversity,
             )
             .await?;
+        let selection = Selection::clone(&selection);
         let mut minted: Vec<KeyView> = Vec::new();
         for (index, on_ramp) in selection.chosen.iter().enumerate() {
             let create = CreateKey {
@@ -852,7 +853,7 @@ mod tests {
 
     /// A directory over the guide's Ports, with US-West declared.
     async fn us_west(store: &Arc<MemoryStore>) -> Directory {
-        let directory = Directory::new(Arc::new(FakeInventory(guide_ports())), store.clone());
+        let directory = Directory::new(Arc::new(FakeInventory::new(guide_ports())), store.clone());
         directory
             .create_region(directory_tests::us_west(), "req-n1")
             .await

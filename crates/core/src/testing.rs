@@ -8,18 +8,30 @@ use crate::inventory::Inventory;
 pub use crate::onramps::fixtures::*;
 use crate::onramps::{Location, Port};
 
-/// An inventory that serves fixed data.
-pub struct FakeInventory(pub Vec<Port>);
+/// An inventory that serves fixed data, the same `Arc`s every time (as the catalog's cache
+/// does between refreshes).
+pub struct FakeInventory {
+    ports: Arc<Vec<Port>>,
+    locations: Arc<Vec<Location>>,
+}
+
+impl FakeInventory {
+    pub fn new(ports: Vec<Port>) -> Self {
+        let locations = ports.iter().map(|port| port.location.clone()).collect();
+        Self {
+            ports: Arc::new(ports),
+            locations: Arc::new(locations),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl Inventory for FakeInventory {
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
-        Ok(Arc::new(self.0.clone()))
+        Ok(self.ports.clone())
     }
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
-        Ok(Arc::new(
-            self.0.iter().map(|port| port.location.clone()).collect(),
-        ))
+        Ok(self.locations.clone())
     }
     async fn invalidate_ports(&self) {}
     async fn skipped_records(&self) -> u32 {

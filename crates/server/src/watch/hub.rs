@@ -483,8 +483,10 @@ mod tests {
 
     async fn hub(buffer: usize) -> WatchHub {
         let store = Store::in_memory().await.expect("store");
-        let directory =
-            Directory::new(Arc::new(FakeInventory(Vec::new())), Arc::new(store.clone()));
+        let directory = Directory::new(
+            Arc::new(FakeInventory::new(Vec::new())),
+            Arc::new(store.clone()),
+        );
         let keys = Arc::new(ServiceKeys::new(
             Arc::new(Unreachable),
             directory,

@@ -223,7 +223,7 @@ async fn desk(megaport: Arc<FakeMegaport>, store: Store, rebuy_grace: Duration) 
     OrderDesk::new(
         accounts,
         "acme".to_owned(),
-        Arc::new(FakeInventory(guide_ports())),
+        Arc::new(FakeInventory::new(guide_ports())),
         Arc::new(store.clone()),
         Locks::new(Arc::new(store)),
         OrderSettings {
