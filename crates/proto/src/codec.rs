@@ -17,6 +17,12 @@ const ENCODE_BUFFER_BYTES: usize = 512;
 /// tonic's default: how much a stream encodes before yielding to the transport.
 const YIELD_THRESHOLD_BYTES: usize = 32 * 1024;
 
+/// The encode buffer of every response body: [`ENCODE_BUFFER_BYTES`] to start with (also for
+/// a codec of the server's own that sends messages it encoded before).
+pub fn buffer_settings() -> BufferSettings {
+    BufferSettings::new(ENCODE_BUFFER_BYTES, YIELD_THRESHOLD_BYTES)
+}
+
 /// prost's codec with [`ENCODE_BUFFER_BYTES`] as the encode buffer; decoding is prost's own.
 #[derive(Debug)]
 pub struct OnrampCodec<T, U>(PhantomData<(T, U)>);
@@ -38,10 +44,7 @@ where
     type Decoder = ProstDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        ProstEncoder::new(BufferSettings::new(
-            ENCODE_BUFFER_BYTES,
-            YIELD_THRESHOLD_BYTES,
-        ))
+        ProstEncoder::new(buffer_settings())
     }
 
     fn decoder(&mut self) -> Self::Decoder {

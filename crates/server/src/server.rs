@@ -183,14 +183,14 @@ pub async fn run_with_admin(
             RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))
                 .max_decoding_message_size(max_request),
         )
-        .add_service(
-            ServiceKeyServiceServer::new(api::service_keys::ServiceKeyApi::new(
+        .add_service(api::watch_route::WatchRoute::new(
+            api::service_keys::ServiceKeyApi::new(
                 service_keys.clone(),
                 hub.clone(),
                 shutdown_signal.clone(),
-            ))
-            .max_decoding_message_size(max_request),
-        )
+            ),
+            max_request,
+        ))
         .add_service(
             VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
                 orders.clone(),

@@ -9,6 +9,7 @@ pub mod paging;
 pub mod regions;
 pub mod service_keys;
 mod update_mask;
+pub mod watch_route;
 
 use tonic::{Request, Status};
 

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::StreamExt;
+use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
@@ -188,11 +190,30 @@ impl ServiceKeyService for ServiceKeyApi {
         }))
     }
 
+    /// Served by [`super::watch_route`], which sends the encoded messages as they are; this
+    /// decodes them again for a ServiceKeyServiceServer mounted without that route.
     async fn watch_service_keys(
         &self,
         request: Request<pb::WatchServiceKeysRequest>,
     ) -> Result<Response<Self::WatchServiceKeysStream>, Status> {
-        let request = request.into_inner();
+        let encoded = self.watch_encoded(request.into_inner()).await?;
+        let decoded = encoded.map(|message| {
+            message.and_then(|bytes| {
+                pb::WatchServiceKeysResponse::decode(bytes)
+                    .map_err(|error| Status::internal(format!("watch message: {error}")))
+            })
+        });
+        Ok(Response::new(Box::pin(decoded)))
+    }
+}
+
+impl ServiceKeyApi {
+    /// WatchServiceKeys' messages, encoded: a batch the stream takes whole is encoded once for
+    /// every stream that does (see [`watch::Batch::encoded`]).
+    pub(crate) async fn watch_encoded(
+        &self,
+        request: pb::WatchServiceKeysRequest,
+    ) -> Result<ResponseStream<Bytes>, Status> {
         let filter = KeyFilter {
             port_uid: non_empty(request.port_uid),
             customer_ref: non_empty(request.customer_ref),
@@ -214,7 +235,7 @@ impl ServiceKeyService for ServiceKeyApi {
             let messages = match item {
                 Ok(item) => {
                     last_revision = item.revision();
-                    watch_responses(&instance, item, chunk_keys)
+                    encoded_responses(&instance, item, chunk_keys)
                         .into_iter()
                         .map(Ok)
                         .collect()
@@ -223,7 +244,7 @@ impl ServiceKeyService for ServiceKeyApi {
             };
             futures::stream::iter(messages)
         });
-        Ok(Response::new(Box::pin(stream)))
+        Ok(Box::pin(stream))
     }
 }
 
@@ -479,6 +500,25 @@ fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
 
 /// The messages for one watch item: one, or a snapshot in chunks of at most `chunk_keys` keys.
 /// Only the last chunk carries the resume token (a client that drops mid-snapshot starts over).
+/// `item`'s messages, encoded; a batch once, whichever of its streams sends it first.
+fn encoded_responses(instance: &str, item: WatchItem, chunk_keys: usize) -> Vec<Bytes> {
+    let encode = |message: &pb::WatchServiceKeysResponse| Bytes::from(message.encode_to_vec());
+    if let WatchItem::Changes(batch) = &item {
+        let batch = Arc::clone(batch);
+        let encoded = batch.encoded.get_or_init(|| {
+            watch_responses(instance, item, chunk_keys)
+                .first()
+                .map(encode)
+                .unwrap_or_default()
+        });
+        return vec![encoded.clone()];
+    }
+    watch_responses(instance, item, chunk_keys)
+        .iter()
+        .map(encode)
+        .collect()
+}
+
 fn watch_responses(
     instance: &str,
     item: WatchItem,
@@ -514,9 +554,9 @@ fn watch_responses(
                 })
                 .collect()
         }
-        WatchItem::Changes { events, .. } => vec![message(
+        WatchItem::Changes(batch) => vec![message(
             Kind::Changes(pb::ServiceKeyChangeBatch {
-                events: events.iter().map(event).collect(),
+                events: batch.events.iter().map(event).collect(),
             }),
             token(),
         )],
@@ -603,6 +643,36 @@ mod tests {
     use prost::Message;
 
     use super::*;
+
+    #[test]
+    fn a_batch_is_encoded_once_for_all_its_streams_and_decodes_to_its_changes() {
+        let mut key = crate::watch::events::tests::view("key-1", KeyState::Active);
+        key.customer_ref = "acme".to_owned();
+        let batch = Arc::new(watch::Batch::new(
+            7,
+            vec![KeyEvent {
+                kind: ChangeKind::Added,
+                key,
+                previous_state: None,
+                observe_time: time::OffsetDateTime::now_utc(),
+            }],
+        ));
+        let send = || encoded_responses("instance", WatchItem::Changes(batch.clone()), 100);
+        let (first, second) = (send(), send());
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].as_ptr(), second[0].as_ptr(), "the same bytes");
+        let message = pb::WatchServiceKeysResponse::decode(first[0].clone()).expect("decodes");
+        assert_eq!(message.revision, 7);
+        assert_eq!(message.resume_token, watch::token::encode("instance", 7));
+        let Some(pb::watch_service_keys_response::Kind::Changes(changes)) = message.kind else {
+            panic!("changes expected");
+        };
+        let key = changes.events[0].service_key.as_ref().expect("key");
+        assert_eq!(
+            (key.key.as_str(), key.customer_ref.as_str()),
+            ("key-1", "acme")
+        );
+    }
 
     /// The proto's comment on every key description field states the limit this file enforces.
     #[test]

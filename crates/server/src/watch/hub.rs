@@ -42,10 +42,30 @@ pub struct UpstreamHealth {
 }
 
 /// All changes of one revision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Batch {
     pub revision: i64,
     pub events: Vec<KeyEvent>,
+    /// The batch as the API sends it, encoded by the first stream that sends it whole, for
+    /// every other stream that does: 100,000 streams share one encoding of each batch.
+    pub encoded: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl Batch {
+    pub fn new(revision: i64, events: Vec<KeyEvent>) -> Self {
+        Self {
+            revision,
+            events,
+            encoded: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl PartialEq for Batch {
+    /// The same changes; whether they have been encoded yet does not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.revision == other.revision && self.events == other.events
+    }
 }
 
 struct State {
@@ -331,7 +351,10 @@ impl WatchHub {
             state.views = current;
         }
         // No subscriber is fine: the batch is in the store for later resumes.
-        let _ = self.inner.sender.send(Arc::new(Batch { revision, events }));
+        let _ = self
+            .inner
+            .sender
+            .send(Arc::new(Batch::new(revision, events)));
         Ok(())
     }
 
@@ -513,6 +536,57 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn streams_that_take_a_whole_batch_share_it_and_a_filtered_one_gets_its_part() {
+        let hub = hub(64).await;
+        let open = |filter: KeyFilter| {
+            let hub = hub.clone();
+            async move {
+                let mut stream = Box::pin(
+                    watch(hub, filter, "", ShutdownSignal::never())
+                        .await
+                        .expect("watch"),
+                );
+                assert!(matches!(
+                    stream.next().await,
+                    Some(Ok(WatchItem::Snapshot { .. }))
+                ));
+                stream
+            }
+        };
+        let mut first = open(KeyFilter::default()).await;
+        let mut second = open(KeyFilter::default()).await;
+        let mut acme_only = open(KeyFilter {
+            customer_ref: Some("acme".to_owned()),
+            ..KeyFilter::default()
+        })
+        .await;
+        // One revision with two keys, one of them Acme's.
+        let previous = hub.read().views.clone();
+        let mut current = previous.clone();
+        let mut acme = view("key-acme", KeyState::Active);
+        acme.customer_ref = "acme".to_owned();
+        let other = view("key-other", KeyState::Active);
+        current.insert(acme.key.clone(), acme);
+        current.insert(other.key.clone(), other);
+        hub.apply(previous, current, OffsetDateTime::now_utc())
+            .await
+            .expect("apply");
+
+        let batch = |item: Option<Result<WatchItem, WatchEnd>>| match item {
+            Some(Ok(WatchItem::Changes(batch))) => batch,
+            other => panic!("expected changes, got {other:?}"),
+        };
+        let (a, b) = (batch(first.next().await), batch(second.next().await));
+        assert!(Arc::ptr_eq(&a, &b), "one batch, so one encoding, for both");
+        assert_eq!(a.events.len(), 2);
+        let part = batch(acme_only.next().await);
+        assert!(!Arc::ptr_eq(&a, &part));
+        assert_eq!(part.revision, a.revision);
+        let keys: Vec<&str> = part.events.iter().map(|e| e.key.key.as_str()).collect();
+        assert_eq!(keys, ["key-acme"]);
+    }
+
+    #[tokio::test]
     async fn reads_wait_for_the_first_poll_then_see_writes_before_the_poll_does() {
         let hub = hub(64).await;
         for index in 0..3 {
@@ -595,9 +669,9 @@ mod tests {
         for index in 0..10 {
             add_key(&hub, index).await;
             match fast.next().await {
-                Some(Ok(WatchItem::Changes { revision, events })) => {
-                    assert_eq!(events.len(), 1);
-                    fast_revisions.push(revision);
+                Some(Ok(WatchItem::Changes(batch))) => {
+                    assert_eq!(batch.events.len(), 1);
+                    fast_revisions.push(batch.revision);
                 }
                 other => panic!("fast subscriber got {other:?}"),
             }
@@ -631,8 +705,8 @@ mod tests {
         let mut replayed = Vec::new();
         for _ in 0..2 {
             match resumed.next().await {
-                Some(Ok(WatchItem::Changes { revision, events })) => {
-                    replayed.push((revision, events[0].key.key.clone()));
+                Some(Ok(WatchItem::Changes(batch))) => {
+                    replayed.push((batch.revision, batch.events[0].key.key.clone()));
                 }
                 other => panic!("expected a replayed batch, got {other:?}"),
             }

@@ -36,10 +36,9 @@ pub enum WatchItem {
         keys: Vec<KeyView>,
         resync: Option<Resync>,
     },
-    Changes {
-        revision: i64,
-        events: Vec<KeyEvent>,
-    },
+    /// The batch of one revision, as far as the subscriber's filter takes it: the hub's own
+    /// batch when the filter takes all of it (so its encoding is shared), else a new one.
+    Changes(Arc<Batch>),
     Progress {
         revision: i64,
         health: UpstreamHealth,
@@ -49,9 +48,8 @@ pub enum WatchItem {
 impl WatchItem {
     pub fn revision(&self) -> i64 {
         match self {
-            Self::Snapshot { revision, .. }
-            | Self::Changes { revision, .. }
-            | Self::Progress { revision, .. } => *revision,
+            Self::Snapshot { revision, .. } | Self::Progress { revision, .. } => *revision,
+            Self::Changes(batch) => batch.revision,
         }
     }
 }
@@ -196,10 +194,10 @@ async fn replay_from(
             .filter(|event| filter.matches(&event.key))
             .collect();
         if !events.is_empty() {
-            items.push(WatchItem::Changes {
-                revision: batch.revision,
+            items.push(WatchItem::Changes(Arc::new(Batch::new(
+                batch.revision,
                 events,
-            });
+            ))));
         }
     }
     Ok(Ok((items, position)))
@@ -226,16 +224,24 @@ impl Subscriber {
                             continue; // already in the snapshot or the replay
                         }
                         self.position = batch.revision;
+                        let matching = batch
+                            .events
+                            .iter()
+                            .filter(|event| self.filter.matches(&event.key))
+                            .count();
+                        if matching == 0 {
+                            continue;
+                        }
+                        if matching == batch.events.len() {
+                            return Some(Ok(WatchItem::Changes(batch)));
+                        }
                         let events: Vec<KeyEvent> = batch
                             .events
                             .iter()
                             .filter(|event| self.filter.matches(&event.key))
                             .cloned()
                             .collect();
-                        if events.is_empty() {
-                            continue;
-                        }
-                        return Some(Ok(WatchItem::Changes { revision: batch.revision, events }));
+                        return Some(Ok(WatchItem::Changes(Arc::new(Batch::new(batch.revision, events)))));
                     }
                     Err(RecvError::Lagged(_)) => {
                         self.ended = true;
