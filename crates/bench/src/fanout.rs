@@ -188,10 +188,16 @@ async fn follow(
     let mut stream = response.into_inner();
     let mut opening = Some(opening);
     let mut revision = None::<i64>;
+    // One wait for the stop, not one per message: each would join and leave the waiters that
+    // all 100,000 streams share, and the load generator would measure itself.
+    let stop = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stop);
     loop {
         let message = tokio::select! {
             message = stream.message() => message,
-            _ = stopped.wait_for(|stop| *stop) => return seen,
+            () = &mut stop => return seen,
         };
         let Ok(Some(message)) = message else {
             seen.ended = true;

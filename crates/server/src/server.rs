@@ -72,6 +72,13 @@ impl ShutdownSignal {
         Self(receiver)
     }
 
+    /// A signal unit tests fire themselves, by sending `true`.
+    #[cfg(test)]
+    pub(crate) fn manual() -> (watch::Sender<bool>, Self) {
+        let (sender, receiver) = watch::channel(false);
+        (sender, Self(receiver))
+    }
+
     /// Whether shutdown has begun.
     pub fn has_fired(&self) -> bool {
         *self.0.borrow()

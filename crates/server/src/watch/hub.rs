@@ -536,6 +536,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stream_ends_once_the_server_shuts_down() {
+        let hub = hub(64).await;
+        let (fire, signal) = ShutdownSignal::manual();
+        let mut stream = Box::pin(
+            watch(hub.clone(), KeyFilter::default(), "", signal)
+                .await
+                .expect("watch"),
+        );
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(WatchItem::Snapshot { .. }))
+        ));
+        add_key(&hub, 0).await;
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(WatchItem::Changes(_)))
+        ));
+        fire.send(true).expect("fire");
+        assert_eq!(stream.next().await, Some(Err(WatchEnd::ShuttingDown)));
+        assert_eq!(stream.next().await, None);
+    }
+
+    #[tokio::test]
     async fn streams_that_take_a_whole_batch_share_it_and_a_filtered_one_gets_its_part() {
         let hub = hub(64).await;
         let open = |filter: KeyFilter| {

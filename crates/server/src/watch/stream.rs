@@ -74,7 +74,9 @@ struct Subscriber {
     /// The revision this subscriber has been brought to.
     position: i64,
     progress: tokio::time::Interval,
-    shutdown: ShutdownSignal,
+    /// Made once: a new wait per delivery would join and leave the signal's waiters (shared by
+    /// every stream) each time.
+    shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     ended: bool,
 }
 
@@ -121,7 +123,10 @@ pub async fn watch(
         pending,
         position,
         progress,
-        shutdown,
+        shutdown: Box::pin(async move {
+            let mut shutdown = shutdown;
+            shutdown.fired().await;
+        }),
         ended: false,
     };
     Ok(futures::stream::unfold(
@@ -214,7 +219,7 @@ impl Subscriber {
         loop {
             tokio::select! {
                 biased;
-                () = self.shutdown.fired() => {
+                () = &mut self.shutdown => {
                     self.ended = true;
                     return Some(Err(WatchEnd::ShuttingDown));
                 }
