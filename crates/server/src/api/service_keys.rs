@@ -498,8 +498,6 @@ fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
     }
 }
 
-/// The messages for one watch item: one, or a snapshot in chunks of at most `chunk_keys` keys.
-/// Only the last chunk carries the resume token (a client that drops mid-snapshot starts over).
 /// `item`'s messages, encoded; a batch once, whichever of its streams sends it first.
 fn encoded_responses(instance: &str, item: WatchItem, chunk_keys: usize) -> Vec<Bytes> {
     let encode = |message: &pb::WatchServiceKeysResponse| Bytes::from(message.encode_to_vec());
@@ -519,6 +517,8 @@ fn encoded_responses(instance: &str, item: WatchItem, chunk_keys: usize) -> Vec<
         .collect()
 }
 
+/// The messages for one watch item: one, or a snapshot in chunks of at most `chunk_keys` keys.
+/// Only the last chunk carries the resume token (a client that drops mid-snapshot starts over).
 fn watch_responses(
     instance: &str,
     item: WatchItem,
