@@ -190,6 +190,7 @@ async fn record(channel: &Channel) -> Result<Payloads, Status> {
             scope: Some(pb::select_on_ramps_request::Scope::Region("us-west".into())),
             rate_limit_mbps: 1000,
             diversity: pb::DiversityPreference::Required.into(),
+            ..Default::default()
         },
         key: pb::GetServiceKeyRequest { key: created.key },
         keys: pb::ListServiceKeysRequest {

@@ -12,7 +12,8 @@ use crate::idempotency::{ensure_same_request, fingerprint};
 use crate::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
 use crate::ports::{InsertOutcome, RegionStore};
 use crate::regions::{self, Region, Selector};
-use crate::selection::{self, Diversity, Selection, SelectionError};
+use crate::selection::{self, Diversity, MaintenancePolicy, Policy, Selection, SelectionError};
+use crate::signals::PortSignals;
 use crate::time::now_millis;
 
 /// Filters of ListOnRamps; they combine with AND.
@@ -56,6 +57,8 @@ pub struct Directory {
     inventory: Arc<dyn Inventory>,
     store: Arc<dyn RegionStore>,
     views: Arc<Views>,
+    /// The provider's selection rules; a request may choose its own maintenance policy.
+    policy: Policy,
 }
 
 /// What reads return, computed once per change of its inputs: a warm read does no I/O.
@@ -64,10 +67,18 @@ struct Views {
     /// The regions as stored; dropped by every region write of this process. (With replicas on
     /// one database, another replica's write needs a change feed to reach this.)
     regions: Mutex<Option<Arc<Vec<Region>>>>,
-    /// Every Port as an on-ramp, with its figures and regions, by name then uid.
-    on_ramps: Derived<Vec<Port>, Vec<Region>, Vec<OnRamp>>,
+    /// The regions and signals together, as one input of the on-ramp view.
+    context: Derived<Vec<Region>, PortSignals, ViewContext>,
+    /// Every Port as an on-ramp, with its figures, regions and signals, by name then uid.
+    on_ramps: Derived<Vec<Port>, ViewContext, Vec<OnRamp>>,
     /// Selections made from the current on-ramp view.
     selections: Mutex<Selections>,
+}
+
+/// What an on-ramp view is derived from besides the Ports.
+struct ViewContext {
+    regions: Vec<Region>,
+    signals: PortSignals,
 }
 
 /// Selections made from one on-ramp view, by question: a provider's pages ask few questions
@@ -87,6 +98,7 @@ struct SelectionQuestion {
     selector: Selector,
     rate_mbps: i64,
     diversity: Diversity,
+    maintenance: MaintenancePolicy,
 }
 
 impl Selections {
@@ -128,7 +140,15 @@ impl Directory {
             inventory,
             store,
             views: Arc::default(),
+            policy: Policy::default(),
         }
+    }
+
+    /// Selects with the provider's own rules rather than the defaults.
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Records the inventory could not read and left out of what it serves now.
@@ -174,10 +194,21 @@ impl Directory {
     async fn on_ramp_view(&self) -> Result<(Arc<Vec<OnRamp>>, Arc<Vec<Region>>), Error> {
         let ports = self.inventory.ports().await?;
         let regions = self.cached_regions().await?;
-        let on_ramps = self.views.on_ramps.get(&ports, &regions, |ports, regions| {
+        let signals = self.inventory.signals().await;
+        let context = self
+            .views
+            .context
+            .get(&regions, &signals, |regions, signals| ViewContext {
+                regions: regions.clone(),
+                signals: signals.clone(),
+            });
+        let on_ramps = self.views.on_ramps.get(&ports, &context, |ports, context| {
             let mut on_ramps: Vec<OnRamp> = ports
                 .iter()
-                .map(|port| OnRamp::from_port(port.clone(), regions::regions_of(port, regions)))
+                .map(|port| {
+                    OnRamp::from_port(port.clone(), regions::regions_of(port, &context.regions))
+                        .with_signals(&context.signals)
+                })
                 .collect();
             on_ramps.sort_by(|a, b| {
                 a.port
@@ -237,7 +268,12 @@ impl Directory {
         scope: &Scope,
         rate_mbps: i64,
         diversity: Diversity,
+        maintenance: Option<MaintenancePolicy>,
     ) -> Result<Arc<Selection>, Error> {
+        let policy = Policy {
+            maintenance: maintenance.unwrap_or(self.policy.maintenance),
+            ..self.policy
+        };
         let selector = match scope {
             Scope::Region(name) => self.region(name).await?.selector,
             Scope::Selector(selector) => {
@@ -257,6 +293,7 @@ impl Directory {
             selector,
             rate_mbps,
             diversity,
+            maintenance: policy.maintenance,
         };
         let answer = self
             .views
@@ -269,7 +306,7 @@ impl Directory {
                     .filter(|on_ramp| question.selector.matches(&on_ramp.port))
                     .cloned()
                     .collect();
-                selection::select(candidates, rate_mbps, diversity)
+                selection::select(candidates, rate_mbps, diversity, &policy)
             });
         answer.map_err(|error| match error {
             SelectionError::NoEligible { rejected } => Error::FailedPrecondition {
@@ -610,7 +647,12 @@ pub(crate) mod tests {
             .await
             .expect("create");
         let selection = directory
-            .select(&Scope::Region("us-west".into()), 1000, Diversity::Required)
+            .select(
+                &Scope::Region("us-west".into()),
+                1000,
+                Diversity::Required,
+                None,
+            )
             .await
             .expect("pair");
         let chosen: Vec<_> = selection
@@ -630,7 +672,7 @@ pub(crate) mod tests {
             .await
             .expect("create");
         let us_west_scope = Scope::Region("us-west".into());
-        let ask = |rate| directory.select(&us_west_scope, rate, Diversity::Required);
+        let ask = |rate| directory.select(&us_west_scope, rate, Diversity::Required, None);
         let first = ask(1000).await.expect("pair");
         assert!(
             Arc::ptr_eq(&first, &ask(1000).await.expect("pair")),
@@ -659,7 +701,12 @@ pub(crate) mod tests {
             .await
             .expect("create");
         let error = directory
-            .select(&Scope::Region("us-west".into()), 20_000, Diversity::None)
+            .select(
+                &Scope::Region("us-west".into()),
+                20_000,
+                Diversity::None,
+                None,
+            )
             .await
             .expect_err("too fast");
         let message = error.to_string();

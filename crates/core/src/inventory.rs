@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::onramps::{Location, Port};
+use crate::signals::PortSignals;
 
 /// Read access to the provider's inventory. Implemented over the cached Megaport catalog in
 /// production and by fakes in unit tests.
@@ -12,6 +13,9 @@ use crate::onramps::{Location, Port};
 pub trait Inventory: Send + Sync + 'static {
     /// Every Port the provider owns, in any provisioning status.
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error>;
+    /// What is known about the Ports beyond Megaport's products (measured traffic, events, last
+    /// known zones): the same `Arc` until something in it changes.
+    async fn signals(&self) -> Arc<PortSignals>;
     /// Every Megaport location.
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error>;
     /// Forgets cached Ports after onramp changed them (bought or approved a VXC), so the next

@@ -93,6 +93,9 @@ pub struct KeyView {
     pub vxc_uid: String,
     /// Megaport's expired flag, kept so a view can be re-derived later without upstream.
     pub upstream_expired: bool,
+    /// Ongoing and upcoming maintenance and outages on the key's Port (set by the watcher).
+    #[serde(default)]
+    pub on_ramp_notices: Vec<crate::signals::PortNotice>,
 }
 
 impl KeyView {
@@ -131,6 +134,7 @@ impl KeyView {
             last_used_time: upstream.last_used.or(ledger.and_then(|l| l.used_time)),
             vxc_uid: ledger.and_then(|l| l.vxc_uid.clone()).unwrap_or_default(),
             upstream_expired: upstream.expired,
+            on_ramp_notices: Vec::new(),
         };
         view.state = view.derive_state(now);
         view

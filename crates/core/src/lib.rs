@@ -6,6 +6,7 @@
 //! - [`regions`], [`directory`]: provider regions and the catalog queries over the inventory.
 //! - [`keys`], [`service_keys`]: service keys, their derived state, minting and the read model.
 //! - [`orders`]: VXC order types, states and the journal's records.
+//! - [`signals`]: measured traffic, maintenance and outages, last known zones of Ports.
 //! - [`inventory`], [`ports`]: the traits the domain needs (Megaport inventory, persistence).
 //! - [`error`]: what went wrong, with the reason clients see.
 //! - [`idempotency`]: the one request_id rule and request fingerprint every create uses.
@@ -27,6 +28,7 @@ pub mod ports;
 pub mod regions;
 pub mod selection;
 pub mod service_keys;
+pub mod signals;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

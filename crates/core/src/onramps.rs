@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::signals::{MeasuredTraffic, NoticePhase, PortNotice, PortSignals};
+
 /// A Megaport location, as far as onramp cares.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
@@ -11,6 +13,36 @@ pub struct Location {
     pub metro: String,
     pub country: String,
     pub market: String,
+    /// Megaport's status (Active, New, Extended, Deployment, Restricted, Expired); empty when
+    /// Megaport's location list did not say.
+    #[serde(default)]
+    pub status: String,
+    /// Megaport's note on ordering at the site, if any.
+    #[serde(default)]
+    pub ordering_message: String,
+}
+
+/// Location statuses at which Megaport takes new orders.
+const ORDERABLE_STATUSES: [&str; 3] = ["Active", "New", "Extended"];
+
+impl Location {
+    /// Whether new services can be ordered here. An unknown status counts as orderable: onramp
+    /// refuses a site only on Megaport's word.
+    pub fn orderable(&self) -> bool {
+        self.status.is_empty()
+            || ORDERABLE_STATUSES
+                .iter()
+                .any(|status| status.eq_ignore_ascii_case(self.status.trim()))
+    }
+}
+
+/// The members of a LAG, which onramp offers as one on-ramp.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lag {
+    /// Megaport's aggregationId.
+    pub id: i64,
+    /// Every member's uid, the primary (the on-ramp's uid) first.
+    pub member_uids: Vec<String>,
 }
 
 /// Megaport's red/blue diversity zone of a Port.
@@ -102,9 +134,19 @@ pub struct Port {
     pub max_vxc_speed_mbps: i64,
     pub status: ProvisioningStatus,
     pub vxcs: Vec<PortVxc>,
+    /// Set when the Port is a LAG: speed and VXCs are then the members' together.
+    pub lag: Option<Lag>,
 }
 
 impl Port {
+    /// The uids Megaport knows this on-ramp by: a LAG's members, or the Port's own.
+    pub fn member_uids(&self) -> Vec<&str> {
+        match &self.lag {
+            Some(lag) => lag.member_uids.iter().map(String::as_str).collect(),
+            None => vec![self.uid.as_str()],
+        }
+    }
+
     pub fn is_live(&self) -> bool {
         self.status == ProvisioningStatus::Live
     }
@@ -181,6 +223,7 @@ impl PortRef {
             metro: self.metro.clone(),
             country: self.country.clone(),
             market: self.market.clone(),
+            ..Location::default()
         }
     }
 }
@@ -198,6 +241,21 @@ pub struct OnRamp {
     pub reserved_vlans: Vec<i32>,
     /// Names of the regions whose selector matches the Port, ascending.
     pub regions: Vec<String>,
+    /// Traffic measured on the Port (the LAG's primary for a LAG), fresh or not.
+    pub measured: Option<MeasuredTraffic>,
+    /// Ongoing and upcoming maintenance and outages on the Port (any LAG member).
+    pub notices: Vec<PortNotice>,
+    /// Megaport gave no diversity zone; `port.zone` is the last one it gave.
+    pub zone_last_known: bool,
+}
+
+/// What an on-ramp's ranking figure is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum RankingBasis {
+    /// The 95th percentile of measured traffic (fresh telemetry).
+    Measured,
+    /// The allocated rate limits (no fresh telemetry).
+    Allocated,
 }
 
 impl OnRamp {
@@ -224,7 +282,55 @@ impl OnRamp {
             vlans_in_use,
             reserved_vlans: Vec::new(),
             regions,
+            measured: None,
+            notices: Vec::new(),
+            zone_last_known: false,
         }
+    }
+
+    /// Adds what the signals know: measured traffic, notices, and the last known zone when
+    /// Megaport gave none.
+    #[must_use]
+    pub fn with_signals(mut self, signals: &PortSignals) -> Self {
+        self.measured = signals.traffic.get(&self.port.uid).cloned();
+        self.notices = signals.notices_for_any(self.port.member_uids());
+        if self.port.zone == Zone::None
+            && let Some(zone) = signals.last_known_zones.get(&self.port.uid)
+        {
+            self.port.zone = *zone;
+            self.zone_last_known = true;
+        }
+        self
+    }
+
+    /// The measurement to rank on: fresh telemetry only.
+    pub fn fresh_measurement(&self) -> Option<&MeasuredTraffic> {
+        self.measured.as_ref().filter(|measured| measured.fresh)
+    }
+
+    pub fn ranking_basis(&self) -> RankingBasis {
+        if self.fresh_measurement().is_some() {
+            RankingBasis::Measured
+        } else {
+            RankingBasis::Allocated
+        }
+    }
+
+    /// What ranking compares, lower first: measured p95 / speed with fresh telemetry, else
+    /// allocated / speed (the traffic the VXCs could carry at most).
+    pub fn estimated_utilisation(&self) -> f64 {
+        match self.fresh_measurement() {
+            #[allow(clippy::cast_precision_loss)] // Mbps figures are far below 2^52
+            Some(measured) if self.port.speed_mbps > 0 => {
+                measured.p95_mbps / self.port.speed_mbps as f64
+            }
+            _ => self.utilisation,
+        }
+    }
+
+    /// The first notice in the given phase.
+    pub fn notice(&self, phase: NoticePhase) -> Option<&PortNotice> {
+        self.notices.iter().find(|notice| notice.phase == phase)
     }
 }
 
@@ -293,6 +399,8 @@ pub mod fixtures {
             metro: metro.to_owned(),
             country: country.to_owned(),
             market: String::new(),
+            status: "Active".to_owned(),
+            ordering_message: String::new(),
         }
     }
 
@@ -308,6 +416,7 @@ pub mod fixtures {
             max_vxc_speed_mbps: 10_000,
             status: ProvisioningStatus::Live,
             vxcs: Vec::new(),
+            lag: None,
         }
     }
 

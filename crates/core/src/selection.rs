@@ -3,7 +3,8 @@
 
 use std::cmp::Ordering;
 
-use crate::onramps::{OnRamp, Zone};
+use crate::onramps::{OnRamp, RankingBasis, Zone};
+use crate::signals::NoticePhase;
 
 /// The customer's wish for a diverse pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -16,6 +17,33 @@ pub enum Diversity {
     Required,
 }
 
+/// What to do with a Port whose maintenance starts within the horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum MaintenancePolicy {
+    /// Leave it out.
+    Reject,
+    /// Offer it only after every Port without upcoming maintenance.
+    RankLast,
+}
+
+/// The provider's rules for a selection (config, and the request's maintenance choice).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Policy {
+    /// How far the allocated rate limits may exceed a Port's speed: 1.0 sells no more than
+    /// the speed; 2.0 sells twice it.
+    pub oversubscription: f64,
+    pub maintenance: MaintenancePolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            oversubscription: 1.0,
+            maintenance: MaintenancePolicy::RankLast,
+        }
+    }
+}
+
 /// Why a Port was not chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rejection {
@@ -25,6 +53,10 @@ pub enum Rejection {
     HeadroomBelowRate,
     ZoneAlreadyUsed,
     RankedLower,
+    LocationNotOrderable,
+    Outage,
+    Maintenance,
+    MeasuredHeadroomBelowRate,
 }
 
 /// A Port left out, with the first reason that applied and the numbers behind it.
@@ -44,6 +76,9 @@ pub struct Selection {
     /// Explains a fallback or a missing pair; empty when there is nothing to say.
     pub diversity_message: String,
     pub rejected: Vec<Rejected>,
+    /// Says which candidates were ranked on allocated figures for want of fresh telemetry;
+    /// empty when all had it.
+    pub ranking_message: String,
 }
 
 /// Why nothing could be chosen.
@@ -63,11 +98,13 @@ pub fn select(
     candidates: Vec<OnRamp>,
     rate_mbps: i64,
     diversity: Diversity,
+    policy: &Policy,
 ) -> Result<Selection, SelectionError> {
+    let ranking_message = ranking_message(&candidates);
     let mut rejected = Vec::new();
     let mut eligible = Vec::new();
     for on_ramp in candidates {
-        match ineligibility(&on_ramp, rate_mbps) {
+        match ineligibility(&on_ramp, rate_mbps, policy) {
             Some((reason, detail)) => rejected.push(Rejected {
                 on_ramp,
                 reason,
@@ -76,7 +113,8 @@ pub fn select(
             None => eligible.push(on_ramp),
         }
     }
-    eligible.sort_by(rank);
+    let rank_last = policy.maintenance == MaintenancePolicy::RankLast;
+    eligible.sort_by(|a, b| rank(a, b, rank_last));
     if eligible.is_empty() {
         return Err(SelectionError::NoEligible { rejected });
     }
@@ -130,14 +168,7 @@ pub fn select(
                 },
             )
         } else {
-            (
-                Rejection::RankedLower,
-                format!(
-                    "eligible, but ranked lower (utilisation {:.1}%, {} vxcs)",
-                    on_ramp.utilisation * 100.0,
-                    on_ramp.vxc_count
-                ),
-            )
+            (Rejection::RankedLower, ranked_lower(&on_ramp, rank_last))
         };
         rejected.push(Rejected {
             on_ramp,
@@ -151,16 +182,115 @@ pub fn select(
         diversity_satisfied,
         diversity_message,
         rejected,
+        ranking_message,
     })
 }
 
+/// The figures a Port was ranked on, for a RankedLower detail: both the measured and the
+/// allocated ones, and the maintenance that put it last.
+fn ranked_lower(on_ramp: &OnRamp, rank_last: bool) -> String {
+    let percent = |mbps: f64| {
+        #[allow(clippy::cast_precision_loss)] // Mbps figures are far below 2^52
+        let speed = on_ramp.port.speed_mbps.max(1) as f64;
+        mbps / speed * 100.0
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let allocated = format!(
+        "allocated {} mbps ({:.1}%)",
+        on_ramp.allocated_mbps,
+        percent(on_ramp.allocated_mbps as f64)
+    );
+    let figures = match on_ramp.fresh_measurement() {
+        Some(measured) => format!(
+            "measured p95 {:.0} mbps ({:.1}%) over {} days, {allocated}, {} vxcs",
+            measured.p95_mbps,
+            percent(measured.p95_mbps),
+            measured.window_days,
+            on_ramp.vxc_count
+        ),
+        None => format!(
+            "{allocated}, {} vxcs; no fresh telemetry, ranked on allocation",
+            on_ramp.vxc_count
+        ),
+    };
+    match on_ramp.notice(NoticePhase::Upcoming) {
+        Some(notice) if rank_last => {
+            format!(
+                "eligible, but ranked last for {} ({figures})",
+                notice.describe()
+            )
+        }
+        _ => format!("eligible, but ranked lower ({figures})"),
+    }
+}
+
+/// Names the candidates ranked on allocation because their telemetry is missing or stale.
+fn ranking_message(candidates: &[OnRamp]) -> String {
+    let allocated: Vec<&OnRamp> = candidates
+        .iter()
+        .filter(|on_ramp| on_ramp.port.is_live())
+        .filter(|on_ramp| on_ramp.ranking_basis() == RankingBasis::Allocated)
+        .collect();
+    if allocated.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = allocated
+        .iter()
+        .map(|on_ramp| {
+            let why = match &on_ramp.measured {
+                Some(_) => "stale",
+                None => "missing",
+            };
+            format!("{} ({why})", on_ramp.port.name)
+        })
+        .collect();
+    format!(
+        "telemetry missing or stale for {} of {} live ports, ranked on allocated figures instead: {}",
+        allocated.len(),
+        candidates
+            .iter()
+            .filter(|on_ramp| on_ramp.port.is_live())
+            .count(),
+        names.join(", ")
+    )
+}
+
 /// The first rule that excludes the Port, if any.
-fn ineligibility(on_ramp: &OnRamp, rate_mbps: i64) -> Option<(Rejection, String)> {
+fn ineligibility(on_ramp: &OnRamp, rate_mbps: i64, policy: &Policy) -> Option<(Rejection, String)> {
     let port = &on_ramp.port;
     if !port.is_live() {
         return Some((
             Rejection::NotLive,
             format!("port is {:?}, not live", port.status).to_lowercase(),
+        ));
+    }
+    if !port.location.orderable() {
+        let message = match port.location.ordering_message.trim() {
+            "" => String::new(),
+            message => format!(": {message}"),
+        };
+        return Some((
+            Rejection::LocationNotOrderable,
+            format!(
+                "location {} is {}, not orderable{message}",
+                port.location.name,
+                port.location.status.to_lowercase()
+            ),
+        ));
+    }
+    if let Some(notice) = on_ramp.notice(NoticePhase::Ongoing) {
+        let reason = match notice.kind {
+            crate::signals::NoticeKind::Outage => Rejection::Outage,
+            crate::signals::NoticeKind::Maintenance => Rejection::Maintenance,
+        };
+        return Some((reason, format!("port is in {}", notice.describe())));
+    }
+    if policy.maintenance == MaintenancePolicy::Reject
+        && let Some(notice) = on_ramp.notice(NoticePhase::Upcoming)
+    {
+        return Some((
+            Rejection::Maintenance,
+            format!("port has {} within the horizon", notice.describe()),
         ));
     }
     if !port.vxc_permitted {
@@ -176,23 +306,55 @@ fn ineligibility(on_ramp: &OnRamp, rate_mbps: i64) -> Option<(Rejection, String)
             format!("max vxc speed {max_vxc} mbps below rate {rate_mbps} mbps"),
         ));
     }
-    if on_ramp.headroom_mbps < rate_mbps {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)] // Mbps figures
+    let sellable = (port.speed_mbps as f64 * policy.oversubscription).floor() as i64;
+    let headroom = (sellable - on_ramp.allocated_mbps).max(0);
+    if headroom < rate_mbps {
+        let oversold = if sellable == port.speed_mbps {
+            String::new()
+        } else {
+            format!(
+                " (speed {} mbps x oversubscription {})",
+                port.speed_mbps, policy.oversubscription
+            )
+        };
         return Some((
             Rejection::HeadroomBelowRate,
-            format!(
-                "headroom {} mbps below rate {rate_mbps} mbps",
-                on_ramp.headroom_mbps
-            ),
+            format!("headroom {headroom} mbps{oversold} below rate {rate_mbps} mbps"),
         ));
+    }
+    if let Some(measured) = on_ramp.fresh_measurement() {
+        #[allow(clippy::cast_precision_loss)]
+        let free = port.speed_mbps as f64 - measured.p95_mbps;
+        #[allow(clippy::cast_precision_loss)]
+        if free < rate_mbps as f64 {
+            return Some((
+                Rejection::MeasuredHeadroomBelowRate,
+                format!(
+                    "measured p95 {:.0} mbps over {} days leaves {:.0} mbps of {} mbps, below rate {rate_mbps} mbps",
+                    measured.p95_mbps,
+                    measured.window_days,
+                    free.max(0.0),
+                    port.speed_mbps
+                ),
+            ));
+        }
     }
     None
 }
 
-/// Lower utilisation first, then fewer VXCs, then name, then uid (so ties never depend on input
-/// order).
-fn rank(a: &OnRamp, b: &OnRamp) -> Ordering {
-    a.utilisation
-        .total_cmp(&b.utilisation)
+/// With `rank_last`, Ports without upcoming maintenance first; then lower estimated
+/// utilisation (measured p95 with fresh telemetry, else allocated), then lower allocated
+/// utilisation, fewer VXCs, name, uid (so ties never depend on input order).
+fn rank(a: &OnRamp, b: &OnRamp, rank_last: bool) -> Ordering {
+    let upcoming = |on_ramp: &OnRamp| rank_last && on_ramp.notice(NoticePhase::Upcoming).is_some();
+    upcoming(a)
+        .cmp(&upcoming(b))
+        .then(
+            a.estimated_utilisation()
+                .total_cmp(&b.estimated_utilisation()),
+        )
+        .then(a.utilisation.total_cmp(&b.utilisation))
         .then(a.vxc_count.cmp(&b.vxc_count))
         .then_with(|| a.port.name.cmp(&b.port.name))
         .then_with(|| a.port.uid.cmp(&b.port.uid))
@@ -254,7 +416,8 @@ mod tests {
 
     #[test]
     fn diversity_picks_one_port_per_zone_best_first() {
-        let selection = select(los_angeles(), 500, Diversity::Required).expect("pair");
+        let selection =
+            select(los_angeles(), 500, Diversity::Required, &Policy::default()).expect("pair");
         assert_eq!(uids(&selection.chosen), ["la1", "la2"]);
         assert!(selection.diversity_satisfied);
         let building = &selection.rejected[0];
@@ -272,14 +435,15 @@ mod tests {
             .expect("la1");
         la1.port.vxcs.push(vxc("busy", 8000, 42));
         let ports = on_ramps(ports.into_iter().map(|on_ramp| on_ramp.port).collect());
-        let selection = select(ports, 500, Diversity::Required).expect("pair");
+        let selection = select(ports, 500, Diversity::Required, &Policy::default()).expect("pair");
         assert_eq!(uids(&selection.chosen), ["la2", "la1"]);
         assert_eq!(selection.chosen[0].port.zone, Zone::Red);
     }
 
     #[test]
     fn without_diversity_the_least_used_port_wins() {
-        let selection = select(los_angeles(), 500, Diversity::None).expect("one");
+        let selection =
+            select(los_angeles(), 500, Diversity::None, &Policy::default()).expect("one");
         assert_eq!(uids(&selection.chosen), ["la1"]);
         let la2 = selection
             .rejected
@@ -304,8 +468,13 @@ mod tests {
             Zone::Red,
         );
         full.vxcs = vec![vxc("v", 9800, 10)];
-        let error =
-            select(on_ramps(vec![small, full]), 2000, Diversity::None).expect_err("nothing fits");
+        let error = select(
+            on_ramps(vec![small, full]),
+            2000,
+            Diversity::None,
+            &Policy::default(),
+        )
+        .expect_err("nothing fits");
         let SelectionError::NoEligible { rejected } = error else {
             panic!("expected NoEligible");
         };
@@ -324,7 +493,8 @@ mod tests {
             .into_iter()
             .filter(|p| p.uid == "syd")
             .collect();
-        let error = select(on_ramps(sydney), 100, Diversity::None).expect_err("refused");
+        let error = select(on_ramps(sydney), 100, Diversity::None, &Policy::default())
+            .expect_err("refused");
         let SelectionError::NoEligible { rejected } = error else {
             panic!("expected NoEligible");
         };
@@ -337,12 +507,19 @@ mod tests {
             .into_iter()
             .filter(|on_ramp| on_ramp.port.zone == Zone::Blue)
             .collect();
-        let selection = select(blue_only.clone(), 100, Diversity::Preferred).expect("fallback");
+        let selection = select(
+            blue_only.clone(),
+            100,
+            Diversity::Preferred,
+            &Policy::default(),
+        )
+        .expect("fallback");
         assert_eq!(uids(&selection.chosen), ["la1"]);
         assert!(!selection.diversity_satisfied);
         assert!(selection.diversity_message.contains("no red+blue pair"));
 
-        let error = select(blue_only, 100, Diversity::Required).expect_err("no pair");
+        let error =
+            select(blue_only, 100, Diversity::Required, &Policy::default()).expect_err("no pair");
         assert!(matches!(error, SelectionError::NoDiversePair { .. }));
     }
 
@@ -355,7 +532,13 @@ mod tests {
         let mut busy = port("c", location(1, "x", "m", "c"), Zone::Red);
         busy.name = "Aardvark".into();
         busy.vxcs = vec![vxc("1", 0, 5)];
-        let selection = select(on_ramps(vec![b, busy, a]), 1, Diversity::None).expect("one");
+        let selection = select(
+            on_ramps(vec![b, busy, a]),
+            1,
+            Diversity::None,
+            &Policy::default(),
+        )
+        .expect("one");
         assert_eq!(uids(&selection.chosen), ["a"]);
         let order: Vec<_> = selection
             .rejected
@@ -363,5 +546,176 @@ mod tests {
             .map(|r| r.on_ramp.port.uid.as_str())
             .collect();
         assert_eq!(order, ["b", "c"]);
+    }
+
+    fn measured(p95_mbps: f64, fresh: bool) -> crate::signals::MeasuredTraffic {
+        crate::signals::MeasuredTraffic {
+            p95_mbps,
+            peak_mbps: p95_mbps * 1.02,
+            window_days: 7,
+            sample_count: 2016,
+            last_sample_ms: 0,
+            collected_ms: 0,
+            fresh,
+        }
+    }
+
+    fn notice(kind: crate::signals::NoticeKind, phase: NoticePhase) -> crate::signals::PortNotice {
+        crate::signals::PortNotice {
+            kind,
+            phase,
+            event_id: "CSM-9".into(),
+            state: "Scheduled".into(),
+            start_ms: Some(0),
+            end_ms: Some(3_600_000),
+            impact: String::new(),
+            purpose: String::new(),
+        }
+    }
+
+    /// Osaka's busy single VXC and New York's idle larger one, as in the default seed.
+    fn osaka_and_new_york(fresh: bool) -> Vec<OnRamp> {
+        let mut osa = port(
+            "osa",
+            location(63, "Equinix OS1", "Osaka", "Japan"),
+            Zone::Blue,
+        );
+        osa.vxcs = vec![vxc("o1", 100, 400)];
+        let mut ny = port(
+            "ny",
+            location(61, "Telehouse", "New York", "USA"),
+            Zone::Red,
+        );
+        ny.vxcs = vec![vxc("n1", 200, 300)];
+        let mut on_ramps = on_ramps(vec![osa, ny]);
+        on_ramps[0].measured = Some(measured(95.0, fresh));
+        on_ramps[1].measured = Some(measured(10.0, fresh));
+        on_ramps
+    }
+
+    #[test]
+    fn fresh_telemetry_ranks_on_measured_traffic_and_shows_both_figures() {
+        let selection = select(
+            osaka_and_new_york(true),
+            100,
+            Diversity::None,
+            &Policy::default(),
+        )
+        .expect("one");
+        assert_eq!(
+            uids(&selection.chosen),
+            ["ny"],
+            "less measured traffic wins"
+        );
+        assert_eq!(selection.ranking_message, "");
+        let osa = &selection.rejected[0];
+        assert_eq!(osa.reason, Rejection::RankedLower);
+        assert_eq!(
+            osa.detail,
+            "eligible, but ranked lower (measured p95 95 mbps (0.9%) over 7 days, allocated 100 mbps (1.0%), 1 vxcs)"
+        );
+    }
+
+    #[test]
+    fn stale_telemetry_falls_back_to_allocation_and_says_so() {
+        let selection = select(
+            osaka_and_new_york(false),
+            100,
+            Diversity::None,
+            &Policy::default(),
+        )
+        .expect("one");
+        assert_eq!(uids(&selection.chosen), ["osa"], "less allocated wins");
+        assert_eq!(
+            selection.ranking_message,
+            "telemetry missing or stale for 2 of 2 live ports, ranked on allocated figures instead: osa port (stale), ny port (stale)"
+        );
+        assert!(selection.rejected[0].detail.contains("no fresh telemetry"));
+    }
+
+    #[test]
+    fn measured_traffic_and_oversubscription_bound_the_headroom() {
+        let mut on_ramps = osaka_and_new_york(true);
+        on_ramps[1].measured = Some(measured(9_950.0, true));
+        let error = select(on_ramps.clone(), 100, Diversity::None, &Policy::default());
+        let selection = error.expect("osaka still fits");
+        assert_eq!(uids(&selection.chosen), ["osa"]);
+        let ny = &selection.rejected[0];
+        assert_eq!(ny.reason, Rejection::MeasuredHeadroomBelowRate);
+        assert_eq!(
+            ny.detail,
+            "measured p95 9950 mbps over 7 days leaves 50 mbps of 10000 mbps, below rate 100 mbps"
+        );
+        // Allocation past the speed is sellable only with oversubscription.
+        let mut full = on_ramps[0].clone();
+        full.allocated_mbps = 10_000;
+        let refused = select(vec![full.clone()], 500, Diversity::None, &Policy::default());
+        let Err(SelectionError::NoEligible { rejected }) = refused else {
+            panic!("expected NoEligible");
+        };
+        assert_eq!(rejected[0].detail, "headroom 0 mbps below rate 500 mbps");
+        let oversold = Policy {
+            oversubscription: 2.0,
+            ..Policy::default()
+        };
+        assert!(select(vec![full], 500, Diversity::None, &oversold).is_ok());
+    }
+
+    #[test]
+    fn outages_are_rejected_and_maintenance_follows_the_policy() {
+        use crate::signals::NoticeKind;
+        let mut on_ramps = osaka_and_new_york(true);
+        on_ramps[1].notices = vec![notice(NoticeKind::Outage, NoticePhase::Ongoing)];
+        let selection =
+            select(on_ramps.clone(), 100, Diversity::None, &Policy::default()).expect("osaka");
+        assert_eq!(uids(&selection.chosen), ["osa"]);
+        assert_eq!(selection.rejected[0].reason, Rejection::Outage);
+        assert!(
+            selection.rejected[0]
+                .detail
+                .starts_with("port is in outage CSM-9")
+        );
+
+        on_ramps[1].notices = vec![notice(NoticeKind::Maintenance, NoticePhase::Upcoming)];
+        on_ramps[0].notices = vec![];
+        // New York is idler, so without maintenance it would win; rank-last puts it second.
+        let selection =
+            select(on_ramps.clone(), 100, Diversity::None, &Policy::default()).expect("osaka");
+        assert_eq!(uids(&selection.chosen), ["osa"]);
+        assert_eq!(selection.rejected[0].reason, Rejection::RankedLower);
+        assert!(
+            selection.rejected[0]
+                .detail
+                .starts_with("eligible, but ranked last for maintenance CSM-9 (scheduled, 1970-01-01T00:00:00Z to 1970-01-01T01:00:00Z)"),
+            "{}",
+            selection.rejected[0].detail
+        );
+        let reject = Policy {
+            maintenance: MaintenancePolicy::Reject,
+            ..Policy::default()
+        };
+        let selection = select(on_ramps, 100, Diversity::None, &reject).expect("osaka");
+        assert_eq!(selection.rejected[0].reason, Rejection::Maintenance);
+    }
+
+    #[test]
+    fn a_location_that_is_not_orderable_is_a_rejection() {
+        let mut site = location(990, "Digital Realty LAX12", "Los Angeles", "USA");
+        site.status = "Deployment".into();
+        site.ordering_message = "Opening in Q3".into();
+        let error = select(
+            on_ramps(vec![port("new", site, Zone::Red)]),
+            100,
+            Diversity::None,
+            &Policy::default(),
+        );
+        let Err(SelectionError::NoEligible { rejected }) = error else {
+            panic!("expected NoEligible");
+        };
+        assert_eq!(rejected[0].reason, Rejection::LocationNotOrderable);
+        assert_eq!(
+            rejected[0].detail,
+            "location Digital Realty LAX12 is deployment, not orderable: Opening in Q3"
+        );
     }
 }

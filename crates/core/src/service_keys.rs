@@ -268,6 +268,7 @@ impl ServiceKeys {
                 &Scope::Region(request.region.clone()),
                 request.max_speed_mbps,
                 request.diversity,
+                None,
             )
             .await?;
         let selection = Selection::clone(&selection);

@@ -7,12 +7,14 @@ use crate::error::Error;
 use crate::inventory::Inventory;
 pub use crate::onramps::fixtures::*;
 use crate::onramps::{Location, Port};
+use crate::signals::PortSignals;
 
 /// An inventory that serves fixed data, the same `Arc`s every time (as the catalog's cache
 /// does between refreshes).
 pub struct FakeInventory {
     ports: Arc<Vec<Port>>,
     locations: Arc<Vec<Location>>,
+    signals: Arc<PortSignals>,
 }
 
 impl FakeInventory {
@@ -21,7 +23,15 @@ impl FakeInventory {
         Self {
             ports: Arc::new(ports),
             locations: Arc::new(locations),
+            signals: Arc::default(),
         }
+    }
+
+    /// The same inventory with these signals (measured traffic, events, zones).
+    #[must_use]
+    pub fn with_signals(mut self, signals: PortSignals) -> Self {
+        self.signals = Arc::new(signals);
+        self
     }
 }
 
@@ -32,6 +42,9 @@ impl Inventory for FakeInventory {
     }
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
         Ok(self.locations.clone())
+    }
+    async fn signals(&self) -> Arc<PortSignals> {
+        self.signals.clone()
     }
     async fn invalidate_ports(&self) {}
     async fn skipped_records(&self) -> u32 {

@@ -39,6 +39,15 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/v3/networkdesign/buy", post(buy_v3))
         .route("/v4/networkdesign/buy", post(buy_v4))
         .route("/v3/product/vxc/{uid}", put(vxc_update))
+        .route(
+            "/v2/product/megaport/{uid}/telemetry",
+            get(super::telemetry::port_telemetry),
+        )
+        .route(
+            "/ens/v1/status/maintenance",
+            get(super::status_events::maintenance),
+        )
+        .route("/ens/v1/status/outage", get(super::status_events::outages))
         .with_state(shared)
 }
 

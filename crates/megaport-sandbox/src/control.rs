@@ -18,7 +18,7 @@ use super::Shared;
 use super::envelope::json_response;
 use super::faults::{Fault, FaultStatus, RouteGroup};
 use super::limits::{RateWindow, SandboxLimits};
-use super::seed::{SeedPort, SeedVxc};
+use super::seed::{SeedEvent, SeedPort, SeedVxc};
 use super::state::{OrderRecord, ProvisioningSchedule};
 
 /// Why a control operation was refused.
@@ -142,6 +142,58 @@ impl SandboxControl {
     pub fn remove_vxc(&self, uid: &str) -> bool {
         self.shared.lock().remove_vxc(uid)
     }
+
+    /// Sets the peak traffic (Mbps, per direction) the telemetry route reports for a Port.
+    pub fn set_traffic(
+        &self,
+        port_uid: &str,
+        in_mbps: i64,
+        out_mbps: i64,
+    ) -> Result<(), ControlError> {
+        if in_mbps < 0 || out_mbps < 0 {
+            return Err(ControlError("traffic cannot be negative".into()));
+        }
+        self.change_port(port_uid, |port| port.traffic = Some((in_mbps, out_mbps)))
+    }
+
+    /// Sets (or, with None, blanks) the diversity zone Megaport reports for a Port, as it
+    /// sometimes does for a while.
+    pub fn set_port_zone(&self, port_uid: &str, zone: Option<&str>) -> Result<(), ControlError> {
+        self.change_port(port_uid, |port| port.zone = zone.map(str::to_owned))
+    }
+
+    fn change_port(
+        &self,
+        port_uid: &str,
+        change: impl FnOnce(&mut super::state::Port),
+    ) -> Result<(), ControlError> {
+        let mut st = self.shared.lock();
+        let port = st
+            .inv
+            .ports
+            .iter_mut()
+            .find(|p| p.uid == port_uid)
+            .ok_or_else(|| ControlError(format!("no port {port_uid}")))?;
+        change(port);
+        Ok(())
+    }
+
+    /// Adds a maintenance or outage event (times relative to the sandbox clock now), or
+    /// replaces the one with its event id; returns the event id.
+    pub fn upsert_event(&self, event: SeedEvent) -> Result<String, ControlError> {
+        self.shared
+            .lock()
+            .upsert_event(&event)
+            .map_err(ControlError)
+    }
+
+    /// Removes an event; false if there was none with that id.
+    pub fn remove_event(&self, event_id: &str) -> bool {
+        let mut st = self.shared.lock();
+        let before = st.events.len();
+        st.events.retain(|e| e.event_id != event_id);
+        st.events.len() != before
+    }
 }
 
 pub(crate) fn routes(shared: Arc<Shared>) -> Router {
@@ -160,6 +212,10 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/_sandbox/ports/{uid}", delete(port_remove))
         .route("/_sandbox/vxcs", post(vxc_add))
         .route("/_sandbox/vxcs/{uid}", delete(vxc_remove))
+        .route("/_sandbox/ports/{uid}/zone", post(port_zone))
+        .route("/_sandbox/telemetry", post(telemetry_set))
+        .route("/_sandbox/events", post(event_upsert))
+        .route("/_sandbox/events/{id}", delete(event_remove))
         .with_state(shared)
 }
 
@@ -386,6 +442,80 @@ async fn vxc_remove(AxState(s): AxState<Arc<Shared>>, Path(uid): Path<String>) -
         json_response(
             StatusCode::NOT_FOUND,
             json!({"error": format!("no vxc {uid}")}),
+        )
+    }
+}
+
+fn done(result: Result<Value, ControlError>) -> Response {
+    match result {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => control_error(e.0),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZoneBody {
+    /// null or "" blanks the zone.
+    diversity_zone: Option<String>,
+}
+
+async fn port_zone(
+    AxState(s): AxState<Arc<Shared>>,
+    Path(uid): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body: ZoneBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return control_error(e),
+    };
+    let zone = body.diversity_zone.filter(|z| !z.is_empty());
+    done(
+        SandboxControl::new(s)
+            .set_port_zone(&uid, zone.as_deref())
+            .map(|()| json!({ "uid": uid, "diversityZone": zone })),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrafficBody {
+    port_uid: String,
+    in_mbps: i64,
+    out_mbps: i64,
+}
+
+async fn telemetry_set(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let body: TrafficBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return control_error(e),
+    };
+    done(
+        SandboxControl::new(s)
+            .set_traffic(&body.port_uid, body.in_mbps, body.out_mbps)
+            .map(|()| json!({ "portUid": body.port_uid })),
+    )
+}
+
+async fn event_upsert(AxState(s): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let event: SeedEvent = match parse(&body) {
+        Ok(e) => e,
+        Err(e) => return control_error(e),
+    };
+    done(
+        SandboxControl::new(s)
+            .upsert_event(event)
+            .map(|id| json!({ "eventId": id })),
+    )
+}
+
+async fn event_remove(AxState(s): AxState<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    if SandboxControl::new(s).remove_event(&id) {
+        json_response(StatusCode::OK, json!({ "removed": id }))
+    } else {
+        json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no event {id}")}),
         )
     }
 }

@@ -23,6 +23,10 @@ pub enum RouteGroup {
     Buy,
     VxcUpdate,
     PortVlan,
+    /// Port traffic telemetry.
+    Telemetry,
+    /// The maintenance and outage feeds.
+    Events,
     /// Every Megaport route (never the `/_sandbox/` control routes).
     #[serde(rename = "*")]
     All,
@@ -41,6 +45,8 @@ impl RouteGroup {
             RouteGroup::Buy => "buy",
             RouteGroup::VxcUpdate => "vxc_update",
             RouteGroup::PortVlan => "port_vlan",
+            RouteGroup::Telemetry => "telemetry",
+            RouteGroup::Events => "events",
             RouteGroup::All => "*",
         }
     }
@@ -61,6 +67,12 @@ impl RouteGroup {
         }
         if lower.starts_with("/v2/product/port/") && lower.ends_with("/vlan") {
             return Some(RouteGroup::PortVlan);
+        }
+        if lower.starts_with("/v2/product/megaport/") && lower.ends_with("/telemetry") {
+            return Some(RouteGroup::Telemetry);
+        }
+        if lower.starts_with("/ens/v1/status/") {
+            return Some(RouteGroup::Events);
         }
         if lower.starts_with("/v3/product/vxc/") && method == Method::PUT {
             return Some(RouteGroup::VxcUpdate);

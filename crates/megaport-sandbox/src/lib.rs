@@ -15,6 +15,8 @@ mod limits;
 mod orders;
 mod seed;
 mod state;
+mod status_events;
+mod telemetry;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -36,8 +38,8 @@ pub use control::{ControlError, SandboxControl};
 pub use faults::{Fault, FaultKind, FaultStatus, RouteGroup};
 pub use limits::{RateWindow, SandboxLimits};
 pub use seed::{
-    SandboxCredentials, Seed, SeedCompany, SeedError, SeedLocation, SeedPort, SeedServiceKey,
-    SeedVxc,
+    EventKind, SandboxCredentials, Seed, SeedCompany, SeedError, SeedEvent, SeedLocation, SeedPort,
+    SeedServiceKey, SeedVxc,
 };
 pub use state::{OrderRecord, ProvisioningSchedule};
 

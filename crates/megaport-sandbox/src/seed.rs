@@ -37,6 +37,9 @@ pub struct Seed {
     pub vxcs: Vec<SeedVxc>,
     #[serde(default)]
     pub service_keys: Vec<SeedServiceKey>,
+    /// Maintenance and outage events (`/ens/v1/status/...`).
+    #[serde(default)]
+    pub events: Vec<SeedEvent>,
 }
 
 /// A Megaport account and the API key it authenticates with.
@@ -98,6 +101,18 @@ pub struct SeedPort {
     pub vxc_permitted: bool,
     #[serde(default = "default_live")]
     pub status: String,
+    /// Members of one LAG share this id (Megaport's `aggregationId`/`lagId`).
+    #[serde(default)]
+    pub lag_id: Option<i64>,
+    /// The member the LAG's VXCs and keys name.
+    #[serde(default)]
+    pub lag_primary: bool,
+    /// Traffic the telemetry route reports at its daily peak, per direction (Mbps); by default
+    /// a third of the Port's allocated rate limits.
+    #[serde(default)]
+    pub traffic_in_mbps: Option<i64>,
+    #[serde(default)]
+    pub traffic_out_mbps: Option<i64>,
 }
 
 impl SeedPort {
@@ -114,6 +129,10 @@ impl SeedPort {
             diversity_zone: None,
             vxc_permitted: true,
             status: default_live(),
+            lag_id: None,
+            lag_primary: false,
+            traffic_in_mbps: None,
+            traffic_out_mbps: None,
         }
     }
 }
@@ -186,6 +205,40 @@ pub struct SeedServiceKey {
     pub valid_from_ms: Option<i64>,
     #[serde(default)]
     pub valid_until_ms: Option<i64>,
+}
+
+/// Which feed an event is in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Maintenance,
+    Outage,
+}
+
+/// A maintenance or outage event. Times are relative to the sandbox's start (or, through the
+/// control API, to the sandbox clock now); the state follows the sandbox clock: maintenance is
+/// Scheduled, then Running, then Completed (or Cancelled); an outage is Ongoing until it ends,
+/// then Resolved.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedEvent {
+    pub kind: EventKind,
+    /// Megaport's ticket number; assigned when absent.
+    #[serde(default)]
+    pub event_id: Option<String>,
+    /// Affected services: product uids (served as Megaport's 8-character short uids).
+    pub services: Vec<String>,
+    /// Hours from now to the start; negative for an event that started in the past.
+    pub starts_in_hours: f64,
+    /// Length in hours; an outage without one is ongoing until resolved.
+    #[serde(default)]
+    pub duration_hours: Option<f64>,
+    #[serde(default)]
+    pub impact: Option<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// The API key of one seeded company, for clients and documentation.
@@ -320,6 +373,25 @@ impl Seed {
                 return invalid(format!("vxc {} has rate_limit {}", v.name, v.rate_limit));
             }
         }
+        let mut primaries: HashMap<i64, usize> = HashMap::new();
+        for p in &self.ports {
+            if let Some(lag) = p.lag_id {
+                *primaries.entry(lag).or_default() += usize::from(p.lag_primary);
+            } else if p.lag_primary {
+                return invalid(format!("port {} is lag_primary without a lag_id", p.name));
+            }
+        }
+        if let Some((lag, count)) = primaries.iter().find(|(_, count)| **count != 1) {
+            return invalid(format!("lag {lag} has {count} primary ports, not 1"));
+        }
+        for e in &self.events {
+            if let Some(service) = e.services.iter().find(|s| !ports.contains_key(s.as_str())) {
+                return invalid(format!("event names unknown port {service}"));
+            }
+            if e.kind == EventKind::Maintenance && e.duration_hours.is_none() {
+                return invalid("a maintenance event needs duration_hours".to_string());
+            }
+        }
         for k in &self.service_keys {
             if !names.contains(k.company.as_str()) {
                 return invalid(format!("service key {} names unknown company", k.key));
@@ -354,7 +426,10 @@ mod tests {
             .iter()
             .filter(|p| p.company == "QuantumGPU" && p.status == "LIVE")
             .collect();
-        assert_eq!(live_q.len(), 6);
+        // Six on-ramps; London's is a LAG of two members, each its own product.
+        assert_eq!(live_q.len(), 7);
+        assert_eq!(live_q.iter().filter(|p| p.lag_id == Some(7001)).count(), 2);
+        assert_eq!(seed.events.len(), 2);
         assert!(live_q.iter().all(|p| p.speed == 10_000));
         assert_eq!(
             live_q.iter().filter(|p| !p.vxc_permitted).count(),

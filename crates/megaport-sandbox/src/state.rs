@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use super::envelope::{ApiError, merge};
 use super::faults::FaultRegistry;
 use super::limits::{LimitState, SandboxLimits};
-use super::seed::{Seed, SeedLocation, SeedPort, SeedVxc, VLAN_MAX, VLAN_MIN};
+use super::seed::{Seed, SeedEvent, SeedLocation, SeedPort, SeedVxc, VLAN_MAX, VLAN_MIN};
+use super::status_events::StatusEvent;
 
 /// How long a bought VXC stays in each state before moving on (measured on the sandbox clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,11 @@ pub(crate) struct Port {
     pub vxc_permitted: bool,
     pub status: String,
     pub create_ms: i64,
+    pub lag_id: Option<i64>,
+    pub lag_primary: bool,
+    /// Peak traffic per direction (Mbps) the telemetry route reports; None: derived from the
+    /// allocated rate limits.
+    pub traffic: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +161,7 @@ pub(crate) struct State {
     pub faults: FaultRegistry,
     pub limits: SandboxLimits,
     pub limit_state: LimitState,
+    pub events: Vec<StatusEvent>,
 }
 
 pub(crate) fn system_now_ms() -> i64 {
@@ -259,12 +266,16 @@ impl State {
             faults: FaultRegistry::new(rng_seed),
             limits: SandboxLimits::default(),
             limit_state: LimitState::default(),
+            events: Vec::new(),
         };
         for p in &seed.ports {
             st.add_port(p)?;
         }
         for v in &seed.vxcs {
             st.add_vxc(v)?;
+        }
+        for e in &seed.events {
+            st.upsert_event(e)?;
         }
         for k in &seed.service_keys {
             let company_uid = st.company_by_name(&k.company)?.uid.clone();
@@ -355,8 +366,26 @@ impl State {
             vxc_permitted: p.vxc_permitted,
             status: p.status.clone(),
             create_ms: self.now_ms() - 86_400_000 * 30,
+            lag_id: p.lag_id,
+            lag_primary: p.lag_primary,
+            traffic: match (p.traffic_in_mbps, p.traffic_out_mbps) {
+                (None, None) => None,
+                (inbound, outbound) => Some((inbound.unwrap_or(0), outbound.unwrap_or(0))),
+            },
         });
         Ok(uid)
+    }
+
+    /// Adds an event, or replaces the one with the same event id; returns the id.
+    pub(crate) fn upsert_event(&mut self, e: &SeedEvent) -> Result<String, String> {
+        if let Some(unknown) = e.services.iter().find(|uid| self.inv.port(uid).is_none()) {
+            return Err(format!("event names unknown port {unknown}"));
+        }
+        let event = StatusEvent::from_seed(e, self.now_ms(), self.inv.fresh_id())?;
+        let id = event.event_id.clone();
+        self.events.retain(|existing| existing.event_id != id);
+        self.events.push(event);
+        Ok(id)
     }
 
     /// Adds a VXC from its seed form, checking both ends' VLANs.
@@ -577,7 +606,8 @@ impl State {
             "locationDetail": self.location_detail(p.location_id),
             "usageAlgorithm": "NOT_POST_PAID", "marketplaceVisibility": false,
             "vxcPermitted": p.vxc_permitted, "vxcAutoApproval": false,
-            "secondaryName": null, "lagPrimary": false, "lagId": null, "aggregationId": null,
+            "secondaryName": null, "lagPrimary": p.lag_primary, "lagId": p.lag_id,
+            "aggregationId": p.lag_id,
             "companyUid": p.company_uid, "companyName": company.map(|c| c.name.clone())
         });
         let tail = json!({

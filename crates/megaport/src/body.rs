@@ -16,6 +16,9 @@ pub(crate) enum BodyError {
     Transport(reqwest::Error),
 }
 
+/// The most address space reserved up front for a body of unannounced length.
+const RESERVE_CAP: usize = 256 << 20;
+
 /// The whole body, or an error as soon as it is known to exceed `limit` bytes.
 pub(crate) async fn read_capped(
     mut response: Response,
@@ -25,13 +28,19 @@ pub(crate) async fn read_capped(
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge { limit });
     }
-    // Sized once when announced, so a large answer is not copied through doubling buffers.
-    let mut body = Vec::with_capacity(announced.map_or(0, |n| n as usize));
+    // Sized once, so a large answer is never copied through doubling buffers (which holds the
+    // old and the new buffer at once): to the announced length, or else to the limit (up to
+    // RESERVE_CAP). A reservation that large is address space only; a page becomes resident
+    // when written.
+    let mut body = Vec::with_capacity(announced.map_or(limit.min(RESERVE_CAP), |n| n as usize));
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
         if body.len() + chunk.len() > limit {
             return Err(BodyError::TooLarge { limit });
         }
         body.extend_from_slice(&chunk);
+    }
+    if announced.is_none() {
+        body.shrink_to_fit();
     }
     Ok(body)
 }

@@ -20,8 +20,8 @@ use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
     BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Listing, Location, Product,
-    ResourceTag, ServiceKey, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc,
-    VxcOrderItem,
+    ResourceTag, ServiceKey, StatusEvent, Telemetry, UpdateServiceKeyRequest, UpdateVxcRequest,
+    ValidateLine, Vxc, VxcOrderItem,
 };
 use super::retry::RetryPolicy;
 use tracing::Instrument;
@@ -269,6 +269,55 @@ impl MegaportClient {
     ) -> Result<Listing<Location>, MegaportError> {
         let mut call = self.read(Route::Locations, Method::GET, &["v3", "locations"])?;
         call.auth = false;
+        self.listing(call, deadline).await
+    }
+
+    /// `GET /v2/product/megaport/{uid}/telemetry?type=BITS&days=<days>`: a Port's traffic in
+    /// Mbps per direction over the last `days` (1-180).
+    pub async fn port_traffic(
+        &self,
+        port_uid: &str,
+        days: u16,
+        deadline: Instant,
+    ) -> Result<Telemetry, MegaportError> {
+        let mut call = self.read(
+            Route::Telemetry,
+            Method::GET,
+            &["v2", "product", "megaport", port_uid, "telemetry"],
+        )?;
+        call.query.push(("type", "BITS".to_owned()));
+        call.query.push(("days", days.to_string()));
+        self.send(call, deadline, decode::bare::<Telemetry>).await
+    }
+
+    /// `GET /ens/v1/status/maintenance?state=<state>` (Scheduled, Running, Completed,
+    /// Cancelled).
+    pub async fn maintenance_events(
+        &self,
+        state: &str,
+        deadline: Instant,
+    ) -> Result<Listing<StatusEvent>, MegaportError> {
+        let mut call = self.read(
+            Route::Maintenance,
+            Method::GET,
+            &["ens", "v1", "status", "maintenance"],
+        )?;
+        call.query.push(("state", state.to_owned()));
+        self.listing(call, deadline).await
+    }
+
+    /// `GET /ens/v1/status/outage?state=<state>` (Ongoing, Resolved).
+    pub async fn outage_events(
+        &self,
+        state: &str,
+        deadline: Instant,
+    ) -> Result<Listing<StatusEvent>, MegaportError> {
+        let mut call = self.read(
+            Route::Outages,
+            Method::GET,
+            &["ens", "v1", "status", "outage"],
+        )?;
+        call.query.push(("state", state.to_owned()));
         self.listing(call, deadline).await
     }
 

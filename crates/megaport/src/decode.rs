@@ -41,6 +41,12 @@ pub(crate) fn listing<T: DeserializeOwned>(body: &[u8]) -> Decoded<Listing<T>> {
     Ok(nullable::<Lenient<T>>(body)?.map_or_else(Listing::default, |list| list.0))
 }
 
+/// A body that is not in Megaport's envelope (telemetry), decoded whole.
+pub(crate) fn bare<T: DeserializeOwned>(body: &[u8]) -> Decoded<T> {
+    check_depth(body)?;
+    serde_json::from_slice::<T>(body).map_err(|e| describe(&e))
+}
+
 /// Deeper than any answer Megaport gives (they nest about six levels) and than serde_json's own
 /// recursion limit.
 const MAX_DEPTH: usize = 128;

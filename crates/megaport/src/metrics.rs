@@ -21,10 +21,13 @@ pub enum Route {
     Validate,
     Buy,
     VxcUpdate,
+    Telemetry,
+    Maintenance,
+    Outages,
 }
 
 impl Route {
-    pub const ALL: [Route; 13] = [
+    pub const ALL: [Route; 16] = [
         Route::Token,
         Route::Products,
         Route::Product,
@@ -38,6 +41,9 @@ impl Route {
         Route::Validate,
         Route::Buy,
         Route::VxcUpdate,
+        Route::Telemetry,
+        Route::Maintenance,
+        Route::Outages,
     ];
 
     /// The route named `name` (as [`Route::as_str`] spells it).
@@ -60,6 +66,9 @@ impl Route {
             Route::Validate => "validate",
             Route::Buy => "buy",
             Route::VxcUpdate => "vxc_update",
+            Route::Telemetry => "telemetry",
+            Route::Maintenance => "maintenance",
+            Route::Outages => "outages",
         }
     }
 }

@@ -759,3 +759,59 @@ impl UpdateVxcRequest {
 #[cfg(test)]
 #[path = "models_tests.rs"]
 mod tests;
+
+/// `GET /v2/product/megaport/{uid}/telemetry` (not enveloped): one series per type and
+/// direction, samples as `[epoch_ms, value]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Telemetry {
+    #[serde(default)]
+    pub service_uid: Option<String>,
+    #[serde(default, deserialize_with = "de::vec_or_null")]
+    pub data: Vec<TelemetrySeries>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetrySeries {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// `IN`/`OUT` (older clients saw `In`/`Out`: compare without case).
+    #[serde(default)]
+    pub subtype: Option<String>,
+    /// `[epoch_ms, value]`; a gap in Megaport's polling is a null value.
+    #[serde(default, deserialize_with = "de::vec_or_null")]
+    pub samples: Vec<(f64, Option<f64>)>,
+    #[serde(default)]
+    pub unit: Option<TelemetryUnit>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetryUnit {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// An item of `GET /ens/v1/status/maintenance` or `/outage` (both shapes; the outage adds
+/// `outageId`). `services` holds Megaport's short (8-character) service uids.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEvent {
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub event_id: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub outage_id: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub start_time: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub end_time: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub impact: Option<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default, deserialize_with = "de::vec_or_null")]
+    pub services: Vec<String>,
+}

@@ -11,8 +11,9 @@ use crate::error::Error;
 use megaport::MegaportClient;
 use megaport::models;
 use onramp_core::keys::UpstreamKey;
-use onramp_core::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
+use onramp_core::onramps::{Lag, Location, Port, PortVxc, ProvisioningStatus, Zone};
 use onramp_core::service_keys::{KeyUpstream, NewKey};
+use onramp_core::signals::PortSignals;
 use onramp_core::{Inventory, Listed};
 
 /// The caller's deadline, if any; the client bounds each call by its route's timeout.
@@ -30,12 +31,27 @@ impl Inventory for Catalog {
         Ok(self
             .ports
             .get(&products, &locations, |products, locations| {
-                products
-                    .iter()
-                    .filter(|product| product.is_port())
-                    .map(|product| port(product, locations))
-                    .collect()
+                let ports = products.iter().filter(|product| product.is_port());
+                // Most providers have no LAG: convert in one pass, as before LAGs were merged.
+                let ports = if products.iter().any(|product| lag_id(product).is_some()) {
+                    merge_lags(
+                        ports
+                            .map(|product| {
+                                let lag = lag_id(product);
+                                (port(product, locations), lag, product.lag_primary)
+                            })
+                            .collect(),
+                    )
+                } else {
+                    ports.map(|product| port(product, locations)).collect()
+                };
+                self.signals().record_zones(&ports);
+                ports
             }))
+    }
+
+    async fn signals(&self) -> Arc<PortSignals> {
+        self.signals().current()
     }
 
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
@@ -65,7 +81,52 @@ fn location(location: &models::Location) -> Location {
             .and_then(|address| address.country.clone())
             .unwrap_or_default(),
         market: location.market.clone().unwrap_or_default(),
+        status: location.status.clone().unwrap_or_default(),
+        ordering_message: location.ordering_message.clone().unwrap_or_default(),
     }
+}
+
+/// The LAG a Port belongs to: Megaport's aggregationId (lagId on some records); 0 is none.
+fn lag_id(product: &models::Product) -> Option<i64> {
+    product
+        .aggregation_id
+        .or(product.lag_id)
+        .filter(|id| *id > 0)
+}
+
+/// One on-ramp per LAG: the primary's record (the lowest uid if none is marked primary) with
+/// every member's speed and VXCs; Ports outside a LAG as they are, in their order.
+fn merge_lags(ports: Vec<(Port, Option<i64>, bool)>) -> Vec<Port> {
+    let mut members: std::collections::BTreeMap<i64, Vec<(Port, bool)>> = Default::default();
+    let mut merged = Vec::new();
+    for (port, lag, primary) in ports {
+        match lag {
+            Some(lag) => members.entry(lag).or_default().push((port, primary)),
+            None => merged.push(port),
+        }
+    }
+    for (id, mut group) in members {
+        group.sort_by(|(a, a_primary), (b, b_primary)| {
+            b_primary.cmp(a_primary).then_with(|| a.uid.cmp(&b.uid))
+        });
+        let mut group = group.into_iter().map(|(port, _)| port);
+        let Some(mut lag) = group.next() else {
+            continue;
+        };
+        let mut member_uids = vec![lag.uid.clone()];
+        for member in group {
+            member_uids.push(member.uid.clone());
+            lag.speed_mbps += member.speed_mbps;
+            for vxc in member.vxcs {
+                if !lag.vxcs.iter().any(|seen| seen.uid == vxc.uid) {
+                    lag.vxcs.push(vxc);
+                }
+            }
+        }
+        lag.lag = Some(Lag { id, member_uids });
+        merged.push(lag);
+    }
+    merged
 }
 
 /// A product's own `locationDetail` wins; Megaport's location list fills what it leaves out.
@@ -93,6 +154,14 @@ pub(crate) fn port(product: &models::Product, locations: &[models::Location]) ->
         metro: pick(detail.metro, listed.as_ref().map(|l| &l.metro)),
         country: pick(detail.country, listed.as_ref().map(|l| &l.country)),
         market: pick(product.market.clone(), listed.as_ref().map(|l| &l.market)),
+        status: listed
+            .as_ref()
+            .map(|l| l.status.clone())
+            .unwrap_or_default(),
+        ordering_message: listed
+            .as_ref()
+            .map(|l| l.ordering_message.clone())
+            .unwrap_or_default(),
     };
     Port {
         uid: product.product_uid.clone(),
@@ -109,6 +178,7 @@ pub(crate) fn port(product: &models::Product, locations: &[models::Location]) ->
             .iter()
             .map(|vxc| port_vxc(vxc, &product.product_uid))
             .collect(),
+        lag: None,
     }
 }
 

@@ -76,6 +76,8 @@ pub struct Catalog {
     products: Slot<Product>,
     /// The provider's Ports in domain terms, converted once per products or locations load.
     pub(crate) ports: Derived<Listing<Product>, Listing<Location>, Vec<onramp_core::onramps::Port>>,
+    /// What is known about the Ports beyond the products (telemetry, events, last zones).
+    signals: Arc<crate::signals::Signals>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -87,6 +89,7 @@ impl std::fmt::Debug for Catalog {
 }
 
 impl Catalog {
+    /// A catalog whose signals have the default settings (see [`Catalog::with_signals`]).
     pub fn new(client: MegaportClient, config: CatalogConfig) -> Self {
         let c = client.clone();
         let locations = Slot::new(
@@ -115,7 +118,20 @@ impl Catalog {
             locations,
             products,
             ports: Derived::default(),
+            signals: Arc::new(crate::signals::Signals::new(Default::default())),
         }
+    }
+
+    /// The same catalog over these signals.
+    #[must_use]
+    pub fn with_signals(mut self, signals: Arc<crate::signals::Signals>) -> Self {
+        self.signals = signals;
+        self
+    }
+
+    /// The signals of the provider's Ports.
+    pub fn signals(&self) -> &Arc<crate::signals::Signals> {
+        &self.signals
     }
 
     /// Every Megaport location (all statuses).

@@ -53,6 +53,8 @@ pub struct Config {
     /// Request size, stream, concurrency and write-rate limits.
     pub limits: crate::auth::settings::LimitSettings,
     pub orders: OrderSettings,
+    pub selection: SelectionSettings,
+    pub signals: SignalsSettings,
 }
 
 /// Output format of the process logs.
@@ -348,6 +350,8 @@ impl Default for Config {
             tls: Default::default(),
             limits: Default::default(),
             orders: OrderSettings::default(),
+            selection: SelectionSettings::default(),
+            signals: SignalsSettings::default(),
         }
     }
 }
@@ -421,6 +425,103 @@ impl Default for OrderSettings {
             poll_interval_millis: 5_000,
             upstream_timeout_millis: 30_000,
             rebuy_grace_millis: 5_000,
+        }
+    }
+}
+
+/// How SelectOnRamps chooses (README, "How SelectOnRamps ranks").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelectionSettings {
+    /// How far allocated rate limits may exceed a Port's speed: 1.0 sells at most the speed.
+    pub oversubscription: f64,
+    /// What to do with a Port whose maintenance starts within the horizon, when a request does
+    /// not say: `rank_last` or `reject`.
+    pub maintenance_policy: MaintenancePolicySetting,
+    /// Maintenance starting within this many hours counts as upcoming.
+    pub maintenance_horizon_hours: u64,
+}
+
+impl Default for SelectionSettings {
+    fn default() -> Self {
+        Self {
+            oversubscription: 1.0,
+            maintenance_policy: MaintenancePolicySetting::RankLast,
+            maintenance_horizon_hours: 7 * 24,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenancePolicySetting {
+    RankLast,
+    Reject,
+}
+
+/// Collection of Megaport's telemetry and maintenance/outage feeds (background work inside the
+/// request budget; see `signals`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalsSettings {
+    /// Off: no telemetry or event requests; selection ranks on allocation alone.
+    pub enabled: bool,
+    /// Each Port's telemetry is read once per interval.
+    pub telemetry_interval_seconds: u64,
+    /// The window of the measured figures, 1-180 days.
+    pub telemetry_window_days: u16,
+    /// Older measurements are stale: ranking falls back to allocation and says so.
+    pub telemetry_max_age_seconds: u64,
+    /// The least time between two telemetry requests, whatever the number of Ports.
+    pub telemetry_min_spacing_millis: u64,
+    /// The maintenance and outage feeds are read once per interval (3 requests).
+    pub events_interval_seconds: u64,
+}
+
+impl Default for SignalsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            telemetry_interval_seconds: 3600,
+            telemetry_window_days: 7,
+            telemetry_max_age_seconds: 3 * 3600,
+            telemetry_min_spacing_millis: 10_000,
+            events_interval_seconds: 300,
+        }
+    }
+}
+
+impl Config {
+    /// The selection rules the directory applies.
+    pub fn selection_policy(&self) -> onramp_core::selection::Policy {
+        onramp_core::selection::Policy {
+            oversubscription: self.selection.oversubscription,
+            maintenance: match self.selection.maintenance_policy {
+                MaintenancePolicySetting::RankLast => {
+                    onramp_core::selection::MaintenancePolicy::RankLast
+                }
+                MaintenancePolicySetting::Reject => {
+                    onramp_core::selection::MaintenancePolicy::Reject
+                }
+            },
+        }
+    }
+
+    /// How the signals are collected.
+    pub fn signal_settings(&self) -> crate::signals::SignalSettings {
+        let signals = &self.signals;
+        crate::signals::SignalSettings {
+            enabled: signals.enabled,
+            telemetry_interval: Duration::from_secs(signals.telemetry_interval_seconds),
+            telemetry_window_days: signals.telemetry_window_days,
+            telemetry_max_age: Duration::from_secs(signals.telemetry_max_age_seconds),
+            telemetry_min_spacing: Duration::from_millis(signals.telemetry_min_spacing_millis),
+            events_interval: Duration::from_secs(signals.events_interval_seconds),
+            maintenance_horizon: Duration::from_secs(
+                self.selection
+                    .maintenance_horizon_hours
+                    .saturating_mul(3600),
+            ),
         }
     }
 }
@@ -509,6 +610,22 @@ impl Config {
             });
         }
         self.megaport.timeouts.route_timeouts()?;
+        let oversubscription = self.selection.oversubscription;
+        if !(1.0..=100.0).contains(&oversubscription) {
+            return Err(ConfigError::Invalid {
+                key: "selection.oversubscription",
+                problem: format!("must be from 1.0 to 100.0, got {oversubscription}"),
+            });
+        }
+        if !(1..=180).contains(&self.signals.telemetry_window_days) {
+            return Err(ConfigError::Invalid {
+                key: "signals.telemetry_window_days",
+                problem: format!(
+                    "must be from 1 to 180 (Megaport's limit), got {}",
+                    self.signals.telemetry_window_days
+                ),
+            });
+        }
         self.megaport
             .budget
             .budget_config()
@@ -553,6 +670,22 @@ impl Config {
             (
                 "orders.upstream_timeout_millis",
                 self.orders.upstream_timeout_millis,
+            ),
+            (
+                "signals.telemetry_interval_seconds",
+                self.signals.telemetry_interval_seconds,
+            ),
+            (
+                "signals.telemetry_max_age_seconds",
+                self.signals.telemetry_max_age_seconds,
+            ),
+            (
+                "signals.telemetry_min_spacing_millis",
+                self.signals.telemetry_min_spacing_millis,
+            ),
+            (
+                "signals.events_interval_seconds",
+                self.signals.events_interval_seconds,
             ),
         ];
         for (key, value) in positive {

@@ -36,6 +36,7 @@ mod order_upstream;
 pub mod regions_file;
 
 pub mod server;
+pub mod signals;
 pub mod telemetry;
 pub mod transport;
 pub mod upstream;

@@ -136,7 +136,10 @@ pub async fn run_with_admin(
         }
     }
     let orders = order_desk(&config, &upstream, &store);
-    let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()));
+    let signals = upstream.catalog.signals().clone();
+    signals.attach_store(store.clone()).await?;
+    let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()))
+        .with_policy(config.selection_policy());
     apply_declared_regions(&config, &directory).await?;
     let (fire, signal) = watch::channel(false);
     let shutdown_signal = ShutdownSignal(signal);
@@ -150,6 +153,8 @@ pub async fn run_with_admin(
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
     let poller = hub.spawn_poller(shutdown_signal.clone());
+    let mut background = signals.spawn(upstream.catalog.clone(), shutdown_signal.clone());
+    background.push(hub.spawn_notice_follower(signals.clone(), shutdown_signal.clone()));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
@@ -245,6 +250,9 @@ pub async fn run_with_admin(
         task.abort();
     }
     poller.abort();
+    for task in background {
+        task.abort();
+    }
     upstream.shutdown().await;
     result
 }

@@ -128,7 +128,9 @@ impl Upstream {
             key: "megaport.client_id",
             problem: "no Megaport account is configured".to_owned(),
         })?;
-        let catalog = Arc::new(Catalog::new(provider.clone(), catalog_config(config)));
+        let signals = Arc::new(crate::signals::Signals::new(config.signal_settings()));
+        let catalog =
+            Arc::new(Catalog::new(provider.clone(), catalog_config(config)).with_signals(signals));
         Ok(Self {
             provider,
             provider_account,

@@ -18,6 +18,7 @@ mod locks;
 pub mod orders;
 mod ports;
 pub mod regions;
+mod signals;
 pub mod watch;
 
 use sqlx::sqlite::{

@@ -58,7 +58,11 @@ async fn the_whole_guide_flow() {
             .contains("Acceptable Use Policy")
     );
     let ports = v["data"].as_array().unwrap().clone();
-    assert_eq!(ports.len(), 6, "six LIVE Ports");
+    assert_eq!(
+        ports.len(),
+        7,
+        "six LIVE Ports, London's a LAG of two member products"
+    );
     assert!(
         ports
             .iter()
@@ -107,7 +111,7 @@ async fn the_whole_guide_flow() {
     // Without the filter the DEPLOYABLE Port shows up too.
     let (_, all) = get(&sb, "v2/products", &q).await;
     let all = all["data"].as_array().unwrap();
-    assert_eq!(all.len(), 7);
+    assert_eq!(all.len(), 8);
     assert!(
         all.iter()
             .any(|p| p["productUid"] == LA3_DEPLOYABLE && p["provisioningStatus"] == "DEPLOYABLE")

@@ -10,3 +10,4 @@ mod faults;
 mod guide;
 mod limits;
 mod rules;
+mod signals;

@@ -5,6 +5,7 @@ use tonic::{Request, Response, Status};
 use super::{convert, paging};
 use crate::error::{Error, FieldViolation};
 use onramp_core::directory::{Directory, OnRampFilter, Scope};
+use onramp_core::selection::MaintenancePolicy;
 use onramp_proto as pb;
 use onramp_proto::catalog_service_server::CatalogService;
 
@@ -135,14 +136,28 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::SelectOnRampsResponse>, Status> {
         let request = request.into_inner();
         let diversity = convert::diversity_from(request.diversity());
+        let maintenance = maintenance_from(request.maintenance).map_err(crate::error::status)?;
         let (scope, rate) = validate_selection(request.scope, request.rate_limit_mbps)
             .map_err(crate::error::status)?;
         let selection = self
             .directory
-            .select(&scope, rate, diversity)
+            .select(&scope, rate, diversity, maintenance)
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(selection_response(&selection)))
+    }
+}
+
+/// The request's maintenance policy; None (UNSPECIFIED) means the configured default.
+fn maintenance_from(value: i32) -> Result<Option<MaintenancePolicy>, Error> {
+    match pb::MaintenancePolicy::try_from(value) {
+        Ok(pb::MaintenancePolicy::Unspecified) => Ok(None),
+        Ok(pb::MaintenancePolicy::Reject) => Ok(Some(MaintenancePolicy::Reject)),
+        Ok(pb::MaintenancePolicy::RankLast) => Ok(Some(MaintenancePolicy::RankLast)),
+        Err(_) => Err(Error::InvalidArgument(vec![FieldViolation::new(
+            "maintenance",
+            format!("unknown maintenance policy {value}; use REJECT or RANK_LAST"),
+        )])),
     }
 }
 
@@ -187,6 +202,7 @@ pub(crate) fn selection_response(
         diversity_satisfied: selection.diversity_satisfied,
         diversity_message: selection.diversity_message.clone(),
         rejected: selection.rejected.iter().map(convert::rejected).collect(),
+        ranking_message: selection.ranking_message.clone(),
     }
 }
 

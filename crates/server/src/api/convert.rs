@@ -3,9 +3,10 @@
 use prost_types::Timestamp;
 use time::OffsetDateTime;
 
-use onramp_core::onramps::{self, OnRamp, PortRef, ProvisioningStatus, Zone};
+use onramp_core::onramps::{self, OnRamp, PortRef, ProvisioningStatus, RankingBasis, Zone};
 use onramp_core::regions::{Region, Selector};
 use onramp_core::selection::{Diversity, Rejected, Rejection};
+use onramp_core::signals::{MeasuredTraffic, NoticeKind, NoticePhase, PortNotice};
 use onramp_proto as pb;
 
 pub(super) fn timestamp(time: OffsetDateTime) -> Timestamp {
@@ -28,6 +29,44 @@ pub(super) fn location(location: &onramps::Location) -> pb::Location {
         metro: location.metro.clone(),
         country: location.country.clone(),
         market: location.market.clone(),
+        status: location.status.clone(),
+        orderable: location.orderable(),
+        ordering_message: location.ordering_message.clone(),
+    }
+}
+
+fn timestamp_ms(ms: i64) -> Option<Timestamp> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .map(timestamp)
+}
+
+fn measured(measured: &MeasuredTraffic) -> pb::MeasuredTraffic {
+    pb::MeasuredTraffic {
+        p95_mbps: measured.p95_mbps,
+        peak_mbps: measured.peak_mbps,
+        window_days: i32::from(measured.window_days),
+        sample_count: i32::try_from(measured.sample_count).unwrap_or(i32::MAX),
+        last_sample_time: timestamp_ms(measured.last_sample_ms),
+        collect_time: timestamp_ms(measured.collected_ms),
+        fresh: measured.fresh,
+    }
+}
+
+pub(super) fn notice(notice: &PortNotice) -> pb::OnRampNotice {
+    pb::OnRampNotice {
+        kind: match notice.kind {
+            NoticeKind::Maintenance => pb::OnRampNoticeKind::Maintenance,
+            NoticeKind::Outage => pb::OnRampNoticeKind::Outage,
+        }
+        .into(),
+        event_id: notice.event_id.clone(),
+        state: notice.state.clone(),
+        ongoing: notice.phase == NoticePhase::Ongoing,
+        start_time: notice.start_ms.and_then(timestamp_ms),
+        end_time: notice.end_ms.and_then(timestamp_ms),
+        impact: notice.impact.clone(),
+        purpose: notice.purpose.clone(),
     }
 }
 
@@ -83,6 +122,20 @@ pub(super) fn on_ramp(on_ramp: &OnRamp) -> pb::OnRamp {
         regions: on_ramp.regions.clone(),
         company_name: port.company_name.clone(),
         reserved_vlans: on_ramp.reserved_vlans.clone(),
+        measured: on_ramp.measured.as_ref().map(measured),
+        ranking_basis: match on_ramp.ranking_basis() {
+            RankingBasis::Measured => pb::RankingBasis::Measured,
+            RankingBasis::Allocated => pb::RankingBasis::Allocated,
+        }
+        .into(),
+        estimated_utilisation: on_ramp.estimated_utilisation(),
+        notices: on_ramp.notices.iter().map(notice).collect(),
+        lag_member_uids: port
+            .lag
+            .as_ref()
+            .map(|lag| lag.member_uids.clone())
+            .unwrap_or_default(),
+        diversity_zone_last_known: on_ramp.zone_last_known,
     }
 }
 
@@ -94,6 +147,10 @@ pub(super) fn rejected(rejected: &Rejected) -> pb::RejectedOnRamp {
         Rejection::HeadroomBelowRate => pb::RejectionReason::HeadroomBelowRate,
         Rejection::ZoneAlreadyUsed => pb::RejectionReason::ZoneAlreadyUsed,
         Rejection::RankedLower => pb::RejectionReason::RankedLower,
+        Rejection::LocationNotOrderable => pb::RejectionReason::LocationNotOrderable,
+        Rejection::Outage => pb::RejectionReason::Outage,
+        Rejection::Maintenance => pb::RejectionReason::Maintenance,
+        Rejection::MeasuredHeadroomBelowRate => pb::RejectionReason::MeasuredHeadroomBelowRate,
     };
     pb::RejectedOnRamp {
         on_ramp: Some(on_ramp(&rejected.on_ramp)),

@@ -477,6 +477,7 @@ pub(crate) fn service_key(view: &KeyView) -> pb::ServiceKey {
         create_time: view.create_time.map(convert::timestamp),
         last_used_time: view.last_used_time.map(convert::timestamp),
         vxc_uid: view.vxc_uid.clone(),
+        on_ramp_notices: view.on_ramp_notices.iter().map(convert::notice).collect(),
     }
 }
 
@@ -486,6 +487,7 @@ fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
         ChangeKind::Updated => pb::ServiceKeyEventType::Updated,
         ChangeKind::StateChanged => pb::ServiceKeyEventType::StateChanged,
         ChangeKind::Removed => pb::ServiceKeyEventType::Removed,
+        ChangeKind::OnRampNotice => pb::ServiceKeyEventType::OnRampNotice,
     };
     pb::ServiceKeyEvent {
         r#type: kind.into(),

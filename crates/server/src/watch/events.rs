@@ -18,6 +18,8 @@ pub enum ChangeKind {
     StateChanged,
     /// Gone from Megaport without having been used (a multi-use key removed).
     Removed,
+    /// Only the maintenance and outage notices of the key's Port changed.
+    OnRampNotice,
 }
 
 /// One change to one key.
@@ -43,6 +45,17 @@ pub fn diff(
             None => Some((ChangeKind::Added, None)),
             Some(before) if before.state != view.state => {
                 Some((ChangeKind::StateChanged, Some(before.state)))
+            }
+            Some(before)
+                if before.on_ramp_notices != view.on_ramp_notices && {
+                    let mut same_otherwise = before.clone();
+                    same_otherwise
+                        .on_ramp_notices
+                        .clone_from(&view.on_ramp_notices);
+                    same_otherwise == *view
+                } =>
+            {
+                Some((ChangeKind::OnRampNotice, Some(before.state)))
             }
             Some(before) if before != view => Some((ChangeKind::Updated, Some(before.state))),
             Some(_) => None,
@@ -94,6 +107,7 @@ pub(crate) mod tests {
             last_used_time: None,
             vxc_uid: String::new(),
             upstream_expired: false,
+            on_ramp_notices: Vec::new(),
         }
     }
 

@@ -117,6 +117,9 @@ struct Inner {
     keys: Arc<ServiceKeys>,
     settings: WatchSettings,
     instance_id: String,
+    /// The Ports' maintenance and outages, copied onto each key's view (set by
+    /// [`WatchHub::spawn_notice_follower`]).
+    signals: std::sync::OnceLock<Arc<crate::signals::Signals>>,
 }
 
 /// A cheap-to-clone handle to the watcher.
@@ -172,8 +175,56 @@ impl WatchHub {
                 keys,
                 settings,
                 instance_id,
+                signals: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Puts the maintenance and outages of each key's Port on its view from now on, and commits
+    /// a revision (SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE events) whenever they change, without
+    /// a Megaport call.
+    pub fn spawn_notice_follower(
+        &self,
+        signals: Arc<crate::signals::Signals>,
+        mut shutdown: ShutdownSignal,
+    ) -> tokio::task::JoinHandle<()> {
+        let mut changes = signals.subscribe();
+        let _ = self.inner.signals.set(signals);
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = hub.refresh_notices().await {
+                    tracing::warn!(%error, "key views not updated with port notices");
+                }
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { break },
+                    () = shutdown.fired() => break,
+                }
+            }
+        })
+    }
+
+    /// Re-applies the current notices to the current views.
+    async fn refresh_notices(&self) -> Result<(), Error> {
+        let _writer = self.inner.writer.lock().await;
+        let previous = self.read().views.clone();
+        let current = previous.clone();
+        self.apply(previous, current, OffsetDateTime::now_utc())
+            .await
+    }
+
+    /// Sets each view's notices from the signals, if the hub follows them.
+    fn with_notices(&self, mut views: BTreeMap<String, KeyView>) -> BTreeMap<String, KeyView> {
+        if let Some(signals) = self.inner.signals.get() {
+            let signals = signals.current();
+            for view in views.values_mut() {
+                let notices = signals.notices_for(&view.port.uid);
+                if view.on_ramp_notices != notices {
+                    view.on_ramp_notices = notices;
+                }
+            }
+        }
+        views
     }
 
     /// Polls every `poll_interval` (or sooner when poked) until shutdown.
@@ -315,6 +366,7 @@ impl WatchHub {
         current: BTreeMap<String, KeyView>,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
+        let current = self.with_notices(current);
         let events = events::diff(&previous, &current, now);
         if events.is_empty() {
             return Ok(());

@@ -96,6 +96,7 @@ async fn us_west_is_declared_and_gives_the_diverse_pair() {
         scope: Some(Scope::Region("us-west".into())),
         rate_limit_mbps: 1000,
         diversity: DiversityPreference::Required.into(),
+        ..Default::default()
     }))
     .await
     .expect("selection")
@@ -142,6 +143,7 @@ async fn rejections_carry_their_reasons() {
         })),
         rate_limit_mbps: 5000,
         diversity: DiversityPreference::Preferred.into(),
+        ..Default::default()
     }))
     .await
     .expect("selection")
@@ -171,6 +173,7 @@ async fn rejections_carry_their_reasons() {
         scope: Some(Scope::Region("us-west".into())),
         rate_limit_mbps: 5000,
         diversity: DiversityPreference::Required.into(),
+        ..Default::default()
     }))
     .await
     .expect_err("no pair can take 5000 mbps");
@@ -195,6 +198,7 @@ async fn invalid_catalog_requests_name_the_field() {
                 scope: Some(Scope::Region("us-west".into())),
                 rate_limit_mbps: 0,
                 diversity: 0,
+                ..Default::default()
             },
             "rate_limit_mbps",
         ),
@@ -203,6 +207,7 @@ async fn invalid_catalog_requests_name_the_field() {
                 scope: None,
                 rate_limit_mbps: 100,
                 diversity: 0,
+                ..Default::default()
             },
             "region",
         ),
@@ -214,6 +219,7 @@ async fn invalid_catalog_requests_name_the_field() {
                 })),
                 rate_limit_mbps: 100,
                 diversity: 0,
+                ..Default::default()
             },
             "selector.location_ids[0]",
         ),

@@ -28,6 +28,7 @@ mod orders_guide;
 mod orders_restart;
 mod orders_validation;
 mod regions;
+mod selection_signals;
 mod service_key_reads;
 mod service_keys;
 mod shutdown;

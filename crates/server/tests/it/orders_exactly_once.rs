@@ -89,6 +89,7 @@ impl FakeMegaport {
                 max_vxc_speed_mbps: 0,
                 status: ProvisioningStatus::Live,
                 vxcs,
+                lag: None,
             },
             service_id: Some(74841),
         }

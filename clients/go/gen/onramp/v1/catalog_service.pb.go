@@ -21,6 +21,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// MaintenancePolicy is what SelectOnRamps does with a Port whose maintenance starts soon.
+type MaintenancePolicy int32
+
+const (
+	// MAINTENANCE_POLICY_UNSPECIFIED means the configured default.
+	MaintenancePolicy_MAINTENANCE_POLICY_UNSPECIFIED MaintenancePolicy = 0
+	// MAINTENANCE_POLICY_REJECT leaves the Port out (REJECTION_REASON_MAINTENANCE).
+	MaintenancePolicy_MAINTENANCE_POLICY_REJECT MaintenancePolicy = 1
+	// MAINTENANCE_POLICY_RANK_LAST offers it only after every Port without upcoming maintenance.
+	MaintenancePolicy_MAINTENANCE_POLICY_RANK_LAST MaintenancePolicy = 2
+)
+
+// Enum value maps for MaintenancePolicy.
+var (
+	MaintenancePolicy_name = map[int32]string{
+		0: "MAINTENANCE_POLICY_UNSPECIFIED",
+		1: "MAINTENANCE_POLICY_REJECT",
+		2: "MAINTENANCE_POLICY_RANK_LAST",
+	}
+	MaintenancePolicy_value = map[string]int32{
+		"MAINTENANCE_POLICY_UNSPECIFIED": 0,
+		"MAINTENANCE_POLICY_REJECT":      1,
+		"MAINTENANCE_POLICY_RANK_LAST":   2,
+	}
+)
+
+func (x MaintenancePolicy) Enum() *MaintenancePolicy {
+	p := new(MaintenancePolicy)
+	*p = x
+	return p
+}
+
+func (x MaintenancePolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MaintenancePolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_catalog_service_proto_enumTypes[0].Descriptor()
+}
+
+func (MaintenancePolicy) Type() protoreflect.EnumType {
+	return &file_onramp_v1_catalog_service_proto_enumTypes[0]
+}
+
+func (x MaintenancePolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MaintenancePolicy.Descriptor instead.
+func (MaintenancePolicy) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_catalog_service_proto_rawDescGZIP(), []int{0}
+}
+
 // ListCountriesRequest has no parameters: the list is small and returned whole.
 type ListCountriesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -483,7 +536,10 @@ type SelectOnRampsRequest struct {
 	// rate_limit_mbps is the VXC rate the connection needs; at least 1.
 	RateLimitMbps int64 `protobuf:"varint,3,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
 	// diversity says whether the choice must be a red+blue pair; unset means NONE.
-	Diversity     DiversityPreference `protobuf:"varint,4,opt,name=diversity,proto3,enum=onramp.v1.DiversityPreference" json:"diversity,omitempty"`
+	Diversity DiversityPreference `protobuf:"varint,4,opt,name=diversity,proto3,enum=onramp.v1.DiversityPreference" json:"diversity,omitempty"`
+	// maintenance says what to do with Ports whose maintenance starts within the configured horizon;
+	// unset means the configured default (selection.maintenance_policy).
+	Maintenance   MaintenancePolicy `protobuf:"varint,5,opt,name=maintenance,proto3,enum=onramp.v1.MaintenancePolicy" json:"maintenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -557,6 +613,13 @@ func (x *SelectOnRampsRequest) GetDiversity() DiversityPreference {
 	return DiversityPreference_DIVERSITY_PREFERENCE_UNSPECIFIED
 }
 
+func (x *SelectOnRampsRequest) GetMaintenance() MaintenancePolicy {
+	if x != nil {
+		return x.Maintenance
+	}
+	return MaintenancePolicy_MAINTENANCE_POLICY_UNSPECIFIED
+}
+
 type isSelectOnRampsRequest_Scope interface {
 	isSelectOnRampsRequest_Scope()
 }
@@ -590,9 +653,13 @@ type SelectOnRampsResponse struct {
 	DiversityMessage string `protobuf:"bytes,3,opt,name=diversity_message,json=diversityMessage,proto3" json:"diversity_message,omitempty"`
 	// rejected are the Ports in scope that were not chosen, in ranking order for eligible ones
 	// followed by ineligible ones by port_name.
-	Rejected      []*RejectedOnRamp `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Rejected []*RejectedOnRamp `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
+	// ranking_message names the live candidates ranked on allocated figures because their
+	// telemetry is missing or stale, lowercase; empty when every one was ranked on measured
+	// traffic.
+	RankingMessage string `protobuf:"bytes,5,opt,name=ranking_message,json=rankingMessage,proto3" json:"ranking_message,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SelectOnRampsResponse) Reset() {
@@ -653,6 +720,13 @@ func (x *SelectOnRampsResponse) GetRejected() []*RejectedOnRamp {
 	return nil
 }
 
+func (x *SelectOnRampsResponse) GetRankingMessage() string {
+	if x != nil {
+		return x.RankingMessage
+	}
+	return ""
+}
+
 var File_onramp_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_catalog_service_proto_rawDesc = "" +
@@ -683,18 +757,24 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\x10GetOnRampRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\"?\n" +
 	"\x11GetOnRampResponse\x12*\n" +
-	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\xd8\x01\n" +
+	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\x98\x02\n" +
 	"\x14SelectOnRampsRequest\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x127\n" +
 	"\bselector\x18\x02 \x01(\v2\x19.onramp.v1.RegionSelectorH\x00R\bselector\x12&\n" +
 	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12<\n" +
-	"\tdiversity\x18\x04 \x01(\x0e2\x1e.onramp.v1.DiversityPreferenceR\tdiversityB\a\n" +
-	"\x05scope\"\xd7\x01\n" +
+	"\tdiversity\x18\x04 \x01(\x0e2\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12>\n" +
+	"\vmaintenance\x18\x05 \x01(\x0e2\x1c.onramp.v1.MaintenancePolicyR\vmaintenanceB\a\n" +
+	"\x05scope\"\x80\x02\n" +
 	"\x15SelectOnRampsResponse\x12)\n" +
 	"\x06chosen\x18\x01 \x03(\v2\x11.onramp.v1.OnRampR\x06chosen\x12/\n" +
 	"\x13diversity_satisfied\x18\x02 \x01(\bR\x12diversitySatisfied\x12+\n" +
 	"\x11diversity_message\x18\x03 \x01(\tR\x10diversityMessage\x125\n" +
-	"\brejected\x18\x04 \x03(\v2\x19.onramp.v1.RejectedOnRampR\brejected2\x99\x03\n" +
+	"\brejected\x18\x04 \x03(\v2\x19.onramp.v1.RejectedOnRampR\brejected\x12'\n" +
+	"\x0franking_message\x18\x05 \x01(\tR\x0erankingMessage*x\n" +
+	"\x11MaintenancePolicy\x12\"\n" +
+	"\x1eMAINTENANCE_POLICY_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19MAINTENANCE_POLICY_REJECT\x10\x01\x12 \n" +
+	"\x1cMAINTENANCE_POLICY_RANK_LAST\x10\x022\x99\x03\n" +
 	"\x0eCatalogService\x12R\n" +
 	"\rListCountries\x12\x1f.onramp.v1.ListCountriesRequest\x1a .onramp.v1.ListCountriesResponse\x12I\n" +
 	"\n" +
@@ -715,49 +795,52 @@ func file_onramp_v1_catalog_service_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_catalog_service_proto_rawDescData
 }
 
+var file_onramp_v1_catalog_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_onramp_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_onramp_v1_catalog_service_proto_goTypes = []any{
-	(*ListCountriesRequest)(nil),  // 0: onramp.v1.ListCountriesRequest
-	(*ListCountriesResponse)(nil), // 1: onramp.v1.ListCountriesResponse
-	(*ListMetrosRequest)(nil),     // 2: onramp.v1.ListMetrosRequest
-	(*ListMetrosResponse)(nil),    // 3: onramp.v1.ListMetrosResponse
-	(*ListOnRampsRequest)(nil),    // 4: onramp.v1.ListOnRampsRequest
-	(*ListOnRampsResponse)(nil),   // 5: onramp.v1.ListOnRampsResponse
-	(*GetOnRampRequest)(nil),      // 6: onramp.v1.GetOnRampRequest
-	(*GetOnRampResponse)(nil),     // 7: onramp.v1.GetOnRampResponse
-	(*SelectOnRampsRequest)(nil),  // 8: onramp.v1.SelectOnRampsRequest
-	(*SelectOnRampsResponse)(nil), // 9: onramp.v1.SelectOnRampsResponse
-	(*Country)(nil),               // 10: onramp.v1.Country
-	(*Metro)(nil),                 // 11: onramp.v1.Metro
-	(*OnRamp)(nil),                // 12: onramp.v1.OnRamp
-	(*RegionSelector)(nil),        // 13: onramp.v1.RegionSelector
-	(DiversityPreference)(0),      // 14: onramp.v1.DiversityPreference
-	(*RejectedOnRamp)(nil),        // 15: onramp.v1.RejectedOnRamp
+	(MaintenancePolicy)(0),        // 0: onramp.v1.MaintenancePolicy
+	(*ListCountriesRequest)(nil),  // 1: onramp.v1.ListCountriesRequest
+	(*ListCountriesResponse)(nil), // 2: onramp.v1.ListCountriesResponse
+	(*ListMetrosRequest)(nil),     // 3: onramp.v1.ListMetrosRequest
+	(*ListMetrosResponse)(nil),    // 4: onramp.v1.ListMetrosResponse
+	(*ListOnRampsRequest)(nil),    // 5: onramp.v1.ListOnRampsRequest
+	(*ListOnRampsResponse)(nil),   // 6: onramp.v1.ListOnRampsResponse
+	(*GetOnRampRequest)(nil),      // 7: onramp.v1.GetOnRampRequest
+	(*GetOnRampResponse)(nil),     // 8: onramp.v1.GetOnRampResponse
+	(*SelectOnRampsRequest)(nil),  // 9: onramp.v1.SelectOnRampsRequest
+	(*SelectOnRampsResponse)(nil), // 10: onramp.v1.SelectOnRampsResponse
+	(*Country)(nil),               // 11: onramp.v1.Country
+	(*Metro)(nil),                 // 12: onramp.v1.Metro
+	(*OnRamp)(nil),                // 13: onramp.v1.OnRamp
+	(*RegionSelector)(nil),        // 14: onramp.v1.RegionSelector
+	(DiversityPreference)(0),      // 15: onramp.v1.DiversityPreference
+	(*RejectedOnRamp)(nil),        // 16: onramp.v1.RejectedOnRamp
 }
 var file_onramp_v1_catalog_service_proto_depIdxs = []int32{
-	10, // 0: onramp.v1.ListCountriesResponse.countries:type_name -> onramp.v1.Country
-	11, // 1: onramp.v1.ListMetrosResponse.metros:type_name -> onramp.v1.Metro
-	12, // 2: onramp.v1.ListOnRampsResponse.on_ramps:type_name -> onramp.v1.OnRamp
-	12, // 3: onramp.v1.GetOnRampResponse.on_ramp:type_name -> onramp.v1.OnRamp
-	13, // 4: onramp.v1.SelectOnRampsRequest.selector:type_name -> onramp.v1.RegionSelector
-	14, // 5: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
-	12, // 6: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
-	15, // 7: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
-	0,  // 8: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
-	2,  // 9: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
-	4,  // 10: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
-	6,  // 11: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
-	8,  // 12: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
-	1,  // 13: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
-	3,  // 14: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
-	5,  // 15: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
-	7,  // 16: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
-	9,  // 17: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	11, // 0: onramp.v1.ListCountriesResponse.countries:type_name -> onramp.v1.Country
+	12, // 1: onramp.v1.ListMetrosResponse.metros:type_name -> onramp.v1.Metro
+	13, // 2: onramp.v1.ListOnRampsResponse.on_ramps:type_name -> onramp.v1.OnRamp
+	13, // 3: onramp.v1.GetOnRampResponse.on_ramp:type_name -> onramp.v1.OnRamp
+	14, // 4: onramp.v1.SelectOnRampsRequest.selector:type_name -> onramp.v1.RegionSelector
+	15, // 5: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
+	0,  // 6: onramp.v1.SelectOnRampsRequest.maintenance:type_name -> onramp.v1.MaintenancePolicy
+	13, // 7: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
+	16, // 8: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
+	1,  // 9: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
+	3,  // 10: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
+	5,  // 11: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
+	7,  // 12: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
+	9,  // 13: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
+	2,  // 14: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
+	4,  // 15: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
+	6,  // 16: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
+	8,  // 17: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
+	10, // 18: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
+	14, // [14:19] is the sub-list for method output_type
+	9,  // [9:14] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_catalog_service_proto_init() }
@@ -775,13 +858,14 @@ func file_onramp_v1_catalog_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_catalog_service_proto_rawDesc), len(file_onramp_v1_catalog_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_onramp_v1_catalog_service_proto_goTypes,
 		DependencyIndexes: file_onramp_v1_catalog_service_proto_depIdxs,
+		EnumInfos:         file_onramp_v1_catalog_service_proto_enumTypes,
 		MessageInfos:      file_onramp_v1_catalog_service_proto_msgTypes,
 	}.Build()
 	File_onramp_v1_catalog_service_proto = out.File

@@ -408,27 +408,47 @@ const (
 	RejectionReason_REJECTION_REASON_ZONE_ALREADY_USED RejectionReason = 5
 	// REJECTION_REASON_RANKED_LOWER: eligible, but a better-ranked Port was chosen.
 	RejectionReason_REJECTION_REASON_RANKED_LOWER RejectionReason = 6
+	// REJECTION_REASON_LOCATION_NOT_ORDERABLE: Megaport takes no orders at the Port's location now
+	// (Location.orderable is false); the detail quotes the status and ordering message.
+	RejectionReason_REJECTION_REASON_LOCATION_NOT_ORDERABLE RejectionReason = 7
+	// REJECTION_REASON_OUTAGE: Megaport reports an ongoing outage on the Port; the detail names
+	// the event id.
+	RejectionReason_REJECTION_REASON_OUTAGE RejectionReason = 8
+	// REJECTION_REASON_MAINTENANCE: maintenance on the Port is running, or starts within the
+	// horizon and the maintenance policy is REJECT; the detail names the event id and window.
+	RejectionReason_REJECTION_REASON_MAINTENANCE RejectionReason = 9
+	// REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE: speed minus the measured p95 traffic is below
+	// the requested rate (fresh telemetry only).
+	RejectionReason_REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE RejectionReason = 10
 )
 
 // Enum value maps for RejectionReason.
 var (
 	RejectionReason_name = map[int32]string{
-		0: "REJECTION_REASON_UNSPECIFIED",
-		1: "REJECTION_REASON_NOT_LIVE",
-		2: "REJECTION_REASON_VXC_NOT_PERMITTED",
-		3: "REJECTION_REASON_MAX_VXC_SPEED_BELOW_RATE",
-		4: "REJECTION_REASON_HEADROOM_BELOW_RATE",
-		5: "REJECTION_REASON_ZONE_ALREADY_USED",
-		6: "REJECTION_REASON_RANKED_LOWER",
+		0:  "REJECTION_REASON_UNSPECIFIED",
+		1:  "REJECTION_REASON_NOT_LIVE",
+		2:  "REJECTION_REASON_VXC_NOT_PERMITTED",
+		3:  "REJECTION_REASON_MAX_VXC_SPEED_BELOW_RATE",
+		4:  "REJECTION_REASON_HEADROOM_BELOW_RATE",
+		5:  "REJECTION_REASON_ZONE_ALREADY_USED",
+		6:  "REJECTION_REASON_RANKED_LOWER",
+		7:  "REJECTION_REASON_LOCATION_NOT_ORDERABLE",
+		8:  "REJECTION_REASON_OUTAGE",
+		9:  "REJECTION_REASON_MAINTENANCE",
+		10: "REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE",
 	}
 	RejectionReason_value = map[string]int32{
-		"REJECTION_REASON_UNSPECIFIED":              0,
-		"REJECTION_REASON_NOT_LIVE":                 1,
-		"REJECTION_REASON_VXC_NOT_PERMITTED":        2,
-		"REJECTION_REASON_MAX_VXC_SPEED_BELOW_RATE": 3,
-		"REJECTION_REASON_HEADROOM_BELOW_RATE":      4,
-		"REJECTION_REASON_ZONE_ALREADY_USED":        5,
-		"REJECTION_REASON_RANKED_LOWER":             6,
+		"REJECTION_REASON_UNSPECIFIED":                  0,
+		"REJECTION_REASON_NOT_LIVE":                     1,
+		"REJECTION_REASON_VXC_NOT_PERMITTED":            2,
+		"REJECTION_REASON_MAX_VXC_SPEED_BELOW_RATE":     3,
+		"REJECTION_REASON_HEADROOM_BELOW_RATE":          4,
+		"REJECTION_REASON_ZONE_ALREADY_USED":            5,
+		"REJECTION_REASON_RANKED_LOWER":                 6,
+		"REJECTION_REASON_LOCATION_NOT_ORDERABLE":       7,
+		"REJECTION_REASON_OUTAGE":                       8,
+		"REJECTION_REASON_MAINTENANCE":                  9,
+		"REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE": 10,
 	}
 )
 
@@ -459,6 +479,112 @@ func (RejectionReason) EnumDescriptor() ([]byte, []int) {
 	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
+// RankingBasis is what an on-ramp's estimated_utilisation is computed from.
+type RankingBasis int32
+
+const (
+	// RANKING_BASIS_UNSPECIFIED is the zero value. Never returned.
+	RankingBasis_RANKING_BASIS_UNSPECIFIED RankingBasis = 0
+	// RANKING_BASIS_MEASURED: the p95 of fresh measured traffic.
+	RankingBasis_RANKING_BASIS_MEASURED RankingBasis = 1
+	// RANKING_BASIS_ALLOCATED: the allocated rate limits, for want of fresh telemetry.
+	RankingBasis_RANKING_BASIS_ALLOCATED RankingBasis = 2
+)
+
+// Enum value maps for RankingBasis.
+var (
+	RankingBasis_name = map[int32]string{
+		0: "RANKING_BASIS_UNSPECIFIED",
+		1: "RANKING_BASIS_MEASURED",
+		2: "RANKING_BASIS_ALLOCATED",
+	}
+	RankingBasis_value = map[string]int32{
+		"RANKING_BASIS_UNSPECIFIED": 0,
+		"RANKING_BASIS_MEASURED":    1,
+		"RANKING_BASIS_ALLOCATED":   2,
+	}
+)
+
+func (x RankingBasis) Enum() *RankingBasis {
+	p := new(RankingBasis)
+	*p = x
+	return p
+}
+
+func (x RankingBasis) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RankingBasis) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_resources_proto_enumTypes[6].Descriptor()
+}
+
+func (RankingBasis) Type() protoreflect.EnumType {
+	return &file_onramp_v1_resources_proto_enumTypes[6]
+}
+
+func (x RankingBasis) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RankingBasis.Descriptor instead.
+func (RankingBasis) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
+}
+
+// OnRampNoticeKind is the feed a notice comes from.
+type OnRampNoticeKind int32
+
+const (
+	// ON_RAMP_NOTICE_KIND_UNSPECIFIED is the zero value. Never returned.
+	OnRampNoticeKind_ON_RAMP_NOTICE_KIND_UNSPECIFIED OnRampNoticeKind = 0
+	// ON_RAMP_NOTICE_KIND_MAINTENANCE: Megaport's planned maintenance.
+	OnRampNoticeKind_ON_RAMP_NOTICE_KIND_MAINTENANCE OnRampNoticeKind = 1
+	// ON_RAMP_NOTICE_KIND_OUTAGE: an outage Megaport reports.
+	OnRampNoticeKind_ON_RAMP_NOTICE_KIND_OUTAGE OnRampNoticeKind = 2
+)
+
+// Enum value maps for OnRampNoticeKind.
+var (
+	OnRampNoticeKind_name = map[int32]string{
+		0: "ON_RAMP_NOTICE_KIND_UNSPECIFIED",
+		1: "ON_RAMP_NOTICE_KIND_MAINTENANCE",
+		2: "ON_RAMP_NOTICE_KIND_OUTAGE",
+	}
+	OnRampNoticeKind_value = map[string]int32{
+		"ON_RAMP_NOTICE_KIND_UNSPECIFIED": 0,
+		"ON_RAMP_NOTICE_KIND_MAINTENANCE": 1,
+		"ON_RAMP_NOTICE_KIND_OUTAGE":      2,
+	}
+)
+
+func (x OnRampNoticeKind) Enum() *OnRampNoticeKind {
+	p := new(OnRampNoticeKind)
+	*p = x
+	return p
+}
+
+func (x OnRampNoticeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OnRampNoticeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_resources_proto_enumTypes[7].Descriptor()
+}
+
+func (OnRampNoticeKind) Type() protoreflect.EnumType {
+	return &file_onramp_v1_resources_proto_enumTypes[7]
+}
+
+func (x OnRampNoticeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OnRampNoticeKind.Descriptor instead.
+func (OnRampNoticeKind) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
+}
+
 // Location is a Megaport data-centre location. Megaport's location data is effectively constant,
 // so onramp caches it for a long time.
 type Location struct {
@@ -472,9 +598,17 @@ type Location struct {
 	// country is the country as Megaport names it, e.g. "USA".
 	Country string `protobuf:"bytes,4,opt,name=country,proto3" json:"country,omitempty"`
 	// market is Megaport's market (billing region) code, e.g. "US".
-	Market        string `protobuf:"bytes,5,opt,name=market,proto3" json:"market,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Market string `protobuf:"bytes,5,opt,name=market,proto3" json:"market,omitempty"`
+	// status is Megaport's location status: "Active", "New", "Extended", "Deployment",
+	// "Restricted" or "Expired"; empty when Megaport's location list does not say.
+	Status string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	// orderable is true when Megaport takes new orders at the location: status Active, New or
+	// Extended, or unknown.
+	Orderable bool `protobuf:"varint,7,opt,name=orderable,proto3" json:"orderable,omitempty"`
+	// ordering_message is Megaport's note on ordering at the location, if any.
+	OrderingMessage string `protobuf:"bytes,8,opt,name=ordering_message,json=orderingMessage,proto3" json:"ordering_message,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Location) Reset() {
@@ -538,6 +672,27 @@ func (x *Location) GetCountry() string {
 func (x *Location) GetMarket() string {
 	if x != nil {
 		return x.Market
+	}
+	return ""
+}
+
+func (x *Location) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Location) GetOrderable() bool {
+	if x != nil {
+		return x.Orderable
+	}
+	return false
+}
+
+func (x *Location) GetOrderingMessage() string {
+	if x != nil {
+		return x.OrderingMessage
 	}
 	return ""
 }
@@ -703,8 +858,26 @@ type OnRamp struct {
 	// reserved_vlans are VLANs (2-4093) held by outstanding single-use keys on the Port and so not
 	// handed out again, ascending; disjoint from vlans_in_use.
 	ReservedVlans []int32 `protobuf:"varint,16,rep,packed,name=reserved_vlans,json=reservedVlans,proto3" json:"reserved_vlans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// measured is the traffic Megaport's telemetry measured on the Port; unset until onramp has
+	// collected it.
+	Measured *MeasuredTraffic `protobuf:"bytes,17,opt,name=measured,proto3" json:"measured,omitempty"`
+	// ranking_basis says which figure SelectOnRamps ranks this Port on.
+	RankingBasis RankingBasis `protobuf:"varint,18,opt,name=ranking_basis,json=rankingBasis,proto3,enum=onramp.v1.RankingBasis" json:"ranking_basis,omitempty"`
+	// estimated_utilisation is the figure ranking compares, lower first: measured.p95_mbps /
+	// speed_mbps with fresh telemetry, else utilisation.
+	EstimatedUtilisation float64 `protobuf:"fixed64,19,opt,name=estimated_utilisation,json=estimatedUtilisation,proto3" json:"estimated_utilisation,omitempty"`
+	// notices are the ongoing and upcoming (within the configured horizon) maintenance and outages
+	// Megaport reports on the Port, ongoing first.
+	Notices []*OnRampNotice `protobuf:"bytes,20,rep,name=notices,proto3" json:"notices,omitempty"`
+	// lag_member_uids lists the productUids of a LAG's members, port_uid (the primary) first; empty
+	// for a single Port. A LAG is one on-ramp: speed_mbps and the VXC figures are the members'
+	// together.
+	LagMemberUids []string `protobuf:"bytes,21,rep,name=lag_member_uids,json=lagMemberUids,proto3" json:"lag_member_uids,omitempty"`
+	// diversity_zone_last_known is true when Megaport currently returns no zone for the Port and
+	// diversity_zone is the last one it returned.
+	DiversityZoneLastKnown bool `protobuf:"varint,22,opt,name=diversity_zone_last_known,json=diversityZoneLastKnown,proto3" json:"diversity_zone_last_known,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *OnRamp) Reset() {
@@ -849,6 +1022,260 @@ func (x *OnRamp) GetReservedVlans() []int32 {
 	return nil
 }
 
+func (x *OnRamp) GetMeasured() *MeasuredTraffic {
+	if x != nil {
+		return x.Measured
+	}
+	return nil
+}
+
+func (x *OnRamp) GetRankingBasis() RankingBasis {
+	if x != nil {
+		return x.RankingBasis
+	}
+	return RankingBasis_RANKING_BASIS_UNSPECIFIED
+}
+
+func (x *OnRamp) GetEstimatedUtilisation() float64 {
+	if x != nil {
+		return x.EstimatedUtilisation
+	}
+	return 0
+}
+
+func (x *OnRamp) GetNotices() []*OnRampNotice {
+	if x != nil {
+		return x.Notices
+	}
+	return nil
+}
+
+func (x *OnRamp) GetLagMemberUids() []string {
+	if x != nil {
+		return x.LagMemberUids
+	}
+	return nil
+}
+
+func (x *OnRamp) GetDiversityZoneLastKnown() bool {
+	if x != nil {
+		return x.DiversityZoneLastKnown
+	}
+	return false
+}
+
+// MeasuredTraffic is a Port's traffic over a window, from Megaport's telemetry (samples every 5
+// minutes, max of in and out).
+type MeasuredTraffic struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// p95_mbps is the 95th percentile of max(in, out) over the window.
+	P95Mbps float64 `protobuf:"fixed64,1,opt,name=p95_mbps,json=p95Mbps,proto3" json:"p95_mbps,omitempty"`
+	// peak_mbps is the highest max(in, out) sample in the window.
+	PeakMbps float64 `protobuf:"fixed64,2,opt,name=peak_mbps,json=peakMbps,proto3" json:"peak_mbps,omitempty"`
+	// window_days is the window's length in days.
+	WindowDays int32 `protobuf:"varint,3,opt,name=window_days,json=windowDays,proto3" json:"window_days,omitempty"`
+	// sample_count is the number of samples in the window.
+	SampleCount int32 `protobuf:"varint,4,opt,name=sample_count,json=sampleCount,proto3" json:"sample_count,omitempty"`
+	// last_sample_time is the newest sample's time.
+	LastSampleTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_sample_time,json=lastSampleTime,proto3" json:"last_sample_time,omitempty"`
+	// collect_time is when onramp read the telemetry from Megaport.
+	CollectTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=collect_time,json=collectTime,proto3" json:"collect_time,omitempty"`
+	// fresh is false once the measurement is older than the configured maximum age; ranking then
+	// uses the allocated figures.
+	Fresh         bool `protobuf:"varint,7,opt,name=fresh,proto3" json:"fresh,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MeasuredTraffic) Reset() {
+	*x = MeasuredTraffic{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MeasuredTraffic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MeasuredTraffic) ProtoMessage() {}
+
+func (x *MeasuredTraffic) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MeasuredTraffic.ProtoReflect.Descriptor instead.
+func (*MeasuredTraffic) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MeasuredTraffic) GetP95Mbps() float64 {
+	if x != nil {
+		return x.P95Mbps
+	}
+	return 0
+}
+
+func (x *MeasuredTraffic) GetPeakMbps() float64 {
+	if x != nil {
+		return x.PeakMbps
+	}
+	return 0
+}
+
+func (x *MeasuredTraffic) GetWindowDays() int32 {
+	if x != nil {
+		return x.WindowDays
+	}
+	return 0
+}
+
+func (x *MeasuredTraffic) GetSampleCount() int32 {
+	if x != nil {
+		return x.SampleCount
+	}
+	return 0
+}
+
+func (x *MeasuredTraffic) GetLastSampleTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSampleTime
+	}
+	return nil
+}
+
+func (x *MeasuredTraffic) GetCollectTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CollectTime
+	}
+	return nil
+}
+
+func (x *MeasuredTraffic) GetFresh() bool {
+	if x != nil {
+		return x.Fresh
+	}
+	return false
+}
+
+// OnRampNotice is a maintenance or outage event that affects a Port now or soon.
+type OnRampNotice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind is maintenance or outage.
+	Kind OnRampNoticeKind `protobuf:"varint,1,opt,name=kind,proto3,enum=onramp.v1.OnRampNoticeKind" json:"kind,omitempty"`
+	// event_id is Megaport's event id (ticket number), e.g. "CSM-4410".
+	EventId string `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// state is Megaport's state: "Scheduled" or "Running" for maintenance, "Ongoing" for outages.
+	State string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	// ongoing is true for running maintenance and ongoing outages, false for maintenance that
+	// starts within the horizon.
+	Ongoing bool `protobuf:"varint,4,opt,name=ongoing,proto3" json:"ongoing,omitempty"`
+	// start_time is when the event starts (or started).
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// end_time is when it ends; unset for an outage without an estimate.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// impact is Megaport's description of the impact on services.
+	Impact string `protobuf:"bytes,7,opt,name=impact,proto3" json:"impact,omitempty"`
+	// purpose is Megaport's reason for the event.
+	Purpose       string `protobuf:"bytes,8,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnRampNotice) Reset() {
+	*x = OnRampNotice{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnRampNotice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnRampNotice) ProtoMessage() {}
+
+func (x *OnRampNotice) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnRampNotice.ProtoReflect.Descriptor instead.
+func (*OnRampNotice) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *OnRampNotice) GetKind() OnRampNoticeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return OnRampNoticeKind_ON_RAMP_NOTICE_KIND_UNSPECIFIED
+}
+
+func (x *OnRampNotice) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *OnRampNotice) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *OnRampNotice) GetOngoing() bool {
+	if x != nil {
+		return x.Ongoing
+	}
+	return false
+}
+
+func (x *OnRampNotice) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *OnRampNotice) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *OnRampNotice) GetImpact() string {
+	if x != nil {
+		return x.Impact
+	}
+	return ""
+}
+
+func (x *OnRampNotice) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
 // PortSummary names a Port without its capacity figures: the on-ramp behind a key, or an end of a
 // VXC.
 type PortSummary struct {
@@ -867,7 +1294,7 @@ type PortSummary struct {
 
 func (x *PortSummary) Reset() {
 	*x = PortSummary{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	mi := &file_onramp_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1306,7 @@ func (x *PortSummary) String() string {
 func (*PortSummary) ProtoMessage() {}
 
 func (x *PortSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	mi := &file_onramp_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1319,7 @@ func (x *PortSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PortSummary.ProtoReflect.Descriptor instead.
 func (*PortSummary) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PortSummary) GetPortUid() string {
@@ -939,7 +1366,7 @@ type RejectedOnRamp struct {
 
 func (x *RejectedOnRamp) Reset() {
 	*x = RejectedOnRamp{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[5]
+	mi := &file_onramp_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1378,7 @@ func (x *RejectedOnRamp) String() string {
 func (*RejectedOnRamp) ProtoMessage() {}
 
 func (x *RejectedOnRamp) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[5]
+	mi := &file_onramp_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1391,7 @@ func (x *RejectedOnRamp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedOnRamp.ProtoReflect.Descriptor instead.
 func (*RejectedOnRamp) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RejectedOnRamp) GetOnRamp() *OnRamp {
@@ -1006,7 +1433,7 @@ type RegionSelector struct {
 
 func (x *RegionSelector) Reset() {
 	*x = RegionSelector{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[6]
+	mi := &file_onramp_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1445,7 @@ func (x *RegionSelector) String() string {
 func (*RegionSelector) ProtoMessage() {}
 
 func (x *RegionSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[6]
+	mi := &file_onramp_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1458,7 @@ func (x *RegionSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionSelector.ProtoReflect.Descriptor instead.
 func (*RegionSelector) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RegionSelector) GetCountries() []string {
@@ -1088,7 +1515,7 @@ type Region struct {
 
 func (x *Region) Reset() {
 	*x = Region{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[7]
+	mi := &file_onramp_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1100,7 +1527,7 @@ func (x *Region) String() string {
 func (*Region) ProtoMessage() {}
 
 func (x *Region) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[7]
+	mi := &file_onramp_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1113,7 +1540,7 @@ func (x *Region) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Region.ProtoReflect.Descriptor instead.
 func (*Region) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Region) GetName() string {
@@ -1210,14 +1637,17 @@ type ServiceKey struct {
 	LastUsedTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=last_used_time,json=lastUsedTime,proto3" json:"last_used_time,omitempty"`
 	// vxc_uid is the productUid of the VXC a single-use key became, once onramp matched it by Port
 	// and VLAN; empty until then. Output only.
-	VxcUid        string `protobuf:"bytes,17,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	VxcUid string `protobuf:"bytes,17,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// on_ramp_notices are the ongoing and upcoming maintenance and outages on the key's Port (see
+	// OnRamp.notices); a change shows in WatchServiceKeys as SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE.
+	OnRampNotices []*OnRampNotice `protobuf:"bytes,18,rep,name=on_ramp_notices,json=onRampNotices,proto3" json:"on_ramp_notices,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ServiceKey) Reset() {
 	*x = ServiceKey{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[8]
+	mi := &file_onramp_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1659,7 @@ func (x *ServiceKey) String() string {
 func (*ServiceKey) ProtoMessage() {}
 
 func (x *ServiceKey) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[8]
+	mi := &file_onramp_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1672,7 @@ func (x *ServiceKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceKey.ProtoReflect.Descriptor instead.
 func (*ServiceKey) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ServiceKey) GetKey() string {
@@ -1364,6 +1794,13 @@ func (x *ServiceKey) GetVxcUid() string {
 	return ""
 }
 
+func (x *ServiceKey) GetOnRampNotices() []*OnRampNotice {
+	if x != nil {
+		return x.OnRampNotices
+	}
+	return nil
+}
+
 // ServiceKeyLookup is what a customer may see of a service key before buying with it: no ledger
 // fields, no other customers' data.
 type ServiceKeyLookup struct {
@@ -1397,7 +1834,7 @@ type ServiceKeyLookup struct {
 
 func (x *ServiceKeyLookup) Reset() {
 	*x = ServiceKeyLookup{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[9]
+	mi := &file_onramp_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1846,7 @@ func (x *ServiceKeyLookup) String() string {
 func (*ServiceKeyLookup) ProtoMessage() {}
 
 func (x *ServiceKeyLookup) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[9]
+	mi := &file_onramp_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1859,7 @@ func (x *ServiceKeyLookup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceKeyLookup.ProtoReflect.Descriptor instead.
 func (*ServiceKeyLookup) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ServiceKeyLookup) GetKey() string {
@@ -1524,7 +1961,7 @@ type VxcOrderSpec struct {
 
 func (x *VxcOrderSpec) Reset() {
 	*x = VxcOrderSpec{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[10]
+	mi := &file_onramp_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1973,7 @@ func (x *VxcOrderSpec) String() string {
 func (*VxcOrderSpec) ProtoMessage() {}
 
 func (x *VxcOrderSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[10]
+	mi := &file_onramp_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1986,7 @@ func (x *VxcOrderSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VxcOrderSpec.ProtoReflect.Descriptor instead.
 func (*VxcOrderSpec) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *VxcOrderSpec) GetServiceKey() string {
@@ -1637,7 +2074,7 @@ type PriceQuote struct {
 
 func (x *PriceQuote) Reset() {
 	*x = PriceQuote{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[11]
+	mi := &file_onramp_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +2086,7 @@ func (x *PriceQuote) String() string {
 func (*PriceQuote) ProtoMessage() {}
 
 func (x *PriceQuote) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[11]
+	mi := &file_onramp_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +2099,7 @@ func (x *PriceQuote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriceQuote.ProtoReflect.Descriptor instead.
 func (*PriceQuote) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PriceQuote) GetCurrency() string {
@@ -1747,7 +2184,7 @@ type VxcOrder struct {
 
 func (x *VxcOrder) Reset() {
 	*x = VxcOrder{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[12]
+	mi := &file_onramp_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +2196,7 @@ func (x *VxcOrder) String() string {
 func (*VxcOrder) ProtoMessage() {}
 
 func (x *VxcOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[12]
+	mi := &file_onramp_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +2209,7 @@ func (x *VxcOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VxcOrder.ProtoReflect.Descriptor instead.
 func (*VxcOrder) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *VxcOrder) GetOrderId() string {
@@ -1915,7 +2352,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[13]
+	mi := &file_onramp_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2364,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[13]
+	mi := &file_onramp_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2377,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AuditRecord) GetAuditId() string {
@@ -2003,20 +2440,23 @@ var File_onramp_v1_resources_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x19onramp/v1/resources.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1conramp/v1/error_reason.proto\"v\n" +
+	"\x19onramp/v1/resources.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1conramp/v1/error_reason.proto\"\xd7\x01\n" +
 	"\bLocation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05metro\x18\x03 \x01(\tR\x05metro\x12\x18\n" +
 	"\acountry\x18\x04 \x01(\tR\acountry\x12\x16\n" +
-	"\x06market\x18\x05 \x01(\tR\x06market\"A\n" +
+	"\x06market\x18\x05 \x01(\tR\x06market\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12\x1c\n" +
+	"\torderable\x18\a \x01(\bR\torderable\x12)\n" +
+	"\x10ordering_message\x18\b \x01(\tR\x0forderingMessage\"A\n" +
 	"\aCountry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\"\n" +
 	"\ron_ramp_count\x18\x02 \x01(\x05R\vonRampCount\"Y\n" +
 	"\x05Metro\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acountry\x18\x02 \x01(\tR\acountry\x12\"\n" +
-	"\ron_ramp_count\x18\x03 \x01(\x05R\vonRampCount\"\x84\x05\n" +
+	"\ron_ramp_count\x18\x03 \x01(\x05R\vonRampCount\"\xc5\a\n" +
 	"\x06OnRamp\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1b\n" +
 	"\tport_name\x18\x02 \x01(\tR\bportName\x12/\n" +
@@ -2036,7 +2476,32 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x13provisioning_status\x18\r \x01(\x0e2\x1d.onramp.v1.ProvisioningStatusR\x12provisioningStatus\x12\x18\n" +
 	"\aregions\x18\x0e \x03(\tR\aregions\x12!\n" +
 	"\fcompany_name\x18\x0f \x01(\tR\vcompanyName\x12%\n" +
-	"\x0ereserved_vlans\x18\x10 \x03(\x05R\rreservedVlans\"\x99\x01\n" +
+	"\x0ereserved_vlans\x18\x10 \x03(\x05R\rreservedVlans\x126\n" +
+	"\bmeasured\x18\x11 \x01(\v2\x1a.onramp.v1.MeasuredTrafficR\bmeasured\x12<\n" +
+	"\rranking_basis\x18\x12 \x01(\x0e2\x17.onramp.v1.RankingBasisR\frankingBasis\x123\n" +
+	"\x15estimated_utilisation\x18\x13 \x01(\x01R\x14estimatedUtilisation\x121\n" +
+	"\anotices\x18\x14 \x03(\v2\x17.onramp.v1.OnRampNoticeR\anotices\x12&\n" +
+	"\x0flag_member_uids\x18\x15 \x03(\tR\rlagMemberUids\x129\n" +
+	"\x19diversity_zone_last_known\x18\x16 \x01(\bR\x16diversityZoneLastKnown\"\xa8\x02\n" +
+	"\x0fMeasuredTraffic\x12\x19\n" +
+	"\bp95_mbps\x18\x01 \x01(\x01R\ap95Mbps\x12\x1b\n" +
+	"\tpeak_mbps\x18\x02 \x01(\x01R\bpeakMbps\x12\x1f\n" +
+	"\vwindow_days\x18\x03 \x01(\x05R\n" +
+	"windowDays\x12!\n" +
+	"\fsample_count\x18\x04 \x01(\x05R\vsampleCount\x12D\n" +
+	"\x10last_sample_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastSampleTime\x12=\n" +
+	"\fcollect_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcollectTime\x12\x14\n" +
+	"\x05fresh\x18\a \x01(\bR\x05fresh\"\xae\x02\n" +
+	"\fOnRampNotice\x12/\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1b.onramp.v1.OnRampNoticeKindR\x04kind\x12\x19\n" +
+	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x18\n" +
+	"\aongoing\x18\x04 \x01(\bR\aongoing\x129\n" +
+	"\n" +
+	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x16\n" +
+	"\x06impact\x18\a \x01(\tR\x06impact\x12\x18\n" +
+	"\apurpose\x18\b \x01(\tR\apurpose\"\x99\x01\n" +
 	"\vPortSummary\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1b\n" +
 	"\tport_name\x18\x02 \x01(\tR\bportName\x12/\n" +
@@ -2060,7 +2525,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xaf\x05\n" +
+	"updateTime\"\xf0\x05\n" +
 	"\n" +
 	"ServiceKey\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
@@ -2085,7 +2550,8 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12@\n" +
 	"\x0elast_used_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12\x17\n" +
-	"\avxc_uid\x18\x11 \x01(\tR\x06vxcUidB\a\n" +
+	"\avxc_uid\x18\x11 \x01(\tR\x06vxcUid\x12?\n" +
+	"\x0fon_ramp_notices\x18\x12 \x03(\v2\x17.onramp.v1.OnRampNoticeR\ronRampNoticesB\a\n" +
 	"\x05_vlan\"\xc2\x03\n" +
 	"\x10ServiceKeyLookup\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
@@ -2198,7 +2664,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x18VXC_ORDER_STATE_REJECTED\x10\b\x12\x1a\n" +
 	"\x16VXC_ORDER_STATE_FAILED\x10\t\x12\x1d\n" +
 	"\x19VXC_ORDER_STATE_CANCELLED\x10\n" +
-	"*\x9e\x02\n" +
+	"*\xbd\x03\n" +
 	"\x0fRejectionReason\x12 \n" +
 	"\x1cREJECTION_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REJECTION_REASON_NOT_LIVE\x10\x01\x12&\n" +
@@ -2206,7 +2672,20 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	")REJECTION_REASON_MAX_VXC_SPEED_BELOW_RATE\x10\x03\x12(\n" +
 	"$REJECTION_REASON_HEADROOM_BELOW_RATE\x10\x04\x12&\n" +
 	"\"REJECTION_REASON_ZONE_ALREADY_USED\x10\x05\x12!\n" +
-	"\x1dREJECTION_REASON_RANKED_LOWER\x10\x06B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"\x1dREJECTION_REASON_RANKED_LOWER\x10\x06\x12+\n" +
+	"'REJECTION_REASON_LOCATION_NOT_ORDERABLE\x10\a\x12\x1b\n" +
+	"\x17REJECTION_REASON_OUTAGE\x10\b\x12 \n" +
+	"\x1cREJECTION_REASON_MAINTENANCE\x10\t\x121\n" +
+	"-REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE\x10\n" +
+	"*f\n" +
+	"\fRankingBasis\x12\x1d\n" +
+	"\x19RANKING_BASIS_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RANKING_BASIS_MEASURED\x10\x01\x12\x1b\n" +
+	"\x17RANKING_BASIS_ALLOCATED\x10\x02*|\n" +
+	"\x10OnRampNoticeKind\x12#\n" +
+	"\x1fON_RAMP_NOTICE_KIND_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fON_RAMP_NOTICE_KIND_MAINTENANCE\x10\x01\x12\x1e\n" +
+	"\x1aON_RAMP_NOTICE_KIND_OUTAGE\x10\x02B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_resources_proto_rawDescOnce sync.Once
@@ -2220,8 +2699,8 @@ func file_onramp_v1_resources_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_resources_proto_rawDescData
 }
 
-var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_onramp_v1_resources_proto_goTypes = []any{
 	(DiversityZone)(0),            // 0: onramp.v1.DiversityZone
 	(ProvisioningStatus)(0),       // 1: onramp.v1.ProvisioningStatus
@@ -2229,58 +2708,71 @@ var file_onramp_v1_resources_proto_goTypes = []any{
 	(ServiceKeyState)(0),          // 3: onramp.v1.ServiceKeyState
 	(VxcOrderState)(0),            // 4: onramp.v1.VxcOrderState
 	(RejectionReason)(0),          // 5: onramp.v1.RejectionReason
-	(*Location)(nil),              // 6: onramp.v1.Location
-	(*Country)(nil),               // 7: onramp.v1.Country
-	(*Metro)(nil),                 // 8: onramp.v1.Metro
-	(*OnRamp)(nil),                // 9: onramp.v1.OnRamp
-	(*PortSummary)(nil),           // 10: onramp.v1.PortSummary
-	(*RejectedOnRamp)(nil),        // 11: onramp.v1.RejectedOnRamp
-	(*RegionSelector)(nil),        // 12: onramp.v1.RegionSelector
-	(*Region)(nil),                // 13: onramp.v1.Region
-	(*ServiceKey)(nil),            // 14: onramp.v1.ServiceKey
-	(*ServiceKeyLookup)(nil),      // 15: onramp.v1.ServiceKeyLookup
-	(*VxcOrderSpec)(nil),          // 16: onramp.v1.VxcOrderSpec
-	(*PriceQuote)(nil),            // 17: onramp.v1.PriceQuote
-	(*VxcOrder)(nil),              // 18: onramp.v1.VxcOrder
-	(*AuditRecord)(nil),           // 19: onramp.v1.AuditRecord
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
-	(ErrorReason)(0),              // 21: onramp.v1.ErrorReason
+	(RankingBasis)(0),             // 6: onramp.v1.RankingBasis
+	(OnRampNoticeKind)(0),         // 7: onramp.v1.OnRampNoticeKind
+	(*Location)(nil),              // 8: onramp.v1.Location
+	(*Country)(nil),               // 9: onramp.v1.Country
+	(*Metro)(nil),                 // 10: onramp.v1.Metro
+	(*OnRamp)(nil),                // 11: onramp.v1.OnRamp
+	(*MeasuredTraffic)(nil),       // 12: onramp.v1.MeasuredTraffic
+	(*OnRampNotice)(nil),          // 13: onramp.v1.OnRampNotice
+	(*PortSummary)(nil),           // 14: onramp.v1.PortSummary
+	(*RejectedOnRamp)(nil),        // 15: onramp.v1.RejectedOnRamp
+	(*RegionSelector)(nil),        // 16: onramp.v1.RegionSelector
+	(*Region)(nil),                // 17: onramp.v1.Region
+	(*ServiceKey)(nil),            // 18: onramp.v1.ServiceKey
+	(*ServiceKeyLookup)(nil),      // 19: onramp.v1.ServiceKeyLookup
+	(*VxcOrderSpec)(nil),          // 20: onramp.v1.VxcOrderSpec
+	(*PriceQuote)(nil),            // 21: onramp.v1.PriceQuote
+	(*VxcOrder)(nil),              // 22: onramp.v1.VxcOrder
+	(*AuditRecord)(nil),           // 23: onramp.v1.AuditRecord
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(ErrorReason)(0),              // 25: onramp.v1.ErrorReason
 }
 var file_onramp_v1_resources_proto_depIdxs = []int32{
-	6,  // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
+	8,  // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
 	0,  // 1: onramp.v1.OnRamp.diversity_zone:type_name -> onramp.v1.DiversityZone
 	1,  // 2: onramp.v1.OnRamp.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
-	6,  // 3: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
-	9,  // 4: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
-	5,  // 5: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
-	12, // 6: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
-	20, // 7: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
-	20, // 8: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
-	10, // 9: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
-	20, // 10: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
-	20, // 11: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
-	3,  // 12: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
-	20, // 13: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
-	20, // 14: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
-	10, // 15: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
-	20, // 16: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
-	20, // 17: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
-	21, // 18: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
-	16, // 19: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
-	4,  // 20: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
-	10, // 21: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
-	10, // 22: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
-	17, // 23: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
-	20, // 24: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
-	20, // 25: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
-	21, // 26: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
-	21, // 27: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
-	20, // 28: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	12, // 3: onramp.v1.OnRamp.measured:type_name -> onramp.v1.MeasuredTraffic
+	6,  // 4: onramp.v1.OnRamp.ranking_basis:type_name -> onramp.v1.RankingBasis
+	13, // 5: onramp.v1.OnRamp.notices:type_name -> onramp.v1.OnRampNotice
+	24, // 6: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
+	24, // 7: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
+	7,  // 8: onramp.v1.OnRampNotice.kind:type_name -> onramp.v1.OnRampNoticeKind
+	24, // 9: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
+	24, // 10: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 11: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
+	11, // 12: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
+	5,  // 13: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
+	16, // 14: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
+	24, // 15: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
+	24, // 16: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
+	14, // 17: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
+	24, // 18: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
+	24, // 19: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
+	3,  // 20: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
+	24, // 21: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
+	24, // 22: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
+	13, // 23: onramp.v1.ServiceKey.on_ramp_notices:type_name -> onramp.v1.OnRampNotice
+	14, // 24: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
+	24, // 25: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
+	24, // 26: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
+	25, // 27: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
+	20, // 28: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
+	4,  // 29: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
+	14, // 30: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
+	14, // 31: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
+	21, // 32: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
+	24, // 33: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
+	24, // 34: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
+	25, // 35: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
+	25, // 36: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
+	24, // 37: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_resources_proto_init() }
@@ -2289,14 +2781,14 @@ func file_onramp_v1_resources_proto_init() {
 		return
 	}
 	file_onramp_v1_error_reason_proto_init()
-	file_onramp_v1_resources_proto_msgTypes[8].OneofWrappers = []any{}
+	file_onramp_v1_resources_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_resources_proto_rawDesc), len(file_onramp_v1_resources_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   14,
+			NumEnums:      8,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from onramp.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
 import sys
@@ -18,6 +19,30 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _MaintenancePolicy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MaintenancePolicyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MaintenancePolicy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MAINTENANCE_POLICY_UNSPECIFIED: _MaintenancePolicy.ValueType  # 0
+    """MAINTENANCE_POLICY_UNSPECIFIED means the configured default."""
+    MAINTENANCE_POLICY_REJECT: _MaintenancePolicy.ValueType  # 1
+    """MAINTENANCE_POLICY_REJECT leaves the Port out (REJECTION_REASON_MAINTENANCE)."""
+    MAINTENANCE_POLICY_RANK_LAST: _MaintenancePolicy.ValueType  # 2
+    """MAINTENANCE_POLICY_RANK_LAST offers it only after every Port without upcoming maintenance."""
+
+class MaintenancePolicy(_MaintenancePolicy, metaclass=_MaintenancePolicyEnumTypeWrapper):
+    """MaintenancePolicy is what SelectOnRamps does with a Port whose maintenance starts soon."""
+
+MAINTENANCE_POLICY_UNSPECIFIED: MaintenancePolicy.ValueType  # 0
+"""MAINTENANCE_POLICY_UNSPECIFIED means the configured default."""
+MAINTENANCE_POLICY_REJECT: MaintenancePolicy.ValueType  # 1
+"""MAINTENANCE_POLICY_REJECT leaves the Port out (REJECTION_REASON_MAINTENANCE)."""
+MAINTENANCE_POLICY_RANK_LAST: MaintenancePolicy.ValueType  # 2
+"""MAINTENANCE_POLICY_RANK_LAST offers it only after every Port without upcoming maintenance."""
+Global___MaintenancePolicy: _TypeAlias = MaintenancePolicy  # noqa: Y015
 
 @_typing.final
 class ListCountriesRequest(_message.Message):
@@ -260,6 +285,7 @@ class SelectOnRampsRequest(_message.Message):
     SELECTOR_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
     DIVERSITY_FIELD_NUMBER: _builtins.int
+    MAINTENANCE_FIELD_NUMBER: _builtins.int
     region: _builtins.str
     """region is the name of a region whose Ports are the candidates; NOT_FOUND /
     ERROR_REASON_REGION_NOT_FOUND if it does not exist.
@@ -268,6 +294,10 @@ class SelectOnRampsRequest(_message.Message):
     """rate_limit_mbps is the VXC rate the connection needs; at least 1."""
     diversity: _resources_pb2.DiversityPreference.ValueType
     """diversity says whether the choice must be a red+blue pair; unset means NONE."""
+    maintenance: Global___MaintenancePolicy.ValueType
+    """maintenance says what to do with Ports whose maintenance starts within the configured horizon;
+    unset means the configured default (selection.maintenance_policy).
+    """
     @_builtins.property
     def selector(self) -> _resources_pb2.RegionSelector:
         """selector picks the candidates ad hoc, with the same semantics as a region's selector."""
@@ -279,10 +309,11 @@ class SelectOnRampsRequest(_message.Message):
         selector: _resources_pb2.RegionSelector | None = ...,
         rate_limit_mbps: _builtins.int = ...,
         diversity: _resources_pb2.DiversityPreference.ValueType = ...,
+        maintenance: Global___MaintenancePolicy.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["diversity", b"diversity", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diversity", b"diversity", "maintenance", b"maintenance", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_scope: _TypeAlias = _typing.Literal["region", "selector"]  # noqa: Y015
     _WhichOneofArgType_scope: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
@@ -300,6 +331,7 @@ class SelectOnRampsResponse(_message.Message):
     DIVERSITY_SATISFIED_FIELD_NUMBER: _builtins.int
     DIVERSITY_MESSAGE_FIELD_NUMBER: _builtins.int
     REJECTED_FIELD_NUMBER: _builtins.int
+    RANKING_MESSAGE_FIELD_NUMBER: _builtins.int
     diversity_satisfied: _builtins.bool
     """diversity_satisfied is true when the requested diversity was met: always for NONE; for
     PREFERRED, false when onramp fell back to a single Port.
@@ -307,6 +339,11 @@ class SelectOnRampsResponse(_message.Message):
     diversity_message: _builtins.str
     """diversity_message explains a PREFERRED fallback, lowercase (e.g. "no eligible blue port in
     us-west"); empty otherwise.
+    """
+    ranking_message: _builtins.str
+    """ranking_message names the live candidates ranked on allocated figures because their
+    telemetry is missing or stale, lowercase; empty when every one was ranked on measured
+    traffic.
     """
     @_builtins.property
     def chosen(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.OnRamp]:
@@ -327,10 +364,11 @@ class SelectOnRampsResponse(_message.Message):
         diversity_satisfied: _builtins.bool = ...,
         diversity_message: _builtins.str = ...,
         rejected: _abc.Iterable[_resources_pb2.RejectedOnRamp] | None = ...,
+        ranking_message: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chosen", b"chosen", "diversity_message", b"diversity_message", "diversity_satisfied", b"diversity_satisfied", "rejected", b"rejected"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chosen", b"chosen", "diversity_message", b"diversity_message", "diversity_satisfied", b"diversity_satisfied", "ranking_message", b"ranking_message", "rejected", b"rejected"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -42,6 +42,10 @@ class _ServiceKeyEventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_S
     """SERVICE_KEY_EVENT_TYPE_REMOVED: the key vanished from Megaport without onramp being able to
     attribute it to a use (e.g. deleted upstream); service_key is the last state onramp knew.
     """
+    SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: _ServiceKeyEventType.ValueType  # 5
+    """SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: only the key's on_ramp_notices changed: maintenance on
+    its Port entered the horizon or began, an outage began, or one ended.
+    """
 
 class ServiceKeyEventType(_ServiceKeyEventType, metaclass=_ServiceKeyEventTypeEnumTypeWrapper):
     """ServiceKeyEventType says what happened to a service key."""
@@ -60,6 +64,10 @@ and ACTIVE -> EXPIRED transitions and USED with the VXC the key became.
 SERVICE_KEY_EVENT_TYPE_REMOVED: ServiceKeyEventType.ValueType  # 4
 """SERVICE_KEY_EVENT_TYPE_REMOVED: the key vanished from Megaport without onramp being able to
 attribute it to a use (e.g. deleted upstream); service_key is the last state onramp knew.
+"""
+SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: ServiceKeyEventType.ValueType  # 5
+"""SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: only the key's on_ramp_notices changed: maintenance on
+its Port entered the horizon or began, an outage began, or one ended.
 """
 Global___ServiceKeyEventType: _TypeAlias = ServiceKeyEventType  # noqa: Y015
 

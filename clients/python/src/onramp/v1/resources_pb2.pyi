@@ -309,6 +309,22 @@ class _RejectionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Rejec
     """
     REJECTION_REASON_RANKED_LOWER: _RejectionReason.ValueType  # 6
     """REJECTION_REASON_RANKED_LOWER: eligible, but a better-ranked Port was chosen."""
+    REJECTION_REASON_LOCATION_NOT_ORDERABLE: _RejectionReason.ValueType  # 7
+    """REJECTION_REASON_LOCATION_NOT_ORDERABLE: Megaport takes no orders at the Port's location now
+    (Location.orderable is false); the detail quotes the status and ordering message.
+    """
+    REJECTION_REASON_OUTAGE: _RejectionReason.ValueType  # 8
+    """REJECTION_REASON_OUTAGE: Megaport reports an ongoing outage on the Port; the detail names
+    the event id.
+    """
+    REJECTION_REASON_MAINTENANCE: _RejectionReason.ValueType  # 9
+    """REJECTION_REASON_MAINTENANCE: maintenance on the Port is running, or starts within the
+    horizon and the maintenance policy is REJECT; the detail names the event id and window.
+    """
+    REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE: _RejectionReason.ValueType  # 10
+    """REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE: speed minus the measured p95 traffic is below
+    the requested rate (fresh telemetry only).
+    """
 
 class RejectionReason(_RejectionReason, metaclass=_RejectionReasonEnumTypeWrapper):
     """RejectionReason says why SelectOnRamps did not choose a Port. A Port gets the first reason that
@@ -337,7 +353,71 @@ Port in the same zone was already chosen (or the Port has no zone).
 """
 REJECTION_REASON_RANKED_LOWER: RejectionReason.ValueType  # 6
 """REJECTION_REASON_RANKED_LOWER: eligible, but a better-ranked Port was chosen."""
+REJECTION_REASON_LOCATION_NOT_ORDERABLE: RejectionReason.ValueType  # 7
+"""REJECTION_REASON_LOCATION_NOT_ORDERABLE: Megaport takes no orders at the Port's location now
+(Location.orderable is false); the detail quotes the status and ordering message.
+"""
+REJECTION_REASON_OUTAGE: RejectionReason.ValueType  # 8
+"""REJECTION_REASON_OUTAGE: Megaport reports an ongoing outage on the Port; the detail names
+the event id.
+"""
+REJECTION_REASON_MAINTENANCE: RejectionReason.ValueType  # 9
+"""REJECTION_REASON_MAINTENANCE: maintenance on the Port is running, or starts within the
+horizon and the maintenance policy is REJECT; the detail names the event id and window.
+"""
+REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE: RejectionReason.ValueType  # 10
+"""REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE: speed minus the measured p95 traffic is below
+the requested rate (fresh telemetry only).
+"""
 Global___RejectionReason: _TypeAlias = RejectionReason  # noqa: Y015
+
+class _RankingBasis:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RankingBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RankingBasis.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RANKING_BASIS_UNSPECIFIED: _RankingBasis.ValueType  # 0
+    """RANKING_BASIS_UNSPECIFIED is the zero value. Never returned."""
+    RANKING_BASIS_MEASURED: _RankingBasis.ValueType  # 1
+    """RANKING_BASIS_MEASURED: the p95 of fresh measured traffic."""
+    RANKING_BASIS_ALLOCATED: _RankingBasis.ValueType  # 2
+    """RANKING_BASIS_ALLOCATED: the allocated rate limits, for want of fresh telemetry."""
+
+class RankingBasis(_RankingBasis, metaclass=_RankingBasisEnumTypeWrapper):
+    """RankingBasis is what an on-ramp's estimated_utilisation is computed from."""
+
+RANKING_BASIS_UNSPECIFIED: RankingBasis.ValueType  # 0
+"""RANKING_BASIS_UNSPECIFIED is the zero value. Never returned."""
+RANKING_BASIS_MEASURED: RankingBasis.ValueType  # 1
+"""RANKING_BASIS_MEASURED: the p95 of fresh measured traffic."""
+RANKING_BASIS_ALLOCATED: RankingBasis.ValueType  # 2
+"""RANKING_BASIS_ALLOCATED: the allocated rate limits, for want of fresh telemetry."""
+Global___RankingBasis: _TypeAlias = RankingBasis  # noqa: Y015
+
+class _OnRampNoticeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OnRampNoticeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OnRampNoticeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ON_RAMP_NOTICE_KIND_UNSPECIFIED: _OnRampNoticeKind.ValueType  # 0
+    """ON_RAMP_NOTICE_KIND_UNSPECIFIED is the zero value. Never returned."""
+    ON_RAMP_NOTICE_KIND_MAINTENANCE: _OnRampNoticeKind.ValueType  # 1
+    """ON_RAMP_NOTICE_KIND_MAINTENANCE: Megaport's planned maintenance."""
+    ON_RAMP_NOTICE_KIND_OUTAGE: _OnRampNoticeKind.ValueType  # 2
+    """ON_RAMP_NOTICE_KIND_OUTAGE: an outage Megaport reports."""
+
+class OnRampNoticeKind(_OnRampNoticeKind, metaclass=_OnRampNoticeKindEnumTypeWrapper):
+    """OnRampNoticeKind is the feed a notice comes from."""
+
+ON_RAMP_NOTICE_KIND_UNSPECIFIED: OnRampNoticeKind.ValueType  # 0
+"""ON_RAMP_NOTICE_KIND_UNSPECIFIED is the zero value. Never returned."""
+ON_RAMP_NOTICE_KIND_MAINTENANCE: OnRampNoticeKind.ValueType  # 1
+"""ON_RAMP_NOTICE_KIND_MAINTENANCE: Megaport's planned maintenance."""
+ON_RAMP_NOTICE_KIND_OUTAGE: OnRampNoticeKind.ValueType  # 2
+"""ON_RAMP_NOTICE_KIND_OUTAGE: an outage Megaport reports."""
+Global___OnRampNoticeKind: _TypeAlias = OnRampNoticeKind  # noqa: Y015
 
 @_typing.final
 class Location(_message.Message):
@@ -352,6 +432,9 @@ class Location(_message.Message):
     METRO_FIELD_NUMBER: _builtins.int
     COUNTRY_FIELD_NUMBER: _builtins.int
     MARKET_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ORDERABLE_FIELD_NUMBER: _builtins.int
+    ORDERING_MESSAGE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """id is Megaport's numeric location id (e.g. 59 for Equinix LA1)."""
     name: _builtins.str
@@ -362,6 +445,16 @@ class Location(_message.Message):
     """country is the country as Megaport names it, e.g. "USA"."""
     market: _builtins.str
     """market is Megaport's market (billing region) code, e.g. "US"."""
+    status: _builtins.str
+    """status is Megaport's location status: "Active", "New", "Extended", "Deployment",
+    "Restricted" or "Expired"; empty when Megaport's location list does not say.
+    """
+    orderable: _builtins.bool
+    """orderable is true when Megaport takes new orders at the location: status Active, New or
+    Extended, or unknown.
+    """
+    ordering_message: _builtins.str
+    """ordering_message is Megaport's note on ordering at the location, if any."""
     def __init__(
         self,
         *,
@@ -370,10 +463,13 @@ class Location(_message.Message):
         metro: _builtins.str = ...,
         country: _builtins.str = ...,
         market: _builtins.str = ...,
+        status: _builtins.str = ...,
+        orderable: _builtins.bool = ...,
+        ordering_message: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["country", b"country", "id", b"id", "market", b"market", "metro", b"metro", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["country", b"country", "id", b"id", "market", b"market", "metro", b"metro", "name", b"name", "orderable", b"orderable", "ordering_message", b"ordering_message", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -462,6 +558,12 @@ class OnRamp(_message.Message):
     REGIONS_FIELD_NUMBER: _builtins.int
     COMPANY_NAME_FIELD_NUMBER: _builtins.int
     RESERVED_VLANS_FIELD_NUMBER: _builtins.int
+    MEASURED_FIELD_NUMBER: _builtins.int
+    RANKING_BASIS_FIELD_NUMBER: _builtins.int
+    ESTIMATED_UTILISATION_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    LAG_MEMBER_UIDS_FIELD_NUMBER: _builtins.int
+    DIVERSITY_ZONE_LAST_KNOWN_FIELD_NUMBER: _builtins.int
     port_uid: _builtins.str
     """port_uid is the Port's Megaport productUid; it identifies the on-ramp in every RPC."""
     port_name: _builtins.str
@@ -492,6 +594,16 @@ class OnRamp(_message.Message):
     """provisioning_status is the Port's Megaport provisioning status."""
     company_name: _builtins.str
     """company_name is the Port owner's Megaport company name (the provider)."""
+    ranking_basis: Global___RankingBasis.ValueType
+    """ranking_basis says which figure SelectOnRamps ranks this Port on."""
+    estimated_utilisation: _builtins.float
+    """estimated_utilisation is the figure ranking compares, lower first: measured.p95_mbps /
+    speed_mbps with fresh telemetry, else utilisation.
+    """
+    diversity_zone_last_known: _builtins.bool
+    """diversity_zone_last_known is true when Megaport currently returns no zone for the Port and
+    diversity_zone is the last one it returned.
+    """
     @_builtins.property
     def location(self) -> Global___Location:
         """location is where the Port is."""
@@ -508,6 +620,25 @@ class OnRamp(_message.Message):
     def reserved_vlans(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """reserved_vlans are VLANs (2-4093) held by outstanding single-use keys on the Port and so not
         handed out again, ascending; disjoint from vlans_in_use.
+        """
+
+    @_builtins.property
+    def measured(self) -> Global___MeasuredTraffic:
+        """measured is the traffic Megaport's telemetry measured on the Port; unset until onramp has
+        collected it.
+        """
+
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___OnRampNotice]:
+        """notices are the ongoing and upcoming (within the configured horizon) maintenance and outages
+        Megaport reports on the Port, ongoing first.
+        """
+
+    @_builtins.property
+    def lag_member_uids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """lag_member_uids lists the productUids of a LAG's members, port_uid (the primary) first; empty
+        for a single Port. A LAG is one on-ramp: speed_mbps and the VXC figures are the members'
+        together.
         """
 
     def __init__(
@@ -529,14 +660,130 @@ class OnRamp(_message.Message):
         regions: _abc.Iterable[_builtins.str] | None = ...,
         company_name: _builtins.str = ...,
         reserved_vlans: _abc.Iterable[_builtins.int] | None = ...,
+        measured: Global___MeasuredTraffic | None = ...,
+        ranking_basis: Global___RankingBasis.ValueType = ...,
+        estimated_utilisation: _builtins.float = ...,
+        notices: _abc.Iterable[Global___OnRampNotice] | None = ...,
+        lag_member_uids: _abc.Iterable[_builtins.str] | None = ...,
+        diversity_zone_last_known: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "measured", b"measured"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated_mbps", b"allocated_mbps", "company_name", b"company_name", "diversity_zone", b"diversity_zone", "headroom_mbps", b"headroom_mbps", "location", b"location", "max_vxc_speed_mbps", b"max_vxc_speed_mbps", "port_name", b"port_name", "port_uid", b"port_uid", "provisioning_status", b"provisioning_status", "regions", b"regions", "reserved_vlans", b"reserved_vlans", "speed_mbps", b"speed_mbps", "utilisation", b"utilisation", "vlans_in_use", b"vlans_in_use", "vxc_count", b"vxc_count", "vxc_permitted", b"vxc_permitted"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated_mbps", b"allocated_mbps", "company_name", b"company_name", "diversity_zone", b"diversity_zone", "diversity_zone_last_known", b"diversity_zone_last_known", "estimated_utilisation", b"estimated_utilisation", "headroom_mbps", b"headroom_mbps", "lag_member_uids", b"lag_member_uids", "location", b"location", "max_vxc_speed_mbps", b"max_vxc_speed_mbps", "measured", b"measured", "notices", b"notices", "port_name", b"port_name", "port_uid", b"port_uid", "provisioning_status", b"provisioning_status", "ranking_basis", b"ranking_basis", "regions", b"regions", "reserved_vlans", b"reserved_vlans", "speed_mbps", b"speed_mbps", "utilisation", b"utilisation", "vlans_in_use", b"vlans_in_use", "vxc_count", b"vxc_count", "vxc_permitted", b"vxc_permitted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OnRamp: _TypeAlias = OnRamp  # noqa: Y015
+
+@_typing.final
+class MeasuredTraffic(_message.Message):
+    """MeasuredTraffic is a Port's traffic over a window, from Megaport's telemetry (samples every 5
+    minutes, max of in and out).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    P95_MBPS_FIELD_NUMBER: _builtins.int
+    PEAK_MBPS_FIELD_NUMBER: _builtins.int
+    WINDOW_DAYS_FIELD_NUMBER: _builtins.int
+    SAMPLE_COUNT_FIELD_NUMBER: _builtins.int
+    LAST_SAMPLE_TIME_FIELD_NUMBER: _builtins.int
+    COLLECT_TIME_FIELD_NUMBER: _builtins.int
+    FRESH_FIELD_NUMBER: _builtins.int
+    p95_mbps: _builtins.float
+    """p95_mbps is the 95th percentile of max(in, out) over the window."""
+    peak_mbps: _builtins.float
+    """peak_mbps is the highest max(in, out) sample in the window."""
+    window_days: _builtins.int
+    """window_days is the window's length in days."""
+    sample_count: _builtins.int
+    """sample_count is the number of samples in the window."""
+    fresh: _builtins.bool
+    """fresh is false once the measurement is older than the configured maximum age; ranking then
+    uses the allocated figures.
+    """
+    @_builtins.property
+    def last_sample_time(self) -> _timestamp_pb2.Timestamp:
+        """last_sample_time is the newest sample's time."""
+
+    @_builtins.property
+    def collect_time(self) -> _timestamp_pb2.Timestamp:
+        """collect_time is when onramp read the telemetry from Megaport."""
+
+    def __init__(
+        self,
+        *,
+        p95_mbps: _builtins.float = ...,
+        peak_mbps: _builtins.float = ...,
+        window_days: _builtins.int = ...,
+        sample_count: _builtins.int = ...,
+        last_sample_time: _timestamp_pb2.Timestamp | None = ...,
+        collect_time: _timestamp_pb2.Timestamp | None = ...,
+        fresh: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["collect_time", b"collect_time", "last_sample_time", b"last_sample_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collect_time", b"collect_time", "fresh", b"fresh", "last_sample_time", b"last_sample_time", "p95_mbps", b"p95_mbps", "peak_mbps", b"peak_mbps", "sample_count", b"sample_count", "window_days", b"window_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeasuredTraffic: _TypeAlias = MeasuredTraffic  # noqa: Y015
+
+@_typing.final
+class OnRampNotice(_message.Message):
+    """OnRampNotice is a maintenance or outage event that affects a Port now or soon."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ONGOING_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    IMPACT_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    kind: Global___OnRampNoticeKind.ValueType
+    """kind is maintenance or outage."""
+    event_id: _builtins.str
+    """event_id is Megaport's event id (ticket number), e.g. "CSM-4410"."""
+    state: _builtins.str
+    """state is Megaport's state: "Scheduled" or "Running" for maintenance, "Ongoing" for outages."""
+    ongoing: _builtins.bool
+    """ongoing is true for running maintenance and ongoing outages, false for maintenance that
+    starts within the horizon.
+    """
+    impact: _builtins.str
+    """impact is Megaport's description of the impact on services."""
+    purpose: _builtins.str
+    """purpose is Megaport's reason for the event."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """start_time is when the event starts (or started)."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """end_time is when it ends; unset for an outage without an estimate."""
+
+    def __init__(
+        self,
+        *,
+        kind: Global___OnRampNoticeKind.ValueType = ...,
+        event_id: _builtins.str = ...,
+        state: _builtins.str = ...,
+        ongoing: _builtins.bool = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        impact: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "event_id", b"event_id", "impact", b"impact", "kind", b"kind", "ongoing", b"ongoing", "purpose", b"purpose", "start_time", b"start_time", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnRampNotice: _TypeAlias = OnRampNotice  # noqa: Y015
 
 @_typing.final
 class PortSummary(_message.Message):
@@ -739,6 +986,7 @@ class ServiceKey(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     LAST_USED_TIME_FIELD_NUMBER: _builtins.int
     VXC_UID_FIELD_NUMBER: _builtins.int
+    ON_RAMP_NOTICES_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """key is the Megaport service key, a UUID; it identifies the key in every RPC."""
     single_use: _builtins.bool
@@ -796,6 +1044,12 @@ class ServiceKey(_message.Message):
         Output only.
         """
 
+    @_builtins.property
+    def on_ramp_notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___OnRampNotice]:
+        """on_ramp_notices are the ongoing and upcoming maintenance and outages on the key's Port (see
+        OnRamp.notices); a change shows in WatchServiceKeys as SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE.
+        """
+
     def __init__(
         self,
         *,
@@ -816,10 +1070,11 @@ class ServiceKey(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         last_used_time: _timestamp_pb2.Timestamp | None = ...,
         vxc_uid: _builtins.str = ...,
+        on_ramp_notices: _abc.Iterable[Global___OnRampNotice] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "create_time", b"create_time", "last_used_time", b"last_used_time", "on_ramp", b"on_ramp", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "active", b"active", "create_time", b"create_time", "customer_ref", b"customer_ref", "description", b"description", "key", b"key", "last_used_time", b"last_used_time", "max_speed_mbps", b"max_speed_mbps", "on_ramp", b"on_ramp", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "state", b"state", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "active", b"active", "create_time", b"create_time", "customer_ref", b"customer_ref", "description", b"description", "key", b"key", "last_used_time", b"last_used_time", "max_speed_mbps", b"max_speed_mbps", "on_ramp", b"on_ramp", "on_ramp_notices", b"on_ramp_notices", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "state", b"state", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__vlan: _TypeAlias = _typing.Literal["vlan"]  # noqa: Y015
     _WhichOneofArgType__vlan: _TypeAlias = _typing.Literal["_vlan", b"_vlan"]  # noqa: Y015

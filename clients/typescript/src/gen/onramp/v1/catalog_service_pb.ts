@@ -2,8 +2,8 @@
 // @generated from file onramp/v1/catalog_service.proto (package onramp.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Country, DiversityPreference, Metro, OnRamp, RegionSelector, RejectedOnRamp } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/catalog_service.proto.
  */
 export const file_onramp_v1_catalog_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9vbnJhbXAvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEglvbnJhbXAudjEiFgoUTGlzdENvdW50cmllc1JlcXVlc3QiPgoVTGlzdENvdW50cmllc1Jlc3BvbnNlEiUKCWNvdW50cmllcxgBIAMoCzISLm9ucmFtcC52MS5Db3VudHJ5IiQKEUxpc3RNZXRyb3NSZXF1ZXN0Eg8KB2NvdW50cnkYASABKAkiNgoSTGlzdE1ldHJvc1Jlc3BvbnNlEiAKBm1ldHJvcxgBIAMoCzIQLm9ucmFtcC52MS5NZXRybyKvAQoSTGlzdE9uUmFtcHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg0KBW1ldHJvGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgFEhoKEnZ4Y19wZXJtaXR0ZWRfb25seRgHIAEoCBIRCglsaXZlX29ubHkYCCABKAgidQoTTGlzdE9uUmFtcHNSZXNwb25zZRIjCghvbl9yYW1wcxgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEiAKGHNraXBwZWRfdXBzdHJlYW1fcmVjb3JkcxgDIAEoDSIkChBHZXRPblJhbXBSZXF1ZXN0EhAKCHBvcnRfdWlkGAEgASgJIjcKEUdldE9uUmFtcFJlc3BvbnNlEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wIqwBChRTZWxlY3RPblJhbXBzUmVxdWVzdBIQCgZyZWdpb24YASABKAlIABItCghzZWxlY3RvchgCIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvckgAEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxIxCglkaXZlcnNpdHkYBCABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZUIHCgVzY29wZSKfAQoVU2VsZWN0T25SYW1wc1Jlc3BvbnNlEiEKBmNob3NlbhgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASGwoTZGl2ZXJzaXR5X3NhdGlzZmllZBgCIAEoCBIZChFkaXZlcnNpdHlfbWVzc2FnZRgDIAEoCRIrCghyZWplY3RlZBgEIAMoCzIZLm9ucmFtcC52MS5SZWplY3RlZE9uUmFtcDKZAwoOQ2F0YWxvZ1NlcnZpY2USUgoNTGlzdENvdW50cmllcxIfLm9ucmFtcC52MS5MaXN0Q291bnRyaWVzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0Q291bnRyaWVzUmVzcG9uc2USSQoKTGlzdE1ldHJvcxIcLm9ucmFtcC52MS5MaXN0TWV0cm9zUmVxdWVzdBodLm9ucmFtcC52MS5MaXN0TWV0cm9zUmVzcG9uc2USTAoLTGlzdE9uUmFtcHMSHS5vbnJhbXAudjEuTGlzdE9uUmFtcHNSZXF1ZXN0Gh4ub25yYW1wLnYxLkxpc3RPblJhbXBzUmVzcG9uc2USRgoJR2V0T25SYW1wEhsub25yYW1wLnYxLkdldE9uUmFtcFJlcXVlc3QaHC5vbnJhbXAudjEuR2V0T25SYW1wUmVzcG9uc2USUgoNU2VsZWN0T25SYW1wcxIfLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVxdWVzdBogLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVzcG9uc2VCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_onramp_v1_resources]);
+  fileDesc("Ch9vbnJhbXAvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEglvbnJhbXAudjEiFgoUTGlzdENvdW50cmllc1JlcXVlc3QiPgoVTGlzdENvdW50cmllc1Jlc3BvbnNlEiUKCWNvdW50cmllcxgBIAMoCzISLm9ucmFtcC52MS5Db3VudHJ5IiQKEUxpc3RNZXRyb3NSZXF1ZXN0Eg8KB2NvdW50cnkYASABKAkiNgoSTGlzdE1ldHJvc1Jlc3BvbnNlEiAKBm1ldHJvcxgBIAMoCzIQLm9ucmFtcC52MS5NZXRybyKvAQoSTGlzdE9uUmFtcHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg0KBW1ldHJvGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgFEhoKEnZ4Y19wZXJtaXR0ZWRfb25seRgHIAEoCBIRCglsaXZlX29ubHkYCCABKAgidQoTTGlzdE9uUmFtcHNSZXNwb25zZRIjCghvbl9yYW1wcxgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEiAKGHNraXBwZWRfdXBzdHJlYW1fcmVjb3JkcxgDIAEoDSIkChBHZXRPblJhbXBSZXF1ZXN0EhAKCHBvcnRfdWlkGAEgASgJIjcKEUdldE9uUmFtcFJlc3BvbnNlEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wIt8BChRTZWxlY3RPblJhbXBzUmVxdWVzdBIQCgZyZWdpb24YASABKAlIABItCghzZWxlY3RvchgCIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvckgAEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxIxCglkaXZlcnNpdHkYBCABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIxCgttYWludGVuYW5jZRgFIAEoDjIcLm9ucmFtcC52MS5NYWludGVuYW5jZVBvbGljeUIHCgVzY29wZSK4AQoVU2VsZWN0T25SYW1wc1Jlc3BvbnNlEiEKBmNob3NlbhgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASGwoTZGl2ZXJzaXR5X3NhdGlzZmllZBgCIAEoCBIZChFkaXZlcnNpdHlfbWVzc2FnZRgDIAEoCRIrCghyZWplY3RlZBgEIAMoCzIZLm9ucmFtcC52MS5SZWplY3RlZE9uUmFtcBIXCg9yYW5raW5nX21lc3NhZ2UYBSABKAkqeAoRTWFpbnRlbmFuY2VQb2xpY3kSIgoeTUFJTlRFTkFOQ0VfUE9MSUNZX1VOU1BFQ0lGSUVEEAASHQoZTUFJTlRFTkFOQ0VfUE9MSUNZX1JFSkVDVBABEiAKHE1BSU5URU5BTkNFX1BPTElDWV9SQU5LX0xBU1QQAjKZAwoOQ2F0YWxvZ1NlcnZpY2USUgoNTGlzdENvdW50cmllcxIfLm9ucmFtcC52MS5MaXN0Q291bnRyaWVzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0Q291bnRyaWVzUmVzcG9uc2USSQoKTGlzdE1ldHJvcxIcLm9ucmFtcC52MS5MaXN0TWV0cm9zUmVxdWVzdBodLm9ucmFtcC52MS5MaXN0TWV0cm9zUmVzcG9uc2USTAoLTGlzdE9uUmFtcHMSHS5vbnJhbXAudjEuTGlzdE9uUmFtcHNSZXF1ZXN0Gh4ub25yYW1wLnYxLkxpc3RPblJhbXBzUmVzcG9uc2USRgoJR2V0T25SYW1wEhsub25yYW1wLnYxLkdldE9uUmFtcFJlcXVlc3QaHC5vbnJhbXAudjEuR2V0T25SYW1wUmVzcG9uc2USUgoNU2VsZWN0T25SYW1wcxIfLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVxdWVzdBogLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVzcG9uc2VCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_onramp_v1_resources]);
 
 /**
  * ListCountriesRequest has no parameters: the list is small and returned whole.
@@ -291,6 +291,14 @@ export type SelectOnRampsRequest = Message<"onramp.v1.SelectOnRampsRequest"> & {
    * @generated from field: onramp.v1.DiversityPreference diversity = 4;
    */
   diversity: DiversityPreference;
+
+  /**
+   * maintenance says what to do with Ports whose maintenance starts within the configured horizon;
+   * unset means the configured default (selection.maintenance_policy).
+   *
+   * @generated from field: onramp.v1.MaintenancePolicy maintenance = 5;
+   */
+  maintenance: MaintenancePolicy;
 };
 
 /**
@@ -337,6 +345,15 @@ export type SelectOnRampsResponse = Message<"onramp.v1.SelectOnRampsResponse"> &
    * @generated from field: repeated onramp.v1.RejectedOnRamp rejected = 4;
    */
   rejected: RejectedOnRamp[];
+
+  /**
+   * ranking_message names the live candidates ranked on allocated figures because their
+   * telemetry is missing or stale, lowercase; empty when every one was ranked on measured
+   * traffic.
+   *
+   * @generated from field: string ranking_message = 5;
+   */
+  rankingMessage: string;
 };
 
 /**
@@ -345,6 +362,40 @@ export type SelectOnRampsResponse = Message<"onramp.v1.SelectOnRampsResponse"> &
  */
 export const SelectOnRampsResponseSchema: GenMessage<SelectOnRampsResponse> = /*@__PURE__*/
   messageDesc(file_onramp_v1_catalog_service, 9);
+
+/**
+ * MaintenancePolicy is what SelectOnRamps does with a Port whose maintenance starts soon.
+ *
+ * @generated from enum onramp.v1.MaintenancePolicy
+ */
+export enum MaintenancePolicy {
+  /**
+   * MAINTENANCE_POLICY_UNSPECIFIED means the configured default.
+   *
+   * @generated from enum value: MAINTENANCE_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * MAINTENANCE_POLICY_REJECT leaves the Port out (REJECTION_REASON_MAINTENANCE).
+   *
+   * @generated from enum value: MAINTENANCE_POLICY_REJECT = 1;
+   */
+  REJECT = 1,
+
+  /**
+   * MAINTENANCE_POLICY_RANK_LAST offers it only after every Port without upcoming maintenance.
+   *
+   * @generated from enum value: MAINTENANCE_POLICY_RANK_LAST = 2;
+   */
+  RANK_LAST = 2,
+}
+
+/**
+ * Describes the enum onramp.v1.MaintenancePolicy.
+ */
+export const MaintenancePolicySchema: GenEnum<MaintenancePolicy> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_catalog_service, 0);
 
 /**
  * CatalogService answers "where can a customer connect to the provider?": the countries and

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/resources.proto.
  */
 export const file_onramp_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChlvbnJhbXAvdjEvcmVzb3VyY2VzLnByb3RvEglvbnJhbXAudjEiVAoITG9jYXRpb24SCgoCaWQYASABKAUSDAoEbmFtZRgCIAEoCRINCgVtZXRybxgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg4KBm1hcmtldBgFIAEoCSIuCgdDb3VudHJ5EgwKBG5hbWUYASABKAkSFQoNb25fcmFtcF9jb3VudBgCIAEoBSI9CgVNZXRybxIMCgRuYW1lGAEgASgJEg8KB2NvdW50cnkYAiABKAkSFQoNb25fcmFtcF9jb3VudBgDIAEoBSK1AwoGT25SYW1wEhAKCHBvcnRfdWlkGAEgASgJEhEKCXBvcnRfbmFtZRgCIAEoCRIlCghsb2NhdGlvbhgDIAEoCzITLm9ucmFtcC52MS5Mb2NhdGlvbhISCgpzcGVlZF9tYnBzGAQgASgDEjAKDmRpdmVyc2l0eV96b25lGAUgASgOMhgub25yYW1wLnYxLkRpdmVyc2l0eVpvbmUSFQoNdnhjX3Blcm1pdHRlZBgGIAEoCBIaChJtYXhfdnhjX3NwZWVkX21icHMYByABKAMSFgoOYWxsb2NhdGVkX21icHMYCCABKAMSFQoNaGVhZHJvb21fbWJwcxgJIAEoAxITCgt1dGlsaXNhdGlvbhgKIAEoARIRCgl2eGNfY291bnQYCyABKAUSFAoMdmxhbnNfaW5fdXNlGAwgAygFEjoKE3Byb3Zpc2lvbmluZ19zdGF0dXMYDSABKA4yHS5vbnJhbXAudjEuUHJvdmlzaW9uaW5nU3RhdHVzEg8KB3JlZ2lvbnMYDiADKAkSFAoMY29tcGFueV9uYW1lGA8gASgJEhYKDnJlc2VydmVkX3ZsYW5zGBAgAygFIm8KC1BvcnRTdW1tYXJ5EhAKCHBvcnRfdWlkGAEgASgJEhEKCXBvcnRfbmFtZRgCIAEoCRIlCghsb2NhdGlvbhgDIAEoCzITLm9ucmFtcC52MS5Mb2NhdGlvbhIUCgxjb21wYW55X25hbWUYBCABKAkicAoOUmVqZWN0ZWRPblJhbXASIgoHb25fcmFtcBgBIAEoCzIRLm9ucmFtcC52MS5PblJhbXASKgoGcmVhc29uGAIgASgOMhoub25yYW1wLnYxLlJlamVjdGlvblJlYXNvbhIOCgZkZXRhaWwYAyABKAkiXAoOUmVnaW9uU2VsZWN0b3ISEQoJY291bnRyaWVzGAEgAygJEg4KBm1ldHJvcxgCIAMoCRIUCgxsb2NhdGlvbl9pZHMYAyADKAUSEQoJcG9ydF91aWRzGAQgAygJIuMBCgZSZWdpb24SDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSKwoIc2VsZWN0b3IYBCABKAsyGS5vbnJhbXAudjEuUmVnaW9uU2VsZWN0b3ISEQoJcG9ydF91aWRzGAUgAygJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigQQKClNlcnZpY2VLZXkSCwoDa2V5GAEgASgJEicKB29uX3JhbXAYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKc2luZ2xlX3VzZRgDIAEoCBIRCgR2bGFuGAQgASgFSACIAQESFgoObWF4X3NwZWVkX21icHMYBSABKAMSFAoMcHJlX2FwcHJvdmVkGAYgASgIEg4KBmFjdGl2ZRgHIAEoCBITCgtkZXNjcmlwdGlvbhgIIAEoCRIuCgp2YWxpZF9mcm9tGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2YWxpZF91bnRpbBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFc3RhdGUYCyABKA4yGi5vbnJhbXAudjEuU2VydmljZUtleVN0YXRlEhQKDGN1c3RvbWVyX3JlZhgMIAEoCRIOCgZyZWdpb24YDSABKAkSEgoKcmVxdWVzdF9pZBgOIAEoCRIvCgtjcmVhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObGFzdF91c2VkX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3Z4Y191aWQYESABKAlCBwoFX3ZsYW4iywIKEFNlcnZpY2VLZXlMb29rdXASCwoDa2V5GAEgASgJEicKB29uX3JhbXAYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSFgoObWF4X3NwZWVkX21icHMYAyABKAMSEgoKc2luZ2xlX3VzZRgEIAEoCBIUCgxwcmVfYXBwcm92ZWQYBSABKAgSLgoKdmFsaWRfZnJvbRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnVzYWJsZRgIIAEoCBIXCg91bnVzYWJsZV9yZWFzb24YCSABKAkSNQoVdW51c2FibGVfZXJyb3JfcmVhc29uGAogASgOMhYub25yYW1wLnYxLkVycm9yUmVhc29uIsYBCgxWeGNPcmRlclNwZWMSEwoLc2VydmljZV9rZXkYASABKAkSFgoOYV9lbmRfcG9ydF91aWQYAiABKAkSEgoKYV9lbmRfdmxhbhgDIAEoBRIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSDAoEbmFtZRgGIAEoCRITCgtjb3N0X2NlbnRyZRgHIAEoCRIQCghzaHV0ZG93bhgIIAEoCBISCgpwcm9tb19jb2RlGAkgASgJInMKClByaWNlUXVvdGUSEAoIY3VycmVuY3kYASABKAkSFAoMbW9udGhseV9yYXRlGAIgASgJEhUKDW1vbnRobHlfc2V0dXAYAyABKAkSEwoLaG91cmx5X3JhdGUYBCABKAkSEQoJbWJwc19yYXRlGAUgASgJIoUECghWeGNPcmRlchIQCghvcmRlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEg8KB2FjY291bnQYAyABKAkSJQoEc3BlYxgEIAEoCzIXLm9ucmFtcC52MS5WeGNPcmRlclNwZWMSJwoFc3RhdGUYBSABKA4yGC5vbnJhbXAudjEuVnhjT3JkZXJTdGF0ZRIPCgd2eGNfdWlkGAYgASgJEiUKBWFfZW5kGAcgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EiUKBWJfZW5kGAggASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhIKCmFfZW5kX3ZsYW4YCSABKAUSEgoKYl9lbmRfdmxhbhgKIAEoBRIkCgVwcmljZRgLIAEoCzIVLm9ucmFtcC52MS5QcmljZVF1b3RlEh4KFmF3YWl0aW5nX2FwcHJvdmFsX2Zyb20YDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdGF0ZV9tZXNzYWdlGA8gASgJEiwKDGVycm9yX3JlYXNvbhgQIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbiLCAQoLQXVkaXRSZWNvcmQSEAoIYXVkaXRfaWQYASABKAkSDgoGY2FsbGVyGAIgASgJEgsKA3JwYxgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEhAKCHJlc291cmNlGAUgASgJEgwKBGNvZGUYBiABKAUSJgoGcmVhc29uGAcgASgOMhYub25yYW1wLnYxLkVycm9yUmVhc29uEigKBHRpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKnkKDURpdmVyc2l0eVpvbmUSHgoaRElWRVJTSVRZX1pPTkVfVU5TUEVDSUZJRUQQABIWChJESVZFUlNJVFlfWk9ORV9SRUQQARIXChNESVZFUlNJVFlfWk9ORV9CTFVFEAISFwoTRElWRVJTSVRZX1pPTkVfTk9ORRADKu8CChJQcm92aXNpb25pbmdTdGF0dXMSIwofUFJPVklTSU9OSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST1ZJU0lPTklOR19TVEFUVVNfTkVXEAESHgoaUFJPVklTSU9OSU5HX1NUQVRVU19ERVNJR04QAhIiCh5QUk9WSVNJT05JTkdfU1RBVFVTX0RFUExPWUFCTEUQAxIiCh5QUk9WSVNJT05JTkdfU1RBVFVTX0NPTkZJR1VSRUQQBBIcChhQUk9WSVNJT05JTkdfU1RBVFVTX0xJVkUQBRIhCh1QUk9WSVNJT05JTkdfU1RBVFVTX0NBTkNFTExFRBAGEicKI1BST1ZJU0lPTklOR19TVEFUVVNfREVDT01NSVNTSU9OSU5HEAcSJgoiUFJPVklTSU9OSU5HX1NUQVRVU19ERUNPTU1JU1NJT05FRBAIEh0KGVBST1ZJU0lPTklOR19TVEFUVVNfT1RIRVIQCSqhAQoTRGl2ZXJzaXR5UHJlZmVyZW5jZRIkCiBESVZFUlNJVFlfUFJFRkVSRU5DRV9VTlNQRUNJRklFRBAAEh0KGURJVkVSU0lUWV9QUkVGRVJFTkNFX05PTkUQARIiCh5ESVZFUlNJVFlfUFJFRkVSRU5DRV9QUkVGRVJSRUQQAhIhCh1ESVZFUlNJVFlfUFJFRkVSRU5DRV9SRVFVSVJFRBADKswBCg9TZXJ2aWNlS2V5U3RhdGUSIQodU0VSVklDRV9LRVlfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlTRVJWSUNFX0tFWV9TVEFURV9QRU5ESU5HEAESHAoYU0VSVklDRV9LRVlfU1RBVEVfQUNUSVZFEAISHgoaU0VSVklDRV9LRVlfU1RBVEVfSU5BQ1RJVkUQAxIdChlTRVJWSUNFX0tFWV9TVEFURV9FWFBJUkVEEAQSGgoWU0VSVklDRV9LRVlfU1RBVEVfVVNFRBAFKu4CCg1WeGNPcmRlclN0YXRlEh8KG1ZYQ19PUkRFUl9TVEFURV9VTlNQRUNJRklFRBAAEh0KGVZYQ19PUkRFUl9TVEFURV9KT1VSTkFMRUQQARIeChpWWENfT1JERVJfU1RBVEVfU1VCTUlUVElORxACEiMKH1ZYQ19PUkRFUl9TVEFURV9PVVRDT01FX1VOS05PV04QAxIlCiFWWENfT1JERVJfU1RBVEVfQVdBSVRJTkdfQVBQUk9WQUwQBBIeChpWWENfT1JERVJfU1RBVEVfREVQTE9ZQUJMRRAFEh4KGlZYQ19PUkRFUl9TVEFURV9DT05GSUdVUkVEEAYSGAoUVlhDX09SREVSX1NUQVRFX0xJVkUQBxIcChhWWENfT1JERVJfU1RBVEVfUkVKRUNURUQQCBIaChZWWENfT1JERVJfU1RBVEVfRkFJTEVEEAkSHQoZVlhDX09SREVSX1NUQVRFX0NBTkNFTExFRBAKKp4CCg9SZWplY3Rpb25SZWFzb24SIAocUkVKRUNUSU9OX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGVJFSkVDVElPTl9SRUFTT05fTk9UX0xJVkUQARImCiJSRUpFQ1RJT05fUkVBU09OX1ZYQ19OT1RfUEVSTUlUVEVEEAISLQopUkVKRUNUSU9OX1JFQVNPTl9NQVhfVlhDX1NQRUVEX0JFTE9XX1JBVEUQAxIoCiRSRUpFQ1RJT05fUkVBU09OX0hFQURST09NX0JFTE9XX1JBVEUQBBImCiJSRUpFQ1RJT05fUkVBU09OX1pPTkVfQUxSRUFEWV9VU0VEEAUSIQodUkVKRUNUSU9OX1JFQVNPTl9SQU5LRURfTE9XRVIQBkJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_error_reason]);
+  fileDesc("ChlvbnJhbXAvdjEvcmVzb3VyY2VzLnByb3RvEglvbnJhbXAudjEikQEKCExvY2F0aW9uEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSDQoFbWV0cm8YAyABKAkSDwoHY291bnRyeRgEIAEoCRIOCgZtYXJrZXQYBSABKAkSDgoGc3RhdHVzGAYgASgJEhEKCW9yZGVyYWJsZRgHIAEoCBIYChBvcmRlcmluZ19tZXNzYWdlGAggASgJIi4KB0NvdW50cnkSDAoEbmFtZRgBIAEoCRIVCg1vbl9yYW1wX2NvdW50GAIgASgFIj0KBU1ldHJvEgwKBG5hbWUYASABKAkSDwoHY291bnRyeRgCIAEoCRIVCg1vbl9yYW1wX2NvdW50GAMgASgFIpgFCgZPblJhbXASEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhIKCnNwZWVkX21icHMYBCABKAMSMAoOZGl2ZXJzaXR5X3pvbmUYBSABKA4yGC5vbnJhbXAudjEuRGl2ZXJzaXR5Wm9uZRIVCg12eGNfcGVybWl0dGVkGAYgASgIEhoKEm1heF92eGNfc3BlZWRfbWJwcxgHIAEoAxIWCg5hbGxvY2F0ZWRfbWJwcxgIIAEoAxIVCg1oZWFkcm9vbV9tYnBzGAkgASgDEhMKC3V0aWxpc2F0aW9uGAogASgBEhEKCXZ4Y19jb3VudBgLIAEoBRIUCgx2bGFuc19pbl91c2UYDCADKAUSOgoTcHJvdmlzaW9uaW5nX3N0YXR1cxgNIAEoDjIdLm9ucmFtcC52MS5Qcm92aXNpb25pbmdTdGF0dXMSDwoHcmVnaW9ucxgOIAMoCRIUCgxjb21wYW55X25hbWUYDyABKAkSFgoOcmVzZXJ2ZWRfdmxhbnMYECADKAUSLAoIbWVhc3VyZWQYESABKAsyGi5vbnJhbXAudjEuTWVhc3VyZWRUcmFmZmljEi4KDXJhbmtpbmdfYmFzaXMYEiABKA4yFy5vbnJhbXAudjEuUmFua2luZ0Jhc2lzEh0KFWVzdGltYXRlZF91dGlsaXNhdGlvbhgTIAEoARIoCgdub3RpY2VzGBQgAygLMhcub25yYW1wLnYxLk9uUmFtcE5vdGljZRIXCg9sYWdfbWVtYmVyX3VpZHMYFSADKAkSIQoZZGl2ZXJzaXR5X3pvbmVfbGFzdF9rbm93bhgWIAEoCCLYAQoPTWVhc3VyZWRUcmFmZmljEhAKCHA5NV9tYnBzGAEgASgBEhEKCXBlYWtfbWJwcxgCIAEoARITCgt3aW5kb3dfZGF5cxgDIAEoBRIUCgxzYW1wbGVfY291bnQYBCABKAUSNAoQbGFzdF9zYW1wbGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29sbGVjdF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVmcmVzaBgHIAEoCCLqAQoMT25SYW1wTm90aWNlEikKBGtpbmQYASABKA4yGy5vbnJhbXAudjEuT25SYW1wTm90aWNlS2luZBIQCghldmVudF9pZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIPCgdvbmdvaW5nGAQgASgIEi4KCnN0YXJ0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZpbXBhY3QYByABKAkSDwoHcHVycG9zZRgIIAEoCSJvCgtQb3J0U3VtbWFyeRIQCghwb3J0X3VpZBgBIAEoCRIRCglwb3J0X25hbWUYAiABKAkSJQoIbG9jYXRpb24YAyABKAsyEy5vbnJhbXAudjEuTG9jYXRpb24SFAoMY29tcGFueV9uYW1lGAQgASgJInAKDlJlamVjdGVkT25SYW1wEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wEioKBnJlYXNvbhgCIAEoDjIaLm9ucmFtcC52MS5SZWplY3Rpb25SZWFzb24SDgoGZGV0YWlsGAMgASgJIlwKDlJlZ2lvblNlbGVjdG9yEhEKCWNvdW50cmllcxgBIAMoCRIOCgZtZXRyb3MYAiADKAkSFAoMbG9jYXRpb25faWRzGAMgAygFEhEKCXBvcnRfdWlkcxgEIAMoCSLjAQoGUmVnaW9uEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEisKCHNlbGVjdG9yGAQgASgLMhkub25yYW1wLnYxLlJlZ2lvblNlbGVjdG9yEhEKCXBvcnRfdWlkcxgFIAMoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrMECgpTZXJ2aWNlS2V5EgsKA2tleRgBIAEoCRInCgdvbl9yYW1wGAIgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhIKCnNpbmdsZV91c2UYAyABKAgSEQoEdmxhbhgEIAEoBUgAiAEBEhYKDm1heF9zcGVlZF9tYnBzGAUgASgDEhQKDHByZV9hcHByb3ZlZBgGIAEoCBIOCgZhY3RpdmUYByABKAgSEwoLZGVzY3JpcHRpb24YCCABKAkSLgoKdmFsaWRfZnJvbRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXN0YXRlGAsgASgOMhoub25yYW1wLnYxLlNlcnZpY2VLZXlTdGF0ZRIUCgxjdXN0b21lcl9yZWYYDCABKAkSDgoGcmVnaW9uGA0gASgJEhIKCnJlcXVlc3RfaWQYDiABKAkSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3RfdXNlZF90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2eGNfdWlkGBEgASgJEjAKD29uX3JhbXBfbm90aWNlcxgSIAMoCzIXLm9ucmFtcC52MS5PblJhbXBOb3RpY2VCBwoFX3ZsYW4iywIKEFNlcnZpY2VLZXlMb29rdXASCwoDa2V5GAEgASgJEicKB29uX3JhbXAYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSFgoObWF4X3NwZWVkX21icHMYAyABKAMSEgoKc2luZ2xlX3VzZRgEIAEoCBIUCgxwcmVfYXBwcm92ZWQYBSABKAgSLgoKdmFsaWRfZnJvbRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnVzYWJsZRgIIAEoCBIXCg91bnVzYWJsZV9yZWFzb24YCSABKAkSNQoVdW51c2FibGVfZXJyb3JfcmVhc29uGAogASgOMhYub25yYW1wLnYxLkVycm9yUmVhc29uIsYBCgxWeGNPcmRlclNwZWMSEwoLc2VydmljZV9rZXkYASABKAkSFgoOYV9lbmRfcG9ydF91aWQYAiABKAkSEgoKYV9lbmRfdmxhbhgDIAEoBRIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSDAoEbmFtZRgGIAEoCRITCgtjb3N0X2NlbnRyZRgHIAEoCRIQCghzaHV0ZG93bhgIIAEoCBISCgpwcm9tb19jb2RlGAkgASgJInMKClByaWNlUXVvdGUSEAoIY3VycmVuY3kYASABKAkSFAoMbW9udGhseV9yYXRlGAIgASgJEhUKDW1vbnRobHlfc2V0dXAYAyABKAkSEwoLaG91cmx5X3JhdGUYBCABKAkSEQoJbWJwc19yYXRlGAUgASgJIoUECghWeGNPcmRlchIQCghvcmRlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEg8KB2FjY291bnQYAyABKAkSJQoEc3BlYxgEIAEoCzIXLm9ucmFtcC52MS5WeGNPcmRlclNwZWMSJwoFc3RhdGUYBSABKA4yGC5vbnJhbXAudjEuVnhjT3JkZXJTdGF0ZRIPCgd2eGNfdWlkGAYgASgJEiUKBWFfZW5kGAcgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EiUKBWJfZW5kGAggASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhIKCmFfZW5kX3ZsYW4YCSABKAUSEgoKYl9lbmRfdmxhbhgKIAEoBRIkCgVwcmljZRgLIAEoCzIVLm9ucmFtcC52MS5QcmljZVF1b3RlEh4KFmF3YWl0aW5nX2FwcHJvdmFsX2Zyb20YDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdGF0ZV9tZXNzYWdlGA8gASgJEiwKDGVycm9yX3JlYXNvbhgQIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbiLCAQoLQXVkaXRSZWNvcmQSEAoIYXVkaXRfaWQYASABKAkSDgoGY2FsbGVyGAIgASgJEgsKA3JwYxgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEhAKCHJlc291cmNlGAUgASgJEgwKBGNvZGUYBiABKAUSJgoGcmVhc29uGAcgASgOMhYub25yYW1wLnYxLkVycm9yUmVhc29uEigKBHRpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKnkKDURpdmVyc2l0eVpvbmUSHgoaRElWRVJTSVRZX1pPTkVfVU5TUEVDSUZJRUQQABIWChJESVZFUlNJVFlfWk9ORV9SRUQQARIXChNESVZFUlNJVFlfWk9ORV9CTFVFEAISFwoTRElWRVJTSVRZX1pPTkVfTk9ORRADKu8CChJQcm92aXNpb25pbmdTdGF0dXMSIwofUFJPVklTSU9OSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BST1ZJU0lPTklOR19TVEFUVVNfTkVXEAESHgoaUFJPVklTSU9OSU5HX1NUQVRVU19ERVNJR04QAhIiCh5QUk9WSVNJT05JTkdfU1RBVFVTX0RFUExPWUFCTEUQAxIiCh5QUk9WSVNJT05JTkdfU1RBVFVTX0NPTkZJR1VSRUQQBBIcChhQUk9WSVNJT05JTkdfU1RBVFVTX0xJVkUQBRIhCh1QUk9WSVNJT05JTkdfU1RBVFVTX0NBTkNFTExFRBAGEicKI1BST1ZJU0lPTklOR19TVEFUVVNfREVDT01NSVNTSU9OSU5HEAcSJgoiUFJPVklTSU9OSU5HX1NUQVRVU19ERUNPTU1JU1NJT05FRBAIEh0KGVBST1ZJU0lPTklOR19TVEFUVVNfT1RIRVIQCSqhAQoTRGl2ZXJzaXR5UHJlZmVyZW5jZRIkCiBESVZFUlNJVFlfUFJFRkVSRU5DRV9VTlNQRUNJRklFRBAAEh0KGURJVkVSU0lUWV9QUkVGRVJFTkNFX05PTkUQARIiCh5ESVZFUlNJVFlfUFJFRkVSRU5DRV9QUkVGRVJSRUQQAhIhCh1ESVZFUlNJVFlfUFJFRkVSRU5DRV9SRVFVSVJFRBADKswBCg9TZXJ2aWNlS2V5U3RhdGUSIQodU0VSVklDRV9LRVlfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlTRVJWSUNFX0tFWV9TVEFURV9QRU5ESU5HEAESHAoYU0VSVklDRV9LRVlfU1RBVEVfQUNUSVZFEAISHgoaU0VSVklDRV9LRVlfU1RBVEVfSU5BQ1RJVkUQAxIdChlTRVJWSUNFX0tFWV9TVEFURV9FWFBJUkVEEAQSGgoWU0VSVklDRV9LRVlfU1RBVEVfVVNFRBAFKu4CCg1WeGNPcmRlclN0YXRlEh8KG1ZYQ19PUkRFUl9TVEFURV9VTlNQRUNJRklFRBAAEh0KGVZYQ19PUkRFUl9TVEFURV9KT1VSTkFMRUQQARIeChpWWENfT1JERVJfU1RBVEVfU1VCTUlUVElORxACEiMKH1ZYQ19PUkRFUl9TVEFURV9PVVRDT01FX1VOS05PV04QAxIlCiFWWENfT1JERVJfU1RBVEVfQVdBSVRJTkdfQVBQUk9WQUwQBBIeChpWWENfT1JERVJfU1RBVEVfREVQTE9ZQUJMRRAFEh4KGlZYQ19PUkRFUl9TVEFURV9DT05GSUdVUkVEEAYSGAoUVlhDX09SREVSX1NUQVRFX0xJVkUQBxIcChhWWENfT1JERVJfU1RBVEVfUkVKRUNURUQQCBIaChZWWENfT1JERVJfU1RBVEVfRkFJTEVEEAkSHQoZVlhDX09SREVSX1NUQVRFX0NBTkNFTExFRBAKKr0DCg9SZWplY3Rpb25SZWFzb24SIAocUkVKRUNUSU9OX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGVJFSkVDVElPTl9SRUFTT05fTk9UX0xJVkUQARImCiJSRUpFQ1RJT05fUkVBU09OX1ZYQ19OT1RfUEVSTUlUVEVEEAISLQopUkVKRUNUSU9OX1JFQVNPTl9NQVhfVlhDX1NQRUVEX0JFTE9XX1JBVEUQAxIoCiRSRUpFQ1RJT05fUkVBU09OX0hFQURST09NX0JFTE9XX1JBVEUQBBImCiJSRUpFQ1RJT05fUkVBU09OX1pPTkVfQUxSRUFEWV9VU0VEEAUSIQodUkVKRUNUSU9OX1JFQVNPTl9SQU5LRURfTE9XRVIQBhIrCidSRUpFQ1RJT05fUkVBU09OX0xPQ0FUSU9OX05PVF9PUkRFUkFCTEUQBxIbChdSRUpFQ1RJT05fUkVBU09OX09VVEFHRRAIEiAKHFJFSkVDVElPTl9SRUFTT05fTUFJTlRFTkFOQ0UQCRIxCi1SRUpFQ1RJT05fUkVBU09OX01FQVNVUkVEX0hFQURST09NX0JFTE9XX1JBVEUQCipmCgxSYW5raW5nQmFzaXMSHQoZUkFOS0lOR19CQVNJU19VTlNQRUNJRklFRBAAEhoKFlJBTktJTkdfQkFTSVNfTUVBU1VSRUQQARIbChdSQU5LSU5HX0JBU0lTX0FMTE9DQVRFRBACKnwKEE9uUmFtcE5vdGljZUtpbmQSIwofT05fUkFNUF9OT1RJQ0VfS0lORF9VTlNQRUNJRklFRBAAEiMKH09OX1JBTVBfTk9USUNFX0tJTkRfTUFJTlRFTkFOQ0UQARIeChpPTl9SQU1QX05PVElDRV9LSU5EX09VVEFHRRACQkBaPmdpdGh1Yi5jb20vb25yYW1wLWRldi9vbnJhbXAvY2xpZW50cy9nby9nZW4vb25yYW1wL3YxO29ucmFtcHYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_onramp_v1_error_reason]);
 
 /**
  * Location is a Megaport data-centre location. Megaport's location data is effectively constant,
@@ -57,6 +57,29 @@ export type Location = Message<"onramp.v1.Location"> & {
    * @generated from field: string market = 5;
    */
   market: string;
+
+  /**
+   * status is Megaport's location status: "Active", "New", "Extended", "Deployment",
+   * "Restricted" or "Expired"; empty when Megaport's location list does not say.
+   *
+   * @generated from field: string status = 6;
+   */
+  status: string;
+
+  /**
+   * orderable is true when Megaport takes new orders at the location: status Active, New or
+   * Extended, or unknown.
+   *
+   * @generated from field: bool orderable = 7;
+   */
+  orderable: boolean;
+
+  /**
+   * ordering_message is Megaport's note on ordering at the location, if any.
+   *
+   * @generated from field: string ordering_message = 8;
+   */
+  orderingMessage: string;
 };
 
 /**
@@ -253,6 +276,54 @@ export type OnRamp = Message<"onramp.v1.OnRamp"> & {
    * @generated from field: repeated int32 reserved_vlans = 16;
    */
   reservedVlans: number[];
+
+  /**
+   * measured is the traffic Megaport's telemetry measured on the Port; unset until onramp has
+   * collected it.
+   *
+   * @generated from field: onramp.v1.MeasuredTraffic measured = 17;
+   */
+  measured?: MeasuredTraffic | undefined;
+
+  /**
+   * ranking_basis says which figure SelectOnRamps ranks this Port on.
+   *
+   * @generated from field: onramp.v1.RankingBasis ranking_basis = 18;
+   */
+  rankingBasis: RankingBasis;
+
+  /**
+   * estimated_utilisation is the figure ranking compares, lower first: measured.p95_mbps /
+   * speed_mbps with fresh telemetry, else utilisation.
+   *
+   * @generated from field: double estimated_utilisation = 19;
+   */
+  estimatedUtilisation: number;
+
+  /**
+   * notices are the ongoing and upcoming (within the configured horizon) maintenance and outages
+   * Megaport reports on the Port, ongoing first.
+   *
+   * @generated from field: repeated onramp.v1.OnRampNotice notices = 20;
+   */
+  notices: OnRampNotice[];
+
+  /**
+   * lag_member_uids lists the productUids of a LAG's members, port_uid (the primary) first; empty
+   * for a single Port. A LAG is one on-ramp: speed_mbps and the VXC figures are the members'
+   * together.
+   *
+   * @generated from field: repeated string lag_member_uids = 21;
+   */
+  lagMemberUids: string[];
+
+  /**
+   * diversity_zone_last_known is true when Megaport currently returns no zone for the Port and
+   * diversity_zone is the last one it returned.
+   *
+   * @generated from field: bool diversity_zone_last_known = 22;
+   */
+  diversityZoneLastKnown: boolean;
 };
 
 /**
@@ -261,6 +332,142 @@ export type OnRamp = Message<"onramp.v1.OnRamp"> & {
  */
 export const OnRampSchema: GenMessage<OnRamp> = /*@__PURE__*/
   messageDesc(file_onramp_v1_resources, 3);
+
+/**
+ * MeasuredTraffic is a Port's traffic over a window, from Megaport's telemetry (samples every 5
+ * minutes, max of in and out).
+ *
+ * @generated from message onramp.v1.MeasuredTraffic
+ */
+export type MeasuredTraffic = Message<"onramp.v1.MeasuredTraffic"> & {
+  /**
+   * p95_mbps is the 95th percentile of max(in, out) over the window.
+   *
+   * @generated from field: double p95_mbps = 1;
+   */
+  p95Mbps: number;
+
+  /**
+   * peak_mbps is the highest max(in, out) sample in the window.
+   *
+   * @generated from field: double peak_mbps = 2;
+   */
+  peakMbps: number;
+
+  /**
+   * window_days is the window's length in days.
+   *
+   * @generated from field: int32 window_days = 3;
+   */
+  windowDays: number;
+
+  /**
+   * sample_count is the number of samples in the window.
+   *
+   * @generated from field: int32 sample_count = 4;
+   */
+  sampleCount: number;
+
+  /**
+   * last_sample_time is the newest sample's time.
+   *
+   * @generated from field: google.protobuf.Timestamp last_sample_time = 5;
+   */
+  lastSampleTime?: Timestamp | undefined;
+
+  /**
+   * collect_time is when onramp read the telemetry from Megaport.
+   *
+   * @generated from field: google.protobuf.Timestamp collect_time = 6;
+   */
+  collectTime?: Timestamp | undefined;
+
+  /**
+   * fresh is false once the measurement is older than the configured maximum age; ranking then
+   * uses the allocated figures.
+   *
+   * @generated from field: bool fresh = 7;
+   */
+  fresh: boolean;
+};
+
+/**
+ * Describes the message onramp.v1.MeasuredTraffic.
+ * Use `create(MeasuredTrafficSchema)` to create a new message.
+ */
+export const MeasuredTrafficSchema: GenMessage<MeasuredTraffic> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 4);
+
+/**
+ * OnRampNotice is a maintenance or outage event that affects a Port now or soon.
+ *
+ * @generated from message onramp.v1.OnRampNotice
+ */
+export type OnRampNotice = Message<"onramp.v1.OnRampNotice"> & {
+  /**
+   * kind is maintenance or outage.
+   *
+   * @generated from field: onramp.v1.OnRampNoticeKind kind = 1;
+   */
+  kind: OnRampNoticeKind;
+
+  /**
+   * event_id is Megaport's event id (ticket number), e.g. "CSM-4410".
+   *
+   * @generated from field: string event_id = 2;
+   */
+  eventId: string;
+
+  /**
+   * state is Megaport's state: "Scheduled" or "Running" for maintenance, "Ongoing" for outages.
+   *
+   * @generated from field: string state = 3;
+   */
+  state: string;
+
+  /**
+   * ongoing is true for running maintenance and ongoing outages, false for maintenance that
+   * starts within the horizon.
+   *
+   * @generated from field: bool ongoing = 4;
+   */
+  ongoing: boolean;
+
+  /**
+   * start_time is when the event starts (or started).
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 5;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * end_time is when it ends; unset for an outage without an estimate.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 6;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * impact is Megaport's description of the impact on services.
+   *
+   * @generated from field: string impact = 7;
+   */
+  impact: string;
+
+  /**
+   * purpose is Megaport's reason for the event.
+   *
+   * @generated from field: string purpose = 8;
+   */
+  purpose: string;
+};
+
+/**
+ * Describes the message onramp.v1.OnRampNotice.
+ * Use `create(OnRampNoticeSchema)` to create a new message.
+ */
+export const OnRampNoticeSchema: GenMessage<OnRampNotice> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 5);
 
 /**
  * PortSummary names a Port without its capacity figures: the on-ramp behind a key, or an end of a
@@ -303,7 +510,7 @@ export type PortSummary = Message<"onramp.v1.PortSummary"> & {
  * Use `create(PortSummarySchema)` to create a new message.
  */
 export const PortSummarySchema: GenMessage<PortSummary> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 4);
+  messageDesc(file_onramp_v1_resources, 6);
 
 /**
  * RejectedOnRamp is a Port that SelectOnRamps considered and did not choose.
@@ -339,7 +546,7 @@ export type RejectedOnRamp = Message<"onramp.v1.RejectedOnRamp"> & {
  * Use `create(RejectedOnRampSchema)` to create a new message.
  */
 export const RejectedOnRampSchema: GenMessage<RejectedOnRamp> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 5);
+  messageDesc(file_onramp_v1_resources, 7);
 
 /**
  * RegionSelector says which Ports belong to a region. A Port belongs if it matches any entry of
@@ -382,7 +589,7 @@ export type RegionSelector = Message<"onramp.v1.RegionSelector"> & {
  * Use `create(RegionSelectorSchema)` to create a new message.
  */
 export const RegionSelectorSchema: GenMessage<RegionSelector> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 6);
+  messageDesc(file_onramp_v1_resources, 8);
 
 /**
  * Region is a provider-defined group of on-ramps (e.g. US-West = Megaport locations 59 and 60)
@@ -448,7 +655,7 @@ export type Region = Message<"onramp.v1.Region"> & {
  * Use `create(RegionSchema)` to create a new message.
  */
 export const RegionSchema: GenMessage<Region> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 7);
+  messageDesc(file_onramp_v1_resources, 9);
 
 /**
  * ServiceKey is a Megaport service key on one of the provider's Ports, merged with onramp's ledger
@@ -583,6 +790,14 @@ export type ServiceKey = Message<"onramp.v1.ServiceKey"> & {
    * @generated from field: string vxc_uid = 17;
    */
   vxcUid: string;
+
+  /**
+   * on_ramp_notices are the ongoing and upcoming maintenance and outages on the key's Port (see
+   * OnRamp.notices); a change shows in WatchServiceKeys as SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE.
+   *
+   * @generated from field: repeated onramp.v1.OnRampNotice on_ramp_notices = 18;
+   */
+  onRampNotices: OnRampNotice[];
 };
 
 /**
@@ -590,7 +805,7 @@ export type ServiceKey = Message<"onramp.v1.ServiceKey"> & {
  * Use `create(ServiceKeySchema)` to create a new message.
  */
 export const ServiceKeySchema: GenMessage<ServiceKey> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 8);
+  messageDesc(file_onramp_v1_resources, 10);
 
 /**
  * ServiceKeyLookup is what a customer may see of a service key before buying with it: no ledger
@@ -678,7 +893,7 @@ export type ServiceKeyLookup = Message<"onramp.v1.ServiceKeyLookup"> & {
  * Use `create(ServiceKeyLookupSchema)` to create a new message.
  */
 export const ServiceKeyLookupSchema: GenMessage<ServiceKeyLookup> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 9);
+  messageDesc(file_onramp_v1_resources, 11);
 
 /**
  * VxcOrderSpec is what a customer asks for when buying a VXC with a service key. The B-end (the
@@ -757,7 +972,7 @@ export type VxcOrderSpec = Message<"onramp.v1.VxcOrderSpec"> & {
  * Use `create(VxcOrderSpecSchema)` to create a new message.
  */
 export const VxcOrderSpecSchema: GenMessage<VxcOrderSpec> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 10);
+  messageDesc(file_onramp_v1_resources, 12);
 
 /**
  * PriceQuote is Megaport's price for a VXC. Amounts are decimal strings in major units of
@@ -809,7 +1024,7 @@ export type PriceQuote = Message<"onramp.v1.PriceQuote"> & {
  * Use `create(PriceQuoteSchema)` to create a new message.
  */
 export const PriceQuoteSchema: GenMessage<PriceQuote> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 11);
+  messageDesc(file_onramp_v1_resources, 13);
 
 /**
  * VxcOrder is onramp's journal entry for one VXC purchase, kept in step with the VXC in Megaport.
@@ -941,7 +1156,7 @@ export type VxcOrder = Message<"onramp.v1.VxcOrder"> & {
  * Use `create(VxcOrderSchema)` to create a new message.
  */
 export const VxcOrderSchema: GenMessage<VxcOrder> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 12);
+  messageDesc(file_onramp_v1_resources, 14);
 
 /**
  * AuditRecord is one mutating call, appended to onramp's store after the call finished, whatever
@@ -1014,7 +1229,7 @@ export type AuditRecord = Message<"onramp.v1.AuditRecord"> & {
  * Use `create(AuditRecordSchema)` to create a new message.
  */
 export const AuditRecordSchema: GenMessage<AuditRecord> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 13);
+  messageDesc(file_onramp_v1_resources, 15);
 
 /**
  * DiversityZone is the Megaport diversity zone of a Port. Two Ports in different zones of the same
@@ -1403,6 +1618,38 @@ export enum RejectionReason {
    * @generated from enum value: REJECTION_REASON_RANKED_LOWER = 6;
    */
   RANKED_LOWER = 6,
+
+  /**
+   * REJECTION_REASON_LOCATION_NOT_ORDERABLE: Megaport takes no orders at the Port's location now
+   * (Location.orderable is false); the detail quotes the status and ordering message.
+   *
+   * @generated from enum value: REJECTION_REASON_LOCATION_NOT_ORDERABLE = 7;
+   */
+  LOCATION_NOT_ORDERABLE = 7,
+
+  /**
+   * REJECTION_REASON_OUTAGE: Megaport reports an ongoing outage on the Port; the detail names
+   * the event id.
+   *
+   * @generated from enum value: REJECTION_REASON_OUTAGE = 8;
+   */
+  OUTAGE = 8,
+
+  /**
+   * REJECTION_REASON_MAINTENANCE: maintenance on the Port is running, or starts within the
+   * horizon and the maintenance policy is REJECT; the detail names the event id and window.
+   *
+   * @generated from enum value: REJECTION_REASON_MAINTENANCE = 9;
+   */
+  MAINTENANCE = 9,
+
+  /**
+   * REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE: speed minus the measured p95 traffic is below
+   * the requested rate (fresh telemetry only).
+   *
+   * @generated from enum value: REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE = 10;
+   */
+  MEASURED_HEADROOM_BELOW_RATE = 10,
 }
 
 /**
@@ -1410,4 +1657,72 @@ export enum RejectionReason {
  */
 export const RejectionReasonSchema: GenEnum<RejectionReason> = /*@__PURE__*/
   enumDesc(file_onramp_v1_resources, 5);
+
+/**
+ * RankingBasis is what an on-ramp's estimated_utilisation is computed from.
+ *
+ * @generated from enum onramp.v1.RankingBasis
+ */
+export enum RankingBasis {
+  /**
+   * RANKING_BASIS_UNSPECIFIED is the zero value. Never returned.
+   *
+   * @generated from enum value: RANKING_BASIS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * RANKING_BASIS_MEASURED: the p95 of fresh measured traffic.
+   *
+   * @generated from enum value: RANKING_BASIS_MEASURED = 1;
+   */
+  MEASURED = 1,
+
+  /**
+   * RANKING_BASIS_ALLOCATED: the allocated rate limits, for want of fresh telemetry.
+   *
+   * @generated from enum value: RANKING_BASIS_ALLOCATED = 2;
+   */
+  ALLOCATED = 2,
+}
+
+/**
+ * Describes the enum onramp.v1.RankingBasis.
+ */
+export const RankingBasisSchema: GenEnum<RankingBasis> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_resources, 6);
+
+/**
+ * OnRampNoticeKind is the feed a notice comes from.
+ *
+ * @generated from enum onramp.v1.OnRampNoticeKind
+ */
+export enum OnRampNoticeKind {
+  /**
+   * ON_RAMP_NOTICE_KIND_UNSPECIFIED is the zero value. Never returned.
+   *
+   * @generated from enum value: ON_RAMP_NOTICE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * ON_RAMP_NOTICE_KIND_MAINTENANCE: Megaport's planned maintenance.
+   *
+   * @generated from enum value: ON_RAMP_NOTICE_KIND_MAINTENANCE = 1;
+   */
+  MAINTENANCE = 1,
+
+  /**
+   * ON_RAMP_NOTICE_KIND_OUTAGE: an outage Megaport reports.
+   *
+   * @generated from enum value: ON_RAMP_NOTICE_KIND_OUTAGE = 2;
+   */
+  OUTAGE = 2,
+}
+
+/**
+ * Describes the enum onramp.v1.OnRampNoticeKind.
+ */
+export const OnRampNoticeKindSchema: GenEnum<OnRampNoticeKind> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_resources, 7);
 

@@ -1,0 +1,382 @@
+//! What onramp learns about the provider's Ports beyond Megaport's products, collected in the
+//! background inside the Megaport budget: measured traffic (`telemetry`), maintenance and
+//! outages (`events`), and the last non-empty diversity zone of each Port (recorded as the
+//! catalog converts products). Published as one [`PortSignals`] snapshot: a new `Arc` only
+//! when something in it changed, so the on-ramp views are derived again only then.
+//!
+//! Freshness and the maintenance horizon depend on the clock, so [`Signals::spawn`] also
+//! re-publishes once a minute (no Megaport call).
+
+mod events;
+mod telemetry;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::server::ShutdownSignal;
+use onramp_core::onramps::{Port, Zone};
+use onramp_core::signals::{MeasuredTraffic, NoticeKind, NoticePhase, PortSignals, StatusEvent};
+use onramp_store::Store;
+
+pub use events::RawEvent;
+
+/// How the signals are collected (config `signals.*` and `selection.maintenance_horizon_hours`).
+#[derive(Debug, Clone)]
+pub struct SignalSettings {
+    /// Off: no telemetry or event calls; selection ranks on allocation.
+    pub enabled: bool,
+    /// Each Port's telemetry is read once per interval.
+    pub telemetry_interval: Duration,
+    /// The window the measured figures cover (Megaport accepts 1-180 days).
+    pub telemetry_window_days: u16,
+    /// Past this age a measurement is stale and ranking falls back to allocation.
+    pub telemetry_max_age: Duration,
+    /// At least this long between two telemetry calls, whatever the number of Ports: it bounds
+    /// the collector at 300 s / spacing requests per 5 minutes (30 by default).
+    pub telemetry_min_spacing: Duration,
+    /// The maintenance and outage feeds are read once per interval (3 requests).
+    pub events_interval: Duration,
+    /// Maintenance that starts within this is upcoming (rank-last or rejected).
+    pub maintenance_horizon: Duration,
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            telemetry_interval: Duration::from_secs(3600),
+            telemetry_window_days: 7,
+            telemetry_max_age: Duration::from_secs(3 * 3600),
+            telemetry_min_spacing: Duration::from_secs(10),
+            events_interval: Duration::from_secs(300),
+            maintenance_horizon: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// The kinds of signal the store keeps per Port.
+const TRAFFIC: &str = "traffic";
+const ZONE: &str = "zone";
+
+/// What the collectors have gathered, before freshness and phases are applied.
+#[derive(Default)]
+struct Collected {
+    traffic: HashMap<String, MeasuredTraffic>,
+    events: Vec<RawEvent>,
+    events_error: Option<String>,
+    zones: Arc<HashMap<String, Zone>>,
+}
+
+/// The signals of the provider's Ports, shared by the catalog, the collectors and the key
+/// watcher.
+pub struct Signals {
+    settings: SignalSettings,
+    collected: Mutex<Collected>,
+    current: watch::Sender<Arc<PortSignals>>,
+    /// Where measurements and zones are persisted, once attached (not in unit tests).
+    store: OnceLock<Store>,
+}
+
+impl std::fmt::Debug for Signals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signals").finish_non_exhaustive()
+    }
+}
+
+impl Signals {
+    pub fn new(settings: SignalSettings) -> Self {
+        Self {
+            settings,
+            collected: Mutex::default(),
+            current: watch::channel(Arc::default()).0,
+            store: OnceLock::new(),
+        }
+    }
+
+    /// Persists from now on to `store`, and loads what an earlier run persisted there.
+    pub async fn attach_store(&self, store: Store) -> Result<(), onramp_store::StoreError> {
+        let store = self.store.get_or_init(|| store);
+        let traffic = store.port_signals(TRAFFIC).await?;
+        let zones = store.port_signals(ZONE).await?;
+        {
+            let mut collected = self.lock();
+            for (uid, json) in traffic {
+                if let Ok(measured) = serde_json::from_str::<MeasuredTraffic>(&json) {
+                    collected.traffic.entry(uid).or_insert(measured);
+                }
+            }
+            for (uid, json) in zones {
+                if let Ok(zone) = serde_json::from_str::<Zone>(&json) {
+                    Arc::make_mut(&mut collected.zones)
+                        .entry(uid)
+                        .or_insert(zone);
+                }
+            }
+        }
+        self.publish();
+        Ok(())
+    }
+
+    pub fn settings(&self) -> &SignalSettings {
+        &self.settings
+    }
+
+    /// The current snapshot.
+    pub fn current(&self) -> Arc<PortSignals> {
+        self.current.borrow().clone()
+    }
+
+    /// Changes of the snapshot, for the key watcher.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<PortSignals>> {
+        self.current.subscribe()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Collected> {
+        // A poisoned lock only means a panic elsewhere; the maps are still valid.
+        self.collected.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers the zone of every Port that has one (called once per products conversion);
+    /// a Port Megaport returns without a zone keeps its last one.
+    pub fn record_zones(&self, ports: &[Port]) {
+        let changed: Vec<(String, String)> = {
+            let mut collected = self.lock();
+            let mut changed = Vec::new();
+            for port in ports.iter().filter(|port| port.zone != Zone::None) {
+                if collected.zones.get(&port.uid) != Some(&port.zone) {
+                    Arc::make_mut(&mut collected.zones).insert(port.uid.clone(), port.zone);
+                    let json = serde_json::to_string(&port.zone).unwrap_or_default();
+                    changed.push((port.uid.clone(), json));
+                }
+            }
+            changed
+        };
+        if changed.is_empty() {
+            return;
+        }
+        self.publish();
+        if let Some(store) = self.store.get().cloned()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(error) = store.save_port_signals(ZONE, &changed).await {
+                    tracing::warn!(%error, "could not persist the ports' diversity zones");
+                }
+            });
+        }
+    }
+
+    /// Records a Port's new measurement and persists it.
+    async fn record_traffic(&self, port_uid: &str, measured: MeasuredTraffic) {
+        let json = serde_json::to_string(&measured).unwrap_or_default();
+        self.lock().traffic.insert(port_uid.to_owned(), measured);
+        self.publish();
+        if let Some(store) = self.store.get()
+            && let Err(error) = store
+                .save_port_signals(TRAFFIC, &[(port_uid.to_owned(), json)])
+                .await
+        {
+            tracing::warn!(%error, "could not persist a port's measured traffic");
+        }
+    }
+
+    fn record_events(&self, events: Result<Vec<RawEvent>, String>) {
+        {
+            let mut collected = self.lock();
+            match events {
+                Ok(events) => {
+                    collected.events = events;
+                    collected.events_error = None;
+                }
+                // The last good list stays: an event does not end because the feed failed.
+                Err(error) => collected.events_error = Some(error),
+            }
+        }
+        self.publish();
+    }
+
+    /// When each Port's telemetry was last collected (epoch ms).
+    fn collected_at(&self) -> HashMap<String, i64> {
+        self.lock()
+            .traffic
+            .iter()
+            .map(|(uid, measured)| (uid.clone(), measured.collected_ms))
+            .collect()
+    }
+
+    /// Applies the clock (freshness, maintenance phases) and publishes if anything changed.
+    fn publish(&self) {
+        let now = now_ms();
+        let snapshot = {
+            let collected = self.lock();
+            let max_age = millis(self.settings.telemetry_max_age);
+            PortSignals {
+                traffic: collected
+                    .traffic
+                    .iter()
+                    .map(|(uid, measured)| {
+                        let mut measured = measured.clone();
+                        measured.fresh = now.saturating_sub(measured.collected_ms) <= max_age;
+                        (uid.clone(), measured)
+                    })
+                    .collect(),
+                events: collected
+                    .events
+                    .iter()
+                    .filter_map(|event| event.at(now, millis(self.settings.maintenance_horizon)))
+                    .collect(),
+                last_known_zones: collected.zones.clone(),
+                events_unavailable: collected.events_error.clone(),
+            }
+        };
+        self.current.send_if_modified(|current| {
+            if **current == snapshot {
+                return false;
+            }
+            *current = Arc::new(snapshot);
+            true
+        });
+    }
+
+    /// Starts the collectors and the once-a-minute re-publish, until shutdown.
+    pub fn spawn(
+        self: &Arc<Self>,
+        catalog: Arc<Catalog>,
+        shutdown: ShutdownSignal,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = vec![tokio::spawn(republish(self.clone(), shutdown.clone()))];
+        if self.settings.enabled {
+            tasks.push(telemetry::spawn(
+                self.clone(),
+                catalog.clone(),
+                shutdown.clone(),
+            ));
+            tasks.push(events::spawn(self.clone(), catalog, shutdown));
+        }
+        tasks
+    }
+}
+
+async fn republish(signals: Arc<Signals>, mut shutdown: ShutdownSignal) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => signals.publish(),
+            () = shutdown.fired() => break,
+        }
+    }
+}
+
+/// The wall clock in epoch milliseconds (what Megaport's timestamps are in).
+fn now_ms() -> i64 {
+    onramp_store::millis(time::OffsetDateTime::now_utc())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl RawEvent {
+    /// The event as it stands at `now`: None once it no longer matters (maintenance beyond the
+    /// horizon or over).
+    fn at(&self, now: i64, horizon_ms: i64) -> Option<StatusEvent> {
+        let ended = self.end_ms.is_some_and(|end| end <= now);
+        let phase = match self.kind {
+            NoticeKind::Outage => NoticePhase::Ongoing,
+            NoticeKind::Maintenance if ended => return None,
+            NoticeKind::Maintenance if self.state.eq_ignore_ascii_case("running") => {
+                NoticePhase::Ongoing
+            }
+            NoticeKind::Maintenance => match self.start_ms {
+                Some(start) if start <= now => NoticePhase::Ongoing,
+                Some(start) if start <= now.saturating_add(horizon_ms) => NoticePhase::Upcoming,
+                // Without a start time it cannot be placed; treat it as upcoming.
+                None => NoticePhase::Upcoming,
+                Some(_) => return None,
+            },
+        };
+        Some(StatusEvent {
+            notice: onramp_core::signals::PortNotice {
+                kind: self.kind,
+                phase,
+                event_id: self.event_id.clone(),
+                state: self.state.clone(),
+                start_ms: self.start_ms,
+                end_ms: self.end_ms,
+                impact: self.impact.clone(),
+                purpose: self.purpose.clone(),
+            },
+            services: self.services.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn maintenance(start_ms: i64, state: &str) -> RawEvent {
+        RawEvent {
+            kind: NoticeKind::Maintenance,
+            event_id: "CSM-1".into(),
+            state: state.into(),
+            start_ms: Some(start_ms),
+            end_ms: Some(start_ms + 3_600_000),
+            impact: String::new(),
+            purpose: String::new(),
+            services: vec!["cbbcc852".into()],
+        }
+    }
+
+    #[test]
+    fn maintenance_is_upcoming_within_the_horizon_and_ongoing_once_started() {
+        let hour = 3_600_000;
+        let horizon = 24 * hour;
+        assert!(maintenance(48 * hour, "Scheduled").at(0, horizon).is_none());
+        let soon = maintenance(2 * hour, "Scheduled")
+            .at(0, horizon)
+            .expect("in horizon");
+        assert_eq!(soon.notice.phase, NoticePhase::Upcoming);
+        let started = maintenance(0, "Scheduled").at(1, horizon).expect("started");
+        assert_eq!(started.notice.phase, NoticePhase::Ongoing);
+        assert!(
+            maintenance(0, "Running").at(2 * hour, horizon).is_none(),
+            "over"
+        );
+    }
+
+    #[tokio::test]
+    async fn stale_measurements_are_published_as_not_fresh_and_zones_are_kept() {
+        let signals = Signals::new(SignalSettings {
+            telemetry_max_age: Duration::from_secs(60),
+            ..SignalSettings::default()
+        });
+        let old =
+            MeasuredTraffic::from_samples([(0, 5.0)], 7, now_ms() - 120_000).expect("figures");
+        signals.record_traffic("old", old).await;
+        let new = MeasuredTraffic::from_samples([(0, 5.0)], 7, now_ms()).expect("figures");
+        signals.record_traffic("new", new).await;
+        let current = signals.current();
+        assert!(!current.traffic["old"].fresh);
+        assert!(current.traffic["new"].fresh);
+
+        let mut port = onramp_core::testing::port(
+            "p",
+            onramp_core::testing::location(1, "x", "m", "c"),
+            Zone::Red,
+        );
+        signals.record_zones(std::slice::from_ref(&port));
+        let first = signals.current();
+        signals.record_zones(std::slice::from_ref(&port));
+        assert!(
+            Arc::ptr_eq(&first, &signals.current()),
+            "unchanged: same snapshot"
+        );
+        port.zone = Zone::None;
+        signals.record_zones(&[port]);
+        assert_eq!(signals.current().last_known_zones["p"], Zone::Red);
+    }
+}
