@@ -148,5 +148,13 @@ client-test-typescript: onramp-bin clients/typescript/node_modules/.installed
 client-test: client-test-python client-test-go client-test-typescript
 # --- end clients ------------------------------------------------------------------------------
 
+# Megaport's own Go SDK (tools/megaportgo, vendored unmodified) against the sandbox binary.
+SANDBOX_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/megaport-sandbox
+.PHONY: sdk-conformance
+sdk-conformance:
+	$(CARGO) build --locked -p megaport-sandbox --bin megaport-sandbox
+	cd crates/megaport-sandbox/sdk-conformance && test -z "$$(gofmt -l .)" && $(GO) mod tidy -diff && \
+	  $(GO) vet ./... && MEGAPORT_SANDBOX_BINARY=$(SANDBOX_BIN) $(GO) test -count=1 ./...
+
 .PHONY: test
-test: fmt-check proto-lint proto-breaking clippy rust-test bench-check gen-check client-test
+test: fmt-check proto-lint proto-breaking clippy rust-test bench-check gen-check client-test sdk-conformance

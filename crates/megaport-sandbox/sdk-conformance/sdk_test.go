@@ -1,0 +1,192 @@
+// Package conformance checks the sandbox against Megaport's own Go SDK, unmodified (vendored in
+// tools/megaportgo): what the SDK decodes from the sandbox is what the seed says.
+package conformance_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	megaport "github.com/megaport/megaportgo"
+)
+
+const (
+	osa1       = "90045cff-cd2e-46ce-b4f0-ba057281c4b5"
+	nyc1       = "dbb45454-23da-4112-b353-17c20ce9a0f5"
+	lon1       = "72cdae91-cd69-4cef-842c-0e164dee1d9c"
+	lon1Member = "b3a0c5d2-6f1e-4d8a-9c47-2e5f8a1b9d30"
+)
+
+// baseURL is the sandbox TestMain started: $MEGAPORT_SANDBOX_BINARY (set by `make
+// sdk-conformance`), else the repository's target/debug/megaport-sandbox.
+var baseURL string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	binary := os.Getenv("MEGAPORT_SANDBOX_BINARY")
+	if binary == "" {
+		binary = filepath.Join("..", "..", "..", "target", "debug", "megaport-sandbox")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	address := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(binary, "--listen", address)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v (build it with `cargo build -p megaport-sandbox`)\n", binary, err)
+		return 1
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", address)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(os.Stderr, "the sandbox did not listen within 30 s")
+			return 1
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	baseURL = "http://" + address + "/"
+	return m.Run()
+}
+
+// provider is the SDK logged in as the seed's provider, QuantumGPU.
+func provider(t *testing.T) (*megaport.Client, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	client, err := megaport.New(nil,
+		megaport.WithBaseURL(baseURL),
+		megaport.WithTokenURL(baseURL+"oauth2/token"),
+		megaport.WithCredentials("quantumgpu-sandbox", "quantumgpu-sandbox-secret"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Authorize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return client, ctx
+}
+
+func TestLocationsCarryStatusAndZones(t *testing.T) {
+	client, ctx := provider(t)
+	locations, err := client.LocationService.ListLocationsV3(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int]*megaport.LocationV3{}
+	for _, l := range locations {
+		byID[l.ID] = l
+	}
+	la1 := byID[59]
+	if la1 == nil || la1.Name != "Equinix LA1" || la1.Status != "Active" || la1.Metro != "Los Angeles" {
+		t.Fatalf("location 59: %+v", la1)
+	}
+	if la1.DiversityZones == nil || la1.DiversityZones.Red == nil || la1.DiversityZones.Blue == nil {
+		t.Fatalf("location 59 offers both zones: %+v", la1.DiversityZones)
+	}
+	if byID[990] == nil || byID[990].Status != "Deployment" {
+		t.Fatalf("location 990 is not orderable yet: %+v", byID[990])
+	}
+	deploying, err := client.LocationService.ListLocationsV3WithOptions(ctx,
+		&megaport.ListLocationsV3Options{Statuses: []string{"Deployment"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(deploying) != 1 || deploying[0].ID != 990 {
+		t.Fatalf("status filter: %d locations", len(deploying))
+	}
+	coresite, err := client.LocationService.GetLocationByIDV3(ctx, 60)
+	if err != nil || coresite.Name != "CoreSite LA1" {
+		t.Fatalf("location 60: %+v, %v", coresite, err)
+	}
+}
+
+func TestMaintenanceAndOutageEvents(t *testing.T) {
+	client, ctx := provider(t)
+	scheduled, err := client.EventsService.GetMaintenanceEvents(ctx, "scheduled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scheduled) != 1 || scheduled[0].EventID != "CSM-4410" || scheduled[0].State != "Scheduled" {
+		t.Fatalf("scheduled maintenance: %+v", scheduled)
+	}
+	if !slices.Equal(scheduled[0].ServiceIDs, []string{osa1[:8]}) || scheduled[0].StartTime == "" {
+		t.Fatalf("maintenance names OSA1 by its short uid, with a start: %+v", scheduled[0])
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", scheduled[0].StartTime); err != nil {
+		t.Fatalf("startTime is yyyy-MM-dd'T'HH:mm:ss.SSSX: %v", err)
+	}
+	running, err := client.EventsService.GetMaintenanceEvents(ctx, "Running")
+	if err != nil || len(running) != 0 {
+		t.Fatalf("no running maintenance: %+v, %v", running, err)
+	}
+	resolved, err := client.EventsService.GetOutageEvents(ctx, "resolved")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resolved) != 1 || resolved[0].EventID != "CSO-2207" || resolved[0].RootCause == "" ||
+		!slices.Equal(resolved[0].ServiceIDs, []string{nyc1[:8]}) || resolved[0].OutageID == "" {
+		t.Fatalf("resolved outage: %+v", resolved)
+	}
+	ongoing, err := client.EventsService.GetOutageEvents(ctx, "Ongoing")
+	if err != nil || len(ongoing) != 0 {
+		t.Fatalf("no ongoing outage: %+v, %v", ongoing, err)
+	}
+}
+
+func TestLagMembersAndPorts(t *testing.T) {
+	client, ctx := provider(t)
+	ports, err := client.PortService.ListPorts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var primary *megaport.Port
+	members := 0
+	for _, p := range ports {
+		if p.AggregationID == 7001 {
+			members++
+			if p.LAGPrimary {
+				primary = p
+			}
+		}
+	}
+	if members != 2 || primary == nil || primary.UID != lon1 || primary.LAGID != 7001 {
+		t.Fatalf("LAG 7001: %d members, primary %+v", members, primary)
+	}
+	port, err := client.PortService.GetPort(ctx, lon1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(port.LagPortUIDs)
+	want := []string{lon1, lon1Member}
+	slices.Sort(want)
+	if port.LagCount != 2 || !slices.Equal(port.LagPortUIDs, want) || port.DiversityZone != "blue" {
+		t.Fatalf("GetPort collects the LAG: %d %v %q", port.LagCount, port.LagPortUIDs, port.DiversityZone)
+	}
+	osaka, err := client.PortService.GetPort(ctx, osa1)
+	if err != nil || osaka.PortSpeed != 10000 || !osaka.VXCPermitted || len(osaka.AssociatedVXCs) != 1 {
+		t.Fatalf("OSA1: %+v, %v", osaka, err)
+	}
+}
