@@ -285,7 +285,7 @@ async fn outages_reject_maintenance_ranks_last_or_rejects_and_watchers_hear_of_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lag_is_one_on_ramp_and_a_blank_zone_keeps_its_last_value_across_a_restart() {
+async fn a_lag_is_one_on_ramp_a_site_not_taking_orders_is_refused_and_a_blank_zone_is_kept() {
     let env = SandboxedServer::start_with(SandboxConfig::default(), fast_signals()).await;
     let channel = env.server.channel.clone();
     let london = within(CatalogServiceClient::new(channel.clone()).list_on_ramps(
@@ -304,6 +304,52 @@ async fn a_lag_is_one_on_ramp_and_a_blank_zone_keeps_its_last_value_across_a_res
     assert_eq!(london[0].lag_member_uids, [LON1, LON1_MEMBER]);
     assert_eq!(london[0].diversity_zone(), DiversityZone::Blue);
     assert!(!london[0].diversity_zone_last_known);
+
+    // A Port at a site Megaport does not take orders at yet is refused, with the status.
+    let lax12 = env
+        .sandbox
+        .control()
+        .add_port(megaport_sandbox::SeedPort::new(
+            "QuantumGPU LAX12",
+            "QuantumGPU",
+            990,
+        ))
+        .expect("port at 990");
+    let not_orderable = eventually("the new port listed", async || {
+        let on_ramps = within(CatalogServiceClient::new(channel.clone()).list_on_ramps(
+            ListOnRampsRequest {
+                location_id: 990,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("list")
+        .into_inner()
+        .on_ramps;
+        on_ramps.into_iter().next()
+    })
+    .await;
+    let site = not_orderable.location.as_ref().expect("location");
+    assert_eq!(
+        (site.status.as_str(), site.orderable),
+        ("Deployment", false)
+    );
+    let selection = select(
+        &channel,
+        Scope::Selector(RegionSelector {
+            port_uids: vec![lax12.clone(), EQUINIX_LA1.into()],
+            ..Default::default()
+        }),
+        MaintenancePolicy::Unspecified,
+    )
+    .await;
+    assert_eq!(uids(&selection.chosen), [EQUINIX_LA1]);
+    let refused = rejection_of(&selection, &lax12);
+    assert_eq!(refused.reason(), RejectionReason::LocationNotOrderable);
+    assert_eq!(
+        refused.detail,
+        "location Digital Realty LAX12 is deployment, not orderable"
+    );
 
     // Megaport stops returning LON1's zone for a while: onramp keeps blue and says so.
     env.sandbox
