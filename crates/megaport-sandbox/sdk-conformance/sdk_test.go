@@ -43,7 +43,8 @@ func run(m *testing.M) int {
 	}
 	address := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(binary, "--listen", address)
+	// Without Megaport's limits: the lifecycle test updates one VXC several times a minute.
+	cmd := exec.Command(binary, "--listen", address, "--no-limits")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v (build it with `cargo build -p megaport-sandbox`)\n", binary, err)
@@ -72,13 +73,17 @@ func run(m *testing.M) int {
 
 // provider is the SDK logged in as the seed's provider, QuantumGPU.
 func provider(t *testing.T) (*megaport.Client, context.Context) {
+	return login(t, "quantumgpu-sandbox", "quantumgpu-sandbox-secret")
+}
+
+func login(t *testing.T, id, secret string) (*megaport.Client, context.Context) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	client, err := megaport.New(nil,
 		megaport.WithBaseURL(baseURL),
 		megaport.WithTokenURL(baseURL+"oauth2/token"),
-		megaport.WithCredentials("quantumgpu-sandbox", "quantumgpu-sandbox-secret"),
+		megaport.WithCredentials(id, secret),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -189,4 +194,133 @@ func TestLagMembersAndPorts(t *testing.T) {
 	if err != nil || osaka.PortSpeed != 10000 || !osaka.VXCPermitted || len(osaka.AssociatedVXCs) != 1 {
 		t.Fatalf("OSA1: %+v, %v", osaka, err)
 	}
+}
+
+const (
+	equinixLA1 = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88"
+	acmePort   = "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a"
+)
+
+// pending lists the provider's pending approvals of one type for a VXC.
+func pending(t *testing.T, ctx context.Context, client *megaport.Client, serviceID int,
+	kind megaport.OrderApprovalType) []*megaport.OrderApproval {
+	t.Helper()
+	status := megaport.OrderApprovalStatusPending
+	listed, err := client.OrderApprovalService.ListOrderApprovals(ctx, &megaport.ListOrderApprovalsRequest{
+		Status: &status, ServiceIDs: []int{serviceID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []*megaport.OrderApproval
+	for _, a := range listed.OrderApprovals {
+		if a.Type == kind {
+			found = append(found, a)
+		}
+	}
+	if listed.TotalCount != len(listed.OrderApprovals) || listed.Page != 1 {
+		t.Fatalf("paging headers: %+v", listed)
+	}
+	return found
+}
+
+func waitStatus(t *testing.T, ctx context.Context, client *megaport.Client, uid, want string) *megaport.VXC {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		vxc, err := client.VXCService.GetVXC(ctx, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vxc.ProvisioningStatus == want {
+			return vxc
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("VXC %s is %s, not %s", uid, vxc.ProvisioningStatus, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// The provider approves a new order and rejects a speed change; the customer prices, cancels,
+// restores and cancels now, all through the SDK.
+func TestApprovalsLifecycleAndPricing(t *testing.T) {
+	quantum, ctx := provider(t)
+	acme, _ := login(t, "acme-sandbox", "acme-sandbox-secret")
+
+	key, err := quantum.ServiceKeyService.CreateServiceKey(ctx, &megaport.CreateServiceKeyRequest{
+		ProductUID: equinixLA1, SingleUse: true, MaxSpeed: 1000, Active: true, VLAN: 150,
+		Description: "sdk conformance",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bought, err := acme.VXCService.BuyVXC(ctx, &megaport.BuyVXCRequest{
+		PortUID: acmePort, VXCName: "acme to quantumgpu (sdk)", RateLimit: 200, Term: 12,
+		ServiceKey:        key.ServiceKeyUID,
+		BEndConfiguration: megaport.VXCOrderEndpointConfiguration{ProductUID: equinixLA1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vxc := waitStatus(t, ctx, acme, bought.TechnicalServiceUID, "DEPLOYABLE")
+	newOrders := pending(t, ctx, quantum, vxc.ID, megaport.OrderApprovalTypeNewOrder)
+	if len(newOrders) != 1 || newOrders[0].AcctName != "Acme" || !newOrders[0].Active {
+		t.Fatalf("one pending NEW_ORDER from Acme: %+v", newOrders)
+	}
+	if err := quantum.OrderApprovalService.ApproveOrderApproval(ctx, newOrders[0].UID,
+		&megaport.OrderApprovalActionRequest{Comments: "welcome"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := quantum.OrderApprovalService.ApproveOrderApproval(ctx, newOrders[0].UID, nil); err == nil {
+		t.Fatal("an approval is decided once")
+	}
+	waitStatus(t, ctx, acme, vxc.UID, "LIVE")
+
+	// A faster rate on the provider's Port waits for the provider.
+	faster := 500
+	if _, err := acme.VXCService.UpdateVXC(ctx, vxc.UID, &megaport.UpdateVXCRequest{RateLimit: &faster}); err != nil {
+		t.Fatal(err)
+	}
+	changes := pending(t, ctx, quantum, vxc.ID, megaport.OrderApprovalTypeSpeedChange)
+	if len(changes) != 1 {
+		t.Fatalf("one pending SPEED_CHANGE: %+v", changes)
+	}
+	if err := quantum.OrderApprovalService.RejectOrderApproval(ctx, changes[0].UID,
+		&megaport.OrderApprovalActionRequest{Comments: "not this month"}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := acme.VXCService.GetVXC(ctx, vxc.UID); after.RateLimit != 200 {
+		t.Fatalf("a rejected speed change leaves the rate: %d", after.RateLimit)
+	}
+
+	// The price of a VXC without a Port: the same as validate's (20 + 0.3 x 500) x 0.9.
+	price, err := acme.ProductService.GetProductPricing(ctx, &megaport.VXCPriceBookRequest{
+		ALocationID: 59, BLocationID: 59, Speed: 500, Term: 12, Currency: "USD",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if price.MonthlyRate != 153 || price.MonthlyRackRate != 170 || price.Currency != "USD" {
+		t.Fatalf("pricebook: %+v", price)
+	}
+
+	listed, err := acme.VXCService.ListVXCs(ctx, &megaport.ListVXCsRequest{Name: "acme to quantumgpu (sdk)"})
+	if err != nil || len(listed) != 1 || listed[0].UID != vxc.UID {
+		t.Fatalf("ListVXCs: %+v, %v", listed, err)
+	}
+
+	// Cancel at the end of the term, restore, then cancel now.
+	if err := acme.VXCService.DeleteVXC(ctx, vxc.UID, &megaport.DeleteVXCRequest{DeleteNow: false}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, acme, vxc.UID, "CANCELLED")
+	if _, err := acme.ProductService.RestoreProduct(ctx, vxc.UID); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, acme, vxc.UID, "LIVE")
+	if err := acme.VXCService.DeleteVXC(ctx, vxc.UID, &megaport.DeleteVXCRequest{DeleteNow: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, acme, vxc.UID, "DECOMMISSIONED")
 }

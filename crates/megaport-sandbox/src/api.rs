@@ -14,13 +14,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::approvals::ApprovalKind;
 use super::envelope::{
     ApiError, ApiResult, json_response, ok, opt_bool, opt_i64, opt_ms, parse_body, query_first,
     query_pairs, query_values,
 };
 use super::orders::{order_element, parse_order, plan};
 use super::state::{
-    Approval, OrderRecord, ServiceKey, State, Token, check_vlan_range, price, vlan_taken,
+    Approval, OrderRecord, ServiceKey, State, Token, check_term, check_vlan_range, price,
+    vlan_taken,
 };
 
 pub(crate) fn routes(shared: Arc<Shared>) -> Router {
@@ -48,6 +50,20 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
             get(super::status_events::maintenance),
         )
         .route("/ens/v1/status/outage", get(super::status_events::outages))
+        .route("/v3/order_approvals", get(super::approvals::list))
+        .route(
+            "/v3/product/{uid}/action/{action}",
+            post(super::lifecycle::action),
+        )
+        .route(
+            "/v2/product/{uid}/action/CANCEL_NOW/charges",
+            get(super::lifecycle::cancel_charges),
+        )
+        .route("/v4/pricebook/product", post(super::lifecycle::pricebook))
+        .route(
+            "/v3/order_approvals/{uid}/{action}",
+            post(super::approvals::act),
+        )
         .with_state(shared)
 }
 
@@ -584,6 +600,9 @@ fn buy(
     let mut draft = st.inv.clone();
     let planned = plan(&mut draft, &caller, &items, now)?;
     st.inv = draft;
+    for p in planned.iter().filter(|p| p.approval == Approval::Pending) {
+        st.request_approval(ApprovalKind::NewOrder, &p.vxc_uid, p.rate_limit, p.term);
+    }
     let company_name = st
         .company(&caller)
         .map(|c| c.name.clone())
@@ -629,6 +648,8 @@ struct VxcUpdateBody {
     cost_centre: Option<String>,
     #[serde(default, deserialize_with = "opt_bool")]
     shutdown: Option<bool>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    term: Option<i64>,
 }
 
 /// PUT /v3/product/vxc/{uid}: the B-End owner approves or rejects a pending VXC; the VXC's
@@ -650,33 +671,47 @@ async fn vxc_update(
         .ok_or_else(|| ApiError::service_not_found(&uid))?;
     let vxc = st.inv.vxcs[idx].clone();
     let b_owner = st.inv.port(&vxc.b_port).map(|p| p.company_uid.clone());
-    let mut updated = vxc.clone();
     if let Some(approve) = b.is_approved {
         if b_owner.as_deref() != Some(caller.as_str()) {
             return Err(ApiError::forbidden(format!(
                 "Only the B-End owner can approve or reject VXC {uid}"
             )));
         }
-        if vxc.approval != Approval::Pending {
-            return Err(ApiError::bad_request(format!(
-                "VXC {uid} is not awaiting approval"
-            )));
-        }
-        if approve {
-            updated.approval = Approval::Approved;
-            updated.provisioning_from_ms = now;
-        } else {
-            updated.approval = Approval::Rejected;
-        }
+        let pending = st
+            .pending_approval(&uid)
+            .map(|a| a.uid.clone())
+            .ok_or_else(|| ApiError::bad_request(format!("VXC {uid} is not awaiting approval")))?;
+        st.admit_update(&uid)?;
+        let action = if approve { "approve" } else { "reject" };
+        st.decide_approval(&pending, &caller, action, "")?;
+        let data = st.vxc_json(&st.inv.vxcs[idx], now);
+        return Ok(ok(format!("VXC [{uid}] has been updated"), data));
     }
+    let mut updated = vxc.clone();
     let changes_other = b.name.is_some()
         || b.rate_limit.is_some()
         || b.cost_centre.is_some()
-        || b.shutdown.is_some();
+        || b.shutdown.is_some()
+        || b.term.is_some();
+    // A faster rate or another term on a VXC to someone else's Port waits for its approval.
+    let mut approval_needed = None;
     if changes_other {
         if vxc.company_uid != caller {
             return Err(ApiError::forbidden(format!(
                 "You do not have permission to update VXC {uid}"
+            )));
+        }
+        let needs_owner = b_owner.as_deref() != Some(caller.as_str());
+        let changes_deal = b.rate_limit.is_some_and(|r| r > vxc.rate_limit)
+            || b.term.is_some_and(|t| t != vxc.term);
+        if let Some(pending) = st.pending_approval(&uid).filter(|_| changes_deal) {
+            return Err(ApiError::bad_request(format!(
+                "VXC {uid} has a pending {} approval",
+                match pending.kind {
+                    ApprovalKind::NewOrder => "NEW_ORDER",
+                    ApprovalKind::SpeedChange => "SPEED_CHANGE",
+                    ApprovalKind::TermChange => "TERM_CHANGE",
+                }
             )));
         }
         if let Some(n) = b.name.filter(|n| !n.is_empty()) {
@@ -687,6 +722,14 @@ async fn vxc_update(
         }
         if let Some(sd) = b.shutdown {
             updated.shutdown = sd;
+        }
+        if let Some(t) = b.term.filter(|t| *t != vxc.term) {
+            check_term(t)?;
+            if needs_owner {
+                approval_needed = Some((ApprovalKind::TermChange, vxc.rate_limit, t));
+            } else {
+                updated.term = t;
+            }
         }
         if let Some(r) = b.rate_limit {
             if r < 1 {
@@ -705,11 +748,23 @@ async fn vxc_update(
                     )));
                 }
             }
-            updated.rate_limit = r;
+            if r > vxc.rate_limit && needs_owner {
+                if approval_needed.is_some() {
+                    return Err(ApiError::bad_request(
+                        "change the rate and the term in separate updates: each needs its own approval",
+                    ));
+                }
+                approval_needed = Some((ApprovalKind::SpeedChange, r, vxc.term));
+            } else {
+                updated.rate_limit = r;
+            }
         }
     }
     st.admit_update(&uid)?;
-    let data = st.vxc_json(&updated, now);
     st.inv.vxcs[idx] = updated;
+    if let Some((kind, rate_limit, term)) = approval_needed {
+        st.request_approval(kind, &uid, rate_limit, term);
+    }
+    let data = st.vxc_json(&st.inv.vxcs[idx], now);
     Ok(ok(format!("VXC [{uid}] has been updated"), data))
 }

@@ -27,6 +27,12 @@ pub enum RouteGroup {
     Telemetry,
     /// The maintenance and outage feeds.
     Events,
+    /// The order approvals inbox and its actions.
+    Approvals,
+    /// Cancel, cancel now, un-cancel and the charges of cancelling.
+    Lifecycle,
+    /// The pricebook.
+    Pricing,
     /// Every Megaport route (never the `/_sandbox/` control routes).
     #[serde(rename = "*")]
     All,
@@ -47,6 +53,9 @@ impl RouteGroup {
             RouteGroup::PortVlan => "port_vlan",
             RouteGroup::Telemetry => "telemetry",
             RouteGroup::Events => "events",
+            RouteGroup::Approvals => "approvals",
+            RouteGroup::Lifecycle => "lifecycle",
+            RouteGroup::Pricing => "pricing",
             RouteGroup::All => "*",
         }
     }
@@ -73,6 +82,17 @@ impl RouteGroup {
         }
         if lower.starts_with("/ens/v1/status/") {
             return Some(RouteGroup::Events);
+        }
+        if lower.starts_with("/v3/order_approvals") {
+            return Some(RouteGroup::Approvals);
+        }
+        if lower.contains("/action/")
+            && (lower.starts_with("/v3/product/") || lower.starts_with("/v2/product/"))
+        {
+            return Some(RouteGroup::Lifecycle);
+        }
+        if lower.starts_with("/v4/pricebook/") {
+            return Some(RouteGroup::Pricing);
         }
         if lower.starts_with("/v3/product/vxc/") && method == Method::PUT {
             return Some(RouteGroup::VxcUpdate);

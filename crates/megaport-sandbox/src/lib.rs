@@ -6,11 +6,13 @@
 //! connection without writing any response, as a crashed or partitioned upstream would.
 
 mod api;
+mod approvals;
 mod bad_bodies;
 pub mod cli;
 mod control;
 mod envelope;
 mod faults;
+mod lifecycle;
 mod limits;
 mod orders;
 mod seed;
@@ -58,6 +60,9 @@ pub struct SandboxConfig {
     pub rng_seed: u64,
     /// Megaport's request limits, enforced unless turned off.
     pub limits: SandboxLimits,
+    /// How long an order approval stays pending before it expires (Megaport does not document
+    /// it; 7 days by default).
+    pub approval_ttl: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -68,6 +73,7 @@ impl Default for SandboxConfig {
             provisioning: ProvisioningSchedule::default(),
             rng_seed: 0x5eed,
             limits: SandboxLimits::default(),
+            approval_ttl: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -81,7 +87,10 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-written in a way that
         // matters to a test double; keep serving.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Whoever looks next sees approvals expired on the sandbox clock.
+        state.expire_approvals();
+        state
     }
 }
 
@@ -141,6 +150,7 @@ pub async fn spawn(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     )
     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     state.limits = config.limits;
+    state.approval_ttl = config.approval_ttl;
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
     });

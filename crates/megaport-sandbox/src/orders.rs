@@ -335,6 +335,7 @@ fn plan_one(
         resource_tags: resource_tags.clone(),
         cost_centre: vo.cost_centre.clone(),
         shutdown: vo.shutdown.unwrap_or(false),
+        cancellation: None,
     });
     Ok(Planned {
         vxc_uid,

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::approvals::{ApprovalKind, OrderApproval};
 use super::envelope::{ApiError, merge};
 use super::faults::FaultRegistry;
 use super::limits::{LimitState, SandboxLimits};
@@ -92,6 +93,17 @@ pub(crate) struct Vxc {
     pub resource_tags: Value,
     pub cost_centre: Option<String>,
     pub shutdown: bool,
+    /// Set once the buyer cancelled it (and cleared by UN_CANCEL).
+    pub cancellation: Option<Cancellation>,
+}
+
+/// When a cancelled VXC goes (sandbox clock, epoch ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cancellation {
+    /// CANCEL: at the end of the contract term; CANCELLED until then.
+    AtTermEnd(i64),
+    /// CANCEL_NOW: DECOMMISSIONING from then, DECOMMISSIONED after the first provisioning step.
+    Now(i64),
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +174,9 @@ pub(crate) struct State {
     pub limits: SandboxLimits,
     pub limit_state: LimitState,
     pub events: Vec<StatusEvent>,
+    pub approvals: Vec<OrderApproval>,
+    /// How long an order approval waits before it expires.
+    pub approval_ttl: Duration,
 }
 
 pub(crate) fn system_now_ms() -> i64 {
@@ -267,6 +282,8 @@ impl State {
             limits: SandboxLimits::default(),
             limit_state: LimitState::default(),
             events: Vec::new(),
+            approvals: Vec::new(),
+            approval_ttl: Duration::from_secs(7 * 86_400),
         };
         for p in &seed.ports {
             st.add_port(p)?;
@@ -433,6 +450,7 @@ impl State {
             resource_tags: json!([]),
             cost_centre: None,
             shutdown: false,
+            cancellation: None,
         });
         Ok(uid)
     }
@@ -455,6 +473,14 @@ impl State {
     }
 
     pub(crate) fn vxc_status(&self, v: &Vxc, now: i64) -> String {
+        match v.cancellation {
+            Some(Cancellation::AtTermEnd(at)) if now < at => return "CANCELLED".to_string(),
+            Some(Cancellation::Now(at)) if now < at + dur_ms(self.schedule.to_configured) => {
+                return "DECOMMISSIONING".to_string();
+            }
+            Some(_) => return "DECOMMISSIONED".to_string(),
+            None => {}
+        }
         if let Some(s) = &v.fixed_status {
             return s.clone();
         }
@@ -539,12 +565,19 @@ impl State {
         let status = self.vxc_status(v, now);
         let live = status == "LIVE";
         let company = self.company(&v.company_uid);
-        let approval = match v.approval {
-            Approval::Pending => json!({
+        let approval = match self.pending_approval(&v.uid) {
+            Some(a) => json!({
                 "status": "PENDING", "message": "Awaiting approval by the B-End owner",
-                "uid": v.uid, "type": "NEW", "newSpeed": null
+                "uid": a.uid,
+                "type": match a.kind {
+                    ApprovalKind::NewOrder => "NEW",
+                    ApprovalKind::SpeedChange => "SPEED_CHANGE",
+                    ApprovalKind::TermChange => "TERM_CHANGE",
+                },
+                "newSpeed": (a.kind == ApprovalKind::SpeedChange).then_some(a.rate_limit),
+                "newTerm": (a.kind == ApprovalKind::TermChange).then_some(a.term)
             }),
-            _ => {
+            None => {
                 json!({"status": null, "message": null, "uid": null, "type": null, "newSpeed": null})
             }
         };
