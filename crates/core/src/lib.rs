@@ -5,6 +5,7 @@
 //! - [`onramps`], [`selection`]: Ports as on-ramps, their figures, and choosing among them.
 //! - [`regions`], [`directory`]: provider regions and the catalog queries over the inventory.
 //! - [`keys`], [`service_keys`]: service keys, their derived state, minting and the read model.
+//! - [`approvals`]: the provider's approval inbox and the rule for a repeated decision.
 //! - [`orders`]: VXC order types, states and the journal's records.
 //! - [`signals`]: measured traffic, maintenance and outages, last known zones of Ports.
 //! - [`inventory`], [`ports`]: the traits the domain needs (Megaport inventory, persistence).
@@ -12,6 +13,7 @@
 //! - [`idempotency`]: the one request_id rule and request fingerprint every create uses.
 //! - [`digest`], [`time`]: hashing and stored time.
 
+pub mod approvals;
 pub mod derived;
 pub mod digest;
 pub mod directory;

@@ -27,8 +27,10 @@ pub enum RouteGroup {
     Telemetry,
     /// The maintenance and outage feeds.
     Events,
-    /// The order approvals inbox and its actions.
+    /// The order approvals list.
     Approvals,
+    /// Approve, reject and withdraw.
+    ApprovalDecide,
     /// Cancel, cancel now, un-cancel and the charges of cancelling.
     Lifecycle,
     /// The pricebook.
@@ -54,6 +56,7 @@ impl RouteGroup {
             RouteGroup::Telemetry => "telemetry",
             RouteGroup::Events => "events",
             RouteGroup::Approvals => "approvals",
+            RouteGroup::ApprovalDecide => "approval_decide",
             RouteGroup::Lifecycle => "lifecycle",
             RouteGroup::Pricing => "pricing",
             RouteGroup::All => "*",
@@ -83,7 +86,10 @@ impl RouteGroup {
         if lower.starts_with("/ens/v1/status/") {
             return Some(RouteGroup::Events);
         }
-        if lower.starts_with("/v3/order_approvals") {
+        if lower.starts_with("/v3/order_approvals/") {
+            return Some(RouteGroup::ApprovalDecide);
+        }
+        if lower == "/v3/order_approvals" {
             return Some(RouteGroup::Approvals);
         }
         if lower.contains("/action/")

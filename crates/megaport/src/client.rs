@@ -19,9 +19,9 @@ use super::error::{ErrorDetail, MegaportError};
 use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
-    BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Listing, Location, Product,
-    ResourceTag, ServiceKey, StatusEvent, Telemetry, UpdateServiceKeyRequest, UpdateVxcRequest,
-    ValidateLine, Vxc, VxcOrderItem,
+    ApprovalActionRequest, BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Listing,
+    Location, OrderApproval, Product, ResourceTag, ServiceKey, StatusEvent, Telemetry,
+    UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
 };
 use super::retry::RetryPolicy;
 use tracing::Instrument;
@@ -319,6 +319,43 @@ impl MegaportClient {
         )?;
         call.query.push(("state", state.to_owned()));
         self.listing(call, deadline).await
+    }
+
+    /// `GET /v3/order_approvals?pageNumber=<page>&pageSize=<size>`, newest first: one page of
+    /// the approvals the account decides or asked for.
+    pub async fn order_approvals(
+        &self,
+        page: u32,
+        page_size: u32,
+        deadline: Instant,
+    ) -> Result<Listing<OrderApproval>, MegaportError> {
+        let mut call = self.read(Route::Approvals, Method::GET, &["v3", "order_approvals"])?;
+        call.query.push(("pageNumber", page.to_string()));
+        call.query.push(("pageSize", page_size.to_string()));
+        call.query.push(("direction", "DESC".to_owned()));
+        self.listing(call, deadline).await
+    }
+
+    /// `POST /v3/order_approvals/{uid}/approve` (or `reject`). Never retried once it may have
+    /// been sent. The body is not read (megaportgo discards it too): what Megaport returns
+    /// there is not documented, and a body that did not decode would make the outcome unknown.
+    pub async fn decide_order_approval(
+        &self,
+        uid: &str,
+        approve: bool,
+        comments: &str,
+        deadline: Instant,
+    ) -> Result<(), MegaportError> {
+        let action = if approve { "approve" } else { "reject" };
+        let call = self.write(
+            Route::ApprovalDecide,
+            Method::POST,
+            &["v3", "order_approvals", uid, action],
+            &ApprovalActionRequest {
+                comments: comments.to_owned(),
+            },
+        )?;
+        self.send(call, deadline, |_| Ok(())).await
     }
 
     /// `GET /v2/product/port/{uid}/vlan?vlan=<n>`: VLAN `n` is free iff Megaport lists it.

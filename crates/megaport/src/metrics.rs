@@ -24,10 +24,12 @@ pub enum Route {
     Telemetry,
     Maintenance,
     Outages,
+    Approvals,
+    ApprovalDecide,
 }
 
 impl Route {
-    pub const ALL: [Route; 16] = [
+    pub const ALL: [Route; 18] = [
         Route::Token,
         Route::Products,
         Route::Product,
@@ -44,6 +46,8 @@ impl Route {
         Route::Telemetry,
         Route::Maintenance,
         Route::Outages,
+        Route::Approvals,
+        Route::ApprovalDecide,
     ];
 
     /// The route named `name` (as [`Route::as_str`] spells it).
@@ -69,6 +73,8 @@ impl Route {
             Route::Telemetry => "telemetry",
             Route::Maintenance => "maintenance",
             Route::Outages => "outages",
+            Route::Approvals => "approvals",
+            Route::ApprovalDecide => "approval_decide",
         }
     }
 }

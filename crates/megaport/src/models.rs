@@ -815,3 +815,69 @@ pub struct StatusEvent {
     #[serde(default, deserialize_with = "de::vec_or_null")]
     pub services: Vec<String>,
 }
+
+/// `GET /v3/order_approvals` item: a NEW_ORDER, SPEED_CHANGE or TERM_CHANGE waiting for (or
+/// decided by) the B-End owner. Megaport documents little of `detail`; every field is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderApproval {
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub uid: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub acct_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub requester_company_id: Option<i64>,
+    /// The VXC's numeric product id.
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub service_id: Option<i64>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub create_date: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub expiry_date: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub decision_date: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub detail: Option<ApprovalDetail>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalDetail {
+    #[serde(default, deserialize_with = "de::vec_or_null")]
+    pub product_request: Vec<ApprovalProductRequest>,
+}
+
+/// What the requester asked for (Megaport's `productRequest`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalProductRequest {
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub product_uid: Option<String>,
+    #[serde(default)]
+    pub product_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub rate_limit: Option<i64>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub term: Option<i64>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    pub b_end_product_uid: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub current_rate_limit: Option<i64>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub current_term: Option<i64>,
+}
+
+/// `POST /v3/order_approvals/{uid}/approve|reject` body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalActionRequest {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub comments: String,
+}

@@ -55,6 +55,7 @@ pub struct Config {
     pub orders: OrderSettings,
     pub selection: SelectionSettings,
     pub signals: SignalsSettings,
+    pub approvals: ApprovalSettings,
 }
 
 /// Output format of the process logs.
@@ -352,6 +353,7 @@ impl Default for Config {
             orders: OrderSettings::default(),
             selection: SelectionSettings::default(),
             signals: SignalsSettings::default(),
+            approvals: ApprovalSettings::default(),
         }
     }
 }
@@ -487,6 +489,22 @@ impl Default for SignalsSettings {
             telemetry_max_age_seconds: 3 * 3600,
             telemetry_min_spacing_millis: 10_000,
             events_interval_seconds: 300,
+        }
+    }
+}
+
+/// The provider's approval inbox (ApprovalService).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalSettings {
+    /// Megaport's approvals are read once per interval (one request per 100 approvals).
+    pub poll_interval_seconds: u64,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_seconds: 60,
         }
     }
 }
@@ -686,6 +704,10 @@ impl Config {
             (
                 "signals.events_interval_seconds",
                 self.signals.events_interval_seconds,
+            ),
+            (
+                "approvals.poll_interval_seconds",
+                self.approvals.poll_interval_seconds,
             ),
         ];
         for (key, value) in positive {

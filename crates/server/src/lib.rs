@@ -23,6 +23,7 @@
 pub mod adapters;
 mod admin_http;
 pub mod api;
+pub mod approval_inbox;
 pub mod auth;
 pub mod call_context;
 pub mod catalog;

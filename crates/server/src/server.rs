@@ -24,6 +24,7 @@ use onramp_core::orders::{OrderDesk, OrderSettings, OrderUpstream};
 use onramp_core::service_keys::ServiceKeys;
 use onramp_proto as pb;
 use onramp_proto::admin_service_server::AdminServiceServer;
+use onramp_proto::approval_service_server::ApprovalServiceServer;
 use onramp_proto::catalog_service_server::CatalogServiceServer;
 use onramp_proto::region_service_server::RegionServiceServer;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
@@ -155,6 +156,13 @@ pub async fn run_with_admin(
     let poller = hub.spawn_poller(shutdown_signal.clone());
     let mut background = signals.spawn(upstream.catalog.clone(), shutdown_signal.clone());
     background.push(hub.spawn_notice_follower(signals.clone(), shutdown_signal.clone()));
+    let inbox = crate::approval_inbox::ApprovalInbox::new(
+        upstream.provider.clone(),
+        upstream.catalog.clone(),
+        hub.clone(),
+        std::time::Duration::from_secs(config.approvals.poll_interval_seconds),
+    );
+    background.push(inbox.spawn(shutdown_signal.clone()));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
@@ -210,6 +218,10 @@ pub async fn run_with_admin(
                 shutdown_signal.clone(),
             ))
             .max_decoding_message_size(max_request),
+        )
+        .add_service(
+            ApprovalServiceServer::new(api::approvals::ApprovalApi::new(inbox))
+                .max_decoding_message_size(max_request),
         )
         .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(
@@ -362,12 +374,13 @@ async fn apply_declared_regions(config: &Config, directory: &Directory) -> Resul
 }
 
 /// Every onramp service name, as health checks and reflection know it.
-const SERVICE_NAMES: [&str; 5] = [
+const SERVICE_NAMES: [&str; 6] = [
     <CatalogServiceServer<api::catalog::CatalogApi> as NamedService>::NAME,
     <RegionServiceServer<api::regions::RegionApi> as NamedService>::NAME,
     <ServiceKeyServiceServer<api::service_keys::ServiceKeyApi> as NamedService>::NAME,
     <VxcOrderServiceServer<api::orders::VxcOrderApi> as NamedService>::NAME,
     <AdminServiceServer<api::admin::AdminApi> as NamedService>::NAME,
+    <ApprovalServiceServer<api::approvals::ApprovalApi> as NamedService>::NAME,
 ];
 
 /// Sets every onramp service and the overall ("") status, so load balancers see one answer.

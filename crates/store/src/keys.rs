@@ -80,7 +80,7 @@ impl Store {
         entry: &LedgerEntry,
         request_hash: &str,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.write_transaction().await?;
         sqlx::query("UPDATE service_key_requests SET key = ? WHERE request_id = ?")
             .bind(&entry.key)
             .bind(request_id)

@@ -142,6 +142,15 @@ impl Store {
         Ok(sizes)
     }
 
+    /// A transaction that writes. It takes SQLite's write lock at BEGIN (IMMEDIATE), waiting up to
+    /// the busy timeout for another writer: a deferred transaction that reads first and then
+    /// writes fails at once with SQLITE_BUSY if another connection committed in between.
+    pub(crate) async fn write_transaction(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Installs the observer of every later query made through the domain's ports; the first
     /// one installed stays.
     pub fn observe_queries(&self, observer: QueryObserver) {

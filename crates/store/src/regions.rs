@@ -14,7 +14,7 @@ impl Store {
         request_id: Option<&str>,
         request_hash: &str,
     ) -> Result<InsertOutcome, StoreError> {
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.write_transaction().await?;
         if let Some(request_id) = request_id {
             let seen = sqlx::query("SELECT name, request_hash FROM regions WHERE request_id = ?")
                 .bind(request_id)

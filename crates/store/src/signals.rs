@@ -14,7 +14,7 @@ impl Store {
         values: &[(String, String)],
     ) -> Result<(), StoreError> {
         let now = millis(OffsetDateTime::now_utc());
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.write_transaction().await?;
         for (port_uid, value_json) in values {
             sqlx::query(
                 "INSERT INTO port_signals (port_uid, kind, value_json, update_ms) \

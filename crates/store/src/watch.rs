@@ -49,7 +49,7 @@ impl Store {
         removals: &[String],
         retain: u64,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.write_transaction().await?;
         sqlx::query(
             "INSERT INTO watch_batches (revision, observe_time, events_json) VALUES (?, ?, ?)",
         )

@@ -68,6 +68,8 @@ reasons! {
     OnRampNotUsable = 37 => "ON_RAMP_NOT_USABLE",
     UpstreamResponseTooLarge = 38 => "UPSTREAM_RESPONSE_TOO_LARGE",
     ServiceUpdateTooSoon = 39 => "SERVICE_UPDATE_TOO_SOON",
+    ApprovalNotFound = 40 => "APPROVAL_NOT_FOUND",
+    ApprovalNotPending = 41 => "APPROVAL_NOT_PENDING",
 }
 
 impl ErrorReason {

@@ -2,6 +2,7 @@
 //! the result; business rules live in `onramp-core` (and the buy in `crate::orders`), never here.
 
 pub mod admin;
+pub mod approvals;
 pub mod catalog;
 mod convert;
 pub mod orders;

@@ -196,6 +196,22 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         Scope::Watch,
         READ,
     ),
+    // ApprovalService: the provider's inbox, keys' owner work.
+    (
+        "/onramp.v1.ApprovalService/ListApprovals",
+        Scope::KeysRead,
+        READ,
+    ),
+    (
+        "/onramp.v1.ApprovalService/ApproveApproval",
+        Scope::KeysWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.ApprovalService/RejectApproval",
+        Scope::KeysWrite,
+        WRITE,
+    ),
     // VxcOrderService: lookup and validate are reads (they price, they do not buy).
     (
         "/onramp.v1.VxcOrderService/LookupServiceKey",

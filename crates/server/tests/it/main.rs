@@ -7,6 +7,7 @@ mod support;
 mod megaport_sandbox_support;
 
 mod admin_probes;
+mod approvals_inbox;
 mod auth_canary;
 mod auth_scopes;
 mod auth_tls;

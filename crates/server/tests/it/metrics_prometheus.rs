@@ -152,6 +152,8 @@ fn sandbox_group(route: &str) -> RouteGroup {
         "vxc_update" => RouteGroup::VxcUpdate,
         "telemetry" => RouteGroup::Telemetry,
         "maintenance" | "outages" => RouteGroup::Events,
+        "approvals" => RouteGroup::Approvals,
+        "approval_decide" => RouteGroup::ApprovalDecide,
         route if route.starts_with("service_key") => RouteGroup::ServiceKey,
         other => panic!("unmapped megaport route {other}"),
     }
@@ -166,6 +168,7 @@ async fn prometheus_sees_the_guide_flow_its_megaport_calls_the_order_and_the_wat
     config.catalog.products_max_stale_seconds = 7_200;
     // The telemetry collector spreads its calls over minutes; it is counted in `signals`.
     config.signals.enabled = false;
+    config.approvals.poll_interval_seconds = 3_600;
     let env = SandboxedServer::start_with(fast_sandbox(), config).await;
     let admin = env.server.admin_addr.expect("admin listener");
     let prometheus = Prometheus::start(admin).await;
@@ -296,6 +299,8 @@ async fn prometheus_sees_the_guide_flow_its_megaport_calls_the_order_and_the_wat
             RouteGroup::PortVlan,
             RouteGroup::Telemetry,
             RouteGroup::Events,
+            RouteGroup::Approvals,
+            RouteGroup::ApprovalDecide,
         ]
         .into_iter()
         .find(|route| route.name() == *group)

@@ -190,6 +190,12 @@ const (
 	// update. Code FAILED_PRECONDITION; metadata "retry_after_seconds" and "retry_at" (RFC 3339)
 	// say when it may be sent. Nothing changed.
 	ErrorReason_ERROR_REASON_SERVICE_UPDATE_TOO_SOON ErrorReason = 39
+	// ERROR_REASON_APPROVAL_NOT_FOUND: ApproveApproval/RejectApproval names an approval Megaport does
+	// not list for the provider. Code NOT_FOUND; metadata "approval_uid".
+	ErrorReason_ERROR_REASON_APPROVAL_NOT_FOUND ErrorReason = 40
+	// ERROR_REASON_APPROVAL_NOT_PENDING: the approval was decided otherwise, withdrawn or expired.
+	// Code FAILED_PRECONDITION; metadata "approval_uid" and "status".
+	ErrorReason_ERROR_REASON_APPROVAL_NOT_PENDING ErrorReason = 41
 )
 
 // Enum value maps for ErrorReason.
@@ -235,6 +241,8 @@ var (
 		37: "ERROR_REASON_ON_RAMP_NOT_USABLE",
 		38: "ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE",
 		39: "ERROR_REASON_SERVICE_UPDATE_TOO_SOON",
+		40: "ERROR_REASON_APPROVAL_NOT_FOUND",
+		41: "ERROR_REASON_APPROVAL_NOT_PENDING",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -277,6 +285,8 @@ var (
 		"ERROR_REASON_ON_RAMP_NOT_USABLE":          37,
 		"ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE": 38,
 		"ERROR_REASON_SERVICE_UPDATE_TOO_SOON":     39,
+		"ERROR_REASON_APPROVAL_NOT_FOUND":          40,
+		"ERROR_REASON_APPROVAL_NOT_PENDING":        41,
 	}
 )
 
@@ -311,7 +321,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xb9\v\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\x85\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -353,7 +363,9 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\x1aERROR_REASON_SHUTTING_DOWN\x10$\x12#\n" +
 	"\x1fERROR_REASON_ON_RAMP_NOT_USABLE\x10%\x12,\n" +
 	"(ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE\x10&\x12(\n" +
-	"$ERROR_REASON_SERVICE_UPDATE_TOO_SOON\x10'B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"$ERROR_REASON_SERVICE_UPDATE_TOO_SOON\x10'\x12#\n" +
+	"\x1fERROR_REASON_APPROVAL_NOT_FOUND\x10(\x12%\n" +
+	"!ERROR_REASON_APPROVAL_NOT_PENDING\x10)B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

@@ -211,6 +211,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     update. Code FAILED_PRECONDITION; metadata "retry_after_seconds" and "retry_at" (RFC 3339)
     say when it may be sent. Nothing changed.
     """
+    ERROR_REASON_APPROVAL_NOT_FOUND: _ErrorReason.ValueType  # 40
+    """ERROR_REASON_APPROVAL_NOT_FOUND: ApproveApproval/RejectApproval names an approval Megaport does
+    not list for the provider. Code NOT_FOUND; metadata "approval_uid".
+    """
+    ERROR_REASON_APPROVAL_NOT_PENDING: _ErrorReason.ValueType  # 41
+    """ERROR_REASON_APPROVAL_NOT_PENDING: the approval was decided otherwise, withdrawn or expired.
+    Code FAILED_PRECONDITION; metadata "approval_uid" and "status".
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable cause of a failed call. It travels as the `reason` of the
@@ -419,5 +427,13 @@ ERROR_REASON_SERVICE_UPDATE_TOO_SOON: ErrorReason.ValueType  # 39
 a VXC) per 5 minutes, and this one was updated more recently; onramp did not send the
 update. Code FAILED_PRECONDITION; metadata "retry_after_seconds" and "retry_at" (RFC 3339)
 say when it may be sent. Nothing changed.
+"""
+ERROR_REASON_APPROVAL_NOT_FOUND: ErrorReason.ValueType  # 40
+"""ERROR_REASON_APPROVAL_NOT_FOUND: ApproveApproval/RejectApproval names an approval Megaport does
+not list for the provider. Code NOT_FOUND; metadata "approval_uid".
+"""
+ERROR_REASON_APPROVAL_NOT_PENDING: ErrorReason.ValueType  # 41
+"""ERROR_REASON_APPROVAL_NOT_PENDING: the approval was decided otherwise, withdrawn or expired.
+Code FAILED_PRECONDITION; metadata "approval_uid" and "status".
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -1,0 +1,179 @@
+//! `onramp.v1.ApprovalService`: the provider's approval inbox. The inbox itself (reading
+//! Megaport, naming the key and customer behind each approval, safe retries) is
+//! `crate::approval_inbox`.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::{audit_note, convert, paging};
+use crate::approval_inbox::ApprovalInbox;
+use crate::error::{Error, FieldViolation};
+use onramp_core::approvals::{Approval, ApprovalKind, ApprovalStatus};
+use onramp_proto as pb;
+use onramp_proto::approval_service_server::ApprovalService;
+
+/// Longest decision comment (Megaport's limit in the sandbox; not documented for Megaport).
+const COMMENT_MAX_CHARS: usize = 500;
+
+#[derive(Debug)]
+pub struct ApprovalApi {
+    inbox: Arc<ApprovalInbox>,
+}
+
+impl ApprovalApi {
+    pub fn new(inbox: Arc<ApprovalInbox>) -> Self {
+        Self { inbox }
+    }
+
+    async fn decide(&self, uid: &str, comment: &str, approve: bool) -> Result<pb::Approval, Error> {
+        let mut violations = Vec::new();
+        if uid.trim().is_empty() {
+            violations.push(FieldViolation::new("approval_uid", "is required"));
+        }
+        if comment.chars().count() > COMMENT_MAX_CHARS {
+            violations.push(FieldViolation::new(
+                "comment",
+                format!("must be at most {COMMENT_MAX_CHARS} characters"),
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        Ok(approval(&self.inbox.decide(uid, approve, comment).await?))
+    }
+}
+
+#[tonic::async_trait]
+impl ApprovalService for ApprovalApi {
+    async fn list_approvals(
+        &self,
+        request: Request<pb::ListApprovalsRequest>,
+    ) -> Result<Response<pb::ListApprovalsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
+        let mut statuses = Vec::new();
+        for (index, value) in request.statuses.iter().enumerate() {
+            match pb::ApprovalStatus::try_from(*value)
+                .ok()
+                .and_then(status_from)
+            {
+                Some(status) => statuses.push(status),
+                None => violations.push(FieldViolation::new(
+                    format!("statuses[{index}]"),
+                    format!("unknown approval status {value}"),
+                )),
+            }
+        }
+        let Some((size, offset)) = paging.filter(|_| violations.is_empty()) else {
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
+        };
+        if statuses.is_empty() {
+            statuses.push(ApprovalStatus::Pending);
+        }
+        let (approvals, read_at) = self
+            .inbox
+            .list(&statuses)
+            .await
+            .map_err(crate::error::status)?;
+        let more = approvals.len() > offset + size;
+        Ok(Response::new(pb::ListApprovalsResponse {
+            approvals: approvals
+                .iter()
+                .skip(offset)
+                .take(size)
+                .map(approval)
+                .collect(),
+            next_page_token: if more {
+                paging::offset_token(offset + size)
+            } else {
+                String::new()
+            },
+            refresh_time: Some(convert::timestamp(read_at)),
+        }))
+    }
+
+    async fn approve_approval(
+        &self,
+        request: Request<pb::ApproveApprovalRequest>,
+    ) -> Result<Response<pb::ApproveApprovalResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_resource(format!("approvals/{}", request.approval_uid));
+        let approval = self
+            .decide(&request.approval_uid, &request.comment, true)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::ApproveApprovalResponse {
+            approval: Some(approval),
+        }))
+    }
+
+    async fn reject_approval(
+        &self,
+        request: Request<pb::RejectApprovalRequest>,
+    ) -> Result<Response<pb::RejectApprovalResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_resource(format!("approvals/{}", request.approval_uid));
+        let approval = self
+            .decide(&request.approval_uid, &request.comment, false)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::RejectApprovalResponse {
+            approval: Some(approval),
+        }))
+    }
+}
+
+/// UNSPECIFIED is not a status one can ask for.
+fn status_from(status: pb::ApprovalStatus) -> Option<ApprovalStatus> {
+    Some(match status {
+        pb::ApprovalStatus::Unspecified => return None,
+        pb::ApprovalStatus::Pending => ApprovalStatus::Pending,
+        pb::ApprovalStatus::Approved => ApprovalStatus::Approved,
+        pb::ApprovalStatus::Rejected => ApprovalStatus::Rejected,
+        pb::ApprovalStatus::Withdrawn => ApprovalStatus::Withdrawn,
+        pb::ApprovalStatus::Expired => ApprovalStatus::Expired,
+        pb::ApprovalStatus::Failed => ApprovalStatus::Failed,
+    })
+}
+
+fn approval(approval: &Approval) -> pb::Approval {
+    let months = |m: Option<i64>| m.and_then(|m| i32::try_from(m).ok()).unwrap_or_default();
+    pb::Approval {
+        approval_uid: approval.uid.clone(),
+        r#type: match approval.kind {
+            ApprovalKind::NewOrder => pb::ApprovalType::NewOrder,
+            ApprovalKind::SpeedChange => pb::ApprovalType::SpeedChange,
+            ApprovalKind::TermChange => pb::ApprovalType::TermChange,
+            ApprovalKind::Other => pb::ApprovalType::Unspecified,
+        }
+        .into(),
+        status: match approval.status {
+            ApprovalStatus::Pending => pb::ApprovalStatus::Pending,
+            ApprovalStatus::Approved => pb::ApprovalStatus::Approved,
+            ApprovalStatus::Rejected => pb::ApprovalStatus::Rejected,
+            ApprovalStatus::Withdrawn => pb::ApprovalStatus::Withdrawn,
+            ApprovalStatus::Expired => pb::ApprovalStatus::Expired,
+            ApprovalStatus::Failed => pb::ApprovalStatus::Failed,
+            ApprovalStatus::Other => pb::ApprovalStatus::Unspecified,
+        }
+        .into(),
+        requester: approval.requester.clone(),
+        vxc_uid: approval.vxc_uid.clone(),
+        vxc_name: approval.vxc_name.clone(),
+        on_ramp: approval.port.as_ref().map(convert::port_summary),
+        service_key: approval.service_key.clone(),
+        customer_ref: approval.customer_ref.clone(),
+        requested_rate_limit_mbps: approval.requested_rate_limit_mbps.unwrap_or_default(),
+        current_rate_limit_mbps: approval.current_rate_limit_mbps.unwrap_or_default(),
+        requested_term_months: months(approval.requested_term_months),
+        current_term_months: months(approval.current_term_months),
+        comment: approval.comment.clone(),
+        create_time: approval.create_time.map(convert::timestamp),
+        expire_time: approval.expire_time.map(convert::timestamp),
+        decide_time: approval.decide_time.map(convert::timestamp),
+    }
+}

@@ -1,0 +1,267 @@
+//! The provider's approval inbox: Megaport's order approvals of the provider's account, read in
+//! the background once per `approvals.poll_interval_seconds` (newest first, pages of 100, at
+//! background priority: one request per interval for up to 100 approvals), so ListApprovals
+//! does not call Megaport. Each approval is shown with the key and customer_ref behind its VXC,
+//! from the key watcher's views, and the provider's Port from the catalog.
+//!
+//! A decision goes to Megaport at once. It is safe to retry: a repeat of a decision that went
+//! through returns the approval (`core::approvals::decision`), and after a decision whose outcome
+//! is unknown the inbox is read again to see what happened.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use megaport::models;
+use megaport::{MegaportClient, Priority};
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use crate::catalog::Catalog;
+use crate::error::{Error, ErrorReason};
+use crate::server::ShutdownSignal;
+use crate::watch::WatchHub;
+use onramp_core::Inventory;
+use onramp_core::approvals::{self, Approval, ApprovalKind, ApprovalStatus, Decision};
+use onramp_core::onramps::PortRef;
+
+/// Megaport's largest page.
+const PAGE_SIZE: u32 = 100;
+/// At most this many pages per read (10,000 approvals, newest first).
+const MAX_PAGES: u32 = 100;
+/// How long one read of the inbox (all its pages) may take.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The inbox as last read.
+struct Snapshot {
+    approvals: Arc<Vec<models::OrderApproval>>,
+    read_at: OffsetDateTime,
+}
+
+pub struct ApprovalInbox {
+    client: MegaportClient,
+    catalog: Arc<Catalog>,
+    hub: WatchHub,
+    interval: Duration,
+    snapshot: Mutex<Option<Snapshot>>,
+    /// One read of Megaport at a time.
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for ApprovalInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApprovalInbox").finish_non_exhaustive()
+    }
+}
+
+impl ApprovalInbox {
+    pub fn new(
+        client: MegaportClient,
+        catalog: Arc<Catalog>,
+        hub: WatchHub,
+        interval: Duration,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            catalog,
+            hub,
+            interval,
+            snapshot: Mutex::new(None),
+            reading: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Snapshot>> {
+        self.snapshot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the inbox once per interval until shutdown.
+    pub fn spawn(self: &Arc<Self>, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
+        let inbox = self.clone();
+        tokio::spawn(megaport::budget::with_priority(
+            Priority::Background,
+            async move {
+                loop {
+                    if let Err(error) = inbox.read().await {
+                        tracing::warn!(%error, "approval inbox not read");
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(inbox.interval) => {}
+                        () = shutdown.fired() => break,
+                    }
+                }
+            },
+        ))
+    }
+
+    /// Reads every page from Megaport and keeps the result.
+    async fn read(&self) -> Result<(), Error> {
+        let _reading = self.reading.lock().await;
+        let deadline = Instant::now() + READ_TIMEOUT;
+        let mut approvals = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let listed = self
+                .client
+                .order_approvals(page, PAGE_SIZE, deadline)
+                .await
+                .map_err(crate::error::upstream)?;
+            let full = listed.len() + listed.skipped as usize >= PAGE_SIZE as usize;
+            approvals.extend(listed.items);
+            if !full {
+                break;
+            }
+        }
+        *self.lock() = Some(Snapshot {
+            approvals: Arc::new(approvals),
+            read_at: OffsetDateTime::now_utc(),
+        });
+        Ok(())
+    }
+
+    /// The inbox as last read, reading it first if it never was.
+    async fn current(&self) -> Result<(Arc<Vec<models::OrderApproval>>, OffsetDateTime), Error> {
+        if let Some(snapshot) = self.lock().as_ref() {
+            return Ok((snapshot.approvals.clone(), snapshot.read_at));
+        }
+        self.read().await?;
+        let snapshot = self.lock();
+        let snapshot = snapshot.as_ref().ok_or_else(|| {
+            Error::internal(std::io::Error::other("approval inbox read but not kept"))
+        })?;
+        Ok((snapshot.approvals.clone(), snapshot.read_at))
+    }
+
+    /// Approvals in any of `statuses`, newest first, and when the inbox was read.
+    pub async fn list(
+        &self,
+        statuses: &[ApprovalStatus],
+    ) -> Result<(Vec<Approval>, OffsetDateTime), Error> {
+        let (approvals, read_at) = self.current().await?;
+        let context = self.context().await;
+        Ok((
+            approvals
+                .iter()
+                .map(|approval| context.approval(approval))
+                .filter(|approval| statuses.contains(&approval.status))
+                .collect(),
+            read_at,
+        ))
+    }
+
+    /// Approves or rejects approval `uid` with `comment`.
+    pub async fn decide(&self, uid: &str, approve: bool, comment: &str) -> Result<Approval, Error> {
+        let found = match self.find(uid).await? {
+            Some(found) => found,
+            // Newer than the last read, perhaps.
+            None => {
+                self.read().await?;
+                self.find(uid).await?.ok_or_else(|| {
+                    Error::NotFound {
+                        reason: ErrorReason::ApprovalNotFound,
+                        message: format!("megaport lists no approval {uid} for the provider"),
+                    }
+                    .with_meta("approval_uid", uid)
+                })?
+            }
+        };
+        if approvals::decision(uid, found.status, approve)? == Decision::AlreadyDone {
+            return Ok(found);
+        }
+        let sent = self
+            .client
+            .decide_order_approval(uid, approve, comment, crate::call_context::deadline())
+            .await
+            .map_err(crate::error::upstream);
+        // Whatever happened, Megaport's word is read back: after a lost answer it says whether
+        // the decision went through.
+        let read = self.read().await;
+        self.catalog.invalidate_ports().await;
+        self.hub.poke();
+        let after = self.find(uid).await?;
+        match (sent, after) {
+            (Ok(()), Some(after)) => Ok(after),
+            (Err(error), Some(after))
+                if error.reason() == ErrorReason::UpstreamOutcomeUnknown
+                    && matches!(
+                        approvals::decision(uid, after.status, approve),
+                        Ok(Decision::AlreadyDone)
+                    ) =>
+            {
+                Ok(after)
+            }
+            (Err(error), _) => Err(error),
+            (Ok(()), None) => Err(read.err().unwrap_or_else(|| {
+                Error::internal(std::io::Error::other(format!(
+                    "approval {uid} vanished from megaport's list after the decision"
+                )))
+            })),
+        }
+    }
+
+    async fn find(&self, uid: &str) -> Result<Option<Approval>, Error> {
+        let (approvals, _) = self.current().await?;
+        let context = self.context().await;
+        Ok(approvals
+            .iter()
+            .find(|approval| approval.uid.as_deref() == Some(uid))
+            .map(|approval| context.approval(approval)))
+    }
+
+    /// What the inbox adds to Megaport's records, as of now.
+    async fn context(&self) -> Context {
+        Context {
+            ports: Inventory::ports(&*self.catalog).await.ok(),
+            keys: self.hub.snapshot().1,
+        }
+    }
+}
+
+/// The provider's Ports and keys, to name what an approval is about.
+struct Context {
+    ports: Option<Arc<Vec<onramp_core::onramps::Port>>>,
+    keys: Vec<onramp_core::keys::KeyView>,
+}
+
+impl Context {
+    fn approval(&self, approval: &models::OrderApproval) -> Approval {
+        let request = approval
+            .detail
+            .as_ref()
+            .and_then(|detail| detail.product_request.first())
+            .cloned()
+            .unwrap_or_default();
+        let vxc_uid = request.product_uid.clone().unwrap_or_default();
+        let key = self
+            .keys
+            .iter()
+            .find(|key| !vxc_uid.is_empty() && key.vxc_uid == vxc_uid);
+        let port_uid = request
+            .b_end_product_uid
+            .clone()
+            .or_else(|| key.map(|key| key.port.uid.clone()));
+        let port = port_uid.map(|uid| {
+            self.ports
+                .as_ref()
+                .and_then(|ports| ports.iter().find(|port| port.uid == uid))
+                .map_or_else(|| PortRef::bare(&uid, ""), PortRef::from_port)
+        });
+        Approval {
+            uid: approval.uid.clone().unwrap_or_default(),
+            kind: ApprovalKind::from_megaport(approval.kind.as_deref()),
+            status: ApprovalStatus::from_megaport(approval.status.as_deref()),
+            requester: approval.acct_name.clone().unwrap_or_default(),
+            vxc_uid,
+            vxc_name: request.product_name.clone().unwrap_or_default(),
+            port,
+            service_key: key.map(|key| key.key.clone()).unwrap_or_default(),
+            customer_ref: key.map(|key| key.customer_ref.clone()).unwrap_or_default(),
+            requested_rate_limit_mbps: request.rate_limit,
+            current_rate_limit_mbps: request.current_rate_limit,
+            requested_term_months: request.term,
+            current_term_months: request.current_term,
+            comment: approval.comment.clone().unwrap_or_default(),
+            create_time: approval.create_date,
+            expire_time: approval.expiry_date,
+            decide_time: approval.decision_date,
+        }
+    }
+}

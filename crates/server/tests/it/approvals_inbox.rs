@@ -1,0 +1,218 @@
+//! The provider's approval inbox through gRPC on a sandbox the test drives: a customer buys
+//! with a key that is not pre-approved, the inbox lists it with the key and customer_ref, the
+//! provider approves (safely retried, even when Megaport's answer is lost) and the order goes
+//! LIVE; an approval left alone expires and shows EXPIRED.
+
+use std::time::Duration;
+
+use crate::support::orders::*;
+use crate::support::{SandboxedServer, reason, within};
+use megaport_sandbox::{Fault, FaultKind, RouteGroup};
+use onramp_proto::approval_service_client::ApprovalServiceClient;
+use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
+use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
+use onramp_proto::{
+    Approval, ApprovalStatus, ApprovalType, ApproveApprovalRequest, CreateServiceKeyRequest,
+    CreateVxcOrderRequest, GetVxcOrderRequest, ListApprovalsRequest, RejectApprovalRequest,
+    VxcOrder, VxcOrderState,
+};
+use tonic::Code;
+use tonic::transport::Channel;
+
+fn inbox_config() -> onramp_server::config::Config {
+    let mut config = orders_config();
+    config.approvals.poll_interval_seconds = 1;
+    config
+}
+
+/// A key on LA1 that is not pre-approved, minted through onramp with a customer_ref.
+async fn key_for(channel: &Channel, customer_ref: &str, vlan: i32) -> String {
+    within(
+        ServiceKeyServiceClient::new(channel.clone()).create_service_key(CreateServiceKeyRequest {
+            port_uid: LA1_BLUE.into(),
+            single_use: true,
+            vlan: Some(vlan),
+            max_speed_mbps: 1000,
+            pre_approved: false,
+            customer_ref: customer_ref.into(),
+            request_id: request_id(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("key")
+    .into_inner()
+    .service_key
+    .expect("service_key")
+    .key
+}
+
+async fn acme_buys(channel: &Channel, key: &str, name: &str) -> VxcOrder {
+    within(
+        VxcOrderServiceClient::new(channel.clone()).create_vxc_order(CreateVxcOrderRequest {
+            account: "acme".into(),
+            spec: Some(spec(key, name, 100)),
+            request_id: request_id(),
+        }),
+    )
+    .await
+    .expect("create")
+    .into_inner()
+    .order
+    .expect("order")
+}
+
+/// The approval of `vxc_uid` among those in `statuses`, once the inbox has it.
+async fn approval_of(channel: &Channel, vxc_uid: &str, statuses: &[ApprovalStatus]) -> Approval {
+    let mut inbox = ApprovalServiceClient::new(channel.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = within(inbox.list_approvals(ListApprovalsRequest {
+            statuses: statuses.iter().map(|s| (*s).into()).collect(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner();
+        assert!(listed.refresh_time.is_some());
+        if let Some(found) = listed.approvals.into_iter().find(|a| a.vxc_uid == vxc_uid) {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no approval for {vxc_uid}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_lists_who_and_what_and_an_approval_survives_a_lost_answer() {
+    let env = SandboxedServer::start_with(fast_sandbox(), inbox_config()).await;
+    let channel = env.server.channel.clone();
+    let key = key_for(&channel, "acme-gpu-42", 390).await;
+    let order = acme_buys(&channel, &key, "acme to quantumgpu, needs approval").await;
+    assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
+
+    let pending = approval_of(&channel, &order.vxc_uid, &[]).await;
+    assert_eq!(pending.r#type(), ApprovalType::NewOrder);
+    assert_eq!(pending.status(), ApprovalStatus::Pending);
+    assert_eq!(pending.requester, "Acme");
+    assert_eq!(pending.service_key, key);
+    assert_eq!(pending.customer_ref, "acme-gpu-42");
+    assert_eq!(
+        pending.on_ramp.as_ref().expect("on_ramp").port_uid,
+        LA1_BLUE
+    );
+    assert_eq!(pending.requested_rate_limit_mbps, 100);
+    assert_eq!(pending.requested_term_months, 12);
+    assert!(pending.create_time.is_some() && pending.expire_time.is_some());
+
+    // Megaport takes the approval but the answer is lost: onramp reads the inbox back.
+    env.sandbox
+        .control()
+        .inject_fault(
+            Fault::new(RouteGroup::ApprovalDecide, FaultKind::DropAfterCommit).with_count(1),
+        )
+        .expect("fault");
+    let mut inbox = ApprovalServiceClient::new(channel.clone());
+    let approve = || ApproveApprovalRequest {
+        approval_uid: pending.approval_uid.clone(),
+        comment: "welcome aboard".into(),
+    };
+    let approved = loop {
+        match within(inbox.approve_approval(approve())).await {
+            Ok(response) => break response.into_inner().approval.expect("approval"),
+            Err(status) if status.code() == Code::Unavailable => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(status) => panic!("approve: {status:?}"),
+        }
+    };
+    assert_eq!(approved.status(), ApprovalStatus::Approved);
+    assert_eq!(approved.comment, "welcome aboard");
+    // A retry is done already; the other decision is refused with the status.
+    let again = within(inbox.approve_approval(approve()))
+        .await
+        .expect("retry")
+        .into_inner()
+        .approval
+        .expect("approval");
+    assert_eq!(again.status(), ApprovalStatus::Approved);
+    let refused = within(inbox.reject_approval(RejectApprovalRequest {
+        approval_uid: pending.approval_uid.clone(),
+        comment: String::new(),
+    }))
+    .await
+    .expect_err("decided");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "APPROVAL_NOT_PENDING");
+    let decisions = env.sandbox.control().arrivals(RouteGroup::Approvals).len();
+    assert!(decisions >= 2, "reads and one decision: {decisions}");
+
+    // The order follows to LIVE.
+    let mut orders = VxcOrderServiceClient::new(channel.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = within(orders.get_vxc_order(GetVxcOrderRequest {
+            order_id: order.order_id.clone(),
+        }))
+        .await
+        .expect("get")
+        .into_inner()
+        .order
+        .expect("order");
+        if now.state() == VxcOrderState::Live {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "order {:?}",
+            now.state()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Wrong requests name the field.
+    let status = within(inbox.approve_approval(ApproveApprovalRequest {
+        approval_uid: String::new(),
+        comment: "x".repeat(501),
+    }))
+    .await
+    .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = within(inbox.approve_approval(ApproveApprovalRequest {
+        approval_uid: "00000000-0000-0000-0000-000000000000".into(),
+        comment: String::new(),
+    }))
+    .await
+    .expect_err("unknown");
+    assert_eq!(reason(&status), "APPROVAL_NOT_FOUND");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_left_alone_expires() {
+    let env = SandboxedServer::start_with(fast_sandbox(), inbox_config()).await;
+    let channel = env.server.channel.clone();
+    let key = key_for(&channel, "acme-slow", 391).await;
+    let order = acme_buys(&channel, &key, "left alone").await;
+    approval_of(&channel, &order.vxc_uid, &[ApprovalStatus::Pending]).await;
+
+    env.sandbox
+        .control()
+        .advance_clock(Duration::from_secs(7 * 86_400 + 60));
+    let expired = approval_of(&channel, &order.vxc_uid, &[ApprovalStatus::Expired]).await;
+    assert_eq!(expired.status(), ApprovalStatus::Expired);
+    assert!(expired.decide_time.is_some());
+    let status = within(
+        ApprovalServiceClient::new(channel.clone()).approve_approval(ApproveApprovalRequest {
+            approval_uid: expired.approval_uid.clone(),
+            comment: String::new(),
+        }),
+    )
+    .await
+    .expect_err("expired");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&status), "APPROVAL_NOT_PENDING");
+    assert!(status.message().contains("expired"), "{}", status.message());
+}
