@@ -22,6 +22,7 @@ type Client struct {
 	Regions     onrampv1.RegionServiceClient
 	ServiceKeys onrampv1.ServiceKeyServiceClient
 	VxcOrders   onrampv1.VxcOrderServiceClient
+	Approvals   onrampv1.ApprovalServiceClient
 	Admin       onrampv1.AdminServiceClient
 	Health      healthpb.HealthClient
 }
@@ -96,6 +97,7 @@ func New(conn *grpc.ClientConn) *Client {
 		Regions:     onrampv1.NewRegionServiceClient(conn),
 		ServiceKeys: onrampv1.NewServiceKeyServiceClient(conn),
 		VxcOrders:   onrampv1.NewVxcOrderServiceClient(conn),
+		Approvals:   onrampv1.NewApprovalServiceClient(conn),
 		Admin:       onrampv1.NewAdminServiceClient(conn),
 		Health:      healthpb.NewHealthClient(conn),
 	}

@@ -35,6 +35,7 @@ FAST_POLLING = {
     "ONRAMP_WATCH__POLL_INTERVAL_MILLIS": "100",
     "ONRAMP_WATCH__PROGRESS_INTERVAL_MILLIS": "300",
     "ONRAMP_ORDERS__POLL_INTERVAL_MILLIS": "100",
+    "ONRAMP_APPROVALS__POLL_INTERVAL_SECONDS": "1",
     # Servers run side by side: the admin listener on a free port, not the fixed default.
     "ONRAMP_ADMIN__LISTEN": "127.0.0.1:0",
 }

@@ -3,6 +3,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import type * as http2 from "node:http2";
 
 import { AdminService } from "./gen/onramp/v1/admin_service_pb.js";
+import { ApprovalService } from "./gen/onramp/v1/approval_service_pb.js";
 import { CatalogService } from "./gen/onramp/v1/catalog_service_pb.js";
 import { RegionService } from "./gen/onramp/v1/region_service_pb.js";
 import { ServiceKeyService, type WatchServiceKeysRequest } from "./gen/onramp/v1/service_key_service_pb.js";
@@ -32,6 +33,7 @@ export interface OnrampClient {
   regions: Client<typeof RegionService>;
   serviceKeys: Client<typeof ServiceKeyService>;
   vxcOrders: Client<typeof VxcOrderService>;
+  approvals: Client<typeof ApprovalService>;
   admin: Client<typeof AdminService>;
   health: Client<typeof Health>;
   transport: Transport;
@@ -72,6 +74,7 @@ export function createOnrampClient(options: OnrampClientOptions): OnrampClient {
     regions: createClient(RegionService, transport),
     serviceKeys,
     vxcOrders: createClient(VxcOrderService, transport),
+    approvals: createClient(ApprovalService, transport),
     admin: createClient(AdminService, transport),
     health,
     transport,

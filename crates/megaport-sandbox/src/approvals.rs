@@ -57,7 +57,7 @@ impl ApprovalStatus {
         ApprovalStatus::Expired,
     ];
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ApprovalStatus::Pending => "PENDING",
             ApprovalStatus::Approved => "APPROVED",

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::approvals::{ApprovalKind, OrderApproval};
+use super::approvals::{ApprovalKind, ApprovalStatus, OrderApproval};
 use super::envelope::{ApiError, merge};
 use super::faults::FaultRegistry;
 use super::limits::{LimitState, SandboxLimits};
@@ -577,9 +577,21 @@ impl State {
                 "newSpeed": (a.kind == ApprovalKind::SpeedChange).then_some(a.rate_limit),
                 "newTerm": (a.kind == ApprovalKind::TermChange).then_some(a.term)
             }),
-            None => {
-                json!({"status": null, "message": null, "uid": null, "type": null, "newSpeed": null})
-            }
+            // A new order that was never approved keeps its approval's end (REJECTED, EXPIRED).
+            None => match self.approvals.iter().rev().find(|a| {
+                a.vxc_uid == v.uid
+                    && a.kind == ApprovalKind::NewOrder
+                    && a.status != ApprovalStatus::Approved
+            }) {
+                Some(a) => json!({
+                    "status": a.status.as_str(),
+                    "message": "The B-End owner did not approve the connection",
+                    "uid": a.uid, "type": "NEW", "newSpeed": null
+                }),
+                None => json!({
+                    "status": null, "message": null, "uid": null, "type": null, "newSpeed": null
+                }),
+            },
         };
         let vll = if status == "DECOMMISSIONED" {
             json!([])

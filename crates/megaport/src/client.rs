@@ -20,8 +20,8 @@ use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
     ApprovalActionRequest, BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Listing,
-    Location, OrderApproval, Product, ResourceTag, ServiceKey, StatusEvent, Telemetry,
-    UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
+    Location, OrderApproval, Price, Product, ResourceTag, ServiceKey, StatusEvent, Telemetry,
+    UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem, VxcPriceRequest,
 };
 use super::retry::RetryPolicy;
 use tracing::Instrument;
@@ -356,6 +356,34 @@ impl MegaportClient {
             },
         )?;
         self.send(call, deadline, |_| Ok(())).await
+    }
+
+    /// `POST /v4/pricebook/product` for a VXC between two locations (a read: it prices, it
+    /// orders nothing). `data` carries `monthlyRate`, `monthlyRackRate` and `currency`.
+    pub async fn price_vxc(
+        &self,
+        a_location_id: i64,
+        b_location_id: i64,
+        speed_mbps: i64,
+        term_months: i64,
+        deadline: Instant,
+    ) -> Result<Price, MegaportError> {
+        let mut call = self.write(
+            Route::Pricebook,
+            Method::POST,
+            &["v4", "pricebook", "product"],
+            &VxcPriceRequest {
+                product_type: "VXC",
+                a_location_id,
+                b_location_id,
+                speed: speed_mbps,
+                term: term_months,
+                a_end_product_type: "MEGAPORT",
+                connect_type: "DEFAULT",
+            },
+        )?;
+        call.kind = Kind::Read;
+        self.required(call, deadline).await
     }
 
     /// `GET /v2/product/port/{uid}/vlan?vlan=<n>`: VLAN `n` is free iff Megaport lists it.

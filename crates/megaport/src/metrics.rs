@@ -26,10 +26,11 @@ pub enum Route {
     Outages,
     Approvals,
     ApprovalDecide,
+    Pricebook,
 }
 
 impl Route {
-    pub const ALL: [Route; 18] = [
+    pub const ALL: [Route; 19] = [
         Route::Token,
         Route::Products,
         Route::Product,
@@ -48,6 +49,7 @@ impl Route {
         Route::Outages,
         Route::Approvals,
         Route::ApprovalDecide,
+        Route::Pricebook,
     ];
 
     /// The route named `name` (as [`Route::as_str`] spells it).
@@ -75,6 +77,7 @@ impl Route {
             Route::Outages => "outages",
             Route::Approvals => "approvals",
             Route::ApprovalDecide => "approval_decide",
+            Route::Pricebook => "pricebook",
         }
     }
 }

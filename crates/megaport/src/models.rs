@@ -363,6 +363,14 @@ impl Vxc {
             .and_then(|a| a.status.as_deref())
             .is_some_and(|s| s.to_ascii_uppercase().starts_with("PENDING"))
     }
+
+    /// True when the VXC's approval expired before the key owner decided.
+    pub fn approval_expired(&self) -> bool {
+        self.vxc_approval
+            .as_ref()
+            .and_then(|a| a.status.as_deref())
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("EXPIRED"))
+    }
 }
 
 /// `/v3/locations` item.
@@ -880,4 +888,17 @@ pub struct ApprovalProductRequest {
 pub struct ApprovalActionRequest {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub comments: String,
+}
+
+/// `POST /v4/pricebook/product` body for a VXC.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VxcPriceRequest {
+    pub product_type: &'static str,
+    pub a_location_id: i64,
+    pub b_location_id: i64,
+    pub speed: i64,
+    pub term: i64,
+    pub a_end_product_type: &'static str,
+    pub connect_type: &'static str,
 }

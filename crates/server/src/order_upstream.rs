@@ -61,6 +61,30 @@ impl OrderUpstream for MegaportOrders {
         })
     }
 
+    async fn price(
+        &self,
+        a_location_id: i32,
+        b_location_id: i32,
+        rate_limit_mbps: i64,
+        term_months: i32,
+        deadline: Instant,
+    ) -> Result<(Quote, String), UpstreamFailure> {
+        let price = self
+            .scoped(self.client.price_vxc(
+                i64::from(a_location_id),
+                i64::from(b_location_id),
+                rate_limit_mbps,
+                i64::from(term_months),
+                cap(deadline),
+            ))
+            .await
+            .map_err(failure)?;
+        Ok((
+            quote(&price),
+            onramp_core::orders::decimal(price.monthly_rack_rate),
+        ))
+    }
+
     async fn ports(&self, deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure> {
         let products = self
             .scoped(self.client.list_products(None, cap(deadline)))
@@ -265,6 +289,7 @@ fn order_vxc(vxc: &models::Vxc) -> OrderVxc {
         name: vxc.product_name.clone().unwrap_or_default(),
         status: ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref()),
         pending_approval: vxc.is_pending_approval(),
+        approval_expired: vxc.approval_expired(),
         rate_limit_mbps: vxc.rate_limit.unwrap_or_default(),
         term_months: vxc
             .contract_term_months

@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from onramp.v1 import (
     admin_service_pb2_grpc,
+    approval_service_pb2_grpc,
     catalog_service_pb2_grpc,
     region_service_pb2_grpc,
     service_key_service_pb2,
@@ -67,6 +68,7 @@ class Client:
     regions: region_service_pb2_grpc.RegionServiceStub
     service_keys: service_key_service_pb2_grpc.ServiceKeyServiceStub
     vxc_orders: vxc_order_service_pb2_grpc.VxcOrderServiceStub
+    approvals: approval_service_pb2_grpc.ApprovalServiceStub
     admin: admin_service_pb2_grpc.AdminServiceStub
     health: health_pb2_grpc.HealthStub
 
@@ -76,6 +78,7 @@ class Client:
         self.regions = region_service_pb2_grpc.RegionServiceStub(channel)
         self.service_keys = service_key_service_pb2_grpc.ServiceKeyServiceStub(channel)
         self.vxc_orders = vxc_order_service_pb2_grpc.VxcOrderServiceStub(channel)
+        self.approvals = approval_service_pb2_grpc.ApprovalServiceStub(channel)
         self.admin = admin_service_pb2_grpc.AdminServiceStub(channel)
         self.health = health_pb2_grpc.HealthStub(channel)
 

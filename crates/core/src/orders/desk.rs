@@ -12,7 +12,7 @@ use super::rules::{PortIds, check_spec, key_unusable, observe, refusal};
 use super::upstream::{OrderVxc, Refusal, UpstreamFailure, VxcBuy};
 use super::{
     ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
-    OrderUpstream, PortRef, Quote, Validated,
+    OrderUpstream, PortRef, ProspectQuote, Quote, Validated,
 };
 use crate::Inventory;
 use crate::error::{Error, ErrorReason};
@@ -224,6 +224,66 @@ impl OrderDesk {
     // ---- validate ----
 
     /// ValidateVxcOrder: local checks (no upstream call), then the key and Ports, then Megaport.
+    /// Prices a VXC from `location_id` to the provider's on-ramp `port_uid` for a prospect with
+    /// no Port or key yet: Megaport's pricebook, the monthly rate validate gives later.
+    pub async fn quote(
+        &self,
+        account: &str,
+        location_id: i32,
+        port_uid: &str,
+        rate_limit_mbps: i64,
+        term_months: i32,
+    ) -> Result<ProspectQuote, Error> {
+        let mut violations = super::rules::check_rate_and_term(rate_limit_mbps, term_months);
+        if location_id <= 0 {
+            violations.push(crate::error::FieldViolation::new(
+                "location_id",
+                format!("is required: a megaport location id, got {location_id}"),
+            ));
+        }
+        if port_uid.trim().is_empty() {
+            violations.push(crate::error::FieldViolation::new(
+                "port_uid",
+                "is required: the provider's on-ramp",
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        let (_, client) = self.account(account)?;
+        let ports = self.inner.inventory.ports().await?;
+        let on_ramp = ports
+            .iter()
+            .find(|port| port.uid == port_uid)
+            .ok_or_else(|| Error::NotFound {
+                reason: ErrorReason::OnRampNotFound,
+                message: format!("port `{port_uid}` is not one of the provider's ports"),
+            })?;
+        let locations = self.inner.inventory.locations().await?;
+        if !locations.iter().any(|location| location.id == location_id) {
+            return Err(Error::InvalidArgument(vec![
+                crate::error::FieldViolation::new(
+                    "location_id",
+                    format!("megaport has no location {location_id}"),
+                ),
+            ]));
+        }
+        let (price, monthly_rack_rate) = client
+            .price(
+                location_id,
+                on_ramp.location.id,
+                rate_limit_mbps,
+                term_months,
+                self.deadline(),
+            )
+            .await?;
+        Ok(ProspectQuote {
+            price,
+            monthly_rack_rate,
+            on_ramp: PortRef::from_port(on_ramp),
+        })
+    }
+
     pub async fn validate(&self, account: &str, spec: &OrderSpec) -> Result<Validated, Error> {
         let violations = check_spec(spec);
         let resolved = self.account(account);
@@ -458,6 +518,9 @@ impl OrderDesk {
         if order.state != previous.state {
             order.state_message = match order.state {
                 OrderState::Rejected => "the key's owner rejected the vxc".to_owned(),
+                OrderState::Expired => {
+                    "the key's owner did not decide before the approval expired".to_owned()
+                }
                 OrderState::Cancelled => "the vxc was cancelled in megaport".to_owned(),
                 OrderState::AwaitingApproval => {
                     format!("waiting for approval by {}", order.approver)

@@ -75,10 +75,12 @@ pub enum OrderState {
     Rejected,
     Failed,
     Cancelled,
+    /// The key's owner did not decide before the approval expired.
+    Expired,
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 10] = [
+    pub const ALL: [OrderState; 11] = [
         Self::Journaled,
         Self::Submitting,
         Self::OutcomeUnknown,
@@ -89,6 +91,7 @@ impl OrderState {
         Self::Rejected,
         Self::Failed,
         Self::Cancelled,
+        Self::Expired,
     ];
 
     /// The name kept in the journal.
@@ -104,6 +107,7 @@ impl OrderState {
             Self::Rejected => "REJECTED",
             Self::Failed => "FAILED",
             Self::Cancelled => "CANCELLED",
+            Self::Expired => "EXPIRED",
         }
     }
 
@@ -115,7 +119,7 @@ impl OrderState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            Self::Live | Self::Rejected | Self::Failed | Self::Cancelled
+            Self::Live | Self::Rejected | Self::Failed | Self::Cancelled | Self::Expired
         )
     }
 
@@ -129,6 +133,7 @@ impl OrderState {
                 | Self::Live
                 | Self::Rejected
                 | Self::Cancelled
+                | Self::Expired
         )
     }
 }
@@ -241,6 +246,15 @@ pub struct Validated {
     pub b_end_vlan: i32,
     pub approval_required: bool,
     pub approver: String,
+}
+
+/// A price for a prospect: a VXC from a location to one of the provider's on-ramps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProspectQuote {
+    pub price: Quote,
+    /// The monthly rate before discounts.
+    pub monthly_rack_rate: String,
+    pub on_ramp: PortRef,
 }
 
 /// What a customer may see of a key.

@@ -13,6 +13,26 @@ use crate::keys::{UpstreamKey, VLAN_MAX, VLAN_MIN, check_key};
 use crate::onramps::ProvisioningStatus;
 
 /// Every syntax problem of a spec, each naming the field and its limit. Needs nothing upstream.
+/// A VXC's rate and term, as every order and quote takes them.
+pub(super) fn check_rate_and_term(rate_limit_mbps: i64, term_months: i32) -> Vec<FieldViolation> {
+    let mut violations = Vec::new();
+    if rate_limit_mbps < 1 {
+        violations.push(FieldViolation::new(
+            "rate_limit_mbps",
+            format!(
+                "must be at least 1 mbps (and at most the key's max speed and both ports' speeds), got {rate_limit_mbps}"
+            ),
+        ));
+    }
+    if !TERMS.contains(&term_months) {
+        violations.push(FieldViolation::new(
+            "term_months",
+            format!("must be one of 1, 12, 24, 36, got {term_months}"),
+        ));
+    }
+    violations
+}
+
 pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
     let mut violations = Vec::new();
     violations.extend(check_key("spec.service_key", &spec.service_key));
@@ -31,21 +51,13 @@ pub fn check_spec(spec: &OrderSpec) -> Vec<FieldViolation> {
             ),
         ));
     }
-    if spec.rate_limit_mbps < 1 {
-        violations.push(FieldViolation::new(
-            "spec.rate_limit_mbps",
-            format!(
-                "must be at least 1 mbps (and at most the key's max speed and both ports' speeds), got {}",
-                spec.rate_limit_mbps
-            ),
-        ));
-    }
-    if !TERMS.contains(&spec.term_months) {
-        violations.push(FieldViolation::new(
-            "spec.term_months",
-            format!("must be one of 1, 12, 24, 36, got {}", spec.term_months),
-        ));
-    }
+    violations.extend(
+        check_rate_and_term(spec.rate_limit_mbps, spec.term_months)
+            .into_iter()
+            .map(|violation| {
+                FieldViolation::new(format!("spec.{}", violation.field), violation.description)
+            }),
+    );
     let name_chars = spec.name.chars().count();
     if spec.name.trim().is_empty() || name_chars > NAME_MAX_CHARS {
         violations.push(FieldViolation::new(
@@ -106,11 +118,12 @@ pub fn key_unusable(key: &UpstreamKey, now: OffsetDateTime) -> Option<Unusable> 
 /// The order state a VXC read from Megaport stands for.
 pub fn observe(vxc: &OrderVxc, previous: OrderState) -> OrderState {
     if vxc.status.is_gone() {
-        // A VXC that disappears while it waits for approval was rejected by the key's owner.
-        return if previous == OrderState::AwaitingApproval {
-            OrderState::Rejected
-        } else {
-            OrderState::Cancelled
+        // A VXC that disappears while it waits for approval was rejected by the key's owner,
+        // or nobody decided in time.
+        return match previous {
+            OrderState::AwaitingApproval if vxc.approval_expired => OrderState::Expired,
+            OrderState::AwaitingApproval => OrderState::Rejected,
+            _ => OrderState::Cancelled,
         };
     }
     if vxc.pending_approval {
@@ -323,6 +336,7 @@ mod tests {
             name: String::new(),
             status,
             pending_approval,
+            approval_expired: false,
             rate_limit_mbps: 100,
             term_months: 12,
             cost_centre: String::new(),
@@ -395,5 +409,20 @@ mod tests {
             "k",
         );
         assert_eq!(used.reason(), ErrorReason::KeyUsed);
+    }
+
+    #[test]
+    fn a_vxc_gone_after_its_approval_expired_is_expired_not_rejected() {
+        let mut gone = vxc(ProvisioningStatus::Decommissioned, false);
+        assert_eq!(
+            observe(&gone, OrderState::AwaitingApproval),
+            OrderState::Rejected
+        );
+        gone.approval_expired = true;
+        assert_eq!(
+            observe(&gone, OrderState::AwaitingApproval),
+            OrderState::Expired
+        );
+        assert_eq!(observe(&gone, OrderState::Live), OrderState::Cancelled);
     }
 }

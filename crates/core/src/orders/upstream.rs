@@ -28,6 +28,8 @@ pub struct OrderVxc {
     pub status: ProvisioningStatus,
     /// Waiting for the key owner's approval (a key that is not pre-approved).
     pub pending_approval: bool,
+    /// The approval expired before the key's owner decided.
+    pub approval_expired: bool,
     pub rate_limit_mbps: i64,
     pub term_months: i32,
     pub cost_centre: String,
@@ -156,6 +158,16 @@ pub trait OrderUpstream: Send + Sync + 'static {
         order: VxcBuy<'_>,
         deadline: Instant,
     ) -> Result<BuyAccepted, UpstreamFailure>;
+    /// Megaport's pricebook for a VXC between two locations, with no Port or key: the price,
+    /// and the monthly rate before discounts.
+    async fn price(
+        &self,
+        a_location_id: i32,
+        b_location_id: i32,
+        rate_limit_mbps: i64,
+        term_months: i32,
+        deadline: Instant,
+    ) -> Result<(Quote, String), UpstreamFailure>;
     /// The key owner's decision on a VXC waiting for approval; returns the VXC after it.
     async fn decide(
         &self,

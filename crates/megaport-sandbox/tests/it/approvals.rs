@@ -65,6 +65,7 @@ async fn a_new_order_left_alone_expires_and_its_vxc_goes() {
     assert_eq!(approvals(&listed).len(), 1);
     let (_, product) = get(&sb, &format!("v2/product/{vxc}"), &acme).await;
     assert_eq!(product["data"]["provisioningStatus"], "DECOMMISSIONED");
+    assert_eq!(product["data"]["vxcApproval"]["status"], "EXPIRED");
     let (s, v) = post(
         &sb,
         &format!("v3/order_approvals/{uid}/approve"),

@@ -189,6 +189,29 @@ impl VxcOrderService for VxcOrderApi {
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 
+    async fn quote_vxc(
+        &self,
+        request: Request<pb::QuoteVxcRequest>,
+    ) -> Result<Response<pb::QuoteVxcResponse>, Status> {
+        let request = request.into_inner();
+        let quote = self
+            .desk
+            .quote(
+                &request.account,
+                request.location_id,
+                &request.port_uid,
+                request.rate_limit_mbps,
+                request.term_months,
+            )
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::QuoteVxcResponse {
+            price: Some(price(&quote.price)),
+            monthly_rack_rate: quote.monthly_rack_rate,
+            on_ramp: Some(convert::port_summary(&quote.on_ramp)),
+        }))
+    }
+
     async fn approve_vxc_order(
         &self,
         request: Request<pb::ApproveVxcOrderRequest>,
@@ -391,6 +414,7 @@ fn vxc_order_state(state: OrderState) -> pb::VxcOrderState {
         OrderState::Rejected => pb::VxcOrderState::Rejected,
         OrderState::Failed => pb::VxcOrderState::Failed,
         OrderState::Cancelled => pb::VxcOrderState::Cancelled,
+        OrderState::Expired => pb::VxcOrderState::Expired,
     }
 }
 

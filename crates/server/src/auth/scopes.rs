@@ -224,6 +224,11 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         READ,
     ),
     (
+        "/onramp.v1.VxcOrderService/QuoteVxc",
+        Scope::OrdersRead,
+        READ,
+    ),
+    (
         "/onramp.v1.VxcOrderService/CreateVxcOrder",
         Scope::OrdersWrite,
         WRITE,

@@ -1,7 +1,8 @@
 //! The provider's approval inbox through gRPC on a sandbox the test drives: a customer buys
 //! with a key that is not pre-approved, the inbox lists it with the key and customer_ref, the
 //! provider approves (safely retried, even when Megaport's answer is lost) and the order goes
-//! LIVE; an approval left alone expires and shows EXPIRED.
+//! LIVE; an approval left alone expires and shows EXPIRED, in the inbox and on the order; and a
+//! prospect with only a location gets the price validate gives later.
 
 use std::time::Duration;
 
@@ -13,8 +14,8 @@ use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
 use onramp_proto::{
     Approval, ApprovalStatus, ApprovalType, ApproveApprovalRequest, CreateServiceKeyRequest,
-    CreateVxcOrderRequest, GetVxcOrderRequest, ListApprovalsRequest, RejectApprovalRequest,
-    VxcOrder, VxcOrderState,
+    CreateVxcOrderRequest, GetVxcOrderRequest, ListApprovalsRequest, QuoteVxcRequest,
+    RejectApprovalRequest, ValidateVxcOrderRequest, VxcOrder, VxcOrderState,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -215,4 +216,90 @@ async fn an_approval_left_alone_expires() {
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(reason(&status), "APPROVAL_NOT_PENDING");
     assert!(status.message().contains("expired"), "{}", status.message());
+
+    // The order says so too.
+    let order = within(VxcOrderServiceClient::new(channel.clone()).get_vxc_order(
+        GetVxcOrderRequest {
+            order_id: order.order_id.clone(),
+        },
+    ))
+    .await
+    .expect("get")
+    .into_inner()
+    .order
+    .expect("order");
+    assert_eq!(order.state(), VxcOrderState::Expired);
+    assert_eq!(
+        order.state_message,
+        "the key's owner did not decide before the approval expired"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prospect_with_only_a_location_gets_the_price_validate_gives_later() {
+    let env = SandboxedServer::start_with(fast_sandbox(), inbox_config()).await;
+    let channel = env.server.channel.clone();
+    let mut orders = VxcOrderServiceClient::new(channel.clone());
+    // The prospect is at Equinix LA1 (59), where Acme's Port will be.
+    let quote = within(orders.quote_vxc(QuoteVxcRequest {
+        account: String::new(),
+        location_id: 59,
+        port_uid: LA1_BLUE.into(),
+        rate_limit_mbps: 500,
+        term_months: 12,
+    }))
+    .await
+    .expect("quote")
+    .into_inner();
+    let price = quote.price.expect("price");
+    assert_eq!(
+        (price.currency.as_str(), price.monthly_rate.as_str()),
+        ("USD", "153")
+    );
+    assert_eq!(quote.monthly_rack_rate, "170");
+    assert_eq!(quote.on_ramp.expect("on_ramp").port_uid, LA1_BLUE);
+
+    // Later, with a Port and a key: the same monthly rate.
+    let key = key_for(&channel, "prospect", 392).await;
+    let validated = within(orders.validate_vxc_order(ValidateVxcOrderRequest {
+        account: "acme".into(),
+        spec: Some(spec(&key, "prospect's vxc", 500)),
+    }))
+    .await
+    .expect("validate")
+    .into_inner();
+    assert_eq!(
+        validated.price.expect("price").monthly_rate,
+        price.monthly_rate
+    );
+
+    // Wrong inputs name the field; an on-ramp that is not the provider's is not found.
+    let status = within(orders.quote_vxc(QuoteVxcRequest {
+        location_id: 0,
+        port_uid: LA1_BLUE.into(),
+        rate_limit_mbps: 0,
+        term_months: 7,
+        ..Default::default()
+    }))
+    .await
+    .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = tonic_types::StatusExt::get_error_details(&status)
+        .bad_request()
+        .expect("bad request")
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["rate_limit_mbps", "term_months", "location_id"]);
+    let status = within(orders.quote_vxc(QuoteVxcRequest {
+        location_id: 59,
+        port_uid: ACME_PORT.into(),
+        rate_limit_mbps: 100,
+        term_months: 1,
+        ..Default::default()
+    }))
+    .await
+    .expect_err("not an on-ramp");
+    assert_eq!(reason(&status), "ON_RAMP_NOT_FOUND");
 }

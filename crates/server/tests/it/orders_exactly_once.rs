@@ -112,6 +112,16 @@ impl OrderUpstream for FakeMegaport {
     async fn ports(&self, _deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure> {
         Ok(vec![self.port()])
     }
+    async fn price(
+        &self,
+        _a_location_id: i32,
+        _b_location_id: i32,
+        _rate_limit_mbps: i64,
+        _term_months: i32,
+        _deadline: Instant,
+    ) -> Result<(Quote, String), UpstreamFailure> {
+        unreachable!("orders do not price from the pricebook")
+    }
     async fn port(&self, uid: &str, _deadline: Instant) -> Result<AccountPort, UpstreamFailure> {
         assert_eq!(uid, ACME_PORT, "orders only read the a-end port");
         Ok(self.port())
@@ -194,6 +204,7 @@ impl OrderUpstream for FakeMegaport {
                     name: order.spec.name.clone(),
                     status: ProvisioningStatus::Deployable,
                     pending_approval: false,
+                    approval_expired: false,
                     rate_limit_mbps: order.spec.rate_limit_mbps,
                     term_months: order.spec.term_months,
                     cost_centre: String::new(),

@@ -326,6 +326,9 @@ const (
 	// VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live.
 	// Terminal.
 	VxcOrderState_VXC_ORDER_STATE_CANCELLED VxcOrderState = 10
+	// VXC_ORDER_STATE_EXPIRED: the key's owner did not approve or reject the VXC before Megaport's
+	// approval expired; the VXC is not built. Terminal.
+	VxcOrderState_VXC_ORDER_STATE_EXPIRED VxcOrderState = 11
 )
 
 // Enum value maps for VxcOrderState.
@@ -342,6 +345,7 @@ var (
 		8:  "VXC_ORDER_STATE_REJECTED",
 		9:  "VXC_ORDER_STATE_FAILED",
 		10: "VXC_ORDER_STATE_CANCELLED",
+		11: "VXC_ORDER_STATE_EXPIRED",
 	}
 	VxcOrderState_value = map[string]int32{
 		"VXC_ORDER_STATE_UNSPECIFIED":       0,
@@ -355,6 +359,7 @@ var (
 		"VXC_ORDER_STATE_REJECTED":          8,
 		"VXC_ORDER_STATE_FAILED":            9,
 		"VXC_ORDER_STATE_CANCELLED":         10,
+		"VXC_ORDER_STATE_EXPIRED":           11,
 	}
 )
 
@@ -2651,7 +2656,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x18SERVICE_KEY_STATE_ACTIVE\x10\x02\x12\x1e\n" +
 	"\x1aSERVICE_KEY_STATE_INACTIVE\x10\x03\x12\x1d\n" +
 	"\x19SERVICE_KEY_STATE_EXPIRED\x10\x04\x12\x1a\n" +
-	"\x16SERVICE_KEY_STATE_USED\x10\x05*\xee\x02\n" +
+	"\x16SERVICE_KEY_STATE_USED\x10\x05*\x8b\x03\n" +
 	"\rVxcOrderState\x12\x1f\n" +
 	"\x1bVXC_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19VXC_ORDER_STATE_JOURNALED\x10\x01\x12\x1e\n" +
@@ -2664,7 +2669,8 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x18VXC_ORDER_STATE_REJECTED\x10\b\x12\x1a\n" +
 	"\x16VXC_ORDER_STATE_FAILED\x10\t\x12\x1d\n" +
 	"\x19VXC_ORDER_STATE_CANCELLED\x10\n" +
-	"*\xbd\x03\n" +
+	"\x12\x1b\n" +
+	"\x17VXC_ORDER_STATE_EXPIRED\x10\v*\xbd\x03\n" +
 	"\x0fRejectionReason\x12 \n" +
 	"\x1cREJECTION_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REJECTION_REASON_NOT_LIVE\x10\x01\x12&\n" +

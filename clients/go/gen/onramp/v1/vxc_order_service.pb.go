@@ -269,6 +269,153 @@ func (x *ValidateVxcOrderResponse) GetApprovalRequired() bool {
 	return false
 }
 
+// QuoteVxcRequest says from where, to which on-ramp, how fast and for how long.
+type QuoteVxcRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// account is the configured Megaport account whose prices apply; empty = the first.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// location_id is the Megaport location of the prospect's A-end. Required.
+	LocationId int32 `protobuf:"varint,2,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
+	// port_uid is the provider's on-ramp (the B-end). Required.
+	PortUid string `protobuf:"bytes,3,opt,name=port_uid,json=portUid,proto3" json:"port_uid,omitempty"`
+	// rate_limit_mbps is the VXC's rate; at least 1.
+	RateLimitMbps int64 `protobuf:"varint,4,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
+	// term_months is the contract term: 1, 12, 24 or 36.
+	TermMonths    int32 `protobuf:"varint,5,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteVxcRequest) Reset() {
+	*x = QuoteVxcRequest{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteVxcRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteVxcRequest) ProtoMessage() {}
+
+func (x *QuoteVxcRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteVxcRequest.ProtoReflect.Descriptor instead.
+func (*QuoteVxcRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *QuoteVxcRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *QuoteVxcRequest) GetLocationId() int32 {
+	if x != nil {
+		return x.LocationId
+	}
+	return 0
+}
+
+func (x *QuoteVxcRequest) GetPortUid() string {
+	if x != nil {
+		return x.PortUid
+	}
+	return ""
+}
+
+func (x *QuoteVxcRequest) GetRateLimitMbps() int64 {
+	if x != nil {
+		return x.RateLimitMbps
+	}
+	return 0
+}
+
+func (x *QuoteVxcRequest) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+// QuoteVxcResponse is the price.
+type QuoteVxcResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// price is Megaport's price; amounts the pricebook does not state (setup, hourly) are "0".
+	Price *PriceQuote `protobuf:"bytes,1,opt,name=price,proto3" json:"price,omitempty"`
+	// monthly_rack_rate is the monthly rate before discounts (a longer term's discount is the
+	// difference), as a decimal string like the price's amounts.
+	MonthlyRackRate string `protobuf:"bytes,2,opt,name=monthly_rack_rate,json=monthlyRackRate,proto3" json:"monthly_rack_rate,omitempty"`
+	// on_ramp is the provider's Port.
+	OnRamp        *PortSummary `protobuf:"bytes,3,opt,name=on_ramp,json=onRamp,proto3" json:"on_ramp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteVxcResponse) Reset() {
+	*x = QuoteVxcResponse{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteVxcResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteVxcResponse) ProtoMessage() {}
+
+func (x *QuoteVxcResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteVxcResponse.ProtoReflect.Descriptor instead.
+func (*QuoteVxcResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *QuoteVxcResponse) GetPrice() *PriceQuote {
+	if x != nil {
+		return x.Price
+	}
+	return nil
+}
+
+func (x *QuoteVxcResponse) GetMonthlyRackRate() string {
+	if x != nil {
+		return x.MonthlyRackRate
+	}
+	return ""
+}
+
+func (x *QuoteVxcResponse) GetOnRamp() *PortSummary {
+	if x != nil {
+		return x.OnRamp
+	}
+	return nil
+}
+
 // CreateVxcOrderRequest is an order to buy.
 type CreateVxcOrderRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -286,7 +433,7 @@ type CreateVxcOrderRequest struct {
 
 func (x *CreateVxcOrderRequest) Reset() {
 	*x = CreateVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[4]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -298,7 +445,7 @@ func (x *CreateVxcOrderRequest) String() string {
 func (*CreateVxcOrderRequest) ProtoMessage() {}
 
 func (x *CreateVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[4]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -311,7 +458,7 @@ func (x *CreateVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*CreateVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{4}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CreateVxcOrderRequest) GetAccount() string {
@@ -346,7 +493,7 @@ type CreateVxcOrderResponse struct {
 
 func (x *CreateVxcOrderResponse) Reset() {
 	*x = CreateVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[5]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -358,7 +505,7 @@ func (x *CreateVxcOrderResponse) String() string {
 func (*CreateVxcOrderResponse) ProtoMessage() {}
 
 func (x *CreateVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[5]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -371,7 +518,7 @@ func (x *CreateVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*CreateVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{5}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateVxcOrderResponse) GetOrder() *VxcOrder {
@@ -392,7 +539,7 @@ type GetVxcOrderRequest struct {
 
 func (x *GetVxcOrderRequest) Reset() {
 	*x = GetVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +551,7 @@ func (x *GetVxcOrderRequest) String() string {
 func (*GetVxcOrderRequest) ProtoMessage() {}
 
 func (x *GetVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +564,7 @@ func (x *GetVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*GetVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{6}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetVxcOrderRequest) GetOrderId() string {
@@ -438,7 +585,7 @@ type GetVxcOrderResponse struct {
 
 func (x *GetVxcOrderResponse) Reset() {
 	*x = GetVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -450,7 +597,7 @@ func (x *GetVxcOrderResponse) String() string {
 func (*GetVxcOrderResponse) ProtoMessage() {}
 
 func (x *GetVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -463,7 +610,7 @@ func (x *GetVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*GetVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{7}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetVxcOrderResponse) GetOrder() *VxcOrder {
@@ -493,7 +640,7 @@ type ListVxcOrdersRequest struct {
 
 func (x *ListVxcOrdersRequest) Reset() {
 	*x = ListVxcOrdersRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +652,7 @@ func (x *ListVxcOrdersRequest) String() string {
 func (*ListVxcOrdersRequest) ProtoMessage() {}
 
 func (x *ListVxcOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +665,7 @@ func (x *ListVxcOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVxcOrdersRequest.ProtoReflect.Descriptor instead.
 func (*ListVxcOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{8}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListVxcOrdersRequest) GetPageSize() int32 {
@@ -562,7 +709,7 @@ type ListVxcOrdersResponse struct {
 
 func (x *ListVxcOrdersResponse) Reset() {
 	*x = ListVxcOrdersResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +721,7 @@ func (x *ListVxcOrdersResponse) String() string {
 func (*ListVxcOrdersResponse) ProtoMessage() {}
 
 func (x *ListVxcOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +734,7 @@ func (x *ListVxcOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVxcOrdersResponse.ProtoReflect.Descriptor instead.
 func (*ListVxcOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{9}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListVxcOrdersResponse) GetOrders() []*VxcOrder {
@@ -615,7 +762,7 @@ type WatchVxcOrderRequest struct {
 
 func (x *WatchVxcOrderRequest) Reset() {
 	*x = WatchVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +774,7 @@ func (x *WatchVxcOrderRequest) String() string {
 func (*WatchVxcOrderRequest) ProtoMessage() {}
 
 func (x *WatchVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +787,7 @@ func (x *WatchVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*WatchVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{10}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchVxcOrderRequest) GetOrderId() string {
@@ -661,7 +808,7 @@ type WatchVxcOrderResponse struct {
 
 func (x *WatchVxcOrderResponse) Reset() {
 	*x = WatchVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +820,7 @@ func (x *WatchVxcOrderResponse) String() string {
 func (*WatchVxcOrderResponse) ProtoMessage() {}
 
 func (x *WatchVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +833,7 @@ func (x *WatchVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*WatchVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{11}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchVxcOrderResponse) GetOrder() *VxcOrder {
@@ -715,7 +862,7 @@ type ApproveVxcOrderRequest struct {
 
 func (x *ApproveVxcOrderRequest) Reset() {
 	*x = ApproveVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -727,7 +874,7 @@ func (x *ApproveVxcOrderRequest) String() string {
 func (*ApproveVxcOrderRequest) ProtoMessage() {}
 
 func (x *ApproveVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -740,7 +887,7 @@ func (x *ApproveVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*ApproveVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{12}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ApproveVxcOrderRequest) GetTarget() isApproveVxcOrderRequest_Target {
@@ -805,7 +952,7 @@ type ApproveVxcOrderResponse struct {
 
 func (x *ApproveVxcOrderResponse) Reset() {
 	*x = ApproveVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +964,7 @@ func (x *ApproveVxcOrderResponse) String() string {
 func (*ApproveVxcOrderResponse) ProtoMessage() {}
 
 func (x *ApproveVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +977,7 @@ func (x *ApproveVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*ApproveVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{13}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApproveVxcOrderResponse) GetOrder() *VxcOrder {
@@ -863,7 +1010,7 @@ type RejectVxcOrderRequest struct {
 
 func (x *RejectVxcOrderRequest) Reset() {
 	*x = RejectVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1022,7 @@ func (x *RejectVxcOrderRequest) String() string {
 func (*RejectVxcOrderRequest) ProtoMessage() {}
 
 func (x *RejectVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1035,7 @@ func (x *RejectVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*RejectVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{14}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RejectVxcOrderRequest) GetTarget() isRejectVxcOrderRequest_Target {
@@ -960,7 +1107,7 @@ type RejectVxcOrderResponse struct {
 
 func (x *RejectVxcOrderResponse) Reset() {
 	*x = RejectVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1119,7 @@ func (x *RejectVxcOrderResponse) String() string {
 func (*RejectVxcOrderResponse) ProtoMessage() {}
 
 func (x *RejectVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1132,7 @@ func (x *RejectVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*RejectVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{15}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RejectVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1016,7 +1163,19 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"a_end_vlan\x18\x04 \x01(\x05R\baEndVlan\x12\x1c\n" +
 	"\n" +
 	"b_end_vlan\x18\x05 \x01(\x05R\bbEndVlan\x12+\n" +
-	"\x11approval_required\x18\x06 \x01(\bR\x10approvalRequired\"}\n" +
+	"\x11approval_required\x18\x06 \x01(\bR\x10approvalRequired\"\xb0\x01\n" +
+	"\x0fQuoteVxcRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x1f\n" +
+	"\vlocation_id\x18\x02 \x01(\x05R\n" +
+	"locationId\x12\x19\n" +
+	"\bport_uid\x18\x03 \x01(\tR\aportUid\x12&\n" +
+	"\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
+	"\vterm_months\x18\x05 \x01(\x05R\n" +
+	"termMonths\"\x9c\x01\n" +
+	"\x10QuoteVxcResponse\x12+\n" +
+	"\x05price\x18\x01 \x01(\v2\x15.onramp.v1.PriceQuoteR\x05price\x12*\n" +
+	"\x11monthly_rack_rate\x18\x02 \x01(\tR\x0fmonthlyRackRate\x12/\n" +
+	"\aon_ramp\x18\x03 \x01(\v2\x16.onramp.v1.PortSummaryR\x06onRamp\"}\n" +
 	"\x15CreateVxcOrderRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12+\n" +
 	"\x04spec\x18\x02 \x01(\v2\x17.onramp.v1.VxcOrderSpecR\x04spec\x12\x1d\n" +
@@ -1055,10 +1214,11 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reasonB\b\n" +
 	"\x06target\"C\n" +
 	"\x16RejectVxcOrderResponse\x12)\n" +
-	"\x05order\x18\x01 \x01(\v2\x13.onramp.v1.VxcOrderR\x05order2\xcb\x05\n" +
+	"\x05order\x18\x01 \x01(\v2\x13.onramp.v1.VxcOrderR\x05order2\x90\x06\n" +
 	"\x0fVxcOrderService\x12[\n" +
 	"\x10LookupServiceKey\x12\".onramp.v1.LookupServiceKeyRequest\x1a#.onramp.v1.LookupServiceKeyResponse\x12[\n" +
-	"\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12U\n" +
+	"\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12C\n" +
+	"\bQuoteVxc\x12\x1a.onramp.v1.QuoteVxcRequest\x1a\x1b.onramp.v1.QuoteVxcResponse\x12U\n" +
 	"\x0eCreateVxcOrder\x12 .onramp.v1.CreateVxcOrderRequest\x1a!.onramp.v1.CreateVxcOrderResponse\x12L\n" +
 	"\vGetVxcOrder\x12\x1d.onramp.v1.GetVxcOrderRequest\x1a\x1e.onramp.v1.GetVxcOrderResponse\x12R\n" +
 	"\rListVxcOrders\x12\x1f.onramp.v1.ListVxcOrdersRequest\x1a .onramp.v1.ListVxcOrdersResponse\x12T\n" +
@@ -1078,66 +1238,72 @@ func file_onramp_v1_vxc_order_service_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_vxc_order_service_proto_rawDescData
 }
 
-var file_onramp_v1_vxc_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_onramp_v1_vxc_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_onramp_v1_vxc_order_service_proto_goTypes = []any{
 	(*LookupServiceKeyRequest)(nil),  // 0: onramp.v1.LookupServiceKeyRequest
 	(*LookupServiceKeyResponse)(nil), // 1: onramp.v1.LookupServiceKeyResponse
 	(*ValidateVxcOrderRequest)(nil),  // 2: onramp.v1.ValidateVxcOrderRequest
 	(*ValidateVxcOrderResponse)(nil), // 3: onramp.v1.ValidateVxcOrderResponse
-	(*CreateVxcOrderRequest)(nil),    // 4: onramp.v1.CreateVxcOrderRequest
-	(*CreateVxcOrderResponse)(nil),   // 5: onramp.v1.CreateVxcOrderResponse
-	(*GetVxcOrderRequest)(nil),       // 6: onramp.v1.GetVxcOrderRequest
-	(*GetVxcOrderResponse)(nil),      // 7: onramp.v1.GetVxcOrderResponse
-	(*ListVxcOrdersRequest)(nil),     // 8: onramp.v1.ListVxcOrdersRequest
-	(*ListVxcOrdersResponse)(nil),    // 9: onramp.v1.ListVxcOrdersResponse
-	(*WatchVxcOrderRequest)(nil),     // 10: onramp.v1.WatchVxcOrderRequest
-	(*WatchVxcOrderResponse)(nil),    // 11: onramp.v1.WatchVxcOrderResponse
-	(*ApproveVxcOrderRequest)(nil),   // 12: onramp.v1.ApproveVxcOrderRequest
-	(*ApproveVxcOrderResponse)(nil),  // 13: onramp.v1.ApproveVxcOrderResponse
-	(*RejectVxcOrderRequest)(nil),    // 14: onramp.v1.RejectVxcOrderRequest
-	(*RejectVxcOrderResponse)(nil),   // 15: onramp.v1.RejectVxcOrderResponse
-	(*ServiceKeyLookup)(nil),         // 16: onramp.v1.ServiceKeyLookup
-	(*VxcOrderSpec)(nil),             // 17: onramp.v1.VxcOrderSpec
-	(*PriceQuote)(nil),               // 18: onramp.v1.PriceQuote
-	(*PortSummary)(nil),              // 19: onramp.v1.PortSummary
-	(*VxcOrder)(nil),                 // 20: onramp.v1.VxcOrder
-	(VxcOrderState)(0),               // 21: onramp.v1.VxcOrderState
+	(*QuoteVxcRequest)(nil),          // 4: onramp.v1.QuoteVxcRequest
+	(*QuoteVxcResponse)(nil),         // 5: onramp.v1.QuoteVxcResponse
+	(*CreateVxcOrderRequest)(nil),    // 6: onramp.v1.CreateVxcOrderRequest
+	(*CreateVxcOrderResponse)(nil),   // 7: onramp.v1.CreateVxcOrderResponse
+	(*GetVxcOrderRequest)(nil),       // 8: onramp.v1.GetVxcOrderRequest
+	(*GetVxcOrderResponse)(nil),      // 9: onramp.v1.GetVxcOrderResponse
+	(*ListVxcOrdersRequest)(nil),     // 10: onramp.v1.ListVxcOrdersRequest
+	(*ListVxcOrdersResponse)(nil),    // 11: onramp.v1.ListVxcOrdersResponse
+	(*WatchVxcOrderRequest)(nil),     // 12: onramp.v1.WatchVxcOrderRequest
+	(*WatchVxcOrderResponse)(nil),    // 13: onramp.v1.WatchVxcOrderResponse
+	(*ApproveVxcOrderRequest)(nil),   // 14: onramp.v1.ApproveVxcOrderRequest
+	(*ApproveVxcOrderResponse)(nil),  // 15: onramp.v1.ApproveVxcOrderResponse
+	(*RejectVxcOrderRequest)(nil),    // 16: onramp.v1.RejectVxcOrderRequest
+	(*RejectVxcOrderResponse)(nil),   // 17: onramp.v1.RejectVxcOrderResponse
+	(*ServiceKeyLookup)(nil),         // 18: onramp.v1.ServiceKeyLookup
+	(*VxcOrderSpec)(nil),             // 19: onramp.v1.VxcOrderSpec
+	(*PriceQuote)(nil),               // 20: onramp.v1.PriceQuote
+	(*PortSummary)(nil),              // 21: onramp.v1.PortSummary
+	(*VxcOrder)(nil),                 // 22: onramp.v1.VxcOrder
+	(VxcOrderState)(0),               // 23: onramp.v1.VxcOrderState
 }
 var file_onramp_v1_vxc_order_service_proto_depIdxs = []int32{
-	16, // 0: onramp.v1.LookupServiceKeyResponse.lookup:type_name -> onramp.v1.ServiceKeyLookup
-	17, // 1: onramp.v1.ValidateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
-	18, // 2: onramp.v1.ValidateVxcOrderResponse.price:type_name -> onramp.v1.PriceQuote
-	19, // 3: onramp.v1.ValidateVxcOrderResponse.a_end:type_name -> onramp.v1.PortSummary
-	19, // 4: onramp.v1.ValidateVxcOrderResponse.b_end:type_name -> onramp.v1.PortSummary
-	17, // 5: onramp.v1.CreateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
-	20, // 6: onramp.v1.CreateVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	20, // 7: onramp.v1.GetVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	21, // 8: onramp.v1.ListVxcOrdersRequest.state:type_name -> onramp.v1.VxcOrderState
-	20, // 9: onramp.v1.ListVxcOrdersResponse.orders:type_name -> onramp.v1.VxcOrder
-	20, // 10: onramp.v1.WatchVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	20, // 11: onramp.v1.ApproveVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	20, // 12: onramp.v1.RejectVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	0,  // 13: onramp.v1.VxcOrderService.LookupServiceKey:input_type -> onramp.v1.LookupServiceKeyRequest
-	2,  // 14: onramp.v1.VxcOrderService.ValidateVxcOrder:input_type -> onramp.v1.ValidateVxcOrderRequest
-	4,  // 15: onramp.v1.VxcOrderService.CreateVxcOrder:input_type -> onramp.v1.CreateVxcOrderRequest
-	6,  // 16: onramp.v1.VxcOrderService.GetVxcOrder:input_type -> onramp.v1.GetVxcOrderRequest
-	8,  // 17: onramp.v1.VxcOrderService.ListVxcOrders:input_type -> onramp.v1.ListVxcOrdersRequest
-	10, // 18: onramp.v1.VxcOrderService.WatchVxcOrder:input_type -> onramp.v1.WatchVxcOrderRequest
-	12, // 19: onramp.v1.VxcOrderService.ApproveVxcOrder:input_type -> onramp.v1.ApproveVxcOrderRequest
-	14, // 20: onramp.v1.VxcOrderService.RejectVxcOrder:input_type -> onramp.v1.RejectVxcOrderRequest
-	1,  // 21: onramp.v1.VxcOrderService.LookupServiceKey:output_type -> onramp.v1.LookupServiceKeyResponse
-	3,  // 22: onramp.v1.VxcOrderService.ValidateVxcOrder:output_type -> onramp.v1.ValidateVxcOrderResponse
-	5,  // 23: onramp.v1.VxcOrderService.CreateVxcOrder:output_type -> onramp.v1.CreateVxcOrderResponse
-	7,  // 24: onramp.v1.VxcOrderService.GetVxcOrder:output_type -> onramp.v1.GetVxcOrderResponse
-	9,  // 25: onramp.v1.VxcOrderService.ListVxcOrders:output_type -> onramp.v1.ListVxcOrdersResponse
-	11, // 26: onramp.v1.VxcOrderService.WatchVxcOrder:output_type -> onramp.v1.WatchVxcOrderResponse
-	13, // 27: onramp.v1.VxcOrderService.ApproveVxcOrder:output_type -> onramp.v1.ApproveVxcOrderResponse
-	15, // 28: onramp.v1.VxcOrderService.RejectVxcOrder:output_type -> onramp.v1.RejectVxcOrderResponse
-	21, // [21:29] is the sub-list for method output_type
-	13, // [13:21] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	18, // 0: onramp.v1.LookupServiceKeyResponse.lookup:type_name -> onramp.v1.ServiceKeyLookup
+	19, // 1: onramp.v1.ValidateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
+	20, // 2: onramp.v1.ValidateVxcOrderResponse.price:type_name -> onramp.v1.PriceQuote
+	21, // 3: onramp.v1.ValidateVxcOrderResponse.a_end:type_name -> onramp.v1.PortSummary
+	21, // 4: onramp.v1.ValidateVxcOrderResponse.b_end:type_name -> onramp.v1.PortSummary
+	20, // 5: onramp.v1.QuoteVxcResponse.price:type_name -> onramp.v1.PriceQuote
+	21, // 6: onramp.v1.QuoteVxcResponse.on_ramp:type_name -> onramp.v1.PortSummary
+	19, // 7: onramp.v1.CreateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
+	22, // 8: onramp.v1.CreateVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	22, // 9: onramp.v1.GetVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	23, // 10: onramp.v1.ListVxcOrdersRequest.state:type_name -> onramp.v1.VxcOrderState
+	22, // 11: onramp.v1.ListVxcOrdersResponse.orders:type_name -> onramp.v1.VxcOrder
+	22, // 12: onramp.v1.WatchVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	22, // 13: onramp.v1.ApproveVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	22, // 14: onramp.v1.RejectVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	0,  // 15: onramp.v1.VxcOrderService.LookupServiceKey:input_type -> onramp.v1.LookupServiceKeyRequest
+	2,  // 16: onramp.v1.VxcOrderService.ValidateVxcOrder:input_type -> onramp.v1.ValidateVxcOrderRequest
+	4,  // 17: onramp.v1.VxcOrderService.QuoteVxc:input_type -> onramp.v1.QuoteVxcRequest
+	6,  // 18: onramp.v1.VxcOrderService.CreateVxcOrder:input_type -> onramp.v1.CreateVxcOrderRequest
+	8,  // 19: onramp.v1.VxcOrderService.GetVxcOrder:input_type -> onramp.v1.GetVxcOrderRequest
+	10, // 20: onramp.v1.VxcOrderService.ListVxcOrders:input_type -> onramp.v1.ListVxcOrdersRequest
+	12, // 21: onramp.v1.VxcOrderService.WatchVxcOrder:input_type -> onramp.v1.WatchVxcOrderRequest
+	14, // 22: onramp.v1.VxcOrderService.ApproveVxcOrder:input_type -> onramp.v1.ApproveVxcOrderRequest
+	16, // 23: onramp.v1.VxcOrderService.RejectVxcOrder:input_type -> onramp.v1.RejectVxcOrderRequest
+	1,  // 24: onramp.v1.VxcOrderService.LookupServiceKey:output_type -> onramp.v1.LookupServiceKeyResponse
+	3,  // 25: onramp.v1.VxcOrderService.ValidateVxcOrder:output_type -> onramp.v1.ValidateVxcOrderResponse
+	5,  // 26: onramp.v1.VxcOrderService.QuoteVxc:output_type -> onramp.v1.QuoteVxcResponse
+	7,  // 27: onramp.v1.VxcOrderService.CreateVxcOrder:output_type -> onramp.v1.CreateVxcOrderResponse
+	9,  // 28: onramp.v1.VxcOrderService.GetVxcOrder:output_type -> onramp.v1.GetVxcOrderResponse
+	11, // 29: onramp.v1.VxcOrderService.ListVxcOrders:output_type -> onramp.v1.ListVxcOrdersResponse
+	13, // 30: onramp.v1.VxcOrderService.WatchVxcOrder:output_type -> onramp.v1.WatchVxcOrderResponse
+	15, // 31: onramp.v1.VxcOrderService.ApproveVxcOrder:output_type -> onramp.v1.ApproveVxcOrderResponse
+	17, // 32: onramp.v1.VxcOrderService.RejectVxcOrder:output_type -> onramp.v1.RejectVxcOrderResponse
+	24, // [24:33] is the sub-list for method output_type
+	15, // [15:24] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_vxc_order_service_proto_init() }
@@ -1146,11 +1312,11 @@ func file_onramp_v1_vxc_order_service_proto_init() {
 		return
 	}
 	file_onramp_v1_resources_proto_init()
-	file_onramp_v1_vxc_order_service_proto_msgTypes[12].OneofWrappers = []any{
+	file_onramp_v1_vxc_order_service_proto_msgTypes[14].OneofWrappers = []any{
 		(*ApproveVxcOrderRequest_OrderId)(nil),
 		(*ApproveVxcOrderRequest_VxcUid)(nil),
 	}
-	file_onramp_v1_vxc_order_service_proto_msgTypes[14].OneofWrappers = []any{
+	file_onramp_v1_vxc_order_service_proto_msgTypes[16].OneofWrappers = []any{
 		(*RejectVxcOrderRequest_OrderId)(nil),
 		(*RejectVxcOrderRequest_VxcUid)(nil),
 	}
@@ -1160,7 +1326,7 @@ func file_onramp_v1_vxc_order_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_vxc_order_service_proto_rawDesc), len(file_onramp_v1_vxc_order_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	VxcOrderService_LookupServiceKey_FullMethodName = "/onramp.v1.VxcOrderService/LookupServiceKey"
 	VxcOrderService_ValidateVxcOrder_FullMethodName = "/onramp.v1.VxcOrderService/ValidateVxcOrder"
+	VxcOrderService_QuoteVxc_FullMethodName         = "/onramp.v1.VxcOrderService/QuoteVxc"
 	VxcOrderService_CreateVxcOrder_FullMethodName   = "/onramp.v1.VxcOrderService/CreateVxcOrder"
 	VxcOrderService_GetVxcOrder_FullMethodName      = "/onramp.v1.VxcOrderService/GetVxcOrder"
 	VxcOrderService_ListVxcOrders_FullMethodName    = "/onramp.v1.VxcOrderService/ListVxcOrders"
@@ -54,6 +55,12 @@ type VxcOrderServiceClient interface {
 	// key (KEY_EXPIRED, KEY_INACTIVE, KEY_NOT_YET_VALID, KEY_USED), a VLAN clash (VLAN_IN_USE,
 	// naming the Port and the end), INSUFFICIENT_CAPACITY or UPSTREAM_REJECTED.
 	ValidateVxcOrder(ctx context.Context, in *ValidateVxcOrderRequest, opts ...grpc.CallOption) (*ValidateVxcOrderResponse, error)
+	// QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+	// prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+	// monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+	// not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+	// speed or term is INVALID_ARGUMENT naming the field.
+	QuoteVxc(ctx context.Context, in *QuoteVxcRequest, opts ...grpc.CallOption) (*QuoteVxcResponse, error)
 	// CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
 	// does (a request refused there is not journaled), journals the order, stamps the request_id on
 	// the VXC as a resource tag, and buys. It returns once Megaport accepted the order (state
@@ -128,6 +135,16 @@ func (c *vxcOrderServiceClient) ValidateVxcOrder(ctx context.Context, in *Valida
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ValidateVxcOrderResponse)
 	err := c.cc.Invoke(ctx, VxcOrderService_ValidateVxcOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vxcOrderServiceClient) QuoteVxc(ctx context.Context, in *QuoteVxcRequest, opts ...grpc.CallOption) (*QuoteVxcResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QuoteVxcResponse)
+	err := c.cc.Invoke(ctx, VxcOrderService_QuoteVxc_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +245,12 @@ type VxcOrderServiceServer interface {
 	// key (KEY_EXPIRED, KEY_INACTIVE, KEY_NOT_YET_VALID, KEY_USED), a VLAN clash (VLAN_IN_USE,
 	// naming the Port and the end), INSUFFICIENT_CAPACITY or UPSTREAM_REJECTED.
 	ValidateVxcOrder(context.Context, *ValidateVxcOrderRequest) (*ValidateVxcOrderResponse, error)
+	// QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+	// prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+	// monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+	// not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+	// speed or term is INVALID_ARGUMENT naming the field.
+	QuoteVxc(context.Context, *QuoteVxcRequest) (*QuoteVxcResponse, error)
 	// CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
 	// does (a request refused there is not journaled), journals the order, stamps the request_id on
 	// the VXC as a resource tag, and buys. It returns once Megaport accepted the order (state
@@ -293,6 +316,9 @@ func (UnimplementedVxcOrderServiceServer) LookupServiceKey(context.Context, *Loo
 }
 func (UnimplementedVxcOrderServiceServer) ValidateVxcOrder(context.Context, *ValidateVxcOrderRequest) (*ValidateVxcOrderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ValidateVxcOrder not implemented")
+}
+func (UnimplementedVxcOrderServiceServer) QuoteVxc(context.Context, *QuoteVxcRequest) (*QuoteVxcResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QuoteVxc not implemented")
 }
 func (UnimplementedVxcOrderServiceServer) CreateVxcOrder(context.Context, *CreateVxcOrderRequest) (*CreateVxcOrderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateVxcOrder not implemented")
@@ -365,6 +391,24 @@ func _VxcOrderService_ValidateVxcOrder_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(VxcOrderServiceServer).ValidateVxcOrder(ctx, req.(*ValidateVxcOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VxcOrderService_QuoteVxc_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuoteVxcRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VxcOrderServiceServer).QuoteVxc(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VxcOrderService_QuoteVxc_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VxcOrderServiceServer).QuoteVxc(ctx, req.(*QuoteVxcRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -484,6 +528,10 @@ var VxcOrderService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ValidateVxcOrder",
 			Handler:    _VxcOrderService_ValidateVxcOrder_Handler,
+		},
+		{
+			MethodName: "QuoteVxc",
+			Handler:    _VxcOrderService_QuoteVxc_Handler,
 		},
 		{
 			MethodName: "CreateVxcOrder",

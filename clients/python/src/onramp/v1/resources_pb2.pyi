@@ -236,6 +236,10 @@ class _VxcOrderStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VxcOrde
     """VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live.
     Terminal.
     """
+    VXC_ORDER_STATE_EXPIRED: _VxcOrderState.ValueType  # 11
+    """VXC_ORDER_STATE_EXPIRED: the key's owner did not approve or reject the VXC before Megaport's
+    approval expired; the VXC is not built. Terminal.
+    """
 
 class VxcOrderState(_VxcOrderState, metaclass=_VxcOrderStateEnumTypeWrapper):
     """VxcOrderState is where a VXC order stands, from onramp's journal through Megaport's
@@ -278,6 +282,10 @@ never placed and cannot be; error_reason and state_message say why. Terminal.
 VXC_ORDER_STATE_CANCELLED: VxcOrderState.ValueType  # 10
 """VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live.
 Terminal.
+"""
+VXC_ORDER_STATE_EXPIRED: VxcOrderState.ValueType  # 11
+"""VXC_ORDER_STATE_EXPIRED: the key's owner did not approve or reject the VXC before Megaport's
+approval expired; the VXC is not built. Terminal.
 """
 Global___VxcOrderState: _TypeAlias = VxcOrderState  # noqa: Y015
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from onramp.v1 import resources_pb2 as onramp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!onramp/v1/vxc_order_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"E\n\x17LookupServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n\x07\x61\x63\x63ount\x18\x02 \x01(\tR\x07\x61\x63\x63ount\"O\n\x18LookupServiceKeyResponse\x12\x33\n\x06lookup\x18\x01 \x01(\x0b\x32\x1b.onramp.v1.ServiceKeyLookupR\x06lookup\"`\n\x17ValidateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\"\x8a\x02\n\x18ValidateVxcOrderResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12+\n\x05\x61_end\x18\x02 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x61\x45nd\x12+\n\x05\x62_end\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x62\x45nd\x12\x1c\n\na_end_vlan\x18\x04 \x01(\x05R\x08\x61\x45ndVlan\x12\x1c\n\nb_end_vlan\x18\x05 \x01(\x05R\x08\x62\x45ndVlan\x12+\n\x11\x61pproval_required\x18\x06 \x01(\x08R\x10\x61pprovalRequired\"}\n\x15\x43reateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"C\n\x16\x43reateVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"/\n\x12GetVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"@\n\x13GetVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x9c\x01\n\x14ListVxcOrdersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12.\n\x05state\x18\x04 \x01(\x0e\x32\x18.onramp.v1.VxcOrderStateR\x05state\"l\n\x15ListVxcOrdersResponse\x12+\n\x06orders\x18\x01 \x03(\x0b\x32\x13.onramp.v1.VxcOrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n\x14WatchVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"B\n\x15WatchVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"t\n\x16\x41pproveVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ountB\x08\n\x06target\"D\n\x17\x41pproveVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x8b\x01\n\x15RejectVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reasonB\x08\n\x06target\"C\n\x16RejectVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order2\xcb\x05\n\x0fVxcOrderService\x12[\n\x10LookupServiceKey\x12\".onramp.v1.LookupServiceKeyRequest\x1a#.onramp.v1.LookupServiceKeyResponse\x12[\n\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12U\n\x0e\x43reateVxcOrder\x12 .onramp.v1.CreateVxcOrderRequest\x1a!.onramp.v1.CreateVxcOrderResponse\x12L\n\x0bGetVxcOrder\x12\x1d.onramp.v1.GetVxcOrderRequest\x1a\x1e.onramp.v1.GetVxcOrderResponse\x12R\n\rListVxcOrders\x12\x1f.onramp.v1.ListVxcOrdersRequest\x1a .onramp.v1.ListVxcOrdersResponse\x12T\n\rWatchVxcOrder\x12\x1f.onramp.v1.WatchVxcOrderRequest\x1a .onramp.v1.WatchVxcOrderResponse0\x01\x12X\n\x0f\x41pproveVxcOrder\x12!.onramp.v1.ApproveVxcOrderRequest\x1a\".onramp.v1.ApproveVxcOrderResponse\x12U\n\x0eRejectVxcOrder\x12 .onramp.v1.RejectVxcOrderRequest\x1a!.onramp.v1.RejectVxcOrderResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!onramp/v1/vxc_order_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"E\n\x17LookupServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n\x07\x61\x63\x63ount\x18\x02 \x01(\tR\x07\x61\x63\x63ount\"O\n\x18LookupServiceKeyResponse\x12\x33\n\x06lookup\x18\x01 \x01(\x0b\x32\x1b.onramp.v1.ServiceKeyLookupR\x06lookup\"`\n\x17ValidateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\"\x8a\x02\n\x18ValidateVxcOrderResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12+\n\x05\x61_end\x18\x02 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x61\x45nd\x12+\n\x05\x62_end\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x62\x45nd\x12\x1c\n\na_end_vlan\x18\x04 \x01(\x05R\x08\x61\x45ndVlan\x12\x1c\n\nb_end_vlan\x18\x05 \x01(\x05R\x08\x62\x45ndVlan\x12+\n\x11\x61pproval_required\x18\x06 \x01(\x08R\x10\x61pprovalRequired\"\xb0\x01\n\x0fQuoteVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x1f\n\x0blocation_id\x18\x02 \x01(\x05R\nlocationId\x12\x19\n\x08port_uid\x18\x03 \x01(\tR\x07portUid\x12&\n\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x05 \x01(\x05R\ntermMonths\"\x9c\x01\n\x10QuoteVxcResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12*\n\x11monthly_rack_rate\x18\x02 \x01(\tR\x0fmonthlyRackRate\x12/\n\x07on_ramp\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x06onRamp\"}\n\x15\x43reateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"C\n\x16\x43reateVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"/\n\x12GetVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"@\n\x13GetVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x9c\x01\n\x14ListVxcOrdersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12.\n\x05state\x18\x04 \x01(\x0e\x32\x18.onramp.v1.VxcOrderStateR\x05state\"l\n\x15ListVxcOrdersResponse\x12+\n\x06orders\x18\x01 \x03(\x0b\x32\x13.onramp.v1.VxcOrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n\x14WatchVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"B\n\x15WatchVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"t\n\x16\x41pproveVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ountB\x08\n\x06target\"D\n\x17\x41pproveVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x8b\x01\n\x15RejectVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reasonB\x08\n\x06target\"C\n\x16RejectVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order2\x90\x06\n\x0fVxcOrderService\x12[\n\x10LookupServiceKey\x12\".onramp.v1.LookupServiceKeyRequest\x1a#.onramp.v1.LookupServiceKeyResponse\x12[\n\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12\x43\n\x08QuoteVxc\x12\x1a.onramp.v1.QuoteVxcRequest\x1a\x1b.onramp.v1.QuoteVxcResponse\x12U\n\x0e\x43reateVxcOrder\x12 .onramp.v1.CreateVxcOrderRequest\x1a!.onramp.v1.CreateVxcOrderResponse\x12L\n\x0bGetVxcOrder\x12\x1d.onramp.v1.GetVxcOrderRequest\x1a\x1e.onramp.v1.GetVxcOrderResponse\x12R\n\rListVxcOrders\x12\x1f.onramp.v1.ListVxcOrdersRequest\x1a .onramp.v1.ListVxcOrdersResponse\x12T\n\rWatchVxcOrder\x12\x1f.onramp.v1.WatchVxcOrderRequest\x1a .onramp.v1.WatchVxcOrderResponse0\x01\x12X\n\x0f\x41pproveVxcOrder\x12!.onramp.v1.ApproveVxcOrderRequest\x1a\".onramp.v1.ApproveVxcOrderResponse\x12U\n\x0eRejectVxcOrder\x12 .onramp.v1.RejectVxcOrderRequest\x1a!.onramp.v1.RejectVxcOrderResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,30 +41,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VALIDATEVXCORDERREQUEST']._serialized_end=323
   _globals['_VALIDATEVXCORDERRESPONSE']._serialized_start=326
   _globals['_VALIDATEVXCORDERRESPONSE']._serialized_end=592
-  _globals['_CREATEVXCORDERREQUEST']._serialized_start=594
-  _globals['_CREATEVXCORDERREQUEST']._serialized_end=719
-  _globals['_CREATEVXCORDERRESPONSE']._serialized_start=721
-  _globals['_CREATEVXCORDERRESPONSE']._serialized_end=788
-  _globals['_GETVXCORDERREQUEST']._serialized_start=790
-  _globals['_GETVXCORDERREQUEST']._serialized_end=837
-  _globals['_GETVXCORDERRESPONSE']._serialized_start=839
-  _globals['_GETVXCORDERRESPONSE']._serialized_end=903
-  _globals['_LISTVXCORDERSREQUEST']._serialized_start=906
-  _globals['_LISTVXCORDERSREQUEST']._serialized_end=1062
-  _globals['_LISTVXCORDERSRESPONSE']._serialized_start=1064
-  _globals['_LISTVXCORDERSRESPONSE']._serialized_end=1172
-  _globals['_WATCHVXCORDERREQUEST']._serialized_start=1174
-  _globals['_WATCHVXCORDERREQUEST']._serialized_end=1223
-  _globals['_WATCHVXCORDERRESPONSE']._serialized_start=1225
-  _globals['_WATCHVXCORDERRESPONSE']._serialized_end=1291
-  _globals['_APPROVEVXCORDERREQUEST']._serialized_start=1293
-  _globals['_APPROVEVXCORDERREQUEST']._serialized_end=1409
-  _globals['_APPROVEVXCORDERRESPONSE']._serialized_start=1411
-  _globals['_APPROVEVXCORDERRESPONSE']._serialized_end=1479
-  _globals['_REJECTVXCORDERREQUEST']._serialized_start=1482
-  _globals['_REJECTVXCORDERREQUEST']._serialized_end=1621
-  _globals['_REJECTVXCORDERRESPONSE']._serialized_start=1623
-  _globals['_REJECTVXCORDERRESPONSE']._serialized_end=1690
-  _globals['_VXCORDERSERVICE']._serialized_start=1693
-  _globals['_VXCORDERSERVICE']._serialized_end=2408
+  _globals['_QUOTEVXCREQUEST']._serialized_start=595
+  _globals['_QUOTEVXCREQUEST']._serialized_end=771
+  _globals['_QUOTEVXCRESPONSE']._serialized_start=774
+  _globals['_QUOTEVXCRESPONSE']._serialized_end=930
+  _globals['_CREATEVXCORDERREQUEST']._serialized_start=932
+  _globals['_CREATEVXCORDERREQUEST']._serialized_end=1057
+  _globals['_CREATEVXCORDERRESPONSE']._serialized_start=1059
+  _globals['_CREATEVXCORDERRESPONSE']._serialized_end=1126
+  _globals['_GETVXCORDERREQUEST']._serialized_start=1128
+  _globals['_GETVXCORDERREQUEST']._serialized_end=1175
+  _globals['_GETVXCORDERRESPONSE']._serialized_start=1177
+  _globals['_GETVXCORDERRESPONSE']._serialized_end=1241
+  _globals['_LISTVXCORDERSREQUEST']._serialized_start=1244
+  _globals['_LISTVXCORDERSREQUEST']._serialized_end=1400
+  _globals['_LISTVXCORDERSRESPONSE']._serialized_start=1402
+  _globals['_LISTVXCORDERSRESPONSE']._serialized_end=1510
+  _globals['_WATCHVXCORDERREQUEST']._serialized_start=1512
+  _globals['_WATCHVXCORDERREQUEST']._serialized_end=1561
+  _globals['_WATCHVXCORDERRESPONSE']._serialized_start=1563
+  _globals['_WATCHVXCORDERRESPONSE']._serialized_end=1629
+  _globals['_APPROVEVXCORDERREQUEST']._serialized_start=1631
+  _globals['_APPROVEVXCORDERREQUEST']._serialized_end=1747
+  _globals['_APPROVEVXCORDERRESPONSE']._serialized_start=1749
+  _globals['_APPROVEVXCORDERRESPONSE']._serialized_end=1817
+  _globals['_REJECTVXCORDERREQUEST']._serialized_start=1820
+  _globals['_REJECTVXCORDERREQUEST']._serialized_end=1959
+  _globals['_REJECTVXCORDERRESPONSE']._serialized_start=1961
+  _globals['_REJECTVXCORDERRESPONSE']._serialized_end=2028
+  _globals['_VXCORDERSERVICE']._serialized_start=2031
+  _globals['_VXCORDERSERVICE']._serialized_end=2815
 # @@protoc_insertion_point(module_scope)

@@ -148,6 +148,80 @@ class ValidateVxcOrderResponse(_message.Message):
 Global___ValidateVxcOrderResponse: _TypeAlias = ValidateVxcOrderResponse  # noqa: Y015
 
 @_typing.final
+class QuoteVxcRequest(_message.Message):
+    """QuoteVxcRequest says from where, to which on-ramp, how fast and for how long."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    LOCATION_ID_FIELD_NUMBER: _builtins.int
+    PORT_UID_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """account is the configured Megaport account whose prices apply; empty = the first."""
+    location_id: _builtins.int
+    """location_id is the Megaport location of the prospect's A-end. Required."""
+    port_uid: _builtins.str
+    """port_uid is the provider's on-ramp (the B-end). Required."""
+    rate_limit_mbps: _builtins.int
+    """rate_limit_mbps is the VXC's rate; at least 1."""
+    term_months: _builtins.int
+    """term_months is the contract term: 1, 12, 24 or 36."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        location_id: _builtins.int = ...,
+        port_uid: _builtins.str = ...,
+        rate_limit_mbps: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "location_id", b"location_id", "port_uid", b"port_uid", "rate_limit_mbps", b"rate_limit_mbps", "term_months", b"term_months"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteVxcRequest: _TypeAlias = QuoteVxcRequest  # noqa: Y015
+
+@_typing.final
+class QuoteVxcResponse(_message.Message):
+    """QuoteVxcResponse is the price."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRICE_FIELD_NUMBER: _builtins.int
+    MONTHLY_RACK_RATE_FIELD_NUMBER: _builtins.int
+    ON_RAMP_FIELD_NUMBER: _builtins.int
+    monthly_rack_rate: _builtins.str
+    """monthly_rack_rate is the monthly rate before discounts (a longer term's discount is the
+    difference), as a decimal string like the price's amounts.
+    """
+    @_builtins.property
+    def price(self) -> _resources_pb2.PriceQuote:
+        """price is Megaport's price; amounts the pricebook does not state (setup, hourly) are "0"."""
+
+    @_builtins.property
+    def on_ramp(self) -> _resources_pb2.PortSummary:
+        """on_ramp is the provider's Port."""
+
+    def __init__(
+        self,
+        *,
+        price: _resources_pb2.PriceQuote | None = ...,
+        monthly_rack_rate: _builtins.str = ...,
+        on_ramp: _resources_pb2.PortSummary | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["on_ramp", b"on_ramp", "price", b"price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["monthly_rack_rate", b"monthly_rack_rate", "on_ramp", b"on_ramp", "price", b"price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteVxcResponse: _TypeAlias = QuoteVxcResponse  # noqa: Y015
+
+@_typing.final
 class CreateVxcOrderRequest(_message.Message):
     """CreateVxcOrderRequest is an order to buy."""
 

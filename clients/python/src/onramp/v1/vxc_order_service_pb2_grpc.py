@@ -50,6 +50,11 @@ class VxcOrderServiceStub:
                 request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.ValidateVxcOrderRequest.SerializeToString,
                 response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.ValidateVxcOrderResponse.FromString,
                 _registered_method=True)
+        self.QuoteVxc = channel.unary_unary(
+                '/onramp.v1.VxcOrderService/QuoteVxc',
+                request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcResponse.FromString,
+                _registered_method=True)
         self.CreateVxcOrder = channel.unary_unary(
                 '/onramp.v1.VxcOrderService/CreateVxcOrder',
                 request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.CreateVxcOrderRequest.SerializeToString,
@@ -110,6 +115,17 @@ class VxcOrderServiceServicer:
         PORT_NOT_OWNED, ACCOUNT_NOT_FOUND) with no upstream call; FAILED_PRECONDITION for an unusable
         key (KEY_EXPIRED, KEY_INACTIVE, KEY_NOT_YET_VALID, KEY_USED), a VLAN clash (VLAN_IN_USE,
         naming the Port and the end), INSUFFICIENT_CAPACITY or UPSTREAM_REJECTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QuoteVxc(self, request, context):
+        """QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+        prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+        monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+        not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+        speed or term is INVALID_ARGUMENT naming the field.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -208,6 +224,11 @@ def add_VxcOrderServiceServicer_to_server(servicer, server):
                     request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.ValidateVxcOrderRequest.FromString,
                     response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.ValidateVxcOrderResponse.SerializeToString,
             ),
+            'QuoteVxc': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteVxc,
+                    request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcResponse.SerializeToString,
+            ),
             'CreateVxcOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateVxcOrder,
                     request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.CreateVxcOrderRequest.FromString,
@@ -299,6 +320,33 @@ class VxcOrderService:
             '/onramp.v1.VxcOrderService/ValidateVxcOrder',
             onramp_dot_v1_dot_vxc__order__service__pb2.ValidateVxcOrderRequest.SerializeToString,
             onramp_dot_v1_dot_vxc__order__service__pb2.ValidateVxcOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteVxc(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.VxcOrderService/QuoteVxc',
+            onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcRequest.SerializeToString,
+            onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -55,6 +55,13 @@ class VxcOrderServiceStub:
     key (KEY_EXPIRED, KEY_INACTIVE, KEY_NOT_YET_VALID, KEY_USED), a VLAN clash (VLAN_IN_USE,
     naming the Port and the end), INSUFFICIENT_CAPACITY or UPSTREAM_REJECTED.
     """
+    QuoteVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.QuoteVxcRequest, _vxc_order_service_pb2.QuoteVxcResponse]
+    """QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+    prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+    monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+    not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+    speed or term is INVALID_ARGUMENT naming the field.
+    """
     CreateVxcOrder: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CreateVxcOrderRequest, _vxc_order_service_pb2.CreateVxcOrderResponse]
     """CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
     does (a request refused there is not journaled), journals the order, stamps the request_id on
@@ -137,6 +144,13 @@ class VxcOrderServiceAsyncStub(VxcOrderServiceStub):
     PORT_NOT_OWNED, ACCOUNT_NOT_FOUND) with no upstream call; FAILED_PRECONDITION for an unusable
     key (KEY_EXPIRED, KEY_INACTIVE, KEY_NOT_YET_VALID, KEY_USED), a VLAN clash (VLAN_IN_USE,
     naming the Port and the end), INSUFFICIENT_CAPACITY or UPSTREAM_REJECTED.
+    """
+    QuoteVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.QuoteVxcRequest, _vxc_order_service_pb2.QuoteVxcResponse]  # type: ignore[assignment]
+    """QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+    prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+    monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+    not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+    speed or term is INVALID_ARGUMENT naming the field.
     """
     CreateVxcOrder: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CreateVxcOrderRequest, _vxc_order_service_pb2.CreateVxcOrderResponse]  # type: ignore[assignment]
     """CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
@@ -229,6 +243,19 @@ class VxcOrderServiceServicer(metaclass=_abc_1.ABCMeta):
         PORT_NOT_OWNED, ACCOUNT_NOT_FOUND) with no upstream call; FAILED_PRECONDITION for an unusable
         key (KEY_EXPIRED, KEY_INACTIVE, KEY_NOT_YET_VALID, KEY_USED), a VLAN clash (VLAN_IN_USE,
         naming the Port and the end), INSUFFICIENT_CAPACITY or UPSTREAM_REJECTED.
+        """
+
+    @_abc_1.abstractmethod
+    def QuoteVxc(
+        self,
+        request: _vxc_order_service_pb2.QuoteVxcRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vxc_order_service_pb2.QuoteVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.QuoteVxcResponse]]:
+        """QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+        prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+        monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+        not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+        speed or term is INVALID_ARGUMENT naming the field.
         """
 
     @_abc_1.abstractmethod

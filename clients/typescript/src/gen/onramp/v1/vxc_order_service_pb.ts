@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/vxc_order_service.proto.
  */
 export const file_onramp_v1_vxc_order_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFvbnJhbXAvdjEvdnhjX29yZGVyX3NlcnZpY2UucHJvdG8SCW9ucmFtcC52MSI3ChdMb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHYWNjb3VudBgCIAEoCSJHChhMb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USKwoGbG9va3VwGAEgASgLMhsub25yYW1wLnYxLlNlcnZpY2VLZXlMb29rdXAiUQoXVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYyLRAQoYVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJQoFYV9lbmQYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSJQoFYl9lbmQYAyABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKYV9lbmRfdmxhbhgEIAEoBRISCgpiX2VuZF92bGFuGAUgASgFEhkKEWFwcHJvdmFsX3JlcXVpcmVkGAYgASgIImMKFUNyZWF0ZVZ4Y09yZGVyUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEiUKBHNwZWMYAiABKAsyFy5vbnJhbXAudjEuVnhjT3JkZXJTcGVjEhIKCnJlcXVlc3RfaWQYAyABKAkiPAoWQ3JlYXRlVnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciImChJHZXRWeGNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOQoTR2V0VnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciJ3ChRMaXN0VnhjT3JkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgdhY2NvdW50GAMgASgJEicKBXN0YXRlGAQgASgOMhgub25yYW1wLnYxLlZ4Y09yZGVyU3RhdGUiVQoVTGlzdFZ4Y09yZGVyc1Jlc3BvbnNlEiMKBm9yZGVycxgBIAMoCzITLm9ucmFtcC52MS5WeGNPcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoUV2F0Y2hWeGNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOwoVV2F0Y2hWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyIloKFkFwcHJvdmVWeGNPcmRlclJlcXVlc3QSEgoIb3JkZXJfaWQYASABKAlIABIRCgd2eGNfdWlkGAIgASgJSAASDwoHYWNjb3VudBgDIAEoCUIICgZ0YXJnZXQiPQoXQXBwcm92ZVZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIiaQoVUmVqZWN0VnhjT3JkZXJSZXF1ZXN0EhIKCG9yZGVyX2lkGAEgASgJSAASEQoHdnhjX3VpZBgCIAEoCUgAEg8KB2FjY291bnQYAyABKAkSDgoGcmVhc29uGAQgASgJQggKBnRhcmdldCI8ChZSZWplY3RWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyMssFCg9WeGNPcmRlclNlcnZpY2USWwoQTG9va3VwU2VydmljZUtleRIiLm9ucmFtcC52MS5Mb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBojLm9ucmFtcC52MS5Mb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USWwoQVmFsaWRhdGVWeGNPcmRlchIiLm9ucmFtcC52MS5WYWxpZGF0ZVZ4Y09yZGVyUmVxdWVzdBojLm9ucmFtcC52MS5WYWxpZGF0ZVZ4Y09yZGVyUmVzcG9uc2USVQoOQ3JlYXRlVnhjT3JkZXISIC5vbnJhbXAudjEuQ3JlYXRlVnhjT3JkZXJSZXF1ZXN0GiEub25yYW1wLnYxLkNyZWF0ZVZ4Y09yZGVyUmVzcG9uc2USTAoLR2V0VnhjT3JkZXISHS5vbnJhbXAudjEuR2V0VnhjT3JkZXJSZXF1ZXN0Gh4ub25yYW1wLnYxLkdldFZ4Y09yZGVyUmVzcG9uc2USUgoNTGlzdFZ4Y09yZGVycxIfLm9ucmFtcC52MS5MaXN0VnhjT3JkZXJzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0VnhjT3JkZXJzUmVzcG9uc2USVAoNV2F0Y2hWeGNPcmRlchIfLm9ucmFtcC52MS5XYXRjaFZ4Y09yZGVyUmVxdWVzdBogLm9ucmFtcC52MS5XYXRjaFZ4Y09yZGVyUmVzcG9uc2UwARJYCg9BcHByb3ZlVnhjT3JkZXISIS5vbnJhbXAudjEuQXBwcm92ZVZ4Y09yZGVyUmVxdWVzdBoiLm9ucmFtcC52MS5BcHByb3ZlVnhjT3JkZXJSZXNwb25zZRJVCg5SZWplY3RWeGNPcmRlchIgLm9ucmFtcC52MS5SZWplY3RWeGNPcmRlclJlcXVlc3QaIS5vbnJhbXAudjEuUmVqZWN0VnhjT3JkZXJSZXNwb25zZUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_onramp_v1_resources]);
+  fileDesc("CiFvbnJhbXAvdjEvdnhjX29yZGVyX3NlcnZpY2UucHJvdG8SCW9ucmFtcC52MSI3ChdMb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHYWNjb3VudBgCIAEoCSJHChhMb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USKwoGbG9va3VwGAEgASgLMhsub25yYW1wLnYxLlNlcnZpY2VLZXlMb29rdXAiUQoXVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYyLRAQoYVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJQoFYV9lbmQYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSJQoFYl9lbmQYAyABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKYV9lbmRfdmxhbhgEIAEoBRISCgpiX2VuZF92bGFuGAUgASgFEhkKEWFwcHJvdmFsX3JlcXVpcmVkGAYgASgIIncKD1F1b3RlVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgFEhAKCHBvcnRfdWlkGAMgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBSJ8ChBRdW90ZVZ4Y1Jlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSGQoRbW9udGhseV9yYWNrX3JhdGUYAiABKAkSJwoHb25fcmFtcBgDIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeSJjChVDcmVhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYxISCgpyZXF1ZXN0X2lkGAMgASgJIjwKFkNyZWF0ZVZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIiJgoSR2V0VnhjT3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjkKE0dldFZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIidwoUTGlzdFZ4Y09yZGVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDwoHYWNjb3VudBgDIAEoCRInCgVzdGF0ZRgEIAEoDjIYLm9ucmFtcC52MS5WeGNPcmRlclN0YXRlIlUKFUxpc3RWeGNPcmRlcnNSZXNwb25zZRIjCgZvcmRlcnMYASADKAsyEy5vbnJhbXAudjEuVnhjT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKFFdhdGNoVnhjT3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjsKFVdhdGNoVnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciJaChZBcHByb3ZlVnhjT3JkZXJSZXF1ZXN0EhIKCG9yZGVyX2lkGAEgASgJSAASEQoHdnhjX3VpZBgCIAEoCUgAEg8KB2FjY291bnQYAyABKAlCCAoGdGFyZ2V0Ij0KF0FwcHJvdmVWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyImkKFVJlamVjdFZ4Y09yZGVyUmVxdWVzdBISCghvcmRlcl9pZBgBIAEoCUgAEhEKB3Z4Y191aWQYAiABKAlIABIPCgdhY2NvdW50GAMgASgJEg4KBnJlYXNvbhgEIAEoCUIICgZ0YXJnZXQiPAoWUmVqZWN0VnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlcjKQBgoPVnhjT3JkZXJTZXJ2aWNlElsKEExvb2t1cFNlcnZpY2VLZXkSIi5vbnJhbXAudjEuTG9va3VwU2VydmljZUtleVJlcXVlc3QaIy5vbnJhbXAudjEuTG9va3VwU2VydmljZUtleVJlc3BvbnNlElsKEFZhbGlkYXRlVnhjT3JkZXISIi5vbnJhbXAudjEuVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QaIy5vbnJhbXAudjEuVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEkMKCFF1b3RlVnhjEhoub25yYW1wLnYxLlF1b3RlVnhjUmVxdWVzdBobLm9ucmFtcC52MS5RdW90ZVZ4Y1Jlc3BvbnNlElUKDkNyZWF0ZVZ4Y09yZGVyEiAub25yYW1wLnYxLkNyZWF0ZVZ4Y09yZGVyUmVxdWVzdBohLm9ucmFtcC52MS5DcmVhdGVWeGNPcmRlclJlc3BvbnNlEkwKC0dldFZ4Y09yZGVyEh0ub25yYW1wLnYxLkdldFZ4Y09yZGVyUmVxdWVzdBoeLm9ucmFtcC52MS5HZXRWeGNPcmRlclJlc3BvbnNlElIKDUxpc3RWeGNPcmRlcnMSHy5vbnJhbXAudjEuTGlzdFZ4Y09yZGVyc1JlcXVlc3QaIC5vbnJhbXAudjEuTGlzdFZ4Y09yZGVyc1Jlc3BvbnNlElQKDVdhdGNoVnhjT3JkZXISHy5vbnJhbXAudjEuV2F0Y2hWeGNPcmRlclJlcXVlc3QaIC5vbnJhbXAudjEuV2F0Y2hWeGNPcmRlclJlc3BvbnNlMAESWAoPQXBwcm92ZVZ4Y09yZGVyEiEub25yYW1wLnYxLkFwcHJvdmVWeGNPcmRlclJlcXVlc3QaIi5vbnJhbXAudjEuQXBwcm92ZVZ4Y09yZGVyUmVzcG9uc2USVQoOUmVqZWN0VnhjT3JkZXISIC5vbnJhbXAudjEuUmVqZWN0VnhjT3JkZXJSZXF1ZXN0GiEub25yYW1wLnYxLlJlamVjdFZ4Y09yZGVyUmVzcG9uc2VCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_onramp_v1_resources]);
 
 /**
  * LookupServiceKeyRequest names the key a customer was given.
@@ -149,6 +149,91 @@ export const ValidateVxcOrderResponseSchema: GenMessage<ValidateVxcOrderResponse
   messageDesc(file_onramp_v1_vxc_order_service, 3);
 
 /**
+ * QuoteVxcRequest says from where, to which on-ramp, how fast and for how long.
+ *
+ * @generated from message onramp.v1.QuoteVxcRequest
+ */
+export type QuoteVxcRequest = Message<"onramp.v1.QuoteVxcRequest"> & {
+  /**
+   * account is the configured Megaport account whose prices apply; empty = the first.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * location_id is the Megaport location of the prospect's A-end. Required.
+   *
+   * @generated from field: int32 location_id = 2;
+   */
+  locationId: number;
+
+  /**
+   * port_uid is the provider's on-ramp (the B-end). Required.
+   *
+   * @generated from field: string port_uid = 3;
+   */
+  portUid: string;
+
+  /**
+   * rate_limit_mbps is the VXC's rate; at least 1.
+   *
+   * @generated from field: int64 rate_limit_mbps = 4;
+   */
+  rateLimitMbps: bigint;
+
+  /**
+   * term_months is the contract term: 1, 12, 24 or 36.
+   *
+   * @generated from field: int32 term_months = 5;
+   */
+  termMonths: number;
+};
+
+/**
+ * Describes the message onramp.v1.QuoteVxcRequest.
+ * Use `create(QuoteVxcRequestSchema)` to create a new message.
+ */
+export const QuoteVxcRequestSchema: GenMessage<QuoteVxcRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 4);
+
+/**
+ * QuoteVxcResponse is the price.
+ *
+ * @generated from message onramp.v1.QuoteVxcResponse
+ */
+export type QuoteVxcResponse = Message<"onramp.v1.QuoteVxcResponse"> & {
+  /**
+   * price is Megaport's price; amounts the pricebook does not state (setup, hourly) are "0".
+   *
+   * @generated from field: onramp.v1.PriceQuote price = 1;
+   */
+  price?: PriceQuote | undefined;
+
+  /**
+   * monthly_rack_rate is the monthly rate before discounts (a longer term's discount is the
+   * difference), as a decimal string like the price's amounts.
+   *
+   * @generated from field: string monthly_rack_rate = 2;
+   */
+  monthlyRackRate: string;
+
+  /**
+   * on_ramp is the provider's Port.
+   *
+   * @generated from field: onramp.v1.PortSummary on_ramp = 3;
+   */
+  onRamp?: PortSummary | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.QuoteVxcResponse.
+ * Use `create(QuoteVxcResponseSchema)` to create a new message.
+ */
+export const QuoteVxcResponseSchema: GenMessage<QuoteVxcResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 5);
+
+/**
  * CreateVxcOrderRequest is an order to buy.
  *
  * @generated from message onramp.v1.CreateVxcOrderRequest
@@ -183,7 +268,7 @@ export type CreateVxcOrderRequest = Message<"onramp.v1.CreateVxcOrderRequest"> &
  * Use `create(CreateVxcOrderRequestSchema)` to create a new message.
  */
 export const CreateVxcOrderRequestSchema: GenMessage<CreateVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 4);
+  messageDesc(file_onramp_v1_vxc_order_service, 6);
 
 /**
  * CreateVxcOrderResponse holds the accepted order.
@@ -204,7 +289,7 @@ export type CreateVxcOrderResponse = Message<"onramp.v1.CreateVxcOrderResponse">
  * Use `create(CreateVxcOrderResponseSchema)` to create a new message.
  */
 export const CreateVxcOrderResponseSchema: GenMessage<CreateVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 5);
+  messageDesc(file_onramp_v1_vxc_order_service, 7);
 
 /**
  * GetVxcOrderRequest names an order.
@@ -225,7 +310,7 @@ export type GetVxcOrderRequest = Message<"onramp.v1.GetVxcOrderRequest"> & {
  * Use `create(GetVxcOrderRequestSchema)` to create a new message.
  */
 export const GetVxcOrderRequestSchema: GenMessage<GetVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 6);
+  messageDesc(file_onramp_v1_vxc_order_service, 8);
 
 /**
  * GetVxcOrderResponse holds the order.
@@ -246,7 +331,7 @@ export type GetVxcOrderResponse = Message<"onramp.v1.GetVxcOrderResponse"> & {
  * Use `create(GetVxcOrderResponseSchema)` to create a new message.
  */
 export const GetVxcOrderResponseSchema: GenMessage<GetVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 7);
+  messageDesc(file_onramp_v1_vxc_order_service, 9);
 
 /**
  * ListVxcOrdersRequest filters and pages orders. Filters combine with AND.
@@ -291,7 +376,7 @@ export type ListVxcOrdersRequest = Message<"onramp.v1.ListVxcOrdersRequest"> & {
  * Use `create(ListVxcOrdersRequestSchema)` to create a new message.
  */
 export const ListVxcOrdersRequestSchema: GenMessage<ListVxcOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 8);
+  messageDesc(file_onramp_v1_vxc_order_service, 10);
 
 /**
  * ListVxcOrdersResponse is one page of orders.
@@ -319,7 +404,7 @@ export type ListVxcOrdersResponse = Message<"onramp.v1.ListVxcOrdersResponse"> &
  * Use `create(ListVxcOrdersResponseSchema)` to create a new message.
  */
 export const ListVxcOrdersResponseSchema: GenMessage<ListVxcOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 9);
+  messageDesc(file_onramp_v1_vxc_order_service, 11);
 
 /**
  * WatchVxcOrderRequest names the order to follow.
@@ -340,7 +425,7 @@ export type WatchVxcOrderRequest = Message<"onramp.v1.WatchVxcOrderRequest"> & {
  * Use `create(WatchVxcOrderRequestSchema)` to create a new message.
  */
 export const WatchVxcOrderRequestSchema: GenMessage<WatchVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 10);
+  messageDesc(file_onramp_v1_vxc_order_service, 12);
 
 /**
  * WatchVxcOrderResponse is the order after a change (or, first, as it is now).
@@ -361,7 +446,7 @@ export type WatchVxcOrderResponse = Message<"onramp.v1.WatchVxcOrderResponse"> &
  * Use `create(WatchVxcOrderResponseSchema)` to create a new message.
  */
 export const WatchVxcOrderResponseSchema: GenMessage<WatchVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 11);
+  messageDesc(file_onramp_v1_vxc_order_service, 13);
 
 /**
  * ApproveVxcOrderRequest names the VXC to approve. Exactly one of order_id and vxc_uid is set.
@@ -406,7 +491,7 @@ export type ApproveVxcOrderRequest = Message<"onramp.v1.ApproveVxcOrderRequest">
  * Use `create(ApproveVxcOrderRequestSchema)` to create a new message.
  */
 export const ApproveVxcOrderRequestSchema: GenMessage<ApproveVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 12);
+  messageDesc(file_onramp_v1_vxc_order_service, 14);
 
 /**
  * ApproveVxcOrderResponse holds the approved order.
@@ -428,7 +513,7 @@ export type ApproveVxcOrderResponse = Message<"onramp.v1.ApproveVxcOrderResponse
  * Use `create(ApproveVxcOrderResponseSchema)` to create a new message.
  */
 export const ApproveVxcOrderResponseSchema: GenMessage<ApproveVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 13);
+  messageDesc(file_onramp_v1_vxc_order_service, 15);
 
 /**
  * RejectVxcOrderRequest names the VXC to reject and why. Exactly one of order_id and vxc_uid is
@@ -482,7 +567,7 @@ export type RejectVxcOrderRequest = Message<"onramp.v1.RejectVxcOrderRequest"> &
  * Use `create(RejectVxcOrderRequestSchema)` to create a new message.
  */
 export const RejectVxcOrderRequestSchema: GenMessage<RejectVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 14);
+  messageDesc(file_onramp_v1_vxc_order_service, 16);
 
 /**
  * RejectVxcOrderResponse holds the rejected order.
@@ -504,7 +589,7 @@ export type RejectVxcOrderResponse = Message<"onramp.v1.RejectVxcOrderResponse">
  * Use `create(RejectVxcOrderResponseSchema)` to create a new message.
  */
 export const RejectVxcOrderResponseSchema: GenMessage<RejectVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 15);
+  messageDesc(file_onramp_v1_vxc_order_service, 17);
 
 /**
  * VxcOrderService is the customer side: look a service key up, price a VXC with it, buy it
@@ -546,6 +631,20 @@ export const VxcOrderService: GenService<{
     methodKind: "unary";
     input: typeof ValidateVxcOrderRequestSchema;
     output: typeof ValidateVxcOrderResponseSchema;
+  },
+  /**
+   * QuoteVxc prices a VXC to one of the provider's on-ramps from a Megaport location, for a
+   * prospect who has no Port or key yet: Megaport's pricebook for that speed and term, the same
+   * monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
+   * not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
+   * speed or term is INVALID_ARGUMENT naming the field.
+   *
+   * @generated from rpc onramp.v1.VxcOrderService.QuoteVxc
+   */
+  quoteVxc: {
+    methodKind: "unary";
+    input: typeof QuoteVxcRequestSchema;
+    output: typeof QuoteVxcResponseSchema;
   },
   /**
    * CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder

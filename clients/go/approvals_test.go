@@ -1,0 +1,73 @@
+package onramp_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	onrampv1 "github.com/onramp-dev/onramp/clients/go/gen/onramp/v1"
+)
+
+// The provider's approval inbox: a customer buys with a key that is not pre-approved, the inbox
+// lists it with the key and customer_ref, and the provider approves it.
+func TestTheProviderApprovesFromItsInbox(t *testing.T) {
+	c := dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	created, err := c.ServiceKeys.CreateServiceKey(ctx, &onrampv1.CreateServiceKeyRequest{
+		PortUid: quantumGPULA1, SingleUse: true, MaxSpeedMbps: 1000, PreApproved: false,
+		CustomerRef: "acme-go", RequestId: uuid4(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := created.GetServiceKey().GetKey()
+	bought, err := c.VxcOrders.CreateVxcOrder(ctx, &onrampv1.CreateVxcOrderRequest{
+		Account: "acme",
+		Spec: &onrampv1.VxcOrderSpec{
+			ServiceKey: key, AEndPortUid: acmePort, RateLimitMbps: 100, TermMonths: 12, Name: "go inbox",
+		},
+		RequestId: uuid4(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := bought.GetOrder()
+	if order.GetState() != onrampv1.VxcOrderState_VXC_ORDER_STATE_AWAITING_APPROVAL {
+		t.Fatalf("order state %v", order.GetState())
+	}
+
+	var pending *onrampv1.Approval
+	for deadline := time.Now().Add(20 * time.Second); pending == nil; {
+		listed, err := c.Approvals.ListApprovals(ctx, &onrampv1.ListApprovalsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range listed.GetApprovals() {
+			if a.GetVxcUid() == order.GetVxcUid() {
+				pending = a
+			}
+		}
+		if pending == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the inbox never listed the order")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if pending.GetType() != onrampv1.ApprovalType_APPROVAL_TYPE_NEW_ORDER ||
+		pending.GetServiceKey() != key || pending.GetCustomerRef() != "acme-go" ||
+		pending.GetRequester() != "Acme" || pending.GetOnRamp().GetPortUid() != quantumGPULA1 {
+		t.Fatalf("pending approval: %v", pending)
+	}
+	approved, err := c.Approvals.ApproveApproval(ctx, &onrampv1.ApproveApprovalRequest{
+		ApprovalUid: pending.GetApprovalUid(), Comment: "welcome",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if approved.GetApproval().GetStatus() != onrampv1.ApprovalStatus_APPROVAL_STATUS_APPROVED {
+		t.Fatalf("approved: %v", approved.GetApproval())
+	}
+}

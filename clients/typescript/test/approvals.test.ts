@@ -1,0 +1,72 @@
+// The provider's approval inbox: a customer buys with a key that is not pre-approved, the inbox
+// lists it with the key and customer_ref, and the provider approves it.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+
+import { ApprovalStatus, ApprovalType, type Approval } from "../src/gen/onramp/v1/approval_service_pb.js";
+import { VxcOrderState } from "../src/gen/onramp/v1/resources_pb.js";
+import { createOnrampClient, type OnrampClient } from "../src/index.js";
+import { startServer, type TestServer } from "./server.js";
+
+const TIMEOUT_MS = 10_000;
+const ACME_PORT = "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a";
+const QUANTUMGPU_LA1 = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88";
+
+describe("approval inbox", () => {
+  let server: TestServer;
+  let client: OnrampClient;
+
+  before(async () => {
+    server = await startServer();
+    client = createOnrampClient({ address: server.address, token: "test-token" });
+  });
+
+  after(async () => {
+    client?.close();
+    await server?.stop();
+  });
+
+  test("a key that is not pre-approved -> the inbox lists the order -> the provider approves", async () => {
+    const opts = { timeoutMs: TIMEOUT_MS };
+    const created = await client.serviceKeys.createServiceKey(
+      {
+        portUid: QUANTUMGPU_LA1,
+        singleUse: true,
+        maxSpeedMbps: 1000n,
+        preApproved: false,
+        customerRef: "acme-ts",
+        requestId: randomUUID(),
+      },
+      opts,
+    );
+    const key = created.serviceKey?.key ?? "";
+    const bought = await client.vxcOrders.createVxcOrder(
+      {
+        account: "acme",
+        spec: { serviceKey: key, aEndPortUid: ACME_PORT, rateLimitMbps: 100n, termMonths: 12, name: "ts inbox" },
+        requestId: randomUUID(),
+      },
+      opts,
+    );
+    assert.equal(bought.order?.state, VxcOrderState.AWAITING_APPROVAL);
+
+    let pending: Approval | undefined;
+    const deadline = Date.now() + 20_000;
+    while (!pending) {
+      const listed = await client.approvals.listApprovals({}, opts);
+      pending = listed.approvals.find((a) => a.vxcUid === bought.order?.vxcUid);
+      if (!pending) {
+        assert.ok(Date.now() < deadline, "the inbox never listed the order");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    assert.equal(pending.type, ApprovalType.NEW_ORDER);
+    assert.equal(pending.status, ApprovalStatus.PENDING);
+    assert.deepEqual([pending.serviceKey, pending.customerRef, pending.requester], [key, "acme-ts", "Acme"]);
+    assert.equal(pending.onRamp?.portUid, QUANTUMGPU_LA1);
+
+    const approved = await client.approvals.approveApproval({ approvalUid: pending.approvalUid, comment: "welcome" }, opts);
+    assert.equal(approved.approval?.status, ApprovalStatus.APPROVED);
+  });
+});
