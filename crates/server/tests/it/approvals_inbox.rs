@@ -14,8 +14,8 @@ use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
 use onramp_proto::{
     Approval, ApprovalStatus, ApprovalType, ApproveApprovalRequest, CreateServiceKeyRequest,
-    CreateVxcOrderRequest, GetVxcOrderRequest, ListApprovalsRequest, QuoteVxcRequest,
-    RejectApprovalRequest, ValidateVxcOrderRequest, VxcOrder, VxcOrderState,
+    GetVxcOrderRequest, ListApprovalsRequest, QuoteVxcRequest, RejectApprovalRequest,
+    ValidateVxcOrderRequest, VxcOrderState,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -46,21 +46,6 @@ async fn key_for(channel: &Channel, customer_ref: &str, vlan: i32) -> String {
     .service_key
     .expect("service_key")
     .key
-}
-
-async fn acme_buys(channel: &Channel, key: &str, name: &str) -> VxcOrder {
-    within(
-        VxcOrderServiceClient::new(channel.clone()).create_vxc_order(CreateVxcOrderRequest {
-            account: "acme".into(),
-            spec: Some(spec(key, name, 100)),
-            request_id: request_id(),
-        }),
-    )
-    .await
-    .expect("create")
-    .into_inner()
-    .order
-    .expect("order")
 }
 
 /// The approval of `vxc_uid` among those in `statuses`, once the inbox has it.

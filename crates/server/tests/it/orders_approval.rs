@@ -7,9 +7,8 @@ use crate::support::orders::*;
 use crate::support::{SandboxedServer, reason, within};
 use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
 use onramp_proto::{
-    ApproveVxcOrderRequest, CreateVxcOrderRequest, GetVxcOrderRequest, RejectVxcOrderRequest,
-    VxcOrder, VxcOrderState, WatchVxcOrderRequest, approve_vxc_order_request,
-    reject_vxc_order_request,
+    ApproveVxcOrderRequest, GetVxcOrderRequest, RejectVxcOrderRequest, VxcOrderState,
+    WatchVxcOrderRequest, approve_vxc_order_request, reject_vxc_order_request,
 };
 use tonic::Code;
 
@@ -27,25 +26,11 @@ async fn key_needing_approval(sandboxed: &SandboxedServer, vlan: i64) -> String 
     .await
 }
 
-async fn buy(sandboxed: &SandboxedServer, key: &str, name: &str) -> VxcOrder {
-    let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
-    within(orders.create_vxc_order(CreateVxcOrderRequest {
-        account: "acme".into(),
-        spec: Some(spec(key, name, 100)),
-        request_id: request_id(),
-    }))
-    .await
-    .expect("create")
-    .into_inner()
-    .order
-    .expect("order")
-}
-
 #[tokio::test]
 async fn the_provider_approves_and_the_watch_follows_the_order_to_live() {
     let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
     let key = key_needing_approval(&sandboxed, 380).await;
-    let order = buy(&sandboxed, &key, "needs approval").await;
+    let order = acme_buys(&sandboxed.server.channel, &key, "needs approval").await;
     assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
     assert_eq!(order.awaiting_approval_from, "QuantumGPU");
 
@@ -127,7 +112,7 @@ async fn the_provider_approves_and_the_watch_follows_the_order_to_live() {
 async fn the_provider_rejects_by_vxc_uid_with_a_reason() {
     let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
     let key = key_needing_approval(&sandboxed, 390).await;
-    let order = buy(&sandboxed, &key, "to be rejected").await;
+    let order = acme_buys(&sandboxed.server.channel, &key, "to be rejected").await;
     let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
     let rejected = within(orders.reject_vxc_order(RejectVxcOrderRequest {
         target: Some(reject_vxc_order_request::Target::VxcUid(
@@ -185,7 +170,7 @@ async fn the_provider_rejects_by_vxc_uid_with_a_reason() {
 async fn shutdown_ends_open_watches_with_shutting_down() {
     let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
     let key = key_needing_approval(&sandboxed, 400).await;
-    let order = buy(&sandboxed, &key, "waits through shutdown").await;
+    let order = acme_buys(&sandboxed.server.channel, &key, "waits through shutdown").await;
     let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
     let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
         order_id: order.order_id.clone(),
@@ -241,7 +226,7 @@ async fn twenty_watches_of_one_order_and_ten_orders_cost_megaport_what_one_does(
         },
     )
     .await;
-    let order = buy(&sandboxed, &key, "watched by many").await;
+    let order = acme_buys(&sandboxed.server.channel, &key, "watched by many").await;
     assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
     let open = |count: usize| {
         let channel = sandboxed.server.channel.clone();
@@ -283,7 +268,7 @@ async fn twenty_watches_of_one_order_and_ten_orders_cost_megaport_what_one_does(
     // Ten orders of the account, two streams each: still one listing per interval.
     let mut streams = Vec::new();
     for n in 0..10 {
-        let another = buy(&sandboxed, &key, &format!("one of ten {n}")).await;
+        let another = acme_buys(&sandboxed.server.channel, &key, &format!("one of ten {n}")).await;
         for _ in 0..2 {
             let mut orders = VxcOrderServiceClient::new(sandboxed.server.channel.clone());
             let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {

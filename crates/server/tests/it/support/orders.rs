@@ -9,11 +9,13 @@ use std::time::Duration;
 use megaport::models::CreateServiceKeyRequest;
 use megaport::{ClientConfig, Credentials, Environment, MegaportClient};
 use megaport_sandbox::{ProvisioningSchedule, SandboxConfig, SandboxHandle};
-use onramp_proto::VxcOrderSpec;
+use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
+use onramp_proto::{CreateVxcOrderRequest, VxcOrder, VxcOrderSpec};
 use onramp_server::config::Config;
 use tokio::time::Instant;
+use tonic::transport::Channel;
 
-use crate::support::test_config;
+use crate::support::{test_config, within};
 
 /// The provider's API key in the default sandbox seed.
 const PROVIDER: (&str, &str) = ("quantumgpu-sandbox", "quantumgpu-sandbox-secret");
@@ -125,4 +127,20 @@ pub(crate) fn meta(status: &tonic::Status, key: &str) -> Option<String> {
         .get_error_details()
         .error_info()
         .and_then(|info| info.metadata.get(key).cloned())
+}
+
+/// Acme buys a 100 Mbps VXC with `key` through onramp.
+pub(crate) async fn acme_buys(channel: &Channel, key: &str, name: &str) -> VxcOrder {
+    within(
+        VxcOrderServiceClient::new(channel.clone()).create_vxc_order(CreateVxcOrderRequest {
+            account: "acme".into(),
+            spec: Some(spec(key, name, 100)),
+            request_id: request_id(),
+        }),
+    )
+    .await
+    .expect("create")
+    .into_inner()
+    .order
+    .expect("order")
 }
