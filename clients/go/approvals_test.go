@@ -9,7 +9,8 @@ import (
 )
 
 // The provider's approval inbox: a customer buys with a key that is not pre-approved, the inbox
-// lists it with the key and customer_ref, and the provider approves it.
+// lists it with the key and customer_ref, and the provider approves it; once LIVE, the customer
+// cancels it at the end of its term (one lifecycle change).
 func TestTheProviderApprovesFromItsInbox(t *testing.T) {
 	c := dial(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -69,5 +70,28 @@ func TestTheProviderApprovesFromItsInbox(t *testing.T) {
 	}
 	if approved.GetApproval().GetStatus() != onrampv1.ApprovalStatus_APPROVAL_STATUS_APPROVED {
 		t.Fatalf("approved: %v", approved.GetApproval())
+	}
+
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got, err := c.VxcOrders.GetVxcOrder(ctx, &onrampv1.GetVxcOrderRequest{OrderId: order.GetOrderId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetOrder().GetState() == onrampv1.VxcOrderState_VXC_ORDER_STATE_LIVE {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order still %v", got.GetOrder().GetState())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancelled, err := c.VxcOrders.CancelVxc(ctx, &onrampv1.CancelVxcRequest{
+		Account: "acme", VxcUid: order.GetVxcUid(), Now: false, RequestId: uuid4(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cancelled.GetVxc().GetProvisioningStatus() != onrampv1.ProvisioningStatus_PROVISIONING_STATUS_CANCELLED {
+		t.Fatalf("cancelled: %v", cancelled.GetVxc())
 	}
 }

@@ -1,5 +1,6 @@
 """The provider's approval inbox: a customer buys with a key that is not pre-approved, the
-inbox lists it with the key and customer_ref, and the provider approves it."""
+inbox lists it with the key and customer_ref, and the provider approves it; once LIVE, the
+customer cancels it at the end of its term (one lifecycle change)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,20 @@ def test_the_provider_approves_from_its_inbox(client: Client) -> None:
     ).approval
     assert approved.status == approval_service_pb2.APPROVAL_STATUS_APPROVED
     assert approved.comment == "welcome"
+
+    deadline = time.monotonic() + 30
+    while True:
+        state = client.vxc_orders.GetVxcOrder(
+            vxc_order_service_pb2.GetVxcOrderRequest(order_id=order.order_id), timeout=TIMEOUT
+        ).order.state
+        if state == resources_pb2.VXC_ORDER_STATE_LIVE:
+            break
+        assert time.monotonic() < deadline, f"order still {state}"
+        time.sleep(0.2)
+    cancelled = client.vxc_orders.CancelVxc(
+        vxc_order_service_pb2.CancelVxcRequest(
+            account="acme", vxc_uid=order.vxc_uid, now=False, request_id=str(uuid.uuid4())
+        ),
+        timeout=TIMEOUT,
+    ).vxc
+    assert cancelled.provisioning_status == resources_pb2.PROVISIONING_STATUS_CANCELLED

@@ -1,11 +1,12 @@
 // The provider's approval inbox: a customer buys with a key that is not pre-approved, the inbox
-// lists it with the key and customer_ref, and the provider approves it.
+// lists it with the key and customer_ref, and the provider approves it; once LIVE, the customer
+// cancels it at the end of its term (one lifecycle change).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
 import { ApprovalStatus, ApprovalType, type Approval } from "../src/gen/onramp/v1/approval_service_pb.js";
-import { VxcOrderState } from "../src/gen/onramp/v1/resources_pb.js";
+import { ProvisioningStatus, VxcOrderState } from "../src/gen/onramp/v1/resources_pb.js";
 import { createOnrampClient, type OnrampClient } from "../src/index.js";
 import { startServer, type TestServer } from "./server.js";
 
@@ -68,5 +69,18 @@ describe("approval inbox", () => {
 
     const approved = await client.approvals.approveApproval({ approvalUid: pending.approvalUid, comment: "welcome" }, opts);
     assert.equal(approved.approval?.status, ApprovalStatus.APPROVED);
+
+    const live = Date.now() + 30_000;
+    for (;;) {
+      const got = await client.vxcOrders.getVxcOrder({ orderId: bought.order?.orderId ?? "" }, opts);
+      if (got.order?.state === VxcOrderState.LIVE) break;
+      assert.ok(Date.now() < live, `order still ${got.order?.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const cancelled = await client.vxcOrders.cancelVxc(
+      { account: "acme", vxcUid: bought.order?.vxcUid ?? "", now: false, requestId: randomUUID() },
+      opts,
+    );
+    assert.equal(cancelled.vxc?.provisioningStatus, ProvisioningStatus.CANCELLED);
   });
 });

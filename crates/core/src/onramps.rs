@@ -99,12 +99,16 @@ impl ProvisioningStatus {
         }
     }
 
-    /// A VXC in one of these states no longer holds capacity or a VLAN on its Ports.
+    /// A VXC in one of these states no longer holds capacity or a VLAN on its Ports. A
+    /// CANCELLED VXC is not one of them: cancelled at the end of its term, it is in service (and
+    /// can be restored) until then.
     pub fn is_gone(self) -> bool {
-        matches!(
-            self,
-            Self::Cancelled | Self::Decommissioning | Self::Decommissioned
-        )
+        matches!(self, Self::Decommissioning | Self::Decommissioned)
+    }
+
+    /// Cancelled or gone: it will not be (or stay) LIVE.
+    pub fn is_ending(self) -> bool {
+        self == Self::Cancelled || self.is_gone()
     }
 }
 

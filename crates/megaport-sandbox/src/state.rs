@@ -671,10 +671,14 @@ impl State {
         merge(head, tail)
     }
 
-    /// Whether a VXC still occupies its Ports (VLANs, capacity, associatedVxcs).
+    /// Whether a VXC still occupies its Ports (VLANs, capacity, associatedVxcs). One cancelled
+    /// at the end of its term is in service until then (a seeded CANCELLED one is gone).
     pub(crate) fn vxc_counts(&self, v: &Vxc, now: i64) -> bool {
-        let s = self.vxc_status(v, now);
-        s != "DECOMMISSIONED" && s != "CANCELLED"
+        match self.vxc_status(v, now).as_str() {
+            "DECOMMISSIONED" => false,
+            "CANCELLED" => v.cancellation.is_some(),
+            _ => true,
+        }
     }
 
     pub(crate) fn key_json(&self, k: &ServiceKey, now: i64, with_product: bool) -> Value {
@@ -723,7 +727,10 @@ impl Inventory {
     pub(crate) fn vlans_in_use(&self, port_uid: &str) -> HashSet<i64> {
         let mut used = HashSet::new();
         for v in &self.vxcs {
+            // A VXC cancelled at the end of its term keeps its VLANs until then; one cancelled
+            // now gives them back.
             if v.approval == Approval::Rejected
+                || matches!(v.cancellation, Some(Cancellation::Now(_)))
                 || matches!(
                     v.fixed_status.as_deref(),
                     Some("DECOMMISSIONED" | "CANCELLED")

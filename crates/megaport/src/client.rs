@@ -19,9 +19,10 @@ use super::error::{ErrorDetail, MegaportError};
 use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
-    ApprovalActionRequest, BuyConfirmation, BuyRequestV4, CreateServiceKeyRequest, Listing,
-    Location, OrderApproval, Price, Product, ResourceTag, ServiceKey, StatusEvent, Telemetry,
-    UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem, VxcPriceRequest,
+    ApprovalActionRequest, BuyConfirmation, BuyRequestV4, CancelCharges, CreateServiceKeyRequest,
+    Listing, Location, OrderApproval, Price, Product, ResourceTag, ServiceKey, StatusEvent,
+    Telemetry, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
+    VxcPriceRequest,
 };
 use super::retry::RetryPolicy;
 use tracing::Instrument;
@@ -546,6 +547,39 @@ impl MegaportClient {
             request,
         )?;
         call.updates = Some(uid.to_owned());
+        self.required(call, deadline).await
+    }
+
+    /// `POST /v3/product/{uid}/action/<action>`: `CANCEL` (at the end of the term),
+    /// `CANCEL_NOW` or `UN_CANCEL`. An update of the service (one per 5 minutes); never retried
+    /// once it may have been sent. The body is not read (megaportgo discards it too).
+    pub async fn product_action(
+        &self,
+        uid: &str,
+        action: &str,
+        deadline: Instant,
+    ) -> Result<(), MegaportError> {
+        let mut call = self.write(
+            Route::Lifecycle,
+            Method::POST,
+            &["v3", "product", uid, "action", action],
+            &serde_json::json!({}),
+        )?;
+        call.updates = Some(uid.to_owned());
+        self.send(call, deadline, |_| Ok(())).await
+    }
+
+    /// `GET /v2/product/{uid}/action/CANCEL_NOW/charges`: what cancelling now would cost.
+    pub async fn cancel_charges(
+        &self,
+        uid: &str,
+        deadline: Instant,
+    ) -> Result<CancelCharges, MegaportError> {
+        let call = self.read(
+            Route::CancelCharges,
+            Method::GET,
+            &["v2", "product", uid, "action", "CANCEL_NOW", "charges"],
+        )?;
         self.required(call, deadline).await
     }
 

@@ -27,10 +27,12 @@ pub enum Route {
     Approvals,
     ApprovalDecide,
     Pricebook,
+    Lifecycle,
+    CancelCharges,
 }
 
 impl Route {
-    pub const ALL: [Route; 19] = [
+    pub const ALL: [Route; 21] = [
         Route::Token,
         Route::Products,
         Route::Product,
@@ -50,6 +52,8 @@ impl Route {
         Route::Approvals,
         Route::ApprovalDecide,
         Route::Pricebook,
+        Route::Lifecycle,
+        Route::CancelCharges,
     ];
 
     /// The route named `name` (as [`Route::as_str`] spells it).
@@ -78,6 +82,8 @@ impl Route {
             Route::Approvals => "approvals",
             Route::ApprovalDecide => "approval_decide",
             Route::Pricebook => "pricebook",
+            Route::Lifecycle => "lifecycle",
+            Route::CancelCharges => "cancel_charges",
         }
     }
 }

@@ -279,6 +279,10 @@ pub struct VxcApproval {
     pub kind: Option<String>,
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub new_speed: Option<i64>,
+    /// The term a pending TERM_CHANGE asks for (the sandbox's; Megaport documents only
+    /// `newSpeed`).
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub new_term: Option<i64>,
 }
 
 /// `{key, value}` tag; onramp stamps its request id on VXCs this way.
@@ -901,4 +905,19 @@ pub struct VxcPriceRequest {
     pub term: i64,
     pub a_end_product_type: &'static str,
     pub connect_type: &'static str,
+}
+
+/// `GET /v2/product/{uid}/action/CANCEL_NOW/charges` `data` (Megaport does not document the
+/// shape; these are the sandbox's fields, every one optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelCharges {
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_f64")]
+    pub total_charge: Option<f64>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub remaining_months: Option<i64>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub contract_end_date: Option<OffsetDateTime>,
 }

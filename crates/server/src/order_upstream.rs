@@ -17,8 +17,8 @@ use megaport::{MegaportClient, MegaportError, Priority};
 use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{PortRef, ProvisioningStatus};
 use onramp_core::orders::{
-    AccountPort, BuyAccepted, OrderUpstream, OrderVxc, Quote, Refusal, UpstreamFailure, VxcBuy,
-    VxcEnd, decimal,
+    AccountPort, BuyAccepted, CancelQuote, LifecycleAction, OrderUpstream, OrderVxc, Quote,
+    Refusal, UpstreamFailure, VxcBuy, VxcEnd, decimal,
 };
 
 /// The resource tag key onramp stamps the request_id under.
@@ -79,10 +79,7 @@ impl OrderUpstream for MegaportOrders {
             ))
             .await
             .map_err(failure)?;
-        Ok((
-            quote(&price),
-            onramp_core::orders::decimal(price.monthly_rack_rate),
-        ))
+        Ok((quote(&price), decimal(price.monthly_rack_rate)))
     }
 
     async fn ports(&self, deadline: Instant) -> Result<Vec<AccountPort>, UpstreamFailure> {
@@ -192,6 +189,56 @@ impl OrderUpstream for MegaportOrders {
         })
     }
 
+    async fn change(
+        &self,
+        vxc_uid: &str,
+        rate_limit_mbps: Option<i64>,
+        term_months: Option<i32>,
+        deadline: Instant,
+    ) -> Result<OrderVxc, UpstreamFailure> {
+        let request = models::UpdateVxcRequest {
+            rate_limit: rate_limit_mbps,
+            term: term_months.map(i64::from),
+            ..models::UpdateVxcRequest::default()
+        };
+        let vxc = self
+            .scoped(self.client.update_vxc(vxc_uid, &request, cap(deadline)))
+            .await
+            .map_err(failure)?;
+        Ok(order_vxc(&vxc))
+    }
+
+    async fn lifecycle(
+        &self,
+        vxc_uid: &str,
+        action: LifecycleAction,
+        deadline: Instant,
+    ) -> Result<(), UpstreamFailure> {
+        self.scoped(
+            self.client
+                .product_action(vxc_uid, action.as_megaport(), cap(deadline)),
+        )
+        .await
+        .map_err(failure)
+    }
+
+    async fn cancel_charges(
+        &self,
+        vxc_uid: &str,
+        deadline: Instant,
+    ) -> Result<CancelQuote, UpstreamFailure> {
+        let charges = self
+            .scoped(self.client.cancel_charges(vxc_uid, cap(deadline)))
+            .await
+            .map_err(failure)?;
+        Ok(CancelQuote {
+            currency: charges.currency.unwrap_or_default(),
+            total_charge: decimal(charges.total_charge),
+            remaining_months: charges.remaining_months.unwrap_or_default(),
+            contract_end_time: charges.contract_end_date,
+        })
+    }
+
     async fn decide(
         &self,
         vxc_uid: &str,
@@ -290,6 +337,17 @@ fn order_vxc(vxc: &models::Vxc) -> OrderVxc {
         status: ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref()),
         pending_approval: vxc.is_pending_approval(),
         approval_expired: vxc.approval_expired(),
+        pending_rate_limit_mbps: vxc
+            .vxc_approval
+            .as_ref()
+            .filter(|_| vxc.is_pending_approval())
+            .and_then(|a| a.new_speed),
+        pending_term_months: vxc
+            .vxc_approval
+            .as_ref()
+            .filter(|_| vxc.is_pending_approval())
+            .and_then(|a| a.new_term)
+            .and_then(|term| i32::try_from(term).ok()),
         rate_limit_mbps: vxc.rate_limit.unwrap_or_default(),
         term_months: vxc
             .contract_term_months

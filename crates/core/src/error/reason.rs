@@ -70,6 +70,8 @@ reasons! {
     ServiceUpdateTooSoon = 39 => "SERVICE_UPDATE_TOO_SOON",
     ApprovalNotFound = 40 => "APPROVAL_NOT_FOUND",
     ApprovalNotPending = 41 => "APPROVAL_NOT_PENDING",
+    VxcEnded = 42 => "VXC_ENDED",
+    VxcChangePending = 43 => "VXC_CHANGE_PENDING",
 }
 
 impl ErrorReason {

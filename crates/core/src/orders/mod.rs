@@ -24,14 +24,17 @@
 
 mod buy;
 mod desk;
+mod lifecycle;
 mod reconcile;
 mod rules;
 mod upstream;
 
 pub use desk::{OrderDesk, OrderTotals};
+pub use lifecycle::{ChangeQuote, VxcChange};
 pub use rules::{check_spec, key_unusable, observe};
 pub use upstream::{
-    AccountPort, BuyAccepted, OrderUpstream, OrderVxc, Refusal, UpstreamFailure, VxcBuy, VxcEnd,
+    AccountPort, BuyAccepted, CancelQuote, LifecycleAction, OrderUpstream, OrderVxc, Refusal,
+    UpstreamFailure, VxcBuy, VxcEnd,
 };
 
 use std::time::Duration;

@@ -117,7 +117,7 @@ pub fn key_unusable(key: &UpstreamKey, now: OffsetDateTime) -> Option<Unusable> 
 
 /// The order state a VXC read from Megaport stands for.
 pub fn observe(vxc: &OrderVxc, previous: OrderState) -> OrderState {
-    if vxc.status.is_gone() {
+    if vxc.status.is_ending() {
         // A VXC that disappears while it waits for approval was rejected by the key's owner,
         // or nobody decided in time.
         return match previous {
@@ -337,6 +337,8 @@ mod tests {
             status,
             pending_approval,
             approval_expired: false,
+            pending_rate_limit_mbps: None,
+            pending_term_months: None,
             rate_limit_mbps: 100,
             term_months: 12,
             cost_centre: String::new(),

@@ -13,6 +13,36 @@ use crate::error::Error;
 use crate::keys::UpstreamKey;
 use crate::onramps::{Port, PortRef, ProvisioningStatus};
 
+/// A cancellation or its undoing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleAction {
+    /// At the end of the contract term.
+    CancelAtTermEnd,
+    CancelNow,
+    Uncancel,
+}
+
+impl LifecycleAction {
+    /// Megaport's action name.
+    pub fn as_megaport(self) -> &'static str {
+        match self {
+            Self::CancelAtTermEnd => "CANCEL",
+            Self::CancelNow => "CANCEL_NOW",
+            Self::Uncancel => "UN_CANCEL",
+        }
+    }
+}
+
+/// What cancelling a VXC now costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelQuote {
+    pub currency: String,
+    /// A decimal string, like a [`Quote`]'s amounts.
+    pub total_charge: String,
+    pub remaining_months: i64,
+    pub contract_end_time: Option<OffsetDateTime>,
+}
+
 /// One end of a VXC: the Port and the VLAN there (None when untagged or unknown).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VxcEnd {
@@ -26,8 +56,11 @@ pub struct OrderVxc {
     pub uid: String,
     pub name: String,
     pub status: ProvisioningStatus,
-    /// Waiting for the key owner's approval (a key that is not pre-approved).
+    /// Waiting for the key owner's approval (a key that is not pre-approved, or a change).
     pub pending_approval: bool,
+    /// The rate and term a pending change asks for, when Megaport says.
+    pub pending_rate_limit_mbps: Option<i64>,
+    pub pending_term_months: Option<i32>,
     /// The approval expired before the key's owner decided.
     pub approval_expired: bool,
     pub rate_limit_mbps: i64,
@@ -168,6 +201,28 @@ pub trait OrderUpstream: Send + Sync + 'static {
         term_months: i32,
         deadline: Instant,
     ) -> Result<(Quote, String), UpstreamFailure>;
+    /// Changes a VXC's rate and/or term (an update: one per service per 5 minutes); the VXC
+    /// after it (a change to another company's Port waits for its approval).
+    async fn change(
+        &self,
+        vxc_uid: &str,
+        rate_limit_mbps: Option<i64>,
+        term_months: Option<i32>,
+        deadline: Instant,
+    ) -> Result<OrderVxc, UpstreamFailure>;
+    /// Cancels (at the end of the term, or now) or un-cancels a VXC.
+    async fn lifecycle(
+        &self,
+        vxc_uid: &str,
+        action: LifecycleAction,
+        deadline: Instant,
+    ) -> Result<(), UpstreamFailure>;
+    /// What cancelling a VXC now would cost.
+    async fn cancel_charges(
+        &self,
+        vxc_uid: &str,
+        deadline: Instant,
+    ) -> Result<CancelQuote, UpstreamFailure>;
     /// The key owner's decision on a VXC waiting for approval; returns the VXC after it.
     async fn decide(
         &self,

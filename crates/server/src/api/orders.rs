@@ -13,7 +13,8 @@ use crate::order_followers::OrderFollowers;
 use crate::server::ShutdownSignal;
 use crate::watch::WatchHub;
 use onramp_core::orders::{
-    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, Quote,
+    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, OrderVxc,
+    Quote, VxcChange,
 };
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
@@ -212,6 +213,112 @@ impl VxcOrderService for VxcOrderApi {
         }))
     }
 
+    async fn quote_vxc_change(
+        &self,
+        request: Request<pb::QuoteVxcChangeRequest>,
+    ) -> Result<Response<pb::QuoteVxcChangeResponse>, Status> {
+        let request = request.into_inner();
+        let change = vxc_change(
+            &request.vxc_uid,
+            request.rate_limit_mbps,
+            request.term_months,
+        )
+        .map_err(crate::error::status)?;
+        let quote = self
+            .desk
+            .quote_change(&request.account, &request.vxc_uid, change)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::QuoteVxcChangeResponse {
+            current: Some(price(&quote.current)),
+            changed: Some(price(&quote.changed)),
+            rate_limit_mbps: quote.rate_limit_mbps,
+            term_months: quote.term_months,
+        }))
+    }
+
+    async fn change_vxc(
+        &self,
+        request: Request<pb::ChangeVxcRequest>,
+    ) -> Result<Response<pb::ChangeVxcResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(format!("vxcs/{}", request.vxc_uid));
+        let change = vxc_change(
+            &request.vxc_uid,
+            request.rate_limit_mbps,
+            request.term_months,
+        )
+        .and_then(|change| with_request_id(change, &request.request_id))
+        .map_err(crate::error::status)?;
+        let vxc = self
+            .desk
+            .change_vxc(&request.account, &request.vxc_uid, change)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::ChangeVxcResponse {
+            vxc: Some(vxc_status(&vxc)),
+        }))
+    }
+
+    async fn quote_vxc_cancellation(
+        &self,
+        request: Request<pb::QuoteVxcCancellationRequest>,
+    ) -> Result<Response<pb::QuoteVxcCancellationResponse>, Status> {
+        let request = request.into_inner();
+        required_vxc_uid(&request.vxc_uid).map_err(crate::error::status)?;
+        let quote = self
+            .desk
+            .quote_cancellation(&request.account, &request.vxc_uid)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::QuoteVxcCancellationResponse {
+            currency: quote.currency,
+            total_charge: quote.total_charge,
+            remaining_months: quote.remaining_months,
+            contract_end_time: quote.contract_end_time.map(convert::timestamp),
+        }))
+    }
+
+    async fn cancel_vxc(
+        &self,
+        request: Request<pb::CancelVxcRequest>,
+    ) -> Result<Response<pb::CancelVxcResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(format!("vxcs/{}", request.vxc_uid));
+        lifecycle_request(&request.vxc_uid, &request.request_id).map_err(crate::error::status)?;
+        let vxc = self
+            .desk
+            .cancel_vxc(&request.account, &request.vxc_uid, request.now)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::CancelVxcResponse {
+            vxc: Some(vxc_status(&vxc)),
+        }))
+    }
+
+    async fn uncancel_vxc(
+        &self,
+        request: Request<pb::UncancelVxcRequest>,
+    ) -> Result<Response<pb::UncancelVxcResponse>, Status> {
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_request_id(&request.request_id);
+        note.set_resource(format!("vxcs/{}", request.vxc_uid));
+        lifecycle_request(&request.vxc_uid, &request.request_id).map_err(crate::error::status)?;
+        let vxc = self
+            .desk
+            .uncancel_vxc(&request.account, &request.vxc_uid)
+            .await
+            .map_err(crate::error::status)?;
+        Ok(Response::new(pb::UncancelVxcResponse {
+            vxc: Some(vxc_status(&vxc)),
+        }))
+    }
+
     async fn approve_vxc_order(
         &self,
         request: Request<pb::ApproveVxcOrderRequest>,
@@ -399,6 +506,62 @@ fn key_lookup(lookup: &KeyLookup) -> pb::ServiceKeyLookup {
             .as_ref()
             .map_or(ErrorReason::Unspecified, |u| u.reason)
             .number(),
+    }
+}
+
+/// `vxc_uid` must name a VXC.
+fn required_vxc_uid(vxc_uid: &str) -> Result<(), Error> {
+    if vxc_uid.trim().is_empty() {
+        return Err(Error::invalid(
+            "vxc_uid",
+            "is required: the vxc's megaport productUid",
+        ));
+    }
+    Ok(())
+}
+
+/// A change as the request asks it: 0 keeps the rate or term.
+fn vxc_change(vxc_uid: &str, rate_limit_mbps: i64, term_months: i32) -> Result<VxcChange, Error> {
+    required_vxc_uid(vxc_uid)?;
+    Ok(VxcChange {
+        rate_limit_mbps: (rate_limit_mbps != 0).then_some(rate_limit_mbps),
+        term_months: (term_months != 0).then_some(term_months),
+    })
+}
+
+fn with_request_id(change: VxcChange, request_id: &str) -> Result<VxcChange, Error> {
+    match onramp_core::idempotency::check_request_id(request_id) {
+        Some(violation) => Err(Error::InvalidArgument(vec![violation])),
+        None => Ok(change),
+    }
+}
+
+fn lifecycle_request(vxc_uid: &str, request_id: &str) -> Result<(), Error> {
+    let mut violations = Vec::new();
+    if vxc_uid.trim().is_empty() {
+        violations.push(FieldViolation::new(
+            "vxc_uid",
+            "is required: the vxc's megaport productUid",
+        ));
+    }
+    violations.extend(onramp_core::idempotency::check_request_id(request_id));
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(violations))
+    }
+}
+
+fn vxc_status(vxc: &OrderVxc) -> pb::VxcStatus {
+    pb::VxcStatus {
+        vxc_uid: vxc.uid.clone(),
+        name: vxc.name.clone(),
+        provisioning_status: convert::provisioning_status(vxc.status).into(),
+        rate_limit_mbps: vxc.rate_limit_mbps,
+        term_months: vxc.term_months,
+        approval_pending: vxc.pending_approval,
+        pending_rate_limit_mbps: vxc.pending_rate_limit_mbps.unwrap_or_default(),
+        pending_term_months: vxc.pending_term_months.unwrap_or_default(),
     }
 }
 

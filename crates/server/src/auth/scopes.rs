@@ -229,6 +229,31 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         READ,
     ),
     (
+        "/onramp.v1.VxcOrderService/QuoteVxcChange",
+        Scope::OrdersRead,
+        READ,
+    ),
+    (
+        "/onramp.v1.VxcOrderService/QuoteVxcCancellation",
+        Scope::OrdersRead,
+        READ,
+    ),
+    (
+        "/onramp.v1.VxcOrderService/ChangeVxc",
+        Scope::OrdersWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.VxcOrderService/CancelVxc",
+        Scope::OrdersWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.VxcOrderService/UncancelVxc",
+        Scope::OrdersWrite,
+        WRITE,
+    ),
+    (
         "/onramp.v1.VxcOrderService/CreateVxcOrder",
         Scope::OrdersWrite,
         WRITE,

@@ -13,9 +13,10 @@ use onramp_proto::approval_service_client::ApprovalServiceClient;
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
 use onramp_proto::{
-    Approval, ApprovalStatus, ApprovalType, ApproveApprovalRequest, CreateServiceKeyRequest,
-    GetVxcOrderRequest, ListApprovalsRequest, QuoteVxcRequest, RejectApprovalRequest,
-    ValidateVxcOrderRequest, VxcOrderState,
+    Approval, ApprovalStatus, ApprovalType, ApproveApprovalRequest, CancelVxcRequest,
+    ChangeVxcRequest, CreateServiceKeyRequest, GetVxcOrderRequest, ListApprovalsRequest,
+    ProvisioningStatus, QuoteVxcCancellationRequest, QuoteVxcChangeRequest, QuoteVxcRequest,
+    RejectApprovalRequest, UncancelVxcRequest, ValidateVxcOrderRequest, VxcOrderState,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -137,27 +138,7 @@ async fn the_inbox_lists_who_and_what_and_an_approval_survives_a_lost_answer() {
     assert!(decisions >= 2, "reads and one decision: {decisions}");
 
     // The order follows to LIVE.
-    let mut orders = VxcOrderServiceClient::new(channel.clone());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = within(orders.get_vxc_order(GetVxcOrderRequest {
-            order_id: order.order_id.clone(),
-        }))
-        .await
-        .expect("get")
-        .into_inner()
-        .order
-        .expect("order");
-        if now.state() == VxcOrderState::Live {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "order {:?}",
-            now.state()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_state(&channel, &order.order_id, VxcOrderState::Live).await;
 
     // Wrong requests name the field.
     let status = within(inbox.approve_approval(ApproveApprovalRequest {
@@ -287,4 +268,184 @@ async fn a_prospect_with_only_a_location_gets_the_price_validate_gives_later() {
     .await
     .expect_err("not an on-ramp");
     assert_eq!(reason(&status), "ON_RAMP_NOT_FOUND");
+}
+
+/// The connection after LIVE, end to end: a key that is not pre-approved, the inbox's
+/// NEW_ORDER approved, LIVE; a faster rate quoted, asked for and approved as a SPEED_CHANGE;
+/// the cancellation quoted, made at the end of the term, taken back, then made now. Every step
+/// retried with its request and sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_live_a_speed_change_is_approved_and_the_vxc_is_cancelled() {
+    // Megaport's one update per VXC per 5 minutes would space these steps 5 minutes apart.
+    let sandbox = megaport_sandbox::SandboxConfig {
+        limits: megaport_sandbox::SandboxLimits {
+            per_service_update: None,
+            ..megaport_sandbox::SandboxLimits::default()
+        },
+        ..fast_sandbox()
+    };
+    let mut config = inbox_config();
+    config.megaport.budget.service_update_interval_seconds = 0;
+    let env = SandboxedServer::start_with(sandbox, config).await;
+    let channel = env.server.channel.clone();
+    let control = env.sandbox.control();
+    let key = key_for(&channel, "acme-lifecycle", 393).await;
+    let order = acme_buys(&channel, &key, "acme lifecycle").await;
+    let vxc_uid = order.vxc_uid.clone();
+    let mut inbox = ApprovalServiceClient::new(channel.clone());
+    let mut orders = VxcOrderServiceClient::new(channel.clone());
+
+    let new_order = approval_of(&channel, &vxc_uid, &[ApprovalStatus::Pending]).await;
+    within(inbox.approve_approval(ApproveApprovalRequest {
+        approval_uid: new_order.approval_uid,
+        comment: String::new(),
+    }))
+    .await
+    .expect("approve the order");
+    wait_for_state(&channel, &order.order_id, VxcOrderState::Live).await;
+
+    // 100 -> 500 Mbps: priced first, then asked for; it waits for the provider.
+    let quote = within(orders.quote_vxc_change(QuoteVxcChangeRequest {
+        account: "acme".into(),
+        vxc_uid: vxc_uid.clone(),
+        rate_limit_mbps: 500,
+        term_months: 0,
+    }))
+    .await
+    .expect("quote change")
+    .into_inner();
+    assert_eq!(quote.current.expect("current").monthly_rate, "45");
+    assert_eq!(quote.changed.expect("changed").monthly_rate, "153");
+    let change = ChangeVxcRequest {
+        account: "acme".into(),
+        vxc_uid: vxc_uid.clone(),
+        rate_limit_mbps: 500,
+        term_months: 0,
+        request_id: request_id(),
+    };
+    for attempt in 0..2 {
+        let vxc = within(orders.change_vxc(change.clone()))
+            .await
+            .expect("change")
+            .into_inner()
+            .vxc
+            .expect("vxc");
+        assert!(vxc.approval_pending, "attempt {attempt}");
+        assert_eq!(
+            (vxc.rate_limit_mbps, vxc.pending_rate_limit_mbps),
+            (100, 500)
+        );
+    }
+    assert_eq!(
+        control.requests(RouteGroup::VxcUpdate),
+        1,
+        "the retry sent nothing"
+    );
+    let speed_change = approval_of(&channel, &vxc_uid, &[ApprovalStatus::Pending]).await;
+    assert_eq!(speed_change.r#type(), ApprovalType::SpeedChange);
+    assert_eq!(speed_change.requested_rate_limit_mbps, 500);
+    assert_eq!(speed_change.current_rate_limit_mbps, 100);
+    assert_eq!(speed_change.customer_ref, "acme-lifecycle");
+    within(inbox.approve_approval(ApproveApprovalRequest {
+        approval_uid: speed_change.approval_uid,
+        comment: "ok".into(),
+    }))
+    .await
+    .expect("approve the speed change");
+    let changed = within(orders.change_vxc(change.clone()))
+        .await
+        .expect("change again")
+        .into_inner()
+        .vxc
+        .expect("vxc");
+    assert_eq!(
+        (changed.rate_limit_mbps, changed.approval_pending),
+        (500, false)
+    );
+
+    // The cancellation: priced, at the end of the term (retried), taken back, then now.
+    let charges = within(orders.quote_vxc_cancellation(QuoteVxcCancellationRequest {
+        account: "acme".into(),
+        vxc_uid: vxc_uid.clone(),
+    }))
+    .await
+    .expect("charges")
+    .into_inner();
+    assert_eq!(charges.currency, "USD");
+    assert_eq!(charges.remaining_months, 11, "a 12-month term just begun");
+    assert_eq!(charges.total_charge, "1683", "11 months of 153");
+    let cancel = |now: bool| CancelVxcRequest {
+        account: "acme".into(),
+        vxc_uid: vxc_uid.clone(),
+        now,
+        request_id: request_id(),
+    };
+    let later = cancel(false);
+    let sent_before = control.requests(RouteGroup::Lifecycle);
+    for _ in 0..2 {
+        let vxc = within(orders.cancel_vxc(later.clone()))
+            .await
+            .expect("cancel later")
+            .into_inner()
+            .vxc
+            .expect("vxc");
+        assert_eq!(vxc.provisioning_status(), ProvisioningStatus::Cancelled);
+    }
+    assert_eq!(
+        control.requests(RouteGroup::Lifecycle),
+        sent_before + 1,
+        "the retry sent nothing"
+    );
+    let restored = within(orders.uncancel_vxc(UncancelVxcRequest {
+        account: "acme".into(),
+        vxc_uid: vxc_uid.clone(),
+        request_id: request_id(),
+    }))
+    .await
+    .expect("uncancel")
+    .into_inner()
+    .vxc
+    .expect("vxc");
+    assert_eq!(restored.provisioning_status(), ProvisioningStatus::Live);
+    let ended = within(orders.cancel_vxc(cancel(true)))
+        .await
+        .expect("cancel now")
+        .into_inner()
+        .vxc
+        .expect("vxc");
+    assert_eq!(
+        ended.provisioning_status(),
+        ProvisioningStatus::Decommissioning
+    );
+    let refused = within(orders.change_vxc(ChangeVxcRequest {
+        request_id: request_id(),
+        ..change
+    }))
+    .await
+    .expect_err("ended");
+    assert_eq!(reason(&refused), "VXC_ENDED");
+}
+
+async fn wait_for_state(channel: &Channel, order_id: &str, state: VxcOrderState) {
+    let mut orders = VxcOrderServiceClient::new(channel.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = within(orders.get_vxc_order(GetVxcOrderRequest {
+            order_id: order_id.to_owned(),
+        }))
+        .await
+        .expect("get")
+        .into_inner()
+        .order
+        .expect("order");
+        if now.state() == state {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "order {:?}, not {state:?}",
+            now.state()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -53,6 +53,9 @@ fn writes_need_write_scopes_and_only_writes_are_mutating() {
             "Issue",
             "Approve",
             "Reject",
+            "Change",
+            "Cancel",
+            "Uncancel",
         ]
         .iter()
         .any(|verb| method.starts_with(verb));

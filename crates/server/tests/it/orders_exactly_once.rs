@@ -122,6 +122,30 @@ impl OrderUpstream for FakeMegaport {
     ) -> Result<(Quote, String), UpstreamFailure> {
         unreachable!("orders do not price from the pricebook")
     }
+    async fn change(
+        &self,
+        _vxc_uid: &str,
+        _rate_limit_mbps: Option<i64>,
+        _term_months: Option<i32>,
+        _deadline: Instant,
+    ) -> Result<OrderVxc, UpstreamFailure> {
+        unreachable!("orders do not change vxcs")
+    }
+    async fn lifecycle(
+        &self,
+        _vxc_uid: &str,
+        _action: onramp_core::orders::LifecycleAction,
+        _deadline: Instant,
+    ) -> Result<(), UpstreamFailure> {
+        unreachable!("orders do not cancel vxcs")
+    }
+    async fn cancel_charges(
+        &self,
+        _vxc_uid: &str,
+        _deadline: Instant,
+    ) -> Result<onramp_core::orders::CancelQuote, UpstreamFailure> {
+        unreachable!("orders do not price cancellations")
+    }
     async fn port(&self, uid: &str, _deadline: Instant) -> Result<AccountPort, UpstreamFailure> {
         assert_eq!(uid, ACME_PORT, "orders only read the a-end port");
         Ok(self.port())
@@ -205,6 +229,8 @@ impl OrderUpstream for FakeMegaport {
                     status: ProvisioningStatus::Deployable,
                     pending_approval: false,
                     approval_expired: false,
+                    pending_rate_limit_mbps: None,
+                    pending_term_months: None,
                     rate_limit_mbps: order.spec.rate_limit_mbps,
                     term_months: order.spec.term_months,
                     cost_centre: String::new(),

@@ -196,6 +196,12 @@ const (
 	// ERROR_REASON_APPROVAL_NOT_PENDING: the approval was decided otherwise, withdrawn or expired.
 	// Code FAILED_PRECONDITION; metadata "approval_uid" and "status".
 	ErrorReason_ERROR_REASON_APPROVAL_NOT_PENDING ErrorReason = 41
+	// ERROR_REASON_VXC_ENDED: ChangeVxc or UncancelVxc on a VXC that is being or has been
+	// decommissioned. Code FAILED_PRECONDITION; metadata "vxc_uid".
+	ErrorReason_ERROR_REASON_VXC_ENDED ErrorReason = 42
+	// ERROR_REASON_VXC_CHANGE_PENDING: ChangeVxc while another change of the VXC waits for the
+	// provider's approval. Code FAILED_PRECONDITION; metadata "vxc_uid".
+	ErrorReason_ERROR_REASON_VXC_CHANGE_PENDING ErrorReason = 43
 )
 
 // Enum value maps for ErrorReason.
@@ -243,6 +249,8 @@ var (
 		39: "ERROR_REASON_SERVICE_UPDATE_TOO_SOON",
 		40: "ERROR_REASON_APPROVAL_NOT_FOUND",
 		41: "ERROR_REASON_APPROVAL_NOT_PENDING",
+		42: "ERROR_REASON_VXC_ENDED",
+		43: "ERROR_REASON_VXC_CHANGE_PENDING",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -287,6 +295,8 @@ var (
 		"ERROR_REASON_SERVICE_UPDATE_TOO_SOON":     39,
 		"ERROR_REASON_APPROVAL_NOT_FOUND":          40,
 		"ERROR_REASON_APPROVAL_NOT_PENDING":        41,
+		"ERROR_REASON_VXC_ENDED":                   42,
+		"ERROR_REASON_VXC_CHANGE_PENDING":          43,
 	}
 )
 
@@ -321,7 +331,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\x85\f\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xc6\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -365,7 +375,9 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"(ERROR_REASON_UPSTREAM_RESPONSE_TOO_LARGE\x10&\x12(\n" +
 	"$ERROR_REASON_SERVICE_UPDATE_TOO_SOON\x10'\x12#\n" +
 	"\x1fERROR_REASON_APPROVAL_NOT_FOUND\x10(\x12%\n" +
-	"!ERROR_REASON_APPROVAL_NOT_PENDING\x10)B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"!ERROR_REASON_APPROVAL_NOT_PENDING\x10)\x12\x1a\n" +
+	"\x16ERROR_REASON_VXC_ENDED\x10*\x12#\n" +
+	"\x1fERROR_REASON_VXC_CHANGE_PENDING\x10+B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

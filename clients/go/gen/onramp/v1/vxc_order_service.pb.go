@@ -9,6 +9,7 @@ package onrampv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -416,6 +417,750 @@ func (x *QuoteVxcResponse) GetOnRamp() *PortSummary {
 	return nil
 }
 
+// VxcStatus is a VXC as Megaport reports it now.
+type VxcStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vxc_uid is the VXC's Megaport productUid.
+	VxcUid string `protobuf:"bytes,1,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// name is the VXC's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
+	// DECOMMISSIONING, DECOMMISSIONED, ...
+	ProvisioningStatus ProvisioningStatus `protobuf:"varint,3,opt,name=provisioning_status,json=provisioningStatus,proto3,enum=onramp.v1.ProvisioningStatus" json:"provisioning_status,omitempty"`
+	// rate_limit_mbps is the rate in effect.
+	RateLimitMbps int64 `protobuf:"varint,4,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
+	// term_months is the contract term in effect.
+	TermMonths int32 `protobuf:"varint,5,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	// approval_pending is true while a change (or the VXC itself) waits for the B-end owner.
+	ApprovalPending bool `protobuf:"varint,6,opt,name=approval_pending,json=approvalPending,proto3" json:"approval_pending,omitempty"`
+	// pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated.
+	PendingRateLimitMbps int64 `protobuf:"varint,7,opt,name=pending_rate_limit_mbps,json=pendingRateLimitMbps,proto3" json:"pending_rate_limit_mbps,omitempty"`
+	// pending_term_months is the term a pending change asks for; 0 if none or not stated.
+	PendingTermMonths int32 `protobuf:"varint,8,opt,name=pending_term_months,json=pendingTermMonths,proto3" json:"pending_term_months,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *VxcStatus) Reset() {
+	*x = VxcStatus{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VxcStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VxcStatus) ProtoMessage() {}
+
+func (x *VxcStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VxcStatus.ProtoReflect.Descriptor instead.
+func (*VxcStatus) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *VxcStatus) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+func (x *VxcStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VxcStatus) GetProvisioningStatus() ProvisioningStatus {
+	if x != nil {
+		return x.ProvisioningStatus
+	}
+	return ProvisioningStatus_PROVISIONING_STATUS_UNSPECIFIED
+}
+
+func (x *VxcStatus) GetRateLimitMbps() int64 {
+	if x != nil {
+		return x.RateLimitMbps
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetApprovalPending() bool {
+	if x != nil {
+		return x.ApprovalPending
+	}
+	return false
+}
+
+func (x *VxcStatus) GetPendingRateLimitMbps() int64 {
+	if x != nil {
+		return x.PendingRateLimitMbps
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetPendingTermMonths() int32 {
+	if x != nil {
+		return x.PendingTermMonths
+	}
+	return 0
+}
+
+// QuoteVxcChangeRequest names the VXC and the change.
+type QuoteVxcChangeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// vxc_uid is the VXC's Megaport productUid. Required.
+	VxcUid string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// rate_limit_mbps is the new rate; 0 keeps the current one.
+	RateLimitMbps int64 `protobuf:"varint,3,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
+	// term_months is the new term (1, 12, 24 or 36); 0 keeps the current one.
+	TermMonths    int32 `protobuf:"varint,4,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteVxcChangeRequest) Reset() {
+	*x = QuoteVxcChangeRequest{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteVxcChangeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteVxcChangeRequest) ProtoMessage() {}
+
+func (x *QuoteVxcChangeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteVxcChangeRequest.ProtoReflect.Descriptor instead.
+func (*QuoteVxcChangeRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *QuoteVxcChangeRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *QuoteVxcChangeRequest) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+func (x *QuoteVxcChangeRequest) GetRateLimitMbps() int64 {
+	if x != nil {
+		return x.RateLimitMbps
+	}
+	return 0
+}
+
+func (x *QuoteVxcChangeRequest) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+// QuoteVxcChangeResponse is the price before and after.
+type QuoteVxcChangeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// current is the price at the VXC's rate and term now.
+	Current *PriceQuote `protobuf:"bytes,1,opt,name=current,proto3" json:"current,omitempty"`
+	// changed is the price at the rate and term asked for.
+	Changed *PriceQuote `protobuf:"bytes,2,opt,name=changed,proto3" json:"changed,omitempty"`
+	// rate_limit_mbps is the rate the changed price is for.
+	RateLimitMbps int64 `protobuf:"varint,3,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
+	// term_months is the term the changed price is for.
+	TermMonths    int32 `protobuf:"varint,4,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteVxcChangeResponse) Reset() {
+	*x = QuoteVxcChangeResponse{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteVxcChangeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteVxcChangeResponse) ProtoMessage() {}
+
+func (x *QuoteVxcChangeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteVxcChangeResponse.ProtoReflect.Descriptor instead.
+func (*QuoteVxcChangeResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *QuoteVxcChangeResponse) GetCurrent() *PriceQuote {
+	if x != nil {
+		return x.Current
+	}
+	return nil
+}
+
+func (x *QuoteVxcChangeResponse) GetChanged() *PriceQuote {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+func (x *QuoteVxcChangeResponse) GetRateLimitMbps() int64 {
+	if x != nil {
+		return x.RateLimitMbps
+	}
+	return 0
+}
+
+func (x *QuoteVxcChangeResponse) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+// ChangeVxcRequest names the VXC and the change.
+type ChangeVxcRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// vxc_uid is the VXC's Megaport productUid. Required.
+	VxcUid string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// rate_limit_mbps is the new rate; 0 keeps the current one.
+	RateLimitMbps int64 `protobuf:"varint,3,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
+	// term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of the
+	// two must be set.
+	TermMonths int32 `protobuf:"varint,4,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	// request_id is a UUID naming this request in the audit log. Required.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeVxcRequest) Reset() {
+	*x = ChangeVxcRequest{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeVxcRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeVxcRequest) ProtoMessage() {}
+
+func (x *ChangeVxcRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeVxcRequest.ProtoReflect.Descriptor instead.
+func (*ChangeVxcRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ChangeVxcRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ChangeVxcRequest) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+func (x *ChangeVxcRequest) GetRateLimitMbps() int64 {
+	if x != nil {
+		return x.RateLimitMbps
+	}
+	return 0
+}
+
+func (x *ChangeVxcRequest) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+func (x *ChangeVxcRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// ChangeVxcResponse holds the VXC after the change.
+type ChangeVxcResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vxc is the VXC now: changed, or with the change waiting for approval.
+	Vxc           *VxcStatus `protobuf:"bytes,1,opt,name=vxc,proto3" json:"vxc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeVxcResponse) Reset() {
+	*x = ChangeVxcResponse{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeVxcResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeVxcResponse) ProtoMessage() {}
+
+func (x *ChangeVxcResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeVxcResponse.ProtoReflect.Descriptor instead.
+func (*ChangeVxcResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ChangeVxcResponse) GetVxc() *VxcStatus {
+	if x != nil {
+		return x.Vxc
+	}
+	return nil
+}
+
+// QuoteVxcCancellationRequest names the VXC.
+type QuoteVxcCancellationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// vxc_uid is the VXC's Megaport productUid. Required.
+	VxcUid        string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteVxcCancellationRequest) Reset() {
+	*x = QuoteVxcCancellationRequest{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteVxcCancellationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteVxcCancellationRequest) ProtoMessage() {}
+
+func (x *QuoteVxcCancellationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteVxcCancellationRequest.ProtoReflect.Descriptor instead.
+func (*QuoteVxcCancellationRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *QuoteVxcCancellationRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *QuoteVxcCancellationRequest) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+// QuoteVxcCancellationResponse is what cancelling now costs.
+type QuoteVxcCancellationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// currency is the ISO 4217 code.
+	Currency string `protobuf:"bytes,1,opt,name=currency,proto3" json:"currency,omitempty"`
+	// total_charge is the charge for cancelling now, a decimal string.
+	TotalCharge string `protobuf:"bytes,2,opt,name=total_charge,json=totalCharge,proto3" json:"total_charge,omitempty"`
+	// remaining_months is how many whole months of the term are left.
+	RemainingMonths int64 `protobuf:"varint,3,opt,name=remaining_months,json=remainingMonths,proto3" json:"remaining_months,omitempty"`
+	// contract_end_time is when the term ends (and a cancellation at the end of the term
+	// takes effect).
+	ContractEndTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=contract_end_time,json=contractEndTime,proto3" json:"contract_end_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *QuoteVxcCancellationResponse) Reset() {
+	*x = QuoteVxcCancellationResponse{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteVxcCancellationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteVxcCancellationResponse) ProtoMessage() {}
+
+func (x *QuoteVxcCancellationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteVxcCancellationResponse.ProtoReflect.Descriptor instead.
+func (*QuoteVxcCancellationResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *QuoteVxcCancellationResponse) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *QuoteVxcCancellationResponse) GetTotalCharge() string {
+	if x != nil {
+		return x.TotalCharge
+	}
+	return ""
+}
+
+func (x *QuoteVxcCancellationResponse) GetRemainingMonths() int64 {
+	if x != nil {
+		return x.RemainingMonths
+	}
+	return 0
+}
+
+func (x *QuoteVxcCancellationResponse) GetContractEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ContractEndTime
+	}
+	return nil
+}
+
+// CancelVxcRequest names the VXC and when it ends.
+type CancelVxcRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// vxc_uid is the VXC's Megaport productUid. Required.
+	VxcUid string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// now ends the VXC now (with the charges QuoteVxcCancellation gives); false ends it at the end
+	// of its term.
+	Now bool `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"`
+	// request_id is a UUID naming this request in the audit log. Required.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelVxcRequest) Reset() {
+	*x = CancelVxcRequest{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelVxcRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelVxcRequest) ProtoMessage() {}
+
+func (x *CancelVxcRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelVxcRequest.ProtoReflect.Descriptor instead.
+func (*CancelVxcRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CancelVxcRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *CancelVxcRequest) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+func (x *CancelVxcRequest) GetNow() bool {
+	if x != nil {
+		return x.Now
+	}
+	return false
+}
+
+func (x *CancelVxcRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CancelVxcResponse holds the VXC after the cancellation.
+type CancelVxcResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vxc is the VXC now.
+	Vxc           *VxcStatus `protobuf:"bytes,1,opt,name=vxc,proto3" json:"vxc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelVxcResponse) Reset() {
+	*x = CancelVxcResponse{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelVxcResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelVxcResponse) ProtoMessage() {}
+
+func (x *CancelVxcResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelVxcResponse.ProtoReflect.Descriptor instead.
+func (*CancelVxcResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CancelVxcResponse) GetVxc() *VxcStatus {
+	if x != nil {
+		return x.Vxc
+	}
+	return nil
+}
+
+// UncancelVxcRequest names the VXC.
+type UncancelVxcRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// vxc_uid is the VXC's Megaport productUid. Required.
+	VxcUid string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// request_id is a UUID naming this request in the audit log. Required.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UncancelVxcRequest) Reset() {
+	*x = UncancelVxcRequest{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UncancelVxcRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UncancelVxcRequest) ProtoMessage() {}
+
+func (x *UncancelVxcRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UncancelVxcRequest.ProtoReflect.Descriptor instead.
+func (*UncancelVxcRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UncancelVxcRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *UncancelVxcRequest) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+func (x *UncancelVxcRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UncancelVxcResponse holds the VXC after it.
+type UncancelVxcResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vxc is the VXC now.
+	Vxc           *VxcStatus `protobuf:"bytes,1,opt,name=vxc,proto3" json:"vxc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UncancelVxcResponse) Reset() {
+	*x = UncancelVxcResponse{}
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UncancelVxcResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UncancelVxcResponse) ProtoMessage() {}
+
+func (x *UncancelVxcResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UncancelVxcResponse.ProtoReflect.Descriptor instead.
+func (*UncancelVxcResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UncancelVxcResponse) GetVxc() *VxcStatus {
+	if x != nil {
+		return x.Vxc
+	}
+	return nil
+}
+
 // CreateVxcOrderRequest is an order to buy.
 type CreateVxcOrderRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -433,7 +1178,7 @@ type CreateVxcOrderRequest struct {
 
 func (x *CreateVxcOrderRequest) Reset() {
 	*x = CreateVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +1190,7 @@ func (x *CreateVxcOrderRequest) String() string {
 func (*CreateVxcOrderRequest) ProtoMessage() {}
 
 func (x *CreateVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +1203,7 @@ func (x *CreateVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*CreateVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{6}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateVxcOrderRequest) GetAccount() string {
@@ -493,7 +1238,7 @@ type CreateVxcOrderResponse struct {
 
 func (x *CreateVxcOrderResponse) Reset() {
 	*x = CreateVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +1250,7 @@ func (x *CreateVxcOrderResponse) String() string {
 func (*CreateVxcOrderResponse) ProtoMessage() {}
 
 func (x *CreateVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +1263,7 @@ func (x *CreateVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*CreateVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{7}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateVxcOrderResponse) GetOrder() *VxcOrder {
@@ -539,7 +1284,7 @@ type GetVxcOrderRequest struct {
 
 func (x *GetVxcOrderRequest) Reset() {
 	*x = GetVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -551,7 +1296,7 @@ func (x *GetVxcOrderRequest) String() string {
 func (*GetVxcOrderRequest) ProtoMessage() {}
 
 func (x *GetVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -564,7 +1309,7 @@ func (x *GetVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*GetVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{8}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetVxcOrderRequest) GetOrderId() string {
@@ -585,7 +1330,7 @@ type GetVxcOrderResponse struct {
 
 func (x *GetVxcOrderResponse) Reset() {
 	*x = GetVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +1342,7 @@ func (x *GetVxcOrderResponse) String() string {
 func (*GetVxcOrderResponse) ProtoMessage() {}
 
 func (x *GetVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +1355,7 @@ func (x *GetVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*GetVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{9}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetVxcOrderResponse) GetOrder() *VxcOrder {
@@ -640,7 +1385,7 @@ type ListVxcOrdersRequest struct {
 
 func (x *ListVxcOrdersRequest) Reset() {
 	*x = ListVxcOrdersRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -652,7 +1397,7 @@ func (x *ListVxcOrdersRequest) String() string {
 func (*ListVxcOrdersRequest) ProtoMessage() {}
 
 func (x *ListVxcOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -665,7 +1410,7 @@ func (x *ListVxcOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVxcOrdersRequest.ProtoReflect.Descriptor instead.
 func (*ListVxcOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{10}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListVxcOrdersRequest) GetPageSize() int32 {
@@ -709,7 +1454,7 @@ type ListVxcOrdersResponse struct {
 
 func (x *ListVxcOrdersResponse) Reset() {
 	*x = ListVxcOrdersResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +1466,7 @@ func (x *ListVxcOrdersResponse) String() string {
 func (*ListVxcOrdersResponse) ProtoMessage() {}
 
 func (x *ListVxcOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +1479,7 @@ func (x *ListVxcOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVxcOrdersResponse.ProtoReflect.Descriptor instead.
 func (*ListVxcOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{11}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListVxcOrdersResponse) GetOrders() []*VxcOrder {
@@ -762,7 +1507,7 @@ type WatchVxcOrderRequest struct {
 
 func (x *WatchVxcOrderRequest) Reset() {
 	*x = WatchVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +1519,7 @@ func (x *WatchVxcOrderRequest) String() string {
 func (*WatchVxcOrderRequest) ProtoMessage() {}
 
 func (x *WatchVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +1532,7 @@ func (x *WatchVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*WatchVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{12}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WatchVxcOrderRequest) GetOrderId() string {
@@ -808,7 +1553,7 @@ type WatchVxcOrderResponse struct {
 
 func (x *WatchVxcOrderResponse) Reset() {
 	*x = WatchVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +1565,7 @@ func (x *WatchVxcOrderResponse) String() string {
 func (*WatchVxcOrderResponse) ProtoMessage() {}
 
 func (x *WatchVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +1578,7 @@ func (x *WatchVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*WatchVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{13}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WatchVxcOrderResponse) GetOrder() *VxcOrder {
@@ -862,7 +1607,7 @@ type ApproveVxcOrderRequest struct {
 
 func (x *ApproveVxcOrderRequest) Reset() {
 	*x = ApproveVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +1619,7 @@ func (x *ApproveVxcOrderRequest) String() string {
 func (*ApproveVxcOrderRequest) ProtoMessage() {}
 
 func (x *ApproveVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1632,7 @@ func (x *ApproveVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*ApproveVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{14}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ApproveVxcOrderRequest) GetTarget() isApproveVxcOrderRequest_Target {
@@ -952,7 +1697,7 @@ type ApproveVxcOrderResponse struct {
 
 func (x *ApproveVxcOrderResponse) Reset() {
 	*x = ApproveVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1709,7 @@ func (x *ApproveVxcOrderResponse) String() string {
 func (*ApproveVxcOrderResponse) ProtoMessage() {}
 
 func (x *ApproveVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1722,7 @@ func (x *ApproveVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*ApproveVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{15}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ApproveVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1010,7 +1755,7 @@ type RejectVxcOrderRequest struct {
 
 func (x *RejectVxcOrderRequest) Reset() {
 	*x = RejectVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1767,7 @@ func (x *RejectVxcOrderRequest) String() string {
 func (*RejectVxcOrderRequest) ProtoMessage() {}
 
 func (x *RejectVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1780,7 @@ func (x *RejectVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*RejectVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{16}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RejectVxcOrderRequest) GetTarget() isRejectVxcOrderRequest_Target {
@@ -1107,7 +1852,7 @@ type RejectVxcOrderResponse struct {
 
 func (x *RejectVxcOrderResponse) Reset() {
 	*x = RejectVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1864,7 @@ func (x *RejectVxcOrderResponse) String() string {
 func (*RejectVxcOrderResponse) ProtoMessage() {}
 
 func (x *RejectVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1877,7 @@ func (x *RejectVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*RejectVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{17}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RejectVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1146,7 +1891,7 @@ var File_onramp_v1_vxc_order_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\n" +
-	"!onramp/v1/vxc_order_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"E\n" +
+	"!onramp/v1/vxc_order_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19onramp/v1/resources.proto\"E\n" +
 	"\x17LookupServiceKeyRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\"O\n" +
@@ -1175,7 +1920,62 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\x10QuoteVxcResponse\x12+\n" +
 	"\x05price\x18\x01 \x01(\v2\x15.onramp.v1.PriceQuoteR\x05price\x12*\n" +
 	"\x11monthly_rack_rate\x18\x02 \x01(\tR\x0fmonthlyRackRate\x12/\n" +
-	"\aon_ramp\x18\x03 \x01(\v2\x16.onramp.v1.PortSummaryR\x06onRamp\"}\n" +
+	"\aon_ramp\x18\x03 \x01(\v2\x16.onramp.v1.PortSummaryR\x06onRamp\"\xe3\x02\n" +
+	"\tVxcStatus\x12\x17\n" +
+	"\avxc_uid\x18\x01 \x01(\tR\x06vxcUid\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12N\n" +
+	"\x13provisioning_status\x18\x03 \x01(\x0e2\x1d.onramp.v1.ProvisioningStatusR\x12provisioningStatus\x12&\n" +
+	"\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
+	"\vterm_months\x18\x05 \x01(\x05R\n" +
+	"termMonths\x12)\n" +
+	"\x10approval_pending\x18\x06 \x01(\bR\x0fapprovalPending\x125\n" +
+	"\x17pending_rate_limit_mbps\x18\a \x01(\x03R\x14pendingRateLimitMbps\x12.\n" +
+	"\x13pending_term_months\x18\b \x01(\x05R\x11pendingTermMonths\"\x93\x01\n" +
+	"\x15QuoteVxcChangeRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
+	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n" +
+	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
+	"\vterm_months\x18\x04 \x01(\x05R\n" +
+	"termMonths\"\xc3\x01\n" +
+	"\x16QuoteVxcChangeResponse\x12/\n" +
+	"\acurrent\x18\x01 \x01(\v2\x15.onramp.v1.PriceQuoteR\acurrent\x12/\n" +
+	"\achanged\x18\x02 \x01(\v2\x15.onramp.v1.PriceQuoteR\achanged\x12&\n" +
+	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
+	"\vterm_months\x18\x04 \x01(\x05R\n" +
+	"termMonths\"\xad\x01\n" +
+	"\x10ChangeVxcRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
+	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n" +
+	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
+	"\vterm_months\x18\x04 \x01(\x05R\n" +
+	"termMonths\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\";\n" +
+	"\x11ChangeVxcResponse\x12&\n" +
+	"\x03vxc\x18\x01 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\"P\n" +
+	"\x1bQuoteVxcCancellationRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
+	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\"\xd0\x01\n" +
+	"\x1cQuoteVxcCancellationResponse\x12\x1a\n" +
+	"\bcurrency\x18\x01 \x01(\tR\bcurrency\x12!\n" +
+	"\ftotal_charge\x18\x02 \x01(\tR\vtotalCharge\x12)\n" +
+	"\x10remaining_months\x18\x03 \x01(\x03R\x0fremainingMonths\x12F\n" +
+	"\x11contract_end_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcontractEndTime\"v\n" +
+	"\x10CancelVxcRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
+	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12\x10\n" +
+	"\x03now\x18\x03 \x01(\bR\x03now\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\";\n" +
+	"\x11CancelVxcResponse\x12&\n" +
+	"\x03vxc\x18\x01 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\"f\n" +
+	"\x12UncancelVxcRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
+	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"=\n" +
+	"\x13UncancelVxcResponse\x12&\n" +
+	"\x03vxc\x18\x01 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\"}\n" +
 	"\x15CreateVxcOrderRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12+\n" +
 	"\x04spec\x18\x02 \x01(\v2\x17.onramp.v1.VxcOrderSpecR\x04spec\x12\x1d\n" +
@@ -1214,11 +2014,16 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reasonB\b\n" +
 	"\x06target\"C\n" +
 	"\x16RejectVxcOrderResponse\x12)\n" +
-	"\x05order\x18\x01 \x01(\v2\x13.onramp.v1.VxcOrderR\x05order2\x90\x06\n" +
+	"\x05order\x18\x01 \x01(\v2\x13.onramp.v1.VxcOrderR\x05order2\xae\t\n" +
 	"\x0fVxcOrderService\x12[\n" +
 	"\x10LookupServiceKey\x12\".onramp.v1.LookupServiceKeyRequest\x1a#.onramp.v1.LookupServiceKeyResponse\x12[\n" +
 	"\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12C\n" +
 	"\bQuoteVxc\x12\x1a.onramp.v1.QuoteVxcRequest\x1a\x1b.onramp.v1.QuoteVxcResponse\x12U\n" +
+	"\x0eQuoteVxcChange\x12 .onramp.v1.QuoteVxcChangeRequest\x1a!.onramp.v1.QuoteVxcChangeResponse\x12F\n" +
+	"\tChangeVxc\x12\x1b.onramp.v1.ChangeVxcRequest\x1a\x1c.onramp.v1.ChangeVxcResponse\x12g\n" +
+	"\x14QuoteVxcCancellation\x12&.onramp.v1.QuoteVxcCancellationRequest\x1a'.onramp.v1.QuoteVxcCancellationResponse\x12F\n" +
+	"\tCancelVxc\x12\x1b.onramp.v1.CancelVxcRequest\x1a\x1c.onramp.v1.CancelVxcResponse\x12L\n" +
+	"\vUncancelVxc\x12\x1d.onramp.v1.UncancelVxcRequest\x1a\x1e.onramp.v1.UncancelVxcResponse\x12U\n" +
 	"\x0eCreateVxcOrder\x12 .onramp.v1.CreateVxcOrderRequest\x1a!.onramp.v1.CreateVxcOrderResponse\x12L\n" +
 	"\vGetVxcOrder\x12\x1d.onramp.v1.GetVxcOrderRequest\x1a\x1e.onramp.v1.GetVxcOrderResponse\x12R\n" +
 	"\rListVxcOrders\x12\x1f.onramp.v1.ListVxcOrdersRequest\x1a .onramp.v1.ListVxcOrdersResponse\x12T\n" +
@@ -1238,72 +2043,102 @@ func file_onramp_v1_vxc_order_service_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_vxc_order_service_proto_rawDescData
 }
 
-var file_onramp_v1_vxc_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_onramp_v1_vxc_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_onramp_v1_vxc_order_service_proto_goTypes = []any{
-	(*LookupServiceKeyRequest)(nil),  // 0: onramp.v1.LookupServiceKeyRequest
-	(*LookupServiceKeyResponse)(nil), // 1: onramp.v1.LookupServiceKeyResponse
-	(*ValidateVxcOrderRequest)(nil),  // 2: onramp.v1.ValidateVxcOrderRequest
-	(*ValidateVxcOrderResponse)(nil), // 3: onramp.v1.ValidateVxcOrderResponse
-	(*QuoteVxcRequest)(nil),          // 4: onramp.v1.QuoteVxcRequest
-	(*QuoteVxcResponse)(nil),         // 5: onramp.v1.QuoteVxcResponse
-	(*CreateVxcOrderRequest)(nil),    // 6: onramp.v1.CreateVxcOrderRequest
-	(*CreateVxcOrderResponse)(nil),   // 7: onramp.v1.CreateVxcOrderResponse
-	(*GetVxcOrderRequest)(nil),       // 8: onramp.v1.GetVxcOrderRequest
-	(*GetVxcOrderResponse)(nil),      // 9: onramp.v1.GetVxcOrderResponse
-	(*ListVxcOrdersRequest)(nil),     // 10: onramp.v1.ListVxcOrdersRequest
-	(*ListVxcOrdersResponse)(nil),    // 11: onramp.v1.ListVxcOrdersResponse
-	(*WatchVxcOrderRequest)(nil),     // 12: onramp.v1.WatchVxcOrderRequest
-	(*WatchVxcOrderResponse)(nil),    // 13: onramp.v1.WatchVxcOrderResponse
-	(*ApproveVxcOrderRequest)(nil),   // 14: onramp.v1.ApproveVxcOrderRequest
-	(*ApproveVxcOrderResponse)(nil),  // 15: onramp.v1.ApproveVxcOrderResponse
-	(*RejectVxcOrderRequest)(nil),    // 16: onramp.v1.RejectVxcOrderRequest
-	(*RejectVxcOrderResponse)(nil),   // 17: onramp.v1.RejectVxcOrderResponse
-	(*ServiceKeyLookup)(nil),         // 18: onramp.v1.ServiceKeyLookup
-	(*VxcOrderSpec)(nil),             // 19: onramp.v1.VxcOrderSpec
-	(*PriceQuote)(nil),               // 20: onramp.v1.PriceQuote
-	(*PortSummary)(nil),              // 21: onramp.v1.PortSummary
-	(*VxcOrder)(nil),                 // 22: onramp.v1.VxcOrder
-	(VxcOrderState)(0),               // 23: onramp.v1.VxcOrderState
+	(*LookupServiceKeyRequest)(nil),      // 0: onramp.v1.LookupServiceKeyRequest
+	(*LookupServiceKeyResponse)(nil),     // 1: onramp.v1.LookupServiceKeyResponse
+	(*ValidateVxcOrderRequest)(nil),      // 2: onramp.v1.ValidateVxcOrderRequest
+	(*ValidateVxcOrderResponse)(nil),     // 3: onramp.v1.ValidateVxcOrderResponse
+	(*QuoteVxcRequest)(nil),              // 4: onramp.v1.QuoteVxcRequest
+	(*QuoteVxcResponse)(nil),             // 5: onramp.v1.QuoteVxcResponse
+	(*VxcStatus)(nil),                    // 6: onramp.v1.VxcStatus
+	(*QuoteVxcChangeRequest)(nil),        // 7: onramp.v1.QuoteVxcChangeRequest
+	(*QuoteVxcChangeResponse)(nil),       // 8: onramp.v1.QuoteVxcChangeResponse
+	(*ChangeVxcRequest)(nil),             // 9: onramp.v1.ChangeVxcRequest
+	(*ChangeVxcResponse)(nil),            // 10: onramp.v1.ChangeVxcResponse
+	(*QuoteVxcCancellationRequest)(nil),  // 11: onramp.v1.QuoteVxcCancellationRequest
+	(*QuoteVxcCancellationResponse)(nil), // 12: onramp.v1.QuoteVxcCancellationResponse
+	(*CancelVxcRequest)(nil),             // 13: onramp.v1.CancelVxcRequest
+	(*CancelVxcResponse)(nil),            // 14: onramp.v1.CancelVxcResponse
+	(*UncancelVxcRequest)(nil),           // 15: onramp.v1.UncancelVxcRequest
+	(*UncancelVxcResponse)(nil),          // 16: onramp.v1.UncancelVxcResponse
+	(*CreateVxcOrderRequest)(nil),        // 17: onramp.v1.CreateVxcOrderRequest
+	(*CreateVxcOrderResponse)(nil),       // 18: onramp.v1.CreateVxcOrderResponse
+	(*GetVxcOrderRequest)(nil),           // 19: onramp.v1.GetVxcOrderRequest
+	(*GetVxcOrderResponse)(nil),          // 20: onramp.v1.GetVxcOrderResponse
+	(*ListVxcOrdersRequest)(nil),         // 21: onramp.v1.ListVxcOrdersRequest
+	(*ListVxcOrdersResponse)(nil),        // 22: onramp.v1.ListVxcOrdersResponse
+	(*WatchVxcOrderRequest)(nil),         // 23: onramp.v1.WatchVxcOrderRequest
+	(*WatchVxcOrderResponse)(nil),        // 24: onramp.v1.WatchVxcOrderResponse
+	(*ApproveVxcOrderRequest)(nil),       // 25: onramp.v1.ApproveVxcOrderRequest
+	(*ApproveVxcOrderResponse)(nil),      // 26: onramp.v1.ApproveVxcOrderResponse
+	(*RejectVxcOrderRequest)(nil),        // 27: onramp.v1.RejectVxcOrderRequest
+	(*RejectVxcOrderResponse)(nil),       // 28: onramp.v1.RejectVxcOrderResponse
+	(*ServiceKeyLookup)(nil),             // 29: onramp.v1.ServiceKeyLookup
+	(*VxcOrderSpec)(nil),                 // 30: onramp.v1.VxcOrderSpec
+	(*PriceQuote)(nil),                   // 31: onramp.v1.PriceQuote
+	(*PortSummary)(nil),                  // 32: onramp.v1.PortSummary
+	(ProvisioningStatus)(0),              // 33: onramp.v1.ProvisioningStatus
+	(*timestamppb.Timestamp)(nil),        // 34: google.protobuf.Timestamp
+	(*VxcOrder)(nil),                     // 35: onramp.v1.VxcOrder
+	(VxcOrderState)(0),                   // 36: onramp.v1.VxcOrderState
 }
 var file_onramp_v1_vxc_order_service_proto_depIdxs = []int32{
-	18, // 0: onramp.v1.LookupServiceKeyResponse.lookup:type_name -> onramp.v1.ServiceKeyLookup
-	19, // 1: onramp.v1.ValidateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
-	20, // 2: onramp.v1.ValidateVxcOrderResponse.price:type_name -> onramp.v1.PriceQuote
-	21, // 3: onramp.v1.ValidateVxcOrderResponse.a_end:type_name -> onramp.v1.PortSummary
-	21, // 4: onramp.v1.ValidateVxcOrderResponse.b_end:type_name -> onramp.v1.PortSummary
-	20, // 5: onramp.v1.QuoteVxcResponse.price:type_name -> onramp.v1.PriceQuote
-	21, // 6: onramp.v1.QuoteVxcResponse.on_ramp:type_name -> onramp.v1.PortSummary
-	19, // 7: onramp.v1.CreateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
-	22, // 8: onramp.v1.CreateVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	22, // 9: onramp.v1.GetVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	23, // 10: onramp.v1.ListVxcOrdersRequest.state:type_name -> onramp.v1.VxcOrderState
-	22, // 11: onramp.v1.ListVxcOrdersResponse.orders:type_name -> onramp.v1.VxcOrder
-	22, // 12: onramp.v1.WatchVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	22, // 13: onramp.v1.ApproveVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	22, // 14: onramp.v1.RejectVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	0,  // 15: onramp.v1.VxcOrderService.LookupServiceKey:input_type -> onramp.v1.LookupServiceKeyRequest
-	2,  // 16: onramp.v1.VxcOrderService.ValidateVxcOrder:input_type -> onramp.v1.ValidateVxcOrderRequest
-	4,  // 17: onramp.v1.VxcOrderService.QuoteVxc:input_type -> onramp.v1.QuoteVxcRequest
-	6,  // 18: onramp.v1.VxcOrderService.CreateVxcOrder:input_type -> onramp.v1.CreateVxcOrderRequest
-	8,  // 19: onramp.v1.VxcOrderService.GetVxcOrder:input_type -> onramp.v1.GetVxcOrderRequest
-	10, // 20: onramp.v1.VxcOrderService.ListVxcOrders:input_type -> onramp.v1.ListVxcOrdersRequest
-	12, // 21: onramp.v1.VxcOrderService.WatchVxcOrder:input_type -> onramp.v1.WatchVxcOrderRequest
-	14, // 22: onramp.v1.VxcOrderService.ApproveVxcOrder:input_type -> onramp.v1.ApproveVxcOrderRequest
-	16, // 23: onramp.v1.VxcOrderService.RejectVxcOrder:input_type -> onramp.v1.RejectVxcOrderRequest
-	1,  // 24: onramp.v1.VxcOrderService.LookupServiceKey:output_type -> onramp.v1.LookupServiceKeyResponse
-	3,  // 25: onramp.v1.VxcOrderService.ValidateVxcOrder:output_type -> onramp.v1.ValidateVxcOrderResponse
-	5,  // 26: onramp.v1.VxcOrderService.QuoteVxc:output_type -> onramp.v1.QuoteVxcResponse
-	7,  // 27: onramp.v1.VxcOrderService.CreateVxcOrder:output_type -> onramp.v1.CreateVxcOrderResponse
-	9,  // 28: onramp.v1.VxcOrderService.GetVxcOrder:output_type -> onramp.v1.GetVxcOrderResponse
-	11, // 29: onramp.v1.VxcOrderService.ListVxcOrders:output_type -> onramp.v1.ListVxcOrdersResponse
-	13, // 30: onramp.v1.VxcOrderService.WatchVxcOrder:output_type -> onramp.v1.WatchVxcOrderResponse
-	15, // 31: onramp.v1.VxcOrderService.ApproveVxcOrder:output_type -> onramp.v1.ApproveVxcOrderResponse
-	17, // 32: onramp.v1.VxcOrderService.RejectVxcOrder:output_type -> onramp.v1.RejectVxcOrderResponse
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	29, // 0: onramp.v1.LookupServiceKeyResponse.lookup:type_name -> onramp.v1.ServiceKeyLookup
+	30, // 1: onramp.v1.ValidateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
+	31, // 2: onramp.v1.ValidateVxcOrderResponse.price:type_name -> onramp.v1.PriceQuote
+	32, // 3: onramp.v1.ValidateVxcOrderResponse.a_end:type_name -> onramp.v1.PortSummary
+	32, // 4: onramp.v1.ValidateVxcOrderResponse.b_end:type_name -> onramp.v1.PortSummary
+	31, // 5: onramp.v1.QuoteVxcResponse.price:type_name -> onramp.v1.PriceQuote
+	32, // 6: onramp.v1.QuoteVxcResponse.on_ramp:type_name -> onramp.v1.PortSummary
+	33, // 7: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
+	31, // 8: onramp.v1.QuoteVxcChangeResponse.current:type_name -> onramp.v1.PriceQuote
+	31, // 9: onramp.v1.QuoteVxcChangeResponse.changed:type_name -> onramp.v1.PriceQuote
+	6,  // 10: onramp.v1.ChangeVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
+	34, // 11: onramp.v1.QuoteVxcCancellationResponse.contract_end_time:type_name -> google.protobuf.Timestamp
+	6,  // 12: onramp.v1.CancelVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
+	6,  // 13: onramp.v1.UncancelVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
+	30, // 14: onramp.v1.CreateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
+	35, // 15: onramp.v1.CreateVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	35, // 16: onramp.v1.GetVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	36, // 17: onramp.v1.ListVxcOrdersRequest.state:type_name -> onramp.v1.VxcOrderState
+	35, // 18: onramp.v1.ListVxcOrdersResponse.orders:type_name -> onramp.v1.VxcOrder
+	35, // 19: onramp.v1.WatchVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	35, // 20: onramp.v1.ApproveVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	35, // 21: onramp.v1.RejectVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	0,  // 22: onramp.v1.VxcOrderService.LookupServiceKey:input_type -> onramp.v1.LookupServiceKeyRequest
+	2,  // 23: onramp.v1.VxcOrderService.ValidateVxcOrder:input_type -> onramp.v1.ValidateVxcOrderRequest
+	4,  // 24: onramp.v1.VxcOrderService.QuoteVxc:input_type -> onramp.v1.QuoteVxcRequest
+	7,  // 25: onramp.v1.VxcOrderService.QuoteVxcChange:input_type -> onramp.v1.QuoteVxcChangeRequest
+	9,  // 26: onramp.v1.VxcOrderService.ChangeVxc:input_type -> onramp.v1.ChangeVxcRequest
+	11, // 27: onramp.v1.VxcOrderService.QuoteVxcCancellation:input_type -> onramp.v1.QuoteVxcCancellationRequest
+	13, // 28: onramp.v1.VxcOrderService.CancelVxc:input_type -> onramp.v1.CancelVxcRequest
+	15, // 29: onramp.v1.VxcOrderService.UncancelVxc:input_type -> onramp.v1.UncancelVxcRequest
+	17, // 30: onramp.v1.VxcOrderService.CreateVxcOrder:input_type -> onramp.v1.CreateVxcOrderRequest
+	19, // 31: onramp.v1.VxcOrderService.GetVxcOrder:input_type -> onramp.v1.GetVxcOrderRequest
+	21, // 32: onramp.v1.VxcOrderService.ListVxcOrders:input_type -> onramp.v1.ListVxcOrdersRequest
+	23, // 33: onramp.v1.VxcOrderService.WatchVxcOrder:input_type -> onramp.v1.WatchVxcOrderRequest
+	25, // 34: onramp.v1.VxcOrderService.ApproveVxcOrder:input_type -> onramp.v1.ApproveVxcOrderRequest
+	27, // 35: onramp.v1.VxcOrderService.RejectVxcOrder:input_type -> onramp.v1.RejectVxcOrderRequest
+	1,  // 36: onramp.v1.VxcOrderService.LookupServiceKey:output_type -> onramp.v1.LookupServiceKeyResponse
+	3,  // 37: onramp.v1.VxcOrderService.ValidateVxcOrder:output_type -> onramp.v1.ValidateVxcOrderResponse
+	5,  // 38: onramp.v1.VxcOrderService.QuoteVxc:output_type -> onramp.v1.QuoteVxcResponse
+	8,  // 39: onramp.v1.VxcOrderService.QuoteVxcChange:output_type -> onramp.v1.QuoteVxcChangeResponse
+	10, // 40: onramp.v1.VxcOrderService.ChangeVxc:output_type -> onramp.v1.ChangeVxcResponse
+	12, // 41: onramp.v1.VxcOrderService.QuoteVxcCancellation:output_type -> onramp.v1.QuoteVxcCancellationResponse
+	14, // 42: onramp.v1.VxcOrderService.CancelVxc:output_type -> onramp.v1.CancelVxcResponse
+	16, // 43: onramp.v1.VxcOrderService.UncancelVxc:output_type -> onramp.v1.UncancelVxcResponse
+	18, // 44: onramp.v1.VxcOrderService.CreateVxcOrder:output_type -> onramp.v1.CreateVxcOrderResponse
+	20, // 45: onramp.v1.VxcOrderService.GetVxcOrder:output_type -> onramp.v1.GetVxcOrderResponse
+	22, // 46: onramp.v1.VxcOrderService.ListVxcOrders:output_type -> onramp.v1.ListVxcOrdersResponse
+	24, // 47: onramp.v1.VxcOrderService.WatchVxcOrder:output_type -> onramp.v1.WatchVxcOrderResponse
+	26, // 48: onramp.v1.VxcOrderService.ApproveVxcOrder:output_type -> onramp.v1.ApproveVxcOrderResponse
+	28, // 49: onramp.v1.VxcOrderService.RejectVxcOrder:output_type -> onramp.v1.RejectVxcOrderResponse
+	36, // [36:50] is the sub-list for method output_type
+	22, // [22:36] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_vxc_order_service_proto_init() }
@@ -1312,11 +2147,11 @@ func file_onramp_v1_vxc_order_service_proto_init() {
 		return
 	}
 	file_onramp_v1_resources_proto_init()
-	file_onramp_v1_vxc_order_service_proto_msgTypes[14].OneofWrappers = []any{
+	file_onramp_v1_vxc_order_service_proto_msgTypes[25].OneofWrappers = []any{
 		(*ApproveVxcOrderRequest_OrderId)(nil),
 		(*ApproveVxcOrderRequest_VxcUid)(nil),
 	}
-	file_onramp_v1_vxc_order_service_proto_msgTypes[16].OneofWrappers = []any{
+	file_onramp_v1_vxc_order_service_proto_msgTypes[27].OneofWrappers = []any{
 		(*RejectVxcOrderRequest_OrderId)(nil),
 		(*RejectVxcOrderRequest_VxcUid)(nil),
 	}
@@ -1326,7 +2161,7 @@ func file_onramp_v1_vxc_order_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_vxc_order_service_proto_rawDesc), len(file_onramp_v1_vxc_order_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,15 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	VxcOrderService_LookupServiceKey_FullMethodName = "/onramp.v1.VxcOrderService/LookupServiceKey"
-	VxcOrderService_ValidateVxcOrder_FullMethodName = "/onramp.v1.VxcOrderService/ValidateVxcOrder"
-	VxcOrderService_QuoteVxc_FullMethodName         = "/onramp.v1.VxcOrderService/QuoteVxc"
-	VxcOrderService_CreateVxcOrder_FullMethodName   = "/onramp.v1.VxcOrderService/CreateVxcOrder"
-	VxcOrderService_GetVxcOrder_FullMethodName      = "/onramp.v1.VxcOrderService/GetVxcOrder"
-	VxcOrderService_ListVxcOrders_FullMethodName    = "/onramp.v1.VxcOrderService/ListVxcOrders"
-	VxcOrderService_WatchVxcOrder_FullMethodName    = "/onramp.v1.VxcOrderService/WatchVxcOrder"
-	VxcOrderService_ApproveVxcOrder_FullMethodName  = "/onramp.v1.VxcOrderService/ApproveVxcOrder"
-	VxcOrderService_RejectVxcOrder_FullMethodName   = "/onramp.v1.VxcOrderService/RejectVxcOrder"
+	VxcOrderService_LookupServiceKey_FullMethodName     = "/onramp.v1.VxcOrderService/LookupServiceKey"
+	VxcOrderService_ValidateVxcOrder_FullMethodName     = "/onramp.v1.VxcOrderService/ValidateVxcOrder"
+	VxcOrderService_QuoteVxc_FullMethodName             = "/onramp.v1.VxcOrderService/QuoteVxc"
+	VxcOrderService_QuoteVxcChange_FullMethodName       = "/onramp.v1.VxcOrderService/QuoteVxcChange"
+	VxcOrderService_ChangeVxc_FullMethodName            = "/onramp.v1.VxcOrderService/ChangeVxc"
+	VxcOrderService_QuoteVxcCancellation_FullMethodName = "/onramp.v1.VxcOrderService/QuoteVxcCancellation"
+	VxcOrderService_CancelVxc_FullMethodName            = "/onramp.v1.VxcOrderService/CancelVxc"
+	VxcOrderService_UncancelVxc_FullMethodName          = "/onramp.v1.VxcOrderService/UncancelVxc"
+	VxcOrderService_CreateVxcOrder_FullMethodName       = "/onramp.v1.VxcOrderService/CreateVxcOrder"
+	VxcOrderService_GetVxcOrder_FullMethodName          = "/onramp.v1.VxcOrderService/GetVxcOrder"
+	VxcOrderService_ListVxcOrders_FullMethodName        = "/onramp.v1.VxcOrderService/ListVxcOrders"
+	VxcOrderService_WatchVxcOrder_FullMethodName        = "/onramp.v1.VxcOrderService/WatchVxcOrder"
+	VxcOrderService_ApproveVxcOrder_FullMethodName      = "/onramp.v1.VxcOrderService/ApproveVxcOrder"
+	VxcOrderService_RejectVxcOrder_FullMethodName       = "/onramp.v1.VxcOrderService/RejectVxcOrder"
 )
 
 // VxcOrderServiceClient is the client API for VxcOrderService service.
@@ -61,6 +66,26 @@ type VxcOrderServiceClient interface {
 	// not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
 	// speed or term is INVALID_ARGUMENT naming the field.
 	QuoteVxc(ctx context.Context, in *QuoteVxcRequest, opts ...grpc.CallOption) (*QuoteVxcResponse, error)
+	// QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+	// ChangeVxc. Scope orders.read.
+	QuoteVxcChange(ctx context.Context, in *QuoteVxcChangeRequest, opts ...grpc.CallOption) (*QuoteVxcChangeResponse, error)
+	// ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+	// faster rate or another term waits for that company's approval: the VXC comes back with
+	// approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+	// waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+	// reading the VXC back. Megaport takes one update per VXC per 5 minutes
+	// (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+	// FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+	// ERROR_REASON_VXC_ENDED.
+	ChangeVxc(ctx context.Context, in *ChangeVxcRequest, opts ...grpc.CallOption) (*ChangeVxcResponse, error)
+	// QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc.
+	QuoteVxcCancellation(ctx context.Context, in *QuoteVxcCancellationRequest, opts ...grpc.CallOption) (*QuoteVxcCancellationResponse, error)
+	// CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+	// back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+	CancelVxc(ctx context.Context, in *CancelVxcRequest, opts ...grpc.CallOption) (*CancelVxcResponse, error)
+	// UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+	// returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+	UncancelVxc(ctx context.Context, in *UncancelVxcRequest, opts ...grpc.CallOption) (*UncancelVxcResponse, error)
 	// CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
 	// does (a request refused there is not journaled), journals the order, stamps the request_id on
 	// the VXC as a resource tag, and buys. It returns once Megaport accepted the order (state
@@ -145,6 +170,56 @@ func (c *vxcOrderServiceClient) QuoteVxc(ctx context.Context, in *QuoteVxcReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(QuoteVxcResponse)
 	err := c.cc.Invoke(ctx, VxcOrderService_QuoteVxc_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vxcOrderServiceClient) QuoteVxcChange(ctx context.Context, in *QuoteVxcChangeRequest, opts ...grpc.CallOption) (*QuoteVxcChangeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QuoteVxcChangeResponse)
+	err := c.cc.Invoke(ctx, VxcOrderService_QuoteVxcChange_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vxcOrderServiceClient) ChangeVxc(ctx context.Context, in *ChangeVxcRequest, opts ...grpc.CallOption) (*ChangeVxcResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeVxcResponse)
+	err := c.cc.Invoke(ctx, VxcOrderService_ChangeVxc_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vxcOrderServiceClient) QuoteVxcCancellation(ctx context.Context, in *QuoteVxcCancellationRequest, opts ...grpc.CallOption) (*QuoteVxcCancellationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QuoteVxcCancellationResponse)
+	err := c.cc.Invoke(ctx, VxcOrderService_QuoteVxcCancellation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vxcOrderServiceClient) CancelVxc(ctx context.Context, in *CancelVxcRequest, opts ...grpc.CallOption) (*CancelVxcResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelVxcResponse)
+	err := c.cc.Invoke(ctx, VxcOrderService_CancelVxc_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vxcOrderServiceClient) UncancelVxc(ctx context.Context, in *UncancelVxcRequest, opts ...grpc.CallOption) (*UncancelVxcResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UncancelVxcResponse)
+	err := c.cc.Invoke(ctx, VxcOrderService_UncancelVxc_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +326,26 @@ type VxcOrderServiceServer interface {
 	// not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
 	// speed or term is INVALID_ARGUMENT naming the field.
 	QuoteVxc(context.Context, *QuoteVxcRequest) (*QuoteVxcResponse, error)
+	// QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+	// ChangeVxc. Scope orders.read.
+	QuoteVxcChange(context.Context, *QuoteVxcChangeRequest) (*QuoteVxcChangeResponse, error)
+	// ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+	// faster rate or another term waits for that company's approval: the VXC comes back with
+	// approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+	// waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+	// reading the VXC back. Megaport takes one update per VXC per 5 minutes
+	// (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+	// FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+	// ERROR_REASON_VXC_ENDED.
+	ChangeVxc(context.Context, *ChangeVxcRequest) (*ChangeVxcResponse, error)
+	// QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc.
+	QuoteVxcCancellation(context.Context, *QuoteVxcCancellationRequest) (*QuoteVxcCancellationResponse, error)
+	// CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+	// back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+	CancelVxc(context.Context, *CancelVxcRequest) (*CancelVxcResponse, error)
+	// UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+	// returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+	UncancelVxc(context.Context, *UncancelVxcRequest) (*UncancelVxcResponse, error)
 	// CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
 	// does (a request refused there is not journaled), journals the order, stamps the request_id on
 	// the VXC as a resource tag, and buys. It returns once Megaport accepted the order (state
@@ -319,6 +414,21 @@ func (UnimplementedVxcOrderServiceServer) ValidateVxcOrder(context.Context, *Val
 }
 func (UnimplementedVxcOrderServiceServer) QuoteVxc(context.Context, *QuoteVxcRequest) (*QuoteVxcResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method QuoteVxc not implemented")
+}
+func (UnimplementedVxcOrderServiceServer) QuoteVxcChange(context.Context, *QuoteVxcChangeRequest) (*QuoteVxcChangeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QuoteVxcChange not implemented")
+}
+func (UnimplementedVxcOrderServiceServer) ChangeVxc(context.Context, *ChangeVxcRequest) (*ChangeVxcResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangeVxc not implemented")
+}
+func (UnimplementedVxcOrderServiceServer) QuoteVxcCancellation(context.Context, *QuoteVxcCancellationRequest) (*QuoteVxcCancellationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QuoteVxcCancellation not implemented")
+}
+func (UnimplementedVxcOrderServiceServer) CancelVxc(context.Context, *CancelVxcRequest) (*CancelVxcResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelVxc not implemented")
+}
+func (UnimplementedVxcOrderServiceServer) UncancelVxc(context.Context, *UncancelVxcRequest) (*UncancelVxcResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UncancelVxc not implemented")
 }
 func (UnimplementedVxcOrderServiceServer) CreateVxcOrder(context.Context, *CreateVxcOrderRequest) (*CreateVxcOrderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateVxcOrder not implemented")
@@ -409,6 +519,96 @@ func _VxcOrderService_QuoteVxc_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(VxcOrderServiceServer).QuoteVxc(ctx, req.(*QuoteVxcRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VxcOrderService_QuoteVxcChange_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuoteVxcChangeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VxcOrderServiceServer).QuoteVxcChange(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VxcOrderService_QuoteVxcChange_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VxcOrderServiceServer).QuoteVxcChange(ctx, req.(*QuoteVxcChangeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VxcOrderService_ChangeVxc_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeVxcRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VxcOrderServiceServer).ChangeVxc(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VxcOrderService_ChangeVxc_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VxcOrderServiceServer).ChangeVxc(ctx, req.(*ChangeVxcRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VxcOrderService_QuoteVxcCancellation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuoteVxcCancellationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VxcOrderServiceServer).QuoteVxcCancellation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VxcOrderService_QuoteVxcCancellation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VxcOrderServiceServer).QuoteVxcCancellation(ctx, req.(*QuoteVxcCancellationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VxcOrderService_CancelVxc_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelVxcRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VxcOrderServiceServer).CancelVxc(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VxcOrderService_CancelVxc_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VxcOrderServiceServer).CancelVxc(ctx, req.(*CancelVxcRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VxcOrderService_UncancelVxc_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UncancelVxcRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VxcOrderServiceServer).UncancelVxc(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VxcOrderService_UncancelVxc_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VxcOrderServiceServer).UncancelVxc(ctx, req.(*UncancelVxcRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -532,6 +732,26 @@ var VxcOrderService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "QuoteVxc",
 			Handler:    _VxcOrderService_QuoteVxc_Handler,
+		},
+		{
+			MethodName: "QuoteVxcChange",
+			Handler:    _VxcOrderService_QuoteVxcChange_Handler,
+		},
+		{
+			MethodName: "ChangeVxc",
+			Handler:    _VxcOrderService_ChangeVxc_Handler,
+		},
+		{
+			MethodName: "QuoteVxcCancellation",
+			Handler:    _VxcOrderService_QuoteVxcCancellation_Handler,
+		},
+		{
+			MethodName: "CancelVxc",
+			Handler:    _VxcOrderService_CancelVxc_Handler,
+		},
+		{
+			MethodName: "UncancelVxc",
+			Handler:    _VxcOrderService_UncancelVxc_Handler,
 		},
 		{
 			MethodName: "CreateVxcOrder",

@@ -219,6 +219,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """ERROR_REASON_APPROVAL_NOT_PENDING: the approval was decided otherwise, withdrawn or expired.
     Code FAILED_PRECONDITION; metadata "approval_uid" and "status".
     """
+    ERROR_REASON_VXC_ENDED: _ErrorReason.ValueType  # 42
+    """ERROR_REASON_VXC_ENDED: ChangeVxc or UncancelVxc on a VXC that is being or has been
+    decommissioned. Code FAILED_PRECONDITION; metadata "vxc_uid".
+    """
+    ERROR_REASON_VXC_CHANGE_PENDING: _ErrorReason.ValueType  # 43
+    """ERROR_REASON_VXC_CHANGE_PENDING: ChangeVxc while another change of the VXC waits for the
+    provider's approval. Code FAILED_PRECONDITION; metadata "vxc_uid".
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable cause of a failed call. It travels as the `reason` of the
@@ -435,5 +443,13 @@ not list for the provider. Code NOT_FOUND; metadata "approval_uid".
 ERROR_REASON_APPROVAL_NOT_PENDING: ErrorReason.ValueType  # 41
 """ERROR_REASON_APPROVAL_NOT_PENDING: the approval was decided otherwise, withdrawn or expired.
 Code FAILED_PRECONDITION; metadata "approval_uid" and "status".
+"""
+ERROR_REASON_VXC_ENDED: ErrorReason.ValueType  # 42
+"""ERROR_REASON_VXC_ENDED: ChangeVxc or UncancelVxc on a VXC that is being or has been
+decommissioned. Code FAILED_PRECONDITION; metadata "vxc_uid".
+"""
+ERROR_REASON_VXC_CHANGE_PENDING: ErrorReason.ValueType  # 43
+"""ERROR_REASON_VXC_CHANGE_PENDING: ChangeVxc while another change of the VXC waits for the
+provider's approval. Code FAILED_PRECONDITION; metadata "vxc_uid".
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from onramp.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
@@ -220,6 +221,372 @@ class QuoteVxcResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___QuoteVxcResponse: _TypeAlias = QuoteVxcResponse  # noqa: Y015
+
+@_typing.final
+class VxcStatus(_message.Message):
+    """VxcStatus is a VXC as Megaport reports it now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PROVISIONING_STATUS_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    APPROVAL_PENDING_FIELD_NUMBER: _builtins.int
+    PENDING_RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    PENDING_TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid."""
+    name: _builtins.str
+    """name is the VXC's name."""
+    provisioning_status: _resources_pb2.ProvisioningStatus.ValueType
+    """provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
+    DECOMMISSIONING, DECOMMISSIONED, ...
+    """
+    rate_limit_mbps: _builtins.int
+    """rate_limit_mbps is the rate in effect."""
+    term_months: _builtins.int
+    """term_months is the contract term in effect."""
+    approval_pending: _builtins.bool
+    """approval_pending is true while a change (or the VXC itself) waits for the B-end owner."""
+    pending_rate_limit_mbps: _builtins.int
+    """pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated."""
+    pending_term_months: _builtins.int
+    """pending_term_months is the term a pending change asks for; 0 if none or not stated."""
+    def __init__(
+        self,
+        *,
+        vxc_uid: _builtins.str = ...,
+        name: _builtins.str = ...,
+        provisioning_status: _resources_pb2.ProvisioningStatus.ValueType = ...,
+        rate_limit_mbps: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+        approval_pending: _builtins.bool = ...,
+        pending_rate_limit_mbps: _builtins.int = ...,
+        pending_term_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_pending", b"approval_pending", "name", b"name", "pending_rate_limit_mbps", b"pending_rate_limit_mbps", "pending_term_months", b"pending_term_months", "provisioning_status", b"provisioning_status", "rate_limit_mbps", b"rate_limit_mbps", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VxcStatus: _TypeAlias = VxcStatus  # noqa: Y015
+
+@_typing.final
+class QuoteVxcChangeRequest(_message.Message):
+    """QuoteVxcChangeRequest names the VXC and the change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """account is the configured Megaport account that owns (bought) the VXC; empty = the first."""
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid. Required."""
+    rate_limit_mbps: _builtins.int
+    """rate_limit_mbps is the new rate; 0 keeps the current one."""
+    term_months: _builtins.int
+    """term_months is the new term (1, 12, 24 or 36); 0 keeps the current one."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        vxc_uid: _builtins.str = ...,
+        rate_limit_mbps: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "rate_limit_mbps", b"rate_limit_mbps", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteVxcChangeRequest: _TypeAlias = QuoteVxcChangeRequest  # noqa: Y015
+
+@_typing.final
+class QuoteVxcChangeResponse(_message.Message):
+    """QuoteVxcChangeResponse is the price before and after."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURRENT_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    rate_limit_mbps: _builtins.int
+    """rate_limit_mbps is the rate the changed price is for."""
+    term_months: _builtins.int
+    """term_months is the term the changed price is for."""
+    @_builtins.property
+    def current(self) -> _resources_pb2.PriceQuote:
+        """current is the price at the VXC's rate and term now."""
+
+    @_builtins.property
+    def changed(self) -> _resources_pb2.PriceQuote:
+        """changed is the price at the rate and term asked for."""
+
+    def __init__(
+        self,
+        *,
+        current: _resources_pb2.PriceQuote | None = ...,
+        changed: _resources_pb2.PriceQuote | None = ...,
+        rate_limit_mbps: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed", "current", b"current"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed", "current", b"current", "rate_limit_mbps", b"rate_limit_mbps", "term_months", b"term_months"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteVxcChangeResponse: _TypeAlias = QuoteVxcChangeResponse  # noqa: Y015
+
+@_typing.final
+class ChangeVxcRequest(_message.Message):
+    """ChangeVxcRequest names the VXC and the change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """account is the configured Megaport account that owns (bought) the VXC; empty = the first."""
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid. Required."""
+    rate_limit_mbps: _builtins.int
+    """rate_limit_mbps is the new rate; 0 keeps the current one."""
+    term_months: _builtins.int
+    """term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of the
+    two must be set.
+    """
+    request_id: _builtins.str
+    """request_id is a UUID naming this request in the audit log. Required."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        vxc_uid: _builtins.str = ...,
+        rate_limit_mbps: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "rate_limit_mbps", b"rate_limit_mbps", "request_id", b"request_id", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeVxcRequest: _TypeAlias = ChangeVxcRequest  # noqa: Y015
+
+@_typing.final
+class ChangeVxcResponse(_message.Message):
+    """ChangeVxcResponse holds the VXC after the change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VXC_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def vxc(self) -> Global___VxcStatus:
+        """vxc is the VXC now: changed, or with the change waiting for approval."""
+
+    def __init__(
+        self,
+        *,
+        vxc: Global___VxcStatus | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeVxcResponse: _TypeAlias = ChangeVxcResponse  # noqa: Y015
+
+@_typing.final
+class QuoteVxcCancellationRequest(_message.Message):
+    """QuoteVxcCancellationRequest names the VXC."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """account is the configured Megaport account that owns (bought) the VXC; empty = the first."""
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid. Required."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        vxc_uid: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteVxcCancellationRequest: _TypeAlias = QuoteVxcCancellationRequest  # noqa: Y015
+
+@_typing.final
+class QuoteVxcCancellationResponse(_message.Message):
+    """QuoteVxcCancellationResponse is what cancelling now costs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    TOTAL_CHARGE_FIELD_NUMBER: _builtins.int
+    REMAINING_MONTHS_FIELD_NUMBER: _builtins.int
+    CONTRACT_END_TIME_FIELD_NUMBER: _builtins.int
+    currency: _builtins.str
+    """currency is the ISO 4217 code."""
+    total_charge: _builtins.str
+    """total_charge is the charge for cancelling now, a decimal string."""
+    remaining_months: _builtins.int
+    """remaining_months is how many whole months of the term are left."""
+    @_builtins.property
+    def contract_end_time(self) -> _timestamp_pb2.Timestamp:
+        """contract_end_time is when the term ends (and a cancellation at the end of the term
+        takes effect).
+        """
+
+    def __init__(
+        self,
+        *,
+        currency: _builtins.str = ...,
+        total_charge: _builtins.str = ...,
+        remaining_months: _builtins.int = ...,
+        contract_end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contract_end_time", b"contract_end_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_end_time", b"contract_end_time", "currency", b"currency", "remaining_months", b"remaining_months", "total_charge", b"total_charge"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteVxcCancellationResponse: _TypeAlias = QuoteVxcCancellationResponse  # noqa: Y015
+
+@_typing.final
+class CancelVxcRequest(_message.Message):
+    """CancelVxcRequest names the VXC and when it ends."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    NOW_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """account is the configured Megaport account that owns (bought) the VXC; empty = the first."""
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid. Required."""
+    now: _builtins.bool
+    """now ends the VXC now (with the charges QuoteVxcCancellation gives); false ends it at the end
+    of its term.
+    """
+    request_id: _builtins.str
+    """request_id is a UUID naming this request in the audit log. Required."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        vxc_uid: _builtins.str = ...,
+        now: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "now", b"now", "request_id", b"request_id", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelVxcRequest: _TypeAlias = CancelVxcRequest  # noqa: Y015
+
+@_typing.final
+class CancelVxcResponse(_message.Message):
+    """CancelVxcResponse holds the VXC after the cancellation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VXC_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def vxc(self) -> Global___VxcStatus:
+        """vxc is the VXC now."""
+
+    def __init__(
+        self,
+        *,
+        vxc: Global___VxcStatus | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelVxcResponse: _TypeAlias = CancelVxcResponse  # noqa: Y015
+
+@_typing.final
+class UncancelVxcRequest(_message.Message):
+    """UncancelVxcRequest names the VXC."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """account is the configured Megaport account that owns (bought) the VXC; empty = the first."""
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid. Required."""
+    request_id: _builtins.str
+    """request_id is a UUID naming this request in the audit log. Required."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        vxc_uid: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "request_id", b"request_id", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UncancelVxcRequest: _TypeAlias = UncancelVxcRequest  # noqa: Y015
+
+@_typing.final
+class UncancelVxcResponse(_message.Message):
+    """UncancelVxcResponse holds the VXC after it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VXC_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def vxc(self) -> Global___VxcStatus:
+        """vxc is the VXC now."""
+
+    def __init__(
+        self,
+        *,
+        vxc: Global___VxcStatus | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UncancelVxcResponse: _TypeAlias = UncancelVxcResponse  # noqa: Y015
 
 @_typing.final
 class CreateVxcOrderRequest(_message.Message):

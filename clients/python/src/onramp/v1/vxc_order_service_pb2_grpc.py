@@ -55,6 +55,31 @@ class VxcOrderServiceStub:
                 request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcRequest.SerializeToString,
                 response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcResponse.FromString,
                 _registered_method=True)
+        self.QuoteVxcChange = channel.unary_unary(
+                '/onramp.v1.VxcOrderService/QuoteVxcChange',
+                request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcChangeRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcChangeResponse.FromString,
+                _registered_method=True)
+        self.ChangeVxc = channel.unary_unary(
+                '/onramp.v1.VxcOrderService/ChangeVxc',
+                request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.ChangeVxcRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.ChangeVxcResponse.FromString,
+                _registered_method=True)
+        self.QuoteVxcCancellation = channel.unary_unary(
+                '/onramp.v1.VxcOrderService/QuoteVxcCancellation',
+                request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcCancellationRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcCancellationResponse.FromString,
+                _registered_method=True)
+        self.CancelVxc = channel.unary_unary(
+                '/onramp.v1.VxcOrderService/CancelVxc',
+                request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.CancelVxcRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.CancelVxcResponse.FromString,
+                _registered_method=True)
+        self.UncancelVxc = channel.unary_unary(
+                '/onramp.v1.VxcOrderService/UncancelVxc',
+                request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.UncancelVxcRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.UncancelVxcResponse.FromString,
+                _registered_method=True)
         self.CreateVxcOrder = channel.unary_unary(
                 '/onramp.v1.VxcOrderService/CreateVxcOrder',
                 request_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.CreateVxcOrderRequest.SerializeToString,
@@ -126,6 +151,51 @@ class VxcOrderServiceServicer:
         monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
         not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
         speed or term is INVALID_ARGUMENT naming the field.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QuoteVxcChange(self, request, context):
+        """QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+        ChangeVxc. Scope orders.read.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeVxc(self, request, context):
+        """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+        faster rate or another term waits for that company's approval: the VXC comes back with
+        approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+        waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+        reading the VXC back. Megaport takes one update per VXC per 5 minutes
+        (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+        FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+        ERROR_REASON_VXC_ENDED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QuoteVxcCancellation(self, request, context):
+        """QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelVxc(self, request, context):
+        """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+        back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UncancelVxc(self, request, context):
+        """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+        returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -228,6 +298,31 @@ def add_VxcOrderServiceServicer_to_server(servicer, server):
                     servicer.QuoteVxc,
                     request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcRequest.FromString,
                     response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcResponse.SerializeToString,
+            ),
+            'QuoteVxcChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteVxcChange,
+                    request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcChangeRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcChangeResponse.SerializeToString,
+            ),
+            'ChangeVxc': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeVxc,
+                    request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.ChangeVxcRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.ChangeVxcResponse.SerializeToString,
+            ),
+            'QuoteVxcCancellation': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteVxcCancellation,
+                    request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcCancellationRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcCancellationResponse.SerializeToString,
+            ),
+            'CancelVxc': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelVxc,
+                    request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.CancelVxcRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.CancelVxcResponse.SerializeToString,
+            ),
+            'UncancelVxc': grpc.unary_unary_rpc_method_handler(
+                    servicer.UncancelVxc,
+                    request_deserializer=onramp_dot_v1_dot_vxc__order__service__pb2.UncancelVxcRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_vxc__order__service__pb2.UncancelVxcResponse.SerializeToString,
             ),
             'CreateVxcOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateVxcOrder,
@@ -347,6 +442,141 @@ class VxcOrderService:
             '/onramp.v1.VxcOrderService/QuoteVxc',
             onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcRequest.SerializeToString,
             onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteVxcChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.VxcOrderService/QuoteVxcChange',
+            onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcChangeRequest.SerializeToString,
+            onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeVxc(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.VxcOrderService/ChangeVxc',
+            onramp_dot_v1_dot_vxc__order__service__pb2.ChangeVxcRequest.SerializeToString,
+            onramp_dot_v1_dot_vxc__order__service__pb2.ChangeVxcResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteVxcCancellation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.VxcOrderService/QuoteVxcCancellation',
+            onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcCancellationRequest.SerializeToString,
+            onramp_dot_v1_dot_vxc__order__service__pb2.QuoteVxcCancellationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelVxc(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.VxcOrderService/CancelVxc',
+            onramp_dot_v1_dot_vxc__order__service__pb2.CancelVxcRequest.SerializeToString,
+            onramp_dot_v1_dot_vxc__order__service__pb2.CancelVxcResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UncancelVxc(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.VxcOrderService/UncancelVxc',
+            onramp_dot_v1_dot_vxc__order__service__pb2.UncancelVxcRequest.SerializeToString,
+            onramp_dot_v1_dot_vxc__order__service__pb2.UncancelVxcResponse.FromString,
             options,
             channel_credentials,
             insecure,

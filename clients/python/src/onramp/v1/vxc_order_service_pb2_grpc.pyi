@@ -62,6 +62,30 @@ class VxcOrderServiceStub:
     not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
     speed or term is INVALID_ARGUMENT naming the field.
     """
+    QuoteVxcChange: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.QuoteVxcChangeRequest, _vxc_order_service_pb2.QuoteVxcChangeResponse]
+    """QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+    ChangeVxc. Scope orders.read.
+    """
+    ChangeVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.ChangeVxcRequest, _vxc_order_service_pb2.ChangeVxcResponse]
+    """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+    faster rate or another term waits for that company's approval: the VXC comes back with
+    approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+    waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+    reading the VXC back. Megaport takes one update per VXC per 5 minutes
+    (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+    FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+    ERROR_REASON_VXC_ENDED.
+    """
+    QuoteVxcCancellation: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.QuoteVxcCancellationRequest, _vxc_order_service_pb2.QuoteVxcCancellationResponse]
+    """QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc."""
+    CancelVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CancelVxcRequest, _vxc_order_service_pb2.CancelVxcResponse]
+    """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+    back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+    """
+    UncancelVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.UncancelVxcRequest, _vxc_order_service_pb2.UncancelVxcResponse]
+    """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+    returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+    """
     CreateVxcOrder: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CreateVxcOrderRequest, _vxc_order_service_pb2.CreateVxcOrderResponse]
     """CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
     does (a request refused there is not journaled), journals the order, stamps the request_id on
@@ -151,6 +175,30 @@ class VxcOrderServiceAsyncStub(VxcOrderServiceStub):
     monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
     not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
     speed or term is INVALID_ARGUMENT naming the field.
+    """
+    QuoteVxcChange: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.QuoteVxcChangeRequest, _vxc_order_service_pb2.QuoteVxcChangeResponse]  # type: ignore[assignment]
+    """QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+    ChangeVxc. Scope orders.read.
+    """
+    ChangeVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.ChangeVxcRequest, _vxc_order_service_pb2.ChangeVxcResponse]  # type: ignore[assignment]
+    """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+    faster rate or another term waits for that company's approval: the VXC comes back with
+    approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+    waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+    reading the VXC back. Megaport takes one update per VXC per 5 minutes
+    (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+    FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+    ERROR_REASON_VXC_ENDED.
+    """
+    QuoteVxcCancellation: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.QuoteVxcCancellationRequest, _vxc_order_service_pb2.QuoteVxcCancellationResponse]  # type: ignore[assignment]
+    """QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc."""
+    CancelVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CancelVxcRequest, _vxc_order_service_pb2.CancelVxcResponse]  # type: ignore[assignment]
+    """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+    back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+    """
+    UncancelVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.UncancelVxcRequest, _vxc_order_service_pb2.UncancelVxcResponse]  # type: ignore[assignment]
+    """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+    returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
     """
     CreateVxcOrder: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CreateVxcOrderRequest, _vxc_order_service_pb2.CreateVxcOrderResponse]  # type: ignore[assignment]
     """CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
@@ -256,6 +304,60 @@ class VxcOrderServiceServicer(metaclass=_abc_1.ABCMeta):
         monthly rate ValidateVxcOrder gives once the prospect has a Port and a key. An on-ramp that is
         not the provider's is NOT_FOUND / ERROR_REASON_ON_RAMP_NOT_FOUND; an unknown location,
         speed or term is INVALID_ARGUMENT naming the field.
+        """
+
+    @_abc_1.abstractmethod
+    def QuoteVxcChange(
+        self,
+        request: _vxc_order_service_pb2.QuoteVxcChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vxc_order_service_pb2.QuoteVxcChangeResponse, _abc.Awaitable[_vxc_order_service_pb2.QuoteVxcChangeResponse]]:
+        """QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+        ChangeVxc. Scope orders.read.
+        """
+
+    @_abc_1.abstractmethod
+    def ChangeVxc(
+        self,
+        request: _vxc_order_service_pb2.ChangeVxcRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vxc_order_service_pb2.ChangeVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.ChangeVxcResponse]]:
+        """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+        faster rate or another term waits for that company's approval: the VXC comes back with
+        approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+        waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+        reading the VXC back. Megaport takes one update per VXC per 5 minutes
+        (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+        FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+        ERROR_REASON_VXC_ENDED.
+        """
+
+    @_abc_1.abstractmethod
+    def QuoteVxcCancellation(
+        self,
+        request: _vxc_order_service_pb2.QuoteVxcCancellationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vxc_order_service_pb2.QuoteVxcCancellationResponse, _abc.Awaitable[_vxc_order_service_pb2.QuoteVxcCancellationResponse]]:
+        """QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc."""
+
+    @_abc_1.abstractmethod
+    def CancelVxc(
+        self,
+        request: _vxc_order_service_pb2.CancelVxcRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vxc_order_service_pb2.CancelVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.CancelVxcResponse]]:
+        """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+        back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+        """
+
+    @_abc_1.abstractmethod
+    def UncancelVxc(
+        self,
+        request: _vxc_order_service_pb2.UncancelVxcRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vxc_order_service_pb2.UncancelVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.UncancelVxcResponse]]:
+        """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+        returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
         """
 
     @_abc_1.abstractmethod

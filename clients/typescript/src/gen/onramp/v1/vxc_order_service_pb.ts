@@ -4,7 +4,9 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PortSummary, PriceQuote, ServiceKeyLookup, VxcOrder, VxcOrderSpec, VxcOrderState } from "./resources_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { PortSummary, PriceQuote, ProvisioningStatus, ServiceKeyLookup, VxcOrder, VxcOrderSpec, VxcOrderState } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/vxc_order_service.proto.
  */
 export const file_onramp_v1_vxc_order_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFvbnJhbXAvdjEvdnhjX29yZGVyX3NlcnZpY2UucHJvdG8SCW9ucmFtcC52MSI3ChdMb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHYWNjb3VudBgCIAEoCSJHChhMb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USKwoGbG9va3VwGAEgASgLMhsub25yYW1wLnYxLlNlcnZpY2VLZXlMb29rdXAiUQoXVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYyLRAQoYVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJQoFYV9lbmQYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSJQoFYl9lbmQYAyABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKYV9lbmRfdmxhbhgEIAEoBRISCgpiX2VuZF92bGFuGAUgASgFEhkKEWFwcHJvdmFsX3JlcXVpcmVkGAYgASgIIncKD1F1b3RlVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgFEhAKCHBvcnRfdWlkGAMgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBSJ8ChBRdW90ZVZ4Y1Jlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSGQoRbW9udGhseV9yYWNrX3JhdGUYAiABKAkSJwoHb25fcmFtcBgDIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeSJjChVDcmVhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYxISCgpyZXF1ZXN0X2lkGAMgASgJIjwKFkNyZWF0ZVZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIiJgoSR2V0VnhjT3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjkKE0dldFZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIidwoUTGlzdFZ4Y09yZGVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDwoHYWNjb3VudBgDIAEoCRInCgVzdGF0ZRgEIAEoDjIYLm9ucmFtcC52MS5WeGNPcmRlclN0YXRlIlUKFUxpc3RWeGNPcmRlcnNSZXNwb25zZRIjCgZvcmRlcnMYASADKAsyEy5vbnJhbXAudjEuVnhjT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKFFdhdGNoVnhjT3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjsKFVdhdGNoVnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciJaChZBcHByb3ZlVnhjT3JkZXJSZXF1ZXN0EhIKCG9yZGVyX2lkGAEgASgJSAASEQoHdnhjX3VpZBgCIAEoCUgAEg8KB2FjY291bnQYAyABKAlCCAoGdGFyZ2V0Ij0KF0FwcHJvdmVWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyImkKFVJlamVjdFZ4Y09yZGVyUmVxdWVzdBISCghvcmRlcl9pZBgBIAEoCUgAEhEKB3Z4Y191aWQYAiABKAlIABIPCgdhY2NvdW50GAMgASgJEg4KBnJlYXNvbhgEIAEoCUIICgZ0YXJnZXQiPAoWUmVqZWN0VnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlcjKQBgoPVnhjT3JkZXJTZXJ2aWNlElsKEExvb2t1cFNlcnZpY2VLZXkSIi5vbnJhbXAudjEuTG9va3VwU2VydmljZUtleVJlcXVlc3QaIy5vbnJhbXAudjEuTG9va3VwU2VydmljZUtleVJlc3BvbnNlElsKEFZhbGlkYXRlVnhjT3JkZXISIi5vbnJhbXAudjEuVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QaIy5vbnJhbXAudjEuVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEkMKCFF1b3RlVnhjEhoub25yYW1wLnYxLlF1b3RlVnhjUmVxdWVzdBobLm9ucmFtcC52MS5RdW90ZVZ4Y1Jlc3BvbnNlElUKDkNyZWF0ZVZ4Y09yZGVyEiAub25yYW1wLnYxLkNyZWF0ZVZ4Y09yZGVyUmVxdWVzdBohLm9ucmFtcC52MS5DcmVhdGVWeGNPcmRlclJlc3BvbnNlEkwKC0dldFZ4Y09yZGVyEh0ub25yYW1wLnYxLkdldFZ4Y09yZGVyUmVxdWVzdBoeLm9ucmFtcC52MS5HZXRWeGNPcmRlclJlc3BvbnNlElIKDUxpc3RWeGNPcmRlcnMSHy5vbnJhbXAudjEuTGlzdFZ4Y09yZGVyc1JlcXVlc3QaIC5vbnJhbXAudjEuTGlzdFZ4Y09yZGVyc1Jlc3BvbnNlElQKDVdhdGNoVnhjT3JkZXISHy5vbnJhbXAudjEuV2F0Y2hWeGNPcmRlclJlcXVlc3QaIC5vbnJhbXAudjEuV2F0Y2hWeGNPcmRlclJlc3BvbnNlMAESWAoPQXBwcm92ZVZ4Y09yZGVyEiEub25yYW1wLnYxLkFwcHJvdmVWeGNPcmRlclJlcXVlc3QaIi5vbnJhbXAudjEuQXBwcm92ZVZ4Y09yZGVyUmVzcG9uc2USVQoOUmVqZWN0VnhjT3JkZXISIC5vbnJhbXAudjEuUmVqZWN0VnhjT3JkZXJSZXF1ZXN0GiEub25yYW1wLnYxLlJlamVjdFZ4Y09yZGVyUmVzcG9uc2VCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_onramp_v1_resources]);
+  fileDesc("CiFvbnJhbXAvdjEvdnhjX29yZGVyX3NlcnZpY2UucHJvdG8SCW9ucmFtcC52MSI3ChdMb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHYWNjb3VudBgCIAEoCSJHChhMb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USKwoGbG9va3VwGAEgASgLMhsub25yYW1wLnYxLlNlcnZpY2VLZXlMb29rdXAiUQoXVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYyLRAQoYVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJQoFYV9lbmQYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSJQoFYl9lbmQYAyABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKYV9lbmRfdmxhbhgEIAEoBRISCgpiX2VuZF92bGFuGAUgASgFEhkKEWFwcHJvdmFsX3JlcXVpcmVkGAYgASgIIncKD1F1b3RlVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgFEhAKCHBvcnRfdWlkGAMgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBSJ8ChBRdW90ZVZ4Y1Jlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSGQoRbW9udGhseV9yYWNrX3JhdGUYAiABKAkSJwoHb25fcmFtcBgDIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeSLsAQoJVnhjU3RhdHVzEg8KB3Z4Y191aWQYASABKAkSDAoEbmFtZRgCIAEoCRI6ChNwcm92aXNpb25pbmdfc3RhdHVzGAMgASgOMh0ub25yYW1wLnYxLlByb3Zpc2lvbmluZ1N0YXR1cxIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSGAoQYXBwcm92YWxfcGVuZGluZxgGIAEoCBIfChdwZW5kaW5nX3JhdGVfbGltaXRfbWJwcxgHIAEoAxIbChNwZW5kaW5nX3Rlcm1fbW9udGhzGAggASgFImcKFVF1b3RlVnhjQ2hhbmdlUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEg8KB3Z4Y191aWQYAiABKAkSFwoPcmF0ZV9saW1pdF9tYnBzGAMgASgDEhMKC3Rlcm1fbW9udGhzGAQgASgFIpYBChZRdW90ZVZ4Y0NoYW5nZVJlc3BvbnNlEiYKB2N1cnJlbnQYASABKAsyFS5vbnJhbXAudjEuUHJpY2VRdW90ZRImCgdjaGFuZ2VkGAIgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSFwoPcmF0ZV9saW1pdF9tYnBzGAMgASgDEhMKC3Rlcm1fbW9udGhzGAQgASgFInYKEENoYW5nZVZ4Y1JlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIPCgd2eGNfdWlkGAIgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxITCgt0ZXJtX21vbnRocxgEIAEoBRISCgpyZXF1ZXN0X2lkGAUgASgJIjYKEUNoYW5nZVZ4Y1Jlc3BvbnNlEiEKA3Z4YxgBIAEoCzIULm9ucmFtcC52MS5WeGNTdGF0dXMiPwobUXVvdGVWeGNDYW5jZWxsYXRpb25SZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSDwoHdnhjX3VpZBgCIAEoCSKXAQocUXVvdGVWeGNDYW5jZWxsYXRpb25SZXNwb25zZRIQCghjdXJyZW5jeRgBIAEoCRIUCgx0b3RhbF9jaGFyZ2UYAiABKAkSGAoQcmVtYWluaW5nX21vbnRocxgDIAEoAxI1ChFjb250cmFjdF9lbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoQQ2FuY2VsVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEg8KB3Z4Y191aWQYAiABKAkSCwoDbm93GAMgASgIEhIKCnJlcXVlc3RfaWQYBCABKAkiNgoRQ2FuY2VsVnhjUmVzcG9uc2USIQoDdnhjGAEgASgLMhQub25yYW1wLnYxLlZ4Y1N0YXR1cyJKChJVbmNhbmNlbFZ4Y1JlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIPCgd2eGNfdWlkGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiOAoTVW5jYW5jZWxWeGNSZXNwb25zZRIhCgN2eGMYASABKAsyFC5vbnJhbXAudjEuVnhjU3RhdHVzImMKFUNyZWF0ZVZ4Y09yZGVyUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEiUKBHNwZWMYAiABKAsyFy5vbnJhbXAudjEuVnhjT3JkZXJTcGVjEhIKCnJlcXVlc3RfaWQYAyABKAkiPAoWQ3JlYXRlVnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciImChJHZXRWeGNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOQoTR2V0VnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciJ3ChRMaXN0VnhjT3JkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgdhY2NvdW50GAMgASgJEicKBXN0YXRlGAQgASgOMhgub25yYW1wLnYxLlZ4Y09yZGVyU3RhdGUiVQoVTGlzdFZ4Y09yZGVyc1Jlc3BvbnNlEiMKBm9yZGVycxgBIAMoCzITLm9ucmFtcC52MS5WeGNPcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoUV2F0Y2hWeGNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOwoVV2F0Y2hWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyIloKFkFwcHJvdmVWeGNPcmRlclJlcXVlc3QSEgoIb3JkZXJfaWQYASABKAlIABIRCgd2eGNfdWlkGAIgASgJSAASDwoHYWNjb3VudBgDIAEoCUIICgZ0YXJnZXQiPQoXQXBwcm92ZVZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIiaQoVUmVqZWN0VnhjT3JkZXJSZXF1ZXN0EhIKCG9yZGVyX2lkGAEgASgJSAASEQoHdnhjX3VpZBgCIAEoCUgAEg8KB2FjY291bnQYAyABKAkSDgoGcmVhc29uGAQgASgJQggKBnRhcmdldCI8ChZSZWplY3RWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyMq4JCg9WeGNPcmRlclNlcnZpY2USWwoQTG9va3VwU2VydmljZUtleRIiLm9ucmFtcC52MS5Mb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBojLm9ucmFtcC52MS5Mb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USWwoQVmFsaWRhdGVWeGNPcmRlchIiLm9ucmFtcC52MS5WYWxpZGF0ZVZ4Y09yZGVyUmVxdWVzdBojLm9ucmFtcC52MS5WYWxpZGF0ZVZ4Y09yZGVyUmVzcG9uc2USQwoIUXVvdGVWeGMSGi5vbnJhbXAudjEuUXVvdGVWeGNSZXF1ZXN0Ghsub25yYW1wLnYxLlF1b3RlVnhjUmVzcG9uc2USVQoOUXVvdGVWeGNDaGFuZ2USIC5vbnJhbXAudjEuUXVvdGVWeGNDaGFuZ2VSZXF1ZXN0GiEub25yYW1wLnYxLlF1b3RlVnhjQ2hhbmdlUmVzcG9uc2USRgoJQ2hhbmdlVnhjEhsub25yYW1wLnYxLkNoYW5nZVZ4Y1JlcXVlc3QaHC5vbnJhbXAudjEuQ2hhbmdlVnhjUmVzcG9uc2USZwoUUXVvdGVWeGNDYW5jZWxsYXRpb24SJi5vbnJhbXAudjEuUXVvdGVWeGNDYW5jZWxsYXRpb25SZXF1ZXN0Gicub25yYW1wLnYxLlF1b3RlVnhjQ2FuY2VsbGF0aW9uUmVzcG9uc2USRgoJQ2FuY2VsVnhjEhsub25yYW1wLnYxLkNhbmNlbFZ4Y1JlcXVlc3QaHC5vbnJhbXAudjEuQ2FuY2VsVnhjUmVzcG9uc2USTAoLVW5jYW5jZWxWeGMSHS5vbnJhbXAudjEuVW5jYW5jZWxWeGNSZXF1ZXN0Gh4ub25yYW1wLnYxLlVuY2FuY2VsVnhjUmVzcG9uc2USVQoOQ3JlYXRlVnhjT3JkZXISIC5vbnJhbXAudjEuQ3JlYXRlVnhjT3JkZXJSZXF1ZXN0GiEub25yYW1wLnYxLkNyZWF0ZVZ4Y09yZGVyUmVzcG9uc2USTAoLR2V0VnhjT3JkZXISHS5vbnJhbXAudjEuR2V0VnhjT3JkZXJSZXF1ZXN0Gh4ub25yYW1wLnYxLkdldFZ4Y09yZGVyUmVzcG9uc2USUgoNTGlzdFZ4Y09yZGVycxIfLm9ucmFtcC52MS5MaXN0VnhjT3JkZXJzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0VnhjT3JkZXJzUmVzcG9uc2USVAoNV2F0Y2hWeGNPcmRlchIfLm9ucmFtcC52MS5XYXRjaFZ4Y09yZGVyUmVxdWVzdBogLm9ucmFtcC52MS5XYXRjaFZ4Y09yZGVyUmVzcG9uc2UwARJYCg9BcHByb3ZlVnhjT3JkZXISIS5vbnJhbXAudjEuQXBwcm92ZVZ4Y09yZGVyUmVxdWVzdBoiLm9ucmFtcC52MS5BcHByb3ZlVnhjT3JkZXJSZXNwb25zZRJVCg5SZWplY3RWeGNPcmRlchIgLm9ucmFtcC52MS5SZWplY3RWeGNPcmRlclJlcXVlc3QaIS5vbnJhbXAudjEuUmVqZWN0VnhjT3JkZXJSZXNwb25zZUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_resources]);
 
 /**
  * LookupServiceKeyRequest names the key a customer was given.
@@ -234,6 +236,423 @@ export const QuoteVxcResponseSchema: GenMessage<QuoteVxcResponse> = /*@__PURE__*
   messageDesc(file_onramp_v1_vxc_order_service, 5);
 
 /**
+ * VxcStatus is a VXC as Megaport reports it now.
+ *
+ * @generated from message onramp.v1.VxcStatus
+ */
+export type VxcStatus = Message<"onramp.v1.VxcStatus"> & {
+  /**
+   * vxc_uid is the VXC's Megaport productUid.
+   *
+   * @generated from field: string vxc_uid = 1;
+   */
+  vxcUid: string;
+
+  /**
+   * name is the VXC's name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
+   * DECOMMISSIONING, DECOMMISSIONED, ...
+   *
+   * @generated from field: onramp.v1.ProvisioningStatus provisioning_status = 3;
+   */
+  provisioningStatus: ProvisioningStatus;
+
+  /**
+   * rate_limit_mbps is the rate in effect.
+   *
+   * @generated from field: int64 rate_limit_mbps = 4;
+   */
+  rateLimitMbps: bigint;
+
+  /**
+   * term_months is the contract term in effect.
+   *
+   * @generated from field: int32 term_months = 5;
+   */
+  termMonths: number;
+
+  /**
+   * approval_pending is true while a change (or the VXC itself) waits for the B-end owner.
+   *
+   * @generated from field: bool approval_pending = 6;
+   */
+  approvalPending: boolean;
+
+  /**
+   * pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated.
+   *
+   * @generated from field: int64 pending_rate_limit_mbps = 7;
+   */
+  pendingRateLimitMbps: bigint;
+
+  /**
+   * pending_term_months is the term a pending change asks for; 0 if none or not stated.
+   *
+   * @generated from field: int32 pending_term_months = 8;
+   */
+  pendingTermMonths: number;
+};
+
+/**
+ * Describes the message onramp.v1.VxcStatus.
+ * Use `create(VxcStatusSchema)` to create a new message.
+ */
+export const VxcStatusSchema: GenMessage<VxcStatus> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 6);
+
+/**
+ * QuoteVxcChangeRequest names the VXC and the change.
+ *
+ * @generated from message onramp.v1.QuoteVxcChangeRequest
+ */
+export type QuoteVxcChangeRequest = Message<"onramp.v1.QuoteVxcChangeRequest"> & {
+  /**
+   * account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * vxc_uid is the VXC's Megaport productUid. Required.
+   *
+   * @generated from field: string vxc_uid = 2;
+   */
+  vxcUid: string;
+
+  /**
+   * rate_limit_mbps is the new rate; 0 keeps the current one.
+   *
+   * @generated from field: int64 rate_limit_mbps = 3;
+   */
+  rateLimitMbps: bigint;
+
+  /**
+   * term_months is the new term (1, 12, 24 or 36); 0 keeps the current one.
+   *
+   * @generated from field: int32 term_months = 4;
+   */
+  termMonths: number;
+};
+
+/**
+ * Describes the message onramp.v1.QuoteVxcChangeRequest.
+ * Use `create(QuoteVxcChangeRequestSchema)` to create a new message.
+ */
+export const QuoteVxcChangeRequestSchema: GenMessage<QuoteVxcChangeRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 7);
+
+/**
+ * QuoteVxcChangeResponse is the price before and after.
+ *
+ * @generated from message onramp.v1.QuoteVxcChangeResponse
+ */
+export type QuoteVxcChangeResponse = Message<"onramp.v1.QuoteVxcChangeResponse"> & {
+  /**
+   * current is the price at the VXC's rate and term now.
+   *
+   * @generated from field: onramp.v1.PriceQuote current = 1;
+   */
+  current?: PriceQuote | undefined;
+
+  /**
+   * changed is the price at the rate and term asked for.
+   *
+   * @generated from field: onramp.v1.PriceQuote changed = 2;
+   */
+  changed?: PriceQuote | undefined;
+
+  /**
+   * rate_limit_mbps is the rate the changed price is for.
+   *
+   * @generated from field: int64 rate_limit_mbps = 3;
+   */
+  rateLimitMbps: bigint;
+
+  /**
+   * term_months is the term the changed price is for.
+   *
+   * @generated from field: int32 term_months = 4;
+   */
+  termMonths: number;
+};
+
+/**
+ * Describes the message onramp.v1.QuoteVxcChangeResponse.
+ * Use `create(QuoteVxcChangeResponseSchema)` to create a new message.
+ */
+export const QuoteVxcChangeResponseSchema: GenMessage<QuoteVxcChangeResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 8);
+
+/**
+ * ChangeVxcRequest names the VXC and the change.
+ *
+ * @generated from message onramp.v1.ChangeVxcRequest
+ */
+export type ChangeVxcRequest = Message<"onramp.v1.ChangeVxcRequest"> & {
+  /**
+   * account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * vxc_uid is the VXC's Megaport productUid. Required.
+   *
+   * @generated from field: string vxc_uid = 2;
+   */
+  vxcUid: string;
+
+  /**
+   * rate_limit_mbps is the new rate; 0 keeps the current one.
+   *
+   * @generated from field: int64 rate_limit_mbps = 3;
+   */
+  rateLimitMbps: bigint;
+
+  /**
+   * term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of the
+   * two must be set.
+   *
+   * @generated from field: int32 term_months = 4;
+   */
+  termMonths: number;
+
+  /**
+   * request_id is a UUID naming this request in the audit log. Required.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message onramp.v1.ChangeVxcRequest.
+ * Use `create(ChangeVxcRequestSchema)` to create a new message.
+ */
+export const ChangeVxcRequestSchema: GenMessage<ChangeVxcRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 9);
+
+/**
+ * ChangeVxcResponse holds the VXC after the change.
+ *
+ * @generated from message onramp.v1.ChangeVxcResponse
+ */
+export type ChangeVxcResponse = Message<"onramp.v1.ChangeVxcResponse"> & {
+  /**
+   * vxc is the VXC now: changed, or with the change waiting for approval.
+   *
+   * @generated from field: onramp.v1.VxcStatus vxc = 1;
+   */
+  vxc?: VxcStatus | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.ChangeVxcResponse.
+ * Use `create(ChangeVxcResponseSchema)` to create a new message.
+ */
+export const ChangeVxcResponseSchema: GenMessage<ChangeVxcResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 10);
+
+/**
+ * QuoteVxcCancellationRequest names the VXC.
+ *
+ * @generated from message onramp.v1.QuoteVxcCancellationRequest
+ */
+export type QuoteVxcCancellationRequest = Message<"onramp.v1.QuoteVxcCancellationRequest"> & {
+  /**
+   * account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * vxc_uid is the VXC's Megaport productUid. Required.
+   *
+   * @generated from field: string vxc_uid = 2;
+   */
+  vxcUid: string;
+};
+
+/**
+ * Describes the message onramp.v1.QuoteVxcCancellationRequest.
+ * Use `create(QuoteVxcCancellationRequestSchema)` to create a new message.
+ */
+export const QuoteVxcCancellationRequestSchema: GenMessage<QuoteVxcCancellationRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 11);
+
+/**
+ * QuoteVxcCancellationResponse is what cancelling now costs.
+ *
+ * @generated from message onramp.v1.QuoteVxcCancellationResponse
+ */
+export type QuoteVxcCancellationResponse = Message<"onramp.v1.QuoteVxcCancellationResponse"> & {
+  /**
+   * currency is the ISO 4217 code.
+   *
+   * @generated from field: string currency = 1;
+   */
+  currency: string;
+
+  /**
+   * total_charge is the charge for cancelling now, a decimal string.
+   *
+   * @generated from field: string total_charge = 2;
+   */
+  totalCharge: string;
+
+  /**
+   * remaining_months is how many whole months of the term are left.
+   *
+   * @generated from field: int64 remaining_months = 3;
+   */
+  remainingMonths: bigint;
+
+  /**
+   * contract_end_time is when the term ends (and a cancellation at the end of the term
+   * takes effect).
+   *
+   * @generated from field: google.protobuf.Timestamp contract_end_time = 4;
+   */
+  contractEndTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.QuoteVxcCancellationResponse.
+ * Use `create(QuoteVxcCancellationResponseSchema)` to create a new message.
+ */
+export const QuoteVxcCancellationResponseSchema: GenMessage<QuoteVxcCancellationResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 12);
+
+/**
+ * CancelVxcRequest names the VXC and when it ends.
+ *
+ * @generated from message onramp.v1.CancelVxcRequest
+ */
+export type CancelVxcRequest = Message<"onramp.v1.CancelVxcRequest"> & {
+  /**
+   * account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * vxc_uid is the VXC's Megaport productUid. Required.
+   *
+   * @generated from field: string vxc_uid = 2;
+   */
+  vxcUid: string;
+
+  /**
+   * now ends the VXC now (with the charges QuoteVxcCancellation gives); false ends it at the end
+   * of its term.
+   *
+   * @generated from field: bool now = 3;
+   */
+  now: boolean;
+
+  /**
+   * request_id is a UUID naming this request in the audit log. Required.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message onramp.v1.CancelVxcRequest.
+ * Use `create(CancelVxcRequestSchema)` to create a new message.
+ */
+export const CancelVxcRequestSchema: GenMessage<CancelVxcRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 13);
+
+/**
+ * CancelVxcResponse holds the VXC after the cancellation.
+ *
+ * @generated from message onramp.v1.CancelVxcResponse
+ */
+export type CancelVxcResponse = Message<"onramp.v1.CancelVxcResponse"> & {
+  /**
+   * vxc is the VXC now.
+   *
+   * @generated from field: onramp.v1.VxcStatus vxc = 1;
+   */
+  vxc?: VxcStatus | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.CancelVxcResponse.
+ * Use `create(CancelVxcResponseSchema)` to create a new message.
+ */
+export const CancelVxcResponseSchema: GenMessage<CancelVxcResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 14);
+
+/**
+ * UncancelVxcRequest names the VXC.
+ *
+ * @generated from message onramp.v1.UncancelVxcRequest
+ */
+export type UncancelVxcRequest = Message<"onramp.v1.UncancelVxcRequest"> & {
+  /**
+   * account is the configured Megaport account that owns (bought) the VXC; empty = the first.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * vxc_uid is the VXC's Megaport productUid. Required.
+   *
+   * @generated from field: string vxc_uid = 2;
+   */
+  vxcUid: string;
+
+  /**
+   * request_id is a UUID naming this request in the audit log. Required.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message onramp.v1.UncancelVxcRequest.
+ * Use `create(UncancelVxcRequestSchema)` to create a new message.
+ */
+export const UncancelVxcRequestSchema: GenMessage<UncancelVxcRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 15);
+
+/**
+ * UncancelVxcResponse holds the VXC after it.
+ *
+ * @generated from message onramp.v1.UncancelVxcResponse
+ */
+export type UncancelVxcResponse = Message<"onramp.v1.UncancelVxcResponse"> & {
+  /**
+   * vxc is the VXC now.
+   *
+   * @generated from field: onramp.v1.VxcStatus vxc = 1;
+   */
+  vxc?: VxcStatus | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.UncancelVxcResponse.
+ * Use `create(UncancelVxcResponseSchema)` to create a new message.
+ */
+export const UncancelVxcResponseSchema: GenMessage<UncancelVxcResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_vxc_order_service, 16);
+
+/**
  * CreateVxcOrderRequest is an order to buy.
  *
  * @generated from message onramp.v1.CreateVxcOrderRequest
@@ -268,7 +687,7 @@ export type CreateVxcOrderRequest = Message<"onramp.v1.CreateVxcOrderRequest"> &
  * Use `create(CreateVxcOrderRequestSchema)` to create a new message.
  */
 export const CreateVxcOrderRequestSchema: GenMessage<CreateVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 6);
+  messageDesc(file_onramp_v1_vxc_order_service, 17);
 
 /**
  * CreateVxcOrderResponse holds the accepted order.
@@ -289,7 +708,7 @@ export type CreateVxcOrderResponse = Message<"onramp.v1.CreateVxcOrderResponse">
  * Use `create(CreateVxcOrderResponseSchema)` to create a new message.
  */
 export const CreateVxcOrderResponseSchema: GenMessage<CreateVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 7);
+  messageDesc(file_onramp_v1_vxc_order_service, 18);
 
 /**
  * GetVxcOrderRequest names an order.
@@ -310,7 +729,7 @@ export type GetVxcOrderRequest = Message<"onramp.v1.GetVxcOrderRequest"> & {
  * Use `create(GetVxcOrderRequestSchema)` to create a new message.
  */
 export const GetVxcOrderRequestSchema: GenMessage<GetVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 8);
+  messageDesc(file_onramp_v1_vxc_order_service, 19);
 
 /**
  * GetVxcOrderResponse holds the order.
@@ -331,7 +750,7 @@ export type GetVxcOrderResponse = Message<"onramp.v1.GetVxcOrderResponse"> & {
  * Use `create(GetVxcOrderResponseSchema)` to create a new message.
  */
 export const GetVxcOrderResponseSchema: GenMessage<GetVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 9);
+  messageDesc(file_onramp_v1_vxc_order_service, 20);
 
 /**
  * ListVxcOrdersRequest filters and pages orders. Filters combine with AND.
@@ -376,7 +795,7 @@ export type ListVxcOrdersRequest = Message<"onramp.v1.ListVxcOrdersRequest"> & {
  * Use `create(ListVxcOrdersRequestSchema)` to create a new message.
  */
 export const ListVxcOrdersRequestSchema: GenMessage<ListVxcOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 10);
+  messageDesc(file_onramp_v1_vxc_order_service, 21);
 
 /**
  * ListVxcOrdersResponse is one page of orders.
@@ -404,7 +823,7 @@ export type ListVxcOrdersResponse = Message<"onramp.v1.ListVxcOrdersResponse"> &
  * Use `create(ListVxcOrdersResponseSchema)` to create a new message.
  */
 export const ListVxcOrdersResponseSchema: GenMessage<ListVxcOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 11);
+  messageDesc(file_onramp_v1_vxc_order_service, 22);
 
 /**
  * WatchVxcOrderRequest names the order to follow.
@@ -425,7 +844,7 @@ export type WatchVxcOrderRequest = Message<"onramp.v1.WatchVxcOrderRequest"> & {
  * Use `create(WatchVxcOrderRequestSchema)` to create a new message.
  */
 export const WatchVxcOrderRequestSchema: GenMessage<WatchVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 12);
+  messageDesc(file_onramp_v1_vxc_order_service, 23);
 
 /**
  * WatchVxcOrderResponse is the order after a change (or, first, as it is now).
@@ -446,7 +865,7 @@ export type WatchVxcOrderResponse = Message<"onramp.v1.WatchVxcOrderResponse"> &
  * Use `create(WatchVxcOrderResponseSchema)` to create a new message.
  */
 export const WatchVxcOrderResponseSchema: GenMessage<WatchVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 13);
+  messageDesc(file_onramp_v1_vxc_order_service, 24);
 
 /**
  * ApproveVxcOrderRequest names the VXC to approve. Exactly one of order_id and vxc_uid is set.
@@ -491,7 +910,7 @@ export type ApproveVxcOrderRequest = Message<"onramp.v1.ApproveVxcOrderRequest">
  * Use `create(ApproveVxcOrderRequestSchema)` to create a new message.
  */
 export const ApproveVxcOrderRequestSchema: GenMessage<ApproveVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 14);
+  messageDesc(file_onramp_v1_vxc_order_service, 25);
 
 /**
  * ApproveVxcOrderResponse holds the approved order.
@@ -513,7 +932,7 @@ export type ApproveVxcOrderResponse = Message<"onramp.v1.ApproveVxcOrderResponse
  * Use `create(ApproveVxcOrderResponseSchema)` to create a new message.
  */
 export const ApproveVxcOrderResponseSchema: GenMessage<ApproveVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 15);
+  messageDesc(file_onramp_v1_vxc_order_service, 26);
 
 /**
  * RejectVxcOrderRequest names the VXC to reject and why. Exactly one of order_id and vxc_uid is
@@ -567,7 +986,7 @@ export type RejectVxcOrderRequest = Message<"onramp.v1.RejectVxcOrderRequest"> &
  * Use `create(RejectVxcOrderRequestSchema)` to create a new message.
  */
 export const RejectVxcOrderRequestSchema: GenMessage<RejectVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 16);
+  messageDesc(file_onramp_v1_vxc_order_service, 27);
 
 /**
  * RejectVxcOrderResponse holds the rejected order.
@@ -589,7 +1008,7 @@ export type RejectVxcOrderResponse = Message<"onramp.v1.RejectVxcOrderResponse">
  * Use `create(RejectVxcOrderResponseSchema)` to create a new message.
  */
 export const RejectVxcOrderResponseSchema: GenMessage<RejectVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 17);
+  messageDesc(file_onramp_v1_vxc_order_service, 28);
 
 /**
  * VxcOrderService is the customer side: look a service key up, price a VXC with it, buy it
@@ -645,6 +1064,66 @@ export const VxcOrderService: GenService<{
     methodKind: "unary";
     input: typeof QuoteVxcRequestSchema;
     output: typeof QuoteVxcResponseSchema;
+  },
+  /**
+   * QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
+   * ChangeVxc. Scope orders.read.
+   *
+   * @generated from rpc onramp.v1.VxcOrderService.QuoteVxcChange
+   */
+  quoteVxcChange: {
+    methodKind: "unary";
+    input: typeof QuoteVxcChangeRequestSchema;
+    output: typeof QuoteVxcChangeResponseSchema;
+  },
+  /**
+   * ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
+   * faster rate or another term waits for that company's approval: the VXC comes back with
+   * approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
+   * waits for) what is asked is returned with nothing sent, and a lost answer is settled by
+   * reading the VXC back. Megaport takes one update per VXC per 5 minutes
+   * (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
+   * FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
+   * ERROR_REASON_VXC_ENDED.
+   *
+   * @generated from rpc onramp.v1.VxcOrderService.ChangeVxc
+   */
+  changeVxc: {
+    methodKind: "unary";
+    input: typeof ChangeVxcRequestSchema;
+    output: typeof ChangeVxcResponseSchema;
+  },
+  /**
+   * QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc.
+   *
+   * @generated from rpc onramp.v1.VxcOrderService.QuoteVxcCancellation
+   */
+  quoteVxcCancellation: {
+    methodKind: "unary";
+    input: typeof QuoteVxcCancellationRequestSchema;
+    output: typeof QuoteVxcCancellationResponseSchema;
+  },
+  /**
+   * CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
+   * back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+   *
+   * @generated from rpc onramp.v1.VxcOrderService.CancelVxc
+   */
+  cancelVxc: {
+    methodKind: "unary";
+    input: typeof CancelVxcRequestSchema;
+    output: typeof CancelVxcResponseSchema;
+  },
+  /**
+   * UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
+   * returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+   *
+   * @generated from rpc onramp.v1.VxcOrderService.UncancelVxc
+   */
+  uncancelVxc: {
+    methodKind: "unary";
+    input: typeof UncancelVxcRequestSchema;
+    output: typeof UncancelVxcResponseSchema;
   },
   /**
    * CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder

@@ -1,0 +1,303 @@
+//! A VXC after purchase, on the buying side: its price at another speed or term, the change,
+//! the charges of cancelling it, the cancellation and its undoing.
+//!
+//! Each of these says what the VXC should become (this rate, this term, cancelled, not
+//! cancelled), so each is safe to retry: a VXC that already is (or already waits for approval
+//! to be) what was asked is returned as it is, with nothing sent. After an answer that may have
+//! been lost, the VXC is read back to see whether the change happened. Megaport's limit of one
+//! update per service per 5 minutes applies (SERVICE_UPDATE_TOO_SOON).
+
+use super::desk::OrderDesk;
+use super::rules::check_rate_and_term;
+use super::upstream::{CancelQuote, LifecycleAction, OrderVxc, UpstreamFailure};
+use super::{Quote, TERMS};
+use crate::error::{Error, ErrorReason, FieldViolation};
+use crate::onramps::ProvisioningStatus;
+
+/// The price of a VXC now and after a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeQuote {
+    pub current: Quote,
+    pub changed: Quote,
+    pub rate_limit_mbps: i64,
+    pub term_months: i32,
+}
+
+/// A change to a VXC's rate and/or term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VxcChange {
+    pub rate_limit_mbps: Option<i64>,
+    pub term_months: Option<i32>,
+}
+
+impl VxcChange {
+    fn check(self) -> Vec<FieldViolation> {
+        let mut violations = Vec::new();
+        if self.rate_limit_mbps.is_none() && self.term_months.is_none() {
+            violations.push(FieldViolation::new(
+                "rate_limit_mbps",
+                "set a new rate_limit_mbps or term_months (0 keeps the current one)",
+            ));
+        }
+        // The rules every order follows, for what is changed.
+        let rate = self.rate_limit_mbps.unwrap_or(1);
+        let term = self.term_months.unwrap_or(TERMS[0]);
+        violations.extend(check_rate_and_term(rate, term));
+        violations
+    }
+
+    /// Whether `vxc` has (or waits for approval of) everything this change asks.
+    fn reached_by(self, vxc: &OrderVxc) -> bool {
+        self.rate_limit_mbps.is_none_or(|rate| {
+            vxc.rate_limit_mbps == rate || vxc.pending_rate_limit_mbps == Some(rate)
+        }) && self
+            .term_months
+            .is_none_or(|term| vxc.term_months == term || vxc.pending_term_months == Some(term))
+    }
+}
+
+/// A VXC that is being or has been decommissioned.
+fn ended(vxc: &OrderVxc) -> bool {
+    matches!(
+        vxc.status,
+        ProvisioningStatus::Decommissioning | ProvisioningStatus::Decommissioned
+    )
+}
+
+fn vxc_ended(vxc: &OrderVxc) -> Error {
+    Error::FailedPrecondition {
+        reason: ErrorReason::VxcEnded,
+        message: format!(
+            "vxc {} is {}: it can no longer be changed",
+            vxc.uid,
+            format!("{:?}", vxc.status).to_lowercase()
+        ),
+    }
+    .with_meta("vxc_uid", &vxc.uid)
+}
+
+impl OrderDesk {
+    /// The VXC's monthly price now, and at the rate and term `change` asks for.
+    pub async fn quote_change(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+        change: VxcChange,
+    ) -> Result<ChangeQuote, Error> {
+        let violations = change.check();
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        let (_, client) = self.account(account)?;
+        let deadline = self.deadline();
+        let vxc = client.vxc(vxc_uid, deadline).await?;
+        let (a, b) = (vxc.a_end.port.location_id, vxc.b_end.port.location_id);
+        let rate = change.rate_limit_mbps.unwrap_or(vxc.rate_limit_mbps);
+        let term = change.term_months.unwrap_or(vxc.term_months);
+        let (current, _) = client
+            .price(a, b, vxc.rate_limit_mbps, vxc.term_months.max(1), deadline)
+            .await?;
+        let (changed, _) = client.price(a, b, rate, term, deadline).await?;
+        Ok(ChangeQuote {
+            current,
+            changed,
+            rate_limit_mbps: rate,
+            term_months: term,
+        })
+    }
+
+    /// Changes the VXC's rate and/or term; the VXC after it. On another company's Port a
+    /// faster rate or another term waits for that company's approval (the VXC then shows it
+    /// pending).
+    pub async fn change_vxc(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+        change: VxcChange,
+    ) -> Result<OrderVxc, Error> {
+        let violations = change.check();
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        let (_, client) = self.account(account)?;
+        let client = client.for_write();
+        let deadline = self.deadline();
+        let vxc = client.vxc(vxc_uid, deadline).await?;
+        if ended(&vxc) {
+            return Err(vxc_ended(&vxc));
+        }
+        if change.reached_by(&vxc) {
+            return Ok(vxc);
+        }
+        if vxc.pending_approval {
+            return Err(Error::FailedPrecondition {
+                reason: ErrorReason::VxcChangePending,
+                message: format!(
+                    "vxc {vxc_uid} has a change waiting for the provider's approval; it can \
+                     change again once that is decided"
+                ),
+            }
+            .with_meta("vxc_uid", vxc_uid));
+        }
+        let sent = client
+            .change(
+                vxc_uid,
+                change.rate_limit_mbps,
+                change.term_months,
+                deadline,
+            )
+            .await;
+        self.inner.inventory.invalidate_ports().await;
+        match sent {
+            Ok(after) => Ok(after),
+            Err(UpstreamFailure::OutcomeUnknown(error)) => {
+                let after = client.vxc(vxc_uid, self.deadline()).await?;
+                if change.reached_by(&after) {
+                    Ok(after)
+                } else {
+                    Err(error)
+                }
+            }
+            Err(other) => Err(other.into_error()),
+        }
+    }
+
+    /// What cancelling the VXC now would cost.
+    pub async fn quote_cancellation(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+    ) -> Result<CancelQuote, Error> {
+        let (_, client) = self.account(account)?;
+        Ok(client.cancel_charges(vxc_uid, self.deadline()).await?)
+    }
+
+    /// Cancels the VXC at the end of its term (`now` false: CANCELLED until then) or now; the
+    /// VXC after it.
+    pub async fn cancel_vxc(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+        now: bool,
+    ) -> Result<OrderVxc, Error> {
+        let reached =
+            |vxc: &OrderVxc| ended(vxc) || (!now && vxc.status == ProvisioningStatus::Cancelled);
+        let action = if now {
+            LifecycleAction::CancelNow
+        } else {
+            LifecycleAction::CancelAtTermEnd
+        };
+        self.lifecycle(account, vxc_uid, action, reached, |_| None)
+            .await
+    }
+
+    /// Takes back a cancellation at the end of the term; the VXC after it.
+    pub async fn uncancel_vxc(&self, account: &str, vxc_uid: &str) -> Result<OrderVxc, Error> {
+        let reached = |vxc: &OrderVxc| vxc.status != ProvisioningStatus::Cancelled && !ended(vxc);
+        let refused = |vxc: &OrderVxc| ended(vxc).then(|| vxc_ended(vxc));
+        self.lifecycle(
+            account,
+            vxc_uid,
+            LifecycleAction::Uncancel,
+            reached,
+            refused,
+        )
+        .await
+    }
+
+    /// Sends `action` unless the VXC has `reached` its goal already, or is `refused`; reads
+    /// the VXC back after it (and to settle a lost answer).
+    async fn lifecycle(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+        action: LifecycleAction,
+        reached: impl Fn(&OrderVxc) -> bool,
+        refused: impl Fn(&OrderVxc) -> Option<Error>,
+    ) -> Result<OrderVxc, Error> {
+        let (_, client) = self.account(account)?;
+        let client = client.for_write();
+        let vxc = client.vxc(vxc_uid, self.deadline()).await?;
+        if reached(&vxc) {
+            return Ok(vxc);
+        }
+        if let Some(error) = refused(&vxc) {
+            return Err(error);
+        }
+        let sent = client.lifecycle(vxc_uid, action, self.deadline()).await;
+        self.inner.inventory.invalidate_ports().await;
+        let after = client.vxc(vxc_uid, self.deadline()).await;
+        match (sent, after) {
+            (Ok(()), after) => after.map_err(UpstreamFailure::into_error),
+            (Err(UpstreamFailure::OutcomeUnknown(error)), Ok(after)) => {
+                if reached(&after) {
+                    Ok(after)
+                } else {
+                    Err(error)
+                }
+            }
+            (Err(failure), _) => Err(failure.into_error()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vxc(rate: i64, term: i32) -> OrderVxc {
+        OrderVxc {
+            uid: "v".into(),
+            name: String::new(),
+            status: ProvisioningStatus::Live,
+            pending_approval: false,
+            pending_rate_limit_mbps: None,
+            pending_term_months: None,
+            approval_expired: false,
+            rate_limit_mbps: rate,
+            term_months: term,
+            cost_centre: String::new(),
+            shutdown: false,
+            company_name: String::new(),
+            a_end: Default::default(),
+            b_end: Default::default(),
+            create_time: None,
+        }
+    }
+
+    #[test]
+    fn a_change_is_reached_by_the_vxc_or_its_pending_approval() {
+        let faster = VxcChange {
+            rate_limit_mbps: Some(500),
+            term_months: None,
+        };
+        assert!(!faster.reached_by(&vxc(100, 12)));
+        assert!(faster.reached_by(&vxc(500, 12)));
+        let mut waiting = vxc(100, 12);
+        waiting.pending_approval = true;
+        waiting.pending_rate_limit_mbps = Some(500);
+        assert!(
+            faster.reached_by(&waiting),
+            "a retry after the change was sent"
+        );
+        let both = VxcChange {
+            rate_limit_mbps: Some(500),
+            term_months: Some(24),
+        };
+        assert!(!both.reached_by(&vxc(500, 12)));
+    }
+
+    #[test]
+    fn a_change_needs_something_valid_to_change() {
+        let nothing = VxcChange {
+            rate_limit_mbps: None,
+            term_months: None,
+        };
+        assert_eq!(nothing.check()[0].field, "rate_limit_mbps");
+        let bad_term = VxcChange {
+            rate_limit_mbps: None,
+            term_months: Some(7),
+        };
+        assert_eq!(bad_term.check()[0].field, "term_months");
+    }
+}
