@@ -119,7 +119,8 @@ prometheus-bin:
 
 .PHONY: onramp-bin
 onramp-bin:
-	$(CARGO) build --locked --bin onramp
+	# One build for both binaries, so their dependencies are compiled once with one feature set.
+	$(CARGO) build --locked -p onramp-server -p megaport-sandbox --bin onramp --bin megaport-sandbox
 
 $(PY_VENV)/.installed: clients/python/requirements-test.txt
 	$(PYTHON) -m venv $(PY_VENV)
@@ -151,8 +152,7 @@ client-test: client-test-python client-test-go client-test-typescript
 # Megaport's own Go SDK (tools/megaportgo, vendored unmodified) against the sandbox binary.
 SANDBOX_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/megaport-sandbox
 .PHONY: sdk-conformance
-sdk-conformance:
-	$(CARGO) build --locked -p megaport-sandbox --bin megaport-sandbox
+sdk-conformance: onramp-bin
 	cd crates/megaport-sandbox/sdk-conformance && test -z "$$(gofmt -l .)" && $(GO) mod tidy -diff && \
 	  $(GO) vet ./... && MEGAPORT_SANDBOX_BINARY=$(SANDBOX_BIN) $(GO) test -count=1 ./...
 

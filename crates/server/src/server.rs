@@ -196,8 +196,11 @@ pub async fn run_with_admin(
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
         .add_service(
-            CatalogServiceServer::new(api::catalog::CatalogApi::new(directory.clone()))
-                .max_decoding_message_size(max_request),
+            CatalogServiceServer::new(api::catalog::CatalogApi::new(
+                directory.clone(),
+                orders.clone(),
+            ))
+            .max_decoding_message_size(max_request),
         )
         .add_service(
             RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))

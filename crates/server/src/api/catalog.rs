@@ -5,6 +5,7 @@ use tonic::{Request, Response, Status};
 use super::{convert, paging};
 use crate::error::{Error, FieldViolation};
 use onramp_core::directory::{Directory, OnRampFilter, Scope};
+use onramp_core::orders::OrderDesk;
 use onramp_core::selection::MaintenancePolicy;
 use onramp_proto as pb;
 use onramp_proto::catalog_service_server::CatalogService;
@@ -13,11 +14,13 @@ use onramp_proto::catalog_service_server::CatalogService;
 #[derive(Debug, Clone)]
 pub struct CatalogApi {
     directory: Directory,
+    /// Prices chosen on-ramps when a selection asks (the pricebook, through the order desk).
+    desk: OrderDesk,
 }
 
 impl CatalogApi {
-    pub fn new(directory: Directory) -> Self {
-        Self { directory }
+    pub fn new(directory: Directory, desk: OrderDesk) -> Self {
+        Self { directory, desk }
     }
 }
 
@@ -144,7 +147,40 @@ impl CatalogService for CatalogApi {
             .select(&scope, rate, diversity, maintenance)
             .await
             .map_err(crate::error::status)?;
-        Ok(Response::new(selection_response(&selection)))
+        let mut response = selection_response(&selection);
+        if let Some(asked) = request.price {
+            for on_ramp in &selection.chosen {
+                let quote = self
+                    .desk
+                    .quote(
+                        "",
+                        asked.location_id,
+                        &on_ramp.port.uid,
+                        rate,
+                        asked.term_months,
+                    )
+                    .await
+                    .map_err(|error| crate::error::status(in_price_request(error)))?;
+                response.prices.push(pb::OnRampPrice {
+                    port_uid: on_ramp.port.uid.clone(),
+                    price: Some(convert::price_quote(&quote.price)),
+                });
+            }
+        }
+        Ok(Response::new(response))
+    }
+}
+
+/// An invalid field of a quote is a field of the selection's `price`.
+fn in_price_request(error: Error) -> Error {
+    match error {
+        Error::InvalidArgument(violations) => Error::InvalidArgument(
+            violations
+                .into_iter()
+                .map(|v| FieldViolation::new(format!("price.{}", v.field), v.description))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -203,6 +239,7 @@ pub(crate) fn selection_response(
         diversity_message: selection.diversity_message.clone(),
         rejected: selection.rejected.iter().map(convert::rejected).collect(),
         ranking_message: selection.ranking_message.clone(),
+        prices: Vec::new(),
     }
 }
 

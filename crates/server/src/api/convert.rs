@@ -197,3 +197,13 @@ pub(super) fn region(region: &Region, port_uids: Vec<String>) -> pb::Region {
         update_time: Some(timestamp(region.update_time)),
     }
 }
+
+pub(super) fn price_quote(quote: &onramp_core::orders::Quote) -> pb::PriceQuote {
+    pb::PriceQuote {
+        currency: quote.currency.clone(),
+        monthly_rate: quote.monthly_rate.clone(),
+        monthly_setup: quote.monthly_setup.clone(),
+        hourly_rate: quote.hourly_rate.clone(),
+        mbps_rate: quote.mbps_rate.clone(),
+    }
+}

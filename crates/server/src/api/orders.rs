@@ -14,7 +14,7 @@ use crate::server::ShutdownSignal;
 use crate::watch::WatchHub;
 use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, OrderVxc,
-    Quote, VxcChange,
+    VxcChange,
 };
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
@@ -76,7 +76,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::ValidateVxcOrderResponse {
-            price: Some(price(&validated.price)),
+            price: Some(convert::price_quote(&validated.price)),
             a_end: Some(convert::port_summary(&validated.a_end)),
             b_end: Some(convert::port_summary(&validated.b_end)),
             a_end_vlan: validated.a_end_vlan,
@@ -207,7 +207,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::QuoteVxcResponse {
-            price: Some(price(&quote.price)),
+            price: Some(convert::price_quote(&quote.price)),
             monthly_rack_rate: quote.monthly_rack_rate,
             on_ramp: Some(convert::port_summary(&quote.on_ramp)),
         }))
@@ -230,8 +230,8 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::QuoteVxcChangeResponse {
-            current: Some(price(&quote.current)),
-            changed: Some(price(&quote.changed)),
+            current: Some(convert::price_quote(&quote.current)),
+            changed: Some(convert::price_quote(&quote.changed)),
             rate_limit_mbps: quote.rate_limit_mbps,
             term_months: quote.term_months,
         }))
@@ -476,16 +476,6 @@ fn vxc_order_spec(spec: &OrderSpec) -> pb::VxcOrderSpec {
     }
 }
 
-fn price(quote: &Quote) -> pb::PriceQuote {
-    pb::PriceQuote {
-        currency: quote.currency.clone(),
-        monthly_rate: quote.monthly_rate.clone(),
-        monthly_setup: quote.monthly_setup.clone(),
-        hourly_rate: quote.hourly_rate.clone(),
-        mbps_rate: quote.mbps_rate.clone(),
-    }
-}
-
 fn key_lookup(lookup: &KeyLookup) -> pb::ServiceKeyLookup {
     pb::ServiceKeyLookup {
         key: lookup.key.clone(),
@@ -600,7 +590,7 @@ fn vxc_order(order: &Order) -> pb::VxcOrder {
         b_end: Some(convert::port_summary(&order.b_end)),
         a_end_vlan: order.a_end_vlan,
         b_end_vlan: order.b_end_vlan,
-        price: Some(price(&order.price)),
+        price: Some(convert::price_quote(&order.price)),
         awaiting_approval_from: order.awaiting_approval_from().to_owned(),
         create_time: Some(convert::timestamp(order.create_time)),
         update_time: Some(convert::timestamp(order.update_time)),

@@ -225,6 +225,42 @@ async fn a_prospect_with_only_a_location_gets_the_price_validate_gives_later() {
     assert_eq!(quote.monthly_rack_rate, "170");
     assert_eq!(quote.on_ramp.expect("on_ramp").port_uid, LA1_BLUE);
 
+    // SelectOnRamps prices what it chooses when asked: (20 + 0.3 x 1000) x 0.9 for each.
+    let selection = within(
+        onramp_proto::catalog_service_client::CatalogServiceClient::new(channel.clone())
+            .select_on_ramps(onramp_proto::SelectOnRampsRequest {
+                scope: Some(onramp_proto::select_on_ramps_request::Scope::Region(
+                    "us-west".into(),
+                )),
+                rate_limit_mbps: 1000,
+                diversity: onramp_proto::DiversityPreference::Required.into(),
+                price: Some(onramp_proto::SelectionPriceRequest {
+                    location_id: 59,
+                    term_months: 12,
+                }),
+                ..Default::default()
+            }),
+    )
+    .await
+    .expect("select")
+    .into_inner();
+    let priced: Vec<(String, String)> = selection
+        .prices
+        .iter()
+        .map(|p| {
+            (
+                p.port_uid.clone(),
+                p.price.clone().expect("price").monthly_rate,
+            )
+        })
+        .collect();
+    let chosen: Vec<(String, String)> = selection
+        .chosen
+        .iter()
+        .map(|o| (o.port_uid.clone(), "288".to_owned()))
+        .collect();
+    assert_eq!(priced, chosen);
+
     // Later, with a Port and a key: the same monthly rate.
     let key = key_for(&channel, "prospect", 392).await;
     let validated = within(orders.validate_vxc_order(ValidateVxcOrderRequest {

@@ -539,7 +539,10 @@ type SelectOnRampsRequest struct {
 	Diversity DiversityPreference `protobuf:"varint,4,opt,name=diversity,proto3,enum=onramp.v1.DiversityPreference" json:"diversity,omitempty"`
 	// maintenance says what to do with Ports whose maintenance starts within the configured horizon;
 	// unset means the configured default (selection.maintenance_policy).
-	Maintenance   MaintenancePolicy `protobuf:"varint,5,opt,name=maintenance,proto3,enum=onramp.v1.MaintenancePolicy" json:"maintenance,omitempty"`
+	Maintenance MaintenancePolicy `protobuf:"varint,5,opt,name=maintenance,proto3,enum=onramp.v1.MaintenancePolicy" json:"maintenance,omitempty"`
+	// price, when set, prices a VXC at rate_limit_mbps to each chosen Port from a location (one
+	// Megaport pricebook request per chosen Port; none when unset).
+	Price         *SelectionPriceRequest `protobuf:"bytes,6,opt,name=price,proto3" json:"price,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -620,6 +623,13 @@ func (x *SelectOnRampsRequest) GetMaintenance() MaintenancePolicy {
 	return MaintenancePolicy_MAINTENANCE_POLICY_UNSPECIFIED
 }
 
+func (x *SelectOnRampsRequest) GetPrice() *SelectionPriceRequest {
+	if x != nil {
+		return x.Price
+	}
+	return nil
+}
+
 type isSelectOnRampsRequest_Scope interface {
 	isSelectOnRampsRequest_Scope()
 }
@@ -638,6 +648,116 @@ type SelectOnRampsRequest_Selector struct {
 func (*SelectOnRampsRequest_Region) isSelectOnRampsRequest_Scope() {}
 
 func (*SelectOnRampsRequest_Selector) isSelectOnRampsRequest_Scope() {}
+
+// SelectionPriceRequest says what to price the chosen Ports for.
+type SelectionPriceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// location_id is the Megaport location of the customer's end. Required.
+	LocationId int32 `protobuf:"varint,1,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
+	// term_months is the contract term: 1, 12, 24 or 36.
+	TermMonths    int32 `protobuf:"varint,2,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SelectionPriceRequest) Reset() {
+	*x = SelectionPriceRequest{}
+	mi := &file_onramp_v1_catalog_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SelectionPriceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SelectionPriceRequest) ProtoMessage() {}
+
+func (x *SelectionPriceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_catalog_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SelectionPriceRequest.ProtoReflect.Descriptor instead.
+func (*SelectionPriceRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_catalog_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SelectionPriceRequest) GetLocationId() int32 {
+	if x != nil {
+		return x.LocationId
+	}
+	return 0
+}
+
+func (x *SelectionPriceRequest) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+// OnRampPrice is the price of a VXC to one chosen Port.
+type OnRampPrice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// port_uid is the chosen Port.
+	PortUid string `protobuf:"bytes,1,opt,name=port_uid,json=portUid,proto3" json:"port_uid,omitempty"`
+	// price is Megaport's pricebook price for the VXC.
+	Price         *PriceQuote `protobuf:"bytes,2,opt,name=price,proto3" json:"price,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnRampPrice) Reset() {
+	*x = OnRampPrice{}
+	mi := &file_onramp_v1_catalog_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnRampPrice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnRampPrice) ProtoMessage() {}
+
+func (x *OnRampPrice) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_catalog_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnRampPrice.ProtoReflect.Descriptor instead.
+func (*OnRampPrice) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_catalog_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *OnRampPrice) GetPortUid() string {
+	if x != nil {
+		return x.PortUid
+	}
+	return ""
+}
+
+func (x *OnRampPrice) GetPrice() *PriceQuote {
+	if x != nil {
+		return x.Price
+	}
+	return nil
+}
 
 // SelectOnRampsResponse is the choice and the reason for every Port not chosen.
 type SelectOnRampsResponse struct {
@@ -658,13 +778,15 @@ type SelectOnRampsResponse struct {
 	// telemetry is missing or stale, lowercase; empty when every one was ranked on measured
 	// traffic.
 	RankingMessage string `protobuf:"bytes,5,opt,name=ranking_message,json=rankingMessage,proto3" json:"ranking_message,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// prices are the prices of the chosen Ports, in the order of chosen, when the request asked.
+	Prices        []*OnRampPrice `protobuf:"bytes,6,rep,name=prices,proto3" json:"prices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SelectOnRampsResponse) Reset() {
 	*x = SelectOnRampsResponse{}
-	mi := &file_onramp_v1_catalog_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_catalog_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +798,7 @@ func (x *SelectOnRampsResponse) String() string {
 func (*SelectOnRampsResponse) ProtoMessage() {}
 
 func (x *SelectOnRampsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_catalog_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_catalog_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +811,7 @@ func (x *SelectOnRampsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelectOnRampsResponse.ProtoReflect.Descriptor instead.
 func (*SelectOnRampsResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_catalog_service_proto_rawDescGZIP(), []int{9}
+	return file_onramp_v1_catalog_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SelectOnRampsResponse) GetChosen() []*OnRamp {
@@ -727,6 +849,13 @@ func (x *SelectOnRampsResponse) GetRankingMessage() string {
 	return ""
 }
 
+func (x *SelectOnRampsResponse) GetPrices() []*OnRampPrice {
+	if x != nil {
+		return x.Prices
+	}
+	return nil
+}
+
 var File_onramp_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_catalog_service_proto_rawDesc = "" +
@@ -757,20 +886,30 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\x10GetOnRampRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\"?\n" +
 	"\x11GetOnRampResponse\x12*\n" +
-	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\x98\x02\n" +
+	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\xd0\x02\n" +
 	"\x14SelectOnRampsRequest\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x127\n" +
 	"\bselector\x18\x02 \x01(\v2\x19.onramp.v1.RegionSelectorH\x00R\bselector\x12&\n" +
 	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12<\n" +
 	"\tdiversity\x18\x04 \x01(\x0e2\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12>\n" +
-	"\vmaintenance\x18\x05 \x01(\x0e2\x1c.onramp.v1.MaintenancePolicyR\vmaintenanceB\a\n" +
-	"\x05scope\"\x80\x02\n" +
+	"\vmaintenance\x18\x05 \x01(\x0e2\x1c.onramp.v1.MaintenancePolicyR\vmaintenance\x126\n" +
+	"\x05price\x18\x06 \x01(\v2 .onramp.v1.SelectionPriceRequestR\x05priceB\a\n" +
+	"\x05scope\"Y\n" +
+	"\x15SelectionPriceRequest\x12\x1f\n" +
+	"\vlocation_id\x18\x01 \x01(\x05R\n" +
+	"locationId\x12\x1f\n" +
+	"\vterm_months\x18\x02 \x01(\x05R\n" +
+	"termMonths\"U\n" +
+	"\vOnRampPrice\x12\x19\n" +
+	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12+\n" +
+	"\x05price\x18\x02 \x01(\v2\x15.onramp.v1.PriceQuoteR\x05price\"\xb0\x02\n" +
 	"\x15SelectOnRampsResponse\x12)\n" +
 	"\x06chosen\x18\x01 \x03(\v2\x11.onramp.v1.OnRampR\x06chosen\x12/\n" +
 	"\x13diversity_satisfied\x18\x02 \x01(\bR\x12diversitySatisfied\x12+\n" +
 	"\x11diversity_message\x18\x03 \x01(\tR\x10diversityMessage\x125\n" +
 	"\brejected\x18\x04 \x03(\v2\x19.onramp.v1.RejectedOnRampR\brejected\x12'\n" +
-	"\x0franking_message\x18\x05 \x01(\tR\x0erankingMessage*x\n" +
+	"\x0franking_message\x18\x05 \x01(\tR\x0erankingMessage\x12.\n" +
+	"\x06prices\x18\x06 \x03(\v2\x16.onramp.v1.OnRampPriceR\x06prices*x\n" +
 	"\x11MaintenancePolicy\x12\"\n" +
 	"\x1eMAINTENANCE_POLICY_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19MAINTENANCE_POLICY_REJECT\x10\x01\x12 \n" +
@@ -796,7 +935,7 @@ func file_onramp_v1_catalog_service_proto_rawDescGZIP() []byte {
 }
 
 var file_onramp_v1_catalog_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_onramp_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_onramp_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_onramp_v1_catalog_service_proto_goTypes = []any{
 	(MaintenancePolicy)(0),        // 0: onramp.v1.MaintenancePolicy
 	(*ListCountriesRequest)(nil),  // 1: onramp.v1.ListCountriesRequest
@@ -808,39 +947,45 @@ var file_onramp_v1_catalog_service_proto_goTypes = []any{
 	(*GetOnRampRequest)(nil),      // 7: onramp.v1.GetOnRampRequest
 	(*GetOnRampResponse)(nil),     // 8: onramp.v1.GetOnRampResponse
 	(*SelectOnRampsRequest)(nil),  // 9: onramp.v1.SelectOnRampsRequest
-	(*SelectOnRampsResponse)(nil), // 10: onramp.v1.SelectOnRampsResponse
-	(*Country)(nil),               // 11: onramp.v1.Country
-	(*Metro)(nil),                 // 12: onramp.v1.Metro
-	(*OnRamp)(nil),                // 13: onramp.v1.OnRamp
-	(*RegionSelector)(nil),        // 14: onramp.v1.RegionSelector
-	(DiversityPreference)(0),      // 15: onramp.v1.DiversityPreference
-	(*RejectedOnRamp)(nil),        // 16: onramp.v1.RejectedOnRamp
+	(*SelectionPriceRequest)(nil), // 10: onramp.v1.SelectionPriceRequest
+	(*OnRampPrice)(nil),           // 11: onramp.v1.OnRampPrice
+	(*SelectOnRampsResponse)(nil), // 12: onramp.v1.SelectOnRampsResponse
+	(*Country)(nil),               // 13: onramp.v1.Country
+	(*Metro)(nil),                 // 14: onramp.v1.Metro
+	(*OnRamp)(nil),                // 15: onramp.v1.OnRamp
+	(*RegionSelector)(nil),        // 16: onramp.v1.RegionSelector
+	(DiversityPreference)(0),      // 17: onramp.v1.DiversityPreference
+	(*PriceQuote)(nil),            // 18: onramp.v1.PriceQuote
+	(*RejectedOnRamp)(nil),        // 19: onramp.v1.RejectedOnRamp
 }
 var file_onramp_v1_catalog_service_proto_depIdxs = []int32{
-	11, // 0: onramp.v1.ListCountriesResponse.countries:type_name -> onramp.v1.Country
-	12, // 1: onramp.v1.ListMetrosResponse.metros:type_name -> onramp.v1.Metro
-	13, // 2: onramp.v1.ListOnRampsResponse.on_ramps:type_name -> onramp.v1.OnRamp
-	13, // 3: onramp.v1.GetOnRampResponse.on_ramp:type_name -> onramp.v1.OnRamp
-	14, // 4: onramp.v1.SelectOnRampsRequest.selector:type_name -> onramp.v1.RegionSelector
-	15, // 5: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
+	13, // 0: onramp.v1.ListCountriesResponse.countries:type_name -> onramp.v1.Country
+	14, // 1: onramp.v1.ListMetrosResponse.metros:type_name -> onramp.v1.Metro
+	15, // 2: onramp.v1.ListOnRampsResponse.on_ramps:type_name -> onramp.v1.OnRamp
+	15, // 3: onramp.v1.GetOnRampResponse.on_ramp:type_name -> onramp.v1.OnRamp
+	16, // 4: onramp.v1.SelectOnRampsRequest.selector:type_name -> onramp.v1.RegionSelector
+	17, // 5: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
 	0,  // 6: onramp.v1.SelectOnRampsRequest.maintenance:type_name -> onramp.v1.MaintenancePolicy
-	13, // 7: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
-	16, // 8: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
-	1,  // 9: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
-	3,  // 10: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
-	5,  // 11: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
-	7,  // 12: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
-	9,  // 13: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
-	2,  // 14: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
-	4,  // 15: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
-	6,  // 16: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
-	8,  // 17: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
-	10, // 18: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	10, // 7: onramp.v1.SelectOnRampsRequest.price:type_name -> onramp.v1.SelectionPriceRequest
+	18, // 8: onramp.v1.OnRampPrice.price:type_name -> onramp.v1.PriceQuote
+	15, // 9: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
+	19, // 10: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
+	11, // 11: onramp.v1.SelectOnRampsResponse.prices:type_name -> onramp.v1.OnRampPrice
+	1,  // 12: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
+	3,  // 13: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
+	5,  // 14: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
+	7,  // 15: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
+	9,  // 16: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
+	2,  // 17: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
+	4,  // 18: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
+	6,  // 19: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
+	8,  // 20: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
+	12, // 21: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_catalog_service_proto_init() }
@@ -859,7 +1004,7 @@ func file_onramp_v1_catalog_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_catalog_service_proto_rawDesc), len(file_onramp_v1_catalog_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

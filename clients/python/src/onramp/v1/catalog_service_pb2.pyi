@@ -286,6 +286,7 @@ class SelectOnRampsRequest(_message.Message):
     RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
     DIVERSITY_FIELD_NUMBER: _builtins.int
     MAINTENANCE_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
     region: _builtins.str
     """region is the name of a region whose Ports are the candidates; NOT_FOUND /
     ERROR_REASON_REGION_NOT_FOUND if it does not exist.
@@ -302,6 +303,12 @@ class SelectOnRampsRequest(_message.Message):
     def selector(self) -> _resources_pb2.RegionSelector:
         """selector picks the candidates ad hoc, with the same semantics as a region's selector."""
 
+    @_builtins.property
+    def price(self) -> Global___SelectionPriceRequest:
+        """price, when set, prices a VXC at rate_limit_mbps to each chosen Port from a location (one
+        Megaport pricebook request per chosen Port; none when unset).
+        """
+
     def __init__(
         self,
         *,
@@ -310,16 +317,71 @@ class SelectOnRampsRequest(_message.Message):
         rate_limit_mbps: _builtins.int = ...,
         diversity: _resources_pb2.DiversityPreference.ValueType = ...,
         maintenance: Global___MaintenancePolicy.ValueType = ...,
+        price: Global___SelectionPriceRequest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["diversity", b"diversity", "maintenance", b"maintenance", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diversity", b"diversity", "maintenance", b"maintenance", "price", b"price", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_scope: _TypeAlias = _typing.Literal["region", "selector"]  # noqa: Y015
     _WhichOneofArgType_scope: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_scope) -> _WhichOneofReturnType_scope | None: ...
 
 Global___SelectOnRampsRequest: _TypeAlias = SelectOnRampsRequest  # noqa: Y015
+
+@_typing.final
+class SelectionPriceRequest(_message.Message):
+    """SelectionPriceRequest says what to price the chosen Ports for."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_ID_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    location_id: _builtins.int
+    """location_id is the Megaport location of the customer's end. Required."""
+    term_months: _builtins.int
+    """term_months is the contract term: 1, 12, 24 or 36."""
+    def __init__(
+        self,
+        *,
+        location_id: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location_id", b"location_id", "term_months", b"term_months"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SelectionPriceRequest: _TypeAlias = SelectionPriceRequest  # noqa: Y015
+
+@_typing.final
+class OnRampPrice(_message.Message):
+    """OnRampPrice is the price of a VXC to one chosen Port."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PORT_UID_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
+    port_uid: _builtins.str
+    """port_uid is the chosen Port."""
+    @_builtins.property
+    def price(self) -> _resources_pb2.PriceQuote:
+        """price is Megaport's pricebook price for the VXC."""
+
+    def __init__(
+        self,
+        *,
+        port_uid: _builtins.str = ...,
+        price: _resources_pb2.PriceQuote | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["port_uid", b"port_uid", "price", b"price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnRampPrice: _TypeAlias = OnRampPrice  # noqa: Y015
 
 @_typing.final
 class SelectOnRampsResponse(_message.Message):
@@ -332,6 +394,7 @@ class SelectOnRampsResponse(_message.Message):
     DIVERSITY_MESSAGE_FIELD_NUMBER: _builtins.int
     REJECTED_FIELD_NUMBER: _builtins.int
     RANKING_MESSAGE_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
     diversity_satisfied: _builtins.bool
     """diversity_satisfied is true when the requested diversity was met: always for NONE; for
     PREFERRED, false when onramp fell back to a single Port.
@@ -357,6 +420,10 @@ class SelectOnRampsResponse(_message.Message):
         followed by ineligible ones by port_name.
         """
 
+    @_builtins.property
+    def prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___OnRampPrice]:
+        """prices are the prices of the chosen Ports, in the order of chosen, when the request asked."""
+
     def __init__(
         self,
         *,
@@ -365,10 +432,11 @@ class SelectOnRampsResponse(_message.Message):
         diversity_message: _builtins.str = ...,
         rejected: _abc.Iterable[_resources_pb2.RejectedOnRamp] | None = ...,
         ranking_message: _builtins.str = ...,
+        prices: _abc.Iterable[Global___OnRampPrice] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chosen", b"chosen", "diversity_message", b"diversity_message", "diversity_satisfied", b"diversity_satisfied", "ranking_message", b"ranking_message", "rejected", b"rejected"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chosen", b"chosen", "diversity_message", b"diversity_message", "diversity_satisfied", b"diversity_satisfied", "prices", b"prices", "ranking_message", b"ranking_message", "rejected", b"rejected"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Country, DiversityPreference, Metro, OnRamp, RegionSelector, RejectedOnRamp } from "./resources_pb.js";
+import type { Country, DiversityPreference, Metro, OnRamp, PriceQuote, RegionSelector, RejectedOnRamp } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/catalog_service.proto.
  */
 export const file_onramp_v1_catalog_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9vbnJhbXAvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEglvbnJhbXAudjEiFgoUTGlzdENvdW50cmllc1JlcXVlc3QiPgoVTGlzdENvdW50cmllc1Jlc3BvbnNlEiUKCWNvdW50cmllcxgBIAMoCzISLm9ucmFtcC52MS5Db3VudHJ5IiQKEUxpc3RNZXRyb3NSZXF1ZXN0Eg8KB2NvdW50cnkYASABKAkiNgoSTGlzdE1ldHJvc1Jlc3BvbnNlEiAKBm1ldHJvcxgBIAMoCzIQLm9ucmFtcC52MS5NZXRybyKvAQoSTGlzdE9uUmFtcHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg0KBW1ldHJvGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgFEhoKEnZ4Y19wZXJtaXR0ZWRfb25seRgHIAEoCBIRCglsaXZlX29ubHkYCCABKAgidQoTTGlzdE9uUmFtcHNSZXNwb25zZRIjCghvbl9yYW1wcxgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEiAKGHNraXBwZWRfdXBzdHJlYW1fcmVjb3JkcxgDIAEoDSIkChBHZXRPblJhbXBSZXF1ZXN0EhAKCHBvcnRfdWlkGAEgASgJIjcKEUdldE9uUmFtcFJlc3BvbnNlEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wIt8BChRTZWxlY3RPblJhbXBzUmVxdWVzdBIQCgZyZWdpb24YASABKAlIABItCghzZWxlY3RvchgCIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvckgAEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxIxCglkaXZlcnNpdHkYBCABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIxCgttYWludGVuYW5jZRgFIAEoDjIcLm9ucmFtcC52MS5NYWludGVuYW5jZVBvbGljeUIHCgVzY29wZSK4AQoVU2VsZWN0T25SYW1wc1Jlc3BvbnNlEiEKBmNob3NlbhgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASGwoTZGl2ZXJzaXR5X3NhdGlzZmllZBgCIAEoCBIZChFkaXZlcnNpdHlfbWVzc2FnZRgDIAEoCRIrCghyZWplY3RlZBgEIAMoCzIZLm9ucmFtcC52MS5SZWplY3RlZE9uUmFtcBIXCg9yYW5raW5nX21lc3NhZ2UYBSABKAkqeAoRTWFpbnRlbmFuY2VQb2xpY3kSIgoeTUFJTlRFTkFOQ0VfUE9MSUNZX1VOU1BFQ0lGSUVEEAASHQoZTUFJTlRFTkFOQ0VfUE9MSUNZX1JFSkVDVBABEiAKHE1BSU5URU5BTkNFX1BPTElDWV9SQU5LX0xBU1QQAjKZAwoOQ2F0YWxvZ1NlcnZpY2USUgoNTGlzdENvdW50cmllcxIfLm9ucmFtcC52MS5MaXN0Q291bnRyaWVzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0Q291bnRyaWVzUmVzcG9uc2USSQoKTGlzdE1ldHJvcxIcLm9ucmFtcC52MS5MaXN0TWV0cm9zUmVxdWVzdBodLm9ucmFtcC52MS5MaXN0TWV0cm9zUmVzcG9uc2USTAoLTGlzdE9uUmFtcHMSHS5vbnJhbXAudjEuTGlzdE9uUmFtcHNSZXF1ZXN0Gh4ub25yYW1wLnYxLkxpc3RPblJhbXBzUmVzcG9uc2USRgoJR2V0T25SYW1wEhsub25yYW1wLnYxLkdldE9uUmFtcFJlcXVlc3QaHC5vbnJhbXAudjEuR2V0T25SYW1wUmVzcG9uc2USUgoNU2VsZWN0T25SYW1wcxIfLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVxdWVzdBogLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVzcG9uc2VCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_onramp_v1_resources]);
+  fileDesc("Ch9vbnJhbXAvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEglvbnJhbXAudjEiFgoUTGlzdENvdW50cmllc1JlcXVlc3QiPgoVTGlzdENvdW50cmllc1Jlc3BvbnNlEiUKCWNvdW50cmllcxgBIAMoCzISLm9ucmFtcC52MS5Db3VudHJ5IiQKEUxpc3RNZXRyb3NSZXF1ZXN0Eg8KB2NvdW50cnkYASABKAkiNgoSTGlzdE1ldHJvc1Jlc3BvbnNlEiAKBm1ldHJvcxgBIAMoCzIQLm9ucmFtcC52MS5NZXRybyKvAQoSTGlzdE9uUmFtcHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg0KBW1ldHJvGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgFEhoKEnZ4Y19wZXJtaXR0ZWRfb25seRgHIAEoCBIRCglsaXZlX29ubHkYCCABKAgidQoTTGlzdE9uUmFtcHNSZXNwb25zZRIjCghvbl9yYW1wcxgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEiAKGHNraXBwZWRfdXBzdHJlYW1fcmVjb3JkcxgDIAEoDSIkChBHZXRPblJhbXBSZXF1ZXN0EhAKCHBvcnRfdWlkGAEgASgJIjcKEUdldE9uUmFtcFJlc3BvbnNlEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wIpACChRTZWxlY3RPblJhbXBzUmVxdWVzdBIQCgZyZWdpb24YASABKAlIABItCghzZWxlY3RvchgCIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvckgAEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxIxCglkaXZlcnNpdHkYBCABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIxCgttYWludGVuYW5jZRgFIAEoDjIcLm9ucmFtcC52MS5NYWludGVuYW5jZVBvbGljeRIvCgVwcmljZRgGIAEoCzIgLm9ucmFtcC52MS5TZWxlY3Rpb25QcmljZVJlcXVlc3RCBwoFc2NvcGUiQQoVU2VsZWN0aW9uUHJpY2VSZXF1ZXN0EhMKC2xvY2F0aW9uX2lkGAEgASgFEhMKC3Rlcm1fbW9udGhzGAIgASgFIkUKC09uUmFtcFByaWNlEhAKCHBvcnRfdWlkGAEgASgJEiQKBXByaWNlGAIgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUi4AEKFVNlbGVjdE9uUmFtcHNSZXNwb25zZRIhCgZjaG9zZW4YASADKAsyES5vbnJhbXAudjEuT25SYW1wEhsKE2RpdmVyc2l0eV9zYXRpc2ZpZWQYAiABKAgSGQoRZGl2ZXJzaXR5X21lc3NhZ2UYAyABKAkSKwoIcmVqZWN0ZWQYBCADKAsyGS5vbnJhbXAudjEuUmVqZWN0ZWRPblJhbXASFwoPcmFua2luZ19tZXNzYWdlGAUgASgJEiYKBnByaWNlcxgGIAMoCzIWLm9ucmFtcC52MS5PblJhbXBQcmljZSp4ChFNYWludGVuYW5jZVBvbGljeRIiCh5NQUlOVEVOQU5DRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIdChlNQUlOVEVOQU5DRV9QT0xJQ1lfUkVKRUNUEAESIAocTUFJTlRFTkFOQ0VfUE9MSUNZX1JBTktfTEFTVBACMpkDCg5DYXRhbG9nU2VydmljZRJSCg1MaXN0Q291bnRyaWVzEh8ub25yYW1wLnYxLkxpc3RDb3VudHJpZXNSZXF1ZXN0GiAub25yYW1wLnYxLkxpc3RDb3VudHJpZXNSZXNwb25zZRJJCgpMaXN0TWV0cm9zEhwub25yYW1wLnYxLkxpc3RNZXRyb3NSZXF1ZXN0Gh0ub25yYW1wLnYxLkxpc3RNZXRyb3NSZXNwb25zZRJMCgtMaXN0T25SYW1wcxIdLm9ucmFtcC52MS5MaXN0T25SYW1wc1JlcXVlc3QaHi5vbnJhbXAudjEuTGlzdE9uUmFtcHNSZXNwb25zZRJGCglHZXRPblJhbXASGy5vbnJhbXAudjEuR2V0T25SYW1wUmVxdWVzdBocLm9ucmFtcC52MS5HZXRPblJhbXBSZXNwb25zZRJSCg1TZWxlY3RPblJhbXBzEh8ub25yYW1wLnYxLlNlbGVjdE9uUmFtcHNSZXF1ZXN0GiAub25yYW1wLnYxLlNlbGVjdE9uUmFtcHNSZXNwb25zZUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_onramp_v1_resources]);
 
 /**
  * ListCountriesRequest has no parameters: the list is small and returned whole.
@@ -299,6 +299,14 @@ export type SelectOnRampsRequest = Message<"onramp.v1.SelectOnRampsRequest"> & {
    * @generated from field: onramp.v1.MaintenancePolicy maintenance = 5;
    */
   maintenance: MaintenancePolicy;
+
+  /**
+   * price, when set, prices a VXC at rate_limit_mbps to each chosen Port from a location (one
+   * Megaport pricebook request per chosen Port; none when unset).
+   *
+   * @generated from field: onramp.v1.SelectionPriceRequest price = 6;
+   */
+  price?: SelectionPriceRequest | undefined;
 };
 
 /**
@@ -307,6 +315,62 @@ export type SelectOnRampsRequest = Message<"onramp.v1.SelectOnRampsRequest"> & {
  */
 export const SelectOnRampsRequestSchema: GenMessage<SelectOnRampsRequest> = /*@__PURE__*/
   messageDesc(file_onramp_v1_catalog_service, 8);
+
+/**
+ * SelectionPriceRequest says what to price the chosen Ports for.
+ *
+ * @generated from message onramp.v1.SelectionPriceRequest
+ */
+export type SelectionPriceRequest = Message<"onramp.v1.SelectionPriceRequest"> & {
+  /**
+   * location_id is the Megaport location of the customer's end. Required.
+   *
+   * @generated from field: int32 location_id = 1;
+   */
+  locationId: number;
+
+  /**
+   * term_months is the contract term: 1, 12, 24 or 36.
+   *
+   * @generated from field: int32 term_months = 2;
+   */
+  termMonths: number;
+};
+
+/**
+ * Describes the message onramp.v1.SelectionPriceRequest.
+ * Use `create(SelectionPriceRequestSchema)` to create a new message.
+ */
+export const SelectionPriceRequestSchema: GenMessage<SelectionPriceRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_catalog_service, 9);
+
+/**
+ * OnRampPrice is the price of a VXC to one chosen Port.
+ *
+ * @generated from message onramp.v1.OnRampPrice
+ */
+export type OnRampPrice = Message<"onramp.v1.OnRampPrice"> & {
+  /**
+   * port_uid is the chosen Port.
+   *
+   * @generated from field: string port_uid = 1;
+   */
+  portUid: string;
+
+  /**
+   * price is Megaport's pricebook price for the VXC.
+   *
+   * @generated from field: onramp.v1.PriceQuote price = 2;
+   */
+  price?: PriceQuote | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.OnRampPrice.
+ * Use `create(OnRampPriceSchema)` to create a new message.
+ */
+export const OnRampPriceSchema: GenMessage<OnRampPrice> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_catalog_service, 10);
 
 /**
  * SelectOnRampsResponse is the choice and the reason for every Port not chosen.
@@ -354,6 +418,13 @@ export type SelectOnRampsResponse = Message<"onramp.v1.SelectOnRampsResponse"> &
    * @generated from field: string ranking_message = 5;
    */
   rankingMessage: string;
+
+  /**
+   * prices are the prices of the chosen Ports, in the order of chosen, when the request asked.
+   *
+   * @generated from field: repeated onramp.v1.OnRampPrice prices = 6;
+   */
+  prices: OnRampPrice[];
 };
 
 /**
@@ -361,7 +432,7 @@ export type SelectOnRampsResponse = Message<"onramp.v1.SelectOnRampsResponse"> &
  * Use `create(SelectOnRampsResponseSchema)` to create a new message.
  */
 export const SelectOnRampsResponseSchema: GenMessage<SelectOnRampsResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_catalog_service, 9);
+  messageDesc(file_onramp_v1_catalog_service, 11);
 
 /**
  * MaintenancePolicy is what SelectOnRamps does with a Port whose maintenance starts soon.
