@@ -2,13 +2,14 @@
 //! with a key that is not pre-approved, a buyer's speed or term change), and the rule for a
 //! decision that may be a retry.
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, ErrorReason};
 use crate::onramps::PortRef;
 
 /// What an approval decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ApprovalKind {
     NewOrder,
     SpeedChange,
@@ -29,7 +30,7 @@ impl ApprovalKind {
 }
 
 /// Where an approval stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ApprovalStatus {
     Pending,
     Approved,
@@ -67,8 +68,9 @@ impl ApprovalStatus {
     }
 }
 
-/// One approval, with what onramp knows of the key and customer behind it.
-#[derive(Debug, Clone, PartialEq)]
+/// One approval, with what onramp knows of the key and customer behind it. Serialised into the
+/// inbox's watch history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
     pub uid: String,
     pub kind: ApprovalKind,
@@ -86,8 +88,11 @@ pub struct Approval {
     pub requested_term_months: Option<i64>,
     pub current_term_months: Option<i64>,
     pub comment: String,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub expire_time: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub decide_time: Option<OffsetDateTime>,
 }
 

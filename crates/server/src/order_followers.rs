@@ -4,8 +4,9 @@
 //!
 //! Each watched order has a `watch` channel its streams subscribe to, so a slow stream skips to
 //! the latest state rather than holding the others up. An account whose watched orders have
-//! all been waiting for the key owner's approval for a while is listed less often: approvals
-//! take hours or days, and each listing spends Megaport's request budget. The loops take the
+//! all been waiting for the key owner's approval, or in service, unchanged for a while is
+//! listed less often: approvals take hours or days, a live VXC changes rarely, and each listing
+//! spends Megaport's request budget. A change made through onramp is published at once. The loops take the
 //! budget's background share.
 
 use std::collections::{HashMap, HashSet};
@@ -19,8 +20,9 @@ use tracing::Instrument;
 
 use onramp_core::orders::{Order, OrderDesk, OrderState};
 
-/// An order awaiting approval longer than this is read at the slow cadence.
-const APPROVAL_SETTLED_AFTER: Duration = Duration::from_secs(10 * 60);
+/// An order unchanged this long while it waits for approval or is in service is read at the
+/// slow cadence.
+const SETTLED_AFTER: Duration = Duration::from_secs(10 * 60);
 /// The slow cadence is this many poll intervals (a minute at the default 5 s), at most
 /// [`SLOW_CADENCE_MAX`].
 const SLOW_CADENCE_FACTOR: u32 = 12;
@@ -80,6 +82,12 @@ impl OrderFollowers {
             .map(|sender| sender.borrow().clone())
     }
 
+    /// An order as a write through onramp left it, to its streams now rather than at the next
+    /// listing.
+    pub fn publish(&self, order: Order) {
+        deliver(&mut self.lock(), order);
+    }
+
     /// How many orders are followed now.
     pub fn count(&self) -> usize {
         self.lock().orders.len()
@@ -106,19 +114,7 @@ impl OrderFollowers {
             {
                 let mut registry = self.lock();
                 for order in orders {
-                    let Some(sender) = registry.orders.get(&order.order_id) else {
-                        continue;
-                    };
-                    let terminal = order.state.is_terminal();
-                    sender.send_if_modified(|seen| {
-                        let changed = *seen != order;
-                        *seen = order.clone();
-                        changed
-                    });
-                    // Its streams keep the final state; later watchers read it from the store.
-                    if terminal {
-                        registry.orders.remove(&order.order_id);
-                    }
+                    deliver(&mut registry, order);
                 }
             }
             let Some(next) = self.next_wait(&account, poll_interval) else {
@@ -163,6 +159,26 @@ impl OrderFollowers {
     }
 }
 
+/// Sends `order` to its streams if it is followed and changed. Its streams keep a final state;
+/// later watchers read it from the store.
+fn deliver(registry: &mut Registry, order: Order) {
+    let Some(sender) = registry.orders.get(&order.order_id) else {
+        return;
+    };
+    let terminal = order.state.is_terminal();
+    sender.send_if_modified(|seen| {
+        // An older observation never replaces a newer one.
+        let changed = *seen != order && seen.update_time <= order.update_time;
+        if changed {
+            *seen = order.clone();
+        }
+        changed
+    });
+    if terminal {
+        registry.orders.remove(&order.order_id);
+    }
+}
+
 /// Drops the account's orders nobody watches; when none is left, unregisters the account's
 /// loop and returns `None`. Runs under the lock `follow` takes, so no stream subscribes to an
 /// order or a loop that is leaving.
@@ -182,15 +198,23 @@ fn retire_unwatched(registry: &mut Registry, account: &str) -> Option<()> {
     }
 }
 
-/// How long until the next read of an order in `state` since `since`.
+/// How long until the next read of an order in `state` since `since`: an order that has
+/// waited for a decision, or been in service, unchanged for a while is read less often.
 fn cadence(
     state: OrderState,
     since: OffsetDateTime,
     now: OffsetDateTime,
     poll_interval: Duration,
 ) -> Duration {
-    let settled = now - since > APPROVAL_SETTLED_AFTER;
-    if state == OrderState::AwaitingApproval && settled {
+    let settled = now - since > SETTLED_AFTER;
+    let waiting = matches!(
+        state,
+        OrderState::AwaitingApproval
+            | OrderState::Live
+            | OrderState::ChangeAwaitingApproval
+            | OrderState::Cancelling
+    );
+    if waiting && settled {
         (poll_interval * SLOW_CADENCE_FACTOR).min(SLOW_CADENCE_MAX)
     } else {
         poll_interval
@@ -202,7 +226,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_order_long_awaiting_approval_is_read_less_often() {
+    fn an_order_long_awaiting_approval_or_in_service_is_read_less_often() {
         let interval = Duration::from_secs(5);
         let now = OffsetDateTime::now_utc();
         let awaiting = OrderState::AwaitingApproval;
@@ -219,6 +243,14 @@ mod tests {
         );
         assert_eq!(
             cadence(OrderState::Deployable, long_ago, now, interval),
+            interval
+        );
+        assert_eq!(
+            cadence(OrderState::Live, long_ago, now, interval),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            cadence(OrderState::Decommissioning, long_ago, now, interval),
             interval
         );
     }

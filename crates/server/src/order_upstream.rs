@@ -18,7 +18,7 @@ use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{PortRef, ProvisioningStatus};
 use onramp_core::orders::{
     AccountPort, BuyAccepted, CancelQuote, LifecycleAction, OrderUpstream, OrderVxc, Quote,
-    Refusal, UpstreamFailure, VxcBuy, VxcEnd, decimal,
+    Refusal, UpstreamFailure, VxcBuy, VxcChange, VxcEnd, decimal,
 };
 
 /// The resource tag key onramp stamps the request_id under.
@@ -192,13 +192,13 @@ impl OrderUpstream for MegaportOrders {
     async fn change(
         &self,
         vxc_uid: &str,
-        rate_limit_mbps: Option<i64>,
-        term_months: Option<i32>,
+        change: VxcChange,
         deadline: Instant,
     ) -> Result<OrderVxc, UpstreamFailure> {
         let request = models::UpdateVxcRequest {
-            rate_limit: rate_limit_mbps,
-            term: term_months.map(i64::from),
+            rate_limit: change.rate_limit_mbps,
+            term: change.term_months.map(i64::from),
+            shutdown: change.shutdown,
             ..models::UpdateVxcRequest::default()
         };
         let vxc = self

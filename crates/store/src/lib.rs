@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+mod approval_history;
 mod audit;
 pub mod keys;
 mod locks;

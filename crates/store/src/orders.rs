@@ -16,14 +16,14 @@ use onramp_core::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Qu
 
 const COLUMNS: &str = "order_id, request_id, account, spec_json, state, vxc_uid, a_end_json, \
      b_end_json, a_end_vlan, b_end_vlan, price_json, approver, state_message, error_reason, \
-     buy_attempts, create_time, update_time";
+     buy_attempts, create_time, update_time, vxc_json";
 
 impl Store {
     /// Journals a new order; false when its request_id is already journaled.
     pub async fn insert_order(&self, order: &Order) -> Result<bool, StoreError> {
         let result = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO vxc_orders ({COLUMNS}) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (request_id) DO NOTHING"
         )))
         .bind(&order.order_id)
@@ -43,6 +43,7 @@ impl Store {
         .bind(order.buy_attempts)
         .bind(millis(order.create_time))
         .bind(millis(order.update_time))
+        .bind(optional_json(&order.vxc)?)
         .execute(self.pool())
         .await?;
         Ok(result.rows_affected() == 1)
@@ -82,7 +83,8 @@ impl Store {
         let placeholders = vec!["?"; expected.len().max(1)].join(", ");
         let sql = format!(
             "UPDATE vxc_orders SET state = ?, vxc_uid = COALESCE(vxc_uid, ?), a_end_vlan = ?, \
-             b_end_vlan = ?, state_message = ?, error_reason = ?, update_time = ? \
+             b_end_vlan = ?, state_message = ?, error_reason = ?, update_time = ?, \
+             vxc_json = COALESCE(?, vxc_json) \
              WHERE order_id = ? AND state IN ({placeholders})"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
@@ -93,6 +95,7 @@ impl Store {
             .bind(&order.state_message)
             .bind(order.error_reason.number())
             .bind(millis(order.update_time))
+            .bind(optional_json(&order.vxc)?)
             .bind(&order.order_id);
         if expected.is_empty() {
             query = query.bind("");
@@ -195,6 +198,10 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
+fn optional_json<T: serde::Serialize>(value: &Option<T>) -> Result<Option<String>, StoreError> {
+    value.as_ref().map(json).transpose()
+}
+
 fn parse<T: serde::de::DeserializeOwned>(
     row: &sqlx::sqlite::SqliteRow,
     column: &str,
@@ -230,6 +237,13 @@ fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, StoreError> {
         buy_attempts: row.try_get("buy_attempts")?,
         create_time: from_millis(row.try_get("create_time")?)?,
         update_time: from_millis(row.try_get("update_time")?)?,
+        vxc: row
+            .try_get::<Option<String>, _>("vxc_json")?
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|error| StoreError::Corrupt(format!("vxc_orders.vxc_json: {error}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -258,6 +272,7 @@ mod tests {
             state_message: String::new(),
             error_reason: ErrorReason::Unspecified,
             buy_attempts: 0,
+            vxc: None,
             create_time: now,
             update_time: now,
         }
@@ -298,6 +313,15 @@ mod tests {
         let mut accepted = stored.clone();
         accepted.state = OrderState::Deployable;
         accepted.vxc_uid = Some("vxc-1".into());
+        accepted.vxc = Some(onramp_core::orders::VxcSnapshot {
+            status: onramp_core::onramps::ProvisioningStatus::Deployable,
+            rate_limit_mbps: 100,
+            term_months: 12,
+            shutdown: false,
+            pending_approval: true,
+            pending_rate_limit_mbps: Some(500),
+            pending_term_months: None,
+        });
         assert!(
             !store
                 .update_order(&accepted, &[OrderState::Journaled])
@@ -311,13 +335,15 @@ mod tests {
                 .await
                 .expect("update")
         );
+        let by_vxc = store.order_by_vxc_uid("vxc-1").await.expect("by vxc");
         assert_eq!(
-            store
-                .order_by_vxc_uid("vxc-1")
-                .await
-                .expect("by vxc")
-                .map(|o| o.state),
+            by_vxc.as_ref().map(|o| o.state),
             Some(OrderState::Deployable)
+        );
+        assert_eq!(
+            by_vxc.and_then(|o| o.vxc),
+            accepted.vxc,
+            "the vxc is kept whole"
         );
         assert_eq!(
             store.claimed_vxc_uids().await.expect("claimed"),

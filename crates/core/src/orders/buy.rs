@@ -81,6 +81,7 @@ impl OrderDesk {
             state_message: "journaled; nothing sent to megaport yet".to_owned(),
             error_reason: ErrorReason::Unspecified,
             buy_attempts: 0,
+            vxc: None,
             create_time: now,
             update_time: now,
         };

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::rules::{PortIds, check_spec, key_unusable, observe, refusal};
+use super::rules::{PortIds, check_spec, key_unusable, observe, refusal, transition_message};
 use super::upstream::{OrderVxc, Refusal, UpstreamFailure, VxcBuy};
 use super::{
     ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
-    OrderUpstream, PortRef, ProspectQuote, Quote, Validated,
+    OrderUpstream, PortRef, ProspectQuote, Quote, Validated, VxcSnapshot,
 };
 use crate::Inventory;
 use crate::error::{Error, ErrorReason};
@@ -515,18 +515,13 @@ impl OrderDesk {
         let previous = order.clone();
         order.state = observe(vxc, order.state);
         apply_vlans(&mut order, vxc);
-        if order.state != previous.state {
-            order.state_message = match order.state {
-                OrderState::Rejected => "the key's owner rejected the vxc".to_owned(),
-                OrderState::Expired => {
-                    "the key's owner did not decide before the approval expired".to_owned()
-                }
-                OrderState::Cancelled => "the vxc was cancelled in megaport".to_owned(),
-                OrderState::AwaitingApproval => {
-                    format!("waiting for approval by {}", order.approver)
-                }
-                state => format!("megaport reports the vxc {}", state.as_str().to_lowercase()),
-            };
+        if let Some(message) = transition_message(&previous, &order, vxc) {
+            order.state_message = message;
+        }
+        // Before LIVE the VXC's figures are the order's own: its snapshot rides along with a
+        // change of state rather than being a change of its own.
+        if order != previous || order.state.has_been_live() {
+            order.vxc = Some(VxcSnapshot::of(vxc));
         }
         if order == previous {
             return Ok(order);
@@ -534,6 +529,17 @@ impl OrderDesk {
         order.update_time = now_millis().max(previous.update_time);
         self.store().update_order(&order, &[previous.state]).await?;
         Ok(order)
+    }
+
+    /// The order that bought `vxc`, if onramp did, brought up to date with it: a change made
+    /// through onramp shows on the order at once, without another read of Megaport.
+    pub async fn record_vxc(&self, vxc: &OrderVxc) -> Result<Option<Order>, Error> {
+        match self.store().order_by_vxc_uid(&vxc.uid).await? {
+            Some(order) if !order.state.is_terminal() => {
+                Ok(Some(self.observe_vxc(order, vxc).await?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Orders matching `filter`, newest first, `offset`/`limit` paged.
@@ -605,6 +611,7 @@ impl OrderDesk {
             };
         }
         apply_vlans(&mut order, &updated);
+        order.vxc = Some(VxcSnapshot::of(&updated));
         order.update_time = now_millis().max(order.update_time);
         if !order.order_id.is_empty() {
             self.store().update_order(&order, &[previous]).await?;
@@ -675,6 +682,7 @@ fn foreign_order(vxc: &OrderVxc) -> Order {
         state_message: String::new(),
         error_reason: ErrorReason::Unspecified,
         buy_attempts: 0,
+        vxc: Some(VxcSnapshot::of(vxc)),
         create_time: vxc.create_time.unwrap_or(now),
         update_time: now,
     };

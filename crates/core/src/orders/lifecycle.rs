@@ -23,20 +23,22 @@ pub struct ChangeQuote {
     pub term_months: i32,
 }
 
-/// A change to a VXC's rate and/or term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A change to a VXC's rate, term and/or shutdown; None keeps what the VXC has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VxcChange {
     pub rate_limit_mbps: Option<i64>,
     pub term_months: Option<i32>,
+    pub shutdown: Option<bool>,
 }
 
 impl VxcChange {
     fn check(self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
-        if self.rate_limit_mbps.is_none() && self.term_months.is_none() {
+        if self == Self::default() {
             violations.push(FieldViolation::new(
                 "rate_limit_mbps",
-                "set a new rate_limit_mbps or term_months (0 keeps the current one)",
+                "set a new rate_limit_mbps, term_months or shutdown (0 or unset keeps the \
+                 current one)",
             ));
         }
         // The rules every order follows, for what is changed.
@@ -53,6 +55,9 @@ impl VxcChange {
         }) && self
             .term_months
             .is_none_or(|term| vxc.term_months == term || vxc.pending_term_months == Some(term))
+            && self
+                .shutdown
+                .is_none_or(|shutdown| vxc.shutdown == shutdown)
     }
 }
 
@@ -106,8 +111,8 @@ impl OrderDesk {
         })
     }
 
-    /// Changes the VXC's rate and/or term; the VXC after it. On another company's Port a
-    /// faster rate or another term waits for that company's approval (the VXC then shows it
+    /// Changes the VXC's rate, term and/or shutdown; the VXC after it. On another company's
+    /// Port a faster rate or another term waits for that company's approval (the VXC then shows it
     /// pending).
     pub async fn change_vxc(
         &self,
@@ -139,14 +144,7 @@ impl OrderDesk {
             }
             .with_meta("vxc_uid", vxc_uid));
         }
-        let sent = client
-            .change(
-                vxc_uid,
-                change.rate_limit_mbps,
-                change.term_months,
-                deadline,
-            )
-            .await;
+        let sent = client.change(vxc_uid, change, deadline).await;
         self.inner.inventory.invalidate_ports().await;
         match sent {
             Ok(after) => Ok(after),
@@ -269,7 +267,7 @@ mod tests {
     fn a_change_is_reached_by_the_vxc_or_its_pending_approval() {
         let faster = VxcChange {
             rate_limit_mbps: Some(500),
-            term_months: None,
+            ..VxcChange::default()
         };
         assert!(!faster.reached_by(&vxc(100, 12)));
         assert!(faster.reached_by(&vxc(500, 12)));
@@ -283,20 +281,23 @@ mod tests {
         let both = VxcChange {
             rate_limit_mbps: Some(500),
             term_months: Some(24),
+            shutdown: None,
         };
         assert!(!both.reached_by(&vxc(500, 12)));
+        let shut = VxcChange {
+            shutdown: Some(true),
+            ..VxcChange::default()
+        };
+        assert!(!shut.reached_by(&vxc(500, 12)));
     }
 
     #[test]
     fn a_change_needs_something_valid_to_change() {
-        let nothing = VxcChange {
-            rate_limit_mbps: None,
-            term_months: None,
-        };
+        let nothing = VxcChange::default();
         assert_eq!(nothing.check()[0].field, "rate_limit_mbps");
         let bad_term = VxcChange {
-            rate_limit_mbps: None,
             term_months: Some(7),
+            ..VxcChange::default()
         };
         assert_eq!(bad_term.check()[0].field, "term_months");
     }

@@ -31,7 +31,7 @@ mod upstream;
 
 pub use desk::{OrderDesk, OrderTotals};
 pub use lifecycle::{ChangeQuote, VxcChange};
-pub use rules::{check_spec, key_unusable, observe};
+pub use rules::{check_spec, key_unusable, observe, transition_message};
 pub use upstream::{
     AccountPort, BuyAccepted, CancelQuote, LifecycleAction, OrderUpstream, OrderVxc, Refusal,
     UpstreamFailure, VxcBuy, VxcEnd,
@@ -80,10 +80,18 @@ pub enum OrderState {
     Cancelled,
     /// The key's owner did not decide before the approval expired.
     Expired,
+    /// Live, with a change of rate or term waiting for the key's owner.
+    ChangeAwaitingApproval,
+    /// Cancelled at the end of its term; live until then.
+    Cancelling,
+    /// A VXC that was live is being taken down.
+    Decommissioning,
+    /// A VXC that was live has ended.
+    Decommissioned,
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 11] = [
+    pub const ALL: [OrderState; 15] = [
         Self::Journaled,
         Self::Submitting,
         Self::OutcomeUnknown,
@@ -95,6 +103,10 @@ impl OrderState {
         Self::Failed,
         Self::Cancelled,
         Self::Expired,
+        Self::ChangeAwaitingApproval,
+        Self::Cancelling,
+        Self::Decommissioning,
+        Self::Decommissioned,
     ];
 
     /// The name kept in the journal.
@@ -111,6 +123,10 @@ impl OrderState {
             Self::Failed => "FAILED",
             Self::Cancelled => "CANCELLED",
             Self::Expired => "EXPIRED",
+            Self::ChangeAwaitingApproval => "CHANGE_AWAITING_APPROVAL",
+            Self::Cancelling => "CANCELLING",
+            Self::Decommissioning => "DECOMMISSIONING",
+            Self::Decommissioned => "DECOMMISSIONED",
         }
     }
 
@@ -122,26 +138,33 @@ impl OrderState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            Self::Live | Self::Rejected | Self::Failed | Self::Cancelled | Self::Expired
+            Self::Rejected | Self::Failed | Self::Cancelled | Self::Expired | Self::Decommissioned
         )
     }
 
     /// Megaport has the VXC (it accepted the buy).
     pub fn is_accepted(self) -> bool {
+        !matches!(
+            self,
+            Self::Journaled | Self::Submitting | Self::OutcomeUnknown | Self::Failed
+        )
+    }
+
+    /// The VXC has been live: what happens to it now is its life after LIVE.
+    pub fn has_been_live(self) -> bool {
         matches!(
             self,
-            Self::AwaitingApproval
-                | Self::Deployable
-                | Self::Configured
-                | Self::Live
-                | Self::Rejected
-                | Self::Cancelled
-                | Self::Expired
+            Self::Live
+                | Self::ChangeAwaitingApproval
+                | Self::Cancelling
+                | Self::Decommissioning
+                | Self::Decommissioned
         )
     }
 }
 
 pub use crate::onramps::PortRef;
+use crate::onramps::ProvisioningStatus;
 
 /// Megaport's price, as decimal strings in major units (no binary rounding on the way out).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +197,33 @@ pub fn decimal(value: Option<f64>) -> String {
     }
 }
 
+/// A VXC as its order last saw it in Megaport: what may change after LIVE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VxcSnapshot {
+    pub status: ProvisioningStatus,
+    pub rate_limit_mbps: i64,
+    pub term_months: i32,
+    pub shutdown: bool,
+    /// Waiting for the key owner's approval (the VXC itself, or a change of it).
+    pub pending_approval: bool,
+    pub pending_rate_limit_mbps: Option<i64>,
+    pub pending_term_months: Option<i32>,
+}
+
+impl VxcSnapshot {
+    pub fn of(vxc: &OrderVxc) -> Self {
+        Self {
+            status: vxc.status,
+            rate_limit_mbps: vxc.rate_limit_mbps,
+            term_months: vxc.term_months,
+            shutdown: vxc.shutdown,
+            pending_approval: vxc.pending_approval,
+            pending_rate_limit_mbps: vxc.pending_rate_limit_mbps,
+            pending_term_months: vxc.pending_term_months,
+        }
+    }
+}
+
 /// One order in the journal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -194,13 +244,18 @@ pub struct Order {
     pub state_message: String,
     pub error_reason: ErrorReason,
     pub buy_attempts: i64,
+    /// The VXC as last observed; None until Megaport reported it.
+    pub vxc: Option<VxcSnapshot>,
     pub create_time: OffsetDateTime,
     pub update_time: OffsetDateTime,
 }
 
 impl Order {
     pub fn awaiting_approval_from(&self) -> &str {
-        if self.state == OrderState::AwaitingApproval {
+        if matches!(
+            self.state,
+            OrderState::AwaitingApproval | OrderState::ChangeAwaitingApproval
+        ) {
             &self.approver
         } else {
             ""
@@ -308,6 +363,31 @@ pub(crate) mod tests {
             term_months: 12,
             name: "acme to quantumgpu".into(),
             ..OrderSpec::default()
+        }
+    }
+
+    /// A journaled order of [`spec`].
+    pub(crate) fn order() -> Order {
+        let now = OffsetDateTime::now_utc();
+        Order {
+            order_id: "o".into(),
+            request_id: "r".into(),
+            account: "acme".into(),
+            spec: spec(),
+            state: OrderState::Journaled,
+            vxc_uid: None,
+            a_end: PortRef::default(),
+            b_end: PortRef::default(),
+            a_end_vlan: 0,
+            b_end_vlan: 0,
+            price: Quote::unknown(),
+            approver: "QuantumGPU".into(),
+            state_message: String::new(),
+            error_reason: ErrorReason::Unspecified,
+            buy_attempts: 0,
+            vxc: None,
+            create_time: now,
+            update_time: now,
         }
     }
 

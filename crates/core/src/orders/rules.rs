@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use super::upstream::{OrderVxc, Refusal, UpstreamFailure};
 use super::{
-    COST_CENTRE_MAX_CHARS, NAME_MAX_CHARS, OrderSpec, OrderState, PROMO_CODE_MAX_CHARS, TERMS,
-    Unusable,
+    COST_CENTRE_MAX_CHARS, NAME_MAX_CHARS, Order, OrderSpec, OrderState, PROMO_CODE_MAX_CHARS,
+    TERMS, Unusable,
 };
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::keys::{UpstreamKey, VLAN_MAX, VLAN_MIN, check_key};
@@ -115,24 +115,116 @@ pub fn key_unusable(key: &UpstreamKey, now: OffsetDateTime) -> Option<Unusable> 
     None
 }
 
-/// The order state a VXC read from Megaport stands for.
+/// The order state a VXC read from Megaport stands for, given the state before.
 pub fn observe(vxc: &OrderVxc, previous: OrderState) -> OrderState {
-    if vxc.status.is_ending() {
+    let was_live = previous.has_been_live();
+    match vxc.status {
+        ProvisioningStatus::Cancelled if was_live => return OrderState::Cancelling,
+        ProvisioningStatus::Decommissioning if was_live => return OrderState::Decommissioning,
+        ProvisioningStatus::Decommissioned if was_live => return OrderState::Decommissioned,
         // A VXC that disappears while it waits for approval was rejected by the key's owner,
-        // or nobody decided in time.
-        return match previous {
-            OrderState::AwaitingApproval if vxc.approval_expired => OrderState::Expired,
-            OrderState::AwaitingApproval => OrderState::Rejected,
-            _ => OrderState::Cancelled,
-        };
+        // or nobody decided in time; one that ends before it went live was cancelled.
+        _ if vxc.status.is_ending() => {
+            return match previous {
+                OrderState::AwaitingApproval if vxc.approval_expired => OrderState::Expired,
+                OrderState::AwaitingApproval => OrderState::Rejected,
+                _ => OrderState::Cancelled,
+            };
+        }
+        _ => {}
     }
     if vxc.pending_approval {
-        return OrderState::AwaitingApproval;
+        return if was_live {
+            OrderState::ChangeAwaitingApproval
+        } else {
+            OrderState::AwaitingApproval
+        };
     }
     match vxc.status {
         ProvisioningStatus::Live => OrderState::Live,
+        // Megaport may show a live VXC as configuring again while a change is applied.
+        _ if was_live => OrderState::Live,
         ProvisioningStatus::Configured => OrderState::Configured,
         _ => OrderState::Deployable,
+    }
+}
+
+/// What an order's state_message says after it moved from `before` to `after` on observing
+/// `vxc`; None when nothing a reader cares about changed.
+pub fn transition_message(before: &Order, after: &Order, vxc: &OrderVxc) -> Option<String> {
+    let seen = before.vxc.as_ref();
+    if after.state == before.state {
+        let seen = seen?;
+        return if after.state == OrderState::Live
+            && (seen.rate_limit_mbps, seen.term_months) != (vxc.rate_limit_mbps, vxc.term_months)
+        {
+            Some(format!(
+                "the vxc now runs at {} mbps for {} months",
+                vxc.rate_limit_mbps, vxc.term_months
+            ))
+        } else if seen.shutdown != vxc.shutdown {
+            Some(if vxc.shutdown {
+                "the vxc is shut down: no traffic passes".to_owned()
+            } else {
+                "the vxc is back in service after a shutdown".to_owned()
+            })
+        } else {
+            None
+        };
+    }
+    Some(match after.state {
+        OrderState::Rejected => "the key's owner rejected the vxc".to_owned(),
+        OrderState::Expired => {
+            "the key's owner did not decide before the approval expired".to_owned()
+        }
+        OrderState::Cancelled => "the vxc was cancelled in megaport".to_owned(),
+        OrderState::AwaitingApproval => format!("waiting for approval by {}", after.approver),
+        OrderState::ChangeAwaitingApproval => format!(
+            "the change to {} waits for approval by {}",
+            change(vxc.pending_rate_limit_mbps, vxc.pending_term_months),
+            after.approver
+        ),
+        OrderState::Live if before.state == OrderState::ChangeAwaitingApproval => {
+            let asked = seen.map_or_else(String::new, |seen| {
+                change(seen.pending_rate_limit_mbps, seen.pending_term_months)
+            });
+            let applied = seen.is_some_and(|seen| {
+                seen.pending_rate_limit_mbps
+                    .is_none_or(|rate| rate == vxc.rate_limit_mbps)
+                    && seen
+                        .pending_term_months
+                        .is_none_or(|term| term == vxc.term_months)
+            });
+            if applied {
+                format!(
+                    "the key's owner approved the change: the vxc runs at {} mbps for {} months",
+                    vxc.rate_limit_mbps, vxc.term_months
+                )
+            } else if vxc.approval_expired {
+                format!("the change to {asked} expired before the key's owner decided")
+            } else {
+                format!("the key's owner rejected the change to {asked}")
+            }
+        }
+        OrderState::Live if before.state == OrderState::Cancelling => {
+            "the cancellation was taken back: the vxc stays in service".to_owned()
+        }
+        OrderState::Cancelling => {
+            "cancelled at the end of its term: in service until then".to_owned()
+        }
+        OrderState::Decommissioning => "the vxc is being decommissioned".to_owned(),
+        OrderState::Decommissioned => "the vxc has been decommissioned".to_owned(),
+        state => format!("megaport reports the vxc {}", state.as_str().to_lowercase()),
+    })
+}
+
+/// A change of rate and/or term, as a message names it.
+fn change(rate_limit_mbps: Option<i64>, term_months: Option<i32>) -> String {
+    match (rate_limit_mbps, term_months) {
+        (Some(rate), Some(term)) => format!("{rate} mbps for {term} months"),
+        (Some(rate), None) => format!("{rate} mbps"),
+        (None, Some(term)) => format!("{term} months"),
+        (None, None) => "another rate or term".to_owned(),
     }
 }
 
@@ -199,6 +291,7 @@ pub(super) fn failure_of(error: &Error) -> (ErrorReason, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::orders::VxcSnapshot;
     use crate::orders::tests::spec;
 
     fn fields(violations: &[FieldViolation]) -> Vec<&str> {
@@ -425,6 +518,79 @@ mod tests {
             observe(&gone, OrderState::AwaitingApproval),
             OrderState::Expired
         );
-        assert_eq!(observe(&gone, OrderState::Live), OrderState::Cancelled);
+        assert_eq!(
+            observe(&gone, OrderState::Deployable),
+            OrderState::Cancelled
+        );
+        assert_eq!(observe(&gone, OrderState::Live), OrderState::Decommissioned);
+    }
+
+    #[test]
+    fn after_live_a_pending_change_a_cancellation_and_the_end_are_states_of_their_own() {
+        let mut waiting = vxc(ProvisioningStatus::Live, true);
+        assert_eq!(
+            observe(&waiting, OrderState::Live),
+            OrderState::ChangeAwaitingApproval
+        );
+        assert_eq!(
+            observe(&waiting, OrderState::Deployable),
+            OrderState::AwaitingApproval,
+            "before live, approval is of the vxc itself"
+        );
+        waiting.pending_approval = false;
+        assert_eq!(
+            observe(&waiting, OrderState::ChangeAwaitingApproval),
+            OrderState::Live
+        );
+        let cancelled = vxc(ProvisioningStatus::Cancelled, false);
+        assert_eq!(
+            observe(&cancelled, OrderState::Live),
+            OrderState::Cancelling
+        );
+        let ending = vxc(ProvisioningStatus::Decommissioning, false);
+        assert_eq!(
+            observe(&ending, OrderState::Cancelling),
+            OrderState::Decommissioning
+        );
+        let reconfiguring = vxc(ProvisioningStatus::Configured, false);
+        assert_eq!(observe(&reconfiguring, OrderState::Live), OrderState::Live);
+    }
+
+    #[test]
+    fn the_message_after_a_pending_change_says_how_it_was_decided() {
+        let mut before = crate::orders::tests::order();
+        before.state = OrderState::ChangeAwaitingApproval;
+        let mut asked = vxc(ProvisioningStatus::Live, true);
+        asked.rate_limit_mbps = 100;
+        asked.pending_rate_limit_mbps = Some(500);
+        before.vxc = Some(VxcSnapshot::of(&asked));
+        let mut after = before.clone();
+        after.state = OrderState::Live;
+
+        let mut decided = vxc(ProvisioningStatus::Live, false);
+        decided.rate_limit_mbps = 500;
+        let approved = transition_message(&before, &after, &decided).expect("message");
+        assert!(
+            approved.contains("approved") && approved.contains("500 mbps"),
+            "{approved}"
+        );
+
+        decided.rate_limit_mbps = 100;
+        let rejected = transition_message(&before, &after, &decided).expect("message");
+        assert!(
+            rejected.contains("rejected the change to 500 mbps"),
+            "{rejected}"
+        );
+
+        decided.approval_expired = true;
+        let expired = transition_message(&before, &after, &decided).expect("message");
+        assert!(expired.contains("expired"), "{expired}");
+
+        let mut live = after.clone();
+        live.vxc = Some(VxcSnapshot::of(&decided));
+        assert_eq!(transition_message(&live, &live, &decided), None);
+        decided.shutdown = true;
+        let shut = transition_message(&live, &live, &decided).expect("message");
+        assert!(shut.contains("shut down"), "{shut}");
     }
 }

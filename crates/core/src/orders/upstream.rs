@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::{OrderSpec, Quote};
+use super::{OrderSpec, Quote, VxcChange};
 use crate::error::Error;
 use crate::keys::UpstreamKey;
 use crate::onramps::{Port, PortRef, ProvisioningStatus};
@@ -201,13 +201,13 @@ pub trait OrderUpstream: Send + Sync + 'static {
         term_months: i32,
         deadline: Instant,
     ) -> Result<(Quote, String), UpstreamFailure>;
-    /// Changes a VXC's rate and/or term (an update: one per service per 5 minutes); the VXC
-    /// after it (a change to another company's Port waits for its approval).
+    /// Changes a VXC's rate, term and/or shutdown (an update: one per service per 5 minutes);
+    /// the VXC after it (a faster rate or another term on another company's Port waits for its
+    /// approval).
     async fn change(
         &self,
         vxc_uid: &str,
-        rate_limit_mbps: Option<i64>,
-        term_months: Option<i32>,
+        change: VxcChange,
         deadline: Instant,
     ) -> Result<OrderVxc, UpstreamFailure>;
     /// Cancels (at the end of the term, or now) or un-cancels a VXC.

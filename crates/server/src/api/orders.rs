@@ -14,7 +14,7 @@ use crate::server::ShutdownSignal;
 use crate::watch::WatchHub;
 use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, OrderVxc,
-    VxcChange,
+    VxcChange, VxcSnapshot,
 };
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
@@ -42,6 +42,18 @@ impl VxcOrderApi {
             hub,
             shutdown,
         }
+    }
+
+    /// The VXC after a change made through onramp, shown at once on the order that bought it
+    /// (and on that order's watch streams). The change went through whether or not the order
+    /// could be updated, so a failure here is logged, not returned.
+    async fn settle(&self, vxc: &OrderVxc) -> pb::VxcStatus {
+        match self.desk.record_vxc(vxc).await {
+            Ok(Some(order)) => self.followers.publish(order),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(vxc_uid = %vxc.uid, %error, "order not updated"),
+        }
+        vxc_status(&vxc.uid, &vxc.name, &VxcSnapshot::of(vxc))
     }
 }
 
@@ -222,6 +234,7 @@ impl VxcOrderService for VxcOrderApi {
             &request.vxc_uid,
             request.rate_limit_mbps,
             request.term_months,
+            None,
         )
         .map_err(crate::error::status)?;
         let quote = self
@@ -249,6 +262,7 @@ impl VxcOrderService for VxcOrderApi {
             &request.vxc_uid,
             request.rate_limit_mbps,
             request.term_months,
+            request.shutdown,
         )
         .and_then(|change| with_request_id(change, &request.request_id))
         .map_err(crate::error::status)?;
@@ -258,7 +272,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::ChangeVxcResponse {
-            vxc: Some(vxc_status(&vxc)),
+            vxc: Some(self.settle(&vxc).await),
         }))
     }
 
@@ -296,7 +310,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::CancelVxcResponse {
-            vxc: Some(vxc_status(&vxc)),
+            vxc: Some(self.settle(&vxc).await),
         }))
     }
 
@@ -315,7 +329,7 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::UncancelVxcResponse {
-            vxc: Some(vxc_status(&vxc)),
+            vxc: Some(self.settle(&vxc).await),
         }))
     }
 
@@ -510,12 +524,18 @@ fn required_vxc_uid(vxc_uid: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A change as the request asks it: 0 keeps the rate or term.
-fn vxc_change(vxc_uid: &str, rate_limit_mbps: i64, term_months: i32) -> Result<VxcChange, Error> {
+/// A change as the request asks it: 0 (or unset) keeps the rate, term or shutdown.
+fn vxc_change(
+    vxc_uid: &str,
+    rate_limit_mbps: i64,
+    term_months: i32,
+    shutdown: Option<bool>,
+) -> Result<VxcChange, Error> {
     required_vxc_uid(vxc_uid)?;
     Ok(VxcChange {
         rate_limit_mbps: (rate_limit_mbps != 0).then_some(rate_limit_mbps),
         term_months: (term_months != 0).then_some(term_months),
+        shutdown,
     })
 }
 
@@ -542,16 +562,17 @@ fn lifecycle_request(vxc_uid: &str, request_id: &str) -> Result<(), Error> {
     }
 }
 
-fn vxc_status(vxc: &OrderVxc) -> pb::VxcStatus {
+fn vxc_status(uid: &str, name: &str, vxc: &VxcSnapshot) -> pb::VxcStatus {
     pb::VxcStatus {
-        vxc_uid: vxc.uid.clone(),
-        name: vxc.name.clone(),
+        vxc_uid: uid.to_owned(),
+        name: name.to_owned(),
         provisioning_status: convert::provisioning_status(vxc.status).into(),
         rate_limit_mbps: vxc.rate_limit_mbps,
         term_months: vxc.term_months,
         approval_pending: vxc.pending_approval,
         pending_rate_limit_mbps: vxc.pending_rate_limit_mbps.unwrap_or_default(),
         pending_term_months: vxc.pending_term_months.unwrap_or_default(),
+        shutdown: vxc.shutdown,
     }
 }
 
@@ -568,6 +589,10 @@ fn vxc_order_state(state: OrderState) -> pb::VxcOrderState {
         OrderState::Failed => pb::VxcOrderState::Failed,
         OrderState::Cancelled => pb::VxcOrderState::Cancelled,
         OrderState::Expired => pb::VxcOrderState::Expired,
+        OrderState::ChangeAwaitingApproval => pb::VxcOrderState::ChangeAwaitingApproval,
+        OrderState::Cancelling => pb::VxcOrderState::Cancelling,
+        OrderState::Decommissioning => pb::VxcOrderState::Decommissioning,
+        OrderState::Decommissioned => pb::VxcOrderState::Decommissioned,
     }
 }
 
@@ -596,5 +621,12 @@ fn vxc_order(order: &Order) -> pb::VxcOrder {
         update_time: Some(convert::timestamp(order.update_time)),
         state_message: order.state_message.clone(),
         error_reason: order.error_reason.number(),
+        vxc: order.vxc.as_ref().map(|vxc| {
+            vxc_status(
+                order.vxc_uid.as_deref().unwrap_or_default(),
+                &order.spec.name,
+                vxc,
+            )
+        }),
     }
 }

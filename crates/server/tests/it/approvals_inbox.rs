@@ -6,72 +6,19 @@
 
 use std::time::Duration;
 
+use crate::support::approvals::*;
 use crate::support::orders::*;
 use crate::support::{SandboxedServer, reason, within};
 use megaport_sandbox::{Fault, FaultKind, RouteGroup};
 use onramp_proto::approval_service_client::ApprovalServiceClient;
-use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
 use onramp_proto::{
-    Approval, ApprovalStatus, ApprovalType, ApproveApprovalRequest, CancelVxcRequest,
-    ChangeVxcRequest, CreateServiceKeyRequest, GetVxcOrderRequest, ListApprovalsRequest,
-    ProvisioningStatus, QuoteVxcCancellationRequest, QuoteVxcChangeRequest, QuoteVxcRequest,
-    RejectApprovalRequest, UncancelVxcRequest, ValidateVxcOrderRequest, VxcOrderState,
+    ApprovalStatus, ApprovalType, ApproveApprovalRequest, CancelVxcRequest, ChangeVxcRequest,
+    GetVxcOrderRequest, ProvisioningStatus, QuoteVxcCancellationRequest, QuoteVxcChangeRequest,
+    QuoteVxcRequest, RejectApprovalRequest, UncancelVxcRequest, ValidateVxcOrderRequest,
+    VxcOrderState,
 };
 use tonic::Code;
-use tonic::transport::Channel;
-
-fn inbox_config() -> onramp_server::config::Config {
-    let mut config = orders_config();
-    config.approvals.poll_interval_seconds = 1;
-    config
-}
-
-/// A key on LA1 that is not pre-approved, minted through onramp with a customer_ref.
-async fn key_for(channel: &Channel, customer_ref: &str, vlan: i32) -> String {
-    within(
-        ServiceKeyServiceClient::new(channel.clone()).create_service_key(CreateServiceKeyRequest {
-            port_uid: LA1_BLUE.into(),
-            single_use: true,
-            vlan: Some(vlan),
-            max_speed_mbps: 1000,
-            pre_approved: false,
-            customer_ref: customer_ref.into(),
-            request_id: request_id(),
-            ..Default::default()
-        }),
-    )
-    .await
-    .expect("key")
-    .into_inner()
-    .service_key
-    .expect("service_key")
-    .key
-}
-
-/// The approval of `vxc_uid` among those in `statuses`, once the inbox has it.
-async fn approval_of(channel: &Channel, vxc_uid: &str, statuses: &[ApprovalStatus]) -> Approval {
-    let mut inbox = ApprovalServiceClient::new(channel.clone());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let listed = within(inbox.list_approvals(ListApprovalsRequest {
-            statuses: statuses.iter().map(|s| (*s).into()).collect(),
-            ..Default::default()
-        }))
-        .await
-        .expect("list")
-        .into_inner();
-        assert!(listed.refresh_time.is_some());
-        if let Some(found) = listed.approvals.into_iter().find(|a| a.vxc_uid == vxc_uid) {
-            return found;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no approval for {vxc_uid}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inbox_lists_who_and_what_and_an_approval_survives_a_lost_answer() {
@@ -358,6 +305,7 @@ async fn after_live_a_speed_change_is_approved_and_the_vxc_is_cancelled() {
         rate_limit_mbps: 500,
         term_months: 0,
         request_id: request_id(),
+        shutdown: None,
     };
     for attempt in 0..2 {
         let vxc = within(orders.change_vxc(change.clone()))
@@ -460,28 +408,4 @@ async fn after_live_a_speed_change_is_approved_and_the_vxc_is_cancelled() {
     .await
     .expect_err("ended");
     assert_eq!(reason(&refused), "VXC_ENDED");
-}
-
-async fn wait_for_state(channel: &Channel, order_id: &str, state: VxcOrderState) {
-    let mut orders = VxcOrderServiceClient::new(channel.clone());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = within(orders.get_vxc_order(GetVxcOrderRequest {
-            order_id: order_id.to_owned(),
-        }))
-        .await
-        .expect("get")
-        .into_inner()
-        .order
-        .expect("order");
-        if now.state() == state {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "order {:?}, not {state:?}",
-            now.state()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }

@@ -8,6 +8,7 @@ mod megaport_sandbox_support;
 
 mod admin_probes;
 mod approvals_inbox;
+mod approvals_lifecycle;
 mod auth_canary;
 mod auth_scopes;
 mod auth_tls;

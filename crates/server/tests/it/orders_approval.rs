@@ -73,10 +73,23 @@ async fn the_provider_approves_and_the_watch_follows_the_order_to_live() {
     assert!(approved.awaiting_approval_from.is_empty());
 
     let mut states = vec![first.state()];
-    while let Some(message) = within(stream.message()).await.expect("message") {
-        states.push(message.order.expect("order").state());
+    while states.last() != Some(&VxcOrderState::Live) {
+        let message = within(stream.message()).await.expect("message");
+        states.push(
+            message
+                .expect("open until live")
+                .order
+                .expect("order")
+                .state(),
+        );
     }
-    assert_eq!(states.last(), Some(&VxcOrderState::Live), "{states:?}");
+    assert!(
+        states[1..].iter().all(|state| matches!(
+            state,
+            VxcOrderState::Deployable | VxcOrderState::Configured | VxcOrderState::Live
+        )),
+        "{states:?}"
+    );
 
     // Approving again: it is no longer waiting.
     let status = within(orders.approve_vxc_order(ApproveVxcOrderRequest {

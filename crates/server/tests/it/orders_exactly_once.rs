@@ -14,7 +14,7 @@ use onramp_core::locks::Locks;
 use onramp_core::onramps::{Location, Port, PortRef, PortVxc, ProvisioningStatus, Zone};
 use onramp_core::orders::{
     AccountPort, BuyAccepted, OrderDesk, OrderSettings, OrderSpec, OrderState, OrderUpstream,
-    OrderVxc, Quote, UpstreamFailure, VxcBuy, VxcEnd,
+    OrderVxc, Quote, UpstreamFailure, VxcBuy, VxcChange, VxcEnd,
 };
 use onramp_core::testing::{FakeInventory, guide_ports};
 use onramp_core::{Error, ErrorReason};
@@ -125,8 +125,7 @@ impl OrderUpstream for FakeMegaport {
     async fn change(
         &self,
         _vxc_uid: &str,
-        _rate_limit_mbps: Option<i64>,
-        _term_months: Option<i32>,
+        _change: VxcChange,
         _deadline: Instant,
     ) -> Result<OrderVxc, UpstreamFailure> {
         unreachable!("orders do not change vxcs")

@@ -30,7 +30,7 @@ async fn on_ramp(channel: &Channel, port_uid: &str) -> OnRamp {
 }
 
 /// Follows the order with WatchVxcOrder until the stream ends; returns every state seen.
-async fn watch_to_end(channel: &Channel, order_id: &str) -> Vec<VxcOrder> {
+async fn watch_to_live(channel: &Channel, order_id: &str) -> Vec<VxcOrder> {
     let mut orders = VxcOrderServiceClient::new(channel.clone());
     let mut stream = within(orders.watch_vxc_order(WatchVxcOrderRequest {
         order_id: order_id.to_owned(),
@@ -40,7 +40,13 @@ async fn watch_to_end(channel: &Channel, order_id: &str) -> Vec<VxcOrder> {
     .into_inner();
     let mut seen = Vec::new();
     while let Some(message) = within(stream.message()).await.expect("watch message") {
-        seen.push(message.order.expect("order"));
+        let order = message.order.expect("order");
+        let live = order.state() == VxcOrderState::Live;
+        seen.push(order);
+        // The order is followed on after LIVE; the stream stays open.
+        if live {
+            break;
+        }
     }
     seen
 }
@@ -171,9 +177,9 @@ async fn acme_buys_a_diverse_pair_with_the_providers_keys_and_both_go_live() {
         bought.push(order);
     }
 
-    // Both reach LIVE; the watch ends by itself after the terminal state.
+    // Both reach LIVE.
     for order in &bought {
-        let seen = watch_to_end(&channel, &order.order_id).await;
+        let seen = watch_to_live(&channel, &order.order_id).await;
         let last = seen.last().expect("at least one message");
         assert_eq!(last.state(), VxcOrderState::Live, "{seen:?}");
         assert!(

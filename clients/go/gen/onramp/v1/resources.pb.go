@@ -291,8 +291,9 @@ func (ServiceKeyState) EnumDescriptor() ([]byte, []int) {
 }
 
 // VxcOrderState is where a VXC order stands, from onramp's journal through Megaport's
-// provisioning. Terminal states: LIVE, REJECTED, FAILED, CANCELLED; an order in a terminal state
-// never changes again, and WatchVxcOrder ends after sending it.
+// provisioning and the VXC's life after LIVE. Terminal states: REJECTED, FAILED, CANCELLED,
+// EXPIRED, DECOMMISSIONED; an order in a terminal state never changes again, and WatchVxcOrder
+// ends after sending it.
 type VxcOrderState int32
 
 const (
@@ -315,20 +316,32 @@ const (
 	VxcOrderState_VXC_ORDER_STATE_DEPLOYABLE VxcOrderState = 5
 	// VXC_ORDER_STATE_CONFIGURED: the VXC is configured on the network, not yet in service.
 	VxcOrderState_VXC_ORDER_STATE_CONFIGURED VxcOrderState = 6
-	// VXC_ORDER_STATE_LIVE: the VXC is in service. Terminal for the order (later changes to the
-	// VXC itself are not tracked by the order).
+	// VXC_ORDER_STATE_LIVE: the VXC is in service. Changes of its rate, term or shutdown show in
+	// VxcOrder.vxc and state_message.
 	VxcOrderState_VXC_ORDER_STATE_LIVE VxcOrderState = 7
 	// VXC_ORDER_STATE_REJECTED: the key's owner rejected the VXC. Terminal.
 	VxcOrderState_VXC_ORDER_STATE_REJECTED VxcOrderState = 8
 	// VXC_ORDER_STATE_FAILED: Megaport refused the order, or reconciliation established that it was
 	// never placed and cannot be; error_reason and state_message say why. Terminal.
 	VxcOrderState_VXC_ORDER_STATE_FAILED VxcOrderState = 9
-	// VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live.
-	// Terminal.
+	// VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live (after
+	// LIVE, an ending VXC is CANCELLING, DECOMMISSIONING, then DECOMMISSIONED). Terminal.
 	VxcOrderState_VXC_ORDER_STATE_CANCELLED VxcOrderState = 10
 	// VXC_ORDER_STATE_EXPIRED: the key's owner did not approve or reject the VXC before Megaport's
 	// approval expired; the VXC is not built. Terminal.
 	VxcOrderState_VXC_ORDER_STATE_EXPIRED VxcOrderState = 11
+	// VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL: the VXC is in service at its current rate and term;
+	// a change of rate or term (VxcOrder.vxc.pending_*) waits for the key's owner, who is named in
+	// awaiting_approval_from. Back to LIVE once decided or expired; state_message says which.
+	VxcOrderState_VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL VxcOrderState = 12
+	// VXC_ORDER_STATE_CANCELLING: cancelled at the end of its term, in service until then;
+	// UncancelVxc takes it back to LIVE.
+	VxcOrderState_VXC_ORDER_STATE_CANCELLING VxcOrderState = 13
+	// VXC_ORDER_STATE_DECOMMISSIONING: the VXC is being taken down (cancelled now, or its term
+	// ended).
+	VxcOrderState_VXC_ORDER_STATE_DECOMMISSIONING VxcOrderState = 14
+	// VXC_ORDER_STATE_DECOMMISSIONED: the VXC that was live has ended. Terminal.
+	VxcOrderState_VXC_ORDER_STATE_DECOMMISSIONED VxcOrderState = 15
 )
 
 // Enum value maps for VxcOrderState.
@@ -346,20 +359,28 @@ var (
 		9:  "VXC_ORDER_STATE_FAILED",
 		10: "VXC_ORDER_STATE_CANCELLED",
 		11: "VXC_ORDER_STATE_EXPIRED",
+		12: "VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL",
+		13: "VXC_ORDER_STATE_CANCELLING",
+		14: "VXC_ORDER_STATE_DECOMMISSIONING",
+		15: "VXC_ORDER_STATE_DECOMMISSIONED",
 	}
 	VxcOrderState_value = map[string]int32{
-		"VXC_ORDER_STATE_UNSPECIFIED":       0,
-		"VXC_ORDER_STATE_JOURNALED":         1,
-		"VXC_ORDER_STATE_SUBMITTING":        2,
-		"VXC_ORDER_STATE_OUTCOME_UNKNOWN":   3,
-		"VXC_ORDER_STATE_AWAITING_APPROVAL": 4,
-		"VXC_ORDER_STATE_DEPLOYABLE":        5,
-		"VXC_ORDER_STATE_CONFIGURED":        6,
-		"VXC_ORDER_STATE_LIVE":              7,
-		"VXC_ORDER_STATE_REJECTED":          8,
-		"VXC_ORDER_STATE_FAILED":            9,
-		"VXC_ORDER_STATE_CANCELLED":         10,
-		"VXC_ORDER_STATE_EXPIRED":           11,
+		"VXC_ORDER_STATE_UNSPECIFIED":              0,
+		"VXC_ORDER_STATE_JOURNALED":                1,
+		"VXC_ORDER_STATE_SUBMITTING":               2,
+		"VXC_ORDER_STATE_OUTCOME_UNKNOWN":          3,
+		"VXC_ORDER_STATE_AWAITING_APPROVAL":        4,
+		"VXC_ORDER_STATE_DEPLOYABLE":               5,
+		"VXC_ORDER_STATE_CONFIGURED":               6,
+		"VXC_ORDER_STATE_LIVE":                     7,
+		"VXC_ORDER_STATE_REJECTED":                 8,
+		"VXC_ORDER_STATE_FAILED":                   9,
+		"VXC_ORDER_STATE_CANCELLED":                10,
+		"VXC_ORDER_STATE_EXPIRED":                  11,
+		"VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL": 12,
+		"VXC_ORDER_STATE_CANCELLING":               13,
+		"VXC_ORDER_STATE_DECOMMISSIONING":          14,
+		"VXC_ORDER_STATE_DECOMMISSIONED":           15,
 	}
 )
 
@@ -2182,7 +2203,10 @@ type VxcOrder struct {
 	StateMessage string `protobuf:"bytes,15,opt,name=state_message,json=stateMessage,proto3" json:"state_message,omitempty"`
 	// error_reason is why the order is FAILED or REJECTED (e.g. ERROR_REASON_VLAN_IN_USE);
 	// ERROR_REASON_UNSPECIFIED otherwise.
-	ErrorReason   ErrorReason `protobuf:"varint,16,opt,name=error_reason,json=errorReason,proto3,enum=onramp.v1.ErrorReason" json:"error_reason,omitempty"`
+	ErrorReason ErrorReason `protobuf:"varint,16,opt,name=error_reason,json=errorReason,proto3,enum=onramp.v1.ErrorReason" json:"error_reason,omitempty"`
+	// vxc is the VXC as onramp last observed it in Megaport (rate, term, shutdown, a pending
+	// change); unset until Megaport reported it.
+	Vxc           *VxcStatus `protobuf:"bytes,17,opt,name=vxc,proto3" json:"vxc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2329,6 +2353,132 @@ func (x *VxcOrder) GetErrorReason() ErrorReason {
 	return ErrorReason_ERROR_REASON_UNSPECIFIED
 }
 
+func (x *VxcOrder) GetVxc() *VxcStatus {
+	if x != nil {
+		return x.Vxc
+	}
+	return nil
+}
+
+// VxcStatus is a VXC as Megaport reports it now.
+type VxcStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vxc_uid is the VXC's Megaport productUid.
+	VxcUid string `protobuf:"bytes,1,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	// name is the VXC's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
+	// DECOMMISSIONING, DECOMMISSIONED, ...
+	ProvisioningStatus ProvisioningStatus `protobuf:"varint,3,opt,name=provisioning_status,json=provisioningStatus,proto3,enum=onramp.v1.ProvisioningStatus" json:"provisioning_status,omitempty"`
+	// rate_limit_mbps is the rate in effect.
+	RateLimitMbps int64 `protobuf:"varint,4,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
+	// term_months is the contract term in effect.
+	TermMonths int32 `protobuf:"varint,5,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	// approval_pending is true while a change (or the VXC itself) waits for the B-end owner.
+	ApprovalPending bool `protobuf:"varint,6,opt,name=approval_pending,json=approvalPending,proto3" json:"approval_pending,omitempty"`
+	// pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated.
+	PendingRateLimitMbps int64 `protobuf:"varint,7,opt,name=pending_rate_limit_mbps,json=pendingRateLimitMbps,proto3" json:"pending_rate_limit_mbps,omitempty"`
+	// pending_term_months is the term a pending change asks for; 0 if none or not stated.
+	PendingTermMonths int32 `protobuf:"varint,8,opt,name=pending_term_months,json=pendingTermMonths,proto3" json:"pending_term_months,omitempty"`
+	// shutdown is true while the VXC is shut down (no traffic passes).
+	Shutdown      bool `protobuf:"varint,9,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VxcStatus) Reset() {
+	*x = VxcStatus{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VxcStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VxcStatus) ProtoMessage() {}
+
+func (x *VxcStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VxcStatus.ProtoReflect.Descriptor instead.
+func (*VxcStatus) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *VxcStatus) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+func (x *VxcStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VxcStatus) GetProvisioningStatus() ProvisioningStatus {
+	if x != nil {
+		return x.ProvisioningStatus
+	}
+	return ProvisioningStatus_PROVISIONING_STATUS_UNSPECIFIED
+}
+
+func (x *VxcStatus) GetRateLimitMbps() int64 {
+	if x != nil {
+		return x.RateLimitMbps
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetApprovalPending() bool {
+	if x != nil {
+		return x.ApprovalPending
+	}
+	return false
+}
+
+func (x *VxcStatus) GetPendingRateLimitMbps() int64 {
+	if x != nil {
+		return x.PendingRateLimitMbps
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetPendingTermMonths() int32 {
+	if x != nil {
+		return x.PendingTermMonths
+	}
+	return 0
+}
+
+func (x *VxcStatus) GetShutdown() bool {
+	if x != nil {
+		return x.Shutdown
+	}
+	return false
+}
+
 // AuditRecord is one mutating call, appended to onramp's store after the call finished, whatever
 // its outcome.
 type AuditRecord struct {
@@ -2357,7 +2507,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[15]
+	mi := &file_onramp_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2519,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[15]
+	mi := &file_onramp_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2532,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AuditRecord) GetAuditId() string {
@@ -2595,7 +2745,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\rmonthly_setup\x18\x03 \x01(\tR\fmonthlySetup\x12\x1f\n" +
 	"\vhourly_rate\x18\x04 \x01(\tR\n" +
 	"hourlyRate\x12\x1b\n" +
-	"\tmbps_rate\x18\x05 \x01(\tR\bmbpsRate\"\xa7\x05\n" +
+	"\tmbps_rate\x18\x05 \x01(\tR\bmbpsRate\"\xcf\x05\n" +
 	"\bVxcOrder\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x1d\n" +
 	"\n" +
@@ -2618,7 +2768,19 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12#\n" +
 	"\rstate_message\x18\x0f \x01(\tR\fstateMessage\x129\n" +
-	"\ferror_reason\x18\x10 \x01(\x0e2\x16.onramp.v1.ErrorReasonR\verrorReason\"\x81\x02\n" +
+	"\ferror_reason\x18\x10 \x01(\x0e2\x16.onramp.v1.ErrorReasonR\verrorReason\x12&\n" +
+	"\x03vxc\x18\x11 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\"\xff\x02\n" +
+	"\tVxcStatus\x12\x17\n" +
+	"\avxc_uid\x18\x01 \x01(\tR\x06vxcUid\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12N\n" +
+	"\x13provisioning_status\x18\x03 \x01(\x0e2\x1d.onramp.v1.ProvisioningStatusR\x12provisioningStatus\x12&\n" +
+	"\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
+	"\vterm_months\x18\x05 \x01(\x05R\n" +
+	"termMonths\x12)\n" +
+	"\x10approval_pending\x18\x06 \x01(\bR\x0fapprovalPending\x125\n" +
+	"\x17pending_rate_limit_mbps\x18\a \x01(\x03R\x14pendingRateLimitMbps\x12.\n" +
+	"\x13pending_term_months\x18\b \x01(\x05R\x11pendingTermMonths\x12\x1a\n" +
+	"\bshutdown\x18\t \x01(\bR\bshutdown\"\x81\x02\n" +
 	"\vAuditRecord\x12\x19\n" +
 	"\baudit_id\x18\x01 \x01(\tR\aauditId\x12\x16\n" +
 	"\x06caller\x18\x02 \x01(\tR\x06caller\x12\x10\n" +
@@ -2656,7 +2818,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x18SERVICE_KEY_STATE_ACTIVE\x10\x02\x12\x1e\n" +
 	"\x1aSERVICE_KEY_STATE_INACTIVE\x10\x03\x12\x1d\n" +
 	"\x19SERVICE_KEY_STATE_EXPIRED\x10\x04\x12\x1a\n" +
-	"\x16SERVICE_KEY_STATE_USED\x10\x05*\x8b\x03\n" +
+	"\x16SERVICE_KEY_STATE_USED\x10\x05*\xa2\x04\n" +
 	"\rVxcOrderState\x12\x1f\n" +
 	"\x1bVXC_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19VXC_ORDER_STATE_JOURNALED\x10\x01\x12\x1e\n" +
@@ -2670,7 +2832,11 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x16VXC_ORDER_STATE_FAILED\x10\t\x12\x1d\n" +
 	"\x19VXC_ORDER_STATE_CANCELLED\x10\n" +
 	"\x12\x1b\n" +
-	"\x17VXC_ORDER_STATE_EXPIRED\x10\v*\xbd\x03\n" +
+	"\x17VXC_ORDER_STATE_EXPIRED\x10\v\x12,\n" +
+	"(VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL\x10\f\x12\x1e\n" +
+	"\x1aVXC_ORDER_STATE_CANCELLING\x10\r\x12#\n" +
+	"\x1fVXC_ORDER_STATE_DECOMMISSIONING\x10\x0e\x12\"\n" +
+	"\x1eVXC_ORDER_STATE_DECOMMISSIONED\x10\x0f*\xbd\x03\n" +
 	"\x0fRejectionReason\x12 \n" +
 	"\x1cREJECTION_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REJECTION_REASON_NOT_LIVE\x10\x01\x12&\n" +
@@ -2706,7 +2872,7 @@ func file_onramp_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_onramp_v1_resources_proto_goTypes = []any{
 	(DiversityZone)(0),            // 0: onramp.v1.DiversityZone
 	(ProvisioningStatus)(0),       // 1: onramp.v1.ProvisioningStatus
@@ -2731,9 +2897,10 @@ var file_onramp_v1_resources_proto_goTypes = []any{
 	(*VxcOrderSpec)(nil),          // 20: onramp.v1.VxcOrderSpec
 	(*PriceQuote)(nil),            // 21: onramp.v1.PriceQuote
 	(*VxcOrder)(nil),              // 22: onramp.v1.VxcOrder
-	(*AuditRecord)(nil),           // 23: onramp.v1.AuditRecord
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(ErrorReason)(0),              // 25: onramp.v1.ErrorReason
+	(*VxcStatus)(nil),             // 23: onramp.v1.VxcStatus
+	(*AuditRecord)(nil),           // 24: onramp.v1.AuditRecord
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(ErrorReason)(0),              // 26: onramp.v1.ErrorReason
 }
 var file_onramp_v1_resources_proto_depIdxs = []int32{
 	8,  // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
@@ -2742,43 +2909,45 @@ var file_onramp_v1_resources_proto_depIdxs = []int32{
 	12, // 3: onramp.v1.OnRamp.measured:type_name -> onramp.v1.MeasuredTraffic
 	6,  // 4: onramp.v1.OnRamp.ranking_basis:type_name -> onramp.v1.RankingBasis
 	13, // 5: onramp.v1.OnRamp.notices:type_name -> onramp.v1.OnRampNotice
-	24, // 6: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
-	24, // 7: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
+	25, // 6: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
+	25, // 7: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
 	7,  // 8: onramp.v1.OnRampNotice.kind:type_name -> onramp.v1.OnRampNoticeKind
-	24, // 9: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
-	24, // 10: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
+	25, // 9: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
+	25, // 10: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
 	8,  // 11: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
 	11, // 12: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
 	5,  // 13: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
 	16, // 14: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
-	24, // 15: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
-	24, // 16: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
+	25, // 15: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
+	25, // 16: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
 	14, // 17: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
-	24, // 18: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 19: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
+	25, // 18: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
+	25, // 19: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
 	3,  // 20: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
-	24, // 21: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
-	24, // 22: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
+	25, // 21: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
+	25, // 22: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
 	13, // 23: onramp.v1.ServiceKey.on_ramp_notices:type_name -> onramp.v1.OnRampNotice
 	14, // 24: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
-	24, // 25: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
-	24, // 26: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
-	25, // 27: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
+	25, // 25: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
+	25, // 26: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
+	26, // 27: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
 	20, // 28: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
 	4,  // 29: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
 	14, // 30: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
 	14, // 31: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
 	21, // 32: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
-	24, // 33: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
-	24, // 34: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
-	25, // 35: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
-	25, // 36: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
-	24, // 37: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	25, // 33: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
+	25, // 34: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
+	26, // 35: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
+	23, // 36: onramp.v1.VxcOrder.vxc:type_name -> onramp.v1.VxcStatus
+	1,  // 37: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
+	26, // 38: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
+	25, // 39: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_resources_proto_init() }
@@ -2794,7 +2963,7 @@ func file_onramp_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_resources_proto_rawDesc), len(file_onramp_v1_resources_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -417,116 +417,6 @@ func (x *QuoteVxcResponse) GetOnRamp() *PortSummary {
 	return nil
 }
 
-// VxcStatus is a VXC as Megaport reports it now.
-type VxcStatus struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// vxc_uid is the VXC's Megaport productUid.
-	VxcUid string `protobuf:"bytes,1,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
-	// name is the VXC's name.
-	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
-	// DECOMMISSIONING, DECOMMISSIONED, ...
-	ProvisioningStatus ProvisioningStatus `protobuf:"varint,3,opt,name=provisioning_status,json=provisioningStatus,proto3,enum=onramp.v1.ProvisioningStatus" json:"provisioning_status,omitempty"`
-	// rate_limit_mbps is the rate in effect.
-	RateLimitMbps int64 `protobuf:"varint,4,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
-	// term_months is the contract term in effect.
-	TermMonths int32 `protobuf:"varint,5,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
-	// approval_pending is true while a change (or the VXC itself) waits for the B-end owner.
-	ApprovalPending bool `protobuf:"varint,6,opt,name=approval_pending,json=approvalPending,proto3" json:"approval_pending,omitempty"`
-	// pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated.
-	PendingRateLimitMbps int64 `protobuf:"varint,7,opt,name=pending_rate_limit_mbps,json=pendingRateLimitMbps,proto3" json:"pending_rate_limit_mbps,omitempty"`
-	// pending_term_months is the term a pending change asks for; 0 if none or not stated.
-	PendingTermMonths int32 `protobuf:"varint,8,opt,name=pending_term_months,json=pendingTermMonths,proto3" json:"pending_term_months,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *VxcStatus) Reset() {
-	*x = VxcStatus{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *VxcStatus) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*VxcStatus) ProtoMessage() {}
-
-func (x *VxcStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use VxcStatus.ProtoReflect.Descriptor instead.
-func (*VxcStatus) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{6}
-}
-
-func (x *VxcStatus) GetVxcUid() string {
-	if x != nil {
-		return x.VxcUid
-	}
-	return ""
-}
-
-func (x *VxcStatus) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *VxcStatus) GetProvisioningStatus() ProvisioningStatus {
-	if x != nil {
-		return x.ProvisioningStatus
-	}
-	return ProvisioningStatus_PROVISIONING_STATUS_UNSPECIFIED
-}
-
-func (x *VxcStatus) GetRateLimitMbps() int64 {
-	if x != nil {
-		return x.RateLimitMbps
-	}
-	return 0
-}
-
-func (x *VxcStatus) GetTermMonths() int32 {
-	if x != nil {
-		return x.TermMonths
-	}
-	return 0
-}
-
-func (x *VxcStatus) GetApprovalPending() bool {
-	if x != nil {
-		return x.ApprovalPending
-	}
-	return false
-}
-
-func (x *VxcStatus) GetPendingRateLimitMbps() int64 {
-	if x != nil {
-		return x.PendingRateLimitMbps
-	}
-	return 0
-}
-
-func (x *VxcStatus) GetPendingTermMonths() int32 {
-	if x != nil {
-		return x.PendingTermMonths
-	}
-	return 0
-}
-
 // QuoteVxcChangeRequest names the VXC and the change.
 type QuoteVxcChangeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -544,7 +434,7 @@ type QuoteVxcChangeRequest struct {
 
 func (x *QuoteVxcChangeRequest) Reset() {
 	*x = QuoteVxcChangeRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -556,7 +446,7 @@ func (x *QuoteVxcChangeRequest) String() string {
 func (*QuoteVxcChangeRequest) ProtoMessage() {}
 
 func (x *QuoteVxcChangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -569,7 +459,7 @@ func (x *QuoteVxcChangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteVxcChangeRequest.ProtoReflect.Descriptor instead.
 func (*QuoteVxcChangeRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{7}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *QuoteVxcChangeRequest) GetAccount() string {
@@ -617,7 +507,7 @@ type QuoteVxcChangeResponse struct {
 
 func (x *QuoteVxcChangeResponse) Reset() {
 	*x = QuoteVxcChangeResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +519,7 @@ func (x *QuoteVxcChangeResponse) String() string {
 func (*QuoteVxcChangeResponse) ProtoMessage() {}
 
 func (x *QuoteVxcChangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +532,7 @@ func (x *QuoteVxcChangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteVxcChangeResponse.ProtoReflect.Descriptor instead.
 func (*QuoteVxcChangeResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{8}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *QuoteVxcChangeResponse) GetCurrent() *PriceQuote {
@@ -682,18 +572,21 @@ type ChangeVxcRequest struct {
 	VxcUid string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
 	// rate_limit_mbps is the new rate; 0 keeps the current one.
 	RateLimitMbps int64 `protobuf:"varint,3,opt,name=rate_limit_mbps,json=rateLimitMbps,proto3" json:"rate_limit_mbps,omitempty"`
-	// term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of the
-	// two must be set.
+	// term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of
+	// rate_limit_mbps, term_months and shutdown must be set.
 	TermMonths int32 `protobuf:"varint,4,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
 	// request_id is a UUID naming this request in the audit log. Required.
-	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// shutdown, when set, shuts the VXC down (true: no traffic passes, billing continues) or brings
+	// it back (false); unset keeps it as it is.
+	Shutdown      *bool `protobuf:"varint,6,opt,name=shutdown,proto3,oneof" json:"shutdown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChangeVxcRequest) Reset() {
 	*x = ChangeVxcRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +598,7 @@ func (x *ChangeVxcRequest) String() string {
 func (*ChangeVxcRequest) ProtoMessage() {}
 
 func (x *ChangeVxcRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +611,7 @@ func (x *ChangeVxcRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeVxcRequest.ProtoReflect.Descriptor instead.
 func (*ChangeVxcRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{9}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChangeVxcRequest) GetAccount() string {
@@ -756,6 +649,13 @@ func (x *ChangeVxcRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *ChangeVxcRequest) GetShutdown() bool {
+	if x != nil && x.Shutdown != nil {
+		return *x.Shutdown
+	}
+	return false
+}
+
 // ChangeVxcResponse holds the VXC after the change.
 type ChangeVxcResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -767,7 +667,7 @@ type ChangeVxcResponse struct {
 
 func (x *ChangeVxcResponse) Reset() {
 	*x = ChangeVxcResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +679,7 @@ func (x *ChangeVxcResponse) String() string {
 func (*ChangeVxcResponse) ProtoMessage() {}
 
 func (x *ChangeVxcResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +692,7 @@ func (x *ChangeVxcResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeVxcResponse.ProtoReflect.Descriptor instead.
 func (*ChangeVxcResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{10}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChangeVxcResponse) GetVxc() *VxcStatus {
@@ -815,7 +715,7 @@ type QuoteVxcCancellationRequest struct {
 
 func (x *QuoteVxcCancellationRequest) Reset() {
 	*x = QuoteVxcCancellationRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +727,7 @@ func (x *QuoteVxcCancellationRequest) String() string {
 func (*QuoteVxcCancellationRequest) ProtoMessage() {}
 
 func (x *QuoteVxcCancellationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +740,7 @@ func (x *QuoteVxcCancellationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteVxcCancellationRequest.ProtoReflect.Descriptor instead.
 func (*QuoteVxcCancellationRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{11}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *QuoteVxcCancellationRequest) GetAccount() string {
@@ -875,7 +775,7 @@ type QuoteVxcCancellationResponse struct {
 
 func (x *QuoteVxcCancellationResponse) Reset() {
 	*x = QuoteVxcCancellationResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +787,7 @@ func (x *QuoteVxcCancellationResponse) String() string {
 func (*QuoteVxcCancellationResponse) ProtoMessage() {}
 
 func (x *QuoteVxcCancellationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +800,7 @@ func (x *QuoteVxcCancellationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteVxcCancellationResponse.ProtoReflect.Descriptor instead.
 func (*QuoteVxcCancellationResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{12}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QuoteVxcCancellationResponse) GetCurrency() string {
@@ -949,7 +849,7 @@ type CancelVxcRequest struct {
 
 func (x *CancelVxcRequest) Reset() {
 	*x = CancelVxcRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +861,7 @@ func (x *CancelVxcRequest) String() string {
 func (*CancelVxcRequest) ProtoMessage() {}
 
 func (x *CancelVxcRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +874,7 @@ func (x *CancelVxcRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelVxcRequest.ProtoReflect.Descriptor instead.
 func (*CancelVxcRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{13}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CancelVxcRequest) GetAccount() string {
@@ -1016,7 +916,7 @@ type CancelVxcResponse struct {
 
 func (x *CancelVxcResponse) Reset() {
 	*x = CancelVxcResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1028,7 +928,7 @@ func (x *CancelVxcResponse) String() string {
 func (*CancelVxcResponse) ProtoMessage() {}
 
 func (x *CancelVxcResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1041,7 +941,7 @@ func (x *CancelVxcResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelVxcResponse.ProtoReflect.Descriptor instead.
 func (*CancelVxcResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{14}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CancelVxcResponse) GetVxc() *VxcStatus {
@@ -1066,7 +966,7 @@ type UncancelVxcRequest struct {
 
 func (x *UncancelVxcRequest) Reset() {
 	*x = UncancelVxcRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +978,7 @@ func (x *UncancelVxcRequest) String() string {
 func (*UncancelVxcRequest) ProtoMessage() {}
 
 func (x *UncancelVxcRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +991,7 @@ func (x *UncancelVxcRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UncancelVxcRequest.ProtoReflect.Descriptor instead.
 func (*UncancelVxcRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{15}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UncancelVxcRequest) GetAccount() string {
@@ -1126,7 +1026,7 @@ type UncancelVxcResponse struct {
 
 func (x *UncancelVxcResponse) Reset() {
 	*x = UncancelVxcResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1138,7 +1038,7 @@ func (x *UncancelVxcResponse) String() string {
 func (*UncancelVxcResponse) ProtoMessage() {}
 
 func (x *UncancelVxcResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1051,7 @@ func (x *UncancelVxcResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UncancelVxcResponse.ProtoReflect.Descriptor instead.
 func (*UncancelVxcResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{16}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UncancelVxcResponse) GetVxc() *VxcStatus {
@@ -1178,7 +1078,7 @@ type CreateVxcOrderRequest struct {
 
 func (x *CreateVxcOrderRequest) Reset() {
 	*x = CreateVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +1090,7 @@ func (x *CreateVxcOrderRequest) String() string {
 func (*CreateVxcOrderRequest) ProtoMessage() {}
 
 func (x *CreateVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +1103,7 @@ func (x *CreateVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*CreateVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{17}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateVxcOrderRequest) GetAccount() string {
@@ -1238,7 +1138,7 @@ type CreateVxcOrderResponse struct {
 
 func (x *CreateVxcOrderResponse) Reset() {
 	*x = CreateVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[18]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1150,7 @@ func (x *CreateVxcOrderResponse) String() string {
 func (*CreateVxcOrderResponse) ProtoMessage() {}
 
 func (x *CreateVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[18]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1163,7 @@ func (x *CreateVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*CreateVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{18}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1284,7 +1184,7 @@ type GetVxcOrderRequest struct {
 
 func (x *GetVxcOrderRequest) Reset() {
 	*x = GetVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[19]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1296,7 +1196,7 @@ func (x *GetVxcOrderRequest) String() string {
 func (*GetVxcOrderRequest) ProtoMessage() {}
 
 func (x *GetVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[19]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1309,7 +1209,7 @@ func (x *GetVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*GetVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{19}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetVxcOrderRequest) GetOrderId() string {
@@ -1330,7 +1230,7 @@ type GetVxcOrderResponse struct {
 
 func (x *GetVxcOrderResponse) Reset() {
 	*x = GetVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[20]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1242,7 @@ func (x *GetVxcOrderResponse) String() string {
 func (*GetVxcOrderResponse) ProtoMessage() {}
 
 func (x *GetVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[20]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1255,7 @@ func (x *GetVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*GetVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{20}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1385,7 +1285,7 @@ type ListVxcOrdersRequest struct {
 
 func (x *ListVxcOrdersRequest) Reset() {
 	*x = ListVxcOrdersRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[21]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1397,7 +1297,7 @@ func (x *ListVxcOrdersRequest) String() string {
 func (*ListVxcOrdersRequest) ProtoMessage() {}
 
 func (x *ListVxcOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[21]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1310,7 @@ func (x *ListVxcOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVxcOrdersRequest.ProtoReflect.Descriptor instead.
 func (*ListVxcOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{21}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListVxcOrdersRequest) GetPageSize() int32 {
@@ -1454,7 +1354,7 @@ type ListVxcOrdersResponse struct {
 
 func (x *ListVxcOrdersResponse) Reset() {
 	*x = ListVxcOrdersResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[22]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1366,7 @@ func (x *ListVxcOrdersResponse) String() string {
 func (*ListVxcOrdersResponse) ProtoMessage() {}
 
 func (x *ListVxcOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[22]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1379,7 @@ func (x *ListVxcOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVxcOrdersResponse.ProtoReflect.Descriptor instead.
 func (*ListVxcOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{22}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListVxcOrdersResponse) GetOrders() []*VxcOrder {
@@ -1507,7 +1407,7 @@ type WatchVxcOrderRequest struct {
 
 func (x *WatchVxcOrderRequest) Reset() {
 	*x = WatchVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[23]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1419,7 @@ func (x *WatchVxcOrderRequest) String() string {
 func (*WatchVxcOrderRequest) ProtoMessage() {}
 
 func (x *WatchVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[23]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1432,7 @@ func (x *WatchVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*WatchVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{23}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WatchVxcOrderRequest) GetOrderId() string {
@@ -1553,7 +1453,7 @@ type WatchVxcOrderResponse struct {
 
 func (x *WatchVxcOrderResponse) Reset() {
 	*x = WatchVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[24]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +1465,7 @@ func (x *WatchVxcOrderResponse) String() string {
 func (*WatchVxcOrderResponse) ProtoMessage() {}
 
 func (x *WatchVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[24]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +1478,7 @@ func (x *WatchVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*WatchVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{24}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WatchVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1607,7 +1507,7 @@ type ApproveVxcOrderRequest struct {
 
 func (x *ApproveVxcOrderRequest) Reset() {
 	*x = ApproveVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[25]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1519,7 @@ func (x *ApproveVxcOrderRequest) String() string {
 func (*ApproveVxcOrderRequest) ProtoMessage() {}
 
 func (x *ApproveVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[25]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1532,7 @@ func (x *ApproveVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*ApproveVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{25}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ApproveVxcOrderRequest) GetTarget() isApproveVxcOrderRequest_Target {
@@ -1697,7 +1597,7 @@ type ApproveVxcOrderResponse struct {
 
 func (x *ApproveVxcOrderResponse) Reset() {
 	*x = ApproveVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[26]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1609,7 @@ func (x *ApproveVxcOrderResponse) String() string {
 func (*ApproveVxcOrderResponse) ProtoMessage() {}
 
 func (x *ApproveVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[26]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1622,7 @@ func (x *ApproveVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*ApproveVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{26}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ApproveVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1755,7 +1655,7 @@ type RejectVxcOrderRequest struct {
 
 func (x *RejectVxcOrderRequest) Reset() {
 	*x = RejectVxcOrderRequest{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[27]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1667,7 @@ func (x *RejectVxcOrderRequest) String() string {
 func (*RejectVxcOrderRequest) ProtoMessage() {}
 
 func (x *RejectVxcOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[27]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1680,7 @@ func (x *RejectVxcOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectVxcOrderRequest.ProtoReflect.Descriptor instead.
 func (*RejectVxcOrderRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{27}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RejectVxcOrderRequest) GetTarget() isRejectVxcOrderRequest_Target {
@@ -1852,7 +1752,7 @@ type RejectVxcOrderResponse struct {
 
 func (x *RejectVxcOrderResponse) Reset() {
 	*x = RejectVxcOrderResponse{}
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[28]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1764,7 @@ func (x *RejectVxcOrderResponse) String() string {
 func (*RejectVxcOrderResponse) ProtoMessage() {}
 
 func (x *RejectVxcOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[28]
+	mi := &file_onramp_v1_vxc_order_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1777,7 @@ func (x *RejectVxcOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectVxcOrderResponse.ProtoReflect.Descriptor instead.
 func (*RejectVxcOrderResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{28}
+	return file_onramp_v1_vxc_order_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RejectVxcOrderResponse) GetOrder() *VxcOrder {
@@ -1920,17 +1820,7 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\x10QuoteVxcResponse\x12+\n" +
 	"\x05price\x18\x01 \x01(\v2\x15.onramp.v1.PriceQuoteR\x05price\x12*\n" +
 	"\x11monthly_rack_rate\x18\x02 \x01(\tR\x0fmonthlyRackRate\x12/\n" +
-	"\aon_ramp\x18\x03 \x01(\v2\x16.onramp.v1.PortSummaryR\x06onRamp\"\xe3\x02\n" +
-	"\tVxcStatus\x12\x17\n" +
-	"\avxc_uid\x18\x01 \x01(\tR\x06vxcUid\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12N\n" +
-	"\x13provisioning_status\x18\x03 \x01(\x0e2\x1d.onramp.v1.ProvisioningStatusR\x12provisioningStatus\x12&\n" +
-	"\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
-	"\vterm_months\x18\x05 \x01(\x05R\n" +
-	"termMonths\x12)\n" +
-	"\x10approval_pending\x18\x06 \x01(\bR\x0fapprovalPending\x125\n" +
-	"\x17pending_rate_limit_mbps\x18\a \x01(\x03R\x14pendingRateLimitMbps\x12.\n" +
-	"\x13pending_term_months\x18\b \x01(\x05R\x11pendingTermMonths\"\x93\x01\n" +
+	"\aon_ramp\x18\x03 \x01(\v2\x16.onramp.v1.PortSummaryR\x06onRamp\"\x93\x01\n" +
 	"\x15QuoteVxcChangeRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
 	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n" +
@@ -1942,7 +1832,7 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\achanged\x18\x02 \x01(\v2\x15.onramp.v1.PriceQuoteR\achanged\x12&\n" +
 	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n" +
 	"\vterm_months\x18\x04 \x01(\x05R\n" +
-	"termMonths\"\xad\x01\n" +
+	"termMonths\"\xdb\x01\n" +
 	"\x10ChangeVxcRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x17\n" +
 	"\avxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n" +
@@ -1950,7 +1840,9 @@ const file_onramp_v1_vxc_order_service_proto_rawDesc = "" +
 	"\vterm_months\x18\x04 \x01(\x05R\n" +
 	"termMonths\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\";\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12\x1f\n" +
+	"\bshutdown\x18\x06 \x01(\bH\x00R\bshutdown\x88\x01\x01B\v\n" +
+	"\t_shutdown\";\n" +
 	"\x11ChangeVxcResponse\x12&\n" +
 	"\x03vxc\x18\x01 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\"P\n" +
 	"\x1bQuoteVxcCancellationRequest\x12\x18\n" +
@@ -2043,7 +1935,7 @@ func file_onramp_v1_vxc_order_service_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_vxc_order_service_proto_rawDescData
 }
 
-var file_onramp_v1_vxc_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_onramp_v1_vxc_order_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_onramp_v1_vxc_order_service_proto_goTypes = []any{
 	(*LookupServiceKeyRequest)(nil),      // 0: onramp.v1.LookupServiceKeyRequest
 	(*LookupServiceKeyResponse)(nil),     // 1: onramp.v1.LookupServiceKeyResponse
@@ -2051,94 +1943,92 @@ var file_onramp_v1_vxc_order_service_proto_goTypes = []any{
 	(*ValidateVxcOrderResponse)(nil),     // 3: onramp.v1.ValidateVxcOrderResponse
 	(*QuoteVxcRequest)(nil),              // 4: onramp.v1.QuoteVxcRequest
 	(*QuoteVxcResponse)(nil),             // 5: onramp.v1.QuoteVxcResponse
-	(*VxcStatus)(nil),                    // 6: onramp.v1.VxcStatus
-	(*QuoteVxcChangeRequest)(nil),        // 7: onramp.v1.QuoteVxcChangeRequest
-	(*QuoteVxcChangeResponse)(nil),       // 8: onramp.v1.QuoteVxcChangeResponse
-	(*ChangeVxcRequest)(nil),             // 9: onramp.v1.ChangeVxcRequest
-	(*ChangeVxcResponse)(nil),            // 10: onramp.v1.ChangeVxcResponse
-	(*QuoteVxcCancellationRequest)(nil),  // 11: onramp.v1.QuoteVxcCancellationRequest
-	(*QuoteVxcCancellationResponse)(nil), // 12: onramp.v1.QuoteVxcCancellationResponse
-	(*CancelVxcRequest)(nil),             // 13: onramp.v1.CancelVxcRequest
-	(*CancelVxcResponse)(nil),            // 14: onramp.v1.CancelVxcResponse
-	(*UncancelVxcRequest)(nil),           // 15: onramp.v1.UncancelVxcRequest
-	(*UncancelVxcResponse)(nil),          // 16: onramp.v1.UncancelVxcResponse
-	(*CreateVxcOrderRequest)(nil),        // 17: onramp.v1.CreateVxcOrderRequest
-	(*CreateVxcOrderResponse)(nil),       // 18: onramp.v1.CreateVxcOrderResponse
-	(*GetVxcOrderRequest)(nil),           // 19: onramp.v1.GetVxcOrderRequest
-	(*GetVxcOrderResponse)(nil),          // 20: onramp.v1.GetVxcOrderResponse
-	(*ListVxcOrdersRequest)(nil),         // 21: onramp.v1.ListVxcOrdersRequest
-	(*ListVxcOrdersResponse)(nil),        // 22: onramp.v1.ListVxcOrdersResponse
-	(*WatchVxcOrderRequest)(nil),         // 23: onramp.v1.WatchVxcOrderRequest
-	(*WatchVxcOrderResponse)(nil),        // 24: onramp.v1.WatchVxcOrderResponse
-	(*ApproveVxcOrderRequest)(nil),       // 25: onramp.v1.ApproveVxcOrderRequest
-	(*ApproveVxcOrderResponse)(nil),      // 26: onramp.v1.ApproveVxcOrderResponse
-	(*RejectVxcOrderRequest)(nil),        // 27: onramp.v1.RejectVxcOrderRequest
-	(*RejectVxcOrderResponse)(nil),       // 28: onramp.v1.RejectVxcOrderResponse
-	(*ServiceKeyLookup)(nil),             // 29: onramp.v1.ServiceKeyLookup
-	(*VxcOrderSpec)(nil),                 // 30: onramp.v1.VxcOrderSpec
-	(*PriceQuote)(nil),                   // 31: onramp.v1.PriceQuote
-	(*PortSummary)(nil),                  // 32: onramp.v1.PortSummary
-	(ProvisioningStatus)(0),              // 33: onramp.v1.ProvisioningStatus
-	(*timestamppb.Timestamp)(nil),        // 34: google.protobuf.Timestamp
-	(*VxcOrder)(nil),                     // 35: onramp.v1.VxcOrder
-	(VxcOrderState)(0),                   // 36: onramp.v1.VxcOrderState
+	(*QuoteVxcChangeRequest)(nil),        // 6: onramp.v1.QuoteVxcChangeRequest
+	(*QuoteVxcChangeResponse)(nil),       // 7: onramp.v1.QuoteVxcChangeResponse
+	(*ChangeVxcRequest)(nil),             // 8: onramp.v1.ChangeVxcRequest
+	(*ChangeVxcResponse)(nil),            // 9: onramp.v1.ChangeVxcResponse
+	(*QuoteVxcCancellationRequest)(nil),  // 10: onramp.v1.QuoteVxcCancellationRequest
+	(*QuoteVxcCancellationResponse)(nil), // 11: onramp.v1.QuoteVxcCancellationResponse
+	(*CancelVxcRequest)(nil),             // 12: onramp.v1.CancelVxcRequest
+	(*CancelVxcResponse)(nil),            // 13: onramp.v1.CancelVxcResponse
+	(*UncancelVxcRequest)(nil),           // 14: onramp.v1.UncancelVxcRequest
+	(*UncancelVxcResponse)(nil),          // 15: onramp.v1.UncancelVxcResponse
+	(*CreateVxcOrderRequest)(nil),        // 16: onramp.v1.CreateVxcOrderRequest
+	(*CreateVxcOrderResponse)(nil),       // 17: onramp.v1.CreateVxcOrderResponse
+	(*GetVxcOrderRequest)(nil),           // 18: onramp.v1.GetVxcOrderRequest
+	(*GetVxcOrderResponse)(nil),          // 19: onramp.v1.GetVxcOrderResponse
+	(*ListVxcOrdersRequest)(nil),         // 20: onramp.v1.ListVxcOrdersRequest
+	(*ListVxcOrdersResponse)(nil),        // 21: onramp.v1.ListVxcOrdersResponse
+	(*WatchVxcOrderRequest)(nil),         // 22: onramp.v1.WatchVxcOrderRequest
+	(*WatchVxcOrderResponse)(nil),        // 23: onramp.v1.WatchVxcOrderResponse
+	(*ApproveVxcOrderRequest)(nil),       // 24: onramp.v1.ApproveVxcOrderRequest
+	(*ApproveVxcOrderResponse)(nil),      // 25: onramp.v1.ApproveVxcOrderResponse
+	(*RejectVxcOrderRequest)(nil),        // 26: onramp.v1.RejectVxcOrderRequest
+	(*RejectVxcOrderResponse)(nil),       // 27: onramp.v1.RejectVxcOrderResponse
+	(*ServiceKeyLookup)(nil),             // 28: onramp.v1.ServiceKeyLookup
+	(*VxcOrderSpec)(nil),                 // 29: onramp.v1.VxcOrderSpec
+	(*PriceQuote)(nil),                   // 30: onramp.v1.PriceQuote
+	(*PortSummary)(nil),                  // 31: onramp.v1.PortSummary
+	(*VxcStatus)(nil),                    // 32: onramp.v1.VxcStatus
+	(*timestamppb.Timestamp)(nil),        // 33: google.protobuf.Timestamp
+	(*VxcOrder)(nil),                     // 34: onramp.v1.VxcOrder
+	(VxcOrderState)(0),                   // 35: onramp.v1.VxcOrderState
 }
 var file_onramp_v1_vxc_order_service_proto_depIdxs = []int32{
-	29, // 0: onramp.v1.LookupServiceKeyResponse.lookup:type_name -> onramp.v1.ServiceKeyLookup
-	30, // 1: onramp.v1.ValidateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
-	31, // 2: onramp.v1.ValidateVxcOrderResponse.price:type_name -> onramp.v1.PriceQuote
-	32, // 3: onramp.v1.ValidateVxcOrderResponse.a_end:type_name -> onramp.v1.PortSummary
-	32, // 4: onramp.v1.ValidateVxcOrderResponse.b_end:type_name -> onramp.v1.PortSummary
-	31, // 5: onramp.v1.QuoteVxcResponse.price:type_name -> onramp.v1.PriceQuote
-	32, // 6: onramp.v1.QuoteVxcResponse.on_ramp:type_name -> onramp.v1.PortSummary
-	33, // 7: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
-	31, // 8: onramp.v1.QuoteVxcChangeResponse.current:type_name -> onramp.v1.PriceQuote
-	31, // 9: onramp.v1.QuoteVxcChangeResponse.changed:type_name -> onramp.v1.PriceQuote
-	6,  // 10: onramp.v1.ChangeVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
-	34, // 11: onramp.v1.QuoteVxcCancellationResponse.contract_end_time:type_name -> google.protobuf.Timestamp
-	6,  // 12: onramp.v1.CancelVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
-	6,  // 13: onramp.v1.UncancelVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
-	30, // 14: onramp.v1.CreateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
-	35, // 15: onramp.v1.CreateVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	35, // 16: onramp.v1.GetVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	36, // 17: onramp.v1.ListVxcOrdersRequest.state:type_name -> onramp.v1.VxcOrderState
-	35, // 18: onramp.v1.ListVxcOrdersResponse.orders:type_name -> onramp.v1.VxcOrder
-	35, // 19: onramp.v1.WatchVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	35, // 20: onramp.v1.ApproveVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	35, // 21: onramp.v1.RejectVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
-	0,  // 22: onramp.v1.VxcOrderService.LookupServiceKey:input_type -> onramp.v1.LookupServiceKeyRequest
-	2,  // 23: onramp.v1.VxcOrderService.ValidateVxcOrder:input_type -> onramp.v1.ValidateVxcOrderRequest
-	4,  // 24: onramp.v1.VxcOrderService.QuoteVxc:input_type -> onramp.v1.QuoteVxcRequest
-	7,  // 25: onramp.v1.VxcOrderService.QuoteVxcChange:input_type -> onramp.v1.QuoteVxcChangeRequest
-	9,  // 26: onramp.v1.VxcOrderService.ChangeVxc:input_type -> onramp.v1.ChangeVxcRequest
-	11, // 27: onramp.v1.VxcOrderService.QuoteVxcCancellation:input_type -> onramp.v1.QuoteVxcCancellationRequest
-	13, // 28: onramp.v1.VxcOrderService.CancelVxc:input_type -> onramp.v1.CancelVxcRequest
-	15, // 29: onramp.v1.VxcOrderService.UncancelVxc:input_type -> onramp.v1.UncancelVxcRequest
-	17, // 30: onramp.v1.VxcOrderService.CreateVxcOrder:input_type -> onramp.v1.CreateVxcOrderRequest
-	19, // 31: onramp.v1.VxcOrderService.GetVxcOrder:input_type -> onramp.v1.GetVxcOrderRequest
-	21, // 32: onramp.v1.VxcOrderService.ListVxcOrders:input_type -> onramp.v1.ListVxcOrdersRequest
-	23, // 33: onramp.v1.VxcOrderService.WatchVxcOrder:input_type -> onramp.v1.WatchVxcOrderRequest
-	25, // 34: onramp.v1.VxcOrderService.ApproveVxcOrder:input_type -> onramp.v1.ApproveVxcOrderRequest
-	27, // 35: onramp.v1.VxcOrderService.RejectVxcOrder:input_type -> onramp.v1.RejectVxcOrderRequest
-	1,  // 36: onramp.v1.VxcOrderService.LookupServiceKey:output_type -> onramp.v1.LookupServiceKeyResponse
-	3,  // 37: onramp.v1.VxcOrderService.ValidateVxcOrder:output_type -> onramp.v1.ValidateVxcOrderResponse
-	5,  // 38: onramp.v1.VxcOrderService.QuoteVxc:output_type -> onramp.v1.QuoteVxcResponse
-	8,  // 39: onramp.v1.VxcOrderService.QuoteVxcChange:output_type -> onramp.v1.QuoteVxcChangeResponse
-	10, // 40: onramp.v1.VxcOrderService.ChangeVxc:output_type -> onramp.v1.ChangeVxcResponse
-	12, // 41: onramp.v1.VxcOrderService.QuoteVxcCancellation:output_type -> onramp.v1.QuoteVxcCancellationResponse
-	14, // 42: onramp.v1.VxcOrderService.CancelVxc:output_type -> onramp.v1.CancelVxcResponse
-	16, // 43: onramp.v1.VxcOrderService.UncancelVxc:output_type -> onramp.v1.UncancelVxcResponse
-	18, // 44: onramp.v1.VxcOrderService.CreateVxcOrder:output_type -> onramp.v1.CreateVxcOrderResponse
-	20, // 45: onramp.v1.VxcOrderService.GetVxcOrder:output_type -> onramp.v1.GetVxcOrderResponse
-	22, // 46: onramp.v1.VxcOrderService.ListVxcOrders:output_type -> onramp.v1.ListVxcOrdersResponse
-	24, // 47: onramp.v1.VxcOrderService.WatchVxcOrder:output_type -> onramp.v1.WatchVxcOrderResponse
-	26, // 48: onramp.v1.VxcOrderService.ApproveVxcOrder:output_type -> onramp.v1.ApproveVxcOrderResponse
-	28, // 49: onramp.v1.VxcOrderService.RejectVxcOrder:output_type -> onramp.v1.RejectVxcOrderResponse
-	36, // [36:50] is the sub-list for method output_type
-	22, // [22:36] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	28, // 0: onramp.v1.LookupServiceKeyResponse.lookup:type_name -> onramp.v1.ServiceKeyLookup
+	29, // 1: onramp.v1.ValidateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
+	30, // 2: onramp.v1.ValidateVxcOrderResponse.price:type_name -> onramp.v1.PriceQuote
+	31, // 3: onramp.v1.ValidateVxcOrderResponse.a_end:type_name -> onramp.v1.PortSummary
+	31, // 4: onramp.v1.ValidateVxcOrderResponse.b_end:type_name -> onramp.v1.PortSummary
+	30, // 5: onramp.v1.QuoteVxcResponse.price:type_name -> onramp.v1.PriceQuote
+	31, // 6: onramp.v1.QuoteVxcResponse.on_ramp:type_name -> onramp.v1.PortSummary
+	30, // 7: onramp.v1.QuoteVxcChangeResponse.current:type_name -> onramp.v1.PriceQuote
+	30, // 8: onramp.v1.QuoteVxcChangeResponse.changed:type_name -> onramp.v1.PriceQuote
+	32, // 9: onramp.v1.ChangeVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
+	33, // 10: onramp.v1.QuoteVxcCancellationResponse.contract_end_time:type_name -> google.protobuf.Timestamp
+	32, // 11: onramp.v1.CancelVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
+	32, // 12: onramp.v1.UncancelVxcResponse.vxc:type_name -> onramp.v1.VxcStatus
+	29, // 13: onramp.v1.CreateVxcOrderRequest.spec:type_name -> onramp.v1.VxcOrderSpec
+	34, // 14: onramp.v1.CreateVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	34, // 15: onramp.v1.GetVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	35, // 16: onramp.v1.ListVxcOrdersRequest.state:type_name -> onramp.v1.VxcOrderState
+	34, // 17: onramp.v1.ListVxcOrdersResponse.orders:type_name -> onramp.v1.VxcOrder
+	34, // 18: onramp.v1.WatchVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	34, // 19: onramp.v1.ApproveVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	34, // 20: onramp.v1.RejectVxcOrderResponse.order:type_name -> onramp.v1.VxcOrder
+	0,  // 21: onramp.v1.VxcOrderService.LookupServiceKey:input_type -> onramp.v1.LookupServiceKeyRequest
+	2,  // 22: onramp.v1.VxcOrderService.ValidateVxcOrder:input_type -> onramp.v1.ValidateVxcOrderRequest
+	4,  // 23: onramp.v1.VxcOrderService.QuoteVxc:input_type -> onramp.v1.QuoteVxcRequest
+	6,  // 24: onramp.v1.VxcOrderService.QuoteVxcChange:input_type -> onramp.v1.QuoteVxcChangeRequest
+	8,  // 25: onramp.v1.VxcOrderService.ChangeVxc:input_type -> onramp.v1.ChangeVxcRequest
+	10, // 26: onramp.v1.VxcOrderService.QuoteVxcCancellation:input_type -> onramp.v1.QuoteVxcCancellationRequest
+	12, // 27: onramp.v1.VxcOrderService.CancelVxc:input_type -> onramp.v1.CancelVxcRequest
+	14, // 28: onramp.v1.VxcOrderService.UncancelVxc:input_type -> onramp.v1.UncancelVxcRequest
+	16, // 29: onramp.v1.VxcOrderService.CreateVxcOrder:input_type -> onramp.v1.CreateVxcOrderRequest
+	18, // 30: onramp.v1.VxcOrderService.GetVxcOrder:input_type -> onramp.v1.GetVxcOrderRequest
+	20, // 31: onramp.v1.VxcOrderService.ListVxcOrders:input_type -> onramp.v1.ListVxcOrdersRequest
+	22, // 32: onramp.v1.VxcOrderService.WatchVxcOrder:input_type -> onramp.v1.WatchVxcOrderRequest
+	24, // 33: onramp.v1.VxcOrderService.ApproveVxcOrder:input_type -> onramp.v1.ApproveVxcOrderRequest
+	26, // 34: onramp.v1.VxcOrderService.RejectVxcOrder:input_type -> onramp.v1.RejectVxcOrderRequest
+	1,  // 35: onramp.v1.VxcOrderService.LookupServiceKey:output_type -> onramp.v1.LookupServiceKeyResponse
+	3,  // 36: onramp.v1.VxcOrderService.ValidateVxcOrder:output_type -> onramp.v1.ValidateVxcOrderResponse
+	5,  // 37: onramp.v1.VxcOrderService.QuoteVxc:output_type -> onramp.v1.QuoteVxcResponse
+	7,  // 38: onramp.v1.VxcOrderService.QuoteVxcChange:output_type -> onramp.v1.QuoteVxcChangeResponse
+	9,  // 39: onramp.v1.VxcOrderService.ChangeVxc:output_type -> onramp.v1.ChangeVxcResponse
+	11, // 40: onramp.v1.VxcOrderService.QuoteVxcCancellation:output_type -> onramp.v1.QuoteVxcCancellationResponse
+	13, // 41: onramp.v1.VxcOrderService.CancelVxc:output_type -> onramp.v1.CancelVxcResponse
+	15, // 42: onramp.v1.VxcOrderService.UncancelVxc:output_type -> onramp.v1.UncancelVxcResponse
+	17, // 43: onramp.v1.VxcOrderService.CreateVxcOrder:output_type -> onramp.v1.CreateVxcOrderResponse
+	19, // 44: onramp.v1.VxcOrderService.GetVxcOrder:output_type -> onramp.v1.GetVxcOrderResponse
+	21, // 45: onramp.v1.VxcOrderService.ListVxcOrders:output_type -> onramp.v1.ListVxcOrdersResponse
+	23, // 46: onramp.v1.VxcOrderService.WatchVxcOrder:output_type -> onramp.v1.WatchVxcOrderResponse
+	25, // 47: onramp.v1.VxcOrderService.ApproveVxcOrder:output_type -> onramp.v1.ApproveVxcOrderResponse
+	27, // 48: onramp.v1.VxcOrderService.RejectVxcOrder:output_type -> onramp.v1.RejectVxcOrderResponse
+	35, // [35:49] is the sub-list for method output_type
+	21, // [21:35] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_vxc_order_service_proto_init() }
@@ -2147,11 +2037,12 @@ func file_onramp_v1_vxc_order_service_proto_init() {
 		return
 	}
 	file_onramp_v1_resources_proto_init()
-	file_onramp_v1_vxc_order_service_proto_msgTypes[25].OneofWrappers = []any{
+	file_onramp_v1_vxc_order_service_proto_msgTypes[8].OneofWrappers = []any{}
+	file_onramp_v1_vxc_order_service_proto_msgTypes[24].OneofWrappers = []any{
 		(*ApproveVxcOrderRequest_OrderId)(nil),
 		(*ApproveVxcOrderRequest_VxcUid)(nil),
 	}
-	file_onramp_v1_vxc_order_service_proto_msgTypes[27].OneofWrappers = []any{
+	file_onramp_v1_vxc_order_service_proto_msgTypes[26].OneofWrappers = []any{
 		(*RejectVxcOrderRequest_OrderId)(nil),
 		(*RejectVxcOrderRequest_VxcUid)(nil),
 	}
@@ -2161,7 +2052,7 @@ func file_onramp_v1_vxc_order_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_vxc_order_service_proto_rawDesc), len(file_onramp_v1_vxc_order_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -106,15 +106,17 @@ type VxcOrderServiceClient interface {
 	// ListVxcOrders lists orders matching every given filter, newest first (create_time
 	// descending, then order_id).
 	ListVxcOrders(ctx context.Context, in *ListVxcOrdersRequest, opts ...grpc.CallOption) (*ListVxcOrdersResponse, error)
-	// WatchVxcOrder follows one order until it reaches a terminal state (LIVE, REJECTED, FAILED,
-	// CANCELLED).
+	// WatchVxcOrder follows one order through provisioning and its life after LIVE (changes of
+	// rate, term or shutdown, a change waiting for approval, cancellation, decommissioning) until
+	// it reaches a terminal state (REJECTED, FAILED, CANCELLED, EXPIRED, DECOMMISSIONED).
 	//
 	// Contract:
 	//   - First message. The order as it is now. If it is already terminal, that is the only
 	//     message and the stream closes with OK. An unknown order_id is NOT_FOUND /
 	//     ERROR_REASON_ORDER_NOT_FOUND.
-	//   - Ordering. Then one message per change to the order (state, vxc_uid, VLANs, approval), in
-	//     the order onramp observed them; update_time never goes backwards. States are observed by
+	//   - Ordering. Then one message per change to the order (state, vxc_uid, VLANs, approval, and
+	//     after LIVE the VXC's rate, term, shutdown and pending change in `vxc`), in the order onramp
+	//     observed them; update_time never goes backwards. States are observed by
 	//     polling Megaport, so a short-lived state between two polls (e.g. CONFIGURED) may be skipped.
 	//     Waiting for approval is a normal state: the order arrives with AWAITING_APPROVAL and
 	//     awaiting_approval_from, and the stream stays open.
@@ -366,15 +368,17 @@ type VxcOrderServiceServer interface {
 	// ListVxcOrders lists orders matching every given filter, newest first (create_time
 	// descending, then order_id).
 	ListVxcOrders(context.Context, *ListVxcOrdersRequest) (*ListVxcOrdersResponse, error)
-	// WatchVxcOrder follows one order until it reaches a terminal state (LIVE, REJECTED, FAILED,
-	// CANCELLED).
+	// WatchVxcOrder follows one order through provisioning and its life after LIVE (changes of
+	// rate, term or shutdown, a change waiting for approval, cancellation, decommissioning) until
+	// it reaches a terminal state (REJECTED, FAILED, CANCELLED, EXPIRED, DECOMMISSIONED).
 	//
 	// Contract:
 	//   - First message. The order as it is now. If it is already terminal, that is the only
 	//     message and the stream closes with OK. An unknown order_id is NOT_FOUND /
 	//     ERROR_REASON_ORDER_NOT_FOUND.
-	//   - Ordering. Then one message per change to the order (state, vxc_uid, VLANs, approval), in
-	//     the order onramp observed them; update_time never goes backwards. States are observed by
+	//   - Ordering. Then one message per change to the order (state, vxc_uid, VLANs, approval, and
+	//     after LIVE the VXC's rate, term, shutdown and pending change in `vxc`), in the order onramp
+	//     observed them; update_time never goes backwards. States are observed by
 	//     polling Megaport, so a short-lived state between two polls (e.g. CONFIGURED) may be skipped.
 	//     Waiting for approval is a normal state: the order arrives with AWAITING_APPROVAL and
 	//     awaiting_approval_from, and the stream stays open.

@@ -223,8 +223,8 @@ class _VxcOrderStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VxcOrde
     VXC_ORDER_STATE_CONFIGURED: _VxcOrderState.ValueType  # 6
     """VXC_ORDER_STATE_CONFIGURED: the VXC is configured on the network, not yet in service."""
     VXC_ORDER_STATE_LIVE: _VxcOrderState.ValueType  # 7
-    """VXC_ORDER_STATE_LIVE: the VXC is in service. Terminal for the order (later changes to the
-    VXC itself are not tracked by the order).
+    """VXC_ORDER_STATE_LIVE: the VXC is in service. Changes of its rate, term or shutdown show in
+    VxcOrder.vxc and state_message.
     """
     VXC_ORDER_STATE_REJECTED: _VxcOrderState.ValueType  # 8
     """VXC_ORDER_STATE_REJECTED: the key's owner rejected the VXC. Terminal."""
@@ -233,18 +233,34 @@ class _VxcOrderStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VxcOrde
     never placed and cannot be; error_reason and state_message say why. Terminal.
     """
     VXC_ORDER_STATE_CANCELLED: _VxcOrderState.ValueType  # 10
-    """VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live.
-    Terminal.
+    """VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live (after
+    LIVE, an ending VXC is CANCELLING, DECOMMISSIONING, then DECOMMISSIONED). Terminal.
     """
     VXC_ORDER_STATE_EXPIRED: _VxcOrderState.ValueType  # 11
     """VXC_ORDER_STATE_EXPIRED: the key's owner did not approve or reject the VXC before Megaport's
     approval expired; the VXC is not built. Terminal.
     """
+    VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL: _VxcOrderState.ValueType  # 12
+    """VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL: the VXC is in service at its current rate and term;
+    a change of rate or term (VxcOrder.vxc.pending_*) waits for the key's owner, who is named in
+    awaiting_approval_from. Back to LIVE once decided or expired; state_message says which.
+    """
+    VXC_ORDER_STATE_CANCELLING: _VxcOrderState.ValueType  # 13
+    """VXC_ORDER_STATE_CANCELLING: cancelled at the end of its term, in service until then;
+    UncancelVxc takes it back to LIVE.
+    """
+    VXC_ORDER_STATE_DECOMMISSIONING: _VxcOrderState.ValueType  # 14
+    """VXC_ORDER_STATE_DECOMMISSIONING: the VXC is being taken down (cancelled now, or its term
+    ended).
+    """
+    VXC_ORDER_STATE_DECOMMISSIONED: _VxcOrderState.ValueType  # 15
+    """VXC_ORDER_STATE_DECOMMISSIONED: the VXC that was live has ended. Terminal."""
 
 class VxcOrderState(_VxcOrderState, metaclass=_VxcOrderStateEnumTypeWrapper):
     """VxcOrderState is where a VXC order stands, from onramp's journal through Megaport's
-    provisioning. Terminal states: LIVE, REJECTED, FAILED, CANCELLED; an order in a terminal state
-    never changes again, and WatchVxcOrder ends after sending it.
+    provisioning and the VXC's life after LIVE. Terminal states: REJECTED, FAILED, CANCELLED,
+    EXPIRED, DECOMMISSIONED; an order in a terminal state never changes again, and WatchVxcOrder
+    ends after sending it.
     """
 
 VXC_ORDER_STATE_UNSPECIFIED: VxcOrderState.ValueType  # 0
@@ -270,8 +286,8 @@ VXC_ORDER_STATE_DEPLOYABLE: VxcOrderState.ValueType  # 5
 VXC_ORDER_STATE_CONFIGURED: VxcOrderState.ValueType  # 6
 """VXC_ORDER_STATE_CONFIGURED: the VXC is configured on the network, not yet in service."""
 VXC_ORDER_STATE_LIVE: VxcOrderState.ValueType  # 7
-"""VXC_ORDER_STATE_LIVE: the VXC is in service. Terminal for the order (later changes to the
-VXC itself are not tracked by the order).
+"""VXC_ORDER_STATE_LIVE: the VXC is in service. Changes of its rate, term or shutdown show in
+VxcOrder.vxc and state_message.
 """
 VXC_ORDER_STATE_REJECTED: VxcOrderState.ValueType  # 8
 """VXC_ORDER_STATE_REJECTED: the key's owner rejected the VXC. Terminal."""
@@ -280,13 +296,28 @@ VXC_ORDER_STATE_FAILED: VxcOrderState.ValueType  # 9
 never placed and cannot be; error_reason and state_message say why. Terminal.
 """
 VXC_ORDER_STATE_CANCELLED: VxcOrderState.ValueType  # 10
-"""VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live.
-Terminal.
+"""VXC_ORDER_STATE_CANCELLED: the VXC was cancelled or decommissioned before it went live (after
+LIVE, an ending VXC is CANCELLING, DECOMMISSIONING, then DECOMMISSIONED). Terminal.
 """
 VXC_ORDER_STATE_EXPIRED: VxcOrderState.ValueType  # 11
 """VXC_ORDER_STATE_EXPIRED: the key's owner did not approve or reject the VXC before Megaport's
 approval expired; the VXC is not built. Terminal.
 """
+VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL: VxcOrderState.ValueType  # 12
+"""VXC_ORDER_STATE_CHANGE_AWAITING_APPROVAL: the VXC is in service at its current rate and term;
+a change of rate or term (VxcOrder.vxc.pending_*) waits for the key's owner, who is named in
+awaiting_approval_from. Back to LIVE once decided or expired; state_message says which.
+"""
+VXC_ORDER_STATE_CANCELLING: VxcOrderState.ValueType  # 13
+"""VXC_ORDER_STATE_CANCELLING: cancelled at the end of its term, in service until then;
+UncancelVxc takes it back to LIVE.
+"""
+VXC_ORDER_STATE_DECOMMISSIONING: VxcOrderState.ValueType  # 14
+"""VXC_ORDER_STATE_DECOMMISSIONING: the VXC is being taken down (cancelled now, or its term
+ended).
+"""
+VXC_ORDER_STATE_DECOMMISSIONED: VxcOrderState.ValueType  # 15
+"""VXC_ORDER_STATE_DECOMMISSIONED: the VXC that was live has ended. Terminal."""
 Global___VxcOrderState: _TypeAlias = VxcOrderState  # noqa: Y015
 
 class _RejectionReason:
@@ -1283,6 +1314,7 @@ class VxcOrder(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     STATE_MESSAGE_FIELD_NUMBER: _builtins.int
     ERROR_REASON_FIELD_NUMBER: _builtins.int
+    VXC_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """order_id identifies the order: a UUID onramp assigns when it journals the order."""
     request_id: _builtins.str
@@ -1339,6 +1371,12 @@ class VxcOrder(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """update_time is when the order last changed."""
 
+    @_builtins.property
+    def vxc(self) -> Global___VxcStatus:
+        """vxc is the VXC as onramp last observed it in Megaport (rate, term, shutdown, a pending
+        change); unset until Megaport reported it.
+        """
+
     def __init__(
         self,
         *,
@@ -1358,14 +1396,71 @@ class VxcOrder(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         state_message: _builtins.str = ...,
         error_reason: _error_reason_pb2.ErrorReason.ValueType = ...,
+        vxc: Global___VxcStatus | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "b_end", b"b_end", "create_time", b"create_time", "price", b"price", "spec", b"spec", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "b_end", b"b_end", "create_time", b"create_time", "price", b"price", "spec", b"spec", "update_time", b"update_time", "vxc", b"vxc"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "a_end_vlan", b"a_end_vlan", "account", b"account", "awaiting_approval_from", b"awaiting_approval_from", "b_end", b"b_end", "b_end_vlan", b"b_end_vlan", "create_time", b"create_time", "error_reason", b"error_reason", "order_id", b"order_id", "price", b"price", "request_id", b"request_id", "spec", b"spec", "state", b"state", "state_message", b"state_message", "update_time", b"update_time", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "a_end_vlan", b"a_end_vlan", "account", b"account", "awaiting_approval_from", b"awaiting_approval_from", "b_end", b"b_end", "b_end_vlan", b"b_end_vlan", "create_time", b"create_time", "error_reason", b"error_reason", "order_id", b"order_id", "price", b"price", "request_id", b"request_id", "spec", b"spec", "state", b"state", "state_message", b"state_message", "update_time", b"update_time", "vxc", b"vxc", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VxcOrder: _TypeAlias = VxcOrder  # noqa: Y015
+
+@_typing.final
+class VxcStatus(_message.Message):
+    """VxcStatus is a VXC as Megaport reports it now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PROVISIONING_STATUS_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    APPROVAL_PENDING_FIELD_NUMBER: _builtins.int
+    PENDING_RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
+    PENDING_TERM_MONTHS_FIELD_NUMBER: _builtins.int
+    SHUTDOWN_FIELD_NUMBER: _builtins.int
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC's Megaport productUid."""
+    name: _builtins.str
+    """name is the VXC's name."""
+    provisioning_status: Global___ProvisioningStatus.ValueType
+    """provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
+    DECOMMISSIONING, DECOMMISSIONED, ...
+    """
+    rate_limit_mbps: _builtins.int
+    """rate_limit_mbps is the rate in effect."""
+    term_months: _builtins.int
+    """term_months is the contract term in effect."""
+    approval_pending: _builtins.bool
+    """approval_pending is true while a change (or the VXC itself) waits for the B-end owner."""
+    pending_rate_limit_mbps: _builtins.int
+    """pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated."""
+    pending_term_months: _builtins.int
+    """pending_term_months is the term a pending change asks for; 0 if none or not stated."""
+    shutdown: _builtins.bool
+    """shutdown is true while the VXC is shut down (no traffic passes)."""
+    def __init__(
+        self,
+        *,
+        vxc_uid: _builtins.str = ...,
+        name: _builtins.str = ...,
+        provisioning_status: Global___ProvisioningStatus.ValueType = ...,
+        rate_limit_mbps: _builtins.int = ...,
+        term_months: _builtins.int = ...,
+        approval_pending: _builtins.bool = ...,
+        pending_rate_limit_mbps: _builtins.int = ...,
+        pending_term_months: _builtins.int = ...,
+        shutdown: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_pending", b"approval_pending", "name", b"name", "pending_rate_limit_mbps", b"pending_rate_limit_mbps", "pending_term_months", b"pending_term_months", "provisioning_status", b"provisioning_status", "rate_limit_mbps", b"rate_limit_mbps", "shutdown", b"shutdown", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VxcStatus: _TypeAlias = VxcStatus  # noqa: Y015
 
 @_typing.final
 class AuditRecord(_message.Message):

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from onramp.v1 import resources_pb2 as onramp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!onramp/v1/vxc_order_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19onramp/v1/resources.proto\"E\n\x17LookupServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n\x07\x61\x63\x63ount\x18\x02 \x01(\tR\x07\x61\x63\x63ount\"O\n\x18LookupServiceKeyResponse\x12\x33\n\x06lookup\x18\x01 \x01(\x0b\x32\x1b.onramp.v1.ServiceKeyLookupR\x06lookup\"`\n\x17ValidateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\"\x8a\x02\n\x18ValidateVxcOrderResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12+\n\x05\x61_end\x18\x02 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x61\x45nd\x12+\n\x05\x62_end\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x62\x45nd\x12\x1c\n\na_end_vlan\x18\x04 \x01(\x05R\x08\x61\x45ndVlan\x12\x1c\n\nb_end_vlan\x18\x05 \x01(\x05R\x08\x62\x45ndVlan\x12+\n\x11\x61pproval_required\x18\x06 \x01(\x08R\x10\x61pprovalRequired\"\xb0\x01\n\x0fQuoteVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x1f\n\x0blocation_id\x18\x02 \x01(\x05R\nlocationId\x12\x19\n\x08port_uid\x18\x03 \x01(\tR\x07portUid\x12&\n\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x05 \x01(\x05R\ntermMonths\"\x9c\x01\n\x10QuoteVxcResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12*\n\x11monthly_rack_rate\x18\x02 \x01(\tR\x0fmonthlyRackRate\x12/\n\x07on_ramp\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x06onRamp\"\xe3\x02\n\tVxcStatus\x12\x17\n\x07vxc_uid\x18\x01 \x01(\tR\x06vxcUid\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12N\n\x13provisioning_status\x18\x03 \x01(\x0e\x32\x1d.onramp.v1.ProvisioningStatusR\x12provisioningStatus\x12&\n\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x05 \x01(\x05R\ntermMonths\x12)\n\x10\x61pproval_pending\x18\x06 \x01(\x08R\x0f\x61pprovalPending\x12\x35\n\x17pending_rate_limit_mbps\x18\x07 \x01(\x03R\x14pendingRateLimitMbps\x12.\n\x13pending_term_months\x18\x08 \x01(\x05R\x11pendingTermMonths\"\x93\x01\n\x15QuoteVxcChangeRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x04 \x01(\x05R\ntermMonths\"\xc3\x01\n\x16QuoteVxcChangeResponse\x12/\n\x07\x63urrent\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x07\x63urrent\x12/\n\x07\x63hanged\x18\x02 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x07\x63hanged\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x04 \x01(\x05R\ntermMonths\"\xad\x01\n\x10\x43hangeVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x04 \x01(\x05R\ntermMonths\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\";\n\x11\x43hangeVxcResponse\x12&\n\x03vxc\x18\x01 \x01(\x0b\x32\x14.onramp.v1.VxcStatusR\x03vxc\"P\n\x1bQuoteVxcCancellationRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\"\xd0\x01\n\x1cQuoteVxcCancellationResponse\x12\x1a\n\x08\x63urrency\x18\x01 \x01(\tR\x08\x63urrency\x12!\n\x0ctotal_charge\x18\x02 \x01(\tR\x0btotalCharge\x12)\n\x10remaining_months\x18\x03 \x01(\x03R\x0fremainingMonths\x12\x46\n\x11\x63ontract_end_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0f\x63ontractEndTime\"v\n\x10\x43\x61ncelVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12\x10\n\x03now\x18\x03 \x01(\x08R\x03now\x12\x1d\n\nrequest_id\x18\x04 \x01(\tR\trequestId\";\n\x11\x43\x61ncelVxcResponse\x12&\n\x03vxc\x18\x01 \x01(\x0b\x32\x14.onramp.v1.VxcStatusR\x03vxc\"f\n\x12UncancelVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"=\n\x13UncancelVxcResponse\x12&\n\x03vxc\x18\x01 \x01(\x0b\x32\x14.onramp.v1.VxcStatusR\x03vxc\"}\n\x15\x43reateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"C\n\x16\x43reateVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"/\n\x12GetVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"@\n\x13GetVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x9c\x01\n\x14ListVxcOrdersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12.\n\x05state\x18\x04 \x01(\x0e\x32\x18.onramp.v1.VxcOrderStateR\x05state\"l\n\x15ListVxcOrdersResponse\x12+\n\x06orders\x18\x01 \x03(\x0b\x32\x13.onramp.v1.VxcOrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n\x14WatchVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"B\n\x15WatchVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"t\n\x16\x41pproveVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ountB\x08\n\x06target\"D\n\x17\x41pproveVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x8b\x01\n\x15RejectVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reasonB\x08\n\x06target\"C\n\x16RejectVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order2\xae\t\n\x0fVxcOrderService\x12[\n\x10LookupServiceKey\x12\".onramp.v1.LookupServiceKeyRequest\x1a#.onramp.v1.LookupServiceKeyResponse\x12[\n\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12\x43\n\x08QuoteVxc\x12\x1a.onramp.v1.QuoteVxcRequest\x1a\x1b.onramp.v1.QuoteVxcResponse\x12U\n\x0eQuoteVxcChange\x12 .onramp.v1.QuoteVxcChangeRequest\x1a!.onramp.v1.QuoteVxcChangeResponse\x12\x46\n\tChangeVxc\x12\x1b.onramp.v1.ChangeVxcRequest\x1a\x1c.onramp.v1.ChangeVxcResponse\x12g\n\x14QuoteVxcCancellation\x12&.onramp.v1.QuoteVxcCancellationRequest\x1a\'.onramp.v1.QuoteVxcCancellationResponse\x12\x46\n\tCancelVxc\x12\x1b.onramp.v1.CancelVxcRequest\x1a\x1c.onramp.v1.CancelVxcResponse\x12L\n\x0bUncancelVxc\x12\x1d.onramp.v1.UncancelVxcRequest\x1a\x1e.onramp.v1.UncancelVxcResponse\x12U\n\x0e\x43reateVxcOrder\x12 .onramp.v1.CreateVxcOrderRequest\x1a!.onramp.v1.CreateVxcOrderResponse\x12L\n\x0bGetVxcOrder\x12\x1d.onramp.v1.GetVxcOrderRequest\x1a\x1e.onramp.v1.GetVxcOrderResponse\x12R\n\rListVxcOrders\x12\x1f.onramp.v1.ListVxcOrdersRequest\x1a .onramp.v1.ListVxcOrdersResponse\x12T\n\rWatchVxcOrder\x12\x1f.onramp.v1.WatchVxcOrderRequest\x1a .onramp.v1.WatchVxcOrderResponse0\x01\x12X\n\x0f\x41pproveVxcOrder\x12!.onramp.v1.ApproveVxcOrderRequest\x1a\".onramp.v1.ApproveVxcOrderResponse\x12U\n\x0eRejectVxcOrder\x12 .onramp.v1.RejectVxcOrderRequest\x1a!.onramp.v1.RejectVxcOrderResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!onramp/v1/vxc_order_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19onramp/v1/resources.proto\"E\n\x17LookupServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n\x07\x61\x63\x63ount\x18\x02 \x01(\tR\x07\x61\x63\x63ount\"O\n\x18LookupServiceKeyResponse\x12\x33\n\x06lookup\x18\x01 \x01(\x0b\x32\x1b.onramp.v1.ServiceKeyLookupR\x06lookup\"`\n\x17ValidateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\"\x8a\x02\n\x18ValidateVxcOrderResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12+\n\x05\x61_end\x18\x02 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x61\x45nd\x12+\n\x05\x62_end\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x04\x62\x45nd\x12\x1c\n\na_end_vlan\x18\x04 \x01(\x05R\x08\x61\x45ndVlan\x12\x1c\n\nb_end_vlan\x18\x05 \x01(\x05R\x08\x62\x45ndVlan\x12+\n\x11\x61pproval_required\x18\x06 \x01(\x08R\x10\x61pprovalRequired\"\xb0\x01\n\x0fQuoteVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x1f\n\x0blocation_id\x18\x02 \x01(\x05R\nlocationId\x12\x19\n\x08port_uid\x18\x03 \x01(\tR\x07portUid\x12&\n\x0frate_limit_mbps\x18\x04 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x05 \x01(\x05R\ntermMonths\"\x9c\x01\n\x10QuoteVxcResponse\x12+\n\x05price\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\x12*\n\x11monthly_rack_rate\x18\x02 \x01(\tR\x0fmonthlyRackRate\x12/\n\x07on_ramp\x18\x03 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x06onRamp\"\x93\x01\n\x15QuoteVxcChangeRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x04 \x01(\x05R\ntermMonths\"\xc3\x01\n\x16QuoteVxcChangeResponse\x12/\n\x07\x63urrent\x18\x01 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x07\x63urrent\x12/\n\x07\x63hanged\x18\x02 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x07\x63hanged\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x04 \x01(\x05R\ntermMonths\"\xdb\x01\n\x10\x43hangeVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12\x1f\n\x0bterm_months\x18\x04 \x01(\x05R\ntermMonths\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12\x1f\n\x08shutdown\x18\x06 \x01(\x08H\x00R\x08shutdown\x88\x01\x01\x42\x0b\n\t_shutdown\";\n\x11\x43hangeVxcResponse\x12&\n\x03vxc\x18\x01 \x01(\x0b\x32\x14.onramp.v1.VxcStatusR\x03vxc\"P\n\x1bQuoteVxcCancellationRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\"\xd0\x01\n\x1cQuoteVxcCancellationResponse\x12\x1a\n\x08\x63urrency\x18\x01 \x01(\tR\x08\x63urrency\x12!\n\x0ctotal_charge\x18\x02 \x01(\tR\x0btotalCharge\x12)\n\x10remaining_months\x18\x03 \x01(\x03R\x0fremainingMonths\x12\x46\n\x11\x63ontract_end_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0f\x63ontractEndTime\"v\n\x10\x43\x61ncelVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12\x10\n\x03now\x18\x03 \x01(\x08R\x03now\x12\x1d\n\nrequest_id\x18\x04 \x01(\tR\trequestId\";\n\x11\x43\x61ncelVxcResponse\x12&\n\x03vxc\x18\x01 \x01(\x0b\x32\x14.onramp.v1.VxcStatusR\x03vxc\"f\n\x12UncancelVxcRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12\x17\n\x07vxc_uid\x18\x02 \x01(\tR\x06vxcUid\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"=\n\x13UncancelVxcResponse\x12&\n\x03vxc\x18\x01 \x01(\x0b\x32\x14.onramp.v1.VxcStatusR\x03vxc\"}\n\x15\x43reateVxcOrderRequest\x12\x18\n\x07\x61\x63\x63ount\x18\x01 \x01(\tR\x07\x61\x63\x63ount\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x17.onramp.v1.VxcOrderSpecR\x04spec\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"C\n\x16\x43reateVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"/\n\x12GetVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"@\n\x13GetVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x9c\x01\n\x14ListVxcOrdersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12.\n\x05state\x18\x04 \x01(\x0e\x32\x18.onramp.v1.VxcOrderStateR\x05state\"l\n\x15ListVxcOrdersResponse\x12+\n\x06orders\x18\x01 \x03(\x0b\x32\x13.onramp.v1.VxcOrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n\x14WatchVxcOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"B\n\x15WatchVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"t\n\x16\x41pproveVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ountB\x08\n\x06target\"D\n\x17\x41pproveVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order\"\x8b\x01\n\x15RejectVxcOrderRequest\x12\x1b\n\x08order_id\x18\x01 \x01(\tH\x00R\x07orderId\x12\x19\n\x07vxc_uid\x18\x02 \x01(\tH\x00R\x06vxcUid\x12\x18\n\x07\x61\x63\x63ount\x18\x03 \x01(\tR\x07\x61\x63\x63ount\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reasonB\x08\n\x06target\"C\n\x16RejectVxcOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x13.onramp.v1.VxcOrderR\x05order2\xae\t\n\x0fVxcOrderService\x12[\n\x10LookupServiceKey\x12\".onramp.v1.LookupServiceKeyRequest\x1a#.onramp.v1.LookupServiceKeyResponse\x12[\n\x10ValidateVxcOrder\x12\".onramp.v1.ValidateVxcOrderRequest\x1a#.onramp.v1.ValidateVxcOrderResponse\x12\x43\n\x08QuoteVxc\x12\x1a.onramp.v1.QuoteVxcRequest\x1a\x1b.onramp.v1.QuoteVxcResponse\x12U\n\x0eQuoteVxcChange\x12 .onramp.v1.QuoteVxcChangeRequest\x1a!.onramp.v1.QuoteVxcChangeResponse\x12\x46\n\tChangeVxc\x12\x1b.onramp.v1.ChangeVxcRequest\x1a\x1c.onramp.v1.ChangeVxcResponse\x12g\n\x14QuoteVxcCancellation\x12&.onramp.v1.QuoteVxcCancellationRequest\x1a\'.onramp.v1.QuoteVxcCancellationResponse\x12\x46\n\tCancelVxc\x12\x1b.onramp.v1.CancelVxcRequest\x1a\x1c.onramp.v1.CancelVxcResponse\x12L\n\x0bUncancelVxc\x12\x1d.onramp.v1.UncancelVxcRequest\x1a\x1e.onramp.v1.UncancelVxcResponse\x12U\n\x0e\x43reateVxcOrder\x12 .onramp.v1.CreateVxcOrderRequest\x1a!.onramp.v1.CreateVxcOrderResponse\x12L\n\x0bGetVxcOrder\x12\x1d.onramp.v1.GetVxcOrderRequest\x1a\x1e.onramp.v1.GetVxcOrderResponse\x12R\n\rListVxcOrders\x12\x1f.onramp.v1.ListVxcOrdersRequest\x1a .onramp.v1.ListVxcOrdersResponse\x12T\n\rWatchVxcOrder\x12\x1f.onramp.v1.WatchVxcOrderRequest\x1a .onramp.v1.WatchVxcOrderResponse0\x01\x12X\n\x0f\x41pproveVxcOrder\x12!.onramp.v1.ApproveVxcOrderRequest\x1a\".onramp.v1.ApproveVxcOrderResponse\x12U\n\x0eRejectVxcOrder\x12 .onramp.v1.RejectVxcOrderRequest\x1a!.onramp.v1.RejectVxcOrderResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,52 +46,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUOTEVXCREQUEST']._serialized_end=804
   _globals['_QUOTEVXCRESPONSE']._serialized_start=807
   _globals['_QUOTEVXCRESPONSE']._serialized_end=963
-  _globals['_VXCSTATUS']._serialized_start=966
-  _globals['_VXCSTATUS']._serialized_end=1321
-  _globals['_QUOTEVXCCHANGEREQUEST']._serialized_start=1324
-  _globals['_QUOTEVXCCHANGEREQUEST']._serialized_end=1471
-  _globals['_QUOTEVXCCHANGERESPONSE']._serialized_start=1474
-  _globals['_QUOTEVXCCHANGERESPONSE']._serialized_end=1669
-  _globals['_CHANGEVXCREQUEST']._serialized_start=1672
-  _globals['_CHANGEVXCREQUEST']._serialized_end=1845
-  _globals['_CHANGEVXCRESPONSE']._serialized_start=1847
-  _globals['_CHANGEVXCRESPONSE']._serialized_end=1906
-  _globals['_QUOTEVXCCANCELLATIONREQUEST']._serialized_start=1908
-  _globals['_QUOTEVXCCANCELLATIONREQUEST']._serialized_end=1988
-  _globals['_QUOTEVXCCANCELLATIONRESPONSE']._serialized_start=1991
-  _globals['_QUOTEVXCCANCELLATIONRESPONSE']._serialized_end=2199
-  _globals['_CANCELVXCREQUEST']._serialized_start=2201
-  _globals['_CANCELVXCREQUEST']._serialized_end=2319
-  _globals['_CANCELVXCRESPONSE']._serialized_start=2321
-  _globals['_CANCELVXCRESPONSE']._serialized_end=2380
-  _globals['_UNCANCELVXCREQUEST']._serialized_start=2382
-  _globals['_UNCANCELVXCREQUEST']._serialized_end=2484
-  _globals['_UNCANCELVXCRESPONSE']._serialized_start=2486
-  _globals['_UNCANCELVXCRESPONSE']._serialized_end=2547
-  _globals['_CREATEVXCORDERREQUEST']._serialized_start=2549
-  _globals['_CREATEVXCORDERREQUEST']._serialized_end=2674
-  _globals['_CREATEVXCORDERRESPONSE']._serialized_start=2676
-  _globals['_CREATEVXCORDERRESPONSE']._serialized_end=2743
-  _globals['_GETVXCORDERREQUEST']._serialized_start=2745
-  _globals['_GETVXCORDERREQUEST']._serialized_end=2792
-  _globals['_GETVXCORDERRESPONSE']._serialized_start=2794
-  _globals['_GETVXCORDERRESPONSE']._serialized_end=2858
-  _globals['_LISTVXCORDERSREQUEST']._serialized_start=2861
-  _globals['_LISTVXCORDERSREQUEST']._serialized_end=3017
-  _globals['_LISTVXCORDERSRESPONSE']._serialized_start=3019
-  _globals['_LISTVXCORDERSRESPONSE']._serialized_end=3127
-  _globals['_WATCHVXCORDERREQUEST']._serialized_start=3129
-  _globals['_WATCHVXCORDERREQUEST']._serialized_end=3178
-  _globals['_WATCHVXCORDERRESPONSE']._serialized_start=3180
-  _globals['_WATCHVXCORDERRESPONSE']._serialized_end=3246
-  _globals['_APPROVEVXCORDERREQUEST']._serialized_start=3248
-  _globals['_APPROVEVXCORDERREQUEST']._serialized_end=3364
-  _globals['_APPROVEVXCORDERRESPONSE']._serialized_start=3366
-  _globals['_APPROVEVXCORDERRESPONSE']._serialized_end=3434
-  _globals['_REJECTVXCORDERREQUEST']._serialized_start=3437
-  _globals['_REJECTVXCORDERREQUEST']._serialized_end=3576
-  _globals['_REJECTVXCORDERRESPONSE']._serialized_start=3578
-  _globals['_REJECTVXCORDERRESPONSE']._serialized_end=3645
-  _globals['_VXCORDERSERVICE']._serialized_start=3648
-  _globals['_VXCORDERSERVICE']._serialized_end=4846
+  _globals['_QUOTEVXCCHANGEREQUEST']._serialized_start=966
+  _globals['_QUOTEVXCCHANGEREQUEST']._serialized_end=1113
+  _globals['_QUOTEVXCCHANGERESPONSE']._serialized_start=1116
+  _globals['_QUOTEVXCCHANGERESPONSE']._serialized_end=1311
+  _globals['_CHANGEVXCREQUEST']._serialized_start=1314
+  _globals['_CHANGEVXCREQUEST']._serialized_end=1533
+  _globals['_CHANGEVXCRESPONSE']._serialized_start=1535
+  _globals['_CHANGEVXCRESPONSE']._serialized_end=1594
+  _globals['_QUOTEVXCCANCELLATIONREQUEST']._serialized_start=1596
+  _globals['_QUOTEVXCCANCELLATIONREQUEST']._serialized_end=1676
+  _globals['_QUOTEVXCCANCELLATIONRESPONSE']._serialized_start=1679
+  _globals['_QUOTEVXCCANCELLATIONRESPONSE']._serialized_end=1887
+  _globals['_CANCELVXCREQUEST']._serialized_start=1889
+  _globals['_CANCELVXCREQUEST']._serialized_end=2007
+  _globals['_CANCELVXCRESPONSE']._serialized_start=2009
+  _globals['_CANCELVXCRESPONSE']._serialized_end=2068
+  _globals['_UNCANCELVXCREQUEST']._serialized_start=2070
+  _globals['_UNCANCELVXCREQUEST']._serialized_end=2172
+  _globals['_UNCANCELVXCRESPONSE']._serialized_start=2174
+  _globals['_UNCANCELVXCRESPONSE']._serialized_end=2235
+  _globals['_CREATEVXCORDERREQUEST']._serialized_start=2237
+  _globals['_CREATEVXCORDERREQUEST']._serialized_end=2362
+  _globals['_CREATEVXCORDERRESPONSE']._serialized_start=2364
+  _globals['_CREATEVXCORDERRESPONSE']._serialized_end=2431
+  _globals['_GETVXCORDERREQUEST']._serialized_start=2433
+  _globals['_GETVXCORDERREQUEST']._serialized_end=2480
+  _globals['_GETVXCORDERRESPONSE']._serialized_start=2482
+  _globals['_GETVXCORDERRESPONSE']._serialized_end=2546
+  _globals['_LISTVXCORDERSREQUEST']._serialized_start=2549
+  _globals['_LISTVXCORDERSREQUEST']._serialized_end=2705
+  _globals['_LISTVXCORDERSRESPONSE']._serialized_start=2707
+  _globals['_LISTVXCORDERSRESPONSE']._serialized_end=2815
+  _globals['_WATCHVXCORDERREQUEST']._serialized_start=2817
+  _globals['_WATCHVXCORDERREQUEST']._serialized_end=2866
+  _globals['_WATCHVXCORDERRESPONSE']._serialized_start=2868
+  _globals['_WATCHVXCORDERRESPONSE']._serialized_end=2934
+  _globals['_APPROVEVXCORDERREQUEST']._serialized_start=2936
+  _globals['_APPROVEVXCORDERREQUEST']._serialized_end=3052
+  _globals['_APPROVEVXCORDERRESPONSE']._serialized_start=3054
+  _globals['_APPROVEVXCORDERRESPONSE']._serialized_end=3122
+  _globals['_REJECTVXCORDERREQUEST']._serialized_start=3125
+  _globals['_REJECTVXCORDERREQUEST']._serialized_end=3264
+  _globals['_REJECTVXCORDERRESPONSE']._serialized_start=3266
+  _globals['_REJECTVXCORDERRESPONSE']._serialized_end=3333
+  _globals['_VXCORDERSERVICE']._serialized_start=3336
+  _globals['_VXCORDERSERVICE']._serialized_end=4534
 # @@protoc_insertion_point(module_scope)

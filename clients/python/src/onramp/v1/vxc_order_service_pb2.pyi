@@ -223,58 +223,6 @@ class QuoteVxcResponse(_message.Message):
 Global___QuoteVxcResponse: _TypeAlias = QuoteVxcResponse  # noqa: Y015
 
 @_typing.final
-class VxcStatus(_message.Message):
-    """VxcStatus is a VXC as Megaport reports it now."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    VXC_UID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    PROVISIONING_STATUS_FIELD_NUMBER: _builtins.int
-    RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
-    TERM_MONTHS_FIELD_NUMBER: _builtins.int
-    APPROVAL_PENDING_FIELD_NUMBER: _builtins.int
-    PENDING_RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
-    PENDING_TERM_MONTHS_FIELD_NUMBER: _builtins.int
-    vxc_uid: _builtins.str
-    """vxc_uid is the VXC's Megaport productUid."""
-    name: _builtins.str
-    """name is the VXC's name."""
-    provisioning_status: _resources_pb2.ProvisioningStatus.ValueType
-    """provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
-    DECOMMISSIONING, DECOMMISSIONED, ...
-    """
-    rate_limit_mbps: _builtins.int
-    """rate_limit_mbps is the rate in effect."""
-    term_months: _builtins.int
-    """term_months is the contract term in effect."""
-    approval_pending: _builtins.bool
-    """approval_pending is true while a change (or the VXC itself) waits for the B-end owner."""
-    pending_rate_limit_mbps: _builtins.int
-    """pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated."""
-    pending_term_months: _builtins.int
-    """pending_term_months is the term a pending change asks for; 0 if none or not stated."""
-    def __init__(
-        self,
-        *,
-        vxc_uid: _builtins.str = ...,
-        name: _builtins.str = ...,
-        provisioning_status: _resources_pb2.ProvisioningStatus.ValueType = ...,
-        rate_limit_mbps: _builtins.int = ...,
-        term_months: _builtins.int = ...,
-        approval_pending: _builtins.bool = ...,
-        pending_rate_limit_mbps: _builtins.int = ...,
-        pending_term_months: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_pending", b"approval_pending", "name", b"name", "pending_rate_limit_mbps", b"pending_rate_limit_mbps", "pending_term_months", b"pending_term_months", "provisioning_status", b"provisioning_status", "rate_limit_mbps", b"rate_limit_mbps", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___VxcStatus: _TypeAlias = VxcStatus  # noqa: Y015
-
-@_typing.final
 class QuoteVxcChangeRequest(_message.Message):
     """QuoteVxcChangeRequest names the VXC and the change."""
 
@@ -357,6 +305,7 @@ class ChangeVxcRequest(_message.Message):
     RATE_LIMIT_MBPS_FIELD_NUMBER: _builtins.int
     TERM_MONTHS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SHUTDOWN_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     """account is the configured Megaport account that owns (bought) the VXC; empty = the first."""
     vxc_uid: _builtins.str
@@ -364,11 +313,15 @@ class ChangeVxcRequest(_message.Message):
     rate_limit_mbps: _builtins.int
     """rate_limit_mbps is the new rate; 0 keeps the current one."""
     term_months: _builtins.int
-    """term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of the
-    two must be set.
+    """term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of
+    rate_limit_mbps, term_months and shutdown must be set.
     """
     request_id: _builtins.str
     """request_id is a UUID naming this request in the audit log. Required."""
+    shutdown: _builtins.bool
+    """shutdown, when set, shuts the VXC down (true: no traffic passes, billing continues) or brings
+    it back (false); unset keeps it as it is.
+    """
     def __init__(
         self,
         *,
@@ -377,12 +330,15 @@ class ChangeVxcRequest(_message.Message):
         rate_limit_mbps: _builtins.int = ...,
         term_months: _builtins.int = ...,
         request_id: _builtins.str = ...,
+        shutdown: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_shutdown", b"_shutdown", "shutdown", b"shutdown"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "rate_limit_mbps", b"rate_limit_mbps", "request_id", b"request_id", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_shutdown", b"_shutdown", "account", b"account", "rate_limit_mbps", b"rate_limit_mbps", "request_id", b"request_id", "shutdown", b"shutdown", "term_months", b"term_months", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__shutdown: _TypeAlias = _typing.Literal["shutdown"]  # noqa: Y015
+    _WhichOneofArgType__shutdown: _TypeAlias = _typing.Literal["_shutdown", b"_shutdown"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__shutdown) -> _WhichOneofReturnType__shutdown | None: ...
 
 Global___ChangeVxcRequest: _TypeAlias = ChangeVxcRequest  # noqa: Y015
 
@@ -394,13 +350,13 @@ class ChangeVxcResponse(_message.Message):
 
     VXC_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def vxc(self) -> Global___VxcStatus:
+    def vxc(self) -> _resources_pb2.VxcStatus:
         """vxc is the VXC now: changed, or with the change waiting for approval."""
 
     def __init__(
         self,
         *,
-        vxc: Global___VxcStatus | None = ...,
+        vxc: _resources_pb2.VxcStatus | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -518,13 +474,13 @@ class CancelVxcResponse(_message.Message):
 
     VXC_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def vxc(self) -> Global___VxcStatus:
+    def vxc(self) -> _resources_pb2.VxcStatus:
         """vxc is the VXC now."""
 
     def __init__(
         self,
         *,
-        vxc: Global___VxcStatus | None = ...,
+        vxc: _resources_pb2.VxcStatus | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -572,13 +528,13 @@ class UncancelVxcResponse(_message.Message):
 
     VXC_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def vxc(self) -> Global___VxcStatus:
+    def vxc(self) -> _resources_pb2.VxcStatus:
         """vxc is the VXC now."""
 
     def __init__(
         self,
         *,
-        vxc: Global___VxcStatus | None = ...,
+        vxc: _resources_pb2.VxcStatus | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["vxc", b"vxc"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...

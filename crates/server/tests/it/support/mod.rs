@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod approvals;
 pub(crate) mod auth;
 pub(crate) mod binary;
 pub(crate) mod http;

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { PortSummary, PriceQuote, ProvisioningStatus, ServiceKeyLookup, VxcOrder, VxcOrderSpec, VxcOrderState } from "./resources_pb.js";
+import type { PortSummary, PriceQuote, ServiceKeyLookup, VxcOrder, VxcOrderSpec, VxcOrderState, VxcStatus } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/vxc_order_service.proto.
  */
 export const file_onramp_v1_vxc_order_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFvbnJhbXAvdjEvdnhjX29yZGVyX3NlcnZpY2UucHJvdG8SCW9ucmFtcC52MSI3ChdMb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHYWNjb3VudBgCIAEoCSJHChhMb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USKwoGbG9va3VwGAEgASgLMhsub25yYW1wLnYxLlNlcnZpY2VLZXlMb29rdXAiUQoXVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYyLRAQoYVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJQoFYV9lbmQYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSJQoFYl9lbmQYAyABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKYV9lbmRfdmxhbhgEIAEoBRISCgpiX2VuZF92bGFuGAUgASgFEhkKEWFwcHJvdmFsX3JlcXVpcmVkGAYgASgIIncKD1F1b3RlVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgFEhAKCHBvcnRfdWlkGAMgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBSJ8ChBRdW90ZVZ4Y1Jlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSGQoRbW9udGhseV9yYWNrX3JhdGUYAiABKAkSJwoHb25fcmFtcBgDIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeSLsAQoJVnhjU3RhdHVzEg8KB3Z4Y191aWQYASABKAkSDAoEbmFtZRgCIAEoCRI6ChNwcm92aXNpb25pbmdfc3RhdHVzGAMgASgOMh0ub25yYW1wLnYxLlByb3Zpc2lvbmluZ1N0YXR1cxIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSGAoQYXBwcm92YWxfcGVuZGluZxgGIAEoCBIfChdwZW5kaW5nX3JhdGVfbGltaXRfbWJwcxgHIAEoAxIbChNwZW5kaW5nX3Rlcm1fbW9udGhzGAggASgFImcKFVF1b3RlVnhjQ2hhbmdlUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEg8KB3Z4Y191aWQYAiABKAkSFwoPcmF0ZV9saW1pdF9tYnBzGAMgASgDEhMKC3Rlcm1fbW9udGhzGAQgASgFIpYBChZRdW90ZVZ4Y0NoYW5nZVJlc3BvbnNlEiYKB2N1cnJlbnQYASABKAsyFS5vbnJhbXAudjEuUHJpY2VRdW90ZRImCgdjaGFuZ2VkGAIgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSFwoPcmF0ZV9saW1pdF9tYnBzGAMgASgDEhMKC3Rlcm1fbW9udGhzGAQgASgFInYKEENoYW5nZVZ4Y1JlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIPCgd2eGNfdWlkGAIgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxITCgt0ZXJtX21vbnRocxgEIAEoBRISCgpyZXF1ZXN0X2lkGAUgASgJIjYKEUNoYW5nZVZ4Y1Jlc3BvbnNlEiEKA3Z4YxgBIAEoCzIULm9ucmFtcC52MS5WeGNTdGF0dXMiPwobUXVvdGVWeGNDYW5jZWxsYXRpb25SZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSDwoHdnhjX3VpZBgCIAEoCSKXAQocUXVvdGVWeGNDYW5jZWxsYXRpb25SZXNwb25zZRIQCghjdXJyZW5jeRgBIAEoCRIUCgx0b3RhbF9jaGFyZ2UYAiABKAkSGAoQcmVtYWluaW5nX21vbnRocxgDIAEoAxI1ChFjb250cmFjdF9lbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoQQ2FuY2VsVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEg8KB3Z4Y191aWQYAiABKAkSCwoDbm93GAMgASgIEhIKCnJlcXVlc3RfaWQYBCABKAkiNgoRQ2FuY2VsVnhjUmVzcG9uc2USIQoDdnhjGAEgASgLMhQub25yYW1wLnYxLlZ4Y1N0YXR1cyJKChJVbmNhbmNlbFZ4Y1JlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIPCgd2eGNfdWlkGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiOAoTVW5jYW5jZWxWeGNSZXNwb25zZRIhCgN2eGMYASABKAsyFC5vbnJhbXAudjEuVnhjU3RhdHVzImMKFUNyZWF0ZVZ4Y09yZGVyUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEiUKBHNwZWMYAiABKAsyFy5vbnJhbXAudjEuVnhjT3JkZXJTcGVjEhIKCnJlcXVlc3RfaWQYAyABKAkiPAoWQ3JlYXRlVnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciImChJHZXRWeGNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOQoTR2V0VnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciJ3ChRMaXN0VnhjT3JkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgdhY2NvdW50GAMgASgJEicKBXN0YXRlGAQgASgOMhgub25yYW1wLnYxLlZ4Y09yZGVyU3RhdGUiVQoVTGlzdFZ4Y09yZGVyc1Jlc3BvbnNlEiMKBm9yZGVycxgBIAMoCzITLm9ucmFtcC52MS5WeGNPcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoUV2F0Y2hWeGNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOwoVV2F0Y2hWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyIloKFkFwcHJvdmVWeGNPcmRlclJlcXVlc3QSEgoIb3JkZXJfaWQYASABKAlIABIRCgd2eGNfdWlkGAIgASgJSAASDwoHYWNjb3VudBgDIAEoCUIICgZ0YXJnZXQiPQoXQXBwcm92ZVZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIiaQoVUmVqZWN0VnhjT3JkZXJSZXF1ZXN0EhIKCG9yZGVyX2lkGAEgASgJSAASEQoHdnhjX3VpZBgCIAEoCUgAEg8KB2FjY291bnQYAyABKAkSDgoGcmVhc29uGAQgASgJQggKBnRhcmdldCI8ChZSZWplY3RWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyMq4JCg9WeGNPcmRlclNlcnZpY2USWwoQTG9va3VwU2VydmljZUtleRIiLm9ucmFtcC52MS5Mb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBojLm9ucmFtcC52MS5Mb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USWwoQVmFsaWRhdGVWeGNPcmRlchIiLm9ucmFtcC52MS5WYWxpZGF0ZVZ4Y09yZGVyUmVxdWVzdBojLm9ucmFtcC52MS5WYWxpZGF0ZVZ4Y09yZGVyUmVzcG9uc2USQwoIUXVvdGVWeGMSGi5vbnJhbXAudjEuUXVvdGVWeGNSZXF1ZXN0Ghsub25yYW1wLnYxLlF1b3RlVnhjUmVzcG9uc2USVQoOUXVvdGVWeGNDaGFuZ2USIC5vbnJhbXAudjEuUXVvdGVWeGNDaGFuZ2VSZXF1ZXN0GiEub25yYW1wLnYxLlF1b3RlVnhjQ2hhbmdlUmVzcG9uc2USRgoJQ2hhbmdlVnhjEhsub25yYW1wLnYxLkNoYW5nZVZ4Y1JlcXVlc3QaHC5vbnJhbXAudjEuQ2hhbmdlVnhjUmVzcG9uc2USZwoUUXVvdGVWeGNDYW5jZWxsYXRpb24SJi5vbnJhbXAudjEuUXVvdGVWeGNDYW5jZWxsYXRpb25SZXF1ZXN0Gicub25yYW1wLnYxLlF1b3RlVnhjQ2FuY2VsbGF0aW9uUmVzcG9uc2USRgoJQ2FuY2VsVnhjEhsub25yYW1wLnYxLkNhbmNlbFZ4Y1JlcXVlc3QaHC5vbnJhbXAudjEuQ2FuY2VsVnhjUmVzcG9uc2USTAoLVW5jYW5jZWxWeGMSHS5vbnJhbXAudjEuVW5jYW5jZWxWeGNSZXF1ZXN0Gh4ub25yYW1wLnYxLlVuY2FuY2VsVnhjUmVzcG9uc2USVQoOQ3JlYXRlVnhjT3JkZXISIC5vbnJhbXAudjEuQ3JlYXRlVnhjT3JkZXJSZXF1ZXN0GiEub25yYW1wLnYxLkNyZWF0ZVZ4Y09yZGVyUmVzcG9uc2USTAoLR2V0VnhjT3JkZXISHS5vbnJhbXAudjEuR2V0VnhjT3JkZXJSZXF1ZXN0Gh4ub25yYW1wLnYxLkdldFZ4Y09yZGVyUmVzcG9uc2USUgoNTGlzdFZ4Y09yZGVycxIfLm9ucmFtcC52MS5MaXN0VnhjT3JkZXJzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0VnhjT3JkZXJzUmVzcG9uc2USVAoNV2F0Y2hWeGNPcmRlchIfLm9ucmFtcC52MS5XYXRjaFZ4Y09yZGVyUmVxdWVzdBogLm9ucmFtcC52MS5XYXRjaFZ4Y09yZGVyUmVzcG9uc2UwARJYCg9BcHByb3ZlVnhjT3JkZXISIS5vbnJhbXAudjEuQXBwcm92ZVZ4Y09yZGVyUmVxdWVzdBoiLm9ucmFtcC52MS5BcHByb3ZlVnhjT3JkZXJSZXNwb25zZRJVCg5SZWplY3RWeGNPcmRlchIgLm9ucmFtcC52MS5SZWplY3RWeGNPcmRlclJlcXVlc3QaIS5vbnJhbXAudjEuUmVqZWN0VnhjT3JkZXJSZXNwb25zZUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_resources]);
+  fileDesc("CiFvbnJhbXAvdjEvdnhjX29yZGVyX3NlcnZpY2UucHJvdG8SCW9ucmFtcC52MSI3ChdMb29rdXBTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHYWNjb3VudBgCIAEoCSJHChhMb29rdXBTZXJ2aWNlS2V5UmVzcG9uc2USKwoGbG9va3VwGAEgASgLMhsub25yYW1wLnYxLlNlcnZpY2VLZXlMb29rdXAiUQoXVmFsaWRhdGVWeGNPcmRlclJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRzcGVjGAIgASgLMhcub25yYW1wLnYxLlZ4Y09yZGVyU3BlYyLRAQoYVmFsaWRhdGVWeGNPcmRlclJlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJQoFYV9lbmQYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSJQoFYl9lbmQYAyABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEgoKYV9lbmRfdmxhbhgEIAEoBRISCgpiX2VuZF92bGFuGAUgASgFEhkKEWFwcHJvdmFsX3JlcXVpcmVkGAYgASgIIncKD1F1b3RlVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgFEhAKCHBvcnRfdWlkGAMgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBSJ8ChBRdW90ZVZ4Y1Jlc3BvbnNlEiQKBXByaWNlGAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSGQoRbW9udGhseV9yYWNrX3JhdGUYAiABKAkSJwoHb25fcmFtcBgDIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeSJnChVRdW90ZVZ4Y0NoYW5nZVJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIPCgd2eGNfdWlkGAIgASgJEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxITCgt0ZXJtX21vbnRocxgEIAEoBSKWAQoWUXVvdGVWeGNDaGFuZ2VSZXNwb25zZRImCgdjdXJyZW50GAEgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUSJgoHY2hhbmdlZBgCIAEoCzIVLm9ucmFtcC52MS5QcmljZVF1b3RlEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxITCgt0ZXJtX21vbnRocxgEIAEoBSKaAQoQQ2hhbmdlVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEg8KB3Z4Y191aWQYAiABKAkSFwoPcmF0ZV9saW1pdF9tYnBzGAMgASgDEhMKC3Rlcm1fbW9udGhzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAkSFQoIc2h1dGRvd24YBiABKAhIAIgBAUILCglfc2h1dGRvd24iNgoRQ2hhbmdlVnhjUmVzcG9uc2USIQoDdnhjGAEgASgLMhQub25yYW1wLnYxLlZ4Y1N0YXR1cyI/ChtRdW90ZVZ4Y0NhbmNlbGxhdGlvblJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIPCgd2eGNfdWlkGAIgASgJIpcBChxRdW90ZVZ4Y0NhbmNlbGxhdGlvblJlc3BvbnNlEhAKCGN1cnJlbmN5GAEgASgJEhQKDHRvdGFsX2NoYXJnZRgCIAEoCRIYChByZW1haW5pbmdfbW9udGhzGAMgASgDEjUKEWNvbnRyYWN0X2VuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChBDYW5jZWxWeGNSZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSDwoHdnhjX3VpZBgCIAEoCRILCgNub3cYAyABKAgSEgoKcmVxdWVzdF9pZBgEIAEoCSI2ChFDYW5jZWxWeGNSZXNwb25zZRIhCgN2eGMYASABKAsyFC5vbnJhbXAudjEuVnhjU3RhdHVzIkoKElVuY2FuY2VsVnhjUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEg8KB3Z4Y191aWQYAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSI4ChNVbmNhbmNlbFZ4Y1Jlc3BvbnNlEiEKA3Z4YxgBIAEoCzIULm9ucmFtcC52MS5WeGNTdGF0dXMiYwoVQ3JlYXRlVnhjT3JkZXJSZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSJQoEc3BlYxgCIAEoCzIXLm9ucmFtcC52MS5WeGNPcmRlclNwZWMSEgoKcmVxdWVzdF9pZBgDIAEoCSI8ChZDcmVhdGVWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyIiYKEkdldFZ4Y09yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSI5ChNHZXRWeGNPcmRlclJlc3BvbnNlEiIKBW9yZGVyGAEgASgLMhMub25yYW1wLnYxLlZ4Y09yZGVyIncKFExpc3RWeGNPcmRlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg8KB2FjY291bnQYAyABKAkSJwoFc3RhdGUYBCABKA4yGC5vbnJhbXAudjEuVnhjT3JkZXJTdGF0ZSJVChVMaXN0VnhjT3JkZXJzUmVzcG9uc2USIwoGb3JkZXJzGAEgAygLMhMub25yYW1wLnYxLlZ4Y09yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChRXYXRjaFZ4Y09yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSI7ChVXYXRjaFZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIiWgoWQXBwcm92ZVZ4Y09yZGVyUmVxdWVzdBISCghvcmRlcl9pZBgBIAEoCUgAEhEKB3Z4Y191aWQYAiABKAlIABIPCgdhY2NvdW50GAMgASgJQggKBnRhcmdldCI9ChdBcHByb3ZlVnhjT3JkZXJSZXNwb25zZRIiCgVvcmRlchgBIAEoCzITLm9ucmFtcC52MS5WeGNPcmRlciJpChVSZWplY3RWeGNPcmRlclJlcXVlc3QSEgoIb3JkZXJfaWQYASABKAlIABIRCgd2eGNfdWlkGAIgASgJSAASDwoHYWNjb3VudBgDIAEoCRIOCgZyZWFzb24YBCABKAlCCAoGdGFyZ2V0IjwKFlJlamVjdFZ4Y09yZGVyUmVzcG9uc2USIgoFb3JkZXIYASABKAsyEy5vbnJhbXAudjEuVnhjT3JkZXIyrgkKD1Z4Y09yZGVyU2VydmljZRJbChBMb29rdXBTZXJ2aWNlS2V5EiIub25yYW1wLnYxLkxvb2t1cFNlcnZpY2VLZXlSZXF1ZXN0GiMub25yYW1wLnYxLkxvb2t1cFNlcnZpY2VLZXlSZXNwb25zZRJbChBWYWxpZGF0ZVZ4Y09yZGVyEiIub25yYW1wLnYxLlZhbGlkYXRlVnhjT3JkZXJSZXF1ZXN0GiMub25yYW1wLnYxLlZhbGlkYXRlVnhjT3JkZXJSZXNwb25zZRJDCghRdW90ZVZ4YxIaLm9ucmFtcC52MS5RdW90ZVZ4Y1JlcXVlc3QaGy5vbnJhbXAudjEuUXVvdGVWeGNSZXNwb25zZRJVCg5RdW90ZVZ4Y0NoYW5nZRIgLm9ucmFtcC52MS5RdW90ZVZ4Y0NoYW5nZVJlcXVlc3QaIS5vbnJhbXAudjEuUXVvdGVWeGNDaGFuZ2VSZXNwb25zZRJGCglDaGFuZ2VWeGMSGy5vbnJhbXAudjEuQ2hhbmdlVnhjUmVxdWVzdBocLm9ucmFtcC52MS5DaGFuZ2VWeGNSZXNwb25zZRJnChRRdW90ZVZ4Y0NhbmNlbGxhdGlvbhImLm9ucmFtcC52MS5RdW90ZVZ4Y0NhbmNlbGxhdGlvblJlcXVlc3QaJy5vbnJhbXAudjEuUXVvdGVWeGNDYW5jZWxsYXRpb25SZXNwb25zZRJGCglDYW5jZWxWeGMSGy5vbnJhbXAudjEuQ2FuY2VsVnhjUmVxdWVzdBocLm9ucmFtcC52MS5DYW5jZWxWeGNSZXNwb25zZRJMCgtVbmNhbmNlbFZ4YxIdLm9ucmFtcC52MS5VbmNhbmNlbFZ4Y1JlcXVlc3QaHi5vbnJhbXAudjEuVW5jYW5jZWxWeGNSZXNwb25zZRJVCg5DcmVhdGVWeGNPcmRlchIgLm9ucmFtcC52MS5DcmVhdGVWeGNPcmRlclJlcXVlc3QaIS5vbnJhbXAudjEuQ3JlYXRlVnhjT3JkZXJSZXNwb25zZRJMCgtHZXRWeGNPcmRlchIdLm9ucmFtcC52MS5HZXRWeGNPcmRlclJlcXVlc3QaHi5vbnJhbXAudjEuR2V0VnhjT3JkZXJSZXNwb25zZRJSCg1MaXN0VnhjT3JkZXJzEh8ub25yYW1wLnYxLkxpc3RWeGNPcmRlcnNSZXF1ZXN0GiAub25yYW1wLnYxLkxpc3RWeGNPcmRlcnNSZXNwb25zZRJUCg1XYXRjaFZ4Y09yZGVyEh8ub25yYW1wLnYxLldhdGNoVnhjT3JkZXJSZXF1ZXN0GiAub25yYW1wLnYxLldhdGNoVnhjT3JkZXJSZXNwb25zZTABElgKD0FwcHJvdmVWeGNPcmRlchIhLm9ucmFtcC52MS5BcHByb3ZlVnhjT3JkZXJSZXF1ZXN0GiIub25yYW1wLnYxLkFwcHJvdmVWeGNPcmRlclJlc3BvbnNlElUKDlJlamVjdFZ4Y09yZGVyEiAub25yYW1wLnYxLlJlamVjdFZ4Y09yZGVyUmVxdWVzdBohLm9ucmFtcC52MS5SZWplY3RWeGNPcmRlclJlc3BvbnNlQkBaPmdpdGh1Yi5jb20vb25yYW1wLWRldi9vbnJhbXAvY2xpZW50cy9nby9nZW4vb25yYW1wL3YxO29ucmFtcHYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_onramp_v1_resources]);
 
 /**
  * LookupServiceKeyRequest names the key a customer was given.
@@ -236,77 +236,6 @@ export const QuoteVxcResponseSchema: GenMessage<QuoteVxcResponse> = /*@__PURE__*
   messageDesc(file_onramp_v1_vxc_order_service, 5);
 
 /**
- * VxcStatus is a VXC as Megaport reports it now.
- *
- * @generated from message onramp.v1.VxcStatus
- */
-export type VxcStatus = Message<"onramp.v1.VxcStatus"> & {
-  /**
-   * vxc_uid is the VXC's Megaport productUid.
-   *
-   * @generated from field: string vxc_uid = 1;
-   */
-  vxcUid: string;
-
-  /**
-   * name is the VXC's name.
-   *
-   * @generated from field: string name = 2;
-   */
-  name: string;
-
-  /**
-   * provisioning_status is Megaport's: LIVE, CANCELLED (until the end of the term),
-   * DECOMMISSIONING, DECOMMISSIONED, ...
-   *
-   * @generated from field: onramp.v1.ProvisioningStatus provisioning_status = 3;
-   */
-  provisioningStatus: ProvisioningStatus;
-
-  /**
-   * rate_limit_mbps is the rate in effect.
-   *
-   * @generated from field: int64 rate_limit_mbps = 4;
-   */
-  rateLimitMbps: bigint;
-
-  /**
-   * term_months is the contract term in effect.
-   *
-   * @generated from field: int32 term_months = 5;
-   */
-  termMonths: number;
-
-  /**
-   * approval_pending is true while a change (or the VXC itself) waits for the B-end owner.
-   *
-   * @generated from field: bool approval_pending = 6;
-   */
-  approvalPending: boolean;
-
-  /**
-   * pending_rate_limit_mbps is the rate a pending change asks for; 0 if none or not stated.
-   *
-   * @generated from field: int64 pending_rate_limit_mbps = 7;
-   */
-  pendingRateLimitMbps: bigint;
-
-  /**
-   * pending_term_months is the term a pending change asks for; 0 if none or not stated.
-   *
-   * @generated from field: int32 pending_term_months = 8;
-   */
-  pendingTermMonths: number;
-};
-
-/**
- * Describes the message onramp.v1.VxcStatus.
- * Use `create(VxcStatusSchema)` to create a new message.
- */
-export const VxcStatusSchema: GenMessage<VxcStatus> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 6);
-
-/**
  * QuoteVxcChangeRequest names the VXC and the change.
  *
  * @generated from message onramp.v1.QuoteVxcChangeRequest
@@ -346,7 +275,7 @@ export type QuoteVxcChangeRequest = Message<"onramp.v1.QuoteVxcChangeRequest"> &
  * Use `create(QuoteVxcChangeRequestSchema)` to create a new message.
  */
 export const QuoteVxcChangeRequestSchema: GenMessage<QuoteVxcChangeRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 7);
+  messageDesc(file_onramp_v1_vxc_order_service, 6);
 
 /**
  * QuoteVxcChangeResponse is the price before and after.
@@ -388,7 +317,7 @@ export type QuoteVxcChangeResponse = Message<"onramp.v1.QuoteVxcChangeResponse">
  * Use `create(QuoteVxcChangeResponseSchema)` to create a new message.
  */
 export const QuoteVxcChangeResponseSchema: GenMessage<QuoteVxcChangeResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 8);
+  messageDesc(file_onramp_v1_vxc_order_service, 7);
 
 /**
  * ChangeVxcRequest names the VXC and the change.
@@ -418,8 +347,8 @@ export type ChangeVxcRequest = Message<"onramp.v1.ChangeVxcRequest"> & {
   rateLimitMbps: bigint;
 
   /**
-   * term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of the
-   * two must be set.
+   * term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of
+   * rate_limit_mbps, term_months and shutdown must be set.
    *
    * @generated from field: int32 term_months = 4;
    */
@@ -431,6 +360,14 @@ export type ChangeVxcRequest = Message<"onramp.v1.ChangeVxcRequest"> & {
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * shutdown, when set, shuts the VXC down (true: no traffic passes, billing continues) or brings
+   * it back (false); unset keeps it as it is.
+   *
+   * @generated from field: optional bool shutdown = 6;
+   */
+  shutdown?: boolean | undefined;
 };
 
 /**
@@ -438,7 +375,7 @@ export type ChangeVxcRequest = Message<"onramp.v1.ChangeVxcRequest"> & {
  * Use `create(ChangeVxcRequestSchema)` to create a new message.
  */
 export const ChangeVxcRequestSchema: GenMessage<ChangeVxcRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 9);
+  messageDesc(file_onramp_v1_vxc_order_service, 8);
 
 /**
  * ChangeVxcResponse holds the VXC after the change.
@@ -459,7 +396,7 @@ export type ChangeVxcResponse = Message<"onramp.v1.ChangeVxcResponse"> & {
  * Use `create(ChangeVxcResponseSchema)` to create a new message.
  */
 export const ChangeVxcResponseSchema: GenMessage<ChangeVxcResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 10);
+  messageDesc(file_onramp_v1_vxc_order_service, 9);
 
 /**
  * QuoteVxcCancellationRequest names the VXC.
@@ -487,7 +424,7 @@ export type QuoteVxcCancellationRequest = Message<"onramp.v1.QuoteVxcCancellatio
  * Use `create(QuoteVxcCancellationRequestSchema)` to create a new message.
  */
 export const QuoteVxcCancellationRequestSchema: GenMessage<QuoteVxcCancellationRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 11);
+  messageDesc(file_onramp_v1_vxc_order_service, 10);
 
 /**
  * QuoteVxcCancellationResponse is what cancelling now costs.
@@ -530,7 +467,7 @@ export type QuoteVxcCancellationResponse = Message<"onramp.v1.QuoteVxcCancellati
  * Use `create(QuoteVxcCancellationResponseSchema)` to create a new message.
  */
 export const QuoteVxcCancellationResponseSchema: GenMessage<QuoteVxcCancellationResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 12);
+  messageDesc(file_onramp_v1_vxc_order_service, 11);
 
 /**
  * CancelVxcRequest names the VXC and when it ends.
@@ -573,7 +510,7 @@ export type CancelVxcRequest = Message<"onramp.v1.CancelVxcRequest"> & {
  * Use `create(CancelVxcRequestSchema)` to create a new message.
  */
 export const CancelVxcRequestSchema: GenMessage<CancelVxcRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 13);
+  messageDesc(file_onramp_v1_vxc_order_service, 12);
 
 /**
  * CancelVxcResponse holds the VXC after the cancellation.
@@ -594,7 +531,7 @@ export type CancelVxcResponse = Message<"onramp.v1.CancelVxcResponse"> & {
  * Use `create(CancelVxcResponseSchema)` to create a new message.
  */
 export const CancelVxcResponseSchema: GenMessage<CancelVxcResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 14);
+  messageDesc(file_onramp_v1_vxc_order_service, 13);
 
 /**
  * UncancelVxcRequest names the VXC.
@@ -629,7 +566,7 @@ export type UncancelVxcRequest = Message<"onramp.v1.UncancelVxcRequest"> & {
  * Use `create(UncancelVxcRequestSchema)` to create a new message.
  */
 export const UncancelVxcRequestSchema: GenMessage<UncancelVxcRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 15);
+  messageDesc(file_onramp_v1_vxc_order_service, 14);
 
 /**
  * UncancelVxcResponse holds the VXC after it.
@@ -650,7 +587,7 @@ export type UncancelVxcResponse = Message<"onramp.v1.UncancelVxcResponse"> & {
  * Use `create(UncancelVxcResponseSchema)` to create a new message.
  */
 export const UncancelVxcResponseSchema: GenMessage<UncancelVxcResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 16);
+  messageDesc(file_onramp_v1_vxc_order_service, 15);
 
 /**
  * CreateVxcOrderRequest is an order to buy.
@@ -687,7 +624,7 @@ export type CreateVxcOrderRequest = Message<"onramp.v1.CreateVxcOrderRequest"> &
  * Use `create(CreateVxcOrderRequestSchema)` to create a new message.
  */
 export const CreateVxcOrderRequestSchema: GenMessage<CreateVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 17);
+  messageDesc(file_onramp_v1_vxc_order_service, 16);
 
 /**
  * CreateVxcOrderResponse holds the accepted order.
@@ -708,7 +645,7 @@ export type CreateVxcOrderResponse = Message<"onramp.v1.CreateVxcOrderResponse">
  * Use `create(CreateVxcOrderResponseSchema)` to create a new message.
  */
 export const CreateVxcOrderResponseSchema: GenMessage<CreateVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 18);
+  messageDesc(file_onramp_v1_vxc_order_service, 17);
 
 /**
  * GetVxcOrderRequest names an order.
@@ -729,7 +666,7 @@ export type GetVxcOrderRequest = Message<"onramp.v1.GetVxcOrderRequest"> & {
  * Use `create(GetVxcOrderRequestSchema)` to create a new message.
  */
 export const GetVxcOrderRequestSchema: GenMessage<GetVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 19);
+  messageDesc(file_onramp_v1_vxc_order_service, 18);
 
 /**
  * GetVxcOrderResponse holds the order.
@@ -750,7 +687,7 @@ export type GetVxcOrderResponse = Message<"onramp.v1.GetVxcOrderResponse"> & {
  * Use `create(GetVxcOrderResponseSchema)` to create a new message.
  */
 export const GetVxcOrderResponseSchema: GenMessage<GetVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 20);
+  messageDesc(file_onramp_v1_vxc_order_service, 19);
 
 /**
  * ListVxcOrdersRequest filters and pages orders. Filters combine with AND.
@@ -795,7 +732,7 @@ export type ListVxcOrdersRequest = Message<"onramp.v1.ListVxcOrdersRequest"> & {
  * Use `create(ListVxcOrdersRequestSchema)` to create a new message.
  */
 export const ListVxcOrdersRequestSchema: GenMessage<ListVxcOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 21);
+  messageDesc(file_onramp_v1_vxc_order_service, 20);
 
 /**
  * ListVxcOrdersResponse is one page of orders.
@@ -823,7 +760,7 @@ export type ListVxcOrdersResponse = Message<"onramp.v1.ListVxcOrdersResponse"> &
  * Use `create(ListVxcOrdersResponseSchema)` to create a new message.
  */
 export const ListVxcOrdersResponseSchema: GenMessage<ListVxcOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 22);
+  messageDesc(file_onramp_v1_vxc_order_service, 21);
 
 /**
  * WatchVxcOrderRequest names the order to follow.
@@ -844,7 +781,7 @@ export type WatchVxcOrderRequest = Message<"onramp.v1.WatchVxcOrderRequest"> & {
  * Use `create(WatchVxcOrderRequestSchema)` to create a new message.
  */
 export const WatchVxcOrderRequestSchema: GenMessage<WatchVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 23);
+  messageDesc(file_onramp_v1_vxc_order_service, 22);
 
 /**
  * WatchVxcOrderResponse is the order after a change (or, first, as it is now).
@@ -865,7 +802,7 @@ export type WatchVxcOrderResponse = Message<"onramp.v1.WatchVxcOrderResponse"> &
  * Use `create(WatchVxcOrderResponseSchema)` to create a new message.
  */
 export const WatchVxcOrderResponseSchema: GenMessage<WatchVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 24);
+  messageDesc(file_onramp_v1_vxc_order_service, 23);
 
 /**
  * ApproveVxcOrderRequest names the VXC to approve. Exactly one of order_id and vxc_uid is set.
@@ -910,7 +847,7 @@ export type ApproveVxcOrderRequest = Message<"onramp.v1.ApproveVxcOrderRequest">
  * Use `create(ApproveVxcOrderRequestSchema)` to create a new message.
  */
 export const ApproveVxcOrderRequestSchema: GenMessage<ApproveVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 25);
+  messageDesc(file_onramp_v1_vxc_order_service, 24);
 
 /**
  * ApproveVxcOrderResponse holds the approved order.
@@ -932,7 +869,7 @@ export type ApproveVxcOrderResponse = Message<"onramp.v1.ApproveVxcOrderResponse
  * Use `create(ApproveVxcOrderResponseSchema)` to create a new message.
  */
 export const ApproveVxcOrderResponseSchema: GenMessage<ApproveVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 26);
+  messageDesc(file_onramp_v1_vxc_order_service, 25);
 
 /**
  * RejectVxcOrderRequest names the VXC to reject and why. Exactly one of order_id and vxc_uid is
@@ -986,7 +923,7 @@ export type RejectVxcOrderRequest = Message<"onramp.v1.RejectVxcOrderRequest"> &
  * Use `create(RejectVxcOrderRequestSchema)` to create a new message.
  */
 export const RejectVxcOrderRequestSchema: GenMessage<RejectVxcOrderRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 27);
+  messageDesc(file_onramp_v1_vxc_order_service, 26);
 
 /**
  * RejectVxcOrderResponse holds the rejected order.
@@ -1008,7 +945,7 @@ export type RejectVxcOrderResponse = Message<"onramp.v1.RejectVxcOrderResponse">
  * Use `create(RejectVxcOrderResponseSchema)` to create a new message.
  */
 export const RejectVxcOrderResponseSchema: GenMessage<RejectVxcOrderResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_vxc_order_service, 28);
+  messageDesc(file_onramp_v1_vxc_order_service, 27);
 
 /**
  * VxcOrderService is the customer side: look a service key up, price a VXC with it, buy it
@@ -1170,15 +1107,17 @@ export const VxcOrderService: GenService<{
     output: typeof ListVxcOrdersResponseSchema;
   },
   /**
-   * WatchVxcOrder follows one order until it reaches a terminal state (LIVE, REJECTED, FAILED,
-   * CANCELLED).
+   * WatchVxcOrder follows one order through provisioning and its life after LIVE (changes of
+   * rate, term or shutdown, a change waiting for approval, cancellation, decommissioning) until
+   * it reaches a terminal state (REJECTED, FAILED, CANCELLED, EXPIRED, DECOMMISSIONED).
    *
    * Contract:
    * - First message. The order as it is now. If it is already terminal, that is the only
    *   message and the stream closes with OK. An unknown order_id is NOT_FOUND /
    *   ERROR_REASON_ORDER_NOT_FOUND.
-   * - Ordering. Then one message per change to the order (state, vxc_uid, VLANs, approval), in
-   *   the order onramp observed them; update_time never goes backwards. States are observed by
+   * - Ordering. Then one message per change to the order (state, vxc_uid, VLANs, approval, and
+   *   after LIVE the VXC's rate, term, shutdown and pending change in `vxc`), in the order onramp
+   *   observed them; update_time never goes backwards. States are observed by
    *   polling Megaport, so a short-lived state between two polls (e.g. CONFIGURED) may be skipped.
    *   Waiting for approval is a normal state: the order arrives with AWAITING_APPROVAL and
    *   awaiting_approval_from, and the stream stays open.

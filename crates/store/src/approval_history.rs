@@ -1,0 +1,125 @@
+//! The approval inbox's persisted watch history (`approval_batches`) and the digest of every
+//! approval as last seen (`approval_view`).
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::watch::StoredBatch;
+use super::{Store, StoreError};
+
+impl Store {
+    /// The digest of every approval as last seen, by approval uid.
+    pub async fn approval_digests(&self) -> Result<HashMap<String, String>, StoreError> {
+        let rows = sqlx::query("SELECT approval_uid, digest FROM approval_view")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("approval_uid")?, row.try_get("digest")?)))
+            .collect()
+    }
+
+    /// Appends one revision and the digests of the approvals it changed atomically, then forgets
+    /// revisions older than `retain`.
+    pub async fn commit_approval_batch(
+        &self,
+        batch: &StoredBatch,
+        digests: &[(String, String)],
+        retain: u64,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.write_transaction().await?;
+        sqlx::query(
+            "INSERT INTO approval_batches (revision, observe_time, approvals_json) \
+             VALUES (?, ?, ?)",
+        )
+        .bind(batch.revision)
+        .bind(batch.observe_time_ms)
+        .bind(&batch.events_json)
+        .execute(&mut *transaction)
+        .await?;
+        for (uid, digest) in digests {
+            sqlx::query(
+                "INSERT INTO approval_view (approval_uid, digest) VALUES (?, ?) \
+                 ON CONFLICT (approval_uid) DO UPDATE SET digest = excluded.digest",
+            )
+            .bind(uid)
+            .bind(digest)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        let keep_from = batch.revision - i64::try_from(retain).unwrap_or(i64::MAX) + 1;
+        sqlx::query("DELETE FROM approval_batches WHERE revision < ?")
+            .bind(keep_from)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Batches after `revision`, oldest first.
+    pub async fn approval_batches_after(
+        &self,
+        revision: i64,
+    ) -> Result<Vec<StoredBatch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT revision, observe_time, approvals_json FROM approval_batches \
+             WHERE revision > ? ORDER BY revision",
+        )
+        .bind(revision)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredBatch {
+                    revision: row.try_get("revision")?,
+                    observe_time_ms: row.try_get("observe_time")?,
+                    events_json: row.try_get("approvals_json")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest retained revision; 0 when none was ever committed.
+    pub async fn approval_revision(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT MAX(revision) AS high FROM approval_batches")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("high")?.unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_and_its_digests_commit_together_and_old_batches_are_forgotten() {
+        let store = Store::in_memory().await.expect("store");
+        assert_eq!(store.approval_revision().await.expect("revision"), 0);
+        for revision in 1..=3 {
+            let batch = StoredBatch {
+                revision,
+                observe_time_ms: revision * 1000,
+                events_json: format!("[{revision}]"),
+            };
+            let digests = [("a1".to_owned(), format!("d{revision}"))];
+            store
+                .commit_approval_batch(&batch, &digests, 2)
+                .await
+                .expect("commit");
+        }
+        assert_eq!(store.approval_revision().await.expect("revision"), 3);
+        let after: Vec<i64> = store
+            .approval_batches_after(0)
+            .await
+            .expect("after")
+            .iter()
+            .map(|batch| batch.revision)
+            .collect();
+        assert_eq!(after, [2, 3], "two retained");
+        assert_eq!(
+            store.approval_digests().await.expect("digests").get("a1"),
+            Some(&"d3".to_owned())
+        );
+    }
+}
