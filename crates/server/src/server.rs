@@ -156,11 +156,18 @@ pub async fn run_with_admin(
     let poller = hub.spawn_poller(shutdown_signal.clone());
     let mut background = signals.spawn(upstream.catalog.clone(), shutdown_signal.clone());
     background.push(hub.spawn_notice_follower(signals.clone(), shutdown_signal.clone()));
+    let inbox_history = crate::approval_inbox::History::open(
+        store.clone(),
+        config.watch.history_revisions,
+        config.watch.subscriber_buffer,
+    )
+    .await?;
     let inbox = crate::approval_inbox::ApprovalInbox::new(
         upstream.provider.clone(),
         upstream.catalog.clone(),
         hub.clone(),
         std::time::Duration::from_secs(config.approvals.poll_interval_seconds),
+        inbox_history,
     );
     background.push(inbox.spawn(shutdown_signal.clone()));
 
@@ -223,8 +230,12 @@ pub async fn run_with_admin(
             .max_decoding_message_size(max_request),
         )
         .add_service(
-            ApprovalServiceServer::new(api::approvals::ApprovalApi::new(inbox))
-                .max_decoding_message_size(max_request),
+            ApprovalServiceServer::new(api::approvals::ApprovalApi::new(
+                inbox,
+                config.watch.clone(),
+                shutdown_signal.clone(),
+            ))
+            .max_decoding_message_size(max_request),
         )
         .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(

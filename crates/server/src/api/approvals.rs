@@ -3,12 +3,17 @@
 //! `crate::approval_inbox`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
-use super::{audit_note, convert, paging};
+use super::{ResponseStream, audit_note, convert, paging, watch_common};
 use crate::approval_inbox::ApprovalInbox;
+use crate::approval_inbox::watch::InboxItem;
+use crate::config::WatchSettings;
 use crate::error::{Error, FieldViolation};
+use crate::server::ShutdownSignal;
 use onramp_core::approvals::{Approval, ApprovalKind, ApprovalStatus};
 use onramp_proto as pb;
 use onramp_proto::approval_service_server::ApprovalService;
@@ -19,11 +24,18 @@ const COMMENT_MAX_CHARS: usize = 500;
 #[derive(Debug)]
 pub struct ApprovalApi {
     inbox: Arc<ApprovalInbox>,
+    /// Progress interval and snapshot chunks, as for the key watch.
+    watch: WatchSettings,
+    shutdown: ShutdownSignal,
 }
 
 impl ApprovalApi {
-    pub fn new(inbox: Arc<ApprovalInbox>) -> Self {
-        Self { inbox }
+    pub fn new(inbox: Arc<ApprovalInbox>, watch: WatchSettings, shutdown: ShutdownSignal) -> Self {
+        Self {
+            inbox,
+            watch,
+            shutdown,
+        }
     }
 
     async fn decide(&self, uid: &str, comment: &str, approve: bool) -> Result<pb::Approval, Error> {
@@ -46,6 +58,40 @@ impl ApprovalApi {
 
 #[tonic::async_trait]
 impl ApprovalService for ApprovalApi {
+    type WatchApprovalsStream = ResponseStream<pb::WatchApprovalsResponse>;
+
+    async fn watch_approvals(
+        &self,
+        request: Request<pb::WatchApprovalsRequest>,
+    ) -> Result<Response<Self::WatchApprovalsStream>, Status> {
+        let request = request.into_inner();
+        let token_id = self.inbox.token_id().to_owned();
+        let stream = crate::approval_inbox::watch::watch(
+            self.inbox.clone(),
+            &request.resume_token,
+            Duration::from_millis(self.watch.progress_interval_millis.max(1)),
+            self.shutdown.clone(),
+        )
+        .await
+        .map_err(crate::error::status)?;
+        let chunk = self.watch.snapshot_chunk_keys.max(1);
+        let mut last_revision = 0;
+        let stream = stream.flat_map(move |item| {
+            let messages = match item {
+                Ok(item) => {
+                    last_revision = item.revision();
+                    responses(&token_id, item, chunk)
+                        .into_iter()
+                        .map(Ok)
+                        .collect()
+                }
+                Err(end) => vec![Err(watch_common::watch_end(&token_id, end, last_revision))],
+            };
+            futures::stream::iter(messages)
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
     async fn list_approvals(
         &self,
         request: Request<pb::ListApprovalsRequest>,
@@ -124,6 +170,63 @@ impl ApprovalService for ApprovalApi {
         Ok(Response::new(pb::RejectApprovalResponse {
             approval: Some(approval),
         }))
+    }
+}
+
+/// The messages of one item: a snapshot in chunks of `chunk` approvals (the last carries the
+/// token), changes, or progress.
+fn responses(token_id: &str, item: InboxItem, chunk: usize) -> Vec<pb::WatchApprovalsResponse> {
+    use pb::watch_approvals_response::Kind;
+    let revision = item.revision();
+    let token = crate::watch::token::encode(token_id, revision);
+    let message = |kind, resume_token| pb::WatchApprovalsResponse {
+        revision,
+        resume_token,
+        kind: Some(kind),
+    };
+    match item {
+        InboxItem::Snapshot {
+            approvals, resync, ..
+        } => {
+            let chunks: Vec<&[Approval]> = if approvals.is_empty() {
+                vec![&[]]
+            } else {
+                approvals.chunks(chunk).collect()
+            };
+            let last = chunks.len() - 1;
+            chunks
+                .into_iter()
+                .enumerate()
+                .map(|(index, approvals)| {
+                    let resynced = watch_common::Resynced::from(resync);
+                    let snapshot = pb::ApprovalSnapshot {
+                        approvals: approvals.iter().map(approval).collect(),
+                        last_chunk: index == last,
+                        resync: resynced.resync,
+                        resync_reason: resynced.reason.into(),
+                        resync_message: resynced.message,
+                    };
+                    let resume_token = if index == last {
+                        token.clone()
+                    } else {
+                        String::new()
+                    };
+                    message(Kind::Snapshot(snapshot), resume_token)
+                })
+                .collect()
+        }
+        InboxItem::Changes(changes) => vec![message(
+            Kind::Changes(pb::ApprovalChanges {
+                approvals: changes.approvals.iter().map(approval).collect(),
+            }),
+            token,
+        )],
+        InboxItem::Progress { health, .. } => {
+            vec![message(
+                Kind::Progress(watch_common::progress(health)),
+                token,
+            )]
+        }
     }
 }
 

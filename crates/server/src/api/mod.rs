@@ -10,6 +10,7 @@ pub mod paging;
 pub mod regions;
 pub mod service_keys;
 mod update_mask;
+mod watch_common;
 pub mod watch_route;
 
 use tonic::{Request, Status};

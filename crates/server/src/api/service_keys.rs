@@ -1,6 +1,5 @@
 //! `onramp.v1.ServiceKeyService`: minting, managing and watching service keys.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -9,11 +8,10 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
-use super::{ResponseStream, audit_note, convert, paging, update_mask};
-use crate::error::ErrorReason;
+use super::{ResponseStream, audit_note, convert, paging, update_mask, watch_common};
 use crate::error::{Error, FieldViolation};
 use crate::server::ShutdownSignal;
-use crate::watch::{self, ChangeKind, Health, KeyEvent, WatchEnd, WatchHub, WatchItem};
+use crate::watch::{self, ChangeKind, KeyEvent, WatchHub, WatchItem};
 use onramp_core::idempotency::check_request_id;
 use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
 use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
@@ -240,7 +238,7 @@ impl ServiceKeyApi {
                         .map(Ok)
                         .collect()
                 }
-                Err(end) => vec![Err(watch_end(&instance, end, last_revision))],
+                Err(end) => vec![Err(watch_common::watch_end(&instance, end, last_revision))],
             };
             futures::stream::iter(messages)
         });
@@ -562,82 +560,28 @@ fn watch_responses(
             }),
             token(),
         )],
-        WatchItem::Progress { health, .. } => vec![message(
-            Kind::Progress(pb::WatchProgress {
-                upstream: Some(pb::UpstreamHealth {
-                    status: match health.status {
-                        Health::Healthy => pb::UpstreamStatus::Healthy,
-                        Health::Degraded => pb::UpstreamStatus::Degraded,
-                        Health::Unavailable => pb::UpstreamStatus::Unavailable,
-                    }
-                    .into(),
-                    last_successful_poll_time: health.last_success.map(convert::timestamp),
-                    message: health.message,
-                }),
-            }),
-            token(),
-        )],
+        WatchItem::Progress { health, .. } => {
+            vec![message(
+                Kind::Progress(watch_common::progress(health)),
+                token(),
+            )]
+        }
     }
 }
 
 fn snapshot_chunk(
     keys: &[KeyView],
     last_chunk: bool,
-    resync: Option<watch::stream::Resync>,
+    resync: Option<watch::Resync>,
 ) -> pb::ServiceKeySnapshot {
+    let resync = watch_common::Resynced::from(resync);
     pb::ServiceKeySnapshot {
         service_keys: keys.iter().map(service_key).collect(),
         last_chunk,
-        resync: resync.is_some(),
-        resync_reason: match resync {
-            None => pb::ResyncReason::Unspecified,
-            Some(watch::stream::Resync::TokenTooOld) => pb::ResyncReason::TokenTooOld,
-            Some(watch::stream::Resync::TokenUnknown) => pb::ResyncReason::TokenUnknown,
-        }
-        .into(),
-        resync_message: match resync {
-            None => String::new(),
-            Some(watch::stream::Resync::TokenTooOld) => {
-                "the resume token is older than the retained history; this snapshot replaces it"
-                    .to_owned()
-            }
-            Some(watch::stream::Resync::TokenUnknown) => {
-                "the resume token is not from this server's history; this snapshot replaces it"
-                    .to_owned()
-            }
-        },
+        resync: resync.resync,
+        resync_reason: resync.reason.into(),
+        resync_message: resync.message,
     }
-}
-
-/// How a stream ends, as a status carrying the position to resume from.
-fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
-    let position = |revision: i64| {
-        HashMap::from([
-            ("revision".to_owned(), revision.to_string()),
-            (
-                "resume_token".to_owned(),
-                watch::token::encode(instance, revision),
-            ),
-        ])
-    };
-    crate::error::status(match end {
-        WatchEnd::TooSlow { revision } => Error::Aborted {
-            reason: ErrorReason::WatchSubscriberTooSlow,
-            message: format!(
-                "the watcher fell behind its buffer at revision {revision}; resume with the token"
-            ),
-            metadata: position(revision),
-        },
-        WatchEnd::ShuttingDown => position(last_revision).into_iter().fold(
-            Error::Unavailable {
-                reason: ErrorReason::ShuttingDown,
-                message: "the server is shutting down; resume with the token".to_owned(),
-                retry_after: None,
-            },
-            |error, (key, value)| error.with_meta(&key, value),
-        ),
-        WatchEnd::Failed(detail) => Error::internal(detail),
-    })
 }
 
 #[cfg(test)]

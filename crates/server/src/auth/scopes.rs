@@ -21,7 +21,7 @@ pub enum Scope {
     /// Buying, approving and rejecting VXCs: the scope that spends money.
     #[serde(rename = "orders.write")]
     OrdersWrite,
-    /// `WatchServiceKeys` streams.
+    /// `WatchServiceKeys` and `WatchApprovals` streams.
     #[serde(rename = "watch")]
     Watch,
     #[serde(rename = "admin")]
@@ -211,6 +211,11 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         "/onramp.v1.ApprovalService/RejectApproval",
         Scope::KeysWrite,
         WRITE,
+    ),
+    (
+        "/onramp.v1.ApprovalService/WatchApprovals",
+        Scope::Watch,
+        READ,
     ),
     // VxcOrderService: lookup and validate are reads (they price, they do not buy).
     (

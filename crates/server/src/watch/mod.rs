@@ -10,4 +10,4 @@ pub mod token;
 
 pub use events::{ChangeKind, KeyEvent};
 pub use hub::{Batch, Health, UpstreamHealth, WatchHub};
-pub use stream::{WatchEnd, WatchItem, watch};
+pub use stream::{Resync, WatchEnd, WatchItem, watch};

@@ -9,6 +9,7 @@ mod megaport_sandbox_support;
 mod admin_probes;
 mod approvals_inbox;
 mod approvals_lifecycle;
+mod approvals_watch;
 mod auth_canary;
 mod auth_scopes;
 mod auth_tls;

@@ -671,11 +671,308 @@ func (x *RejectApprovalResponse) GetApproval() *Approval {
 	return nil
 }
 
+// WatchApprovalsRequest starts or resumes a watch of the inbox.
+type WatchApprovalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// resume_token is the resume_token of the last message received; empty starts with a snapshot.
+	ResumeToken   string `protobuf:"bytes,1,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchApprovalsRequest) Reset() {
+	*x = WatchApprovalsRequest{}
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchApprovalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchApprovalsRequest) ProtoMessage() {}
+
+func (x *WatchApprovalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchApprovalsRequest.ProtoReflect.Descriptor instead.
+func (*WatchApprovalsRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_approval_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WatchApprovalsRequest) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
+}
+
+// WatchApprovalsResponse is one message of the inbox watch.
+type WatchApprovalsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revision is the inbox revision this message brings the watcher to.
+	Revision int64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// resume_token resumes the stream right after this message; opaque, do not parse.
+	ResumeToken string `protobuf:"bytes,2,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	// kind is what the message carries.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*WatchApprovalsResponse_Snapshot
+	//	*WatchApprovalsResponse_Changes
+	//	*WatchApprovalsResponse_Progress
+	Kind          isWatchApprovalsResponse_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchApprovalsResponse) Reset() {
+	*x = WatchApprovalsResponse{}
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchApprovalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchApprovalsResponse) ProtoMessage() {}
+
+func (x *WatchApprovalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchApprovalsResponse.ProtoReflect.Descriptor instead.
+func (*WatchApprovalsResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_approval_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WatchApprovalsResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *WatchApprovalsResponse) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
+}
+
+func (x *WatchApprovalsResponse) GetKind() isWatchApprovalsResponse_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *WatchApprovalsResponse) GetSnapshot() *ApprovalSnapshot {
+	if x != nil {
+		if x, ok := x.Kind.(*WatchApprovalsResponse_Snapshot); ok {
+			return x.Snapshot
+		}
+	}
+	return nil
+}
+
+func (x *WatchApprovalsResponse) GetChanges() *ApprovalChanges {
+	if x != nil {
+		if x, ok := x.Kind.(*WatchApprovalsResponse_Changes); ok {
+			return x.Changes
+		}
+	}
+	return nil
+}
+
+func (x *WatchApprovalsResponse) GetProgress() *WatchProgress {
+	if x != nil {
+		if x, ok := x.Kind.(*WatchApprovalsResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+type isWatchApprovalsResponse_Kind interface {
+	isWatchApprovalsResponse_Kind()
+}
+
+type WatchApprovalsResponse_Snapshot struct {
+	// snapshot is every approval in the inbox at revision.
+	Snapshot *ApprovalSnapshot `protobuf:"bytes,3,opt,name=snapshot,proto3,oneof"`
+}
+
+type WatchApprovalsResponse_Changes struct {
+	// changes are the approvals new or changed at revision.
+	Changes *ApprovalChanges `protobuf:"bytes,4,opt,name=changes,proto3,oneof"`
+}
+
+type WatchApprovalsResponse_Progress struct {
+	// progress says the watcher is caught up to revision and how the inbox reads are doing.
+	Progress *WatchProgress `protobuf:"bytes,5,opt,name=progress,proto3,oneof"`
+}
+
+func (*WatchApprovalsResponse_Snapshot) isWatchApprovalsResponse_Kind() {}
+
+func (*WatchApprovalsResponse_Changes) isWatchApprovalsResponse_Kind() {}
+
+func (*WatchApprovalsResponse_Progress) isWatchApprovalsResponse_Kind() {}
+
+// ApprovalSnapshot is (a chunk of) the whole inbox at a revision: a large inbox comes in chunks
+// of watch.snapshot_chunk_keys approvals, the last with last_chunk = true.
+type ApprovalSnapshot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// approvals are approvals in the inbox, newest first.
+	Approvals []*Approval `protobuf:"bytes,1,rep,name=approvals,proto3" json:"approvals,omitempty"`
+	// last_chunk is true on the snapshot's last message (which carries the resume_token).
+	LastChunk bool `protobuf:"varint,2,opt,name=last_chunk,json=lastChunk,proto3" json:"last_chunk,omitempty"`
+	// resync is true when this snapshot replaces a replay the resume_token could not give.
+	Resync bool `protobuf:"varint,3,opt,name=resync,proto3" json:"resync,omitempty"`
+	// resync_reason says why; UNSPECIFIED unless resync.
+	ResyncReason ResyncReason `protobuf:"varint,4,opt,name=resync_reason,json=resyncReason,proto3,enum=onramp.v1.ResyncReason" json:"resync_reason,omitempty"`
+	// resync_message explains the resync, lowercase; empty unless resync.
+	ResyncMessage string `protobuf:"bytes,5,opt,name=resync_message,json=resyncMessage,proto3" json:"resync_message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalSnapshot) Reset() {
+	*x = ApprovalSnapshot{}
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalSnapshot) ProtoMessage() {}
+
+func (x *ApprovalSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalSnapshot.ProtoReflect.Descriptor instead.
+func (*ApprovalSnapshot) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_approval_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ApprovalSnapshot) GetApprovals() []*Approval {
+	if x != nil {
+		return x.Approvals
+	}
+	return nil
+}
+
+func (x *ApprovalSnapshot) GetLastChunk() bool {
+	if x != nil {
+		return x.LastChunk
+	}
+	return false
+}
+
+func (x *ApprovalSnapshot) GetResync() bool {
+	if x != nil {
+		return x.Resync
+	}
+	return false
+}
+
+func (x *ApprovalSnapshot) GetResyncReason() ResyncReason {
+	if x != nil {
+		return x.ResyncReason
+	}
+	return ResyncReason_RESYNC_REASON_UNSPECIFIED
+}
+
+func (x *ApprovalSnapshot) GetResyncMessage() string {
+	if x != nil {
+		return x.ResyncMessage
+	}
+	return ""
+}
+
+// ApprovalChanges are the approvals one read of the inbox found new or changed.
+type ApprovalChanges struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// approvals are each such approval as it is now, newest first.
+	Approvals     []*Approval `protobuf:"bytes,1,rep,name=approvals,proto3" json:"approvals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalChanges) Reset() {
+	*x = ApprovalChanges{}
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalChanges) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalChanges) ProtoMessage() {}
+
+func (x *ApprovalChanges) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_approval_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalChanges.ProtoReflect.Descriptor instead.
+func (*ApprovalChanges) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_approval_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ApprovalChanges) GetApprovals() []*Approval {
+	if x != nil {
+		return x.Approvals
+	}
+	return nil
+}
+
 var File_onramp_v1_approval_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_approval_service_proto_rawDesc = "" +
 	"\n" +
-	" onramp/v1/approval_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19onramp/v1/resources.proto\"\xfb\x05\n" +
+	" onramp/v1/approval_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xfb\x05\n" +
 	"\bApproval\x12!\n" +
 	"\fapproval_uid\x18\x01 \x01(\tR\vapprovalUid\x12+\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x17.onramp.v1.ApprovalTypeR\x04type\x121\n" +
@@ -717,7 +1014,25 @@ const file_onramp_v1_approval_service_proto_rawDesc = "" +
 	"\fapproval_uid\x18\x01 \x01(\tR\vapprovalUid\x12\x18\n" +
 	"\acomment\x18\x02 \x01(\tR\acomment\"I\n" +
 	"\x16RejectApprovalResponse\x12/\n" +
-	"\bapproval\x18\x01 \x01(\v2\x13.onramp.v1.ApprovalR\bapproval*\x89\x01\n" +
+	"\bapproval\x18\x01 \x01(\v2\x13.onramp.v1.ApprovalR\bapproval\":\n" +
+	"\x15WatchApprovalsRequest\x12!\n" +
+	"\fresume_token\x18\x01 \x01(\tR\vresumeToken\"\x8a\x02\n" +
+	"\x16WatchApprovalsResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12!\n" +
+	"\fresume_token\x18\x02 \x01(\tR\vresumeToken\x129\n" +
+	"\bsnapshot\x18\x03 \x01(\v2\x1b.onramp.v1.ApprovalSnapshotH\x00R\bsnapshot\x126\n" +
+	"\achanges\x18\x04 \x01(\v2\x1a.onramp.v1.ApprovalChangesH\x00R\achanges\x126\n" +
+	"\bprogress\x18\x05 \x01(\v2\x18.onramp.v1.WatchProgressH\x00R\bprogressB\x06\n" +
+	"\x04kind\"\xe1\x01\n" +
+	"\x10ApprovalSnapshot\x121\n" +
+	"\tapprovals\x18\x01 \x03(\v2\x13.onramp.v1.ApprovalR\tapprovals\x12\x1d\n" +
+	"\n" +
+	"last_chunk\x18\x02 \x01(\bR\tlastChunk\x12\x16\n" +
+	"\x06resync\x18\x03 \x01(\bR\x06resync\x12<\n" +
+	"\rresync_reason\x18\x04 \x01(\x0e2\x17.onramp.v1.ResyncReasonR\fresyncReason\x12%\n" +
+	"\x0eresync_message\x18\x05 \x01(\tR\rresyncMessage\"D\n" +
+	"\x0fApprovalChanges\x121\n" +
+	"\tapprovals\x18\x01 \x03(\v2\x13.onramp.v1.ApprovalR\tapprovals*\x89\x01\n" +
 	"\fApprovalType\x12\x1d\n" +
 	"\x19APPROVAL_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17APPROVAL_TYPE_NEW_ORDER\x10\x01\x12\x1e\n" +
@@ -730,11 +1045,12 @@ const file_onramp_v1_approval_service_proto_rawDesc = "" +
 	"\x18APPROVAL_STATUS_REJECTED\x10\x03\x12\x1d\n" +
 	"\x19APPROVAL_STATUS_WITHDRAWN\x10\x04\x12\x1b\n" +
 	"\x17APPROVAL_STATUS_EXPIRED\x10\x05\x12\x1a\n" +
-	"\x16APPROVAL_STATUS_FAILED\x10\x062\x96\x02\n" +
+	"\x16APPROVAL_STATUS_FAILED\x10\x062\xef\x02\n" +
 	"\x0fApprovalService\x12R\n" +
 	"\rListApprovals\x12\x1f.onramp.v1.ListApprovalsRequest\x1a .onramp.v1.ListApprovalsResponse\x12X\n" +
 	"\x0fApproveApproval\x12!.onramp.v1.ApproveApprovalRequest\x1a\".onramp.v1.ApproveApprovalResponse\x12U\n" +
-	"\x0eRejectApproval\x12 .onramp.v1.RejectApprovalRequest\x1a!.onramp.v1.RejectApprovalResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"\x0eRejectApproval\x12 .onramp.v1.RejectApprovalRequest\x1a!.onramp.v1.RejectApprovalResponse\x12W\n" +
+	"\x0eWatchApprovals\x12 .onramp.v1.WatchApprovalsRequest\x1a!.onramp.v1.WatchApprovalsResponse0\x01B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_approval_service_proto_rawDescOnce sync.Once
@@ -749,7 +1065,7 @@ func file_onramp_v1_approval_service_proto_rawDescGZIP() []byte {
 }
 
 var file_onramp_v1_approval_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_onramp_v1_approval_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_onramp_v1_approval_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_onramp_v1_approval_service_proto_goTypes = []any{
 	(ApprovalType)(0),               // 0: onramp.v1.ApprovalType
 	(ApprovalStatus)(0),             // 1: onramp.v1.ApprovalStatus
@@ -760,32 +1076,46 @@ var file_onramp_v1_approval_service_proto_goTypes = []any{
 	(*ApproveApprovalResponse)(nil), // 6: onramp.v1.ApproveApprovalResponse
 	(*RejectApprovalRequest)(nil),   // 7: onramp.v1.RejectApprovalRequest
 	(*RejectApprovalResponse)(nil),  // 8: onramp.v1.RejectApprovalResponse
-	(*PortSummary)(nil),             // 9: onramp.v1.PortSummary
-	(*timestamppb.Timestamp)(nil),   // 10: google.protobuf.Timestamp
+	(*WatchApprovalsRequest)(nil),   // 9: onramp.v1.WatchApprovalsRequest
+	(*WatchApprovalsResponse)(nil),  // 10: onramp.v1.WatchApprovalsResponse
+	(*ApprovalSnapshot)(nil),        // 11: onramp.v1.ApprovalSnapshot
+	(*ApprovalChanges)(nil),         // 12: onramp.v1.ApprovalChanges
+	(*PortSummary)(nil),             // 13: onramp.v1.PortSummary
+	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
+	(*WatchProgress)(nil),           // 15: onramp.v1.WatchProgress
+	(ResyncReason)(0),               // 16: onramp.v1.ResyncReason
 }
 var file_onramp_v1_approval_service_proto_depIdxs = []int32{
 	0,  // 0: onramp.v1.Approval.type:type_name -> onramp.v1.ApprovalType
 	1,  // 1: onramp.v1.Approval.status:type_name -> onramp.v1.ApprovalStatus
-	9,  // 2: onramp.v1.Approval.on_ramp:type_name -> onramp.v1.PortSummary
-	10, // 3: onramp.v1.Approval.create_time:type_name -> google.protobuf.Timestamp
-	10, // 4: onramp.v1.Approval.expire_time:type_name -> google.protobuf.Timestamp
-	10, // 5: onramp.v1.Approval.decide_time:type_name -> google.protobuf.Timestamp
+	13, // 2: onramp.v1.Approval.on_ramp:type_name -> onramp.v1.PortSummary
+	14, // 3: onramp.v1.Approval.create_time:type_name -> google.protobuf.Timestamp
+	14, // 4: onramp.v1.Approval.expire_time:type_name -> google.protobuf.Timestamp
+	14, // 5: onramp.v1.Approval.decide_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: onramp.v1.ListApprovalsRequest.statuses:type_name -> onramp.v1.ApprovalStatus
 	2,  // 7: onramp.v1.ListApprovalsResponse.approvals:type_name -> onramp.v1.Approval
-	10, // 8: onramp.v1.ListApprovalsResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	14, // 8: onramp.v1.ListApprovalsResponse.refresh_time:type_name -> google.protobuf.Timestamp
 	2,  // 9: onramp.v1.ApproveApprovalResponse.approval:type_name -> onramp.v1.Approval
 	2,  // 10: onramp.v1.RejectApprovalResponse.approval:type_name -> onramp.v1.Approval
-	3,  // 11: onramp.v1.ApprovalService.ListApprovals:input_type -> onramp.v1.ListApprovalsRequest
-	5,  // 12: onramp.v1.ApprovalService.ApproveApproval:input_type -> onramp.v1.ApproveApprovalRequest
-	7,  // 13: onramp.v1.ApprovalService.RejectApproval:input_type -> onramp.v1.RejectApprovalRequest
-	4,  // 14: onramp.v1.ApprovalService.ListApprovals:output_type -> onramp.v1.ListApprovalsResponse
-	6,  // 15: onramp.v1.ApprovalService.ApproveApproval:output_type -> onramp.v1.ApproveApprovalResponse
-	8,  // 16: onramp.v1.ApprovalService.RejectApproval:output_type -> onramp.v1.RejectApprovalResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	11, // 11: onramp.v1.WatchApprovalsResponse.snapshot:type_name -> onramp.v1.ApprovalSnapshot
+	12, // 12: onramp.v1.WatchApprovalsResponse.changes:type_name -> onramp.v1.ApprovalChanges
+	15, // 13: onramp.v1.WatchApprovalsResponse.progress:type_name -> onramp.v1.WatchProgress
+	2,  // 14: onramp.v1.ApprovalSnapshot.approvals:type_name -> onramp.v1.Approval
+	16, // 15: onramp.v1.ApprovalSnapshot.resync_reason:type_name -> onramp.v1.ResyncReason
+	2,  // 16: onramp.v1.ApprovalChanges.approvals:type_name -> onramp.v1.Approval
+	3,  // 17: onramp.v1.ApprovalService.ListApprovals:input_type -> onramp.v1.ListApprovalsRequest
+	5,  // 18: onramp.v1.ApprovalService.ApproveApproval:input_type -> onramp.v1.ApproveApprovalRequest
+	7,  // 19: onramp.v1.ApprovalService.RejectApproval:input_type -> onramp.v1.RejectApprovalRequest
+	9,  // 20: onramp.v1.ApprovalService.WatchApprovals:input_type -> onramp.v1.WatchApprovalsRequest
+	4,  // 21: onramp.v1.ApprovalService.ListApprovals:output_type -> onramp.v1.ListApprovalsResponse
+	6,  // 22: onramp.v1.ApprovalService.ApproveApproval:output_type -> onramp.v1.ApproveApprovalResponse
+	8,  // 23: onramp.v1.ApprovalService.RejectApproval:output_type -> onramp.v1.RejectApprovalResponse
+	10, // 24: onramp.v1.ApprovalService.WatchApprovals:output_type -> onramp.v1.WatchApprovalsResponse
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_approval_service_proto_init() }
@@ -793,14 +1123,20 @@ func file_onramp_v1_approval_service_proto_init() {
 	if File_onramp_v1_approval_service_proto != nil {
 		return
 	}
+	file_onramp_v1_events_proto_init()
 	file_onramp_v1_resources_proto_init()
+	file_onramp_v1_approval_service_proto_msgTypes[8].OneofWrappers = []any{
+		(*WatchApprovalsResponse_Snapshot)(nil),
+		(*WatchApprovalsResponse_Changes)(nil),
+		(*WatchApprovalsResponse_Progress)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_approval_service_proto_rawDesc), len(file_onramp_v1_approval_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

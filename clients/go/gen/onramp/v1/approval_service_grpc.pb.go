@@ -22,6 +22,7 @@ const (
 	ApprovalService_ListApprovals_FullMethodName   = "/onramp.v1.ApprovalService/ListApprovals"
 	ApprovalService_ApproveApproval_FullMethodName = "/onramp.v1.ApprovalService/ApproveApproval"
 	ApprovalService_RejectApproval_FullMethodName  = "/onramp.v1.ApprovalService/RejectApproval"
+	ApprovalService_WatchApprovals_FullMethodName  = "/onramp.v1.ApprovalService/WatchApprovals"
 )
 
 // ApprovalServiceClient is the client API for ApprovalService service.
@@ -46,6 +47,23 @@ type ApprovalServiceClient interface {
 	// RejectApproval rejects a pending approval, with an optional comment the requester sees: a
 	// NEW_ORDER's VXC is not built, a change is not applied. Retries behave as for approve.
 	RejectApproval(ctx context.Context, in *RejectApprovalRequest, opts ...grpc.CallOption) (*RejectApprovalResponse, error)
+	// WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+	// reconnects and server restarts, with the contract of WatchServiceKeys.
+	//
+	//   - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+	//     decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+	//     travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+	//   - First message. Without resume_token: a snapshot of every approval in the inbox (all
+	//     statuses) at revision R, then only changes after R. With a resume_token inside the retained
+	//     history: exactly the revisions after it, in order, then a progress message, then live
+	//     changes. A token too old or from another history gets a fresh snapshot with resync = true;
+	//     a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+	//   - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+	//     the inbox reads.
+	//   - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+	//     ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+	//   - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
+	WatchApprovals(ctx context.Context, in *WatchApprovalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchApprovalsResponse], error)
 }
 
 type approvalServiceClient struct {
@@ -86,6 +104,25 @@ func (c *approvalServiceClient) RejectApproval(ctx context.Context, in *RejectAp
 	return out, nil
 }
 
+func (c *approvalServiceClient) WatchApprovals(ctx context.Context, in *WatchApprovalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchApprovalsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ApprovalService_ServiceDesc.Streams[0], ApprovalService_WatchApprovals_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchApprovalsRequest, WatchApprovalsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ApprovalService_WatchApprovalsClient = grpc.ServerStreamingClient[WatchApprovalsResponse]
+
 // ApprovalServiceServer is the server API for ApprovalService service.
 // All implementations must embed UnimplementedApprovalServiceServer
 // for forward compatibility.
@@ -108,6 +145,23 @@ type ApprovalServiceServer interface {
 	// RejectApproval rejects a pending approval, with an optional comment the requester sees: a
 	// NEW_ORDER's VXC is not built, a change is not applied. Retries behave as for approve.
 	RejectApproval(context.Context, *RejectApprovalRequest) (*RejectApprovalResponse, error)
+	// WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+	// reconnects and server restarts, with the contract of WatchServiceKeys.
+	//
+	//   - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+	//     decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+	//     travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+	//   - First message. Without resume_token: a snapshot of every approval in the inbox (all
+	//     statuses) at revision R, then only changes after R. With a resume_token inside the retained
+	//     history: exactly the revisions after it, in order, then a progress message, then live
+	//     changes. A token too old or from another history gets a fresh snapshot with resync = true;
+	//     a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+	//   - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+	//     the inbox reads.
+	//   - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+	//     ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+	//   - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
+	WatchApprovals(*WatchApprovalsRequest, grpc.ServerStreamingServer[WatchApprovalsResponse]) error
 	mustEmbedUnimplementedApprovalServiceServer()
 }
 
@@ -126,6 +180,9 @@ func (UnimplementedApprovalServiceServer) ApproveApproval(context.Context, *Appr
 }
 func (UnimplementedApprovalServiceServer) RejectApproval(context.Context, *RejectApprovalRequest) (*RejectApprovalResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RejectApproval not implemented")
+}
+func (UnimplementedApprovalServiceServer) WatchApprovals(*WatchApprovalsRequest, grpc.ServerStreamingServer[WatchApprovalsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchApprovals not implemented")
 }
 func (UnimplementedApprovalServiceServer) mustEmbedUnimplementedApprovalServiceServer() {}
 func (UnimplementedApprovalServiceServer) testEmbeddedByValue()                         {}
@@ -202,6 +259,17 @@ func _ApprovalService_RejectApproval_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ApprovalService_WatchApprovals_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchApprovalsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ApprovalServiceServer).WatchApprovals(m, &grpc.GenericServerStream[WatchApprovalsRequest, WatchApprovalsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ApprovalService_WatchApprovalsServer = grpc.ServerStreamingServer[WatchApprovalsResponse]
+
 // ApprovalService_ServiceDesc is the grpc.ServiceDesc for ApprovalService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -222,6 +290,12 @@ var ApprovalService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ApprovalService_RejectApproval_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchApprovals",
+			Handler:       _ApprovalService_WatchApprovals_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "onramp/v1/approval_service.proto",
 }

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from onramp.v1 import events_pb2 as _events_pb2
 from onramp.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
 import sys
@@ -354,3 +355,137 @@ class RejectApprovalResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RejectApprovalResponse: _TypeAlias = RejectApprovalResponse  # noqa: Y015
+
+@_typing.final
+class WatchApprovalsRequest(_message.Message):
+    """WatchApprovalsRequest starts or resumes a watch of the inbox."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
+    resume_token: _builtins.str
+    """resume_token is the resume_token of the last message received; empty starts with a snapshot."""
+    def __init__(
+        self,
+        *,
+        resume_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resume_token", b"resume_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchApprovalsRequest: _TypeAlias = WatchApprovalsRequest  # noqa: Y015
+
+@_typing.final
+class WatchApprovalsResponse(_message.Message):
+    """WatchApprovalsResponse is one message of the inbox watch."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVISION_FIELD_NUMBER: _builtins.int
+    RESUME_TOKEN_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    revision: _builtins.int
+    """revision is the inbox revision this message brings the watcher to."""
+    resume_token: _builtins.str
+    """resume_token resumes the stream right after this message; opaque, do not parse."""
+    @_builtins.property
+    def snapshot(self) -> Global___ApprovalSnapshot:
+        """snapshot is every approval in the inbox at revision."""
+
+    @_builtins.property
+    def changes(self) -> Global___ApprovalChanges:
+        """changes are the approvals new or changed at revision."""
+
+    @_builtins.property
+    def progress(self) -> _events_pb2.WatchProgress:
+        """progress says the watcher is caught up to revision and how the inbox reads are doing."""
+
+    def __init__(
+        self,
+        *,
+        revision: _builtins.int = ...,
+        resume_token: _builtins.str = ...,
+        snapshot: Global___ApprovalSnapshot | None = ...,
+        changes: Global___ApprovalChanges | None = ...,
+        progress: _events_pb2.WatchProgress | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "kind", b"kind", "progress", b"progress", "snapshot", b"snapshot"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "kind", b"kind", "progress", b"progress", "resume_token", b"resume_token", "revision", b"revision", "snapshot", b"snapshot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["snapshot", "changes", "progress"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___WatchApprovalsResponse: _TypeAlias = WatchApprovalsResponse  # noqa: Y015
+
+@_typing.final
+class ApprovalSnapshot(_message.Message):
+    """ApprovalSnapshot is (a chunk of) the whole inbox at a revision: a large inbox comes in chunks
+    of watch.snapshot_chunk_keys approvals, the last with last_chunk = true.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVALS_FIELD_NUMBER: _builtins.int
+    LAST_CHUNK_FIELD_NUMBER: _builtins.int
+    RESYNC_FIELD_NUMBER: _builtins.int
+    RESYNC_REASON_FIELD_NUMBER: _builtins.int
+    RESYNC_MESSAGE_FIELD_NUMBER: _builtins.int
+    last_chunk: _builtins.bool
+    """last_chunk is true on the snapshot's last message (which carries the resume_token)."""
+    resync: _builtins.bool
+    """resync is true when this snapshot replaces a replay the resume_token could not give."""
+    resync_reason: _events_pb2.ResyncReason.ValueType
+    """resync_reason says why; UNSPECIFIED unless resync."""
+    resync_message: _builtins.str
+    """resync_message explains the resync, lowercase; empty unless resync."""
+    @_builtins.property
+    def approvals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Approval]:
+        """approvals are approvals in the inbox, newest first."""
+
+    def __init__(
+        self,
+        *,
+        approvals: _abc.Iterable[Global___Approval] | None = ...,
+        last_chunk: _builtins.bool = ...,
+        resync: _builtins.bool = ...,
+        resync_reason: _events_pb2.ResyncReason.ValueType = ...,
+        resync_message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approvals", b"approvals", "last_chunk", b"last_chunk", "resync", b"resync", "resync_message", b"resync_message", "resync_reason", b"resync_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalSnapshot: _TypeAlias = ApprovalSnapshot  # noqa: Y015
+
+@_typing.final
+class ApprovalChanges(_message.Message):
+    """ApprovalChanges are the approvals one read of the inbox found new or changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVALS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def approvals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Approval]:
+        """approvals are each such approval as it is now, newest first."""
+
+    def __init__(
+        self,
+        *,
+        approvals: _abc.Iterable[Global___Approval] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approvals", b"approvals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalChanges: _TypeAlias = ApprovalChanges  # noqa: Y015

@@ -55,6 +55,11 @@ class ApprovalServiceStub:
                 request_serializer=onramp_dot_v1_dot_approval__service__pb2.RejectApprovalRequest.SerializeToString,
                 response_deserializer=onramp_dot_v1_dot_approval__service__pb2.RejectApprovalResponse.FromString,
                 _registered_method=True)
+        self.WatchApprovals = channel.unary_stream(
+                '/onramp.v1.ApprovalService/WatchApprovals',
+                request_serializer=onramp_dot_v1_dot_approval__service__pb2.WatchApprovalsRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_approval__service__pb2.WatchApprovalsResponse.FromString,
+                _registered_method=True)
 
 
 class ApprovalServiceServicer:
@@ -92,6 +97,28 @@ class ApprovalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchApprovals(self, request, context):
+        """WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+        reconnects and server restarts, with the contract of WatchServiceKeys.
+
+        - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+        decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+        travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+        - First message. Without resume_token: a snapshot of every approval in the inbox (all
+        statuses) at revision R, then only changes after R. With a resume_token inside the retained
+        history: exactly the revisions after it, in order, then a progress message, then live
+        changes. A token too old or from another history gets a fresh snapshot with resync = true;
+        a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+        - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+        the inbox reads.
+        - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+        ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+        - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ApprovalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +136,11 @@ def add_ApprovalServiceServicer_to_server(servicer, server):
                     servicer.RejectApproval,
                     request_deserializer=onramp_dot_v1_dot_approval__service__pb2.RejectApprovalRequest.FromString,
                     response_serializer=onramp_dot_v1_dot_approval__service__pb2.RejectApprovalResponse.SerializeToString,
+            ),
+            'WatchApprovals': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchApprovals,
+                    request_deserializer=onramp_dot_v1_dot_approval__service__pb2.WatchApprovalsRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_approval__service__pb2.WatchApprovalsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -198,6 +230,33 @@ class ApprovalService:
             '/onramp.v1.ApprovalService/RejectApproval',
             onramp_dot_v1_dot_approval__service__pb2.RejectApprovalRequest.SerializeToString,
             onramp_dot_v1_dot_approval__service__pb2.RejectApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchApprovals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/onramp.v1.ApprovalService/WatchApprovals',
+            onramp_dot_v1_dot_approval__service__pb2.WatchApprovalsRequest.SerializeToString,
+            onramp_dot_v1_dot_approval__service__pb2.WatchApprovalsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,24 @@ class ApprovalServiceStub:
     """RejectApproval rejects a pending approval, with an optional comment the requester sees: a
     NEW_ORDER's VXC is not built, a change is not applied. Retries behave as for approve.
     """
+    WatchApprovals: _grpc.UnaryStreamMultiCallable[_approval_service_pb2.WatchApprovalsRequest, _approval_service_pb2.WatchApprovalsResponse]
+    """WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+    reconnects and server restarts, with the contract of WatchServiceKeys.
+
+    - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+      decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+      travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+    - First message. Without resume_token: a snapshot of every approval in the inbox (all
+      statuses) at revision R, then only changes after R. With a resume_token inside the retained
+      history: exactly the revisions after it, in order, then a progress message, then live
+      changes. A token too old or from another history gets a fresh snapshot with resync = true;
+      a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+    - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+      the inbox reads.
+    - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+      ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+    - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
+    """
 
 @_typing.type_check_only
 class ApprovalServiceAsyncStub(ApprovalServiceStub):
@@ -78,6 +96,24 @@ class ApprovalServiceAsyncStub(ApprovalServiceStub):
     RejectApproval: _aio.UnaryUnaryMultiCallable[_approval_service_pb2.RejectApprovalRequest, _approval_service_pb2.RejectApprovalResponse]  # type: ignore[assignment]
     """RejectApproval rejects a pending approval, with an optional comment the requester sees: a
     NEW_ORDER's VXC is not built, a change is not applied. Retries behave as for approve.
+    """
+    WatchApprovals: _aio.UnaryStreamMultiCallable[_approval_service_pb2.WatchApprovalsRequest, _approval_service_pb2.WatchApprovalsResponse]  # type: ignore[assignment]
+    """WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+    reconnects and server restarts, with the contract of WatchServiceKeys.
+
+    - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+      decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+      travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+    - First message. Without resume_token: a snapshot of every approval in the inbox (all
+      statuses) at revision R, then only changes after R. With a resume_token inside the retained
+      history: exactly the revisions after it, in order, then a progress message, then live
+      changes. A token too old or from another history gets a fresh snapshot with resync = true;
+      a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+    - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+      the inbox reads.
+    - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+      ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+    - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
     """
 
 class ApprovalServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -119,6 +155,30 @@ class ApprovalServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_approval_service_pb2.RejectApprovalResponse, _abc.Awaitable[_approval_service_pb2.RejectApprovalResponse]]:
         """RejectApproval rejects a pending approval, with an optional comment the requester sees: a
         NEW_ORDER's VXC is not built, a change is not applied. Retries behave as for approve.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchApprovals(
+        self,
+        request: _approval_service_pb2.WatchApprovalsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_approval_service_pb2.WatchApprovalsResponse], _abc.AsyncIterator[_approval_service_pb2.WatchApprovalsResponse]]:
+        """WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+        reconnects and server restarts, with the contract of WatchServiceKeys.
+
+        - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+          decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+          travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+        - First message. Without resume_token: a snapshot of every approval in the inbox (all
+          statuses) at revision R, then only changes after R. With a resume_token inside the retained
+          history: exactly the revisions after it, in order, then a progress message, then live
+          changes. A token too old or from another history gets a fresh snapshot with resync = true;
+          a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+        - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+          the inbox reads.
+        - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+          ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+        - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
         """
 
 def add_ApprovalServiceServicer_to_server(servicer: ApprovalServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { ResyncReason, WatchProgress } from "./events_pb.js";
+import { file_onramp_v1_events } from "./events_pb.js";
 import type { PortSummary } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/approval_service.proto.
  */
 export const file_onramp_v1_approval_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBvbnJhbXAvdjEvYXBwcm92YWxfc2VydmljZS5wcm90bxIJb25yYW1wLnYxIqAECghBcHByb3ZhbBIUCgxhcHByb3ZhbF91aWQYASABKAkSJQoEdHlwZRgCIAEoDjIXLm9ucmFtcC52MS5BcHByb3ZhbFR5cGUSKQoGc3RhdHVzGAMgASgOMhkub25yYW1wLnYxLkFwcHJvdmFsU3RhdHVzEhEKCXJlcXVlc3RlchgEIAEoCRIPCgd2eGNfdWlkGAUgASgJEhAKCHZ4Y19uYW1lGAYgASgJEicKB29uX3JhbXAYByABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEwoLc2VydmljZV9rZXkYCCABKAkSFAoMY3VzdG9tZXJfcmVmGAkgASgJEiEKGXJlcXVlc3RlZF9yYXRlX2xpbWl0X21icHMYCiABKAMSHwoXY3VycmVudF9yYXRlX2xpbWl0X21icHMYCyABKAMSHQoVcmVxdWVzdGVkX3Rlcm1fbW9udGhzGAwgASgFEhsKE2N1cnJlbnRfdGVybV9tb250aHMYDSABKAUSDwoHY29tbWVudBgOIAEoCRIvCgtjcmVhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlY2lkZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJqChRMaXN0QXBwcm92YWxzUmVxdWVzdBIrCghzdGF0dXNlcxgBIAMoDjIZLm9ucmFtcC52MS5BcHByb3ZhbFN0YXR1cxIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKKAQoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEiYKCWFwcHJvdmFscxgBIAMoCzITLm9ucmFtcC52MS5BcHByb3ZhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSMAoMcmVmcmVzaF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI/ChZBcHByb3ZlQXBwcm92YWxSZXF1ZXN0EhQKDGFwcHJvdmFsX3VpZBgBIAEoCRIPCgdjb21tZW50GAIgASgJIkAKF0FwcHJvdmVBcHByb3ZhbFJlc3BvbnNlEiUKCGFwcHJvdmFsGAEgASgLMhMub25yYW1wLnYxLkFwcHJvdmFsIj4KFVJlamVjdEFwcHJvdmFsUmVxdWVzdBIUCgxhcHByb3ZhbF91aWQYASABKAkSDwoHY29tbWVudBgCIAEoCSI/ChZSZWplY3RBcHByb3ZhbFJlc3BvbnNlEiUKCGFwcHJvdmFsGAEgASgLMhMub25yYW1wLnYxLkFwcHJvdmFsKokBCgxBcHByb3ZhbFR5cGUSHQoZQVBQUk9WQUxfVFlQRV9VTlNQRUNJRklFRBAAEhsKF0FQUFJPVkFMX1RZUEVfTkVXX09SREVSEAESHgoaQVBQUk9WQUxfVFlQRV9TUEVFRF9DSEFOR0UQAhIdChlBUFBST1ZBTF9UWVBFX1RFUk1fQ0hBTkdFEAMq4gEKDkFwcHJvdmFsU3RhdHVzEh8KG0FQUFJPVkFMX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF0FQUFJPVkFMX1NUQVRVU19QRU5ESU5HEAESHAoYQVBQUk9WQUxfU1RBVFVTX0FQUFJPVkVEEAISHAoYQVBQUk9WQUxfU1RBVFVTX1JFSkVDVEVEEAMSHQoZQVBQUk9WQUxfU1RBVFVTX1dJVEhEUkFXThAEEhsKF0FQUFJPVkFMX1NUQVRVU19FWFBJUkVEEAUSGgoWQVBQUk9WQUxfU1RBVFVTX0ZBSUxFRBAGMpYCCg9BcHByb3ZhbFNlcnZpY2USUgoNTGlzdEFwcHJvdmFscxIfLm9ucmFtcC52MS5MaXN0QXBwcm92YWxzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2USWAoPQXBwcm92ZUFwcHJvdmFsEiEub25yYW1wLnYxLkFwcHJvdmVBcHByb3ZhbFJlcXVlc3QaIi5vbnJhbXAudjEuQXBwcm92ZUFwcHJvdmFsUmVzcG9uc2USVQoOUmVqZWN0QXBwcm92YWwSIC5vbnJhbXAudjEuUmVqZWN0QXBwcm92YWxSZXF1ZXN0GiEub25yYW1wLnYxLlJlamVjdEFwcHJvdmFsUmVzcG9uc2VCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_onramp_v1_resources]);
+  fileDesc("CiBvbnJhbXAvdjEvYXBwcm92YWxfc2VydmljZS5wcm90bxIJb25yYW1wLnYxIqAECghBcHByb3ZhbBIUCgxhcHByb3ZhbF91aWQYASABKAkSJQoEdHlwZRgCIAEoDjIXLm9ucmFtcC52MS5BcHByb3ZhbFR5cGUSKQoGc3RhdHVzGAMgASgOMhkub25yYW1wLnYxLkFwcHJvdmFsU3RhdHVzEhEKCXJlcXVlc3RlchgEIAEoCRIPCgd2eGNfdWlkGAUgASgJEhAKCHZ4Y19uYW1lGAYgASgJEicKB29uX3JhbXAYByABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSEwoLc2VydmljZV9rZXkYCCABKAkSFAoMY3VzdG9tZXJfcmVmGAkgASgJEiEKGXJlcXVlc3RlZF9yYXRlX2xpbWl0X21icHMYCiABKAMSHwoXY3VycmVudF9yYXRlX2xpbWl0X21icHMYCyABKAMSHQoVcmVxdWVzdGVkX3Rlcm1fbW9udGhzGAwgASgFEhsKE2N1cnJlbnRfdGVybV9tb250aHMYDSABKAUSDwoHY29tbWVudBgOIAEoCRIvCgtjcmVhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlY2lkZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJqChRMaXN0QXBwcm92YWxzUmVxdWVzdBIrCghzdGF0dXNlcxgBIAMoDjIZLm9ucmFtcC52MS5BcHByb3ZhbFN0YXR1cxIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKKAQoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEiYKCWFwcHJvdmFscxgBIAMoCzITLm9ucmFtcC52MS5BcHByb3ZhbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSMAoMcmVmcmVzaF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI/ChZBcHByb3ZlQXBwcm92YWxSZXF1ZXN0EhQKDGFwcHJvdmFsX3VpZBgBIAEoCRIPCgdjb21tZW50GAIgASgJIkAKF0FwcHJvdmVBcHByb3ZhbFJlc3BvbnNlEiUKCGFwcHJvdmFsGAEgASgLMhMub25yYW1wLnYxLkFwcHJvdmFsIj4KFVJlamVjdEFwcHJvdmFsUmVxdWVzdBIUCgxhcHByb3ZhbF91aWQYASABKAkSDwoHY29tbWVudBgCIAEoCSI/ChZSZWplY3RBcHByb3ZhbFJlc3BvbnNlEiUKCGFwcHJvdmFsGAEgASgLMhMub25yYW1wLnYxLkFwcHJvdmFsIi0KFVdhdGNoQXBwcm92YWxzUmVxdWVzdBIUCgxyZXN1bWVfdG9rZW4YASABKAki1gEKFldhdGNoQXBwcm92YWxzUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAMSFAoMcmVzdW1lX3Rva2VuGAIgASgJEi8KCHNuYXBzaG90GAMgASgLMhsub25yYW1wLnYxLkFwcHJvdmFsU25hcHNob3RIABItCgdjaGFuZ2VzGAQgASgLMhoub25yYW1wLnYxLkFwcHJvdmFsQ2hhbmdlc0gAEiwKCHByb2dyZXNzGAUgASgLMhgub25yYW1wLnYxLldhdGNoUHJvZ3Jlc3NIAEIGCgRraW5kIqYBChBBcHByb3ZhbFNuYXBzaG90EiYKCWFwcHJvdmFscxgBIAMoCzITLm9ucmFtcC52MS5BcHByb3ZhbBISCgpsYXN0X2NodW5rGAIgASgIEg4KBnJlc3luYxgDIAEoCBIuCg1yZXN5bmNfcmVhc29uGAQgASgOMhcub25yYW1wLnYxLlJlc3luY1JlYXNvbhIWCg5yZXN5bmNfbWVzc2FnZRgFIAEoCSI5Cg9BcHByb3ZhbENoYW5nZXMSJgoJYXBwcm92YWxzGAEgAygLMhMub25yYW1wLnYxLkFwcHJvdmFsKokBCgxBcHByb3ZhbFR5cGUSHQoZQVBQUk9WQUxfVFlQRV9VTlNQRUNJRklFRBAAEhsKF0FQUFJPVkFMX1RZUEVfTkVXX09SREVSEAESHgoaQVBQUk9WQUxfVFlQRV9TUEVFRF9DSEFOR0UQAhIdChlBUFBST1ZBTF9UWVBFX1RFUk1fQ0hBTkdFEAMq4gEKDkFwcHJvdmFsU3RhdHVzEh8KG0FQUFJPVkFMX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF0FQUFJPVkFMX1NUQVRVU19QRU5ESU5HEAESHAoYQVBQUk9WQUxfU1RBVFVTX0FQUFJPVkVEEAISHAoYQVBQUk9WQUxfU1RBVFVTX1JFSkVDVEVEEAMSHQoZQVBQUk9WQUxfU1RBVFVTX1dJVEhEUkFXThAEEhsKF0FQUFJPVkFMX1NUQVRVU19FWFBJUkVEEAUSGgoWQVBQUk9WQUxfU1RBVFVTX0ZBSUxFRBAGMu8CCg9BcHByb3ZhbFNlcnZpY2USUgoNTGlzdEFwcHJvdmFscxIfLm9ucmFtcC52MS5MaXN0QXBwcm92YWxzUmVxdWVzdBogLm9ucmFtcC52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2USWAoPQXBwcm92ZUFwcHJvdmFsEiEub25yYW1wLnYxLkFwcHJvdmVBcHByb3ZhbFJlcXVlc3QaIi5vbnJhbXAudjEuQXBwcm92ZUFwcHJvdmFsUmVzcG9uc2USVQoOUmVqZWN0QXBwcm92YWwSIC5vbnJhbXAudjEuUmVqZWN0QXBwcm92YWxSZXF1ZXN0GiEub25yYW1wLnYxLlJlamVjdEFwcHJvdmFsUmVzcG9uc2USVwoOV2F0Y2hBcHByb3ZhbHMSIC5vbnJhbXAudjEuV2F0Y2hBcHByb3ZhbHNSZXF1ZXN0GiEub25yYW1wLnYxLldhdGNoQXBwcm92YWxzUmVzcG9uc2UwAUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_events, file_onramp_v1_resources]);
 
 /**
  * Approval is one request waiting for (or decided by) the provider.
@@ -321,6 +323,157 @@ export const RejectApprovalResponseSchema: GenMessage<RejectApprovalResponse> = 
   messageDesc(file_onramp_v1_approval_service, 6);
 
 /**
+ * WatchApprovalsRequest starts or resumes a watch of the inbox.
+ *
+ * @generated from message onramp.v1.WatchApprovalsRequest
+ */
+export type WatchApprovalsRequest = Message<"onramp.v1.WatchApprovalsRequest"> & {
+  /**
+   * resume_token is the resume_token of the last message received; empty starts with a snapshot.
+   *
+   * @generated from field: string resume_token = 1;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message onramp.v1.WatchApprovalsRequest.
+ * Use `create(WatchApprovalsRequestSchema)` to create a new message.
+ */
+export const WatchApprovalsRequestSchema: GenMessage<WatchApprovalsRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_approval_service, 7);
+
+/**
+ * WatchApprovalsResponse is one message of the inbox watch.
+ *
+ * @generated from message onramp.v1.WatchApprovalsResponse
+ */
+export type WatchApprovalsResponse = Message<"onramp.v1.WatchApprovalsResponse"> & {
+  /**
+   * revision is the inbox revision this message brings the watcher to.
+   *
+   * @generated from field: int64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * resume_token resumes the stream right after this message; opaque, do not parse.
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+
+  /**
+   * kind is what the message carries.
+   *
+   * @generated from oneof onramp.v1.WatchApprovalsResponse.kind
+   */
+  kind: {
+    /**
+     * snapshot is every approval in the inbox at revision.
+     *
+     * @generated from field: onramp.v1.ApprovalSnapshot snapshot = 3;
+     */
+    value: ApprovalSnapshot;
+    case: "snapshot";
+  } | {
+    /**
+     * changes are the approvals new or changed at revision.
+     *
+     * @generated from field: onramp.v1.ApprovalChanges changes = 4;
+     */
+    value: ApprovalChanges;
+    case: "changes";
+  } | {
+    /**
+     * progress says the watcher is caught up to revision and how the inbox reads are doing.
+     *
+     * @generated from field: onramp.v1.WatchProgress progress = 5;
+     */
+    value: WatchProgress;
+    case: "progress";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message onramp.v1.WatchApprovalsResponse.
+ * Use `create(WatchApprovalsResponseSchema)` to create a new message.
+ */
+export const WatchApprovalsResponseSchema: GenMessage<WatchApprovalsResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_approval_service, 8);
+
+/**
+ * ApprovalSnapshot is (a chunk of) the whole inbox at a revision: a large inbox comes in chunks
+ * of watch.snapshot_chunk_keys approvals, the last with last_chunk = true.
+ *
+ * @generated from message onramp.v1.ApprovalSnapshot
+ */
+export type ApprovalSnapshot = Message<"onramp.v1.ApprovalSnapshot"> & {
+  /**
+   * approvals are approvals in the inbox, newest first.
+   *
+   * @generated from field: repeated onramp.v1.Approval approvals = 1;
+   */
+  approvals: Approval[];
+
+  /**
+   * last_chunk is true on the snapshot's last message (which carries the resume_token).
+   *
+   * @generated from field: bool last_chunk = 2;
+   */
+  lastChunk: boolean;
+
+  /**
+   * resync is true when this snapshot replaces a replay the resume_token could not give.
+   *
+   * @generated from field: bool resync = 3;
+   */
+  resync: boolean;
+
+  /**
+   * resync_reason says why; UNSPECIFIED unless resync.
+   *
+   * @generated from field: onramp.v1.ResyncReason resync_reason = 4;
+   */
+  resyncReason: ResyncReason;
+
+  /**
+   * resync_message explains the resync, lowercase; empty unless resync.
+   *
+   * @generated from field: string resync_message = 5;
+   */
+  resyncMessage: string;
+};
+
+/**
+ * Describes the message onramp.v1.ApprovalSnapshot.
+ * Use `create(ApprovalSnapshotSchema)` to create a new message.
+ */
+export const ApprovalSnapshotSchema: GenMessage<ApprovalSnapshot> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_approval_service, 9);
+
+/**
+ * ApprovalChanges are the approvals one read of the inbox found new or changed.
+ *
+ * @generated from message onramp.v1.ApprovalChanges
+ */
+export type ApprovalChanges = Message<"onramp.v1.ApprovalChanges"> & {
+  /**
+   * approvals are each such approval as it is now, newest first.
+   *
+   * @generated from field: repeated onramp.v1.Approval approvals = 1;
+   */
+  approvals: Approval[];
+};
+
+/**
+ * Describes the message onramp.v1.ApprovalChanges.
+ * Use `create(ApprovalChangesSchema)` to create a new message.
+ */
+export const ApprovalChangesSchema: GenMessage<ApprovalChanges> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_approval_service, 10);
+
+/**
  * ApprovalType is what an approval decides.
  *
  * @generated from enum onramp.v1.ApprovalType
@@ -468,6 +621,31 @@ export const ApprovalService: GenService<{
     methodKind: "unary";
     input: typeof RejectApprovalRequestSchema;
     output: typeof RejectApprovalResponseSchema;
+  },
+  /**
+   * WatchApprovals streams the inbox: a snapshot, then every change, in order, resumable across
+   * reconnects and server restarts, with the contract of WatchServiceKeys.
+   *
+   * - Revisions. Each read of Megaport's inbox that finds approvals new or changed (status,
+   *   decision, what onramp adds: key, customer_ref, Port) commits one revision; its changes
+   *   travel in one ApprovalChanges message. Approvals Megaport stops listing are not reported.
+   * - First message. Without resume_token: a snapshot of every approval in the inbox (all
+   *   statuses) at revision R, then only changes after R. With a resume_token inside the retained
+   *   history: exactly the revisions after it, in order, then a progress message, then live
+   *   changes. A token too old or from another history gets a fresh snapshot with resync = true;
+   *   a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
+   * - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
+   *   the inbox reads.
+   * - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
+   *   ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
+   * - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
+   *
+   * @generated from rpc onramp.v1.ApprovalService.WatchApprovals
+   */
+  watchApprovals: {
+    methodKind: "server_streaming";
+    input: typeof WatchApprovalsRequestSchema;
+    output: typeof WatchApprovalsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_onramp_v1_approval_service, 0);

@@ -2,7 +2,9 @@
 //! the background once per `approvals.poll_interval_seconds` (newest first, pages of 100, at
 //! background priority: one request per interval for up to 100 approvals), so ListApprovals
 //! does not call Megaport. Each approval is shown with the key and customer_ref behind its VXC,
-//! from the key watcher's views, and the provider's Port from the catalog.
+//! from the key watcher's views, and the provider's Port from the catalog, as of the read.
+//! Each read that finds approvals new or changed commits a revision to the inbox's history
+//! (`history`), which WatchApprovals streams follow (`watch`).
 //!
 //! A decision goes to Megaport at once. It is safe to retry: a repeat of a decision that went
 //! through returns the approval (`core::approvals::decision`), and after a decision whose outcome
@@ -19,10 +21,15 @@ use tokio::time::Instant;
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorReason};
 use crate::server::ShutdownSignal;
-use crate::watch::WatchHub;
+use crate::watch::{Health, UpstreamHealth, WatchHub};
 use onramp_core::Inventory;
 use onramp_core::approvals::{self, Approval, ApprovalKind, ApprovalStatus, Decision};
 use onramp_core::onramps::PortRef;
+
+mod history;
+pub mod watch;
+
+pub use history::{Changes, History};
 
 /// Megaport's largest page.
 const PAGE_SIZE: u32 = 100;
@@ -30,11 +37,21 @@ const PAGE_SIZE: u32 = 100;
 const MAX_PAGES: u32 = 100;
 /// How long one read of the inbox (all its pages) may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Failed reads in a row after which the inbox counts as unavailable rather than degraded.
+const FAILURES_UNAVAILABLE: u32 = 3;
 
-/// The inbox as last read.
+/// The inbox as last read, with the key and customer behind each approval as of that read.
 struct Snapshot {
-    approvals: Arc<Vec<models::OrderApproval>>,
+    approvals: Arc<Vec<Approval>>,
     read_at: OffsetDateTime,
+    /// The history's revision these approvals are at.
+    revision: i64,
+}
+
+#[derive(Debug)]
+struct ReadHealth {
+    health: UpstreamHealth,
+    failures: u32,
 }
 
 pub struct ApprovalInbox {
@@ -42,8 +59,10 @@ pub struct ApprovalInbox {
     catalog: Arc<Catalog>,
     hub: WatchHub,
     interval: Duration,
+    history: History,
     snapshot: Mutex<Option<Snapshot>>,
-    /// One read of Megaport at a time.
+    health: Mutex<ReadHealth>,
+    /// One read of Megaport at a time: commits to the history are in read order.
     reading: tokio::sync::Mutex<()>,
 }
 
@@ -59,19 +78,43 @@ impl ApprovalInbox {
         catalog: Arc<Catalog>,
         hub: WatchHub,
         interval: Duration,
+        history: History,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
             catalog,
             hub,
             interval,
+            history,
             snapshot: Mutex::new(None),
+            health: Mutex::new(ReadHealth {
+                health: UpstreamHealth {
+                    status: Health::Unavailable,
+                    last_success: None,
+                    message: "not read yet".to_owned(),
+                },
+                failures: 0,
+            }),
             reading: tokio::sync::Mutex::new(()),
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Snapshot>> {
         self.snapshot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn health_lock(&self) -> MutexGuard<'_, ReadHealth> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Names the inbox's history in resume tokens.
+    pub fn token_id(&self) -> &str {
+        self.history.token_id()
+    }
+
+    /// How the inbox reads are going, as watch progress reports it.
+    pub fn health(&self) -> UpstreamHealth {
+        self.health_lock().health.clone()
     }
 
     /// Reads the inbox once per interval until shutdown.
@@ -93,9 +136,56 @@ impl ApprovalInbox {
         ))
     }
 
-    /// Reads every page from Megaport and keeps the result.
+    /// Reads every page from Megaport, keeps the result and commits what changed to the
+    /// history.
     async fn read(&self) -> Result<(), Error> {
         let _reading = self.reading.lock().await;
+        let listed = self.read_pages().await;
+        let raw = match listed {
+            Ok(raw) => raw,
+            Err(error) => {
+                let mut state = self.health_lock();
+                state.failures += 1;
+                let status = if state.health.last_success.is_some()
+                    && state.failures < FAILURES_UNAVAILABLE
+                {
+                    Health::Degraded
+                } else {
+                    Health::Unavailable
+                };
+                state.health = UpstreamHealth {
+                    status,
+                    last_success: state.health.last_success,
+                    message: error.to_string(),
+                };
+                return Err(error);
+            }
+        };
+        let read_at = OffsetDateTime::now_utc();
+        let context = self.context().await;
+        let approvals: Vec<Approval> = raw.iter().map(|a| context.approval(a)).collect();
+        let changes = self.history.commit(&approvals, read_at).await?;
+        *self.lock() = Some(Snapshot {
+            approvals: Arc::new(approvals),
+            read_at,
+            revision: self.history.revision(),
+        });
+        // After the snapshot: a stream that subscribed and then took the snapshot skips it.
+        if let Some(changes) = changes {
+            self.history.broadcast(changes);
+        }
+        *self.health_lock() = ReadHealth {
+            health: UpstreamHealth {
+                status: Health::Healthy,
+                last_success: Some(read_at),
+                message: String::new(),
+            },
+            failures: 0,
+        };
+        Ok(())
+    }
+
+    async fn read_pages(&self) -> Result<Vec<models::OrderApproval>, Error> {
         let deadline = Instant::now() + READ_TIMEOUT;
         let mut approvals = Vec::new();
         for page in 1..=MAX_PAGES {
@@ -110,24 +200,34 @@ impl ApprovalInbox {
                 break;
             }
         }
-        *self.lock() = Some(Snapshot {
-            approvals: Arc::new(approvals),
-            read_at: OffsetDateTime::now_utc(),
-        });
-        Ok(())
+        Ok(approvals)
     }
 
-    /// The inbox as last read, reading it first if it never was.
-    async fn current(&self) -> Result<(Arc<Vec<models::OrderApproval>>, OffsetDateTime), Error> {
+    /// The inbox as last read (reading it first if it never was) and its revision.
+    async fn current(&self) -> Result<(Arc<Vec<Approval>>, OffsetDateTime, i64), Error> {
         if let Some(snapshot) = self.lock().as_ref() {
-            return Ok((snapshot.approvals.clone(), snapshot.read_at));
+            return Ok((
+                snapshot.approvals.clone(),
+                snapshot.read_at,
+                snapshot.revision,
+            ));
         }
         self.read().await?;
         let snapshot = self.lock();
         let snapshot = snapshot.as_ref().ok_or_else(|| {
             Error::internal(std::io::Error::other("approval inbox read but not kept"))
         })?;
-        Ok((snapshot.approvals.clone(), snapshot.read_at))
+        Ok((
+            snapshot.approvals.clone(),
+            snapshot.read_at,
+            snapshot.revision,
+        ))
+    }
+
+    /// Every approval in the inbox and the revision they are at, for a watch's snapshot.
+    pub async fn snapshot(&self) -> Result<(Arc<Vec<Approval>>, i64), Error> {
+        let (approvals, _, revision) = self.current().await?;
+        Ok((approvals, revision))
     }
 
     /// Approvals in any of `statuses`, newest first, and when the inbox was read.
@@ -135,13 +235,12 @@ impl ApprovalInbox {
         &self,
         statuses: &[ApprovalStatus],
     ) -> Result<(Vec<Approval>, OffsetDateTime), Error> {
-        let (approvals, read_at) = self.current().await?;
-        let context = self.context().await;
+        let (approvals, read_at, _) = self.current().await?;
         Ok((
             approvals
                 .iter()
-                .map(|approval| context.approval(approval))
                 .filter(|approval| statuses.contains(&approval.status))
+                .cloned()
                 .collect(),
             read_at,
         ))
@@ -198,12 +297,11 @@ impl ApprovalInbox {
     }
 
     async fn find(&self, uid: &str) -> Result<Option<Approval>, Error> {
-        let (approvals, _) = self.current().await?;
-        let context = self.context().await;
+        let (approvals, _, _) = self.current().await?;
         Ok(approvals
             .iter()
-            .find(|approval| approval.uid.as_deref() == Some(uid))
-            .map(|approval| context.approval(approval)))
+            .find(|approval| approval.uid == uid)
+            .cloned())
     }
 
     /// What the inbox adds to Megaport's records, as of now.

@@ -1,0 +1,85 @@
+//! What the two resumable watches (WatchServiceKeys, WatchApprovals) send alike: progress, a
+//! resync's explanation, and the status a stream ends with.
+
+use std::collections::HashMap;
+
+use tonic::Status;
+
+use super::convert;
+use crate::error::{Error, ErrorReason};
+use crate::watch::{self, Health, Resync, UpstreamHealth, WatchEnd};
+use onramp_proto as pb;
+
+pub(super) fn progress(health: UpstreamHealth) -> pb::WatchProgress {
+    pb::WatchProgress {
+        upstream: Some(pb::UpstreamHealth {
+            status: match health.status {
+                Health::Healthy => pb::UpstreamStatus::Healthy,
+                Health::Degraded => pb::UpstreamStatus::Degraded,
+                Health::Unavailable => pb::UpstreamStatus::Unavailable,
+            }
+            .into(),
+            last_successful_poll_time: health.last_success.map(convert::timestamp),
+            message: health.message,
+        }),
+    }
+}
+
+/// A snapshot's resync fields.
+pub(super) struct Resynced {
+    pub resync: bool,
+    pub reason: pb::ResyncReason,
+    pub message: String,
+}
+
+impl From<Option<Resync>> for Resynced {
+    fn from(resync: Option<Resync>) -> Self {
+        let (reason, message) = match resync {
+            None => (pb::ResyncReason::Unspecified, ""),
+            Some(Resync::TokenTooOld) => (
+                pb::ResyncReason::TokenTooOld,
+                "the resume token is older than the retained history; this snapshot replaces it",
+            ),
+            Some(Resync::TokenUnknown) => (
+                pb::ResyncReason::TokenUnknown,
+                "the resume token is not from this server's history; this snapshot replaces it",
+            ),
+        };
+        Self {
+            resync: resync.is_some(),
+            reason,
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// How a stream ends, as a status carrying the position to resume from.
+pub(super) fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
+    let position = |revision: i64| {
+        HashMap::from([
+            ("revision".to_owned(), revision.to_string()),
+            (
+                "resume_token".to_owned(),
+                watch::token::encode(instance, revision),
+            ),
+        ])
+    };
+    crate::error::status(match end {
+        WatchEnd::TooSlow { revision } => Error::Aborted {
+            reason: ErrorReason::WatchSubscriberTooSlow,
+            message: format!(
+                "the watcher fell behind its buffer at revision {revision}; resume with the token"
+            ),
+            metadata: position(revision),
+        },
+        WatchEnd::ShuttingDown => position(last_revision).into_iter().fold(
+            Error::Unavailable {
+                reason: ErrorReason::ShuttingDown,
+                message: "the server is shutting down; resume with the token".to_owned(),
+                retry_after: None,
+            },
+            |error, (key, value)| error.with_meta(&key, value),
+        ),
+        WatchEnd::Failed(detail) => Error::internal(detail),
+    })
+}
