@@ -126,9 +126,140 @@ pub fn decision(uid: &str, status: ApprovalStatus, approve: bool) -> Result<Deci
     }
 }
 
+/// The customer_refs entry that takes any key onramp knows with a customer_ref.
+pub const ANY_KNOWN_CUSTOMER: &str = "*";
+
+/// A rule of the auto-approval policy (config `approvals.auto_approve`): the approvals it takes
+/// are approved without waiting for the provider, and each such decision is audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoApproveRule {
+    pub name: String,
+    pub kinds: Vec<ApprovalKind>,
+    /// The customer_refs it takes; [`ANY_KNOWN_CUSTOMER`] takes every non-empty one.
+    pub customer_refs: Vec<String>,
+    /// The highest rate it approves; None: the key's max speed. Never above the key's max
+    /// speed.
+    pub max_rate_limit_mbps: Option<i64>,
+}
+
+impl AutoApproveRule {
+    /// Whether this rule approves `approval`, whose key (if onramp knows it) allows at most
+    /// `key_max_speed_mbps`: a pending approval of a kind the rule takes, on a key onramp knows,
+    /// for a customer_ref it names, at a rate within the rule's and the key's maximum.
+    pub fn takes(&self, approval: &Approval, key_max_speed_mbps: Option<i64>) -> bool {
+        let Some(key_max) = key_max_speed_mbps else {
+            return false;
+        };
+        let customer = !approval.customer_ref.is_empty()
+            && self
+                .customer_refs
+                .iter()
+                .any(|taken| taken == ANY_KNOWN_CUSTOMER || *taken == approval.customer_ref);
+        let limit = self
+            .max_rate_limit_mbps
+            .map_or(key_max, |max| max.min(key_max));
+        let rate = approval
+            .requested_rate_limit_mbps
+            .or(approval.current_rate_limit_mbps);
+        let within = match rate {
+            Some(rate) => rate <= limit,
+            // A term change keeps the rate; anything else must say what it asks for.
+            None => approval.kind == ApprovalKind::TermChange,
+        };
+        approval.status == ApprovalStatus::Pending
+            && self.kinds.contains(&approval.kind)
+            && customer
+            && within
+    }
+}
+
+/// The first rule that approves `approval`, if any.
+pub fn auto_approval<'a>(
+    rules: &'a [AutoApproveRule],
+    approval: &Approval,
+    key_max_speed_mbps: Option<i64>,
+) -> Option<&'a AutoApproveRule> {
+    rules
+        .iter()
+        .find(|rule| rule.takes(approval, key_max_speed_mbps))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn speed_change(customer_ref: &str, rate: i64) -> Approval {
+        Approval {
+            uid: "a1".into(),
+            kind: ApprovalKind::SpeedChange,
+            status: ApprovalStatus::Pending,
+            requester: "Acme".into(),
+            vxc_uid: "v1".into(),
+            vxc_name: "acme".into(),
+            port: None,
+            service_key: "k1".into(),
+            customer_ref: customer_ref.into(),
+            requested_rate_limit_mbps: Some(rate),
+            current_rate_limit_mbps: Some(100),
+            requested_term_months: None,
+            current_term_months: Some(12),
+            comment: String::new(),
+            create_time: None,
+            expire_time: None,
+            decide_time: None,
+        }
+    }
+
+    #[test]
+    fn a_rule_approves_speed_changes_within_the_keys_max_speed_for_known_customers() {
+        let rules = [AutoApproveRule {
+            name: "upgrades".into(),
+            kinds: vec![ApprovalKind::SpeedChange],
+            customer_refs: vec!["acme".into()],
+            max_rate_limit_mbps: None,
+        }];
+        let within = speed_change("acme", 500);
+        assert_eq!(
+            auto_approval(&rules, &within, Some(1000)).map(|r| r.name.as_str()),
+            Some("upgrades")
+        );
+        assert!(
+            auto_approval(&rules, &speed_change("acme", 2000), Some(1000)).is_none(),
+            "above the key's max speed"
+        );
+        assert!(
+            auto_approval(&rules, &within, None).is_none(),
+            "a key onramp does not know"
+        );
+        assert!(auto_approval(&rules, &speed_change("globex", 500), Some(1000)).is_none());
+        let mut new_order = within.clone();
+        new_order.kind = ApprovalKind::NewOrder;
+        assert!(
+            auto_approval(&rules, &new_order, Some(1000)).is_none(),
+            "another kind"
+        );
+        let mut decided = within.clone();
+        decided.status = ApprovalStatus::Approved;
+        assert!(
+            auto_approval(&rules, &decided, Some(1000)).is_none(),
+            "not pending"
+        );
+
+        let any = [AutoApproveRule {
+            customer_refs: vec![ANY_KNOWN_CUSTOMER.into()],
+            max_rate_limit_mbps: Some(200),
+            ..rules[0].clone()
+        }];
+        assert!(auto_approval(&any, &speed_change("globex", 200), Some(1000)).is_some());
+        assert!(
+            auto_approval(&any, &speed_change("globex", 500), Some(1000)).is_none(),
+            "above the rule's maximum"
+        );
+        assert!(
+            auto_approval(&any, &speed_change("", 100), Some(1000)).is_none(),
+            "a key without a customer_ref"
+        );
+    }
 
     #[test]
     fn a_decision_on_a_pending_approval_is_sent_and_a_repeat_is_done() {

@@ -168,6 +168,10 @@ pub async fn run_with_admin(
         hub.clone(),
         std::time::Duration::from_secs(config.approvals.poll_interval_seconds),
         inbox_history,
+        crate::approval_inbox::AutoApprove {
+            rules: config.approvals.auto_approve_rules()?,
+            audit: crate::auth::audit::AuditLog::new(Arc::new(store.clone())),
+        },
     );
     background.push(inbox.spawn(shutdown_signal.clone()));
 

@@ -18,12 +18,15 @@ use megaport::{MegaportClient, Priority};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
+use crate::auth::audit::{AuditLog, AuditNote};
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorReason};
 use crate::server::ShutdownSignal;
 use crate::watch::{Health, UpstreamHealth, WatchHub};
 use onramp_core::Inventory;
-use onramp_core::approvals::{self, Approval, ApprovalKind, ApprovalStatus, Decision};
+use onramp_core::approvals::{
+    self, Approval, ApprovalKind, ApprovalStatus, AutoApproveRule, Decision,
+};
 use onramp_core::onramps::PortRef;
 
 mod history;
@@ -37,6 +40,8 @@ const PAGE_SIZE: u32 = 100;
 const MAX_PAGES: u32 = 100;
 /// How long one read of the inbox (all its pages) may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The method an automatic decision is audited as.
+const APPROVE_RPC: &str = "/onramp.v1.ApprovalService/ApproveApproval";
 /// Failed reads in a row after which the inbox counts as unavailable rather than degraded.
 const FAILURES_UNAVAILABLE: u32 = 3;
 
@@ -46,6 +51,12 @@ struct Snapshot {
     read_at: OffsetDateTime,
     /// The history's revision these approvals are at.
     revision: i64,
+}
+
+/// The auto-approval policy and where its decisions are recorded.
+pub struct AutoApprove {
+    pub rules: Vec<AutoApproveRule>,
+    pub audit: AuditLog,
 }
 
 #[derive(Debug)]
@@ -60,6 +71,10 @@ pub struct ApprovalInbox {
     hub: WatchHub,
     interval: Duration,
     history: History,
+    auto: AutoApprove,
+    /// Approvals the policy has decided (or tried to): each is decided automatically at most
+    /// once per process, so a refusal is left to the provider rather than retried each read.
+    auto_decided: Mutex<std::collections::HashSet<String>>,
     snapshot: Mutex<Option<Snapshot>>,
     health: Mutex<ReadHealth>,
     /// One read of Megaport at a time: commits to the history are in read order.
@@ -79,6 +94,7 @@ impl ApprovalInbox {
         hub: WatchHub,
         interval: Duration,
         history: History,
+        auto: AutoApprove,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
@@ -86,6 +102,8 @@ impl ApprovalInbox {
             hub,
             interval,
             history,
+            auto,
+            auto_decided: Mutex::new(std::collections::HashSet::new()),
             snapshot: Mutex::new(None),
             health: Mutex::new(ReadHealth {
                 health: UpstreamHealth {
@@ -124,8 +142,9 @@ impl ApprovalInbox {
             Priority::Background,
             async move {
                 loop {
-                    if let Err(error) = inbox.read().await {
-                        tracing::warn!(%error, "approval inbox not read");
+                    match inbox.read().await {
+                        Ok(()) => inbox.auto_approve().await,
+                        Err(error) => tracing::warn!(%error, "approval inbox not read"),
                     }
                     tokio::select! {
                         () = tokio::time::sleep(inbox.interval) => {}
@@ -293,6 +312,59 @@ impl ApprovalInbox {
                     "approval {uid} vanished from megaport's list after the decision"
                 )))
             })),
+        }
+    }
+
+    /// Approves the pending approvals a rule of the policy takes, each audited under the rule's
+    /// name: two Megaport requests per decision (the decision, and the read that confirms it).
+    async fn auto_approve(&self) {
+        if self.auto.rules.is_empty() {
+            return;
+        }
+        let Ok((approvals, _, _)) = self.current().await else {
+            return;
+        };
+        for approval in approvals.iter() {
+            let key_max_speed = (!approval.service_key.is_empty())
+                .then(|| self.hub.key(&approval.service_key))
+                .flatten()
+                .map(|key| key.max_speed_mbps);
+            let Some(rule) = approvals::auto_approval(&self.auto.rules, approval, key_max_speed)
+            else {
+                continue;
+            };
+            let first_time = self
+                .auto_decided
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(approval.uid.clone());
+            if !first_time {
+                continue;
+            }
+            let comment = format!("approved automatically by onramp rule {}", rule.name);
+            let (code, reason) = match self.decide(&approval.uid, true, &comment).await {
+                Ok(_) => {
+                    tracing::info!(approval_uid = %approval.uid, rule = %rule.name, "auto-approved");
+                    (0, 0)
+                }
+                Err(error) => {
+                    tracing::warn!(approval_uid = %approval.uid, rule = %rule.name, %error,
+                        "auto-approval failed; left to the provider");
+                    let reason = error.reason().number();
+                    (crate::error::status(error).code() as i32, reason)
+                }
+            };
+            let note = AuditNote::default();
+            note.set_resource(format!("approvals/{}", approval.uid));
+            let caller = format!("auto-approve:{}", rule.name);
+            if let Err(error) = self
+                .auto
+                .audit
+                .append(&caller, APPROVE_RPC, &note, code, reason)
+                .await
+            {
+                tracing::error!(%error, "automatic decision not audited");
+            }
         }
     }
 

@@ -46,14 +46,13 @@ async fn until_change(
 ) -> WatchApprovalsResponse {
     loop {
         let message = next(stream).await;
-        if let Some(Kind::Changes(changes)) = &message.kind {
-            if changes
+        if let Some(Kind::Changes(changes)) = &message.kind
+            && changes
                 .approvals
                 .iter()
                 .any(|a| a.vxc_uid == vxc_uid && a.status() == status)
-            {
-                return message;
-            }
+        {
+            return message;
         }
     }
 }

@@ -7,6 +7,7 @@ mod support;
 mod megaport_sandbox_support;
 
 mod admin_probes;
+mod approvals_auto;
 mod approvals_inbox;
 mod approvals_lifecycle;
 mod approvals_watch;

@@ -51,6 +51,15 @@ pub(crate) async fn approval_of(
     vxc_uid: &str,
     statuses: &[ApprovalStatus],
 ) -> Approval {
+    approval_where(channel, statuses, |a| a.vxc_uid == vxc_uid).await
+}
+
+/// The first approval among those in `statuses` that `wanted` takes, once the inbox has it.
+pub(crate) async fn approval_where(
+    channel: &Channel,
+    statuses: &[ApprovalStatus],
+    wanted: impl Fn(&Approval) -> bool,
+) -> Approval {
     let mut inbox = ApprovalServiceClient::new(channel.clone());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -62,12 +71,12 @@ pub(crate) async fn approval_of(
         .expect("list")
         .into_inner();
         assert!(listed.refresh_time.is_some());
-        if let Some(found) = listed.approvals.into_iter().find(|a| a.vxc_uid == vxc_uid) {
+        if let Some(found) = listed.approvals.into_iter().find(|a| wanted(a)) {
             return found;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no approval for {vxc_uid}"
+            "no such approval among {statuses:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
