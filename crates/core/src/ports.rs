@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::keys::{KeyView, LedgerEntry};
-use crate::orders::{Order, OrderFilter, OrderState};
+use crate::orders::{Order, OrderFilter, OrderState, VxcRequest};
 use crate::regions::Region;
 
 /// How a region insert ended.
@@ -166,6 +166,11 @@ pub trait OrderStore: Send + Sync + 'static {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Order>, Error>;
+    /// The change, cancellation or un-cancellation journaled under `request_id`, if any.
+    async fn vxc_request(&self, request_id: &str) -> Result<Option<VxcRequest>, Error>;
+    /// Journals a finished change, cancellation or un-cancellation; false when its request_id
+    /// is journaled already.
+    async fn insert_vxc_request(&self, request: &VxcRequest) -> Result<bool, Error>;
 }
 
 /// Named leases held in the database, so that mutual exclusion holds across processes sharing

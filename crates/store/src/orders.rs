@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::{Store, StoreError};
 use super::{from_millis, millis};
 use onramp_core::ErrorReason;
-use onramp_core::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote};
+use onramp_core::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote, VxcRequest};
 
 const COLUMNS: &str = "order_id, request_id, account, spec_json, state, vxc_uid, a_end_json, \
      b_end_json, a_end_vlan, b_end_vlan, price_json, approver, state_message, error_reason, \
@@ -191,6 +191,41 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(order_from_row).collect()
+    }
+}
+
+impl Store {
+    pub async fn vxc_request(&self, request_id: &str) -> Result<Option<VxcRequest>, StoreError> {
+        let row = sqlx::query(
+            "SELECT request_id, fingerprint, after_json FROM vxc_requests WHERE request_id = ?",
+        )
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(VxcRequest {
+                request_id: row.try_get("request_id")?,
+                fingerprint: row.try_get("fingerprint")?,
+                after: parse(&row, "after_json")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// False when the request_id is journaled already.
+    pub async fn insert_vxc_request(&self, request: &VxcRequest) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO vxc_requests (request_id, fingerprint, vxc_uid, after_json, create_time) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(&request.request_id)
+        .bind(&request.fingerprint)
+        .bind(&request.after.uid)
+        .bind(json(&request.after)?)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use onramp_core::Error;
 use onramp_core::keys::{KeyView, LedgerEntry};
-use onramp_core::orders::{Order, OrderFilter, OrderState};
+use onramp_core::orders::{Order, OrderFilter, OrderState, VxcRequest};
 use onramp_core::ports::{
     AuditRecord, AuditStore, InsertOutcome, KeyRequest, KeyStore, LockStore, OrderStore,
     RegionStore,
@@ -240,6 +240,19 @@ impl OrderStore for Store {
         self.timed(
             "orders_page",
             Store::orders_page(self, filter, offset, limit),
+        )
+        .await
+    }
+
+    async fn vxc_request(&self, request_id: &str) -> Result<Option<VxcRequest>, Error> {
+        self.timed("vxc_request", Store::vxc_request(self, request_id))
+            .await
+    }
+
+    async fn insert_vxc_request(&self, request: &VxcRequest) -> Result<bool, Error> {
+        self.timed(
+            "insert_vxc_request",
+            Store::insert_vxc_request(self, request),
         )
         .await
     }

@@ -533,7 +533,7 @@ impl OrderDesk {
 
     /// The order that bought `vxc`, if onramp did, brought up to date with it: a change made
     /// through onramp shows on the order at once, without another read of Megaport.
-    pub async fn record_vxc(&self, vxc: &OrderVxc) -> Result<Option<Order>, Error> {
+    pub(super) async fn record_vxc(&self, vxc: &OrderVxc) -> Result<Option<Order>, Error> {
         match self.store().order_by_vxc_uid(&vxc.uid).await? {
             Some(order) if !order.state.is_terminal() => {
                 Ok(Some(self.observe_vxc(order, vxc).await?))

@@ -1,18 +1,33 @@
 //! A VXC after purchase, on the buying side: its price at another speed or term, the change,
 //! the charges of cancelling it, the cancellation and its undoing.
 //!
-//! Each of these says what the VXC should become (this rate, this term, cancelled, not
-//! cancelled), so each is safe to retry: a VXC that already is (or already waits for approval
-//! to be) what was asked is returned as it is, with nothing sent. After an answer that may have
-//! been lost, the VXC is read back to see whether the change happened. Megaport's limit of one
-//! update per service per 5 minutes applies (SERVICE_UPDATE_TOO_SOON).
+//! Each is idempotent by its request_id (AIP-155, the rule of `crate::idempotency`): a finished
+//! call is journaled with its answer, a replay returns that answer with nothing sent (so a late
+//! retry never undoes a later change), and the same request_id with other parameters is
+//! REQUEST_ID_REUSED. Under that, each says what the VXC should become (this rate, this term,
+//! cancelled, not cancelled), so a retry whose first attempt failed is safe too: a VXC that
+//! already is (or already waits for approval to be) what was asked is returned as it is, with
+//! nothing sent, and after an answer that may have been lost the VXC is read back to see
+//! whether the change happened. Megaport's limit of one update per service per 5 minutes
+//! applies (SERVICE_UPDATE_TOO_SOON).
+
+use serde::Serialize;
 
 use super::desk::OrderDesk;
 use super::rules::check_rate_and_term;
 use super::upstream::{CancelQuote, LifecycleAction, OrderVxc, UpstreamFailure};
-use super::{Quote, TERMS};
+use super::{Order, Quote, TERMS, VxcAfter, VxcRequest};
 use crate::error::{Error, ErrorReason, FieldViolation};
+use crate::idempotency::{ensure_same_request, fingerprint};
 use crate::onramps::ProvisioningStatus;
+
+/// What a change, cancellation or un-cancellation answers: the VXC after it, and the order that
+/// bought it when onramp did and the call moved it (None on a replay).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VxcOutcome {
+    pub after: VxcAfter,
+    pub order: Option<Order>,
+}
 
 /// The price of a VXC now and after a change.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +39,7 @@ pub struct ChangeQuote {
 }
 
 /// A change to a VXC's rate, term and/or shutdown; None keeps what the VXC has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct VxcChange {
     pub rate_limit_mbps: Option<i64>,
     pub term_months: Option<i32>,
@@ -119,11 +134,28 @@ impl OrderDesk {
         account: &str,
         vxc_uid: &str,
         change: VxcChange,
-    ) -> Result<OrderVxc, Error> {
+        request_id: &str,
+    ) -> Result<VxcOutcome, Error> {
         let violations = change.check();
         if !violations.is_empty() {
             return Err(Error::InvalidArgument(violations));
         }
+        let (account, _) = self.account(account)?;
+        let parameters = ("change", &account, vxc_uid, change);
+        self.once(
+            request_id,
+            &parameters,
+            self.apply_change(&account, vxc_uid, change),
+        )
+        .await
+    }
+
+    async fn apply_change(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+        change: VxcChange,
+    ) -> Result<OrderVxc, Error> {
         let (_, client) = self.account(account)?;
         let client = client.for_write();
         let deadline = self.deadline();
@@ -177,7 +209,15 @@ impl OrderDesk {
         account: &str,
         vxc_uid: &str,
         now: bool,
-    ) -> Result<OrderVxc, Error> {
+        request_id: &str,
+    ) -> Result<VxcOutcome, Error> {
+        let (account, _) = self.account(account)?;
+        let parameters = ("cancel", &account, vxc_uid, now);
+        self.once(request_id, &parameters, self.cancel(&account, vxc_uid, now))
+            .await
+    }
+
+    async fn cancel(&self, account: &str, vxc_uid: &str, now: bool) -> Result<OrderVxc, Error> {
         let reached =
             |vxc: &OrderVxc| ended(vxc) || (!now && vxc.status == ProvisioningStatus::Cancelled);
         let action = if now {
@@ -190,7 +230,19 @@ impl OrderDesk {
     }
 
     /// Takes back a cancellation at the end of the term; the VXC after it.
-    pub async fn uncancel_vxc(&self, account: &str, vxc_uid: &str) -> Result<OrderVxc, Error> {
+    pub async fn uncancel_vxc(
+        &self,
+        account: &str,
+        vxc_uid: &str,
+        request_id: &str,
+    ) -> Result<VxcOutcome, Error> {
+        let (account, _) = self.account(account)?;
+        let parameters = ("uncancel", &account, vxc_uid);
+        self.once(request_id, &parameters, self.uncancel(&account, vxc_uid))
+            .await
+    }
+
+    async fn uncancel(&self, account: &str, vxc_uid: &str) -> Result<OrderVxc, Error> {
         let reached = |vxc: &OrderVxc| vxc.status != ProvisioningStatus::Cancelled && !ended(vxc);
         let refused = |vxc: &OrderVxc| ended(vxc).then(|| vxc_ended(vxc));
         self.lifecycle(
@@ -201,6 +253,38 @@ impl OrderDesk {
             refused,
         )
         .await
+    }
+
+    /// The journaled answer to `request_id`, or `work`'s, journaled. The order that bought the
+    /// VXC, if onramp did, shows what `work` did at once.
+    async fn once(
+        &self,
+        request_id: &str,
+        parameters: &impl Serialize,
+        work: impl std::future::Future<Output = Result<OrderVxc, Error>>,
+    ) -> Result<VxcOutcome, Error> {
+        let fingerprint = fingerprint(parameters)?;
+        if let Some(journaled) = self.store().vxc_request(request_id).await? {
+            ensure_same_request(&journaled.fingerprint, &fingerprint)?;
+            return Ok(VxcOutcome {
+                after: journaled.after,
+                order: None,
+            });
+        }
+        let vxc = work.await?;
+        // The change went through whether or not the order could be updated: log, go on.
+        let order = self.record_vxc(&vxc).await.unwrap_or_else(|error| {
+            tracing::warn!(vxc_uid = %vxc.uid, %error, "order not updated");
+            None
+        });
+        let after = VxcAfter::of(&vxc);
+        let journaled = VxcRequest {
+            request_id: request_id.to_owned(),
+            fingerprint,
+            after: after.clone(),
+        };
+        self.store().insert_vxc_request(&journaled).await?;
+        Ok(VxcOutcome { after, order })
     }
 
     /// Sends `action` unless the VXC has `reached` its goal already, or is `refused`; reads

@@ -30,7 +30,7 @@ mod rules;
 mod upstream;
 
 pub use desk::{OrderDesk, OrderTotals};
-pub use lifecycle::{ChangeQuote, VxcChange};
+pub use lifecycle::{ChangeQuote, VxcChange, VxcOutcome};
 pub use rules::{check_spec, key_unusable, observe, transition_message};
 pub use upstream::{
     AccountPort, BuyAccepted, CancelQuote, LifecycleAction, OrderUpstream, OrderVxc, Refusal,
@@ -222,6 +222,34 @@ impl VxcSnapshot {
             pending_term_months: vxc.pending_term_months,
         }
     }
+}
+
+/// A VXC as a change, cancellation or un-cancellation left it: what the call answers, and what
+/// a replay of its request_id answers again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VxcAfter {
+    pub uid: String,
+    pub name: String,
+    pub vxc: VxcSnapshot,
+}
+
+impl VxcAfter {
+    pub fn of(vxc: &OrderVxc) -> Self {
+        Self {
+            uid: vxc.uid.clone(),
+            name: vxc.name.clone(),
+            vxc: VxcSnapshot::of(vxc),
+        }
+    }
+}
+
+/// A change, cancellation or un-cancellation as journaled by its request_id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VxcRequest {
+    pub request_id: String,
+    /// The request's parameters ([`crate::idempotency::fingerprint`]).
+    pub fingerprint: String,
+    pub after: VxcAfter,
 }
 
 /// One order in the journal.

@@ -13,8 +13,8 @@ use crate::order_followers::OrderFollowers;
 use crate::server::ShutdownSignal;
 use crate::watch::WatchHub;
 use onramp_core::orders::{
-    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, OrderVxc,
-    VxcChange, VxcSnapshot,
+    ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, VxcChange,
+    VxcOutcome, VxcSnapshot,
 };
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
@@ -44,16 +44,13 @@ impl VxcOrderApi {
         }
     }
 
-    /// The VXC after a change made through onramp, shown at once on the order that bought it
-    /// (and on that order's watch streams). The change went through whether or not the order
-    /// could be updated, so a failure here is logged, not returned.
-    async fn settle(&self, vxc: &OrderVxc) -> pb::VxcStatus {
-        match self.desk.record_vxc(vxc).await {
-            Ok(Some(order)) => self.followers.publish(order),
-            Ok(None) => {}
-            Err(error) => tracing::warn!(vxc_uid = %vxc.uid, %error, "order not updated"),
+    /// The VXC after a change made through onramp; the order it moved goes to the order's
+    /// watch streams at once.
+    fn settle(&self, outcome: VxcOutcome) -> pb::VxcStatus {
+        if let Some(order) = outcome.order {
+            self.followers.publish(order);
         }
-        vxc_status(&vxc.uid, &vxc.name, &VxcSnapshot::of(vxc))
+        vxc_status(&outcome.after.uid, &outcome.after.name, &outcome.after.vxc)
     }
 }
 
@@ -266,13 +263,18 @@ impl VxcOrderService for VxcOrderApi {
         )
         .and_then(|change| with_request_id(change, &request.request_id))
         .map_err(crate::error::status)?;
-        let vxc = self
+        let outcome = self
             .desk
-            .change_vxc(&request.account, &request.vxc_uid, change)
+            .change_vxc(
+                &request.account,
+                &request.vxc_uid,
+                change,
+                &request.request_id,
+            )
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::ChangeVxcResponse {
-            vxc: Some(self.settle(&vxc).await),
+            vxc: Some(self.settle(outcome)),
         }))
     }
 
@@ -304,13 +306,18 @@ impl VxcOrderService for VxcOrderApi {
         note.set_request_id(&request.request_id);
         note.set_resource(format!("vxcs/{}", request.vxc_uid));
         lifecycle_request(&request.vxc_uid, &request.request_id).map_err(crate::error::status)?;
-        let vxc = self
+        let outcome = self
             .desk
-            .cancel_vxc(&request.account, &request.vxc_uid, request.now)
+            .cancel_vxc(
+                &request.account,
+                &request.vxc_uid,
+                request.now,
+                &request.request_id,
+            )
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::CancelVxcResponse {
-            vxc: Some(self.settle(&vxc).await),
+            vxc: Some(self.settle(outcome)),
         }))
     }
 
@@ -323,13 +330,13 @@ impl VxcOrderService for VxcOrderApi {
         note.set_request_id(&request.request_id);
         note.set_resource(format!("vxcs/{}", request.vxc_uid));
         lifecycle_request(&request.vxc_uid, &request.request_id).map_err(crate::error::status)?;
-        let vxc = self
+        let outcome = self
             .desk
-            .uncancel_vxc(&request.account, &request.vxc_uid)
+            .uncancel_vxc(&request.account, &request.vxc_uid, &request.request_id)
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::UncancelVxcResponse {
-            vxc: Some(self.settle(&vxc).await),
+            vxc: Some(self.settle(outcome)),
         }))
     }
 

@@ -336,15 +336,43 @@ async fn after_live_a_speed_change_is_approved_and_the_vxc_is_cancelled() {
     }))
     .await
     .expect("approve the speed change");
-    let changed = within(orders.change_vxc(change.clone()))
+    // A replay of the request answers as the first call did; the same request_id asking for
+    // something else is refused; a new request for what the VXC already is sends nothing.
+    let replayed = within(orders.change_vxc(change.clone()))
         .await
-        .expect("change again")
+        .expect("replay")
         .into_inner()
         .vxc
         .expect("vxc");
     assert_eq!(
+        (replayed.rate_limit_mbps, replayed.pending_rate_limit_mbps),
+        (100, 500),
+        "the first answer"
+    );
+    let reused = within(orders.change_vxc(ChangeVxcRequest {
+        rate_limit_mbps: 200,
+        ..change.clone()
+    }))
+    .await
+    .expect_err("reused");
+    assert_eq!(reason(&reused), "REQUEST_ID_REUSED");
+    let changed = within(orders.change_vxc(ChangeVxcRequest {
+        request_id: request_id(),
+        ..change.clone()
+    }))
+    .await
+    .expect("change again")
+    .into_inner()
+    .vxc
+    .expect("vxc");
+    assert_eq!(
         (changed.rate_limit_mbps, changed.approval_pending),
         (500, false)
+    );
+    assert_eq!(
+        control.requests(RouteGroup::VxcUpdate),
+        1,
+        "nothing more was sent"
     );
 
     // The cancellation: priced, at the end of the term (retried), taken back, then now.

@@ -575,7 +575,8 @@ type ChangeVxcRequest struct {
 	// term_months is the new term (1, 12, 24 or 36); 0 keeps the current one. At least one of
 	// rate_limit_mbps, term_months and shutdown must be set.
 	TermMonths int32 `protobuf:"varint,4,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
-	// request_id is a UUID naming this request in the audit log. Required.
+	// request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+	// every retry. Required.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// shutdown, when set, shuts the VXC down (true: no traffic passes, billing continues) or brings
 	// it back (false); unset keeps it as it is.
@@ -841,7 +842,8 @@ type CancelVxcRequest struct {
 	// now ends the VXC now (with the charges QuoteVxcCancellation gives); false ends it at the end
 	// of its term.
 	Now bool `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"`
-	// request_id is a UUID naming this request in the audit log. Required.
+	// request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+	// every retry. Required.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -958,7 +960,8 @@ type UncancelVxcRequest struct {
 	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	// vxc_uid is the VXC's Megaport productUid. Required.
 	VxcUid string `protobuf:"bytes,2,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
-	// request_id is a UUID naming this request in the audit log. Required.
+	// request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+	// every retry. Required.
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -69,11 +69,13 @@ type VxcOrderServiceClient interface {
 	// QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
 	// ChangeVxc. Scope orders.read.
 	QuoteVxcChange(ctx context.Context, in *QuoteVxcChangeRequest, opts ...grpc.CallOption) (*QuoteVxcChangeResponse, error)
-	// ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-	// faster rate or another term waits for that company's approval: the VXC comes back with
-	// approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-	// waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-	// reading the VXC back. Megaport takes one update per VXC per 5 minutes
+	// ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+	// key's), a faster rate or another term waits for that company's approval: the VXC comes back
+	// with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+	// replay returns the first answer with nothing sent, the same request_id with other
+	// parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+	// attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+	// nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
 	// (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
 	// FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
 	// ERROR_REASON_VXC_ENDED.
@@ -81,10 +83,12 @@ type VxcOrderServiceClient interface {
 	// QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc.
 	QuoteVxcCancellation(ctx context.Context, in *QuoteVxcCancellationRequest, opts ...grpc.CallOption) (*QuoteVxcCancellationResponse, error)
 	// CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-	// back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+	// back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+	// ChangeVxc.
 	CancelVxc(ctx context.Context, in *CancelVxcRequest, opts ...grpc.CallOption) (*CancelVxcResponse, error)
 	// UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
 	// returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+	// Idempotent by request_id, like ChangeVxc.
 	UncancelVxc(ctx context.Context, in *UncancelVxcRequest, opts ...grpc.CallOption) (*UncancelVxcResponse, error)
 	// CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
 	// does (a request refused there is not journaled), journals the order, stamps the request_id on
@@ -331,11 +335,13 @@ type VxcOrderServiceServer interface {
 	// QuoteVxcChange prices a VXC now and at another rate and/or term (from the pricebook), before
 	// ChangeVxc. Scope orders.read.
 	QuoteVxcChange(context.Context, *QuoteVxcChangeRequest) (*QuoteVxcChangeResponse, error)
-	// ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-	// faster rate or another term waits for that company's approval: the VXC comes back with
-	// approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-	// waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-	// reading the VXC back. Megaport takes one update per VXC per 5 minutes
+	// ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+	// key's), a faster rate or another term waits for that company's approval: the VXC comes back
+	// with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+	// replay returns the first answer with nothing sent, the same request_id with other
+	// parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+	// attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+	// nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
 	// (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
 	// FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
 	// ERROR_REASON_VXC_ENDED.
@@ -343,10 +349,12 @@ type VxcOrderServiceServer interface {
 	// QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc.
 	QuoteVxcCancellation(context.Context, *QuoteVxcCancellationRequest) (*QuoteVxcCancellationResponse, error)
 	// CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-	// back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+	// back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+	// ChangeVxc.
 	CancelVxc(context.Context, *CancelVxcRequest) (*CancelVxcResponse, error)
 	// UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
 	// returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+	// Idempotent by request_id, like ChangeVxc.
 	UncancelVxc(context.Context, *UncancelVxcRequest) (*UncancelVxcResponse, error)
 	// CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
 	// does (a request refused there is not journaled), journals the order, stamps the request_id on

@@ -317,7 +317,9 @@ class ChangeVxcRequest(_message.Message):
     rate_limit_mbps, term_months and shutdown must be set.
     """
     request_id: _builtins.str
-    """request_id is a UUID naming this request in the audit log. Required."""
+    """request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+    every retry. Required.
+    """
     shutdown: _builtins.bool
     """shutdown, when set, shuts the VXC down (true: no traffic passes, billing continues) or brings
     it back (false); unset keeps it as it is.
@@ -449,7 +451,9 @@ class CancelVxcRequest(_message.Message):
     of its term.
     """
     request_id: _builtins.str
-    """request_id is a UUID naming this request in the audit log. Required."""
+    """request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+    every retry. Required.
+    """
     def __init__(
         self,
         *,
@@ -504,7 +508,9 @@ class UncancelVxcRequest(_message.Message):
     vxc_uid: _builtins.str
     """vxc_uid is the VXC's Megaport productUid. Required."""
     request_id: _builtins.str
-    """request_id is a UUID naming this request in the audit log. Required."""
+    """request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+    every retry. Required.
+    """
     def __init__(
         self,
         *,

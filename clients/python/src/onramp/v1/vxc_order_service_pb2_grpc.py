@@ -165,11 +165,13 @@ class VxcOrderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ChangeVxc(self, request, context):
-        """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-        faster rate or another term waits for that company's approval: the VXC comes back with
-        approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-        waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-        reading the VXC back. Megaport takes one update per VXC per 5 minutes
+        """ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+        key's), a faster rate or another term waits for that company's approval: the VXC comes back
+        with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+        replay returns the first answer with nothing sent, the same request_id with other
+        parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+        attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+        nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
         (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
         FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
         ERROR_REASON_VXC_ENDED.
@@ -187,7 +189,8 @@ class VxcOrderServiceServicer:
 
     def CancelVxc(self, request, context):
         """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-        back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+        back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+        ChangeVxc.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -196,6 +199,7 @@ class VxcOrderServiceServicer:
     def UncancelVxc(self, request, context):
         """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
         returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+        Idempotent by request_id, like ChangeVxc.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

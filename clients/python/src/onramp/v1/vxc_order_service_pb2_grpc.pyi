@@ -67,11 +67,13 @@ class VxcOrderServiceStub:
     ChangeVxc. Scope orders.read.
     """
     ChangeVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.ChangeVxcRequest, _vxc_order_service_pb2.ChangeVxcResponse]
-    """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-    faster rate or another term waits for that company's approval: the VXC comes back with
-    approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-    waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-    reading the VXC back. Megaport takes one update per VXC per 5 minutes
+    """ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+    key's), a faster rate or another term waits for that company's approval: the VXC comes back
+    with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+    replay returns the first answer with nothing sent, the same request_id with other
+    parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+    attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+    nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
     (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
     FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
     ERROR_REASON_VXC_ENDED.
@@ -80,11 +82,13 @@ class VxcOrderServiceStub:
     """QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc."""
     CancelVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CancelVxcRequest, _vxc_order_service_pb2.CancelVxcResponse]
     """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-    back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+    back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+    ChangeVxc.
     """
     UncancelVxc: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.UncancelVxcRequest, _vxc_order_service_pb2.UncancelVxcResponse]
     """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
     returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+    Idempotent by request_id, like ChangeVxc.
     """
     CreateVxcOrder: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CreateVxcOrderRequest, _vxc_order_service_pb2.CreateVxcOrderResponse]
     """CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
@@ -183,11 +187,13 @@ class VxcOrderServiceAsyncStub(VxcOrderServiceStub):
     ChangeVxc. Scope orders.read.
     """
     ChangeVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.ChangeVxcRequest, _vxc_order_service_pb2.ChangeVxcResponse]  # type: ignore[assignment]
-    """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-    faster rate or another term waits for that company's approval: the VXC comes back with
-    approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-    waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-    reading the VXC back. Megaport takes one update per VXC per 5 minutes
+    """ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+    key's), a faster rate or another term waits for that company's approval: the VXC comes back
+    with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+    replay returns the first answer with nothing sent, the same request_id with other
+    parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+    attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+    nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
     (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
     FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
     ERROR_REASON_VXC_ENDED.
@@ -196,11 +202,13 @@ class VxcOrderServiceAsyncStub(VxcOrderServiceStub):
     """QuoteVxcCancellation is what cancelling a VXC now would cost, before CancelVxc."""
     CancelVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CancelVxcRequest, _vxc_order_service_pb2.CancelVxcResponse]  # type: ignore[assignment]
     """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-    back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+    back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+    ChangeVxc.
     """
     UncancelVxc: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.UncancelVxcRequest, _vxc_order_service_pb2.UncancelVxcResponse]  # type: ignore[assignment]
     """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
     returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+    Idempotent by request_id, like ChangeVxc.
     """
     CreateVxcOrder: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.CreateVxcOrderRequest, _vxc_order_service_pb2.CreateVxcOrderResponse]  # type: ignore[assignment]
     """CreateVxcOrder buys the VXC, exactly once per request_id. It validates as ValidateVxcOrder
@@ -326,11 +334,13 @@ class VxcOrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _vxc_order_service_pb2.ChangeVxcRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vxc_order_service_pb2.ChangeVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.ChangeVxcResponse]]:
-        """ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-        faster rate or another term waits for that company's approval: the VXC comes back with
-        approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-        waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-        reading the VXC back. Megaport takes one update per VXC per 5 minutes
+        """ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+        key's), a faster rate or another term waits for that company's approval: the VXC comes back
+        with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+        replay returns the first answer with nothing sent, the same request_id with other
+        parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+        attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+        nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
         (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
         FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
         ERROR_REASON_VXC_ENDED.
@@ -351,7 +361,8 @@ class VxcOrderServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vxc_order_service_pb2.CancelVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.CancelVxcResponse]]:
         """CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-        back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+        back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+        ChangeVxc.
         """
 
     @_abc_1.abstractmethod
@@ -362,6 +373,7 @@ class VxcOrderServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_vxc_order_service_pb2.UncancelVxcResponse, _abc.Awaitable[_vxc_order_service_pb2.UncancelVxcResponse]]:
         """UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
         returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+        Idempotent by request_id, like ChangeVxc.
         """
 
     @_abc_1.abstractmethod

@@ -355,7 +355,8 @@ export type ChangeVxcRequest = Message<"onramp.v1.ChangeVxcRequest"> & {
   termMonths: number;
 
   /**
-   * request_id is a UUID naming this request in the audit log. Required.
+   * request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+   * every retry. Required.
    *
    * @generated from field: string request_id = 5;
    */
@@ -498,7 +499,8 @@ export type CancelVxcRequest = Message<"onramp.v1.CancelVxcRequest"> & {
   now: boolean;
 
   /**
-   * request_id is a UUID naming this request in the audit log. Required.
+   * request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+   * every retry. Required.
    *
    * @generated from field: string request_id = 4;
    */
@@ -554,7 +556,8 @@ export type UncancelVxcRequest = Message<"onramp.v1.UncancelVxcRequest"> & {
   vxcUid: string;
 
   /**
-   * request_id is a UUID naming this request in the audit log. Required.
+   * request_id makes the call idempotent (AIP-155): a UUID chosen by the caller and reused on
+   * every retry. Required.
    *
    * @generated from field: string request_id = 3;
    */
@@ -1014,11 +1017,13 @@ export const VxcOrderService: GenService<{
     output: typeof QuoteVxcChangeResponseSchema;
   },
   /**
-   * ChangeVxc sets a VXC's rate and/or term. On another company's Port (a service key's), a
-   * faster rate or another term waits for that company's approval: the VXC comes back with
-   * approval_pending and the rate or term asked for. Safe to retry: a VXC that already has (or
-   * waits for) what is asked is returned with nothing sent, and a lost answer is settled by
-   * reading the VXC back. Megaport takes one update per VXC per 5 minutes
+   * ChangeVxc sets a VXC's rate, term and/or shutdown. On another company's Port (a service
+   * key's), a faster rate or another term waits for that company's approval: the VXC comes back
+   * with approval_pending and the rate or term asked for. Idempotent by request_id (AIP-155): a
+   * replay returns the first answer with nothing sent, the same request_id with other
+   * parameters is FAILED_PRECONDITION / ERROR_REASON_REQUEST_ID_REUSED. A retry after a failed
+   * attempt is safe too: a VXC that already has (or waits for) what is asked is returned with
+   * nothing sent, and a lost answer is settled by reading the VXC back. Megaport takes one update per VXC per 5 minutes
    * (ERROR_REASON_SERVICE_UPDATE_TOO_SOON); another change while one waits for approval is
    * FAILED_PRECONDITION / ERROR_REASON_VXC_CHANGE_PENDING; a decommissioned VXC is
    * ERROR_REASON_VXC_ENDED.
@@ -1042,7 +1047,8 @@ export const VxcOrderService: GenService<{
   },
   /**
    * CancelVxc cancels a VXC at the end of its term (CANCELLED until then; UncancelVxc takes it
-   * back) or now (DECOMMISSIONING, then DECOMMISSIONED). Safe to retry, like ChangeVxc.
+   * back) or now (DECOMMISSIONING, then DECOMMISSIONED). Idempotent by request_id, like
+   * ChangeVxc.
    *
    * @generated from rpc onramp.v1.VxcOrderService.CancelVxc
    */
@@ -1054,6 +1060,7 @@ export const VxcOrderService: GenService<{
   /**
    * UncancelVxc takes back a cancellation at the end of the term. A VXC that is not cancelled is
    * returned as it is; one that has ended is FAILED_PRECONDITION / ERROR_REASON_VXC_ENDED.
+   * Idempotent by request_id, like ChangeVxc.
    *
    * @generated from rpc onramp.v1.VxcOrderService.UncancelVxc
    */
