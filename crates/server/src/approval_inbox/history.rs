@@ -21,6 +21,12 @@ pub struct Changes {
     pub approvals: Vec<Approval>,
 }
 
+impl crate::watch::live::Revisioned for Changes {
+    fn revision(&self) -> i64 {
+        self.revision
+    }
+}
+
 #[derive(Debug)]
 struct Seen {
     revision: i64,

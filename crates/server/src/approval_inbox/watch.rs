@@ -1,31 +1,21 @@
 //! One WatchApprovals stream: a snapshot of the inbox (or a replay from the resume token, or a
 //! resync when the token is too old or unknown), then every revision in order, progress at a
-//! fixed interval, and an explicit end when it falls behind or the server shuts down. The
-//! rules are those of the key watch (`crate::watch::stream`), over the inbox's history.
+//! fixed interval, and an explicit end when it falls behind or the server shuts down: the rules
+//! of the key watch, over the inbox's history, with the same live part (`crate::watch::live`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::Stream;
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::ApprovalInbox;
 use super::history::Changes;
-use crate::error::{Error, ErrorReason};
+use crate::error::Error;
 use crate::server::ShutdownSignal;
-use crate::watch::{Resync, UpstreamHealth, WatchEnd, token};
+use crate::watch::live::{Live, Next, resume_from};
+use crate::watch::{Resync, UpstreamHealth, WatchEnd};
 use onramp_core::approvals::Approval;
-
-impl InboxItem {
-    pub fn revision(&self) -> i64 {
-        match self {
-            Self::Snapshot { revision, .. } | Self::Progress { revision, .. } => *revision,
-            Self::Changes(changes) => changes.revision,
-        }
-    }
-}
 
 /// What a WatchApprovals subscriber receives.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,13 +32,19 @@ pub enum InboxItem {
     },
 }
 
+impl InboxItem {
+    pub fn revision(&self) -> i64 {
+        match self {
+            Self::Snapshot { revision, .. } | Self::Progress { revision, .. } => *revision,
+            Self::Changes(changes) => changes.revision,
+        }
+    }
+}
+
 struct Subscriber {
     inbox: Arc<ApprovalInbox>,
-    receiver: broadcast::Receiver<Arc<Changes>>,
     pending: VecDeque<InboxItem>,
-    position: i64,
-    progress: tokio::time::Interval,
-    shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    live: Live<Changes>,
     ended: bool,
 }
 
@@ -79,21 +75,10 @@ pub async fn watch(
         Some(Err(resync)) => push_snapshot(&inbox, Some(resync), &mut pending).await?,
         None => push_snapshot(&inbox, None, &mut pending).await?,
     };
-    let mut progress = tokio::time::interval_at(
-        tokio::time::Instant::now() + progress_interval,
-        progress_interval,
-    );
-    progress.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let subscriber = Subscriber {
         inbox,
-        receiver,
         pending,
-        position,
-        progress,
-        shutdown: Box::pin(async move {
-            let mut shutdown = shutdown;
-            shutdown.fired().await;
-        }),
+        live: Live::new(receiver, position, progress_interval, shutdown),
         ended: false,
     };
     Ok(futures::stream::unfold(
@@ -125,21 +110,11 @@ async fn replay_from(
     resume_token: &str,
 ) -> Result<Result<(Vec<Arc<Changes>>, i64), Resync>, Error> {
     let history = &inbox.history;
-    let revision = match token::decode(history.token_id(), resume_token) {
-        token::Decoded::Revision(revision) => revision,
-        token::Decoded::OtherHistory => return Ok(Err(Resync::TokenUnknown)),
-        token::Decoded::Malformed => {
-            return Err(Error::invalid(
-                "resume_token",
-                "is not a token this service issued; pass one from a response unchanged",
-            )
-            .with_reason(ErrorReason::ResumeTokenInvalid));
-        }
-    };
     let latest = history.revision();
-    if revision > latest || revision < 0 {
-        return Ok(Err(Resync::TokenUnknown));
-    }
+    let revision = match resume_from(history.token_id(), resume_token, latest)? {
+        Ok(revision) => revision,
+        Err(resync) => return Ok(Err(resync)),
+    };
     if revision == latest {
         return Ok(Ok((Vec::new(), revision)));
     }
@@ -163,34 +138,23 @@ impl Subscriber {
         if let Some(item) = self.pending.pop_front() {
             return Some(Ok(item));
         }
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut self.shutdown => {
-                    self.ended = true;
-                    return Some(Err(WatchEnd::ShuttingDown));
-                }
-                received = self.receiver.recv() => match received {
-                    Ok(changes) => {
-                        if changes.revision <= self.position {
-                            continue; // already in the snapshot or the replay
-                        }
-                        self.position = changes.revision;
-                        return Some(Ok(InboxItem::Changes(changes)));
-                    }
-                    Err(RecvError::Lagged(_)) => {
-                        self.ended = true;
-                        return Some(Err(WatchEnd::TooSlow { revision: self.position }));
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
-                _ = self.progress.tick() => {
-                    return Some(Ok(InboxItem::Progress {
-                        revision: self.position,
-                        health: self.inbox.health(),
-                    }));
-                }
+        Some(match self.live.next().await {
+            Next::Batch(changes) => Ok(InboxItem::Changes(changes)),
+            Next::Progress => Ok(InboxItem::Progress {
+                revision: self.live.position,
+                health: self.inbox.health(),
+            }),
+            Next::TooSlow => {
+                self.ended = true;
+                Err(WatchEnd::TooSlow {
+                    revision: self.live.position,
+                })
             }
-        }
+            Next::ShuttingDown => {
+                self.ended = true;
+                Err(WatchEnd::ShuttingDown)
+            }
+            Next::Closed => return None,
+        })
     }
 }

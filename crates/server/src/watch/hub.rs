@@ -51,6 +51,12 @@ pub struct Batch {
     pub encoded: std::sync::OnceLock<bytes::Bytes>,
 }
 
+impl crate::watch::live::Revisioned for Batch {
+    fn revision(&self) -> i64 {
+        self.revision
+    }
+}
+
 impl Batch {
     pub fn new(revision: i64, events: Vec<KeyEvent>) -> Self {
         Self {

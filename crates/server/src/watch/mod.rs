@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod hub;
+pub mod live;
 mod recent;
 pub mod stream;
 pub mod token;

@@ -7,15 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures::Stream;
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
-
-use crate::error::{Error, ErrorReason};
+use crate::error::Error;
 use crate::server::ShutdownSignal;
 use crate::watch::events::KeyEvent;
 use crate::watch::hub::{Batch, UpstreamHealth, WatchHub};
-use crate::watch::token;
+use crate::watch::live::{Live, Next, resume_from};
+use futures::Stream;
 use onramp_core::keys::KeyView;
 use onramp_core::service_keys::KeyFilter;
 
@@ -69,14 +66,8 @@ pub enum WatchEnd {
 struct Subscriber {
     hub: WatchHub,
     filter: KeyFilter,
-    receiver: broadcast::Receiver<Arc<Batch>>,
     pending: VecDeque<WatchItem>,
-    /// The revision this subscriber has been brought to.
-    position: i64,
-    progress: tokio::time::Interval,
-    /// Made once: a new wait per delivery would join and leave the signal's waiters (shared by
-    /// every stream) each time.
-    shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    live: Live<Batch>,
     ended: bool,
 }
 
@@ -114,19 +105,11 @@ pub async fn watch(
         }
     };
     let period = Duration::from_millis(hub.settings().progress_interval_millis);
-    let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    progress.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let subscriber = Subscriber {
         hub,
         filter,
-        receiver,
         pending,
-        position,
-        progress,
-        shutdown: Box::pin(async move {
-            let mut shutdown = shutdown;
-            shutdown.fired().await;
-        }),
+        live: Live::new(receiver, position, period, shutdown),
         ended: false,
     };
     Ok(futures::stream::unfold(
@@ -162,21 +145,11 @@ async fn replay_from(
     filter: &KeyFilter,
     resume_token: &str,
 ) -> Result<Result<(Vec<WatchItem>, i64), Resync>, Error> {
-    let revision = match token::decode(hub.instance_id(), resume_token) {
-        token::Decoded::Revision(revision) => revision,
-        token::Decoded::OtherHistory => return Ok(Err(Resync::TokenUnknown)),
-        token::Decoded::Malformed => {
-            return Err(Error::invalid(
-                "resume_token",
-                "is not a token this service issued; pass one from a response unchanged",
-            )
-            .with_reason(ErrorReason::ResumeTokenInvalid));
-        }
-    };
     let latest = hub.revision();
-    if revision > latest || revision < 0 {
-        return Ok(Err(Resync::TokenUnknown));
-    }
+    let revision = match resume_from(hub.instance_id(), resume_token, latest)? {
+        Ok(revision) => revision,
+        Err(resync) => return Ok(Err(resync)),
+    };
     if revision == latest {
         return Ok(Ok((Vec::new(), revision)));
     }
@@ -217,50 +190,51 @@ impl Subscriber {
             return Some(Ok(item));
         }
         loop {
-            tokio::select! {
-                biased;
-                () = &mut self.shutdown => {
-                    self.ended = true;
-                    return Some(Err(WatchEnd::ShuttingDown));
+            match self.live.next().await {
+                Next::Batch(batch) => {
+                    let matching = batch
+                        .events
+                        .iter()
+                        .filter(|event| self.filter.matches(&event.key))
+                        .count();
+                    if matching == 0 {
+                        continue;
+                    }
+                    if matching == batch.events.len() {
+                        return Some(Ok(WatchItem::Changes(batch)));
+                    }
+                    let events: Vec<KeyEvent> = batch
+                        .events
+                        .iter()
+                        .filter(|event| self.filter.matches(&event.key))
+                        .cloned()
+                        .collect();
+                    return Some(Ok(WatchItem::Changes(Arc::new(Batch::new(
+                        batch.revision,
+                        events,
+                    )))));
                 }
-                received = self.receiver.recv() => match received {
-                    Ok(batch) => {
-                        if batch.revision <= self.position {
-                            continue; // already in the snapshot or the replay
-                        }
-                        self.position = batch.revision;
-                        let matching = batch
-                            .events
-                            .iter()
-                            .filter(|event| self.filter.matches(&event.key))
-                            .count();
-                        if matching == 0 {
-                            continue;
-                        }
-                        if matching == batch.events.len() {
-                            return Some(Ok(WatchItem::Changes(batch)));
-                        }
-                        let events: Vec<KeyEvent> = batch
-                            .events
-                            .iter()
-                            .filter(|event| self.filter.matches(&event.key))
-                            .cloned()
-                            .collect();
-                        return Some(Ok(WatchItem::Changes(Arc::new(Batch::new(batch.revision, events)))));
-                    }
-                    Err(RecvError::Lagged(_)) => {
-                        self.ended = true;
-                        self.hub.counters().closed_too_slow.fetch_add(1, Ordering::Relaxed);
-                        return Some(Err(WatchEnd::TooSlow { revision: self.position }));
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
-                _ = self.progress.tick() => {
+                Next::Progress => {
                     return Some(Ok(WatchItem::Progress {
-                        revision: self.position,
+                        revision: self.live.position,
                         health: self.hub.health(),
                     }));
                 }
+                Next::TooSlow => {
+                    self.ended = true;
+                    self.hub
+                        .counters()
+                        .closed_too_slow
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Some(Err(WatchEnd::TooSlow {
+                        revision: self.live.position,
+                    }));
+                }
+                Next::ShuttingDown => {
+                    self.ended = true;
+                    return Some(Err(WatchEnd::ShuttingDown));
+                }
+                Next::Closed => return None,
             }
         }
     }
