@@ -69,13 +69,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|row| {
-                Ok(StoredBatch {
-                    revision: row.try_get("revision")?,
-                    observe_time_ms: row.try_get("observe_time")?,
-                    events_json: row.try_get("approvals_json")?,
-                })
-            })
+            .map(|row| StoredBatch::from_row(row, "approvals_json"))
             .collect()
     }
 

@@ -15,6 +15,21 @@ pub struct StoredBatch {
     pub events_json: String,
 }
 
+impl StoredBatch {
+    /// A row of a history table (`watch_batches`, `approval_batches`) whose batch is in
+    /// `json_column`.
+    pub(crate) fn from_row(
+        row: &sqlx::sqlite::SqliteRow,
+        json_column: &str,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            revision: row.try_get("revision")?,
+            observe_time_ms: row.try_get("observe_time")?,
+            events_json: row.try_get(json_column)?,
+        })
+    }
+}
+
 impl Store {
     /// The last view of every key the watcher saw.
     pub async fn watch_views(&self) -> Result<BTreeMap<String, KeyView>, StoreError> {
@@ -95,13 +110,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|row| {
-                Ok(StoredBatch {
-                    revision: row.try_get("revision")?,
-                    observe_time_ms: row.try_get("observe_time")?,
-                    events_json: row.try_get("events_json")?,
-                })
-            })
+            .map(|row| StoredBatch::from_row(row, "events_json"))
             .collect()
     }
 
