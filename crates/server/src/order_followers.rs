@@ -6,8 +6,8 @@
 //! the latest state rather than holding the others up. An account whose watched orders have
 //! all been waiting for the key owner's approval, or in service, unchanged for a while is
 //! listed less often: approvals take hours or days, a live VXC changes rarely, and each listing
-//! spends Megaport's request budget. A change made through onramp is published at once. The loops take the
-//! budget's background share.
+//! spends Megaport's request budget. A change made through onramp is published at once. The
+//! loops take the budget's background share.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};

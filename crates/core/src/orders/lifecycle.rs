@@ -127,8 +127,8 @@ impl OrderDesk {
     }
 
     /// Changes the VXC's rate, term and/or shutdown; the VXC after it. On another company's
-    /// Port a faster rate or another term waits for that company's approval (the VXC then shows it
-    /// pending).
+    /// Port a faster rate or another term waits for that company's approval (the VXC then shows
+    /// it pending).
     pub async fn change_vxc(
         &self,
         account: &str,
