@@ -34,6 +34,11 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "data directory {path} is in use by another onramp process{holder} (it holds {path}/onramp.lock); \
+         run one onramp per data directory"
+    )]
+    DataDirInUse { path: String, holder: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -61,6 +66,11 @@ pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "onramp.sqlite3";
 
+/// The lock file in the data directory. A store holds it (an exclusive `flock`) while open, so
+/// a second onramp on the same directory refuses to start: its request locks, VLAN choices and
+/// key poller would otherwise run beside the first one's.
+pub const LOCK_FILE: &str = "onramp.lock";
+
 /// Told how long each of the domain's queries took, by the port method's name (a bounded set):
 /// what the server's `store_query_duration_seconds` histogram records.
 pub type QueryObserver = Arc<dyn Fn(&'static str, Duration) + Send + Sync>;
@@ -71,6 +81,9 @@ pub struct Store {
     pool: SqlitePool,
     /// Shared by every clone, so one installed observer sees every query.
     observer: Arc<OnceLock<QueryObserver>>,
+    /// The data directory's lock, shared by every store of it in this process and released
+    /// with the last; None in memory.
+    _lock: Option<Arc<std::fs::File>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -84,11 +97,13 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) `<data_dir>/onramp.sqlite3` and applies pending migrations.
+    /// Refuses with [`StoreError::DataDirInUse`] while another process has it open.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
+        let lock = lock_data_dir(data_dir)?;
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join(DATABASE_FILE))
             .create_if_missing(true)
@@ -98,7 +113,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        Self::connect(options, 4).await
+        let mut store = Self::connect(options, 4).await?;
+        store._lock = Some(lock);
+        Ok(store)
     }
 
     /// A private in-memory database, for unit tests of code that needs a store.
@@ -118,6 +135,7 @@ impl Store {
         Ok(Self {
             pool,
             observer: Arc::default(),
+            _lock: None,
         })
     }
 
@@ -184,9 +202,104 @@ impl Store {
     }
 }
 
+/// The data directories this process holds the lock of: a second store of one in the same
+/// process (a restart within a test, or a tool) shares its lock; only other processes are kept
+/// out.
+static HELD: std::sync::Mutex<Vec<(std::path::PathBuf, std::sync::Weak<std::fs::File>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The data directory's lock: this process's, if it holds it already, else taken.
+fn lock_data_dir(data_dir: &Path) -> Result<Arc<std::fs::File>, StoreError> {
+    let key = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_path_buf());
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    held.retain(|(_, lock)| lock.strong_count() > 0);
+    if let Some(lock) = held
+        .iter()
+        .find(|(path, _)| *path == key)
+        .and_then(|(_, lock)| lock.upgrade())
+    {
+        return Ok(lock);
+    }
+    let lock = Arc::new(take_lock(data_dir)?);
+    held.push((key, Arc::downgrade(&lock)));
+    Ok(lock)
+}
+
+/// Takes the lock file's exclusive lock, writing this process's id into it for whoever finds
+/// it held.
+fn take_lock(data_dir: &Path) -> Result<std::fs::File, StoreError> {
+    use std::io::Write;
+    let path = data_dir.join(LOCK_FILE);
+    let io_error = |source| StoreError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io_error)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0).map_err(io_error)?;
+            write!(file, "{}", std::process::id()).map_err(io_error)?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(StoreError::DataDirInUse {
+                path: data_dir.display().to_string(),
+                holder: match pid.trim() {
+                    "" => String::new(),
+                    pid => format!(" (pid {pid})"),
+                },
+            })
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(io_error(source)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_data_directory_locked_by_another_process_is_refused() {
+        let dir = std::env::temp_dir().join(format!("onramp-lock-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        // Another process's lock: an exclusive flock on a file description of its own.
+        let other = std::fs::File::create(dir.join(LOCK_FILE)).expect("lock file");
+        other.try_lock().expect("the other process locks it");
+        std::fs::write(dir.join(LOCK_FILE), "4242").expect("its pid");
+        let refused = Store::open(&dir).await.expect_err("in use");
+        assert!(
+            matches!(refused, StoreError::DataDirInUse { .. }),
+            "{refused}"
+        );
+        let message = refused.to_string();
+        assert!(
+            message.contains("in use by another onramp process (pid 4242)"),
+            "{message}"
+        );
+        drop(other);
+
+        let first = Store::open(&dir)
+            .await
+            .expect("free once the other is gone");
+        let pid = std::fs::read_to_string(dir.join(LOCK_FILE)).expect("pid");
+        assert_eq!(pid, std::process::id().to_string());
+        let again = Store::open(&dir)
+            .await
+            .expect("this process shares its own lock");
+        drop((first, again));
+        let probe = std::fs::File::open(dir.join(LOCK_FILE)).expect("lock file");
+        probe.try_lock().expect("released with the last store");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[tokio::test]
     async fn open_creates_and_migrates_and_reopens() {

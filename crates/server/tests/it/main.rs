@@ -36,6 +36,7 @@ mod selection_signals;
 mod service_key_reads;
 mod service_keys;
 mod shutdown;
+mod store_lock;
 mod tracing_otlp;
 mod upstream_answers;
 mod watch_keys;
