@@ -30,7 +30,7 @@ impl Store {
         let mut transaction = self.write_transaction().await?;
         sqlx::query(
             "INSERT INTO approval_batches (revision, observe_time, approvals_json) \
-             VALUES (?, ?, ?)",
+             VALUES ($1, $2, $3)",
         )
         .bind(batch.revision)
         .bind(batch.observe_time_ms)
@@ -39,7 +39,7 @@ impl Store {
         .await?;
         for (uid, digest) in digests {
             sqlx::query(
-                "INSERT INTO approval_view (approval_uid, digest) VALUES (?, ?) \
+                "INSERT INTO approval_view (approval_uid, digest) VALUES ($1, $2) \
                  ON CONFLICT (approval_uid) DO UPDATE SET digest = excluded.digest",
             )
             .bind(uid)
@@ -48,7 +48,7 @@ impl Store {
             .await?;
         }
         let keep_from = batch.revision - i64::try_from(retain).unwrap_or(i64::MAX) + 1;
-        sqlx::query("DELETE FROM approval_batches WHERE revision < ?")
+        sqlx::query("DELETE FROM approval_batches WHERE revision < $1")
             .bind(keep_from)
             .execute(&mut *transaction)
             .await?;
@@ -63,7 +63,7 @@ impl Store {
     ) -> Result<Vec<StoredBatch>, StoreError> {
         let rows = sqlx::query(
             "SELECT revision, observe_time, approvals_json FROM approval_batches \
-             WHERE revision > ? ORDER BY revision",
+             WHERE revision > $1 ORDER BY revision",
         )
         .bind(revision)
         .fetch_all(self.pool())

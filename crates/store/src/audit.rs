@@ -10,7 +10,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO audit_records \
              (audit_id, time_ms, caller, rpc, request_id, resource, code, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&record.audit_id)
         .bind(record.time_ms)
@@ -36,8 +36,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT seq, audit_id, time_ms, caller, rpc, request_id, resource, code, reason \
              FROM audit_records \
-             WHERE seq < ? AND (? = '' OR caller = ?) AND (? = '' OR rpc = ?) \
-             ORDER BY seq DESC LIMIT ?",
+             WHERE seq < $1 AND ($2 = '' OR caller = $3) AND ($4 = '' OR rpc = $5) \
+             ORDER BY seq DESC LIMIT $6",
         )
         .bind(before)
         .bind(caller)

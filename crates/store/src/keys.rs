@@ -24,7 +24,7 @@ macro_rules! key_request_select {
     };
 }
 
-fn key_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRequest, StoreError> {
+fn key_request_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRequest, StoreError> {
     Ok(KeyRequest {
         request_id: row.try_get("request_id")?,
         request_hash: row.try_get("request_hash")?,
@@ -44,7 +44,7 @@ impl Store {
     ) -> Result<Option<KeyRequest>, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO service_key_requests (request_id, request_hash, port_uid, customer_ref, \
-             region, key, create_time) VALUES (?, ?, ?, ?, ?, NULL, ?) \
+             region, key, create_time) VALUES ($1, $2, $3, $4, $5, NULL, $6) \
              ON CONFLICT (request_id) DO NOTHING",
         )
         .bind(&request.request_id)
@@ -58,7 +58,7 @@ impl Store {
         if inserted.rows_affected() == 1 {
             return Ok(None);
         }
-        let row = sqlx::query(concat!(key_request_select!(), " WHERE request_id = ?"))
+        let row = sqlx::query(concat!(key_request_select!(), " WHERE request_id = $1"))
             .bind(&request.request_id)
             .fetch_one(self.pool())
             .await?;
@@ -81,19 +81,19 @@ impl Store {
         request_hash: &str,
     ) -> Result<(), StoreError> {
         let mut transaction = self.write_transaction().await?;
-        sqlx::query("UPDATE service_key_requests SET key = ? WHERE request_id = ?")
+        sqlx::query("UPDATE service_key_requests SET key = $1 WHERE request_id = $2")
             .bind(&entry.key)
             .bind(request_id)
             .execute(&mut *transaction)
             .await?;
         sqlx::query(
             "INSERT INTO service_keys (key, port_uid, single_use, vlan, customer_ref, region, \
-             request_id, request_hash, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             request_id, request_hash, create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (key) DO NOTHING",
         )
         .bind(&entry.key)
         .bind(&entry.port_uid)
-        .bind(entry.single_use)
+        .bind(i64::from(entry.single_use))
         .bind(entry.vlan)
         .bind(&entry.customer_ref)
         .bind(&entry.region)
@@ -110,7 +110,7 @@ impl Store {
 
     /// Forgets a journaled create that provably did not happen (Megaport refused it).
     pub async fn abandon_key_request(&self, request_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM service_key_requests WHERE request_id = ? AND key IS NULL")
+        sqlx::query("DELETE FROM service_key_requests WHERE request_id = $1 AND key IS NULL")
             .bind(request_id)
             .execute(self.pool())
             .await?;
@@ -118,7 +118,7 @@ impl Store {
     }
 
     pub async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, StoreError> {
-        let row = sqlx::query(concat!(ledger_select!(), " WHERE key = ?"))
+        let row = sqlx::query(concat!(ledger_select!(), " WHERE key = $1"))
             .bind(key)
             .fetch_optional(self.pool())
             .await?;
@@ -135,7 +135,7 @@ impl Store {
     /// deactivated.
     pub async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, StoreError> {
         let rows = sqlx::query(
-            "SELECT vlan FROM service_keys WHERE port_uid = ? AND single_use = 1 \
+            "SELECT vlan FROM service_keys WHERE port_uid = $1 AND single_use = 1 \
              AND vlan IS NOT NULL AND deactivated = 0 AND used_time IS NULL",
         )
         .bind(port_uid)
@@ -147,7 +147,7 @@ impl Store {
     }
 
     pub async fn mark_key_deactivated(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE service_keys SET deactivated = 1 WHERE key = ?")
+        sqlx::query("UPDATE service_keys SET deactivated = 1 WHERE key = $1")
             .bind(key)
             .execute(self.pool())
             .await?;
@@ -162,8 +162,8 @@ impl Store {
         used_time: OffsetDateTime,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE service_keys SET used_time = COALESCE(used_time, ?), \
-             vxc_uid = COALESCE(vxc_uid, ?) WHERE key = ?",
+            "UPDATE service_keys SET used_time = COALESCE(used_time, $1), \
+             vxc_uid = COALESCE(vxc_uid, $2) WHERE key = $3",
         )
         .bind(millis(used_time))
         .bind(vxc_uid)
@@ -179,7 +179,7 @@ impl Store {
         request_id: &str,
     ) -> Result<Option<(String, String, Vec<u8>)>, StoreError> {
         let row = sqlx::query(
-            "SELECT rpc, request_hash, response FROM idempotent_responses WHERE request_id = ?",
+            "SELECT rpc, request_hash, response FROM idempotent_responses WHERE request_id = $1",
         )
         .bind(request_id)
         .fetch_optional(self.pool())
@@ -203,7 +203,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO idempotent_responses (request_id, rpc, request_hash, response, create_time) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING",
         )
         .bind(request_id)
         .bind(rpc)
@@ -216,17 +216,17 @@ impl Store {
     }
 }
 
-fn ledger_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<LedgerEntry, StoreError> {
+fn ledger_from_row(row: &sqlx::any::AnyRow) -> Result<LedgerEntry, StoreError> {
     Ok(LedgerEntry {
         key: row.try_get("key")?,
         port_uid: row.try_get("port_uid")?,
-        single_use: row.try_get("single_use")?,
+        single_use: row.try_get::<i64, _>("single_use")? != 0,
         vlan: row.try_get("vlan")?,
         customer_ref: row.try_get("customer_ref")?,
         region: row.try_get("region")?,
         request_id: row.try_get("request_id")?,
         create_time: Some(from_millis(row.try_get("create_time")?)?),
-        deactivated: row.try_get("deactivated")?,
+        deactivated: row.try_get::<i64, _>("deactivated")? != 0,
         vxc_uid: row.try_get("vxc_uid")?,
         used_time: row
             .try_get::<Option<i64>, _>("used_time")?

@@ -1,6 +1,8 @@
-//! Persistence: a SQLite file in the data directory, created and migrated at start, implementing
-//! the domain's ports (`onramp_core::ports`). Schema migrations are the numbered files in
-//! `migrations/`, embedded into the binary at build time.
+//! Persistence: a SQLite file in the data directory (the default) or a PostgreSQL database shared
+//! by several onramp replicas, created and migrated at start, implementing the domain's ports
+//! (`onramp_core::ports`). The queries are the same on both (portable SQL through sqlx's `Any`
+//! driver); the schema migrations are the numbered files in `migrations/` (SQLite) and
+//! `migrations-postgres/`, embedded into the binary at build time.
 //!
 //! Each feature keeps its queries in its own submodule so the SQL for a table lives in one place;
 //! `ports` implements the domain's traits over them.
@@ -22,9 +24,9 @@ pub mod regions;
 mod signals;
 pub mod watch;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, ConnectOptions};
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +80,8 @@ pub type QueryObserver = Arc<dyn Fn(&'static str, Duration) + Send + Sync>;
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     /// Shared by every clone, so one installed observer sees every query.
     observer: Arc<OnceLock<QueryObserver>>,
     /// The data directory's lock, shared by every store of it in this process and released
@@ -95,6 +98,14 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Which database a store runs on: the SQL is the same (portable SQL, `$N` placeholders, read
+/// through sqlx's `Any` driver); transactions and migrations differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 impl Store {
     /// Opens (creating if needed) `<data_dir>/onramp.sqlite3` and applies pending migrations.
     /// Refuses with [`StoreError::DataDirInUse`] while another process has it open.
@@ -104,39 +115,69 @@ impl Store {
             source,
         })?;
         let lock = lock_data_dir(data_dir)?;
-        let options = SqliteConnectOptions::new()
+        let url = SqliteConnectOptions::new()
             .filename(data_dir.join(DATABASE_FILE))
             .create_if_missing(true)
-            // WAL lets readers proceed while a writer commits; NORMAL sync is durable in WAL mode
-            // across process crashes, which is the failure that matters for the order journal.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let mut store = Self::connect(options, 4).await?;
+            .to_url_lossy();
+        let mut store = Self::connect(url.as_str(), 4).await?;
         store._lock = Some(lock);
         Ok(store)
     }
 
     /// A private in-memory database, for unit tests of code that needs a store.
     pub async fn in_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         // Every in-memory connection is its own database, so the pool must hold exactly one.
-        Self::connect(options, 1).await
+        Self::connect("sqlite::memory:", 1).await
     }
 
-    /// One writer at a time is SQLite's model; a small pool serves concurrent readers.
-    async fn connect(options: SqliteConnectOptions, connections: u32) -> Result<Self, StoreError> {
-        let pool = SqlitePoolOptions::new()
+    /// Connects to a PostgreSQL database (`postgres://...`) and applies its pending migrations.
+    /// Several onramp processes may share one.
+    pub async fn connect_postgres(url: &str, connections: u32) -> Result<Self, StoreError> {
+        Self::connect(url, connections).await
+    }
+
+    async fn connect(url: &str, connections: u32) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
             .max_connections(connections)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers proceed while a writer commits; NORMAL sync is durable
+                        // in WAL mode across process crashes, which is the failure that matters
+                        // for the order journal. An in-memory database ignores WAL.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(connection)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations-postgres").run(&pool).await?,
+        }
         Ok(Self {
             pool,
+            backend,
             observer: Arc::default(),
             _lock: None,
         })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Rows in each journal and log, for metrics: they grow with use, and an operator watches
@@ -161,13 +202,17 @@ impl Store {
         Ok(sizes)
     }
 
-    /// A transaction that writes. It takes SQLite's write lock at BEGIN (IMMEDIATE), waiting up to
-    /// the busy timeout for another writer: a deferred transaction that reads first and then
-    /// writes fails at once with SQLITE_BUSY if another connection committed in between.
+    /// A transaction that writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE), waiting
+    /// up to the busy timeout for another writer: a deferred transaction that reads first and
+    /// then writes fails at once with SQLITE_BUSY if another connection committed in between.
+    /// PostgreSQL's row locks and unique constraints serialise writers by themselves.
     pub(crate) async fn write_transaction(
         &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Installs the observer of every later query made through the domain's ports; the first
@@ -197,7 +242,7 @@ impl Store {
     }
 
     /// The connection pool, for the feature submodules' queries.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }

@@ -15,9 +15,9 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let now = OffsetDateTime::now_utc();
         let result = sqlx::query(
-            "INSERT INTO locks (name, holder, expires_ms) VALUES (?, ?, ?) \
+            "INSERT INTO locks (name, holder, expires_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-             expires_ms = excluded.expires_ms WHERE locks.expires_ms <= ?",
+             expires_ms = excluded.expires_ms WHERE locks.expires_ms <= $4",
         )
         .bind(name)
         .bind(holder)
@@ -29,7 +29,7 @@ impl Store {
     }
 
     pub async fn unlock(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM locks WHERE name = ? AND holder = ?")
+        sqlx::query("DELETE FROM locks WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
             .execute(self.pool())

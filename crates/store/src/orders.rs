@@ -23,7 +23,7 @@ impl Store {
     pub async fn insert_order(&self, order: &Order) -> Result<bool, StoreError> {
         let result = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO vxc_orders ({COLUMNS}) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT (request_id) DO NOTHING"
         )))
         .bind(&order.order_id)
@@ -62,8 +62,8 @@ impl Store {
         }
         let result = sqlx::query(
             "UPDATE vxc_orders SET state = 'SUBMITTING', buy_attempts = buy_attempts + 1, \
-             state_message = 'buy sent to megaport', update_time = ? \
-             WHERE order_id = ? AND state = ? AND vxc_uid IS NULL",
+             state_message = 'buy sent to megaport', update_time = $1 \
+             WHERE order_id = $2 AND state = $3 AND vxc_uid IS NULL",
         )
         .bind(millis(now))
         .bind(order_id)
@@ -80,12 +80,16 @@ impl Store {
         order: &Order,
         expected: &[OrderState],
     ) -> Result<bool, StoreError> {
-        let placeholders = vec!["?"; expected.len().max(1)].join(", ");
+        // The expected states' placeholders follow the nine fixed ones.
+        let placeholders = (10..10 + expected.len().max(1))
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "UPDATE vxc_orders SET state = ?, vxc_uid = COALESCE(vxc_uid, ?), a_end_vlan = ?, \
-             b_end_vlan = ?, state_message = ?, error_reason = ?, update_time = ?, \
-             vxc_json = COALESCE(?, vxc_json) \
-             WHERE order_id = ? AND state IN ({placeholders})"
+            "UPDATE vxc_orders SET state = $1, vxc_uid = COALESCE(vxc_uid, $2), a_end_vlan = $3, \
+             b_end_vlan = $4, state_message = $5, error_reason = $6, update_time = $7, \
+             vxc_json = COALESCE($8, vxc_json) \
+             WHERE order_id = $9 AND state IN ({placeholders})"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(order.state.as_str())
@@ -121,7 +125,7 @@ impl Store {
 
     async fn one(&self, column: &str, value: &str) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM vxc_orders WHERE {column} = ?"
+            "SELECT {COLUMNS} FROM vxc_orders WHERE {column} = $1"
         )))
         .bind(value)
         .fetch_optional(self.pool())
@@ -150,7 +154,7 @@ impl Store {
         state: OrderState,
     ) -> Result<Option<OffsetDateTime>, StoreError> {
         let oldest: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(update_time) FROM vxc_orders WHERE state = ?")
+            sqlx::query_scalar("SELECT MIN(update_time) FROM vxc_orders WHERE state = $1")
                 .bind(state.as_str())
                 .fetch_one(self.pool())
                 .await?;
@@ -179,8 +183,8 @@ impl Store {
     ) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM vxc_orders \
-             WHERE (? IS NULL OR account = ?) AND (? IS NULL OR state = ?) \
-             ORDER BY create_time DESC, order_id LIMIT ? OFFSET ?"
+             WHERE ($1 IS NULL OR account = $2) AND ($3 IS NULL OR state = $4) \
+             ORDER BY create_time DESC, order_id LIMIT $5 OFFSET $6"
         )))
         .bind(filter.account.as_deref())
         .bind(filter.account.as_deref())
@@ -197,7 +201,7 @@ impl Store {
 impl Store {
     pub async fn vxc_request(&self, request_id: &str) -> Result<Option<VxcRequest>, StoreError> {
         let row = sqlx::query(
-            "SELECT request_id, fingerprint, after_json FROM vxc_requests WHERE request_id = ?",
+            "SELECT request_id, fingerprint, after_json FROM vxc_requests WHERE request_id = $1",
         )
         .bind(request_id)
         .fetch_optional(self.pool())
@@ -216,7 +220,7 @@ impl Store {
     pub async fn insert_vxc_request(&self, request: &VxcRequest) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "INSERT INTO vxc_requests (request_id, fingerprint, vxc_uid, after_json, create_time) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING",
         )
         .bind(&request.request_id)
         .bind(&request.fingerprint)
@@ -238,7 +242,7 @@ fn optional_json<T: serde::Serialize>(value: &Option<T>) -> Result<Option<String
 }
 
 fn parse<T: serde::de::DeserializeOwned>(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
     column: &str,
 ) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
@@ -246,7 +250,7 @@ fn parse<T: serde::de::DeserializeOwned>(
         .map_err(|error| StoreError::Corrupt(format!("vxc_orders.{column}: {error}")))
 }
 
-fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Order, StoreError> {
+fn order_from_row(row: &sqlx::any::AnyRow) -> Result<Order, StoreError> {
     let state: String = row.try_get("state")?;
     let spec: OrderSpec = parse(row, "spec_json")?;
     let a_end: PortRef = parse(row, "a_end_json")?;

@@ -16,7 +16,7 @@ impl Store {
     ) -> Result<InsertOutcome, StoreError> {
         let mut transaction = self.write_transaction().await?;
         if let Some(request_id) = request_id {
-            let seen = sqlx::query("SELECT name, request_hash FROM regions WHERE request_id = ?")
+            let seen = sqlx::query("SELECT name, request_hash FROM regions WHERE request_id = $1")
                 .bind(request_id)
                 .fetch_optional(&mut *transaction)
                 .await?;
@@ -31,7 +31,7 @@ impl Store {
         }
         let result = sqlx::query(
             "INSERT INTO regions (name, display_name, description, selector_json, create_time, \
-             update_time, request_id, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             update_time, request_id, request_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(&region.name)
@@ -56,7 +56,7 @@ impl Store {
     pub async fn upsert_region(&self, region: &Region) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO regions (name, display_name, description, selector_json, create_time, \
-             update_time) VALUES (?, ?, ?, ?, ?, ?) \
+             update_time) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
              description = excluded.description, selector_json = excluded.selector_json, \
              update_time = excluded.update_time \
@@ -78,7 +78,7 @@ impl Store {
     pub async fn region(&self, name: &str) -> Result<Option<Region>, StoreError> {
         let row = sqlx::query(
             "SELECT name, display_name, description, selector_json, create_time, update_time \
-             FROM regions WHERE name = ?",
+             FROM regions WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(self.pool())
@@ -105,7 +105,7 @@ impl Store {
     ) -> Result<Vec<Region>, StoreError> {
         let rows = sqlx::query(
             "SELECT name, display_name, description, selector_json, create_time, update_time \
-             FROM regions WHERE name > ? ORDER BY name LIMIT ?",
+             FROM regions WHERE name > $1 ORDER BY name LIMIT $2",
         )
         .bind(after.unwrap_or(""))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -117,8 +117,8 @@ impl Store {
     /// Replaces the mutable fields; returns false when no such region exists.
     pub async fn update_region(&self, region: &Region) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE regions SET display_name = ?, description = ?, selector_json = ?, \
-             update_time = ? WHERE name = ?",
+            "UPDATE regions SET display_name = $1, description = $2, selector_json = $3, \
+             update_time = $4 WHERE name = $5",
         )
         .bind(&region.display_name)
         .bind(&region.description)
@@ -132,7 +132,7 @@ impl Store {
 
     /// Deletes a region; returns false when no such region exists.
     pub async fn delete_region(&self, name: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM regions WHERE name = ?")
+        let result = sqlx::query("DELETE FROM regions WHERE name = $1")
             .bind(name)
             .execute(self.pool())
             .await?;
@@ -144,7 +144,7 @@ fn selector_json(selector: &Selector) -> Result<String, StoreError> {
     serde_json::to_string(selector).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
-fn region_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Region, StoreError> {
+fn region_from_row(row: &sqlx::any::AnyRow) -> Result<Region, StoreError> {
     let selector: Selector = serde_json::from_str(&row.try_get::<String, _>("selector_json")?)
         .map_err(|error| StoreError::Corrupt(format!("region selector: {error}")))?;
     Ok(Region {

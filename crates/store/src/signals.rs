@@ -18,7 +18,7 @@ impl Store {
         for (port_uid, value_json) in values {
             sqlx::query(
                 "INSERT INTO port_signals (port_uid, kind, value_json, update_ms) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT (port_uid, kind) DO UPDATE SET \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (port_uid, kind) DO UPDATE SET \
                  value_json = excluded.value_json, update_ms = excluded.update_ms",
             )
             .bind(port_uid)
@@ -35,7 +35,7 @@ impl Store {
     /// Every Port's `kind` signal, as (port uid, JSON).
     pub async fn port_signals(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT port_uid, value_json FROM port_signals WHERE kind = ? ORDER BY port_uid",
+            "SELECT port_uid, value_json FROM port_signals WHERE kind = $1 ORDER BY port_uid",
         )
         .bind(kind)
         .fetch_all(self.pool())

@@ -18,10 +18,7 @@ pub struct StoredBatch {
 impl StoredBatch {
     /// A row of a history table (`watch_batches`, `approval_batches`) whose batch is in
     /// `json_column`.
-    pub(crate) fn from_row(
-        row: &sqlx::sqlite::SqliteRow,
-        json_column: &str,
-    ) -> Result<Self, StoreError> {
+    pub(crate) fn from_row(row: &sqlx::any::AnyRow, json_column: &str) -> Result<Self, StoreError> {
         Ok(Self {
             revision: row.try_get("revision")?,
             observe_time_ms: row.try_get("observe_time")?,
@@ -46,7 +43,7 @@ impl Store {
     }
 
     pub async fn watch_view(&self, key: &str) -> Result<Option<KeyView>, StoreError> {
-        let row = sqlx::query("SELECT view_json FROM watch_view WHERE key = ?")
+        let row = sqlx::query("SELECT view_json FROM watch_view WHERE key = $1")
             .bind(key)
             .fetch_optional(self.pool())
             .await?;
@@ -66,7 +63,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut transaction = self.write_transaction().await?;
         sqlx::query(
-            "INSERT INTO watch_batches (revision, observe_time, events_json) VALUES (?, ?, ?)",
+            "INSERT INTO watch_batches (revision, observe_time, events_json) VALUES ($1, $2, $3)",
         )
         .bind(batch.revision)
         .bind(batch.observe_time_ms)
@@ -77,7 +74,7 @@ impl Store {
             let json = serde_json::to_string(view)
                 .map_err(|error| StoreError::Corrupt(error.to_string()))?;
             sqlx::query(
-                "INSERT INTO watch_view (key, view_json) VALUES (?, ?) \
+                "INSERT INTO watch_view (key, view_json) VALUES ($1, $2) \
                  ON CONFLICT (key) DO UPDATE SET view_json = excluded.view_json",
             )
             .bind(&view.key)
@@ -86,13 +83,13 @@ impl Store {
             .await?;
         }
         for key in removals {
-            sqlx::query("DELETE FROM watch_view WHERE key = ?")
+            sqlx::query("DELETE FROM watch_view WHERE key = $1")
                 .bind(key)
                 .execute(&mut *transaction)
                 .await?;
         }
         let keep_from = batch.revision - i64::try_from(retain).unwrap_or(i64::MAX) + 1;
-        sqlx::query("DELETE FROM watch_batches WHERE revision < ?")
+        sqlx::query("DELETE FROM watch_batches WHERE revision < $1")
             .bind(keep_from)
             .execute(&mut *transaction)
             .await?;
@@ -104,7 +101,7 @@ impl Store {
     pub async fn watch_batches_after(&self, revision: i64) -> Result<Vec<StoredBatch>, StoreError> {
         let rows = sqlx::query(
             "SELECT revision, observe_time, events_json FROM watch_batches \
-             WHERE revision > ? ORDER BY revision",
+             WHERE revision > $1 ORDER BY revision",
         )
         .bind(revision)
         .fetch_all(self.pool())
@@ -128,7 +125,7 @@ impl Store {
     /// Identifies this database, so a resume token from another onramp is recognised as
     /// unknown rather than misread.
     pub async fn instance_id(&self) -> Result<String, StoreError> {
-        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('instance_id', ?) ON CONFLICT (key) DO NOTHING")
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('instance_id', $1) ON CONFLICT (key) DO NOTHING")
             .bind(uuid::Uuid::new_v4().simple().to_string())
             .execute(self.pool())
             .await?;
