@@ -42,7 +42,7 @@ clippy:
 	$(CARGO) clippy -p onramp-server --no-default-features --locked -- -D warnings
 
 .PHONY: rust-test
-rust-test: prometheus-bin
+rust-test: prometheus-bin postgresql-bin
 	rm -rf "$${CARGO_TARGET_DIR:-target}/tmp/test-logs"
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
@@ -116,6 +116,12 @@ gen-check: generate
 .PHONY: prometheus-bin
 prometheus-bin:
 	scripts/install-prometheus.sh
+
+# A PostgreSQL server for the store's contract suite and the replica tests, which start
+# throwaway clusters of their own (Debian's package).
+.PHONY: postgresql-bin
+postgresql-bin:
+	scripts/install-postgresql.sh
 
 .PHONY: onramp-bin
 onramp-bin:

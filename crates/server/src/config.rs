@@ -23,8 +23,10 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address the gRPC server listens on.
     pub listen: String,
-    /// Directory for everything onramp stores (the SQLite database).
+    /// Directory for everything onramp stores (the SQLite database), unless `store.url` names
+    /// a PostgreSQL database.
     pub data_dir: PathBuf,
+    pub store: StoreSettings,
     /// Log output: `human` for terminals, `json` for log shippers.
     pub log_format: LogFormat,
     /// Default `tracing` filter; `RUST_LOG` overrides it.
@@ -334,6 +336,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:50051".to_owned(),
             data_dir: PathBuf::from("data"),
+            store: StoreSettings::default(),
             log_format: LogFormat::Human,
             log_level: "info".to_owned(),
             shutdown_grace_seconds: 10,
@@ -405,6 +408,52 @@ impl Default for WatchSettings {
             subscriber_buffer: 256,
             snapshot_chunk_keys: 500,
         }
+    }
+}
+
+/// Where onramp keeps its state: the SQLite file in `data_dir` unless `url` names a PostgreSQL
+/// database, which several replicas may share.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// `postgres://user:password@host:port/database` (usually from `ONRAMP_STORE__URL`, since
+    /// it may hold a password: it is never logged or printed).
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
+    /// Connections each replica keeps to PostgreSQL.
+    pub connections: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            connections: 16,
+        }
+    }
+}
+
+impl StoreSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        if let Some(url) = &self.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid {
+                    key: "store.url",
+                    problem: "must be a postgres:// or postgresql:// URL (leave it unset for \
+                              SQLite in data_dir)"
+                        .to_owned(),
+                });
+            }
+        }
+        if !(1..=1000).contains(&self.connections) {
+            return Err(ConfigError::Invalid {
+                key: "store.connections",
+                problem: format!("must be from 1 to 1000, got {}", self.connections),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -668,6 +717,7 @@ impl Config {
         self.listen_addr()?;
         self.admin_addr()?;
         crate::auth::settings::validate(&self.auth, &self.tls, &self.limits)?;
+        self.store.validate()?;
         let sandbox: SocketAddr =
             self.sandbox
                 .listen

@@ -118,7 +118,7 @@ pub async fn run_with_admin(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let store = Store::open(&config.data_dir).await?;
+    let store = open_store(&config).await?;
     let local_addr = listener.local_addr().ok();
     let metrics = Arc::new(Metrics::new());
     // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
@@ -285,6 +285,15 @@ pub async fn run_with_admin(
     }
     upstream.shutdown().await;
     result
+}
+
+/// PostgreSQL when `store.url` names it, else the SQLite file in the data directory.
+async fn open_store(config: &Config) -> Result<Store, onramp_store::StoreError> {
+    use secrecy::ExposeSecret;
+    match &config.store.url {
+        Some(url) => Store::connect_postgres(url.expose_secret(), config.store.connections).await,
+        None => Store::open(&config.data_dir).await,
+    }
 }
 
 /// The order desk over every configured account; an order naming no account runs under the

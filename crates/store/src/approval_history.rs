@@ -86,34 +86,34 @@ impl Store {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_batch_and_its_digests_commit_together_and_old_batches_are_forgotten() {
-        let store = Store::in_memory().await.expect("store");
-        assert_eq!(store.approval_revision().await.expect("revision"), 0);
-        for revision in 1..=3 {
-            let batch = StoredBatch {
-                revision,
-                observe_time_ms: revision * 1000,
-                events_json: format!("[{revision}]"),
-            };
-            let digests = [("a1".to_owned(), format!("d{revision}"))];
-            store
-                .commit_approval_batch(&batch, &digests, 2)
+    contract_test! {
+        async fn a_batch_and_its_digests_commit_together_and_old_batches_are_forgotten(store: Store) {
+            assert_eq!(store.approval_revision().await.expect("revision"), 0);
+            for revision in 1..=3 {
+                let batch = StoredBatch {
+                    revision,
+                    observe_time_ms: revision * 1000,
+                    events_json: format!("[{revision}]"),
+                };
+                let digests = [("a1".to_owned(), format!("d{revision}"))];
+                store
+                    .commit_approval_batch(&batch, &digests, 2)
+                    .await
+                    .expect("commit");
+            }
+            assert_eq!(store.approval_revision().await.expect("revision"), 3);
+            let after: Vec<i64> = store
+                .approval_batches_after(0)
                 .await
-                .expect("commit");
+                .expect("after")
+                .iter()
+                .map(|batch| batch.revision)
+                .collect();
+            assert_eq!(after, [2, 3], "two retained");
+            assert_eq!(
+                store.approval_digests().await.expect("digests").get("a1"),
+                Some(&"d3".to_owned())
+            );
         }
-        assert_eq!(store.approval_revision().await.expect("revision"), 3);
-        let after: Vec<i64> = store
-            .approval_batches_after(0)
-            .await
-            .expect("after")
-            .iter()
-            .map(|batch| batch.revision)
-            .collect();
-        assert_eq!(after, [2, 3], "two retained");
-        assert_eq!(
-            store.approval_digests().await.expect("digests").get("a1"),
-            Some(&"d3".to_owned())
-        );
     }
 }

@@ -66,3 +66,42 @@ impl Store {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: i64, caller: &str, rpc: &str) -> AuditRecord {
+        AuditRecord {
+            audit_id: format!("audit-{n}"),
+            time_ms: 1_700_000_000_000 + n,
+            caller: caller.into(),
+            rpc: rpc.into(),
+            request_id: format!("req-{n}"),
+            resource: String::new(),
+            code: 0,
+            reason: 0,
+        }
+    }
+
+    contract_test! {
+        async fn pages_run_newest_first_below_the_cursor_and_filter(store: Store) {
+            for (n, caller, rpc) in [(1, "a", "/x"), (2, "b", "/x"), (3, "a", "/y"), (4, "a", "/x")] {
+                store.append_audit(&record(n, caller, rpc)).await.expect("append");
+            }
+            let all = store.audit_page(i64::MAX, "", "", 10).await.expect("page");
+            let ids: Vec<&str> = all.iter().map(|(_, r)| r.audit_id.as_str()).collect();
+            assert_eq!(ids, ["audit-4", "audit-3", "audit-2", "audit-1"]);
+            assert_eq!(all[0].1, record(4, "a", "/x"));
+
+            let cursor = all[1].0;
+            let older = store.audit_page(cursor, "a", "", 10).await.expect("page");
+            let ids: Vec<&str> = older.iter().map(|(_, r)| r.audit_id.as_str()).collect();
+            assert_eq!(ids, ["audit-1"], "below audit-3, caller a");
+
+            let ax = store.audit_page(i64::MAX, "a", "/x", 1).await.expect("page");
+            assert_eq!(ax.len(), 1);
+            assert_eq!(ax[0].1.audit_id, "audit-4");
+        }
+    }
+}

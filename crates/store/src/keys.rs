@@ -249,60 +249,73 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn journal_then_complete_then_reserve_until_used() {
-        let store = Store::in_memory().await.expect("store");
-        let request = KeyRequest {
-            request_id: "r1".into(),
-            request_hash: "h".into(),
-            port_uid: "port".into(),
-            customer_ref: "acme".into(),
-            region: "us-west".into(),
-            key: None,
-        };
-        assert_eq!(
-            store.journal_key_request(&request).await.expect("journal"),
-            None
-        );
-        let seen = store.journal_key_request(&request).await.expect("again");
-        assert_eq!(
-            seen.expect("seen").key,
-            None,
-            "pending: outcome not yet known"
-        );
-        // Until it completes, the journal row attributes the key to its customer and region.
-        assert_eq!(
-            store.pending_key_requests().await.expect("pending"),
-            std::slice::from_ref(&request)
-        );
+    contract_test! {
+        async fn journal_then_complete_then_reserve_until_used(store: Store) {
+            let request = KeyRequest {
+                request_id: "r1".into(),
+                request_hash: "h".into(),
+                port_uid: "port".into(),
+                customer_ref: "acme".into(),
+                region: "us-west".into(),
+                key: None,
+            };
+            assert_eq!(
+                store.journal_key_request(&request).await.expect("journal"),
+                None
+            );
+            let seen = store.journal_key_request(&request).await.expect("again");
+            assert_eq!(
+                seen.expect("seen").key,
+                None,
+                "pending: outcome not yet known"
+            );
+            // Until it completes, the journal row attributes the key to its customer and region.
+            assert_eq!(
+                store.pending_key_requests().await.expect("pending"),
+                std::slice::from_ref(&request)
+            );
 
-        store
-            .complete_key_request("r1", &entry("k1", 100), "h")
-            .await
-            .expect("complete");
-        let seen = store.journal_key_request(&request).await.expect("replay");
-        assert_eq!(seen.expect("seen").key.as_deref(), Some("k1"));
-        assert!(
             store
-                .pending_key_requests()
+                .complete_key_request("r1", &entry("k1", 100), "h")
                 .await
-                .expect("pending")
-                .is_empty()
-        );
-        assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
+                .expect("complete");
+            let seen = store.journal_key_request(&request).await.expect("replay");
+            assert_eq!(seen.expect("seen").key.as_deref(), Some("k1"));
+            assert!(
+                store
+                    .pending_key_requests()
+                    .await
+                    .expect("pending")
+                    .is_empty()
+            );
+            assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
 
-        store
-            .mark_key_used("k1", Some("vxc-1"), OffsetDateTime::now_utc())
-            .await
-            .expect("used");
-        assert!(
             store
-                .reserved_vlans("port")
+                .mark_key_used("k1", Some("vxc-1"), OffsetDateTime::now_utc())
                 .await
-                .expect("vlans")
-                .is_empty()
-        );
-        let ledger = store.ledger_entry("k1").await.expect("get").expect("row");
-        assert_eq!(ledger.vxc_uid.as_deref(), Some("vxc-1"));
+                .expect("used");
+            assert!(
+                store
+                    .reserved_vlans("port")
+                    .await
+                    .expect("vlans")
+                    .is_empty()
+            );
+            let ledger = store.ledger_entry("k1").await.expect("get").expect("row");
+            assert_eq!(ledger.vxc_uid.as_deref(), Some("vxc-1"));
+        }
+    }
+
+    contract_test! {
+        async fn the_first_stored_response_of_a_request_id_stays(store: Store) {
+            assert_eq!(store.stored_response("r").await.expect("none"), None);
+            let bytes = vec![0_u8, 255, 10, 13, 0];
+            store.store_response("r", "/Issue", "h1", &bytes).await.expect("store");
+            store.store_response("r", "/Issue", "h2", b"later").await.expect("second");
+            assert_eq!(
+                store.stored_response("r").await.expect("stored"),
+                Some(("/Issue".to_owned(), "h1".to_owned(), bytes))
+            );
+        }
     }
 }

@@ -14,6 +14,32 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+/// The contract suite: a test written with this runs on both backends, as `<name>::sqlite` (in
+/// memory) and `<name>::postgres` (a fresh database on a throwaway cluster), so the two
+/// implement the domain's ports alike. Every store test that is not about the SQLite file itself
+/// is one.
+#[cfg(test)]
+macro_rules! contract_test {
+    (async fn $name:ident($store:ident: Store) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)] // a test may need nothing of its module's helpers
+            use super::*;
+
+            async fn run($store: crate::Store) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(crate::Store::in_memory().await.expect("sqlite store")).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run(crate::testing::TempPostgres::shared().fresh_store().await).await
+            }
+        }
+    };
+}
+
 mod approval_history;
 mod audit;
 pub mod keys;
@@ -22,6 +48,8 @@ pub mod orders;
 mod ports;
 pub mod regions;
 mod signals;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod watch;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -42,30 +42,30 @@ impl Store {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_lease_is_exclusive_until_released_or_expired() {
-        let store = Store::in_memory().await.expect("store");
-        let long = Duration::from_secs(60);
-        assert!(store.try_lock("port:p", "a", long).await.expect("lock"));
-        assert!(!store.try_lock("port:p", "b", long).await.expect("held"));
-        store
-            .unlock("port:p", "b")
-            .await
-            .expect("not b's to release");
-        assert!(
-            !store
-                .try_lock("port:p", "b", long)
-                .await
-                .expect("still held")
-        );
-        store.unlock("port:p", "a").await.expect("release");
-        assert!(
+    contract_test! {
+        async fn a_lease_is_exclusive_until_released_or_expired(store: Store) {
+            let long = Duration::from_secs(60);
+            assert!(store.try_lock("port:p", "a", long).await.expect("lock"));
+            assert!(!store.try_lock("port:p", "b", long).await.expect("held"));
             store
-                .try_lock("port:p", "b", Duration::ZERO)
+                .unlock("port:p", "b")
                 .await
-                .expect("free")
-        );
-        // b's lease has expired at once: c takes it over.
-        assert!(store.try_lock("port:p", "c", long).await.expect("expired"));
+                .expect("not b's to release");
+            assert!(
+                !store
+                    .try_lock("port:p", "b", long)
+                    .await
+                    .expect("still held")
+            );
+            store.unlock("port:p", "a").await.expect("release");
+            assert!(
+                store
+                    .try_lock("port:p", "b", Duration::ZERO)
+                    .await
+                    .expect("free")
+            );
+            // b's lease has expired at once: c takes it over.
+            assert!(store.try_lock("port:p", "c", long).await.expect("expired"));
+        }
     }
 }

@@ -317,100 +317,140 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn one_row_per_request_id_and_one_claim_per_state() {
-        let store = Store::in_memory().await.expect("store");
-        let first = order("r1");
-        assert!(store.insert_order(&first).await.expect("insert"));
-        assert!(!store.insert_order(&order("r1")).await.expect("dup"));
-        assert_eq!(
-            store.order_by_request_id("r1").await.expect("get"),
-            Some(first.clone())
-        );
-        let now = OffsetDateTime::now_utc();
-        assert!(
-            store
-                .claim_for_submit(&first.order_id, OrderState::Journaled, now)
+    contract_test! {
+        async fn one_row_per_request_id_and_one_claim_per_state(store: Store) {
+            let first = order("r1");
+            assert!(store.insert_order(&first).await.expect("insert"));
+            assert!(!store.insert_order(&order("r1")).await.expect("dup"));
+            assert_eq!(
+                store.order_by_request_id("r1").await.expect("get"),
+                Some(first.clone())
+            );
+            let now = OffsetDateTime::now_utc();
+            assert!(
+                store
+                    .claim_for_submit(&first.order_id, OrderState::Journaled, now)
+                    .await
+                    .expect("claim")
+            );
+            assert!(
+                !store
+                    .claim_for_submit(&first.order_id, OrderState::Journaled, now)
+                    .await
+                    .expect("second claim"),
+                "a second writer cannot claim the same row"
+            );
+            let stored = store
+                .order(&first.order_id)
                 .await
-                .expect("claim")
-        );
-        assert!(
-            !store
-                .claim_for_submit(&first.order_id, OrderState::Journaled, now)
-                .await
-                .expect("second claim"),
-            "a second writer cannot claim the same row"
-        );
-        let stored = store
-            .order(&first.order_id)
-            .await
-            .expect("get")
-            .expect("row");
-        assert_eq!(stored.state, OrderState::Submitting);
-        assert_eq!(stored.buy_attempts, 1);
+                .expect("get")
+                .expect("row");
+            assert_eq!(stored.state, OrderState::Submitting);
+            assert_eq!(stored.buy_attempts, 1);
 
-        let mut accepted = stored.clone();
-        accepted.state = OrderState::Deployable;
-        accepted.vxc_uid = Some("vxc-1".into());
-        accepted.vxc = Some(onramp_core::orders::VxcSnapshot {
-            status: onramp_core::onramps::ProvisioningStatus::Deployable,
-            rate_limit_mbps: 100,
-            term_months: 12,
-            shutdown: false,
-            pending_approval: true,
-            pending_rate_limit_mbps: Some(500),
-            pending_term_months: None,
+            let mut accepted = stored.clone();
+            accepted.state = OrderState::Deployable;
+            accepted.vxc_uid = Some("vxc-1".into());
+            accepted.vxc = Some(onramp_core::orders::VxcSnapshot {
+                status: onramp_core::onramps::ProvisioningStatus::Deployable,
+                rate_limit_mbps: 100,
+                term_months: 12,
+                shutdown: false,
+                pending_approval: true,
+                pending_rate_limit_mbps: Some(500),
+                pending_term_months: None,
+            });
+            assert!(
+                !store
+                    .update_order(&accepted, &[OrderState::Journaled])
+                    .await
+                    .expect("guarded"),
+                "a stale writer changes nothing"
+            );
+            assert!(
+                store
+                    .update_order(&accepted, &[OrderState::Submitting])
+                    .await
+                    .expect("update")
+            );
+            let by_vxc = store.order_by_vxc_uid("vxc-1").await.expect("by vxc");
+            assert_eq!(
+                by_vxc.as_ref().map(|o| o.state),
+                Some(OrderState::Deployable)
+            );
+            assert_eq!(
+                by_vxc.and_then(|o| o.vxc),
+                accepted.vxc,
+                "the vxc is kept whole"
+            );
+            assert_eq!(
+                store.claimed_vxc_uids().await.expect("claimed"),
+                HashSet::from(["vxc-1".to_owned()])
+            );
+            let page = store
+                .orders_page(
+                    &OrderFilter {
+                        account: Some("acme".into()),
+                        state: Some(OrderState::Deployable),
+                    },
+                    0,
+                    10,
+                )
+                .await
+                .expect("page");
+            assert_eq!(page.len(), 1);
+            let none = store
+                .orders_page(
+                    &OrderFilter {
+                        account: Some("globex".into()),
+                        state: None,
+                    },
+                    0,
+                    10,
+                )
+                .await
+                .expect("page");
+            assert!(none.is_empty());
+        }
+    }
+
+    /// Replicas are stores on one database: of many racing to claim one journaled order for
+    /// its buy, exactly one wins.
+    #[tokio::test]
+    async fn of_replicas_racing_for_one_order_one_claims_it() {
+        let url = crate::testing::TempPostgres::shared()
+            .fresh_database()
+            .await;
+        let mut replicas = Vec::new();
+        for _ in 0..3 {
+            replicas.push(Store::connect_postgres(&url, 4).await.expect("replica"));
+        }
+        let journaled = order("race");
+        assert!(replicas[0].insert_order(&journaled).await.expect("insert"));
+        let claims = replicas.iter().cycle().take(12).map(|replica| {
+            let (replica, order_id) = (replica.clone(), journaled.order_id.clone());
+            tokio::spawn(async move {
+                replica
+                    .claim_for_submit(&order_id, OrderState::Journaled, OffsetDateTime::now_utc())
+                    .await
+                    .expect("claim")
+            })
         });
-        assert!(
-            !store
-                .update_order(&accepted, &[OrderState::Journaled])
+        let mut won = 0;
+        for claim in claims.collect::<Vec<_>>() {
+            won += usize::from(claim.await.expect("task"));
+        }
+        assert_eq!(won, 1);
+        for replica in &replicas {
+            let stored = replica
+                .order(&journaled.order_id)
                 .await
-                .expect("guarded"),
-            "a stale writer changes nothing"
-        );
-        assert!(
-            store
-                .update_order(&accepted, &[OrderState::Submitting])
-                .await
-                .expect("update")
-        );
-        let by_vxc = store.order_by_vxc_uid("vxc-1").await.expect("by vxc");
-        assert_eq!(
-            by_vxc.as_ref().map(|o| o.state),
-            Some(OrderState::Deployable)
-        );
-        assert_eq!(
-            by_vxc.and_then(|o| o.vxc),
-            accepted.vxc,
-            "the vxc is kept whole"
-        );
-        assert_eq!(
-            store.claimed_vxc_uids().await.expect("claimed"),
-            HashSet::from(["vxc-1".to_owned()])
-        );
-        let page = store
-            .orders_page(
-                &OrderFilter {
-                    account: Some("acme".into()),
-                    state: Some(OrderState::Deployable),
-                },
-                0,
-                10,
-            )
-            .await
-            .expect("page");
-        assert_eq!(page.len(), 1);
-        let none = store
-            .orders_page(
-                &OrderFilter {
-                    account: Some("globex".into()),
-                    state: None,
-                },
-                0,
-                10,
-            )
-            .await
-            .expect("page");
-        assert!(none.is_empty());
+                .expect("get")
+                .expect("row");
+            assert_eq!(
+                (stored.state, stored.buy_attempts),
+                (OrderState::Submitting, 1)
+            );
+        }
     }
 }

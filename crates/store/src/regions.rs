@@ -176,61 +176,61 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn insert_is_idempotent_per_request_id_and_unique_per_name() {
-        let store = Store::in_memory().await.expect("store");
-        let first = region("us-west");
-        assert_eq!(
-            store
-                .insert_region(&first, Some("r1"), "h1")
-                .await
-                .expect("insert"),
-            InsertOutcome::Inserted
-        );
-        assert_eq!(
-            store
-                .insert_region(&first, Some("r1"), "h1")
-                .await
-                .expect("replay"),
-            InsertOutcome::RequestSeen {
-                request_hash: "h1".into(),
-                name: "us-west".into()
-            }
-        );
-        assert_eq!(
-            store
-                .insert_region(&first, Some("r2"), "h2")
-                .await
-                .expect("dup"),
-            InsertOutcome::NameTaken
-        );
-        assert_eq!(store.region("us-west").await.expect("get"), Some(first));
+    contract_test! {
+        async fn insert_is_idempotent_per_request_id_and_unique_per_name(store: Store) {
+            let first = region("us-west");
+            assert_eq!(
+                store
+                    .insert_region(&first, Some("r1"), "h1")
+                    .await
+                    .expect("insert"),
+                InsertOutcome::Inserted
+            );
+            assert_eq!(
+                store
+                    .insert_region(&first, Some("r1"), "h1")
+                    .await
+                    .expect("replay"),
+                InsertOutcome::RequestSeen {
+                    request_hash: "h1".into(),
+                    name: "us-west".into()
+                }
+            );
+            assert_eq!(
+                store
+                    .insert_region(&first, Some("r2"), "h2")
+                    .await
+                    .expect("dup"),
+                InsertOutcome::NameTaken
+            );
+            assert_eq!(store.region("us-west").await.expect("get"), Some(first));
+        }
     }
 
-    #[tokio::test]
-    async fn pages_update_and_delete() {
-        let store = Store::in_memory().await.expect("store");
-        for name in ["a", "b", "c"] {
-            store
-                .insert_region(&region(name), None, "")
-                .await
-                .expect("insert");
+    contract_test! {
+        async fn pages_update_and_delete(store: Store) {
+            for name in ["a", "b", "c"] {
+                store
+                    .insert_region(&region(name), None, "")
+                    .await
+                    .expect("insert");
+            }
+            let page = store.regions_page(Some("a"), 1).await.expect("page");
+            assert_eq!(page[0].name, "b");
+            let mut changed = region("b");
+            changed.display_name = "Bee".into();
+            assert!(store.update_region(&changed).await.expect("update"));
+            assert_eq!(
+                store
+                    .region("b")
+                    .await
+                    .expect("get")
+                    .expect("row")
+                    .display_name,
+                "Bee"
+            );
+            assert!(store.delete_region("b").await.expect("delete"));
+            assert!(!store.delete_region("b").await.expect("delete again"));
         }
-        let page = store.regions_page(Some("a"), 1).await.expect("page");
-        assert_eq!(page[0].name, "b");
-        let mut changed = region("b");
-        changed.display_name = "Bee".into();
-        assert!(store.update_region(&changed).await.expect("update"));
-        assert_eq!(
-            store
-                .region("b")
-                .await
-                .expect("get")
-                .expect("row")
-                .display_name,
-            "Bee"
-        );
-        assert!(store.delete_region("b").await.expect("delete"));
-        assert!(!store.delete_region("b").await.expect("delete again"));
     }
 }

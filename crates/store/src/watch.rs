@@ -139,3 +139,63 @@ impl Store {
 fn parse_view(json: &str) -> Result<KeyView, StoreError> {
     serde_json::from_str(json).map_err(|error| StoreError::Corrupt(format!("key view: {error}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onramp_core::keys::UpstreamKey;
+    use onramp_core::onramps::PortRef;
+
+    fn view(key: &str) -> KeyView {
+        let upstream = UpstreamKey {
+            key: key.into(),
+            port_uid: "port".into(),
+            ..UpstreamKey::default()
+        };
+        KeyView::new(
+            &upstream,
+            PortRef::default(),
+            None,
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    fn batch(revision: i64) -> StoredBatch {
+        StoredBatch {
+            revision,
+            observe_time_ms: 1_000 * revision,
+            events_json: format!("[{revision}]"),
+        }
+    }
+
+    contract_test! {
+        async fn batches_and_views_commit_together_and_old_revisions_are_forgotten(store: Store) {
+            assert_eq!(store.watch_revision_range().await.expect("range"), None);
+            store
+                .commit_watch_batch(&batch(1), &[view("k1"), view("k2")], &[], 2)
+                .await
+                .expect("commit 1");
+            store
+                .commit_watch_batch(&batch(2), &[], &["k1".to_owned()], 2)
+                .await
+                .expect("commit 2");
+            store.commit_watch_batch(&batch(3), &[view("k3")], &[], 2).await.expect("commit 3");
+
+            assert_eq!(store.watch_revision_range().await.expect("range"), Some((2, 3)));
+            assert_eq!(store.watch_batches_after(1).await.expect("after"), [batch(2), batch(3)]);
+            assert_eq!(store.watch_batches_after(3).await.expect("after"), []);
+            let views = store.watch_views().await.expect("views");
+            assert_eq!(views.keys().collect::<Vec<_>>(), ["k2", "k3"]);
+            assert_eq!(store.watch_view("k2").await.expect("view"), Some(view("k2")));
+            assert_eq!(store.watch_view("k1").await.expect("view"), None);
+
+            // A revision is written once: a second writer of the same revision fails whole.
+            let again = store.commit_watch_batch(&batch(3), &[view("k9")], &[], 2).await;
+            assert!(again.is_err(), "revision 3 twice");
+            assert_eq!(store.watch_view("k9").await.expect("view"), None);
+
+            let instance = store.instance_id().await.expect("instance");
+            assert_eq!(store.instance_id().await.expect("instance"), instance);
+        }
+    }
+}
