@@ -7,10 +7,12 @@ use std::time::Duration;
 use crate::error::{Error, ErrorReason};
 use crate::ports::LockStore;
 
-/// How long a lease lasts. Longer than any section that holds one (a few Megaport calls, each
-/// bounded by the upstream timeout), so a live holder never loses it; a crashed one frees it
-/// by then.
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a lease lasts unless renewed. A live holder renews it every [`RENEW`] for as long as
+/// it holds it, however long its Megaport calls take; a crashed one (a killed replica) frees it
+/// within this, so the others wait no longer for it.
+const LEASE: Duration = Duration::from_secs(15);
+/// How often a holder renews its lease: a third of it, so two renewals may fail in a row.
+const RENEW: Duration = Duration::from_secs(5);
 /// How long a caller waits for a lease before giving up with UNAVAILABLE.
 const WAIT: Duration = Duration::from_secs(60);
 /// How often a waiter asks again.
@@ -42,11 +44,27 @@ impl Locks {
             }
             tokio::time::sleep(POLL).await;
         }
+        let renewal = tokio::spawn(renew(self.store.clone(), name.to_owned(), holder.clone()));
         Ok(LockGuard {
             store: self.store.clone(),
             name: name.to_owned(),
             holder,
+            renewal,
         })
+    }
+}
+
+/// Keeps a held lease alive until aborted. A renewal that finds the lease taken over (this
+/// holder stalled past [`LEASE`]) is logged: the compare-and-set writes behind every lease keep
+/// such an overlap from acting twice.
+async fn renew(store: Arc<dyn LockStore>, name: String, holder: String) {
+    loop {
+        tokio::time::sleep(RENEW).await;
+        match store.try_lock(&name, &holder, LEASE).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(lock = %name, "a held lease was taken over"),
+            Err(error) => tracing::warn!(lock = %name, %error, "cannot renew a lease"),
+        }
     }
 }
 
@@ -55,10 +73,12 @@ pub struct LockGuard {
     store: Arc<dyn LockStore>,
     name: String,
     holder: String,
+    renewal: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        self.renewal.abort();
         let (store, name, holder) = (
             self.store.clone(),
             std::mem::take(&mut self.name),
@@ -102,5 +122,30 @@ mod tests {
             .expect("join")
             .expect("taken");
         drop(other);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_lease_outlives_its_term_and_a_dead_holders_expires() {
+        let store = Arc::new(MemoryStore::default());
+        let locks = Locks::new(store.clone());
+        let held = locks.lock("order:r").await.expect("held");
+        tokio::time::sleep(LEASE * 3).await;
+        assert!(
+            !store
+                .try_lock("order:r", "other", LEASE)
+                .await
+                .expect("try"),
+            "renewed while held"
+        );
+        // A holder that dies renews nothing: its lease ends within LEASE.
+        held.renewal.abort();
+        std::mem::forget(held);
+        tokio::time::sleep(LEASE + RENEW).await;
+        assert!(
+            store
+                .try_lock("order:r", "other", LEASE)
+                .await
+                .expect("expired")
+        );
     }
 }

@@ -27,7 +27,7 @@ struct State {
     /// Outcomes of multi-key creates by request id: (call, fingerprint, outcome).
     outcomes: BTreeMap<String, (String, String, Vec<u8>)>,
     /// Lease holders by name, with when the lease ends.
-    locks: BTreeMap<String, (String, std::time::Instant)>,
+    locks: BTreeMap<String, (String, tokio::time::Instant)>,
 }
 
 impl MemoryStore {
@@ -255,12 +255,12 @@ impl LockStore for MemoryStore {
         holder: &str,
         ttl: std::time::Duration,
     ) -> Result<bool, Error> {
-        let now = std::time::Instant::now();
+        let now = tokio::time::Instant::now();
         let mut state = self.state();
         if state
             .locks
             .get(name)
-            .is_some_and(|(_, expires)| *expires > now)
+            .is_some_and(|(held_by, expires)| held_by != holder && *expires > now)
         {
             return Ok(false);
         }

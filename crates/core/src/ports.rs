@@ -179,7 +179,7 @@ pub trait OrderStore: Send + Sync + 'static {
 #[async_trait]
 pub trait LockStore: Send + Sync + 'static {
     /// Takes `name` for `holder` until `ttl` from now, unless an unexpired lease of another
-    /// holder exists; true when taken.
+    /// holder exists; true when taken. The holder's own call renews its lease.
     async fn try_lock(
         &self,
         name: &str,

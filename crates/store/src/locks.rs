@@ -1,4 +1,5 @@
-//! Leases: one row per held name; an expired row is taken over by the next `try_lock`.
+//! Leases: one row per held name; an expired row is taken over by the next `try_lock`, and the
+//! holder's own `try_lock` renews it.
 
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ impl Store {
         let result = sqlx::query(
             "INSERT INTO locks (name, holder, expires_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-             expires_ms = excluded.expires_ms WHERE locks.expires_ms <= $4",
+             expires_ms = excluded.expires_ms \
+             WHERE locks.expires_ms <= $4 OR locks.holder = excluded.holder",
         )
         .bind(name)
         .bind(holder)
@@ -57,6 +59,7 @@ mod tests {
                     .await
                     .expect("still held")
             );
+            assert!(store.try_lock("port:p", "a", long).await.expect("renewed by its holder"));
             store.unlock("port:p", "a").await.expect("release");
             assert!(
                 store

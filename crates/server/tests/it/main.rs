@@ -32,6 +32,7 @@ mod orders_guide;
 mod orders_restart;
 mod orders_validation;
 mod regions;
+mod replicas;
 mod selection_signals;
 mod service_key_reads;
 mod service_keys;

@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod binary;
 pub(crate) mod http;
 pub(crate) mod orders;
+pub(crate) mod replicas;
 
 use std::future::Future;
 use std::net::SocketAddr;
