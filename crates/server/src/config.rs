@@ -422,6 +422,10 @@ pub struct StoreSettings {
     pub url: Option<SecretString>,
     /// Connections each replica keeps to PostgreSQL.
     pub connections: u32,
+    /// The term of the leader lease on PostgreSQL: a killed leader's background work (key
+    /// polling, Port signals, the approval inbox) resumes on another replica within this and a
+    /// third of it.
+    pub leader_lease_seconds: u64,
 }
 
 impl Default for StoreSettings {
@@ -429,6 +433,7 @@ impl Default for StoreSettings {
         Self {
             url: None,
             connections: 16,
+            leader_lease_seconds: 10,
         }
     }
 }
@@ -451,6 +456,15 @@ impl StoreSettings {
             return Err(ConfigError::Invalid {
                 key: "store.connections",
                 problem: format!("must be from 1 to 1000, got {}", self.connections),
+            });
+        }
+        if !(3..=300).contains(&self.leader_lease_seconds) {
+            return Err(ConfigError::Invalid {
+                key: "store.leader_lease_seconds",
+                problem: format!(
+                    "must be from 3 to 300 seconds, got {}",
+                    self.leader_lease_seconds
+                ),
             });
         }
         Ok(())

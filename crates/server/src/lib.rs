@@ -31,6 +31,7 @@ pub mod coalesced_writes;
 pub mod config;
 mod embedded_sandbox;
 pub mod error;
+pub mod leader;
 pub mod metrics;
 pub mod order_followers;
 mod order_upstream;

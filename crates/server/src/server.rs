@@ -153,9 +153,6 @@ pub async fn run_with_admin(
         Locks::new(Arc::new(store.clone())),
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
-    let poller = hub.spawn_poller(shutdown_signal.clone());
-    let mut background = signals.spawn(upstream.catalog.clone(), shutdown_signal.clone());
-    background.push(hub.spawn_notice_follower(signals.clone(), shutdown_signal.clone()));
     let inbox_history = crate::approval_inbox::History::open(
         store.clone(),
         config.watch.history_revisions,
@@ -173,7 +170,35 @@ pub async fn run_with_admin(
             audit: crate::auth::audit::AuditLog::new(Arc::new(store.clone())),
         },
     );
-    background.push(inbox.spawn(shutdown_signal.clone()));
+    // The work that polls Megaport on nobody's behalf: on the leader only (see `leader`).
+    let background_work = {
+        let (hub, signals, catalog, inbox, shutdown) = (
+            hub.clone(),
+            signals.clone(),
+            upstream.catalog.clone(),
+            inbox.clone(),
+            shutdown_signal.clone(),
+        );
+        move || {
+            let mut tasks = signals.spawn(catalog.clone(), shutdown.clone());
+            tasks.push(hub.spawn_poller(shutdown.clone()));
+            tasks.push(hub.spawn_notice_follower(signals.clone(), shutdown.clone()));
+            tasks.push(inbox.spawn(shutdown.clone()));
+            tasks
+        }
+    };
+    let background = match store.backend() {
+        onramp_store::Backend::Sqlite => background_work(),
+        onramp_store::Backend::Postgres => vec![
+            hub.spawn_follower(shutdown_signal.clone()),
+            crate::leader::spawn(
+                Arc::new(store.clone()),
+                Duration::from_secs(config.store.leader_lease_seconds),
+                shutdown_signal.clone(),
+                background_work,
+            ),
+        ],
+    };
 
     let (health, health_service) = tonic_health::server::health_reporter();
     set_all(&health, ServingStatus::Serving).await;
@@ -279,7 +304,6 @@ pub async fn run_with_admin(
     if let Some(task) = admin_task {
         task.abort();
     }
-    poller.abort();
     for task in background {
         task.abort();
     }

@@ -88,7 +88,7 @@ pub fn millis(time: OffsetDateTime) -> i64 {
     i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
+pub fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
         .map_err(|error| StoreError::Corrupt(format!("timestamp {millis}: {error}")))
 }
@@ -115,6 +115,9 @@ pub struct Store {
     /// The data directory's lock, shared by every store of it in this process and released
     /// with the last; None in memory.
     _lock: Option<Arc<std::fs::File>>,
+    /// The PostgreSQL URL, for the LISTEN connection of [`Store::listen`]; it may hold a
+    /// password, so it is never printed.
+    postgres_url: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,6 +204,7 @@ impl Store {
             backend,
             observer: Arc::default(),
             _lock: None,
+            postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url)),
         })
     }
 
@@ -241,6 +245,38 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// Tells every replica's [`Store::listen`] on `channel` about `payload` once the
+    /// transaction commits (PostgreSQL's NOTIFY); nothing on SQLite, which has one process.
+    pub(crate) async fn notify(
+        &self,
+        transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+        channel: &str,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(payload)
+                .execute(&mut **transaction)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A connection that hears the notifications of `channel` from every replica; `None` on
+    /// SQLite. Resolves each `recv` with the payload; after an error, listen again.
+    pub async fn listen(
+        &self,
+        channel: &str,
+    ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        let Some(url) = &self.postgres_url else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(channel).await?;
+        Ok(Some(listener))
     }
 
     /// Installs the observer of every later query made through the domain's ports; the first

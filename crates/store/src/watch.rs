@@ -7,6 +7,9 @@ use sqlx::Row;
 use super::{Store, StoreError};
 use onramp_core::keys::KeyView;
 
+/// The channel [`Store::listen`] hears new key-watch revisions on (the payload is the revision).
+pub const WATCH_CHANNEL: &str = "onramp_watch";
+
 /// One revision as stored: the batch's events, serialised by the watcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBatch {
@@ -89,6 +92,8 @@ impl Store {
                 .await?;
         }
         let keep_from = batch.revision - i64::try_from(retain).unwrap_or(i64::MAX) + 1;
+        self.notify(&mut transaction, WATCH_CHANNEL, &batch.revision.to_string())
+            .await?;
         sqlx::query("DELETE FROM watch_batches WHERE revision < $1")
             .bind(keep_from)
             .execute(&mut *transaction)
@@ -193,6 +198,16 @@ mod tests {
             let again = store.commit_watch_batch(&batch(3), &[view("k9")], &[], 2).await;
             assert!(again.is_err(), "revision 3 twice");
             assert_eq!(store.watch_view("k9").await.expect("view"), None);
+
+            // Every replica hears a committed revision (PostgreSQL); SQLite has nobody to tell.
+            if let Some(mut listener) = store.listen(WATCH_CHANNEL).await.expect("listen") {
+                store.commit_watch_batch(&batch(4), &[], &[], 2).await.expect("commit 4");
+                let heard = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+                    .await
+                    .expect("notified")
+                    .expect("notification");
+                assert_eq!(heard.payload(), "4");
+            }
 
             let instance = store.instance_id().await.expect("instance");
             assert_eq!(store.instance_id().await.expect("instance"), instance);

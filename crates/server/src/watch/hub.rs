@@ -21,7 +21,7 @@ use onramp_core::keys::KeyView;
 use onramp_core::service_keys::{KeyFilter, ServiceKeys};
 use onramp_store::Store;
 use onramp_store::millis;
-use onramp_store::watch::StoredBatch;
+use onramp_store::watch::{StoredBatch, WATCH_CHANNEL};
 
 /// How polling Megaport is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +255,94 @@ impl WatchHub {
         ))
     }
 
+    /// Follows the revisions other replicas commit to a shared (PostgreSQL) store, woken by
+    /// their notifications rather than by reading the table on a timer: how the replicas that
+    /// do not poll Megaport keep their read model and their watchers current. Nothing on
+    /// SQLite, where this process is the only writer.
+    pub fn spawn_follower(&self, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match hub.inner.store.listen(WATCH_CHANNEL).await {
+                    Ok(Some(listener)) => listener,
+                    Ok(None) => return,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for key revisions; retrying");
+                        tokio::select! {
+                            () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                            () = shutdown.fired() => return,
+                        }
+                    }
+                };
+                // Listening first, then reading, so no revision falls between the two.
+                loop {
+                    if let Err(error) = hub.catch_up().await {
+                        tracing::warn!(%error, "cannot read the key revisions of other replicas");
+                    }
+                    tokio::select! {
+                        heard = listener.recv() => if heard.is_err() { break },
+                        () = shutdown.fired() => return,
+                    }
+                }
+            }
+        })
+    }
+
+    /// Applies the revisions committed by another replica since this one's, and publishes
+    /// them to this replica's watchers.
+    pub async fn catch_up(&self) -> Result<(), Error> {
+        let _writer = self.inner.writer.lock().await;
+        self.catch_up_locked().await
+    }
+
+    async fn catch_up_locked(&self) -> Result<(), Error> {
+        let revision = self.revision();
+        let batches = self.inner.store.watch_batches_after(revision).await?;
+        if batches
+            .first()
+            .is_some_and(|first| first.revision != revision + 1)
+        {
+            // What this replica missed is no longer kept: start over from the stored views.
+            // Its watchers resume past the gap, as after a restart.
+            tracing::warn!(revision, "key revisions missed; reloading the stored views");
+            let views = self.inner.store.watch_views().await?;
+            let mut state = self.write();
+            state.listing = newest_first(&views);
+            state.views = views;
+        }
+        for batch in batches {
+            let events: Vec<KeyEvent> =
+                serde_json::from_str(&batch.events_json).map_err(Error::internal)?;
+            {
+                let mut state = self.write();
+                for event in &events {
+                    if event.kind == events::ChangeKind::Removed {
+                        state.views.remove(&event.key.key);
+                    } else {
+                        state.views.insert(event.key.key.clone(), event.key.clone());
+                    }
+                }
+                state.revision = batch.revision;
+                state.listing = newest_first(&state.views);
+            }
+            self.inner
+                .recent
+                .settle_keys(events.iter().map(|event| event.key.key.as_str()));
+            if let Ok(observed) = onramp_store::from_millis(batch.observe_time_ms) {
+                self.record_success(observed);
+            }
+            let _ = self
+                .inner
+                .sender
+                .send(Arc::new(Batch::new(batch.revision, events)));
+        }
+        if self.read().health.last_success.is_none() && self.revision() > 0 {
+            // The stored views are another replica's last poll: good to read from.
+            self.record_success(OffsetDateTime::now_utc());
+        }
+        Ok(())
+    }
+
     /// Records views a write of onramp's returned, so reads see them at once, and asks the
     /// poller to look at Megaport now.
     pub fn wrote(&self, views: &[KeyView]) {
@@ -326,6 +414,8 @@ impl WatchHub {
     /// re-derived with the clock so time-driven transitions still happen; nothing is invented.
     pub async fn poll_once(&self) -> Result<(), Error> {
         let _writer = self.inner.writer.lock().await;
+        // A replica that has just become the poller first takes in what the last one wrote.
+        self.catch_up_locked().await?;
         let previous = self.read().views.clone();
         let written_before = self.inner.recent.position();
         let now = OffsetDateTime::now_utc();

@@ -47,6 +47,15 @@ impl RecentWrites {
             .retain(|_, (sequence, _)| *sequence > position);
     }
 
+    /// Forgets the writes of these keys: another replica's poll has reported them (a replica
+    /// that does not poll cannot tell when its own poll began).
+    pub(crate) fn settle_keys<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+        let mut entries = self.lock();
+        for key in keys {
+            entries.views.remove(key);
+        }
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<KeyView> {
         self.lock().views.get(key).map(|(_, view)| view.clone())
     }

@@ -1,5 +1,6 @@
-//! Three onramp replicas on one PostgreSQL: exactly once across them while replicas are killed,
-//! and VLANs handed out once across them.
+//! Three onramp replicas on one PostgreSQL: exactly once across them while the leader is
+//! killed, VLANs handed out once across them, one poller at a time with failover, and a watch
+//! resumed on another replica.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -127,7 +128,7 @@ async fn three_hundred_orders_over_three_replicas_with_kills_are_bought_exactly_
             }
         });
     }
-    // Kill a replica each time another quarter of the orders is done, and start it again a
+    // Kill the leader each time another quarter of the orders is done, and start it again a
     // moment later.
     let killer = tokio::spawn({
         let (replicas, done) = (replicas.clone(), done.clone());
@@ -137,9 +138,10 @@ async fn three_hundred_orders_over_three_replicas_with_kills_are_bought_exactly_
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 let mut replicas = replicas.lock().await;
-                replicas.kill(kill % REPLICAS);
+                let leader = replicas.leader().await;
+                replicas.kill(leader);
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                replicas.start_replica(kill % REPLICAS).await;
+                replicas.start_replica(leader).await;
             }
         }
     });
@@ -240,4 +242,165 @@ async fn fifty_single_use_keys_on_one_port_over_three_replicas_get_fifty_vlans()
         assert!(vlans.insert(vlan), "vlan {vlan} handed out twice");
     }
     assert_eq!(vlans.len(), 50);
+}
+
+/// Key polls the sandbox saw in the next `window`.
+async fn polls_in(control: &megaport_sandbox::SandboxControl, window: Duration) -> usize {
+    let from = Instant::now();
+    tokio::time::sleep(window).await;
+    control
+        .arrivals(RouteGroup::ServiceKey)
+        .into_iter()
+        .filter(|arrival| *arrival >= from)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_polls_and_another_takes_over_within_the_lease_when_it_is_killed() {
+    // Polls every 200 ms: one poller makes about 5 key listings a second, three would make 15.
+    let extra = "[watch]\npoll_interval_millis = 200\n";
+    let mut replicas = Replicas::start(REPLICAS, SandboxConfig::default(), extra).await;
+    let control = replicas.sandbox.control().clone();
+    let leader = replicas.leader().await;
+    let window = Duration::from_secs(3);
+    let one_poller = polls_in(&control, window).await;
+    assert!(
+        (5..=20).contains(&one_poller),
+        "{one_poller} polls in {window:?}: one poller makes about 15"
+    );
+
+    let killed = Instant::now();
+    replicas.kill(leader);
+    let failover = loop {
+        let polled_since = control
+            .arrivals(RouteGroup::ServiceKey)
+            .into_iter()
+            .any(|arrival| arrival > killed + Duration::from_millis(300));
+        if polled_since {
+            break killed.elapsed();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "nobody polled after the leader was killed\n{}",
+            replicas.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let new_leader = replicas.leader().await;
+    assert_ne!(new_leader, leader);
+    // The lease is 3 s, checked every second: the next leader polls within 3 + 1 s.
+    assert!(
+        failover <= Duration::from_millis(4_500),
+        "failover took {failover:?}"
+    );
+    replicas.start_replica(leader).await;
+    let after = polls_in(&control, window).await;
+    println!(
+        "leader failover: polls in {window:?} with one leader {one_poller}, after failover and \
+         restart {after}; next poll {failover:?} after the kill"
+    );
+    assert!((5..=20).contains(&after), "{after} polls: still one poller");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_cut_off_on_one_replica_resumes_on_another_exactly_once_in_order() {
+    use onramp_proto::WatchServiceKeysRequest;
+    use onramp_proto::watch_service_keys_response::Kind;
+
+    let replicas = Replicas::start(REPLICAS, SandboxConfig::default(), "").await;
+    let leader = replicas.leader().await;
+    let (first, second) = ((leader + 1) % REPLICAS, (leader + 2) % REPLICAS);
+    let watch = |index: usize, resume_token: String| {
+        let mut keys = ServiceKeyServiceClient::new(replicas.channel(index));
+        async move {
+            keys.watch_service_keys(WatchServiceKeysRequest {
+                resume_token,
+                ..Default::default()
+            })
+            .await
+            .expect("watch")
+            .into_inner()
+        }
+    };
+    let create = |index: usize| {
+        let mut keys = ServiceKeyServiceClient::new(replicas.channel(index));
+        async move {
+            keys.create_service_key(CreateServiceKeyRequest {
+                port_uid: LA1_BLUE.into(),
+                single_use: true,
+                max_speed_mbps: 1000,
+                pre_approved: true,
+                customer_ref: "acme".into(),
+                request_id: request_id(),
+                ..Default::default()
+            })
+            .await
+            .expect("create")
+            .into_inner()
+            .service_key
+            .expect("key")
+            .key
+        }
+    };
+    // Changes in order, as (revision, key, resume token), until `want` keys were seen.
+    async fn changes(
+        stream: &mut tonic::Streaming<onramp_proto::WatchServiceKeysResponse>,
+        want: &[String],
+    ) -> Vec<(i64, String, String)> {
+        let mut seen = Vec::new();
+        while !want.iter().all(|key| {
+            seen.iter()
+                .any(|(_, k, _): &(i64, String, String)| k == key)
+        }) {
+            let message = tokio::time::timeout(Duration::from_secs(20), stream.message())
+                .await
+                .expect("a change in time")
+                .expect("stream ok")
+                .expect("stream open");
+            if let Some(Kind::Changes(batch)) = &message.kind {
+                for event in &batch.events {
+                    let key = event.service_key.as_ref().expect("key").key.clone();
+                    seen.push((message.revision, key, message.resume_token.clone()));
+                }
+            }
+        }
+        seen
+    }
+
+    // A watcher on a replica that does not poll hears the leader's revisions.
+    let mut stream = watch(first, String::new()).await;
+    let created = create(leader).await;
+    let before_cut = changes(&mut stream, std::slice::from_ref(&created)).await;
+    let token = before_cut.last().expect("a change").2.clone();
+    let cut_at = before_cut.last().expect("a change").0;
+    drop(stream);
+
+    // While it is cut off: keys minted through both other replicas.
+    let mut missed = Vec::new();
+    for index in [second, leader, second] {
+        missed.push(create(index).await);
+    }
+    let mut resumed = watch(second, token).await;
+    let after = changes(&mut resumed, &missed).await;
+    let revisions: Vec<i64> = after.iter().map(|(revision, _, _)| *revision).collect();
+    assert!(
+        revisions.first().is_some_and(|first| *first == cut_at + 1),
+        "resumed right after the cut: {revisions:?} after {cut_at}"
+    );
+    assert!(
+        revisions.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{revisions:?}"
+    );
+    let keys: Vec<&String> = after.iter().map(|(_, key, _)| key).collect();
+    for key in &missed {
+        assert_eq!(
+            keys.iter().filter(|seen| **seen == key).count(),
+            1,
+            "{key} exactly once in {keys:?}"
+        );
+    }
+    assert!(
+        !keys.contains(&&created),
+        "nothing from before the cut is repeated"
+    );
 }

@@ -60,7 +60,7 @@ impl Replicas {
                      shutdown_grace_seconds = 1\n\
                      regions_file = \"{regions}\"\n\
                      {extra}\n\
-                     [store]\nurl = \"{database_url}\"\nconnections = 8\n\
+                     [store]\nurl = \"{database_url}\"\nconnections = 8\nleader_lease_seconds = 3\n\
                      [admin]\nlisten = \"\"\n\
                      [limits]\nwrite_burst = 10000\nwrites_per_minute = 100000\n\
                      [megaport]\nenvironment = \"custom\"\nbase_url = \"{base}\"\n\
@@ -125,6 +125,28 @@ impl Replicas {
     /// SIGKILLs replica `index`.
     pub(crate) fn kill(&mut self, index: usize) {
         drop(self.replicas[index].process.take());
+    }
+
+    /// The replica that leads now, by what each replica's log said last (waits up to 10 s for
+    /// one to).
+    pub(crate) async fn leader(&self) -> usize {
+        let started = std::time::Instant::now();
+        loop {
+            let leading = self.replicas.iter().position(|replica| {
+                replica.process.is_some()
+                    && std::fs::read_to_string(&replica.log).is_ok_and(|log| {
+                        let leads = log.rfind("this replica leads");
+                        leads.is_some() && leads > log.rfind("this replica stops leading")
+                    })
+            });
+            match leading {
+                Some(index) => return index,
+                None if started.elapsed() < Duration::from_secs(10) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                None => panic!("no replica leads\n{}", self.logs()),
+            }
+        }
     }
 
     pub(crate) fn channel(&self, index: usize) -> Channel {
