@@ -71,6 +71,15 @@ impl History {
         read: &[Approval],
         now: OffsetDateTime,
     ) -> Result<Option<Arc<Changes>>, Error> {
+        // Replicas share the history: take in what another one committed since.
+        let stored = self.store.approval_revision().await?;
+        if stored > self.lock().revision {
+            let digests = self.store.approval_digests().await?;
+            *self.lock() = Seen {
+                revision: stored,
+                digests,
+            };
+        }
         let (revision, changed) = {
             let seen = self.lock();
             let changed: Vec<(Approval, String)> = read

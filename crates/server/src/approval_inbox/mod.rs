@@ -224,7 +224,10 @@ impl ApprovalInbox {
 
     /// The inbox as last read (reading it first if it never was) and its revision.
     async fn current(&self) -> Result<(Arc<Vec<Approval>>, OffsetDateTime, i64), Error> {
-        if let Some(snapshot) = self.lock().as_ref() {
+        // The leader reads the inbox every interval; another replica (on a shared store) reads
+        // it when asked and its last read is two intervals old.
+        let fresh_after = OffsetDateTime::now_utc() - self.interval * 2;
+        if let Some(snapshot) = self.lock().as_ref().filter(|s| s.read_at > fresh_after) {
             return Ok((
                 snapshot.approvals.clone(),
                 snapshot.read_at,
