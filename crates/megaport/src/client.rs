@@ -873,7 +873,7 @@ impl MegaportClient {
             inner.metrics.record(route, Outcome::from_status(status));
             let (detail, retry_after) = read_error_response(resp).await;
             if status == 429 {
-                inner.budget.throttled_by_megaport(retry_after);
+                inner.budget.throttled_by_megaport(retry_after).await;
             }
             tracing::debug!(
                 route = route.as_str(),

@@ -25,7 +25,7 @@ pub mod metrics;
 pub mod models;
 pub mod retry;
 
-pub use budget::{Budget, BudgetConfig, Priority};
+pub use budget::{Budget, BudgetConfig, BudgetLedger, Priority, SharedWindow};
 pub use client::{BuyApi, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MegaportClient, RouteTimeouts};
 pub use config::{Credentials, Environment};
 pub use de::parse_timestamp;

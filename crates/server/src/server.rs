@@ -130,7 +130,7 @@ pub async fn run_with_admin(
         store.clone(),
         Arc::clone(&metrics),
     )?;
-    let upstream = Upstream::connect(&config).await?;
+    let upstream = Upstream::connect(&config, &store).await?;
     if admin_listener.is_some() {
         for (account, client) in &upstream.accounts {
             metrics.observe_megaport(account, client);

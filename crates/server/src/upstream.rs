@@ -11,7 +11,12 @@ use secrecy::ExposeSecret;
 use crate::catalog::{Catalog, CatalogConfig};
 use crate::config::{Config, ConfigError, MegaportEnvironment};
 use crate::embedded_sandbox;
-use megaport::{ClientConfig, Credentials, Environment, MegaportClient, MegaportError};
+use megaport::{
+    BudgetLedger, ClientConfig, Credentials, Environment, MegaportClient, MegaportError,
+    SharedWindow,
+};
+use onramp_store::budget::RequestWindow;
+use onramp_store::{Backend, Store};
 
 /// Why onramp could not set up its Megaport connection.
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +45,9 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Starts the embedded sandbox if configured, then builds the clients and the catalog.
-    pub async fn connect(config: &Config) -> Result<Self, UpstreamError> {
+    /// Starts the embedded sandbox if configured, then builds the clients and the catalog. On
+    /// PostgreSQL the request budget is kept in `store`, shared with the other replicas.
+    pub async fn connect(config: &Config, store: &Store) -> Result<Self, UpstreamError> {
         let megaport = &config.megaport;
         let default_credentials = match (&megaport.client_id, &megaport.client_secret) {
             (Some(id), Some(secret)) => Some(Credentials::new(id, secret.expose_secret())),
@@ -94,8 +100,14 @@ impl Upstream {
             }
         }
 
-        // One budget for every account: they all leave by the same IP.
-        let budget = Arc::new(megaport::Budget::new(megaport.budget.budget_config()));
+        // One budget for every account, and every replica: they all leave by the same IP.
+        let budget_config = megaport.budget.budget_config();
+        let budget = Arc::new(match store.backend() {
+            Backend::Sqlite => megaport::Budget::new(budget_config),
+            Backend::Postgres => {
+                megaport::Budget::shared(budget_config, Arc::new(SharedBudget(store.clone())))
+            }
+        });
         let timeouts = megaport
             .timeouts
             .route_timeouts()
@@ -145,6 +157,45 @@ impl Upstream {
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
+    }
+}
+
+/// The Megaport budget's window in the database, for replicas that share one egress IP.
+#[derive(Debug)]
+struct SharedBudget(Store);
+
+#[async_trait::async_trait]
+impl BudgetLedger for SharedBudget {
+    async fn update(
+        &self,
+        since_ms: i64,
+        times_needed: &(dyn for<'w> Fn(&'w SharedWindow) -> usize + Sync),
+        change: &mut (dyn for<'w> FnMut(&'w mut SharedWindow) + Send),
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let times_needed = |stored: &RequestWindow| times_needed(&shared_window(stored.clone()));
+        let mut change = |stored: &mut RequestWindow| {
+            let mut shared = shared_window(std::mem::take(stored));
+            change(&mut shared);
+            *stored = RequestWindow {
+                count: shared.count,
+                newest_ms: shared.newest_ms,
+                paused_until_ms: shared.paused_until_ms,
+                cut: shared.cut,
+            };
+        };
+        Ok(self
+            .0
+            .update_request_window(since_ms, &times_needed, &mut change)
+            .await?)
+    }
+}
+
+fn shared_window(stored: RequestWindow) -> SharedWindow {
+    SharedWindow {
+        count: stored.count,
+        newest_ms: stored.newest_ms,
+        paused_until_ms: stored.paused_until_ms,
+        cut: stored.cut,
     }
 }
 

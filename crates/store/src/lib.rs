@@ -42,6 +42,7 @@ macro_rules! contract_test {
 
 mod approval_history;
 mod audit;
+pub mod budget;
 pub mod keys;
 mod locks;
 pub mod orders;

@@ -179,12 +179,13 @@ async fn three_hundred_orders_over_three_replicas_with_kills_are_bought_exactly_
         .collect();
     println!(
         "replica run: orders={ORDERS} replicas={REPLICAS} kills={KILLS} attempts={} \
-         dropped_after_commit={} refused_503={} ledger={} wall={:.1}s",
+         dropped_after_commit={} refused_503={} ledger={} wall={:.1}s megaport_requests={}",
         attempts.load(Ordering::SeqCst),
         fired(drop_id),
         fired(status_id),
         ledger.len(),
-        wall.as_secs_f64()
+        wall.as_secs_f64(),
+        control.requests(RouteGroup::All) - control.requests(RouteGroup::Token)
     );
     let tags: Vec<&str> = ledger
         .iter()
@@ -403,4 +404,93 @@ async fn a_watch_cut_off_on_one_replica_resumes_on_another_exactly_once_in_order
         !keys.contains(&&created),
         "nothing from before the cut is repeated"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_send_no_more_than_one_budget_allows() {
+    use onramp_proto::GetServiceKeyRequest;
+
+    // The leader's key poller alone would send 50 requests a second; the budget allows 60 in
+    // 5 minutes for all three, 40 of them for reads (20 are the writes' reserve). Megaport's
+    // limit is set just above it (70), so replicas counting alone (40 reads each) would meet
+    // 429s.
+    let budget = "[watch]\npoll_interval_millis = 20\n\
+                  [megaport.budget]\nrequests = 60\nwindow_seconds = 300\nwrite_reserve = 20\n\
+                  interactive_reserve = 15\n";
+    let sandbox = SandboxConfig {
+        limits: SandboxLimits {
+            per_client: Some(megaport_sandbox::RateWindow {
+                requests: 70,
+                window: Duration::from_secs(300),
+            }),
+            ..SandboxLimits::default()
+        },
+        ..fast_sandbox()
+    };
+    let replicas = Replicas::start(REPLICAS, sandbox, budget).await;
+    let control = replicas.sandbox.control().clone();
+    let key = mint_key(
+        &replicas.sandbox,
+        LA1_BLUE,
+        KeyOptions {
+            single_use: false,
+            vlan: None,
+            max_speed: 10_000,
+            pre_approved: true,
+        },
+    )
+    .await;
+    // What onramp sent: every Megaport route but the token's, less the key the test minted.
+    let megaport_requests =
+        || control.requests(RouteGroup::All) - control.requests(RouteGroup::Token) - 1;
+
+    // Interactive reads on every replica (keys nobody has seen, so each one asks Megaport)
+    // until each replica finds the reads' share used up.
+    for index in 0..REPLICAS {
+        let mut keys = ServiceKeyServiceClient::new(replicas.channel(index));
+        let refused = loop {
+            let lookup = keys
+                .get_service_key(GetServiceKeyRequest {
+                    key: uuid::Uuid::new_v4().to_string(),
+                })
+                .await;
+            match lookup {
+                Err(status) if status.code() == Code::Unavailable => break status,
+                Err(status) => assert_eq!(status.code(), Code::NotFound, "{status:?}"),
+                Ok(found) => panic!("a random key was found: {found:?}"),
+            }
+            assert!(
+                megaport_requests() <= 40,
+                "replica {index} read past the shared share\n{}",
+                replicas.logs()
+            );
+        };
+        assert_eq!(
+            crate::support::reason(&refused),
+            "UPSTREAM_RATE_LIMITED",
+            "{refused:?}"
+        );
+    }
+    let reads = megaport_requests();
+    assert!(reads <= 40, "{reads} reads: one budget's 40 for all three");
+
+    // The writes' reserve is shared too, and intact: a buy through a follower goes through.
+    let leader = replicas.leader().await;
+    let follower = (leader + 1) % REPLICAS;
+    let order = VxcOrderServiceClient::new(replicas.channel(follower))
+        .create_vxc_order(CreateVxcOrderRequest {
+            account: "acme".into(),
+            spec: Some(spec(&key, "shared budget", 100)),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("buy: {status:?}\n{}", replicas.logs()));
+    assert!(order.into_inner().order.is_some());
+    println!(
+        "shared budget: {reads} reads by three replicas before every one was refused, {} \
+         Megaport requests in all with the buy",
+        megaport_requests()
+    );
+    assert!(megaport_requests() <= 60);
+    assert_eq!(control.refused_by_limits(), 0, "Megaport never said 429");
 }

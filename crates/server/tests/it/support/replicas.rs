@@ -31,8 +31,14 @@ pub(crate) struct Replicas {
 }
 
 impl Replicas {
-    /// `count` replicas on a fresh database, each with `extra` appended to its config file.
+    /// `count` replicas on a fresh database, each with `extra` added to its config file. The
+    /// Megaport budget is too large to matter unless `extra` has a `[megaport.budget]` table.
     pub(crate) async fn start(count: usize, sandbox: SandboxConfig, extra: &str) -> Self {
+        let budget = if extra.contains("[megaport.budget]") {
+            ""
+        } else {
+            "[megaport.budget]\nrequests = 100000\n"
+        };
         let database_url = TempPostgres::shared().fresh_database().await;
         let credentials = sandbox.seed.credentials();
         let (sandbox, _) = spawn_sandbox(sandbox).await;
@@ -66,8 +72,7 @@ impl Replicas {
                      [megaport]\nenvironment = \"custom\"\nbase_url = \"{base}\"\n\
                      token_url = \"{token}\"\ndefault_account = \"{provider_name}\"\n\
                      client_id = \"{client_id}\"\nclient_secret = \"{client_secret}\"\n\
-                     [megaport.budget]\nrequests = 100000\n\
-                     {accounts}",
+                     {budget}{accounts}",
                     data = dir.join(format!("data-{index}")).display(),
                     regions = sandbox_regions_file().display(),
                     base = sandbox.base_url(),
