@@ -17,7 +17,7 @@ use onramp_core::signals::NoticeKind;
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An event as read from a feed, before the clock and horizon are applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawEvent {
     pub kind: NoticeKind,
     pub event_id: String,
@@ -44,7 +44,7 @@ pub(super) fn spawn(
                 if let Err(error) = &events {
                     tracing::warn!(%error, "maintenance and outage feeds not read");
                 }
-                signals.record_events(events);
+                signals.record_events(events).await;
                 tokio::select! {
                     () = tokio::time::sleep(interval) => {}
                     () = shutdown.fired() => break,

@@ -6,6 +6,9 @@
 //!
 //! Freshness and the maintenance horizon depend on the clock, so [`Signals::spawn`] also
 //! re-publishes once a minute (no Megaport call).
+//!
+//! Everything collected is persisted; replicas that do not lead (on PostgreSQL) take in what
+//! the leader collected with [`Signals::spawn_follower`], so every replica ranks alike.
 
 mod events;
 mod telemetry;
@@ -61,13 +64,24 @@ impl Default for SignalSettings {
 /// The kinds of signal the store keeps per Port.
 const TRAFFIC: &str = "traffic";
 const ZONE: &str = "zone";
+/// The events are one row, under this key.
+const EVENTS: &str = "events";
+const FEEDS: &str = "feeds";
+
+/// The feeds as last read, as persisted.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct ReadEvents {
+    /// When they were read (epoch ms): the newer of two copies wins.
+    read_ms: i64,
+    events: Vec<RawEvent>,
+    error: Option<String>,
+}
 
 /// What the collectors have gathered, before freshness and phases are applied.
 #[derive(Default)]
 struct Collected {
     traffic: HashMap<String, MeasuredTraffic>,
-    events: Vec<RawEvent>,
-    events_error: Option<String>,
+    events: ReadEvents,
     zones: Arc<HashMap<String, Zone>>,
 }
 
@@ -99,21 +113,44 @@ impl Signals {
 
     /// Persists from now on to `store`, and loads what an earlier run persisted there.
     pub async fn attach_store(&self, store: Store) -> Result<(), onramp_store::StoreError> {
-        let store = self.store.get_or_init(|| store);
+        self.store.get_or_init(|| store);
+        self.take_in_stored().await
+    }
+
+    /// Takes in what the store holds that is newer than what this replica has (another
+    /// replica's collection, or an earlier run's), and publishes.
+    async fn take_in_stored(&self) -> Result<(), onramp_store::StoreError> {
+        let Some(store) = self.store.get() else {
+            return Ok(());
+        };
         let traffic = store.port_signals(TRAFFIC).await?;
         let zones = store.port_signals(ZONE).await?;
+        let events = store.port_signals(EVENTS).await?;
         {
             let mut collected = self.lock();
             for (uid, json) in traffic {
-                if let Ok(measured) = serde_json::from_str::<MeasuredTraffic>(&json) {
-                    collected.traffic.entry(uid).or_insert(measured);
+                if let Ok(measured) = serde_json::from_str::<MeasuredTraffic>(&json)
+                    && collected
+                        .traffic
+                        .get(&uid)
+                        .is_none_or(|held| held.collected_ms < measured.collected_ms)
+                {
+                    collected.traffic.insert(uid, measured);
                 }
             }
+            // This replica's own products conversions are at least as recent as the store's.
             for (uid, json) in zones {
-                if let Ok(zone) = serde_json::from_str::<Zone>(&json) {
-                    Arc::make_mut(&mut collected.zones)
-                        .entry(uid)
-                        .or_insert(zone);
+                if let Ok(zone) = serde_json::from_str::<Zone>(&json)
+                    && !collected.zones.contains_key(&uid)
+                {
+                    Arc::make_mut(&mut collected.zones).insert(uid, zone);
+                }
+            }
+            for (_, json) in events {
+                if let Ok(read) = serde_json::from_str::<ReadEvents>(&json)
+                    && read.read_ms > collected.events.read_ms
+                {
+                    collected.events = read;
                 }
             }
         }
@@ -184,19 +221,29 @@ impl Signals {
         }
     }
 
-    fn record_events(&self, events: Result<Vec<RawEvent>, String>) {
-        {
+    /// Records a read of the feeds and persists it.
+    async fn record_events(&self, events: Result<Vec<RawEvent>, String>) {
+        let json = {
             let mut collected = self.lock();
+            collected.events.read_ms = now_ms();
             match events {
                 Ok(events) => {
-                    collected.events = events;
-                    collected.events_error = None;
+                    collected.events.events = events;
+                    collected.events.error = None;
                 }
                 // The last good list stays: an event does not end because the feed failed.
-                Err(error) => collected.events_error = Some(error),
+                Err(error) => collected.events.error = Some(error),
             }
-        }
+            serde_json::to_string(&collected.events).unwrap_or_default()
+        };
         self.publish();
+        if let Some(store) = self.store.get()
+            && let Err(error) = store
+                .save_port_signals(EVENTS, &[(FEEDS.to_owned(), json)])
+                .await
+        {
+            tracing::warn!(%error, "could not persist the maintenance and outage events");
+        }
     }
 
     /// When each Port's telemetry was last collected (epoch ms).
@@ -226,11 +273,12 @@ impl Signals {
                     .collect(),
                 events: collected
                     .events
+                    .events
                     .iter()
                     .filter_map(|event| event.at(now, millis(self.settings.maintenance_horizon)))
                     .collect(),
                 last_known_zones: collected.zones.clone(),
-                events_unavailable: collected.events_error.clone(),
+                events_unavailable: collected.events.error.clone(),
             }
         };
         self.current.send_if_modified(|current| {
@@ -258,6 +306,31 @@ impl Signals {
             tasks.push(events::spawn(self.clone(), catalog, shutdown));
         }
         tasks
+    }
+
+    /// On a replica sharing a PostgreSQL store: takes in what the leader collected, as often
+    /// as the feeds are read (at most a minute apart), which also re-publishes for the clock.
+    /// Harmless on the leader, whose own copy is the newest.
+    pub fn spawn_follower(
+        self: &Arc<Self>,
+        mut shutdown: ShutdownSignal,
+    ) -> tokio::task::JoinHandle<()> {
+        let signals = self.clone();
+        let interval = signals
+            .settings
+            .events_interval
+            .min(Duration::from_secs(60));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(interval) => {}
+                    () = shutdown.fired() => break,
+                }
+                if let Err(error) = signals.take_in_stored().await {
+                    tracing::warn!(%error, "cannot read the ports' signals other replicas collected");
+                }
+            }
+        })
     }
 }
 

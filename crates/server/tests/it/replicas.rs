@@ -1,6 +1,7 @@
 //! Three onramp replicas on one PostgreSQL: exactly once across them while the leader is
-//! killed, VLANs handed out once across them, one poller at a time with failover, and a watch
-//! resumed on another replica.
+//! killed, VLANs handed out once across them, one poller at a time with failover, a watch
+//! resumed on another replica, one Megaport budget for all, and the leader's Port signals in
+//! every replica's selection.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -493,4 +494,67 @@ async fn three_replicas_send_no_more_than_one_budget_allows() {
     );
     assert!(megaport_requests() <= 60);
     assert_eq!(control.refused_by_limits(), 0, "Megaport never said 429");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_the_leader_reads_reaches_every_replica_selection() {
+    use megaport_sandbox::{EventKind, SeedEvent};
+    use onramp_proto::catalog_service_client::CatalogServiceClient;
+    use onramp_proto::select_on_ramps_request::Scope;
+    use onramp_proto::{DiversityPreference, MaintenancePolicy, SelectOnRampsRequest};
+
+    let extra = "[signals]\nevents_interval_seconds = 1\n";
+    let replicas = Replicas::start(REPLICAS, SandboxConfig::default(), extra).await;
+    let first_choice = |index: usize| {
+        let mut catalog = CatalogServiceClient::new(replicas.channel(index));
+        async move {
+            let selection = catalog
+                .select_on_ramps(SelectOnRampsRequest {
+                    scope: Some(Scope::Region("us-west".into())),
+                    rate_limit_mbps: 100,
+                    diversity: DiversityPreference::None.into(),
+                    maintenance: MaintenancePolicy::Unspecified.into(),
+                    price: None,
+                })
+                .await
+                .expect("selection")
+                .into_inner();
+            selection.chosen[0].port_uid.clone()
+        }
+    };
+    for index in 0..REPLICAS {
+        assert_eq!(first_choice(index).await, LA1_BLUE, "replica {index}");
+    }
+
+    // Maintenance on LA1 in two hours: only the leader reads the feed, every replica ranks
+    // LA1 last.
+    replicas
+        .sandbox
+        .control()
+        .upsert_event(SeedEvent {
+            kind: EventKind::Maintenance,
+            event_id: Some("CSM-90".into()),
+            services: vec![LA1_BLUE.into()],
+            starts_in_hours: 2.0,
+            duration_hours: Some(4.0),
+            impact: None,
+            purpose: Some("line card swap".into()),
+            cancelled: false,
+        })
+        .expect("maintenance");
+    let seen = Instant::now();
+    for index in 0..REPLICAS {
+        while first_choice(index).await != LA2_RED {
+            assert!(
+                seen.elapsed() < Duration::from_secs(15),
+                "replica {index} (leader {}) never saw the maintenance",
+                replicas.leader().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    println!(
+        "maintenance seen by all three replicas {:?} after it was announced",
+        seen.elapsed()
+    );
 }
