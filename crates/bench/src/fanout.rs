@@ -13,7 +13,6 @@ use hdrhistogram::Histogram;
 use onramp_proto as pb;
 use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
-use pb::watch_service_keys_response::Kind;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
@@ -168,6 +167,71 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// What a stream reads of each WatchServiceKeysResponse. The load generator shares the two
+/// cores with the server, so it decodes only the fields it checks: prost skips the others
+/// without allocating them, where the full message allocates every string of every key.
+mod lite {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Response {
+        #[prost(int64, tag = "1")]
+        pub(super) revision: i64,
+        /// The `snapshot` of the `kind` oneof.
+        #[prost(message, optional, tag = "3")]
+        pub(super) snapshot: Option<Snapshot>,
+        /// The `changes` of the `kind` oneof.
+        #[prost(message, optional, tag = "4")]
+        pub(super) changes: Option<Changes>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Snapshot {
+        #[prost(bool, tag = "2")]
+        pub(super) last_chunk: bool,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Changes {
+        #[prost(message, repeated, tag = "1")]
+        pub(super) events: Vec<Event>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Event {
+        #[prost(int32, tag = "1")]
+        pub(super) r#type: i32,
+        #[prost(message, optional, tag = "2")]
+        pub(super) service_key: Option<Key>,
+        #[prost(message, optional, tag = "4")]
+        pub(super) observe_time: Option<prost_types::Timestamp>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Key {
+        #[prost(string, tag = "12")]
+        pub(super) customer_ref: String,
+    }
+}
+
+/// Opens one WatchServiceKeys stream that decodes into [`lite::Response`].
+async fn watch_lite(
+    channel: Channel,
+) -> Result<tonic::Streaming<lite::Response>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await?;
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/onramp.v1.ServiceKeyService/WatchServiceKeys",
+    );
+    let codec = tonic_prost::ProstCodec::<pb::WatchServiceKeysRequest, lite::Response>::default();
+    let response = grpc
+        .server_streaming(
+            authorized(pb::WatchServiceKeysRequest::default()),
+            path,
+            codec,
+        )
+        .await?;
+    Ok(response.into_inner())
+}
+
 /// One stream: opens, waits for its snapshot, then counts the fan-out's keys as they come.
 async fn follow(
     channel: Channel,
@@ -177,15 +241,10 @@ async fn follow(
     opening: tokio::sync::OwnedSemaphorePermit,
 ) -> Seen {
     let mut seen = Seen::default();
-    let mut client = ServiceKeyServiceClient::new(channel);
-    let Ok(response) = client
-        .watch_service_keys(authorized(pb::WatchServiceKeysRequest::default()))
-        .await
-    else {
+    let Ok(mut stream) = watch_lite(channel).await else {
         seen.ended = true;
         return seen;
     };
-    let mut stream = response.into_inner();
     let mut opening = Some(opening);
     let mut revision = None::<i64>;
     // One wait for the stop, not one per message: each would join and leave the waiters that
@@ -194,6 +253,7 @@ async fn follow(
         let _ = stopped.wait_for(|stop| *stop).await;
     };
     tokio::pin!(stop);
+    let added = pb::ServiceKeyEventType::Added as i32;
     loop {
         let message = tokio::select! {
             message = stream.message() => message,
@@ -203,49 +263,44 @@ async fn follow(
             seen.ended = true;
             return seen;
         };
-        match message.kind {
-            Some(Kind::Snapshot(snapshot)) if snapshot.last_chunk => {
-                revision = Some(message.revision);
-                if opening.take().is_some() {
-                    shared.ready.fetch_add(1, Ordering::Relaxed);
+        if message.snapshot.is_some_and(|snapshot| snapshot.last_chunk) {
+            revision = Some(message.revision);
+            if opening.take().is_some() {
+                shared.ready.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if let Some(batch) = message.changes {
+            let received = SystemTime::now();
+            if let Some(last) = revision {
+                if message.revision <= last {
+                    seen.duplicates += 1;
+                    continue;
+                }
+                seen.gaps += usize::try_from(message.revision - last - 1).unwrap_or(0);
+            }
+            revision = Some(message.revision);
+            for event in batch.events {
+                let ours = event.r#type == added
+                    && event
+                        .service_key
+                        .is_some_and(|key| key.customer_ref == CUSTOMER_REF);
+                if !ours {
+                    continue;
+                }
+                seen.added += 1;
+                if let Some(observed) = event.observe_time.and_then(system_time) {
+                    let micros = received
+                        .duration_since(observed)
+                        .map_or(0, |latency| latency.as_micros());
+                    let micros = u64::try_from(micros).unwrap_or(u64::MAX).max(1);
+                    let _ = shared.latency[shard]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .record(micros);
+                }
+                if seen.added == shared.keys {
+                    shared.complete.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Some(Kind::Changes(batch)) => {
-                let received = SystemTime::now();
-                if let Some(last) = revision {
-                    if message.revision <= last {
-                        seen.duplicates += 1;
-                        continue;
-                    }
-                    seen.gaps += usize::try_from(message.revision - last - 1).unwrap_or(0);
-                }
-                revision = Some(message.revision);
-                for event in batch.events {
-                    let ours = event.r#type() == pb::ServiceKeyEventType::Added
-                        && event
-                            .service_key
-                            .as_ref()
-                            .is_some_and(|key| key.customer_ref == CUSTOMER_REF);
-                    if !ours {
-                        continue;
-                    }
-                    seen.added += 1;
-                    if let Some(observed) = event.observe_time.and_then(system_time) {
-                        let micros = received
-                            .duration_since(observed)
-                            .map_or(0, |latency| latency.as_micros());
-                        let micros = u64::try_from(micros).unwrap_or(u64::MAX).max(1);
-                        let _ = shared.latency[shard]
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .record(micros);
-                    }
-                    if seen.added == shared.keys {
-                        shared.complete.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }
