@@ -13,17 +13,7 @@ use tokio::task::JoinSet;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_with_one_request_id_buy_once() {
     let sandboxed = SandboxedServer::start_with(fast_sandbox(), orders_config()).await;
-    let key = mint_key(
-        &sandboxed.sandbox,
-        LA1_BLUE,
-        KeyOptions {
-            single_use: false,
-            vlan: None,
-            max_speed: 10_000,
-            pre_approved: true,
-        },
-    )
-    .await;
+    let key = mint_key(&sandboxed.sandbox, LA1_BLUE, KeyOptions::SHARED).await;
     // A slow buy widens the window in which the calls overlap.
     sandboxed
         .sandbox

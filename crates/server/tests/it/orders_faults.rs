@@ -41,17 +41,7 @@ async fn two_hundred_orders_under_lost_answers_and_503s_are_bought_exactly_once(
     let sandboxed = SandboxedServer::start_with(sandbox, config).await;
     // One multi-use key with the Port's full speed: every order gets the next free B-end VLAN,
     // and Megaport picks the A-end VLAN (Acme's Port has 4092).
-    let key = mint_key(
-        &sandboxed.sandbox,
-        LA1_BLUE,
-        KeyOptions {
-            single_use: false,
-            vlan: None,
-            max_speed: 10_000,
-            pre_approved: true,
-        },
-    )
-    .await;
+    let key = mint_key(&sandboxed.sandbox, LA1_BLUE, KeyOptions::SHARED).await;
     let control = sandboxed.sandbox.control();
     // The first terminal fault to fire wins, so 503 is drawn on the 70 % that were not dropped:
     // 2/7 of those is 20 % of all buys.

@@ -54,17 +54,7 @@ async fn three_hundred_orders_over_three_replicas_with_kills_are_bought_exactly_
     let replicas = Arc::new(Mutex::new(Replicas::start(REPLICAS, sandbox, extra).await));
     let (key, control) = {
         let replicas = replicas.lock().await;
-        let key = mint_key(
-            &replicas.sandbox,
-            LA1_BLUE,
-            KeyOptions {
-                single_use: false,
-                vlan: None,
-                max_speed: 10_000,
-                pre_approved: true,
-            },
-        )
-        .await;
+        let key = mint_key(&replicas.sandbox, LA1_BLUE, KeyOptions::SHARED).await;
         (key, replicas.sandbox.control().clone())
     };
     // 20 % of buys are committed and their answer dropped; 10 % are refused with 503 before
@@ -430,17 +420,7 @@ async fn three_replicas_send_no_more_than_one_budget_allows() {
     };
     let replicas = Replicas::start(REPLICAS, sandbox, budget).await;
     let control = replicas.sandbox.control().clone();
-    let key = mint_key(
-        &replicas.sandbox,
-        LA1_BLUE,
-        KeyOptions {
-            single_use: false,
-            vlan: None,
-            max_speed: 10_000,
-            pre_approved: true,
-        },
-    )
-    .await;
+    let key = mint_key(&replicas.sandbox, LA1_BLUE, KeyOptions::SHARED).await;
     // What onramp sent: every Megaport route but the token's, less the key the test minted.
     let megaport_requests =
         || control.requests(RouteGroup::All) - control.requests(RouteGroup::Token) - 1;

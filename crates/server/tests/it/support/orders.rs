@@ -65,6 +65,16 @@ pub(crate) struct KeyOptions {
     pub pre_approved: bool,
 }
 
+impl KeyOptions {
+    /// A pre-approved multi-use key up to 10 Gbps: one key many orders can use at once.
+    pub(crate) const SHARED: KeyOptions = KeyOptions {
+        single_use: false,
+        vlan: None,
+        max_speed: 10_000,
+        pre_approved: true,
+    };
+}
+
 pub(crate) async fn mint_key(
     sandbox: &SandboxHandle,
     port_uid: &str,
