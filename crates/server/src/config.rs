@@ -320,7 +320,7 @@ impl Default for TransportSettings {
 pub struct WatchSettings {
     /// How often Megaport's key list is polled, in milliseconds.
     pub poll_interval_millis: u64,
-    /// How often streams get a progress message, in milliseconds.
+    /// How long a stream goes without a batch before it gets a progress message, in milliseconds.
     pub progress_interval_millis: u64,
     /// How many revisions of history are kept for resuming.
     pub history_revisions: u64,

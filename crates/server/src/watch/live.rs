@@ -2,6 +2,12 @@
 //! its snapshot or replay: where its resume token puts it, then the live part: batches past its
 //! position from the broadcast, a progress tick when idle, and an end when it falls behind the
 //! broadcast or the server shuts down.
+//!
+//! Progress is for idle streams only: a tick finding that the stream sent a batch since the
+//! tick before sends nothing, since that batch already moved the watcher's token forward. A
+//! stream so is idle at least one interval and at most two before its progress; 100,000 busy
+//! streams send no progress at all rather than 100,000 messages per interval on top of their
+//! changes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,7 +49,7 @@ pub fn resume_from(
 pub enum Next<B> {
     /// A batch past the stream's position, which has moved to it.
     Batch(Arc<B>),
-    /// Nothing for a progress interval.
+    /// Nothing for a progress interval (one to two intervals, see the module's comment).
     Progress,
     /// The stream fell behind the broadcast's buffer.
     TooSlow,
@@ -57,6 +63,8 @@ pub struct Live<B> {
     /// The revision the stream has been brought to.
     pub position: i64,
     progress: tokio::time::Interval,
+    /// Whether a batch was returned since the last progress tick.
+    busy: bool,
     /// Made once: a new wait per delivery would join and leave the signal's waiters (shared by
     /// every stream) each time.
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
@@ -80,6 +88,7 @@ impl<B: Revisioned> Live<B> {
             receiver,
             position,
             progress,
+            busy: false,
             shutdown: Box::pin(async move {
                 let mut shutdown = shutdown;
                 shutdown.fired().await;
@@ -97,13 +106,74 @@ impl<B: Revisioned> Live<B> {
                     Ok(batch) if batch.revision() <= self.position => {}
                     Ok(batch) => {
                         self.position = batch.revision();
+                        self.busy = true;
                         return Next::Batch(batch);
                     }
                     Err(RecvError::Lagged(_)) => return Next::TooSlow,
                     Err(RecvError::Closed) => return Next::Closed,
                 },
-                _ = self.progress.tick() => return Next::Progress,
+                _ = self.progress.tick() => {
+                    if !std::mem::take(&mut self.busy) {
+                        return Next::Progress;
+                    }
+                }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct At(i64);
+
+    impl Revisioned for At {
+        fn revision(&self) -> i64 {
+            self.0
+        }
+    }
+
+    fn revision(next: &Next<At>) -> Option<i64> {
+        match next {
+            Next::Batch(batch) => Some(batch.0),
+            _ => None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_comes_only_after_an_interval_without_a_batch() {
+        let (sender, receiver) = broadcast::channel(8);
+        let interval = Duration::from_secs(10);
+        let mut live = Live::new(
+            receiver,
+            0,
+            interval,
+            crate::server::ShutdownSignal::never(),
+        );
+        let started = tokio::time::Instant::now();
+
+        // Idle from the start: progress after one interval.
+        assert!(matches!(live.next().await, Next::Progress));
+        assert_eq!(started.elapsed(), interval);
+
+        // A batch at 15 s: the tick at 20 s finds the stream busy, the one at 30 s idle.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        sender.send(Arc::new(At(1))).ok();
+        assert_eq!(revision(&live.next().await), Some(1));
+        assert!(matches!(live.next().await, Next::Progress));
+        assert_eq!(started.elapsed(), 3 * interval);
+
+        // A batch every 5 s: no progress at all.
+        for at in 2..8 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            sender.send(Arc::new(At(at))).ok();
+            assert_eq!(revision(&live.next().await), Some(at));
+        }
+        // Then idle again: the tick after the last batch is skipped, the next one is sent.
+        let last_batch = started.elapsed();
+        assert!(matches!(live.next().await, Next::Progress));
+        assert!(started.elapsed() - last_batch >= interval);
+        assert!(started.elapsed() - last_batch <= 2 * interval);
     }
 }

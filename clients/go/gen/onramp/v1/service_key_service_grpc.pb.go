@@ -95,9 +95,10 @@ type ServiceKeyServiceClient interface {
 	//     server no longer has, gets a resync: a fresh snapshot with resync = true and its reason,
 	//     never a silent gap. A token that does not decode is INVALID_ARGUMENT /
 	//     ERROR_REASON_RESUME_TOKEN_INVALID.
-	//   - Progress. A Progress message is sent at a fixed interval (configurable, 10 s by default)
-	//     when the stream is caught up. It promises every change up to its revision was delivered,
-	//     moves an idle watcher's token forward, and reports upstream health.
+	//   - Progress. A Progress message is sent to a caught-up stream that got no batch for a whole
+	//     interval (watch.progress_interval_millis, 15 s by default; so 1-2 intervals of quiet). It
+	//     promises every change up to its revision was delivered, moves an idle watcher's token
+	//     forward, and reports upstream health.
 	//   - Slow reader. Each stream has a bounded buffer. A reader that falls behind it is closed with
 	//     ABORTED / ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW, with the last revision delivered and its
 	//     resume token in ErrorInfo metadata ("revision", "resume_token"); messages are never skipped
@@ -266,9 +267,10 @@ type ServiceKeyServiceServer interface {
 	//     server no longer has, gets a resync: a fresh snapshot with resync = true and its reason,
 	//     never a silent gap. A token that does not decode is INVALID_ARGUMENT /
 	//     ERROR_REASON_RESUME_TOKEN_INVALID.
-	//   - Progress. A Progress message is sent at a fixed interval (configurable, 10 s by default)
-	//     when the stream is caught up. It promises every change up to its revision was delivered,
-	//     moves an idle watcher's token forward, and reports upstream health.
+	//   - Progress. A Progress message is sent to a caught-up stream that got no batch for a whole
+	//     interval (watch.progress_interval_millis, 15 s by default; so 1-2 intervals of quiet). It
+	//     promises every change up to its revision was delivered, moves an idle watcher's token
+	//     forward, and reports upstream health.
 	//   - Slow reader. Each stream has a bounded buffer. A reader that falls behind it is closed with
 	//     ABORTED / ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW, with the last revision delivered and its
 	//     resume token in ErrorInfo metadata ("revision", "resume_token"); messages are never skipped

@@ -634,8 +634,8 @@ export const ApprovalService: GenService<{
    *   history: exactly the revisions after it, in order, then a progress message, then live
    *   changes. A token too old or from another history gets a fresh snapshot with resync = true;
    *   a token that does not decode is INVALID_ARGUMENT / ERROR_REASON_RESUME_TOKEN_INVALID.
-   * - Progress. Sent every watch.progress_interval_millis while caught up, with the health of
-   *   the inbox reads.
+   * - Progress. Sent to a caught-up stream that got no batch for a whole
+   *   watch.progress_interval_millis, with the health of the inbox reads.
    * - Slow reader. A reader that falls behind its buffer is closed with ABORTED /
    *   ERROR_REASON_WATCH_SUBSCRIBER_TOO_SLOW and metadata "revision" and "resume_token".
    * - Shutdown. UNAVAILABLE / ERROR_REASON_SHUTTING_DOWN with the same metadata.
