@@ -15,7 +15,7 @@ use tonic_types::StatusExt;
 
 use crate::support::http::{get, sample};
 use crate::support::orders::*;
-use crate::support::{SandboxedServer, reason, within};
+use crate::support::{STEP, SandboxedServer, reason, within};
 
 async fn scrape(env: &SandboxedServer, name: &str, labels: &[(&str, &str)]) -> f64 {
     let admin = env.server.admin_addr.expect("admin listener");
@@ -454,10 +454,11 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
     use std::sync::{Arc, Mutex};
 
     const THROTTLED_FOR: Duration = Duration::from_secs(60);
+    const THROTTLED_PAUSE: Duration = Duration::from_secs(10);
     let mut config = orders_config();
     config.watch.poll_interval_millis = 1000;
     config.orders.poll_interval_millis = 1000;
-    config.megaport.budget.throttled_pause_seconds = 10;
+    config.megaport.budget.throttled_pause_seconds = THROTTLED_PAUSE.as_secs();
     // The 429s come from a fault; Megaport's real limits would only blur the count.
     let sandbox = SandboxConfig {
         limits: SandboxLimits::off(),
@@ -630,8 +631,10 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
     }
 
     // Once Megaport takes requests again onramp goes on by itself: the watcher is healthy, the
-    // buy goes through when its caller retries it, once, and the watched order moves on.
-    within(async {
+    // buy goes through when its caller retries it, once, and the watched order moves on. A probe
+    // answered 429 just before the fault cleared paused the budget for its whole 10 s, so the
+    // watcher's first good poll may come that late: the bound is the pause plus a step.
+    tokio::time::timeout(THROTTLED_PAUSE + STEP, async {
         loop {
             let healthy = statuses
                 .lock()
@@ -644,7 +647,8 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
-    .await;
+    .await
+    .expect("the key watcher healthy again within the pause and a step");
     let recovered_in = cleared_at.elapsed();
     let retry = || {
         let mut orders = orders.clone();
