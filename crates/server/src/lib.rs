@@ -20,12 +20,6 @@
 //! - [`catalog`]: moka caches of locations and products; stale-while-revalidate.
 //! - [`adapters`]: the domain's traits over Megaport (inventory, service keys).
 
-/// mimalloc for every binary built on this crate: the service, the benchmark that measures it,
-/// and the tests. Thousands of tasks allocating and freeing small buffers across threads made
-/// glibc's malloc coalesce, trim and fault its heap back in (about a tenth of the fan-out's CPU).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod adapters;
 mod admin_http;
 pub mod api;
