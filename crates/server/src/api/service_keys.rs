@@ -8,6 +8,7 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
+use super::watch_route::{frame_message, grpc_frame};
 use super::{ResponseStream, audit_note, convert, paging, update_mask, watch_common};
 use crate::error::{Error, FieldViolation};
 use crate::server::ShutdownSignal;
@@ -188,7 +189,7 @@ impl ServiceKeyService for ServiceKeyApi {
         }))
     }
 
-    /// Served by [`super::watch_route`], which sends the encoded messages as they are; this
+    /// Served by [`super::watch_route`], which sends the framed messages as they are; this
     /// decodes them again for a ServiceKeyServiceServer mounted without that route.
     async fn watch_service_keys(
         &self,
@@ -197,7 +198,7 @@ impl ServiceKeyService for ServiceKeyApi {
         let encoded = self.watch_encoded(request.into_inner()).await?;
         let decoded = encoded.map(|message| {
             message.and_then(|bytes| {
-                pb::WatchServiceKeysResponse::decode(bytes)
+                pb::WatchServiceKeysResponse::decode(frame_message(&bytes))
                     .map_err(|error| Status::internal(format!("watch message: {error}")))
             })
         });
@@ -206,8 +207,8 @@ impl ServiceKeyService for ServiceKeyApi {
 }
 
 impl ServiceKeyApi {
-    /// WatchServiceKeys' messages, encoded: a batch the stream takes whole is encoded once for
-    /// every stream that does (see [`watch::Batch::encoded`]).
+    /// WatchServiceKeys' messages as gRPC frames: a batch the stream takes whole is framed once
+    /// for every stream that does (see [`watch::Batch::encoded`]).
     pub(crate) async fn watch_encoded(
         &self,
         request: pb::WatchServiceKeysRequest,
@@ -498,9 +499,9 @@ fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
     }
 }
 
-/// `item`'s messages, encoded; a batch once, whichever of its streams sends it first.
+/// `item`'s messages as gRPC frames; a batch once, whichever of its streams sends it first.
 fn encoded_responses(instance: &str, item: WatchItem, chunk_keys: usize) -> Vec<Bytes> {
-    let encode = |message: &pb::WatchServiceKeysResponse| Bytes::from(message.encode_to_vec());
+    let encode = |message: &pb::WatchServiceKeysResponse| grpc_frame(message);
     if let WatchItem::Changes(batch) = &item {
         let batch = Arc::clone(batch);
         let encoded = batch.encoded.get_or_init(|| {

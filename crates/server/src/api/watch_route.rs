@@ -1,21 +1,25 @@
 //! WatchServiceKeys without a per-stream encoding: ServiceKeyService behind a route that
-//! answers that one method with a codec sending messages already encoded, and passes every
-//! other method to the generated service.
+//! answers that one method with a body sending gRPC frames built once, and passes every other
+//! method to the generated service.
 //!
-//! tonic's generated service encodes every message of every stream. With 100,000 streams each
-//! batch of key changes was converted and encoded 100,000 times; through this route it is
-//! encoded once (see `watch::Batch::encoded`) and each stream copies the bytes.
+//! tonic's generated service encodes every message of every stream, and its response body then
+//! copies each encoded message into the stream's own buffer. With 100,000 streams each batch of
+//! key changes was converted, encoded and copied 100,000 times; through this route it is framed
+//! once (see `watch::Batch::encoded`) and every stream sends the same shared bytes.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use bytes::{BufMut, Bytes};
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::TryStreamExt;
+use http_body::Frame;
+use prost::Message;
+use tonic::Status;
 use tonic::body::Body;
-use tonic::codec::{BufferSettings, Codec, EncodeBuf, Encoder};
-use tonic::server::{Grpc, NamedService, ServerStreamingService};
-use tonic::{Request, Response, Status};
+use tonic::codec::Streaming;
+use tonic::server::NamedService;
 use tonic_prost::ProstDecoder;
 
 use super::ResponseStream;
@@ -24,8 +28,28 @@ use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
 
 const WATCH_PATH: &str = "/onramp.v1.ServiceKeyService/WatchServiceKeys";
+/// A gRPC message's prefix: a compression flag and the message's length (big-endian u32).
+const FRAME_HEADER_BYTES: usize = 5;
 
-/// ServiceKeyService, with WatchServiceKeys sent from its encoded messages.
+/// `message` as one gRPC frame: the uncompressed flag, its length and its encoding.
+pub(super) fn grpc_frame(message: &impl Message) -> Bytes {
+    let length = message.encoded_len();
+    let mut frame = BytesMut::with_capacity(FRAME_HEADER_BYTES + length);
+    frame.put_u8(0);
+    // A watch message is a bounded snapshot chunk or batch, far below 4 GiB.
+    frame.put_u32(u32::try_from(length).expect("a watch message under 4 GiB"));
+    message
+        .encode(&mut frame)
+        .expect("the frame has room for the message");
+    frame.freeze()
+}
+
+/// The message inside a frame made by [`grpc_frame`].
+pub(super) fn frame_message(frame: &Bytes) -> Bytes {
+    frame.slice(FRAME_HEADER_BYTES..)
+}
+
+/// ServiceKeyService, with WatchServiceKeys sent from its framed messages.
 #[derive(Clone)]
 pub struct WatchRoute {
     generated: ServiceKeyServiceServer<ServiceKeyApi>,
@@ -63,68 +87,101 @@ impl tower::Service<http::Request<Body>> for WatchRoute {
         if request.uri().path() != WATCH_PATH {
             return Box::pin(self.generated.call(request));
         }
-        let method = WatchMethod(self.api.clone());
+        let api = self.api.clone();
         let max_decoding = self.max_decoding_message_size;
         Box::pin(async move {
-            let mut grpc =
-                Grpc::new(EncodedCodec).apply_max_message_size_config(Some(max_decoding), None);
-            Ok(grpc.server_streaming(method, request).await)
+            // What tonic's server_streaming does, but for the body: a status before the first
+            // message is a trailers-only answer.
+            let response = match watch_request(request, max_decoding).await {
+                Ok(request) => api.watch_encoded(request).await,
+                Err(status) => Err(status),
+            };
+            Ok(match response {
+                Ok(frames) => {
+                    let mut response = http::Response::new(Body::new(FramedBody::new(frames)));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/grpc"),
+                    );
+                    response
+                }
+                Err(status) => status.into_http(),
+            })
         })
     }
 }
 
-struct WatchMethod(ServiceKeyApi);
+/// The one request message, decoded as the generated service would (no compression: this
+/// server accepts none).
+async fn watch_request(
+    request: http::Request<Body>,
+    max_decoding: usize,
+) -> Result<pb::WatchServiceKeysRequest, Status> {
+    if let Some(encoding) = request.headers().get("grpc-encoding")
+        && encoding.as_bytes() != b"identity"
+    {
+        return Err(Status::unimplemented(format!(
+            "the request is compressed with {}, which this server does not accept",
+            String::from_utf8_lossy(encoding.as_bytes())
+        )));
+    }
+    let mut messages = Streaming::new_request(
+        ProstDecoder::<pb::WatchServiceKeysRequest>::default(),
+        request.into_body(),
+        None,
+        Some(max_decoding),
+    );
+    messages
+        .try_next()
+        .await?
+        .ok_or_else(|| Status::internal("Missing request message."))
+}
 
-impl ServerStreamingService<pb::WatchServiceKeysRequest> for WatchMethod {
-    type Response = Bytes;
-    type ResponseStream = ResponseStream<Bytes>;
-    type Future = Pin<
-        Box<dyn Future<Output = Result<Response<Self::ResponseStream>, Status>> + Send + 'static>,
-    >;
+/// A response body sending each frame as it is given (shared bytes, no copy), and the stream's
+/// status as its trailers.
+struct FramedBody {
+    frames: ResponseStream<Bytes>,
+    ended: bool,
+}
 
-    fn call(&mut self, request: Request<pb::WatchServiceKeysRequest>) -> Self::Future {
-        let api = self.0.clone();
-        Box::pin(async move {
-            Ok(Response::new(
-                api.watch_encoded(request.into_inner()).await?,
-            ))
-        })
+impl FramedBody {
+    fn new(frames: ResponseStream<Bytes>) -> Self {
+        Self {
+            frames,
+            ended: false,
+        }
+    }
+
+    fn trailers(&mut self, status: &Status) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        self.ended = true;
+        let mut trailers = http::HeaderMap::new();
+        Poll::Ready(Some(
+            status
+                .add_header(&mut trailers)
+                .map(|()| Frame::trailers(trailers)),
+        ))
     }
 }
 
-/// Decodes the request with prost; sends each response as the bytes it is given.
-#[derive(Debug, Clone, Copy, Default)]
-struct EncodedCodec;
-
-impl Codec for EncodedCodec {
-    type Encode = Bytes;
-    type Decode = pb::WatchServiceKeysRequest;
-    type Encoder = EncodedEncoder;
-    type Decoder = ProstDecoder<pb::WatchServiceKeysRequest>;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        EncodedEncoder
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        ProstDecoder::default()
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct EncodedEncoder;
-
-impl Encoder for EncodedEncoder {
-    type Item = Bytes;
+impl http_body::Body for FramedBody {
+    type Data = Bytes;
     type Error = Status;
 
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match ready!(self.frames.as_mut().poll_next(cx)) {
+            Some(Ok(frame)) => Poll::Ready(Some(Ok(Frame::data(frame)))),
+            Some(Err(status)) => self.trailers(&status),
+            None => self.trailers(&Status::ok("")),
+        }
     }
 
-    /// The generated codec's small buffer (see `onramp_proto::codec`): idle streams hold it.
-    fn buffer_settings(&self) -> BufferSettings {
-        onramp_proto::codec::buffer_settings()
+    fn is_end_stream(&self) -> bool {
+        self.ended
     }
 }

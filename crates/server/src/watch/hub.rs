@@ -46,8 +46,8 @@ pub struct UpstreamHealth {
 pub struct Batch {
     pub revision: i64,
     pub events: Vec<KeyEvent>,
-    /// The batch as the API sends it, encoded by the first stream that sends it whole, for
-    /// every other stream that does: 100,000 streams share one encoding of each batch.
+    /// The batch as the API sends it (one gRPC frame), made by the first stream that sends it
+    /// whole, for every other stream that does: 100,000 streams share one frame of each batch.
     pub encoded: std::sync::OnceLock<bytes::Bytes>,
 }
 
