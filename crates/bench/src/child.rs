@@ -6,6 +6,7 @@ use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use onramp_server::config::LogFormat;
 
@@ -104,6 +105,34 @@ impl Server {
             .ok_or("no VmRSS in /proc status")?;
         Ok(kib * 1024)
     }
+
+    /// CPU time the server has used so far, user and system.
+    pub(crate) fn cpu_time(&self) -> Result<Duration, Box<dyn std::error::Error>> {
+        cpu_time_of(&self.child.id().to_string())
+    }
+}
+
+/// CPU time of this process (the load generator) so far, user and system.
+pub(crate) fn own_cpu_time() -> Result<Duration, Box<dyn std::error::Error>> {
+    cpu_time_of("self")
+}
+
+/// `utime` and `stime` of `/proc/<pid>/stat`, in the kernel's fixed 100 ticks a second.
+fn cpu_time_of(pid: &str) -> Result<Duration, Box<dyn std::error::Error>> {
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name, in parentheses, may hold spaces: the fields count from after it.
+    let after_name = stat
+        .rsplit_once(')')
+        .ok_or("no command name in /proc stat")?
+        .1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of the line; the state (field 3) is the first after the name.
+    let ticks = |index: usize| -> Result<u64, Box<dyn std::error::Error>> {
+        Ok(fields.get(index - 3).ok_or("short /proc stat")?.parse()?)
+    };
+    let total = ticks(14)? + ticks(15)?;
+    Ok(Duration::from_millis(total * 1000 / TICKS_PER_SECOND))
 }
 
 impl Drop for Server {

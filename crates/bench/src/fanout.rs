@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
-use crate::child::{Role, Server};
+use crate::child::{Role, Server, own_cpu_time};
 use crate::{authorized, channels};
 
 /// The customer_ref of the keys the fan-out creates, so streams count only those.
@@ -96,6 +96,9 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = server.resident_bytes()?;
 
+    // CPU from the first key to the last delivery, of both processes sharing the cores: what
+    // the latency is made of, and steadier than it from run to run.
+    let cpu_before = (server.cpu_time()?, own_cpu_time()?);
     let mut keys = ServiceKeyServiceClient::new(writer);
     for _ in 0..plan.keys {
         let tick = Instant::now();
@@ -114,6 +117,10 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
         DELIVERY_WAIT,
     )
     .await;
+    let cpu = (
+        server.cpu_time()? - cpu_before.0,
+        own_cpu_time()? - cpu_before.1,
+    );
     let _ = stop.send(true);
     let mut seen = Seen::default();
     let mut ended = 0;
@@ -134,19 +141,21 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
         100.0 * seen.added as f64 / (plan.streams * plan.keys) as f64,
         idle.saturating_sub(baseline) as f64 / plan.streams as f64 / 1024.0,
     );
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+    let micros_per_event = |cpu: Duration| cpu.as_secs_f64() * 1e6 / seen.added.max(1) as f64;
     println!();
     println!(
         "fan-out: {} WatchServiceKeys streams over {} connections, {} keys created 1 a second",
         plan.streams, plan.connections, plan.keys
     );
     println!(
-        "| streams | opened | open s | delivered | gaps | duplicates | ended early | p50 ms | p99 ms | max ms | server RSS per idle stream |"
+        "| streams | opened | open s | delivered | gaps | duplicates | ended early | p50 ms | p99 ms | max ms | server RSS per idle stream | server CPU per event | load generator CPU per event |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     #[allow(clippy::cast_precision_loss)] // microseconds far below 2^52
     let ms = |quantile: f64| latency.value_at_quantile(quantile) as f64 / 1000.0;
     println!(
-        "| {} | {ready} | {:.1} | {delivered:.2}% | {} | {} | {ended} | {:.1} | {:.1} | {:.1} | {per_stream_kib:.2} KiB |",
+        "| {} | {ready} | {:.1} | {delivered:.2}% | {} | {} | {ended} | {:.1} | {:.1} | {:.1} | {per_stream_kib:.2} KiB | {:.1} µs | {:.1} µs |",
         plan.streams,
         opened_in.as_secs_f64(),
         seen.gaps,
@@ -154,6 +163,8 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
         ms(0.5),
         ms(0.99),
         ms(1.0),
+        micros_per_event(cpu.0),
+        micros_per_event(cpu.1),
     );
     if ready < plan.streams || seen.added < plan.streams * plan.keys || ended > 0 {
         return Err(format!(
