@@ -232,7 +232,9 @@ async fn watch_lite(
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(
         "/onramp.v1.ServiceKeyService/WatchServiceKeys",
     );
-    let codec = tonic_prost::ProstCodec::<pb::WatchServiceKeysRequest, lite::Response>::default();
+    // The generated clients' codec (small buffers), decoding into the lite message.
+    let codec =
+        onramp_proto::codec::OnrampCodec::<pb::WatchServiceKeysRequest, lite::Response>::default();
     let response = grpc
         .server_streaming(
             authorized(pb::WatchServiceKeysRequest::default()),

@@ -1,29 +1,32 @@
-//! The codec every generated service and client uses: prost's, with a small encode buffer.
+//! The codec every generated service and client uses: prost's, with small buffers.
 //!
 //! tonic gives each response body an encode buffer of the codec's size up front, and a
 //! server-streaming call keeps it for the stream's life: with prost's default of 8 KiB, 100,000
-//! idle WatchServiceKeys streams would hold 800 MiB of mostly empty buffers. A small buffer
-//! grows to fit a large message when one is encoded (one reallocation per large unary answer),
-//! so unary calls lose nothing measurable.
+//! idle WatchServiceKeys streams would hold 800 MiB of mostly empty buffers. The client's side of
+//! a stream keeps a decode buffer of the same size, and writes each message after the last
+//! until it wraps: a client holding 100,000 streams touched a fresh page every few messages
+//! (a seventh of the benchmark's load generator was the kernel zeroing them). A small buffer
+//! grows to fit a large message when one arrives (one reallocation per large unary answer), so
+//! unary calls lose nothing measurable.
 
 use std::marker::PhantomData;
 
 use prost::Message;
 use tonic::codec::{BufferSettings, Codec};
-use tonic_prost::{ProstDecoder, ProstEncoder};
+use tonic_prost::{ProstCodec, ProstDecoder, ProstEncoder};
 
-/// Bytes an encode buffer starts with: room for a typical stream message and its header.
-const ENCODE_BUFFER_BYTES: usize = 512;
+/// Bytes an encode or decode buffer starts with: room for a typical stream message and its
+/// header.
+const BUFFER_BYTES: usize = 512;
 /// tonic's default: how much a stream encodes before yielding to the transport.
 const YIELD_THRESHOLD_BYTES: usize = 32 * 1024;
 
-/// The encode buffer of every response body: [`ENCODE_BUFFER_BYTES`] to start with (also for
-/// a codec of the server's own that sends messages it encoded before).
-pub fn buffer_settings() -> BufferSettings {
-    BufferSettings::new(ENCODE_BUFFER_BYTES, YIELD_THRESHOLD_BYTES)
+/// The buffers of every call: [`BUFFER_BYTES`] to start with.
+fn buffer_settings() -> BufferSettings {
+    BufferSettings::new(BUFFER_BYTES, YIELD_THRESHOLD_BYTES)
 }
 
-/// prost's codec with [`ENCODE_BUFFER_BYTES`] as the encode buffer; decoding is prost's own.
+/// prost's codec with [`BUFFER_BYTES`] as its encode and decode buffers.
 #[derive(Debug)]
 pub struct OnrampCodec<T, U>(PhantomData<(T, U)>);
 
@@ -48,6 +51,6 @@ where
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        ProstDecoder::default()
+        ProstCodec::<T, U>::raw_decoder(buffer_settings())
     }
 }
