@@ -3,9 +3,9 @@
 //! tonic gives each response body an encode buffer of the codec's size up front, and a
 //! server-streaming call keeps it for the stream's life: with prost's default of 8 KiB, 100,000
 //! idle WatchServiceKeys streams would hold 800 MiB of mostly empty buffers. The client's side of
-//! a stream keeps a decode buffer of the same size, and writes each message after the last
-//! until it wraps: a client holding 100,000 streams touched a fresh page every few messages
-//! (a seventh of the benchmark's load generator was the kernel zeroing them). A small buffer
+//! a stream keeps a decode buffer of the same size: a client holding 100,000 streams kept
+//! faulting fresh pages into those buffers as messages came (a seventh of the benchmark's load
+//! generator was the kernel zeroing them). A small buffer
 //! grows to fit a large message when one arrives (one reallocation per large unary answer), so
 //! unary calls lose nothing measurable.
 

@@ -592,7 +592,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_is_encoded_once_for_all_its_streams_and_decodes_to_its_changes() {
+    fn a_batch_is_framed_once_for_all_its_streams_and_decodes_to_its_changes() {
         let mut key = crate::watch::events::tests::view("key-1", KeyState::Active);
         key.customer_ref = "acme".to_owned();
         let batch = Arc::new(watch::Batch::new(
@@ -608,7 +608,8 @@ mod tests {
         let (first, second) = (send(), send());
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].as_ptr(), second[0].as_ptr(), "the same bytes");
-        let message = pb::WatchServiceKeysResponse::decode(first[0].clone()).expect("decodes");
+        let message =
+            pb::WatchServiceKeysResponse::decode(frame_message(&first[0])).expect("decodes");
         assert_eq!(message.revision, 7);
         assert_eq!(message.resume_token, watch::token::encode("instance", 7));
         let Some(pb::watch_service_keys_response::Kind::Changes(changes)) = message.kind else {

@@ -185,3 +185,56 @@ impl http_body::Body for FramedBody {
         self.ended
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_is_the_uncompressed_flag_the_length_and_the_message() {
+        let message = pb::WatchServiceKeysResponse {
+            revision: 42,
+            resume_token: "token".to_owned(),
+            kind: None,
+        };
+        let frame = grpc_frame(&message);
+        let length = message.encoded_len();
+        assert_eq!(frame[0], 0, "not compressed");
+        assert_eq!(
+            u32::from_be_bytes([frame[1], frame[2], frame[3], frame[4]]) as usize,
+            length
+        );
+        assert_eq!(frame.len(), FRAME_HEADER_BYTES + length);
+        let decoded = pb::WatchServiceKeysResponse::decode(frame_message(&frame)).expect("decode");
+        assert_eq!(decoded, message);
+    }
+
+    #[tokio::test]
+    async fn a_compressed_request_is_refused_as_unimplemented() {
+        let request = http::Request::builder()
+            .header("grpc-encoding", "gzip")
+            .body(Body::empty())
+            .expect("request");
+        let refused = watch_request(request, 1024).await.expect_err("refused");
+        assert_eq!(refused.code(), tonic::Code::Unimplemented);
+        assert!(refused.message().contains("gzip"), "{}", refused.message());
+    }
+
+    #[tokio::test]
+    async fn the_body_ends_with_the_streams_status_as_trailers() {
+        use http_body::Body as _;
+        use http_body_util::BodyExt;
+        let frames: ResponseStream<Bytes> = Box::pin(futures::stream::iter([
+            Ok(Bytes::from_static(b"\0\0\0\0\x01x")),
+            Err(Status::unavailable("shutting down")),
+        ]));
+        let mut body = FramedBody::new(frames);
+        let first = body.frame().await.expect("a frame").expect("ok");
+        assert_eq!(first.into_data().expect("data").as_ref(), b"\0\0\0\0\x01x");
+        let last = body.frame().await.expect("a frame").expect("ok");
+        let trailers = last.into_trailers().expect("trailers");
+        assert_eq!(trailers["grpc-status"], "14");
+        assert!(body.is_end_stream());
+        assert!(body.frame().await.is_none());
+    }
+}
