@@ -46,13 +46,15 @@ func TestTheProviderApprovesFromItsInbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, a := range listed.GetApprovals() {
-			if a.GetVxcUid() == order.GetVxcUid() {
+			// The inbox names an approval's key once the key watcher has seen the VXC on it
+			// (a read of the inbox just before that lists it without, and the next adds it).
+			if a.GetVxcUid() == order.GetVxcUid() && a.GetServiceKey() != "" {
 				pending = a
 			}
 		}
 		if pending == nil {
 			if time.Now().After(deadline) {
-				t.Fatal("the inbox never listed the order")
+				t.Fatal("the inbox never listed the order with its key")
 			}
 			time.Sleep(200 * time.Millisecond)
 		}

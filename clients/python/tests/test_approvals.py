@@ -44,10 +44,12 @@ def test_the_provider_approves_from_its_inbox(client: Client) -> None:
     deadline = time.monotonic() + 20
     while True:
         listed = client.approvals.ListApprovals(approval_service_pb2.ListApprovalsRequest(), timeout=TIMEOUT)
-        found = [a for a in listed.approvals if a.vxc_uid == order.vxc_uid]
+        # The inbox names an approval's key once the key watcher has seen the VXC on it (a
+        # read of the inbox just before that lists it without, and the next read adds it).
+        found = [a for a in listed.approvals if a.vxc_uid == order.vxc_uid and a.service_key]
         if found:
             break
-        assert time.monotonic() < deadline, "the inbox never listed the order"
+        assert time.monotonic() < deadline, "the inbox never listed the order with its key"
         time.sleep(0.2)
     pending = found[0]
     assert pending.type == approval_service_pb2.APPROVAL_TYPE_NEW_ORDER

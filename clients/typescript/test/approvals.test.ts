@@ -56,9 +56,11 @@ describe("approval inbox", () => {
     const deadline = Date.now() + 20_000;
     while (!pending) {
       const listed = await client.approvals.listApprovals({}, opts);
-      pending = listed.approvals.find((a) => a.vxcUid === bought.order?.vxcUid);
+      // The inbox names an approval's key once the key watcher has seen the VXC on it (a read
+      // of the inbox just before that lists it without, and the next read adds it).
+      pending = listed.approvals.find((a) => a.vxcUid === bought.order?.vxcUid && a.serviceKey !== "");
       if (!pending) {
-        assert.ok(Date.now() < deadline, "the inbox never listed the order");
+        assert.ok(Date.now() < deadline, "the inbox never listed the order with its key");
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }

@@ -28,7 +28,12 @@ async fn the_inbox_lists_who_and_what_and_an_approval_survives_a_lost_answer() {
     let order = acme_buys(&channel, &key, "acme to quantumgpu, needs approval").await;
     assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
 
-    let pending = approval_of(&channel, &order.vxc_uid, &[]).await;
+    // The inbox names an approval's key once the key watcher has seen the VXC on it: a read of
+    // the inbox just before that lists the approval without, and the next read adds it.
+    let pending = approval_where(&channel, &[], |a| {
+        a.vxc_uid == order.vxc_uid && !a.service_key.is_empty()
+    })
+    .await;
     assert_eq!(pending.r#type(), ApprovalType::NewOrder);
     assert_eq!(pending.status(), ApprovalStatus::Pending);
     assert_eq!(pending.requester, "Acme");
