@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use onramp_server::config::LogFormat;
-
 use crate::{bench_config, start_onramp};
 
 /// Which server a child runs.
@@ -33,18 +31,21 @@ pub(crate) async fn serve(
     let mut config = bench_config();
     // The fan-out spreads its streams over few connections; allow them all on one.
     config.limits.max_concurrent_streams = 1_000_000;
+    if role != Role::Noop {
+        if role == Role::OnrampWithTracing {
+            config.otlp.endpoint = format!("http://{}", crate::otlp_sink::start().await?);
+        }
+        // Logging as deployed (the default level, to stderr, which the parent discards): with
+        // no subscriber, every span and event below the level would still be built.
+        let telemetry =
+            onramp_server::telemetry::init(config.log_format, &config.log_level, &config.otlp)?;
+        // Kept for the child's life; the parent kills the child at the end.
+        std::mem::forget(telemetry);
+    }
     let addr = match role {
-        Role::Onramp => start_onramp(config).await?,
+        Role::Onramp | Role::OnrampWithTracing => start_onramp(config).await?,
         Role::OnrampWithoutMetrics => {
             config.admin.listen = String::new();
-            start_onramp(config).await?
-        }
-        Role::OnrampWithTracing => {
-            config.otlp.endpoint = format!("http://{}", crate::otlp_sink::start().await?);
-            // Kept for the child's life; the parent kills the child at the end.
-            let telemetry =
-                onramp_server::telemetry::init(LogFormat::Human, "error", &config.otlp)?;
-            std::mem::forget(telemetry);
             start_onramp(config).await?
         }
         Role::Noop => {
@@ -104,6 +105,21 @@ impl Server {
             })
             .ok_or("no VmRSS in /proc status")?;
         Ok(kib * 1024)
+    }
+
+    /// Stops the server (SIGSTOP): its background work (key polls, refreshes) takes no CPU
+    /// while another server is measured. [`Server::resume`] continues it.
+    pub(crate) fn pause(&self) -> std::io::Result<()> {
+        self.signal(rustix::process::Signal::STOP)
+    }
+
+    pub(crate) fn resume(&self) -> std::io::Result<()> {
+        self.signal(rustix::process::Signal::CONT)
+    }
+
+    fn signal(&self, signal: rustix::process::Signal) -> std::io::Result<()> {
+        rustix::process::kill_process(rustix::process::Pid::from_child(&self.child), signal)
+            .map_err(std::io::Error::from)
     }
 
     /// CPU time the server has used so far, user and system.

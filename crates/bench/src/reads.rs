@@ -44,6 +44,8 @@ const CALLS: [Call; 7] = [
 
 /// Requests in flight and connections they share.
 const LOADS: [(usize, usize); 2] = [(1, 1), (64, 4)];
+/// How long a server resumed for its row runs before the row starts.
+const SETTLE: Duration = Duration::from_millis(300);
 
 /// The requests, and the answers onramp gave to them (which the no-op server repeats).
 #[derive(Clone)]
@@ -342,6 +344,9 @@ struct Measured {
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// The server's CPU time (user and system) per call answered: its own cost, which the
+    /// machine's noise moves less than throughput.
+    cpu_micros_per_call: f64,
     errors: u64,
 }
 
@@ -384,6 +389,7 @@ async fn measure(
         per_second: histogram.len() as f64 / seconds,
         p50_ms: histogram.value_at_quantile(0.5) as f64 / 1000.0,
         p99_ms: histogram.value_at_quantile(0.99) as f64 / 1000.0,
+        cpu_micros_per_call: 0.0,
         errors,
     }
 }
@@ -407,6 +413,7 @@ fn medians(samples: &BTreeMap<Key, Vec<Measured>>) -> BTreeMap<Key, Measured> {
                     per_second: pick(|m| m.per_second),
                     p50_ms: pick(|m| m.p50_ms),
                     p99_ms: pick(|m| m.p99_ms),
+                    cpu_micros_per_call: pick(|m| m.cpu_micros_per_call),
                     errors: runs.iter().map(|m| m.errors).sum(),
                 },
             )
@@ -434,17 +441,27 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
     let noop_channels = channels(noop.addr, 4).await?;
 
     let servers = [
-        (&onramp_channels, &payloads),
-        (&bare_channels, &bare_payloads),
-        (&traced_channels, &traced_payloads),
-        (&noop_channels, &payloads),
+        (&onramp, &onramp_channels, &payloads),
+        (&bare, &bare_channels, &bare_payloads),
+        (&traced, &traced_channels, &traced_payloads),
+        (&noop, &noop_channels, &payloads),
     ];
+    // Each row runs on every server in turn, seconds apart, so a drift of the machine moves
+    // onramp and the no-op alike; the servers not being measured are stopped, so their
+    // background work does not land in another server's row.
+    for (server, _, _) in &servers {
+        server.pause()?;
+    }
     let mut samples: [BTreeMap<Key, Vec<Measured>>; 4] = Default::default();
     for _ in 0..rounds {
-        for (index, (pool, payloads)) in servers.into_iter().enumerate() {
-            for call_kind in CALLS {
-                for (in_flight, connections) in LOADS {
-                    let measured = measure(
+        for call_kind in CALLS {
+            for (in_flight, connections) in LOADS {
+                for (index, (server, pool, payloads)) in servers.iter().enumerate() {
+                    server.resume()?;
+                    // What came due while it was stopped (a key poll) runs before the row.
+                    tokio::time::sleep(SETTLE).await;
+                    let cpu_before = server.cpu_time()?;
+                    let mut measured = measure(
                         call_kind,
                         &pool[..connections],
                         in_flight,
@@ -452,6 +469,11 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
                         seconds,
                     )
                     .await;
+                    let cpu = server.cpu_time()? - cpu_before;
+                    server.pause()?;
+                    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+                    let calls = (measured.per_second * seconds).max(1.0);
+                    measured.cpu_micros_per_call = cpu.as_secs_f64() * 1e6 / calls;
                     samples[index]
                         .entry((call_kind, in_flight))
                         .or_default()
@@ -467,9 +489,9 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
         "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row"
     );
     println!(
-        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | without metrics req/s | metrics cost | with tracing req/s | tracing cost |"
+        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | onramp CPU µs/call | no-op CPU µs/call | without metrics req/s | metrics CPU cost | with tracing req/s | tracing CPU cost |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
     let mut errors = 0;
     for (key, ours) in &onramp {
@@ -485,7 +507,7 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             format!("{in_flight} in flight, 4 conns")
         };
         println!(
-            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:+.1}% | {:.0} | {:+.1}% |",
+            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.0} | {:+.1}% | {:.0} | {:+.1}% |",
             ours.per_second,
             ours.p50_ms,
             ours.p99_ms,
@@ -494,10 +516,12 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             base.p99_ms,
             ratio(ours.per_second, base.per_second),
             ratio(ours.p99_ms, base.p99_ms),
+            ours.cpu_micros_per_call,
+            base.cpu_micros_per_call,
             plain.per_second,
-            100.0 * (1.0 - ratio(ours.per_second, plain.per_second)),
+            100.0 * (ratio(ours.cpu_micros_per_call, plain.cpu_micros_per_call) - 1.0),
             spans.per_second,
-            100.0 * (1.0 - ratio(spans.per_second, ours.per_second)),
+            100.0 * (ratio(spans.cpu_micros_per_call, ours.cpu_micros_per_call) - 1.0),
         );
         errors += ours.errors + base.errors + plain.errors + spans.errors;
     }
