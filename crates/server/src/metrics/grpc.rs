@@ -6,30 +6,84 @@
 //! the call is finished when its trailers pass, or when the body is dropped without them (the
 //! client went away: CANCELLED).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use prometheus::{Histogram, IntCounter, IntGauge};
 use prost::Message;
 use tokio::time::Instant;
 use tonic::body::Body;
 
 use super::Metrics;
 
-/// Method paths (`/package.Service/Method`) onramp serves, and which of them stream.
-#[derive(Debug, Default)]
+/// The gRPC status codes, 0 (OK) to 16 (UNAUTHENTICATED).
+const CODES: usize = 17;
+
+/// One method's series, resolved from the label vectors on first use and kept, so a call does
+/// no label hashing or formatting: a read on a warm cache costs little beyond the answer.
+struct MethodMetrics {
+    service: String,
+    method: String,
+    streaming: bool,
+    requests: [OnceLock<IntCounter>; CODES],
+    duration: OnceLock<Histogram>,
+    streams_open: OnceLock<IntGauge>,
+}
+
+impl MethodMetrics {
+    fn new(service: &str, method: &str, streaming: bool) -> Self {
+        Self {
+            service: service.to_owned(),
+            method: method.to_owned(),
+            streaming,
+            requests: Default::default(),
+            duration: OnceLock::new(),
+            streams_open: OnceLock::new(),
+        }
+    }
+
+    fn requests(&self, metrics: &Metrics, code: tonic::Code) -> &IntCounter {
+        let code_index = code as usize;
+        self.requests[code_index].get_or_init(|| {
+            metrics.grpc_requests.with_label_values(&[
+                self.service.as_str(),
+                self.method.as_str(),
+                &format!("{code:?}"),
+            ])
+        })
+    }
+
+    fn duration(&self, metrics: &Metrics) -> &Histogram {
+        self.duration.get_or_init(|| {
+            metrics
+                .grpc_duration
+                .with_label_values(&[self.service.as_str(), self.method.as_str()])
+        })
+    }
+
+    fn streams_open(&self, metrics: &Metrics) -> &IntGauge {
+        self.streams_open.get_or_init(|| {
+            metrics
+                .grpc_streams_open
+                .with_label_values(&[self.service.as_str(), self.method.as_str()])
+        })
+    }
+}
+
+/// Every method in onramp's and gRPC health's descriptors, by path; anything else counts as
+/// `unknown`, so a caller cannot mint label values.
 struct Methods {
-    known: HashSet<String>,
-    streaming: HashSet<String>,
+    by_path: HashMap<String, Arc<MethodMetrics>>,
+    unknown: Arc<MethodMetrics>,
 }
 
 impl Methods {
-    /// From the descriptor sets the server registers: onramp's and gRPC health's.
     fn load() -> Self {
-        let mut methods = Self::default();
+        let mut by_path = HashMap::new();
         for set in [
             onramp_proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -39,26 +93,43 @@ impl Methods {
             };
             for file in &set.file {
                 for service in &file.service {
+                    let service_name = format!("{}.{}", file.package(), service.name());
                     for method in &service.method {
-                        let path =
-                            format!("/{}.{}/{}", file.package(), service.name(), method.name());
-                        if method.server_streaming() {
-                            methods.streaming.insert(path.clone());
-                        }
-                        methods.known.insert(path);
+                        by_path.insert(
+                            format!("/{service_name}/{}", method.name()),
+                            Arc::new(MethodMetrics::new(
+                                &service_name,
+                                method.name(),
+                                method.server_streaming(),
+                            )),
+                        );
                     }
                 }
             }
         }
-        methods
+        Self {
+            by_path,
+            unknown: Arc::new(MethodMetrics::new("unknown", "unknown", false)),
+        }
+    }
+
+    fn get(&self, path: &str) -> Arc<MethodMetrics> {
+        Arc::clone(self.by_path.get(path).unwrap_or(&self.unknown))
     }
 }
 
-/// Adds [`GrpcMetrics`] around a service.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct GrpcMetricsLayer {
     metrics: Arc<Metrics>,
     methods: Arc<Methods>,
+}
+
+impl std::fmt::Debug for GrpcMetricsLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcMetricsLayer")
+            .field("methods", &self.methods.by_path.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl GrpcMetricsLayer {
@@ -106,88 +177,60 @@ where
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
-            let header_code = response
-                .headers()
-                .get("grpc-status")
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned);
-            Ok(match header_code {
-                Some(code) => {
-                    call.finish(&code);
-                    response
-                }
-                None => response.map(|body| {
-                    Body::new(MeteredBody {
-                        inner: body,
-                        call: Some(call),
-                    })
-                }),
-            })
+            if let Some(code) = response.headers().get("grpc-status") {
+                call.finish(code_of(code));
+                return Ok(response);
+            }
+            Ok(response.map(|body| {
+                Body::new(MeteredBody {
+                    inner: body,
+                    call: Some(call),
+                })
+            }))
         })
     }
 }
 
-/// One call being measured.
+/// The code a `grpc-status` value names; a value that is not a code is UNKNOWN.
+fn code_of(value: &http::HeaderValue) -> tonic::Code {
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.parse::<i32>().ok())
+        .map_or(tonic::Code::Unknown, tonic::Code::from_i32)
+}
+
 struct Call {
     metrics: Arc<Metrics>,
-    service: String,
-    method: String,
-    streaming: bool,
+    method: Arc<MethodMetrics>,
     started: Instant,
 }
 
 impl Call {
     fn start(layer: &GrpcMetricsLayer, path: &str) -> Self {
-        // Unknown paths share one label value, so a scanner cannot grow the label set.
-        let (service, method) = if layer.methods.known.contains(path) {
-            let mut parts = path.trim_start_matches('/').splitn(2, '/');
-            (
-                parts.next().unwrap_or_default().to_owned(),
-                parts.next().unwrap_or_default().to_owned(),
-            )
+        let method = layer.methods.get(path);
+        if method.streaming {
+            method.streams_open(&layer.metrics).inc();
         } else {
-            ("unknown".to_owned(), "unknown".to_owned())
-        };
-        let streaming = layer.methods.streaming.contains(path);
-        let metrics = Arc::clone(&layer.metrics);
-        if streaming {
-            metrics
-                .grpc_streams_open
-                .with_label_values(&[&service, &method])
-                .inc();
-        } else {
-            metrics.grpc_in_flight.inc();
+            layer.metrics.grpc_in_flight.inc();
         }
         Self {
-            metrics,
-            service,
+            metrics: Arc::clone(&layer.metrics),
             method,
-            streaming,
             started: Instant::now(),
         }
     }
 
-    /// Records the call's end with its numeric `grpc-status`.
-    fn finish(self, code: &str) {
-        let code = code
-            .parse::<i32>()
-            .map(|number| format!("{:?}", tonic::Code::from_i32(number)))
-            .unwrap_or_else(|_| "Unknown".to_owned());
-        let labels = [self.service.as_str(), self.method.as_str()];
-        self.metrics
-            .grpc_requests
-            .with_label_values(&[labels[0], labels[1], &code])
-            .inc();
-        if self.streaming {
-            self.metrics
-                .grpc_streams_open
-                .with_label_values(&labels)
-                .dec();
+    /// Records the call's end with its code.
+    fn finish(self, code: tonic::Code) {
+        let metrics = &*self.metrics;
+        self.method.requests(metrics, code).inc();
+        if self.method.streaming {
+            self.method.streams_open(metrics).dec();
         } else {
-            self.metrics.grpc_in_flight.dec();
-            self.metrics
-                .grpc_duration
-                .with_label_values(&labels)
+            metrics.grpc_in_flight.dec();
+            self.method
+                .duration(metrics)
                 .observe(self.started.elapsed().as_secs_f64());
         }
     }
@@ -212,11 +255,11 @@ impl http_body::Body for MeteredBody {
             && let Some(trailers) = frame.trailers_ref()
             && let Some(call) = self.call.take()
         {
-            let code = trailers
-                .get("grpc-status")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or("2");
-            call.finish(code);
+            call.finish(
+                trailers
+                    .get("grpc-status")
+                    .map_or(tonic::Code::Unknown, code_of),
+            );
         }
         polled
     }
@@ -234,7 +277,7 @@ impl Drop for MeteredBody {
     fn drop(&mut self) {
         if let Some(call) = self.call.take() {
             // Dropped before its trailers: the client cancelled (or the connection went).
-            call.finish(&(tonic::Code::Cancelled as i32).to_string());
+            call.finish(tonic::Code::Cancelled);
         }
     }
 }
