@@ -27,6 +27,28 @@ pub struct OnRampFilter {
     pub live_only: bool,
 }
 
+/// The on-ramps a filter matched, in view order, read from the derived view without copying
+/// them: a page answer copies only what it converts.
+#[derive(Debug, Clone)]
+pub struct MatchedOnRamps {
+    view: Arc<Vec<OnRamp>>,
+    positions: Vec<usize>,
+}
+
+impl MatchedOnRamps {
+    pub fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &OnRamp> + '_ {
+        self.positions.iter().map(|&position| &self.view[position])
+    }
+}
+
 /// Where SelectOnRamps looks.
 #[derive(Debug, Clone)]
 pub enum Scope {
@@ -222,15 +244,16 @@ impl Directory {
     }
 
     /// Every on-ramp matching `filter`, ordered by name then uid (stable for paging).
-    pub async fn on_ramps(&self, filter: &OnRampFilter) -> Result<Vec<OnRamp>, Error> {
+    pub async fn on_ramps(&self, filter: &OnRampFilter) -> Result<MatchedOnRamps, Error> {
         let (on_ramps, regions) = self.on_ramp_view().await?;
         let region_selector = match &filter.region {
             Some(name) => Some(&find(&regions, name)?.selector),
             None => None,
         };
-        Ok(on_ramps
+        let positions = on_ramps
             .iter()
-            .filter(|on_ramp| {
+            .enumerate()
+            .filter(|(_, on_ramp)| {
                 let port = &on_ramp.port;
                 region_selector.is_none_or(|selector| selector.matches(port))
                     && filter
@@ -245,8 +268,12 @@ impl Directory {
                     && (!filter.vxc_permitted_only || port.vxc_permitted)
                     && (!filter.live_only || port.is_live())
             })
-            .cloned()
-            .collect())
+            .map(|(position, _)| position)
+            .collect();
+        Ok(MatchedOnRamps {
+            view: on_ramps,
+            positions,
+        })
     }
 
     pub async fn on_ramp(&self, port_uid: &str) -> Result<OnRamp, Error> {

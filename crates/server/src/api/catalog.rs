@@ -99,14 +99,14 @@ impl CatalogService for CatalogApi {
             vxc_permitted_only: request.vxc_permitted_only,
             live_only: request.live_only,
         };
-        let on_ramps = self
+        let matched = self
             .directory
             .on_ramps(&filter)
             .await
             .map_err(crate::error::status)?;
-        let (page, next_page_token) = paging::page_of(on_ramps, offset, page_size);
+        let (page, next_page_token) = paging::page_of(matched.iter().collect(), offset, page_size);
         Ok(Response::new(pb::ListOnRampsResponse {
-            on_ramps: page.iter().map(convert::on_ramp).collect(),
+            on_ramps: page.into_iter().map(convert::on_ramp).collect(),
             next_page_token,
             skipped_upstream_records: self.directory.skipped_upstream_records().await,
         }))
