@@ -6,8 +6,9 @@ mod rpc_spans;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing_subscriber::filter::FilterExt;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -49,24 +50,8 @@ pub fn init(
     level: &str,
     otlp: &OtlpSettings,
 ) -> Result<Telemetry, TelemetryError> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let logs = match format {
-        LogFormat::Human => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_writer(std::io::stderr)
-            .boxed(),
-    }
-    // The level filters log lines; the gRPC call's span always passes, so every line inside a
-    // call names its trace id whatever the level.
-    .with_filter(filter.or(tracing_subscriber::filter::filter_fn(|metadata| {
-        metadata.is_span() && metadata.target() == rpc_spans::TARGET
-    })));
-    let (provider, spans) = if otlp.endpoint.is_empty() {
-        (None, None)
+    let provider = if otlp.endpoint.is_empty() {
+        None
     } else {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -84,14 +69,111 @@ pub fn init(
         opentelemetry::global::set_text_map_propagator(
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
-        let layer = tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("onramp"))
-            .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
-        (Some(provider), Some(layer))
+        Some(provider)
     };
-    let _already_installed = tracing_subscriber::registry()
-        .with(logs)
-        .with(spans)
-        .try_init();
+    let tracer = provider.as_ref().map(|provider| provider.tracer("onramp"));
+    let _already_installed = subscriber(format, level, tracer, std::io::stderr).try_init();
     Ok(Telemetry { provider })
+}
+
+/// The log lines (to `writer`), and the span exporter when there is a `tracer`.
+///
+/// Without an exporter the level is a global filter and the registry gets no exporter layer: an
+/// `Option` layer's `None` tells the registry it wants every callsite, so every span h2, hyper and
+/// tonic open per call and per frame (debug level, dropped by the log filter) was built and
+/// entered anyway, a few microseconds a call. Not a per-layer filter either: a
+/// `tracing::enabled!` check that a per-layer filter refuses leaves its refusal for the thread's
+/// next event (sqlx checks before every query), and that line was lost.
+fn subscriber<W>(
+    format: LogFormat,
+    level: &str,
+    tracer: Option<SdkTracer>,
+    writer: W,
+) -> tracing::Dispatch
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let Some(tracer) = tracer else {
+        return tracing_subscriber::registry()
+            .with(filter)
+            .with(log_lines(format, writer))
+            .into();
+    };
+    // The level filters log lines; the gRPC call's span always passes, so every line inside a
+    // call names its trace id whatever the level.
+    let logs =
+        log_lines(format, writer).with_filter(filter.or(tracing_subscriber::filter::filter_fn(
+            |metadata| metadata.is_span() && metadata.target() == rpc_spans::TARGET,
+        )));
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+        .into()
+}
+
+/// The human or JSON log layer, writing to `writer`.
+fn log_lines<S, W>(format: LogFormat, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    match format {
+        LogFormat::Human => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(writer)
+            .boxed(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[test]
+    fn without_an_exporter_nothing_below_the_log_level_is_built_and_every_line_is_logged() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&written);
+        let dispatch = subscriber(LogFormat::Json, "info", None, move || {
+            Sink(Arc::clone(&sink))
+        });
+        tracing::dispatcher::with_default(&dispatch, || {
+            let framing = tracing::debug_span!(target: "h2::proto::connection", "poll");
+            assert!(framing.is_disabled(), "a debug span of h2 was built");
+            let call = tracing::info_span!(target: rpc_spans::TARGET, "grpc call");
+            assert!(
+                !call.is_disabled(),
+                "the call span always passes the log filter"
+            );
+            // As sqlx asks before each query; the refusal must not cost the next line.
+            assert!(!tracing::enabled!(target: "sqlx::query", tracing::Level::DEBUG));
+            tracing::info!("this replica leads");
+            tracing::debug!("below the level");
+        });
+        let written = String::from_utf8(written.lock().expect("lock").clone()).expect("utf-8");
+        assert!(written.contains("this replica leads"), "{written}");
+        assert!(!written.contains("below the level"), "{written}");
+    }
+
+    /// A log writer the test reads back.
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 }
