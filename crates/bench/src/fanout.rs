@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use hdrhistogram::Histogram;
 use onramp_proto as pb;
 use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
@@ -24,8 +26,6 @@ use crate::{authorized, channels};
 const CUSTOMER_REF: &str = "fanout-bench";
 /// Streams being opened at once.
 const OPENING: usize = 1_000;
-/// Latency histograms, so 100,000 streams do not all lock one.
-const SHARDS: usize = 64;
 /// How long after the last key every stream must have it.
 const DELIVERY_WAIT: Duration = Duration::from_secs(20);
 
@@ -37,23 +37,39 @@ pub(crate) struct Plan {
     pub(crate) keys: usize,
 }
 
-/// What one stream saw.
-#[derive(Debug, Default, Clone, Copy)]
-struct Seen {
-    /// The fan-out's keys announced as added (each once, if nothing is duplicated).
-    added: usize,
-    duplicates: usize,
-    /// Revisions skipped between the snapshot and the last batch.
-    gaps: usize,
-    /// The stream ended before the run did (an error or the server's end).
-    ended: bool,
+/// What the streams of one connection saw, counted as it happens (so a stream still open at the
+/// stop has its counts in).
+#[derive(Default)]
+struct Tally {
+    /// The fan-out's keys announced as added (each once per stream, if nothing is duplicated).
+    added: AtomicUsize,
+    duplicates: AtomicUsize,
+    /// Revisions skipped between a stream's snapshot and its last batch.
+    gaps: AtomicUsize,
+    /// Streams that ended before the run did (an error or the server's end).
+    ended: AtomicUsize,
 }
 
 struct Shared {
     ready: AtomicUsize,
     complete: AtomicUsize,
     keys: usize,
-    latency: Vec<Mutex<Histogram<u64>>>,
+    /// Streams being opened: at most [`OPENING`] between the request and the snapshot's end.
+    opening: Arc<Semaphore>,
+}
+
+impl Tally {
+    /// Adds `other`'s counts to these.
+    fn add(&self, other: Self) {
+        for (total, part) in [
+            (&self.added, other.added),
+            (&self.duplicates, other.duplicates),
+            (&self.gaps, other.gaps),
+            (&self.ended, other.ended),
+        ] {
+            total.fetch_add(part.into_inner(), Ordering::Relaxed);
+        }
+    }
 }
 
 pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
@@ -67,25 +83,26 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
         ready: AtomicUsize::new(0),
         complete: AtomicUsize::new(0),
         keys: plan.keys,
-        latency: (0..SHARDS)
-            .map(|_| Mutex::new(Histogram::new(3).expect("3 significant digits is valid")))
-            .collect(),
+        opening: Arc::new(Semaphore::new(OPENING)),
     });
     let (stop, stopped) = watch::channel(false);
-    let opening = Arc::new(Semaphore::new(OPENING));
     let open_started = Instant::now();
-    let mut tasks = Vec::with_capacity(plan.streams);
-    for index in 0..plan.streams {
-        let channel = pool[index % pool.len()].clone();
-        let permit = Arc::clone(&opening).acquire_owned().await?;
-        tasks.push(tokio::spawn(follow(
-            channel,
-            index % SHARDS,
-            Arc::clone(&shared),
-            stopped.clone(),
-            permit,
-        )));
-    }
+    let connections = pool.len();
+    let tasks: Vec<_> = pool
+        .into_iter()
+        .enumerate()
+        .map(|(index, channel)| {
+            // The streams spread evenly; the first connections take the remainder.
+            let streams =
+                plan.streams / connections + usize::from(index < plan.streams % connections);
+            tokio::spawn(connection(
+                channel,
+                streams,
+                Arc::clone(&shared),
+                stopped.clone(),
+            ))
+        })
+        .collect();
     wait_until(
         || shared.ready.load(Ordering::Relaxed) >= plan.streams,
         Duration::from_secs(300),
@@ -122,27 +139,26 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
         own_cpu_time()? - cpu_before.1,
     );
     let _ = stop.send(true);
-    let mut seen = Seen::default();
-    let mut ended = 0;
-    for task in tasks {
-        let stream = task.await?;
-        seen.added += stream.added;
-        seen.duplicates += stream.duplicates;
-        seen.gaps += stream.gaps;
-        ended += usize::from(stream.ended);
-    }
+    let seen = Tally::default();
     let mut latency = Histogram::<u64>::new(3)?;
-    for shard in &shared.latency {
-        latency.add(&*shard.lock().unwrap_or_else(|e| e.into_inner()))?;
+    for task in tasks {
+        let (tally, connection_latency) = task.await?;
+        seen.add(tally);
+        latency.add(&connection_latency)?;
     }
-
+    let (added, duplicates, gaps, ended) = (
+        seen.added.into_inner(),
+        seen.duplicates.into_inner(),
+        seen.gaps.into_inner(),
+        seen.ended.into_inner(),
+    );
     #[allow(clippy::cast_precision_loss)] // counts and bytes far below 2^52
     let (delivered, per_stream_kib) = (
-        100.0 * seen.added as f64 / (plan.streams * plan.keys) as f64,
+        100.0 * added as f64 / (plan.streams * plan.keys) as f64,
         idle.saturating_sub(baseline) as f64 / plan.streams as f64 / 1024.0,
     );
     #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-    let micros_per_event = |cpu: Duration| cpu.as_secs_f64() * 1e6 / seen.added.max(1) as f64;
+    let micros_per_event = |cpu: Duration| cpu.as_secs_f64() * 1e6 / added.max(1) as f64;
     println!();
     println!(
         "fan-out: {} WatchServiceKeys streams over {} connections, {} keys created 1 a second",
@@ -158,19 +174,19 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
         "| {} | {ready} | {:.1} | {delivered:.2}% | {} | {} | {ended} | {:.1} | {:.1} | {:.1} | {per_stream_kib:.2} KiB | {:.1} µs | {:.1} µs |",
         plan.streams,
         opened_in.as_secs_f64(),
-        seen.gaps,
-        seen.duplicates,
+        gaps,
+        duplicates,
         ms(0.5),
         ms(0.99),
         ms(1.0),
         micros_per_event(cpu.0),
         micros_per_event(cpu.1),
     );
-    if ready < plan.streams || seen.added < plan.streams * plan.keys || ended > 0 {
+    if ready < plan.streams || added < plan.streams * plan.keys || ended > 0 {
         return Err(format!(
             "the fan-out lost streams or events: {ready} of {} opened, {} of {} events, {ended} ended early",
             plan.streams,
-            seen.added,
+            added,
             plan.streams * plan.keys
         )
         .into());
@@ -245,37 +261,59 @@ async fn watch_lite(
     Ok(response.into_inner())
 }
 
-/// One stream: opens, waits for its snapshot, then counts the fan-out's keys as they come.
-async fn follow(
+/// One connection's streams, all read by this one task: a message wakes the stream it is for
+/// inside this task, not a task of its own. With a task per stream the load generator ran
+/// 100,000 tasks through tokio's scheduler per key, on the two cores the server measured needs.
+async fn connection(
     channel: Channel,
-    shard: usize,
+    streams: usize,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
-    opening: tokio::sync::OwnedSemaphorePermit,
-) -> Seen {
-    let mut seen = Seen::default();
+) -> (Tally, Histogram<u64>) {
+    let tally = Tally::default();
+    let latency = Mutex::new(Histogram::new(3).expect("3 significant digits is valid"));
+    let mut readers = FuturesUnordered::new();
+    let mut to_open = streams;
+    let stop = stopped.wait_for(|stop| *stop);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut stop => break,
+            // A stream ended before the stop: `follow` counted it.
+            Some(()) = readers.next() => {}
+            permit = Arc::clone(&shared.opening).acquire_owned(), if to_open > 0 => {
+                to_open -= 1;
+                let Ok(permit) = permit else { break };
+                readers.push(follow(channel.clone(), permit, &shared, &tally, &latency));
+            }
+        }
+    }
+    drop(readers);
+    (
+        tally,
+        latency.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
+}
+
+/// One stream: opens, waits for its snapshot, then counts the fan-out's keys as they come, until
+/// it ends (counted as ended early) or the connection's task stops polling it.
+async fn follow(
+    channel: Channel,
+    opening: OwnedSemaphorePermit,
+    shared: &Shared,
+    tally: &Tally,
+    latency: &Mutex<Histogram<u64>>,
+) {
     let Ok(mut stream) = watch_lite(channel).await else {
-        seen.ended = true;
-        return seen;
+        tally.ended.fetch_add(1, Ordering::Relaxed);
+        return;
     };
     let mut opening = Some(opening);
     let mut revision = None::<i64>;
-    // One wait for the stop, not one per message: each would join and leave the waiters that
-    // all 100,000 streams share, and the load generator would measure itself.
-    let stop = async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
-    tokio::pin!(stop);
+    let mut added_here = 0;
     let added = pb::ServiceKeyEventType::Added as i32;
-    loop {
-        let message = tokio::select! {
-            message = stream.message() => message,
-            () = &mut stop => return seen,
-        };
-        let Ok(Some(message)) = message else {
-            seen.ended = true;
-            return seen;
-        };
+    while let Ok(Some(message)) = stream.message().await {
         if message.snapshot.is_some_and(|snapshot| snapshot.last_chunk) {
             revision = Some(message.revision);
             if opening.take().is_some() {
@@ -285,10 +323,11 @@ async fn follow(
             let received = SystemTime::now();
             if let Some(last) = revision {
                 if message.revision <= last {
-                    seen.duplicates += 1;
+                    tally.duplicates.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                seen.gaps += usize::try_from(message.revision - last - 1).unwrap_or(0);
+                let skipped = usize::try_from(message.revision - last - 1).unwrap_or(0);
+                tally.gaps.fetch_add(skipped, Ordering::Relaxed);
             }
             revision = Some(message.revision);
             for event in batch.events {
@@ -299,23 +338,25 @@ async fn follow(
                 if !ours {
                     continue;
                 }
-                seen.added += 1;
+                added_here += 1;
+                tally.added.fetch_add(1, Ordering::Relaxed);
                 if let Some(observed) = event.observe_time.and_then(system_time) {
                     let micros = received
                         .duration_since(observed)
                         .map_or(0, |latency| latency.as_micros());
                     let micros = u64::try_from(micros).unwrap_or(u64::MAX).max(1);
-                    let _ = shared.latency[shard]
+                    let _ = latency
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .record(micros);
                 }
-                if seen.added == shared.keys {
+                if added_here == shared.keys {
                     shared.complete.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
     }
+    tally.ended.fetch_add(1, Ordering::Relaxed);
 }
 
 fn system_time(timestamp: prost_types::Timestamp) -> Option<SystemTime> {
