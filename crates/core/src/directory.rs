@@ -49,6 +49,22 @@ impl MatchedOnRamps {
     }
 }
 
+/// One on-ramp of the derived view, read in place: a GetOnRamp answer copies only what it
+/// converts (a clone copied the Port's every VXC first).
+#[derive(Debug, Clone)]
+pub struct ViewedOnRamp {
+    view: Arc<Vec<OnRamp>>,
+    position: usize,
+}
+
+impl std::ops::Deref for ViewedOnRamp {
+    type Target = OnRamp;
+
+    fn deref(&self) -> &OnRamp {
+        &self.view[self.position]
+    }
+}
+
 /// Where SelectOnRamps looks.
 #[derive(Debug, Clone)]
 pub enum Scope {
@@ -276,12 +292,11 @@ impl Directory {
         })
     }
 
-    pub async fn on_ramp(&self, port_uid: &str) -> Result<OnRamp, Error> {
-        let (on_ramps, _) = self.on_ramp_view().await?;
-        on_ramps
-            .iter()
-            .find(|on_ramp| on_ramp.port.uid == port_uid)
-            .cloned()
+    pub async fn on_ramp(&self, port_uid: &str) -> Result<ViewedOnRamp, Error> {
+        let (view, _) = self.on_ramp_view().await?;
+        let position = view.iter().position(|on_ramp| on_ramp.port.uid == port_uid);
+        position
+            .map(|position| ViewedOnRamp { view, position })
             .ok_or_else(|| Error::NotFound {
                 reason: ErrorReason::OnRampNotFound,
                 message: format!("port `{port_uid}` is not one of the provider's ports"),
