@@ -2,7 +2,7 @@
 //! answer, computed from the inventory (Megaport, cached) and the regions in the store.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::Inventory;
 use crate::derived::Derived;
@@ -62,6 +62,39 @@ impl std::ops::Deref for ViewedOnRamp {
 
     fn deref(&self) -> &OnRamp {
         &self.view[self.position]
+    }
+}
+
+/// The inputs the catalog reads answer from now: the Ports (with the products' skipped
+/// records, read from the same listing), the regions and the signals. Two reads with the same
+/// request at the same revision get the same answer (prices are not an input: a read that asks
+/// for them is answered afresh). Each input is compared by identity, as [`Derived`] does: its
+/// source makes a new one for every change. The revision holds them weakly, so a kept revision
+/// keeps no old listing in memory, but their allocations stay, so an address is not reused while
+/// it is compared.
+#[derive(Clone)]
+pub struct ViewRevision {
+    ports: Weak<Vec<Port>>,
+    regions: Weak<Vec<Region>>,
+    signals: Weak<PortSignals>,
+}
+
+impl PartialEq for ViewRevision {
+    fn eq(&self, other: &Self) -> bool {
+        Weak::ptr_eq(&self.ports, &other.ports)
+            && Weak::ptr_eq(&self.regions, &other.regions)
+            && Weak::ptr_eq(&self.signals, &other.signals)
+    }
+}
+
+impl std::fmt::Debug for ViewRevision {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ViewRevision")
+            .field("ports", &self.ports.as_ptr())
+            .field("regions", &self.regions.as_ptr())
+            .field("signals", &self.signals.as_ptr())
+            .finish()
     }
 }
 
@@ -229,6 +262,9 @@ impl Directory {
 
     /// Every Port as an on-ramp, by name then uid, derived once per products refresh or
     /// region change.
+    ///
+    /// Its inputs are a [`ViewRevision`]'s: a read that comes to depend on another input must
+    /// add it there, or answers kept per revision would miss its changes.
     async fn on_ramp_view(&self) -> Result<(Arc<Vec<OnRamp>>, Arc<Vec<Region>>), Error> {
         let ports = self.inventory.ports().await?;
         let regions = self.cached_regions().await?;
@@ -257,6 +293,18 @@ impl Directory {
             on_ramps
         });
         Ok((on_ramps, regions))
+    }
+
+    /// The revision of the inputs the catalog reads answer from now (see [`ViewRevision`]), if
+    /// they are all at hand and fresh; `None` when a read would load or refresh one (which only
+    /// a read does: asking for the revision loads nothing).
+    pub async fn revision(&self) -> Option<ViewRevision> {
+        let regions = self.lock_regions().clone()?;
+        Some(ViewRevision {
+            ports: Arc::downgrade(&self.inventory.fresh_ports().await?),
+            regions: Arc::downgrade(&regions),
+            signals: Arc::downgrade(&self.inventory.signals().await),
+        })
     }
 
     /// Every on-ramp matching `filter`, ordered by name then uid (stable for paging).
@@ -754,6 +802,33 @@ pub(crate) mod tests {
         let message = error.to_string();
         assert!(message.contains("2 max vxc speed below rate"), "{message}");
         assert!(message.contains("1 not live"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn the_revision_holds_between_changes_and_moves_with_a_region_write() {
+        let directory = directory().await;
+        assert!(
+            directory.revision().await.is_none(),
+            "the regions are not loaded yet: asking for the revision does not load them"
+        );
+        directory.on_ramp("la1").await.expect("a read loads them");
+        let first = directory.revision().await.expect("revision");
+        assert_eq!(directory.revision().await.expect("again"), first);
+        directory
+            .create_region(us_west(), "req-revision")
+            .await
+            .expect("create");
+        assert!(
+            directory.revision().await.is_none(),
+            "the write dropped the regions"
+        );
+        directory
+            .on_ramp("la1")
+            .await
+            .expect("a read loads them again");
+        let after = directory.revision().await.expect("after the write");
+        assert_ne!(after, first, "a region write moves the revision");
+        assert_eq!(directory.revision().await.expect("again"), after);
     }
 
     #[tokio::test]

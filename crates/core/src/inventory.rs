@@ -13,6 +13,10 @@ use crate::signals::PortSignals;
 pub trait Inventory: Send + Sync + 'static {
     /// Every Port the provider owns, in any provisioning status.
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error>;
+    /// The Ports as cached now, if fresh enough that [`Inventory::ports`] would return them
+    /// without a load or a refresh; never loads. `None` otherwise (a read then goes through
+    /// `ports`, which loads or refreshes them).
+    async fn fresh_ports(&self) -> Option<Arc<Vec<Port>>>;
     /// What is known about the Ports beyond Megaport's products (measured traffic, events, last
     /// known zones): the same `Arc` until something in it changes.
     async fn signals(&self) -> Arc<PortSignals>;

@@ -40,6 +40,9 @@ impl Inventory for FakeInventory {
     async fn ports(&self) -> Result<Arc<Vec<Port>>, Error> {
         Ok(self.ports.clone())
     }
+    async fn fresh_ports(&self) -> Option<Arc<Vec<Port>>> {
+        Some(self.ports.clone())
+    }
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
         Ok(self.locations.clone())
     }

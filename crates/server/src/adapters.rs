@@ -8,8 +8,8 @@ use tokio::time::Instant;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
-use megaport::MegaportClient;
 use megaport::models;
+use megaport::{Listing, MegaportClient};
 use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{Lag, Location, Port, PortVxc, ProvisioningStatus, Zone};
 use onramp_core::service_keys::{KeyUpstream, NewKey};
@@ -28,26 +28,12 @@ impl Inventory for Catalog {
             self.products().await.map_err(crate::error::upstream)?,
             self.locations().await.map_err(crate::error::upstream)?,
         );
-        Ok(self
-            .ports
-            .get(&products, &locations, |products, locations| {
-                let ports = products.iter().filter(|product| product.is_port());
-                // Most providers have no LAG: convert in one pass, as before LAGs were merged.
-                let ports = if products.iter().any(|product| lag_id(product).is_some()) {
-                    merge_lags(
-                        ports
-                            .map(|product| {
-                                let lag = lag_id(product);
-                                (port(product, locations), lag, product.lag_primary)
-                            })
-                            .collect(),
-                    )
-                } else {
-                    ports.map(|product| port(product, locations)).collect()
-                };
-                self.signals().record_zones(&ports);
-                ports
-            }))
+        Ok(self.ports_of(&products, &locations))
+    }
+
+    async fn fresh_ports(&self) -> Option<Arc<Vec<Port>>> {
+        let (products, locations) = (self.fresh_products().await?, self.fresh_locations().await?);
+        Some(self.ports_of(&products, &locations))
     }
 
     async fn signals(&self) -> Arc<PortSignals> {
@@ -67,6 +53,34 @@ impl Inventory for Catalog {
 
     async fn skipped_records(&self) -> u32 {
         Catalog::skipped_records(self).await
+    }
+}
+
+impl Catalog {
+    /// The Ports of these products, converted once per products or locations listing.
+    fn ports_of(
+        &self,
+        products: &Arc<Listing<models::Product>>,
+        locations: &Arc<Listing<models::Location>>,
+    ) -> Arc<Vec<Port>> {
+        self.ports.get(products, locations, |products, locations| {
+            let ports = products.iter().filter(|product| product.is_port());
+            // Most providers have no LAG: convert in one pass, as before LAGs were merged.
+            let ports = if products.iter().any(|product| lag_id(product).is_some()) {
+                merge_lags(
+                    ports
+                        .map(|product| {
+                            let lag = lag_id(product);
+                            (port(product, locations), lag, product.lag_primary)
+                        })
+                        .collect(),
+                )
+            } else {
+                ports.map(|product| port(product, locations)).collect()
+            };
+            self.signals().record_zones(&ports);
+            ports
+        })
     }
 }
 

@@ -144,6 +144,17 @@ impl Catalog {
         self.products.get().await
     }
 
+    /// The products now cached, if younger than the soft TTL: what [`Catalog::products`] would
+    /// return without a load or a refresh. Never loads.
+    pub async fn fresh_products(&self) -> Option<Arc<Listing<Product>>> {
+        self.products.fresh().await
+    }
+
+    /// The locations now cached, if younger than their TTL. Never loads.
+    pub async fn fresh_locations(&self) -> Option<Arc<Listing<Location>>> {
+        self.locations.fresh().await
+    }
+
     /// Records left out of the products and locations now cached because they did not decode.
     pub async fn skipped_records(&self) -> u32 {
         self.products.skipped().await + self.locations.skipped().await
@@ -298,6 +309,16 @@ impl<T: Send + Sync + 'static> Slot<T> {
     async fn age(&self) -> Option<Duration> {
         let e = self.cache.get(&()).await?;
         Some(Instant::now().saturating_duration_since(e.fetched_at))
+    }
+
+    /// The cached value if younger than the soft TTL, counted as a hit; never loads.
+    async fn fresh(&self) -> Option<Arc<Listing<T>>> {
+        let entry = self.cache.get(&()).await?;
+        let age = Instant::now().saturating_duration_since(entry.fetched_at);
+        (age < self.soft_ttl).then(|| {
+            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+            entry.value
+        })
     }
 
     async fn get(&self) -> Loaded<T> {

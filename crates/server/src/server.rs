@@ -232,13 +232,16 @@ pub async fn run_with_admin(
         .add_service(health_service)
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
-        .add_service(
+        .add_service(api::kept_answers::KeptAnswers::new(
             CatalogServiceServer::new(api::catalog::CatalogApi::new(
                 directory.clone(),
                 orders.clone(),
             ))
             .max_decoding_message_size(max_request),
-        )
+            directory.clone(),
+            api::catalog::KEPT_READS,
+            max_request,
+        ))
         .add_service(
             RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))
                 .max_decoding_message_size(max_request),

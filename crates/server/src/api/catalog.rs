@@ -1,10 +1,12 @@
 //! `onramp.v1.CatalogService`: the provider's live on-ramps.
 
+use prost::Message;
 use tonic::{Request, Response, Status};
 
+use super::kept_answers::{Read, Revisions};
 use super::{convert, paging};
 use crate::error::{Error, FieldViolation};
-use onramp_core::directory::{Directory, OnRampFilter, Scope};
+use onramp_core::directory::{Directory, OnRampFilter, Scope, ViewRevision};
 use onramp_core::orders::OrderDesk;
 use onramp_core::selection::MaintenancePolicy;
 use onramp_proto as pb;
@@ -21,6 +23,29 @@ pub struct CatalogApi {
 impl CatalogApi {
     pub fn new(directory: Directory, desk: OrderDesk) -> Self {
         Self { directory, desk }
+    }
+}
+
+/// The reads whose answers are the on-ramp view's alone, kept per view revision (see
+/// `kept_answers`): every read but a selection that asks for prices.
+pub const KEPT_READS: &[Read] = &[
+    Read::always("/onramp.v1.CatalogService/ListCountries"),
+    Read::always("/onramp.v1.CatalogService/ListMetros"),
+    Read::always("/onramp.v1.CatalogService/ListOnRamps"),
+    Read::always("/onramp.v1.CatalogService/GetOnRamp"),
+    Read {
+        path: "/onramp.v1.CatalogService/SelectOnRamps",
+        keep: |message| {
+            pb::SelectOnRampsRequest::decode(message).is_ok_and(|request| request.price.is_none())
+        },
+    },
+];
+
+impl Revisions for Directory {
+    type Revision = ViewRevision;
+
+    async fn revision(&self) -> Option<ViewRevision> {
+        Directory::revision(self).await
     }
 }
 

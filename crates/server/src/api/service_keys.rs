@@ -99,13 +99,13 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::GetServiceKeyRequest>,
     ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
         let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
-        let view = match self.hub.key(&key) {
-            Some(view) => view,
+        let answer = match self.hub.key(&key, service_key) {
+            Some(answer) => answer,
             // Not polled yet, or a key made outside onramp since the last poll.
-            None => self.keys.get(&key).await.map_err(crate::error::status)?,
+            None => service_key(&self.keys.get(&key).await.map_err(crate::error::status)?),
         };
         Ok(Response::new(pb::GetServiceKeyResponse {
-            service_key: Some(service_key(&view)),
+            service_key: Some(answer),
         }))
     }
 

@@ -329,9 +329,11 @@ impl ApprovalInbox {
         };
         for approval in approvals.iter() {
             let key_max_speed = (!approval.service_key.is_empty())
-                .then(|| self.hub.key(&approval.service_key))
-                .flatten()
-                .map(|key| key.max_speed_mbps);
+                .then(|| {
+                    self.hub
+                        .key(&approval.service_key, |key| key.max_speed_mbps)
+                })
+                .flatten();
             let Some(rule) = approvals::auto_approval(&self.auto.rules, approval, key_max_speed)
             else {
                 continue;

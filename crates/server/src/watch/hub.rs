@@ -355,15 +355,16 @@ impl WatchHub {
         self.inner.poke.notify_one();
     }
 
-    /// The key as the read model holds it. `None` before the first successful poll, or for a
-    /// key the model does not know; the caller then asks Megaport.
-    pub fn key(&self, key: &str) -> Option<KeyView> {
-        if let Some(view) = self.inner.recent.get(key) {
-            return Some(view);
+    /// The key as the read model holds it, mapped by `each` where it lies (a read converts
+    /// without copying the view first). `None` before the first successful poll, or for a key
+    /// the model does not know; the caller then asks Megaport.
+    pub fn key<T>(&self, key: &str, each: impl Fn(&KeyView) -> T) -> Option<T> {
+        if let Some(mapped) = self.inner.recent.get(key, &each) {
+            return Some(mapped);
         }
         let state = self.read();
         state.health.last_success?;
-        state.views.get(key).cloned()
+        state.views.get(key).map(each)
     }
 
     /// Keys of Megaport's last listing that did not decode: the views may lack them.
@@ -765,7 +766,11 @@ mod tests {
         }
         let all = KeyFilter::default();
         let key_of = |view: &KeyView| view.key.clone();
-        assert_eq!(hub.key("key-000"), None, "not polled yet: ask Megaport");
+        assert_eq!(
+            hub.key("key-000", KeyView::clone),
+            None,
+            "not polled yet: ask Megaport"
+        );
         assert!(hub.page(&all, 0, 10, key_of).is_none());
 
         hub.record_success(OffsetDateTime::now_utc());
@@ -785,7 +790,11 @@ mod tests {
         let mut newest = view("key-new", KeyState::Active);
         newest.create_time = Some(OffsetDateTime::now_utc());
         hub.wrote(&[renamed.clone(), newest]);
-        assert_eq!(hub.key("key-001"), Some(renamed.clone()), "read your write");
+        assert_eq!(
+            hub.key("key-001", KeyView::clone),
+            Some(renamed.clone()),
+            "read your write"
+        );
         assert_eq!(
             hub.page(&all, 0, 10, key_of),
             Some((
@@ -811,8 +820,11 @@ mod tests {
 
         // A poll that began after the writes settles them; the hub's own views answer again.
         hub.inner.recent.settle(written_before + 2);
-        assert_eq!(hub.key("key-001").map(|v| v.state), Some(KeyState::Active));
-        assert_eq!(hub.key("key-new"), None);
+        assert_eq!(
+            hub.key("key-001", KeyView::clone).map(|v| v.state),
+            Some(KeyState::Active)
+        );
+        assert_eq!(hub.key("key-new", KeyView::clone), None);
     }
 
     #[tokio::test]

@@ -56,8 +56,9 @@ impl RecentWrites {
         }
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<KeyView> {
-        self.lock().views.get(key).map(|(_, view)| view.clone())
+    /// The remembered view of `key`, mapped by `each`.
+    pub(crate) fn get<T>(&self, key: &str, each: impl FnOnce(&KeyView) -> T) -> Option<T> {
+        self.lock().views.get(key).map(|(_, view)| each(view))
     }
 
     /// The remembered views, or `None` when there are none (the common case, read without
@@ -95,13 +96,16 @@ mod tests {
 
         recent.settle(before_write);
         assert!(
-            recent.get("a").is_some(),
+            recent.get("a", KeyView::clone).is_some(),
             "a poll that began before the write has not seen it"
         );
         recent.settle(after_write);
-        assert!(recent.get("a").is_none(), "the poll after the write saw it");
+        assert!(
+            recent.get("a", KeyView::clone).is_none(),
+            "the poll after the write saw it"
+        );
         assert_eq!(
-            recent.get("b").map(|view| view.key),
+            recent.get("b", KeyView::clone).map(|view| view.key),
             Some("b".to_owned()),
             "a later write stays"
         );
@@ -112,7 +116,10 @@ mod tests {
         let recent = RecentWrites::default();
         recent.remember(&[view("a", KeyState::Active)]);
         recent.remember(&[view("a", KeyState::Inactive)]);
-        assert_eq!(recent.get("a").map(|v| v.state), Some(KeyState::Inactive));
+        assert_eq!(
+            recent.get("a", KeyView::clone).map(|v| v.state),
+            Some(KeyState::Inactive)
+        );
         assert_eq!(recent.views().map(|views| views.len()), Some(1));
     }
 }

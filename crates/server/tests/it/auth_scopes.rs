@@ -42,6 +42,29 @@ fn the_table_names_only_real_rpcs() {
 }
 
 #[test]
+fn answers_are_kept_only_for_real_reads() {
+    let methods = contract_methods();
+    for read in onramp_server::api::catalog::KEPT_READS {
+        assert!(
+            methods.iter().any(|method| method == read.path),
+            "{} is no RPC",
+            read.path
+        );
+        assert!(
+            matches!(
+                policy(read.path),
+                Some(Policy::Requires {
+                    mutating: false,
+                    ..
+                })
+            ),
+            "{} is not a read",
+            read.path
+        );
+    }
+}
+
+#[test]
 fn writes_need_write_scopes_and_only_writes_are_mutating() {
     for (path, scope, mutating) in TABLE {
         let method = path.rsplit('/').next().unwrap_or_default();

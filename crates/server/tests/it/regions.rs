@@ -294,3 +294,90 @@ async fn declared_regions_apply_during_a_megaport_outage() {
         );
     }
 }
+
+/// Catalog answers are kept per view revision (`api::kept_answers`): a region write must move
+/// what the same question answers next, however often it was asked before.
+#[tokio::test]
+async fn catalog_answers_asked_again_follow_region_writes() {
+    use onramp_proto::catalog_service_client::CatalogServiceClient;
+    use onramp_proto::{GetOnRampRequest, ListOnRampsRequest};
+
+    let server = TestServer::start().await;
+    let mut regions = RegionServiceClient::new(server.channel.clone());
+    let catalog = CatalogServiceClient::new(server.channel.clone());
+    let regions_of_la1 = |mut catalog: CatalogServiceClient<tonic::transport::Channel>| async move {
+        within(catalog.get_on_ramp(GetOnRampRequest {
+            port_uid: EQUINIX_LA1_PORT.into(),
+        }))
+        .await
+        .expect("on-ramp")
+        .into_inner()
+        .on_ramp
+        .expect("on-ramp")
+        .regions
+    };
+    let in_region = |mut catalog: CatalogServiceClient<tonic::transport::Channel>| async move {
+        within(catalog.list_on_ramps(ListOnRampsRequest {
+            region: "kept".into(),
+            ..Default::default()
+        }))
+        .await
+        .map(|answer| {
+            answer
+                .into_inner()
+                .on_ramps
+                .into_iter()
+                .map(|on_ramp| on_ramp.port_uid)
+                .collect::<Vec<_>>()
+        })
+    };
+    for _ in 0..3 {
+        assert!(
+            !regions_of_la1(catalog.clone())
+                .await
+                .contains(&"kept".to_owned())
+        );
+        let unknown = in_region(catalog.clone())
+            .await
+            .expect_err("no such region");
+        assert_eq!(unknown.code(), Code::NotFound);
+    }
+
+    within(regions.create_region(CreateRegionRequest {
+        region: Some(region("kept", vec![59])),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    }))
+    .await
+    .expect("create");
+    for _ in 0..3 {
+        assert!(
+            regions_of_la1(catalog.clone())
+                .await
+                .contains(&"kept".to_owned())
+        );
+        let ports = in_region(catalog.clone())
+            .await
+            .expect("the region's on-ramps");
+        assert!(ports.contains(&EQUINIX_LA1_PORT.to_owned()), "{ports:?}");
+    }
+
+    within(regions.update_region(UpdateRegionRequest {
+        region: Some(region("kept", vec![42])),
+        update_mask: Some(FieldMask {
+            paths: vec!["selector".into()],
+        }),
+    }))
+    .await
+    .expect("update");
+    for _ in 0..3 {
+        assert!(
+            !regions_of_la1(catalog.clone())
+                .await
+                .contains(&"kept".to_owned())
+        );
+        let ports = in_region(catalog.clone())
+            .await
+            .expect("the region's on-ramps");
+        assert!(!ports.contains(&EQUINIX_LA1_PORT.to_owned()), "{ports:?}");
+    }
+}
