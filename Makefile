@@ -47,13 +47,13 @@ rust-test: prometheus-bin postgresql-bin
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
 
-# make bench: onramp's read path against a same-payload no-op server (ratios of medians over
-# alternating rounds, with and without metrics), then the WatchServiceKeys fan-out to 100,000
+# make bench: onramp's read path against a same-payload no-op server (medians of each round's
+# ratio over alternating rounds, with and without metrics), then the WatchServiceKeys fan-out to 100,000
 # streams (crates/bench). Not part of make test, which runs one short round of each only
 # (bench-check) so that the benchmark keeps working.
 .PHONY: bench
 bench:
-	$(CARGO) run --release --locked -p onramp-bench -- --rounds 3 --seconds 3
+	$(CARGO) run --release --locked -p onramp-bench -- --rounds 5 --seconds 3
 
 .PHONY: bench-check
 bench-check:

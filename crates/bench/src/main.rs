@@ -5,8 +5,8 @@
 //! Every server runs in a child process of its own (see `child`), on loopback with the same
 //! transport, so the ratio isolates what onramp does per call. onramp runs on its embedded
 //! sandbox with a bearer token configured, as a provider would run it. The rounds alternate
-//! (onramp, its variants, no-op, onramp, ...) and the medians are reported, because a 2-core
-//! machine is noisy.
+//! (onramp, no-op, onramp's variants, onramp, ...) and the medians are reported (of each
+//! round's ratio, for the ratios), because a 2-core machine is noisy.
 
 mod child;
 mod fanout;
@@ -29,7 +29,7 @@ const TOKEN: &str = "bench-token-4f1c9e";
 #[command(about = "onramp's read path against a same-payload no-op server, then the fan-out")]
 struct Args {
     /// Rounds per server; medians over rounds are printed.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// Seconds of load per call, load and round.
     #[arg(long, default_value_t = 3.0)]

@@ -401,6 +401,43 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 type Key = (Call, usize);
 
+/// onramp's throughput and p99 as fractions of the no-op's.
+struct Ratios {
+    per_second: f64,
+    p99: f64,
+}
+
+/// Per call and load, the median over the rounds of onramp's figure divided by the no-op's in
+/// the same round: each round's pair ran seconds apart, so a drift of this noisy machine over
+/// the run moves both sides of a ratio, where it would move a median of one side alone.
+fn paired_ratios(
+    onramp: &BTreeMap<Key, Vec<Measured>>,
+    noop: &BTreeMap<Key, Vec<Measured>>,
+) -> BTreeMap<Key, Ratios> {
+    let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
+    onramp
+        .iter()
+        .filter_map(|(key, ours)| {
+            let base = noop.get(key)?;
+            let each = |field: fn(&Measured) -> f64| {
+                median(
+                    ours.iter()
+                        .zip(base)
+                        .map(|(ours, base)| ratio(field(ours), field(base)))
+                        .collect(),
+                )
+            };
+            Some((
+                *key,
+                Ratios {
+                    per_second: each(|m| m.per_second),
+                    p99: each(|m| m.p99_ms),
+                },
+            ))
+        })
+        .collect()
+}
+
 /// Medians over the rounds, per call and load.
 fn medians(samples: &BTreeMap<Key, Vec<Measured>>) -> BTreeMap<Key, Measured> {
     samples
@@ -440,11 +477,13 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
     let noop = Server::start(Role::Noop, Some(&answers))?;
     let noop_channels = channels(noop.addr, 4).await?;
 
+    // onramp and the no-op go first and one after the other, so that the ratio of each round
+    // compares rows seconds apart.
     let servers = [
         (&onramp, &onramp_channels, &payloads),
+        (&noop, &noop_channels, &payloads),
         (&bare, &bare_channels, &bare_payloads),
         (&traced, &traced_channels, &traced_payloads),
-        (&noop, &noop_channels, &payloads),
     ];
     // Each row runs on every server in turn, seconds apart, so a drift of the machine moves
     // onramp and the no-op alike; the servers not being measured are stopped, so their
@@ -483,10 +522,11 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
         }
     }
     let _ = std::fs::remove_file(&answers);
-    let [onramp, bare, traced, noop] = samples.map(|runs| medians(&runs));
+    let ratios = paired_ratios(&samples[0], &samples[1]);
+    let [onramp, noop, bare, traced] = samples.map(|runs| medians(&runs));
 
     println!(
-        "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row"
+        "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row; the ratios are the medians of each round's ratio"
     );
     println!(
         "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | onramp CPU µs/call | no-op CPU µs/call | without metrics req/s | metrics CPU cost | with tracing req/s | tracing CPU cost |"
@@ -495,9 +535,12 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
     let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
     let mut errors = 0;
     for (key, ours) in &onramp {
-        let (Some(base), Some(plain), Some(spans)) =
-            (noop.get(key), bare.get(key), traced.get(key))
-        else {
+        let (Some(base), Some(plain), Some(spans), Some(paired)) = (
+            noop.get(key),
+            bare.get(key),
+            traced.get(key),
+            ratios.get(key),
+        ) else {
             continue;
         };
         let (call_kind, in_flight) = key;
@@ -514,8 +557,8 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             base.per_second,
             base.p50_ms,
             base.p99_ms,
-            ratio(ours.per_second, base.per_second),
-            ratio(ours.p99_ms, base.p99_ms),
+            paired.per_second,
+            paired.p99,
             ours.cpu_micros_per_call,
             base.cpu_micros_per_call,
             plain.per_second,
@@ -529,4 +572,44 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
         return Err(format!("{errors} calls failed during the benchmark").into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rounds(per_second: &[f64]) -> Vec<Measured> {
+        per_second
+            .iter()
+            .map(|&per_second| Measured {
+                per_second,
+                p50_ms: 0.1,
+                p99_ms: 1000.0 / per_second,
+                cpu_micros_per_call: 0.0,
+                errors: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_ratio_is_the_median_of_each_rounds_ratio() {
+        // The machine slowed down in the middle round: each round's pair moved together.
+        let key = (Call::GetOnRamp, 1);
+        let onramp = BTreeMap::from([(key, rounds(&[100.0, 50.0, 80.0]))]);
+        let noop = BTreeMap::from([(key, rounds(&[110.0, 55.0, 100.0]))]);
+        let ratios = paired_ratios(&onramp, &noop);
+        let paired = &ratios[&key];
+        assert!(
+            (paired.per_second - 100.0 / 110.0).abs() < 1e-9,
+            "{}",
+            paired.per_second
+        );
+        assert!((paired.p99 - 1.1).abs() < 1e-9, "{}", paired.p99);
+        // The ratio of the medians would have been 80 / 100.
+        let medians = (
+            medians(&onramp)[&key].per_second,
+            medians(&noop)[&key].per_second,
+        );
+        assert!((medians.0 / medians.1 - 0.8).abs() < 1e-9);
+    }
 }
