@@ -246,12 +246,17 @@ pub async fn run_with_admin(
             RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))
                 .max_decoding_message_size(max_request),
         )
-        .add_service(api::watch_route::WatchRoute::new(
-            api::service_keys::ServiceKeyApi::new(
-                service_keys.clone(),
-                hub.clone(),
-                shutdown_signal.clone(),
+        .add_service(api::kept_answers::KeptAnswers::new(
+            api::watch_route::WatchRoute::new(
+                api::service_keys::ServiceKeyApi::new(
+                    service_keys.clone(),
+                    hub.clone(),
+                    shutdown_signal.clone(),
+                ),
+                max_request,
             ),
+            hub.clone(),
+            api::service_keys::KEPT_READS,
             max_request,
         ))
         .add_service(

@@ -1,9 +1,8 @@
 //! `onramp.v1.CatalogService`: the provider's live on-ramps.
 
-use prost::Message;
 use tonic::{Request, Response, Status};
 
-use super::kept_answers::{Read, Revisions};
+use super::kept_answers::{Revisions, view_answer};
 use super::{convert, paging};
 use crate::error::{Error, FieldViolation};
 use onramp_core::directory::{Directory, OnRampFilter, Scope, ViewRevision};
@@ -26,19 +25,14 @@ impl CatalogApi {
     }
 }
 
-/// The reads whose answers are the on-ramp view's alone, kept per view revision (see
-/// `kept_answers`): every read but a selection that asks for prices.
-pub const KEPT_READS: &[Read] = &[
-    Read::always("/onramp.v1.CatalogService/ListCountries"),
-    Read::always("/onramp.v1.CatalogService/ListMetros"),
-    Read::always("/onramp.v1.CatalogService/ListOnRamps"),
-    Read::always("/onramp.v1.CatalogService/GetOnRamp"),
-    Read {
-        path: "/onramp.v1.CatalogService/SelectOnRamps",
-        keep: |message| {
-            pb::SelectOnRampsRequest::decode(message).is_ok_and(|request| request.price.is_none())
-        },
-    },
+/// The reads whose answers are kept per view revision when their handler marks them as the
+/// view's (see `kept_answers`): every read, but a selection that asks for prices.
+pub const KEPT_READS: &[&str] = &[
+    "/onramp.v1.CatalogService/ListCountries",
+    "/onramp.v1.CatalogService/ListMetros",
+    "/onramp.v1.CatalogService/ListOnRamps",
+    "/onramp.v1.CatalogService/GetOnRamp",
+    "/onramp.v1.CatalogService/SelectOnRamps",
 ];
 
 impl Revisions for Directory {
@@ -63,7 +57,7 @@ impl CatalogService for CatalogApi {
             .countries()
             .await
             .map_err(crate::error::status)?;
-        Ok(Response::new(pb::ListCountriesResponse {
+        Ok(view_answer(pb::ListCountriesResponse {
             countries: countries
                 .into_iter()
                 .map(|country| pb::Country {
@@ -85,7 +79,7 @@ impl CatalogService for CatalogApi {
             .metros(country.as_deref())
             .await
             .map_err(crate::error::status)?;
-        Ok(Response::new(pb::ListMetrosResponse {
+        Ok(view_answer(pb::ListMetrosResponse {
             metros: metros
                 .into_iter()
                 .map(|metro| pb::Metro {
@@ -130,7 +124,7 @@ impl CatalogService for CatalogApi {
             .await
             .map_err(crate::error::status)?;
         let (page, next_page_token) = paging::page_of(matched.iter().collect(), offset, page_size);
-        Ok(Response::new(pb::ListOnRampsResponse {
+        Ok(view_answer(pb::ListOnRampsResponse {
             on_ramps: page.into_iter().map(convert::on_ramp).collect(),
             next_page_token,
             skipped_upstream_records: self.directory.skipped_upstream_records().await,
@@ -153,7 +147,7 @@ impl CatalogService for CatalogApi {
             .on_ramp(&port_uid)
             .await
             .map_err(crate::error::status)?;
-        Ok(Response::new(pb::GetOnRampResponse {
+        Ok(view_answer(pb::GetOnRampResponse {
             on_ramp: Some(convert::on_ramp(&on_ramp)),
         }))
     }
@@ -173,24 +167,26 @@ impl CatalogService for CatalogApi {
             .await
             .map_err(crate::error::status)?;
         let mut response = selection_response(&selection);
-        if let Some(asked) = request.price {
-            for on_ramp in &selection.chosen {
-                let quote = self
-                    .desk
-                    .quote(
-                        "",
-                        asked.location_id,
-                        &on_ramp.port.uid,
-                        rate,
-                        asked.term_months,
-                    )
-                    .await
-                    .map_err(|error| crate::error::status(in_price_request(error)))?;
-                response.prices.push(pb::OnRampPrice {
-                    port_uid: on_ramp.port.uid.clone(),
-                    price: Some(convert::price_quote(&quote.price)),
-                });
-            }
+        // Prices come from the pricebook, not the view: such an answer is not kept.
+        let Some(asked) = request.price else {
+            return Ok(view_answer(response));
+        };
+        for on_ramp in &selection.chosen {
+            let quote = self
+                .desk
+                .quote(
+                    "",
+                    asked.location_id,
+                    &on_ramp.port.uid,
+                    rate,
+                    asked.term_months,
+                )
+                .await
+                .map_err(|error| crate::error::status(in_price_request(error)))?;
+            response.prices.push(pb::OnRampPrice {
+                port_uid: on_ramp.port.uid.clone(),
+                price: Some(convert::price_quote(&quote.price)),
+            });
         }
         Ok(Response::new(response))
     }

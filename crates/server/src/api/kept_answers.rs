@@ -7,9 +7,10 @@
 //! selection, a conversion and an encoding (in a profile at one call in flight, the larger part
 //! of what onramp did per call beyond a server that answers from memory). The revision is only
 //! read, never loaded: when an input is missing or due for a refresh, the service answers (and
-//! refreshes), and nothing is kept. Anything else (a compressed request, an answer that is not
-//! one OK message, a request whose answer reads more than the view) goes to the service as it
-//! came, and its answer comes back as the service gave it.
+//! refreshes), and nothing is kept. Only answers the handler marked as the view's alone
+//! ([`view_answer`]) are kept; anything else (a compressed request, an answer that is not one OK
+//! message, one that priced or asked Megaport) goes to the service as it came, and its answer
+//! comes back as the service gave it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -42,24 +43,17 @@ pub trait Revisions: Clone + Send + Sync + 'static {
     fn revision(&self) -> impl Future<Output = Option<Self::Revision>> + Send;
 }
 
-/// A read whose answer is kept.
+/// Marks an answer as the view's alone (the same request at the same revision gets the same
+/// answer), which is what lets it be kept: a handler marks only what it answered from the view,
+/// never what it asked Megaport for or priced.
 #[derive(Debug, Clone, Copy)]
-pub struct Read {
-    /// The gRPC path, `/package.Service/Method`.
-    pub path: &'static str,
-    /// Whether the answer to this request message depends only on the view (a selection that
-    /// asks for prices reads the pricebook too).
-    pub keep: fn(&[u8]) -> bool,
-}
+pub struct ViewAnswer;
 
-impl Read {
-    /// A read whose every answer depends only on the view.
-    pub const fn always(path: &'static str) -> Self {
-        Self {
-            path,
-            keep: |_| true,
-        }
-    }
+/// `message` as an answer from the view (see [`ViewAnswer`]).
+pub fn view_answer<T>(message: T) -> tonic::Response<T> {
+    let mut response = tonic::Response::new(message);
+    response.extensions_mut().insert(ViewAnswer);
+    response
 }
 
 /// `inner`, with the answers to `reads` kept per revision of `revisions`.
@@ -67,13 +61,18 @@ impl Read {
 pub struct KeptAnswers<S, V: Revisions> {
     inner: S,
     revisions: V,
-    reads: &'static [Read],
+    reads: &'static [&'static str],
     kept: Arc<Mutex<Kept<V::Revision>>>,
     max_request_bytes: usize,
 }
 
 impl<S, V: Revisions> KeptAnswers<S, V> {
-    pub fn new(inner: S, revisions: V, reads: &'static [Read], max_request_bytes: usize) -> Self {
+    pub fn new(
+        inner: S,
+        revisions: V,
+        reads: &'static [&'static str],
+        max_request_bytes: usize,
+    ) -> Self {
         Self {
             inner,
             revisions,
@@ -112,7 +111,7 @@ where
         let read = self
             .reads
             .iter()
-            .position(|read| read.path == request.uri().path());
+            .position(|&path| path == request.uri().path());
         let compressed = request
             .headers()
             .get("grpc-encoding")
@@ -123,7 +122,6 @@ where
         let mut inner = self.inner.clone();
         let revisions = self.revisions.clone();
         let kept = self.kept.clone();
-        let keep = self.reads[read].keep;
         let limit = self.max_request_bytes + FRAME_HEADER_BYTES;
         Box::pin(async move {
             let (parts, body) = request.into_parts();
@@ -139,12 +137,9 @@ where
                 Err(error) => return Ok(Status::from_error(error).into_http()),
             };
             let message = collected.to_bytes();
-            let keepable = message.len() >= FRAME_HEADER_BYTES
-                && message[0] == 0
-                && keep(&message[FRAME_HEADER_BYTES..]);
-            let before = match keepable {
-                true => revisions.revision().await,
-                false => None,
+            let before = match message.first() {
+                Some(0) => revisions.revision().await,
+                _ => None,
             };
             if let Some(frame) = before
                 .as_ref()
@@ -166,7 +161,8 @@ where
             let data = collected.to_bytes();
             // An answer is kept only if the view did not move while it was made (the view
             // read in between was then this revision's; a new derivation is a new revision).
-            if is_one_ok_message(&parts, trailers.as_ref(), &data)
+            if parts.extensions.get::<ViewAnswer>().is_some()
+                && is_one_ok_message(&parts, trailers.as_ref(), &data)
                 && revisions.revision().await.as_ref() == Some(&before)
             {
                 lock(&kept).keep(before, read, message, data.clone());
@@ -305,13 +301,7 @@ mod tests {
 
     const READ: &str = "/test.Service/Read";
     const OTHER: &str = "/test.Service/Other";
-    static READS: &[Read] = &[
-        Read::always(READ),
-        Read {
-            path: OTHER,
-            keep: |message| message != b"fresh",
-        },
-    ];
+    static READS: &[&str] = &[READ, OTHER];
 
     /// The view's revision, moved by hand.
     #[derive(Clone, Default)]
@@ -325,8 +315,8 @@ mod tests {
         }
     }
 
-    /// A service answering each request with its message and the number of calls so far,
-    /// `missing` with NOT_FOUND, and `moving` after moving the revision.
+    /// A service answering each request with its message and the number of calls so far (as the
+    /// view's, but `fresh`), `missing` with NOT_FOUND, and `moving` after moving the revision.
     #[derive(Clone)]
     struct Echo {
         calls: Arc<AtomicU64>,
@@ -359,9 +349,13 @@ mod tests {
                 if message == b"moving" {
                     revision.0.fetch_add(1, Ordering::SeqCst);
                 }
-                Ok(answer(frame(
+                let mut response = answer(frame(
                     format!("{}#{calls}", String::from_utf8_lossy(message)).as_bytes(),
-                )))
+                ));
+                if message != b"fresh" {
+                    response.extensions_mut().insert(ViewAnswer);
+                }
+                Ok(response)
             })
         }
     }
@@ -452,7 +446,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn errors_and_requests_the_read_does_not_keep_go_to_the_service_every_time() {
+    async fn errors_and_answers_not_marked_as_the_views_go_to_the_service_every_time() {
         let mut fixture = fixture();
         for calls in 1..=2 {
             let (answer, counted) = fixture.ask(READ, b"missing").await;

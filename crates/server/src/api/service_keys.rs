@@ -8,11 +8,12 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
+use super::kept_answers::{Revisions, view_answer};
 use super::watch_route::{frame_message, grpc_frame};
 use super::{ResponseStream, audit_note, convert, paging, update_mask, watch_common};
 use crate::error::{Error, FieldViolation};
 use crate::server::ShutdownSignal;
-use crate::watch::{self, ChangeKind, KeyEvent, WatchHub, WatchItem};
+use crate::watch::{self, ChangeKind, KeyEvent, KeyReadRevision, WatchHub, WatchItem};
 use onramp_core::idempotency::check_request_id;
 use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
 use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
@@ -31,6 +32,22 @@ const UPDATABLE: [&str; 6] = [
     "active",
     "pre_approved",
 ];
+
+/// The reads whose answers from the key watcher's views are kept per read revision (see
+/// `kept_answers`); an answer asked of Megaport (before the first poll, or a key the views do
+/// not hold) is not.
+pub const KEPT_READS: &[&str] = &[
+    "/onramp.v1.ServiceKeyService/GetServiceKey",
+    "/onramp.v1.ServiceKeyService/ListServiceKeys",
+];
+
+impl Revisions for WatchHub {
+    type Revision = KeyReadRevision;
+
+    async fn revision(&self) -> Option<KeyReadRevision> {
+        self.read_revision()
+    }
+}
 
 /// gRPC adapter for service keys.
 #[derive(Debug, Clone)]
@@ -99,13 +116,15 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::GetServiceKeyRequest>,
     ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
         let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
-        let answer = match self.hub.key(&key, service_key) {
-            Some(answer) => answer,
-            // Not polled yet, or a key made outside onramp since the last poll.
-            None => service_key(&self.keys.get(&key).await.map_err(crate::error::status)?),
-        };
+        if let Some(answer) = self.hub.key(&key, service_key) {
+            return Ok(view_answer(pb::GetServiceKeyResponse {
+                service_key: Some(answer),
+            }));
+        }
+        // Not polled yet, or a key made outside onramp since the last poll.
+        let view = self.keys.get(&key).await.map_err(crate::error::status)?;
         Ok(Response::new(pb::GetServiceKeyResponse {
-            service_key: Some(answer),
+            service_key: Some(service_key(&view)),
         }))
     }
 
@@ -127,28 +146,24 @@ impl ServiceKeyService for ServiceKeyApi {
             customer_ref: non_empty(request.customer_ref),
             region: non_empty(request.region),
         };
-        let (service_keys, next_page_token, skipped_upstream_records) =
-            match self.hub.page(&filter, offset, size, service_key) {
-                Some((page, more)) => {
-                    let token = paging::next_offset_token(offset + page.len(), more);
-                    (page, token, self.hub.skipped_upstream_records())
-                }
-                // Before the first poll: ask Megaport.
-                None => {
-                    let listed = self
-                        .keys
-                        .list(&filter)
-                        .await
-                        .map_err(crate::error::status)?;
-                    let (page, token) = paging::page_of(listed.items, offset, size);
-                    let page = page.iter().map(service_key).collect();
-                    (page, token, listed.skipped_upstream_records)
-                }
-            };
+        if let Some((page, more)) = self.hub.page(&filter, offset, size, service_key) {
+            return Ok(view_answer(pb::ListServiceKeysResponse {
+                next_page_token: paging::next_offset_token(offset + page.len(), more),
+                service_keys: page,
+                skipped_upstream_records: self.hub.skipped_upstream_records(),
+            }));
+        }
+        // Before the first poll: ask Megaport.
+        let listed = self
+            .keys
+            .list(&filter)
+            .await
+            .map_err(crate::error::status)?;
+        let (page, next_page_token) = paging::page_of(listed.items, offset, size);
         Ok(Response::new(pb::ListServiceKeysResponse {
-            service_keys,
+            service_keys: page.iter().map(service_key).collect(),
             next_page_token,
-            skipped_upstream_records,
+            skipped_upstream_records: listed.skipped_upstream_records,
         }))
     }
 

@@ -367,6 +367,20 @@ impl WatchHub {
         state.views.get(key).map(each)
     }
 
+    /// What the key reads answer from now: the committed revision, this server's writes not yet
+    /// polled back, and the records the last listing skipped. `None` before the first
+    /// successful poll (reads then ask Megaport).
+    pub fn read_revision(&self) -> Option<KeyReadRevision> {
+        let writes = self.inner.recent.changes();
+        let state = self.read();
+        state.health.last_success?;
+        Some(KeyReadRevision {
+            revision: state.revision,
+            writes,
+            skipped: self.skipped_upstream_records(),
+        })
+    }
+
     /// Keys of Megaport's last listing that did not decode: the views may lack them.
     pub fn skipped_upstream_records(&self) -> u32 {
         self.inner.skipped_upstream_records.load(Ordering::Relaxed)
@@ -604,6 +618,14 @@ impl WatchHub {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.inner.state.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// See [`WatchHub::read_revision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyReadRevision {
+    revision: i64,
+    writes: u64,
+    skipped: u32,
 }
 
 fn newest_first(views: &BTreeMap<String, KeyView>) -> Arc<Vec<KeyView>> {

@@ -10,5 +10,5 @@ pub mod stream;
 pub mod token;
 
 pub use events::{ChangeKind, KeyEvent};
-pub use hub::{Batch, Health, UpstreamHealth, WatchHub};
+pub use hub::{Batch, Health, KeyReadRevision, UpstreamHealth, WatchHub};
 pub use stream::{Resync, WatchEnd, WatchItem, watch};

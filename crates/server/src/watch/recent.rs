@@ -19,6 +19,8 @@ pub(crate) struct RecentWrites {
 struct Entries {
     /// Counts writes; a poll remembers the count it began at.
     sequence: u64,
+    /// Counts changes of what reads see here: writes, and writes forgotten.
+    changes: u64,
     views: HashMap<String, (u64, KeyView)>,
 }
 
@@ -28,6 +30,7 @@ impl RecentWrites {
         let mut entries = self.lock();
         for view in views {
             entries.sequence += 1;
+            entries.changes += 1;
             let sequence = entries.sequence;
             entries
                 .views
@@ -42,9 +45,14 @@ impl RecentWrites {
 
     /// Forgets the writes a successful poll that began at `position` has seen.
     pub(crate) fn settle(&self, position: u64) {
-        self.lock()
+        let mut entries = self.lock();
+        let before = entries.views.len();
+        entries
             .views
             .retain(|_, (sequence, _)| *sequence > position);
+        if entries.views.len() != before {
+            entries.changes += 1;
+        }
     }
 
     /// Forgets the writes of these keys: another replica's poll has reported them (a replica
@@ -52,8 +60,15 @@ impl RecentWrites {
     pub(crate) fn settle_keys<'a>(&self, keys: impl Iterator<Item = &'a str>) {
         let mut entries = self.lock();
         for key in keys {
-            entries.views.remove(key);
+            if entries.views.remove(key).is_some() {
+                entries.changes += 1;
+            }
         }
+    }
+
+    /// Moves with every change of what reads see here (a write remembered or forgotten).
+    pub(crate) fn changes(&self) -> u64 {
+        self.lock().changes
     }
 
     /// The remembered view of `key`, mapped by `each`.
@@ -109,6 +124,26 @@ mod tests {
             Some("b".to_owned()),
             "a later write stays"
         );
+    }
+
+    #[test]
+    fn every_write_remembered_or_forgotten_is_a_change() {
+        let recent = RecentWrites::default();
+        let start = recent.changes();
+        recent.remember(&[view("a", KeyState::Active)]);
+        let written = recent.changes();
+        assert_ne!(written, start);
+        recent.settle(0);
+        assert_eq!(recent.changes(), written, "nothing forgotten");
+        recent.settle(recent.position());
+        let settled = recent.changes();
+        assert_ne!(settled, written, "the write is forgotten");
+        recent.settle_keys(["a"].into_iter());
+        assert_eq!(recent.changes(), settled, "nothing left to forget");
+        recent.remember(&[view("b", KeyState::Active)]);
+        let again = recent.changes();
+        recent.settle_keys(["b"].into_iter());
+        assert_ne!(recent.changes(), again);
     }
 
     #[test]

@@ -9,9 +9,10 @@ use megaport::models::CreateServiceKeyRequest as MegaportCreateKey;
 use megaport_sandbox::{RouteGroup, SandboxConfig};
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::{
-    CreateServiceKeyRequest, GetServiceKeyRequest, ListServiceKeysRequest, WatchServiceKeysRequest,
-    watch_service_keys_response::Kind,
+    CreateServiceKeyRequest, GetServiceKeyRequest, ListServiceKeysRequest, ServiceKey,
+    UpdateServiceKeyRequest, WatchServiceKeysRequest, watch_service_keys_response::Kind,
 };
+use prost_types::FieldMask;
 use tokio_stream::StreamExt;
 
 const CORESITE_LA1_PORT: &str = "8611b645-ea50-46eb-b400-1c2fb858a303";
@@ -123,4 +124,43 @@ async fn warm_reads_cost_megaport_nothing_and_unknown_keys_are_looked_up() {
     .expect("key");
     assert_eq!(fetched.max_speed_mbps, 200);
     assert_eq!(control.requests(RouteGroup::ServiceKey), before + 1);
+    // An answer asked of Megaport is not kept (`api::kept_answers`): asking again asks again.
+    within(keys.get_service_key(GetServiceKeyRequest {
+        key: outside.key.clone(),
+    }))
+    .await
+    .expect("get again");
+    assert_eq!(control.requests(RouteGroup::ServiceKey), before + 2);
+
+    // The answers read a hundred times above follow this server's own write at once.
+    within(keys.update_service_key(UpdateServiceKeyRequest {
+        service_key: Some(ServiceKey {
+            key: created.key.clone(),
+            description: "renamed".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(FieldMask {
+            paths: vec!["description".into()],
+        }),
+    }))
+    .await
+    .expect("update");
+    let fetched = within(keys.get_service_key(GetServiceKeyRequest {
+        key: created.key.clone(),
+    }))
+    .await
+    .expect("get")
+    .into_inner()
+    .service_key
+    .expect("key");
+    assert_eq!(fetched.description, "renamed");
+    let listed = within(keys.list_service_keys(ListServiceKeysRequest {
+        customer_ref: "reads".to_owned(),
+        ..Default::default()
+    }))
+    .await
+    .expect("list")
+    .into_inner()
+    .service_keys;
+    assert_eq!(listed[0].description, "renamed");
 }
