@@ -1,9 +1,9 @@
 //! Unary reads answered from the encoded answers kept per revision of the view they read.
 //!
-//! A provider's pages ask the catalog the same few questions over and over, and between two
-//! changes of the derived view every answer to one question is the same bytes. So in front of a
-//! generated service, for the reads listed, the answer's gRPC frame is kept by method and request
-//! bytes until the view's revision moves: a repeated question costs a lookup instead of the
+//! A provider's pages ask the catalog and the key views the same few questions over and over,
+//! and between two changes of a view every answer to one question is the same bytes. So in front
+//! of a generated service, for the reads listed, the answer's gRPC frame is kept by method and
+//! request bytes until the view's revision moves: a repeated question costs a lookup instead of the
 //! selection, a conversion and an encoding (in a profile at one call in flight, the larger part
 //! of what onramp did per call beyond a server that answers from memory). The revision is only
 //! read, never loaded: when an input is missing or due for a refresh, the service answers (and
