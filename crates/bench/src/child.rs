@@ -4,11 +4,9 @@
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-use crate::{bench_config, start_onramp};
 
 /// Which server a child runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,41 +19,6 @@ pub(crate) enum Role {
     OnrampWithTracing,
     /// The same-payload baseline; `--answers FILE` holds what it answers.
     Noop,
-}
-
-/// In the child: starts the server, prints its address on the first line of stdout, serves.
-pub(crate) async fn serve(
-    role: Role,
-    answers: Option<PathBuf>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = bench_config();
-    // The fan-out spreads its streams over few connections; allow them all on one.
-    config.limits.max_concurrent_streams = 1_000_000;
-    if role != Role::Noop {
-        if role == Role::OnrampWithTracing {
-            config.otlp.endpoint = format!("http://{}", crate::otlp_sink::start().await?);
-        }
-        // Logging as deployed (the default level, to stderr, which the parent discards): with
-        // no subscriber, every span and event below the level would still be built.
-        let telemetry =
-            onramp_server::telemetry::init(config.log_format, &config.log_level, &config.otlp)?;
-        // Kept for the child's life; the parent kills the child at the end.
-        std::mem::forget(telemetry);
-    }
-    let addr = match role {
-        Role::Onramp | Role::OnrampWithTracing => start_onramp(config).await?,
-        Role::OnrampWithoutMetrics => {
-            config.admin.listen = String::new();
-            start_onramp(config).await?
-        }
-        Role::Noop => {
-            let path = answers.ok_or("--serve noop needs --answers")?;
-            crate::reads::start_noop(crate::reads::Answers::read(&path)?).await?
-        }
-    };
-    println!("{addr}");
-    std::future::pending::<()>().await;
-    Ok(())
 }
 
 /// A child server, killed when dropped, however the run ends.

@@ -14,6 +14,7 @@ mod otlp_sink;
 mod reads;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
 use onramp_server::auth::scopes::Scope;
@@ -21,6 +22,8 @@ use onramp_server::auth::settings::TokenSettings;
 use onramp_server::config::Config;
 use tonic::Request;
 use tonic::transport::{Channel, Endpoint};
+
+use child::Role;
 
 /// The bearer token the benchmark configures and sends (only this process knows it).
 const TOKEN: &str = "bench-token-4f1c9e";
@@ -52,7 +55,7 @@ struct Args {
     quick: bool,
     /// Run one measured server and print its address (the benchmark starts itself so).
     #[arg(long, hide = true, value_enum)]
-    serve: Option<child::Role>,
+    serve: Option<Role>,
     /// The no-op server's answers, recorded from onramp (with `--serve noop`).
     #[arg(long, hide = true)]
     answers: Option<std::path::PathBuf>,
@@ -69,7 +72,7 @@ enum Part {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if let Some(role) = args.serve {
-        return child::serve(role, args.answers).await;
+        return serve(role, args.answers).await;
     }
     if args.part != Part::Fanout {
         let (rounds, seconds) = if args.quick {
@@ -95,6 +98,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         fanout::run(plan).await?;
     }
+    Ok(())
+}
+
+/// In the child: starts the server, prints its address on the first line of stdout, serves.
+async fn serve(role: Role, answers: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = bench_config();
+    // The fan-out spreads its streams over few connections; allow them all on one.
+    config.limits.max_concurrent_streams = 1_000_000;
+    if role != Role::Noop {
+        if role == Role::OnrampWithTracing {
+            config.otlp.endpoint = format!("http://{}", otlp_sink::start().await?);
+        }
+        // Logging as deployed (the default level, to stderr, which the parent discards): with
+        // no subscriber, every span and event below the level would still be built.
+        let telemetry =
+            onramp_server::telemetry::init(config.log_format, &config.log_level, &config.otlp)?;
+        // Kept for the child's life; the parent kills the child at the end.
+        std::mem::forget(telemetry);
+    }
+    let addr = match role {
+        Role::Onramp | Role::OnrampWithTracing => start_onramp(config).await?,
+        Role::OnrampWithoutMetrics => {
+            config.admin.listen = String::new();
+            start_onramp(config).await?
+        }
+        Role::Noop => {
+            let path = answers.ok_or("--serve noop needs --answers")?;
+            reads::start_noop(reads::Answers::read(&path)?).await?
+        }
+    };
+    println!("{addr}");
+    std::future::pending::<()>().await;
     Ok(())
 }
 

@@ -5,7 +5,27 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::onramps::Zone;
+/// Megaport's red/blue diversity zone of a Port.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum Zone {
+    Red,
+    Blue,
+    /// No zone: such a Port is never half of a diverse pair.
+    None,
+}
+
+impl Zone {
+    /// Megaport writes zones in lower case and sometimes leaves them empty or null.
+    pub fn from_megaport(zone: Option<&str>) -> Self {
+        match zone.map(str::trim) {
+            Some(zone) if zone.eq_ignore_ascii_case("red") => Self::Red,
+            Some(zone) if zone.eq_ignore_ascii_case("blue") => Self::Blue,
+            _ => Self::None,
+        }
+    }
+}
 
 /// Traffic measured on a Port over a window, from Megaport's telemetry.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -191,6 +211,14 @@ impl PortSignals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_parsing_tolerates_case_and_blanks() {
+        assert_eq!(Zone::from_megaport(Some("Blue")), Zone::Blue);
+        assert_eq!(Zone::from_megaport(Some(" red ")), Zone::Red);
+        assert_eq!(Zone::from_megaport(Some("")), Zone::None);
+        assert_eq!(Zone::from_megaport(None), Zone::None);
+    }
 
     #[test]
     fn p95_is_the_nearest_rank_of_the_samples() {

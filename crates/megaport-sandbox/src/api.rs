@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, RawQuery, State as AxState};
-use axum::http::request::Parts;
+use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post, put};
@@ -13,13 +12,14 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
-use super::approvals::ApprovalKind;
+use super::caller::Caller;
 use super::envelope::{
     ApiError, ApiResult, json_response, ok, opt_bool, opt_i64, opt_ms, parse_body, query_first,
     query_pairs, query_values,
 };
 use super::orders::{order_element, parse_order, plan};
+use super::records::ApprovalKind;
+use super::shared::Shared;
 use super::state::{
     Approval, OrderRecord, ServiceKey, State, Token, check_term, check_vlan_range, price,
     vlan_taken,
@@ -65,30 +65,6 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
             post(super::approvals::act),
         )
         .with_state(shared)
-}
-
-/// The company a valid, unexpired bearer token belongs to.
-pub(crate) struct Caller(pub String);
-
-impl FromRequestParts<Arc<Shared>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, s: &Arc<Shared>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let (scheme, token) = header.split_once(' ').unwrap_or(("", ""));
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(ApiError::unauthorized());
-        }
-        let st = s.lock();
-        match st.tokens.get(token.trim()) {
-            Some(t) if t.expires_ms > st.now_ms() => Ok(Caller(t.company_uid.clone())),
-            _ => Err(ApiError::unauthorized()),
-        }
-    }
 }
 
 fn oauth_error(code: &str) -> Response {

@@ -16,79 +16,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
-use super::api::Caller;
+use super::caller::Caller;
 use super::envelope::{ApiError, ok, parse_body, query_first, query_pairs};
+use super::records::{ApprovalKind, ApprovalStatus, OrderApproval};
+use super::shared::Shared;
 use super::state::{Approval, State};
-
-/// What an approval decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ApprovalKind {
-    NewOrder,
-    SpeedChange,
-    TermChange,
-}
-
-impl ApprovalKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ApprovalKind::NewOrder => "NEW_ORDER",
-            ApprovalKind::SpeedChange => "SPEED_CHANGE",
-            ApprovalKind::TermChange => "TERM_CHANGE",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ApprovalStatus {
-    Pending,
-    Approved,
-    Rejected,
-    Withdrawn,
-    Expired,
-}
-
-impl ApprovalStatus {
-    const ALL: [ApprovalStatus; 5] = [
-        ApprovalStatus::Pending,
-        ApprovalStatus::Approved,
-        ApprovalStatus::Rejected,
-        ApprovalStatus::Withdrawn,
-        ApprovalStatus::Expired,
-    ];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "PENDING",
-            ApprovalStatus::Approved => "APPROVED",
-            ApprovalStatus::Rejected => "REJECTED",
-            ApprovalStatus::Withdrawn => "WITHDRAWN",
-            ApprovalStatus::Expired => "EXPIRED",
-        }
-    }
-}
-
-/// One approval request.
-#[derive(Debug, Clone)]
-pub(crate) struct OrderApproval {
-    pub uid: String,
-    pub id: i64,
-    pub kind: ApprovalKind,
-    pub status: ApprovalStatus,
-    pub vxc_uid: String,
-    /// The B-End owner, who decides.
-    pub approver_company_uid: String,
-    /// The buyer, who asked.
-    pub requester_company_uid: String,
-    /// The rate (NEW_ORDER, SPEED_CHANGE) and term (NEW_ORDER, TERM_CHANGE) asked for.
-    pub rate_limit: i64,
-    pub term: i64,
-    /// The decision's comment, once decided.
-    pub comment: String,
-    pub create_ms: i64,
-    pub expires_ms: i64,
-    pub decided_ms: Option<i64>,
-}
 
 impl State {
     /// Records a pending approval for `vxc_uid`; returns its uid.

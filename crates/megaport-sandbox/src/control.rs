@@ -14,11 +14,11 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::envelope::json_response;
 use super::faults::{Fault, FaultStatus, RouteGroup};
 use super::limits::{RateWindow, SandboxLimits};
 use super::seed::{SeedEvent, SeedPort, SeedVxc};
+use super::shared::Shared;
 use super::state::{OrderRecord, ProvisioningSchedule};
 
 /// Why a control operation was refused.

@@ -8,6 +8,7 @@
 mod api;
 mod approvals;
 mod bad_bodies;
+mod caller;
 pub mod cli;
 mod control;
 mod envelope;
@@ -15,14 +16,16 @@ mod faults;
 mod lifecycle;
 mod limits;
 mod orders;
+mod records;
 mod seed;
+mod shared;
 mod state;
 mod status_events;
 mod telemetry;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -47,6 +50,7 @@ pub use state::{OrderRecord, ProvisioningSchedule};
 
 use envelope::ApiError;
 use faults::Terminal;
+use shared::Shared;
 use state::State;
 
 /// How a sandbox starts.
@@ -75,22 +79,6 @@ impl Default for SandboxConfig {
             limits: SandboxLimits::default(),
             approval_ttl: Duration::from_secs(7 * 86_400),
         }
-    }
-}
-
-/// The one lock over the sandbox's world.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the state half-written in a way that
-        // matters to a test double; keep serving.
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        // Whoever looks next sees approvals expired on the sandbox clock.
-        state.expire_approvals();
-        state
     }
 }
 
@@ -151,9 +139,7 @@ pub async fn spawn(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     state.limits = config.limits;
     state.approval_ttl = config.approval_ttl;
-    let shared = Arc::new(Shared {
-        state: Mutex::new(state),
-    });
+    let shared = Arc::new(Shared::new(state));
     let router = api::routes(shared.clone())
         .merge(control::routes(shared.clone()))
         .fallback(not_found)

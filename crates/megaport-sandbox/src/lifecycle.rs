@@ -14,9 +14,9 @@ use axum::extract::{Path, State as AxState};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
-use super::api::Caller;
+use super::caller::Caller;
 use super::envelope::{ApiError, ApiResult, ok, opt_i64, parse_body};
+use super::shared::Shared;
 use super::state::{Cancellation, State, check_term, price};
 
 /// A contract month on the sandbox clock.

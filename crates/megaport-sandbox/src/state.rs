@@ -8,12 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::approvals::{ApprovalKind, ApprovalStatus, OrderApproval};
 use super::envelope::{ApiError, merge};
 use super::faults::FaultRegistry;
 use super::limits::{LimitState, SandboxLimits};
+use super::records::{ApprovalKind, ApprovalStatus, OrderApproval, StatusEvent};
 use super::seed::{Seed, SeedEvent, SeedLocation, SeedPort, SeedVxc, VLAN_MAX, VLAN_MIN};
-use super::status_events::StatusEvent;
 
 /// How long a bought VXC stays in each state before moving on (measured on the sandbox clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::Shared;
-use super::api::Caller;
+use super::caller::Caller;
 use super::envelope::{ApiError, json_response, query_first, query_pairs, query_values};
+use super::shared::Shared;
 use super::state::State;
 
 /// Megaport polls its network every 5 minutes; samples come at that resolution.

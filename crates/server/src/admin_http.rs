@@ -12,7 +12,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::metrics::{Metrics, Sources};
-use crate::server::ShutdownSignal;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 
 /// What the admin routes read.
 #[derive(Debug)]
@@ -20,7 +21,7 @@ pub(crate) struct Admin {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) sources: Sources,
     /// Fires when the server starts draining: `/readyz` then answers 503.
-    pub(crate) draining: ShutdownSignal,
+    pub(crate) draining: CancellationToken,
 }
 
 /// Serves the admin routes on `listener` until the task is aborted (at the end of `run`, so
@@ -76,7 +77,7 @@ impl Admin {
 
     /// Why the server should not get traffic now, if it should not.
     async fn not_ready(&self) -> Option<&'static str> {
-        if self.draining.has_fired() {
+        if self.draining.is_cancelled() {
             return Some("draining");
         }
         if self.sources.catalog.products_age().await.is_none() {
@@ -93,4 +94,37 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
+}
+
+/// The admin HTTP listener: `/metrics` (Prometheus), `/healthz` and `/readyz`. Unauthenticated,
+/// so it belongs on loopback or a network only the orchestrator and Prometheus reach.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Address of the admin listener, off the gRPC port; empty turns it and metrics off.
+    pub listen: String,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".to_owned(),
+        }
+    }
+}
+
+impl AdminSettings {
+    /// The parsed `admin.listen` address; `None` when the admin listener is off.
+    pub fn addr(&self) -> Result<Option<std::net::SocketAddr>, crate::settings::ConfigError> {
+        if self.listen.is_empty() {
+            return Ok(None);
+        }
+        self.listen
+            .parse()
+            .map(Some)
+            .map_err(|_| crate::settings::ConfigError::Invalid {
+                key: "admin.listen",
+                problem: format!("`{}` is not an ip:port address", self.listen),
+            })
+    }
 }

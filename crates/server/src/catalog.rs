@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use megaport::models::{Location, Product};
 use megaport::{ErrorDetail, Listing, MegaportClient, MegaportError, Priority};
 use onramp_core::derived::Derived;
+use serde::{Deserialize, Serialize};
 
 /// Cache lifetimes. Defaults: locations fresh for 24 h and usable for 7 days; products fresh for
 /// 30 s and usable for 15 min during an outage; after a failed load, 1 s before the next
@@ -480,5 +481,55 @@ impl<T: Send + Sync + 'static> Slot<T> {
             st.last_failure = None;
         }
         self.cache.invalidate(&()).await;
+    }
+}
+
+/// Caching of Megaport's catalog.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogSettings {
+    /// Locations hardly ever change.
+    pub locations_ttl_seconds: u64,
+    /// After this, products are refreshed in the background while the old copy is served.
+    pub products_soft_ttl_seconds: u64,
+    /// During an upstream outage, products older than this are no longer served.
+    pub products_max_stale_seconds: u64,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self {
+            locations_ttl_seconds: 86_400,
+            products_soft_ttl_seconds: 30,
+            products_max_stale_seconds: 900,
+        }
+    }
+}
+
+impl CatalogSettings {
+    pub fn validate(&self) -> Result<(), crate::settings::ConfigError> {
+        use crate::settings::positive;
+        positive("catalog.locations_ttl_seconds", self.locations_ttl_seconds)?;
+        positive(
+            "catalog.products_soft_ttl_seconds",
+            self.products_soft_ttl_seconds,
+        )?;
+        if self.products_max_stale_seconds < self.products_soft_ttl_seconds {
+            return Err(crate::settings::ConfigError::Invalid {
+                key: "catalog.products_max_stale_seconds",
+                problem: "must not be below catalog.products_soft_ttl_seconds".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The cache's timings.
+    pub fn catalog_config(&self) -> CatalogConfig {
+        CatalogConfig {
+            locations_ttl: Duration::from_secs(self.locations_ttl_seconds),
+            products_soft_ttl: Duration::from_secs(self.products_soft_ttl_seconds),
+            products_max_stale: Duration::from_secs(self.products_max_stale_seconds),
+            ..CatalogConfig::default()
+        }
     }
 }

@@ -4,8 +4,19 @@
 
 use megaport::{Credentials, Environment};
 
-use crate::config::Config;
-use crate::upstream::UpstreamError;
+/// Why the embedded sandbox did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("embedded sandbox: {0}")]
+    Start(String),
+    #[error(
+        "config key `megaport.environment`: this onramp was built without the embedded sandbox \
+         (cargo feature `embedded-sandbox`); set `staging`, `production` or `custom` with API keys"
+    )]
+    NotBuilt,
+}
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// A started sandbox: where it is, and the API keys of its companies by account name (the
 /// first is the provider, the rest its customers).
@@ -32,18 +43,16 @@ impl Handle {
 
 /// Starts the sandbox on `sandbox.listen` with the configured seed.
 #[cfg(feature = "embedded-sandbox")]
-pub(crate) async fn start(config: &Config) -> Result<Started, UpstreamError> {
+pub(crate) async fn start(settings: &SandboxSettings) -> Result<Started, SandboxError> {
     use megaport_sandbox::{SandboxConfig, Seed};
 
-    let seed = match &config.sandbox.seed_file {
-        Some(path) => {
-            Seed::load(path).map_err(|error| UpstreamError::Sandbox(error.to_string()))?
-        }
+    let seed = match &settings.seed_file {
+        Some(path) => Seed::load(path).map_err(|error| SandboxError::Start(error.to_string()))?,
         None => Seed::default_scenario(),
     };
-    let listener = tokio::net::TcpListener::bind(config.sandbox.listen.as_str())
+    let listener = tokio::net::TcpListener::bind(settings.listen.as_str())
         .await
-        .map_err(|error| UpstreamError::Sandbox(error.to_string()))?;
+        .map_err(|error| SandboxError::Start(error.to_string()))?;
     let accounts = seed
         .credentials()
         .into_iter()
@@ -58,8 +67,8 @@ pub(crate) async fn start(config: &Config) -> Result<Started, UpstreamError> {
         listener,
         SandboxConfig {
             seed,
-            token_lifetime: std::time::Duration::from_secs(config.sandbox.token_lifetime_seconds),
-            limits: if config.sandbox.megaport_limits {
+            token_lifetime: std::time::Duration::from_secs(settings.token_lifetime_seconds),
+            limits: if settings.megaport_limits {
                 megaport_sandbox::SandboxLimits::default()
             } else {
                 megaport_sandbox::SandboxLimits::off()
@@ -68,7 +77,7 @@ pub(crate) async fn start(config: &Config) -> Result<Started, UpstreamError> {
         },
     )
     .await
-    .map_err(|error| UpstreamError::Sandbox(error.to_string()))?;
+    .map_err(|error| SandboxError::Start(error.to_string()))?;
     tracing::info!(base_url = %handle.base_url(), "embedded megaport sandbox started");
     Ok(Started {
         environment: Environment::sandbox(handle.base_url(), handle.token_url()),
@@ -78,11 +87,55 @@ pub(crate) async fn start(config: &Config) -> Result<Started, UpstreamError> {
 }
 
 #[cfg(not(feature = "embedded-sandbox"))]
-pub(crate) async fn start(_config: &Config) -> Result<Started, UpstreamError> {
-    Err(UpstreamError::Config {
-        key: "megaport.environment",
-        problem: "this onramp was built without the embedded sandbox (cargo feature \
-                  `embedded-sandbox`); set `staging`, `production` or `custom` with API keys"
-            .to_owned(),
-    })
+pub(crate) async fn start(_settings: &SandboxSettings) -> Result<Started, SandboxError> {
+    Err(SandboxError::NotBuilt)
+}
+
+/// The embedded sandbox, started when `megaport.environment = "sandbox"`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSettings {
+    /// Where the embedded sandbox listens. Always a loopback address: its control endpoints
+    /// can shift the clock and inject faults.
+    pub listen: String,
+    /// A seed file describing the sandbox inventory; the built-in guide scenario when absent.
+    pub seed_file: Option<PathBuf>,
+    /// Lifetime of sandbox access tokens.
+    pub token_lifetime_seconds: u64,
+    /// Whether the sandbox enforces Megaport's request limits (500 requests per 5 minutes per
+    /// client, one update per service per 5 minutes), answering 429 past them.
+    pub megaport_limits: bool,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:0".to_owned(),
+            seed_file: None,
+            token_lifetime_seconds: 86_400,
+            megaport_limits: true,
+        }
+    }
+}
+
+impl SandboxSettings {
+    pub fn validate(&self) -> Result<(), crate::settings::ConfigError> {
+        use crate::settings::ConfigError;
+        let listen: std::net::SocketAddr =
+            self.listen.parse().map_err(|error| ConfigError::Invalid {
+                key: "sandbox.listen",
+                problem: format!("`{}` is not a socket address: {error}", self.listen),
+            })?;
+        if !listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                key: "sandbox.listen",
+                problem: "the sandbox must listen on a loopback address".to_owned(),
+            });
+        }
+        crate::settings::positive(
+            "sandbox.token_lifetime_seconds",
+            self.token_lifetime_seconds,
+        )?;
+        Ok(())
+    }
 }

@@ -14,7 +14,7 @@ use onramp_core::ports::LockStore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::server::ShutdownSignal;
+use tokio_util::sync::CancellationToken;
 
 /// The lease's name in the store.
 const LEADER: &str = "leader";
@@ -24,7 +24,7 @@ const LEADER: &str = "leader";
 pub fn spawn(
     store: Arc<dyn LockStore>,
     lease: Duration,
-    mut shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
     start: impl Fn() -> Vec<JoinHandle<()>> + Send + 'static,
 ) -> JoinHandle<()> {
     let holder = uuid::Uuid::new_v4().to_string();
@@ -50,7 +50,7 @@ pub fn spawn(
             }
             tokio::select! {
                 () = tokio::time::sleep(lease / 3) => {}
-                () = shutdown.fired() => break,
+                () = shutdown.cancelled() => break,
             }
         }
         stop(&mut work, "shutting down");
@@ -89,20 +89,21 @@ mod tests {
             Arc::new(onramp_store::Store::in_memory().await.expect("store"));
         let lease = Duration::from_secs(3);
         let (first_started, second_started) = (Arc::default(), Arc::default());
-        let (stop_first, first_signal) = ShutdownSignal::manual();
+        let first_signal = CancellationToken::new();
+        let stop_first = first_signal.clone();
         let first = spawn(store.clone(), lease, first_signal, counting(&first_started));
         tokio::time::sleep(Duration::from_millis(10)).await;
         let second = spawn(
             store.clone(),
             lease,
-            ShutdownSignal::never(),
+            CancellationToken::new(),
             counting(&second_started),
         );
         tokio::time::sleep(lease * 2).await;
         assert_eq!(first_started.load(Ordering::SeqCst), 1, "the first leads");
         assert_eq!(second_started.load(Ordering::SeqCst), 0, "only one leads");
 
-        stop_first.send(true).expect("stop");
+        stop_first.cancel();
         first.await.expect("first ends");
         tokio::time::sleep(lease / 3 + Duration::from_millis(10)).await;
         assert_eq!(

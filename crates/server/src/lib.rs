@@ -33,12 +33,15 @@ mod embedded_sandbox;
 pub mod error;
 pub mod leader;
 pub mod metrics;
+pub mod order_desk;
 pub mod order_followers;
 mod order_upstream;
 pub mod regions_file;
-
+pub mod selection;
 pub mod server;
+pub mod settings;
 pub mod signals;
+pub mod storage;
 pub mod telemetry;
 pub mod transport;
 pub mod upstream;

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tonic::server::NamedService;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -20,7 +20,6 @@ use crate::upstream::Upstream;
 use crate::watch::WatchHub;
 use onramp_core::directory::Directory;
 use onramp_core::locks::Locks;
-use onramp_core::orders::{OrderDesk, OrderSettings, OrderUpstream};
 use onramp_core::service_keys::ServiceKeys;
 use onramp_proto as pb;
 use onramp_proto::admin_service_server::AdminServiceServer;
@@ -29,7 +28,6 @@ use onramp_proto::catalog_service_server::CatalogServiceServer;
 use onramp_proto::region_service_server::RegionServiceServer;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
 use onramp_proto::vxc_order_service_server::VxcOrderServiceServer;
-use onramp_store::Store;
 use std::sync::Arc;
 
 /// Why the server could not start or stopped abnormally.
@@ -58,39 +56,6 @@ pub enum ServeError {
     },
 }
 
-/// Tells long-running handlers (streams) that the server is shutting down, so they can end with
-/// UNAVAILABLE and let clients reconnect elsewhere instead of holding the process open.
-#[derive(Debug, Clone)]
-pub struct ShutdownSignal(watch::Receiver<bool>);
-
-impl ShutdownSignal {
-    /// A signal that never fires, for handlers built outside `run` in unit tests.
-    #[cfg(test)]
-    pub(crate) fn never() -> Self {
-        let (sender, receiver) = watch::channel(false);
-        // Keep the channel open for the life of the process so `fired` stays pending.
-        std::mem::forget(sender);
-        Self(receiver)
-    }
-
-    /// A signal unit tests fire themselves, by sending `true`.
-    #[cfg(test)]
-    pub(crate) fn manual() -> (watch::Sender<bool>, Self) {
-        let (sender, receiver) = watch::channel(false);
-        (sender, Self(receiver))
-    }
-
-    /// Whether shutdown has begun.
-    pub fn has_fired(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Resolves once shutdown has begun.
-    pub async fn fired(&mut self) {
-        let _ = self.0.wait_for(|fired| *fired).await;
-    }
-}
-
 /// Serves onramp on `listener` (and the admin listener on `admin.listen`) until `shutdown`
 /// resolves, then drains for at most `config.shutdown_grace_seconds` before cutting whatever is
 /// still open.
@@ -99,7 +64,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let admin = match config.admin_addr()? {
+    let admin = match config.admin.addr()? {
         Some(addr) => Some(
             TcpListener::bind(addr)
                 .await
@@ -118,32 +83,45 @@ pub async fn run_with_admin(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let store = open_store(&config).await?;
+    let store = crate::storage::open_store(&config.store, &config.data_dir).await?;
     let local_addr = listener.local_addr().ok();
     let metrics = Arc::new(Metrics::new());
     // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
     // unknown local address is treated as public, so the insecure check errs on the safe side.
     let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
     let auth = crate::auth::AuthLayer::new(
-        &config,
+        &crate::auth::layer::Callers {
+            auth: &config.auth,
+            tls: &config.tls,
+            limits: &config.limits,
+            insecure: config.insecure,
+        },
         local_addr.unwrap_or(public),
         store.clone(),
-        Arc::clone(&metrics),
+        metrics.auth_refusals.clone(),
     )?;
-    let upstream = Upstream::connect(&config, &store).await?;
+    let upstream = Upstream::connect(
+        &config.megaport,
+        &config.sandbox,
+        &config.catalog,
+        config.signal_settings(),
+        &store,
+    )
+    .await?;
     if admin_listener.is_some() {
         for (account, client) in &upstream.accounts {
             metrics.observe_megaport(account, client);
         }
     }
-    let orders = order_desk(&config, &upstream, &store);
+    let orders = crate::order_desk::order_desk(&config.orders, &upstream, &store);
     let signals = upstream.catalog.signals().clone();
     signals.attach_store(store.clone()).await?;
     let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()))
-        .with_policy(config.selection_policy());
+        .with_policy(config.selection.policy());
     apply_declared_regions(&config, &directory).await?;
-    let (fire, signal) = watch::channel(false);
-    let shutdown_signal = ShutdownSignal(signal);
+    // Cancelled when the drain begins: streams end with UNAVAILABLE so clients reconnect
+    // elsewhere, and background work stops.
+    let shutdown_signal = CancellationToken::new();
 
     let key_upstream = MegaportKeys::new(upstream.provider.clone(), upstream.catalog.clone());
     let service_keys = Arc::new(ServiceKeys::new(
@@ -180,7 +158,7 @@ pub async fn run_with_admin(
             shutdown_signal.clone(),
         );
         move || {
-            let mut tasks = signals.spawn(catalog.clone(), shutdown.clone());
+            let mut tasks = crate::signals::spawn(&signals, catalog.clone(), shutdown.clone());
             tasks.push(hub.spawn_poller(shutdown.clone()));
             tasks.push(hub.spawn_notice_follower(signals.clone(), shutdown.clone()));
             tasks.push(inbox.spawn(shutdown.clone()));
@@ -305,11 +283,9 @@ pub async fn run_with_admin(
 
     tracing::info!(addr = ?local_addr, "onramp listening");
     let incoming = crate::transport::incoming(listener, &config.transport);
-    let mut drain_started = fire.subscribe();
-    let serve = router.serve_with_incoming_shutdown(incoming, async move {
-        let _ = drain_started.wait_for(|fired| *fired).await;
-    });
-    let result = serve_until(serve, &config, &health, fire, shutdown).await;
+    let serve =
+        router.serve_with_incoming_shutdown(incoming, shutdown_signal.clone().cancelled_owned());
+    let result = serve_until(serve, &config, &health, &shutdown_signal, shutdown).await;
     if let Some(task) = admin_task {
         task.abort();
     }
@@ -318,44 +294,6 @@ pub async fn run_with_admin(
     }
     upstream.shutdown().await;
     result
-}
-
-/// PostgreSQL when `store.url` names it, else the SQLite file in the data directory.
-async fn open_store(config: &Config) -> Result<Store, onramp_store::StoreError> {
-    use secrecy::ExposeSecret;
-    match &config.store.url {
-        Some(url) => Store::connect_postgres(url.expose_secret(), config.store.connections).await,
-        None => Store::open(&config.data_dir).await,
-    }
-}
-
-/// The order desk over every configured account; an order naming no account runs under the
-/// provider's.
-fn order_desk(config: &Config, upstream: &Upstream, store: &Store) -> OrderDesk {
-    let orders = &config.orders;
-    let accounts = upstream
-        .accounts
-        .iter()
-        .map(|(name, client)| {
-            (
-                name.clone(),
-                Arc::new(crate::order_upstream::MegaportOrders::new(client.clone()))
-                    as Arc<dyn OrderUpstream>,
-            )
-        })
-        .collect();
-    OrderDesk::new(
-        accounts,
-        upstream.provider_account.clone(),
-        upstream.catalog.clone(),
-        Arc::new(store.clone()),
-        Locks::new(Arc::new(store.clone())),
-        OrderSettings {
-            poll_interval: Duration::from_millis(orders.poll_interval_millis),
-            upstream_timeout: Duration::from_millis(orders.upstream_timeout_millis),
-            rebuy_grace: Duration::from_millis(orders.rebuy_grace_millis),
-        },
-    )
 }
 
 /// Reflection over every type a caller can meet: onramp's services and messages, health, and the
@@ -372,7 +310,7 @@ async fn serve_until(
     serve: impl Future<Output = Result<(), tonic::transport::Error>>,
     config: &Config,
     health: &HealthReporter,
-    fire: watch::Sender<bool>,
+    drain: &CancellationToken,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     tokio::pin!(serve);
@@ -384,7 +322,7 @@ async fn serve_until(
 
     tracing::info!(grace = ?config.shutdown_grace(), "shutting down: draining open calls");
     set_all(health, ServingStatus::NotServing).await;
-    let _ = fire.send(true);
+    drain.cancel();
     match tokio::time::timeout(config.shutdown_grace(), &mut serve).await {
         Ok(result) => result.map_err(ServeError::from)?,
         Err(_) => tracing::warn!("drain did not finish in time; closing remaining connections"),

@@ -9,10 +9,10 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::rules::{PortIds, check_spec, key_unusable, observe, refusal, transition_message};
-use super::upstream::{OrderVxc, Refusal, UpstreamFailure, VxcBuy};
+use super::upstream::{Refusal, UpstreamFailure, VxcBuy};
 use super::{
     ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
-    OrderUpstream, PortRef, ProspectQuote, Quote, Validated, VxcSnapshot,
+    OrderUpstream, OrderVxc, PortRef, ProspectQuote, Quote, Validated, VxcSnapshot,
 };
 use crate::Inventory;
 use crate::error::{Error, ErrorReason};

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::desk::OrderDesk;
 use super::rules::check_rate_and_term;
-use super::upstream::{CancelQuote, LifecycleAction, OrderVxc, UpstreamFailure};
-use super::{Order, Quote, TERMS, VxcAfter, VxcRequest};
+use super::upstream::{CancelQuote, LifecycleAction, UpstreamFailure};
+use super::{Order, OrderVxc, Quote, TERMS, VxcAfter, VxcChange, VxcRequest};
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint};
 use crate::onramps::ProvisioningStatus;
@@ -38,14 +38,8 @@ pub struct ChangeQuote {
     pub term_months: i32,
 }
 
-/// A change to a VXC's rate, term and/or shutdown; None keeps what the VXC has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct VxcChange {
-    pub rate_limit_mbps: Option<i64>,
-    pub term_months: Option<i32>,
-    pub shutdown: Option<bool>,
-}
-
+// The checks of a change live with the calls that make it: `VxcChange` itself is in `model`,
+// below `upstream` (which takes it) and `rules` (which these checks use).
 impl VxcChange {
     fn check(self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();

@@ -7,8 +7,7 @@ use time::OffsetDateTime;
 
 use super::desk::{Counters, OrderDesk, apply_vlans, now_millis};
 use super::rules::observe;
-use super::upstream::OrderVxc;
-use super::{Order, OrderState, OrderUpstream};
+use super::{Order, OrderState, OrderUpstream, OrderVxc};
 use crate::error::{Error, ErrorReason};
 
 impl OrderDesk {

@@ -3,10 +3,10 @@
 
 use time::OffsetDateTime;
 
-use super::upstream::{OrderVxc, Refusal, UpstreamFailure};
+use super::upstream::{Refusal, UpstreamFailure};
 use super::{
-    COST_CENTRE_MAX_CHARS, NAME_MAX_CHARS, Order, OrderSpec, OrderState, PROMO_CODE_MAX_CHARS,
-    TERMS, Unusable,
+    COST_CENTRE_MAX_CHARS, NAME_MAX_CHARS, Order, OrderSpec, OrderState, OrderVxc,
+    PROMO_CODE_MAX_CHARS, TERMS, Unusable,
 };
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::keys::{UpstreamKey, VLAN_MAX, VLAN_MIN, check_key};
@@ -292,7 +292,7 @@ pub(super) fn failure_of(error: &Error) -> (ErrorReason, String) {
 mod tests {
     use super::*;
     use crate::orders::VxcSnapshot;
-    use crate::orders::tests::spec;
+    use crate::orders::model::tests::spec;
 
     fn fields(violations: &[FieldViolation]) -> Vec<&str> {
         violations.iter().map(|v| v.field.as_str()).collect()
@@ -558,7 +558,7 @@ mod tests {
 
     #[test]
     fn the_message_after_a_pending_change_says_how_it_was_decided() {
-        let mut before = crate::orders::tests::order();
+        let mut before = crate::orders::model::tests::order();
         before.state = OrderState::ChangeAwaitingApproval;
         let mut asked = vxc(ProvisioningStatus::Live, true);
         asked.rate_limit_mbps = 100;

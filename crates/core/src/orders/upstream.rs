@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::{OrderSpec, Quote, VxcChange};
+use super::{OrderSpec, OrderVxc, Quote, VxcChange};
 use crate::error::Error;
 use crate::keys::UpstreamKey;
-use crate::onramps::{Port, PortRef, ProvisioningStatus};
+use crate::onramps::Port;
 
 /// A cancellation or its undoing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,37 +41,6 @@ pub struct CancelQuote {
     pub total_charge: String,
     pub remaining_months: i64,
     pub contract_end_time: Option<OffsetDateTime>,
-}
-
-/// One end of a VXC: the Port and the VLAN there (None when untagged or unknown).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VxcEnd {
-    pub port: PortRef,
-    pub vlan: Option<i32>,
-}
-
-/// A VXC as an order follows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderVxc {
-    pub uid: String,
-    pub name: String,
-    pub status: ProvisioningStatus,
-    /// Waiting for the key owner's approval (a key that is not pre-approved, or a change).
-    pub pending_approval: bool,
-    /// The rate and term a pending change asks for, when Megaport says.
-    pub pending_rate_limit_mbps: Option<i64>,
-    pub pending_term_months: Option<i32>,
-    /// The approval expired before the key's owner decided.
-    pub approval_expired: bool,
-    pub rate_limit_mbps: i64,
-    pub term_months: i32,
-    pub cost_centre: String,
-    pub shutdown: bool,
-    /// The company that ordered (and pays for) the VXC.
-    pub company_name: String,
-    pub a_end: VxcEnd,
-    pub b_end: VxcEnd,
-    pub create_time: Option<OffsetDateTime>,
 }
 
 /// A Port of the ordering account, with Megaport's numeric id for it (`nServiceId`), which its

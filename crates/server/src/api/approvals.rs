@@ -11,12 +11,12 @@ use tonic::{Request, Response, Status};
 use super::{ResponseStream, audit_note, convert, paging, watch_common};
 use crate::approval_inbox::ApprovalInbox;
 use crate::approval_inbox::watch::InboxItem;
-use crate::config::WatchSettings;
 use crate::error::{Error, FieldViolation};
-use crate::server::ShutdownSignal;
+use crate::watch::WatchSettings;
 use onramp_core::approvals::{Approval, ApprovalKind, ApprovalStatus};
 use onramp_proto as pb;
 use onramp_proto::approval_service_server::ApprovalService;
+use tokio_util::sync::CancellationToken;
 
 /// Longest decision comment (Megaport's limit in the sandbox; not documented for Megaport).
 const COMMENT_MAX_CHARS: usize = 500;
@@ -26,11 +26,15 @@ pub struct ApprovalApi {
     inbox: Arc<ApprovalInbox>,
     /// Progress interval and snapshot chunks, as for the key watch.
     watch: WatchSettings,
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 }
 
 impl ApprovalApi {
-    pub fn new(inbox: Arc<ApprovalInbox>, watch: WatchSettings, shutdown: ShutdownSignal) -> Self {
+    pub fn new(
+        inbox: Arc<ApprovalInbox>,
+        watch: WatchSettings,
+        shutdown: CancellationToken,
+    ) -> Self {
         Self {
             inbox,
             watch,

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod approvals;
 pub mod catalog;
 mod convert;
+mod frames;
 pub mod kept_answers;
 pub mod orders;
 pub mod paging;

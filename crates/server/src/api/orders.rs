@@ -10,7 +10,6 @@ use tonic::{Request, Response, Status};
 use super::{ResponseStream, audit_note, convert, paging};
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::order_followers::OrderFollowers;
-use crate::server::ShutdownSignal;
 use crate::watch::WatchHub;
 use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, VxcChange,
@@ -18,6 +17,7 @@ use onramp_core::orders::{
 };
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
+use tokio_util::sync::CancellationToken;
 
 /// Longest rejection reason recorded on an order.
 const REASON_MAX_CHARS: usize = 500;
@@ -29,13 +29,13 @@ pub struct VxcOrderApi {
     /// Poked after a buy, which uses up a single-use key.
     hub: WatchHub,
     /// Ends open order watches with UNAVAILABLE when the server drains.
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
     /// One Megaport follower per watched order, whatever the number of its streams.
     followers: Arc<OrderFollowers>,
 }
 
 impl VxcOrderApi {
-    pub fn new(desk: OrderDesk, hub: WatchHub, shutdown: ShutdownSignal) -> Self {
+    pub fn new(desk: OrderDesk, hub: WatchHub, shutdown: CancellationToken) -> Self {
         Self {
             followers: OrderFollowers::new(desk.clone()),
             desk,
@@ -405,7 +405,7 @@ fn decided_resource(order: &onramp_core::orders::Order) -> &str {
 async fn forward(
     mut states: watch::Receiver<Order>,
     sender: mpsc::Sender<Result<pb::WatchVxcOrderResponse, Status>>,
-    mut shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) {
     let message = |order: &Order| {
         Ok(pb::WatchVxcOrderResponse {
@@ -418,7 +418,7 @@ async fn forward(
     }
     loop {
         tokio::select! {
-            () = shutdown.fired() => {
+            () = shutdown.cancelled() => {
                 let shutting_down = Error::Unavailable {
                     reason: ErrorReason::ShuttingDown,
                     message: "the server is shutting down; reconnect to get the current order"

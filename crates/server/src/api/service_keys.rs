@@ -8,17 +8,17 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
+use super::frames::{frame_message, grpc_frame};
 use super::kept_answers::{Revisions, view_answer};
-use super::watch_route::{frame_message, grpc_frame};
 use super::{ResponseStream, audit_note, convert, paging, update_mask, watch_common};
 use crate::error::{Error, FieldViolation};
-use crate::server::ShutdownSignal;
 use crate::watch::{self, ChangeKind, KeyEvent, KeyReadRevision, WatchHub, WatchItem};
 use onramp_core::idempotency::check_request_id;
 use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
 use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyService;
+use tokio_util::sync::CancellationToken;
 
 /// Longest description Megaport keeps, minus room for onramp's request-id stamp.
 const MAX_DESCRIPTION: usize = 200;
@@ -55,11 +55,11 @@ pub struct ServiceKeyApi {
     keys: Arc<ServiceKeys>,
     hub: WatchHub,
     /// Ends open watch streams with UNAVAILABLE when the server drains.
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 }
 
 impl ServiceKeyApi {
-    pub fn new(keys: Arc<ServiceKeys>, hub: WatchHub, shutdown: ShutdownSignal) -> Self {
+    pub fn new(keys: Arc<ServiceKeys>, hub: WatchHub, shutdown: CancellationToken) -> Self {
         Self {
             keys,
             hub,

@@ -12,10 +12,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use futures::TryStreamExt;
 use http_body::Frame;
-use prost::Message;
 use tonic::Status;
 use tonic::body::Body;
 use tonic::codec::Streaming;
@@ -28,27 +27,6 @@ use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
 
 const WATCH_PATH: &str = "/onramp.v1.ServiceKeyService/WatchServiceKeys";
-/// A gRPC message's prefix: a compression flag and the message's length (big-endian u32).
-const FRAME_HEADER_BYTES: usize = 5;
-
-/// `message` as one gRPC frame: the uncompressed flag, its length and its encoding.
-pub(super) fn grpc_frame(message: &impl Message) -> Bytes {
-    let length = message.encoded_len();
-    let mut frame = BytesMut::with_capacity(FRAME_HEADER_BYTES + length);
-    frame.put_u8(0);
-    // A watch message is a bounded snapshot chunk or batch, far below 4 GiB.
-    frame.put_u32(u32::try_from(length).expect("a watch message under 4 GiB"));
-    message
-        .encode(&mut frame)
-        .expect("the frame has room for the message");
-    frame.freeze()
-}
-
-/// The message inside a frame made by [`grpc_frame`].
-pub(super) fn frame_message(frame: &Bytes) -> Bytes {
-    frame.slice(FRAME_HEADER_BYTES..)
-}
-
 /// ServiceKeyService, with WatchServiceKeys sent from its framed messages.
 #[derive(Clone)]
 pub struct WatchRoute {
@@ -189,6 +167,8 @@ impl http_body::Body for FramedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::frames::{FRAME_HEADER_BYTES, frame_message, grpc_frame};
+    use prost::Message;
 
     #[test]
     fn a_frame_is_the_uncompressed_flag_the_length_and_the_message() {

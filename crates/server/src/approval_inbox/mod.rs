@@ -21,15 +21,16 @@ use tokio::time::Instant;
 use crate::auth::audit::{AuditLog, AuditNote};
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorReason};
-use crate::server::ShutdownSignal;
 use crate::watch::{Health, UpstreamHealth, WatchHub};
 use onramp_core::Inventory;
 use onramp_core::approvals::{
     self, Approval, ApprovalKind, ApprovalStatus, AutoApproveRule, Decision,
 };
 use onramp_core::onramps::PortRef;
+use tokio_util::sync::CancellationToken;
 
 mod history;
+pub mod settings;
 pub mod watch;
 
 pub use history::{Changes, History};
@@ -136,7 +137,7 @@ impl ApprovalInbox {
     }
 
     /// Reads the inbox once per interval until shutdown.
-    pub fn spawn(self: &Arc<Self>, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(self: &Arc<Self>, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
         let inbox = self.clone();
         tokio::spawn(megaport::budget::with_priority(
             Priority::Background,
@@ -148,7 +149,7 @@ impl ApprovalInbox {
                     }
                     tokio::select! {
                         () = tokio::time::sleep(inbox.interval) => {}
-                        () = shutdown.fired() => break,
+                        () = shutdown.cancelled() => break,
                     }
                 }
             },

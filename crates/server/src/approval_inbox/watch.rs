@@ -12,10 +12,10 @@ use futures::Stream;
 use super::ApprovalInbox;
 use super::history::Changes;
 use crate::error::Error;
-use crate::server::ShutdownSignal;
 use crate::watch::live::{Live, Next, resume_from};
 use crate::watch::{Resync, UpstreamHealth, WatchEnd};
 use onramp_core::approvals::Approval;
+use tokio_util::sync::CancellationToken;
 
 /// What a WatchApprovals subscriber receives.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ pub async fn watch(
     inbox: Arc<ApprovalInbox>,
     resume_token: &str,
     progress_interval: Duration,
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) -> Result<impl Stream<Item = Result<InboxItem, WatchEnd>> + Send + 'static, Error> {
     // Subscribe first, so nothing committed after the snapshot or replay is missed.
     let receiver = inbox.history.subscribe();

@@ -15,15 +15,17 @@ use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic_types::StatusExt;
 use tower::{Layer, Service};
 
+use prometheus::IntCounterVec;
+
 use super::audit::{AuditLog, AuditNote};
+use super::caller::{AuthSetupError, Caller};
 use super::limits::WriteLimiter;
 use super::scopes::{Policy, Scope, ScopeSet, policy};
+use super::settings::{AuthSettings, LimitSettings, TlsSettings};
+use super::tls;
 use super::tokens::{TokenRejection, TokenTable};
-use super::{AuthSetupError, Caller, tls};
-use crate::config::Config;
 use crate::error::ErrorReason;
 use crate::error::{Error, status};
-use crate::metrics::Metrics;
 use onramp_store::Store;
 
 /// Shared by every connection: the credentials, the quota buckets, the in-flight semaphore.
@@ -35,7 +37,17 @@ struct Gate {
     limiter: WriteLimiter,
     in_flight: Arc<Semaphore>,
     audit: AuditLog,
-    metrics: Arc<Metrics>,
+    refusals: IntCounterVec,
+}
+
+/// The sections of the configuration the caller policy is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Callers<'a> {
+    pub auth: &'a AuthSettings,
+    pub tls: &'a TlsSettings,
+    pub limits: &'a LimitSettings,
+    /// Serve without authentication on a non-loopback address.
+    pub insecure: bool,
 }
 
 /// Applies onramp's caller policy to every request. Build it with [`AuthLayer::new`].
@@ -55,16 +67,23 @@ impl std::fmt::Debug for AuthLayer {
 
 impl AuthLayer {
     /// Builds the layer for a server listening on `addr`, refusing the insecure combination of a
-    /// non-loopback address and no caller authentication (unless `insecure`).
+    /// non-loopback address and no caller authentication (unless `insecure`). Refusals are
+    /// counted in `refusals` by reason.
     pub fn new(
-        config: &Config,
+        callers: &Callers<'_>,
         addr: SocketAddr,
         store: Store,
-        metrics: Arc<Metrics>,
+        refusals: IntCounterVec,
     ) -> Result<Self, AuthSetupError> {
-        let authenticated = config.auth.any_configured(&config.tls);
+        let Callers {
+            auth,
+            tls,
+            limits,
+            insecure,
+        } = *callers;
+        let authenticated = auth.any_configured(tls);
         if !authenticated {
-            if !addr.ip().is_loopback() && !config.insecure {
+            if !addr.ip().is_loopback() && !insecure {
                 return Err(AuthSetupError::Unauthenticated { addr });
             }
             tracing::warn!(
@@ -72,14 +91,13 @@ impl AuthLayer {
                 "no caller authentication configured: every caller has every scope \
                  (configure [[auth.tokens]] or mTLS before exposing onramp)"
             );
-        } else if config.tls.cert_file.is_none() && !addr.ip().is_loopback() {
+        } else if tls.cert_file.is_none() && !addr.ip().is_loopback() {
             tracing::warn!(
                 %addr,
                 "bearer tokens travel in clear text: configure [tls] unless a proxy terminates tls"
             );
         }
-        let clients = config
-            .auth
+        let clients = auth
             .clients
             .iter()
             .map(|client| (client.name.clone(), client.scopes.iter().copied().collect()))
@@ -87,12 +105,12 @@ impl AuthLayer {
         Ok(Self {
             gate: Arc::new(Gate {
                 open: !authenticated,
-                tokens: TokenTable::new(&config.auth.tokens),
+                tokens: TokenTable::new(&auth.tokens),
                 clients,
-                limiter: WriteLimiter::new(&config.limits),
-                in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
+                limiter: WriteLimiter::new(limits),
+                in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
                 audit: AuditLog::new(Arc::new(store)),
-                metrics,
+                refusals,
             }),
         })
     }
@@ -197,10 +215,7 @@ impl Gate {
             .error_info()
             .map(|info| info.reason.clone())
             .unwrap_or_else(|| format!("{:?}", status.code()));
-        self.metrics
-            .auth_refusals
-            .with_label_values(&[reason.as_str()])
-            .inc();
+        self.refusals.with_label_values(&[reason.as_str()]).inc();
     }
 
     fn admit<B>(&self, rpc: &str, request: &http::Request<B>) -> Admission {

@@ -15,6 +15,7 @@
 //! - [`settings`]: the `[auth]`, `[tls]` and `[limits]` config sections.
 
 pub mod audit;
+mod caller;
 pub mod layer;
 pub mod limits;
 pub mod scopes;
@@ -22,36 +23,5 @@ pub mod settings;
 pub mod tls;
 pub mod tokens;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
+pub use caller::{AuthSetupError, Caller};
 pub use layer::AuthLayer;
-use scopes::{Scope, ScopeSet};
-
-/// The authenticated caller of a request, available to handlers as a request extension.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The configured token name or the client certificate's DNS name; `anonymous` when the
-    /// server runs open.
-    pub name: Arc<str>,
-    pub scopes: ScopeSet,
-}
-
-impl Caller {
-    pub fn allows(&self, scope: Scope) -> bool {
-        self.scopes.allows(scope)
-    }
-}
-
-/// Why the server refuses to start.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthSetupError {
-    #[error(
-        "refusing to serve on non-loopback address {addr} without caller authentication: \
-         configure [[auth.tokens]] or tls.client_ca_file, or start with --insecure \
-         (config `insecure = true`)"
-    )]
-    Unauthenticated { addr: SocketAddr },
-    #[error("tls: {0}")]
-    Tls(#[from] tls::TlsError),
-}

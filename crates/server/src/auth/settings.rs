@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::scopes::Scope;
-use crate::config::ConfigError;
+use crate::settings::ConfigError;
 
 /// Who may call onramp. Bearer tokens are stored as SHA-256 hashes only (`onramp hash-token`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -111,7 +111,7 @@ pub fn validate(
                 format!("`{}` is configured twice", token.name),
             ));
         }
-        if super::tokens::parse_sha256_hex(&token.sha256).is_none() {
+        if parse_sha256_hex(&token.sha256).is_none() {
             // The value is not echoed: someone may have pasted the token instead of its hash.
             return Err(invalid(
                 "auth.tokens.sha256",
@@ -167,6 +167,21 @@ pub fn validate(
         }
     }
     Ok(())
+}
+
+/// Parses 64 hex characters (either case) into the 32-byte digest.
+pub fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        let high = (pair[0] as char).to_digit(16)?;
+        let low = (pair[1] as char).to_digit(16)?;
+        *byte = u8::try_from(high * 16 + low).ok()?;
+    }
+    Some(digest)
 }
 
 #[cfg(test)]

@@ -8,26 +8,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::scopes::ScopeSet;
-use super::settings::TokenSettings;
+use super::settings::{TokenSettings, parse_sha256_hex};
 
 /// The lowercase hex SHA-256 of `token`, as `[[auth.tokens]] sha256` expects it.
 pub fn hash_hex(token: &str) -> String {
     onramp_core::digest::sha256_hex(token)
-}
-
-/// Parses 64 hex characters (either case) into the 32-byte digest.
-pub fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
-    let hex = hex.as_bytes();
-    if hex.len() != 64 {
-        return None;
-    }
-    let mut digest = [0u8; 32];
-    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
-        let high = (pair[0] as char).to_digit(16)?;
-        let low = (pair[1] as char).to_digit(16)?;
-        *byte = u8::try_from(high * 16 + low).ok()?;
-    }
-    Some(digest)
 }
 
 /// Why a presented token was refused. Deliberately carries no part of the token.

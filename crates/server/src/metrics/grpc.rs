@@ -18,7 +18,7 @@ use prost::Message;
 use tokio::time::Instant;
 use tonic::body::Body;
 
-use super::Metrics;
+use super::registry::Metrics;
 
 /// The gRPC status codes, 0 (OK) to 16 (UNAUTHENTICATED).
 const CODES: usize = 17;

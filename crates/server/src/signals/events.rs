@@ -9,31 +9,17 @@ use megaport::budget::Priority;
 use megaport::models;
 use tokio::time::Instant;
 
-use super::Signals;
+use super::board::{RawEvent, Signals};
 use crate::catalog::Catalog;
-use crate::server::ShutdownSignal;
 use onramp_core::signals::NoticeKind;
+use tokio_util::sync::CancellationToken;
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// An event as read from a feed, before the clock and horizon are applied.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RawEvent {
-    pub kind: NoticeKind,
-    pub event_id: String,
-    pub state: String,
-    pub start_ms: Option<i64>,
-    pub end_ms: Option<i64>,
-    pub impact: String,
-    pub purpose: String,
-    /// Short (8-character) or full service uids.
-    pub services: Vec<String>,
-}
 
 pub(super) fn spawn(
     signals: Arc<Signals>,
     catalog: Arc<Catalog>,
-    mut shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(megaport::budget::with_priority(
         Priority::Background,
@@ -47,7 +33,7 @@ pub(super) fn spawn(
                 signals.record_events(events).await;
                 tokio::select! {
                     () = tokio::time::sleep(interval) => {}
-                    () = shutdown.fired() => break,
+                    () = shutdown.cancelled() => break,
                 }
             }
         },

@@ -11,12 +11,12 @@ use std::time::Duration;
 use megaport::budget::Priority;
 use tokio::time::Instant;
 
-use super::{Signals, millis, now_ms};
+use super::board::{Signals, millis, now_ms};
 use crate::catalog::Catalog;
-use crate::server::ShutdownSignal;
 use onramp_core::Inventory;
 use onramp_core::onramps::Port;
 use onramp_core::signals::MeasuredTraffic;
+use tokio_util::sync::CancellationToken;
 
 /// How long one telemetry call may take (7 days of 5-minute samples is about 60 KB).
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -24,7 +24,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 pub(super) fn spawn(
     signals: Arc<Signals>,
     catalog: Arc<Catalog>,
-    mut shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(megaport::budget::with_priority(
         Priority::Background,
@@ -36,7 +36,7 @@ pub(super) fn spawn(
                 let pause = collect_next(&signals, &catalog, &mut attempted).await;
                 tokio::select! {
                     () = tokio::time::sleep(pause) => {}
-                    () = shutdown.fired() => break,
+                    () = shutdown.cancelled() => break,
                 }
             }
         },

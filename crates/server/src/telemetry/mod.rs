@@ -15,7 +15,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 pub(crate) use rpc_spans::RpcSpanLayer;
 
-use crate::config::{LogFormat, OtlpSettings};
+use serde::{Deserialize, Serialize};
 
 /// Keeps the span exporter alive; [`Telemetry::shutdown`] sends what is still buffered.
 #[derive(Debug, Default)]
@@ -130,6 +130,34 @@ where
             .with_writer(writer)
             .boxed(),
     }
+}
+
+/// OpenTelemetry traces: one span per gRPC call (a child of the caller's W3C trace context)
+/// and per Megaport request, exported over OTLP/gRPC. Off unless an endpoint is set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpSettings {
+    /// OTLP/gRPC collector, e.g. `http://127.0.0.1:4317`; empty turns tracing off.
+    pub endpoint: String,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+}
+
+impl Default for OtlpSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            service_name: "onramp".to_owned(),
+        }
+    }
+}
+
+/// Output format of the process logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 #[cfg(test)]

@@ -12,9 +12,8 @@ use megaport::Priority;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast};
 
-use crate::config::WatchSettings;
+use super::settings::WatchSettings;
 use crate::error::Error;
-use crate::server::ShutdownSignal;
 use crate::watch::events::{self, KeyEvent};
 use crate::watch::recent::RecentWrites;
 use onramp_core::keys::KeyView;
@@ -22,6 +21,7 @@ use onramp_core::service_keys::{KeyFilter, ServiceKeys};
 use onramp_store::Store;
 use onramp_store::millis;
 use onramp_store::watch::{StoredBatch, WATCH_CHANNEL};
+use tokio_util::sync::CancellationToken;
 
 /// How polling Megaport is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +192,7 @@ impl WatchHub {
     pub fn spawn_notice_follower(
         &self,
         signals: Arc<crate::signals::Signals>,
-        mut shutdown: ShutdownSignal,
+        shutdown: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let mut changes = signals.subscribe();
         let _ = self.inner.signals.set(signals);
@@ -204,7 +204,7 @@ impl WatchHub {
                 }
                 tokio::select! {
                     changed = changes.changed() => if changed.is_err() { break },
-                    () = shutdown.fired() => break,
+                    () = shutdown.cancelled() => break,
                 }
             }
         })
@@ -234,7 +234,7 @@ impl WatchHub {
     }
 
     /// Polls every `poll_interval` (or sooner when poked) until shutdown.
-    pub fn spawn_poller(&self, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_poller(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
         // Nobody waits on a poll: it takes the background share of the Megaport budget.
         tokio::spawn(megaport::budget::with_priority(
@@ -248,7 +248,7 @@ impl WatchHub {
                     tokio::select! {
                         () = tokio::time::sleep(interval) => {}
                         () = hub.inner.poke.notified() => {}
-                        () = shutdown.fired() => break,
+                        () = shutdown.cancelled() => break,
                     }
                 }
             },
@@ -259,7 +259,7 @@ impl WatchHub {
     /// their notifications rather than by reading the table on a timer: how the replicas that
     /// do not poll Megaport keep their read model and their watchers current. Nothing on
     /// SQLite, where this process is the only writer.
-    pub fn spawn_follower(&self, mut shutdown: ShutdownSignal) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_follower(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
         tokio::spawn(async move {
             loop {
@@ -270,7 +270,7 @@ impl WatchHub {
                         tracing::warn!(%error, "cannot listen for key revisions; retrying");
                         tokio::select! {
                             () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                            () = shutdown.fired() => return,
+                            () = shutdown.cancelled() => return,
                         }
                     }
                 };
@@ -281,7 +281,7 @@ impl WatchHub {
                     }
                     tokio::select! {
                         heard = listener.recv() => if heard.is_err() { break },
-                        () = shutdown.fired() => return,
+                        () = shutdown.cancelled() => return,
                     }
                 }
             }
@@ -709,7 +709,8 @@ mod tests {
     #[tokio::test]
     async fn a_stream_ends_once_the_server_shuts_down() {
         let hub = hub(64).await;
-        let (fire, signal) = ShutdownSignal::manual();
+        let signal = CancellationToken::new();
+        let fire = signal.clone();
         let mut stream = Box::pin(
             watch(hub.clone(), KeyFilter::default(), "", signal)
                 .await
@@ -724,7 +725,7 @@ mod tests {
             stream.next().await,
             Some(Ok(WatchItem::Changes(_)))
         ));
-        fire.send(true).expect("fire");
+        fire.cancel();
         assert_eq!(stream.next().await, Some(Err(WatchEnd::ShuttingDown)));
         assert_eq!(stream.next().await, None);
     }
@@ -736,7 +737,7 @@ mod tests {
             let hub = hub.clone();
             async move {
                 let mut stream = Box::pin(
-                    watch(hub, filter, "", ShutdownSignal::never())
+                    watch(hub, filter, "", CancellationToken::new())
                         .await
                         .expect("watch"),
                 );
@@ -852,7 +853,7 @@ mod tests {
     #[tokio::test]
     async fn a_slow_subscriber_is_closed_with_its_position_and_never_slows_the_others() {
         let hub = hub(4).await;
-        let shutdown = ShutdownSignal::never();
+        let shutdown = CancellationToken::new();
         let mut fast = Box::pin(
             watch(hub.clone(), KeyFilter::default(), "", shutdown.clone())
                 .await
@@ -902,7 +903,7 @@ mod tests {
                 hub.clone(),
                 KeyFilter::default(),
                 &token,
-                ShutdownSignal::never(),
+                CancellationToken::new(),
             )
             .await
             .expect("resume"),
@@ -929,7 +930,7 @@ mod tests {
             hub.clone(),
             KeyFilter::default(),
             &crate::watch::token::encode("another-database", 2),
-            ShutdownSignal::never(),
+            CancellationToken::new(),
         )
         .await
         .expect("stream");
@@ -937,7 +938,7 @@ mod tests {
         assert!(matches!(
             other_history.next().await,
             Some(Ok(WatchItem::Snapshot {
-                resync: Some(crate::watch::stream::Resync::TokenUnknown),
+                resync: Some(crate::watch::Resync::TokenUnknown),
                 ..
             }))
         ));
@@ -946,7 +947,7 @@ mod tests {
             hub.clone(),
             KeyFilter::default(),
             "nope",
-            ShutdownSignal::never(),
+            CancellationToken::new(),
         )
         .await;
         assert!(

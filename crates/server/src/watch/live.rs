@@ -17,10 +17,18 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::stream::Resync;
 use super::token;
 use crate::error::{Error, ErrorReason};
-use crate::server::ShutdownSignal;
+use tokio_util::sync::CancellationToken;
+
+/// Why a snapshot was sent instead of the replay a token asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resync {
+    /// The token's revision is older than the retained history.
+    TokenTooOld,
+    /// The token is malformed, from another database, or ahead of this history.
+    TokenUnknown,
+}
 
 /// A batch of one revision.
 pub trait Revisioned {
@@ -77,7 +85,7 @@ impl<B: Revisioned> Live<B> {
         receiver: broadcast::Receiver<Arc<B>>,
         position: i64,
         progress_interval: Duration,
-        shutdown: ShutdownSignal,
+        shutdown: CancellationToken,
     ) -> Self {
         let mut progress = tokio::time::interval_at(
             tokio::time::Instant::now() + progress_interval,
@@ -89,10 +97,7 @@ impl<B: Revisioned> Live<B> {
             position,
             progress,
             busy: false,
-            shutdown: Box::pin(async move {
-                let mut shutdown = shutdown;
-                shutdown.fired().await;
-            }),
+            shutdown: Box::pin(shutdown.cancelled_owned()),
         }
     }
 
@@ -149,7 +154,7 @@ mod tests {
             receiver,
             0,
             interval,
-            crate::server::ShutdownSignal::never(),
+            tokio_util::sync::CancellationToken::new(),
         );
         let started = tokio::time::Instant::now();
 

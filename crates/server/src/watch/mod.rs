@@ -6,9 +6,12 @@ pub mod events;
 pub mod hub;
 pub mod live;
 mod recent;
+pub mod settings;
 pub mod stream;
 pub mod token;
 
 pub use events::{ChangeKind, KeyEvent};
 pub use hub::{Batch, Health, KeyReadRevision, UpstreamHealth, WatchHub};
-pub use stream::{Resync, WatchEnd, WatchItem, watch};
+pub use live::Resync;
+pub use settings::WatchSettings;
+pub use stream::{WatchEnd, WatchItem, watch};

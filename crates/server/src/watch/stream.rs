@@ -8,22 +8,13 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::server::ShutdownSignal;
 use crate::watch::events::KeyEvent;
 use crate::watch::hub::{Batch, UpstreamHealth, WatchHub};
-use crate::watch::live::{Live, Next, resume_from};
+use crate::watch::live::{Live, Next, Resync, resume_from};
 use futures::Stream;
 use onramp_core::keys::KeyView;
 use onramp_core::service_keys::KeyFilter;
-
-/// Why a snapshot was sent instead of the replay a token asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resync {
-    /// The token's revision is older than the retained history.
-    TokenTooOld,
-    /// The token is malformed, from another database, or ahead of this history.
-    TokenUnknown,
-}
+use tokio_util::sync::CancellationToken;
 
 /// What a subscriber receives.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +67,7 @@ pub async fn watch(
     hub: WatchHub,
     filter: KeyFilter,
     resume_token: &str,
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) -> Result<impl Stream<Item = Result<WatchItem, WatchEnd>> + Send + 'static, Error> {
     // Subscribe first, so nothing committed after the snapshot or replay is missed.
     let receiver = hub.subscribe();

@@ -51,7 +51,7 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let admin = match config.admin_addr().expect("admin address") {
+        let admin = match config.admin.addr().expect("admin address") {
             Some(admin_addr) => Some(
                 tokio::net::TcpListener::bind(admin_addr)
                     .await

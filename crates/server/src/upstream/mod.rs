@@ -4,27 +4,30 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use crate::catalog::{Catalog, CatalogConfig};
-use crate::config::{Config, ConfigError, MegaportEnvironment};
-use crate::embedded_sandbox;
+pub mod settings;
+
+use crate::catalog::{Catalog, CatalogSettings};
+use crate::embedded_sandbox::{self, SandboxSettings};
+use crate::settings::ConfigError;
+use crate::signals::{SignalSettings, Signals};
 use megaport::{
     BudgetLedger, ClientConfig, Credentials, Environment, MegaportClient, MegaportError,
     SharedWindow,
 };
 use onramp_store::budget::RequestWindow;
 use onramp_store::{Backend, Store};
+use settings::{MegaportConfig, MegaportEnvironment};
 
 /// Why onramp could not set up its Megaport connection.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("config key `{key}`: {problem}")]
     Config { key: &'static str, problem: String },
-    #[error("embedded sandbox: {0}")]
-    Sandbox(String),
+    #[error(transparent)]
+    Sandbox(#[from] embedded_sandbox::SandboxError),
     #[error("megaport client: {0}")]
     Client(#[from] MegaportError),
 }
@@ -47,8 +50,15 @@ pub struct Upstream {
 impl Upstream {
     /// Starts the embedded sandbox if configured, then builds the clients and the catalog. On
     /// PostgreSQL the request budget is kept in `store`, shared with the other replicas.
-    pub async fn connect(config: &Config, store: &Store) -> Result<Self, UpstreamError> {
-        let megaport = &config.megaport;
+    /// The configured accounts (or the embedded sandbox's), one request budget for them all,
+    /// and the catalog over the provider's account.
+    pub async fn connect(
+        megaport: &MegaportConfig,
+        sandbox_settings: &SandboxSettings,
+        catalog_settings: &CatalogSettings,
+        signal_settings: SignalSettings,
+        store: &Store,
+    ) -> Result<Self, UpstreamError> {
         let default_credentials = match (&megaport.client_id, &megaport.client_secret) {
             (Some(id), Some(secret)) => Some(Credentials::new(id, secret.expose_secret())),
             _ => None,
@@ -64,7 +74,7 @@ impl Upstream {
                             .to_owned(),
                     });
                 }
-                let started = embedded_sandbox::start(config).await?;
+                let started = embedded_sandbox::start(sandbox_settings).await?;
                 // The first company in the seed is the provider; the rest are its customers.
                 named.extend(started.accounts);
                 (started.environment, Some(started.handle))
@@ -140,9 +150,10 @@ impl Upstream {
             key: "megaport.client_id",
             problem: "no Megaport account is configured".to_owned(),
         })?;
-        let signals = Arc::new(crate::signals::Signals::new(config.signal_settings()));
-        let catalog =
-            Arc::new(Catalog::new(provider.clone(), catalog_config(config)).with_signals(signals));
+        let signals = Arc::new(Signals::new(signal_settings));
+        let catalog = Arc::new(
+            Catalog::new(provider.clone(), catalog_settings.catalog_config()).with_signals(signals),
+        );
         Ok(Self {
             provider,
             provider_account,
@@ -196,15 +207,5 @@ fn shared_window(stored: RequestWindow) -> SharedWindow {
         newest_ms: stored.newest_ms,
         paused_until_ms: stored.paused_until_ms,
         cut: stored.cut,
-    }
-}
-
-fn catalog_config(config: &Config) -> CatalogConfig {
-    let catalog = &config.catalog;
-    CatalogConfig {
-        locations_ttl: Duration::from_secs(catalog.locations_ttl_seconds),
-        products_soft_ttl: Duration::from_secs(catalog.products_soft_ttl_seconds),
-        products_max_stale: Duration::from_secs(catalog.products_max_stale_seconds),
-        ..CatalogConfig::default()
     }
 }
