@@ -54,6 +54,14 @@ rust-test: prometheus-bin postgresql-bin
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
 
+# make soak: the minute-scale runs at full length and load, with their latency figures asserted
+# (1,000 order watches over four budget windows, a minute of 429s). make test runs a short
+# version of each that checks the same behaviour.
+.PHONY: soak
+soak: prometheus-bin postgresql-bin
+	ONRAMP_SOAK=1 $(CARGO) test --locked -p onramp-server --test it -- --nocapture \
+	  megaport_budget:: replicas:: orders_faults:: selection_signals::
+
 # make bench: onramp's read path against a same-payload no-op server (medians of each round's
 # ratio over alternating rounds, with and without metrics), then the WatchServiceKeys fan-out to 100,000
 # streams (crates/bench). Not part of make test, which runs one short round of each only

@@ -327,10 +327,10 @@ pub(crate) async fn start_noop(answers: Answers) -> Result<SocketAddr, Box<dyn s
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let settings = TransportSettings::default();
-    let incoming = onramp_server::transport::incoming(listener, &settings);
+    let incoming = grpc_plumbing::transport::incoming(listener, &settings);
     let noop = Noop(answers);
     tokio::spawn(
-        onramp_server::transport::server_builder(&settings)
+        grpc_plumbing::transport::server_builder(&settings)
             .add_service(CatalogServiceServer::new(noop.clone()))
             .add_service(ServiceKeyServiceServer::new(noop))
             .serve_with_incoming(incoming),

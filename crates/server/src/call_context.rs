@@ -19,10 +19,6 @@ tokio::task_local! {
     static CALLER_DEADLINE: Option<Instant>;
 }
 
-/// Time kept back from the caller's deadline to send the answer: a tenth of the timeout, at
-/// most this much.
-const MAX_REPLY_MARGIN: Duration = Duration::from_millis(250);
-
 /// When upstream waits for the current call must end, if its caller set a deadline.
 pub fn current() -> Option<Instant> {
     CALLER_DEADLINE
@@ -49,34 +45,6 @@ pub fn deadline() -> Instant {
 /// `own` (onramp's budget for one Megaport call), cut short to the caller's deadline.
 pub fn cap(own: Instant) -> Instant {
     current().map_or(own, |caller| caller.min(own))
-}
-
-/// A `grpc-timeout` value (1 to 8 digits and a unit: H, M, S, m, u, n).
-fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    if value.len() < 2 || value.len() > 9 {
-        return None;
-    }
-    let (digits, unit) = value.split_at(value.len() - 1);
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount.checked_mul(3600)?),
-        "M" => Duration::from_secs(amount.checked_mul(60)?),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
-}
-
-fn deadline_of<B>(request: &http::Request<B>, arrived: Instant) -> Option<Instant> {
-    let timeout = request
-        .headers()
-        .get("grpc-timeout")
-        .and_then(|value| value.to_str().ok())
-        .and_then(parse_grpc_timeout)?;
-    let margin = (timeout / 10).min(MAX_REPLY_MARGIN);
-    Some(arrived + timeout - margin)
 }
 
 /// The budget priority of a method's Megaport reads.
@@ -117,7 +85,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let deadline = deadline_of(&request, Instant::now());
+        let deadline = grpc_plumbing::deadline::reply_by(&request, Instant::now());
         let priority = priority_of(request.uri().path());
         megaport::budget::with_priority(
             priority,
@@ -146,23 +114,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn grpc_timeouts_parse_in_every_unit() {
-        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
-        assert_eq!(
-            parse_grpc_timeout("1500m"),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(
-            parse_grpc_timeout("99999999u"),
-            Some(Duration::from_micros(99_999_999))
-        );
-        assert_eq!(parse_grpc_timeout("123456789S"), None, "more than 8 digits");
-        assert_eq!(parse_grpc_timeout("5x"), None);
-        assert_eq!(parse_grpc_timeout("S"), None);
-    }
-
     #[tokio::test]
     async fn upstream_waits_end_before_the_callers_deadline() {
         let request = http::Request::builder()
@@ -170,7 +121,7 @@ mod tests {
             .body(())
             .expect("request");
         let arrived = Instant::now();
-        let deadline = deadline_of(&request, arrived).expect("a deadline");
+        let deadline = grpc_plumbing::deadline::reply_by(&request, arrived).expect("a deadline");
         assert_eq!(deadline, arrived + Duration::from_millis(1800));
         let far = arrived + Duration::from_secs(30);
         let capped = CALLER_DEADLINE

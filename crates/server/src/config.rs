@@ -26,11 +26,11 @@ pub use crate::settings::ConfigError;
 pub use crate::signals::settings::SignalsSettings;
 pub use crate::storage::StoreSettings;
 pub use crate::telemetry::{LogFormat, OtlpSettings};
-pub use crate::transport::TransportSettings;
 pub use crate::upstream::settings::{
     AccountConfig, BudgetSettings, MegaportConfig, MegaportEnvironment, TimeoutSettings,
 };
 pub use crate::watch::WatchSettings;
+pub use grpc_plumbing::transport::TransportSettings;
 
 /// Everything onramp can be configured with. Unknown keys are rejected so a typo cannot be
 /// silently ignored.
@@ -165,7 +165,12 @@ impl Config {
         self.watch.validate()?;
         self.orders.validate()?;
         self.approvals.validate()?;
-        self.transport.validate()?;
+        self.transport
+            .check()
+            .map_err(|problem| ConfigError::Invalid {
+                key: "transport.http2_connection_window_kib",
+                problem,
+            })?;
         crate::settings::positive("shutdown_grace_seconds", self.shutdown_grace_seconds)?;
         Ok(())
     }

@@ -187,7 +187,7 @@ pub async fn run_with_admin(
     let reflection_enabled = config.reflection;
 
     let max_request = config.limits.max_request_bytes;
-    let mut server = crate::transport::server_builder(&config.transport)
+    let mut server = grpc_plumbing::transport::server_builder(&config.transport)
         .max_concurrent_streams(config.limits.max_concurrent_streams);
     if let Some(tls) =
         crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
@@ -210,13 +210,13 @@ pub async fn run_with_admin(
         .add_service(health_service)
         .add_optional_service(reflection_enabled.then_some(reflection_v1))
         .add_optional_service(reflection_enabled.then_some(reflection_v1alpha))
-        .add_service(api::kept_answers::KeptAnswers::new(
+        .add_service(grpc_plumbing::kept_answers::KeptAnswers::new(
             CatalogServiceServer::new(api::catalog::CatalogApi::new(
                 directory.clone(),
                 orders.clone(),
             ))
             .max_decoding_message_size(max_request),
-            directory.clone(),
+            api::catalog::CatalogViews(directory.clone()),
             api::catalog::KEPT_READS,
             max_request,
         ))
@@ -224,7 +224,7 @@ pub async fn run_with_admin(
             RegionServiceServer::new(api::regions::RegionApi::new(directory.clone()))
                 .max_decoding_message_size(max_request),
         )
-        .add_service(api::kept_answers::KeptAnswers::new(
+        .add_service(grpc_plumbing::kept_answers::KeptAnswers::new(
             api::watch_route::WatchRoute::new(
                 api::service_keys::ServiceKeyApi::new(
                     service_keys.clone(),
@@ -282,7 +282,7 @@ pub async fn run_with_admin(
     });
 
     tracing::info!(addr = ?local_addr, "onramp listening");
-    let incoming = crate::transport::incoming(listener, &config.transport);
+    let incoming = grpc_plumbing::transport::incoming(listener, &config.transport);
     let serve =
         router.serve_with_incoming_shutdown(incoming, shutdown_signal.clone().cancelled_owned());
     let result = serve_until(serve, &config, &health, &shutdown_signal, shutdown).await;

@@ -430,16 +430,12 @@ async fn each_route_has_its_own_timeout_within_the_callers_deadline() {
         FaultKind::Latency { ms: 700 },
         None,
     );
-    let started = Instant::now();
+    // The answer comes after 2 s and the caller allows 10 s: only the route's 500 ms can end the
+    // call with a timeout.
     let err = within(10, client.get_product(PROVIDER_PORT, deadline(10_000)))
         .await
         .unwrap_err();
     assert!(matches!(err, MegaportError::Timeout(_)), "{err:?}");
-    let took = started.elapsed();
-    assert!(
-        took < Duration::from_millis(900),
-        "the route's 500 ms, not the caller's 10 s: {took:?}"
-    );
     // Another route keeps the default.
     within(10, client.list_products(None, deadline(10_000)))
         .await

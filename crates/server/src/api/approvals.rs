@@ -182,7 +182,7 @@ impl ApprovalService for ApprovalApi {
 fn responses(token_id: &str, item: InboxItem, chunk: usize) -> Vec<pb::WatchApprovalsResponse> {
     use pb::watch_approvals_response::Kind;
     let revision = item.revision();
-    let token = crate::watch::token::encode(token_id, revision);
+    let token = revision_fanout::token::encode(token_id, revision);
     let message = |kind, resume_token| pb::WatchApprovalsResponse {
         revision,
         resume_token,

@@ -2,9 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::kept_answers::{Revisions, view_answer};
 use super::{convert, paging};
 use crate::error::{Error, FieldViolation};
+use grpc_plumbing::kept_answers::{Revisions, view_answer};
 use onramp_core::directory::{Directory, OnRampFilter, Scope, ViewRevision};
 use onramp_core::orders::OrderDesk;
 use onramp_core::selection::MaintenancePolicy;
@@ -26,7 +26,7 @@ impl CatalogApi {
 }
 
 /// The reads whose answers are kept per view revision when their handler marks them as the
-/// view's (see `kept_answers`): every read, but a selection that asks for prices.
+/// view's (see `grpc_plumbing::kept_answers`): every read, but a selection that asks for prices.
 pub const KEPT_READS: &[&str] = &[
     "/onramp.v1.CatalogService/ListCountries",
     "/onramp.v1.CatalogService/ListMetros",
@@ -35,11 +35,16 @@ pub const KEPT_READS: &[&str] = &[
     "/onramp.v1.CatalogService/SelectOnRamps",
 ];
 
-impl Revisions for Directory {
+/// The catalog's views as the kept answers see them: their revision moves whenever the Ports,
+/// regions or signals an answer reads from do.
+#[derive(Clone)]
+pub struct CatalogViews(pub Directory);
+
+impl Revisions for CatalogViews {
     type Revision = ViewRevision;
 
     async fn revision(&self) -> Option<ViewRevision> {
-        Directory::revision(self).await
+        self.0.revision().await
     }
 }
 

@@ -5,8 +5,6 @@ pub mod admin;
 pub mod approvals;
 pub mod catalog;
 mod convert;
-mod frames;
-pub mod kept_answers;
 pub mod orders;
 pub mod paging;
 pub mod regions;

@@ -8,11 +8,11 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
-use super::frames::{frame_message, grpc_frame};
-use super::kept_answers::{Revisions, view_answer};
 use super::{ResponseStream, audit_note, convert, paging, update_mask, watch_common};
 use crate::error::{Error, FieldViolation};
 use crate::watch::{self, ChangeKind, KeyEvent, KeyReadRevision, WatchHub, WatchItem};
+use grpc_plumbing::frames::{frame_message, grpc_frame};
+use grpc_plumbing::kept_answers::{Revisions, view_answer};
 use onramp_core::idempotency::check_request_id;
 use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
 use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
@@ -547,7 +547,7 @@ fn watch_responses(
         resume_token,
         kind: Some(kind),
     };
-    let token = || watch::token::encode(instance, revision);
+    let token = || revision_fanout::token::encode(instance, revision);
     match item {
         WatchItem::Snapshot { keys, resync, .. } => {
             let chunks: Vec<&[KeyView]> = if keys.is_empty() {
@@ -626,7 +626,10 @@ mod tests {
         let message =
             pb::WatchServiceKeysResponse::decode(frame_message(&first[0])).expect("decodes");
         assert_eq!(message.revision, 7);
-        assert_eq!(message.resume_token, watch::token::encode("instance", 7));
+        assert_eq!(
+            message.resume_token,
+            revision_fanout::token::encode("instance", 7)
+        );
         let Some(pb::watch_service_keys_response::Kind::Changes(changes)) = message.kind else {
             panic!("changes expected");
         };

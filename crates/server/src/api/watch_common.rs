@@ -7,7 +7,7 @@ use tonic::Status;
 
 use super::convert;
 use crate::error::{Error, ErrorReason};
-use crate::watch::{self, Health, Resync, UpstreamHealth, WatchEnd};
+use crate::watch::{Health, Resync, UpstreamHealth, WatchEnd};
 use onramp_proto as pb;
 
 pub(super) fn progress(health: UpstreamHealth) -> pb::WatchProgress {
@@ -60,7 +60,7 @@ pub(super) fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> St
             ("revision".to_owned(), revision.to_string()),
             (
                 "resume_token".to_owned(),
-                watch::token::encode(instance, revision),
+                revision_fanout::token::encode(instance, revision),
             ),
         ])
     };

@@ -167,7 +167,7 @@ impl http_body::Body for FramedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::frames::{FRAME_HEADER_BYTES, frame_message, grpc_frame};
+    use grpc_plumbing::frames::{FRAME_HEADER_BYTES, frame_message, grpc_frame};
     use prost::Message;
 
     #[test]

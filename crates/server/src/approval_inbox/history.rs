@@ -21,7 +21,7 @@ pub struct Changes {
     pub approvals: Vec<Approval>,
 }
 
-impl crate::watch::live::Revisioned for Changes {
+impl revision_fanout::Revisioned for Changes {
     fn revision(&self) -> i64 {
         self.revision
     }

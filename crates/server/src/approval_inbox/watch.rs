@@ -1,7 +1,7 @@
 //! One WatchApprovals stream: a snapshot of the inbox (or a replay from the resume token, or a
 //! resync when the token is too old or unknown), then every revision in order, progress at a
 //! fixed interval, and an explicit end when it falls behind or the server shuts down: the rules
-//! of the key watch, over the inbox's history, with the same live part (`crate::watch::live`).
+//! of the key watch, over the inbox's history, with the same live part (the `revision-fanout` crate).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,9 +12,9 @@ use futures::Stream;
 use super::ApprovalInbox;
 use super::history::Changes;
 use crate::error::Error;
-use crate::watch::live::{Live, Next, resume_from};
-use crate::watch::{Resync, UpstreamHealth, WatchEnd};
+use crate::watch::{Resync, UpstreamHealth, WatchEnd, resume_position};
 use onramp_core::approvals::Approval;
+use revision_fanout::{Live, Next};
 use tokio_util::sync::CancellationToken;
 
 /// What a WatchApprovals subscriber receives.
@@ -111,7 +111,7 @@ async fn replay_from(
 ) -> Result<Result<(Vec<Arc<Changes>>, i64), Resync>, Error> {
     let history = &inbox.history;
     let latest = history.revision();
-    let revision = match resume_from(history.token_id(), resume_token, latest)? {
+    let revision = match resume_position(history.token_id(), resume_token, latest)? {
         Ok(revision) => revision,
         Err(resync) => return Ok(Err(resync)),
     };

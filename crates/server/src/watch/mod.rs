@@ -1,17 +1,28 @@
-//! The key-state watcher: a poller that lists Megaport's keys, a differ that turns two views
-//! into events, an event log persisted one revision per batch, and a fan-out hub whose
-//! subscribers each get a snapshot or a replay, then live batches, progress and a clean end.
+//! The key-state watcher: a poller that lists Megaport's keys (`poller`), a differ that turns
+//! two views into events (`events`), each change committed as one revision and broadcast
+//! (`commit`), the revisions other replicas commit taken in (`follower`), the reads over the
+//! views with onramp's own writes laid over them (`read_model`, `recent`), and streams that
+//! each get a snapshot or a replay, then live batches, progress and a clean end (`stream`, over
+//! the `revision-fanout` crate). `hub` holds the state they share.
 
+mod batch;
+mod commit;
 pub mod events;
+mod follower;
 pub mod hub;
-pub mod live;
+#[cfg(test)]
+mod hub_tests;
+mod poller;
+mod read_model;
 mod recent;
+mod resume;
 pub mod settings;
 pub mod stream;
-pub mod token;
 
+pub use batch::{Batch, CounterTotals, Health, KeyReadRevision, UpstreamHealth};
 pub use events::{ChangeKind, KeyEvent};
-pub use hub::{Batch, Health, KeyReadRevision, UpstreamHealth, WatchHub};
-pub use live::Resync;
+pub use hub::WatchHub;
+pub use resume::resume_position;
+pub use revision_fanout::Resync;
 pub use settings::WatchSettings;
 pub use stream::{WatchEnd, WatchItem, watch};

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::batch::{Batch, UpstreamHealth};
+use super::hub::WatchHub;
+use super::resume::resume_position;
 use crate::error::Error;
 use crate::watch::events::KeyEvent;
-use crate::watch::hub::{Batch, UpstreamHealth, WatchHub};
-use crate::watch::live::{Live, Next, Resync, resume_from};
 use futures::Stream;
 use onramp_core::keys::KeyView;
 use onramp_core::service_keys::KeyFilter;
+use revision_fanout::{Live, Next, Resync};
 use tokio_util::sync::CancellationToken;
 
 /// What a subscriber receives.
@@ -137,7 +139,7 @@ async fn replay_from(
     resume_token: &str,
 ) -> Result<Result<(Vec<WatchItem>, i64), Resync>, Error> {
     let latest = hub.revision();
-    let revision = match resume_from(hub.instance_id(), resume_token, latest)? {
+    let revision = match resume_position(hub.instance_id(), resume_token, latest)? {
         Ok(revision) => revision,
         Err(resync) => return Ok(Err(resync)),
     };

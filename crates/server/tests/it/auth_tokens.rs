@@ -322,13 +322,38 @@ fn binary_refuses_a_public_address_unless_given_insecure() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--insecure"), "{stderr}");
 
-    let mut allowed = serve(&["--insecure"]);
-    std::thread::sleep(Duration::from_millis(1500));
-    let still_running = allowed.try_wait().expect("try_wait").is_none();
+    // Allowed, it serves: wait for its "listening" log line (JSON, so the address is a field)
+    // and connect to the port it names, instead of guessing how long a start takes.
+    let mut allowed = serve(&["--insecure", "--log-format", "json"]);
+    let stderr = allowed.stderr.take().expect("stderr");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("onramp listening") {
+                let _ = sender.send(line);
+            }
+        }
+    });
+    // A guard against a hang, not a speed check.
+    let listening = receiver.recv_timeout(Duration::from_secs(120));
+    let port = listening.as_deref().ok().and_then(|line| {
+        let (_, after) = line.split_once("0.0.0.0:")?;
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<u16>().ok()
+    });
+    let serving = port.map(|port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     let _ = allowed.kill();
     let _ = allowed.wait();
     let _ = std::fs::remove_dir_all(&data_dir);
-    assert!(still_running, "--insecure lets it serve");
+    assert_eq!(
+        serving,
+        Some(true),
+        "--insecure lets it serve on 0.0.0.0 (log line: {listening:?})"
+    );
 }
 
 #[tokio::test]

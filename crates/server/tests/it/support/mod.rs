@@ -22,6 +22,13 @@ use tonic::transport::{Channel, Endpoint};
 /// Upper bound for any single step of a test.
 pub(crate) const STEP: Duration = Duration::from_secs(10);
 
+/// Whether this is `make soak` (`ONRAMP_SOAK=1`): the minute-scale runs at full length and load,
+/// with their latency figures asserted. `make test` runs the short version of each, which checks
+/// the same behaviour (budgets kept, every change delivered once) and prints the figures.
+pub(crate) fn soak() -> bool {
+    std::env::var_os("ONRAMP_SOAK").is_some_and(|value| value == "1")
+}
+
 /// Awaits `future` or fails the test after [`STEP`].
 pub(crate) async fn within<T>(future: impl Future<Output = T>) -> T {
     tokio::time::timeout(STEP, future)

@@ -1,16 +1,16 @@
 //! Unary reads answered from the encoded answers kept per revision of the view they read.
 //!
-//! A provider's pages ask the catalog and the key views the same few questions over and over,
-//! and between two changes of a view every answer to one question is the same bytes. So in front
-//! of a generated service, for the reads listed, the answer's gRPC frame is kept by method and
-//! request bytes until the view's revision moves: a repeated question costs a lookup instead of the
-//! selection, a conversion and an encoding (in a profile at one call in flight, the larger part
-//! of what onramp did per call beyond a server that answers from memory). The revision is only
-//! read, never loaded: when an input is missing or due for a refresh, the service answers (and
+//! Callers' pages ask a service's views the same few questions over and over, and between two
+//! changes of a view every answer to one question is the same bytes. So in front of a generated
+//! service, for the reads listed, the answer's gRPC frame is kept by method and request bytes
+//! until the view's revision moves: a repeated question costs a lookup instead of the work, the
+//! conversion and the encoding (in onramp's profile at one call in flight, the larger part of
+//! what it did per call beyond a server that answers from memory). The revision is only read,
+//! never loaded: when an input is missing or due for a refresh, the service answers (and
 //! refreshes), and nothing is kept. Only answers the handler marked as the view's alone
 //! ([`view_answer`]) are kept; anything else (a compressed request, an answer that is not one OK
-//! message, one that priced or asked Megaport) goes to the service as it came, and its answer
-//! comes back as the service gave it.
+//! message, one the handler did not mark because it used more than the view) goes to the service
+//! as it came, and its answer comes back as the service gave it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -26,8 +26,8 @@ use tonic::Status;
 use tonic::body::Body;
 use tonic::server::NamedService;
 
-/// A gRPC message's prefix: a compression flag and the message's length.
-const FRAME_HEADER_BYTES: usize = 5;
+use crate::frames::FRAME_HEADER_BYTES;
+
 /// Answers kept for one revision; past either bound they are all dropped and asked anew (a
 /// provider's pages ask a few dozen questions, so this only bounds a caller asking many).
 const KEPT_ANSWERS: usize = 1024;

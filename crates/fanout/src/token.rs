@@ -1,28 +1,28 @@
-//! Resume tokens: opaque to clients, they name the database (so a token from another onramp is
-//! recognised) and the revision the client has seen.
+//! Resume tokens: opaque to clients, they name the history (so a token from another history, such
+//! as another onramp's database, is recognised) and the revision the client has seen.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// Encodes a position in this onramp's history.
-pub fn encode(instance_id: &str, revision: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("w1.{instance_id}.{revision}"))
+/// Encodes a position in the history `history_id`.
+pub fn encode(history_id: &str, revision: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("w1.{history_id}.{revision}"))
 }
 
-/// What a resume token says, as far as this onramp can tell.
+/// What a resume token says, as far as this history can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoded {
-    /// A position in this database's history.
+    /// A position in this history.
     Revision(i64),
-    /// A well-formed token from another database (another onramp, or a data directory since
+    /// A well-formed token from another history (another database, or a data directory since
     /// replaced): the client gets a resync, since its cache may be from that history.
     OtherHistory,
-    /// Not a token any onramp issued: a client bug, refused as INVALID_ARGUMENT.
+    /// Not a token any history issued: a client bug, to be refused.
     Malformed,
 }
 
 /// Reads a token issued by [`encode`].
-pub fn decode(instance_id: &str, token: &str) -> Decoded {
+pub fn decode(history_id: &str, token: &str) -> Decoded {
     let Some(text) = URL_SAFE_NO_PAD
         .decode(token)
         .ok()
@@ -33,7 +33,7 @@ pub fn decode(instance_id: &str, token: &str) -> Decoded {
     let mut parts = text.splitn(3, '.');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("w1"), Some(id), Some(revision)) => match revision.parse() {
-            Ok(revision) if id == instance_id => Decoded::Revision(revision),
+            Ok(revision) if id == history_id => Decoded::Revision(revision),
             Ok(_) => Decoded::OtherHistory,
             Err(_) => Decoded::Malformed,
         },

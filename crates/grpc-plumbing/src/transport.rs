@@ -1,6 +1,6 @@
-//! The gRPC listener's transport, as `transport.*` configures it: TCP options on every
-//! accepted connection, writes coalesced per flush, and the HTTP/2 settings. Public so the
-//! benchmark's no-op baseline runs on exactly the same transport.
+//! A gRPC listener's transport: TCP options on every accepted connection, writes coalesced per
+//! flush, and the HTTP/2 keepalive and flow-control windows. onramp and the benchmark's no-op
+//! baseline run on exactly this transport.
 
 use std::time::Duration;
 
@@ -71,15 +71,14 @@ impl Default for TransportSettings {
 }
 
 impl TransportSettings {
-    pub fn validate(&self) -> Result<(), crate::settings::ConfigError> {
+    /// The windows' rule, as a problem with `http2_connection_window_kib` when broken.
+    pub fn check(&self) -> Result<(), String> {
         if self.http2_stream_window_kib == 0
             || self.http2_connection_window_kib < self.http2_stream_window_kib
         {
-            return Err(crate::settings::ConfigError::Invalid {
-                key: "transport.http2_connection_window_kib",
-                problem: "windows must be above 0, the connection's at least the stream's"
-                    .to_owned(),
-            });
+            return Err(
+                "windows must be above 0, the connection's at least the stream's".to_owned(),
+            );
         }
         Ok(())
     }

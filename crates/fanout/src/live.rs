@@ -1,4 +1,4 @@
-//! What every resumable stream (WatchServiceKeys, WatchApprovals) does alike once it has sent
+//! What every resumable stream does alike once it has sent
 //! its snapshot or replay: where its resume token puts it, then the live part: batches past its
 //! position from the broadcast, a progress tick when idle, and an end when it falls behind the
 //! broadcast or the server shuts down.
@@ -17,16 +17,16 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::token;
-use crate::error::{Error, ErrorReason};
 use tokio_util::sync::CancellationToken;
+
+use crate::token;
 
 /// Why a snapshot was sent instead of the replay a token asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resync {
     /// The token's revision is older than the retained history.
     TokenTooOld,
-    /// The token is malformed, from another database, or ahead of this history.
+    /// The token is from another history, or ahead of this one.
     TokenUnknown,
 }
 
@@ -35,21 +35,21 @@ pub trait Revisioned {
     fn revision(&self) -> i64;
 }
 
-/// Where a resume token puts a new stream in a history whose newest revision is `latest`: the
-/// revision to replay after, a resync, or INVALID_ARGUMENT for a token no onramp issued.
+/// A resume token that no history issued: a client bug, to be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedToken;
+
+/// Where a resume token puts a new stream in the history `history_id` whose newest revision is
+/// `latest`: the revision to replay after, a resync, or [`MalformedToken`].
 pub fn resume_from(
-    token_id: &str,
+    history_id: &str,
     resume_token: &str,
     latest: i64,
-) -> Result<Result<i64, Resync>, Error> {
-    match token::decode(token_id, resume_token) {
+) -> Result<Result<i64, Resync>, MalformedToken> {
+    match token::decode(history_id, resume_token) {
         token::Decoded::Revision(revision) if (0..=latest).contains(&revision) => Ok(Ok(revision)),
         token::Decoded::Revision(_) | token::Decoded::OtherHistory => Ok(Err(Resync::TokenUnknown)),
-        token::Decoded::Malformed => Err(Error::invalid(
-            "resume_token",
-            "is not a token this service issued; pass one from a response unchanged",
-        )
-        .with_reason(ErrorReason::ResumeTokenInvalid)),
+        token::Decoded::Malformed => Err(MalformedToken),
     }
 }
 
@@ -150,12 +150,7 @@ mod tests {
     async fn progress_comes_only_after_an_interval_without_a_batch() {
         let (sender, receiver) = broadcast::channel(8);
         let interval = Duration::from_secs(10);
-        let mut live = Live::new(
-            receiver,
-            0,
-            interval,
-            tokio_util::sync::CancellationToken::new(),
-        );
+        let mut live = Live::new(receiver, 0, interval, CancellationToken::new());
         let started = tokio::time::Instant::now();
 
         // Idle from the start: progress after one interval.

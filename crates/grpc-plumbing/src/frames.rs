@@ -1,14 +1,14 @@
 //! Pre-encoded gRPC frames: a message encoded once and sent as shared bytes to every stream
-//! that carries it (the key watch's fan-out).
+//! that carries it (a watch's fan-out), and the frame layout the kept answers read.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use prost::Message;
 
 /// A gRPC message's prefix: a compression flag and the message's length (big-endian u32).
-pub(super) const FRAME_HEADER_BYTES: usize = 5;
+pub const FRAME_HEADER_BYTES: usize = 5;
 
 /// `message` as one gRPC frame: the uncompressed flag, its length and its encoding.
-pub(super) fn grpc_frame(message: &impl Message) -> Bytes {
+pub fn grpc_frame(message: &impl Message) -> Bytes {
     let length = message.encoded_len();
     let mut frame = BytesMut::with_capacity(FRAME_HEADER_BYTES + length);
     frame.put_u8(0);
@@ -21,6 +21,6 @@ pub(super) fn grpc_frame(message: &impl Message) -> Bytes {
 }
 
 /// The message inside a frame made by [`grpc_frame`].
-pub(super) fn frame_message(frame: &Bytes) -> Bytes {
+pub fn frame_message(frame: &Bytes) -> Bytes {
     frame.slice(FRAME_HEADER_BYTES..)
 }

@@ -1,0 +1,89 @@
+//! The key reads: one key, a page of keys, the snapshot a stream starts from, and the revision
+//! they answer from, with onramp's own writes laid over the last poll (read-your-writes).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::batch::KeyReadRevision;
+use super::hub::{WatchHub, newest_first};
+use onramp_core::keys::KeyView;
+use onramp_core::service_keys::KeyFilter;
+
+impl WatchHub {
+    /// The key as the read model holds it, mapped by `each` where it lies (a read converts
+    /// without copying the view first). `None` before the first successful poll, or for a key
+    /// the model does not know; the caller then asks Megaport.
+    pub fn key<T>(&self, key: &str, each: impl Fn(&KeyView) -> T) -> Option<T> {
+        if let Some(mapped) = self.inner.recent.get(key, &each) {
+            return Some(mapped);
+        }
+        let state = self.read();
+        state.health.last_success?;
+        state.views.get(key).map(each)
+    }
+
+    /// What the key reads answer from now: the committed revision, this server's writes not yet
+    /// polled back, and the records the last listing skipped. `None` before the first
+    /// successful poll (reads then ask Megaport).
+    pub fn read_revision(&self) -> Option<KeyReadRevision> {
+        let writes = self.inner.recent.changes();
+        let state = self.read();
+        state.health.last_success?;
+        Some(KeyReadRevision {
+            revision: state.revision,
+            writes,
+            skipped: self.skipped_upstream_records(),
+        })
+    }
+
+    /// Keys of Megaport's last listing that did not decode: the views may lack them.
+    pub fn skipped_upstream_records(&self) -> u32 {
+        self.inner.skipped_upstream_records.load(Ordering::Relaxed)
+    }
+
+    /// One page of the keys matching `filter`, newest first, each mapped by `each`, and whether
+    /// more follow. `None` before the first successful poll.
+    pub fn page<T>(
+        &self,
+        filter: &KeyFilter,
+        offset: usize,
+        size: usize,
+        each: impl Fn(&KeyView) -> T,
+    ) -> Option<(Vec<T>, bool)> {
+        let listing = {
+            let state = self.read();
+            state.health.last_success?;
+            Arc::clone(&state.listing)
+        };
+        let merged;
+        let keys: &[KeyView] = match self.inner.recent.views() {
+            None => &listing,
+            Some(mut written) => {
+                let mut views: BTreeMap<String, KeyView> = listing
+                    .iter()
+                    .filter(|view| !written.contains_key(&view.key))
+                    .map(|view| (view.key.clone(), view.clone()))
+                    .collect();
+                views.extend(written.drain());
+                merged = newest_first(&views);
+                &merged
+            }
+        };
+        let mut matching = keys.iter().filter(|view| filter.matches(view));
+        let page: Vec<T> = matching
+            .by_ref()
+            .skip(offset)
+            .take(size)
+            .map(each)
+            .collect();
+        let more = matching.next().is_some();
+        Some((page, more))
+    }
+
+    /// The current views and their revision, read together.
+    pub fn snapshot(&self) -> (i64, Vec<KeyView>) {
+        let state = self.read();
+        (state.revision, state.views.values().cloned().collect())
+    }
+}
