@@ -177,5 +177,48 @@ sdk-conformance: onramp-bin
 	cd crates/megaport-sandbox/sdk-conformance && test -z "$$(gofmt -l .)" && $(GO) mod tidy -diff && \
 	  $(GO) vet ./... && MEGAPORT_SANDBOX_BINARY=$(SANDBOX_BIN) $(GO) test -count=1 ./...
 
+# --- deployment: the container image, the Kubernetes manifests, the compose example -----------
+# deploy-check lints the Dockerfile (hadolint), validates the rendered base and overlay against
+# Kubernetes' schemas (kubernetes-validate --strict, bundled schemas, offline) at the oldest and
+# newest versions we target, checks the PrometheusRule is generated from the alert rules, and
+# runs deploy/tests (the manifests agree with the code; ONRAMP_* variables checked by the real
+# binary's check-config). kubernetes-validate has no schema for the monitoring.coreos.com kinds
+# (ServiceMonitor, PrometheusRule): it warns, and deploy/tests checks what they must agree on.
+# Tools, pinned: kustomize in tools/bin (Go), the rest in tools/deploy-venv
+# (tools/deploy-requirements.txt). No image is built or pulled here.
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := tools/bin/kustomize
+DEPLOY_VENV := tools/deploy-venv
+# 1.30: the preStop `sleep` action is on by default from here.
+KUBERNETES_VERSIONS := 1.30.0 1.37.0
+KUSTOMIZATIONS := deploy/kubernetes/base deploy/kubernetes/overlays/postgres-replicas
+
+$(KUSTOMIZE): Makefile
+	GOBIN=$(CURDIR)/tools/bin $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(DEPLOY_VENV)/.installed: tools/deploy-requirements.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/deploy-requirements.txt
+	touch $@
+
+# The PrometheusRule is generated from deploy/prometheus/onramp-alerts.yml; commit both.
+.PHONY: prometheusrule
+prometheusrule:
+	$(PYTHON) scripts/generate-prometheusrule.py
+
+.PHONY: deploy-check
+deploy-check: onramp-bin $(KUSTOMIZE) $(DEPLOY_VENV)/.installed
+	$(DEPLOY_VENV)/bin/hadolint deploy/container/Dockerfile
+	$(PYTHON) scripts/generate-prometheusrule.py --check
+	for version in $(KUBERNETES_VERSIONS); do \
+	  for k in $(KUSTOMIZATIONS); do \
+	    echo "kubernetes-validate $$version: $$k"; \
+	    $(KUSTOMIZE) build $$k | $(DEPLOY_VENV)/bin/kubernetes-validate --strict --quiet -k $$version -; \
+	  done; \
+	  $(DEPLOY_VENV)/bin/kubernetes-validate --strict --quiet -k $$version deploy/kubernetes/secret.example.yaml; \
+	done
+	ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) KUSTOMIZE=$(abspath $(KUSTOMIZE)) \
+	  $(DEPLOY_VENV)/bin/python -m pytest -q -p no:cacheprovider deploy/tests
+
 .PHONY: test
-test: fmt-check module-cycles proto-lint proto-breaking clippy rust-test bench-check gen-check client-test sdk-conformance
+test: fmt-check module-cycles proto-lint proto-breaking clippy rust-test bench-check gen-check client-test sdk-conformance deploy-check

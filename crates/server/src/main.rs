@@ -26,6 +26,10 @@ enum Command {
     /// Run the Megaport sandbox alone (a Megaport-compatible HTTP API for other tools).
     #[cfg(feature = "embedded-sandbox")]
     Sandbox(SandboxCommand),
+    /// Load and validate the configuration (defaults <- `--config` file <- `ONRAMP_*`
+    /// environment) as `serve` would, without serving: a check for a config map or an
+    /// environment before a rollout. Exits non-zero naming the offending key.
+    CheckConfig(CheckConfigArgs),
     /// Read a bearer token from stdin and print the SHA-256 hex for `[[auth.tokens]] sha256`.
     /// The token is read from stdin, not an argument, so it stays out of `ps` and shell history.
     HashToken,
@@ -58,6 +62,13 @@ struct ServeArgs {
     /// Serve without caller authentication even on a non-loopback address [config: insecure].
     #[arg(long)]
     insecure: bool,
+}
+
+#[derive(Debug, Args)]
+struct CheckConfigArgs {
+    /// TOML configuration file; `ONRAMP_*` variables override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -98,8 +109,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         #[cfg(feature = "embedded-sandbox")]
         Command::Sandbox(args) => sandbox(args).await,
+        Command::CheckConfig(args) => check_config(&args),
         Command::HashToken => hash_token(),
     }
+}
+
+/// Loads the configuration as `serve` does and says whether it holds; nothing is started.
+fn check_config(args: &CheckConfigArgs) -> anyhow::Result<()> {
+    Config::load(args.config.as_deref(), &Overrides::default())?;
+    println!("configuration ok");
+    Ok(())
 }
 
 #[cfg(feature = "embedded-sandbox")]
