@@ -168,6 +168,53 @@ client-test-typescript: onramp-bin clients/typescript/node_modules/.installed
 
 .PHONY: client-test
 client-test: client-test-python client-test-go client-test-typescript
+
+# One version for the service, the protos and the three clients: Cargo.toml's
+# [workspace.package] version (`onramp --version`; crates/proto inherits it). version-check fails
+# when pyproject.toml, package.json (and its lock), the Go module's path or the versions in
+# clients/README.md disagree with it (scripts/check-versions.py says where).
+ONRAMP_VERSION = $(shell $(PYTHON) scripts/check-versions.py --print)
+# The tag a release of clients/go would carry (as clients/go/v0.1.0 in this repository).
+GO_CLIENT_VERSION = v$(ONRAMP_VERSION)
+BUILD_VENV := tools/build-venv
+
+.PHONY: version-check
+version-check:
+	$(PYTHON) scripts/check-versions.py --go-version $(GO_CLIENT_VERSION)
+
+$(BUILD_VENV)/.installed: tools/build-requirements.txt
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/build-requirements.txt
+	touch $@
+
+# The sdist, then the wheel built from the unpacked sdist (python -m build's default), so a file
+# the sdist leaves out is missing from the wheel too and the installed-package suite fails.
+.PHONY: client-package-python
+client-package-python: $(BUILD_VENV)/.installed
+	rm -rf clients/python/dist
+	$(BUILD_VENV)/bin/python -m build --quiet --no-isolation --outdir clients/python/dist clients/python
+
+# The clients as users install them (scripts/client-package-test.sh): the Python suite against
+# the wheel in a fresh venv, the TypeScript suite against the `npm pack` tarball in a scratch
+# project, and the Go module by its import path from a local GOPROXY (no replace).
+PACKAGE_TEST = ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) VERSION=$(ONRAMP_VERSION) PYTHON=$(PYTHON) NPM=$(NPM) GO=$(GO) \
+  scripts/client-package-test.sh
+
+.PHONY: client-package-test-python
+client-package-test-python: onramp-bin client-package-python
+	$(PACKAGE_TEST) python
+
+.PHONY: client-package-test-typescript
+client-package-test-typescript: onramp-bin clients/typescript/node_modules/.installed
+	$(PACKAGE_TEST) typescript
+
+.PHONY: client-package-test-go
+client-package-test-go: onramp-bin
+	cd scripts/go-local-proxy && test -z "$$(gofmt -l .)" && $(GO) mod tidy -diff && $(GO) vet ./...
+	$(PACKAGE_TEST) go
+
+.PHONY: client-package-test
+client-package-test: client-package-test-python client-package-test-typescript client-package-test-go
 # --- end clients ------------------------------------------------------------------------------
 
 # Megaport's own Go SDK (tools/megaportgo, vendored unmodified) against the sandbox binary.
@@ -221,4 +268,4 @@ deploy-check: onramp-bin $(KUSTOMIZE) $(DEPLOY_VENV)/.installed
 	  $(DEPLOY_VENV)/bin/python -m pytest -q -p no:cacheprovider deploy/tests
 
 .PHONY: test
-test: fmt-check module-cycles proto-lint proto-breaking clippy rust-test bench-check gen-check client-test sdk-conformance deploy-check
+test: fmt-check module-cycles version-check proto-lint proto-breaking clippy rust-test bench-check gen-check client-test client-package-test sdk-conformance deploy-check

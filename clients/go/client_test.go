@@ -51,8 +51,8 @@ func TestDetailsOfNonStatusErrors(t *testing.T) {
 	}
 }
 
-// recordingHealth is a health server that records the authorization header it receives (onramp
-// does not check tokens yet).
+// recordingHealth is a health server that records the authorization header it receives, so the
+// test sees exactly what the client sent (onramp itself only says whether a token was accepted).
 type recordingHealth struct {
 	*health.Server
 	seen chan []string

@@ -6,13 +6,15 @@ The binary is $ONRAMP_SERVER_BINARY (set by `make client-test`), else the reposi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Iterator, List, Mapping, Optional, Sequence
 
 import grpc
 import pytest
@@ -50,11 +52,24 @@ def _server_env() -> dict[str, str]:
     return env
 
 
+def _token_config(tokens: Mapping[str, Sequence[str]]) -> str:
+    """A config file's ``[[auth.tokens]]`` for ``{token: scopes}``. The server keeps only each
+    token's SHA-256 (what `onramp hash-token` prints); with any token configured, every call but
+    health needs one."""
+    entries = [
+        f'[[auth.tokens]]\nname = "caller-{i}"\nsha256 = "{hashlib.sha256(token.encode()).hexdigest()}"\n'
+        f"scopes = {json.dumps(list(scopes))}\n"  # a JSON array of strings is a TOML array
+        for i, (token, scopes) in enumerate(tokens.items())
+    ]
+    return "\n".join(entries)
+
+
 class Server:
     """One onramp process on ``address`` with ``data_dir``; ``restart()`` runs a new process on
-    the same address and data directory."""
+    the same address and data directory. ``tokens`` (``{token: scopes}``) turns on caller
+    authentication with those bearer tokens."""
 
-    def __init__(self) -> None:
+    def __init__(self, tokens: Optional[Mapping[str, Sequence[str]]] = None) -> None:
         self._binary = os.environ.get("ONRAMP_SERVER_BINARY") or str(REPO / "target" / "debug" / "onramp")
         if not Path(self._binary).exists():
             raise RuntimeError(f"{self._binary} not found: run `make onramp-bin` or set ONRAMP_SERVER_BINARY")
@@ -63,12 +78,17 @@ class Server:
         self.address = f"127.0.0.1:{_free_port()}"
         self._log_path = Path(self.data_dir) / "server.log"
         self._log = open(self._log_path, "ab")
+        self._args = [self._binary, "serve", "--listen", self.address, "--data-dir", self.data_dir]
+        if tokens:
+            config_path = Path(self.data_dir) / "onramp.toml"
+            config_path.write_text(_token_config(tokens))
+            self._args += ["--config", str(config_path)]
         self._process: Optional[subprocess.Popen[bytes]] = None
         self.start()
 
     def start(self) -> None:
         self._process = subprocess.Popen(
-            [self._binary, "serve", "--listen", self.address, "--data-dir", self.data_dir],
+            self._args,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=_server_env(),
@@ -136,12 +156,13 @@ def client(server: Server) -> Iterator[Client]:
 
 
 @pytest.fixture()
-def new_server() -> Iterator[Callable[[], Server]]:
-    """Starts servers of the test's own (e.g. to restart them); all are stopped afterwards."""
+def new_server() -> Iterator[Callable[..., Server]]:
+    """Starts servers of the test's own (e.g. to restart them, or with ``tokens=``); all are
+    stopped afterwards."""
     servers: List[Server] = []
 
-    def start() -> Server:
-        srv = Server()
+    def start(tokens: Optional[Mapping[str, Sequence[str]]] = None) -> Server:
+        srv = Server(tokens)
         servers.append(srv)
         srv.wait_serving()
         return srv

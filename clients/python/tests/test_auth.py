@@ -1,16 +1,21 @@
 """connect(token=...) sends `authorization: Bearer <token>` on every call. Checked against an
-in-process gRPC health server that records what it receives (onramp does not check tokens yet)."""
+in-process gRPC health server that records what it receives, and against the real onramp with a
+token configured, on the WatchServiceKeys stream (test_aio_client.py does the same for the
+asyncio facade)."""
 
 from __future__ import annotations
 
 from concurrent import futures
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Tuple, Union
 
 import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from onramp_client import connect
+from onramp_client import connect, error_details
+
+if TYPE_CHECKING:
+    from conftest import Server
 
 
 class RecordingHealth(health.HealthServicer):
@@ -49,3 +54,17 @@ def test_no_token_sends_no_authorization(recording_server: Tuple[str, RecordingH
     with connect(address) as client:
         client.check_health()
     assert servicer.seen == [None]
+
+
+def test_the_token_reaches_the_watch_stream(new_server: Callable[..., Server]) -> None:
+    server = new_server(tokens={"sync-watch-token": ["watch"]})
+    with connect(server.address, token="sync-watch-token") as client:
+        watcher = client.watch_service_keys(max_attempts=0)
+        try:
+            assert next(watcher).WhichOneof("kind") == "snapshot"
+        finally:
+            watcher.close()
+    with connect(server.address) as anonymous:
+        with pytest.raises(grpc.RpcError) as raised:
+            next(anonymous.watch_service_keys(max_attempts=0))
+    assert error_details(raised.value).reason == "CALLER_UNAUTHENTICATED"

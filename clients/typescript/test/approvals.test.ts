@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
-import { ApprovalStatus, ApprovalType, type Approval } from "../src/gen/onramp/v1/approval_service_pb.js";
-import { ProvisioningStatus, VxcOrderState } from "../src/gen/onramp/v1/resources_pb.js";
-import { createOnrampClient, type OnrampClient } from "../src/index.js";
+import { ApprovalStatus, ApprovalType, type Approval } from "@onramp-dev/onramp-client/gen/onramp/v1/approval_service_pb";
+import { ProvisioningStatus, VxcOrderState } from "@onramp-dev/onramp-client/gen/onramp/v1/resources_pb";
+import { createOnrampClient, type OnrampClient } from "@onramp-dev/onramp-client";
 import { startServer, type TestServer } from "./server.js";
 
 const TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 // createOnrampClient({ token }) sends `authorization: Bearer <token>`; a call's own header wins.
-// Checked against an in-process Connect health server that records what it receives (onramp does
-// not check tokens yet).
+// Checked against an in-process Connect health server that records what it receives, so the test
+// sees exactly what the client sent (onramp itself only says whether a token was accepted).
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -10,8 +10,8 @@ import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 
-import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../src/gen/grpc/health/v1/health_pb.js";
-import { createOnrampClient, ServingStatus } from "../src/index.js";
+import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "@onramp-dev/onramp-client/gen/grpc/health/v1/health_pb";
+import { createOnrampClient, ServingStatus } from "@onramp-dev/onramp-client";
 
 test("token is sent as bearer, and a call's own authorization header wins", async () => {
   const seen: (string | null)[] = [];

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { Code, createOnrampClient, errorDetails, ServingStatus, violation, type OnrampClient } from "../src/index.js";
+import { Code, createOnrampClient, errorDetails, ServingStatus, violation, type OnrampClient } from "@onramp-dev/onramp-client";
 import { startServer, type TestServer } from "./server.js";
 
 const TIMEOUT_MS = 10_000;

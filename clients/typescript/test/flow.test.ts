@@ -5,15 +5,15 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
-import { ServiceKeyEventType, type ServiceKeyEvent } from "../src/gen/onramp/v1/events_pb.js";
+import { ServiceKeyEventType, type ServiceKeyEvent } from "@onramp-dev/onramp-client/gen/onramp/v1/events_pb";
 import {
   DiversityPreference,
   DiversityZone,
   ServiceKeyState,
   type ServiceKey,
-} from "../src/gen/onramp/v1/resources_pb.js";
-import type { WatchServiceKeysRequest, WatchServiceKeysResponse } from "../src/gen/onramp/v1/service_key_service_pb.js";
-import { createOnrampClient, ServiceKeyWatcher, type OnrampClient } from "../src/index.js";
+} from "@onramp-dev/onramp-client/gen/onramp/v1/resources_pb";
+import type { WatchServiceKeysRequest, WatchServiceKeysResponse } from "@onramp-dev/onramp-client/gen/onramp/v1/service_key_service_pb";
+import { createOnrampClient, ServiceKeyWatcher, type OnrampClient } from "@onramp-dev/onramp-client";
 import { startServer, type TestServer } from "./server.js";
 
 const TIMEOUT_MS = 10_000;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { createOnrampClient, ServingStatus } from "../src/index.js";
+import { createOnrampClient, ServingStatus } from "@onramp-dev/onramp-client";
 
 const STARTUP_TIMEOUT_MS = 60_000;
 

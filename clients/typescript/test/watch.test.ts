@@ -8,8 +8,8 @@ import {
   WatchServiceKeysResponseSchema,
   type WatchServiceKeysRequest,
   type WatchServiceKeysResponse,
-} from "../src/gen/onramp/v1/service_key_service_pb.js";
-import { Code, ConnectError, ServiceKeyWatcher, type OpenWatch } from "../src/index.js";
+} from "@onramp-dev/onramp-client/gen/onramp/v1/service_key_service_pb";
+import { Code, ConnectError, ServiceKeyWatcher, type OpenWatch } from "@onramp-dev/onramp-client";
 
 /** One thing a fake stream does: deliver a message, fail with a code, or (null) end cleanly. */
 type Step = WatchServiceKeysResponse | Code | null;
