@@ -6,19 +6,29 @@
 //! `onramp-proto`, the Megaport client `megaport` and the embedded sandbox `megaport-sandbox`.
 //!
 //! # Layout
+//! Modules depend one way (`make module-cycles`); `server` is the composition root and nothing
+//! else names it. Each component owns its section of the configuration beside its code.
+//! - [`server`]: `run(listener, config, shutdown)`: builds every component, registers the
+//!   services, health and reflection, and owns the graceful drain (a `CancellationToken`).
+//! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, made of the sections
+//!   the components own; [`settings`]: the error every section reports.
 //! - [`auth`]: callers (tokens, mTLS), the RPC -> scope table, limits and the audit log.
-//! - [`config`]: one `Config`, defaults <- TOML <- `ONRAMP_*` env <- flags, validated at start.
-//! - [`server`]: `run(listener, config, shutdown)`: services, health, reflection, graceful drain.
 //! - [`error`]: the one mapping of the domain's `Error` to `tonic::Status`, and of Megaport's
 //!   errors to the domain's.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
-//! - `order_upstream`: the orders domain's Megaport calls, over the client.
-//! - [`regions_file`]: regions declared in a TOML file.
-//! - [`telemetry`]: `tracing` setup.
-//! - [`watch`]: the key-state watcher: poller, differ, event log, fan-out hub.
+//! - [`watch`]: the key-state watcher: hub state, poller, commit, follower, read model, streams.
+//! - [`approval_inbox`]: the provider's approvals, read from Megaport, decided and watched.
+//! - [`signals`]: the Ports' measured traffic and maintenance/outage notices.
 //! - [`upstream`]: the Megaport accounts (or embedded sandbox) and the catalog cache over them.
 //! - [`catalog`]: moka caches of locations and products; stale-while-revalidate.
-//! - [`adapters`]: the domain's traits over Megaport (inventory, service keys).
+//! - [`adapters`]: the domain's traits over Megaport (inventory, service keys);
+//!   `order_upstream`: the orders domain's Megaport calls; [`order_desk`]: the desk over them.
+//! - [`storage`]: where state lives (SQLite or PostgreSQL); [`leader`]: which replica polls.
+//! - [`selection`], [`regions_file`]: how on-ramps are ranked, and regions declared in a file.
+//! - [`metrics`], [`telemetry`], [`call_context`]: Prometheus, `tracing`, per-call deadlines.
+//!
+//! What knows nothing of onramp's domain lives in crates of its own: `grpc-plumbing` (transport,
+//! frames, kept answers, deadlines) and `revision-fanout` (resumable watch streams).
 
 pub mod adapters;
 mod admin_http;
