@@ -25,6 +25,10 @@ pub(crate) enum Role {
 pub(crate) struct Server {
     child: std::process::Child,
     pub(crate) addr: SocketAddr,
+    /// Where the child's stderr (its log) goes: deleted with the child unless a failure
+    /// points to it ([`Server::keep_log`]).
+    log: std::path::PathBuf,
+    keep_log: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -41,15 +45,32 @@ impl Server {
         if let Some(path) = answers {
             command.arg("--answers").arg(path);
         }
+        let log = std::env::temp_dir().join(format!(
+            "onramp-bench-{}-{:?}.log",
+            std::process::id(),
+            role
+        ));
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
             .spawn()?;
         let stdout = child.stdout.take().ok_or("no stdout from the child")?;
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line)?;
         let addr = line.trim().parse()?;
-        Ok(Self { child, addr })
+        Ok(Self {
+            child,
+            addr,
+            log,
+            keep_log: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Keeps the child's log after the run, for a failure to point to; returns its path.
+    pub(crate) fn keep_log(&self) -> String {
+        self.keep_log
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.log.display().to_string()
     }
 
     /// Resident memory, in bytes (`VmRSS` of `/proc/<pid>/status`: one line, no library needed).
@@ -118,5 +139,8 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !self.keep_log.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }

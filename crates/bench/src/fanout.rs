@@ -184,10 +184,11 @@ pub(crate) async fn run(plan: Plan) -> Result<(), Box<dyn std::error::Error>> {
     );
     if ready < plan.streams || added < plan.streams * plan.keys || ended > 0 {
         return Err(format!(
-            "the fan-out lost streams or events: {ready} of {} opened, {} of {} events, {ended} ended early",
+            "the fan-out lost streams or events: {ready} of {} opened, {} of {} events, {ended} ended early; the server's log: {}",
             plan.streams,
             added,
-            plan.streams * plan.keys
+            plan.streams * plan.keys,
+            server.keep_log()
         )
         .into());
     }

@@ -110,7 +110,7 @@ async fn serve(role: Role, answers: Option<PathBuf>) -> Result<(), Box<dyn std::
         if role == Role::OnrampWithTracing {
             config.otlp.endpoint = format!("http://{}", otlp_sink::start().await?);
         }
-        // Logging as deployed (the default level, to stderr, which the parent discards): with
+        // Logging as deployed (the default level, to stderr, which the parent writes to a file): with
         // no subscriber, every span and event below the level would still be built.
         let telemetry =
             onramp_server::telemetry::init(config.log_format, &config.log_level, &config.otlp)?;

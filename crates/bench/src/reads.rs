@@ -365,24 +365,33 @@ async fn measure(
         workers.push(tokio::spawn(async move {
             let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits is valid");
             let mut errors = 0_u64;
+            let mut first_error = None;
             while Instant::now() < until {
                 let started = Instant::now();
-                if call(call_kind, &channel, &payloads).await.is_err() {
+                if let Err(status) = call(call_kind, &channel, &payloads).await {
                     errors += 1;
+                    first_error.get_or_insert(status);
                 }
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                 let _ = histogram.record(micros.max(1));
             }
-            (histogram, errors)
+            (histogram, errors, first_error)
         }));
     }
     let mut histogram = Histogram::<u64>::new(3).expect("3 significant digits is valid");
     let mut errors = 0;
+    let mut first_error = None;
     for worker in workers {
-        if let Ok((worker_histogram, worker_errors)) = worker.await {
+        if let Ok((worker_histogram, worker_errors, worker_error)) = worker.await {
             let _ = histogram.add(worker_histogram);
             errors += worker_errors;
+            first_error = first_error.or(worker_error);
         }
+    }
+    if let Some(status) = first_error {
+        eprintln!(
+            "{call_kind:?} at {in_flight} in flight: {errors} calls failed, the first with {status}"
+        );
     }
     #[allow(clippy::cast_precision_loss)] // counts and microseconds far below 2^52
     Measured {
@@ -569,7 +578,12 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
         errors += ours.errors + base.errors + plain.errors + spans.errors;
     }
     if errors > 0 {
-        return Err(format!("{errors} calls failed during the benchmark").into());
+        let logs = servers.map(|(server, _, _)| server.keep_log());
+        return Err(format!(
+            "{errors} calls failed during the benchmark; the servers' logs: {}",
+            logs.join(", ")
+        )
+        .into());
     }
     Ok(())
 }
