@@ -49,7 +49,7 @@ clippy:
 	$(CARGO) clippy -p onramp-server --no-default-features --locked -- -D warnings
 
 .PHONY: rust-test
-rust-test: prometheus-bin postgresql-bin
+rust-test: prometheus-bin postgresql-bin faketime-bin
 	rm -rf "$${CARGO_TARGET_DIR:-target}/tmp/test-logs"
 	$(CARGO) test --workspace --all-targets --locked
 	scripts/check-log-canaries.sh
@@ -58,7 +58,7 @@ rust-test: prometheus-bin postgresql-bin
 # (1,000 order watches over four budget windows, a minute of 429s). make test runs a short
 # version of each that checks the same behaviour.
 .PHONY: soak
-soak: prometheus-bin postgresql-bin
+soak: prometheus-bin postgresql-bin faketime-bin
 	ONRAMP_SOAK=1 $(CARGO) test --locked -p onramp-server --test it -- --nocapture \
 	  megaport_budget:: replicas:: orders_faults:: selection_signals::
 
@@ -137,6 +137,12 @@ prometheus-bin:
 .PHONY: postgresql-bin
 postgresql-bin:
 	scripts/install-postgresql.sh
+
+# libfaketime, preloaded into one replica of a replica test to run its clock a minute ahead
+# (Debian's package).
+.PHONY: faketime-bin
+faketime-bin:
+	scripts/install-faketime.sh
 
 .PHONY: onramp-bin
 onramp-bin:

@@ -135,15 +135,23 @@ pub struct Directory {
 /// What reads return, computed once per change of its inputs: a warm read does no I/O.
 #[derive(Default)]
 struct Views {
-    /// The regions as stored; dropped by every region write of this process. (With replicas on
-    /// one database, another replica's write needs a change feed to reach this.)
-    regions: Mutex<Option<Arc<Vec<Region>>>>,
+    /// The regions as stored; dropped by every region write, this process's own at once and
+    /// every replica's through the store's change feed ([`Directory::regions_changed`]).
+    regions: Mutex<RegionsCache>,
     /// The regions and signals together, as one input of the on-ramp view.
     context: Derived<Vec<Region>, PortSignals, ViewContext>,
     /// Every Port as an on-ramp, with its figures, regions and signals, by name then uid.
     on_ramps: Derived<Vec<Port>, ViewContext, Vec<OnRamp>>,
     /// Selections made from the current on-ramp view.
     selections: Mutex<Selections>,
+}
+
+/// The stored regions once read, and how many times they were dropped: a read that began
+/// before a drop must not put back what it read.
+#[derive(Default)]
+struct RegionsCache {
+    drops: u64,
+    regions: Option<Arc<Vec<Region>>>,
 }
 
 /// What an on-ramp view is derived from besides the Ports.
@@ -242,22 +250,32 @@ impl Directory {
 
     /// The stored regions, read from the store once per change.
     async fn cached_regions(&self) -> Result<Arc<Vec<Region>>, Error> {
-        if let Some(regions) = self.lock_regions().clone() {
-            return Ok(regions);
-        }
+        let drops = {
+            let cache = self.lock_regions();
+            if let Some(regions) = &cache.regions {
+                return Ok(regions.clone());
+            }
+            cache.drops
+        };
         let regions = Arc::new(self.store.regions().await?);
-        *self.lock_regions() = Some(regions.clone());
+        let mut cache = self.lock_regions();
+        if cache.drops == drops {
+            cache.regions = Some(regions.clone());
+        }
         Ok(regions)
     }
 
-    fn lock_regions(&self) -> std::sync::MutexGuard<'_, Option<Arc<Vec<Region>>>> {
+    fn lock_regions(&self) -> std::sync::MutexGuard<'_, RegionsCache> {
         // A poisoned lock only means a panic elsewhere; the slot is still a valid cache.
         self.views.regions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// After any region write: the next read loads the regions again.
-    fn forget_regions(&self) {
-        *self.lock_regions() = None;
+    /// After any region write, this replica's or another's (told by the change feed): the
+    /// next read loads the regions again.
+    pub fn regions_changed(&self) {
+        let mut cache = self.lock_regions();
+        cache.regions = None;
+        cache.drops += 1;
     }
 
     /// Every Port as an on-ramp, by name then uid, derived once per products refresh or
@@ -299,7 +317,7 @@ impl Directory {
     /// they are all at hand and fresh; `None` when a read would load or refresh one (which only
     /// a read does: asking for the revision loads nothing).
     pub async fn revision(&self) -> Option<ViewRevision> {
-        let regions = self.lock_regions().clone()?;
+        let regions = self.lock_regions().regions.clone()?;
         Some(ViewRevision {
             ports: Arc::downgrade(&self.inventory.fresh_ports().await?),
             regions: Arc::downgrade(&regions),
@@ -455,7 +473,7 @@ impl Directory {
             .store
             .insert_region(&region, Some(request_id), &fingerprint)
             .await?;
-        self.forget_regions();
+        self.regions_changed();
         match outcome {
             InsertOutcome::Inserted => Ok(region),
             InsertOutcome::NameTaken => Err(Error::AlreadyExists {
@@ -494,7 +512,7 @@ impl Directory {
         self.validate_draft(&merged, "region").await?;
         region.update_time = now_millis();
         let updated = self.store.update_region(&region).await?;
-        self.forget_regions();
+        self.regions_changed();
         if !updated {
             return Err(region_not_found(&region.name));
         }
@@ -503,7 +521,7 @@ impl Directory {
 
     pub async fn delete_region(&self, name: &str) -> Result<(), Error> {
         let deleted = self.store.delete_region(name).await?;
-        self.forget_regions();
+        self.regions_changed();
         if deleted {
             Ok(())
         } else {
@@ -552,7 +570,7 @@ impl Directory {
                 update_time: now,
             };
             self.store.upsert_region(&region).await?;
-            self.forget_regions();
+            self.regions_changed();
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 //! - [`digest`], [`time`]: hashing and stored time.
 
 pub mod approvals;
+pub mod cursor;
 pub mod derived;
 pub mod digest;
 pub mod directory;

@@ -23,11 +23,20 @@ struct State {
     regions: BTreeMap<String, (Region, Option<String>, String)>,
     key_requests: BTreeMap<String, KeyRequest>,
     ledger: BTreeMap<String, LedgerEntry>,
+    /// VLAN holds by (Port, VLAN): the create's request id, and its key once minted.
+    vlan_holds: BTreeMap<(String, i32), (String, Option<String>)>,
     views: BTreeMap<String, KeyView>,
     /// Outcomes of multi-key creates by request id: (call, fingerprint, outcome).
     outcomes: BTreeMap<String, (String, String, Vec<u8>)>,
     /// Lease holders by name, with when the lease ends.
     locks: BTreeMap<String, (String, tokio::time::Instant)>,
+}
+
+impl State {
+    fn release_vlan(&mut self, key: &str) {
+        self.vlan_holds
+            .retain(|_, (_, holder)| holder.as_deref() != Some(key));
+    }
 }
 
 impl MemoryStore {
@@ -144,6 +153,19 @@ impl KeyStore for MemoryStore {
         if let Some(request) = state.key_requests.get_mut(request_id) {
             request.key = Some(entry.key.clone());
         }
+        let mut held = false;
+        for (holder, key) in state.vlan_holds.values_mut() {
+            if holder == request_id {
+                *key = Some(entry.key.clone());
+                held = true;
+            }
+        }
+        if let (false, true, Some(vlan)) = (held, entry.single_use, entry.vlan) {
+            state
+                .vlan_holds
+                .entry((entry.port_uid.clone(), vlan))
+                .or_insert_with(|| (request_id.to_owned(), Some(entry.key.clone())));
+        }
         let mut entry = entry.clone();
         entry.request_id = Some(request_id.to_owned());
         state.ledger.entry(entry.key.clone()).or_insert(entry);
@@ -169,7 +191,23 @@ impl KeyStore for MemoryStore {
         {
             state.key_requests.remove(request_id);
         }
+        state
+            .vlan_holds
+            .retain(|_, (holder, key)| holder != request_id || key.is_some());
         Ok(())
+    }
+
+    async fn hold_vlan(&self, request_id: &str, port_uid: &str, vlan: i32) -> Result<bool, Error> {
+        let mut state = self.state();
+        state
+            .vlan_holds
+            .retain(|_, (holder, key)| holder != request_id || key.is_some());
+        let slot = (port_uid.to_owned(), vlan);
+        if state.vlan_holds.contains_key(&slot) {
+            return Ok(false);
+        }
+        state.vlan_holds.insert(slot, (request_id.to_owned(), None));
+        Ok(true)
     }
 
     async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error> {
@@ -183,22 +221,19 @@ impl KeyStore for MemoryStore {
     async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error> {
         Ok(self
             .state()
-            .ledger
-            .values()
-            .filter(|entry| {
-                entry.port_uid == port_uid
-                    && entry.single_use
-                    && !entry.deactivated
-                    && entry.used_time.is_none()
-            })
-            .filter_map(|entry| entry.vlan)
+            .vlan_holds
+            .keys()
+            .filter(|(port, _)| port == port_uid)
+            .map(|(_, vlan)| *vlan)
             .collect())
     }
 
     async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error> {
-        if let Some(entry) = self.state().ledger.get_mut(key) {
+        let mut state = self.state();
+        if let Some(entry) = state.ledger.get_mut(key) {
             entry.deactivated = true;
         }
+        state.release_vlan(key);
         Ok(())
     }
 
@@ -208,7 +243,9 @@ impl KeyStore for MemoryStore {
         vxc_uid: Option<&str>,
         used_time: OffsetDateTime,
     ) -> Result<(), Error> {
-        if let Some(entry) = self.state().ledger.get_mut(key) {
+        let mut state = self.state();
+        state.release_vlan(key);
+        if let Some(entry) = state.ledger.get_mut(key) {
             entry.used_time.get_or_insert(used_time);
             if entry.vxc_uid.is_none() {
                 entry.vxc_uid = vxc_uid.map(str::to_owned);

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::keys::{KeyView, LedgerEntry};
 use crate::orders::{Order, OrderFilter, OrderState, VxcRequest};
@@ -110,7 +111,11 @@ pub trait KeyStore: Send + Sync + 'static {
     async fn abandon_key_request(&self, request_id: &str) -> Result<(), Error>;
     async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, Error>;
     async fn ledger(&self) -> Result<Vec<LedgerEntry>, Error>;
-    /// VLANs held on the Port by outstanding single-use keys.
+    /// Holds `vlan` on the Port for the create `request_id` (in place of any VLAN it held
+    /// before) until its key is used or deactivated or the create is abandoned. False when
+    /// another create or key holds it: the store, not a lease, keeps one VLAN to one key.
+    async fn hold_vlan(&self, request_id: &str, port_uid: &str, vlan: i32) -> Result<bool, Error>;
+    /// VLANs held on the Port by outstanding single-use keys and creates on their way.
     async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error>;
     async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error>;
     async fn mark_key_used(
@@ -159,11 +164,11 @@ pub trait OrderStore: Send + Sync + 'static {
     async fn order_by_vxc_uid(&self, vxc_uid: &str) -> Result<Option<Order>, Error>;
     /// The VXCs some order already owns: reconciliation never adopts one of them again.
     async fn claimed_vxc_uids(&self) -> Result<HashSet<String>, Error>;
-    /// Orders matching `filter`, newest first.
+    /// Orders matching `filter`, newest first (create time, then order id), after `after`.
     async fn orders_page(
         &self,
         filter: &OrderFilter,
-        offset: usize,
+        after: Option<&Cursor>,
         limit: usize,
     ) -> Result<Vec<Order>, Error>;
     /// The change, cancellation or un-cancellation journaled under `request_id`, if any.

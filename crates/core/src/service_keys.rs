@@ -196,10 +196,7 @@ impl ServiceKeys {
         let port = self.usable_port(&request.port_uid).await?;
         let max_speed_mbps = check_speed(&port, request.max_speed_mbps)?;
         let vlan = if request.single_use {
-            Some(
-                self.choose_vlan(&port, request.vlan, &request.avoid_vlans)
-                    .await?,
-            )
+            Some(self.hold_vlan(&port, &request).await?)
         } else {
             None
         };
@@ -579,6 +576,27 @@ impl ServiceKeys {
             });
         }
         Ok(port)
+    }
+
+    /// Chooses the create's VLAN and holds it in the store. The Port lease makes a lost race
+    /// rare; the store's hold makes it harmless: a VLAN another replica held meanwhile is
+    /// refused there, and the next free one is tried.
+    async fn hold_vlan(&self, port: &Port, request: &CreateKey) -> Result<i32, Error> {
+        let mut avoid = request.avoid_vlans.clone();
+        loop {
+            let vlan = self.choose_vlan(port, request.vlan, &avoid).await?;
+            if self
+                .store
+                .hold_vlan(&request.request_id, &port.uid, vlan)
+                .await?
+            {
+                return Ok(vlan);
+            }
+            if request.vlan.is_some() {
+                return Err(vlan_in_use(port, vlan, "another single-use key"));
+            }
+            avoid.push(vlan);
+        }
     }
 
     /// The requested VLAN if free, else the lowest free one. Free means: not used by a VXC on

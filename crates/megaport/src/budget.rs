@@ -141,12 +141,14 @@ pub struct BudgetUsage {
 #[async_trait::async_trait]
 pub trait BudgetLedger: Send + Sync + std::fmt::Debug {
     /// Under a lock every process of the ledger takes in turn: loads the window of requests
-    /// sent after `since_ms` (their count, the pause and the cut, then the times of the newest
-    /// `times_needed(&window)` of them), lets `change` record requests (appended to
-    /// `newest_ms` and counted in `count`) and set the pause and the cut, and stores that.
+    /// sent in the last `window_ms` by the ledger's clock (their count, the pause and the cut,
+    /// then the times of the newest `times_needed(&window)` of them), lets `change` record
+    /// requests (appended to `newest_ms` and counted in `count`) and set the pause and the
+    /// cut, and stores that. The ledger's clock, not a process's own, places every time, so
+    /// processes whose clocks disagree still share one window.
     async fn update(
         &self,
-        since_ms: i64,
+        window_ms: i64,
         times_needed: &(dyn for<'w> Fn(&'w SharedWindow) -> usize + Sync),
         change: &mut (dyn for<'w> FnMut(&'w mut SharedWindow) + Send),
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -163,6 +165,8 @@ pub struct SharedWindow {
     pub paused_until_ms: Option<i64>,
     /// After a 429: the smaller limit and until when it holds.
     pub cut: Option<(u32, i64)>,
+    /// The ledger's clock when the window was loaded, in unix milliseconds.
+    pub now_ms: i64,
 }
 
 /// The requests sent in the current window, oldest first: all of them in one process; when the
@@ -494,17 +498,17 @@ impl Budget {
             return decide(&mut self.lock().window, Instant::now());
         };
         let now = Instant::now();
-        let now_ms = unix_millis_now();
         let window_ms = i64::try_from(self.config.window.as_millis()).unwrap_or(i64::MAX);
         let mut decided = None;
         let stored = ledger
             .update(
-                now_ms.saturating_sub(window_ms),
-                &|shared| times_needed(&Window::from_shared(shared, now, now_ms), now),
+                window_ms,
+                &|shared| times_needed(&Window::from_shared(shared, now, shared.now_ms), now),
                 &mut |shared| {
-                    let mut window = Window::from_shared(shared, now, now_ms);
+                    let mut window = Window::from_shared(shared, now, shared.now_ms);
                     let loaded = window.sent.times.len();
                     let outcome = decide(&mut window, now);
+                    let now_ms = shared.now_ms;
                     window.store_into(shared, loaded, now, now_ms);
                     decided = Some((outcome, window));
                 },
@@ -537,13 +541,6 @@ impl Default for Budget {
     fn default() -> Self {
         Self::new(BudgetConfig::default())
     }
-}
-
-fn unix_millis_now() -> i64 {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -704,13 +701,24 @@ mod tests {
         window: Mutex<SharedWindow>,
         /// Fail every update while set, as an unreachable database does.
         down: std::sync::atomic::AtomicBool,
+        /// How far the ledger's clock is ahead of this machine's.
+        ahead_ms: std::sync::atomic::AtomicI64,
+    }
+
+    impl MemoryLedger {
+        fn clock_ms(&self) -> i64 {
+            let since_epoch = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            since_epoch.as_millis() as i64 + self.ahead_ms.load(std::sync::atomic::Ordering::SeqCst)
+        }
     }
 
     #[async_trait::async_trait]
     impl BudgetLedger for MemoryLedger {
         async fn update(
             &self,
-            since_ms: i64,
+            window_ms: i64,
             times_needed: &(dyn for<'w> Fn(&'w SharedWindow) -> usize + Sync),
             change: &mut (dyn for<'w> FnMut(&'w mut SharedWindow) + Send),
         ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -718,10 +726,12 @@ mod tests {
                 return Err("the database is down".into());
             }
             let mut stored = self.window.lock().unwrap();
-            stored.newest_ms.retain(|sent| *sent > since_ms);
+            let now_ms = self.clock_ms();
+            stored.newest_ms.retain(|sent| *sent > now_ms - window_ms);
             let mut loaded = SharedWindow {
                 count: stored.newest_ms.len() as u64,
                 newest_ms: Vec::new(),
+                now_ms,
                 ..stored.clone()
             };
             let needed = times_needed(&loaded);
@@ -827,6 +837,23 @@ mod tests {
         );
         assert!(two.admit(Priority::Interactive, later()).await.is_ok());
         assert_eq!(two.usage().used, 5, "back on the shared window");
+    }
+
+    #[tokio::test]
+    async fn the_ledgers_clock_places_the_window_not_the_replicas() {
+        let ledger = Arc::new(MemoryLedger::default());
+        let [one, two] = replicas(&ledger);
+        for _ in 0..5 {
+            one.admit(Priority::Background, later()).await.unwrap();
+        }
+        assert!(two.admit(Priority::Background, later()).await.is_err());
+        // The window has passed on the ledger's clock, though not on the replicas' own.
+        ledger.ahead_ms.store(
+            small().config.window.as_millis() as i64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        two.admit(Priority::Background, later()).await.unwrap();
+        assert_eq!(two.usage().used, 1, "the five have left the window");
     }
 
     #[tokio::test]

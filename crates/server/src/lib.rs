@@ -23,7 +23,10 @@
 //! - [`catalog`]: moka caches of locations and products; stale-while-revalidate.
 //! - [`adapters`]: the domain's traits over Megaport (inventory, service keys);
 //!   `order_upstream`: the orders domain's Megaport calls; [`order_desk`]: the desk over them.
-//! - [`storage`]: where state lives (SQLite or PostgreSQL); [`leader`]: which replica polls.
+//! - [`storage`]: where state lives (SQLite or PostgreSQL); [`leader`]: which replica polls;
+//!   [`change_feed`]: every replica's writes of shared state, as this replica's read models
+//!   (regions, followed orders) hear of them.
+//! - [`paging`]: `page_size` and page tokens (keyset cursors bound to their filter) of every list.
 //! - [`selection`], [`regions_file`]: how on-ramps are ranked, and regions declared in a file.
 //! - [`metrics`], [`telemetry`], [`call_context`]: Prometheus, `tracing`, per-call deadlines.
 //!
@@ -37,6 +40,7 @@ pub mod approval_inbox;
 pub mod auth;
 pub mod call_context;
 pub mod catalog;
+pub mod change_feed;
 pub mod config;
 mod embedded_sandbox;
 pub mod error;
@@ -45,6 +49,7 @@ pub mod metrics;
 pub mod order_desk;
 pub mod order_followers;
 mod order_upstream;
+pub mod paging;
 pub mod regions_file;
 pub mod selection;
 pub mod server;

@@ -18,7 +18,9 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::change_feed::{FeedItem, Subscription};
 use onramp_core::orders::{Order, OrderDesk, OrderState};
+use onramp_store::changes::ChangeKind;
 
 /// An order unchanged this long while it waits for approval or is in service is read at the
 /// slow cadence.
@@ -86,6 +88,38 @@ impl OrderFollowers {
     /// listing.
     pub fn publish(&self, order: Order) {
         deliver(&mut self.lock(), order);
+    }
+
+    /// Follows the change feed: an order changed by any replica (its buy, a change, an
+    /// approval seen by another replica's listing) reaches this replica's streams of it as soon
+    /// as it is committed, from the store, with no Megaport read.
+    pub fn spawn_feed_follower(
+        self: &Arc<Self>,
+        mut feed: Subscription,
+    ) -> tokio::task::JoinHandle<()> {
+        let followers = self.clone();
+        tokio::spawn(async move {
+            while let Some(item) = feed.next().await {
+                let changed: Vec<String> = match &item {
+                    FeedItem::Change(change) if change.kind == ChangeKind::Orders => {
+                        vec![change.subject.clone()]
+                    }
+                    FeedItem::Change(_) => continue,
+                    FeedItem::Resync => followers.lock().orders.keys().cloned().collect(),
+                };
+                for order_id in changed {
+                    if !followers.lock().orders.contains_key(&order_id) {
+                        continue;
+                    }
+                    match followers.desk.get(&order_id).await {
+                        Ok(order) => followers.publish(order),
+                        Err(error) => {
+                            tracing::warn!(%order_id, %error, "cannot read a changed order");
+                        }
+                    }
+                }
+            }
+        })
     }
 
     /// How many orders are followed now.

@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::FieldViolation;
+pub use onramp_core::cursor::Cursor;
 
 /// Page size used when the caller sends 0.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -67,6 +68,96 @@ pub fn decode_after(token: &str) -> Result<Option<String>, FieldViolation> {
         .ok_or_else(malformed)
 }
 
+/// A keyset page token: the cursor, bound to the listing's filter (`filter` spells it out,
+/// in any fixed form the listing chooses), so a token is never read under another filter.
+fn cursor_token(filter: &str, cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "c{}:{}:{}",
+        filter_digest(filter),
+        cursor.time_ms,
+        cursor.id
+    ))
+}
+
+/// The cursor a token from [`cursor_token`] holds; `None` for the first page. A token made
+/// under another filter is refused, naming the field.
+pub fn decode_cursor(token: &str, filter: &str) -> Result<Option<Cursor>, FieldViolation> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let text = decode(token).ok_or_else(malformed)?;
+    let mut parts = text.strip_prefix('c').ok_or_else(malformed)?.splitn(3, ':');
+    let (Some(digest), Some(time_ms), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed());
+    };
+    let time_ms = time_ms.parse().map_err(|_| malformed())?;
+    if digest != filter_digest(filter) {
+        return Err(FieldViolation::new(
+            "page_token",
+            "was issued for a different filter; send the filter of the first page with its tokens, or start again without a token",
+        ));
+    }
+    Ok(Some(Cursor {
+        time_ms,
+        id: id.to_owned(),
+    }))
+}
+
+/// A page of a newest-first listing held in memory (sorted newest first, then by id), after
+/// `after`, and the token of the next page. `position` gives an item's (time, id).
+pub fn newest_first_page<'a, T>(
+    sorted: impl IntoIterator<Item = &'a T>,
+    filter: &str,
+    after: Option<&Cursor>,
+    size: usize,
+    position: impl Fn(&T) -> (i64, &str),
+) -> (Vec<&'a T>, String)
+where
+    T: 'a,
+{
+    let mut rest = sorted.into_iter().filter(|item| {
+        let (time_ms, id) = position(item);
+        after.is_none_or(|cursor| cursor.precedes(time_ms, id))
+    });
+    let page: Vec<&T> = rest.by_ref().take(size).collect();
+    (
+        page.clone(),
+        next_cursor_token(filter, &page, rest.next().is_some(), position),
+    )
+}
+
+/// The token after the last item of `page`, or none when nothing more follows.
+pub fn next_cursor_token<T>(
+    filter: &str,
+    page: &[&T],
+    more: bool,
+    position: impl Fn(&T) -> (i64, &str),
+) -> String {
+    match page.last() {
+        Some(last) if more => {
+            let (time_ms, id) = position(last);
+            cursor_token(
+                filter,
+                &Cursor {
+                    time_ms,
+                    id: id.to_owned(),
+                },
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// A short digest of a filter's spelling: enough to tell filters apart in a token.
+fn filter_digest(filter: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(filter.as_bytes());
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// The token for the page starting at `next`, or none when nothing more follows.
 pub fn next_offset_token(next: usize, more: bool) -> String {
     if more {
@@ -126,6 +217,40 @@ mod tests {
         assert_eq!(page, [2]);
         assert_eq!(decode_offset(&next), Ok(2));
         assert_eq!(page_of(vec![1, 2, 3], 2, 5).1, "");
+    }
+
+    #[test]
+    fn a_cursor_page_holds_still_while_newer_items_arrive() {
+        // (time, id), newest first.
+        let mut items: Vec<(i64, String)> = (0..10).map(|n| (100 - n, format!("i{n}"))).collect();
+        fn position(item: &(i64, String)) -> (i64, &str) {
+            (item.0, item.1.as_str())
+        }
+        let (first, token) = newest_first_page(&items, "f", None, 4, position);
+        assert_eq!(first.len(), 4);
+        // Two newer items arrive at the front, and one with the last item's time.
+        items.insert(0, (200, "new1".into()));
+        items.insert(0, (201, "new2".into()));
+        items.push((97, "i3a".into()));
+        items.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let after = decode_cursor(&token, "f").expect("token").expect("cursor");
+        let (second, _) = newest_first_page(&items, "f", Some(&after), 4, position);
+        let ids: Vec<&str> = second.iter().map(|item| item.1.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["i3a", "i4", "i5", "i6"],
+            "after i3 (97), nothing seen twice"
+        );
+
+        let other = decode_cursor(&token, "g").expect_err("another filter");
+        assert_eq!(other.field, "page_token");
+        assert!(other.description.contains("different filter"));
+        assert!(
+            decode_cursor(&offset_token(3), "f").is_err(),
+            "kinds do not mix"
+        );
+        let (_, last) = newest_first_page(&items, "f", Some(&after), 100, position);
+        assert_eq!(last, "", "no token after the last page");
     }
 
     #[test]

@@ -165,6 +165,16 @@ pub async fn run_with_admin(
             tasks
         }
     };
+    let (feed, feed_task) =
+        crate::change_feed::ChangeFeed::spawn(store.clone(), shutdown_signal.clone());
+    let order_followers = crate::order_followers::OrderFollowers::new(orders.clone());
+    let feed_followers = [
+        feed_task,
+        crate::change_feed::spawn_regions_follower(feed.subscribe(), directory.clone()),
+        order_followers.spawn_feed_follower(feed.subscribe()),
+        inbox.spawn_feed_follower(feed.subscribe()),
+        hub.spawn_feed_follower(feed.subscribe()),
+    ];
     let background = match store.backend() {
         onramp_store::Backend::Sqlite => background_work(),
         onramp_store::Backend::Postgres => vec![
@@ -240,6 +250,7 @@ pub async fn run_with_admin(
         .add_service(
             VxcOrderServiceServer::new(api::orders::VxcOrderApi::new(
                 orders.clone(),
+                order_followers,
                 hub.clone(),
                 shutdown_signal.clone(),
             ))
@@ -289,7 +300,7 @@ pub async fn run_with_admin(
     if let Some(task) = admin_task {
         task.abort();
     }
-    for task in background {
+    for task in background.into_iter().chain(feed_followers) {
         task.abort();
     }
     upstream.shutdown().await;

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::watch::StoredBatch;
 use super::{Store, StoreError};
+use crate::changes::ChangeKind;
 
 impl Store {
     /// The digest of every approval as last seen, by approval uid.
@@ -52,7 +53,12 @@ impl Store {
             .bind(keep_from)
             .execute(&mut *transaction)
             .await?;
-        transaction.commit().await?;
+        self.commit_with_change(
+            transaction,
+            ChangeKind::Approvals,
+            &batch.revision.to_string(),
+        )
+        .await?;
         Ok(())
     }
 

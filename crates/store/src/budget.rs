@@ -15,6 +15,8 @@ pub struct RequestWindow {
     pub paused_until_ms: Option<i64>,
     /// After a 429: the smaller limit and until when it holds.
     pub cut: Option<(u32, i64)>,
+    /// The database's clock when the window was loaded: the times above are on it.
+    pub now_ms: i64,
 }
 
 /// Requests that have left the window are deleted this often, not on every update: the
@@ -22,14 +24,26 @@ pub struct RequestWindow {
 const PRUNE_EVERY_MS: i64 = 60_000;
 
 impl Store {
-    /// Under the budget's lock: loads the window of requests sent after `since_ms` (their
-    /// count, then the times of the newest `times_needed(&window)` of them), lets `change`
-    /// append the requests it sends (counting them) and set the pause and the cut, and stores
-    /// that. The common update, a request admitted, loads no times: it reads two rows and
-    /// writes one.
+    /// Under the budget's lock: loads the window of requests sent in the last `window_ms` by
+    /// the database's clock (their count, then the times of the newest
+    /// `times_needed(&window)` of them), lets `change` append the requests it sends (counting
+    /// them, at times on that clock) and set the pause and the cut, and stores that. The
+    /// common update, a request admitted, loads no times: it reads two rows and writes one.
     pub async fn update_request_window(
         &self,
-        since_ms: i64,
+        window_ms: i64,
+        times_needed: &(dyn for<'w> Fn(&'w RequestWindow) -> usize + Sync),
+        change: &mut (dyn for<'w> FnMut(&'w mut RequestWindow) + Send),
+    ) -> Result<(), StoreError> {
+        self.update_request_window_at(None, window_ms, times_needed, change)
+            .await
+    }
+
+    /// [`Store::update_request_window`] with the clock read from `now_ms` when given (tests).
+    async fn update_request_window_at(
+        &self,
+        now_ms: Option<i64>,
+        window_ms: i64,
         times_needed: &(dyn for<'w> Fn(&'w RequestWindow) -> usize + Sync),
         change: &mut (dyn for<'w> FnMut(&'w mut RequestWindow) + Send),
     ) -> Result<(), StoreError> {
@@ -54,12 +68,21 @@ impl Store {
         ) = sqlx::query_as(read_state)
             .fetch_one(&mut *transaction)
             .await?;
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM megaport_requests WHERE sent_ms > $1")
-                .bind(since_ms)
-                .fetch_one(&mut *transaction)
-                .await?;
+        // The clock is read once, after the lock is taken (a CTE with a volatile function is
+        // evaluated once on PostgreSQL; SQLite's 'now' is fixed for a statement).
+        let (now_ms, count): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "WITH clock AS (SELECT COALESCE($1, {now}) AS now_ms) \
+             SELECT clock.now_ms, (SELECT COUNT(*) FROM megaport_requests \
+             WHERE sent_ms > clock.now_ms - $2) FROM clock",
+            now = self.backend.now_ms_sql()
+        )))
+        .bind(now_ms)
+        .bind(window_ms)
+        .fetch_one(&mut *transaction)
+        .await?;
+        let since_ms = now_ms.saturating_sub(window_ms);
         let mut window = RequestWindow {
+            now_ms,
             count: u64::try_from(count).unwrap_or(0),
             newest_ms: Vec::new(),
             paused_until_ms,
@@ -126,11 +149,12 @@ mod tests {
 
     use super::*;
 
-    /// Records one request at `at` if fewer than `ceiling` are in the window since `since`.
+    /// Records one request at `at` if fewer than `ceiling` are in the window since `since`
+    /// (the clock at `since`, the window empty).
     async fn send_if_under(store: &Store, since: i64, ceiling: u64, at: i64) -> bool {
         let mut sent = false;
         store
-            .update_request_window(since, &|_| 0, &mut |window| {
+            .update_request_window_at(Some(since), 0, &|_| 0, &mut |window| {
                 if window.count < ceiling {
                     window.newest_ms.push(at);
                     window.count += 1;
@@ -146,7 +170,9 @@ mod tests {
     async fn window(store: &Store, since: i64, times: usize) -> RequestWindow {
         let mut seen = RequestWindow::default();
         store
-            .update_request_window(since, &|_| times, &mut |window| seen = window.clone())
+            .update_request_window_at(Some(since), 0, &|_| times, &mut |window| {
+                seen = window.clone();
+            })
             .await
             .expect("read");
         seen
@@ -164,7 +190,7 @@ mod tests {
             assert_eq!(window(&store, 0, 10).await.newest_ms, vec![100, 200, 300, 400]);
 
             store
-                .update_request_window(0, &|_| 0, &mut |window| {
+                .update_request_window_at(Some(0), 0, &|_| 0, &mut |window| {
                     window.paused_until_ms = Some(5_000);
                     window.cut = Some((225, 9_000));
                 })

@@ -86,6 +86,25 @@ impl Store {
             .bind(request_id)
             .execute(&mut *transaction)
             .await?;
+        let held = sqlx::query("UPDATE vlan_holds SET key = $1 WHERE request_id = $2")
+            .bind(&entry.key)
+            .bind(request_id)
+            .execute(&mut *transaction)
+            .await?;
+        if let (0, true, Some(vlan)) = (held.rows_affected(), entry.single_use, entry.vlan) {
+            // A key whose VLAN was not chosen here (a create recovered from its stamp): it
+            // holds what Megaport says it holds, unless another hold already claims that.
+            sqlx::query(
+                "INSERT INTO vlan_holds (port_uid, vlan, request_id, key) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&entry.port_uid)
+            .bind(i64::from(vlan))
+            .bind(request_id)
+            .bind(&entry.key)
+            .execute(&mut *transaction)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO service_keys (key, port_uid, single_use, vlan, customer_ref, region, \
              request_id, request_hash, create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -108,13 +127,47 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets a journaled create that provably did not happen (Megaport refused it).
+    /// Forgets a journaled create that provably did not happen (Megaport refused it), and the
+    /// VLAN it held.
     pub async fn abandon_key_request(&self, request_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM service_key_requests WHERE request_id = $1 AND key IS NULL")
+        let mut transaction = self.write_transaction().await?;
+        for table in ["service_key_requests", "vlan_holds"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE request_id = $1 AND key IS NULL"
+            )))
             .bind(request_id)
-            .execute(self.pool())
+            .execute(&mut *transaction)
             .await?;
+        }
+        transaction.commit().await?;
         Ok(())
+    }
+
+    /// Holds `vlan` on the Port for the create `request_id`, in place of any VLAN that create
+    /// held before. False when another create or key holds it: the database, not a lease,
+    /// decides, so two replicas never hold one VLAN on one Port.
+    pub async fn hold_vlan(
+        &self,
+        request_id: &str,
+        port_uid: &str,
+        vlan: i32,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.write_transaction().await?;
+        sqlx::query("DELETE FROM vlan_holds WHERE request_id = $1 AND key IS NULL")
+            .bind(request_id)
+            .execute(&mut *transaction)
+            .await?;
+        let held = sqlx::query(
+            "INSERT INTO vlan_holds (port_uid, vlan, request_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (port_uid, vlan) DO NOTHING",
+        )
+        .bind(port_uid)
+        .bind(i64::from(vlan))
+        .bind(request_id)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(held.rows_affected() == 1)
     }
 
     pub async fn ledger_entry(&self, key: &str) -> Result<Option<LedgerEntry>, StoreError> {
@@ -131,26 +184,30 @@ impl Store {
         rows.iter().map(ledger_from_row).collect()
     }
 
-    /// VLANs held on a Port by single-use keys onramp minted that are neither used nor
-    /// deactivated.
+    /// VLANs held on a Port: by single-use keys onramp minted that are neither used nor
+    /// deactivated, and by creates on their way to Megaport.
     pub async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT vlan FROM service_keys WHERE port_uid = $1 AND single_use = 1 \
-             AND vlan IS NOT NULL AND deactivated = 0 AND used_time IS NULL",
-        )
-        .bind(port_uid)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query("SELECT vlan FROM vlan_holds WHERE port_uid = $1 ORDER BY vlan")
+            .bind(port_uid)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
-            .map(|row| row.try_get::<i32, _>("vlan").map_err(StoreError::from))
+            .map(|row| {
+                let vlan: i64 = row.try_get("vlan")?;
+                i32::try_from(vlan).map_err(|_| StoreError::Corrupt(format!("vlan {vlan}")))
+            })
             .collect()
     }
 
+    /// Records that a key was deactivated: its VLAN is free again.
     pub async fn mark_key_deactivated(&self, key: &str) -> Result<(), StoreError> {
+        let mut transaction = self.write_transaction().await?;
         sqlx::query("UPDATE service_keys SET deactivated = 1 WHERE key = $1")
             .bind(key)
-            .execute(self.pool())
+            .execute(&mut *transaction)
             .await?;
+        release_vlan(&mut transaction, key).await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -161,6 +218,7 @@ impl Store {
         vxc_uid: Option<&str>,
         used_time: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        let mut transaction = self.write_transaction().await?;
         sqlx::query(
             "UPDATE service_keys SET used_time = COALESCE(used_time, $1), \
              vxc_uid = COALESCE(vxc_uid, $2) WHERE key = $3",
@@ -168,8 +226,11 @@ impl Store {
         .bind(millis(used_time))
         .bind(vxc_uid)
         .bind(key)
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await?;
+        // The VLAN is the VXC's now, which the Port's VXC list shows.
+        release_vlan(&mut transaction, key).await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -214,6 +275,17 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+async fn release_vlan(
+    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+    key: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM vlan_holds WHERE key = $1")
+        .bind(key)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
 
 fn ledger_from_row(row: &sqlx::any::AnyRow) -> Result<LedgerEntry, StoreError> {
@@ -263,6 +335,15 @@ mod tests {
                 store.journal_key_request(&request).await.expect("journal"),
                 None
             );
+            // The VLAN is held from the moment it is chosen; a second create cannot hold it.
+            assert!(store.hold_vlan("r1", "port", 101).await.expect("hold"));
+            assert!(!store.hold_vlan("r2", "port", 101).await.expect("held by r1"));
+            assert!(store.hold_vlan("r2", "other-port", 101).await.expect("another port"));
+            assert!(store.hold_vlan("r1", "port", 100).await.expect("r1 chooses again"));
+            assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
+            assert!(store.hold_vlan("r2", "port", 101).await.expect("101 is free again"));
+            store.abandon_key_request("r2").await.expect("r2 refused by megaport");
+            assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
             let seen = store.journal_key_request(&request).await.expect("again");
             assert_eq!(
                 seen.expect("seen").key,
@@ -289,6 +370,7 @@ mod tests {
                     .is_empty()
             );
             assert_eq!(store.reserved_vlans("port").await.expect("vlans"), [100]);
+            assert!(!store.hold_vlan("r3", "port", 100).await.expect("held by k1"));
 
             store
                 .mark_key_used("k1", Some("vxc-1"), OffsetDateTime::now_utc())

@@ -43,6 +43,7 @@ macro_rules! contract_test {
 mod approval_history;
 mod audit;
 pub mod budget;
+pub mod changes;
 pub mod keys;
 mod locks;
 pub mod orders;
@@ -119,6 +120,8 @@ pub struct Store {
     /// The PostgreSQL URL, for the LISTEN connection of [`Store::listen`]; it may hold a
     /// password, so it is never printed.
     postgres_url: Option<Arc<str>>,
+    /// The newest change-feed revision this process committed (see `changes`).
+    local_changes: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -136,6 +139,19 @@ impl std::fmt::Debug for Store {
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// The database's clock, in unix milliseconds, as an SQL expression: what every lease,
+    /// window and expiry that replicas share is judged by, so that no replica's own clock
+    /// decides for the others. (On SQLite there is one process, and its clock is the
+    /// machine's.)
+    pub(crate) fn now_ms_sql(self) -> &'static str {
+        match self {
+            Self::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            Self::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
 }
 
 impl Store {
@@ -206,6 +222,7 @@ impl Store {
             observer: Arc::default(),
             _lock: None,
             postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url)),
+            local_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 

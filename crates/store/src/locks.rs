@@ -3,30 +3,34 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
-
-use crate::{Store, StoreError, millis};
+use crate::{Store, StoreError};
 
 impl Store {
+    /// Takes or renews the lease `name` for `ttl`. Expiry is judged by the database's clock,
+    /// never the replica's: a replica whose clock runs ahead cannot take a lease early, nor
+    /// one running behind hold it late.
     pub async fn try_lock(
         &self,
         name: &str,
         holder: &str,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let now = OffsetDateTime::now_utc();
-        let result = sqlx::query(
-            "INSERT INTO locks (name, holder, expires_ms) VALUES ($1, $2, $3) \
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        // The clock is read once, into expires_ms; `excluded.expires_ms - ttl` is that reading.
+        // (`WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.)
+        let sql = format!(
+            "INSERT INTO locks (name, holder, expires_ms) SELECT $1, $2, {now} + $3 WHERE true \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
              expires_ms = excluded.expires_ms \
-             WHERE locks.expires_ms <= $4 OR locks.holder = excluded.holder",
-        )
-        .bind(name)
-        .bind(holder)
-        .bind(millis(now + ttl))
-        .bind(millis(now))
-        .execute(self.pool())
-        .await?;
+             WHERE locks.expires_ms <= excluded.expires_ms - $3 OR locks.holder = excluded.holder",
+            now = self.backend.now_ms_sql(),
+        );
+        let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .bind(holder)
+            .bind(ttl_ms)
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 

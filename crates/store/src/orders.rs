@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 
 use super::{Store, StoreError};
 use super::{from_millis, millis};
+use crate::changes::ChangeKind;
 use onramp_core::ErrorReason;
+use onramp_core::cursor::Cursor;
 use onramp_core::orders::{Order, OrderFilter, OrderSpec, OrderState, PortRef, Quote, VxcRequest};
 
 const COLUMNS: &str = "order_id, request_id, account, spec_json, state, vxc_uid, a_end_json, \
@@ -60,6 +62,7 @@ impl Store {
         if !matches!(from, OrderState::Journaled | OrderState::OutcomeUnknown) {
             return Ok(false);
         }
+        let mut transaction = self.write_transaction().await?;
         let result = sqlx::query(
             "UPDATE vxc_orders SET state = 'SUBMITTING', buy_attempts = buy_attempts + 1, \
              state_message = 'buy sent to megaport', update_time = $1 \
@@ -68,9 +71,26 @@ impl Store {
         .bind(millis(now))
         .bind(order_id)
         .bind(from.as_str())
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await?;
-        Ok(result.rows_affected() == 1)
+        self.commit_order_change(transaction, order_id, result.rows_affected())
+            .await
+    }
+
+    /// Commits an order's update, with its change in the feed when it changed a row (then
+    /// true).
+    async fn commit_order_change(
+        &self,
+        transaction: sqlx::Transaction<'static, sqlx::Any>,
+        order_id: &str,
+        rows_affected: u64,
+    ) -> Result<bool, StoreError> {
+        if rows_affected != 1 {
+            return Ok(false);
+        }
+        self.commit_with_change(transaction, ChangeKind::Orders, order_id)
+            .await?;
+        Ok(true)
     }
 
     /// Writes the order's mutable fields if the row is still in one of `expected` states. False
@@ -107,8 +127,10 @@ impl Store {
         for state in expected {
             query = query.bind(state.as_str());
         }
-        let result = query.execute(self.pool()).await?;
-        Ok(result.rows_affected() == 1)
+        let mut transaction = self.write_transaction().await?;
+        let result = query.execute(&mut *transaction).await?;
+        self.commit_order_change(transaction, &order.order_id, result.rows_affected())
+            .await
     }
 
     pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
@@ -174,24 +196,29 @@ impl Store {
             .collect()
     }
 
-    /// Orders matching `filter`, newest first (create_time descending, then order_id).
+    /// Orders matching `filter`, newest first (create_time descending, then order_id), after
+    /// `after`: a keyset page, which orders created meanwhile do not shift.
     pub async fn orders_page(
         &self,
         filter: &OrderFilter,
-        offset: usize,
+        after: Option<&Cursor>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM vxc_orders \
              WHERE ($1 IS NULL OR account = $2) AND ($3 IS NULL OR state = $4) \
-             ORDER BY create_time DESC, order_id LIMIT $5 OFFSET $6"
+             AND ($5 IS NULL OR create_time < $6 OR (create_time = $7 AND order_id > $8)) \
+             ORDER BY create_time DESC, order_id LIMIT $9"
         )))
         .bind(filter.account.as_deref())
         .bind(filter.account.as_deref())
         .bind(filter.state.map(OrderState::as_str))
         .bind(filter.state.map(OrderState::as_str))
+        .bind(after.map(|cursor| cursor.time_ms))
+        .bind(after.map(|cursor| cursor.time_ms))
+        .bind(after.map(|cursor| cursor.time_ms))
+        .bind(after.map(|cursor| cursor.id.as_str()))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(order_from_row).collect()
@@ -318,6 +345,48 @@ mod tests {
     }
 
     contract_test! {
+        async fn pages_hold_still_while_orders_are_added(store: Store) {
+            // A thousand orders, three to a millisecond, so the cursor's tie-break by id counts.
+            let base = order("base").create_time;
+            let mut existing = Vec::new();
+            for n in 0..1_000_i64 {
+                let mut placed = order(&format!("r{n}"));
+                placed.create_time = base + time::Duration::milliseconds(n / 3);
+                assert!(store.insert_order(&placed).await.expect("insert"));
+                existing.push(placed.order_id);
+            }
+            let all = OrderFilter::default();
+            let mut seen = Vec::new();
+            let mut after: Option<Cursor> = None;
+            for page_number in 0.. {
+                let page = store.orders_page(&all, after.as_ref(), 50).await.expect("page");
+                let Some(last) = page.last() else { break };
+                after = Some(Cursor {
+                    time_ms: millis(last.create_time),
+                    id: last.order_id.clone(),
+                });
+                seen.extend(page.iter().map(|order| order.order_id.clone()));
+                // Two hundred newer orders arrive between pages, at the front of the listing.
+                for n in 0..10 {
+                    if page_number < 20 {
+                        let mut newer = order(&format!("new{page_number}-{n}"));
+                        newer.create_time = base + time::Duration::seconds(10 + page_number);
+                        assert!(store.insert_order(&newer).await.expect("insert newer"));
+                    }
+                }
+            }
+            existing.sort();
+            let mut first_seen: Vec<String> =
+                seen.iter().filter(|id| existing.contains(id)).cloned().collect();
+            let listed = first_seen.len();
+            first_seen.sort();
+            first_seen.dedup();
+            assert_eq!(first_seen.len(), listed, "no order twice");
+            assert_eq!(first_seen, existing, "every order that existed, once");
+        }
+    }
+
+    contract_test! {
         async fn one_row_per_request_id_and_one_claim_per_state(store: Store) {
             let first = order("r1");
             assert!(store.insert_order(&first).await.expect("insert"));
@@ -393,7 +462,7 @@ mod tests {
                         account: Some("acme".into()),
                         state: Some(OrderState::Deployable),
                     },
-                    0,
+                    None,
                     10,
                 )
                 .await
@@ -405,7 +474,7 @@ mod tests {
                         account: Some("globex".into()),
                         state: None,
                     },
-                    0,
+                    None,
                     10,
                 )
                 .await

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use onramp_core::Error;
+use onramp_core::cursor::Cursor;
 use onramp_core::keys::{KeyView, LedgerEntry};
 use onramp_core::orders::{Order, OrderFilter, OrderState, VxcRequest};
 use onramp_core::ports::{
@@ -103,6 +104,14 @@ impl KeyStore for Store {
 
     async fn ledger(&self) -> Result<Vec<LedgerEntry>, Error> {
         self.timed("ledger", Store::ledger(self)).await
+    }
+
+    async fn hold_vlan(&self, request_id: &str, port_uid: &str, vlan: i32) -> Result<bool, Error> {
+        self.timed(
+            "hold_vlan",
+            Store::hold_vlan(self, request_id, port_uid, vlan),
+        )
+        .await
     }
 
     async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error> {
@@ -234,12 +243,12 @@ impl OrderStore for Store {
     async fn orders_page(
         &self,
         filter: &OrderFilter,
-        offset: usize,
+        after: Option<&Cursor>,
         limit: usize,
     ) -> Result<Vec<Order>, Error> {
         self.timed(
             "orders_page",
-            Store::orders_page(self, filter, offset, limit),
+            Store::orders_page(self, filter, after, limit),
         )
         .await
     }

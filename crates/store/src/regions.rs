@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, from_millis, millis};
+use crate::changes::ChangeKind;
 use onramp_core::ports::InsertOutcome;
 use onramp_core::regions::{Region, Selector};
 
@@ -44,17 +45,18 @@ impl Store {
         .bind(request_hash)
         .execute(&mut *transaction)
         .await?;
-        transaction.commit().await?;
-        Ok(if result.rows_affected() == 1 {
-            InsertOutcome::Inserted
-        } else {
-            InsertOutcome::NameTaken
-        })
+        if result.rows_affected() == 0 {
+            return Ok(InsertOutcome::NameTaken);
+        }
+        self.commit_with_change(transaction, ChangeKind::Regions, &region.name)
+            .await?;
+        Ok(InsertOutcome::Inserted)
     }
 
     /// Inserts or replaces a region declared in the regions file (no request id).
     pub async fn upsert_region(&self, region: &Region) -> Result<(), StoreError> {
-        sqlx::query(
+        let mut transaction = self.write_transaction().await?;
+        let result = sqlx::query(
             "INSERT INTO regions (name, display_name, description, selector_json, create_time, \
              update_time) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
@@ -70,8 +72,12 @@ impl Store {
         .bind(selector_json(&region.selector)?)
         .bind(millis(region.create_time))
         .bind(millis(region.update_time))
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await?;
+        if result.rows_affected() == 1 {
+            self.commit_with_change(transaction, ChangeKind::Regions, &region.name)
+                .await?;
+        }
         Ok(())
     }
 
@@ -116,6 +122,7 @@ impl Store {
 
     /// Replaces the mutable fields; returns false when no such region exists.
     pub async fn update_region(&self, region: &Region) -> Result<bool, StoreError> {
+        let mut transaction = self.write_transaction().await?;
         let result = sqlx::query(
             "UPDATE regions SET display_name = $1, description = $2, selector_json = $3, \
              update_time = $4 WHERE name = $5",
@@ -125,18 +132,29 @@ impl Store {
         .bind(selector_json(&region.selector)?)
         .bind(millis(region.update_time))
         .bind(&region.name)
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.commit_with_change(transaction, ChangeKind::Regions, &region.name)
+            .await?;
+        Ok(true)
     }
 
     /// Deletes a region; returns false when no such region exists.
     pub async fn delete_region(&self, name: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.write_transaction().await?;
         let result = sqlx::query("DELETE FROM regions WHERE name = $1")
             .bind(name)
-            .execute(self.pool())
+            .execute(&mut *transaction)
             .await?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.commit_with_change(transaction, ChangeKind::Regions, name)
+            .await?;
+        Ok(true)
     }
 }
 

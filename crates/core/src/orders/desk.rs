@@ -15,6 +15,7 @@ use super::{
     OrderUpstream, OrderVxc, PortRef, ProspectQuote, Quote, Validated, VxcSnapshot,
 };
 use crate::Inventory;
+use crate::cursor::Cursor;
 use crate::error::{Error, ErrorReason};
 use crate::keys::{UpstreamKey, check_key};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -542,14 +543,14 @@ impl OrderDesk {
         }
     }
 
-    /// Orders matching `filter`, newest first, `offset`/`limit` paged.
+    /// Orders matching `filter`, newest first (create time, then order id), after `after`.
     pub async fn list(
         &self,
         filter: &OrderFilter,
-        offset: usize,
+        after: Option<&Cursor>,
         limit: usize,
     ) -> Result<Vec<Order>, Error> {
-        self.store().orders_page(filter, offset, limit).await
+        self.store().orders_page(filter, after, limit).await
     }
 
     // ---- approval ----

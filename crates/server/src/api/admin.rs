@@ -2,9 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::paging;
 use crate::auth::audit::{AuditFilter, AuditLog, AuditRecord};
 use crate::error::Error;
+use crate::paging;
 use onramp_proto as pb;
 use onramp_proto::admin_service_server::AdminService;
 

@@ -8,12 +8,14 @@ use std::time::Duration;
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, audit_note, convert, paging, watch_common};
+use super::{ResponseStream, audit_note, convert, watch_common};
 use crate::approval_inbox::ApprovalInbox;
 use crate::approval_inbox::watch::InboxItem;
 use crate::error::{Error, FieldViolation};
+use crate::paging;
 use crate::watch::WatchSettings;
 use onramp_core::approvals::{Approval, ApprovalKind, ApprovalStatus};
+use onramp_core::cursor::unix_millis;
 use onramp_proto as pb;
 use onramp_proto::approval_service_server::ApprovalService;
 use tokio_util::sync::CancellationToken;
@@ -102,7 +104,7 @@ impl ApprovalService for ApprovalApi {
     ) -> Result<Response<pb::ListApprovalsResponse>, Status> {
         let request = request.into_inner();
         let mut violations = Vec::new();
-        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
+        let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
         let mut statuses = Vec::new();
         for (index, value) in request.statuses.iter().enumerate() {
             match pb::ApprovalStatus::try_from(*value)
@@ -116,30 +118,30 @@ impl ApprovalService for ApprovalApi {
                 )),
             }
         }
-        let Some((size, offset)) = paging.filter(|_| violations.is_empty()) else {
-            return Err(crate::error::status(Error::InvalidArgument(violations)));
-        };
         if statuses.is_empty() {
             statuses.push(ApprovalStatus::Pending);
         }
+        let spelling = format!("approvals {statuses:?}");
+        let after =
+            paging::decode_cursor(&request.page_token, &spelling).map_err(|v| violations.push(v));
+        let (Ok(size), Ok(after), true) = (size, after, violations.is_empty()) else {
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
+        };
         let (approvals, read_at) = self
             .inbox
             .list(&statuses)
             .await
             .map_err(crate::error::status)?;
-        let more = approvals.len() > offset + size;
+        let (page, next_page_token) = paging::newest_first_page(
+            &approvals,
+            &spelling,
+            after.as_ref(),
+            size,
+            approval_position,
+        );
         Ok(Response::new(pb::ListApprovalsResponse {
-            approvals: approvals
-                .iter()
-                .skip(offset)
-                .take(size)
-                .map(approval)
-                .collect(),
-            next_page_token: if more {
-                paging::offset_token(offset + size)
-            } else {
-                String::new()
-            },
+            approvals: page.into_iter().map(approval).collect(),
+            next_page_token,
             refresh_time: Some(convert::timestamp(read_at)),
         }))
     }
@@ -283,4 +285,10 @@ fn approval(approval: &Approval) -> pb::Approval {
         expire_time: approval.expire_time.map(convert::timestamp),
         decide_time: approval.decide_time.map(convert::timestamp),
     }
+}
+
+/// An approval's place in the inbox's newest-first listing, for keyset page tokens.
+fn approval_position(approval: &Approval) -> (i64, &str) {
+    let time_ms = approval.create_time.map_or(i64::MIN, unix_millis);
+    (time_ms, &approval.uid)
 }

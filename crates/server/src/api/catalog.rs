@@ -2,8 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, paging};
+use super::convert;
 use crate::error::{Error, FieldViolation};
+use crate::paging;
 use grpc_plumbing::kept_answers::{Revisions, view_answer};
 use onramp_core::directory::{Directory, OnRampFilter, Scope, ViewRevision};
 use onramp_core::orders::OrderDesk;

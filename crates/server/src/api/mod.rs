@@ -6,7 +6,6 @@ pub mod approvals;
 pub mod catalog;
 mod convert;
 pub mod orders;
-pub mod paging;
 pub mod regions;
 pub mod service_keys;
 mod update_mask;

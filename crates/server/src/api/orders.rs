@@ -7,10 +7,12 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, audit_note, convert, paging};
+use super::{ResponseStream, audit_note, convert};
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::order_followers::OrderFollowers;
+use crate::paging;
 use crate::watch::WatchHub;
+use onramp_core::cursor::unix_millis;
 use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, VxcChange,
     VxcOutcome, VxcSnapshot,
@@ -35,9 +37,14 @@ pub struct VxcOrderApi {
 }
 
 impl VxcOrderApi {
-    pub fn new(desk: OrderDesk, hub: WatchHub, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        desk: OrderDesk,
+        followers: Arc<OrderFollowers>,
+        hub: WatchHub,
+        shutdown: CancellationToken,
+    ) -> Self {
         Self {
-            followers: OrderFollowers::new(desk.clone()),
+            followers,
             desk,
             hub,
             shutdown,
@@ -140,7 +147,7 @@ impl VxcOrderService for VxcOrderApi {
     ) -> Result<Response<pb::ListVxcOrdersResponse>, Status> {
         let request = request.into_inner();
         let mut violations = Vec::new();
-        let paging = paging::offset_paging(request.page_size, &request.page_token, &mut violations);
+        let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
         let state = match pb::VxcOrderState::try_from(request.state) {
             Ok(pb::VxcOrderState::Unspecified) => None,
             Ok(state) => Some(state_from(state)),
@@ -152,25 +159,28 @@ impl VxcOrderService for VxcOrderApi {
                 None
             }
         };
-        let (Some((size, offset)), true) = (paging, violations.is_empty()) else {
-            return Err(crate::error::status(Error::InvalidArgument(violations)));
-        };
         let filter = OrderFilter {
             account: (!request.account.is_empty()).then_some(request.account),
             state,
         };
+        let spelling = format!("orders {filter:?}");
+        let after =
+            paging::decode_cursor(&request.page_token, &spelling).map_err(|v| violations.push(v));
+        let (Ok(size), Ok(after), true) = (size, after, violations.is_empty()) else {
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
+        };
         // One extra row tells whether another page exists without a count query.
         let mut page = self
             .desk
-            .list(&filter, offset, size + 1)
+            .list(&filter, after.as_ref(), size + 1)
             .await
             .map_err(crate::error::status)?;
-        let next_page_token = if page.len() > size {
-            page.truncate(size);
-            paging::offset_token(offset + size)
-        } else {
-            String::new()
-        };
+        let more = page.len() > size;
+        page.truncate(size);
+        let next_page_token =
+            paging::next_cursor_token(&spelling, &page.iter().collect::<Vec<_>>(), more, |order| {
+                (unix_millis(order.create_time), order.order_id.as_str())
+            });
         Ok(Response::new(pb::ListVxcOrdersResponse {
             orders: page.iter().map(vxc_order).collect(),
             next_page_token,

@@ -2,8 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{audit_note, convert, paging, update_mask};
+use super::{audit_note, convert, update_mask};
 use crate::error::Error;
+use crate::paging;
 use onramp_core::directory::{Directory, RegionChanges, RegionDraft};
 use onramp_core::idempotency::check_request_id;
 use onramp_core::regions;

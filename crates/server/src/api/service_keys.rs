@@ -8,8 +8,9 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
-use super::{ResponseStream, audit_note, convert, paging, update_mask, watch_common};
+use super::{ResponseStream, audit_note, convert, update_mask, watch_common};
 use crate::error::{Error, FieldViolation};
+use crate::paging;
 use crate::watch::{self, ChangeKind, KeyEvent, KeyReadRevision, WatchHub, WatchItem};
 use grpc_plumbing::frames::{frame_message, grpc_frame};
 use grpc_plumbing::kept_answers::{Revisions, view_answer};
@@ -133,12 +134,6 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::ListServiceKeysRequest>,
     ) -> Result<Response<pb::ListServiceKeysResponse>, Status> {
         let request = request.into_inner();
-        let mut violations = Vec::new();
-        let Some((size, offset)) =
-            paging::offset_paging(request.page_size, &request.page_token, &mut violations)
-        else {
-            return Err(crate::error::status(Error::InvalidArgument(violations)));
-        };
         let state = key_state_from(request.state());
         let filter = KeyFilter {
             port_uid: non_empty(request.port_uid),
@@ -146,22 +141,41 @@ impl ServiceKeyService for ServiceKeyApi {
             customer_ref: non_empty(request.customer_ref),
             region: non_empty(request.region),
         };
-        if let Some((page, more)) = self.hub.page(&filter, offset, size, service_key) {
+        let spelling = watch::key_filter_spelling(&filter);
+        let size = paging::page_size(request.page_size);
+        let after = paging::decode_cursor(&request.page_token, &spelling);
+        let (size, after) = match (size, after) {
+            (Ok(size), Ok(after)) => (size, after),
+            (size, after) => {
+                let violations = [size.err(), after.err()].into_iter().flatten().collect();
+                return Err(crate::error::status(Error::InvalidArgument(violations)));
+            }
+        };
+        if let Some((page, next_page_token)) =
+            self.hub.page(&filter, after.as_ref(), size, service_key)
+        {
             return Ok(view_answer(pb::ListServiceKeysResponse {
-                next_page_token: paging::next_offset_token(offset + page.len(), more),
+                next_page_token,
                 service_keys: page,
                 skipped_upstream_records: self.hub.skipped_upstream_records(),
             }));
         }
         // Before the first poll: ask Megaport.
-        let listed = self
+        let mut listed = self
             .keys
             .list(&filter)
             .await
             .map_err(crate::error::status)?;
-        let (page, next_page_token) = paging::page_of(listed.items, offset, size);
+        listed.items.sort_by(KeyView::newest_first);
+        let (page, next_page_token) = paging::newest_first_page(
+            &listed.items,
+            &spelling,
+            after.as_ref(),
+            size,
+            watch::key_position,
+        );
         Ok(Response::new(pb::ListServiceKeysResponse {
-            service_keys: page.iter().map(service_key).collect(),
+            service_keys: page.into_iter().map(service_key).collect(),
             next_page_token,
             skipped_upstream_records: listed.skipped_upstream_records,
         }))

@@ -114,6 +114,25 @@ impl History {
         })))
     }
 
+    /// Records that `changes`, committed by another replica, are taken in.
+    pub fn took_in(&self, changes: &Changes) {
+        let mut seen = self.lock();
+        seen.revision = seen.revision.max(changes.revision);
+        for approval in &changes.approvals {
+            seen.digests.insert(approval.uid.clone(), digest(approval));
+        }
+    }
+
+    /// Forgets what was seen and loads it from the store again.
+    pub async fn reload(&self) -> Result<(), Error> {
+        let seen = Seen {
+            revision: self.store.approval_revision().await?,
+            digests: self.store.approval_digests().await?,
+        };
+        *self.lock() = seen;
+        Ok(())
+    }
+
     /// Sends committed changes to every stream.
     pub fn broadcast(&self, changes: Arc<Changes>) {
         // No receivers is fine: nobody watches.

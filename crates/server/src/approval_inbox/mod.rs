@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::auth::audit::{AuditLog, AuditNote};
 use crate::catalog::Catalog;
+use crate::change_feed::{FeedItem, Subscription};
 use crate::error::{Error, ErrorReason};
 use crate::watch::{Health, UpstreamHealth, WatchHub};
 use onramp_core::Inventory;
@@ -27,6 +28,7 @@ use onramp_core::approvals::{
     self, Approval, ApprovalKind, ApprovalStatus, AutoApproveRule, Decision,
 };
 use onramp_core::onramps::PortRef;
+use onramp_store::changes::ChangeKind;
 use tokio_util::sync::CancellationToken;
 
 mod history;
@@ -156,6 +158,61 @@ impl ApprovalInbox {
         ))
     }
 
+    /// Follows the change feed: what another replica's read of the inbox committed (a
+    /// decision made through it, a new approval) reaches this replica's snapshot and its
+    /// WatchApprovals streams as soon as it is committed, with no Megaport read.
+    pub fn spawn_feed_follower(
+        self: &Arc<Self>,
+        mut feed: Subscription,
+    ) -> tokio::task::JoinHandle<()> {
+        let inbox = self.clone();
+        tokio::spawn(async move {
+            while let Some(item) = feed.next().await {
+                if let FeedItem::Change(change) = &item
+                    && change.kind != ChangeKind::Approvals
+                {
+                    continue;
+                }
+                if let Err(error) = inbox.take_in_committed().await {
+                    tracing::warn!(%error, "cannot take in the approvals another replica read");
+                }
+            }
+        })
+    }
+
+    /// Applies the history revisions committed since this replica's to its snapshot, and
+    /// sends them to its streams.
+    async fn take_in_committed(&self) -> Result<(), Error> {
+        let _reading = self.reading.lock().await;
+        let since = self.history.revision();
+        let committed = self.history.after(since).await?;
+        if committed
+            .first()
+            .is_some_and(|first| first.revision != since + 1)
+        {
+            // Missed revisions are no longer kept: the next read starts afresh.
+            self.history.reload().await?;
+            *self.lock() = None;
+            return Ok(());
+        }
+        for changes in committed {
+            self.history.took_in(&changes);
+            if let Some(snapshot) = self.lock().as_mut() {
+                let mut approvals = snapshot.approvals.as_ref().clone();
+                for approval in &changes.approvals {
+                    match approvals.iter_mut().find(|seen| seen.uid == approval.uid) {
+                        Some(seen) => *seen = approval.clone(),
+                        None => approvals.push(approval.clone()),
+                    }
+                }
+                snapshot.approvals = Arc::new(approvals);
+                snapshot.revision = changes.revision;
+            }
+            self.history.broadcast(Arc::new(changes));
+        }
+        Ok(())
+    }
+
     /// Reads every page from Megaport, keeps the result and commits what changed to the
     /// history.
     async fn read(&self) -> Result<(), Error> {
@@ -253,20 +310,24 @@ impl ApprovalInbox {
         Ok((approvals, revision))
     }
 
-    /// Approvals in any of `statuses`, newest first, and when the inbox was read.
+    /// Approvals in any of `statuses`, newest first (create time, then uid), and when the
+    /// inbox was read.
     pub async fn list(
         &self,
         statuses: &[ApprovalStatus],
     ) -> Result<(Vec<Approval>, OffsetDateTime), Error> {
         let (approvals, read_at, _) = self.current().await?;
-        Ok((
-            approvals
-                .iter()
-                .filter(|approval| statuses.contains(&approval.status))
-                .cloned()
-                .collect(),
-            read_at,
-        ))
+        let mut listed: Vec<Approval> = approvals
+            .iter()
+            .filter(|approval| statuses.contains(&approval.status))
+            .cloned()
+            .collect();
+        listed.sort_by(|a, b| {
+            b.create_time
+                .cmp(&a.create_time)
+                .then_with(|| a.uid.cmp(&b.uid))
+        });
+        Ok((listed, read_at))
     }
 
     /// Approves or rejects approval `uid` with `comment`.

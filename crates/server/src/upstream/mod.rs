@@ -179,7 +179,7 @@ struct SharedBudget(Store);
 impl BudgetLedger for SharedBudget {
     async fn update(
         &self,
-        since_ms: i64,
+        window_ms: i64,
         times_needed: &(dyn for<'w> Fn(&'w SharedWindow) -> usize + Sync),
         change: &mut (dyn for<'w> FnMut(&'w mut SharedWindow) + Send),
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -192,11 +192,12 @@ impl BudgetLedger for SharedBudget {
                 newest_ms: shared.newest_ms,
                 paused_until_ms: shared.paused_until_ms,
                 cut: shared.cut,
+                now_ms: shared.now_ms,
             };
         };
         Ok(self
             .0
-            .update_request_window(since_ms, &times_needed, &mut change)
+            .update_request_window(window_ms, &times_needed, &mut change)
             .await?)
     }
 }
@@ -207,5 +208,6 @@ fn shared_window(stored: RequestWindow) -> SharedWindow {
         newest_ms: stored.newest_ms,
         paused_until_ms: stored.paused_until_ms,
         cut: stored.cut,
+        now_ms: stored.now_ms,
     }
 }

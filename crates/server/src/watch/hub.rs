@@ -18,10 +18,12 @@ use tokio::sync::{Notify, broadcast};
 use super::batch::{Batch, CounterTotals, Counters, Health, UpstreamHealth};
 use super::recent::RecentWrites;
 use super::settings::WatchSettings;
+use crate::change_feed::{FeedItem, Subscription};
 use crate::error::Error;
 use onramp_core::keys::KeyView;
 use onramp_core::service_keys::ServiceKeys;
 use onramp_store::Store;
+use onramp_store::changes::ChangeKind;
 
 pub(super) struct State {
     pub(super) revision: i64,
@@ -115,11 +117,34 @@ impl WatchHub {
         })
     }
 
-    /// Records views a write of onramp's returned, so reads see them at once, and asks the
-    /// poller to look at Megaport now.
+    /// Records views a write of onramp's returned, so reads see them at once, and announces
+    /// the write on the change feed: the leader's poller (this replica's or another's) looks
+    /// at Megaport at once, and every replica reads the write from that revision.
     pub fn wrote(&self, views: &[KeyView]) {
         self.inner.recent.remember(views);
-        self.poke();
+        if let Some(view) = views.first() {
+            let (store, key) = (self.inner.store.clone(), view.key.clone());
+            tokio::spawn(async move {
+                if let Err(error) = store.announce_change(ChangeKind::Keys, &key).await {
+                    tracing::warn!(%error, "a key write not announced to the other replicas");
+                }
+            });
+        }
+    }
+
+    /// Follows the change feed: a key written through any replica makes this replica's poller
+    /// (if it leads) look at Megaport at once.
+    pub fn spawn_feed_follower(&self, mut feed: Subscription) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            while let Some(item) = feed.next().await {
+                if let FeedItem::Change(change) = item
+                    && change.kind == ChangeKind::Keys
+                {
+                    hub.poke();
+                }
+            }
+        })
     }
 
     /// Asks the poller to look at Megaport now (after a write that changes keys indirectly).

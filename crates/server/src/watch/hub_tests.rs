@@ -163,17 +163,20 @@ async fn reads_wait_for_the_first_poll_then_see_writes_before_the_poll_does() {
         None,
         "not polled yet: ask Megaport"
     );
-    assert!(hub.page(&all, 0, 10, key_of).is_none());
+    assert!(hub.page(&all, None, 10, key_of).is_none());
 
     hub.record_success(OffsetDateTime::now_utc());
+    let (first, token) = hub.page(&all, None, 2, key_of).expect("polled");
     assert_eq!(
-        hub.page(&all, 0, 2, key_of),
-        Some((vec!["key-000".to_owned(), "key-001".to_owned()], true)),
+        first,
+        ["key-000", "key-001"],
         "same create time, so by key; a third follows"
     );
+    let after = crate::paging::decode_cursor(&token, &crate::watch::key_filter_spelling(&all))
+        .expect("a token of this filter");
     assert_eq!(
-        hub.page(&all, 2, 2, key_of),
-        Some((vec!["key-002".to_owned()], false))
+        hub.page(&all, after.as_ref(), 2, key_of),
+        Some((vec!["key-002".to_owned()], String::new()))
     );
 
     let written_before = hub.inner.recent.position();
@@ -188,7 +191,7 @@ async fn reads_wait_for_the_first_poll_then_see_writes_before_the_poll_does() {
         "read your write"
     );
     assert_eq!(
-        hub.page(&all, 0, 10, key_of),
+        hub.page(&all, None, 10, key_of),
         Some((
             vec![
                 "key-new".to_owned(),
@@ -196,7 +199,7 @@ async fn reads_wait_for_the_first_poll_then_see_writes_before_the_poll_does() {
                 "key-001".to_owned(),
                 "key-002".to_owned()
             ],
-            false
+            String::new()
         )),
         "the written key joins the listing in its place"
     );
@@ -205,8 +208,8 @@ async fn reads_wait_for_the_first_poll_then_see_writes_before_the_poll_does() {
         ..KeyFilter::default()
     };
     assert_eq!(
-        hub.page(&inactive, 0, 10, key_of),
-        Some((vec!["key-001".to_owned()], false)),
+        hub.page(&inactive, None, 10, key_of),
+        Some((vec!["key-001".to_owned()], String::new())),
         "filters see the written state"
     );
 
@@ -322,5 +325,59 @@ async fn resuming_replays_exactly_what_followed_and_old_tokens_resync() {
     assert!(
         matches!(&garbage, Err(error) if error.reason() == ErrorReason::ResumeTokenInvalid),
         "a malformed token is refused"
+    );
+}
+
+#[tokio::test]
+async fn paging_through_a_thousand_keys_while_two_hundred_are_added_lists_each_once() {
+    let hub = hub(64).await;
+    let base = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let previous = hub.read().views.clone();
+    let mut current = previous.clone();
+    for index in 0..1_000_i64 {
+        let mut key = view(&format!("key-{index:04}"), KeyState::Active);
+        // Four keys to a millisecond: the cursor's tie-break by key counts.
+        key.create_time = Some(base + time::Duration::milliseconds(index / 4));
+        current.insert(key.key.clone(), key);
+    }
+    let existing: std::collections::BTreeSet<String> = current.keys().cloned().collect();
+    hub.apply(previous, current, OffsetDateTime::now_utc())
+        .await
+        .expect("apply");
+    hub.record_success(OffsetDateTime::now_utc());
+
+    let all = KeyFilter::default();
+    let spelling = crate::watch::key_filter_spelling(&all);
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    for page in 0.. {
+        let after = crate::paging::decode_cursor(&token, &spelling).expect("token");
+        let (keys, next) = hub
+            .page(&all, after.as_ref(), 50, |view| view.key.clone())
+            .expect("polled");
+        seen.extend(keys);
+        // Four newer keys are written between pages: they go to the front of the listing.
+        let newer: Vec<KeyView> = (0..4)
+            .map(|n| {
+                let mut key = view(&format!("new-{page:03}-{n}"), KeyState::Active);
+                key.create_time = Some(OffsetDateTime::now_utc());
+                key
+            })
+            .collect();
+        if page < 50 {
+            hub.wrote(&newer);
+        }
+        if next.is_empty() {
+            break;
+        }
+        token = next;
+    }
+    let first_seen: Vec<&String> = seen.iter().filter(|key| existing.contains(*key)).collect();
+    let distinct: std::collections::BTreeSet<&String> = first_seen.iter().copied().collect();
+    assert_eq!(first_seen.len(), distinct.len(), "no key twice");
+    assert_eq!(
+        distinct.len(),
+        1_000,
+        "every key that existed at the first page"
     );
 }

@@ -22,6 +22,7 @@ pub mod stream;
 pub use batch::{Batch, CounterTotals, Health, KeyReadRevision, UpstreamHealth};
 pub use events::{ChangeKind, KeyEvent};
 pub use hub::WatchHub;
+pub use read_model::{key_filter_spelling, key_position};
 pub use resume::resume_position;
 pub use revision_fanout::Resync;
 pub use settings::WatchSettings;

@@ -7,6 +7,8 @@ use std::sync::atomic::Ordering;
 
 use super::batch::KeyReadRevision;
 use super::hub::{WatchHub, newest_first};
+use crate::paging::{self, Cursor};
+use onramp_core::cursor::unix_millis;
 use onramp_core::keys::KeyView;
 use onramp_core::service_keys::KeyFilter;
 
@@ -47,10 +49,10 @@ impl WatchHub {
     pub fn page<T>(
         &self,
         filter: &KeyFilter,
-        offset: usize,
+        after: Option<&Cursor>,
         size: usize,
         each: impl Fn(&KeyView) -> T,
-    ) -> Option<(Vec<T>, bool)> {
+    ) -> Option<(Vec<T>, String)> {
         let listing = {
             let state = self.read();
             state.health.last_success?;
@@ -70,15 +72,14 @@ impl WatchHub {
                 &merged
             }
         };
-        let mut matching = keys.iter().filter(|view| filter.matches(view));
-        let page: Vec<T> = matching
-            .by_ref()
-            .skip(offset)
-            .take(size)
-            .map(each)
-            .collect();
-        let more = matching.next().is_some();
-        Some((page, more))
+        let (page, next_page_token) = paging::newest_first_page(
+            keys.iter().filter(|view| filter.matches(view)),
+            &key_filter_spelling(filter),
+            after,
+            size,
+            key_position,
+        );
+        Some((page.into_iter().map(each).collect(), next_page_token))
     }
 
     /// The current views and their revision, read together.
@@ -86,4 +87,15 @@ impl WatchHub {
         let state = self.read();
         (state.revision, state.views.values().cloned().collect())
     }
+}
+
+/// A key's place in the newest-first listing, for keyset page tokens.
+pub fn key_position(view: &KeyView) -> (i64, &str) {
+    let time_ms = view.create_time.map_or(i64::MIN, unix_millis);
+    (time_ms, &view.key)
+}
+
+/// The filter a key page token is bound to.
+pub fn key_filter_spelling(filter: &KeyFilter) -> String {
+    format!("keys {filter:?}")
 }

@@ -33,6 +33,7 @@ mod orders_restart;
 mod orders_validation;
 mod regions;
 mod replicas;
+mod replicas_feed;
 mod selection_signals;
 mod service_key_reads;
 mod service_keys;

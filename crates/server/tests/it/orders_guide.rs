@@ -16,6 +16,7 @@ use onramp_proto::{
 };
 use tonic::Code;
 use tonic::transport::Channel;
+use tonic_types::StatusExt;
 
 async fn on_ramp(channel: &Channel, port_uid: &str) -> OnRamp {
     let mut catalog = CatalogServiceClient::new(channel.clone());
@@ -271,6 +272,23 @@ async fn acme_buys_a_diverse_pair_with_the_providers_keys_and_both_go_live() {
     .into_inner();
     assert_eq!(rest.orders[0].order_id, bought[0].order_id);
     assert!(rest.next_page_token.is_empty());
+    // A page token is bound to the filter it was made under.
+    let other_filter = within(orders.list_vxc_orders(ListVxcOrdersRequest {
+        account: "acme".into(),
+        page_size: 1,
+        page_token: listed.next_page_token.clone(),
+        ..Default::default()
+    }))
+    .await
+    .expect_err("a token of another filter");
+    assert_eq!(other_filter.code(), tonic::Code::InvalidArgument);
+    let violations = other_filter
+        .get_error_details()
+        .bad_request()
+        .map(|bad| bad.field_violations.clone())
+        .unwrap_or_default();
+    assert_eq!(violations[0].field, "page_token", "{other_filter:?}");
+    assert!(violations[0].description.contains("different filter"));
     let globex = within(orders.list_vxc_orders(ListVxcOrdersRequest {
         account: "globex".into(),
         ..Default::default()

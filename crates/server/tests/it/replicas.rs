@@ -204,9 +204,15 @@ async fn three_hundred_orders_over_three_replicas_with_kills_are_bought_exactly_
     );
 }
 
+/// The leases and the VLANs are judged by the database, not by a replica's own clock: one
+/// replica a minute ahead of the others neither takes the leader's lease (a Port's, while
+/// another replica chooses a VLAN on it) early, nor hands out a VLAN another replica holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_single_use_keys_on_one_port_over_three_replicas_get_fifty_vlans() {
-    let replicas = Replicas::start(REPLICAS, SandboxConfig::default(), "").await;
+    let mut replicas = Replicas::start(REPLICAS, SandboxConfig::default(), "").await;
+    let leader = replicas.leader().await;
+    let ahead = (leader + 1) % REPLICAS;
+    replicas.restart_with_clock_ahead(ahead, 60).await;
     let calls = (0..50).map(|index| {
         let mut keys = ServiceKeyServiceClient::new(replicas.channel(index % REPLICAS));
         tokio::spawn(async move {
@@ -234,6 +240,14 @@ async fn fifty_single_use_keys_on_one_port_over_three_replicas_get_fifty_vlans()
         assert!(vlans.insert(vlan), "vlan {vlan} handed out twice");
     }
     assert_eq!(vlans.len(), 50);
+    // The leader renewed its lease all along (every second, for 3 s): the replica ahead would
+    // have taken it at its first try had its own clock judged the lease expired.
+    assert_eq!(replicas.leader().await, leader, "{}", replicas.logs());
+    let log_of_ahead = replicas.log(ahead);
+    assert!(
+        !log_of_ahead.contains("this replica leads"),
+        "the replica a minute ahead took the lease:\n{log_of_ahead}"
+    );
 }
 
 /// Key polls the sandbox saw in the next `window`.

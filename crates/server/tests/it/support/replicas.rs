@@ -21,6 +21,8 @@ pub(crate) struct Replica {
     config: PathBuf,
     log: PathBuf,
     process: Option<OnrampProcess>,
+    /// Seconds this replica's clock runs ahead of the machine's (libfaketime), if set.
+    clock_ahead: Option<u32>,
 }
 
 pub(crate) struct Replicas {
@@ -93,6 +95,7 @@ impl Replicas {
                 config,
                 log: dir.join(format!("replica-{index}.log")),
                 process: None,
+                clock_ahead: None,
             });
         }
         let mut started = Self {
@@ -115,16 +118,31 @@ impl Replicas {
             .append(true)
             .open(&replica.log)
             .expect("replica log");
-        let child = onramp_command()
+        let mut command = onramp_command();
+        command
             .args(["serve", "--config"])
             .arg(&replica.config)
             .env("ONRAMP_LOG_LEVEL", "info")
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn replica");
+            .stderr(log);
+        if let Some(seconds) = replica.clock_ahead {
+            // The wall clock only: timers and timeouts run on the monotonic clock as before.
+            command
+                .env("LD_PRELOAD", libfaketime())
+                .env("FAKETIME", format!("+{seconds}s"))
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+                .env("FAKETIME_DONT_RESET", "1");
+        }
+        let child = command.spawn().expect("spawn replica");
         replica.process = Some(OnrampProcess(child));
         let _ = connect_when_up(replica.addr).await;
+    }
+
+    /// Restarts replica `index` with its wall clock `seconds` ahead of every other's.
+    pub(crate) async fn restart_with_clock_ahead(&mut self, index: usize, seconds: u32) {
+        self.kill(index);
+        self.replicas[index].clock_ahead = Some(seconds);
+        self.start_replica(index).await;
     }
 
     /// SIGKILLs replica `index`.
@@ -158,6 +176,11 @@ impl Replicas {
         self.replicas[index].channel.clone()
     }
 
+    /// Replica `index`'s log so far.
+    pub(crate) fn log(&self, index: usize) -> String {
+        std::fs::read_to_string(&self.replicas[index].log).unwrap_or_default()
+    }
+
     /// Every replica's log, for a failing assertion's message.
     pub(crate) fn logs(&self) -> String {
         self.replicas
@@ -175,4 +198,14 @@ impl Drop for Replicas {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Debian's libfaketime (`make faketime-bin` installs it).
+fn libfaketime() -> PathBuf {
+    let found = std::fs::read_dir("/usr/lib")
+        .expect("/usr/lib")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("faketime/libfaketime.so.1"))
+        .find(|path| path.exists());
+    found.expect("libfaketime is not installed: run make faketime-bin")
 }
