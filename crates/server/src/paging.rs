@@ -219,38 +219,63 @@ mod tests {
         assert_eq!(page_of(vec![1, 2, 3], 2, 5).1, "");
     }
 
-    #[test]
-    fn a_cursor_page_holds_still_while_newer_items_arrive() {
-        // (time, id), newest first.
-        let mut items: Vec<(i64, String)> = (0..10).map(|n| (100 - n, format!("i{n}"))).collect();
-        fn position(item: &(i64, String)) -> (i64, &str) {
-            (item.0, item.1.as_str())
-        }
-        let (first, token) = newest_first_page(&items, "f", None, 4, position);
-        assert_eq!(first.len(), 4);
-        // Two newer items arrive at the front, and one with the last item's time.
-        items.insert(0, (200, "new1".into()));
-        items.insert(0, (201, "new2".into()));
-        items.push((97, "i3a".into()));
+    fn position(item: &(i64, String)) -> (i64, &str) {
+        (item.0, item.1.as_str())
+    }
+
+    /// Newest first, then by id, as every keyset listing is sorted.
+    fn sort(items: &mut [(i64, String)]) {
         items.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let after = decode_cursor(&token, "f").expect("token").expect("cursor");
-        let (second, _) = newest_first_page(&items, "f", Some(&after), 4, position);
-        let ids: Vec<&str> = second.iter().map(|item| item.1.as_str()).collect();
+    }
+
+    /// What ListApprovals pages with (the others page the same way in their read model or
+    /// the store): 1,000 items, 50 a page, while 200 newer ones arrive.
+    #[test]
+    fn paging_a_thousand_items_while_two_hundred_arrive_lists_each_once() {
+        // Four items to a millisecond: the tie-break by id counts.
+        let mut items: Vec<(i64, String)> = (0..1_000)
+            .map(|n| (10_000 - n / 4, format!("i{n:04}")))
+            .collect();
+        sort(&mut items);
+        let existing: std::collections::BTreeSet<String> =
+            items.iter().map(|item| item.1.clone()).collect();
+        let mut seen = Vec::new();
+        let mut token = String::new();
+        for page in 0..100 {
+            let after = decode_cursor(&token, "f").expect("token");
+            let (listed, next) = newest_first_page(&items, "f", after.as_ref(), 50, position);
+            seen.extend(listed.iter().map(|item| item.1.clone()));
+            if page < 50 {
+                for n in 0..4 {
+                    items.push((20_000 + page, format!("new{page:02}-{n}")));
+                }
+                sort(&mut items);
+            }
+            if next.is_empty() {
+                break;
+            }
+            token = next;
+        }
+        let first_seen: Vec<&String> = seen.iter().filter(|id| existing.contains(*id)).collect();
+        let distinct: std::collections::BTreeSet<&String> = first_seen.iter().copied().collect();
+        assert_eq!(first_seen.len(), distinct.len(), "none twice");
         assert_eq!(
-            ids,
-            ["i3a", "i4", "i5", "i6"],
-            "after i3 (97), nothing seen twice"
+            distinct.len(),
+            1_000,
+            "every item that existed at the first page"
         );
 
-        let other = decode_cursor(&token, "g").expect_err("another filter");
+        let other = decode_cursor(&next_token(&items), "g").expect_err("another filter");
         assert_eq!(other.field, "page_token");
         assert!(other.description.contains("different filter"));
         assert!(
             decode_cursor(&offset_token(3), "f").is_err(),
             "kinds do not mix"
         );
-        let (_, last) = newest_first_page(&items, "f", Some(&after), 100, position);
-        assert_eq!(last, "", "no token after the last page");
+    }
+
+    fn next_token(items: &[(i64, String)]) -> String {
+        newest_first_page(items, "f", None, 1, position).1
     }
 
     #[test]

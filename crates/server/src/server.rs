@@ -179,7 +179,7 @@ pub async fn run_with_admin(
         onramp_store::Backend::Sqlite => background_work(),
         onramp_store::Backend::Postgres => vec![
             hub.spawn_follower(shutdown_signal.clone()),
-            signals.spawn_follower(shutdown_signal.clone()),
+            signals.spawn_follower(feed.subscribe(), shutdown_signal.clone()),
             crate::leader::spawn(
                 Arc::new(store.clone()),
                 Duration::from_secs(config.store.leader_lease_seconds),

@@ -4,6 +4,7 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::changes::ChangeKind;
 use crate::{Store, StoreError, millis};
 
 impl Store {
@@ -28,7 +29,8 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         }
-        transaction.commit().await?;
+        self.commit_with_change(transaction, ChangeKind::PortSignals, kind)
+            .await?;
         Ok(())
     }
 

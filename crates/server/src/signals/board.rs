@@ -10,9 +10,11 @@ use tokio::sync::watch;
 use onramp_core::onramps::{Port, Zone};
 use onramp_core::signals::{MeasuredTraffic, NoticeKind, NoticePhase, PortSignals, StatusEvent};
 use onramp_store::Store;
+use onramp_store::changes::ChangeKind;
 use tokio_util::sync::CancellationToken;
 
 use super::settings::SignalSettings;
+use crate::change_feed::{FeedItem, Subscription};
 
 /// The kinds of signal the store keeps per Port.
 const TRAFFIC: &str = "traffic";
@@ -243,11 +245,13 @@ impl Signals {
         });
     }
 
-    /// On a replica sharing a PostgreSQL store: takes in what the leader collected, as often
-    /// as the feeds are read (at most a minute apart), which also re-publishes for the clock.
-    /// Harmless on the leader, whose own copy is the newest.
+    /// On a replica sharing a PostgreSQL store: takes in what the leader collected as soon as
+    /// the change feed says it was stored, and at least as often as the feeds are read (at
+    /// most a minute apart), which also re-publishes for the clock. Harmless on the leader,
+    /// whose own copy is the newest.
     pub fn spawn_follower(
         self: &Arc<Self>,
+        mut feed: Subscription,
         shutdown: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let signals = self.clone();
@@ -259,6 +263,11 @@ impl Signals {
             loop {
                 tokio::select! {
                     () = tokio::time::sleep(interval) => {}
+                    item = feed.next() => match item {
+                        Some(FeedItem::Change(change)) if change.kind != ChangeKind::PortSignals => continue,
+                        Some(_) => {}
+                        None => break,
+                    },
                     () = shutdown.cancelled() => break,
                 }
                 if let Err(error) = signals.take_in_stored().await {

@@ -353,6 +353,17 @@ async fn every_write_through_one_replica_is_read_on_the_others() {
     }))
     .await
     .expect("change");
+    let changed_at = tokio::time::Instant::now();
+    for stream in &mut streams {
+        loop {
+            let seen = within(stream.next()).await.expect("a state").expect("ok");
+            let vxc = seen.order.expect("order").vxc.expect("vxc");
+            if vxc.approval_pending && vxc.pending_rate_limit_mbps == 500 {
+                break;
+            }
+        }
+        delays.0.push(("orders", changed_at.elapsed()));
+    }
     let speed_change = pending_approval(&replicas).await;
     within(
         ApprovalServiceClient::new(replicas.channel(1)).reject_approval(RejectApprovalRequest {
