@@ -8,8 +8,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::metrics::{Metrics, Sources};
 use serde::{Deserialize, Serialize};
@@ -24,24 +26,50 @@ pub(crate) struct Admin {
     pub(crate) draining: CancellationToken,
 }
 
+/// The longest wait between accept retries after accept fails (out of file descriptors, say):
+/// the wait doubles from [`ACCEPT_BACKOFF_MIN`] up to this.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+
 /// Serves the admin routes on `listener` until the task is aborted (at the end of `run`, so
 /// `/readyz` keeps answering 503 while the gRPC server drains).
-pub(crate) async fn serve(listener: TcpListener, admin: Arc<Admin>) {
+///
+/// The listener is unauthenticated, so a client must not be able to starve the scrapes and
+/// probes: a connection that sends no complete request headers within
+/// `admin.header_read_timeout_millis` (also between requests on a kept-alive connection) is
+/// closed; past `admin.max_connections` open connections a new one is closed at once rather than
+/// queued; and a failing accept is retried after a growing pause, not in a tight loop.
+pub(crate) async fn serve(listener: TcpListener, admin: Arc<Admin>, settings: AdminSettings) {
+    let open = Arc::new(Semaphore::new(settings.max_connections));
+    let header_read_timeout = Duration::from_millis(settings.header_read_timeout_millis);
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
         let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                stream
+            }
             Err(error) => {
-                tracing::warn!(%error, "admin listener: accept failed");
+                tracing::warn!(%error, ?backoff, "admin listener: accept failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 continue;
             }
         };
+        let Ok(slot) = Arc::clone(&open).try_acquire_owned() else {
+            tracing::debug!("admin listener: connection cap reached; closing a new connection");
+            continue;
+        };
         let admin = Arc::clone(&admin);
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |request| {
                 let admin = Arc::clone(&admin);
                 async move { Ok::<_, Infallible>(admin.answer(&request).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -103,17 +131,36 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
 pub struct AdminSettings {
     /// Address of the admin listener, off the gRPC port; empty turns it and metrics off.
     pub listen: String,
+    /// Open admin connections at most; past it a new connection is closed at once.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers (and to start the next
+    /// one, kept alive) before it is closed.
+    pub header_read_timeout_millis: u64,
 }
 
 impl Default for AdminSettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9464".to_owned(),
+            // Prometheus, the orchestrator's probes and an operator need a handful; a client
+            // holding hundreds open without a word must not leave them none.
+            max_connections: 1_024,
+            header_read_timeout_millis: 5_000,
         }
     }
 }
 
 impl AdminSettings {
+    pub fn validate(&self) -> Result<(), crate::settings::ConfigError> {
+        self.addr()?;
+        crate::settings::positive("admin.max_connections", self.max_connections as u64)?;
+        crate::settings::positive(
+            "admin.header_read_timeout_millis",
+            self.header_read_timeout_millis,
+        )?;
+        Ok(())
+    }
+
     /// The parsed `admin.listen` address; `None` when the admin listener is off.
     pub fn addr(&self) -> Result<Option<std::net::SocketAddr>, crate::settings::ConfigError> {
         if self.listen.is_empty() {

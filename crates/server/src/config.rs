@@ -154,7 +154,7 @@ impl Config {
     /// its own keys; this adds the process-wide ones.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
-        self.admin.addr()?;
+        self.admin.validate()?;
         crate::auth::settings::validate(&self.auth, &self.tls, &self.limits)?;
         self.store.validate()?;
         self.sandbox.validate()?;

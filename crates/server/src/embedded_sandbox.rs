@@ -14,6 +14,36 @@ pub enum SandboxError {
          (cargo feature `embedded-sandbox`); set `staging`, `production` or `custom` with API keys"
     )]
     NotBuilt,
+    #[error(
+        "refusing to serve on {listen} on the embedded Megaport sandbox: every key, price and \
+         order there is fake, and no Megaport is configured. Configure Megaport \
+         (megaport.environment with API keys), or, to offer the sandbox beyond this host on \
+         purpose, set sandbox.allow_non_loopback_listen = true \
+         (ONRAMP_SANDBOX__ALLOW_NON_LOOPBACK_LISTEN=true)"
+    )]
+    Exposed { listen: std::net::SocketAddr },
+}
+
+/// onramp on the embedded sandbox hands out keys and takes orders that exist nowhere. Said
+/// loudly in every case, and refused on an address beyond this host unless the operator asks
+/// for it: a production deployment that forgot its Megaport configuration would otherwise
+/// start, and sell fake connectivity, without a word. (An unknown address counts as beyond.)
+pub(crate) fn check_exposure(
+    settings: &SandboxSettings,
+    listen: Option<std::net::SocketAddr>,
+) -> Result<(), SandboxError> {
+    tracing::warn!(
+        listen = ?listen,
+        "onramp is on the embedded Megaport sandbox: its keys, prices and orders are not \
+         Megaport's; configure megaport.environment and API keys to reach Megaport"
+    );
+    let exposed = listen.is_none_or(|addr| !addr.ip().is_loopback());
+    if exposed && !settings.allow_non_loopback_listen {
+        return Err(SandboxError::Exposed {
+            listen: listen.unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+        });
+    }
+    Ok(())
 }
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -105,6 +135,9 @@ pub struct SandboxSettings {
     /// Whether the sandbox enforces Megaport's request limits (500 requests per 5 minutes per
     /// client, one update per service per 5 minutes), answering 429 past them.
     pub megaport_limits: bool,
+    /// Whether onramp may serve on a non-loopback address while it talks to the embedded
+    /// sandbox (a demonstration on a shared host). Off: such a start is refused.
+    pub allow_non_loopback_listen: bool,
 }
 
 impl Default for SandboxSettings {
@@ -114,6 +147,7 @@ impl Default for SandboxSettings {
             seed_file: None,
             token_lifetime_seconds: 86_400,
             megaport_limits: true,
+            allow_non_loopback_listen: false,
         }
     }
 }
@@ -137,5 +171,28 @@ impl SandboxSettings {
             self.token_lifetime_seconds,
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_is_served_beyond_loopback_only_when_allowed() {
+        let loopback = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 50051)));
+        let public = Some(std::net::SocketAddr::from(([0, 0, 0, 0], 50051)));
+        let mut settings = SandboxSettings::default();
+        assert!(check_exposure(&settings, loopback).is_ok());
+        assert!(matches!(
+            check_exposure(&settings, public),
+            Err(SandboxError::Exposed { .. })
+        ));
+        assert!(
+            check_exposure(&settings, None).is_err(),
+            "an unknown address counts as beyond"
+        );
+        settings.allow_non_loopback_listen = true;
+        assert!(check_exposure(&settings, public).is_ok());
     }
 }

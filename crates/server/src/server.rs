@@ -85,6 +85,10 @@ pub async fn run_with_admin(
 ) -> Result<(), ServeError> {
     let store = crate::storage::open_store(&config.store, &config.data_dir).await?;
     let local_addr = listener.local_addr().ok();
+    if config.megaport.environment == crate::upstream::settings::MegaportEnvironment::Sandbox {
+        crate::embedded_sandbox::check_exposure(&config.sandbox, local_addr)
+            .map_err(crate::upstream::UpstreamError::from)?;
+    }
     let metrics = Arc::new(Metrics::new());
     // Callers, scopes, quotas and audit: one layer in front of every service (see `auth`). An
     // unknown local address is treated as public, so the insecure check errs on the safe side.
@@ -289,6 +293,7 @@ pub async fn run_with_admin(
                 },
                 draining: shutdown_signal.clone(),
             }),
+            config.admin.clone(),
         ))
     });
 

@@ -171,3 +171,91 @@ async fn refusals_are_counted_by_reason_without_the_caller() {
         Some(2.0)
     );
 }
+
+/// A client holding 500 admin connections open without sending a byte does not keep a scrape
+/// or a probe waiting: they are answered while all 500 are still open (the header timeout is
+/// a minute here, so none of them was closed to make room). Past the cap, a new connection is
+/// closed at once; one that sends no headers is closed after the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_starve_scrapes_and_probes() {
+    let mut config = test_config();
+    config.admin.max_connections = 510;
+    config.admin.header_read_timeout_millis = 60_000;
+    let server = TestServer::start_with(config).await;
+    let admin = server.admin_addr.expect("admin listener");
+    raise_open_file_limit();
+    let mut idle = Vec::new();
+    for _ in 0..500 {
+        idle.push(
+            tokio::net::TcpStream::connect(admin)
+                .await
+                .expect("connect"),
+        );
+    }
+    let (code, body) = get(admin, "/metrics").await;
+    assert_eq!(code, 200);
+    assert!(body.contains("onramp_"), "a scrape");
+    assert_eq!(get(admin, "/healthz").await.0, 200);
+    for (index, stream) in idle.iter().enumerate() {
+        let mut byte = [0_u8; 1];
+        match stream.try_read(&mut byte) {
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("idle connection {index} was closed: {other:?}"),
+        }
+    }
+    // The cap: ten more fill it, and the next is closed without an answer.
+    for _ in 0..10 {
+        idle.push(
+            tokio::net::TcpStream::connect(admin)
+                .await
+                .expect("connect"),
+        );
+    }
+    let mut over = tokio::net::TcpStream::connect(admin)
+        .await
+        .expect("connect");
+    let mut buffer = Vec::new();
+    // Closed by the server long before its header timeout (a minute), or `within` fails.
+    let _ = within(tokio::io::AsyncReadExt::read_to_end(&mut over, &mut buffer)).await;
+    assert!(buffer.is_empty(), "a connection past the cap was answered");
+    drop(idle);
+}
+
+/// A connection that never sends its request headers is closed after the header timeout.
+#[tokio::test]
+async fn a_connection_without_headers_is_closed_after_the_header_timeout() {
+    let mut config = test_config();
+    config.admin.header_read_timeout_millis = 200;
+    let server = TestServer::start_with(config).await;
+    let admin = server.admin_addr.expect("admin listener");
+    let mut silent = tokio::net::TcpStream::connect(admin)
+        .await
+        .expect("connect");
+    let mut buffer = Vec::new();
+    // Closed by the server (with a 408 or nothing): the read ends, or `within` fails.
+    let _ = within(tokio::io::AsyncReadExt::read_to_end(
+        &mut silent,
+        &mut buffer,
+    ))
+    .await;
+    assert!(
+        buffer.is_empty() || String::from_utf8_lossy(&buffer).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&buffer)
+    );
+    assert_eq!(get(admin, "/healthz").await.0, 200);
+}
+
+/// Both ends of 510 connections live in this process: past a soft limit of 1,024 open files
+/// (a common default), so it is raised to the hard limit.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some_and(|current| current < 4_096) {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        setrlimit(Resource::Nofile, raised).expect("raise the open-file limit");
+    }
+}

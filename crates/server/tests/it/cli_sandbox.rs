@@ -45,3 +45,31 @@ async fn onramp_sandbox_serves_megaport_locations_and_tokens() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `onramp serve` on an address beyond this host with no Megaport configured would hand out the
+/// embedded sandbox's fake keys to the world: it refuses to start, saying why and how to allow
+/// it on purpose.
+#[tokio::test]
+async fn serve_beyond_loopback_on_the_embedded_sandbox_is_refused() {
+    let data = std::env::temp_dir().join(format!("onramp-exposed-{}", uuid::Uuid::new_v4()));
+    let child = Command::new(env!("CARGO_BIN_EXE_onramp"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--insecure"])
+        .env("ONRAMP_DATA_DIR", &data)
+        .env("ONRAMP_ADMIN__LISTEN", "")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn onramp serve");
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    let _ = std::fs::remove_dir_all(&data);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started:\n{stderr}");
+    assert!(
+        stderr.contains("embedded Megaport sandbox")
+            && stderr.contains("ONRAMP_SANDBOX__ALLOW_NON_LOOPBACK_LISTEN=true"),
+        "{stderr}"
+    );
+}
