@@ -227,9 +227,14 @@ async fn server_refuses_a_public_address_without_auth_unless_insecure() {
     let listener = within(tokio::net::TcpListener::bind("0.0.0.0:0"))
         .await
         .expect("bind");
+    // The embedded sandbox is allowed beyond loopback here: this test is about callers.
+    let public_sandbox = |mut config: onramp_server::config::Config| {
+        config.sandbox.allow_non_loopback_listen = true;
+        config
+    };
     let result = within(onramp_server::server::run(
         listener,
-        crate::support::test_config(),
+        public_sandbox(crate::support::test_config()),
         std::future::pending(),
     ))
     .await;
@@ -237,8 +242,8 @@ async fn server_refuses_a_public_address_without_auth_unless_insecure() {
     assert!(error.to_string().contains("--insecure"), "{error}");
 
     // With tokens configured it starts; so it does with `insecure`.
-    for config in [config_with_tokens(), {
-        let mut config = crate::support::test_config();
+    for config in [public_sandbox(config_with_tokens()), {
+        let mut config = public_sandbox(crate::support::test_config());
         config.insecure = true;
         config
     }] {
@@ -299,9 +304,11 @@ fn binary_refuses_a_public_address_unless_given_insecure() {
                 command.env_remove(key);
             }
         }
+        // The embedded sandbox is allowed beyond loopback here: this test is about callers.
         command
             .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
             .env("ONRAMP_ADMIN__LISTEN", "127.0.0.1:0")
+            .env("ONRAMP_SANDBOX__ALLOW_NON_LOOPBACK_LISTEN", "true")
             .arg(&data_dir)
             .args(extra)
             .stdout(Stdio::null())

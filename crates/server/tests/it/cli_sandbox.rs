@@ -52,7 +52,13 @@ async fn onramp_sandbox_serves_megaport_locations_and_tokens() {
 #[tokio::test]
 async fn serve_beyond_loopback_on_the_embedded_sandbox_is_refused() {
     let data = std::env::temp_dir().join(format!("onramp-exposed-{}", uuid::Uuid::new_v4()));
-    let child = Command::new(env!("CARGO_BIN_EXE_onramp"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_onramp"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ONRAMP_") {
+            command.env_remove(key);
+        }
+    }
+    let child = command
         .args(["serve", "--listen", "0.0.0.0:0", "--insecure"])
         .env("ONRAMP_DATA_DIR", &data)
         .env("ONRAMP_ADMIN__LISTEN", "")
