@@ -90,7 +90,7 @@ impl OrderFollowers {
         deliver(&mut self.lock(), order);
     }
 
-    /// Follows the change feed: an order changed by any replica (its buy, a change, an
+    /// Follows the change feed: an order changed by another replica (its buy, a change, an
     /// approval seen by another replica's listing) reaches this replica's streams of it as soon
     /// as it is committed, from the store, with no Megaport read.
     pub fn spawn_feed_follower(
@@ -101,7 +101,10 @@ impl OrderFollowers {
         tokio::spawn(async move {
             while let Some(item) = feed.next().await {
                 let changed: Vec<String> = match &item {
-                    FeedItem::Change(change) if change.kind == ChangeKind::Orders => {
+                    // This replica's own order writes reach its streams directly.
+                    FeedItem::Change(change)
+                        if change.kind == ChangeKind::Orders && !change.own =>
+                    {
                         vec![change.subject.clone()]
                     }
                     FeedItem::Change(_) => continue,

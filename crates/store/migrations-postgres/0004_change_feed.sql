@@ -3,5 +3,6 @@ CREATE TABLE change_feed (
     revision BIGINT PRIMARY KEY,
     kind     TEXT NOT NULL,
     subject  TEXT NOT NULL,
-    time_ms  BIGINT NOT NULL
+    time_ms  BIGINT NOT NULL,
+    origin   TEXT NOT NULL
 );

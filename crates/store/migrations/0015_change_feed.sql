@@ -8,5 +8,7 @@ CREATE TABLE change_feed (
     -- What changed within the kind (a region's name, an order's id); '' for all of it.
     subject  TEXT NOT NULL,
     -- The database's clock at the change.
-    time_ms  INTEGER NOT NULL
+    time_ms  INTEGER NOT NULL,
+    -- The process that wrote it: its own writes reach its read models directly.
+    origin   TEXT NOT NULL
 );

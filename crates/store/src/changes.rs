@@ -57,6 +57,9 @@ pub struct Change {
     pub subject: String,
     /// The database's clock at the change, in unix milliseconds.
     pub time_ms: i64,
+    /// Whether this process wrote it (its own writes reach its read models directly, so a
+    /// subscriber may skip them).
+    pub own: bool,
 }
 
 /// An advisory lock's key: feed writers take it so revisions commit in the order they are
@@ -79,13 +82,14 @@ impl Store {
                 .await?;
         }
         let revision: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO change_feed (revision, kind, subject, time_ms) \
-             SELECT COALESCE(MAX(revision), 0) + 1, $1, $2, {now} FROM change_feed \
+            "INSERT INTO change_feed (revision, kind, subject, time_ms, origin) \
+             SELECT COALESCE(MAX(revision), 0) + 1, $1, $2, {now}, $3 FROM change_feed \
              RETURNING revision",
             now = self.backend.now_ms_sql()
         )))
         .bind(kind.as_str())
         .bind(subject)
+        .bind(self.origin.as_ref())
         .fetch_one(&mut *transaction)
         .await?;
         if revision % 1_000 == 0 {
@@ -119,8 +123,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Change>, StoreError> {
         let rows = sqlx::query(
-            "SELECT revision, kind, subject, time_ms FROM change_feed WHERE revision > $1 \
-             ORDER BY revision LIMIT $2",
+            "SELECT revision, kind, subject, time_ms, origin FROM change_feed \
+             WHERE revision > $1 ORDER BY revision LIMIT $2",
         )
         .bind(revision)
         .bind(limit)
@@ -135,6 +139,7 @@ impl Store {
                         .ok_or_else(|| StoreError::Corrupt(format!("change kind {kind}")))?,
                     subject: row.try_get("subject")?,
                     time_ms: row.try_get("time_ms")?,
+                    own: row.try_get::<String, _>("origin")? == *self.origin,
                 })
             })
             .collect()
@@ -176,6 +181,7 @@ mod tests {
             );
             assert_eq!(store.changes_after(1, 10).await.expect("after 1").len(), 1);
             assert_eq!(store.latest_change().await.expect("latest"), 2);
+            assert!(changes.iter().all(|change| change.own), "this process wrote them");
         }
     }
 

@@ -122,6 +122,8 @@ pub struct Store {
     postgres_url: Option<Arc<str>>,
     /// The newest change-feed revision this process committed (see `changes`).
     local_changes: Arc<tokio::sync::watch::Sender<i64>>,
+    /// Names this process's changes in the feed.
+    origin: Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -223,6 +225,7 @@ impl Store {
             _lock: None,
             postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url)),
             local_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
+            origin: Arc::from(uuid::Uuid::new_v4().to_string()),
         })
     }
 

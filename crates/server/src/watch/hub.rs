@@ -117,11 +117,13 @@ impl WatchHub {
         })
     }
 
-    /// Records views a write of onramp's returned, so reads see them at once, and announces
-    /// the write on the change feed: the leader's poller (this replica's or another's) looks
-    /// at Megaport at once, and every replica reads the write from that revision.
+    /// Records views a write of onramp's returned, so reads see them at once, asks this
+    /// replica's poller to look at Megaport now, and announces the write on the change feed,
+    /// so that the leader's poller does the same when another replica leads; every replica
+    /// then reads the write from that revision.
     pub fn wrote(&self, views: &[KeyView]) {
         self.inner.recent.remember(views);
+        self.poke();
         if let Some(view) = views.first() {
             let (store, key) = (self.inner.store.clone(), view.key.clone());
             tokio::spawn(async move {
@@ -132,14 +134,16 @@ impl WatchHub {
         }
     }
 
-    /// Follows the change feed: a key written through any replica makes this replica's poller
-    /// (if it leads) look at Megaport at once.
+    /// Follows the change feed: a key written through another replica makes this replica's
+    /// poller (if it leads) look at Megaport at once. (This replica's own writes poked it
+    /// already.)
     pub fn spawn_feed_follower(&self, mut feed: Subscription) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
         tokio::spawn(async move {
             while let Some(item) = feed.next().await {
                 if let FeedItem::Change(change) = item
                     && change.kind == ChangeKind::Keys
+                    && !change.own
                 {
                     hub.poke();
                 }
