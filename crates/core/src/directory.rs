@@ -363,9 +363,12 @@ impl Directory {
         let position = view.iter().position(|on_ramp| on_ramp.port.uid == port_uid);
         position
             .map(|position| ViewedOnRamp { view, position })
-            .ok_or_else(|| Error::NotFound {
-                reason: ErrorReason::OnRampNotFound,
-                message: format!("port `{port_uid}` is not one of the provider's ports"),
+            .ok_or_else(|| {
+                Error::NotFound {
+                    reason: ErrorReason::OnRampNotFound,
+                    message: format!("port `{port_uid}` is not one of the provider's ports"),
+                }
+                .with_meta("port_uid", port_uid)
             })
     }
 
@@ -479,9 +482,10 @@ impl Directory {
             InsertOutcome::NameTaken => Err(Error::AlreadyExists {
                 reason: ErrorReason::RegionAlreadyExists,
                 message: format!("region `{}` already exists", region.name),
-            }),
+            }
+            .with_meta("region", &region.name)),
             InsertOutcome::RequestSeen { request_hash, name } => {
-                ensure_same_request(&request_hash, &fingerprint)?;
+                ensure_same_request(request_id, &request_hash, &fingerprint)?;
                 self.region(&name).await
             }
         }
@@ -653,6 +657,7 @@ fn region_not_found(name: &str) -> Error {
         reason: ErrorReason::RegionNotFound,
         message: format!("region `{name}` not found"),
     }
+    .with_meta("region", name)
 }
 
 /// "2 not live, 1 vxc not permitted" — the counts of rejections by reason.
@@ -733,18 +738,16 @@ pub(crate) mod tests {
             .create_region(other, "req-1")
             .await
             .expect_err("reuse");
-        assert!(matches!(
-            error,
-            Error::FailedPrecondition {
-                reason: ErrorReason::RequestIdReused,
-                ..
-            }
-        ));
+        assert_eq!(error.reason(), ErrorReason::RequestIdReused);
+        assert!(
+            matches!(&error, Error::Annotated { metadata, .. } if metadata["request_id"] == "req-1"),
+            "{error:?}"
+        );
         let error = directory
             .create_region(us_west(), "req-2")
             .await
             .expect_err("dup");
-        assert!(matches!(error, Error::AlreadyExists { .. }));
+        assert!(matches!(error.kind(), Error::AlreadyExists { .. }));
     }
 
     #[tokio::test]
@@ -903,6 +906,10 @@ pub(crate) mod tests {
             })
             .await
             .expect_err("unknown region");
-        assert!(matches!(unknown, Error::NotFound { .. }));
+        assert_eq!(unknown.reason(), ErrorReason::RegionNotFound);
+        assert!(
+            matches!(&unknown, Error::Annotated { metadata, .. } if metadata["region"] == "nowhere"),
+            "{unknown:?}"
+        );
     }
 }

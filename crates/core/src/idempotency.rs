@@ -33,20 +33,21 @@ pub fn fingerprint(parameters: &impl Serialize) -> Result<String, Error> {
 }
 
 /// A replay must carry the parameters of the first request with its id.
-pub fn ensure_same_request(stored: &str, fingerprint: &str) -> Result<(), Error> {
+pub fn ensure_same_request(request_id: &str, stored: &str, fingerprint: &str) -> Result<(), Error> {
     if stored == fingerprint {
         Ok(())
     } else {
-        Err(request_id_reused())
+        Err(request_id_reused(request_id))
     }
 }
 
 /// The same request id with different parameters.
-pub fn request_id_reused() -> Error {
+pub fn request_id_reused(request_id: &str) -> Error {
     Error::FailedPrecondition {
         reason: ErrorReason::RequestIdReused,
         message: "request_id was already used with different parameters".to_owned(),
     }
+    .with_meta("request_id", request_id)
 }
 
 #[cfg(test)]
@@ -75,8 +76,8 @@ mod tests {
         let ab = fingerprint(&Ab { a: 1, b: "x" }).expect("fingerprint");
         assert_eq!(ab, fingerprint(&Ba { b: "x", a: 1 }).expect("fingerprint"));
         assert_ne!(ab, fingerprint(&Ab { a: 2, b: "x" }).expect("fingerprint"));
-        assert!(ensure_same_request(&ab, &ab).is_ok());
-        let reused = ensure_same_request(&ab, "other").expect_err("reuse");
+        assert!(ensure_same_request("r", &ab, &ab).is_ok());
+        let reused = ensure_same_request("r", &ab, "other").expect_err("reuse");
         assert_eq!(reused.reason(), ErrorReason::RequestIdReused);
     }
 }

@@ -183,7 +183,7 @@ impl ServiceKeys {
             key: None,
         };
         if let Some(seen) = self.store.journal_key_request(&journal).await? {
-            ensure_same_request(&seen.request_hash, &hash)?;
+            ensure_same_request(&request.request_id, &seen.request_hash, &hash)?;
             if let Some(key) = seen.key {
                 return self.get(&key).await;
             }
@@ -218,7 +218,7 @@ impl ServiceKeys {
                     reason: ErrorReason::UpstreamOutcomeUnknown,
                     ..
                 },
-            ) => Err(error),
+            ) => Err(error.with_meta("request_id", &request.request_id)),
             Err(error) => {
                 // Megaport refused: nothing was created, so the request id is free again.
                 self.store.abandon_key_request(&request.request_id).await?;
@@ -236,9 +236,9 @@ impl ServiceKeys {
             self.store.stored_outcome(&request.request_id).await?
         {
             if call != ISSUE_CALL {
-                return Err(request_id_reused());
+                return Err(request_id_reused(&request.request_id));
             }
-            ensure_same_request(&stored, &fingerprint)?;
+            ensure_same_request(&request.request_id, &stored, &fingerprint)?;
             let IssueOutcome { keys, selection } = serde_json::from_slice(&outcome)
                 .map_err(|error| Error::internal(format!("stored issue outcome: {error}")))?;
             return Ok((keys, selection));
@@ -556,7 +556,8 @@ impl ServiceKeys {
                 return Err(Error::NotFound {
                     reason: ErrorReason::OnRampNotFound,
                     message: format!("port `{port_uid}` is not one of the provider's ports"),
-                });
+                }
+                .with_meta("port_uid", port_uid));
             }
             Err(error) => return Err(error),
         };
@@ -573,7 +574,8 @@ impl ServiceKeys {
                         "it is not live"
                     }
                 ),
-            });
+            }
+            .with_meta("port_uid", &port.uid));
         }
         Ok(port)
     }
@@ -630,12 +632,15 @@ impl ServiceKeys {
             None => {
                 let taken: BTreeSet<i32> =
                     vxc_vlans.union(&key_vlans).chain(avoid).copied().collect();
-                keys::lowest_free_vlan(&taken).ok_or_else(|| Error::FailedPrecondition {
-                    reason: ErrorReason::VlanExhausted,
-                    message: format!(
-                        "no free vlan ({VLAN_MIN}-{VLAN_MAX}) left on port {} ({})",
-                        port.name, port.uid
-                    ),
+                keys::lowest_free_vlan(&taken).ok_or_else(|| {
+                    Error::FailedPrecondition {
+                        reason: ErrorReason::VlanExhausted,
+                        message: format!(
+                            "no free vlan ({VLAN_MIN}-{VLAN_MAX}) left on port {} ({})",
+                            port.name, port.uid
+                        ),
+                    }
+                    .with_meta("port_uid", &port.uid)
                 })
             }
         }
@@ -739,6 +744,8 @@ fn vlan_in_use(port: &Port, vlan: i32, holder: &str) -> Error {
             port.name, port.uid
         ),
     }
+    .with_meta("port_uid", &port.uid)
+    .with_meta("vlan", vlan.to_string())
 }
 
 fn key_used(key: &str) -> Error {
@@ -753,6 +760,7 @@ pub(crate) fn key_not_found(key: &str) -> Error {
         reason: ErrorReason::KeyNotFound,
         message: format!("service key {key} not found on the provider's ports"),
     }
+    .with_meta("key", key)
 }
 
 /// The request id of the `index`-th key of an IssueServiceKeys call: stable, so a replay mints

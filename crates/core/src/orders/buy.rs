@@ -51,14 +51,11 @@ impl OrderDesk {
             .await?;
         if let Some(order) = self.store().order_by_request_id(&request_id).await? {
             ensure_same_request(
+                &request_id,
                 &fingerprint(&(&order.account, &order.spec))?,
                 &fingerprint(&(&account, &spec))?,
             )
-            .map_err(|reused| {
-                reused
-                    .with_meta("request_id", &request_id)
-                    .with_meta("order_id", &order.order_id)
-            })?;
+            .map_err(|reused| reused.with_meta("order_id", &order.order_id))?;
             return self.resume(client.as_ref(), order).await;
         }
         let (validated, a_port) = self

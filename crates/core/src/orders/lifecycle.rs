@@ -259,7 +259,7 @@ impl OrderDesk {
     ) -> Result<VxcOutcome, Error> {
         let fingerprint = fingerprint(parameters)?;
         if let Some(journaled) = self.store().vxc_request(request_id).await? {
-            ensure_same_request(&journaled.fingerprint, &fingerprint)?;
+            ensure_same_request(request_id, &journaled.fingerprint, &fingerprint)?;
             return Ok(VxcOutcome {
                 after: journaled.after,
                 order: None,

@@ -55,31 +55,29 @@ impl From<Option<Resync>> for Resynced {
 
 /// How a stream ends, as a status carrying the position to resume from.
 pub(super) fn watch_end(instance: &str, end: WatchEnd, last_revision: i64) -> Status {
-    let position = |revision: i64| {
-        HashMap::from([
-            ("revision".to_owned(), revision.to_string()),
-            (
-                "resume_token".to_owned(),
-                revision_fanout::token::encode(instance, revision),
-            ),
-        ])
-    };
-    crate::error::status(match end {
-        WatchEnd::TooSlow { revision } => Error::Aborted {
-            reason: ErrorReason::WatchSubscriberTooSlow,
-            message: format!(
-                "the watcher fell behind its buffer at revision {revision}; resume with the token"
-            ),
-            metadata: position(revision),
-        },
-        WatchEnd::ShuttingDown => position(last_revision).into_iter().fold(
+    let (error, revision) = match end {
+        WatchEnd::Failed(detail) => return crate::error::status(Error::internal(detail)),
+        WatchEnd::ShuttingDown => (
             Error::Unavailable {
                 reason: ErrorReason::ShuttingDown,
                 message: "the server is shutting down; resume with the token".to_owned(),
                 retry_after: None,
             },
-            |error, (key, value)| error.with_meta(&key, value),
+            last_revision,
         ),
-        WatchEnd::Failed(detail) => Error::internal(detail),
-    })
+        WatchEnd::TooSlow { revision } => (
+            Error::Aborted {
+                reason: ErrorReason::WatchSubscriberTooSlow,
+                message: format!(
+                    "the watcher fell behind its buffer at revision {revision}; resume with the token"
+                ),
+                metadata: HashMap::new(),
+            },
+            revision,
+        ),
+    };
+    crate::error::status(error.with_meta("revision", revision.to_string()).with_meta(
+        "resume_token",
+        revision_fanout::token::encode(instance, revision),
+    ))
 }
