@@ -278,14 +278,17 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         Scope::OrdersRead,
         READ,
     ),
+    // Deciding an approval is the key owner's work, as through ApprovalService: one scope for
+    // it whichever service the call comes through, so a storefront that buys for customers
+    // (orders.write) cannot approve its own orders.
     (
         "/onramp.v1.VxcOrderService/ApproveVxcOrder",
-        Scope::OrdersWrite,
+        Scope::KeysWrite,
         WRITE,
     ),
     (
         "/onramp.v1.VxcOrderService/RejectVxcOrder",
-        Scope::OrdersWrite,
+        Scope::KeysWrite,
         WRITE,
     ),
     // AdminService.

@@ -92,3 +92,27 @@ fn writes_need_write_scopes_and_only_writes_are_mutating() {
         }
     }
 }
+
+/// Deciding an approval is one scope whichever service the call comes through, and not the
+/// scope that buys: a caller that orders for customers cannot approve what it ordered.
+#[test]
+fn approving_is_one_scope_whichever_service_and_not_the_buyers() {
+    let deciding: Vec<_> = TABLE
+        .iter()
+        .filter(|(path, _, _)| {
+            let method = path.rsplit('/').next().unwrap_or_default();
+            method.starts_with("Approve") || method.starts_with("Reject")
+        })
+        .collect();
+    assert_eq!(deciding.len(), 4, "{deciding:?}");
+    let scopes: std::collections::BTreeSet<&str> = deciding
+        .iter()
+        .map(|(_, scope, _)| scope.as_str())
+        .collect();
+    assert_eq!(scopes.len(), 1, "{deciding:?}");
+    let buying = TABLE
+        .iter()
+        .find(|(path, _, _)| path.ends_with("/CreateVxcOrder"))
+        .map(|(_, scope, _)| scope.as_str());
+    assert!(!scopes.contains(buying.expect("CreateVxcOrder")));
+}
