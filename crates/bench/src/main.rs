@@ -147,6 +147,8 @@ fn bench_config() -> Config {
         sha256: onramp_server::auth::tokens::hash_hex(TOKEN),
         scopes: vec![Scope::Admin],
         revoked: false,
+        accounts: Vec::new(),
+        customer_refs: Vec::new(),
     }];
     config
 }

@@ -9,11 +9,13 @@
 //! - [`orders`]: VXC order types, states and the journal's records.
 //! - [`signals`]: measured traffic, maintenance and outages, last known zones of Ports.
 //! - [`inventory`], [`ports`]: the traits the domain needs (Megaport inventory, persistence).
+//! - [`binding`]: what a caller may see and act for (its accounts and customers).
 //! - [`error`]: what went wrong, with the reason clients see.
 //! - [`idempotency`]: the one request_id rule and request fingerprint every create uses.
 //! - [`digest`], [`time`]: hashing and stored time.
 
 pub mod approvals;
+pub mod binding;
 pub mod cursor;
 pub mod derived;
 pub mod digest;

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::Listed;
+use crate::binding::Binding;
 use crate::directory::{Directory, Scope};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
@@ -105,6 +106,8 @@ pub struct KeyFilter {
     pub state: Option<KeyState>,
     pub customer_ref: Option<String>,
     pub region: Option<String>,
+    /// The caller's binding: a bound caller's lists and streams hold only its customers' keys.
+    pub binding: Arc<Binding>,
 }
 
 impl KeyFilter {
@@ -121,6 +124,7 @@ impl KeyFilter {
                 .region
                 .as_ref()
                 .is_none_or(|region| &view.region == region)
+            && self.binding.sees_customer(&view.customer_ref)
     }
 }
 
@@ -755,7 +759,7 @@ fn key_used(key: &str) -> Error {
     }
 }
 
-pub(crate) fn key_not_found(key: &str) -> Error {
+pub fn key_not_found(key: &str) -> Error {
     Error::NotFound {
         reason: ErrorReason::KeyNotFound,
         message: format!("service key {key} not found on the provider's ports"),

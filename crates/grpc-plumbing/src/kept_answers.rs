@@ -2,10 +2,10 @@
 //!
 //! Callers' pages ask a service's views the same few questions over and over, and between two
 //! changes of a view every answer to one question is the same bytes. So in front of a generated
-//! service, for the reads listed, the answer's gRPC frame is kept by method and request bytes
-//! until the view's revision moves: a repeated question costs a lookup instead of the work, the
-//! conversion and the encoding (in onramp's profile at one call in flight, the larger part of
-//! what it did per call beyond a server that answers from memory). The revision is only read,
+//! service, for the reads listed, the answer's gRPC frame is kept by method, [`Audience`] and
+//! request bytes until the view's revision moves: a repeated question costs a lookup instead of
+//! the work, the conversion and the encoding (in onramp's profile at one call in flight, the
+//! larger part of what it did per call beyond a server that answers from memory). The revision is only read,
 //! never loaded: when an input is missing or due for a refresh, the service answers (and
 //! refreshes), and nothing is kept. Only answers the handler marked as the view's alone
 //! ([`view_answer`]) are kept; anything else (a compressed request, an answer that is not one OK
@@ -42,6 +42,13 @@ pub trait Revisions: Clone + Send + Sync + 'static {
     /// due for a refresh (the service then answers, and loads or refreshes it).
     fn revision(&self) -> impl Future<Output = Option<Self::Revision>> + Send;
 }
+
+/// Whom an answer is for, as a request extension set by whatever authenticates callers: callers
+/// that may see different things (a caller bound to some customers, another to all) are
+/// different audiences, and an answer kept for one is never given to another. A request without
+/// one is of the shared audience.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Audience(pub Arc<str>);
 
 /// Marks an answer as the view's alone (the same request at the same revision gets the same
 /// answer), which is what lets it be kept: a handler marks only what it answered from the view,
@@ -137,17 +144,23 @@ where
                 Err(error) => return Ok(Status::from_error(error).into_http()),
             };
             let message = collected.to_bytes();
-            let before = match message.first() {
+            let question = Question {
+                read,
+                audience: parts.extensions.get::<Audience>().cloned(),
+                message,
+            };
+            let before = match question.message.first() {
                 Some(0) => revisions.revision().await,
                 _ => None,
             };
             if let Some(frame) = before
                 .as_ref()
-                .and_then(|before| lock(&kept).get(before, read, &message))
+                .and_then(|before| lock(&kept).get(before, &question))
             {
                 return Ok(answer(frame));
             }
-            let request = http::Request::from_parts(parts, Body::new(Full::new(message.clone())));
+            let request =
+                http::Request::from_parts(parts, Body::new(Full::new(question.message.clone())));
             let response = inner.call(request).await?;
             let Some(before) = before else {
                 return Ok(response);
@@ -165,7 +178,7 @@ where
                 && is_one_ok_message(&parts, trailers.as_ref(), &data)
                 && revisions.revision().await.as_ref() == Some(&before)
             {
-                lock(&kept).keep(before, read, message, data.clone());
+                lock(&kept).keep(before, question, data.clone());
             }
             Ok(http::Response::from_parts(
                 parts,
@@ -210,10 +223,18 @@ fn answer(frame: Bytes) -> http::Response<Body> {
     response
 }
 
-/// The answers of one revision, by read and request message.
+/// What an answer is kept under: the read, whom it is for, and the request message.
+#[derive(PartialEq, Eq, Hash)]
+struct Question {
+    read: usize,
+    audience: Option<Audience>,
+    message: Bytes,
+}
+
+/// The answers of one revision, by question.
 struct Kept<R> {
     revision: Option<R>,
-    frames: HashMap<(usize, Bytes), Bytes>,
+    frames: HashMap<Question, Bytes>,
     bytes: usize,
 }
 
@@ -228,15 +249,15 @@ impl<R> Default for Kept<R> {
 }
 
 impl<R: PartialEq> Kept<R> {
-    fn get(&self, revision: &R, read: usize, request: &Bytes) -> Option<Bytes> {
+    fn get(&self, revision: &R, question: &Question) -> Option<Bytes> {
         if self.revision.as_ref() != Some(revision) {
             return None;
         }
-        self.frames.get(&(read, request.clone())).cloned()
+        self.frames.get(question).cloned()
     }
 
-    fn keep(&mut self, revision: R, read: usize, request: Bytes, frame: Bytes) {
-        let size = request.len() + frame.len();
+    fn keep(&mut self, revision: R, question: Question, frame: Bytes) {
+        let size = question.message.len() + frame.len();
         let moved = self.revision.as_ref() != Some(&revision);
         if moved || self.frames.len() >= KEPT_ANSWERS || self.bytes + size > KEPT_BYTES {
             self.frames.clear();
@@ -247,7 +268,7 @@ impl<R: PartialEq> Kept<R> {
         }
         self.revision = Some(revision);
         self.bytes += size;
-        self.frames.insert((read, request), frame);
+        self.frames.insert(question, frame);
     }
 }
 
@@ -393,10 +414,24 @@ mod tests {
         /// The answer's message (or its status code and message), and how many calls the
         /// service has had.
         async fn ask(&mut self, path: &str, message: &[u8]) -> (Result<String, Refusal>, u64) {
-            let request = http::Request::builder()
+            self.ask_as(None, path, message).await
+        }
+
+        async fn ask_as(
+            &mut self,
+            audience: Option<&str>,
+            path: &str,
+            message: &[u8],
+        ) -> (Result<String, Refusal>, u64) {
+            let mut request = http::Request::builder()
                 .uri(path)
                 .body(Body::new(Full::new(frame(message))))
                 .expect("request");
+            if let Some(audience) = audience {
+                request
+                    .extensions_mut()
+                    .insert(Audience(Arc::from(audience)));
+            }
             let response = self.service.call(request).await.expect("infallible");
             let calls = self.calls.load(Ordering::SeqCst);
             if let Some(status) = Status::from_header_map(response.headers()) {
@@ -427,6 +462,25 @@ mod tests {
         fixture.revision.0.fetch_add(1, Ordering::SeqCst);
         assert_eq!(fixture.ask(READ, b"a").await, (Ok("a#3".into()), 3));
         assert_eq!(fixture.ask(READ, b"a").await, (Ok("a#3".into()), 3));
+    }
+
+    #[tokio::test]
+    async fn audiences_never_share_an_answer() {
+        let mut fixture = fixture();
+        assert_eq!(fixture.ask(READ, b"a").await, (Ok("a#1".into()), 1));
+        assert_eq!(
+            fixture.ask_as(Some("acme"), READ, b"a").await,
+            (Ok("a#2".into()), 2)
+        );
+        assert_eq!(
+            fixture.ask_as(Some("globex"), READ, b"a").await,
+            (Ok("a#3".into()), 3)
+        );
+        assert_eq!(
+            fixture.ask_as(Some("acme"), READ, b"a").await,
+            (Ok("a#2".into()), 3)
+        );
+        assert_eq!(fixture.ask(READ, b"a").await, (Ok("a#1".into()), 3));
     }
 
     #[tokio::test]

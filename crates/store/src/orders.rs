@@ -204,23 +204,37 @@ impl Store {
         after: Option<&Cursor>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        // The accounts go in as parameters after the seven fixed ones.
+        let accounts = filter.accounts.as_deref().unwrap_or_default();
+        let account_clause = match &filter.accounts {
+            None => "1 = 1".to_owned(),
+            Some(list) if list.is_empty() => "1 = 0".to_owned(),
+            Some(list) => format!(
+                "account IN ({})",
+                (0..list.len())
+                    .map(|index| format!("${}", 8 + index))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM vxc_orders \
-             WHERE ($1 IS NULL OR account = $2) AND ($3 IS NULL OR state = $4) \
-             AND ($5 IS NULL OR create_time < $6 OR (create_time = $7 AND order_id > $8)) \
-             ORDER BY create_time DESC, order_id LIMIT $9"
+             WHERE ($1 IS NULL OR state = $2) \
+             AND ($3 IS NULL OR create_time < $4 OR (create_time = $5 AND order_id > $6)) \
+             AND {account_clause} \
+             ORDER BY create_time DESC, order_id LIMIT $7"
         )))
-        .bind(filter.account.as_deref())
-        .bind(filter.account.as_deref())
         .bind(filter.state.map(OrderState::as_str))
         .bind(filter.state.map(OrderState::as_str))
         .bind(after.map(|cursor| cursor.time_ms))
         .bind(after.map(|cursor| cursor.time_ms))
         .bind(after.map(|cursor| cursor.time_ms))
         .bind(after.map(|cursor| cursor.id.as_str()))
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.pool())
-        .await?;
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        for account in accounts {
+            query = query.bind(account.as_str());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(order_from_row).collect()
     }
 }
@@ -459,7 +473,7 @@ mod tests {
             let page = store
                 .orders_page(
                     &OrderFilter {
-                        account: Some("acme".into()),
+                        accounts: Some(vec!["acme".into()]),
                         state: Some(OrderState::Deployable),
                     },
                     None,
@@ -471,7 +485,7 @@ mod tests {
             let none = store
                 .orders_page(
                     &OrderFilter {
-                        account: Some("globex".into()),
+                        accounts: Some(vec!["globex".into(), "initech".into()]),
                         state: None,
                     },
                     None,

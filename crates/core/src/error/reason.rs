@@ -72,6 +72,7 @@ reasons! {
     ApprovalNotPending = 41 => "APPROVAL_NOT_PENDING",
     VxcEnded = 42 => "VXC_ENDED",
     VxcChangePending = 43 => "VXC_CHANGE_PENDING",
+    OutsideCallerBinding = 44 => "OUTSIDE_CALLER_BINDING",
 }
 
 impl ErrorReason {

@@ -129,6 +129,11 @@ impl OrderDesk {
         }
     }
 
+    /// The name an empty `account` stands for.
+    pub fn default_account(&self) -> &str {
+        &self.inner.default_account
+    }
+
     /// The account an order runs under: empty means the default (the provider's) account.
     pub fn account(&self, name: &str) -> Result<(String, Arc<dyn OrderUpstream>), Error> {
         let name = if name.is_empty() {
@@ -632,7 +637,8 @@ fn not_awaiting(order: &Order, why: &str) -> Error {
     .with_meta("order_id", &order.order_id)
 }
 
-fn order_not_found(order_id: &str) -> Error {
+/// NOT_FOUND for an order that does not exist, or that the caller may not see.
+pub fn order_not_found(order_id: &str) -> Error {
     Error::NotFound {
         reason: ErrorReason::OrderNotFound,
         message: format!("order {order_id} not found"),

@@ -31,7 +31,7 @@ mod reconcile;
 mod rules;
 mod upstream;
 
-pub use desk::{OrderDesk, OrderTotals};
+pub use desk::{OrderDesk, OrderTotals, order_not_found};
 pub use lifecycle::{ChangeQuote, VxcOutcome};
 pub use model::{
     ApprovalTarget, COST_CENTRE_MAX_CHARS, KeyLookup, NAME_MAX_CHARS, Order, OrderFilter,

@@ -360,7 +360,9 @@ pub struct KeyLookup {
 /// A filter of ListVxcOrders.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
-    pub account: Option<String>,
+    /// Orders of these accounts only (a request's filter, narrowed to the caller's binding);
+    /// `None`: every account.
+    pub accounts: Option<Vec<String>>,
     pub state: Option<OrderState>,
 }
 

@@ -8,13 +8,14 @@ use std::time::Duration;
 use futures::StreamExt;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, audit_note, convert, watch_common};
+use super::{ResponseStream, audit_note, caller, convert, watch_common};
 use crate::approval_inbox::ApprovalInbox;
 use crate::approval_inbox::watch::InboxItem;
 use crate::error::{Error, FieldViolation};
 use crate::paging;
 use crate::watch::WatchSettings;
 use onramp_core::approvals::{Approval, ApprovalKind, ApprovalStatus};
+use onramp_core::binding::Binding;
 use onramp_core::cursor::unix_millis;
 use onramp_proto as pb;
 use onramp_proto::approval_service_server::ApprovalService;
@@ -44,7 +45,13 @@ impl ApprovalApi {
         }
     }
 
-    async fn decide(&self, uid: &str, comment: &str, approve: bool) -> Result<pb::Approval, Error> {
+    async fn decide(
+        &self,
+        uid: &str,
+        comment: &str,
+        approve: bool,
+        binding: &Binding,
+    ) -> Result<pb::Approval, Error> {
         let mut violations = Vec::new();
         if uid.trim().is_empty() {
             violations.push(FieldViolation::new("approval_uid", "is required"));
@@ -58,7 +65,9 @@ impl ApprovalApi {
         if !violations.is_empty() {
             return Err(Error::InvalidArgument(violations));
         }
-        Ok(approval(&self.inbox.decide(uid, approve, comment).await?))
+        Ok(approval(
+            &self.inbox.decide(uid, approve, comment, binding).await?,
+        ))
     }
 }
 
@@ -70,6 +79,7 @@ impl ApprovalService for ApprovalApi {
         &self,
         request: Request<pb::WatchApprovalsRequest>,
     ) -> Result<Response<Self::WatchApprovalsStream>, Status> {
+        let binding = caller(&request).binding;
         let request = request.into_inner();
         let token_id = self.inbox.token_id().to_owned();
         let stream = crate::approval_inbox::watch::watch(
@@ -86,7 +96,7 @@ impl ApprovalService for ApprovalApi {
             let messages = match item {
                 Ok(item) => {
                     last_revision = item.revision();
-                    responses(&token_id, item, chunk)
+                    responses(&token_id, item, chunk, &binding)
                         .into_iter()
                         .map(Ok)
                         .collect()
@@ -102,6 +112,7 @@ impl ApprovalService for ApprovalApi {
         &self,
         request: Request<pb::ListApprovalsRequest>,
     ) -> Result<Response<pb::ListApprovalsResponse>, Status> {
+        let binding = caller(&request).binding;
         let request = request.into_inner();
         let mut violations = Vec::new();
         let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
@@ -121,17 +132,18 @@ impl ApprovalService for ApprovalApi {
         if statuses.is_empty() {
             statuses.push(ApprovalStatus::Pending);
         }
-        let spelling = format!("approvals {statuses:?}");
+        let spelling = format!("approvals {statuses:?} {binding:?}");
         let after =
             paging::decode_cursor(&request.page_token, &spelling).map_err(|v| violations.push(v));
         let (Ok(size), Ok(after), true) = (size, after, violations.is_empty()) else {
             return Err(crate::error::status(Error::InvalidArgument(violations)));
         };
-        let (approvals, read_at) = self
+        let (mut approvals, read_at) = self
             .inbox
             .list(&statuses)
             .await
             .map_err(crate::error::status)?;
+        approvals.retain(|approval| binding.sees_customer(&approval.customer_ref));
         let (page, next_page_token) = paging::newest_first_page(
             &approvals,
             &spelling,
@@ -151,10 +163,11 @@ impl ApprovalService for ApprovalApi {
         request: Request<pb::ApproveApprovalRequest>,
     ) -> Result<Response<pb::ApproveApprovalResponse>, Status> {
         let note = audit_note(&request);
+        let binding = caller(&request).binding;
         let request = request.into_inner();
         note.set_resource(format!("approvals/{}", request.approval_uid));
         let approval = self
-            .decide(&request.approval_uid, &request.comment, true)
+            .decide(&request.approval_uid, &request.comment, true, &binding)
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::ApproveApprovalResponse {
@@ -167,10 +180,11 @@ impl ApprovalService for ApprovalApi {
         request: Request<pb::RejectApprovalRequest>,
     ) -> Result<Response<pb::RejectApprovalResponse>, Status> {
         let note = audit_note(&request);
+        let binding = caller(&request).binding;
         let request = request.into_inner();
         note.set_resource(format!("approvals/{}", request.approval_uid));
         let approval = self
-            .decide(&request.approval_uid, &request.comment, false)
+            .decide(&request.approval_uid, &request.comment, false, &binding)
             .await
             .map_err(crate::error::status)?;
         Ok(Response::new(pb::RejectApprovalResponse {
@@ -180,8 +194,14 @@ impl ApprovalService for ApprovalApi {
 }
 
 /// The messages of one item: a snapshot in chunks of `chunk` approvals (the last carries the
-/// token), changes, or progress.
-fn responses(token_id: &str, item: InboxItem, chunk: usize) -> Vec<pb::WatchApprovalsResponse> {
+/// token), changes, or progress; of the approvals the caller's `binding` lets it see (changes
+/// that are all another customer's send nothing).
+fn responses(
+    token_id: &str,
+    item: InboxItem,
+    chunk: usize,
+    binding: &Binding,
+) -> Vec<pb::WatchApprovalsResponse> {
     use pb::watch_approvals_response::Kind;
     let revision = item.revision();
     let token = revision_fanout::token::encode(token_id, revision);
@@ -194,7 +214,11 @@ fn responses(token_id: &str, item: InboxItem, chunk: usize) -> Vec<pb::WatchAppr
         InboxItem::Snapshot {
             approvals, resync, ..
         } => {
-            let chunks: Vec<&[Approval]> = if approvals.is_empty() {
+            let approvals: Vec<&Approval> = approvals
+                .iter()
+                .filter(|approval| binding.sees_customer(&approval.customer_ref))
+                .collect();
+            let chunks: Vec<&[&Approval]> = if approvals.is_empty() {
                 vec![&[]]
             } else {
                 approvals.chunks(chunk).collect()
@@ -206,7 +230,7 @@ fn responses(token_id: &str, item: InboxItem, chunk: usize) -> Vec<pb::WatchAppr
                 .map(|(index, approvals)| {
                     let resynced = watch_common::Resynced::from(resync);
                     let snapshot = pb::ApprovalSnapshot {
-                        approvals: approvals.iter().map(approval).collect(),
+                        approvals: approvals.iter().map(|each| approval(each)).collect(),
                         last_chunk: index == last,
                         resync: resynced.resync,
                         resync_reason: resynced.reason.into(),
@@ -221,12 +245,21 @@ fn responses(token_id: &str, item: InboxItem, chunk: usize) -> Vec<pb::WatchAppr
                 })
                 .collect()
         }
-        InboxItem::Changes(changes) => vec![message(
-            Kind::Changes(pb::ApprovalChanges {
-                approvals: changes.approvals.iter().map(approval).collect(),
-            }),
-            token,
-        )],
+        InboxItem::Changes(changes) => {
+            let approvals: Vec<pb::Approval> = changes
+                .approvals
+                .iter()
+                .filter(|approval| binding.sees_customer(&approval.customer_ref))
+                .map(approval)
+                .collect();
+            if approvals.is_empty() {
+                return Vec::new();
+            }
+            vec![message(
+                Kind::Changes(pb::ApprovalChanges { approvals }),
+                token,
+            )]
+        }
         InboxItem::Progress { health, .. } => {
             vec![message(
                 Kind::Progress(watch_common::progress(health)),

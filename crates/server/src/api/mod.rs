@@ -14,12 +14,23 @@ pub mod watch_route;
 
 use tonic::{Request, Status};
 
+use crate::auth::Caller;
 use crate::auth::audit::AuditNote;
 
 /// The audit note of a mutating call, for the handler to record its request id and the resource
 /// it acted on. Calls the auth layer does not audit get a detached note, so writing is harmless.
 fn audit_note<T>(request: &Request<T>) -> AuditNote {
     AuditNote::from_request(request).unwrap_or_default()
+}
+
+/// Who made the call (its binding decides what it sees). A service mounted without the auth
+/// layer (a test's) serves everyone as the anonymous, unbound caller.
+fn caller<T>(request: &Request<T>) -> Caller {
+    request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_else(Caller::anonymous)
 }
 
 /// A boxed server stream, the shape every streaming RPC returns.

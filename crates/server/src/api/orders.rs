@@ -7,7 +7,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, audit_note, convert};
+use super::{ResponseStream, audit_note, caller, convert};
+use crate::auth::Caller;
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::order_followers::OrderFollowers;
 use crate::paging;
@@ -15,7 +16,7 @@ use crate::watch::WatchHub;
 use onramp_core::cursor::unix_millis;
 use onramp_core::orders::{
     ApprovalTarget, KeyLookup, Order, OrderDesk, OrderFilter, OrderSpec, OrderState, VxcChange,
-    VxcOutcome, VxcSnapshot,
+    VxcOutcome, VxcSnapshot, order_not_found,
 };
 use onramp_proto as pb;
 use onramp_proto::vxc_order_service_server::VxcOrderService;
@@ -51,6 +52,21 @@ impl VxcOrderApi {
         }
     }
 
+    /// Refuses acting as an account the caller is not bound to; an empty `account` is the
+    /// default one. Checked before the desk looks the account up, so a bound caller never
+    /// learns which other accounts are configured.
+    fn check_account(&self, caller: &Caller, account: &str) -> Result<(), Status> {
+        let account = if account.is_empty() {
+            self.desk.default_account()
+        } else {
+            account
+        };
+        caller
+            .binding
+            .check_account(&caller.name, account)
+            .map_err(crate::error::status)
+    }
+
     /// The VXC after a change made through onramp; the order it moved goes to the order's
     /// watch streams at once.
     fn settle(&self, outcome: VxcOutcome) -> pb::VxcStatus {
@@ -69,7 +85,9 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::LookupServiceKeyRequest>,
     ) -> Result<Response<pb::LookupServiceKeyResponse>, Status> {
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         let lookup = self
             .desk
             .lookup_key(&request.account, &request.key)
@@ -84,7 +102,9 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::ValidateVxcOrderRequest>,
     ) -> Result<Response<pb::ValidateVxcOrderResponse>, Status> {
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         let spec = spec_from(request.spec).map_err(crate::error::status)?;
         let validated = self
             .desk
@@ -106,8 +126,10 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::CreateVxcOrderRequest>,
     ) -> Result<Response<pb::CreateVxcOrderResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
+        self.check_account(&caller, &request.account)?;
         let spec = spec_from(request.spec).map_err(crate::error::status)?;
         let order = self
             .desk
@@ -125,6 +147,7 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::GetVxcOrderRequest>,
     ) -> Result<Response<pb::GetVxcOrderResponse>, Status> {
+        let binding = caller(&request).binding;
         let order_id = request.into_inner().order_id;
         check_order_id(&order_id).map_err(crate::error::status)?;
         // A watched order is as fresh as its account's last listing: no read of its own.
@@ -136,6 +159,9 @@ impl VxcOrderService for VxcOrderApi {
                 .await
                 .map_err(crate::error::status)?,
         };
+        if !binding.sees_account(&order.account) {
+            return Err(crate::error::status(order_not_found(&order_id)));
+        }
         Ok(Response::new(pb::GetVxcOrderResponse {
             order: Some(vxc_order(&order)),
         }))
@@ -145,6 +171,7 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::ListVxcOrdersRequest>,
     ) -> Result<Response<pb::ListVxcOrdersResponse>, Status> {
+        let binding = caller(&request).binding;
         let request = request.into_inner();
         let mut violations = Vec::new();
         let size = paging::page_size(request.page_size).map_err(|v| violations.push(v));
@@ -159,10 +186,21 @@ impl VxcOrderService for VxcOrderApi {
                 None
             }
         };
-        let filter = OrderFilter {
-            account: (!request.account.is_empty()).then_some(request.account),
-            state,
+        // The request's account, narrowed to the caller's: another's is filtered out, not
+        // refused, so a bound caller cannot tell which accounts have orders.
+        let requested = (!request.account.is_empty()).then_some(request.account);
+        let accounts = match (requested, binding.accounts()) {
+            (None, None) => None,
+            (Some(account), None) => Some(vec![account]),
+            (None, Some(bound)) => Some(bound.iter().cloned().collect()),
+            (Some(account), Some(bound)) => Some(
+                Some(account)
+                    .filter(|account| bound.contains(account))
+                    .into_iter()
+                    .collect(),
+            ),
         };
+        let filter = OrderFilter { accounts, state };
         let spelling = format!("orders {filter:?}");
         let after =
             paging::decode_cursor(&request.page_token, &spelling).map_err(|v| violations.push(v));
@@ -191,6 +229,7 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::WatchVxcOrderRequest>,
     ) -> Result<Response<Self::WatchVxcOrderStream>, Status> {
+        let binding = caller(&request).binding;
         let order_id = request.into_inner().order_id;
         check_order_id(&order_id).map_err(crate::error::status)?;
         // The stored order, or its follower's latest: a thousand streams opening at once cost
@@ -203,6 +242,9 @@ impl VxcOrderService for VxcOrderApi {
                 .await
                 .map_err(crate::error::status)?,
         };
+        if !binding.sees_account(&first.account) {
+            return Err(crate::error::status(order_not_found(&order_id)));
+        }
         let (sender, receiver) = mpsc::channel(1);
         let states = self.followers.follow(first);
         tokio::spawn(forward(states, sender, self.shutdown.clone()));
@@ -213,7 +255,9 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::QuoteVxcRequest>,
     ) -> Result<Response<pb::QuoteVxcResponse>, Status> {
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         let quote = self
             .desk
             .quote(
@@ -236,7 +280,9 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::QuoteVxcChangeRequest>,
     ) -> Result<Response<pb::QuoteVxcChangeResponse>, Status> {
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         let change = vxc_change(
             &request.vxc_uid,
             request.rate_limit_mbps,
@@ -262,7 +308,9 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::ChangeVxcRequest>,
     ) -> Result<Response<pb::ChangeVxcResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         note.set_request_id(&request.request_id);
         note.set_resource(format!("vxcs/{}", request.vxc_uid));
         let change = vxc_change(
@@ -292,7 +340,9 @@ impl VxcOrderService for VxcOrderApi {
         &self,
         request: Request<pb::QuoteVxcCancellationRequest>,
     ) -> Result<Response<pb::QuoteVxcCancellationResponse>, Status> {
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         required_vxc_uid(&request.vxc_uid).map_err(crate::error::status)?;
         let quote = self
             .desk
@@ -312,7 +362,9 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::CancelVxcRequest>,
     ) -> Result<Response<pb::CancelVxcResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         note.set_request_id(&request.request_id);
         note.set_resource(format!("vxcs/{}", request.vxc_uid));
         lifecycle_request(&request.vxc_uid, &request.request_id).map_err(crate::error::status)?;
@@ -336,7 +388,9 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::UncancelVxcRequest>,
     ) -> Result<Response<pb::UncancelVxcResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         note.set_request_id(&request.request_id);
         note.set_resource(format!("vxcs/{}", request.vxc_uid));
         lifecycle_request(&request.vxc_uid, &request.request_id).map_err(crate::error::status)?;
@@ -355,7 +409,9 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::ApproveVxcOrderRequest>,
     ) -> Result<Response<pb::ApproveVxcOrderResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         let target = target(request.target.map(|target| match target {
             pb::approve_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
             pb::approve_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),
@@ -377,7 +433,9 @@ impl VxcOrderService for VxcOrderApi {
         request: Request<pb::RejectVxcOrderRequest>,
     ) -> Result<Response<pb::RejectVxcOrderResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
+        self.check_account(&caller, &request.account)?;
         let target = target(request.target.map(|target| match target {
             pb::reject_vxc_order_request::Target::OrderId(id) => ApprovalTarget::OrderId(id),
             pb::reject_vxc_order_request::Target::VxcUid(uid) => ApprovalTarget::VxcUid(uid),

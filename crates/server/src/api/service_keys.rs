@@ -8,15 +8,19 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::catalog::selection_response;
-use super::{ResponseStream, audit_note, convert, update_mask, watch_common};
+use super::{ResponseStream, audit_note, caller, convert, update_mask, watch_common};
+use crate::auth::Caller;
 use crate::error::{Error, FieldViolation};
 use crate::paging;
 use crate::watch::{self, ChangeKind, KeyEvent, KeyReadRevision, WatchHub, WatchItem};
 use grpc_plumbing::frames::{frame_message, grpc_frame};
 use grpc_plumbing::kept_answers::{Revisions, view_answer};
+use onramp_core::binding::Binding;
 use onramp_core::idempotency::check_request_id;
 use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
-use onramp_core::service_keys::{CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys};
+use onramp_core::service_keys::{
+    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, key_not_found,
+};
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyService;
 use tokio_util::sync::CancellationToken;
@@ -78,10 +82,15 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::CreateServiceKeyRequest>,
     ) -> Result<Response<pb::CreateServiceKeyResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
         note.set_resource(&request.port_uid);
         let create = validate_create(request).map_err(crate::error::status)?;
+        caller
+            .binding
+            .check_customer(&caller.name, &create.customer_ref)
+            .map_err(crate::error::status)?;
         let view = self
             .keys
             .create(create)
@@ -99,10 +108,15 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::IssueServiceKeysRequest>,
     ) -> Result<Response<pb::IssueServiceKeysResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
         note.set_request_id(&request.request_id);
         note.set_resource(&request.region);
         let issue = validate_issue(request).map_err(crate::error::status)?;
+        caller
+            .binding
+            .check_customer(&caller.name, &issue.customer_ref)
+            .map_err(crate::error::status)?;
         let (views, selection) = self.keys.issue(issue).await.map_err(crate::error::status)?;
         self.hub.wrote(&views);
         let response = pb::IssueServiceKeysResponse {
@@ -116,14 +130,21 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::GetServiceKeyRequest>,
     ) -> Result<Response<pb::GetServiceKeyResponse>, Status> {
+        let binding = caller(&request).binding;
         let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
         if let Some(answer) = self.hub.key(&key, service_key) {
+            if !binding.sees_customer(&answer.customer_ref) {
+                return Err(crate::error::status(key_not_found(&key)));
+            }
             return Ok(view_answer(pb::GetServiceKeyResponse {
                 service_key: Some(answer),
             }));
         }
         // Not polled yet, or a key made outside onramp since the last poll.
         let view = self.keys.get(&key).await.map_err(crate::error::status)?;
+        if !binding.sees_customer(&view.customer_ref) {
+            return Err(crate::error::status(key_not_found(&key)));
+        }
         Ok(Response::new(pb::GetServiceKeyResponse {
             service_key: Some(service_key(&view)),
         }))
@@ -133,6 +154,7 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::ListServiceKeysRequest>,
     ) -> Result<Response<pb::ListServiceKeysResponse>, Status> {
+        let binding = caller(&request).binding;
         let request = request.into_inner();
         let state = key_state_from(request.state());
         let filter = KeyFilter {
@@ -140,6 +162,7 @@ impl ServiceKeyService for ServiceKeyApi {
             state,
             customer_ref: non_empty(request.customer_ref),
             region: non_empty(request.region),
+            binding,
         };
         let spelling = watch::key_filter_spelling(&filter);
         let size = paging::page_size(request.page_size);
@@ -186,9 +209,11 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::UpdateServiceKeyRequest>,
     ) -> Result<Response<pb::UpdateServiceKeyResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let request = request.into_inner();
         let (key, changes) = validate_update(request).map_err(crate::error::status)?;
         note.set_resource(&key);
+        self.ensure_visible(&caller, &key).await?;
         let view = self
             .keys
             .update(&key, changes)
@@ -205,8 +230,10 @@ impl ServiceKeyService for ServiceKeyApi {
         request: Request<pb::DeactivateServiceKeyRequest>,
     ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
         let note = audit_note(&request);
+        let caller = caller(&request);
         let key = validate_key("key", &request.into_inner().key).map_err(crate::error::status)?;
         note.set_resource(&key);
+        self.ensure_visible(&caller, &key).await?;
         let view = self
             .keys
             .deactivate(&key)
@@ -224,7 +251,8 @@ impl ServiceKeyService for ServiceKeyApi {
         &self,
         request: Request<pb::WatchServiceKeysRequest>,
     ) -> Result<Response<Self::WatchServiceKeysStream>, Status> {
-        let encoded = self.watch_encoded(request.into_inner()).await?;
+        let binding = caller(&request).binding;
+        let encoded = self.watch_encoded(request.into_inner(), binding).await?;
         let decoded = encoded.map(|message| {
             message.and_then(|bytes| {
                 pb::WatchServiceKeysResponse::decode(frame_message(&bytes))
@@ -236,15 +264,38 @@ impl ServiceKeyService for ServiceKeyApi {
 }
 
 impl ServiceKeyApi {
+    /// NOT_FOUND for a key the caller may not see (another customer's), as for one that does
+    /// not exist. An unbound caller costs nothing; a bound one reads the view, or Megaport for a
+    /// key the view does not hold.
+    async fn ensure_visible(&self, caller: &Caller, key: &str) -> Result<(), Status> {
+        if caller.binding.is_unbound() {
+            return Ok(());
+        }
+        let customer_ref = match self.hub.key(key, |view| view.customer_ref.clone()) {
+            Some(customer_ref) => customer_ref,
+            None => {
+                let view = self.keys.get(key).await.map_err(crate::error::status)?;
+                view.customer_ref
+            }
+        };
+        if caller.binding.sees_customer(&customer_ref) {
+            Ok(())
+        } else {
+            Err(crate::error::status(key_not_found(key)))
+        }
+    }
+
     /// WatchServiceKeys' messages as gRPC frames: a batch the stream takes whole is framed once
     /// for every stream that does (see [`watch::Batch::encoded`]).
     pub(crate) async fn watch_encoded(
         &self,
         request: pb::WatchServiceKeysRequest,
+        binding: Arc<Binding>,
     ) -> Result<ResponseStream<Bytes>, Status> {
         let filter = KeyFilter {
             port_uid: non_empty(request.port_uid),
             customer_ref: non_empty(request.customer_ref),
+            binding,
             ..KeyFilter::default()
         };
         let hub = self.hub.clone();

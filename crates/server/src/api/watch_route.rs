@@ -23,6 +23,7 @@ use tonic_prost::ProstDecoder;
 
 use super::ResponseStream;
 use super::service_keys::ServiceKeyApi;
+use crate::auth::Caller;
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
 
@@ -67,11 +68,17 @@ impl tower::Service<http::Request<Body>> for WatchRoute {
         }
         let api = self.api.clone();
         let max_decoding = self.max_decoding_message_size;
+        // The caller's binding decides which keys its stream carries.
+        let binding = request
+            .extensions()
+            .get::<Caller>()
+            .map(|caller| caller.binding.clone())
+            .unwrap_or_default();
         Box::pin(async move {
             // What tonic's server_streaming does, but for the body: a status before the first
             // message is a trailers-only answer.
             let response = match watch_request(request, max_decoding).await {
-                Ok(request) => api.watch_encoded(request).await,
+                Ok(request) => api.watch_encoded(request, binding).await,
                 Err(status) => Err(status),
             };
             Ok(match response {

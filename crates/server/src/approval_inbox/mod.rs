@@ -27,6 +27,7 @@ use onramp_core::Inventory;
 use onramp_core::approvals::{
     self, Approval, ApprovalKind, ApprovalStatus, AutoApproveRule, Decision,
 };
+use onramp_core::binding::Binding;
 use onramp_core::onramps::PortRef;
 use onramp_store::changes::ChangeKind;
 use tokio_util::sync::CancellationToken;
@@ -330,21 +331,29 @@ impl ApprovalInbox {
         Ok((listed, read_at))
     }
 
-    /// Approves or rejects approval `uid` with `comment`.
-    pub async fn decide(&self, uid: &str, approve: bool, comment: &str) -> Result<Approval, Error> {
+    /// Approves or rejects approval `uid` with `comment`, for a caller bound by `binding`: an
+    /// approval of a customer it may not see is not found, as one Megaport does not list.
+    pub async fn decide(
+        &self,
+        uid: &str,
+        approve: bool,
+        comment: &str,
+        binding: &Binding,
+    ) -> Result<Approval, Error> {
         let found = match self.find(uid).await? {
-            Some(found) => found,
+            Some(found) => Some(found),
             // Newer than the last read, perhaps.
             None => {
                 self.read().await?;
-                self.find(uid).await?.ok_or_else(|| {
-                    Error::NotFound {
-                        reason: ErrorReason::ApprovalNotFound,
-                        message: format!("megaport lists no approval {uid} for the provider"),
-                    }
-                    .with_meta("approval_uid", uid)
-                })?
+                self.find(uid).await?
             }
+        };
+        let Some(found) = found.filter(|found| binding.sees_customer(&found.customer_ref)) else {
+            return Err(Error::NotFound {
+                reason: ErrorReason::ApprovalNotFound,
+                message: format!("megaport lists no approval {uid} for the provider"),
+            }
+            .with_meta("approval_uid", uid));
         };
         if approvals::decision(uid, found.status, approve)? == Decision::AlreadyDone {
             return Ok(found);
@@ -409,7 +418,10 @@ impl ApprovalInbox {
                 continue;
             }
             let comment = format!("approved automatically by onramp rule {}", rule.name);
-            let (code, reason) = match self.decide(&approval.uid, true, &comment).await {
+            let (code, reason) = match self
+                .decide(&approval.uid, true, &comment, &Binding::default())
+                .await
+            {
                 Ok(_) => {
                     tracing::info!(approval_uid = %approval.uid, rule = %rule.name, "auto-approved");
                     (0, 0)

@@ -1,7 +1,9 @@
-//! Who is calling (a name and its scopes), and why auth could not be set up.
+//! Who is calling (a name, its scopes and its binding), and why auth could not be set up.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+use onramp_core::binding::Binding;
 
 use super::scopes::{Scope, ScopeSet};
 use super::tls;
@@ -13,9 +15,20 @@ pub struct Caller {
     /// server runs open.
     pub name: Arc<str>,
     pub scopes: ScopeSet,
+    /// The accounts and customers it may act for; unbound when the server runs open.
+    pub binding: Arc<Binding>,
 }
 
 impl Caller {
+    /// The caller of a server that runs without authentication.
+    pub fn anonymous() -> Self {
+        Self {
+            name: Arc::from("anonymous"),
+            scopes: ScopeSet::all(),
+            binding: Arc::default(),
+        }
+    }
+
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.allows(scope)
     }

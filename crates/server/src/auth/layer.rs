@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
+use grpc_plumbing::kept_answers::Audience;
 use tokio::sync::Semaphore;
 use tonic::Status;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
@@ -20,7 +21,7 @@ use prometheus::IntCounterVec;
 use super::audit::{AuditLog, AuditNote};
 use super::caller::{AuthSetupError, Caller};
 use super::limits::WriteLimiter;
-use super::scopes::{Policy, Scope, ScopeSet, policy};
+use super::scopes::{Policy, Scope, policy};
 use super::settings::{AuthSettings, LimitSettings, TlsSettings};
 use super::tls;
 use super::tokens::{TokenRejection, TokenTable};
@@ -33,7 +34,8 @@ struct Gate {
     /// No caller authentication is configured: every caller is `anonymous` with every scope.
     open: bool,
     tokens: TokenTable,
-    clients: HashMap<String, ScopeSet>,
+    /// mTLS callers by certificate name.
+    clients: HashMap<String, Caller>,
     limiter: WriteLimiter,
     in_flight: Arc<Semaphore>,
     audit: AuditLog,
@@ -100,7 +102,14 @@ impl AuthLayer {
         let clients = auth
             .clients
             .iter()
-            .map(|client| (client.name.clone(), client.scopes.iter().copied().collect()))
+            .map(|client| {
+                let caller = Caller {
+                    name: Arc::from(client.name.as_str()),
+                    scopes: client.scopes.iter().copied().collect(),
+                    binding: Arc::new(client.binding()),
+                };
+                (client.name.clone(), caller)
+            })
             .collect();
         Ok(Self {
             gate: Arc::new(Gate {
@@ -192,6 +201,13 @@ where
             if let Some(note) = &note {
                 request.extensions_mut().insert(note.clone());
             }
+            if !caller.binding.is_unbound() {
+                // Kept answers are shared only by callers that see the same things.
+                let audience = format!("{:?}", caller.binding);
+                request
+                    .extensions_mut()
+                    .insert(Audience(Arc::from(audience)));
+            }
             request.extensions_mut().insert(caller.clone());
             let response = inner.call(request).await?;
             if let Some(note) = note {
@@ -263,10 +279,7 @@ impl Gate {
     /// more specific identity (a person or tool on a shared machine).
     fn authenticate<B>(&self, request: &http::Request<B>) -> Result<Caller, Status> {
         if self.open {
-            return Ok(Caller {
-                name: Arc::from("anonymous"),
-                scopes: ScopeSet::all(),
-            });
+            return Ok(Caller::anonymous());
         }
         if let Some(header) = request.headers().get(http::header::AUTHORIZATION) {
             let token =
@@ -274,7 +287,7 @@ impl Gate {
                     unauthenticated("authorization header is not `Bearer <token>`")
                 })?;
             return match self.tokens.verify(token) {
-                Ok((name, scopes)) => Ok(Caller { name, scopes }),
+                Ok(caller) => Ok(caller),
                 Err(TokenRejection::Unknown) => {
                     Err(unauthenticated("bearer token is unknown or revoked"))
                 }
@@ -294,10 +307,7 @@ impl Gate {
                 unauthenticated("client certificate carries no DNS subject alternative name")
             })?;
             return match self.clients.get(&name) {
-                Some(scopes) => Ok(Caller {
-                    name: Arc::from(name),
-                    scopes: *scopes,
-                }),
+                Some(caller) => Ok(caller.clone()),
                 None => {
                     tracing::warn!(certificate = %name, "client certificate of an unconfigured caller");
                     Err(unauthenticated(

@@ -31,6 +31,13 @@ pub struct TokenSettings {
     /// A revoked token is refused but stays listed so the name is not reused by mistake.
     #[serde(default)]
     pub revoked: bool,
+    /// The Megaport accounts (names from `[megaport]`) the caller may act as; empty = all.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// The customer_refs whose keys, orders and approvals the caller may see and act for;
+    /// empty = all.
+    #[serde(default)]
+    pub customer_refs: Vec<String>,
 }
 
 /// One mTLS caller.
@@ -40,6 +47,12 @@ pub struct ClientSettings {
     /// The DNS name in the client certificate's subject alternative names.
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// As for a token.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// As for a token.
+    #[serde(default)]
+    pub customer_refs: Vec<String>,
 }
 
 /// TLS on the gRPC listener (rustls).
@@ -82,6 +95,24 @@ impl Default for LimitSettings {
             writes_per_minute: 60,
             write_burst: 20,
         }
+    }
+}
+
+impl TokenSettings {
+    pub fn binding(&self) -> onramp_core::binding::Binding {
+        onramp_core::binding::Binding::new(
+            self.accounts.iter().cloned(),
+            self.customer_refs.iter().cloned(),
+        )
+    }
+}
+
+impl ClientSettings {
+    pub fn binding(&self) -> onramp_core::binding::Binding {
+        onramp_core::binding::Binding::new(
+            self.accounts.iter().cloned(),
+            self.customer_refs.iter().cloned(),
+        )
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::scopes::ScopeSet;
+use super::caller::Caller;
 use super::settings::{TokenSettings, parse_sha256_hex};
 
 /// The lowercase hex SHA-256 of `token`, as `[[auth.tokens]] sha256` expects it.
@@ -26,9 +26,8 @@ pub enum TokenRejection {
 }
 
 struct Entry {
-    name: Arc<str>,
+    caller: Caller,
     digest: [u8; 32],
-    scopes: ScopeSet,
     revoked: bool,
 }
 
@@ -43,7 +42,7 @@ impl std::fmt::Debug for TokenTable {
             .entries(
                 self.entries
                     .iter()
-                    .map(|entry| (&*entry.name, entry.scopes, entry.revoked)),
+                    .map(|entry| (&*entry.caller.name, entry.caller.scopes, entry.revoked)),
             )
             .finish()
     }
@@ -57,9 +56,12 @@ impl TokenTable {
             .iter()
             .filter_map(|token| {
                 Some(Entry {
-                    name: Arc::from(token.name.as_str()),
+                    caller: Caller {
+                        name: Arc::from(token.name.as_str()),
+                        scopes: token.scopes.iter().copied().collect(),
+                        binding: Arc::new(token.binding()),
+                    },
                     digest: parse_sha256_hex(&token.sha256)?,
-                    scopes: token.scopes.iter().copied().collect(),
                     revoked: token.revoked,
                 })
             })
@@ -71,8 +73,8 @@ impl TokenTable {
         self.entries.is_empty()
     }
 
-    /// The caller name and scopes of `presented`. Every entry is compared, match or not.
-    pub fn verify(&self, presented: &str) -> Result<(Arc<str>, ScopeSet), TokenRejection> {
+    /// The caller `presented` names. Every entry is compared, match or not.
+    pub fn verify(&self, presented: &str) -> Result<Caller, TokenRejection> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let mut found: Option<&Entry> = None;
         for entry in &self.entries {
@@ -84,9 +86,9 @@ impl TokenTable {
         match found {
             None => Err(TokenRejection::Unknown),
             Some(entry) if entry.revoked => Err(TokenRejection::Revoked {
-                name: entry.name.clone(),
+                name: entry.caller.name.clone(),
             }),
-            Some(entry) => Ok((entry.name.clone(), entry.scopes)),
+            Some(entry) => Ok(entry.caller.clone()),
         }
     }
 }
@@ -102,6 +104,8 @@ mod tests {
             sha256: hash_hex(token),
             scopes: vec![Scope::CatalogRead],
             revoked,
+            accounts: Vec::new(),
+            customer_refs: vec!["acme".to_owned()],
         }
     }
 
@@ -122,13 +126,18 @@ mod tests {
             settings("reader", "tok-reader", false),
             settings("old", "tok-old", true),
         ]);
-        let (name, scopes) = table.verify("tok-reader").expect("known");
-        assert_eq!(&*name, "reader");
-        assert!(scopes.allows(Scope::CatalogRead));
-        assert_eq!(table.verify("tok-other"), Err(TokenRejection::Unknown));
+        let caller = table.verify("tok-reader").expect("known");
+        assert_eq!(&*caller.name, "reader");
+        assert!(caller.allows(Scope::CatalogRead));
+        assert!(caller.binding.sees_customer("acme"));
+        assert!(!caller.binding.sees_customer("globex"));
         assert_eq!(
-            table.verify("tok-old"),
-            Err(TokenRejection::Revoked { name: "old".into() })
+            table.verify("tok-other").err(),
+            Some(TokenRejection::Unknown)
+        );
+        assert_eq!(
+            table.verify("tok-old").err(),
+            Some(TokenRejection::Revoked { name: "old".into() })
         );
     }
 

@@ -76,6 +76,8 @@ impl Pki {
         config.auth.clients = vec![ClientSettings {
             name: "billing.clients.test".to_owned(),
             scopes: vec![Scope::CatalogRead],
+            accounts: Vec::new(),
+            customer_refs: Vec::new(),
         }];
         config
     }

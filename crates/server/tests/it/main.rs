@@ -11,6 +11,7 @@ mod approvals_auto;
 mod approvals_inbox;
 mod approvals_lifecycle;
 mod approvals_watch;
+mod auth_bindings;
 mod auth_canary;
 mod auth_scopes;
 mod auth_tls;

@@ -30,10 +30,10 @@ const (
 //
 // ErrorInfo.metadata carries the identifiers a caller needs to act, under these keys when they
 // apply: "field" (request field path), "port_uid", "vlan", "key", "order_id", "vxc_uid", "region",
-// "account", "request_id", "scope", "revision" and "resume_token". Validation errors also carry a
-// `google.rpc.BadRequest` with one field violation per bad field; throttling carries
-// `google.rpc.RetryInfo`. Messages are lowercase, name the field or Port, and never contain secrets
-// or raw upstream bodies.
+// "account", "customer_ref", "caller", "request_id", "scope", "revision" and "resume_token".
+// Validation errors also carry a `google.rpc.BadRequest` with one field violation per bad field;
+// throttling carries `google.rpc.RetryInfo`. Messages are lowercase, name the field or Port, and
+// never contain secrets or raw upstream bodies.
 //
 // New values may be added; a client that meets a value it does not know must fall back to the
 // gRPC code.
@@ -202,6 +202,12 @@ const (
 	// ERROR_REASON_VXC_CHANGE_PENDING: ChangeVxc while another change of the VXC waits for the
 	// provider's approval. Code FAILED_PRECONDITION; metadata "vxc_uid".
 	ErrorReason_ERROR_REASON_VXC_CHANGE_PENDING ErrorReason = 43
+	// ERROR_REASON_OUTSIDE_CALLER_BINDING: the caller is bound to other Megaport accounts or
+	// customers (its token's or certificate's `accounts` and `customer_refs`) than the ones the
+	// request acts as or for: an `account` it may not use, or a key's `customer_ref` it may not
+	// issue for. Code PERMISSION_DENIED; metadata "caller", and "account" or "customer_ref". A
+	// resource the caller may not see is NOT_FOUND instead, so its existence does not leak.
+	ErrorReason_ERROR_REASON_OUTSIDE_CALLER_BINDING ErrorReason = 44
 )
 
 // Enum value maps for ErrorReason.
@@ -251,6 +257,7 @@ var (
 		41: "ERROR_REASON_APPROVAL_NOT_PENDING",
 		42: "ERROR_REASON_VXC_ENDED",
 		43: "ERROR_REASON_VXC_CHANGE_PENDING",
+		44: "ERROR_REASON_OUTSIDE_CALLER_BINDING",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -297,6 +304,7 @@ var (
 		"ERROR_REASON_APPROVAL_NOT_PENDING":        41,
 		"ERROR_REASON_VXC_ENDED":                   42,
 		"ERROR_REASON_VXC_CHANGE_PENDING":          43,
+		"ERROR_REASON_OUTSIDE_CALLER_BINDING":      44,
 	}
 )
 
@@ -331,7 +339,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xc6\f\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xef\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -377,7 +385,8 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\x1fERROR_REASON_APPROVAL_NOT_FOUND\x10(\x12%\n" +
 	"!ERROR_REASON_APPROVAL_NOT_PENDING\x10)\x12\x1a\n" +
 	"\x16ERROR_REASON_VXC_ENDED\x10*\x12#\n" +
-	"\x1fERROR_REASON_VXC_CHANGE_PENDING\x10+B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"\x1fERROR_REASON_VXC_CHANGE_PENDING\x10+\x12'\n" +
+	"#ERROR_REASON_OUTSIDE_CALLER_BINDING\x10,B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

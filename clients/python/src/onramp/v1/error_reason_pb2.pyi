@@ -227,6 +227,13 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """ERROR_REASON_VXC_CHANGE_PENDING: ChangeVxc while another change of the VXC waits for the
     provider's approval. Code FAILED_PRECONDITION; metadata "vxc_uid".
     """
+    ERROR_REASON_OUTSIDE_CALLER_BINDING: _ErrorReason.ValueType  # 44
+    """ERROR_REASON_OUTSIDE_CALLER_BINDING: the caller is bound to other Megaport accounts or
+    customers (its token's or certificate's `accounts` and `customer_refs`) than the ones the
+    request acts as or for: an `account` it may not use, or a key's `customer_ref` it may not
+    issue for. Code PERMISSION_DENIED; metadata "caller", and "account" or "customer_ref". A
+    resource the caller may not see is NOT_FOUND instead, so its existence does not leak.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable cause of a failed call. It travels as the `reason` of the
@@ -238,10 +245,10 @@ class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
 
     ErrorInfo.metadata carries the identifiers a caller needs to act, under these keys when they
     apply: "field" (request field path), "port_uid", "vlan", "key", "order_id", "vxc_uid", "region",
-    "account", "request_id", "scope", "revision" and "resume_token". Validation errors also carry a
-    `google.rpc.BadRequest` with one field violation per bad field; throttling carries
-    `google.rpc.RetryInfo`. Messages are lowercase, name the field or Port, and never contain secrets
-    or raw upstream bodies.
+    "account", "customer_ref", "caller", "request_id", "scope", "revision" and "resume_token".
+    Validation errors also carry a `google.rpc.BadRequest` with one field violation per bad field;
+    throttling carries `google.rpc.RetryInfo`. Messages are lowercase, name the field or Port, and
+    never contain secrets or raw upstream bodies.
 
     New values may be added; a client that meets a value it does not know must fall back to the
     gRPC code.
@@ -451,5 +458,12 @@ decommissioned. Code FAILED_PRECONDITION; metadata "vxc_uid".
 ERROR_REASON_VXC_CHANGE_PENDING: ErrorReason.ValueType  # 43
 """ERROR_REASON_VXC_CHANGE_PENDING: ChangeVxc while another change of the VXC waits for the
 provider's approval. Code FAILED_PRECONDITION; metadata "vxc_uid".
+"""
+ERROR_REASON_OUTSIDE_CALLER_BINDING: ErrorReason.ValueType  # 44
+"""ERROR_REASON_OUTSIDE_CALLER_BINDING: the caller is bound to other Megaport accounts or
+customers (its token's or certificate's `accounts` and `customer_refs`) than the ones the
+request acts as or for: an `account` it may not use, or a key's `customer_ref` it may not
+issue for. Code PERMISSION_DENIED; metadata "caller", and "account" or "customer_ref". A
+resource the caller may not see is NOT_FOUND instead, so its existence does not leak.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

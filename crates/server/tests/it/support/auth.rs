@@ -28,6 +28,8 @@ fn token(name: &str, secret: &str, scopes: &[Scope], revoked: bool) -> TokenSett
         sha256: hash_hex(secret),
         scopes: scopes.to_vec(),
         revoked,
+        accounts: Vec::new(),
+        customer_refs: Vec::new(),
     }
 }
 
