@@ -1,6 +1,6 @@
 //! `make bench`: onramp's read path against a no-op tonic server that answers the same
 //! payloads from memory, measured in one run on this machine and printed as ratios; then the
-//! fan-out of WatchServiceKeys to many streams.
+//! fan-out of WatchServiceKeys to many streams; then scrapes and pruning over a big audit log.
 //!
 //! Every server runs in a child process of its own (see `child`), on loopback with the same
 //! transport, so the ratio isolates what onramp does per call. onramp runs on its embedded
@@ -12,6 +12,7 @@ mod child;
 mod fanout;
 mod otlp_sink;
 mod reads;
+mod retention;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,7 +47,10 @@ struct Args {
     /// Keys created during the fan-out, one a second.
     #[arg(long, default_value_t = 10)]
     keys: usize,
-    /// Only the reads, or only the fan-out.
+    /// Audit records in the retention part's log.
+    #[arg(long, default_value_t = 1_000_000)]
+    audit_records: usize,
+    /// Only the reads, only the fan-out, or only the retention part.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
     /// One short round of each part, to check that the benchmark still runs (what `make test`
@@ -66,6 +70,7 @@ enum Part {
     All,
     Reads,
     Fanout,
+    Retention,
 }
 
 #[tokio::main]
@@ -74,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(role) = args.serve {
         return serve(role, args.answers).await;
     }
-    if args.part != Part::Fanout {
+    if matches!(args.part, Part::All | Part::Reads) {
         let (rounds, seconds) = if args.quick {
             (1, 0.2)
         } else {
@@ -82,7 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         reads::run(rounds, seconds).await?;
     }
-    if args.part != Part::Reads {
+    if matches!(args.part, Part::All | Part::Fanout) {
         let plan = if args.quick {
             fanout::Plan {
                 streams: 200,
@@ -97,6 +102,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         fanout::run(plan).await?;
+    }
+    if matches!(args.part, Part::All | Part::Retention) {
+        let plan = if args.quick {
+            retention::Plan {
+                records: 20_000,
+                rounds: 1,
+                scrapes_per_round: 5,
+            }
+        } else {
+            retention::Plan {
+                records: args.audit_records.max(1),
+                rounds: args.rounds.max(1),
+                scrapes_per_round: 100,
+            }
+        };
+        retention::run(plan).await?;
     }
     Ok(())
 }

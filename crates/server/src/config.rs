@@ -21,6 +21,7 @@ use crate::auth::settings::{AuthSettings, LimitSettings, TlsSettings};
 pub use crate::catalog::CatalogSettings;
 pub use crate::embedded_sandbox::SandboxSettings;
 pub use crate::order_desk::OrderSettings;
+pub use crate::retention::RetentionSettings;
 pub use crate::selection::{MaintenancePolicySetting, SelectionSettings};
 pub use crate::settings::ConfigError;
 pub use crate::signals::settings::SignalsSettings;
@@ -74,6 +75,8 @@ pub struct Config {
     pub selection: SelectionSettings,
     pub signals: SignalsSettings,
     pub approvals: ApprovalSettings,
+    /// How long the audit log, request ids and finished orders are kept.
+    pub retention: RetentionSettings,
 }
 
 impl Default for Config {
@@ -102,6 +105,7 @@ impl Default for Config {
             selection: SelectionSettings::default(),
             signals: SignalsSettings::default(),
             approvals: ApprovalSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -165,6 +169,7 @@ impl Config {
         self.watch.validate()?;
         self.orders.validate()?;
         self.approvals.validate()?;
+        self.retention.validate()?;
         self.transport
             .check()
             .map_err(|problem| ConfigError::Invalid {

@@ -23,7 +23,8 @@
 //! - [`catalog`]: moka caches of locations and products; stale-while-revalidate.
 //! - [`adapters`]: the domain's traits over Megaport (inventory, service keys);
 //!   `order_upstream`: the orders domain's Megaport calls; [`order_desk`]: the desk over them.
-//! - [`storage`]: where state lives (SQLite or PostgreSQL); [`leader`]: which replica polls;
+//! - [`storage`]: where state lives (SQLite or PostgreSQL); [`retention`]: what it forgets, and
+//!   when; [`leader`]: which replica polls and prunes;
 //!   [`change_feed`]: every replica's writes of shared state, as this replica's read models
 //!   (regions, followed orders) hear of them.
 //! - [`paging`]: `page_size` and page tokens (keyset cursors bound to their filter) of every list.
@@ -51,6 +52,7 @@ pub mod order_followers;
 mod order_upstream;
 pub mod paging;
 pub mod regions_file;
+pub mod retention;
 pub mod selection;
 pub mod server;
 pub mod settings;

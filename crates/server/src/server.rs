@@ -154,11 +154,13 @@ pub async fn run_with_admin(
     );
     // The work that polls Megaport on nobody's behalf: on the leader only (see `leader`).
     let background_work = {
-        let (hub, signals, catalog, inbox, shutdown) = (
+        let (hub, signals, catalog, inbox, store, retention, shutdown) = (
             hub.clone(),
             signals.clone(),
             upstream.catalog.clone(),
             inbox.clone(),
+            store.clone(),
+            config.retention.clone(),
             shutdown_signal.clone(),
         );
         move || {
@@ -166,6 +168,11 @@ pub async fn run_with_admin(
             tasks.push(hub.spawn_poller(shutdown.clone()));
             tasks.push(hub.spawn_notice_follower(signals.clone(), shutdown.clone()));
             tasks.push(inbox.spawn(shutdown.clone()));
+            tasks.push(crate::retention::spawn_pruner(
+                store.clone(),
+                retention.clone(),
+                shutdown.clone(),
+            ));
             tasks
         }
     };

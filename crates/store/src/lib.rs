@@ -49,6 +49,7 @@ mod locks;
 pub mod orders;
 mod ports;
 pub mod regions;
+pub mod retention;
 mod signals;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -231,28 +232,6 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// Rows in each journal and log, for metrics: they grow with use, and an operator watches
-    /// that pruning keeps up.
-    pub async fn journal_sizes(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
-        const TABLES: [&str; 6] = [
-            "audit_records",
-            "service_keys",
-            "service_key_requests",
-            "idempotent_responses",
-            "watch_batches",
-            "vxc_orders",
-        ];
-        let mut sizes = Vec::with_capacity(TABLES.len());
-        for table in TABLES {
-            let rows: i64 =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-                    .fetch_one(&self.pool)
-                    .await?;
-            sizes.push((table, rows));
-        }
-        Ok(sizes)
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE), waiting

@@ -252,7 +252,8 @@ impl Metrics {
             ),
             store_rows: gauges(
                 "store_rows",
-                "Rows in each journal and log of the store.",
+                "Rows in each journal and log of the store, estimated without reading the table \
+                 (PostgreSQL's live-tuple statistics; SQLite's rowid span).",
                 &["table"],
             ),
             orders: gauges("orders", "VXC orders by state.", &["state"]),
@@ -394,7 +395,7 @@ impl Metrics {
     }
 
     async fn read_store(&self, store: &Store) -> Result<(), onramp_store::StoreError> {
-        for (table, rows) in store.journal_sizes().await? {
+        for (table, rows) in store.table_size_estimates().await? {
             self.store_rows.with_label_values(&[table]).set(rows);
         }
         let counts = store.order_counts_by_state().await?;
