@@ -280,12 +280,24 @@ mod tests {
             assert!(store.order(&old_live.order_id).await.expect("read").is_some());
             assert!(store.order(&new_rejected.order_id).await.expect("read").is_some());
 
-            // The estimates: SQLite's is exact here (the oldest went first); PostgreSQL's
-            // statistics arrive a moment after the commits.
+            // The estimates: SQLite's is exact here (the oldest went first). PostgreSQL's
+            // statistics reach the shared counters when each pooled connection flushes them,
+            // which on a busy cluster can take long; ANALYZE publishes the tables' counts at once.
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-            while (estimate(&store, "audit_records").await, estimate(&store, "vxc_orders").await)
-                != (5, 2)
-            {
+            loop {
+                if store.backend() == Backend::Postgres {
+                    sqlx::query("ANALYZE audit_records, vxc_orders")
+                        .execute(store.pool())
+                        .await
+                        .expect("analyze");
+                }
+                let sizes = (
+                    estimate(&store, "audit_records").await,
+                    estimate(&store, "vxc_orders").await,
+                );
+                if sizes == (5, 2) {
+                    break;
+                }
                 assert!(
                     tokio::time::Instant::now() < deadline,
                     "estimates never reached the table sizes"
