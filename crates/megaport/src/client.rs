@@ -56,6 +56,9 @@ pub struct ClientConfig {
     /// How long one call may take, retries included, by route; the caller's deadline cuts it
     /// shorter.
     pub timeouts: RouteTimeouts,
+    /// The name the application knows this account by; errors about its credentials carry it
+    /// (`ErrorDetail::account`), so whoever reads one knows which account to fix.
+    pub account: String,
 }
 
 /// How long one call may take on each route: `default`, or the route's own entry.
@@ -98,6 +101,7 @@ impl ClientConfig {
             buy_api: BuyApi::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             budget: Arc::new(Budget::default()),
+            account: String::new(),
             timeouts: RouteTimeouts::default(),
         }
     }
@@ -134,6 +138,7 @@ struct Inner {
     max_response_bytes: usize,
     budget: Arc<Budget>,
     timeouts: RouteTimeouts,
+    account: String,
 }
 
 /// A cheap-to-clone handle to one Megaport account.
@@ -193,6 +198,7 @@ impl MegaportClient {
                 max_response_bytes: config.max_response_bytes,
                 budget: config.budget,
                 timeouts: config.timeouts,
+                account: config.account,
             }),
         })
     }
@@ -668,11 +674,23 @@ impl MegaportClient {
         Ok(listing)
     }
 
+    /// [`Self::send_unnamed`], with a refusal of the credentials naming the account.
+    async fn send<T>(
+        &self,
+        call: Call,
+        deadline: Instant,
+        decode: impl Fn(&[u8]) -> Decoded<T>,
+    ) -> Result<T, MegaportError> {
+        self.send_unnamed(call, deadline, decode)
+            .await
+            .map_err(|error| error.of_account(&self.inner.account))
+    }
+
     /// One logical call: attempts, token refresh on 401, and the retry rules. Returns the 2xx
     /// body as `decode` reads it. A body that is too long, or that does not decode, is an
     /// upstream fault: a read that did not decode is retried like a 5xx; after a write either
     /// means the write happened but its result is unreadable, so the outcome is unknown.
-    async fn send<T>(
+    async fn send_unnamed<T>(
         &self,
         call: Call,
         deadline: Instant,

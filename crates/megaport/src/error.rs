@@ -15,6 +15,9 @@ pub struct ErrorDetail {
     pub trace_id: Option<String>,
     /// The HTTP status, when there was a response.
     pub status: Option<u16>,
+    /// The account (`ClientConfig::account`) whose credentials Megaport refused, on
+    /// `Unauthorized`; `None` otherwise or when the client was given no name.
+    pub account: Option<String>,
 }
 
 impl ErrorDetail {
@@ -23,6 +26,7 @@ impl ErrorDetail {
             message: message.into(),
             trace_id: None,
             status: None,
+            account: None,
         }
     }
 
@@ -143,6 +147,17 @@ impl MegaportError {
             self,
             Self::RateLimited { .. } | Self::Unavailable(_) | Self::Timeout(_)
         )
+    }
+
+    /// Names `account` on a refusal of its credentials.
+    pub(crate) fn of_account(self, account: &str) -> Self {
+        match self {
+            Self::Unauthorized(mut detail) if !account.is_empty() => {
+                detail.account = Some(account.to_owned());
+                Self::Unauthorized(detail)
+            }
+            other => other,
+        }
     }
 
     /// Classifies a non-2xx response. `message` is Megaport's message (already sanitised).

@@ -115,11 +115,13 @@ pub fn upstream(error: MegaportError) -> Error {
                 reason: ErrorReason::UpstreamRejected,
                 message,
             },
-            MegaportError::Unauthorized(_) => Error::Unavailable {
+            // onramp names every client it makes after its configured account.
+            MegaportError::Unauthorized(detail) => Error::Unavailable {
                 reason: ErrorReason::UpstreamAuthFailed,
                 message,
                 retry_after: None,
-            },
+            }
+            .with_meta("account", detail.account.unwrap_or_default()),
             MegaportError::RateLimited { retry_after, .. } => Error::Unavailable {
                 reason: ErrorReason::UpstreamRateLimited,
                 message,

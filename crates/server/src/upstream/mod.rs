@@ -136,6 +136,7 @@ impl Upstream {
                     .unwrap_or(usize::MAX),
                 budget: budget.clone(),
                 timeouts: timeouts.clone(),
+                account: name.clone(),
                 ..ClientConfig::new(environment.clone(), credentials)
             })?;
             provider.get_or_insert_with(|| (name.clone(), client.clone()));

@@ -102,16 +102,27 @@ async fn the_canary_secret_appears_in_no_log_line() {
         .await
         .unwrap_err();
     tracing::error!(error = %err, debug = ?err, "sandbox order failed");
-    let wrong = MegaportClient::new(ClientConfig::new(
-        Environment::sandbox(sb.base_url(), sb.token_url()),
-        Credentials::new("quantumgpu-sandbox", format!("{CANARY}-wrong")),
-    ))
+    let wrong = MegaportClient::new(ClientConfig {
+        account: "quantumgpu".to_owned(),
+        ..ClientConfig::new(
+            Environment::sandbox(sb.base_url(), sb.token_url()),
+            Credentials::new("quantumgpu-sandbox", format!("{CANARY}-wrong")),
+        )
+    })
     .unwrap();
     let err = within(5, wrong.list_products(None, deadline(3000)))
         .await
         .unwrap_err();
     tracing::error!(error = %err, debug = ?err, "sandbox rejected");
     assert!(matches!(err, megaport::MegaportError::Unauthorized(_)));
+    // The refusal names the account to fix, and onramp's error carries it as metadata.
+    assert_eq!(err.detail().account.as_deref(), Some("quantumgpu"));
+    let status = onramp_server::error::status(onramp_server::error::upstream(err));
+    assert_eq!(crate::support::reason(&status), "UPSTREAM_AUTH_FAILED");
+    assert_eq!(
+        crate::support::orders::meta(&status, "account").as_deref(),
+        Some("quantumgpu")
+    );
 
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
