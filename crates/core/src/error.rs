@@ -141,6 +141,17 @@ impl Error {
         }
     }
 
+    /// Names what a write whose outcome is unknown concerned (`request_id`, `approval_uid`,
+    /// `key`), as error_reason.proto promises: the mapping of Megaport's error has no call, so
+    /// each write adds its own. Any other error is returned as it is.
+    pub fn naming_write(self, key: &str, value: impl Into<String>) -> Self {
+        if self.reason() == ErrorReason::UpstreamOutcomeUnknown {
+            self.with_meta(key, value)
+        } else {
+            self
+        }
+    }
+
     /// Replaces the `ErrorInfo.reason` (the gRPC code stays the inner error's).
     pub fn with_reason(self, reason: ErrorReason) -> Self {
         match self {

@@ -217,12 +217,9 @@ impl ServiceKeys {
         };
         match self.upstream.create_key(&new_key).await {
             Ok(created) => self.record(&request, &hash, created).await,
-            Err(
-                error @ Error::Unavailable {
-                    reason: ErrorReason::UpstreamOutcomeUnknown,
-                    ..
-                },
-            ) => Err(error.with_meta("request_id", &request.request_id)),
+            Err(error) if error.reason() == ErrorReason::UpstreamOutcomeUnknown => {
+                Err(error.naming_write("request_id", &request.request_id))
+            }
             Err(error) => {
                 // Megaport refused: nothing was created, so the request id is free again.
                 self.store.abandon_key_request(&request.request_id).await?;
@@ -508,7 +505,11 @@ impl ServiceKeys {
         if let Some(pre_approved) = changes.pre_approved {
             upstream.pre_approved = pre_approved;
         }
-        let updated = self.upstream.update_key(&upstream).await?;
+        let updated = self
+            .upstream
+            .update_key(&upstream)
+            .await
+            .map_err(|error| error.naming_write("key", key))?;
         if !updated.active {
             self.store.mark_key_deactivated(key).await?;
         }
@@ -799,6 +800,8 @@ mod tests {
         listings_together: Option<tokio::sync::Barrier>,
         /// Listings report this many records they could not read.
         unreadable: std::sync::atomic::AtomicU32,
+        /// Updates are applied but their answers lost.
+        lose_update_answers: std::sync::atomic::AtomicBool,
     }
 
     #[derive(Default)]
@@ -878,6 +881,16 @@ mod tests {
                 .find(|k| k.key == key.key)
                 .ok_or_else(|| key_not_found(&key.key))?;
             *slot = key.clone();
+            if self
+                .lose_update_answers
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err(Error::Unavailable {
+                    reason: ErrorReason::UpstreamOutcomeUnknown,
+                    message: "megaport service_key_update was sent but no response arrived".into(),
+                    retry_after: None,
+                });
+            }
             Ok(key.clone())
         }
     }
@@ -1041,6 +1054,28 @@ mod tests {
                 "used {ago} ago"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_key_change_whose_answer_is_lost_names_the_key() {
+        let upstream = Arc::new(FakeKeys::default());
+        let keys = over(upstream.clone()).await;
+        let key = UpstreamKey {
+            key: uuid::Uuid::new_v4().to_string(),
+            port_uid: "la1".into(),
+            active: true,
+            ..UpstreamKey::default()
+        };
+        upstream.keys.lock().expect("keys").push(key.clone());
+        upstream
+            .lose_update_answers
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let error = keys.deactivate(&key.key).await.expect_err("answer lost");
+        assert_eq!(error.reason(), ErrorReason::UpstreamOutcomeUnknown);
+        let Error::Annotated { metadata, .. } = &error else {
+            panic!("no metadata: {error:?}");
+        };
+        assert_eq!(metadata.get("key"), Some(&key.key));
     }
 
     #[tokio::test]

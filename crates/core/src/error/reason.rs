@@ -223,8 +223,9 @@ mod tests {
     #[test]
     fn every_producer_attaches_the_promised_metadata() {
         // Megaport's errors are mapped to reasons in one place, without the call they came
-        // from: the order or request an unknown outcome concerns is the caller's to attach, which
-        // not every caller does yet (issue 42 stays open for it).
+        // from: each write names what it concerned with `Error::naming_write` where its error
+        // leaves onramp, and the faulted connection test (approvals_lifecycle) checks that for
+        // the buy, the approval decisions, the VXC change and the cancellations.
         const CONTEXT_FREE: [(&str, ErrorReason); 1] =
             [("server/src/error.rs", ErrorReason::UpstreamOutcomeUnknown)];
         let files = workspace_sources();

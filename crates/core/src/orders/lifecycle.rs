@@ -265,7 +265,9 @@ impl OrderDesk {
                 order: None,
             });
         }
-        let vxc = work.await?;
+        let vxc = work
+            .await
+            .map_err(|error| error.naming_write("request_id", request_id))?;
         // The change went through whether or not the order could be updated: log, go on.
         let order = self.record_vxc(&vxc).await.unwrap_or_else(|error| {
             tracing::warn!(vxc_uid = %vxc.uid, %error, "order not updated");

@@ -149,5 +149,4 @@ fn outcome_unknown_error(order: &Order) -> Error {
     }
     .with_meta("order_id", &order.order_id)
     .with_meta("request_id", &order.request_id)
-    .with_meta("request_id", &order.request_id)
 }

@@ -380,7 +380,7 @@ impl ApprovalInbox {
             {
                 Ok(after)
             }
-            (Err(error), _) => Err(error),
+            (Err(error), _) => Err(error.naming_write("approval_uid", uid)),
             (Ok(()), None) => Err(read.err().unwrap_or_else(|| {
                 Error::internal(std::io::Error::other(format!(
                     "approval {uid} vanished from megaport's list after the decision"

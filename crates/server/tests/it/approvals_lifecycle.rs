@@ -86,7 +86,7 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
         spec: Some(spec(&key, "acme e2e", 100)),
         request_id: request_id(),
     };
-    let (bought, tries) = retried("buy", || {
+    let (bought, tries) = retried("buy", ("request_id", &buy.request_id), || {
         let (mut client, request) = (orders.clone(), buy.clone());
         async move { client.create_vxc_order(request).await }
     })
@@ -104,10 +104,14 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
         approval_uid: new_order.approval_uid,
         comment: "welcome".into(),
     };
-    let (_, tries) = retried("approve order", || {
-        let (mut client, request) = (inbox.clone(), approve.clone());
-        async move { client.approve_approval(request).await }
-    })
+    let (_, tries) = retried(
+        "approve order",
+        ("approval_uid", &approve.approval_uid),
+        || {
+            let (mut client, request) = (inbox.clone(), approve.clone());
+            async move { client.approve_approval(request).await }
+        },
+    )
     .await;
     attempts.push(("approve order", tries));
     wait_for_state(&channel, &order.order_id, VxcOrderState::Live).await;
@@ -121,7 +125,7 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
         request_id: request_id(),
         ..Default::default()
     };
-    let (_, tries) = retried("change", || {
+    let (_, tries) = retried("change", ("request_id", &faster.request_id), || {
         let (mut client, request) = (orders.clone(), faster.clone());
         async move { client.change_vxc(request).await }
     })
@@ -134,10 +138,14 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
         approval_uid: speed_change.approval_uid,
         comment: String::new(),
     };
-    let (_, tries) = retried("approve change", || {
-        let (mut client, request) = (inbox.clone(), approve.clone());
-        async move { client.approve_approval(request).await }
-    })
+    let (_, tries) = retried(
+        "approve change",
+        ("approval_uid", &approve.approval_uid),
+        || {
+            let (mut client, request) = (inbox.clone(), approve.clone());
+            async move { client.approve_approval(request).await }
+        },
+    )
     .await;
     attempts.push(("approve change", tries));
     within(async {
@@ -156,7 +164,7 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
         request_id: request_id(),
         ..Default::default()
     };
-    let (after, tries) = retried("shutdown", || {
+    let (after, tries) = retried("shutdown", ("request_id", &shut.request_id), || {
         let (mut client, request) = (orders.clone(), shut.clone());
         async move { client.change_vxc(request).await }
     })
@@ -179,7 +187,7 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
             now,
             request_id: request_id(),
         };
-        let (_, tries) = retried("cancel", || {
+        let (_, tries) = retried("cancel", ("request_id", &cancel.request_id), || {
             let (mut client, request) = (orders.clone(), cancel.clone());
             async move { client.cancel_vxc(request).await }
         })
@@ -245,8 +253,14 @@ async fn every_step_of_a_connection_shows_on_its_watch_once_under_faults() {
     );
 
     // Every step met both faults, and happened once.
-    for (step, tries) in &attempts {
-        assert!(*tries >= 2, "{step} was not faulted: {tries} attempt(s)");
+    for (step, tried) in &attempts {
+        assert!(tried.tries >= 2, "{step} was not faulted: {tried:?}");
+        // Megaport's 503 to a write says nothing of whether it acted; onramp's read-back shows
+        // it did not, and the caller hears the outcome is unknown, naming what to retry.
+        assert!(
+            tried.unknown >= 1,
+            "{step} never reported an unknown outcome: {tried:?}"
+        );
     }
     for fault in env.sandbox.control().faults() {
         assert_eq!(fault.fired, 1, "{fault:?}");

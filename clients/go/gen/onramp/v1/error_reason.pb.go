@@ -133,8 +133,11 @@ const (
 	ErrorReason_ERROR_REASON_UPSTREAM_REJECTED ErrorReason = 24
 	// ERROR_REASON_UPSTREAM_OUTCOME_UNKNOWN: a write reached Megaport but its outcome could not be
 	// established before the deadline (response lost, reset, 5xx after send). onramp keeps
-	// reconciling it and never orders twice. Code UNAVAILABLE; metadata "order_id" and
-	// "request_id". Retry with the same request_id, or follow the order with WatchVxcOrder.
+	// reconciling it and never orders twice. Code UNAVAILABLE; metadata "request_id" or
+	// "approval_uid" or "key": the request id the write carried or, for a decision on an approval
+	// or a change to a key (which carry none), what it concerned, and for orders "order_id" too.
+	// Retry with the same request_id (or the same decision or change), or follow the order with
+	// WatchVxcOrder.
 	ErrorReason_ERROR_REASON_UPSTREAM_OUTCOME_UNKNOWN ErrorReason = 25
 	// ERROR_REASON_UPSTREAM_AUTH_FAILED: Megaport refused the configured credentials of an account.
 	// Code UNAVAILABLE; metadata "account". The caller cannot fix this; an operator must.

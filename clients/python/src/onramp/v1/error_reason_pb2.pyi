@@ -140,8 +140,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_UPSTREAM_OUTCOME_UNKNOWN: _ErrorReason.ValueType  # 25
     """ERROR_REASON_UPSTREAM_OUTCOME_UNKNOWN: a write reached Megaport but its outcome could not be
     established before the deadline (response lost, reset, 5xx after send). onramp keeps
-    reconciling it and never orders twice. Code UNAVAILABLE; metadata "order_id" and
-    "request_id". Retry with the same request_id, or follow the order with WatchVxcOrder.
+    reconciling it and never orders twice. Code UNAVAILABLE; metadata "request_id" or
+    "approval_uid" or "key": the request id the write carried or, for a decision on an approval
+    or a change to a key (which carry none), what it concerned, and for orders "order_id" too.
+    Retry with the same request_id (or the same decision or change), or follow the order with
+    WatchVxcOrder.
     """
     ERROR_REASON_UPSTREAM_AUTH_FAILED: _ErrorReason.ValueType  # 26
     """ERROR_REASON_UPSTREAM_AUTH_FAILED: Megaport refused the configured credentials of an account.
@@ -372,8 +375,11 @@ reason without quoting its body. Retrying the same request will fail the same wa
 ERROR_REASON_UPSTREAM_OUTCOME_UNKNOWN: ErrorReason.ValueType  # 25
 """ERROR_REASON_UPSTREAM_OUTCOME_UNKNOWN: a write reached Megaport but its outcome could not be
 established before the deadline (response lost, reset, 5xx after send). onramp keeps
-reconciling it and never orders twice. Code UNAVAILABLE; metadata "order_id" and
-"request_id". Retry with the same request_id, or follow the order with WatchVxcOrder.
+reconciling it and never orders twice. Code UNAVAILABLE; metadata "request_id" or
+"approval_uid" or "key": the request id the write carried or, for a decision on an approval
+or a change to a key (which carry none), what it concerned, and for orders "order_id" too.
+Retry with the same request_id (or the same decision or change), or follow the order with
+WatchVxcOrder.
 """
 ERROR_REASON_UPSTREAM_AUTH_FAILED: ErrorReason.ValueType  # 26
 """ERROR_REASON_UPSTREAM_AUTH_FAILED: Megaport refused the configured credentials of an account.

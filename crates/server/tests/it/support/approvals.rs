@@ -107,24 +107,54 @@ pub(crate) async fn wait_for_state(channel: &Channel, order_id: &str, state: Vxc
 }
 
 /// `call`, retried while it fails as Megaport's faults make it fail (UNAVAILABLE: a 503, or an
-/// answer lost after the change), until it succeeds; how many attempts it took.
-pub(crate) async fn retried<T, F, Fut>(what: &str, mut call: F) -> (T, usize)
+/// answer lost after the change), until it succeeds; how many attempts it took. An unknown
+/// outcome must carry metadata `names` (key, value).
+pub(crate) async fn retried<T, F, Fut>(
+    what: &str,
+    names: (&str, &str),
+    mut call: F,
+) -> (T, Attempts)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
 {
+    let mut unknown = 0;
     for attempt in 1..=10 {
         match within(call()).await {
-            Ok(response) => return (response.into_inner(), attempt),
+            Ok(response) => {
+                let attempts = Attempts {
+                    tries: attempt,
+                    unknown,
+                };
+                return (response.into_inner(), attempts);
+            }
             Err(status) => {
                 assert_eq!(
                     status.code(),
                     tonic::Code::Unavailable,
                     "{what}: {status:?}"
                 );
+                if crate::support::reason(&status) == "UPSTREAM_OUTCOME_UNKNOWN" {
+                    // The caller learns what to retry or follow, as error_reason.proto promises.
+                    let (key, value) = names;
+                    assert_eq!(
+                        crate::support::orders::meta(&status, key).as_deref(),
+                        Some(value),
+                        "{what}: {status:?}"
+                    );
+                    unknown += 1;
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
     panic!("{what} did not succeed in 10 attempts");
+}
+
+/// How many times a call was made before it succeeded, and how many of its failures left the
+/// outcome unknown.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempts {
+    pub(crate) tries: usize,
+    pub(crate) unknown: usize,
 }
