@@ -12,6 +12,7 @@ mod child;
 mod fanout;
 mod otlp_sink;
 mod reads;
+mod requests;
 mod retention;
 
 use std::net::SocketAddr;
@@ -50,7 +51,11 @@ struct Args {
     /// Audit records in the retention part's log.
     #[arg(long, default_value_t = 1_000_000)]
     audit_records: usize,
-    /// Only the reads, only the fan-out, or only the retention part.
+    /// Seconds onramp is watched idle in the requests part.
+    #[arg(long, default_value_t = 300)]
+    idle_seconds: u64,
+    /// Only the reads, only the fan-out, only the retention part, or only the Megaport requests
+    /// per unit of work.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
     /// One short round of each part, to check that the benchmark still runs (what `make test`
@@ -71,6 +76,7 @@ enum Part {
     Reads,
     Fanout,
     Retention,
+    Requests,
 }
 
 #[tokio::main]
@@ -118,6 +124,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         retention::run(plan).await?;
+    }
+    if matches!(args.part, Part::All | Part::Requests) {
+        let plan = if args.quick {
+            requests::Plan {
+                units: 2,
+                idle_seconds: 2,
+            }
+        } else {
+            requests::Plan {
+                units: 20,
+                idle_seconds: args.idle_seconds.max(1),
+            }
+        };
+        requests::run(plan).await?;
     }
     Ok(())
 }

@@ -38,7 +38,8 @@ pub struct NewKey {
 /// The Megaport calls key management needs; implemented over the provider's Megaport account.
 #[async_trait::async_trait]
 pub trait KeyUpstream: Send + Sync + 'static {
-    /// The Port as Megaport has it now, not cached: VLANs are checked against fresh data.
+    /// The Port as Megaport has it now, not cached: read when the catalog does not know the
+    /// Port yet, and when Megaport refuses a VLAN chosen from the catalog's copy.
     async fn port(&self, port_uid: &str) -> Result<Port, Error>;
     async fn create_key(&self, key: &NewKey) -> Result<UpstreamKey, Error>;
     /// Every key of the provider, or those of one Port, with the count of listed keys that could
@@ -197,34 +198,46 @@ impl ServiceKeys {
             }
         }
 
-        let port = self.usable_port(&request.port_uid).await?;
+        let mut port = self.usable_port(&request.port_uid).await?;
         let max_speed_mbps = check_speed(&port, request.max_speed_mbps)?;
-        let vlan = if request.single_use {
-            Some(self.hold_vlan(&port, &request).await?)
-        } else {
-            None
-        };
-        let new_key = NewKey {
-            port_uid: port.uid.clone(),
-            single_use: request.single_use,
-            vlan,
-            max_speed_mbps,
-            pre_approved: request.pre_approved,
-            active: request.active,
-            description: keys::stamp(&request.description, &request.request_id),
-            valid_from: request.valid_from,
-            valid_until: request.valid_until,
-        };
-        match self.upstream.create_key(&new_key).await {
-            Ok(created) => self.record(&request, &hash, created).await,
-            Err(error) if error.reason() == ErrorReason::UpstreamOutcomeUnknown => {
-                Err(error.naming_write("request_id", &request.request_id))
+        let mut port_is_fresh = false;
+        loop {
+            let vlan = if request.single_use {
+                Some(self.hold_vlan(&port, &request).await?)
+            } else {
+                None
+            };
+            let new_key = NewKey {
+                port_uid: port.uid.clone(),
+                single_use: request.single_use,
+                vlan,
+                max_speed_mbps,
+                pre_approved: request.pre_approved,
+                active: request.active,
+                description: keys::stamp(&request.description, &request.request_id),
+                valid_from: request.valid_from,
+                valid_until: request.valid_until,
+            };
+            let error = match self.upstream.create_key(&new_key).await {
+                Ok(created) => return self.record(&request, &hash, created).await,
+                Err(error) if error.reason() == ErrorReason::UpstreamOutcomeUnknown => {
+                    return Err(error.naming_write("request_id", &request.request_id));
+                }
+                Err(error) => error,
+            };
+            // Megaport refused, so nothing was created. The VLAN was chosen from the catalog's
+            // copy of the Port (at most its refresh interval old); Megaport refuses a VLAN a VXC
+            // on the Port uses, so when a fresh read shows a VXC took it since, choose again.
+            if let (Some(vlan), false) = (vlan, port_is_fresh) {
+                let fresh = self.fresh_port(&port.uid).await?;
+                port_is_fresh = true;
+                if fresh.active_vxcs().any(|vxc| vxc.vlan == Some(vlan)) {
+                    port = fresh;
+                    continue;
+                }
             }
-            Err(error) => {
-                // Megaport refused: nothing was created, so the request id is free again.
-                self.store.abandon_key_request(&request.request_id).await?;
-                Err(error)
-            }
+            self.store.abandon_key_request(&request.request_id).await?;
+            return Err(error);
         }
     }
 
@@ -456,7 +469,17 @@ impl ServiceKeys {
 
     /// Reads the key, applies `changes`, and sends every field back.
     pub async fn update(&self, key: &str, changes: KeyChanges) -> Result<KeyView, Error> {
-        let mut upstream = match self.upstream.key(key).await {
+        let (upstream, current) = self.current(key).await?;
+        if current.state == KeyState::Used {
+            return Err(key_used(key));
+        }
+        self.apply_changes(upstream, current, changes).await
+    }
+
+    /// The key as Megaport has it now (the read Megaport's PUT needs, since it resets what it is
+    /// not sent), with its view; a used single-use key Megaport no longer lists is KEY_USED.
+    async fn current(&self, key: &str) -> Result<(UpstreamKey, KeyView), Error> {
+        let upstream = match self.upstream.key(key).await {
             Ok(upstream) => upstream,
             // Gone from Megaport: a used single-use key, as the watcher last saw it, or none.
             Err(error @ Error::NotFound { .. }) => {
@@ -471,11 +494,19 @@ impl ServiceKeys {
         let port = self.key_port(&upstream.port_uid).await;
         let ledger = self.store.ledger_entry(key).await?;
         let current = KeyView::new(&upstream, port, ledger.as_ref(), OffsetDateTime::now_utc());
-        if current.state == KeyState::Used {
-            return Err(key_used(key));
-        }
+        Ok((upstream, current))
+    }
+
+    /// Sends `upstream` with `changes` applied; `current` is its view as read.
+    async fn apply_changes(
+        &self,
+        mut upstream: UpstreamKey,
+        current: KeyView,
+        changes: KeyChanges,
+    ) -> Result<KeyView, Error> {
+        let key = current.key.as_str();
         if let Some(max_speed) = changes.max_speed_mbps {
-            let port = self.upstream.port(&upstream.port_uid).await?;
+            let port = self.known_port(&upstream.port_uid).await?;
             upstream.max_speed_mbps = check_speed(&port, max_speed)?;
         }
         if let Some(description) = changes.description {
@@ -524,19 +555,17 @@ impl ServiceKeys {
 
     /// Sets a key inactive; an inactive key comes back unchanged.
     pub async fn deactivate(&self, key: &str) -> Result<KeyView, Error> {
-        let current = self.get(key).await?;
+        // One read serves the check and the PUT.
+        let (upstream, current) = self.current(key).await?;
         match current.state {
             KeyState::Used => Err(key_used(key)),
             KeyState::Inactive => Ok(current),
             _ => {
-                self.update(
-                    key,
-                    KeyChanges {
-                        active: Some(false),
-                        ..KeyChanges::default()
-                    },
-                )
-                .await
+                let changes = KeyChanges {
+                    active: Some(false),
+                    ..KeyChanges::default()
+                };
+                self.apply_changes(upstream, current, changes).await
             }
         }
     }
@@ -553,19 +582,24 @@ impl ServiceKeys {
         .unwrap_or_else(|| PortRef::bare(port_uid, ""))
     }
 
+    /// The provider's Port: the catalog's copy (a Port too new for it is read from Megaport).
+    async fn known_port(&self, port_uid: &str) -> Result<Port, Error> {
+        let cached = self
+            .directory
+            .ports()
+            .await?
+            .iter()
+            .find(|port| port.uid == port_uid)
+            .cloned();
+        match cached {
+            Some(port) => Ok(port),
+            None => self.fresh_port(port_uid).await,
+        }
+    }
+
     /// The Port, if it is the provider's, LIVE and open to VXCs.
     async fn usable_port(&self, port_uid: &str) -> Result<Port, Error> {
-        let port = match self.upstream.port(port_uid).await {
-            Ok(port) => port,
-            Err(Error::NotFound { .. } | Error::FailedPrecondition { .. }) => {
-                return Err(Error::NotFound {
-                    reason: ErrorReason::OnRampNotFound,
-                    message: format!("port `{port_uid}` is not one of the provider's ports"),
-                }
-                .with_meta("port_uid", port_uid));
-            }
-            Err(error) => return Err(error),
-        };
+        let port = self.known_port(port_uid).await?;
         if !port.is_live() || !port.vxc_permitted {
             return Err(Error::FailedPrecondition {
                 reason: ErrorReason::OnRampNotUsable,
@@ -583,6 +617,21 @@ impl ServiceKeys {
             .with_meta("port_uid", &port.uid));
         }
         Ok(port)
+    }
+
+    /// The Port as Megaport has it now.
+    async fn fresh_port(&self, port_uid: &str) -> Result<Port, Error> {
+        match self.upstream.port(port_uid).await {
+            Ok(port) => Ok(port),
+            Err(Error::NotFound { .. } | Error::FailedPrecondition { .. }) => {
+                Err(Error::NotFound {
+                    reason: ErrorReason::OnRampNotFound,
+                    message: format!("port `{port_uid}` is not one of the provider's ports"),
+                }
+                .with_meta("port_uid", port_uid))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Chooses the create's VLAN and holds it in the store. The Port lease makes a lost race
@@ -621,10 +670,14 @@ impl ServiceKeys {
             .await?
             .into_iter()
             .collect();
-        let now = OffsetDateTime::now_utc();
-        for key in self.upstream.keys(Some(&port.uid)).await?.items {
-            let view = KeyView::new(&key, PortRef::default(), None, now);
-            if let (true, Some(vlan)) = (view.holds_vlan(), view.vlan) {
+        // Keys minted outside onramp, as the key watcher last saw them (onramp's own are held
+        // above). Megaport itself lets two keys share a VLAN; this keeps a customer's buy from
+        // meeting a VLAN another key will take.
+        for view in self.store.watch_views().await?.values() {
+            if view.port.uid == port.uid
+                && view.holds_vlan()
+                && let Some(vlan) = view.vlan
+            {
                 key_vlans.insert(vlan);
             }
         }

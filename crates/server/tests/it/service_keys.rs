@@ -438,3 +438,77 @@ async fn a_second_update_within_five_minutes_is_refused_before_megaport() {
     .expect("key");
     assert_eq!(fetched.description, "first");
 }
+
+/// A single-use key's VLAN is chosen from the catalog's copy of the Port, without reading the
+/// Port or its keys from Megaport. When a VXC made outside onramp took that VLAN since the copy
+/// was read, Megaport refuses it: onramp reads the Port once, fresh, and chooses again (or, for
+/// a VLAN the caller asked for, says it is in use).
+#[tokio::test]
+async fn a_vlan_a_vxc_took_after_the_catalog_was_read_is_chosen_again() {
+    use crate::support::SandboxedServer;
+    use megaport_sandbox::{RouteGroup, SeedVxc};
+    const ACME_PORT: &str = "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a";
+
+    let env = SandboxedServer::start().await;
+    let channel = env.server.channel.clone();
+    let mut keys = ServiceKeyServiceClient::new(channel.clone());
+    let control = env.sandbox.control();
+    // What onramp knows is taken on the Port: its VXCs' VLANs (catalog) and its keys' (watcher).
+    let listed = within(keys.list_service_keys(ListServiceKeysRequest {
+        port_uid: EQUINIX_LA1_PORT.into(),
+        page_size: 500,
+        ..Default::default()
+    }))
+    .await
+    .expect("keys")
+    .into_inner()
+    .service_keys;
+    let mut taken = vlans_in_use(&channel, EQUINIX_LA1_PORT).await;
+    taken.extend(listed.iter().filter_map(|key| key.vlan));
+    let next = (2..)
+        .find(|vlan| !taken.contains(vlan))
+        .expect("a free vlan");
+    let asked = (3000..)
+        .find(|vlan| !taken.contains(vlan) && *vlan != next)
+        .expect("free");
+    let outside = |vlan: i32, a_vlan: i64| {
+        SeedVxc::new(
+            &format!("made outside onramp on {vlan}"),
+            "Acme",
+            (ACME_PORT, a_vlan),
+            (EQUINIX_LA1_PORT, i64::from(vlan)),
+            100,
+        )
+    };
+    control.add_vxc(outside(next, 4001)).expect("vxc");
+    control.add_vxc(outside(asked, 4002)).expect("vxc");
+
+    let port_reads = control.requests(RouteGroup::Product);
+    let key_calls = control.requests(RouteGroup::ServiceKey);
+    let minted = within(keys.create_service_key(single_use(EQUINIX_LA1_PORT)))
+        .await
+        .expect("a key on another vlan")
+        .into_inner()
+        .service_key
+        .expect("key");
+    let vlan = minted.vlan.expect("a single-use key has a vlan");
+    assert_ne!(vlan, next, "the vlan the vxc took");
+    assert_eq!(
+        control.requests(RouteGroup::Product) - port_reads,
+        1,
+        "one fresh read of the port, after megaport refused"
+    );
+    // The refused create, the one that took, and the key watcher's poll the write asks for
+    // (which may not have run yet); no listing of the Port's keys.
+    let key_requests = control.requests(RouteGroup::ServiceKey) - key_calls;
+    assert!((2..=3).contains(&key_requests), "{key_requests}");
+
+    let status = within(keys.create_service_key(CreateServiceKeyRequest {
+        vlan: Some(asked),
+        ..single_use(EQUINIX_LA1_PORT)
+    }))
+    .await
+    .expect_err("the asked vlan is in use");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&status), "VLAN_IN_USE");
+}
