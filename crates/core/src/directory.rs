@@ -240,6 +240,15 @@ impl Directory {
         self.inventory.ports().await
     }
 
+    /// The provider's Ports as cached, however old, loaded only when nothing is cached: for
+    /// naming and placing a Port, which changes rarely, without refreshing the products.
+    pub async fn cached_ports(&self) -> Result<Arc<Vec<Port>>, Error> {
+        match self.inventory.cached_ports().await {
+            Some(ports) => Ok(ports),
+            None => self.inventory.ports().await,
+        }
+    }
+
     pub async fn countries(&self) -> Result<Vec<CountryCount>, Error> {
         Ok(onramps::countries(&self.inventory.ports().await?))
     }

@@ -17,6 +17,10 @@ pub trait Inventory: Send + Sync + 'static {
     /// without a load or a refresh; never loads. `None` otherwise (a read then goes through
     /// `ports`, which loads or refreshes them).
     async fn fresh_ports(&self) -> Option<Arc<Vec<Port>>>;
+    /// The Ports as cached now however old (up to the cache's limit of staleness); never loads
+    /// nor refreshes. For what changes rarely (a Port's name and place), so that background work
+    /// does not keep the Ports fresh for nobody.
+    async fn cached_ports(&self) -> Option<Arc<Vec<Port>>>;
     /// What is known about the Ports beyond Megaport's products (measured traffic, events, last
     /// known zones): the same `Arc` until something in it changes.
     async fn signals(&self) -> Arc<PortSignals>;

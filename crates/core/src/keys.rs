@@ -99,6 +99,28 @@ pub struct KeyView {
 }
 
 impl KeyView {
+    /// Megaport's key as this view last saw it.
+    pub fn as_upstream(&self) -> UpstreamKey {
+        UpstreamKey {
+            key: self.key.clone(),
+            port_uid: self.port.uid.clone(),
+            port_name: self.port.name.clone(),
+            company_name: self.port.company_name.clone(),
+            single_use: self.single_use,
+            vlan: self.vlan,
+            max_speed_mbps: self.max_speed_mbps,
+            pre_approved: self.pre_approved,
+            active: self.active,
+            description: self.description.clone(),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            expired: self.upstream_expired,
+            invalid: false,
+            last_used: self.last_used_time,
+            create_time: self.create_time,
+        }
+    }
+
     /// The order listings use: newest first (create time descending), then by key.
     pub fn newest_first(a: &Self, b: &Self) -> std::cmp::Ordering {
         b.create_time

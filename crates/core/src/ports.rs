@@ -147,6 +147,11 @@ pub trait KeyStore: Send + Sync + 'static {
 /// two writers (tasks or processes) cannot both move one order.
 #[async_trait]
 pub trait OrderStore: Send + Sync + 'static {
+    /// One of the provider's keys as the key watcher last saw it (at most a poll interval old);
+    /// `None` when the watcher has not seen it, or the store keeps no read model.
+    async fn key_view(&self, _key: &str) -> Result<Option<KeyView>, Error> {
+        Ok(None)
+    }
     /// Journals a new order; false when its request_id is already journaled.
     async fn insert_order(&self, order: &Order) -> Result<bool, Error>;
     /// JOURNALED or OUTCOME_UNKNOWN (the state `from` the caller saw) -> SUBMITTING, counting the

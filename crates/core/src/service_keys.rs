@@ -376,7 +376,8 @@ impl ServiceKeys {
                 ledger.insert(key.key.clone(), in_flight_entry(key, request));
             }
         }
-        let ports = self.directory.ports().await?;
+        // Names and places only: the key poll does not keep the products fresh for nobody.
+        let ports = self.directory.cached_ports().await?;
         let mut views = BTreeMap::new();
         for key in &upstream {
             let port = ports
@@ -572,7 +573,7 @@ impl ServiceKeys {
 
     /// A key's Port as shown with the key (from the cached catalog; bare uid if unknown).
     async fn key_port(&self, port_uid: &str) -> PortRef {
-        match self.directory.ports().await {
+        match self.directory.cached_ports().await {
             Ok(ports) => ports
                 .iter()
                 .find(|port| port.uid == port_uid)

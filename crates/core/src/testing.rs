@@ -43,6 +43,9 @@ impl Inventory for FakeInventory {
     async fn fresh_ports(&self) -> Option<Arc<Vec<Port>>> {
         Some(self.ports.clone())
     }
+    async fn cached_ports(&self) -> Option<Arc<Vec<Port>>> {
+        Some(self.ports.clone())
+    }
     async fn locations(&self) -> Result<Arc<Vec<Location>>, Error> {
         Ok(self.locations.clone())
     }

@@ -36,6 +36,14 @@ impl Inventory for Catalog {
         Some(self.ports_of(&products, &locations))
     }
 
+    async fn cached_ports(&self) -> Option<Arc<Vec<Port>>> {
+        let (products, locations) = (
+            self.cached_products().await?,
+            self.cached_locations().await?,
+        );
+        Some(self.ports_of(&products, &locations))
+    }
+
     async fn signals(&self) -> Arc<PortSignals> {
         self.signals().current()
     }

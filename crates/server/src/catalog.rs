@@ -151,6 +151,18 @@ impl Catalog {
         self.products.fresh().await
     }
 
+    /// The products now cached, however old (up to their limit of staleness). Never loads nor
+    /// refreshes.
+    pub async fn cached_products(&self) -> Option<Arc<Listing<Product>>> {
+        self.products.cached().await
+    }
+
+    /// The locations now cached, however old (up to their limit of staleness). Never loads nor
+    /// refreshes.
+    pub async fn cached_locations(&self) -> Option<Arc<Listing<Location>>> {
+        self.locations.cached().await
+    }
+
     /// The locations now cached, if younger than their TTL. Never loads.
     pub async fn fresh_locations(&self) -> Option<Arc<Listing<Location>>> {
         self.locations.fresh().await
@@ -320,6 +332,13 @@ impl<T: Send + Sync + 'static> Slot<T> {
             self.counters.hits.fetch_add(1, Ordering::Relaxed);
             entry.value
         })
+    }
+
+    /// The cached value if younger than the limit of staleness; never loads nor refreshes.
+    async fn cached(&self) -> Option<Arc<Listing<T>>> {
+        let entry = self.cache.get(&()).await?;
+        let age = Instant::now().saturating_duration_since(entry.fetched_at);
+        (age < self.max_stale).then_some(entry.value)
     }
 
     async fn get(&self) -> Loaded<T> {

@@ -195,6 +195,10 @@ impl AuditStore for Store {
 
 #[async_trait]
 impl OrderStore for Store {
+    async fn key_view(&self, key: &str) -> Result<Option<KeyView>, Error> {
+        self.timed("watch_view", Store::watch_view(self, key)).await
+    }
+
     async fn insert_order(&self, order: &Order) -> Result<bool, Error> {
         self.timed("insert_order", Store::insert_order(self, order))
             .await

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::rules::{PortIds, check_spec, key_unusable, observe, refusal, transition_message};
-use super::upstream::{Refusal, UpstreamFailure, VxcBuy};
+use super::upstream::{AccountPort, Refusal, UpstreamFailure, VxcBuy};
 use super::{
     ApprovalTarget, KeyLookup, Order, OrderFilter, OrderSettings, OrderSpec, OrderState,
     OrderUpstream, OrderVxc, PortRef, ProspectQuote, Quote, Validated, VxcSnapshot,
@@ -17,7 +17,7 @@ use super::{
 use crate::Inventory;
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorReason};
-use crate::keys::{UpstreamKey, check_key};
+use crate::keys::{KeyState, UpstreamKey, check_key};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::locks::Locks;
@@ -34,7 +34,16 @@ pub(super) struct Inner {
     pub(super) locks: Locks,
     /// What buys and reconciliations came to, for metrics.
     pub(super) counters: Counters,
+    /// Each account's Ports as last listed, and when: see [`OrderDesk::account_ports`].
+    account_ports: std::sync::Mutex<HashMap<String, ListedPorts>>,
 }
+
+/// An account's Ports, and when they were listed.
+type ListedPorts = (Instant, Arc<Vec<AccountPort>>);
+
+/// How long an account's Port listing answers the check that an order's A-end is the
+/// account's. Ownership changes rarely, and Megaport checks it again on validate and buy.
+const ACCOUNT_PORTS_REUSE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Totals that only grow, kept as they happen and read by metrics.
 #[derive(Debug, Default)]
@@ -106,6 +115,7 @@ impl OrderDesk {
                 settings,
                 locks,
                 counters: Counters::default(),
+                account_ports: Default::default(),
             }),
         }
     }
@@ -190,6 +200,24 @@ impl OrderDesk {
         })
     }
 
+    /// The key an order names: from the key watcher's read model when it holds the key as
+    /// usable, else from Megaport. The read model is at most a poll interval old, and that is
+    /// safe here: Megaport's validate and buy check the key again, so a key that stopped being
+    /// usable since is refused there; and a key the read model shows unusable (or does not
+    /// hold: another provider's) is read from Megaport, so onramp never refuses on stale news.
+    /// (A lookup, whose answer is the verdict itself, always reads Megaport.)
+    async fn order_key(&self, client: &dyn OrderUpstream, key: &str) -> Result<UpstreamKey, Error> {
+        if let Some(view) = self.store().key_view(key).await?
+            && view.state == KeyState::Active
+        {
+            let seen = view.as_upstream();
+            if key_unusable(&seen, OffsetDateTime::now_utc()).is_none() {
+                return Ok(seen);
+            }
+        }
+        self.fetch_key(client, key).await
+    }
+
     async fn fetch_key(&self, client: &dyn OrderUpstream, key: &str) -> Result<UpstreamKey, Error> {
         client
             .service_key(key, self.deadline())
@@ -206,6 +234,30 @@ impl OrderDesk {
                 .with_meta("key", key),
                 other => other.into_error(),
             })
+    }
+
+    /// The account's Ports: listed again when `fresh` (an order that names its A-end VLAN is
+    /// checked against the VXCs on the Port now) or when the last listing is older than
+    /// [`ACCOUNT_PORTS_REUSE`]; otherwise the last listing, which is all the ownership check
+    /// and the Port's speed need.
+    async fn account_ports(
+        &self,
+        account: &str,
+        client: &dyn OrderUpstream,
+        fresh: bool,
+    ) -> Result<Arc<Vec<AccountPort>>, Error> {
+        let cache = &self.inner.account_ports;
+        let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
+        if !fresh
+            && let Some((listed, ports)) = lock().get(account)
+            && listed.elapsed() < ACCOUNT_PORTS_REUSE
+        {
+            return Ok(ports.clone());
+        }
+        let listed = Instant::now();
+        let ports = Arc::new(client.ports(self.deadline()).await?);
+        lock().insert(account.to_owned(), (listed, ports.clone()));
+        Ok(ports)
     }
 
     /// The provider's Port behind a key, from the catalog (the key's owner runs onramp); the key's
@@ -314,12 +366,23 @@ impl OrderDesk {
         spec: &OrderSpec,
     ) -> Result<(Validated, PortIds), Error> {
         let deadline = self.deadline();
-        let key = self.fetch_key(client, spec.service_key.trim()).await?;
-        let ports = client.ports(deadline).await?;
-        let Some(a_port) = ports
-            .into_iter()
-            .find(|account_port| account_port.port.uid == spec.a_end_port_uid)
-        else {
+        let key = self.order_key(client, spec.service_key.trim()).await?;
+        let find = |ports: &[AccountPort]| {
+            ports
+                .iter()
+                .find(|account_port| account_port.port.uid == spec.a_end_port_uid)
+                .cloned()
+        };
+        let mut a_port = find(
+            &self
+                .account_ports(account, client, spec.a_end_vlan != 0)
+                .await?,
+        );
+        if a_port.is_none() {
+            // Not in the last listing: perhaps a Port newer than it.
+            a_port = find(&self.account_ports(account, client, true).await?);
+        }
+        let Some(a_port) = a_port else {
             return Err(Error::invalid(
                 "spec.a_end_port_uid",
                 format!(

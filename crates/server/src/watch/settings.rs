@@ -24,7 +24,9 @@ pub struct WatchSettings {
 impl Default for WatchSettings {
     fn default() -> Self {
         Self {
-            poll_interval_millis: 5_000,
+            // 30 listings per 5 minutes: with the inbox, the events and telemetry, idle onramp
+            // stays under 60 of Megaport's 500. onramp's own writes are polled for at once.
+            poll_interval_millis: 10_000,
             progress_interval_millis: 15_000,
             history_revisions: 10_000,
             subscriber_buffer: 256,
