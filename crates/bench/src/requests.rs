@@ -344,13 +344,48 @@ async fn writes(units: usize) -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let spec_for_buy = spec.clone();
+    let orders_for_buy = orders.clone();
+    // And with single-use keys, each minted beforehand, as the guide sells them.
+    let mut minted = Vec::new();
+    for _ in 0..=units {
+        minted.push(single_key().await?);
+    }
+    let pool = std::sync::Arc::new(std::sync::Mutex::new(minted));
+    measure(
+        &sandbox,
+        "CreateVxcOrder (single-use key)",
+        1,
+        units,
+        || {
+            let (mut orders, pool, spec) = (orders.clone(), pool.clone(), spec.clone());
+            async move {
+                let key = pool
+                    .lock()
+                    .map_err(|_| "pool")?
+                    .pop()
+                    .ok_or("no key left")?;
+                orders
+                    .create_vxc_order(authorized(pb::CreateVxcOrderRequest {
+                        account: "acme".to_owned(),
+                        spec: Some(pb::VxcOrderSpec {
+                            service_key: key,
+                            ..spec()
+                        }),
+                        request_id: request_id(),
+                    }))
+                    .await?;
+                Ok(())
+            }
+        },
+    )
+    .await?;
     measure(
         &sandbox,
         "CreateVxcOrder (multi-use key)",
         1,
         units,
         move || {
-            let (mut orders, spec) = (orders.clone(), spec_for_buy());
+            let (mut orders, spec) = (orders_for_buy.clone(), spec_for_buy());
             async move {
                 orders
                     .create_vxc_order(authorized(pb::CreateVxcOrderRequest {

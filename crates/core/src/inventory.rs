@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::onramps::{Location, Port};
+use crate::onramps::{Location, Port, PortVxc};
 use crate::signals::PortSignals;
 
 /// Read access to the provider's inventory. Implemented over the cached Megaport catalog in
@@ -29,6 +29,9 @@ pub trait Inventory: Send + Sync + 'static {
     /// Forgets cached Ports after onramp changed them (bought or approved a VXC), so the next
     /// read shows the change.
     async fn invalidate_ports(&self);
+    /// Shows a VXC onramp just bought on `port_uid` at once, until the Ports are listed with
+    /// it: the capacity it takes counts from now, without reloading the Ports.
+    async fn bought_vxc(&self, port_uid: &str, vxc: PortVxc);
     /// Records of the upstream lists behind the current Ports and locations that could not be
     /// read and were left out (0 when the inventory is complete).
     async fn skipped_records(&self) -> u32;

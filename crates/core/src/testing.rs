@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::inventory::Inventory;
 pub use crate::onramps::fixtures::*;
-use crate::onramps::{Location, Port};
+use crate::onramps::{Location, Port, PortVxc};
 use crate::signals::PortSignals;
 
 /// An inventory that serves fixed data, the same `Arc`s every time (as the catalog's cache
@@ -53,6 +53,7 @@ impl Inventory for FakeInventory {
         self.signals.clone()
     }
     async fn invalidate_ports(&self) {}
+    async fn bought_vxc(&self, _: &str, _: PortVxc) {}
     async fn skipped_records(&self) -> u32 {
         0
     }

@@ -59,6 +59,10 @@ impl Inventory for Catalog {
         self.invalidate_products().await;
     }
 
+    async fn bought_vxc(&self, port_uid: &str, vxc: PortVxc) {
+        self.bought.record(port_uid, vxc);
+    }
+
     async fn skipped_records(&self) -> u32 {
         Catalog::skipped_records(self).await
     }
@@ -67,6 +71,23 @@ impl Inventory for Catalog {
 impl Catalog {
     /// The Ports of these products, converted once per products or locations listing.
     fn ports_of(
+        &self,
+        products: &Arc<Listing<models::Product>>,
+        locations: &Arc<Listing<models::Location>>,
+    ) -> Arc<Vec<Port>> {
+        let listed = self.listed_ports(products, locations);
+        match self.bought.over(&listed, self.products_max_stale) {
+            None => listed,
+            Some(bought) => self
+                .ports_with_bought
+                .get(&listed, &bought, |listed, bought| {
+                    crate::bought_vxcs::lay_over(listed, bought)
+                }),
+        }
+    }
+
+    /// The Ports as the products list them.
+    fn listed_ports(
         &self,
         products: &Arc<Listing<models::Product>>,
         locations: &Arc<Listing<models::Location>>,

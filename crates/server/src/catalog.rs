@@ -77,6 +77,15 @@ pub struct Catalog {
     products: Slot<Product>,
     /// The provider's Ports in domain terms, converted once per products or locations load.
     pub(crate) ports: Derived<Listing<Product>, Listing<Location>, Vec<onramp_core::onramps::Port>>,
+    /// VXCs onramp bought that the products do not show yet, and the Ports with them.
+    pub(crate) bought: crate::bought_vxcs::BoughtVxcs,
+    pub(crate) ports_with_bought: Derived<
+        Vec<onramp_core::onramps::Port>,
+        Vec<crate::bought_vxcs::Bought>,
+        Vec<onramp_core::onramps::Port>,
+    >,
+    /// How long a bought VXC is laid over listings that do not show it.
+    pub(crate) products_max_stale: Duration,
     /// What is known about the Ports beyond the products (telemetry, events, last zones).
     signals: Arc<crate::signals::Signals>,
 }
@@ -119,6 +128,9 @@ impl Catalog {
             locations,
             products,
             ports: Derived::default(),
+            bought: Default::default(),
+            ports_with_bought: Derived::default(),
+            products_max_stale: config.products_max_stale,
             signals: Arc::new(crate::signals::Signals::new(Default::default())),
         }
     }

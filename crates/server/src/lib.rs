@@ -39,6 +39,7 @@ mod admin_http;
 pub mod api;
 pub mod approval_inbox;
 pub mod auth;
+mod bought_vxcs;
 pub mod call_context;
 pub mod catalog;
 pub mod change_feed;

@@ -11,6 +11,7 @@ use super::upstream::{UpstreamFailure, VxcBuy};
 use super::{Order, OrderSpec, OrderState, OrderUpstream};
 use crate::error::{Error, ErrorReason};
 use crate::idempotency::{check_request_id, ensure_same_request, fingerprint};
+use crate::onramps;
 
 impl OrderDesk {
     /// CreateVxcOrder. The work runs in its own task so that the caller hanging up cannot leave
@@ -105,6 +106,36 @@ impl OrderDesk {
         }
     }
 
+    /// Makes the capacity a buy took count at once: an accepted VXC is laid over the provider's
+    /// cached Port (the B-end, the key's), and after an unknown outcome the Ports are read
+    /// again. A refused or unsent buy took nothing.
+    async fn show_capacity_taken(
+        &self,
+        order: &Order,
+        result: &Result<super::upstream::BuyAccepted, UpstreamFailure>,
+    ) {
+        let inventory = &self.inner.inventory;
+        match result {
+            Ok(accepted) => match &accepted.vxc_uid {
+                Some(vxc_uid) => {
+                    let vxc = onramps::PortVxc {
+                        uid: vxc_uid.clone(),
+                        name: order.spec.name.clone(),
+                        rate_limit_mbps: order.spec.rate_limit_mbps,
+                        vlan: Some(accepted.b_end_vlan.unwrap_or(order.b_end_vlan))
+                            .filter(|vlan| *vlan > 0),
+                        status: onramps::ProvisioningStatus::Deployable,
+                        create_time: Some(time::OffsetDateTime::now_utc()),
+                    };
+                    inventory.bought_vxc(&order.b_end.uid, vxc).await;
+                }
+                None => inventory.invalidate_ports().await,
+            },
+            Err(UpstreamFailure::OutcomeUnknown(_)) => inventory.invalidate_ports().await,
+            Err(_) => {}
+        }
+    }
+
     /// Moves the row to SUBMITTING (compare-and-set, committed), then sends the buy once.
     pub(super) async fn submit(
         &self,
@@ -137,7 +168,7 @@ impl OrderDesk {
         };
         tracing::info!(order_id = %order.order_id, attempt = order.buy_attempts, "sending vxc buy");
         let result = client.buy(buy, self.deadline()).await;
-        self.inner.inventory.invalidate_ports().await;
+        self.show_capacity_taken(&order, &result).await;
         let counters = &self.inner.counters;
         Counters::bump(match &result {
             Ok(accepted) if accepted.vxc_uid.is_some() => &counters.buys_accepted,

@@ -137,7 +137,14 @@ impl VxcOrderService for VxcOrderApi {
             .await
             .map_err(crate::error::status)?;
         note.set_resource(&order.order_id);
-        self.hub.poke();
+        match &order.vxc_uid {
+            Some(vxc_uid) => {
+                self.hub
+                    .key_used(order.spec.service_key.trim(), vxc_uid)
+                    .await
+            }
+            None => self.hub.poke(),
+        }
         Ok(Response::new(pb::CreateVxcOrderResponse {
             order: Some(vxc_order(&order)),
         }))

@@ -46,6 +46,8 @@ pub(super) struct Inner {
     pub(super) writer: tokio::sync::Mutex<()>,
     pub(super) sender: broadcast::Sender<Arc<Batch>>,
     pub(super) poke: Notify,
+    /// Whether this replica's poller runs (it leads): only it commits revisions of its own.
+    pub(super) polling: std::sync::atomic::AtomicBool,
     /// Views onramp wrote that no poll has confirmed yet (read-your-writes).
     pub(super) recent: RecentWrites,
     /// Keys of the last successful poll's listing that did not decode.
@@ -107,6 +109,7 @@ impl WatchHub {
                 poll_observer: std::sync::OnceLock::new(),
                 sender,
                 poke: Notify::new(),
+                polling: Default::default(),
                 recent: RecentWrites::default(),
                 store,
                 keys,
@@ -125,13 +128,18 @@ impl WatchHub {
         self.inner.recent.remember(views);
         self.poke();
         if let Some(view) = views.first() {
-            let (store, key) = (self.inner.store.clone(), view.key.clone());
-            tokio::spawn(async move {
-                if let Err(error) = store.announce_change(ChangeKind::Keys, &key).await {
-                    tracing::warn!(%error, "a key write not announced to the other replicas");
-                }
-            });
+            self.announce_keys(&view.key);
         }
+    }
+
+    /// Tells the other replicas that `key` changed through this one, off the caller's path.
+    pub(super) fn announce_keys(&self, key: &str) {
+        let (store, key) = (self.inner.store.clone(), key.to_owned());
+        tokio::spawn(async move {
+            if let Err(error) = store.announce_change(ChangeKind::Keys, &key).await {
+                tracing::warn!(%error, "a key write not announced to the other replicas");
+            }
+        });
     }
 
     /// Follows the change feed: a key written through another replica makes this replica's

@@ -3,7 +3,8 @@
 //! (`commit`), the revisions other replicas commit taken in (`follower`), the reads over the
 //! views with onramp's own writes laid over them (`read_model`, `recent`), and streams that
 //! each get a snapshot or a replay, then live batches, progress and a clean end (`stream`, over
-//! the `revision-fanout` crate). `hub` holds the state they share.
+//! the `revision-fanout` crate), and keys onramp's own buys used (`used`). `hub` holds the
+//! state they share.
 
 mod batch;
 mod commit;
@@ -18,6 +19,7 @@ mod recent;
 mod resume;
 pub mod settings;
 pub mod stream;
+mod used;
 
 pub use batch::{Batch, CounterTotals, Health, KeyReadRevision, UpstreamHealth};
 pub use events::{ChangeKind, KeyEvent};

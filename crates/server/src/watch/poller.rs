@@ -13,6 +13,15 @@ use tokio_util::sync::CancellationToken;
 use super::hub::WatchHub;
 use crate::error::Error;
 
+/// Clears the hub's `polling` when the poll loop ends, however it ends (leadership lost).
+struct StoppedPolling<'a>(&'a WatchHub);
+
+impl Drop for StoppedPolling<'_> {
+    fn drop(&mut self) {
+        self.0.inner.polling.store(false, Ordering::Relaxed);
+    }
+}
+
 impl WatchHub {
     /// Polls every `poll_interval` (or sooner when poked) until shutdown.
     pub fn spawn_poller(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
@@ -22,6 +31,8 @@ impl WatchHub {
             Priority::Background,
             async move {
                 let interval = Duration::from_millis(hub.inner.settings.poll_interval_millis);
+                hub.inner.polling.store(true, Ordering::Relaxed);
+                let _stopped = StoppedPolling(&hub);
                 loop {
                     if let Err(error) = hub.poll_once().await {
                         tracing::warn!(%error, "service key poll failed");

@@ -437,3 +437,84 @@ async fn a_large_snapshot_comes_in_chunks_and_only_the_last_carries_the_token() 
     assert_eq!(snapshot, listed);
     assert!(created.iter().all(|key| snapshot.contains(key)));
 }
+
+/// A single-use key bought with through onramp shows USED on the watch, with the VXC it became,
+/// without onramp asking Megaport anything beyond the order's own validate and buy (the key
+/// poll is slowed to an hour, so no poll can be what shows it); and the Port's capacity counts
+/// the VXC at once, without a products reload. The next poll finds the key gone and already
+/// used, and reads no Port for it.
+#[tokio::test]
+async fn a_key_used_by_an_order_of_onramps_shows_at_once_without_asking_megaport() {
+    use onramp_proto::catalog_service_client::CatalogServiceClient;
+    use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
+    use onramp_proto::{CreateVxcOrderRequest, GetOnRampRequest, VxcOrderSpec};
+
+    let mut config = crate::support::test_config();
+    config.watch.poll_interval_millis = 3_600_000;
+    let env = SandboxedServer::start_with(Default::default(), config).await;
+    let channel = env.server.channel.clone();
+    let control = env.sandbox.control();
+    let key = create(&channel, single_use_on_la1()).await;
+    let mut stream = open(&channel, "").await;
+    // The create's own poll brings the key in.
+    let (_, added) = event_for(&mut stream, &key.key).await;
+    assert_eq!(
+        added.service_key.as_ref().map(ServiceKey::state),
+        Some(ServiceKeyState::Active)
+    );
+    let allocated = || async {
+        within(
+            CatalogServiceClient::new(channel.clone()).get_on_ramp(GetOnRampRequest {
+                port_uid: EQUINIX_LA1_PORT.into(),
+            }),
+        )
+        .await
+        .expect("on-ramp")
+        .into_inner()
+        .on_ramp
+        .expect("on-ramp")
+        .allocated_mbps
+    };
+    let before = allocated().await;
+    let counts = |group| control.requests(group);
+    let (keys_before, ports_before, products_before) = (
+        counts(RouteGroup::ServiceKey),
+        counts(RouteGroup::Product),
+        counts(RouteGroup::Products),
+    );
+
+    let order = within(
+        VxcOrderServiceClient::new(channel.clone()).create_vxc_order(CreateVxcOrderRequest {
+            account: "acme".into(),
+            spec: Some(VxcOrderSpec {
+                service_key: key.key.clone(),
+                a_end_port_uid: ACME_PORT.into(),
+                rate_limit_mbps: 300,
+                term_months: 12,
+                name: "used at once".into(),
+                ..Default::default()
+            }),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        }),
+    )
+    .await
+    .expect("order")
+    .into_inner()
+    .order
+    .expect("order");
+    let (_, used) = event_for(&mut stream, &key.key).await;
+    let used_key = used.service_key.expect("key");
+    assert_eq!(used_key.state(), ServiceKeyState::Used);
+    assert_eq!(used_key.vxc_uid, order.vxc_uid);
+    assert_eq!(allocated().await, before + 300, "the vxc's capacity counts");
+    assert_eq!(
+        (
+            counts(RouteGroup::ServiceKey) - keys_before,
+            counts(RouteGroup::Product) - ports_before,
+        ),
+        (0, 0),
+        "no key listing or read, no port read"
+    );
+    // The customer's Port listing is the order's; the provider's products are not reloaded.
+    assert!(counts(RouteGroup::Products) - products_before <= 1);
+}
