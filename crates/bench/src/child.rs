@@ -19,6 +19,11 @@ pub(crate) enum Role {
     OnrampWithTracing,
     /// The same-payload baseline; `--answers FILE` holds what it answers.
     Noop,
+    /// A sandbox seeded with a large provider (`--scale PORTS,KEYS,VXCS`); prints its address.
+    Sandbox,
+    /// onramp on such a sandbox (`--sandbox ADDR`), set up for one `--profile`, its admin
+    /// listener on `--admin ADDR`.
+    OnrampOnSandbox,
 }
 
 /// A child server, killed when dropped, however the run ends.
@@ -36,15 +41,24 @@ impl Server {
         role: Role,
         answers: Option<&Path>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        let answers: Vec<std::ffi::OsString> = answers
+            .map(|path| vec!["--answers".into(), path.into()])
+            .unwrap_or_default();
+        Self::start_with(role, &answers)
+    }
+
+    /// A child running `role`, with further arguments.
+    pub(crate) fn start_with(
+        role: Role,
+        args: &[std::ffi::OsString],
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut command = Command::new(std::env::current_exe()?);
         command.arg("--serve").arg(
             clap::ValueEnum::to_possible_value(&role)
                 .ok_or("a role")?
                 .get_name(),
         );
-        if let Some(path) = answers {
-            command.arg("--answers").arg(path);
-        }
+        command.args(args);
         let log = std::env::temp_dir().join(format!(
             "onramp-bench-{}-{:?}.log",
             std::process::id(),

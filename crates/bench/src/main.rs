@@ -14,9 +14,10 @@ mod otlp_sink;
 mod reads;
 mod requests;
 mod retention;
+mod scale;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use onramp_server::auth::scopes::Scope;
@@ -54,8 +55,8 @@ struct Args {
     /// Seconds onramp is watched idle in the requests part.
     #[arg(long, default_value_t = 300)]
     idle_seconds: u64,
-    /// Only the reads, only the fan-out, only the retention part, or only the Megaport requests
-    /// per unit of work.
+    /// Only the reads, only the fan-out, only the retention part, only the Megaport requests
+    /// per unit of work, or only the cost curve over inventory sizes.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
     /// One short round of each part, to check that the benchmark still runs (what `make test`
@@ -68,6 +69,18 @@ struct Args {
     /// The no-op server's answers, recorded from onramp (with `--serve noop`).
     #[arg(long, hide = true)]
     answers: Option<std::path::PathBuf>,
+    /// The generated provider's size, PORTS,KEYS,VXCS (with `--serve sandbox`).
+    #[arg(long, hide = true)]
+    scale: Option<String>,
+    /// The sandbox to use (with `--serve onramp-on-sandbox`).
+    #[arg(long, hide = true)]
+    sandbox: Option<SocketAddr>,
+    /// What the onramp child is set up to show (with `--serve onramp-on-sandbox`).
+    #[arg(long, hide = true, value_enum)]
+    profile: Option<scale::Profile>,
+    /// The onramp child's admin listener (with `--serve onramp-on-sandbox`).
+    #[arg(long, hide = true)]
+    admin: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,13 +90,14 @@ enum Part {
     Fanout,
     Retention,
     Requests,
+    Scale,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if let Some(role) = args.serve {
-        return serve(role, args.answers).await;
+        return serve(role, &args).await;
     }
     if matches!(args.part, Part::All | Part::Reads) {
         let (rounds, seconds) = if args.quick {
@@ -139,11 +153,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         requests::run(plan).await?;
     }
+    if matches!(args.part, Part::All | Part::Scale) {
+        let point = |ports, keys, vxcs| scale::Point { ports, keys, vxcs };
+        if args.quick {
+            scale::run(&[point(10, 200, 100)], 1, 0.2, Duration::from_secs(2)).await?;
+        } else {
+            let points = [
+                point(10, 200, 100),
+                point(100, 2_000, 1_000),
+                point(1_000, 1_000, 10_000),
+                point(1_000, 20_000, 10_000),
+            ];
+            scale::run(
+                &points,
+                args.rounds.max(1),
+                args.seconds,
+                Duration::from_secs(10),
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 
 /// In the child: starts the server, prints its address on the first line of stdout, serves.
-async fn serve(role: Role, answers: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(role: Role, args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    match role {
+        Role::Sandbox => return serve_sandbox(args.scale.as_deref().unwrap_or("0,0,0")).await,
+        Role::OnrampOnSandbox => return serve_on_sandbox(args).await,
+        _ => {}
+    }
+    let answers = args.answers.clone();
     let mut config = bench_config();
     // The fan-out spreads its streams over few connections; allow them all on one.
     config.limits.max_concurrent_streams = 1_000_000;
@@ -159,17 +199,59 @@ async fn serve(role: Role, answers: Option<PathBuf>) -> Result<(), Box<dyn std::
         std::mem::forget(telemetry);
     }
     let addr = match role {
-        Role::Onramp | Role::OnrampWithTracing => start_onramp(config).await?,
-        Role::OnrampWithoutMetrics => {
-            config.admin.listen = String::new();
-            start_onramp(config).await?
-        }
         Role::Noop => {
             let path = answers.ok_or("--serve noop needs --answers")?;
             reads::start_noop(reads::Answers::read(&path)?).await?
         }
+        Role::OnrampWithoutMetrics => {
+            config.admin.listen = String::new();
+            start_onramp(config).await?
+        }
+        _ => start_onramp(config).await?,
     };
     println!("{addr}");
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The scale part's sandbox: a generated large provider, its limits off.
+async fn serve_sandbox(scale: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let config = megaport_sandbox::SandboxConfig {
+        seed: scale::seed(scale)?,
+        limits: megaport_sandbox::SandboxLimits::off(),
+        ..megaport_sandbox::SandboxConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let sandbox = megaport_sandbox::spawn(listener, config).await?;
+    println!("{}", sandbox.addr());
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The scale part's onramp: on the sandbox child, set up for its profile.
+async fn serve_on_sandbox(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = args
+        .sandbox
+        .ok_or("--serve onramp-on-sandbox needs --sandbox")?;
+    let profile = args
+        .profile
+        .ok_or("--serve onramp-on-sandbox needs --profile")?;
+    let credentials = megaport_sandbox::Seed::default_scenario().credentials();
+    let mut config = on_sandbox(
+        bench_config(),
+        &format!("http://{sandbox}/"),
+        &format!("http://{sandbox}/oauth2/token"),
+        &credentials,
+    )?;
+    config.admin.listen = args
+        .admin
+        .clone()
+        .ok_or("--serve onramp-on-sandbox needs --admin")?;
+    let config = scale::configure(config, profile);
+    let telemetry =
+        onramp_server::telemetry::init(config.log_format, &config.log_level, &config.otlp)?;
+    std::mem::forget(telemetry);
+    println!("{}", start_onramp(config).await?);
     std::future::pending::<()>().await;
     Ok(())
 }
@@ -192,6 +274,43 @@ fn bench_config() -> Config {
         customer_refs: Vec::new(),
     }];
     config
+}
+
+/// `config` pointed at a sandbox, with the seed's companies as accounts (the first, the
+/// provider, the default) and the sandbox's regions, as the embedded sandbox has them.
+fn on_sandbox(
+    mut config: Config,
+    base_url: &str,
+    token_url: &str,
+    credentials: &[megaport_sandbox::SandboxCredentials],
+) -> Result<Config, Box<dyn std::error::Error>> {
+    use onramp_server::config::{AccountConfig, MegaportEnvironment};
+    let (provider, customers) = credentials.split_first().ok_or("seed has no companies")?;
+    config.megaport.environment = MegaportEnvironment::Custom;
+    config.megaport.base_url = Some(base_url.to_owned());
+    config.megaport.token_url = Some(token_url.to_owned());
+    config.megaport.default_account = provider.company.to_ascii_lowercase();
+    config.megaport.client_id = Some(provider.client_id.clone());
+    config.megaport.client_secret = Some(provider.client_secret.clone().into());
+    config.megaport.accounts = customers
+        .iter()
+        .map(|customer| AccountConfig {
+            name: customer.company.to_ascii_lowercase(),
+            client_id: customer.client_id.clone(),
+            client_secret: customer.client_secret.clone().into(),
+        })
+        .collect();
+    let regions = std::env::temp_dir().join(format!(
+        "onramp-bench-regions-{}.toml",
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::write(&regions, onramp_server::regions_file::SANDBOX_REGIONS)?;
+    config.regions_file = Some(regions);
+    // Sandboxes here are the benchmark's own, their limits off: onramp's budget would only pace
+    // the work, not change its cost. One update per VXC per 5 minutes would make changes wait.
+    config.megaport.budget.requests = 100_000;
+    config.megaport.budget.service_update_interval_seconds = 0;
+    Ok(config)
 }
 
 /// Starts onramp in this process on a free loopback port.

@@ -494,13 +494,77 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
         (&bare, &bare_channels, &bare_payloads),
         (&traced, &traced_channels, &traced_payloads),
     ];
-    // Each row runs on every server in turn, seconds apart, so a drift of the machine moves
-    // onramp and the no-op alike; the servers not being measured are stopped, so their
-    // background work does not land in another server's row.
-    for (server, _, _) in &servers {
+    let samples = alternate(&servers, rounds, seconds).await?;
+    let samples: [BTreeMap<Key, Vec<Measured>>; 4] = samples
+        .try_into()
+        .map_err(|_| "one sample set per server")?;
+    let _ = std::fs::remove_file(&answers);
+    let ratios = paired_ratios(&samples[0], &samples[1]);
+    let [onramp, noop, bare, traced] = samples.map(|runs| medians(&runs));
+
+    println!(
+        "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row; the ratios are the medians of each round's ratio"
+    );
+    println!(
+        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | onramp CPU µs/call | no-op CPU µs/call | without metrics req/s | metrics CPU cost | with tracing req/s | tracing CPU cost |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
+    let mut errors = 0;
+    for (key, ours) in &onramp {
+        let (Some(base), Some(plain), Some(spans), Some(paired)) = (
+            noop.get(key),
+            bare.get(key),
+            traced.get(key),
+            ratios.get(key),
+        ) else {
+            continue;
+        };
+        let (call_kind, in_flight) = key;
+        let load = load_name(*in_flight);
+        println!(
+            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.0} | {:+.1}% | {:.0} | {:+.1}% |",
+            ours.per_second,
+            ours.p50_ms,
+            ours.p99_ms,
+            base.per_second,
+            base.p50_ms,
+            base.p99_ms,
+            paired.per_second,
+            paired.p99,
+            ours.cpu_micros_per_call,
+            base.cpu_micros_per_call,
+            plain.per_second,
+            100.0 * (ratio(ours.cpu_micros_per_call, plain.cpu_micros_per_call) - 1.0),
+            spans.per_second,
+            100.0 * (ratio(spans.cpu_micros_per_call, ours.cpu_micros_per_call) - 1.0),
+        );
+        errors += ours.errors + base.errors + plain.errors + spans.errors;
+    }
+    if errors > 0 {
+        let logs = servers.map(|(server, _, _)| server.keep_log());
+        return Err(format!(
+            "{errors} calls failed during the benchmark; the servers' logs: {}",
+            logs.join(", ")
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Each row on every server in turn, `rounds` times: what each server measured, in the order
+/// given. A drift of the machine moves every server alike, since their rows run seconds apart;
+/// the servers not being measured are stopped, so their background work does not land in
+/// another server's row.
+async fn alternate(
+    servers: &[(&Server, &Vec<Channel>, &Payloads)],
+    rounds: usize,
+    seconds: f64,
+) -> Result<Vec<BTreeMap<Key, Vec<Measured>>>, Box<dyn std::error::Error>> {
+    for (server, _, _) in servers {
         server.pause()?;
     }
-    let mut samples: [BTreeMap<Key, Vec<Measured>>; 4] = Default::default();
+    let mut samples: Vec<BTreeMap<Key, Vec<Measured>>> = vec![BTreeMap::new(); servers.len()];
     for _ in 0..rounds {
         for call_kind in CALLS {
             for (in_flight, connections) in LOADS {
@@ -530,62 +594,52 @@ pub(crate) async fn run(rounds: usize, seconds: f64) -> Result<(), Box<dyn std::
             }
         }
     }
-    let _ = std::fs::remove_file(&answers);
-    let ratios = paired_ratios(&samples[0], &samples[1]);
-    let [onramp, noop, bare, traced] = samples.map(|runs| medians(&runs));
+    for (server, _, _) in servers {
+        server.resume()?;
+    }
+    Ok(samples)
+}
 
-    println!(
-        "onramp vs a same-payload no-op server: medians of {rounds} alternating rounds, {seconds} s a row; the ratios are the medians of each round's ratio"
-    );
-    println!(
-        "| call | load | onramp req/s | p50 ms | p99 ms | no-op req/s | p50 ms | p99 ms | ratio | p99 ratio | onramp CPU µs/call | no-op CPU µs/call | without metrics req/s | metrics CPU cost | with tracing req/s | tracing CPU cost |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
-    let mut errors = 0;
-    for (key, ours) in &onramp {
-        let (Some(base), Some(plain), Some(spans), Some(paired)) = (
-            noop.get(key),
-            bare.get(key),
-            traced.get(key),
-            ratios.get(key),
-        ) else {
-            continue;
-        };
-        let (call_kind, in_flight) = key;
-        let load = if *in_flight == 1 {
-            "1 in flight".to_owned()
-        } else {
-            format!("{in_flight} in flight, 4 conns")
-        };
-        println!(
-            "| {call_kind:?} | {load} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.0} | {:+.1}% | {:.0} | {:+.1}% |",
-            ours.per_second,
-            ours.p50_ms,
-            ours.p99_ms,
-            base.per_second,
-            base.p50_ms,
-            base.p99_ms,
-            paired.per_second,
-            paired.p99,
-            ours.cpu_micros_per_call,
-            base.cpu_micros_per_call,
-            plain.per_second,
-            100.0 * (ratio(ours.cpu_micros_per_call, plain.cpu_micros_per_call) - 1.0),
-            spans.per_second,
-            100.0 * (ratio(spans.cpu_micros_per_call, ours.cpu_micros_per_call) - 1.0),
-        );
-        errors += ours.errors + base.errors + plain.errors + spans.errors;
+/// The warm reads of `onramp` (a running child) against a no-op answering its payloads: per
+/// call and load, the median of each round's throughput ratio and p99 ratio.
+pub(crate) async fn ratios_of(
+    onramp: &Server,
+    rounds: usize,
+    seconds: f64,
+) -> Result<Vec<(String, String, f64, f64)>, Box<dyn std::error::Error>> {
+    let onramp_channels = channels(onramp.addr, 4).await?;
+    let payloads = record(&onramp_channels[0]).await?;
+    let answers =
+        std::env::temp_dir().join(format!("onramp-bench-answers-scale-{}", std::process::id()));
+    payloads.answers.write(&answers)?;
+    let noop = Server::start(Role::Noop, Some(&answers))?;
+    let noop_channels = channels(noop.addr, 4).await?;
+    let servers = [
+        (onramp, &onramp_channels, &payloads),
+        (&noop, &noop_channels, &payloads),
+    ];
+    let samples = alternate(&servers, rounds.max(1), seconds).await;
+    let _ = std::fs::remove_file(&answers);
+    let samples = samples?;
+    Ok(paired_ratios(&samples[0], &samples[1])
+        .into_iter()
+        .map(|((call_kind, in_flight), ratios)| {
+            (
+                format!("{call_kind:?}"),
+                load_name(in_flight),
+                ratios.per_second,
+                ratios.p99,
+            )
+        })
+        .collect())
+}
+
+fn load_name(in_flight: usize) -> String {
+    if in_flight == 1 {
+        "1 in flight".to_owned()
+    } else {
+        format!("{in_flight} in flight, 4 conns")
     }
-    if errors > 0 {
-        let logs = servers.map(|(server, _, _)| server.keep_log());
-        return Err(format!(
-            "{errors} calls failed during the benchmark; the servers' logs: {}",
-            logs.join(", ")
-        )
-        .into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use onramp_proto as pb;
 use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::vxc_order_service_client::VxcOrderServiceClient;
-use onramp_server::config::{AccountConfig, Config, MegaportEnvironment};
+use onramp_server::config::Config;
 use tonic::transport::Channel;
 
-use crate::{authorized, bench_config, start_onramp};
+use crate::{authorized, bench_config, on_sandbox, start_onramp};
 
 /// QuantumGPU LA1 (blue) in the default seed: where single keys are minted.
 const LA1_BLUE: &str = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88";
@@ -123,39 +123,6 @@ async fn sandbox() -> Result<(SandboxHandle, Vec<SandboxCredentials>), Box<dyn s
     ))
 }
 
-/// The benchmark's config pointed at `sandbox`, with the seed's companies as accounts (the
-/// first, the provider, the default) and the sandbox's regions, as the embedded sandbox has.
-fn on_sandbox(
-    mut config: Config,
-    sandbox: &SandboxHandle,
-    credentials: &[SandboxCredentials],
-) -> Result<Config, Box<dyn std::error::Error>> {
-    let (provider, customers) = credentials.split_first().ok_or("seed has no companies")?;
-    config.megaport.environment = MegaportEnvironment::Custom;
-    config.megaport.base_url = Some(sandbox.base_url());
-    config.megaport.token_url = Some(sandbox.token_url());
-    config.megaport.default_account = provider.company.to_ascii_lowercase();
-    config.megaport.client_id = Some(provider.client_id.clone());
-    config.megaport.client_secret = Some(provider.client_secret.clone().into());
-    config.megaport.accounts = customers
-        .iter()
-        .map(|customer| AccountConfig {
-            name: customer.company.to_ascii_lowercase(),
-            client_id: customer.client_id.clone(),
-            client_secret: customer.client_secret.clone().into(),
-        })
-        .collect();
-    let regions = std::env::temp_dir().join(format!(
-        "onramp-bench-regions-{}.toml",
-        uuid::Uuid::new_v4()
-    ));
-    std::fs::write(&regions, onramp_server::regions_file::SANDBOX_REGIONS)?;
-    config.regions_file = Some(regions);
-    // One update per VXC per 5 minutes would make the changes wait.
-    config.megaport.budget.service_update_interval_seconds = 0;
-    Ok(config)
-}
-
 async fn connect(config: Config) -> Result<Channel, Box<dyn std::error::Error>> {
     let addr = start_onramp(config).await?;
     let channel = crate::channels(addr, 1).await?.remove(0);
@@ -214,15 +181,18 @@ async fn settle() {
 
 async fn writes(units: usize) -> Result<(), Box<dyn std::error::Error>> {
     let (sandbox, credentials) = sandbox().await?;
-    let mut config = on_sandbox(bench_config(), &sandbox, &credentials)?;
+    let mut config = on_sandbox(
+        bench_config(),
+        &sandbox.base_url(),
+        &sandbox.token_url(),
+        &credentials,
+    )?;
     let hour = 3_600;
     config.watch.poll_interval_millis = hour * 1_000;
     config.approvals.poll_interval_seconds = hour;
     config.signals.events_interval_seconds = hour;
     config.signals.enabled = false;
-    // The caller's write quota (60 a minute) and onramp's own Megaport budget (450 per 5
-    // minutes) would pace the writes, not change their cost.
-    config.megaport.budget.requests = 100_000;
+    // The caller's write quota (60 a minute) would pace the writes, not change their cost.
     config.limits.writes_per_minute = 100_000;
     let channel = connect(config).await?;
     let keys = ServiceKeyServiceClient::new(channel.clone());
@@ -406,7 +376,12 @@ async fn writes(units: usize) -> Result<(), Box<dyn std::error::Error>> {
 /// (its first minute fills the caches and the Ports' telemetry).
 async fn idle(seconds: u64) -> Result<(), Box<dyn std::error::Error>> {
     let (sandbox, credentials) = sandbox().await?;
-    let config = on_sandbox(bench_config(), &sandbox, &credentials)?;
+    let config = on_sandbox(
+        bench_config(),
+        &sandbox.base_url(),
+        &sandbox.token_url(),
+        &credentials,
+    )?;
     let _channel = connect(config).await?;
     tokio::time::sleep(Duration::from_secs(seconds.min(60))).await;
     let before = Counts::of(&sandbox);

@@ -13,6 +13,7 @@ pub mod cli;
 mod control;
 mod envelope;
 mod faults;
+mod generated;
 mod lifecycle;
 mod limits;
 mod orders;
@@ -41,6 +42,7 @@ use tower::ServiceExt;
 
 pub use control::{ControlError, SandboxControl};
 pub use faults::{Fault, FaultKind, FaultStatus, RouteGroup};
+pub use generated::Scale;
 pub use limits::{RateWindow, SandboxLimits};
 pub use seed::{
     EventKind, SandboxCredentials, Seed, SeedCompany, SeedError, SeedEvent, SeedLocation, SeedPort,

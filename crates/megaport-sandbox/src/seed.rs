@@ -311,7 +311,7 @@ impl Seed {
             .collect()
     }
 
-    fn check(&self) -> Result<(), SeedError> {
+    pub(crate) fn check(&self) -> Result<(), SeedError> {
         let invalid = |m: String| Err(SeedError::Invalid(m));
         let mut names = HashSet::new();
         let mut client_ids = HashSet::new();
