@@ -50,6 +50,13 @@ pub trait KeyUpstream: Send + Sync + 'static {
     async fn update_key(&self, key: &UpstreamKey) -> Result<UpstreamKey, Error>;
 }
 
+/// The VLANs single-use keys hold on a Port as the key watcher last saw them, keys minted
+/// outside onramp included: the watcher's views in memory, so that a create does not read every
+/// key's view from the store.
+pub trait HeldVlans: Send + Sync + 'static {
+    fn held_on(&self, port_uid: &str) -> Vec<i32>;
+}
+
 /// A CreateServiceKey request after field validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CreateKey {
@@ -141,6 +148,8 @@ pub struct ServiceKeys {
     store: Arc<dyn KeyStore>,
     /// One lock per Port: VLAN allocation and the create that uses the VLAN are one step.
     locks: Locks,
+    /// Set once the key watcher is up; until then the views are read from the store.
+    held_vlans: std::sync::OnceLock<Arc<dyn HeldVlans>>,
 }
 
 impl std::fmt::Debug for ServiceKeys {
@@ -163,7 +172,13 @@ impl ServiceKeys {
             directory,
             store,
             locks,
+            held_vlans: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where creates learn the VLANs other keys hold (the key watcher); the first one set stays.
+    pub fn use_held_vlans(&self, source: Arc<dyn HeldVlans>) {
+        let _ = self.held_vlans.set(source);
     }
 
     pub fn upstream(&self) -> &Arc<dyn KeyUpstream> {
@@ -674,12 +689,17 @@ impl ServiceKeys {
         // Keys minted outside onramp, as the key watcher last saw them (onramp's own are held
         // above). Megaport itself lets two keys share a VLAN; this keeps a customer's buy from
         // meeting a VLAN another key will take.
-        for view in self.store.watch_views().await?.values() {
-            if view.port.uid == port.uid
-                && view.holds_vlan()
-                && let Some(vlan) = view.vlan
-            {
-                key_vlans.insert(vlan);
+        match self.held_vlans.get() {
+            Some(source) => key_vlans.extend(source.held_on(&port.uid)),
+            None => {
+                for view in self.store.watch_views().await?.values() {
+                    if view.port.uid == port.uid
+                        && view.holds_vlan()
+                        && let Some(vlan) = view.vlan
+                    {
+                        key_vlans.insert(vlan);
+                    }
+                }
             }
         }
         match requested {

@@ -135,6 +135,7 @@ pub async fn run_with_admin(
         Locks::new(Arc::new(store.clone())),
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
+    service_keys.use_held_vlans(Arc::new(hub.held_vlans()));
     let inbox_history = crate::approval_inbox::History::open(
         store.clone(),
         config.watch.history_revisions,

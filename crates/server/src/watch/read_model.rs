@@ -99,3 +99,29 @@ pub fn key_position(view: &KeyView) -> (i64, &str) {
 pub fn key_filter_spelling(filter: &KeyFilter) -> String {
     format!("keys {filter:?}")
 }
+
+/// The VLANs keys hold on a Port, from the hub's views in memory, for VLAN allocation. Holds the
+/// hub weakly: the hub holds the key service that asks.
+pub(crate) struct HeldVlansOf(std::sync::Weak<super::hub::Inner>);
+
+impl WatchHub {
+    pub(crate) fn held_vlans(&self) -> HeldVlansOf {
+        HeldVlansOf(Arc::downgrade(&self.inner))
+    }
+}
+
+impl onramp_core::service_keys::HeldVlans for HeldVlansOf {
+    fn held_on(&self, port_uid: &str) -> Vec<i32> {
+        let Some(inner) = self.0.upgrade() else {
+            return Vec::new();
+        };
+        let hub = WatchHub { inner };
+        let state = hub.read();
+        state
+            .views
+            .values()
+            .filter(|view| view.port.uid == port_uid && view.holds_vlan())
+            .filter_map(|view| view.vlan)
+            .collect()
+    }
+}

@@ -454,8 +454,21 @@ async fn a_key_used_by_an_order_of_onramps_shows_at_once_without_asking_megaport
     let env = SandboxedServer::start_with(Default::default(), config).await;
     let channel = env.server.channel.clone();
     let control = env.sandbox.control();
-    let key = create(&channel, single_use_on_la1()).await;
+    // Valid from a minute ago: a key valid from "now" by Megaport's clock can be PENDING by
+    // onramp's for a moment, and with polls an hour apart would stay so.
+    let minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
+    // Watching from before the key exists (the snapshot read), so it comes as a change.
     let mut stream = open(&channel, "").await;
+    let snapshot = next(&mut stream).await;
+    assert!(!snapshot.resume_token.is_empty(), "a one-chunk snapshot");
+    let key = create(
+        &channel,
+        CreateServiceKeyRequest {
+            valid_from: Some(prost_types::Timestamp::from(minute_ago)),
+            ..single_use_on_la1()
+        },
+    )
+    .await;
     // The create's own poll brings the key in.
     let (_, added) = event_for(&mut stream, &key.key).await;
     assert_eq!(
