@@ -215,11 +215,11 @@ impl MegaportClient {
 
     /// `GET /v2/products`, optionally `?provisioningStatus=<status>`. Products that do not
     /// decode (kinds this client does not model) are left out and counted.
-    pub async fn list_products(
+    pub async fn list_products<V: DeserializeOwned>(
         &self,
         provisioning_status: Option<&str>,
         deadline: Instant,
-    ) -> Result<Listing<Product>, MegaportError> {
+    ) -> Result<Listing<Product<V>>, MegaportError> {
         let mut call = self.read(Route::Products, Method::GET, &["v2", "products"])?;
         if let Some(s) = provisioning_status {
             call.query.push(("provisioningStatus", s.to_owned()));
@@ -228,11 +228,11 @@ impl MegaportClient {
     }
 
     /// `GET /v2/product/{uid}` for a Port (or MCR/MVE).
-    pub async fn get_product(
+    pub async fn get_product<V: DeserializeOwned>(
         &self,
         uid: &str,
         deadline: Instant,
-    ) -> Result<Product, MegaportError> {
+    ) -> Result<Product<V>, MegaportError> {
         let call = self.read(Route::Product, Method::GET, &["v2", "product", uid])?;
         self.required(call, deadline).await
     }

@@ -2,6 +2,7 @@
 //! casing (`vxcPermitted`/`vxcpermitted`, `nServiceId`/`nserviceId`), epoch-ms or ISO-8601
 //! timestamps, numbers sent as strings, nulls for lists and flags, and unknown fields.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -133,10 +134,12 @@ pub struct LocationDetail {
 }
 
 /// A product from `/v2/products` or `/v2/product/{uid}`: a Port (`MEGAPORT`), or an MCR/MVE, which
-/// share the shape. `productType` casing varies; compare with [`Product::is_port`].
+/// share the shape. `productType` casing varies; compare with [`Product::is_port`]. Its VXCs are
+/// read as `V`: whole ([`Vxc`]), or only what a Port's capacity and VLANs need ([`VxcSummary`]),
+/// which decodes a large provider's listing in a fraction of the time.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Product {
+#[serde(rename_all = "camelCase", bound(deserialize = "V: DeserializeOwned"))]
+pub struct Product<V = Vxc> {
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub product_id: Option<i64>,
     pub product_uid: String,
@@ -194,8 +197,6 @@ pub struct Product {
     pub contract_end_date: Option<OffsetDateTime>,
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub contract_term_months: Option<i64>,
-    #[serde(default)]
-    pub attribute_tags: Option<Value>,
     #[serde(default, deserialize_with = "de::flag")]
     pub r#virtual: bool,
     #[serde(default, deserialize_with = "de::flag")]
@@ -212,7 +213,7 @@ pub struct Product {
     #[serde(default, alias = "nserviceId", deserialize_with = "de::opt_i64")]
     pub n_service_id: Option<i64>,
     #[serde(default, deserialize_with = "de::vec_or_null")]
-    pub associated_vxcs: Vec<Vxc>,
+    pub associated_vxcs: Vec<V>,
     #[serde(default, deserialize_with = "de::vec_or_null")]
     pub associated_ixs: Vec<Value>,
 }
@@ -220,7 +221,7 @@ pub struct Product {
 /// The Port is the product kind onramp sells on; MCRs and MVEs decode into the same type.
 pub type Port = Product;
 
-impl Product {
+impl<V> Product<V> {
     /// Megaport calls a Port `MEGAPORT`, in either case.
     pub fn is_port(&self) -> bool {
         self.product_type
@@ -293,6 +294,35 @@ pub struct ResourceTag {
     pub value: String,
 }
 
+/// What a Port's capacity and VLANs need of a VXC nested in its `associatedVxcs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VxcSummary {
+    pub product_uid: String,
+    #[serde(default)]
+    pub product_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub rate_limit: Option<i64>,
+    #[serde(default)]
+    pub provisioning_status: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_ts")]
+    pub create_date: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub a_end: VxcEndSummary,
+    #[serde(default)]
+    pub b_end: VxcEndSummary,
+}
+
+/// The Port and VLAN of a VXC's end.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VxcEndSummary {
+    #[serde(default)]
+    pub product_uid: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub vlan: Option<i64>,
+}
+
 /// A VXC: nested in a product's `associatedVxcs`, or read alone from `/v2/product/{uid}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -334,9 +364,6 @@ pub struct Vxc {
     pub contract_end_date: Option<OffsetDateTime>,
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub contract_term_months: Option<i64>,
-    /// Kept as JSON: `vll` is an object, or `[]` once decommissioned.
-    #[serde(default)]
-    pub resources: Option<Value>,
     #[serde(default)]
     pub vxc_approval: Option<VxcApproval>,
     #[serde(default, deserialize_with = "de::flag")]
@@ -353,8 +380,6 @@ pub struct Vxc {
     pub company_uid: Option<String>,
     #[serde(default)]
     pub company_name: Option<String>,
-    #[serde(default)]
-    pub attribute_tags: Option<Value>,
     #[serde(default, deserialize_with = "de::vec_or_null")]
     pub resource_tags: Vec<ResourceTag>,
 }

@@ -72,7 +72,7 @@ impl Catalog {
     /// The Ports of these products, converted once per products or locations listing.
     fn ports_of(
         &self,
-        products: &Arc<Listing<models::Product>>,
+        products: &Arc<Listing<crate::catalog::PortProduct>>,
         locations: &Arc<Listing<models::Location>>,
     ) -> Arc<Vec<Port>> {
         let listed = self.listed_ports(products, locations);
@@ -89,7 +89,7 @@ impl Catalog {
     /// The Ports as the products list them.
     fn listed_ports(
         &self,
-        products: &Arc<Listing<models::Product>>,
+        products: &Arc<Listing<crate::catalog::PortProduct>>,
         locations: &Arc<Listing<models::Location>>,
     ) -> Arc<Vec<Port>> {
         self.ports.get(products, locations, |products, locations| {
@@ -130,7 +130,7 @@ fn location(location: &models::Location) -> Location {
 }
 
 /// The LAG a Port belongs to: Megaport's aggregationId (lagId on some records); 0 is none.
-fn lag_id(product: &models::Product) -> Option<i64> {
+fn lag_id<V>(product: &models::Product<V>) -> Option<i64> {
     product
         .aggregation_id
         .or(product.lag_id)
@@ -173,7 +173,7 @@ fn merge_lags(ports: Vec<(Port, Option<i64>, bool)>) -> Vec<Port> {
 }
 
 /// A product's own `locationDetail` wins; Megaport's location list fills what it leaves out.
-pub(crate) fn port(product: &models::Product, locations: &[models::Location]) -> Port {
+pub(crate) fn port(product: &crate::catalog::PortProduct, locations: &[models::Location]) -> Port {
     let location_id = product
         .location_id
         .and_then(|id| i32::try_from(id).ok())
@@ -226,7 +226,7 @@ pub(crate) fn port(product: &models::Product, locations: &[models::Location]) ->
 }
 
 /// The VXC as seen from `port_uid`: its VLAN is the one of the end that sits on this Port.
-fn port_vxc(vxc: &models::Vxc, port_uid: &str) -> PortVxc {
+fn port_vxc(vxc: &models::VxcSummary, port_uid: &str) -> PortVxc {
     let end = if vxc.a_end.product_uid.as_deref() == Some(port_uid) {
         &vxc.a_end
     } else {

@@ -14,7 +14,11 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
-use megaport::models::{Location, Product};
+use megaport::models::{Location, Product, VxcSummary};
+
+/// The provider's products as the catalog keeps them: each VXC only as much as a Port's
+/// capacity and VLANs need.
+pub type PortProduct = Product<VxcSummary>;
 use megaport::{ErrorDetail, Listing, MegaportClient, MegaportError, Priority};
 use onramp_core::derived::Derived;
 use serde::{Deserialize, Serialize};
@@ -74,9 +78,10 @@ pub struct CatalogStats {
 pub struct Catalog {
     client: MegaportClient,
     locations: Slot<Location>,
-    products: Slot<Product>,
+    products: Slot<PortProduct>,
     /// The provider's Ports in domain terms, converted once per products or locations load.
-    pub(crate) ports: Derived<Listing<Product>, Listing<Location>, Vec<onramp_core::onramps::Port>>,
+    pub(crate) ports:
+        Derived<Listing<PortProduct>, Listing<Location>, Vec<onramp_core::onramps::Port>>,
     /// VXCs onramp bought that the products do not show yet, and the Ports with them.
     pub(crate) bought: crate::bought_vxcs::BoughtVxcs,
     pub(crate) ports_with_bought: Derived<
@@ -153,19 +158,19 @@ impl Catalog {
     }
 
     /// Every product of the account, LIVE or not; callers filter.
-    pub async fn products(&self) -> Result<Arc<Listing<Product>>, MegaportError> {
+    pub async fn products(&self) -> Result<Arc<Listing<PortProduct>>, MegaportError> {
         self.products.get().await
     }
 
     /// The products now cached, if younger than the soft TTL: what [`Catalog::products`] would
     /// return without a load or a refresh. Never loads.
-    pub async fn fresh_products(&self) -> Option<Arc<Listing<Product>>> {
+    pub async fn fresh_products(&self) -> Option<Arc<Listing<PortProduct>>> {
         self.products.fresh().await
     }
 
     /// The products now cached, however old (up to their limit of staleness). Never loads nor
     /// refreshes.
-    pub async fn cached_products(&self) -> Option<Arc<Listing<Product>>> {
+    pub async fn cached_products(&self) -> Option<Arc<Listing<PortProduct>>> {
         self.products.cached().await
     }
 

@@ -112,7 +112,10 @@ impl OrderUpstream for MegaportOrders {
 
     async fn vxcs(&self, deadline: Instant) -> Result<Vec<OrderVxc>, UpstreamFailure> {
         let products = self
-            .scoped(self.client.list_products(None, cap(deadline)))
+            .scoped(
+                self.client
+                    .list_products::<models::Vxc>(None, cap(deadline)),
+            )
             .await
             .map_err(failure)?;
         // A VXC between two of the account's Ports is listed on both.
@@ -323,7 +326,7 @@ fn parse_vlan_clash(lower: &str) -> Option<(i64, Option<i64>)> {
     Some((number_after("vlan")?, number_after("service")))
 }
 
-fn account_port(product: &models::Product) -> AccountPort {
+fn account_port(product: &crate::catalog::PortProduct) -> AccountPort {
     AccountPort {
         port: port(product, &[]),
         service_id: product.n_service_id,

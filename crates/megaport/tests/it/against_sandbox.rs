@@ -23,9 +23,12 @@ async fn a_token_that_expires_mid_run_is_invisible() {
             // The sandbox clock jumps past the token's 24 h lifetime; our clock does not.
             sb.control().advance_clock(Duration::from_secs(25 * 3600));
         }
-        let ports = within(5, client.list_products(None, deadline(3000)))
-            .await
-            .unwrap();
+        let ports = within(
+            5,
+            client.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+        )
+        .await
+        .unwrap();
         assert!(!ports.is_empty());
     }
     let m = client.metrics();
@@ -44,9 +47,12 @@ async fn short_lived_tokens_refresh_ahead_of_expiry() {
     let client = provider(&sb);
     let started = Instant::now();
     while started.elapsed() < Duration::from_millis(4500) {
-        within(5, client.list_products(None, deadline(3000)))
-            .await
-            .unwrap();
+        within(
+            5,
+            client.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+        )
+        .await
+        .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let m = client.metrics();
@@ -62,9 +68,12 @@ async fn short_lived_tokens_refresh_ahead_of_expiry() {
 async fn a_429_is_not_retried_before_its_retry_after() {
     let sb = start().await;
     let client = provider(&sb);
-    within(5, client.list_products(None, deadline(3000)))
-        .await
-        .unwrap();
+    within(
+        5,
+        client.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+    )
+    .await
+    .unwrap();
     sb.control()
         .inject_fault(
             Fault::new(
@@ -77,9 +86,12 @@ async fn a_429_is_not_retried_before_its_retry_after() {
         )
         .unwrap();
     let started = Instant::now();
-    within(10, client.list_products(None, deadline(5000)))
-        .await
-        .unwrap();
+    within(
+        10,
+        client.list_products::<megaport::models::Vxc>(None, deadline(5000)),
+    )
+    .await
+    .unwrap();
     let took = started.elapsed();
     assert!(took >= Duration::from_secs(1), "retried after {took:?}");
     let m = client.metrics();
@@ -100,9 +112,12 @@ async fn a_429_is_not_retried_before_its_retry_after() {
         )
         .unwrap();
     // 120 s asked, 60 s allowed: fail at once (sleeping to the deadline would trip the guard).
-    let err = within(5, client.list_products(None, deadline(60_000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        client.list_products::<megaport::models::Vxc>(None, deadline(60_000)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::RateLimited { .. }), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
 }
@@ -189,19 +204,25 @@ async fn unknown_products_are_not_found_and_others_products_are_forbidden() {
     let sb = start().await;
     let client = provider(&sb);
     let unknown = uuid::Uuid::new_v4().to_string();
-    let err = within(5, client.get_product(&unknown, deadline(3000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        client.get_product::<megaport::models::Vxc>(&unknown, deadline(3000)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::NotFound(_)), "{err:?}");
     assert!(!err.message().is_empty());
     assert!(err.trace_id().is_some());
     // Someone else's Port: 403, which stays distinguishable from a rejected token.
-    let theirs = within(5, customer(&sb).list_products(Some("LIVE"), deadline(3000)))
-        .await
-        .unwrap();
+    let theirs = within(
+        5,
+        customer(&sb).list_products::<megaport::models::Vxc>(Some("LIVE"), deadline(3000)),
+    )
+    .await
+    .unwrap();
     let err = within(
         5,
-        client.get_product(&theirs[0].product_uid, deadline(3000)),
+        client.get_product::<megaport::models::Vxc>(&theirs[0].product_uid, deadline(3000)),
     )
     .await
     .unwrap_err();

@@ -28,9 +28,12 @@ async fn a_cut_off_read_is_retried_like_a_5xx() {
     let sb = start().await;
     let client = provider(&sb);
     fault(&sb, RouteGroup::Products, FaultKind::TruncatedBody, Some(1));
-    let products = within(10, client.list_products(None, deadline(5000)))
-        .await
-        .expect("the retry reads it whole");
+    let products = within(
+        10,
+        client.list_products::<megaport::models::Vxc>(None, deadline(5000)),
+    )
+    .await
+    .expect("the retry reads it whole");
     assert!(!products.is_empty());
     assert_eq!(sb.control().requests(RouteGroup::Products), 2);
     assert_eq!(
@@ -57,9 +60,12 @@ async fn each_undecodable_body_is_named_after_the_retries() {
         let sb = start().await;
         let client = provider(&sb);
         fault(&sb, RouteGroup::Products, kind.clone(), None);
-        let error = within(10, client.list_products(None, deadline(5000)))
-            .await
-            .expect_err("never readable");
+        let error = within(
+            10,
+            client.list_products::<megaport::models::Vxc>(None, deadline(5000)),
+        )
+        .await
+        .expect_err("never readable");
         let message = malformed_message(error);
         assert!(message.starts_with(expected), "{kind:?}: {message}");
         assert!(
@@ -80,14 +86,20 @@ async fn records_of_the_wrong_types_are_left_out_and_counted() {
     let client = provider(&sb);
     let observed = Arc::new(Observed::default());
     client.metrics().observe_with(observed.clone());
-    let whole = within(5, client.list_products(None, deadline(3000)))
-        .await
-        .expect("products");
+    let whole = within(
+        5,
+        client.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+    )
+    .await
+    .expect("products");
     assert_eq!(whole.skipped, 0);
     fault(&sb, RouteGroup::Products, FaultKind::WrongTypes, Some(1));
-    let broken = within(5, client.list_products(None, deadline(3000)))
-        .await
-        .expect("the envelope is fine; its records are not");
+    let broken = within(
+        5,
+        client.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+    )
+    .await
+    .expect("the envelope is fine; its records are not");
     assert!(broken.is_empty());
     assert_eq!(broken.skipped as usize, whole.len());
     assert_eq!(
@@ -115,9 +127,12 @@ async fn a_body_past_the_limit_is_refused_once_without_a_retry() {
         FaultKind::OversizedBody { bytes: 20 << 20 },
         None,
     );
-    let error = within(10, client.list_products(None, deadline(5000)))
-        .await
-        .expect_err("too long");
+    let error = within(
+        10,
+        client.list_products::<megaport::models::Vxc>(None, deadline(5000)),
+    )
+    .await
+    .expect_err("too long");
     let MegaportError::ResponseTooLarge(detail) = error else {
         panic!("expected too large, got {error:?}");
     };
@@ -147,9 +162,12 @@ async fn a_trickling_body_ends_at_the_callers_deadline() {
     // The body's next bytes come after 30 s: a call that waited for them instead of ending at
     // its 1.5 s deadline would outlast `within`'s 10 s.
     let started = Instant::now();
-    let error = within(10, client.get_product(PROVIDER_PORT, deadline(1500)))
-        .await
-        .expect_err("never finishes");
+    let error = within(
+        10,
+        client.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(1500)),
+    )
+    .await
+    .expect_err("never finishes");
     let took = started.elapsed();
     assert!(matches!(error, MegaportError::Timeout(_)), "{error:?}");
     assert!(

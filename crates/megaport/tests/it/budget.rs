@@ -56,7 +56,7 @@ async fn writes_keep_their_share_while_background_work_uses_all_of_its_own() {
             5,
             with_priority(
                 Priority::Background,
-                provider.list_products(None, deadline(2000)),
+                provider.list_products::<megaport::models::Vxc>(None, deadline(2000)),
             ),
         )
         .await
@@ -68,7 +68,7 @@ async fn writes_keep_their_share_while_background_work_uses_all_of_its_own() {
             5,
             with_priority(
                 Priority::Background,
-                provider.list_products(None, deadline(2000)),
+                provider.list_products::<megaport::models::Vxc>(None, deadline(2000)),
             ),
         )
         .await
@@ -92,14 +92,20 @@ async fn writes_keep_their_share_while_background_work_uses_all_of_its_own() {
     );
     // Interactive reads get 3 more, then fail at once.
     for _ in 0..3 {
-        within(5, provider.get_product(PROVIDER_PORT, deadline(2000)))
-            .await
-            .expect("within the interactive share");
+        within(
+            5,
+            provider.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(2000)),
+        )
+        .await
+        .expect("within the interactive share");
     }
     let (_, message) = rate_limited(
-        within(5, provider.get_product(PROVIDER_PORT, deadline(30_000)))
-            .await
-            .expect_err("interactive share used up"),
+        within(
+            5,
+            provider.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(30_000)),
+        )
+        .await
+        .expect_err("interactive share used up"),
     );
     assert!(
         message.contains("product was not sent (interactive priority)"),
@@ -133,9 +139,12 @@ async fn a_429_pauses_every_client_of_the_egress() {
     let budget = Arc::new(Budget::default());
     let provider = client(&sb, PROVIDER_ID, PROVIDER_SECRET, &budget);
     let customer = client(&sb, CUSTOMER_ID, CUSTOMER_SECRET, &budget);
-    within(5, customer.list_products(None, deadline(2000)))
-        .await
-        .expect("a token and a first request");
+    within(
+        5,
+        customer.list_products::<megaport::models::Vxc>(None, deadline(2000)),
+    )
+    .await
+    .expect("a token and a first request");
     fault(
         &sb,
         RouteGroup::Products,
@@ -147,15 +156,22 @@ async fn a_429_pauses_every_client_of_the_egress() {
     // The provider's read meets the 429 and waits it out (its deadline allows), then succeeds.
     let provider_read = tokio::spawn({
         let provider = provider.clone();
-        async move { provider.list_products(None, deadline(10_000)).await }
+        async move {
+            provider
+                .list_products::<megaport::models::Vxc>(None, deadline(10_000))
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Meanwhile the customer's interactive read is not sent at all.
     let before = sb.control().requests(RouteGroup::Products);
     let (retry_after, message) = rate_limited(
-        within(5, customer.list_products(None, deadline(10_000)))
-            .await
-            .expect_err("paused"),
+        within(
+            5,
+            customer.list_products::<megaport::models::Vxc>(None, deadline(10_000)),
+        )
+        .await
+        .expect_err("paused"),
     );
     assert!(
         message.starts_with("megaport asked onramp to slow down"),

@@ -42,7 +42,8 @@ async fn concurrent_callers_share_one_token_fetch() {
     for _ in 0..50 {
         let c = client.clone();
         tasks.push(tokio::spawn(async move {
-            c.get_product(PROVIDER_PORT, deadline(5000)).await
+            c.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(5000))
+                .await
         }));
     }
     for t in tasks {
@@ -90,9 +91,12 @@ async fn retry_after_as_http_date_is_honoured() {
         },
         Some(1),
     );
-    within(10, client.list_products(None, deadline(6000)))
-        .await
-        .unwrap();
+    within(
+        10,
+        client.list_products::<megaport::models::Vxc>(None, deadline(6000)),
+    )
+    .await
+    .unwrap();
     let arrivals = sb.control().arrivals(RouteGroup::Products);
     assert_eq!(arrivals.len(), 2);
     // Whole-second date resolution: at least 1 s must have passed.
@@ -138,9 +142,12 @@ async fn reads_retry_gateway_errors_then_give_up() {
     client.metrics().observe_with(observed.clone());
     fault(&sb, RouteGroup::Product, status(502), Some(1));
     fault(&sb, RouteGroup::Product, status(504), Some(1));
-    within(10, client.get_product(PROVIDER_PORT, deadline(5000)))
-        .await
-        .unwrap();
+    within(
+        10,
+        client.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(5000)),
+    )
+    .await
+    .unwrap();
     assert_eq!(sb.control().requests(RouteGroup::Product), 3);
     let product_attempts: Vec<megaport::Outcome> = observed
         .attempts
@@ -180,9 +187,12 @@ async fn reads_retry_gateway_errors_then_give_up() {
     );
     // A plain 500 is not retried.
     fault(&sb, RouteGroup::Product, status(500), Some(1));
-    let err = within(5, client.get_product(PROVIDER_PORT, deadline(5000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        client.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(5000)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::Unavailable(_)));
     assert_eq!(sb.control().requests(RouteGroup::Product), 4);
 }
@@ -191,9 +201,12 @@ async fn reads_retry_gateway_errors_then_give_up() {
 async fn every_request_is_bounded_by_the_callers_deadline() {
     let sb = start().await;
     let client = provider(&sb);
-    within(5, client.get_product(PROVIDER_PORT, deadline(2000)))
-        .await
-        .unwrap();
+    within(
+        5,
+        client.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(2000)),
+    )
+    .await
+    .unwrap();
     // Megaport takes 10 s, the caller allows 300 ms: only honouring the deadline ends the call
     // inside the 3 s guard.
     fault(
@@ -202,14 +215,17 @@ async fn every_request_is_bounded_by_the_callers_deadline() {
         FaultKind::Latency { ms: 10_000 },
         None,
     );
-    let err = within(3, client.get_product(PROVIDER_PORT, deadline(300)))
-        .await
-        .unwrap_err();
+    let err = within(
+        3,
+        client.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(300)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::Timeout(_)), "{err:?}");
     // A deadline already passed sends nothing.
     let before = sb.control().requests(RouteGroup::Product);
     let err = client
-        .get_product(PROVIDER_PORT, Instant::now())
+        .get_product::<megaport::models::Vxc>(PROVIDER_PORT, Instant::now())
         .await
         .unwrap_err();
     assert!(matches!(err, MegaportError::Timeout(_)));
@@ -301,9 +317,12 @@ async fn a_bad_api_key_is_unauthorized_with_megaports_reason() {
         Credentials::new(PROVIDER_ID, "wrong"),
     ))
     .unwrap();
-    let err = within(5, bad.list_products(None, deadline(2000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        bad.list_products::<megaport::models::Vxc>(None, deadline(2000)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::Unauthorized(_)), "{err:?}");
     assert!(
         err.message().contains("invalid_client"),
@@ -317,7 +336,12 @@ async fn service_keys_vlans_and_vxcs_round_trip() {
     let sb = start().await;
     let (p, c) = (provider(&sb), customer(&sb));
     let d = || deadline(3000);
-    let port = within(5, p.get_product(PROVIDER_PORT, d())).await.unwrap();
+    let port = within(
+        5,
+        p.get_product::<megaport::models::Vxc>(PROVIDER_PORT, d()),
+    )
+    .await
+    .unwrap();
     let taken = port
         .associated_vxcs
         .iter()
@@ -397,9 +421,12 @@ async fn no_retry_policy_makes_one_attempt() {
     config.retry = RetryPolicy::none();
     let client = MegaportClient::new(config).unwrap();
     fault(&sb, RouteGroup::Products, status(503), Some(1));
-    let err = within(5, client.list_products(None, deadline(2000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        client.list_products::<megaport::models::Vxc>(None, deadline(2000)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::Unavailable(_)));
     assert_eq!(sb.control().requests(RouteGroup::Products), 1);
 }
@@ -432,12 +459,18 @@ async fn each_route_has_its_own_timeout_within_the_callers_deadline() {
     );
     // The answer comes after 2 s and the caller allows 10 s: only the route's 500 ms can end the
     // call with a timeout.
-    let err = within(10, client.get_product(PROVIDER_PORT, deadline(10_000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        10,
+        client.get_product::<megaport::models::Vxc>(PROVIDER_PORT, deadline(10_000)),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MegaportError::Timeout(_)), "{err:?}");
     // Another route keeps the default.
-    within(10, client.list_products(None, deadline(10_000)))
-        .await
-        .expect("700 ms is within the default");
+    within(
+        10,
+        client.list_products::<megaport::models::Vxc>(None, deadline(10_000)),
+    )
+    .await
+    .expect("700 ms is within the default");
 }

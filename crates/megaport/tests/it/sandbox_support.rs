@@ -57,9 +57,12 @@ pub(crate) async fn key_and_order(
     customer: &MegaportClient,
     pre_approved: bool,
 ) -> Vec<VxcOrderItem> {
-    let ports = within(5, provider.list_products(Some("LIVE"), deadline(3000)))
-        .await
-        .unwrap();
+    let ports = within(
+        5,
+        provider.list_products::<megaport::models::Vxc>(Some("LIVE"), deadline(3000)),
+    )
+    .await
+    .unwrap();
     let b = ports
         .iter()
         .find(|p| p.is_port() && p.vxc_permitted)
@@ -92,9 +95,12 @@ pub(crate) async fn key_and_order(
     )
     .await
     .unwrap();
-    let mine = within(5, customer.list_products(Some("LIVE"), deadline(3000)))
-        .await
-        .unwrap();
+    let mine = within(
+        5,
+        customer.list_products::<megaport::models::Vxc>(Some("LIVE"), deadline(3000)),
+    )
+    .await
+    .unwrap();
     let a = mine.iter().find(|p| p.is_port()).expect("a customer port");
     vec![VxcOrderItem {
         product_uid: a.product_uid.clone(),

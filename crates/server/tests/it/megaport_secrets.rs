@@ -88,9 +88,12 @@ async fn the_canary_secret_appears_in_no_log_line() {
             .with_count(1),
         )
         .unwrap();
-    within(5, real.list_products(None, deadline(3000)))
-        .await
-        .unwrap();
+    within(
+        5,
+        real.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+    )
+    .await
+    .unwrap();
     tracing::info!(?catalog, "catalog");
     sb.control()
         .inject_fault(megaport_sandbox::Fault::new(
@@ -110,9 +113,12 @@ async fn the_canary_secret_appears_in_no_log_line() {
         )
     })
     .unwrap();
-    let err = within(5, wrong.list_products(None, deadline(3000)))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        wrong.list_products::<megaport::models::Vxc>(None, deadline(3000)),
+    )
+    .await
+    .unwrap_err();
     tracing::error!(error = %err, debug = ?err, "sandbox rejected");
     assert!(matches!(err, megaport::MegaportError::Unauthorized(_)));
     // The refusal names the account to fix, and onramp's error carries it as metadata.
