@@ -71,19 +71,27 @@ fn envelope<T: DeserializeOwned>(body: &[u8]) -> Decoded<Data<T>> {
 /// at its limit only where it builds values; a record it skips over as raw text could otherwise
 /// hide any depth and be counted as one record of another kind instead of a broken body.
 fn check_depth(body: &[u8]) -> Decoded<()> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (offset, byte) in body.iter().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0_usize;
+    let mut offset = 0;
+    while let Some(byte) = body.get(offset) {
         match byte {
-            b'"' => in_string = true,
+            // Strings are most of a body: jump from quote or backslash to the next (memchr
+            // reads many bytes at a time), stepping over each escaped character.
+            b'"' => loop {
+                offset += 1;
+                let Some(found) = body
+                    .get(offset..)
+                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                else {
+                    // Unterminated: the parser says so.
+                    return Ok(());
+                };
+                offset += found;
+                if body[offset] == b'"' {
+                    break;
+                }
+                offset += 1;
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -95,6 +103,7 @@ fn check_depth(body: &[u8]) -> Decoded<()> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        offset += 1;
     }
     Ok(())
 }
@@ -244,6 +253,14 @@ mod tests {
             listing::<Item>(quoted.as_bytes()).unwrap().items,
             [Item { id: 1 }]
         );
+        // A string ending in an escaped backslash ends there; the brackets after it count.
+        let backslash = format!(
+            "{{\"data\":[{{\"id\":1,\"x\":\"\\\\\",\"y\":{}{}}}]}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let backslash = listing::<Item>(backslash.as_bytes()).unwrap_err();
+        assert!(backslash.starts_with("is nested too deeply"), "{backslash}");
         let null = required::<Item>(br#"{"data":null}"#).unwrap_err();
         assert_eq!(null, "has null data");
         let shape = required::<Item>(br#"{"data":{"id":"secret"}}"#).unwrap_err();
