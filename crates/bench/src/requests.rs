@@ -315,6 +315,7 @@ async fn writes(units: usize) -> Result<(), Box<dyn std::error::Error>> {
     };
     let spec_for_buy = spec.clone();
     let orders_for_buy = orders.clone();
+    let bought = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     // And with single-use keys, each minted beforehand, as the guide sells them.
     let mut minted = Vec::new();
     for _ in 0..=units {
@@ -349,26 +350,72 @@ async fn writes(units: usize) -> Result<(), Box<dyn std::error::Error>> {
         },
     )
     .await?;
-    measure(
-        &sandbox,
-        "CreateVxcOrder (multi-use key)",
-        1,
-        units,
+    measure(&sandbox, "CreateVxcOrder (multi-use key)", 1, units, {
+        let bought = bought.clone();
         move || {
             let (mut orders, spec) = (orders_for_buy.clone(), spec_for_buy());
+            let bought = bought.clone();
             async move {
-                orders
+                let order = orders
                     .create_vxc_order(authorized(pb::CreateVxcOrderRequest {
                         account: "acme".to_owned(),
                         spec: Some(spec),
                         request_id: request_id(),
                     }))
-                    .await?;
+                    .await?
+                    .into_inner()
+                    .order
+                    .ok_or("no order")?;
+                bought.lock().map_err(|_| "bought")?.push(order.vxc_uid);
                 Ok(())
             }
-        },
-    )
+        }
+    })
     .await?;
+
+    // The connection's life after it: each VXC bought above shut down, then cancelled at the
+    // end of its term, once it is LIVE (the sandbox's VXCs are in a few seconds).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for (name, shut_down) in [
+        ("ChangeVxc (shut down)", true),
+        ("CancelVxc (at term end)", false),
+    ] {
+        let vxcs = bought.lock().map_err(|_| "bought")?.clone();
+        let pool = std::sync::Arc::new(std::sync::Mutex::new(vxcs));
+        let orders = orders.clone();
+        measure(&sandbox, name, 1, units, || {
+            let (mut orders, pool) = (orders.clone(), pool.clone());
+            async move {
+                let vxc_uid = pool
+                    .lock()
+                    .map_err(|_| "pool")?
+                    .pop()
+                    .ok_or("no vxc left")?;
+                if shut_down {
+                    orders
+                        .change_vxc(authorized(pb::ChangeVxcRequest {
+                            account: "acme".to_owned(),
+                            vxc_uid,
+                            shutdown: Some(true),
+                            request_id: request_id(),
+                            ..Default::default()
+                        }))
+                        .await?;
+                } else {
+                    orders
+                        .cancel_vxc(authorized(pb::CancelVxcRequest {
+                            account: "acme".to_owned(),
+                            vxc_uid,
+                            now: false,
+                            request_id: request_id(),
+                        }))
+                        .await?;
+                }
+                Ok(())
+            }
+        })
+        .await?;
+    }
     Ok(())
 }
 
