@@ -218,7 +218,15 @@ impl ServiceKeys {
         let mut port_is_fresh = false;
         loop {
             let vlan = if request.single_use {
-                Some(self.hold_vlan(&port, &request).await?)
+                match self.hold_vlan(&port, &request).await {
+                    Ok(vlan) => Some(vlan),
+                    Err(error) => {
+                        // Nothing was created (no POST, or a refused one): the request id is
+                        // free again, and any VLAN an earlier try held is released.
+                        self.store.abandon_key_request(&request.request_id).await?;
+                        return Err(error);
+                    }
+                }
             } else {
                 None
             };

@@ -373,12 +373,9 @@ impl OrderDesk {
                 .find(|account_port| account_port.port.uid == spec.a_end_port_uid)
                 .cloned()
         };
-        let mut a_port = find(
-            &self
-                .account_ports(account, client, spec.a_end_vlan != 0)
-                .await?,
-        );
-        if a_port.is_none() {
+        let fresh = spec.a_end_vlan != 0;
+        let mut a_port = find(&self.account_ports(account, client, fresh).await?);
+        if a_port.is_none() && !fresh {
             // Not in the last listing: perhaps a Port newer than it.
             a_port = find(&self.account_ports(account, client, true).await?);
         }
