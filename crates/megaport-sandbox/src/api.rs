@@ -33,6 +33,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/v2/product/{uid}/tags", get(product_tags))
         .route("/v2/product/port/{uid}/vlan", get(port_vlan))
         .route("/v3/locations", get(locations))
+        .route("/v2/locations/rtt", get(crate::rtt::location_rtt))
         .route(
             "/v2/service/key",
             get(key_get).post(key_create).put(key_update),

@@ -106,7 +106,7 @@ impl RouteGroup {
         if lower.starts_with("/v2/product/") {
             return Some(RouteGroup::Product);
         }
-        if lower == "/v3/locations" || lower == "/v2/locations" {
+        if lower == "/v3/locations" || lower == "/v2/locations" || lower == "/v2/locations/rtt" {
             return Some(RouteGroup::Locations);
         }
         if lower.starts_with("/v2/service/key") {

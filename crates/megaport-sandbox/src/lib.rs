@@ -18,6 +18,7 @@ mod lifecycle;
 mod limits;
 mod orders;
 mod records;
+mod rtt;
 mod seed;
 mod shared;
 mod state;

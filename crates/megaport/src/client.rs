@@ -20,9 +20,9 @@ use super::http::{read_error_response, transport_error};
 use super::metrics::{Metrics, Outcome, Route};
 use super::models::{
     ApprovalActionRequest, BuyConfirmation, BuyRequestV4, CancelCharges, CreateServiceKeyRequest,
-    Listing, Location, OrderApproval, Price, Product, ResourceTag, ServiceKey, StatusEvent,
-    Telemetry, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc, VxcOrderItem,
-    VxcPriceRequest,
+    Listing, Location, LocationRtt, OrderApproval, Price, Product, ResourceTag, ServiceKey,
+    StatusEvent, Telemetry, UpdateServiceKeyRequest, UpdateVxcRequest, ValidateLine, Vxc,
+    VxcOrderItem, VxcPriceRequest,
 };
 use super::retry::RetryPolicy;
 use tracing::Instrument;
@@ -276,6 +276,24 @@ impl MegaportClient {
     ) -> Result<Listing<Location>, MegaportError> {
         let mut call = self.read(Route::Locations, Method::GET, &["v3", "locations"])?;
         call.auth = false;
+        self.listing(call, deadline).await
+    }
+
+    /// `GET /v2/locations/rtt?srcLocation=&year=YY&month=M`: median round trips from one
+    /// location to the others over a past month (`year` is sent as its last two digits, as
+    /// Megaport takes it). Megaport publishes a month after it ends: the current month, and its
+    /// staging environment, answer an empty list.
+    pub async fn location_rtt(
+        &self,
+        src_location: i64,
+        year: i32,
+        month: u8,
+        deadline: Instant,
+    ) -> Result<Listing<LocationRtt>, MegaportError> {
+        let mut call = self.read(Route::LocationRtt, Method::GET, &["v2", "locations", "rtt"])?;
+        call.query.push(("srcLocation", src_location.to_string()));
+        call.query.push(("year", year.rem_euclid(100).to_string()));
+        call.query.push(("month", month.to_string()));
         self.listing(call, deadline).await
     }
 

@@ -13,6 +13,7 @@ pub enum Route {
     Product,
     ProductTags,
     Locations,
+    LocationRtt,
     PortVlan,
     ServiceKeyCreate,
     ServiceKeyList,
@@ -32,12 +33,13 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 21] = [
+    pub const ALL: [Route; 22] = [
         Route::Token,
         Route::Products,
         Route::Product,
         Route::ProductTags,
         Route::Locations,
+        Route::LocationRtt,
         Route::PortVlan,
         Route::ServiceKeyCreate,
         Route::ServiceKeyList,
@@ -68,6 +70,7 @@ impl Route {
             Route::Product => "product",
             Route::ProductTags => "product_tags",
             Route::Locations => "locations",
+            Route::LocationRtt => "location_rtt",
             Route::PortVlan => "port_vlan",
             Route::ServiceKeyCreate => "service_key_create",
             Route::ServiceKeyList => "service_key_list",

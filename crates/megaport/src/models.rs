@@ -402,6 +402,19 @@ impl Vxc {
     }
 }
 
+/// One row of `GET /v2/locations/rtt`: the median round trip, in milliseconds, between two
+/// locations over one past month.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationRtt {
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub src_location: Option<i64>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub dst_location: Option<i64>,
+    #[serde(rename = "medianRTT")]
+    pub median_rtt_ms: f64,
+}
+
 /// `/v3/locations` item.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -228,3 +228,37 @@ async fn unknown_products_are_not_found_and_others_products_are_forbidden() {
     .unwrap_err();
     assert!(err.is_forbidden(), "{err:?}");
 }
+
+/// Megaport's monthly median round trips: last month's for Equinix LA1 (59) to every other
+/// location with coordinates, near for CoreSite LA1 (60) and far for London (42); nothing yet
+/// for the current month, as Megaport publishes a month after it ends; and a month out of
+/// range refused.
+#[tokio::test]
+async fn location_rtt_has_last_months_medians_and_none_for_this_month() {
+    let sb = start().await;
+    let client = provider(&sb);
+    let now = time::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(sb.control().now_ms()) * 1_000_000,
+    )
+    .expect("sandbox clock");
+    let this_month = (now.year(), u8::from(now.month()));
+    let last_month = if this_month.1 == 1 {
+        (this_month.0 - 1, 12)
+    } else {
+        (this_month.0, this_month.1 - 1)
+    };
+    let rtt = |(year, month): (i32, u8)| client.location_rtt(59, year, month, deadline(3000));
+    let rows = within(5, rtt(last_month)).await.unwrap();
+    let to = |location: i64| {
+        rows.iter()
+            .find(|row| row.dst_location == Some(location))
+            .map(|row| row.median_rtt_ms)
+            .unwrap_or_else(|| panic!("a row to {location}: {rows:?}"))
+    };
+    assert!(rows.iter().all(|row| row.src_location == Some(59)));
+    assert!(to(60) < 1.0, "{}", to(60));
+    assert!(to(42) > 100.0, "{}", to(42));
+    assert!(within(5, rtt(this_month)).await.unwrap().is_empty());
+    let error = within(5, rtt((this_month.0, 13))).await.unwrap_err();
+    assert!(matches!(error, MegaportError::Invalid(_)), "{error:?}");
+}
