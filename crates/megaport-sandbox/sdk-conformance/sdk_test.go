@@ -128,6 +128,35 @@ func TestLocationsCarryStatusAndZones(t *testing.T) {
 	}
 }
 
+// The SDK's GetRoundTripTimes: last month's medians from Equinix LA1 (59), near for CoreSite
+// LA1 (60) and far for London (42); none yet for the current month.
+func TestRoundTripTimes(t *testing.T) {
+	client, ctx := provider(t)
+	now := time.Now().UTC()
+	lastMonth := now.AddDate(0, 0, -now.Day())
+	rtts, err := client.LocationService.GetRoundTripTimes(ctx, 59, lastMonth.Year(), int(lastMonth.Month()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDestination := map[int]float64{}
+	for _, rtt := range rtts {
+		if rtt.SrcLocation != 59 {
+			t.Fatalf("a row from %d", rtt.SrcLocation)
+		}
+		byDestination[rtt.DstLocation] = rtt.MedianRTT
+	}
+	if near, ok := byDestination[60]; !ok || near >= 1 {
+		t.Fatalf("59 to 60: %v (%v)", near, ok)
+	}
+	if far, ok := byDestination[42]; !ok || far <= 100 {
+		t.Fatalf("59 to 42: %v (%v)", far, ok)
+	}
+	current, err := client.LocationService.GetRoundTripTimes(ctx, 59, now.Year(), int(now.Month()))
+	if err != nil || len(current) != 0 {
+		t.Fatalf("this month: %d rows, %v", len(current), err)
+	}
+}
+
 func TestMaintenanceAndOutageEvents(t *testing.T) {
 	client, ctx := provider(t)
 	scheduled, err := client.EventsService.GetMaintenanceEvents(ctx, "scheduled")
