@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/onramp-dev/onramp/clients/go"
 	onrampv1 "github.com/onramp-dev/onramp/clients/go/gen/onramp/v1"
@@ -372,5 +373,60 @@ func TestWatcherResumesAfterServerRestart(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("ADDED %s seen %d times", key, n)
 		}
+	}
+}
+
+// TestNearestOnRampAndKeyRotation: Megaport's medians put a Seattle customer nearest CoreSite
+// LA1 and a San Diego one nearest Equinix LA1; a rotated key gets a replacement with a fresh
+// VLAN while the old one stays usable for its grace.
+func TestNearestOnRampAndKeyRotation(t *testing.T) {
+	c := dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	firstChoice := func(locationID int32) *onrampv1.OnRamp {
+		selection, err := c.Catalog.SelectOnRamps(ctx, &onrampv1.SelectOnRampsRequest{
+			Scope:         &onrampv1.SelectOnRampsRequest_Region{Region: "us-west"},
+			RateLimitMbps: 500,
+			Customer:      &onrampv1.SelectOnRampsRequest_CustomerLocationId{CustomerLocationId: locationID},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return selection.GetChosen()[0]
+	}
+	seattle, sanDiego := firstChoice(94), firstChoice(136)
+	if seattle.GetLocation().GetName() != "CoreSite LA1" || sanDiego.GetLocation().GetName() != "Equinix LA1" {
+		t.Fatalf("first choices: seattle %s, san diego %s", seattle.GetLocation().GetName(), sanDiego.GetLocation().GetName())
+	}
+	if rtt := seattle.GetExpectedRtt(); rtt.GetSource() != onrampv1.RttSource_RTT_SOURCE_MEGAPORT_MEDIAN || rtt.GetMilliseconds() != 24.6 {
+		t.Fatalf("seattle's expected rtt: %v", rtt)
+	}
+
+	created, err := c.ServiceKeys.CreateServiceKey(ctx, &onrampv1.CreateServiceKeyRequest{
+		PortUid: quantumGPULA1, SingleUse: true, MaxSpeedMbps: 1000, CustomerRef: "acme", RequestId: uuid4(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := created.GetServiceKey()
+	rotate := &onrampv1.RotateServiceKeyRequest{
+		Key: key.GetKey(), GracePeriod: durationpb.New(time.Hour), RequestId: uuid4(),
+	}
+	rotated, err := c.ServiceKeys.RotateServiceKey(ctx, rotate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, oldKey := rotated.GetNewServiceKey(), rotated.GetOldServiceKey()
+	if newKey.GetRotatedFrom() != key.GetKey() || oldKey.GetRotatedTo() != newKey.GetKey() ||
+		newKey.GetVlan() == key.GetVlan() || oldKey.GetState() != onrampv1.ServiceKeyState_SERVICE_KEY_STATE_ACTIVE {
+		t.Fatalf("rotation: %v", rotated)
+	}
+	replay, err := c.ServiceKeys.RotateServiceKey(ctx, rotate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replay.GetNewServiceKey().GetKey() != newKey.GetKey() {
+		t.Fatalf("replay minted %s, want %s", replay.GetNewServiceKey().GetKey(), newKey.GetKey())
 	}
 }

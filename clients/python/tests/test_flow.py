@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Tuple, Union
 
+from google.protobuf import duration_pb2
 from onramp.v1 import (
     catalog_service_pb2,
     events_pb2,
@@ -196,6 +197,44 @@ def test_guide_flow(client: Client) -> None:
         assert used.service_key.vxc_uid == order.vxc_uid
     finally:
         reader.close()
+
+
+def test_nearest_on_ramp_and_key_rotation(client: Client) -> None:
+    # Megaport's medians put a Seattle customer (location 94) nearest CoreSite LA1 and a San
+    # Diego one (136) nearest Equinix LA1, and the answer says where each figure comes from.
+    def first_choice(location_id: int) -> resources_pb2.OnRamp:
+        selection = client.catalog.SelectOnRamps(
+            catalog_service_pb2.SelectOnRampsRequest(
+                region="us-west", rate_limit_mbps=500, customer_location_id=location_id
+            ),
+            timeout=TIMEOUT,
+        )
+        assert "megaport's medians" in selection.proximity_message, selection.proximity_message
+        return selection.chosen[0]
+
+    seattle, san_diego = first_choice(94), first_choice(136)
+    assert (seattle.location.name, san_diego.location.name) == ("CoreSite LA1", "Equinix LA1")
+    assert seattle.expected_rtt.source == resources_pb2.RTT_SOURCE_MEGAPORT_MEDIAN
+    assert seattle.expected_rtt.milliseconds == 24.6
+
+    # Rotation: a replacement with a fresh VLAN, the old key usable for the hour of grace.
+    key = client.service_keys.CreateServiceKey(
+        service_key_service_pb2.CreateServiceKeyRequest(
+            port_uid=QUANTUMGPU_LA1, single_use=True, max_speed_mbps=1000, customer_ref="acme", request_id=str(uuid.uuid4())
+        ),
+        timeout=TIMEOUT,
+    ).service_key
+    rotate = service_key_service_pb2.RotateServiceKeyRequest(
+        key=key.key, grace_period=duration_pb2.Duration(seconds=3600), request_id=str(uuid.uuid4())
+    )
+    rotated = client.service_keys.RotateServiceKey(rotate, timeout=TIMEOUT)
+    new, old = rotated.new_service_key, rotated.old_service_key
+    assert new.rotated_from == key.key and old.rotated_to == new.key
+    assert new.vlan != key.vlan and new.customer_ref == "acme"
+    assert old.state == resources_pb2.SERVICE_KEY_STATE_ACTIVE
+    assert new.state == resources_pb2.SERVICE_KEY_STATE_ACTIVE
+    replay = client.service_keys.RotateServiceKey(rotate, timeout=TIMEOUT)
+    assert replay.new_service_key.key == new.key
 
 
 def test_watcher_resumes_after_server_restart(new_server: Callable[[], Server]) -> None:

@@ -9,6 +9,7 @@ import { ServiceKeyEventType, type ServiceKeyEvent } from "@onramp-dev/onramp-cl
 import {
   DiversityPreference,
   DiversityZone,
+  RttSource,
   ServiceKeyState,
   type ServiceKey,
 } from "@onramp-dev/onramp-client/gen/onramp/v1/resources_pb";
@@ -222,6 +223,44 @@ describe("guide flow", () => {
     } finally {
       await reader.close();
     }
+  });
+
+  test("Seattle and San Diego get their nearest LA Port; a rotated key overlaps its replacement", async () => {
+    const opts = { timeoutMs: TIMEOUT_MS };
+    const firstChoice = async (locationId: number) => {
+      const selection = await client.catalog.selectOnRamps(
+        {
+          scope: { case: "region", value: "us-west" },
+          rateLimitMbps: 500n,
+          customer: { case: "customerLocationId", value: locationId },
+        },
+        opts,
+      );
+      assert.match(selection.proximityMessage, /megaport's medians/);
+      return selection.chosen[0];
+    };
+    const seattle = await firstChoice(94);
+    const sanDiego = await firstChoice(136);
+    assert.equal(seattle?.location?.name, "CoreSite LA1");
+    assert.equal(sanDiego?.location?.name, "Equinix LA1");
+    assert.equal(seattle?.expectedRtt?.source, RttSource.MEGAPORT_MEDIAN);
+    assert.equal(seattle?.expectedRtt?.milliseconds, 24.6);
+
+    const created = await client.serviceKeys.createServiceKey(
+      { portUid: QUANTUMGPU_LA1, singleUse: true, maxSpeedMbps: 1000n, customerRef: "acme", requestId: randomUUID() },
+      opts,
+    );
+    const key = created.serviceKey!;
+    const rotate = { key: key.key, gracePeriod: { seconds: 3600n }, requestId: randomUUID() };
+    const rotated = await client.serviceKeys.rotateServiceKey(rotate, opts);
+    const fresh = rotated.newServiceKey!;
+    const old = rotated.oldServiceKey!;
+    assert.equal(fresh.rotatedFrom, key.key);
+    assert.equal(old.rotatedTo, fresh.key);
+    assert.notEqual(fresh.vlan, key.vlan, "a fresh vlan");
+    assert.equal(old.state, ServiceKeyState.ACTIVE, "usable during the grace");
+    const replay = await client.serviceKeys.rotateServiceKey(rotate, opts);
+    assert.equal(replay.newServiceKey?.key, fresh.key);
   });
 });
 

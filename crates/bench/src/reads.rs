@@ -313,6 +313,12 @@ impl ServiceKeyService for Noop {
     ) -> Result<Response<pb::DeactivateServiceKeyResponse>, Status> {
         Err(Status::unimplemented("not measured"))
     }
+    async fn rotate_service_key(
+        &self,
+        _: Request<pb::RotateServiceKeyRequest>,
+    ) -> Result<Response<pb::RotateServiceKeyResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
     async fn watch_service_keys(
         &self,
         _: Request<pb::WatchServiceKeysRequest>,

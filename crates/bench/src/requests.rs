@@ -23,11 +23,12 @@ const LA1_BLUE: &str = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88";
 const ACME_PORT: &str = "7fba50bb-ac35-465b-9b8b-9a6d7335ec7a";
 
 /// Every route group the sandbox counts, in the order printed.
-const GROUPS: [RouteGroup; 15] = [
+const GROUPS: [RouteGroup; 16] = [
     RouteGroup::Token,
     RouteGroup::Products,
     RouteGroup::Product,
     RouteGroup::Locations,
+    RouteGroup::LocationRtt,
     RouteGroup::ServiceKey,
     RouteGroup::Validate,
     RouteGroup::Buy,

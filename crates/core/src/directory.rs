@@ -9,8 +9,9 @@ use crate::derived::Derived;
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint};
-use crate::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port};
+use crate::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port, Zone};
 use crate::ports::{InsertOutcome, RegionStore};
+use crate::proximity::{Proximity, ProximityPolicy, RttBook};
 use crate::regions::{self, Region, Selector};
 use crate::selection::{self, Diversity, MaintenancePolicy, Policy, Selection, SelectionError};
 use crate::signals::PortSignals;
@@ -105,6 +106,64 @@ pub enum Scope {
     Selector(Selector),
 }
 
+/// A selection as asked: where, how fast, how diverse, and optionally near whom and beside
+/// which Port.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    /// `None` only with `complement_of`: then the metro of its Port.
+    pub scope: Option<Scope>,
+    pub rate_mbps: i64,
+    pub diversity: Diversity,
+    /// `None` = the configured policy.
+    pub maintenance: Option<MaintenancePolicy>,
+    pub near: Option<Near>,
+    /// `None` = the configured proximity policy.
+    pub proximity: Option<ProximityPolicy>,
+    /// A provider's Port whose connection wants its diverse leg: the best Port in the other
+    /// zone is chosen.
+    pub complement_of: Option<String>,
+}
+
+impl Ask {
+    /// The plain question: a scope, a rate and a diversity wish.
+    pub fn new(scope: Scope, rate_mbps: i64, diversity: Diversity) -> Self {
+        Self {
+            scope: Some(scope),
+            rate_mbps,
+            diversity,
+            maintenance: None,
+            near: None,
+            proximity: None,
+            complement_of: None,
+        }
+    }
+}
+
+/// Where the customer is, for ranking by nearness.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Near {
+    /// A Megaport location id.
+    Location(i32),
+    /// The uid of the customer's Port (any company's), whose location is looked up.
+    Port(String),
+}
+
+/// How the provider weighs nearness (config), used when a request does not choose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProximityRules {
+    pub policy: ProximityPolicy,
+    pub tolerance_ms: f64,
+}
+
+impl Default for ProximityRules {
+    fn default() -> Self {
+        Self {
+            policy: ProximityPolicy::NearestFirst,
+            tolerance_ms: 2.0,
+        }
+    }
+}
+
 /// A region as a caller proposes it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RegionDraft {
@@ -130,6 +189,9 @@ pub struct Directory {
     views: Arc<Views>,
     /// The provider's selection rules; a request may choose its own maintenance policy.
     policy: Policy,
+    /// Expected round trips for selections asked near a customer; none without one.
+    rtt: Option<Arc<RttBook>>,
+    proximity: ProximityRules,
 }
 
 /// What reads return, computed once per change of its inputs: a warm read does no I/O.
@@ -220,7 +282,17 @@ impl Directory {
             store,
             views: Arc::default(),
             policy: Policy::default(),
+            rtt: None,
+            proximity: ProximityRules::default(),
         }
+    }
+
+    /// Ranks selections asked near a customer with these round trips and rules.
+    #[must_use]
+    pub fn with_proximity(mut self, rtt: Arc<RttBook>, rules: ProximityRules) -> Self {
+        self.rtt = Some(rtt);
+        self.proximity = rules;
+        self
     }
 
     /// Selects with the provider's own rules rather than the defaults.
@@ -372,31 +444,25 @@ impl Directory {
         let position = view.iter().position(|on_ramp| on_ramp.port.uid == port_uid);
         position
             .map(|position| ViewedOnRamp { view, position })
-            .ok_or_else(|| {
-                Error::NotFound {
-                    reason: ErrorReason::OnRampNotFound,
-                    message: format!("port `{port_uid}` is not one of the provider's ports"),
-                }
-                .with_meta("port_uid", port_uid)
-            })
+            .ok_or_else(|| Error::on_ramp_not_found(port_uid))
     }
 
-    /// Chooses the on-ramp(s) to offer for a VXC of `rate_mbps`: once per question and
-    /// on-ramp view.
-    pub async fn select(
-        &self,
-        scope: &Scope,
-        rate_mbps: i64,
-        diversity: Diversity,
-        maintenance: Option<MaintenancePolicy>,
-    ) -> Result<Arc<Selection>, Error> {
+    /// Chooses the on-ramp(s) to offer: once per question and on-ramp view, except when asked
+    /// near a customer (the round trips are an input the view does not hold).
+    pub async fn select(&self, ask: &Ask) -> Result<Arc<Selection>, Error> {
+        let rate_mbps = ask.rate_mbps;
         let policy = Policy {
-            maintenance: maintenance.unwrap_or(self.policy.maintenance),
+            maintenance: ask.maintenance.unwrap_or(self.policy.maintenance),
             ..self.policy
         };
-        let selector = match scope {
-            Scope::Region(name) => self.region(name).await?.selector,
-            Scope::Selector(selector) => {
+        let (on_ramps, _) = self.on_ramp_view().await?;
+        let beside = match &ask.complement_of {
+            Some(port_uid) => Some(complement_zone(&on_ramps, port_uid)?),
+            None => None,
+        };
+        let selector = match (&ask.scope, &beside) {
+            (Some(Scope::Region(name)), _) => self.region(name).await?.selector,
+            (Some(Scope::Selector(selector)), _) => {
                 let violations = selector.validate(
                     "selector",
                     &self.inventory.locations().await?,
@@ -407,42 +473,135 @@ impl Directory {
                 }
                 selector.clone()
             }
+            (None, Some(beside)) => Selector {
+                metros: vec![beside.port.location.metro.clone()],
+                ..Selector::default()
+            },
+            (None, None) => return Err(Error::invalid("scope", "region or selector is required")),
         };
-        let (on_ramps, _) = self.on_ramp_view().await?;
-        let question = SelectionQuestion {
-            selector,
-            rate_mbps,
-            diversity,
-            maintenance: policy.maintenance,
+        let in_scope = |on_ramp: &&OnRamp| {
+            selector.matches(&on_ramp.port)
+                && beside
+                    .as_ref()
+                    .is_none_or(|beside| on_ramp.port.zone == beside.wanted)
         };
-        let answer = self
-            .views
-            .selections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .answer(&on_ramps, question, |question| {
-                let candidates = on_ramps
+        let proximity = match &ask.near {
+            Some(near) => {
+                let region = match &ask.scope {
+                    Some(Scope::Region(name)) => Some(name.as_str()),
+                    _ => None,
+                };
+                let locations: Vec<&Location> = on_ramps
                     .iter()
-                    .filter(|on_ramp| question.selector.matches(&on_ramp.port))
-                    .cloned()
+                    .filter(in_scope)
+                    .map(|on_ramp| &on_ramp.port.location)
                     .collect();
-                selection::select(candidates, rate_mbps, diversity, &policy)
-            });
-        answer.map_err(|error| match error {
-            SelectionError::NoEligible { rejected } => Error::FailedPrecondition {
+                let policy = ask.proximity.unwrap_or(self.proximity.policy);
+                Some(self.proximity(near, &locations, region, policy).await?)
+            }
+            None => None,
+        };
+        let select = || {
+            let candidates = on_ramps.iter().filter(in_scope).cloned().collect();
+            selection::select(
+                candidates,
+                rate_mbps,
+                ask.diversity,
+                &policy,
+                proximity.as_ref(),
+            )
+        };
+        let answer = if proximity.is_some() || beside.is_some() {
+            select().map(Arc::new)
+        } else {
+            let question = SelectionQuestion {
+                selector: selector.clone(),
+                rate_mbps,
+                diversity: ask.diversity,
+                maintenance: policy.maintenance,
+            };
+            self.views
+                .selections
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .answer(&on_ramps, question, |_| select())
+        };
+        answer.map_err(|error| match (error, &beside) {
+            (SelectionError::NoEligible { rejected }, Some(beside)) => Error::FailedPrecondition {
+                reason: ErrorReason::NoEligibleOnRamp,
+                message: format!(
+                    "no {} port beside {} ({}) can take a {rate_mbps} mbps vxc: {}",
+                    beside.wanted_name(),
+                    beside.port.name,
+                    beside.port.location.metro,
+                    explain(&rejected)
+                ),
+            },
+            (SelectionError::NoEligible { rejected }, None) => Error::FailedPrecondition {
                 reason: ErrorReason::NoEligibleOnRamp,
                 message: format!(
                     "no port can take a {rate_mbps} mbps vxc: {}",
                     summarise(&rejected)
                 ),
             },
-            SelectionError::NoDiversePair { zones, .. } => Error::FailedPrecondition {
+            (SelectionError::NoDiversePair { zones, .. }, _) => Error::FailedPrecondition {
                 reason: ErrorReason::NoDiversePair,
                 message: format!(
                     "diversity is required but the eligible ports for {rate_mbps} mbps are only in zones: {zones}"
                 ),
             },
         })
+    }
+
+    /// The provider's Port that has the VXC `vxc_uid`, if any.
+    pub async fn port_with_vxc(&self, vxc_uid: &str) -> Result<Option<String>, Error> {
+        let (on_ramps, _) = self.on_ramp_view().await?;
+        Ok(on_ramps
+            .iter()
+            .find(|on_ramp| on_ramp.port.vxcs.iter().any(|vxc| vxc.uid == vxc_uid))
+            .map(|on_ramp| on_ramp.port.uid.clone()))
+    }
+
+    /// The expected round trips from where the customer is to these on-ramp locations.
+    async fn proximity(
+        &self,
+        near: &Near,
+        to: &[&Location],
+        region: Option<&str>,
+        policy: ProximityPolicy,
+    ) -> Result<Proximity, Error> {
+        let Some(book) = &self.rtt else {
+            return Err(Error::NotImplemented {
+                message: "this server ranks by nearness only with round trips configured"
+                    .to_owned(),
+            });
+        };
+        let (field, location_id) = match near {
+            Near::Location(id) => ("customer_location_id", *id),
+            Near::Port(uid) => {
+                let location = book.port_location(uid).await?.ok_or_else(|| {
+                    Error::invalid("customer_port_uid", format!("megaport has no port `{uid}`"))
+                })?;
+                ("customer_port_uid", location)
+            }
+        };
+        let locations = self.inventory.locations().await?;
+        let from = locations
+            .iter()
+            .find(|location| location.id == location_id)
+            .ok_or_else(|| {
+                Error::invalid(field, format!("megaport has no location {location_id}"))
+            })?;
+        Ok(book
+            .proximity(
+                from,
+                to,
+                region,
+                policy,
+                self.proximity.tolerance_ms,
+                now_millis(),
+            )
+            .await)
     }
 
     pub async fn region(&self, name: &str) -> Result<Region, Error> {
@@ -670,6 +829,58 @@ fn region_not_found(name: &str) -> Error {
 }
 
 /// "2 not live, 1 vxc not permitted" — the counts of rejections by reason.
+/// The zone a connection on `port_uid` needs for its diverse leg.
+fn complement_zone(on_ramps: &[OnRamp], port_uid: &str) -> Result<Beside, Error> {
+    let port = on_ramps
+        .iter()
+        .find(|on_ramp| on_ramp.port.uid == port_uid)
+        .map(|on_ramp| on_ramp.port.clone())
+        .ok_or_else(|| Error::on_ramp_not_found(port_uid))?;
+    let wanted = match port.zone {
+        Zone::Red => Zone::Blue,
+        Zone::Blue => Zone::Red,
+        Zone::None => {
+            return Err(Error::FailedPrecondition {
+                reason: ErrorReason::NoDiversePair,
+                message: format!(
+                    "port {} has no diversity zone, so no other zone complements it",
+                    port.name
+                ),
+            });
+        }
+    };
+    Ok(Beside { port, wanted })
+}
+
+/// The Port a diverse leg complements, and the zone it needs.
+#[derive(Debug, Clone)]
+struct Beside {
+    port: Port,
+    wanted: Zone,
+}
+
+impl Beside {
+    fn wanted_name(&self) -> &'static str {
+        match self.wanted {
+            Zone::Red => "red",
+            Zone::Blue => "blue",
+            Zone::None => "none",
+        }
+    }
+}
+
+/// Each rejected Port by name with its reason's figures: few Ports, so every one is named.
+fn explain(rejected: &[selection::Rejected]) -> String {
+    if rejected.is_empty() {
+        return "the metro or region has no port in that zone".to_owned();
+    }
+    rejected
+        .iter()
+        .map(|rejected| format!("{}: {}", rejected.on_ramp.port.name, rejected.detail))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn summarise(rejected: &[selection::Rejected]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for rejection in rejected {
@@ -767,12 +978,11 @@ pub(crate) mod tests {
             .await
             .expect("create");
         let selection = directory
-            .select(
-                &Scope::Region("us-west".into()),
+            .select(&Ask::new(
+                Scope::Region("us-west".into()),
                 1000,
                 Diversity::Required,
-                None,
-            )
+            ))
             .await
             .expect("pair");
         let chosen: Vec<_> = selection
@@ -791,8 +1001,16 @@ pub(crate) mod tests {
             .create_region(us_west(), "req-memo")
             .await
             .expect("create");
-        let us_west_scope = Scope::Region("us-west".into());
-        let ask = |rate| directory.select(&us_west_scope, rate, Diversity::Required, None);
+        let directory = &directory;
+        let ask = |rate| async move {
+            directory
+                .select(&Ask::new(
+                    Scope::Region("us-west".into()),
+                    rate,
+                    Diversity::Required,
+                ))
+                .await
+        };
         let first = ask(1000).await.expect("pair");
         assert!(
             Arc::ptr_eq(&first, &ask(1000).await.expect("pair")),
@@ -821,12 +1039,11 @@ pub(crate) mod tests {
             .await
             .expect("create");
         let error = directory
-            .select(
-                &Scope::Region("us-west".into()),
+            .select(&Ask::new(
+                Scope::Region("us-west".into()),
                 20_000,
                 Diversity::None,
-                None,
-            )
+            ))
             .await
             .expect_err("too fast");
         let message = error.to_string();

@@ -105,6 +105,15 @@ fn describe_violations(violations: &[FieldViolation]) -> String {
 }
 
 impl Error {
+    /// NOT_FOUND / ON_RAMP_NOT_FOUND: `port_uid` is not one of the provider's Ports.
+    pub fn on_ramp_not_found(port_uid: &str) -> Self {
+        Self::NotFound {
+            reason: ErrorReason::OnRampNotFound,
+            message: format!("port `{port_uid}` is not one of the provider's ports"),
+        }
+        .with_meta("port_uid", port_uid)
+    }
+
     /// A single invalid field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::InvalidArgument(vec![FieldViolation::new(field, description)])

@@ -64,6 +64,10 @@ pub struct LedgerEntry {
     pub deactivated: bool,
     pub vxc_uid: Option<String>,
     pub used_time: Option<OffsetDateTime>,
+    /// The key this one replaced by a rotation.
+    pub rotated_from: Option<String>,
+    /// The key that replaced this one by a rotation.
+    pub rotated_to: Option<String>,
 }
 
 /// A key with everything callers see: Megaport's fields, the ledger's, and the derived state.
@@ -96,6 +100,12 @@ pub struct KeyView {
     /// Ongoing and upcoming maintenance and outages on the key's Port (set by the watcher).
     #[serde(default)]
     pub on_ramp_notices: Vec<crate::signals::PortNotice>,
+    /// The key this one replaced by a rotation; empty otherwise (from the ledger).
+    #[serde(default)]
+    pub rotated_from: String,
+    /// The key that replaced this one by a rotation; empty otherwise (from the ledger).
+    #[serde(default)]
+    pub rotated_to: String,
 }
 
 impl KeyView {
@@ -157,6 +167,12 @@ impl KeyView {
             vxc_uid: ledger.and_then(|l| l.vxc_uid.clone()).unwrap_or_default(),
             upstream_expired: upstream.expired,
             on_ramp_notices: Vec::new(),
+            rotated_from: ledger
+                .and_then(|l| l.rotated_from.clone())
+                .unwrap_or_default(),
+            rotated_to: ledger
+                .and_then(|l| l.rotated_to.clone())
+                .unwrap_or_default(),
         };
         view.state = view.derive_state(now);
         view

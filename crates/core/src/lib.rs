@@ -2,7 +2,8 @@
 //! Megaport's wire format (the crate graph enforces it: none of tonic, sqlx, reqwest, axum or
 //! the `megaport` crate is a dependency).
 //!
-//! - [`onramps`], [`selection`]: Ports as on-ramps, their figures, and choosing among them.
+//! - [`onramps`], [`selection`], [`proximity`], [`round_trips`]: Ports as on-ramps, their
+//!   figures, how near they are to a customer, and choosing among them.
 //! - [`regions`], [`directory`]: provider regions and the catalog queries over the inventory.
 //! - [`keys`], [`service_keys`]: service keys, their derived state, minting and the read model.
 //! - [`approvals`]: the provider's approval inbox and the rule for a repeated decision.
@@ -30,7 +31,9 @@ mod memory_store;
 pub mod onramps;
 pub mod orders;
 pub mod ports;
+pub mod proximity;
 pub mod regions;
+pub mod round_trips;
 pub mod selection;
 pub mod service_keys;
 pub mod signals;

@@ -228,6 +228,13 @@ impl KeyStore for MemoryStore {
             .collect())
     }
 
+    async fn link_rotation(&self, old: &str, new: &str) -> Result<(), Error> {
+        if let Some(entry) = self.state().ledger.get_mut(old) {
+            entry.rotated_to = Some(new.to_owned());
+        }
+        Ok(())
+    }
+
     async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error> {
         let mut state = self.state();
         if let Some(entry) = state.ledger.get_mut(key) {

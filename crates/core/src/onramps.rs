@@ -23,6 +23,9 @@ pub struct Location {
     /// Megaport's note on ordering at the site, if any.
     #[serde(default)]
     pub ordering_message: String,
+    /// Where the site is, when Megaport says (proximity estimates need it).
+    #[serde(default)]
+    pub coordinates: Option<crate::round_trips::Coordinates>,
 }
 
 /// Location statuses at which Megaport takes new orders.
@@ -230,6 +233,9 @@ pub struct OnRamp {
     pub measured: Option<MeasuredTraffic>,
     /// Ongoing and upcoming maintenance and outages on the Port (any LAG member).
     pub notices: Vec<PortNotice>,
+    /// The round trip the customer can expect, when a selection was asked from a location.
+    #[serde(default)]
+    pub expected_rtt: Option<crate::round_trips::ExpectedRtt>,
     /// Megaport gave no diversity zone; `port.zone` is the last one it gave.
     pub zone_last_known: bool,
 }
@@ -269,6 +275,7 @@ impl OnRamp {
             regions,
             measured: None,
             notices: Vec::new(),
+            expected_rtt: None,
             zone_last_known: false,
         }
     }
@@ -388,6 +395,7 @@ pub mod fixtures {
             market: String::new(),
             status: "Active".to_owned(),
             ordering_message: String::new(),
+            coordinates: None,
         }
     }
 

@@ -117,6 +117,8 @@ pub trait KeyStore: Send + Sync + 'static {
     async fn hold_vlan(&self, request_id: &str, port_uid: &str, vlan: i32) -> Result<bool, Error>;
     /// VLANs held on the Port by outstanding single-use keys and creates on their way.
     async fn reserved_vlans(&self, port_uid: &str) -> Result<Vec<i32>, Error>;
+    /// Names `new` as the key that replaced `old` by a rotation.
+    async fn link_rotation(&self, old: &str, new: &str) -> Result<(), Error>;
     async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error>;
     async fn mark_key_used(
         &self,

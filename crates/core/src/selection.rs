@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use crate::onramps::{OnRamp, RankingBasis, Zone};
+use crate::proximity::{Proximity, ProximityPolicy};
 use crate::signals::NoticePhase;
 
 /// The customer's wish for a diverse pair.
@@ -79,6 +80,10 @@ pub struct Selection {
     /// Says which candidates were ranked on allocated figures for want of fresh telemetry;
     /// empty when all had it.
     pub ranking_message: String,
+    /// Where the expected round trips came from, when asked from a customer location; empty
+    /// otherwise.
+    #[serde(default)]
+    pub proximity_message: String,
 }
 
 /// Why nothing could be chosen.
@@ -93,14 +98,21 @@ pub enum SelectionError {
     },
 }
 
-/// Chooses among `candidates` for a VXC of `rate_mbps`.
+/// Chooses among `candidates` for a VXC of `rate_mbps`, nearest to the customer first (or
+/// nearness as the tie-break) when `proximity` says where the customer is.
 pub fn select(
-    candidates: Vec<OnRamp>,
+    mut candidates: Vec<OnRamp>,
     rate_mbps: i64,
     diversity: Diversity,
     policy: &Policy,
+    proximity: Option<&Proximity>,
 ) -> Result<Selection, SelectionError> {
     let ranking_message = ranking_message(&candidates);
+    if let Some(proximity) = proximity {
+        for on_ramp in &mut candidates {
+            on_ramp.expected_rtt = proximity.rtts.get(&on_ramp.port.location.id).copied();
+        }
+    }
     let mut rejected = Vec::new();
     let mut eligible = Vec::new();
     for on_ramp in candidates {
@@ -113,11 +125,11 @@ pub fn select(
             None => eligible.push(on_ramp),
         }
     }
-    let rank_last = policy.maintenance == MaintenancePolicy::RankLast;
-    eligible.sort_by(|a, b| rank(a, b, rank_last));
     if eligible.is_empty() {
         return Err(SelectionError::NoEligible { rejected });
     }
+    let ranking = Ranking::new(policy, proximity, &eligible);
+    eligible.sort_by(|a, b| ranking.compare(a, b));
 
     let pair = match diversity {
         Diversity::None => None,
@@ -168,7 +180,7 @@ pub fn select(
                 },
             )
         } else {
-            (Rejection::RankedLower, ranked_lower(&on_ramp, rank_last))
+            (Rejection::RankedLower, ranking.ranked_lower(&on_ramp))
         };
         rejected.push(Rejected {
             on_ramp,
@@ -183,44 +195,114 @@ pub fn select(
         diversity_message,
         rejected,
         ranking_message,
+        proximity_message: proximity.map(|p| p.message.clone()).unwrap_or_default(),
     })
 }
 
-/// The figures a Port was ranked on, for a RankedLower detail: both the measured and the
-/// allocated ones, and the maintenance that put it last.
-fn ranked_lower(on_ramp: &OnRamp, rank_last: bool) -> String {
-    let percent = |mbps: f64| {
-        #[allow(clippy::cast_precision_loss)] // Mbps figures are far below 2^52
-        let speed = on_ramp.port.speed_mbps.max(1) as f64;
-        mbps / speed * 100.0
-    };
-    #[allow(clippy::cast_precision_loss)]
-    let allocated = format!(
-        "allocated {} mbps ({:.1}%)",
-        on_ramp.allocated_mbps,
-        percent(on_ramp.allocated_mbps as f64)
-    );
-    let figures = match on_ramp.fresh_measurement() {
-        Some(measured) => format!(
-            "measured p95 {:.0} mbps ({:.1}%) over {} days, {allocated}, {} vxcs",
-            measured.p95_mbps,
-            percent(measured.p95_mbps),
-            measured.window_days,
-            on_ramp.vxc_count
-        ),
-        None => format!(
-            "{allocated}, {} vxcs; no fresh telemetry, ranked on allocation",
-            on_ramp.vxc_count
-        ),
-    };
-    match on_ramp.notice(NoticePhase::Upcoming) {
-        Some(notice) if rank_last => {
-            format!(
-                "eligible, but ranked last for {} ({figures})",
-                notice.describe()
-            )
+/// The order eligible Ports are offered in: maintenance (with rank-last) first, then nearness
+/// when the customer's location is known and the policy puts it first, then usage, with
+/// nearness as the tie-break under capacity-first.
+struct Ranking {
+    rank_last: bool,
+    proximity: Option<ProximityPolicy>,
+    /// The nearest eligible round trip plus the tolerance: what counts as "nearest".
+    near_within_ms: f64,
+}
+
+impl Ranking {
+    fn new(policy: &Policy, proximity: Option<&Proximity>, eligible: &[OnRamp]) -> Self {
+        let nearest = eligible
+            .iter()
+            .filter_map(|on_ramp| on_ramp.expected_rtt.map(|rtt| rtt.ms))
+            .fold(f64::INFINITY, f64::min);
+        Self {
+            rank_last: policy.maintenance == MaintenancePolicy::RankLast,
+            proximity: proximity.map(|proximity| proximity.policy),
+            near_within_ms: nearest + proximity.map_or(0.0, |p| p.tolerance_ms),
         }
-        _ => format!("eligible, but ranked lower ({figures})"),
+    }
+
+    fn upcoming(&self, on_ramp: &OnRamp) -> bool {
+        self.rank_last && on_ramp.notice(NoticePhase::Upcoming).is_some()
+    }
+
+    /// Nearest first: Ports within the tolerance of the nearest are equals (0.0); farther
+    /// ones by their round trip; Ports with no figure last.
+    fn distance(&self, on_ramp: &OnRamp) -> f64 {
+        match on_ramp.expected_rtt {
+            Some(rtt) if rtt.ms <= self.near_within_ms => 0.0,
+            Some(rtt) => rtt.ms,
+            None => f64::INFINITY,
+        }
+    }
+
+    /// Lower estimated utilisation (measured p95 with fresh telemetry, else allocated), then
+    /// lower allocated utilisation, fewer VXCs, name, uid (so ties never depend on input order).
+    fn compare(&self, a: &OnRamp, b: &OnRamp) -> Ordering {
+        let rtt = |on_ramp: &OnRamp| on_ramp.expected_rtt.map_or(f64::INFINITY, |rtt| rtt.ms);
+        let nearness = match self.proximity {
+            Some(ProximityPolicy::NearestFirst) => self.distance(a).total_cmp(&self.distance(b)),
+            _ => Ordering::Equal,
+        };
+        let tie_break = match self.proximity {
+            Some(ProximityPolicy::CapacityFirst) => rtt(a).total_cmp(&rtt(b)),
+            _ => Ordering::Equal,
+        };
+        self.upcoming(a)
+            .cmp(&self.upcoming(b))
+            .then(nearness)
+            .then(
+                a.estimated_utilisation()
+                    .total_cmp(&b.estimated_utilisation()),
+            )
+            .then(tie_break)
+            .then(a.utilisation.total_cmp(&b.utilisation))
+            .then(a.vxc_count.cmp(&b.vxc_count))
+            .then_with(|| a.port.name.cmp(&b.port.name))
+            .then_with(|| a.port.uid.cmp(&b.port.uid))
+    }
+
+    /// The figures a Port was ranked on, for a RankedLower detail: its round trip, both the
+    /// measured and the allocated usage, and the maintenance that put it last.
+    fn ranked_lower(&self, on_ramp: &OnRamp) -> String {
+        let percent = |mbps: f64| {
+            #[allow(clippy::cast_precision_loss)] // Mbps figures are far below 2^52
+            let speed = on_ramp.port.speed_mbps.max(1) as f64;
+            mbps / speed * 100.0
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let allocated = format!(
+            "allocated {} mbps ({:.1}%)",
+            on_ramp.allocated_mbps,
+            percent(on_ramp.allocated_mbps as f64)
+        );
+        let usage = match on_ramp.fresh_measurement() {
+            Some(measured) => format!(
+                "measured p95 {:.0} mbps ({:.1}%) over {} days, {allocated}, {} vxcs",
+                measured.p95_mbps,
+                percent(measured.p95_mbps),
+                measured.window_days,
+                on_ramp.vxc_count
+            ),
+            None => format!(
+                "{allocated}, {} vxcs; no fresh telemetry, ranked on allocation",
+                on_ramp.vxc_count
+            ),
+        };
+        let figures = match (self.proximity, on_ramp.expected_rtt) {
+            (None, _) => usage,
+            (Some(_), Some(rtt)) => format!("expected rtt {}, {usage}", rtt.describe()),
+            (Some(_), None) => format!("expected rtt unknown, {usage}"),
+        };
+        match on_ramp.notice(NoticePhase::Upcoming) {
+            Some(notice) if self.rank_last => {
+                format!(
+                    "eligible, but ranked last for {} ({figures})",
+                    notice.describe()
+                )
+            }
+            _ => format!("eligible, but ranked lower ({figures})"),
+        }
     }
 }
 
@@ -343,23 +425,6 @@ fn ineligibility(on_ramp: &OnRamp, rate_mbps: i64, policy: &Policy) -> Option<(R
     None
 }
 
-/// With `rank_last`, Ports without upcoming maintenance first; then lower estimated
-/// utilisation (measured p95 with fresh telemetry, else allocated), then lower allocated
-/// utilisation, fewer VXCs, name, uid (so ties never depend on input order).
-fn rank(a: &OnRamp, b: &OnRamp, rank_last: bool) -> Ordering {
-    let upcoming = |on_ramp: &OnRamp| rank_last && on_ramp.notice(NoticePhase::Upcoming).is_some();
-    upcoming(a)
-        .cmp(&upcoming(b))
-        .then(
-            a.estimated_utilisation()
-                .total_cmp(&b.estimated_utilisation()),
-        )
-        .then(a.utilisation.total_cmp(&b.utilisation))
-        .then(a.vxc_count.cmp(&b.vxc_count))
-        .then_with(|| a.port.name.cmp(&b.port.name))
-        .then_with(|| a.port.uid.cmp(&b.port.uid))
-}
-
 /// Indices (into the ranked list) of the best red and the best blue Port, best first.
 fn diverse_pair(ranked: &[OnRamp]) -> Option<(usize, usize)> {
     let best_in = |zone: Zone| ranked.iter().position(|on_ramp| on_ramp.port.zone == zone);
@@ -416,8 +481,14 @@ mod tests {
 
     #[test]
     fn diversity_picks_one_port_per_zone_best_first() {
-        let selection =
-            select(los_angeles(), 500, Diversity::Required, &Policy::default()).expect("pair");
+        let selection = select(
+            los_angeles(),
+            500,
+            Diversity::Required,
+            &Policy::default(),
+            None,
+        )
+        .expect("pair");
         assert_eq!(uids(&selection.chosen), ["la1", "la2"]);
         assert!(selection.diversity_satisfied);
         let building = &selection.rejected[0];
@@ -435,15 +506,22 @@ mod tests {
             .expect("la1");
         la1.port.vxcs.push(vxc("busy", 8000, 42));
         let ports = on_ramps(ports.into_iter().map(|on_ramp| on_ramp.port).collect());
-        let selection = select(ports, 500, Diversity::Required, &Policy::default()).expect("pair");
+        let selection =
+            select(ports, 500, Diversity::Required, &Policy::default(), None).expect("pair");
         assert_eq!(uids(&selection.chosen), ["la2", "la1"]);
         assert_eq!(selection.chosen[0].port.zone, Zone::Red);
     }
 
     #[test]
     fn without_diversity_the_least_used_port_wins() {
-        let selection =
-            select(los_angeles(), 500, Diversity::None, &Policy::default()).expect("one");
+        let selection = select(
+            los_angeles(),
+            500,
+            Diversity::None,
+            &Policy::default(),
+            None,
+        )
+        .expect("one");
         assert_eq!(uids(&selection.chosen), ["la1"]);
         let la2 = selection
             .rejected
@@ -473,6 +551,7 @@ mod tests {
             2000,
             Diversity::None,
             &Policy::default(),
+            None,
         )
         .expect_err("nothing fits");
         let SelectionError::NoEligible { rejected } = error else {
@@ -493,8 +572,14 @@ mod tests {
             .into_iter()
             .filter(|p| p.uid == "syd")
             .collect();
-        let error = select(on_ramps(sydney), 100, Diversity::None, &Policy::default())
-            .expect_err("refused");
+        let error = select(
+            on_ramps(sydney),
+            100,
+            Diversity::None,
+            &Policy::default(),
+            None,
+        )
+        .expect_err("refused");
         let SelectionError::NoEligible { rejected } = error else {
             panic!("expected NoEligible");
         };
@@ -512,14 +597,21 @@ mod tests {
             100,
             Diversity::Preferred,
             &Policy::default(),
+            None,
         )
         .expect("fallback");
         assert_eq!(uids(&selection.chosen), ["la1"]);
         assert!(!selection.diversity_satisfied);
         assert!(selection.diversity_message.contains("no red+blue pair"));
 
-        let error =
-            select(blue_only, 100, Diversity::Required, &Policy::default()).expect_err("no pair");
+        let error = select(
+            blue_only,
+            100,
+            Diversity::Required,
+            &Policy::default(),
+            None,
+        )
+        .expect_err("no pair");
         assert!(matches!(error, SelectionError::NoDiversePair { .. }));
     }
 
@@ -537,6 +629,7 @@ mod tests {
             1,
             Diversity::None,
             &Policy::default(),
+            None,
         )
         .expect("one");
         assert_eq!(uids(&selection.chosen), ["a"]);
@@ -600,6 +693,7 @@ mod tests {
             100,
             Diversity::None,
             &Policy::default(),
+            None,
         )
         .expect("one");
         assert_eq!(
@@ -623,6 +717,7 @@ mod tests {
             100,
             Diversity::None,
             &Policy::default(),
+            None,
         )
         .expect("one");
         assert_eq!(uids(&selection.chosen), ["osa"], "less allocated wins");
@@ -637,7 +732,13 @@ mod tests {
     fn measured_traffic_and_oversubscription_bound_the_headroom() {
         let mut on_ramps = osaka_and_new_york(true);
         on_ramps[1].measured = Some(measured(9_950.0, true));
-        let error = select(on_ramps.clone(), 100, Diversity::None, &Policy::default());
+        let error = select(
+            on_ramps.clone(),
+            100,
+            Diversity::None,
+            &Policy::default(),
+            None,
+        );
         let selection = error.expect("osaka still fits");
         assert_eq!(uids(&selection.chosen), ["osa"]);
         let ny = &selection.rejected[0];
@@ -649,7 +750,13 @@ mod tests {
         // Allocation past the speed is sellable only with oversubscription.
         let mut full = on_ramps[0].clone();
         full.allocated_mbps = 10_000;
-        let refused = select(vec![full.clone()], 500, Diversity::None, &Policy::default());
+        let refused = select(
+            vec![full.clone()],
+            500,
+            Diversity::None,
+            &Policy::default(),
+            None,
+        );
         let Err(SelectionError::NoEligible { rejected }) = refused else {
             panic!("expected NoEligible");
         };
@@ -658,7 +765,7 @@ mod tests {
             oversubscription: 2.0,
             ..Policy::default()
         };
-        assert!(select(vec![full], 500, Diversity::None, &oversold).is_ok());
+        assert!(select(vec![full], 500, Diversity::None, &oversold, None).is_ok());
     }
 
     #[test]
@@ -666,8 +773,14 @@ mod tests {
         use crate::signals::NoticeKind;
         let mut on_ramps = osaka_and_new_york(true);
         on_ramps[1].notices = vec![notice(NoticeKind::Outage, NoticePhase::Ongoing)];
-        let selection =
-            select(on_ramps.clone(), 100, Diversity::None, &Policy::default()).expect("osaka");
+        let selection = select(
+            on_ramps.clone(),
+            100,
+            Diversity::None,
+            &Policy::default(),
+            None,
+        )
+        .expect("osaka");
         assert_eq!(uids(&selection.chosen), ["osa"]);
         assert_eq!(selection.rejected[0].reason, Rejection::Outage);
         assert!(
@@ -679,8 +792,14 @@ mod tests {
         on_ramps[1].notices = vec![notice(NoticeKind::Maintenance, NoticePhase::Upcoming)];
         on_ramps[0].notices = vec![];
         // New York is idler, so without maintenance it would win; rank-last puts it second.
-        let selection =
-            select(on_ramps.clone(), 100, Diversity::None, &Policy::default()).expect("osaka");
+        let selection = select(
+            on_ramps.clone(),
+            100,
+            Diversity::None,
+            &Policy::default(),
+            None,
+        )
+        .expect("osaka");
         assert_eq!(uids(&selection.chosen), ["osa"]);
         assert_eq!(selection.rejected[0].reason, Rejection::RankedLower);
         assert!(
@@ -694,7 +813,7 @@ mod tests {
             maintenance: MaintenancePolicy::Reject,
             ..Policy::default()
         };
-        let selection = select(on_ramps, 100, Diversity::None, &reject).expect("osaka");
+        let selection = select(on_ramps, 100, Diversity::None, &reject, None).expect("osaka");
         assert_eq!(selection.rejected[0].reason, Rejection::Maintenance);
     }
 
@@ -708,6 +827,7 @@ mod tests {
             100,
             Diversity::None,
             &Policy::default(),
+            None,
         );
         let Err(SelectionError::NoEligible { rejected }) = error else {
             panic!("expected NoEligible");
@@ -717,5 +837,76 @@ mod tests {
             rejected[0].detail,
             "location Digital Realty LAX12 is deployment, not orderable: Opening in Q3"
         );
+    }
+
+    fn from_seattle(policy: ProximityPolicy, la1_ms: f64, la2_ms: f64) -> Proximity {
+        use crate::round_trips::{ExpectedRtt, RttSource};
+        let median = |ms| ExpectedRtt {
+            ms,
+            source: RttSource::MegaportMedian,
+            month: Some((2026, 11)),
+        };
+        Proximity {
+            from: location(94, "Equinix SE2", "Seattle", "USA"),
+            policy,
+            tolerance_ms: 2.0,
+            rtts: [(59, median(la1_ms)), (60, median(la2_ms))].into(),
+            message: "medians".into(),
+        }
+    }
+
+    #[test]
+    fn nearest_first_beats_usage_beyond_the_tolerance_and_says_why() {
+        let nearest = from_seattle(ProximityPolicy::NearestFirst, 27.9, 24.6);
+        let selection = select(
+            los_angeles(),
+            500,
+            Diversity::None,
+            &Policy::default(),
+            Some(&nearest),
+        )
+        .expect("one");
+        assert_eq!(uids(&selection.chosen), ["la2"], "nearer by 3.3 ms");
+        assert_eq!(
+            selection.chosen[0].expected_rtt.map(|rtt| rtt.ms),
+            Some(24.6)
+        );
+        assert_eq!(selection.proximity_message, "medians");
+        let la1 = selection
+            .rejected
+            .iter()
+            .find(|rejected| rejected.on_ramp.port.uid == "la1")
+            .expect("la1 rejected");
+        assert!(
+            la1.detail.starts_with(
+                "eligible, but ranked lower (expected rtt 27.9 ms (megaport median 2026-11), "
+            ),
+            "{}",
+            la1.detail
+        );
+
+        // Within the tolerance the two are equally near, and usage decides.
+        let close = from_seattle(ProximityPolicy::NearestFirst, 26.0, 24.6);
+        let selection = select(
+            los_angeles(),
+            500,
+            Diversity::None,
+            &Policy::default(),
+            Some(&close),
+        )
+        .expect("one");
+        assert_eq!(uids(&selection.chosen), ["la1"]);
+
+        // Capacity first: usage decides, nearness only between equals.
+        let capacity = from_seattle(ProximityPolicy::CapacityFirst, 27.9, 24.6);
+        let selection = select(
+            los_angeles(),
+            500,
+            Diversity::None,
+            &Policy::default(),
+            Some(&capacity),
+        )
+        .expect("one");
+        assert_eq!(uids(&selection.chosen), ["la1"]);
     }
 }

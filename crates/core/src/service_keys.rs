@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::Listed;
 use crate::binding::Binding;
-use crate::directory::{Directory, Scope};
+use crate::directory::{Ask, Directory, Near, Scope};
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint, request_id_reused};
@@ -18,6 +18,7 @@ use crate::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, V
 use crate::locks::Locks;
 use crate::onramps::{Port, PortRef};
 use crate::ports::{KeyRequest, KeyStore};
+use crate::proximity::ProximityPolicy;
 use crate::selection::{Diversity, Selection};
 
 /// What a key is minted with, as Megaport receives it.
@@ -79,7 +80,34 @@ pub struct CreateKey {
     /// other keys of the same IssueServiceKeys call, so a customer's diverse pair never shares a
     /// VLAN even though the two Ports could (both often land on one provider fabric).
     pub avoid_vlans: Vec<i32>,
+    /// The key this one replaces (RotateServiceKey): recorded with the new key in its ledger
+    /// entry, so every view of it, the watch's first included, names the old key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_from: Option<String>,
 }
+
+/// A RotateServiceKey request after field validation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RotateKey {
+    pub key: String,
+    /// How long the old key stays usable; zero retires it at once.
+    pub grace_seconds: i64,
+    /// The new single-use key's VLAN; `None` allocates a fresh one.
+    pub vlan: Option<i32>,
+    pub request_id: String,
+}
+
+/// The two keys of a rotation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Rotation {
+    pub old: KeyView,
+    pub new: KeyView,
+    #[serde(with = "time::serde::rfc3339")]
+    pub old_valid_until: OffsetDateTime,
+}
+
+/// The longest grace period a rotation gives the old key.
+pub const MAX_ROTATION_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 
 /// An IssueServiceKeys request after field validation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -94,6 +122,16 @@ pub struct IssueKeys {
     pub valid_until: Option<OffsetDateTime>,
     pub description: String,
     pub request_id: String,
+    /// Where the customer is: the on-ramps are ranked by nearness. Left out of the fingerprint
+    /// when unset, so requests stored before it existed still replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub near: Option<Near>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proximity: Option<ProximityPolicy>,
+    /// A key or VXC uid whose connection this is the diverse leg of: the key goes on the best
+    /// Port of the other zone in the region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complement_of: Option<String>,
 }
 
 /// The fields UpdateServiceKey may change; `None` leaves a field as Megaport has it.
@@ -296,14 +334,22 @@ impl ServiceKeys {
         &self,
         request: &IssueKeys,
     ) -> Result<(Vec<KeyView>, Selection), Error> {
+        let complement_of = match &request.complement_of {
+            Some(uid) => Some(self.complement_port(uid).await?),
+            None => None,
+        };
         let selection = self
             .directory
-            .select(
-                &Scope::Region(request.region.clone()),
-                request.max_speed_mbps,
-                request.diversity,
-                None,
-            )
+            .select(&Ask {
+                near: request.near.clone(),
+                proximity: request.proximity,
+                complement_of,
+                ..Ask::new(
+                    Scope::Region(request.region.clone()),
+                    request.max_speed_mbps,
+                    request.diversity,
+                )
+            })
             .await?;
         let selection = Selection::clone(&selection);
         let mut minted: Vec<KeyView> = Vec::new();
@@ -322,6 +368,7 @@ impl ServiceKeys {
                 region: request.region.clone(),
                 request_id: derived_request_id(&request.request_id, index),
                 avoid_vlans: minted.iter().filter_map(|key| key.vlan).collect(),
+                rotated_from: None,
             };
             match self.create(create).await {
                 Ok(view) => minted.push(view),
@@ -337,6 +384,127 @@ impl ServiceKeys {
             }
         }
         Ok((minted, selection))
+    }
+
+    /// Replaces a key with one of the same settings, then retires the old one at once or at the
+    /// end of the grace period (its validity end), never leaving the customer without a valid
+    /// key. A replay of the request id returns the first outcome. A key whose earlier rotation is
+    /// still in its grace period keeps that replacement; the new grace supersedes the old one.
+    pub async fn rotate(&self, request: RotateKey) -> Result<Rotation, Error> {
+        let fingerprint = fingerprint(&request)?;
+        if let Some((call, stored, outcome)) =
+            self.store.stored_outcome(&request.request_id).await?
+        {
+            if call != ROTATE_CALL {
+                return Err(request_id_reused(&request.request_id));
+            }
+            ensure_same_request(&request.request_id, &stored, &fingerprint)?;
+            return serde_json::from_slice(&outcome)
+                .map_err(|error| Error::internal(format!("stored rotation: {error}")));
+        }
+        let (upstream, old) = self.current(&request.key).await?;
+        let refuse = |reason, why: &str| {
+            Err(Error::FailedPrecondition {
+                reason,
+                message: format!("key {} cannot be rotated: {why}", request.key),
+            }
+            .with_meta("key", &request.key))
+        };
+        match old.state {
+            KeyState::Used => {
+                return refuse(
+                    ErrorReason::KeyUsed,
+                    "it was used, so nothing is left to protect",
+                );
+            }
+            KeyState::Expired => {
+                return refuse(
+                    ErrorReason::KeyExpired,
+                    "it has expired, so nothing is left to protect",
+                );
+            }
+            KeyState::Inactive => {
+                return refuse(
+                    ErrorReason::KeyInactive,
+                    "it is inactive, so nothing is left to protect",
+                );
+            }
+            KeyState::Active | KeyState::Pending => {}
+        }
+        if request.vlan.is_some() && !old.single_use {
+            return Err(Error::invalid("vlan", "must be 0 for a multi-use key"));
+        }
+        let now = OffsetDateTime::now_utc();
+        let new = match old.rotated_to.as_str() {
+            // An earlier rotation is in its grace period: its replacement stands.
+            "" => {
+                self.create(CreateKey {
+                    port_uid: old.port.uid.clone(),
+                    single_use: old.single_use,
+                    vlan: request.vlan,
+                    max_speed_mbps: old.max_speed_mbps,
+                    pre_approved: old.pre_approved,
+                    description: old.description.clone(),
+                    valid_from: None,
+                    valid_until: old.valid_until.filter(|end| *end > now),
+                    active: true,
+                    customer_ref: old.customer_ref.clone(),
+                    region: old.region.clone(),
+                    request_id: derived_request_id(&request.request_id, 0),
+                    avoid_vlans: old.vlan.into_iter().collect(),
+                    rotated_from: Some(old.key.clone()),
+                })
+                .await?
+            }
+            replacement => self.get(replacement).await?,
+        };
+        self.store.link_rotation(&old.key, &new.key).await?;
+        // A grace never lengthens the old key's life.
+        let grace_end = now + time::Duration::seconds(request.grace_seconds);
+        let retire_at = old
+            .valid_until
+            .filter(|end| *end < grace_end)
+            .unwrap_or(grace_end);
+        let old = if request.grace_seconds == 0 {
+            let changes = KeyChanges {
+                active: Some(false),
+                ..KeyChanges::default()
+            };
+            self.apply_changes(upstream, old, changes).await?
+        } else {
+            let changes = KeyChanges {
+                valid_until: Some(Some(retire_at)),
+                ..KeyChanges::default()
+            };
+            self.apply_changes(upstream, old, changes).await?
+        };
+        let rotation = Rotation {
+            old,
+            new,
+            old_valid_until: retire_at,
+        };
+        let outcome = serde_json::to_vec(&rotation)
+            .map_err(|error| Error::internal(format!("rotation outcome: {error}")))?;
+        self.store
+            .store_outcome(&request.request_id, ROTATE_CALL, &fingerprint, &outcome)
+            .await?;
+        Ok(rotation)
+    }
+
+    /// The provider's Port a connection is on, named by its VXC's uid or by the key it was
+    /// bought with: what a diverse leg complements.
+    pub async fn complement_port(&self, uid: &str) -> Result<String, Error> {
+        if let Some(port_uid) = self.directory.port_with_vxc(uid).await? {
+            return Ok(port_uid);
+        }
+        match self.get(uid).await {
+            Ok(view) => Ok(view.port.uid),
+            Err(Error::NotFound { .. }) => Err(Error::invalid(
+                "complement_of",
+                format!("`{uid}` is neither a vxc on the provider's ports nor a service key"),
+            )),
+            Err(error) => Err(error),
+        }
     }
 
     /// One key, from Megaport when it still lists it, else from what onramp saw last (a used
@@ -648,11 +816,7 @@ impl ServiceKeys {
         match self.upstream.port(port_uid).await {
             Ok(port) => Ok(port),
             Err(Error::NotFound { .. } | Error::FailedPrecondition { .. }) => {
-                Err(Error::NotFound {
-                    reason: ErrorReason::OnRampNotFound,
-                    message: format!("port `{port_uid}` is not one of the provider's ports"),
-                }
-                .with_meta("port_uid", port_uid))
+                Err(Error::on_ramp_not_found(port_uid))
             }
             Err(error) => Err(error),
         }
@@ -757,6 +921,7 @@ impl ServiceKeys {
             region: request.region.clone(),
             request_id: Some(request.request_id.clone()),
             create_time: Some(created.create_time.unwrap_or(now)),
+            rotated_from: request.rotated_from.clone(),
             ..LedgerEntry::default()
         };
         self.store
@@ -784,6 +949,8 @@ fn in_flight_entry(key: &UpstreamKey, request: &KeyRequest) -> LedgerEntry {
 
 /// The journal's name for IssueServiceKeys outcomes.
 const ISSUE_CALL: &str = "IssueServiceKeys";
+/// The journal's name for RotateServiceKey outcomes.
+const ROTATE_CALL: &str = "RotateServiceKey";
 
 /// What an IssueServiceKeys replay returns: the keys and the selection of the first call.
 #[derive(serde::Deserialize)]
@@ -1083,6 +1250,9 @@ mod tests {
                 valid_until: None,
                 description: String::new(),
                 request_id: uuid::Uuid::new_v4().to_string(),
+                near: None,
+                proximity: None,
+                complement_of: None,
             })
             .await
             .expect_err("second key refused");

@@ -18,6 +18,8 @@ pub enum RouteGroup {
     Products,
     Product,
     Locations,
+    /// Monthly median round trips between locations (`/v2/locations/rtt`).
+    LocationRtt,
     ServiceKey,
     Validate,
     Buy,
@@ -48,6 +50,7 @@ impl RouteGroup {
             RouteGroup::Products => "products",
             RouteGroup::Product => "product",
             RouteGroup::Locations => "locations",
+            RouteGroup::LocationRtt => "location_rtt",
             RouteGroup::ServiceKey => "service_key",
             RouteGroup::Validate => "validate",
             RouteGroup::Buy => "buy",
@@ -106,7 +109,10 @@ impl RouteGroup {
         if lower.starts_with("/v2/product/") {
             return Some(RouteGroup::Product);
         }
-        if lower == "/v3/locations" || lower == "/v2/locations" || lower == "/v2/locations/rtt" {
+        if lower == "/v2/locations/rtt" {
+            return Some(RouteGroup::LocationRtt);
+        }
+        if lower == "/v3/locations" || lower == "/v2/locations" {
             return Some(RouteGroup::Locations);
         }
         if lower.starts_with("/v2/service/key") {

@@ -3,8 +3,8 @@
 //! ends, so the sandbox answers an empty list for the current month (by its clock) and later
 //! ones, as Megaport does; for earlier months, medians derived from the locations' coordinates
 //! (great-circle distance over fibre at 200 km per ms, a route 1.4 times the straight line, and
-//! half a millisecond of equipment), the same every time. A location without coordinates has
-//! no row.
+//! half a millisecond of equipment), the same every time, unless the seed gives a measured
+//! median for the pair (`[[round_trips]]`). A location without either has no row.
 
 use std::sync::Arc;
 
@@ -53,7 +53,13 @@ pub(crate) async fn location_rtt(
             .iter()
             .filter(|to| to.id != source)
             .filter_map(|to| {
-                median_rtt_ms(from, to).map(
+                let measured = st.round_trips.iter().find(|trip| {
+                    trip.between == [source, to.id] || trip.between == [to.id, source]
+                });
+                measured
+                    .map(|trip| trip.median_ms)
+                    .or_else(|| median_rtt_ms(from, to))
+                    .map(
                     |rtt| json!({"srcLocation": source, "dstLocation": to.id, "medianRTT": rtt}),
                 )
             })

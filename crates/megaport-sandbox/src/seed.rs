@@ -40,6 +40,18 @@ pub struct Seed {
     /// Maintenance and outage events (`/ens/v1/status/...`).
     #[serde(default)]
     pub events: Vec<SeedEvent>,
+    /// Measured median round trips between two locations, either way: they replace the
+    /// estimate from coordinates that `/v2/locations/rtt` gives otherwise.
+    #[serde(default)]
+    pub round_trips: Vec<SeedRoundTrip>,
+}
+
+/// A median round trip Megaport measured between two locations (milliseconds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRoundTrip {
+    pub between: [i64; 2],
+    pub median_ms: f64,
 }
 
 /// A Megaport account and the API key it authenticates with.
@@ -326,6 +338,17 @@ impl Seed {
         let locations: HashSet<i64> = self.locations.iter().map(|l| l.id).collect();
         if locations.len() != self.locations.len() {
             return invalid("a location id is declared twice".to_string());
+        }
+        for trip in &self.round_trips {
+            if let Some(unknown) = trip.between.iter().find(|id| !locations.contains(id)) {
+                return invalid(format!("round trip names unknown location {unknown}"));
+            }
+            if !(trip.median_ms.is_finite() && trip.median_ms > 0.0) {
+                return invalid(format!(
+                    "round trip between {:?} has median_ms {}, not above 0",
+                    trip.between, trip.median_ms
+                ));
+            }
         }
         let mut ports: HashMap<&str, &SeedPort> = HashMap::new();
         for p in &self.ports {

@@ -163,6 +163,8 @@ pub(crate) struct Inventory {
 pub(crate) struct State {
     pub companies: Vec<Company>,
     pub locations: Vec<SeedLocation>,
+    /// Measured medians that replace the coordinate estimate (`/v2/locations/rtt`).
+    pub round_trips: Vec<crate::seed::SeedRoundTrip>,
     pub inv: Inventory,
     pub orders: Vec<OrderRecord>,
     pub tokens: HashMap<String, Token>,
@@ -268,6 +270,7 @@ impl State {
                 })
                 .collect(),
             locations: seed.locations.clone(),
+            round_trips: seed.round_trips.clone(),
             inv: Inventory {
                 next_id: 500_000,
                 ..Inventory::default()

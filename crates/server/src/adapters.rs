@@ -12,6 +12,7 @@ use megaport::models;
 use megaport::{Listing, MegaportClient};
 use onramp_core::keys::UpstreamKey;
 use onramp_core::onramps::{Lag, Location, Port, PortVxc, ProvisioningStatus, Zone};
+use onramp_core::round_trips::Coordinates;
 use onramp_core::service_keys::{KeyUpstream, NewKey};
 use onramp_core::signals::PortSignals;
 use onramp_core::{Inventory, Listed};
@@ -126,6 +127,10 @@ fn location(location: &models::Location) -> Location {
         market: location.market.clone().unwrap_or_default(),
         status: location.status.clone().unwrap_or_default(),
         ordering_message: location.ordering_message.clone().unwrap_or_default(),
+        coordinates: location
+            .latitude
+            .zip(location.longitude)
+            .and_then(|(latitude, longitude)| Coordinates::from_degrees(latitude, longitude)),
     }
 }
 
@@ -205,6 +210,7 @@ pub(crate) fn port(product: &crate::catalog::PortProduct, locations: &[models::L
             .as_ref()
             .map(|l| l.ordering_message.clone())
             .unwrap_or_default(),
+        coordinates: listed.as_ref().and_then(|l| l.coordinates),
     };
     Port {
         uid: product.product_uid.clone(),
@@ -366,5 +372,68 @@ pub(crate) fn upstream_key(key: &models::ServiceKey) -> UpstreamKey {
         invalid: key.valid == Some(false),
         last_used: key.last_used,
         create_time: key.create_date,
+    }
+}
+
+/// Megaport's monthly round-trip medians (read with the provider's account) and where a
+/// customer's Port is (asked of every configured account in turn, the provider's first: only
+/// a Port's owner may read it).
+pub(crate) struct MegaportRtt {
+    /// The provider's client first.
+    clients: Vec<MegaportClient>,
+}
+
+impl MegaportRtt {
+    pub(crate) fn new(upstream: &crate::upstream::Upstream) -> Self {
+        let mut clients = vec![upstream.provider.clone()];
+        clients.extend(
+            upstream
+                .accounts
+                .iter()
+                .filter(|(name, _)| **name != upstream.provider_account)
+                .map(|(_, client)| client.clone()),
+        );
+        Self { clients }
+    }
+}
+
+#[tonic::async_trait]
+impl onramp_core::proximity::RttUpstream for MegaportRtt {
+    async fn monthly_medians(
+        &self,
+        from: i32,
+        year: i32,
+        month: time::Month,
+    ) -> Result<Vec<(i32, f64)>, Error> {
+        let rows = self.clients[0]
+            .location_rtt(i64::from(from), year, u8::from(month), deadline())
+            .await
+            .map_err(crate::error::upstream)?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let to = i32::try_from(row.dst_location?).ok()?;
+                Some((to, row.median_rtt_ms))
+            })
+            .collect())
+    }
+
+    async fn port_location(&self, port_uid: &str) -> Result<Option<i32>, Error> {
+        for client in &self.clients {
+            match client
+                .get_product::<serde::de::IgnoredAny>(port_uid, deadline())
+                .await
+            {
+                Ok(product) => {
+                    return Ok(product.location_id.and_then(|id| i32::try_from(id).ok()));
+                }
+                // Another company's Port: the next account may own it.
+                Err(
+                    megaport::MegaportError::NotFound(_) | megaport::MegaportError::Unauthorized(_),
+                ) => {}
+                Err(error) => return Err(crate::error::upstream(error)),
+            }
+        }
+        Ok(None)
     }
 }

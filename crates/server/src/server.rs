@@ -120,8 +120,13 @@ pub async fn run_with_admin(
     let orders = crate::order_desk::order_desk(&config.orders, &upstream, &store);
     let signals = upstream.catalog.signals().clone();
     signals.attach_store(store.clone()).await?;
+    let rtt = onramp_core::proximity::RttBook::new(
+        Arc::new(crate::adapters::MegaportRtt::new(&upstream)),
+        config.selection.rtt_overrides(),
+    );
     let directory = Directory::new(upstream.catalog.clone(), Arc::new(store.clone()))
-        .with_policy(config.selection.policy());
+        .with_policy(config.selection.policy())
+        .with_proximity(Arc::new(rtt), config.selection.proximity());
     apply_declared_regions(&config, &directory).await?;
     // Cancelled when the drain begins: streams end with UNAVAILABLE so clients reconnect
     // elsewhere, and background work stops.
@@ -236,6 +241,7 @@ pub async fn run_with_admin(
             CatalogServiceServer::new(api::catalog::CatalogApi::new(
                 directory.clone(),
                 orders.clone(),
+                service_keys.clone(),
             ))
             .max_decoding_message_size(max_request),
             api::catalog::CatalogViews(directory.clone()),

@@ -13,7 +13,7 @@ use onramp_core::ports::KeyRequest;
 macro_rules! ledger_select {
     () => {
         "SELECT key, port_uid, single_use, vlan, customer_ref, region, request_id, create_time, \
-         deactivated, vxc_uid, used_time FROM service_keys"
+         deactivated, vxc_uid, used_time, rotated_from, rotated_to FROM service_keys"
     };
 }
 
@@ -107,8 +107,8 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO service_keys (key, port_uid, single_use, vlan, customer_ref, region, \
-             request_id, request_hash, create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (key) DO NOTHING",
+             request_id, request_hash, create_time, rotated_from) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING",
         )
         .bind(&entry.key)
         .bind(&entry.port_uid)
@@ -121,9 +121,20 @@ impl Store {
         .bind(millis(
             entry.create_time.unwrap_or_else(OffsetDateTime::now_utc),
         ))
+        .bind(&entry.rotated_from)
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Names `new` as the key that replaced `old` (the replacement already names `old`).
+    pub async fn link_rotation(&self, old: &str, new: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE service_keys SET rotated_to = $1 WHERE key = $2")
+            .bind(new)
+            .bind(old)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -304,6 +315,8 @@ fn ledger_from_row(row: &sqlx::any::AnyRow) -> Result<LedgerEntry, StoreError> {
             .try_get::<Option<i64>, _>("used_time")?
             .map(from_millis)
             .transpose()?,
+        rotated_from: row.try_get("rotated_from")?,
+        rotated_to: row.try_get("rotated_to")?,
     })
 }
 

@@ -119,6 +119,11 @@ impl KeyStore for Store {
             .await
     }
 
+    async fn link_rotation(&self, old: &str, new: &str) -> Result<(), Error> {
+        self.timed("link_rotation", Store::link_rotation(self, old, new))
+            .await
+    }
+
     async fn mark_key_deactivated(&self, key: &str) -> Result<(), Error> {
         self.timed(
             "mark_key_deactivated",

@@ -313,13 +313,7 @@ impl OrderDesk {
         let on_ramp = ports
             .iter()
             .find(|port| port.uid == port_uid)
-            .ok_or_else(|| {
-                Error::NotFound {
-                    reason: ErrorReason::OnRampNotFound,
-                    message: format!("port `{port_uid}` is not one of the provider's ports"),
-                }
-                .with_meta("port_uid", port_uid)
-            })?;
+            .ok_or_else(|| Error::on_ramp_not_found(port_uid))?;
         let locations = self.inner.inventory.locations().await?;
         if !locations.iter().any(|location| location.id == location_id) {
             return Err(Error::InvalidArgument(vec![

@@ -116,10 +116,10 @@ async fn api_routes_need_a_valid_bearer_token_except_locations() {
     assert_eq!(s, StatusCode::OK);
     assert!(h.get("trace-id").is_some());
     let locs = v["data"].as_array().unwrap();
-    assert_eq!(locs.len(), 6);
+    assert_eq!(locs.len(), 8);
     assert!(locs.iter().all(|l| l["status"] == "Active"));
     let (_, _, all) = call(&sb, Method::GET, "v3/locations", None, None).await;
-    assert_eq!(all["data"].as_array().unwrap().len(), 7);
+    assert_eq!(all["data"].as_array().unwrap().len(), 9);
     let (s, _, v) = call(&sb, Method::GET, "v9/nothing", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["message"].as_str().is_some());

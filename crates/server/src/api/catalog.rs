@@ -6,9 +6,12 @@ use super::convert;
 use crate::error::{Error, FieldViolation};
 use crate::paging;
 use grpc_plumbing::kept_answers::{Revisions, view_answer};
-use onramp_core::directory::{Directory, OnRampFilter, Scope, ViewRevision};
+use std::sync::Arc;
+
+use onramp_core::directory::{Ask, Directory, OnRampFilter, Scope, ViewRevision};
 use onramp_core::orders::OrderDesk;
 use onramp_core::selection::MaintenancePolicy;
+use onramp_core::service_keys::ServiceKeys;
 use onramp_proto as pb;
 use onramp_proto::catalog_service_server::CatalogService;
 
@@ -18,11 +21,17 @@ pub struct CatalogApi {
     directory: Directory,
     /// Prices chosen on-ramps when a selection asks (the pricebook, through the order desk).
     desk: OrderDesk,
+    /// Finds the Port of a key a selection's `complement_of` names.
+    keys: Arc<ServiceKeys>,
 }
 
 impl CatalogApi {
-    pub fn new(directory: Directory, desk: OrderDesk) -> Self {
-        Self { directory, desk }
+    pub fn new(directory: Directory, desk: OrderDesk, keys: Arc<ServiceKeys>) -> Self {
+        Self {
+            directory,
+            desk,
+            keys,
+        }
     }
 }
 
@@ -163,19 +172,33 @@ impl CatalogService for CatalogApi {
         request: Request<pb::SelectOnRampsRequest>,
     ) -> Result<Response<pb::SelectOnRampsResponse>, Status> {
         let request = request.into_inner();
-        let diversity = convert::diversity_from(request.diversity());
         let maintenance = maintenance_from(request.maintenance).map_err(crate::error::status)?;
-        let (scope, rate) = validate_selection(request.scope, request.rate_limit_mbps)
-            .map_err(crate::error::status)?;
+        let mut ask = validate_selection(&request).map_err(crate::error::status)?;
+        ask.maintenance = maintenance;
+        let rate = ask.rate_mbps;
+        if let Some(uid) = &ask.complement_of {
+            ask.complement_of = Some(
+                self.keys
+                    .complement_port(uid)
+                    .await
+                    .map_err(crate::error::status)?,
+            );
+        }
         let selection = self
             .directory
-            .select(&scope, rate, diversity, maintenance)
+            .select(&ask)
             .await
             .map_err(crate::error::status)?;
+        // Round trips are not part of the view: such an answer is not kept.
+        let kept = ask.near.is_none();
         let mut response = selection_response(&selection);
         // Prices come from the pricebook, not the view: such an answer is not kept.
         let Some(asked) = request.price else {
-            return Ok(view_answer(response));
+            return Ok(if kept {
+                view_answer(response)
+            } else {
+                Response::new(response)
+            });
         };
         for on_ramp in &selection.chosen {
             let quote = self
@@ -225,10 +248,9 @@ fn maintenance_from(value: i32) -> Result<Option<MaintenancePolicy>, Error> {
 }
 
 /// Checks the scope and rate of a selection request (shared with IssueServiceKeys).
-pub(crate) fn validate_selection(
-    scope: Option<pb::select_on_ramps_request::Scope>,
-    rate_limit_mbps: i64,
-) -> Result<(Scope, i64), Error> {
+pub(crate) fn validate_selection(request: &pb::SelectOnRampsRequest) -> Result<Ask, Error> {
+    use pb::select_on_ramps_request::Customer;
+    let rate_limit_mbps = request.rate_limit_mbps;
     let mut violations = Vec::new();
     if !(1..=MAX_RATE_MBPS).contains(&rate_limit_mbps) {
         violations.push(FieldViolation::new(
@@ -236,13 +258,16 @@ pub(crate) fn validate_selection(
             format!("must be between 1 and {MAX_RATE_MBPS}, got {rate_limit_mbps}"),
         ));
     }
-    let scope = match scope {
+    let complement_of = convert::complement_from(&request.complement_of, &mut violations);
+    let scope = match &request.scope {
         Some(pb::select_on_ramps_request::Scope::Region(name)) if !name.trim().is_empty() => {
-            Some(Scope::Region(name))
+            Some(Scope::Region(name.clone()))
         }
         Some(pb::select_on_ramps_request::Scope::Selector(selector)) => {
-            Some(Scope::Selector(convert::selector_from(selector)))
+            Some(Scope::Selector(convert::selector_from(selector.clone())))
         }
+        // The diverse leg of a connection looks in its Port's metro by default.
+        _ if complement_of.is_some() => None,
         _ => {
             violations.push(FieldViolation::new(
                 "region",
@@ -251,10 +276,24 @@ pub(crate) fn validate_selection(
             None
         }
     };
-    match scope {
-        Some(scope) if violations.is_empty() => Ok((scope, rate_limit_mbps)),
-        _ => Err(Error::InvalidArgument(violations)),
+    let (location_id, port_uid) = match &request.customer {
+        Some(Customer::CustomerLocationId(id)) => (Some(*id), None),
+        Some(Customer::CustomerPortUid(uid)) => (None, Some(uid.clone())),
+        None => (None, None),
+    };
+    let near = convert::near_from(location_id, port_uid, &mut violations);
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
     }
+    Ok(Ask {
+        scope,
+        rate_mbps: rate_limit_mbps,
+        diversity: convert::diversity_from(request.diversity()),
+        maintenance: None,
+        near,
+        proximity: convert::proximity_from(request.proximity()),
+        complement_of,
+    })
 }
 
 pub(crate) fn selection_response(
@@ -266,6 +305,7 @@ pub(crate) fn selection_response(
         diversity_message: selection.diversity_message.clone(),
         rejected: selection.rejected.iter().map(convert::rejected).collect(),
         ranking_message: selection.ranking_message.clone(),
+        proximity_message: selection.proximity_message.clone(),
         prices: Vec::new(),
     }
 }

@@ -3,8 +3,12 @@
 use prost_types::Timestamp;
 use time::OffsetDateTime;
 
+use crate::error::FieldViolation;
+use onramp_core::directory::Near;
 use onramp_core::onramps::{self, OnRamp, PortRef, ProvisioningStatus, RankingBasis, Zone};
+use onramp_core::proximity::ProximityPolicy;
 use onramp_core::regions::{Region, Selector};
+use onramp_core::round_trips::{ExpectedRtt, RttSource};
 use onramp_core::selection::{Diversity, Rejected, Rejection};
 use onramp_core::signals::{MeasuredTraffic, NoticeKind, NoticePhase, PortNotice};
 use onramp_proto as pb;
@@ -136,7 +140,77 @@ pub(super) fn on_ramp(on_ramp: &OnRamp) -> pb::OnRamp {
             .map(|lag| lag.member_uids.clone())
             .unwrap_or_default(),
         diversity_zone_last_known: on_ramp.zone_last_known,
+        expected_rtt: on_ramp.expected_rtt.as_ref().map(expected_rtt),
     }
+}
+
+fn expected_rtt(rtt: &ExpectedRtt) -> pb::ExpectedRtt {
+    pb::ExpectedRtt {
+        milliseconds: rtt.ms,
+        source: match rtt.source {
+            RttSource::MegaportMedian => pb::RttSource::MegaportMedian,
+            RttSource::GeoEstimate => pb::RttSource::GeoEstimate,
+            RttSource::OperatorOverride => pb::RttSource::OperatorOverride,
+        }
+        .into(),
+        month: rtt
+            .month
+            .map(|(year, month)| format!("{year}-{month:02}"))
+            .unwrap_or_default(),
+    }
+}
+
+/// Where the customer is, from a request's `customer` oneof (field names as in both requests).
+pub(super) fn near_from(
+    location_id: Option<i32>,
+    port_uid: Option<String>,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<Near> {
+    match (location_id, port_uid) {
+        (Some(id), _) if id < 1 => {
+            violations.push(FieldViolation::new(
+                "customer_location_id",
+                format!("must be a megaport location id (1 or more), got {id}"),
+            ));
+            None
+        }
+        (Some(id), _) => Some(Near::Location(id)),
+        (None, Some(uid)) => {
+            if uuid::Uuid::parse_str(uid.trim()).is_err() {
+                violations.push(FieldViolation::new(
+                    "customer_port_uid",
+                    "must be a megaport product uid (a uuid)",
+                ));
+                return None;
+            }
+            Some(Near::Port(uid.trim().to_owned()))
+        }
+        (None, None) => None,
+    }
+}
+
+pub(super) fn proximity_from(policy: pb::ProximityPolicy) -> Option<ProximityPolicy> {
+    match policy {
+        pb::ProximityPolicy::Unspecified => None,
+        pb::ProximityPolicy::NearestFirst => Some(ProximityPolicy::NearestFirst),
+        pb::ProximityPolicy::CapacityFirst => Some(ProximityPolicy::CapacityFirst),
+    }
+}
+
+/// A `complement_of` field: empty is unset; otherwise a uuid (a VXC uid or a service key).
+pub(super) fn complement_from(uid: &str, violations: &mut Vec<FieldViolation>) -> Option<String> {
+    let uid = uid.trim();
+    if uid.is_empty() {
+        return None;
+    }
+    if uuid::Uuid::parse_str(uid).is_err() {
+        violations.push(FieldViolation::new(
+            "complement_of",
+            "must be a vxc uid or a service key (a uuid)",
+        ));
+        return None;
+    }
+    Some(uid.to_owned())
 }
 
 pub(super) fn rejected(rejected: &Rejected) -> pb::RejectedOnRamp {

@@ -19,7 +19,8 @@ use onramp_core::binding::Binding;
 use onramp_core::idempotency::check_request_id;
 use onramp_core::keys::{KeyState, KeyView, VLAN_MAX, VLAN_MIN, check_key};
 use onramp_core::service_keys::{
-    CreateKey, IssueKeys, KeyChanges, KeyFilter, ServiceKeys, key_not_found,
+    CreateKey, IssueKeys, KeyChanges, KeyFilter, MAX_ROTATION_GRACE_SECONDS, RotateKey,
+    ServiceKeys, key_not_found,
 };
 use onramp_proto as pb;
 use onramp_proto::service_key_service_server::ServiceKeyService;
@@ -245,6 +246,29 @@ impl ServiceKeyService for ServiceKeyApi {
         }))
     }
 
+    async fn rotate_service_key(
+        &self,
+        request: Request<pb::RotateServiceKeyRequest>,
+    ) -> Result<Response<pb::RotateServiceKeyResponse>, Status> {
+        let note = audit_note(&request);
+        let caller = caller(&request);
+        let rotate = validate_rotate(request.into_inner()).map_err(crate::error::status)?;
+        note.set_resource(&rotate.key);
+        self.ensure_visible(&caller, &rotate.key).await?;
+        let rotation = self
+            .keys
+            .rotate(rotate)
+            .await
+            .map_err(crate::error::status)?;
+        self.hub
+            .wrote(&[rotation.new.clone(), rotation.old.clone()]);
+        Ok(Response::new(pb::RotateServiceKeyResponse {
+            old_service_key: Some(service_key(&rotation.old)),
+            new_service_key: Some(service_key(&rotation.new)),
+            old_key_valid_until: Some(convert::timestamp(rotation.old_valid_until)),
+        }))
+    }
+
     /// Served by [`super::watch_route`], which sends the framed messages as they are; this
     /// decodes them again for a ServiceKeyServiceServer mounted without that route.
     async fn watch_service_keys(
@@ -378,10 +402,54 @@ fn validate_create(request: pb::CreateServiceKeyRequest) -> Result<CreateKey, Er
         region: String::new(),
         request_id,
         avoid_vlans: Vec::new(),
+        rotated_from: None,
+    })
+}
+
+fn validate_rotate(request: pb::RotateServiceKeyRequest) -> Result<RotateKey, Error> {
+    let mut violations = Vec::new();
+    let request_id = required_request_id(&request.request_id, &mut violations);
+    violations.extend(check_key("key", &request.key));
+    let grace_seconds = match request.grace_period {
+        None => 0,
+        Some(grace)
+            if grace.nanos != 0 || !(0..=MAX_ROTATION_GRACE_SECONDS).contains(&grace.seconds) =>
+        {
+            violations.push(FieldViolation::new(
+                "grace_period",
+                format!(
+                    "must be whole seconds from 0 to {MAX_ROTATION_GRACE_SECONDS} (7 days), got {}s {}ns",
+                    grace.seconds, grace.nanos
+                ),
+            ));
+            0
+        }
+        Some(grace) => grace.seconds,
+    };
+    let vlan = match request.vlan {
+        0 => None,
+        vlan if (VLAN_MIN..=VLAN_MAX).contains(&vlan) => Some(vlan),
+        vlan => {
+            violations.push(FieldViolation::new(
+                "vlan",
+                format!("must be 0 (a fresh one) or from {VLAN_MIN} to {VLAN_MAX}, got {vlan}"),
+            ));
+            None
+        }
+    };
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    Ok(RotateKey {
+        key: request.key.trim().to_owned(),
+        grace_seconds,
+        vlan,
+        request_id,
     })
 }
 
 fn validate_issue(request: pb::IssueServiceKeysRequest) -> Result<IssueKeys, Error> {
+    use pb::issue_service_keys_request::Customer;
     let mut violations = Vec::new();
     let request_id = required_request_id(&request.request_id, &mut violations);
     if request.region.trim().is_empty() {
@@ -399,10 +467,20 @@ fn validate_issue(request: pb::IssueServiceKeysRequest) -> Result<IssueKeys, Err
         request.valid_until.as_ref(),
         &mut violations,
     );
+    let (location_id, port_uid) = match &request.customer {
+        Some(Customer::CustomerLocationId(id)) => (Some(*id), None),
+        Some(Customer::CustomerPortUid(uid)) => (None, Some(uid.clone())),
+        None => (None, None),
+    };
+    let near = convert::near_from(location_id, port_uid, &mut violations);
+    let complement_of = convert::complement_from(&request.complement_of, &mut violations);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }
     Ok(IssueKeys {
+        near,
+        proximity: convert::proximity_from(request.proximity()),
+        complement_of,
         diversity: convert::diversity_from(request.diversity()),
         region: request.region,
         max_speed_mbps: request.max_speed_mbps,
@@ -557,6 +635,8 @@ pub(crate) fn service_key(view: &KeyView) -> pb::ServiceKey {
         last_used_time: view.last_used_time.map(convert::timestamp),
         vxc_uid: view.vxc_uid.clone(),
         on_ramp_notices: view.on_ramp_notices.iter().map(convert::notice).collect(),
+        rotated_from: view.rotated_from.clone(),
+        rotated_to: view.rotated_to.clone(),
     }
 }
 
@@ -567,6 +647,7 @@ fn event(event: &KeyEvent) -> pb::ServiceKeyEvent {
         ChangeKind::StateChanged => pb::ServiceKeyEventType::StateChanged,
         ChangeKind::Removed => pb::ServiceKeyEventType::Removed,
         ChangeKind::OnRampNotice => pb::ServiceKeyEventType::OnRampNotice,
+        ChangeKind::Rotated => pb::ServiceKeyEventType::Rotated,
     };
     pb::ServiceKeyEvent {
         r#type: kind.into(),

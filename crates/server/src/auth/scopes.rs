@@ -192,6 +192,11 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         WRITE,
     ),
     (
+        "/onramp.v1.ServiceKeyService/RotateServiceKey",
+        Scope::KeysWrite,
+        WRITE,
+    ),
+    (
         "/onramp.v1.ServiceKeyService/WatchServiceKeys",
         Scope::Watch,
         READ,

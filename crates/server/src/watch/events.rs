@@ -20,6 +20,8 @@ pub enum ChangeKind {
     Removed,
     /// Only the maintenance and outage notices of the key's Port changed.
     OnRampNotice,
+    /// Seen for the first time, as the replacement of another key (`rotated_from`).
+    Rotated,
 }
 
 /// One change to one key.
@@ -42,7 +44,8 @@ pub fn diff(
     let mut events = Vec::new();
     for (key, view) in current {
         let event = match previous.get(key) {
-            None => Some((ChangeKind::Added, None)),
+            None if view.rotated_from.is_empty() => Some((ChangeKind::Added, None)),
+            None => Some((ChangeKind::Rotated, None)),
             Some(before) if before.state != view.state => {
                 Some((ChangeKind::StateChanged, Some(before.state)))
             }
@@ -108,6 +111,8 @@ pub(crate) mod tests {
             vxc_uid: String::new(),
             upstream_expired: false,
             on_ramp_notices: Vec::new(),
+            rotated_from: String::new(),
+            rotated_to: String::new(),
         }
     }
 

@@ -80,6 +80,7 @@ fn writes_need_write_scopes_and_only_writes_are_mutating() {
             "Change",
             "Cancel",
             "Uncancel",
+            "Rotate",
         ]
         .iter()
         .any(|verb| method.starts_with(verb));

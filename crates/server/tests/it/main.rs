@@ -32,6 +32,7 @@ mod orders_faults;
 mod orders_guide;
 mod orders_restart;
 mod orders_validation;
+mod proximity;
 mod regions;
 mod replicas;
 mod replicas_feed;

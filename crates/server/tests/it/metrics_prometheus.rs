@@ -146,6 +146,7 @@ fn sandbox_group(route: &str) -> RouteGroup {
         "products" => RouteGroup::Products,
         "product" | "product_tags" => RouteGroup::Product,
         "locations" => RouteGroup::Locations,
+        "location_rtt" => RouteGroup::LocationRtt,
         "port_vlan" => RouteGroup::PortVlan,
         "validate" => RouteGroup::Validate,
         "buy" => RouteGroup::Buy,

@@ -508,7 +508,7 @@ async fn maintenance_the_leader_reads_reaches_every_replica_selection() {
                     rate_limit_mbps: 100,
                     diversity: DiversityPreference::None.into(),
                     maintenance: MaintenancePolicy::Unspecified.into(),
-                    price: None,
+                    ..Default::default()
                 })
                 .await
                 .expect("selection")

@@ -60,7 +60,7 @@ async fn select(
             rate_limit_mbps: 100,
             diversity: DiversityPreference::None.into(),
             maintenance: maintenance.into(),
-            price: None,
+            ..Default::default()
         }),
     )
     .await

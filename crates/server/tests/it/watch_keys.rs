@@ -14,9 +14,9 @@ use megaport_sandbox::{Fault, FaultKind, RouteGroup, SandboxHandle};
 use onramp_proto::service_key_service_client::ServiceKeyServiceClient;
 use onramp_proto::watch_service_keys_response::Kind;
 use onramp_proto::{
-    CreateServiceKeyRequest, DeactivateServiceKeyRequest, ResyncReason, ServiceKey,
-    ServiceKeyEvent, ServiceKeyEventType, ServiceKeyState, UpdateServiceKeyRequest, UpstreamStatus,
-    WatchServiceKeysRequest, WatchServiceKeysResponse,
+    CreateServiceKeyRequest, DeactivateServiceKeyRequest, GetServiceKeyRequest, ResyncReason,
+    RotateServiceKeyRequest, ServiceKey, ServiceKeyEvent, ServiceKeyEventType, ServiceKeyState,
+    UpdateServiceKeyRequest, UpstreamStatus, WatchServiceKeysRequest, WatchServiceKeysResponse,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Streaming};
@@ -530,4 +530,137 @@ async fn a_key_used_by_an_order_of_onramps_shows_at_once_without_asking_megaport
     );
     // The customer's Port listing is the order's; the provider's products are not reloaded.
     assert!(counts(RouteGroup::Products) - products_before <= 1);
+}
+
+fn rotate(key: &str, grace_seconds: i64, request_id: &str) -> RotateServiceKeyRequest {
+    RotateServiceKeyRequest {
+        key: key.to_owned(),
+        grace_period: Some(prost_types::Duration {
+            seconds: grace_seconds,
+            nanos: 0,
+        }),
+        vlan: 0,
+        request_id: request_id.to_owned(),
+    }
+}
+
+async fn key_state(channel: &Channel, key: &str) -> ServiceKey {
+    within(
+        ServiceKeyServiceClient::new(channel.clone()).get_service_key(GetServiceKeyRequest {
+            key: key.to_owned(),
+        }),
+    )
+    .await
+    .expect("get")
+    .into_inner()
+    .service_key
+    .expect("key")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_overlaps_its_replacement_for_the_grace_then_expires() {
+    let sandboxed = SandboxedServer::start().await;
+    let channel = sandboxed.server.channel.clone();
+    let mut stream = open(&channel, "").await;
+    next(&mut stream).await;
+    let old = create(
+        &channel,
+        CreateServiceKeyRequest {
+            description: "acme us-west".into(),
+            ..single_use_on_la1()
+        },
+    )
+    .await;
+    let _ = event_for(&mut stream, &old.key).await;
+
+    let mut keys = ServiceKeyServiceClient::new(channel.clone());
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let rotated = within(keys.rotate_service_key(rotate(&old.key, 3600, &request_id)))
+        .await
+        .expect("rotate")
+        .into_inner();
+    let new = rotated.new_service_key.clone().expect("new key");
+    let retired = rotated.old_service_key.clone().expect("old key");
+    assert_eq!(new.state(), ServiceKeyState::Active);
+    assert_ne!(new.key, old.key);
+    assert_ne!(new.vlan, old.vlan, "a fresh vlan");
+    assert!(new.vlan.is_some());
+    assert_eq!(
+        (new.single_use, new.max_speed_mbps, new.pre_approved),
+        (old.single_use, old.max_speed_mbps, old.pre_approved)
+    );
+    assert_eq!(
+        (new.description.as_str(), new.customer_ref.as_str()),
+        ("acme us-west", "acme")
+    );
+    assert_eq!(new.rotated_from, old.key);
+    assert_eq!(retired.rotated_to, new.key);
+    assert_eq!(
+        retired.state(),
+        ServiceKeyState::Active,
+        "usable in the grace"
+    );
+    let grace_end = rotated.old_key_valid_until.expect("end").seconds;
+    let in_an_hour = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    assert!((in_an_hour - 60..=in_an_hour).contains(&grace_end));
+
+    // One rotation event, naming both keys.
+    let (_, event) = event_for(&mut stream, &new.key).await;
+    assert_eq!(event.r#type(), ServiceKeyEventType::Rotated);
+    assert_eq!(event.service_key.expect("key").rotated_from, old.key);
+
+    // The same request id again: the same pair, nothing minted.
+    let replay = within(keys.rotate_service_key(rotate(&old.key, 3600, &request_id)))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(
+        replay.new_service_key.expect("new").key,
+        new.key,
+        "the same replacement"
+    );
+
+    // A second rotation while the first is in its grace supersedes it, keeping the same
+    // replacement; within Megaport's five minutes between updates of one key it is refused with
+    // when to try again, and nothing new is minted.
+    let leaked = create(&channel, single_use_on_la1()).await;
+    within(keys.rotate_service_key(rotate(&leaked.key, 3600, &uuid::Uuid::new_v4().to_string())))
+        .await
+        .expect("first");
+    let too_soon =
+        within(keys.rotate_service_key(rotate(&leaked.key, 0, &uuid::Uuid::new_v4().to_string())))
+            .await
+            .expect_err("second within five minutes");
+    assert_eq!(too_soon.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&too_soon), "SERVICE_UPDATE_TOO_SOON");
+
+    // Past the grace on Megaport's clock, the old key expires (the watch says so); the new one
+    // does not.
+    sandboxed
+        .sandbox
+        .control()
+        .advance_clock(Duration::from_secs(3601));
+    loop {
+        let (_, event) = event_for(&mut stream, &old.key).await;
+        if event.service_key.expect("key").state() == ServiceKeyState::Expired {
+            break;
+        }
+    }
+    assert_eq!(
+        key_state(&channel, &old.key).await.state(),
+        ServiceKeyState::Expired
+    );
+    assert_eq!(
+        key_state(&channel, &new.key).await.state(),
+        ServiceKeyState::Active
+    );
+
+    // A used single-use key is refused, with the reason.
+    acme_buys(&sandboxed.sandbox, &new.key).await;
+    let refused =
+        within(keys.rotate_service_key(rotate(&new.key, 0, &uuid::Uuid::new_v4().to_string())))
+            .await
+            .expect_err("used");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&refused), "KEY_USED");
 }

@@ -523,7 +523,8 @@ func (x *GetOnRampResponse) GetOnRamp() *OnRamp {
 }
 
 // SelectOnRampsRequest says where and how fast the new connection is. Exactly one of region and
-// selector must be set.
+// selector must be set, unless complement_of is (then the metro of its Port is the scope when
+// neither is).
 type SelectOnRampsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// scope is the set of candidate Ports.
@@ -542,7 +543,24 @@ type SelectOnRampsRequest struct {
 	Maintenance MaintenancePolicy `protobuf:"varint,5,opt,name=maintenance,proto3,enum=onramp.v1.MaintenancePolicy" json:"maintenance,omitempty"`
 	// price, when set, prices a VXC at rate_limit_mbps to each chosen Port from a location (one
 	// Megaport pricebook request per chosen Port; none when unset).
-	Price         *SelectionPriceRequest `protobuf:"bytes,6,opt,name=price,proto3" json:"price,omitempty"`
+	Price *SelectionPriceRequest `protobuf:"bytes,6,opt,name=price,proto3" json:"price,omitempty"`
+	// customer says where the customer is, so eligible Ports are ranked by expected round trip
+	// (see proximity). Unset ranks by usage only.
+	//
+	// Types that are valid to be assigned to Customer:
+	//
+	//	*SelectOnRampsRequest_CustomerLocationId
+	//	*SelectOnRampsRequest_CustomerPortUid
+	Customer isSelectOnRampsRequest_Customer `protobuf_oneof:"customer"`
+	// proximity says how nearness weighs against usage; unset means the configured default.
+	Proximity ProximityPolicy `protobuf:"varint,9,opt,name=proximity,proto3,enum=onramp.v1.ProximityPolicy" json:"proximity,omitempty"`
+	// complement_of is a VXC uid (a VXC on one of the provider's Ports) or a service key: the
+	// connection that wants its diverse leg. Only Ports in the other diversity zone of the scope
+	// (region, selector, or else the metro of the connection's Port) are candidates, and one is
+	// chosen. FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP naming each candidate's
+	// figures (e.g. its headroom) when none can take the rate; FAILED_PRECONDITION /
+	// ERROR_REASON_NO_DIVERSE_PAIR when the connection's Port has no zone.
+	ComplementOf  string `protobuf:"bytes,10,opt,name=complement_of,json=complementOf,proto3" json:"complement_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -630,6 +648,45 @@ func (x *SelectOnRampsRequest) GetPrice() *SelectionPriceRequest {
 	return nil
 }
 
+func (x *SelectOnRampsRequest) GetCustomer() isSelectOnRampsRequest_Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *SelectOnRampsRequest) GetCustomerLocationId() int32 {
+	if x != nil {
+		if x, ok := x.Customer.(*SelectOnRampsRequest_CustomerLocationId); ok {
+			return x.CustomerLocationId
+		}
+	}
+	return 0
+}
+
+func (x *SelectOnRampsRequest) GetCustomerPortUid() string {
+	if x != nil {
+		if x, ok := x.Customer.(*SelectOnRampsRequest_CustomerPortUid); ok {
+			return x.CustomerPortUid
+		}
+	}
+	return ""
+}
+
+func (x *SelectOnRampsRequest) GetProximity() ProximityPolicy {
+	if x != nil {
+		return x.Proximity
+	}
+	return ProximityPolicy_PROXIMITY_POLICY_UNSPECIFIED
+}
+
+func (x *SelectOnRampsRequest) GetComplementOf() string {
+	if x != nil {
+		return x.ComplementOf
+	}
+	return ""
+}
+
 type isSelectOnRampsRequest_Scope interface {
 	isSelectOnRampsRequest_Scope()
 }
@@ -648,6 +705,26 @@ type SelectOnRampsRequest_Selector struct {
 func (*SelectOnRampsRequest_Region) isSelectOnRampsRequest_Scope() {}
 
 func (*SelectOnRampsRequest_Selector) isSelectOnRampsRequest_Scope() {}
+
+type isSelectOnRampsRequest_Customer interface {
+	isSelectOnRampsRequest_Customer()
+}
+
+type SelectOnRampsRequest_CustomerLocationId struct {
+	// customer_location_id is the Megaport location of the customer's end; INVALID_ARGUMENT if
+	// Megaport has no such location.
+	CustomerLocationId int32 `protobuf:"varint,7,opt,name=customer_location_id,json=customerLocationId,proto3,oneof"`
+}
+
+type SelectOnRampsRequest_CustomerPortUid struct {
+	// customer_port_uid is the customer's Port (any company's); onramp looks up its location
+	// (one Megaport request per Port per day); INVALID_ARGUMENT if Megaport has no such Port.
+	CustomerPortUid string `protobuf:"bytes,8,opt,name=customer_port_uid,json=customerPortUid,proto3,oneof"`
+}
+
+func (*SelectOnRampsRequest_CustomerLocationId) isSelectOnRampsRequest_Customer() {}
+
+func (*SelectOnRampsRequest_CustomerPortUid) isSelectOnRampsRequest_Customer() {}
 
 // SelectionPriceRequest says what to price the chosen Ports for.
 type SelectionPriceRequest struct {
@@ -779,9 +856,12 @@ type SelectOnRampsResponse struct {
 	// traffic.
 	RankingMessage string `protobuf:"bytes,5,opt,name=ranking_message,json=rankingMessage,proto3" json:"ranking_message,omitempty"`
 	// prices are the prices of the chosen Ports, in the order of chosen, when the request asked.
-	Prices        []*OnRampPrice `protobuf:"bytes,6,rep,name=prices,proto3" json:"prices,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Prices []*OnRampPrice `protobuf:"bytes,6,rep,name=prices,proto3" json:"prices,omitempty"`
+	// proximity_message says where the expected round trips came from (Megaport's medians for a
+	// month, or geographic estimates and why), lowercase; empty when no customer was given.
+	ProximityMessage string `protobuf:"bytes,7,opt,name=proximity_message,json=proximityMessage,proto3" json:"proximity_message,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SelectOnRampsResponse) Reset() {
@@ -856,6 +936,13 @@ func (x *SelectOnRampsResponse) GetPrices() []*OnRampPrice {
 	return nil
 }
 
+func (x *SelectOnRampsResponse) GetProximityMessage() string {
+	if x != nil {
+		return x.ProximityMessage
+	}
+	return ""
+}
+
 var File_onramp_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_catalog_service_proto_rawDesc = "" +
@@ -886,15 +973,22 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\x10GetOnRampRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\"?\n" +
 	"\x11GetOnRampResponse\x12*\n" +
-	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\xd0\x02\n" +
+	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\x9d\x04\n" +
 	"\x14SelectOnRampsRequest\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x127\n" +
 	"\bselector\x18\x02 \x01(\v2\x19.onramp.v1.RegionSelectorH\x00R\bselector\x12&\n" +
 	"\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12<\n" +
 	"\tdiversity\x18\x04 \x01(\x0e2\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12>\n" +
 	"\vmaintenance\x18\x05 \x01(\x0e2\x1c.onramp.v1.MaintenancePolicyR\vmaintenance\x126\n" +
-	"\x05price\x18\x06 \x01(\v2 .onramp.v1.SelectionPriceRequestR\x05priceB\a\n" +
-	"\x05scope\"Y\n" +
+	"\x05price\x18\x06 \x01(\v2 .onramp.v1.SelectionPriceRequestR\x05price\x122\n" +
+	"\x14customer_location_id\x18\a \x01(\x05H\x01R\x12customerLocationId\x12,\n" +
+	"\x11customer_port_uid\x18\b \x01(\tH\x01R\x0fcustomerPortUid\x128\n" +
+	"\tproximity\x18\t \x01(\x0e2\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n" +
+	"\rcomplement_of\x18\n" +
+	" \x01(\tR\fcomplementOfB\a\n" +
+	"\x05scopeB\n" +
+	"\n" +
+	"\bcustomer\"Y\n" +
 	"\x15SelectionPriceRequest\x12\x1f\n" +
 	"\vlocation_id\x18\x01 \x01(\x05R\n" +
 	"locationId\x12\x1f\n" +
@@ -902,14 +996,15 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"termMonths\"U\n" +
 	"\vOnRampPrice\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12+\n" +
-	"\x05price\x18\x02 \x01(\v2\x15.onramp.v1.PriceQuoteR\x05price\"\xb0\x02\n" +
+	"\x05price\x18\x02 \x01(\v2\x15.onramp.v1.PriceQuoteR\x05price\"\xdd\x02\n" +
 	"\x15SelectOnRampsResponse\x12)\n" +
 	"\x06chosen\x18\x01 \x03(\v2\x11.onramp.v1.OnRampR\x06chosen\x12/\n" +
 	"\x13diversity_satisfied\x18\x02 \x01(\bR\x12diversitySatisfied\x12+\n" +
 	"\x11diversity_message\x18\x03 \x01(\tR\x10diversityMessage\x125\n" +
 	"\brejected\x18\x04 \x03(\v2\x19.onramp.v1.RejectedOnRampR\brejected\x12'\n" +
 	"\x0franking_message\x18\x05 \x01(\tR\x0erankingMessage\x12.\n" +
-	"\x06prices\x18\x06 \x03(\v2\x16.onramp.v1.OnRampPriceR\x06prices*x\n" +
+	"\x06prices\x18\x06 \x03(\v2\x16.onramp.v1.OnRampPriceR\x06prices\x12+\n" +
+	"\x11proximity_message\x18\a \x01(\tR\x10proximityMessage*x\n" +
 	"\x11MaintenancePolicy\x12\"\n" +
 	"\x1eMAINTENANCE_POLICY_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19MAINTENANCE_POLICY_REJECT\x10\x01\x12 \n" +
@@ -955,8 +1050,9 @@ var file_onramp_v1_catalog_service_proto_goTypes = []any{
 	(*OnRamp)(nil),                // 15: onramp.v1.OnRamp
 	(*RegionSelector)(nil),        // 16: onramp.v1.RegionSelector
 	(DiversityPreference)(0),      // 17: onramp.v1.DiversityPreference
-	(*PriceQuote)(nil),            // 18: onramp.v1.PriceQuote
-	(*RejectedOnRamp)(nil),        // 19: onramp.v1.RejectedOnRamp
+	(ProximityPolicy)(0),          // 18: onramp.v1.ProximityPolicy
+	(*PriceQuote)(nil),            // 19: onramp.v1.PriceQuote
+	(*RejectedOnRamp)(nil),        // 20: onramp.v1.RejectedOnRamp
 }
 var file_onramp_v1_catalog_service_proto_depIdxs = []int32{
 	13, // 0: onramp.v1.ListCountriesResponse.countries:type_name -> onramp.v1.Country
@@ -967,25 +1063,26 @@ var file_onramp_v1_catalog_service_proto_depIdxs = []int32{
 	17, // 5: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
 	0,  // 6: onramp.v1.SelectOnRampsRequest.maintenance:type_name -> onramp.v1.MaintenancePolicy
 	10, // 7: onramp.v1.SelectOnRampsRequest.price:type_name -> onramp.v1.SelectionPriceRequest
-	18, // 8: onramp.v1.OnRampPrice.price:type_name -> onramp.v1.PriceQuote
-	15, // 9: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
-	19, // 10: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
-	11, // 11: onramp.v1.SelectOnRampsResponse.prices:type_name -> onramp.v1.OnRampPrice
-	1,  // 12: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
-	3,  // 13: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
-	5,  // 14: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
-	7,  // 15: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
-	9,  // 16: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
-	2,  // 17: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
-	4,  // 18: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
-	6,  // 19: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
-	8,  // 20: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
-	12, // 21: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	18, // 8: onramp.v1.SelectOnRampsRequest.proximity:type_name -> onramp.v1.ProximityPolicy
+	19, // 9: onramp.v1.OnRampPrice.price:type_name -> onramp.v1.PriceQuote
+	15, // 10: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
+	20, // 11: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
+	11, // 12: onramp.v1.SelectOnRampsResponse.prices:type_name -> onramp.v1.OnRampPrice
+	1,  // 13: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
+	3,  // 14: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
+	5,  // 15: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
+	7,  // 16: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
+	9,  // 17: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
+	2,  // 18: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
+	4,  // 19: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
+	6,  // 20: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
+	8,  // 21: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
+	12, // 22: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
+	18, // [18:23] is the sub-list for method output_type
+	13, // [13:18] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_catalog_service_proto_init() }
@@ -997,6 +1094,8 @@ func file_onramp_v1_catalog_service_proto_init() {
 	file_onramp_v1_catalog_service_proto_msgTypes[8].OneofWrappers = []any{
 		(*SelectOnRampsRequest_Region)(nil),
 		(*SelectOnRampsRequest_Selector)(nil),
+		(*SelectOnRampsRequest_CustomerLocationId)(nil),
+		(*SelectOnRampsRequest_CustomerPortUid)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -42,6 +42,10 @@ const (
 	// SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: only the key's on_ramp_notices changed: maintenance on
 	// its Port entered the horizon or began, an outage began, or one ended.
 	ServiceKeyEventType_SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE ServiceKeyEventType = 5
+	// SERVICE_KEY_EVENT_TYPE_ROTATED: a key appeared as the replacement of another by
+	// RotateServiceKey; service_key.rotated_from names the old key (whose own retirement follows
+	// as UPDATED or STATE_CHANGED).
+	ServiceKeyEventType_SERVICE_KEY_EVENT_TYPE_ROTATED ServiceKeyEventType = 6
 )
 
 // Enum value maps for ServiceKeyEventType.
@@ -53,6 +57,7 @@ var (
 		3: "SERVICE_KEY_EVENT_TYPE_STATE_CHANGED",
 		4: "SERVICE_KEY_EVENT_TYPE_REMOVED",
 		5: "SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE",
+		6: "SERVICE_KEY_EVENT_TYPE_ROTATED",
 	}
 	ServiceKeyEventType_value = map[string]int32{
 		"SERVICE_KEY_EVENT_TYPE_UNSPECIFIED":    0,
@@ -61,6 +66,7 @@ var (
 		"SERVICE_KEY_EVENT_TYPE_STATE_CHANGED":  3,
 		"SERVICE_KEY_EVENT_TYPE_REMOVED":        4,
 		"SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE": 5,
+		"SERVICE_KEY_EVENT_TYPE_ROTATED":        6,
 	}
 )
 
@@ -555,14 +561,15 @@ const file_onramp_v1_events_proto_rawDesc = "" +
 	"\x19last_successful_poll_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x16lastSuccessfulPollTime\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\"F\n" +
 	"\rWatchProgress\x125\n" +
-	"\bupstream\x18\x01 \x01(\v2\x19.onramp.v1.UpstreamHealthR\bupstream*\xfc\x01\n" +
+	"\bupstream\x18\x01 \x01(\v2\x19.onramp.v1.UpstreamHealthR\bupstream*\xa0\x02\n" +
 	"\x13ServiceKeyEventType\x12&\n" +
 	"\"SERVICE_KEY_EVENT_TYPE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSERVICE_KEY_EVENT_TYPE_ADDED\x10\x01\x12\"\n" +
 	"\x1eSERVICE_KEY_EVENT_TYPE_UPDATED\x10\x02\x12(\n" +
 	"$SERVICE_KEY_EVENT_TYPE_STATE_CHANGED\x10\x03\x12\"\n" +
 	"\x1eSERVICE_KEY_EVENT_TYPE_REMOVED\x10\x04\x12)\n" +
-	"%SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE\x10\x05*o\n" +
+	"%SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE\x10\x05\x12\"\n" +
+	"\x1eSERVICE_KEY_EVENT_TYPE_ROTATED\x10\x06*o\n" +
 	"\fResyncReason\x12\x1d\n" +
 	"\x19RESYNC_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bRESYNC_REASON_TOKEN_TOO_OLD\x10\x01\x12\x1f\n" +

@@ -505,6 +505,122 @@ func (RejectionReason) EnumDescriptor() ([]byte, []int) {
 	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
+// RttSource says where an expected round trip comes from. An operator's pinned figure wins over
+// Megaport's median, which wins over the estimate.
+type RttSource int32
+
+const (
+	// RTT_SOURCE_UNSPECIFIED is the zero value. Never returned.
+	RttSource_RTT_SOURCE_UNSPECIFIED RttSource = 0
+	// RTT_SOURCE_MEGAPORT_MEDIAN: Megaport's published monthly median between the two locations
+	// (last month's, or the month before's when last month has none).
+	RttSource_RTT_SOURCE_MEGAPORT_MEDIAN RttSource = 1
+	// RTT_SOURCE_GEO_ESTIMATE: estimated from the great-circle distance between the locations'
+	// coordinates (a fibre route 1.5 times the straight line, 200 km per ms).
+	RttSource_RTT_SOURCE_GEO_ESTIMATE RttSource = 2
+	// RTT_SOURCE_OPERATOR_OVERRIDE: pinned by the operator in config (selection.rtt_overrides).
+	RttSource_RTT_SOURCE_OPERATOR_OVERRIDE RttSource = 3
+)
+
+// Enum value maps for RttSource.
+var (
+	RttSource_name = map[int32]string{
+		0: "RTT_SOURCE_UNSPECIFIED",
+		1: "RTT_SOURCE_MEGAPORT_MEDIAN",
+		2: "RTT_SOURCE_GEO_ESTIMATE",
+		3: "RTT_SOURCE_OPERATOR_OVERRIDE",
+	}
+	RttSource_value = map[string]int32{
+		"RTT_SOURCE_UNSPECIFIED":       0,
+		"RTT_SOURCE_MEGAPORT_MEDIAN":   1,
+		"RTT_SOURCE_GEO_ESTIMATE":      2,
+		"RTT_SOURCE_OPERATOR_OVERRIDE": 3,
+	}
+)
+
+func (x RttSource) Enum() *RttSource {
+	p := new(RttSource)
+	*p = x
+	return p
+}
+
+func (x RttSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RttSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_resources_proto_enumTypes[6].Descriptor()
+}
+
+func (RttSource) Type() protoreflect.EnumType {
+	return &file_onramp_v1_resources_proto_enumTypes[6]
+}
+
+func (x RttSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RttSource.Descriptor instead.
+func (RttSource) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
+}
+
+// ProximityPolicy says how nearness to the customer weighs against capacity.
+type ProximityPolicy int32
+
+const (
+	// PROXIMITY_POLICY_UNSPECIFIED means the configured default (selection.proximity_policy).
+	ProximityPolicy_PROXIMITY_POLICY_UNSPECIFIED ProximityPolicy = 0
+	// PROXIMITY_POLICY_NEAREST_FIRST ranks eligible Ports by expected round trip first; Ports
+	// within selection.rtt_tolerance_ms of the nearest count as equally near and are ranked by
+	// usage. Ports with no figure come last.
+	ProximityPolicy_PROXIMITY_POLICY_NEAREST_FIRST ProximityPolicy = 1
+	// PROXIMITY_POLICY_CAPACITY_FIRST ranks by usage; the nearer Port wins between equally used
+	// ones.
+	ProximityPolicy_PROXIMITY_POLICY_CAPACITY_FIRST ProximityPolicy = 2
+)
+
+// Enum value maps for ProximityPolicy.
+var (
+	ProximityPolicy_name = map[int32]string{
+		0: "PROXIMITY_POLICY_UNSPECIFIED",
+		1: "PROXIMITY_POLICY_NEAREST_FIRST",
+		2: "PROXIMITY_POLICY_CAPACITY_FIRST",
+	}
+	ProximityPolicy_value = map[string]int32{
+		"PROXIMITY_POLICY_UNSPECIFIED":    0,
+		"PROXIMITY_POLICY_NEAREST_FIRST":  1,
+		"PROXIMITY_POLICY_CAPACITY_FIRST": 2,
+	}
+)
+
+func (x ProximityPolicy) Enum() *ProximityPolicy {
+	p := new(ProximityPolicy)
+	*p = x
+	return p
+}
+
+func (x ProximityPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProximityPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_resources_proto_enumTypes[7].Descriptor()
+}
+
+func (ProximityPolicy) Type() protoreflect.EnumType {
+	return &file_onramp_v1_resources_proto_enumTypes[7]
+}
+
+func (x ProximityPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProximityPolicy.Descriptor instead.
+func (ProximityPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
+}
+
 // RankingBasis is what an on-ramp's estimated_utilisation is computed from.
 type RankingBasis int32
 
@@ -542,11 +658,11 @@ func (x RankingBasis) String() string {
 }
 
 func (RankingBasis) Descriptor() protoreflect.EnumDescriptor {
-	return file_onramp_v1_resources_proto_enumTypes[6].Descriptor()
+	return file_onramp_v1_resources_proto_enumTypes[8].Descriptor()
 }
 
 func (RankingBasis) Type() protoreflect.EnumType {
-	return &file_onramp_v1_resources_proto_enumTypes[6]
+	return &file_onramp_v1_resources_proto_enumTypes[8]
 }
 
 func (x RankingBasis) Number() protoreflect.EnumNumber {
@@ -555,7 +671,7 @@ func (x RankingBasis) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RankingBasis.Descriptor instead.
 func (RankingBasis) EnumDescriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 // OnRampNoticeKind is the feed a notice comes from.
@@ -595,11 +711,11 @@ func (x OnRampNoticeKind) String() string {
 }
 
 func (OnRampNoticeKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_onramp_v1_resources_proto_enumTypes[7].Descriptor()
+	return file_onramp_v1_resources_proto_enumTypes[9].Descriptor()
 }
 
 func (OnRampNoticeKind) Type() protoreflect.EnumType {
-	return &file_onramp_v1_resources_proto_enumTypes[7]
+	return &file_onramp_v1_resources_proto_enumTypes[9]
 }
 
 func (x OnRampNoticeKind) Number() protoreflect.EnumNumber {
@@ -608,7 +724,7 @@ func (x OnRampNoticeKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OnRampNoticeKind.Descriptor instead.
 func (OnRampNoticeKind) EnumDescriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 // Location is a Megaport data-centre location. Megaport's location data is effectively constant,
@@ -902,8 +1018,12 @@ type OnRamp struct {
 	// diversity_zone_last_known is true when Megaport currently returns no zone for the Port and
 	// diversity_zone is the last one it returned.
 	DiversityZoneLastKnown bool `protobuf:"varint,22,opt,name=diversity_zone_last_known,json=diversityZoneLastKnown,proto3" json:"diversity_zone_last_known,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// expected_rtt is the round trip the customer can expect to this Port, in SelectOnRamps
+	// answers asked from a customer location or Port; unset otherwise, and when nothing gives a
+	// figure (no median, no coordinates, no override).
+	ExpectedRtt   *ExpectedRtt `protobuf:"bytes,23,opt,name=expected_rtt,json=expectedRtt,proto3" json:"expected_rtt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OnRamp) Reset() {
@@ -1090,6 +1210,78 @@ func (x *OnRamp) GetDiversityZoneLastKnown() bool {
 	return false
 }
 
+func (x *OnRamp) GetExpectedRtt() *ExpectedRtt {
+	if x != nil {
+		return x.ExpectedRtt
+	}
+	return nil
+}
+
+// ExpectedRtt is an expected round trip from the customer's location to an on-ramp, with where
+// the figure comes from.
+type ExpectedRtt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// milliseconds is the round trip.
+	Milliseconds float64 `protobuf:"fixed64,1,opt,name=milliseconds,proto3" json:"milliseconds,omitempty"`
+	// source is where the figure comes from.
+	Source RttSource `protobuf:"varint,2,opt,name=source,proto3,enum=onramp.v1.RttSource" json:"source,omitempty"`
+	// month is the month of a Megaport median, "YYYY-MM"; empty for other sources.
+	Month         string `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpectedRtt) Reset() {
+	*x = ExpectedRtt{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpectedRtt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpectedRtt) ProtoMessage() {}
+
+func (x *ExpectedRtt) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpectedRtt.ProtoReflect.Descriptor instead.
+func (*ExpectedRtt) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ExpectedRtt) GetMilliseconds() float64 {
+	if x != nil {
+		return x.Milliseconds
+	}
+	return 0
+}
+
+func (x *ExpectedRtt) GetSource() RttSource {
+	if x != nil {
+		return x.Source
+	}
+	return RttSource_RTT_SOURCE_UNSPECIFIED
+}
+
+func (x *ExpectedRtt) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
 // MeasuredTraffic is a Port's traffic over a window, from Megaport's telemetry (samples every 5
 // minutes, max of in and out).
 type MeasuredTraffic struct {
@@ -1115,7 +1307,7 @@ type MeasuredTraffic struct {
 
 func (x *MeasuredTraffic) Reset() {
 	*x = MeasuredTraffic{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	mi := &file_onramp_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1319,7 @@ func (x *MeasuredTraffic) String() string {
 func (*MeasuredTraffic) ProtoMessage() {}
 
 func (x *MeasuredTraffic) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[4]
+	mi := &file_onramp_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1332,7 @@ func (x *MeasuredTraffic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeasuredTraffic.ProtoReflect.Descriptor instead.
 func (*MeasuredTraffic) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MeasuredTraffic) GetP95Mbps() float64 {
@@ -1218,7 +1410,7 @@ type OnRampNotice struct {
 
 func (x *OnRampNotice) Reset() {
 	*x = OnRampNotice{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[5]
+	mi := &file_onramp_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1230,7 +1422,7 @@ func (x *OnRampNotice) String() string {
 func (*OnRampNotice) ProtoMessage() {}
 
 func (x *OnRampNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[5]
+	mi := &file_onramp_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1243,7 +1435,7 @@ func (x *OnRampNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnRampNotice.ProtoReflect.Descriptor instead.
 func (*OnRampNotice) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OnRampNotice) GetKind() OnRampNoticeKind {
@@ -1320,7 +1512,7 @@ type PortSummary struct {
 
 func (x *PortSummary) Reset() {
 	*x = PortSummary{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[6]
+	mi := &file_onramp_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1524,7 @@ func (x *PortSummary) String() string {
 func (*PortSummary) ProtoMessage() {}
 
 func (x *PortSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[6]
+	mi := &file_onramp_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1537,7 @@ func (x *PortSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PortSummary.ProtoReflect.Descriptor instead.
 func (*PortSummary) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PortSummary) GetPortUid() string {
@@ -1392,7 +1584,7 @@ type RejectedOnRamp struct {
 
 func (x *RejectedOnRamp) Reset() {
 	*x = RejectedOnRamp{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[7]
+	mi := &file_onramp_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1596,7 @@ func (x *RejectedOnRamp) String() string {
 func (*RejectedOnRamp) ProtoMessage() {}
 
 func (x *RejectedOnRamp) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[7]
+	mi := &file_onramp_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1609,7 @@ func (x *RejectedOnRamp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedOnRamp.ProtoReflect.Descriptor instead.
 func (*RejectedOnRamp) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RejectedOnRamp) GetOnRamp() *OnRamp {
@@ -1459,7 +1651,7 @@ type RegionSelector struct {
 
 func (x *RegionSelector) Reset() {
 	*x = RegionSelector{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[8]
+	mi := &file_onramp_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1663,7 @@ func (x *RegionSelector) String() string {
 func (*RegionSelector) ProtoMessage() {}
 
 func (x *RegionSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[8]
+	mi := &file_onramp_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1676,7 @@ func (x *RegionSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionSelector.ProtoReflect.Descriptor instead.
 func (*RegionSelector) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RegionSelector) GetCountries() []string {
@@ -1541,7 +1733,7 @@ type Region struct {
 
 func (x *Region) Reset() {
 	*x = Region{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[9]
+	mi := &file_onramp_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1745,7 @@ func (x *Region) String() string {
 func (*Region) ProtoMessage() {}
 
 func (x *Region) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[9]
+	mi := &file_onramp_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1758,7 @@ func (x *Region) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Region.ProtoReflect.Descriptor instead.
 func (*Region) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Region) GetName() string {
@@ -1667,13 +1859,18 @@ type ServiceKey struct {
 	// on_ramp_notices are the ongoing and upcoming maintenance and outages on the key's Port (see
 	// OnRamp.notices); a change shows in WatchServiceKeys as SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE.
 	OnRampNotices []*OnRampNotice `protobuf:"bytes,18,rep,name=on_ramp_notices,json=onRampNotices,proto3" json:"on_ramp_notices,omitempty"`
+	// rotated_from is the key this one replaced by RotateServiceKey; empty otherwise. Output only.
+	RotatedFrom string `protobuf:"bytes,19,opt,name=rotated_from,json=rotatedFrom,proto3" json:"rotated_from,omitempty"`
+	// rotated_to is the key that replaced this one by RotateServiceKey; empty otherwise. Output
+	// only.
+	RotatedTo     string `protobuf:"bytes,20,opt,name=rotated_to,json=rotatedTo,proto3" json:"rotated_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ServiceKey) Reset() {
 	*x = ServiceKey{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[10]
+	mi := &file_onramp_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +1882,7 @@ func (x *ServiceKey) String() string {
 func (*ServiceKey) ProtoMessage() {}
 
 func (x *ServiceKey) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[10]
+	mi := &file_onramp_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +1895,7 @@ func (x *ServiceKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceKey.ProtoReflect.Descriptor instead.
 func (*ServiceKey) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ServiceKey) GetKey() string {
@@ -1827,6 +2024,20 @@ func (x *ServiceKey) GetOnRampNotices() []*OnRampNotice {
 	return nil
 }
 
+func (x *ServiceKey) GetRotatedFrom() string {
+	if x != nil {
+		return x.RotatedFrom
+	}
+	return ""
+}
+
+func (x *ServiceKey) GetRotatedTo() string {
+	if x != nil {
+		return x.RotatedTo
+	}
+	return ""
+}
+
 // ServiceKeyLookup is what a customer may see of a service key before buying with it: no ledger
 // fields, no other customers' data.
 type ServiceKeyLookup struct {
@@ -1860,7 +2071,7 @@ type ServiceKeyLookup struct {
 
 func (x *ServiceKeyLookup) Reset() {
 	*x = ServiceKeyLookup{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[11]
+	mi := &file_onramp_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2083,7 @@ func (x *ServiceKeyLookup) String() string {
 func (*ServiceKeyLookup) ProtoMessage() {}
 
 func (x *ServiceKeyLookup) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[11]
+	mi := &file_onramp_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2096,7 @@ func (x *ServiceKeyLookup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceKeyLookup.ProtoReflect.Descriptor instead.
 func (*ServiceKeyLookup) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ServiceKeyLookup) GetKey() string {
@@ -1987,7 +2198,7 @@ type VxcOrderSpec struct {
 
 func (x *VxcOrderSpec) Reset() {
 	*x = VxcOrderSpec{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[12]
+	mi := &file_onramp_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1999,7 +2210,7 @@ func (x *VxcOrderSpec) String() string {
 func (*VxcOrderSpec) ProtoMessage() {}
 
 func (x *VxcOrderSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[12]
+	mi := &file_onramp_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2012,7 +2223,7 @@ func (x *VxcOrderSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VxcOrderSpec.ProtoReflect.Descriptor instead.
 func (*VxcOrderSpec) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *VxcOrderSpec) GetServiceKey() string {
@@ -2100,7 +2311,7 @@ type PriceQuote struct {
 
 func (x *PriceQuote) Reset() {
 	*x = PriceQuote{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[13]
+	mi := &file_onramp_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2323,7 @@ func (x *PriceQuote) String() string {
 func (*PriceQuote) ProtoMessage() {}
 
 func (x *PriceQuote) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[13]
+	mi := &file_onramp_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2336,7 @@ func (x *PriceQuote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriceQuote.ProtoReflect.Descriptor instead.
 func (*PriceQuote) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PriceQuote) GetCurrency() string {
@@ -2213,7 +2424,7 @@ type VxcOrder struct {
 
 func (x *VxcOrder) Reset() {
 	*x = VxcOrder{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[14]
+	mi := &file_onramp_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2436,7 @@ func (x *VxcOrder) String() string {
 func (*VxcOrder) ProtoMessage() {}
 
 func (x *VxcOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[14]
+	mi := &file_onramp_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2449,7 @@ func (x *VxcOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VxcOrder.ProtoReflect.Descriptor instead.
 func (*VxcOrder) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *VxcOrder) GetOrderId() string {
@@ -2388,7 +2599,7 @@ type VxcStatus struct {
 
 func (x *VxcStatus) Reset() {
 	*x = VxcStatus{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[15]
+	mi := &file_onramp_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2400,7 +2611,7 @@ func (x *VxcStatus) String() string {
 func (*VxcStatus) ProtoMessage() {}
 
 func (x *VxcStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[15]
+	mi := &file_onramp_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2413,7 +2624,7 @@ func (x *VxcStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VxcStatus.ProtoReflect.Descriptor instead.
 func (*VxcStatus) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VxcStatus) GetVxcUid() string {
@@ -2507,7 +2718,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_onramp_v1_resources_proto_msgTypes[16]
+	mi := &file_onramp_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2519,7 +2730,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_resources_proto_msgTypes[16]
+	mi := &file_onramp_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2532,7 +2743,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AuditRecord) GetAuditId() string {
@@ -2611,7 +2822,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x05Metro\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acountry\x18\x02 \x01(\tR\acountry\x12\"\n" +
-	"\ron_ramp_count\x18\x03 \x01(\x05R\vonRampCount\"\xc5\a\n" +
+	"\ron_ramp_count\x18\x03 \x01(\x05R\vonRampCount\"\x80\b\n" +
 	"\x06OnRamp\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1b\n" +
 	"\tport_name\x18\x02 \x01(\tR\bportName\x12/\n" +
@@ -2637,7 +2848,12 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x15estimated_utilisation\x18\x13 \x01(\x01R\x14estimatedUtilisation\x121\n" +
 	"\anotices\x18\x14 \x03(\v2\x17.onramp.v1.OnRampNoticeR\anotices\x12&\n" +
 	"\x0flag_member_uids\x18\x15 \x03(\tR\rlagMemberUids\x129\n" +
-	"\x19diversity_zone_last_known\x18\x16 \x01(\bR\x16diversityZoneLastKnown\"\xa8\x02\n" +
+	"\x19diversity_zone_last_known\x18\x16 \x01(\bR\x16diversityZoneLastKnown\x129\n" +
+	"\fexpected_rtt\x18\x17 \x01(\v2\x16.onramp.v1.ExpectedRttR\vexpectedRtt\"u\n" +
+	"\vExpectedRtt\x12\"\n" +
+	"\fmilliseconds\x18\x01 \x01(\x01R\fmilliseconds\x12,\n" +
+	"\x06source\x18\x02 \x01(\x0e2\x14.onramp.v1.RttSourceR\x06source\x12\x14\n" +
+	"\x05month\x18\x03 \x01(\tR\x05month\"\xa8\x02\n" +
 	"\x0fMeasuredTraffic\x12\x19\n" +
 	"\bp95_mbps\x18\x01 \x01(\x01R\ap95Mbps\x12\x1b\n" +
 	"\tpeak_mbps\x18\x02 \x01(\x01R\bpeakMbps\x12\x1f\n" +
@@ -2680,7 +2896,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xf0\x05\n" +
+	"updateTime\"\xb2\x06\n" +
 	"\n" +
 	"ServiceKey\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
@@ -2706,7 +2922,10 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\x0elast_used_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12\x17\n" +
 	"\avxc_uid\x18\x11 \x01(\tR\x06vxcUid\x12?\n" +
-	"\x0fon_ramp_notices\x18\x12 \x03(\v2\x17.onramp.v1.OnRampNoticeR\ronRampNoticesB\a\n" +
+	"\x0fon_ramp_notices\x18\x12 \x03(\v2\x17.onramp.v1.OnRampNoticeR\ronRampNotices\x12!\n" +
+	"\frotated_from\x18\x13 \x01(\tR\vrotatedFrom\x12\x1d\n" +
+	"\n" +
+	"rotated_to\x18\x14 \x01(\tR\trotatedToB\a\n" +
 	"\x05_vlan\"\xc2\x03\n" +
 	"\x10ServiceKeyLookup\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
@@ -2849,7 +3068,16 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x17REJECTION_REASON_OUTAGE\x10\b\x12 \n" +
 	"\x1cREJECTION_REASON_MAINTENANCE\x10\t\x121\n" +
 	"-REJECTION_REASON_MEASURED_HEADROOM_BELOW_RATE\x10\n" +
-	"*f\n" +
+	"*\x86\x01\n" +
+	"\tRttSource\x12\x1a\n" +
+	"\x16RTT_SOURCE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aRTT_SOURCE_MEGAPORT_MEDIAN\x10\x01\x12\x1b\n" +
+	"\x17RTT_SOURCE_GEO_ESTIMATE\x10\x02\x12 \n" +
+	"\x1cRTT_SOURCE_OPERATOR_OVERRIDE\x10\x03*|\n" +
+	"\x0fProximityPolicy\x12 \n" +
+	"\x1cPROXIMITY_POLICY_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1ePROXIMITY_POLICY_NEAREST_FIRST\x10\x01\x12#\n" +
+	"\x1fPROXIMITY_POLICY_CAPACITY_FIRST\x10\x02*f\n" +
 	"\fRankingBasis\x12\x1d\n" +
 	"\x19RANKING_BASIS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RANKING_BASIS_MEASURED\x10\x01\x12\x1b\n" +
@@ -2871,8 +3099,8 @@ func file_onramp_v1_resources_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_resources_proto_rawDescData
 }
 
-var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_onramp_v1_resources_proto_goTypes = []any{
 	(DiversityZone)(0),            // 0: onramp.v1.DiversityZone
 	(ProvisioningStatus)(0),       // 1: onramp.v1.ProvisioningStatus
@@ -2880,74 +3108,79 @@ var file_onramp_v1_resources_proto_goTypes = []any{
 	(ServiceKeyState)(0),          // 3: onramp.v1.ServiceKeyState
 	(VxcOrderState)(0),            // 4: onramp.v1.VxcOrderState
 	(RejectionReason)(0),          // 5: onramp.v1.RejectionReason
-	(RankingBasis)(0),             // 6: onramp.v1.RankingBasis
-	(OnRampNoticeKind)(0),         // 7: onramp.v1.OnRampNoticeKind
-	(*Location)(nil),              // 8: onramp.v1.Location
-	(*Country)(nil),               // 9: onramp.v1.Country
-	(*Metro)(nil),                 // 10: onramp.v1.Metro
-	(*OnRamp)(nil),                // 11: onramp.v1.OnRamp
-	(*MeasuredTraffic)(nil),       // 12: onramp.v1.MeasuredTraffic
-	(*OnRampNotice)(nil),          // 13: onramp.v1.OnRampNotice
-	(*PortSummary)(nil),           // 14: onramp.v1.PortSummary
-	(*RejectedOnRamp)(nil),        // 15: onramp.v1.RejectedOnRamp
-	(*RegionSelector)(nil),        // 16: onramp.v1.RegionSelector
-	(*Region)(nil),                // 17: onramp.v1.Region
-	(*ServiceKey)(nil),            // 18: onramp.v1.ServiceKey
-	(*ServiceKeyLookup)(nil),      // 19: onramp.v1.ServiceKeyLookup
-	(*VxcOrderSpec)(nil),          // 20: onramp.v1.VxcOrderSpec
-	(*PriceQuote)(nil),            // 21: onramp.v1.PriceQuote
-	(*VxcOrder)(nil),              // 22: onramp.v1.VxcOrder
-	(*VxcStatus)(nil),             // 23: onramp.v1.VxcStatus
-	(*AuditRecord)(nil),           // 24: onramp.v1.AuditRecord
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
-	(ErrorReason)(0),              // 26: onramp.v1.ErrorReason
+	(RttSource)(0),                // 6: onramp.v1.RttSource
+	(ProximityPolicy)(0),          // 7: onramp.v1.ProximityPolicy
+	(RankingBasis)(0),             // 8: onramp.v1.RankingBasis
+	(OnRampNoticeKind)(0),         // 9: onramp.v1.OnRampNoticeKind
+	(*Location)(nil),              // 10: onramp.v1.Location
+	(*Country)(nil),               // 11: onramp.v1.Country
+	(*Metro)(nil),                 // 12: onramp.v1.Metro
+	(*OnRamp)(nil),                // 13: onramp.v1.OnRamp
+	(*ExpectedRtt)(nil),           // 14: onramp.v1.ExpectedRtt
+	(*MeasuredTraffic)(nil),       // 15: onramp.v1.MeasuredTraffic
+	(*OnRampNotice)(nil),          // 16: onramp.v1.OnRampNotice
+	(*PortSummary)(nil),           // 17: onramp.v1.PortSummary
+	(*RejectedOnRamp)(nil),        // 18: onramp.v1.RejectedOnRamp
+	(*RegionSelector)(nil),        // 19: onramp.v1.RegionSelector
+	(*Region)(nil),                // 20: onramp.v1.Region
+	(*ServiceKey)(nil),            // 21: onramp.v1.ServiceKey
+	(*ServiceKeyLookup)(nil),      // 22: onramp.v1.ServiceKeyLookup
+	(*VxcOrderSpec)(nil),          // 23: onramp.v1.VxcOrderSpec
+	(*PriceQuote)(nil),            // 24: onramp.v1.PriceQuote
+	(*VxcOrder)(nil),              // 25: onramp.v1.VxcOrder
+	(*VxcStatus)(nil),             // 26: onramp.v1.VxcStatus
+	(*AuditRecord)(nil),           // 27: onramp.v1.AuditRecord
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
+	(ErrorReason)(0),              // 29: onramp.v1.ErrorReason
 }
 var file_onramp_v1_resources_proto_depIdxs = []int32{
-	8,  // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
+	10, // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
 	0,  // 1: onramp.v1.OnRamp.diversity_zone:type_name -> onramp.v1.DiversityZone
 	1,  // 2: onramp.v1.OnRamp.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
-	12, // 3: onramp.v1.OnRamp.measured:type_name -> onramp.v1.MeasuredTraffic
-	6,  // 4: onramp.v1.OnRamp.ranking_basis:type_name -> onramp.v1.RankingBasis
-	13, // 5: onramp.v1.OnRamp.notices:type_name -> onramp.v1.OnRampNotice
-	25, // 6: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
-	25, // 7: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
-	7,  // 8: onramp.v1.OnRampNotice.kind:type_name -> onramp.v1.OnRampNoticeKind
-	25, // 9: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
-	25, // 10: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
-	8,  // 11: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
-	11, // 12: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
-	5,  // 13: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
-	16, // 14: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
-	25, // 15: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
-	25, // 16: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
-	14, // 17: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
-	25, // 18: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
-	25, // 19: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
-	3,  // 20: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
-	25, // 21: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
-	25, // 22: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
-	13, // 23: onramp.v1.ServiceKey.on_ramp_notices:type_name -> onramp.v1.OnRampNotice
-	14, // 24: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
-	25, // 25: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
-	25, // 26: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
-	26, // 27: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
-	20, // 28: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
-	4,  // 29: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
-	14, // 30: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
-	14, // 31: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
-	21, // 32: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
-	25, // 33: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
-	25, // 34: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
-	26, // 35: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
-	23, // 36: onramp.v1.VxcOrder.vxc:type_name -> onramp.v1.VxcStatus
-	1,  // 37: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
-	26, // 38: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
-	25, // 39: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	15, // 3: onramp.v1.OnRamp.measured:type_name -> onramp.v1.MeasuredTraffic
+	8,  // 4: onramp.v1.OnRamp.ranking_basis:type_name -> onramp.v1.RankingBasis
+	16, // 5: onramp.v1.OnRamp.notices:type_name -> onramp.v1.OnRampNotice
+	14, // 6: onramp.v1.OnRamp.expected_rtt:type_name -> onramp.v1.ExpectedRtt
+	6,  // 7: onramp.v1.ExpectedRtt.source:type_name -> onramp.v1.RttSource
+	28, // 8: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
+	28, // 9: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
+	9,  // 10: onramp.v1.OnRampNotice.kind:type_name -> onramp.v1.OnRampNoticeKind
+	28, // 11: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
+	28, // 12: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
+	10, // 13: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
+	13, // 14: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
+	5,  // 15: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
+	19, // 16: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
+	28, // 17: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
+	28, // 18: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
+	17, // 19: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
+	28, // 20: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
+	28, // 21: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
+	3,  // 22: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
+	28, // 23: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
+	28, // 24: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
+	16, // 25: onramp.v1.ServiceKey.on_ramp_notices:type_name -> onramp.v1.OnRampNotice
+	17, // 26: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
+	28, // 27: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
+	28, // 28: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
+	29, // 29: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
+	23, // 30: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
+	4,  // 31: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
+	17, // 32: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
+	17, // 33: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
+	24, // 34: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
+	28, // 35: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
+	28, // 36: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
+	29, // 37: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
+	26, // 38: onramp.v1.VxcOrder.vxc:type_name -> onramp.v1.VxcStatus
+	1,  // 39: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
+	29, // 40: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
+	28, // 41: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_resources_proto_init() }
@@ -2956,14 +3189,14 @@ func file_onramp_v1_resources_proto_init() {
 		return
 	}
 	file_onramp_v1_error_reason_proto_init()
-	file_onramp_v1_resources_proto_msgTypes[10].OneofWrappers = []any{}
+	file_onramp_v1_resources_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_resources_proto_rawDesc), len(file_onramp_v1_resources_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   17,
+			NumEnums:      10,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

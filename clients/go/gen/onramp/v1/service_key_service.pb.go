@@ -9,6 +9,7 @@ package onrampv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -236,7 +237,20 @@ type IssueServiceKeysRequest struct {
 	// request_id makes the call idempotent (AIP-155): a UUID chosen by the caller. A replay returns
 	// the first result; the same id with different parameters fails with FAILED_PRECONDITION /
 	// ERROR_REASON_REQUEST_ID_REUSED. Required.
-	RequestId     string `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// customer says where the customer is, as in SelectOnRampsRequest: the keys go on the
+	// nearest eligible Ports (by the proximity policy).
+	//
+	// Types that are valid to be assigned to Customer:
+	//
+	//	*IssueServiceKeysRequest_CustomerLocationId
+	//	*IssueServiceKeysRequest_CustomerPortUid
+	Customer isIssueServiceKeysRequest_Customer `protobuf_oneof:"customer"`
+	// proximity says how nearness weighs against usage; unset means the configured default.
+	Proximity ProximityPolicy `protobuf:"varint,13,opt,name=proximity,proto3,enum=onramp.v1.ProximityPolicy" json:"proximity,omitempty"`
+	// complement_of is a VXC uid or a service key whose connection this is the diverse leg of:
+	// one key goes on the best Port of the other zone in region (see SelectOnRampsRequest).
+	ComplementOf  string `protobuf:"bytes,14,opt,name=complement_of,json=complementOf,proto3" json:"complement_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,6 +354,63 @@ func (x *IssueServiceKeysRequest) GetRequestId() string {
 	}
 	return ""
 }
+
+func (x *IssueServiceKeysRequest) GetCustomer() isIssueServiceKeysRequest_Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *IssueServiceKeysRequest) GetCustomerLocationId() int32 {
+	if x != nil {
+		if x, ok := x.Customer.(*IssueServiceKeysRequest_CustomerLocationId); ok {
+			return x.CustomerLocationId
+		}
+	}
+	return 0
+}
+
+func (x *IssueServiceKeysRequest) GetCustomerPortUid() string {
+	if x != nil {
+		if x, ok := x.Customer.(*IssueServiceKeysRequest_CustomerPortUid); ok {
+			return x.CustomerPortUid
+		}
+	}
+	return ""
+}
+
+func (x *IssueServiceKeysRequest) GetProximity() ProximityPolicy {
+	if x != nil {
+		return x.Proximity
+	}
+	return ProximityPolicy_PROXIMITY_POLICY_UNSPECIFIED
+}
+
+func (x *IssueServiceKeysRequest) GetComplementOf() string {
+	if x != nil {
+		return x.ComplementOf
+	}
+	return ""
+}
+
+type isIssueServiceKeysRequest_Customer interface {
+	isIssueServiceKeysRequest_Customer()
+}
+
+type IssueServiceKeysRequest_CustomerLocationId struct {
+	// customer_location_id is the Megaport location of the customer's end.
+	CustomerLocationId int32 `protobuf:"varint,11,opt,name=customer_location_id,json=customerLocationId,proto3,oneof"`
+}
+
+type IssueServiceKeysRequest_CustomerPortUid struct {
+	// customer_port_uid is the customer's Port, whose location onramp looks up.
+	CustomerPortUid string `protobuf:"bytes,12,opt,name=customer_port_uid,json=customerPortUid,proto3,oneof"`
+}
+
+func (*IssueServiceKeysRequest_CustomerLocationId) isIssueServiceKeysRequest_Customer() {}
+
+func (*IssueServiceKeysRequest_CustomerPortUid) isIssueServiceKeysRequest_Customer() {}
 
 // IssueServiceKeysResponse holds the keys and the selection they were minted from.
 type IssueServiceKeysResponse struct {
@@ -844,6 +915,147 @@ func (x *DeactivateServiceKeyResponse) GetServiceKey() *ServiceKey {
 	return nil
 }
 
+// RotateServiceKeyRequest names the key to replace and how long it stays valid.
+type RotateServiceKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key is the service key UUID to replace.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// grace_period is how long the old key stays usable: 0 (unset) retires it at once (a leak);
+	// at most 7 days.
+	GracePeriod *durationpb.Duration `protobuf:"bytes,2,opt,name=grace_period,json=gracePeriod,proto3" json:"grace_period,omitempty"`
+	// vlan is the new single-use key's VLAN (2-4093); 0 allocates a fresh one. Must be 0 for a
+	// multi-use key.
+	Vlan int32 `protobuf:"varint,3,opt,name=vlan,proto3" json:"vlan,omitempty"`
+	// request_id makes the call idempotent (AIP-155): a replay returns the first result.
+	// Required.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateServiceKeyRequest) Reset() {
+	*x = RotateServiceKeyRequest{}
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateServiceKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateServiceKeyRequest) ProtoMessage() {}
+
+func (x *RotateServiceKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateServiceKeyRequest.ProtoReflect.Descriptor instead.
+func (*RotateServiceKeyRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_service_key_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RotateServiceKeyRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RotateServiceKeyRequest) GetGracePeriod() *durationpb.Duration {
+	if x != nil {
+		return x.GracePeriod
+	}
+	return nil
+}
+
+func (x *RotateServiceKeyRequest) GetVlan() int32 {
+	if x != nil {
+		return x.Vlan
+	}
+	return 0
+}
+
+func (x *RotateServiceKeyRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// RotateServiceKeyResponse holds both keys.
+type RotateServiceKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// old_service_key is the replaced key after retirement (INACTIVE, or valid until
+	// old_key_valid_until), with rotated_to set.
+	OldServiceKey *ServiceKey `protobuf:"bytes,1,opt,name=old_service_key,json=oldServiceKey,proto3" json:"old_service_key,omitempty"`
+	// new_service_key is the replacement, with rotated_from set.
+	NewServiceKey *ServiceKey `protobuf:"bytes,2,opt,name=new_service_key,json=newServiceKey,proto3" json:"new_service_key,omitempty"`
+	// old_key_valid_until is when the old key stops being usable.
+	OldKeyValidUntil *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=old_key_valid_until,json=oldKeyValidUntil,proto3" json:"old_key_valid_until,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RotateServiceKeyResponse) Reset() {
+	*x = RotateServiceKeyResponse{}
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateServiceKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateServiceKeyResponse) ProtoMessage() {}
+
+func (x *RotateServiceKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateServiceKeyResponse.ProtoReflect.Descriptor instead.
+func (*RotateServiceKeyResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_service_key_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RotateServiceKeyResponse) GetOldServiceKey() *ServiceKey {
+	if x != nil {
+		return x.OldServiceKey
+	}
+	return nil
+}
+
+func (x *RotateServiceKeyResponse) GetNewServiceKey() *ServiceKey {
+	if x != nil {
+		return x.NewServiceKey
+	}
+	return nil
+}
+
+func (x *RotateServiceKeyResponse) GetOldKeyValidUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldKeyValidUntil
+	}
+	return nil
+}
+
 // WatchServiceKeysRequest says where to start and which keys to follow.
 type WatchServiceKeysRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -859,7 +1071,7 @@ type WatchServiceKeysRequest struct {
 
 func (x *WatchServiceKeysRequest) Reset() {
 	*x = WatchServiceKeysRequest{}
-	mi := &file_onramp_v1_service_key_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +1083,7 @@ func (x *WatchServiceKeysRequest) String() string {
 func (*WatchServiceKeysRequest) ProtoMessage() {}
 
 func (x *WatchServiceKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_service_key_service_proto_msgTypes[12]
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +1096,7 @@ func (x *WatchServiceKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchServiceKeysRequest.ProtoReflect.Descriptor instead.
 func (*WatchServiceKeysRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_service_key_service_proto_rawDescGZIP(), []int{12}
+	return file_onramp_v1_service_key_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchServiceKeysRequest) GetResumeToken() string {
@@ -932,7 +1144,7 @@ type WatchServiceKeysResponse struct {
 
 func (x *WatchServiceKeysResponse) Reset() {
 	*x = WatchServiceKeysResponse{}
-	mi := &file_onramp_v1_service_key_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +1156,7 @@ func (x *WatchServiceKeysResponse) String() string {
 func (*WatchServiceKeysResponse) ProtoMessage() {}
 
 func (x *WatchServiceKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_service_key_service_proto_msgTypes[13]
+	mi := &file_onramp_v1_service_key_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +1169,7 @@ func (x *WatchServiceKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchServiceKeysResponse.ProtoReflect.Descriptor instead.
 func (*WatchServiceKeysResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_service_key_service_proto_rawDescGZIP(), []int{13}
+	return file_onramp_v1_service_key_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchServiceKeysResponse) GetRevision() int64 {
@@ -1037,7 +1249,7 @@ var File_onramp_v1_service_key_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\n" +
-	"#onramp/v1/service_key_service.proto\x12\tonramp.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fonramp/v1/catalog_service.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xc2\x03\n" +
+	"#onramp/v1/service_key_service.proto\x12\tonramp.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fonramp/v1/catalog_service.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xc2\x03\n" +
 	"\x17CreateServiceKeyRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1d\n" +
 	"\n" +
@@ -1059,7 +1271,7 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\a_active\"R\n" +
 	"\x18CreateServiceKeyResponse\x126\n" +
 	"\vservice_key\x18\x01 \x01(\v2\x15.onramp.v1.ServiceKeyR\n" +
-	"serviceKey\"\xb3\x03\n" +
+	"serviceKey\"\x80\x05\n" +
 	"\x17IssueServiceKeysRequest\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12<\n" +
 	"\tdiversity\x18\x02 \x01(\x0e2\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12$\n" +
@@ -1075,7 +1287,13 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\vdescription\x18\t \x01(\tR\vdescription\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\n" +
-	" \x01(\tR\trequestId\"\x94\x01\n" +
+	" \x01(\tR\trequestId\x122\n" +
+	"\x14customer_location_id\x18\v \x01(\x05H\x00R\x12customerLocationId\x12,\n" +
+	"\x11customer_port_uid\x18\f \x01(\tH\x00R\x0fcustomerPortUid\x128\n" +
+	"\tproximity\x18\r \x01(\x0e2\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n" +
+	"\rcomplement_of\x18\x0e \x01(\tR\fcomplementOfB\n" +
+	"\n" +
+	"\bcustomer\"\x94\x01\n" +
 	"\x18IssueServiceKeysResponse\x128\n" +
 	"\fservice_keys\x18\x01 \x03(\v2\x15.onramp.v1.ServiceKeyR\vserviceKeys\x12>\n" +
 	"\tselection\x18\x02 \x01(\v2 .onramp.v1.SelectOnRampsResponseR\tselection\"(\n" +
@@ -1108,7 +1326,17 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\"V\n" +
 	"\x1cDeactivateServiceKeyResponse\x126\n" +
 	"\vservice_key\x18\x01 \x01(\v2\x15.onramp.v1.ServiceKeyR\n" +
-	"serviceKey\"z\n" +
+	"serviceKey\"\x9c\x01\n" +
+	"\x17RotateServiceKeyRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12<\n" +
+	"\fgrace_period\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vgracePeriod\x12\x12\n" +
+	"\x04vlan\x18\x03 \x01(\x05R\x04vlan\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xe3\x01\n" +
+	"\x18RotateServiceKeyResponse\x12=\n" +
+	"\x0fold_service_key\x18\x01 \x01(\v2\x15.onramp.v1.ServiceKeyR\roldServiceKey\x12=\n" +
+	"\x0fnew_service_key\x18\x02 \x01(\v2\x15.onramp.v1.ServiceKeyR\rnewServiceKey\x12I\n" +
+	"\x13old_key_valid_until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10oldKeyValidUntil\"z\n" +
 	"\x17WatchServiceKeysRequest\x12!\n" +
 	"\fresume_token\x18\x01 \x01(\tR\vresumeToken\x12\x19\n" +
 	"\bport_uid\x18\x02 \x01(\tR\aportUid\x12!\n" +
@@ -1119,14 +1347,15 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.onramp.v1.ServiceKeySnapshotH\x00R\bsnapshot\x12<\n" +
 	"\achanges\x18\x04 \x01(\v2 .onramp.v1.ServiceKeyChangeBatchH\x00R\achanges\x126\n" +
 	"\bprogress\x18\x05 \x01(\v2\x18.onramp.v1.WatchProgressH\x00R\bprogressB\x06\n" +
-	"\x04kind2\xa0\x05\n" +
+	"\x04kind2\xfd\x05\n" +
 	"\x11ServiceKeyService\x12[\n" +
 	"\x10CreateServiceKey\x12\".onramp.v1.CreateServiceKeyRequest\x1a#.onramp.v1.CreateServiceKeyResponse\x12[\n" +
 	"\x10IssueServiceKeys\x12\".onramp.v1.IssueServiceKeysRequest\x1a#.onramp.v1.IssueServiceKeysResponse\x12R\n" +
 	"\rGetServiceKey\x12\x1f.onramp.v1.GetServiceKeyRequest\x1a .onramp.v1.GetServiceKeyResponse\x12X\n" +
 	"\x0fListServiceKeys\x12!.onramp.v1.ListServiceKeysRequest\x1a\".onramp.v1.ListServiceKeysResponse\x12[\n" +
 	"\x10UpdateServiceKey\x12\".onramp.v1.UpdateServiceKeyRequest\x1a#.onramp.v1.UpdateServiceKeyResponse\x12g\n" +
-	"\x14DeactivateServiceKey\x12&.onramp.v1.DeactivateServiceKeyRequest\x1a'.onramp.v1.DeactivateServiceKeyResponse\x12]\n" +
+	"\x14DeactivateServiceKey\x12&.onramp.v1.DeactivateServiceKeyRequest\x1a'.onramp.v1.DeactivateServiceKeyResponse\x12[\n" +
+	"\x10RotateServiceKey\x12\".onramp.v1.RotateServiceKeyRequest\x1a#.onramp.v1.RotateServiceKeyResponse\x12]\n" +
 	"\x10WatchServiceKeys\x12\".onramp.v1.WatchServiceKeysRequest\x1a#.onramp.v1.WatchServiceKeysResponse0\x01B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
@@ -1141,7 +1370,7 @@ func file_onramp_v1_service_key_service_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_service_key_service_proto_rawDescData
 }
 
-var file_onramp_v1_service_key_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_onramp_v1_service_key_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_onramp_v1_service_key_service_proto_goTypes = []any{
 	(*CreateServiceKeyRequest)(nil),      // 0: onramp.v1.CreateServiceKeyRequest
 	(*CreateServiceKeyResponse)(nil),     // 1: onramp.v1.CreateServiceKeyResponse
@@ -1155,56 +1384,67 @@ var file_onramp_v1_service_key_service_proto_goTypes = []any{
 	(*UpdateServiceKeyResponse)(nil),     // 9: onramp.v1.UpdateServiceKeyResponse
 	(*DeactivateServiceKeyRequest)(nil),  // 10: onramp.v1.DeactivateServiceKeyRequest
 	(*DeactivateServiceKeyResponse)(nil), // 11: onramp.v1.DeactivateServiceKeyResponse
-	(*WatchServiceKeysRequest)(nil),      // 12: onramp.v1.WatchServiceKeysRequest
-	(*WatchServiceKeysResponse)(nil),     // 13: onramp.v1.WatchServiceKeysResponse
-	(*timestamppb.Timestamp)(nil),        // 14: google.protobuf.Timestamp
-	(*ServiceKey)(nil),                   // 15: onramp.v1.ServiceKey
-	(DiversityPreference)(0),             // 16: onramp.v1.DiversityPreference
-	(*SelectOnRampsResponse)(nil),        // 17: onramp.v1.SelectOnRampsResponse
-	(ServiceKeyState)(0),                 // 18: onramp.v1.ServiceKeyState
-	(*fieldmaskpb.FieldMask)(nil),        // 19: google.protobuf.FieldMask
-	(*ServiceKeySnapshot)(nil),           // 20: onramp.v1.ServiceKeySnapshot
-	(*ServiceKeyChangeBatch)(nil),        // 21: onramp.v1.ServiceKeyChangeBatch
-	(*WatchProgress)(nil),                // 22: onramp.v1.WatchProgress
+	(*RotateServiceKeyRequest)(nil),      // 12: onramp.v1.RotateServiceKeyRequest
+	(*RotateServiceKeyResponse)(nil),     // 13: onramp.v1.RotateServiceKeyResponse
+	(*WatchServiceKeysRequest)(nil),      // 14: onramp.v1.WatchServiceKeysRequest
+	(*WatchServiceKeysResponse)(nil),     // 15: onramp.v1.WatchServiceKeysResponse
+	(*timestamppb.Timestamp)(nil),        // 16: google.protobuf.Timestamp
+	(*ServiceKey)(nil),                   // 17: onramp.v1.ServiceKey
+	(DiversityPreference)(0),             // 18: onramp.v1.DiversityPreference
+	(ProximityPolicy)(0),                 // 19: onramp.v1.ProximityPolicy
+	(*SelectOnRampsResponse)(nil),        // 20: onramp.v1.SelectOnRampsResponse
+	(ServiceKeyState)(0),                 // 21: onramp.v1.ServiceKeyState
+	(*fieldmaskpb.FieldMask)(nil),        // 22: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),          // 23: google.protobuf.Duration
+	(*ServiceKeySnapshot)(nil),           // 24: onramp.v1.ServiceKeySnapshot
+	(*ServiceKeyChangeBatch)(nil),        // 25: onramp.v1.ServiceKeyChangeBatch
+	(*WatchProgress)(nil),                // 26: onramp.v1.WatchProgress
 }
 var file_onramp_v1_service_key_service_proto_depIdxs = []int32{
-	14, // 0: onramp.v1.CreateServiceKeyRequest.valid_from:type_name -> google.protobuf.Timestamp
-	14, // 1: onramp.v1.CreateServiceKeyRequest.valid_until:type_name -> google.protobuf.Timestamp
-	15, // 2: onramp.v1.CreateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	16, // 3: onramp.v1.IssueServiceKeysRequest.diversity:type_name -> onramp.v1.DiversityPreference
-	14, // 4: onramp.v1.IssueServiceKeysRequest.valid_from:type_name -> google.protobuf.Timestamp
-	14, // 5: onramp.v1.IssueServiceKeysRequest.valid_until:type_name -> google.protobuf.Timestamp
-	15, // 6: onramp.v1.IssueServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
-	17, // 7: onramp.v1.IssueServiceKeysResponse.selection:type_name -> onramp.v1.SelectOnRampsResponse
-	15, // 8: onramp.v1.GetServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	18, // 9: onramp.v1.ListServiceKeysRequest.state:type_name -> onramp.v1.ServiceKeyState
-	15, // 10: onramp.v1.ListServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
-	15, // 11: onramp.v1.UpdateServiceKeyRequest.service_key:type_name -> onramp.v1.ServiceKey
-	19, // 12: onramp.v1.UpdateServiceKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 13: onramp.v1.UpdateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	15, // 14: onramp.v1.DeactivateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	20, // 15: onramp.v1.WatchServiceKeysResponse.snapshot:type_name -> onramp.v1.ServiceKeySnapshot
-	21, // 16: onramp.v1.WatchServiceKeysResponse.changes:type_name -> onramp.v1.ServiceKeyChangeBatch
-	22, // 17: onramp.v1.WatchServiceKeysResponse.progress:type_name -> onramp.v1.WatchProgress
-	0,  // 18: onramp.v1.ServiceKeyService.CreateServiceKey:input_type -> onramp.v1.CreateServiceKeyRequest
-	2,  // 19: onramp.v1.ServiceKeyService.IssueServiceKeys:input_type -> onramp.v1.IssueServiceKeysRequest
-	4,  // 20: onramp.v1.ServiceKeyService.GetServiceKey:input_type -> onramp.v1.GetServiceKeyRequest
-	6,  // 21: onramp.v1.ServiceKeyService.ListServiceKeys:input_type -> onramp.v1.ListServiceKeysRequest
-	8,  // 22: onramp.v1.ServiceKeyService.UpdateServiceKey:input_type -> onramp.v1.UpdateServiceKeyRequest
-	10, // 23: onramp.v1.ServiceKeyService.DeactivateServiceKey:input_type -> onramp.v1.DeactivateServiceKeyRequest
-	12, // 24: onramp.v1.ServiceKeyService.WatchServiceKeys:input_type -> onramp.v1.WatchServiceKeysRequest
-	1,  // 25: onramp.v1.ServiceKeyService.CreateServiceKey:output_type -> onramp.v1.CreateServiceKeyResponse
-	3,  // 26: onramp.v1.ServiceKeyService.IssueServiceKeys:output_type -> onramp.v1.IssueServiceKeysResponse
-	5,  // 27: onramp.v1.ServiceKeyService.GetServiceKey:output_type -> onramp.v1.GetServiceKeyResponse
-	7,  // 28: onramp.v1.ServiceKeyService.ListServiceKeys:output_type -> onramp.v1.ListServiceKeysResponse
-	9,  // 29: onramp.v1.ServiceKeyService.UpdateServiceKey:output_type -> onramp.v1.UpdateServiceKeyResponse
-	11, // 30: onramp.v1.ServiceKeyService.DeactivateServiceKey:output_type -> onramp.v1.DeactivateServiceKeyResponse
-	13, // 31: onramp.v1.ServiceKeyService.WatchServiceKeys:output_type -> onramp.v1.WatchServiceKeysResponse
-	25, // [25:32] is the sub-list for method output_type
-	18, // [18:25] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 0: onramp.v1.CreateServiceKeyRequest.valid_from:type_name -> google.protobuf.Timestamp
+	16, // 1: onramp.v1.CreateServiceKeyRequest.valid_until:type_name -> google.protobuf.Timestamp
+	17, // 2: onramp.v1.CreateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	18, // 3: onramp.v1.IssueServiceKeysRequest.diversity:type_name -> onramp.v1.DiversityPreference
+	16, // 4: onramp.v1.IssueServiceKeysRequest.valid_from:type_name -> google.protobuf.Timestamp
+	16, // 5: onramp.v1.IssueServiceKeysRequest.valid_until:type_name -> google.protobuf.Timestamp
+	19, // 6: onramp.v1.IssueServiceKeysRequest.proximity:type_name -> onramp.v1.ProximityPolicy
+	17, // 7: onramp.v1.IssueServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
+	20, // 8: onramp.v1.IssueServiceKeysResponse.selection:type_name -> onramp.v1.SelectOnRampsResponse
+	17, // 9: onramp.v1.GetServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	21, // 10: onramp.v1.ListServiceKeysRequest.state:type_name -> onramp.v1.ServiceKeyState
+	17, // 11: onramp.v1.ListServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
+	17, // 12: onramp.v1.UpdateServiceKeyRequest.service_key:type_name -> onramp.v1.ServiceKey
+	22, // 13: onramp.v1.UpdateServiceKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	17, // 14: onramp.v1.UpdateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	17, // 15: onramp.v1.DeactivateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	23, // 16: onramp.v1.RotateServiceKeyRequest.grace_period:type_name -> google.protobuf.Duration
+	17, // 17: onramp.v1.RotateServiceKeyResponse.old_service_key:type_name -> onramp.v1.ServiceKey
+	17, // 18: onramp.v1.RotateServiceKeyResponse.new_service_key:type_name -> onramp.v1.ServiceKey
+	16, // 19: onramp.v1.RotateServiceKeyResponse.old_key_valid_until:type_name -> google.protobuf.Timestamp
+	24, // 20: onramp.v1.WatchServiceKeysResponse.snapshot:type_name -> onramp.v1.ServiceKeySnapshot
+	25, // 21: onramp.v1.WatchServiceKeysResponse.changes:type_name -> onramp.v1.ServiceKeyChangeBatch
+	26, // 22: onramp.v1.WatchServiceKeysResponse.progress:type_name -> onramp.v1.WatchProgress
+	0,  // 23: onramp.v1.ServiceKeyService.CreateServiceKey:input_type -> onramp.v1.CreateServiceKeyRequest
+	2,  // 24: onramp.v1.ServiceKeyService.IssueServiceKeys:input_type -> onramp.v1.IssueServiceKeysRequest
+	4,  // 25: onramp.v1.ServiceKeyService.GetServiceKey:input_type -> onramp.v1.GetServiceKeyRequest
+	6,  // 26: onramp.v1.ServiceKeyService.ListServiceKeys:input_type -> onramp.v1.ListServiceKeysRequest
+	8,  // 27: onramp.v1.ServiceKeyService.UpdateServiceKey:input_type -> onramp.v1.UpdateServiceKeyRequest
+	10, // 28: onramp.v1.ServiceKeyService.DeactivateServiceKey:input_type -> onramp.v1.DeactivateServiceKeyRequest
+	12, // 29: onramp.v1.ServiceKeyService.RotateServiceKey:input_type -> onramp.v1.RotateServiceKeyRequest
+	14, // 30: onramp.v1.ServiceKeyService.WatchServiceKeys:input_type -> onramp.v1.WatchServiceKeysRequest
+	1,  // 31: onramp.v1.ServiceKeyService.CreateServiceKey:output_type -> onramp.v1.CreateServiceKeyResponse
+	3,  // 32: onramp.v1.ServiceKeyService.IssueServiceKeys:output_type -> onramp.v1.IssueServiceKeysResponse
+	5,  // 33: onramp.v1.ServiceKeyService.GetServiceKey:output_type -> onramp.v1.GetServiceKeyResponse
+	7,  // 34: onramp.v1.ServiceKeyService.ListServiceKeys:output_type -> onramp.v1.ListServiceKeysResponse
+	9,  // 35: onramp.v1.ServiceKeyService.UpdateServiceKey:output_type -> onramp.v1.UpdateServiceKeyResponse
+	11, // 36: onramp.v1.ServiceKeyService.DeactivateServiceKey:output_type -> onramp.v1.DeactivateServiceKeyResponse
+	13, // 37: onramp.v1.ServiceKeyService.RotateServiceKey:output_type -> onramp.v1.RotateServiceKeyResponse
+	15, // 38: onramp.v1.ServiceKeyService.WatchServiceKeys:output_type -> onramp.v1.WatchServiceKeysResponse
+	31, // [31:39] is the sub-list for method output_type
+	23, // [23:31] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_service_key_service_proto_init() }
@@ -1216,7 +1456,11 @@ func file_onramp_v1_service_key_service_proto_init() {
 	file_onramp_v1_events_proto_init()
 	file_onramp_v1_resources_proto_init()
 	file_onramp_v1_service_key_service_proto_msgTypes[0].OneofWrappers = []any{}
-	file_onramp_v1_service_key_service_proto_msgTypes[13].OneofWrappers = []any{
+	file_onramp_v1_service_key_service_proto_msgTypes[2].OneofWrappers = []any{
+		(*IssueServiceKeysRequest_CustomerLocationId)(nil),
+		(*IssueServiceKeysRequest_CustomerPortUid)(nil),
+	}
+	file_onramp_v1_service_key_service_proto_msgTypes[15].OneofWrappers = []any{
 		(*WatchServiceKeysResponse_Snapshot)(nil),
 		(*WatchServiceKeysResponse_Changes)(nil),
 		(*WatchServiceKeysResponse_Progress)(nil),
@@ -1227,7 +1471,7 @@ func file_onramp_v1_service_key_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_service_key_service_proto_rawDesc), len(file_onramp_v1_service_key_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

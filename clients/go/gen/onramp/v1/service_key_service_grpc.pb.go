@@ -25,6 +25,7 @@ const (
 	ServiceKeyService_ListServiceKeys_FullMethodName      = "/onramp.v1.ServiceKeyService/ListServiceKeys"
 	ServiceKeyService_UpdateServiceKey_FullMethodName     = "/onramp.v1.ServiceKeyService/UpdateServiceKey"
 	ServiceKeyService_DeactivateServiceKey_FullMethodName = "/onramp.v1.ServiceKeyService/DeactivateServiceKey"
+	ServiceKeyService_RotateServiceKey_FullMethodName     = "/onramp.v1.ServiceKeyService/RotateServiceKey"
 	ServiceKeyService_WatchServiceKeys_FullMethodName     = "/onramp.v1.ServiceKeyService/WatchServiceKeys"
 )
 
@@ -72,6 +73,19 @@ type ServiceKeyServiceClient interface {
 	// bought are unaffected. Deactivating an inactive key returns it unchanged. A single-use key's
 	// VLAN reservation is released. FAILED_PRECONDITION / ERROR_REASON_KEY_USED on a used key.
 	DeactivateServiceKey(ctx context.Context, in *DeactivateServiceKeyRequest, opts ...grpc.CallOption) (*DeactivateServiceKeyResponse, error)
+	// RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+	// single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+	// VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+	// grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+	// always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+	// rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+	// moves to the new grace. WatchServiceKeys shows the new key as one
+	// SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+	//
+	// Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+	// for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+	// protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
+	RotateServiceKey(ctx context.Context, in *RotateServiceKeyRequest, opts ...grpc.CallOption) (*RotateServiceKeyResponse, error)
 	// WatchServiceKeys streams the provider's service keys: a snapshot, then every change, in
 	// order, resumable across reconnects and server restarts.
 	//
@@ -181,6 +195,16 @@ func (c *serviceKeyServiceClient) DeactivateServiceKey(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *serviceKeyServiceClient) RotateServiceKey(ctx context.Context, in *RotateServiceKeyRequest, opts ...grpc.CallOption) (*RotateServiceKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateServiceKeyResponse)
+	err := c.cc.Invoke(ctx, ServiceKeyService_RotateServiceKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *serviceKeyServiceClient) WatchServiceKeys(ctx context.Context, in *WatchServiceKeysRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchServiceKeysResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &ServiceKeyService_ServiceDesc.Streams[0], ServiceKeyService_WatchServiceKeys_FullMethodName, cOpts...)
@@ -244,6 +268,19 @@ type ServiceKeyServiceServer interface {
 	// bought are unaffected. Deactivating an inactive key returns it unchanged. A single-use key's
 	// VLAN reservation is released. FAILED_PRECONDITION / ERROR_REASON_KEY_USED on a used key.
 	DeactivateServiceKey(context.Context, *DeactivateServiceKeyRequest) (*DeactivateServiceKeyResponse, error)
+	// RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+	// single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+	// VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+	// grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+	// always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+	// rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+	// moves to the new grace. WatchServiceKeys shows the new key as one
+	// SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+	//
+	// Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+	// for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+	// protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
+	RotateServiceKey(context.Context, *RotateServiceKeyRequest) (*RotateServiceKeyResponse, error)
 	// WatchServiceKeys streams the provider's service keys: a snapshot, then every change, in
 	// order, resumable across reconnects and server restarts.
 	//
@@ -310,6 +347,9 @@ func (UnimplementedServiceKeyServiceServer) UpdateServiceKey(context.Context, *U
 }
 func (UnimplementedServiceKeyServiceServer) DeactivateServiceKey(context.Context, *DeactivateServiceKeyRequest) (*DeactivateServiceKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeactivateServiceKey not implemented")
+}
+func (UnimplementedServiceKeyServiceServer) RotateServiceKey(context.Context, *RotateServiceKeyRequest) (*RotateServiceKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateServiceKey not implemented")
 }
 func (UnimplementedServiceKeyServiceServer) WatchServiceKeys(*WatchServiceKeysRequest, grpc.ServerStreamingServer[WatchServiceKeysResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchServiceKeys not implemented")
@@ -443,6 +483,24 @@ func _ServiceKeyService_DeactivateServiceKey_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ServiceKeyService_RotateServiceKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateServiceKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceKeyServiceServer).RotateServiceKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceKeyService_RotateServiceKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceKeyServiceServer).RotateServiceKey(ctx, req.(*RotateServiceKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ServiceKeyService_WatchServiceKeys_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(WatchServiceKeysRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -484,6 +542,10 @@ var ServiceKeyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeactivateServiceKey",
 			Handler:    _ServiceKeyService_DeactivateServiceKey_Handler,
+		},
+		{
+			MethodName: "RotateServiceKey",
+			Handler:    _ServiceKeyService_RotateServiceKey_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

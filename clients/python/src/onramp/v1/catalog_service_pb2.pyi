@@ -276,7 +276,8 @@ Global___GetOnRampResponse: _TypeAlias = GetOnRampResponse  # noqa: Y015
 @_typing.final
 class SelectOnRampsRequest(_message.Message):
     """SelectOnRampsRequest says where and how fast the new connection is. Exactly one of region and
-    selector must be set.
+    selector must be set, unless complement_of is (then the metro of its Port is the scope when
+    neither is).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -287,6 +288,10 @@ class SelectOnRampsRequest(_message.Message):
     DIVERSITY_FIELD_NUMBER: _builtins.int
     MAINTENANCE_FIELD_NUMBER: _builtins.int
     PRICE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_LOCATION_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_PORT_UID_FIELD_NUMBER: _builtins.int
+    PROXIMITY_FIELD_NUMBER: _builtins.int
+    COMPLEMENT_OF_FIELD_NUMBER: _builtins.int
     region: _builtins.str
     """region is the name of a region whose Ports are the candidates; NOT_FOUND /
     ERROR_REASON_REGION_NOT_FOUND if it does not exist.
@@ -298,6 +303,24 @@ class SelectOnRampsRequest(_message.Message):
     maintenance: Global___MaintenancePolicy.ValueType
     """maintenance says what to do with Ports whose maintenance starts within the configured horizon;
     unset means the configured default (selection.maintenance_policy).
+    """
+    customer_location_id: _builtins.int
+    """customer_location_id is the Megaport location of the customer's end; INVALID_ARGUMENT if
+    Megaport has no such location.
+    """
+    customer_port_uid: _builtins.str
+    """customer_port_uid is the customer's Port (any company's); onramp looks up its location
+    (one Megaport request per Port per day); INVALID_ARGUMENT if Megaport has no such Port.
+    """
+    proximity: _resources_pb2.ProximityPolicy.ValueType
+    """proximity says how nearness weighs against usage; unset means the configured default."""
+    complement_of: _builtins.str
+    """complement_of is a VXC uid (a VXC on one of the provider's Ports) or a service key: the
+    connection that wants its diverse leg. Only Ports in the other diversity zone of the scope
+    (region, selector, or else the metro of the connection's Port) are candidates, and one is
+    chosen. FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP naming each candidate's
+    figures (e.g. its headroom) when none can take the rate; FAILED_PRECONDITION /
+    ERROR_REASON_NO_DIVERSE_PAIR when the connection's Port has no zone.
     """
     @_builtins.property
     def selector(self) -> _resources_pb2.RegionSelector:
@@ -318,13 +341,22 @@ class SelectOnRampsRequest(_message.Message):
         diversity: _resources_pb2.DiversityPreference.ValueType = ...,
         maintenance: Global___MaintenancePolicy.ValueType = ...,
         price: Global___SelectionPriceRequest | None = ...,
+        customer_location_id: _builtins.int = ...,
+        customer_port_uid: _builtins.str = ...,
+        proximity: _resources_pb2.ProximityPolicy.ValueType = ...,
+        complement_of: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "price", b"price", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["diversity", b"diversity", "maintenance", b"maintenance", "price", b"price", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complement_of", b"complement_of", "customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "diversity", b"diversity", "maintenance", b"maintenance", "price", b"price", "proximity", b"proximity", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_customer: _TypeAlias = _typing.Literal["customer_location_id", "customer_port_uid"]  # noqa: Y015
+    _WhichOneofArgType_customer: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     _WhichOneofReturnType_scope: _TypeAlias = _typing.Literal["region", "selector"]  # noqa: Y015
     _WhichOneofArgType_scope: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_customer) -> _WhichOneofReturnType_customer | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType_scope) -> _WhichOneofReturnType_scope | None: ...
 
 Global___SelectOnRampsRequest: _TypeAlias = SelectOnRampsRequest  # noqa: Y015
@@ -395,6 +427,7 @@ class SelectOnRampsResponse(_message.Message):
     REJECTED_FIELD_NUMBER: _builtins.int
     RANKING_MESSAGE_FIELD_NUMBER: _builtins.int
     PRICES_FIELD_NUMBER: _builtins.int
+    PROXIMITY_MESSAGE_FIELD_NUMBER: _builtins.int
     diversity_satisfied: _builtins.bool
     """diversity_satisfied is true when the requested diversity was met: always for NONE; for
     PREFERRED, false when onramp fell back to a single Port.
@@ -407,6 +440,10 @@ class SelectOnRampsResponse(_message.Message):
     """ranking_message names the live candidates ranked on allocated figures because their
     telemetry is missing or stale, lowercase; empty when every one was ranked on measured
     traffic.
+    """
+    proximity_message: _builtins.str
+    """proximity_message says where the expected round trips came from (Megaport's medians for a
+    month, or geographic estimates and why), lowercase; empty when no customer was given.
     """
     @_builtins.property
     def chosen(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.OnRamp]:
@@ -433,10 +470,11 @@ class SelectOnRampsResponse(_message.Message):
         rejected: _abc.Iterable[_resources_pb2.RejectedOnRamp] | None = ...,
         ranking_message: _builtins.str = ...,
         prices: _abc.Iterable[Global___OnRampPrice] | None = ...,
+        proximity_message: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chosen", b"chosen", "diversity_message", b"diversity_message", "diversity_satisfied", b"diversity_satisfied", "prices", b"prices", "ranking_message", b"ranking_message", "rejected", b"rejected"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chosen", b"chosen", "diversity_message", b"diversity_message", "diversity_satisfied", b"diversity_satisfied", "prices", b"prices", "proximity_message", b"proximity_message", "ranking_message", b"ranking_message", "rejected", b"rejected"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -46,6 +46,11 @@ class _ServiceKeyEventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_S
     """SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: only the key's on_ramp_notices changed: maintenance on
     its Port entered the horizon or began, an outage began, or one ended.
     """
+    SERVICE_KEY_EVENT_TYPE_ROTATED: _ServiceKeyEventType.ValueType  # 6
+    """SERVICE_KEY_EVENT_TYPE_ROTATED: a key appeared as the replacement of another by
+    RotateServiceKey; service_key.rotated_from names the old key (whose own retirement follows
+    as UPDATED or STATE_CHANGED).
+    """
 
 class ServiceKeyEventType(_ServiceKeyEventType, metaclass=_ServiceKeyEventTypeEnumTypeWrapper):
     """ServiceKeyEventType says what happened to a service key."""
@@ -68,6 +73,11 @@ attribute it to a use (e.g. deleted upstream); service_key is the last state onr
 SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: ServiceKeyEventType.ValueType  # 5
 """SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE: only the key's on_ramp_notices changed: maintenance on
 its Port entered the horizon or began, an outage began, or one ended.
+"""
+SERVICE_KEY_EVENT_TYPE_ROTATED: ServiceKeyEventType.ValueType  # 6
+"""SERVICE_KEY_EVENT_TYPE_ROTATED: a key appeared as the replacement of another by
+RotateServiceKey; service_key.rotated_from names the old key (whose own retirement follows
+as UPDATED or STATE_CHANGED).
 """
 Global___ServiceKeyEventType: _TypeAlias = ServiceKeyEventType  # noqa: Y015
 

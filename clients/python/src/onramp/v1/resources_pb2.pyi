@@ -410,6 +410,78 @@ the requested rate (fresh telemetry only).
 """
 Global___RejectionReason: _TypeAlias = RejectionReason  # noqa: Y015
 
+class _RttSource:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RttSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RttSource.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RTT_SOURCE_UNSPECIFIED: _RttSource.ValueType  # 0
+    """RTT_SOURCE_UNSPECIFIED is the zero value. Never returned."""
+    RTT_SOURCE_MEGAPORT_MEDIAN: _RttSource.ValueType  # 1
+    """RTT_SOURCE_MEGAPORT_MEDIAN: Megaport's published monthly median between the two locations
+    (last month's, or the month before's when last month has none).
+    """
+    RTT_SOURCE_GEO_ESTIMATE: _RttSource.ValueType  # 2
+    """RTT_SOURCE_GEO_ESTIMATE: estimated from the great-circle distance between the locations'
+    coordinates (a fibre route 1.5 times the straight line, 200 km per ms).
+    """
+    RTT_SOURCE_OPERATOR_OVERRIDE: _RttSource.ValueType  # 3
+    """RTT_SOURCE_OPERATOR_OVERRIDE: pinned by the operator in config (selection.rtt_overrides)."""
+
+class RttSource(_RttSource, metaclass=_RttSourceEnumTypeWrapper):
+    """RttSource says where an expected round trip comes from. An operator's pinned figure wins over
+    Megaport's median, which wins over the estimate.
+    """
+
+RTT_SOURCE_UNSPECIFIED: RttSource.ValueType  # 0
+"""RTT_SOURCE_UNSPECIFIED is the zero value. Never returned."""
+RTT_SOURCE_MEGAPORT_MEDIAN: RttSource.ValueType  # 1
+"""RTT_SOURCE_MEGAPORT_MEDIAN: Megaport's published monthly median between the two locations
+(last month's, or the month before's when last month has none).
+"""
+RTT_SOURCE_GEO_ESTIMATE: RttSource.ValueType  # 2
+"""RTT_SOURCE_GEO_ESTIMATE: estimated from the great-circle distance between the locations'
+coordinates (a fibre route 1.5 times the straight line, 200 km per ms).
+"""
+RTT_SOURCE_OPERATOR_OVERRIDE: RttSource.ValueType  # 3
+"""RTT_SOURCE_OPERATOR_OVERRIDE: pinned by the operator in config (selection.rtt_overrides)."""
+Global___RttSource: _TypeAlias = RttSource  # noqa: Y015
+
+class _ProximityPolicy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ProximityPolicyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProximityPolicy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PROXIMITY_POLICY_UNSPECIFIED: _ProximityPolicy.ValueType  # 0
+    """PROXIMITY_POLICY_UNSPECIFIED means the configured default (selection.proximity_policy)."""
+    PROXIMITY_POLICY_NEAREST_FIRST: _ProximityPolicy.ValueType  # 1
+    """PROXIMITY_POLICY_NEAREST_FIRST ranks eligible Ports by expected round trip first; Ports
+    within selection.rtt_tolerance_ms of the nearest count as equally near and are ranked by
+    usage. Ports with no figure come last.
+    """
+    PROXIMITY_POLICY_CAPACITY_FIRST: _ProximityPolicy.ValueType  # 2
+    """PROXIMITY_POLICY_CAPACITY_FIRST ranks by usage; the nearer Port wins between equally used
+    ones.
+    """
+
+class ProximityPolicy(_ProximityPolicy, metaclass=_ProximityPolicyEnumTypeWrapper):
+    """ProximityPolicy says how nearness to the customer weighs against capacity."""
+
+PROXIMITY_POLICY_UNSPECIFIED: ProximityPolicy.ValueType  # 0
+"""PROXIMITY_POLICY_UNSPECIFIED means the configured default (selection.proximity_policy)."""
+PROXIMITY_POLICY_NEAREST_FIRST: ProximityPolicy.ValueType  # 1
+"""PROXIMITY_POLICY_NEAREST_FIRST ranks eligible Ports by expected round trip first; Ports
+within selection.rtt_tolerance_ms of the nearest count as equally near and are ranked by
+usage. Ports with no figure come last.
+"""
+PROXIMITY_POLICY_CAPACITY_FIRST: ProximityPolicy.ValueType  # 2
+"""PROXIMITY_POLICY_CAPACITY_FIRST ranks by usage; the nearer Port wins between equally used
+ones.
+"""
+Global___ProximityPolicy: _TypeAlias = ProximityPolicy  # noqa: Y015
+
 class _RankingBasis:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -603,6 +675,7 @@ class OnRamp(_message.Message):
     NOTICES_FIELD_NUMBER: _builtins.int
     LAG_MEMBER_UIDS_FIELD_NUMBER: _builtins.int
     DIVERSITY_ZONE_LAST_KNOWN_FIELD_NUMBER: _builtins.int
+    EXPECTED_RTT_FIELD_NUMBER: _builtins.int
     port_uid: _builtins.str
     """port_uid is the Port's Megaport productUid; it identifies the on-ramp in every RPC."""
     port_name: _builtins.str
@@ -680,6 +753,13 @@ class OnRamp(_message.Message):
         together.
         """
 
+    @_builtins.property
+    def expected_rtt(self) -> Global___ExpectedRtt:
+        """expected_rtt is the round trip the customer can expect to this Port, in SelectOnRamps
+        answers asked from a customer location or Port; unset otherwise, and when nothing gives a
+        figure (no median, no coordinates, no override).
+        """
+
     def __init__(
         self,
         *,
@@ -705,14 +785,47 @@ class OnRamp(_message.Message):
         notices: _abc.Iterable[Global___OnRampNotice] | None = ...,
         lag_member_uids: _abc.Iterable[_builtins.str] | None = ...,
         diversity_zone_last_known: _builtins.bool = ...,
+        expected_rtt: Global___ExpectedRtt | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "measured", b"measured"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expected_rtt", b"expected_rtt", "location", b"location", "measured", b"measured"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated_mbps", b"allocated_mbps", "company_name", b"company_name", "diversity_zone", b"diversity_zone", "diversity_zone_last_known", b"diversity_zone_last_known", "estimated_utilisation", b"estimated_utilisation", "headroom_mbps", b"headroom_mbps", "lag_member_uids", b"lag_member_uids", "location", b"location", "max_vxc_speed_mbps", b"max_vxc_speed_mbps", "measured", b"measured", "notices", b"notices", "port_name", b"port_name", "port_uid", b"port_uid", "provisioning_status", b"provisioning_status", "ranking_basis", b"ranking_basis", "regions", b"regions", "reserved_vlans", b"reserved_vlans", "speed_mbps", b"speed_mbps", "utilisation", b"utilisation", "vlans_in_use", b"vlans_in_use", "vxc_count", b"vxc_count", "vxc_permitted", b"vxc_permitted"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated_mbps", b"allocated_mbps", "company_name", b"company_name", "diversity_zone", b"diversity_zone", "diversity_zone_last_known", b"diversity_zone_last_known", "estimated_utilisation", b"estimated_utilisation", "expected_rtt", b"expected_rtt", "headroom_mbps", b"headroom_mbps", "lag_member_uids", b"lag_member_uids", "location", b"location", "max_vxc_speed_mbps", b"max_vxc_speed_mbps", "measured", b"measured", "notices", b"notices", "port_name", b"port_name", "port_uid", b"port_uid", "provisioning_status", b"provisioning_status", "ranking_basis", b"ranking_basis", "regions", b"regions", "reserved_vlans", b"reserved_vlans", "speed_mbps", b"speed_mbps", "utilisation", b"utilisation", "vlans_in_use", b"vlans_in_use", "vxc_count", b"vxc_count", "vxc_permitted", b"vxc_permitted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OnRamp: _TypeAlias = OnRamp  # noqa: Y015
+
+@_typing.final
+class ExpectedRtt(_message.Message):
+    """ExpectedRtt is an expected round trip from the customer's location to an on-ramp, with where
+    the figure comes from.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MILLISECONDS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    milliseconds: _builtins.float
+    """milliseconds is the round trip."""
+    source: Global___RttSource.ValueType
+    """source is where the figure comes from."""
+    month: _builtins.str
+    """month is the month of a Megaport median, "YYYY-MM"; empty for other sources."""
+    def __init__(
+        self,
+        *,
+        milliseconds: _builtins.float = ...,
+        source: Global___RttSource.ValueType = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["milliseconds", b"milliseconds", "month", b"month", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpectedRtt: _TypeAlias = ExpectedRtt  # noqa: Y015
 
 @_typing.final
 class MeasuredTraffic(_message.Message):
@@ -1026,6 +1139,8 @@ class ServiceKey(_message.Message):
     LAST_USED_TIME_FIELD_NUMBER: _builtins.int
     VXC_UID_FIELD_NUMBER: _builtins.int
     ON_RAMP_NOTICES_FIELD_NUMBER: _builtins.int
+    ROTATED_FROM_FIELD_NUMBER: _builtins.int
+    ROTATED_TO_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """key is the Megaport service key, a UUID; it identifies the key in every RPC."""
     single_use: _builtins.bool
@@ -1060,6 +1175,12 @@ class ServiceKey(_message.Message):
     vxc_uid: _builtins.str
     """vxc_uid is the productUid of the VXC a single-use key became, once onramp matched it by Port
     and VLAN; empty until then. Output only.
+    """
+    rotated_from: _builtins.str
+    """rotated_from is the key this one replaced by RotateServiceKey; empty otherwise. Output only."""
+    rotated_to: _builtins.str
+    """rotated_to is the key that replaced this one by RotateServiceKey; empty otherwise. Output
+    only.
     """
     @_builtins.property
     def on_ramp(self) -> Global___PortSummary:
@@ -1110,10 +1231,12 @@ class ServiceKey(_message.Message):
         last_used_time: _timestamp_pb2.Timestamp | None = ...,
         vxc_uid: _builtins.str = ...,
         on_ramp_notices: _abc.Iterable[Global___OnRampNotice] | None = ...,
+        rotated_from: _builtins.str = ...,
+        rotated_to: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "create_time", b"create_time", "last_used_time", b"last_used_time", "on_ramp", b"on_ramp", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "active", b"active", "create_time", b"create_time", "customer_ref", b"customer_ref", "description", b"description", "key", b"key", "last_used_time", b"last_used_time", "max_speed_mbps", b"max_speed_mbps", "on_ramp", b"on_ramp", "on_ramp_notices", b"on_ramp_notices", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "state", b"state", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "active", b"active", "create_time", b"create_time", "customer_ref", b"customer_ref", "description", b"description", "key", b"key", "last_used_time", b"last_used_time", "max_speed_mbps", b"max_speed_mbps", "on_ramp", b"on_ramp", "on_ramp_notices", b"on_ramp_notices", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "rotated_from", b"rotated_from", "rotated_to", b"rotated_to", "single_use", b"single_use", "state", b"state", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__vlan: _TypeAlias = _typing.Literal["vlan"]  # noqa: Y015
     _WhichOneofArgType__vlan: _TypeAlias = _typing.Literal["_vlan", b"_vlan"]  # noqa: Y015

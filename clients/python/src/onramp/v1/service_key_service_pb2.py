@@ -22,6 +22,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from onramp.v1 import catalog_service_pb2 as onramp_dot_v1_dot_catalog__service__pb2
@@ -29,7 +30,7 @@ from onramp.v1 import events_pb2 as onramp_dot_v1_dot_events__pb2
 from onramp.v1 import resources_pb2 as onramp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#onramp/v1/service_key_service.proto\x12\tonramp.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fonramp/v1/catalog_service.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xc2\x03\n\x17\x43reateServiceKeyRequest\x12\x19\n\x08port_uid\x18\x01 \x01(\tR\x07portUid\x12\x1d\n\nsingle_use\x18\x02 \x01(\x08R\tsingleUse\x12\x17\n\x04vlan\x18\x03 \x01(\x05H\x00R\x04vlan\x88\x01\x01\x12$\n\x0emax_speed_mbps\x18\x04 \x01(\x03R\x0cmaxSpeedMbps\x12!\n\x0cpre_approved\x18\x05 \x01(\x08R\x0bpreApproved\x12 \n\x0b\x64\x65scription\x18\x06 \x01(\tR\x0b\x64\x65scription\x12\x39\n\nvalid_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nvalidUntil\x12\x1b\n\x06\x61\x63tive\x18\t \x01(\x08H\x01R\x06\x61\x63tive\x88\x01\x01\x12!\n\x0c\x63ustomer_ref\x18\n \x01(\tR\x0b\x63ustomerRef\x12\x1d\n\nrequest_id\x18\x0b \x01(\tR\trequestIdB\x07\n\x05_vlanB\t\n\x07_active\"R\n\x18\x43reateServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"\xb3\x03\n\x17IssueServiceKeysRequest\x12\x16\n\x06region\x18\x01 \x01(\tR\x06region\x12<\n\tdiversity\x18\x02 \x01(\x0e\x32\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12$\n\x0emax_speed_mbps\x18\x03 \x01(\x03R\x0cmaxSpeedMbps\x12\x1d\n\nsingle_use\x18\x04 \x01(\x08R\tsingleUse\x12!\n\x0cpre_approved\x18\x05 \x01(\x08R\x0bpreApproved\x12!\n\x0c\x63ustomer_ref\x18\x06 \x01(\tR\x0b\x63ustomerRef\x12\x39\n\nvalid_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nvalidUntil\x12 \n\x0b\x64\x65scription\x18\t \x01(\tR\x0b\x64\x65scription\x12\x1d\n\nrequest_id\x18\n \x01(\tR\trequestId\"\x94\x01\n\x18IssueServiceKeysResponse\x12\x38\n\x0cservice_keys\x18\x01 \x03(\x0b\x32\x15.onramp.v1.ServiceKeyR\x0bserviceKeys\x12>\n\tselection\x18\x02 \x01(\x0b\x32 .onramp.v1.SelectOnRampsResponseR\tselection\"(\n\x14GetServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\"O\n\x15GetServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"\xdc\x01\n\x16ListServiceKeysRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n\x08port_uid\x18\x03 \x01(\tR\x07portUid\x12\x30\n\x05state\x18\x04 \x01(\x0e\x32\x1a.onramp.v1.ServiceKeyStateR\x05state\x12!\n\x0c\x63ustomer_ref\x18\x05 \x01(\tR\x0b\x63ustomerRef\x12\x16\n\x06region\x18\x06 \x01(\tR\x06region\"\xb5\x01\n\x17ListServiceKeysResponse\x12\x38\n\x0cservice_keys\x18\x01 \x03(\x0b\x32\x15.onramp.v1.ServiceKeyR\x0bserviceKeys\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x38\n\x18skipped_upstream_records\x18\x03 \x01(\rR\x16skippedUpstreamRecords\"\x8e\x01\n\x17UpdateServiceKeyRequest\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"R\n\x18UpdateServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"/\n\x1b\x44\x65\x61\x63tivateServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\"V\n\x1c\x44\x65\x61\x63tivateServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"z\n\x17WatchServiceKeysRequest\x12!\n\x0cresume_token\x18\x01 \x01(\tR\x0bresumeToken\x12\x19\n\x08port_uid\x18\x02 \x01(\tR\x07portUid\x12!\n\x0c\x63ustomer_ref\x18\x03 \x01(\tR\x0b\x63ustomerRef\"\x94\x02\n\x18WatchServiceKeysResponse\x12\x1a\n\x08revision\x18\x01 \x01(\x03R\x08revision\x12!\n\x0cresume_token\x18\x02 \x01(\tR\x0bresumeToken\x12;\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.onramp.v1.ServiceKeySnapshotH\x00R\x08snapshot\x12<\n\x07\x63hanges\x18\x04 \x01(\x0b\x32 .onramp.v1.ServiceKeyChangeBatchH\x00R\x07\x63hanges\x12\x36\n\x08progress\x18\x05 \x01(\x0b\x32\x18.onramp.v1.WatchProgressH\x00R\x08progressB\x06\n\x04kind2\xa0\x05\n\x11ServiceKeyService\x12[\n\x10\x43reateServiceKey\x12\".onramp.v1.CreateServiceKeyRequest\x1a#.onramp.v1.CreateServiceKeyResponse\x12[\n\x10IssueServiceKeys\x12\".onramp.v1.IssueServiceKeysRequest\x1a#.onramp.v1.IssueServiceKeysResponse\x12R\n\rGetServiceKey\x12\x1f.onramp.v1.GetServiceKeyRequest\x1a .onramp.v1.GetServiceKeyResponse\x12X\n\x0fListServiceKeys\x12!.onramp.v1.ListServiceKeysRequest\x1a\".onramp.v1.ListServiceKeysResponse\x12[\n\x10UpdateServiceKey\x12\".onramp.v1.UpdateServiceKeyRequest\x1a#.onramp.v1.UpdateServiceKeyResponse\x12g\n\x14\x44\x65\x61\x63tivateServiceKey\x12&.onramp.v1.DeactivateServiceKeyRequest\x1a\'.onramp.v1.DeactivateServiceKeyResponse\x12]\n\x10WatchServiceKeys\x12\".onramp.v1.WatchServiceKeysRequest\x1a#.onramp.v1.WatchServiceKeysResponse0\x01\x42@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#onramp/v1/service_key_service.proto\x12\tonramp.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fonramp/v1/catalog_service.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xc2\x03\n\x17\x43reateServiceKeyRequest\x12\x19\n\x08port_uid\x18\x01 \x01(\tR\x07portUid\x12\x1d\n\nsingle_use\x18\x02 \x01(\x08R\tsingleUse\x12\x17\n\x04vlan\x18\x03 \x01(\x05H\x00R\x04vlan\x88\x01\x01\x12$\n\x0emax_speed_mbps\x18\x04 \x01(\x03R\x0cmaxSpeedMbps\x12!\n\x0cpre_approved\x18\x05 \x01(\x08R\x0bpreApproved\x12 \n\x0b\x64\x65scription\x18\x06 \x01(\tR\x0b\x64\x65scription\x12\x39\n\nvalid_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nvalidUntil\x12\x1b\n\x06\x61\x63tive\x18\t \x01(\x08H\x01R\x06\x61\x63tive\x88\x01\x01\x12!\n\x0c\x63ustomer_ref\x18\n \x01(\tR\x0b\x63ustomerRef\x12\x1d\n\nrequest_id\x18\x0b \x01(\tR\trequestIdB\x07\n\x05_vlanB\t\n\x07_active\"R\n\x18\x43reateServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"\x80\x05\n\x17IssueServiceKeysRequest\x12\x16\n\x06region\x18\x01 \x01(\tR\x06region\x12<\n\tdiversity\x18\x02 \x01(\x0e\x32\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12$\n\x0emax_speed_mbps\x18\x03 \x01(\x03R\x0cmaxSpeedMbps\x12\x1d\n\nsingle_use\x18\x04 \x01(\x08R\tsingleUse\x12!\n\x0cpre_approved\x18\x05 \x01(\x08R\x0bpreApproved\x12!\n\x0c\x63ustomer_ref\x18\x06 \x01(\tR\x0b\x63ustomerRef\x12\x39\n\nvalid_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nvalidUntil\x12 \n\x0b\x64\x65scription\x18\t \x01(\tR\x0b\x64\x65scription\x12\x1d\n\nrequest_id\x18\n \x01(\tR\trequestId\x12\x32\n\x14\x63ustomer_location_id\x18\x0b \x01(\x05H\x00R\x12\x63ustomerLocationId\x12,\n\x11\x63ustomer_port_uid\x18\x0c \x01(\tH\x00R\x0f\x63ustomerPortUid\x12\x38\n\tproximity\x18\r \x01(\x0e\x32\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n\rcomplement_of\x18\x0e \x01(\tR\x0c\x63omplementOfB\n\n\x08\x63ustomer\"\x94\x01\n\x18IssueServiceKeysResponse\x12\x38\n\x0cservice_keys\x18\x01 \x03(\x0b\x32\x15.onramp.v1.ServiceKeyR\x0bserviceKeys\x12>\n\tselection\x18\x02 \x01(\x0b\x32 .onramp.v1.SelectOnRampsResponseR\tselection\"(\n\x14GetServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\"O\n\x15GetServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"\xdc\x01\n\x16ListServiceKeysRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x19\n\x08port_uid\x18\x03 \x01(\tR\x07portUid\x12\x30\n\x05state\x18\x04 \x01(\x0e\x32\x1a.onramp.v1.ServiceKeyStateR\x05state\x12!\n\x0c\x63ustomer_ref\x18\x05 \x01(\tR\x0b\x63ustomerRef\x12\x16\n\x06region\x18\x06 \x01(\tR\x06region\"\xb5\x01\n\x17ListServiceKeysResponse\x12\x38\n\x0cservice_keys\x18\x01 \x03(\x0b\x32\x15.onramp.v1.ServiceKeyR\x0bserviceKeys\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x38\n\x18skipped_upstream_records\x18\x03 \x01(\rR\x16skippedUpstreamRecords\"\x8e\x01\n\x17UpdateServiceKeyRequest\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"R\n\x18UpdateServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"/\n\x1b\x44\x65\x61\x63tivateServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\"V\n\x1c\x44\x65\x61\x63tivateServiceKeyResponse\x12\x36\n\x0bservice_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\nserviceKey\"\x9c\x01\n\x17RotateServiceKeyRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12<\n\x0cgrace_period\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bgracePeriod\x12\x12\n\x04vlan\x18\x03 \x01(\x05R\x04vlan\x12\x1d\n\nrequest_id\x18\x04 \x01(\tR\trequestId\"\xe3\x01\n\x18RotateServiceKeyResponse\x12=\n\x0fold_service_key\x18\x01 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\roldServiceKey\x12=\n\x0fnew_service_key\x18\x02 \x01(\x0b\x32\x15.onramp.v1.ServiceKeyR\rnewServiceKey\x12I\n\x13old_key_valid_until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x10oldKeyValidUntil\"z\n\x17WatchServiceKeysRequest\x12!\n\x0cresume_token\x18\x01 \x01(\tR\x0bresumeToken\x12\x19\n\x08port_uid\x18\x02 \x01(\tR\x07portUid\x12!\n\x0c\x63ustomer_ref\x18\x03 \x01(\tR\x0b\x63ustomerRef\"\x94\x02\n\x18WatchServiceKeysResponse\x12\x1a\n\x08revision\x18\x01 \x01(\x03R\x08revision\x12!\n\x0cresume_token\x18\x02 \x01(\tR\x0bresumeToken\x12;\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.onramp.v1.ServiceKeySnapshotH\x00R\x08snapshot\x12<\n\x07\x63hanges\x18\x04 \x01(\x0b\x32 .onramp.v1.ServiceKeyChangeBatchH\x00R\x07\x63hanges\x12\x36\n\x08progress\x18\x05 \x01(\x0b\x32\x18.onramp.v1.WatchProgressH\x00R\x08progressB\x06\n\x04kind2\xfd\x05\n\x11ServiceKeyService\x12[\n\x10\x43reateServiceKey\x12\".onramp.v1.CreateServiceKeyRequest\x1a#.onramp.v1.CreateServiceKeyResponse\x12[\n\x10IssueServiceKeys\x12\".onramp.v1.IssueServiceKeysRequest\x1a#.onramp.v1.IssueServiceKeysResponse\x12R\n\rGetServiceKey\x12\x1f.onramp.v1.GetServiceKeyRequest\x1a .onramp.v1.GetServiceKeyResponse\x12X\n\x0fListServiceKeys\x12!.onramp.v1.ListServiceKeysRequest\x1a\".onramp.v1.ListServiceKeysResponse\x12[\n\x10UpdateServiceKey\x12\".onramp.v1.UpdateServiceKeyRequest\x1a#.onramp.v1.UpdateServiceKeyResponse\x12g\n\x14\x44\x65\x61\x63tivateServiceKey\x12&.onramp.v1.DeactivateServiceKeyRequest\x1a\'.onramp.v1.DeactivateServiceKeyResponse\x12[\n\x10RotateServiceKey\x12\".onramp.v1.RotateServiceKeyRequest\x1a#.onramp.v1.RotateServiceKeyResponse\x12]\n\x10WatchServiceKeys\x12\".onramp.v1.WatchServiceKeysRequest\x1a#.onramp.v1.WatchServiceKeysResponse0\x01\x42@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,34 +38,38 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'onramp.v1.service_key_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1'
-  _globals['_CREATESERVICEKEYREQUEST']._serialized_start=202
-  _globals['_CREATESERVICEKEYREQUEST']._serialized_end=652
-  _globals['_CREATESERVICEKEYRESPONSE']._serialized_start=654
-  _globals['_CREATESERVICEKEYRESPONSE']._serialized_end=736
-  _globals['_ISSUESERVICEKEYSREQUEST']._serialized_start=739
-  _globals['_ISSUESERVICEKEYSREQUEST']._serialized_end=1174
-  _globals['_ISSUESERVICEKEYSRESPONSE']._serialized_start=1177
-  _globals['_ISSUESERVICEKEYSRESPONSE']._serialized_end=1325
-  _globals['_GETSERVICEKEYREQUEST']._serialized_start=1327
-  _globals['_GETSERVICEKEYREQUEST']._serialized_end=1367
-  _globals['_GETSERVICEKEYRESPONSE']._serialized_start=1369
-  _globals['_GETSERVICEKEYRESPONSE']._serialized_end=1448
-  _globals['_LISTSERVICEKEYSREQUEST']._serialized_start=1451
-  _globals['_LISTSERVICEKEYSREQUEST']._serialized_end=1671
-  _globals['_LISTSERVICEKEYSRESPONSE']._serialized_start=1674
-  _globals['_LISTSERVICEKEYSRESPONSE']._serialized_end=1855
-  _globals['_UPDATESERVICEKEYREQUEST']._serialized_start=1858
-  _globals['_UPDATESERVICEKEYREQUEST']._serialized_end=2000
-  _globals['_UPDATESERVICEKEYRESPONSE']._serialized_start=2002
-  _globals['_UPDATESERVICEKEYRESPONSE']._serialized_end=2084
-  _globals['_DEACTIVATESERVICEKEYREQUEST']._serialized_start=2086
-  _globals['_DEACTIVATESERVICEKEYREQUEST']._serialized_end=2133
-  _globals['_DEACTIVATESERVICEKEYRESPONSE']._serialized_start=2135
-  _globals['_DEACTIVATESERVICEKEYRESPONSE']._serialized_end=2221
-  _globals['_WATCHSERVICEKEYSREQUEST']._serialized_start=2223
-  _globals['_WATCHSERVICEKEYSREQUEST']._serialized_end=2345
-  _globals['_WATCHSERVICEKEYSRESPONSE']._serialized_start=2348
-  _globals['_WATCHSERVICEKEYSRESPONSE']._serialized_end=2624
-  _globals['_SERVICEKEYSERVICE']._serialized_start=2627
-  _globals['_SERVICEKEYSERVICE']._serialized_end=3299
+  _globals['_CREATESERVICEKEYREQUEST']._serialized_start=234
+  _globals['_CREATESERVICEKEYREQUEST']._serialized_end=684
+  _globals['_CREATESERVICEKEYRESPONSE']._serialized_start=686
+  _globals['_CREATESERVICEKEYRESPONSE']._serialized_end=768
+  _globals['_ISSUESERVICEKEYSREQUEST']._serialized_start=771
+  _globals['_ISSUESERVICEKEYSREQUEST']._serialized_end=1411
+  _globals['_ISSUESERVICEKEYSRESPONSE']._serialized_start=1414
+  _globals['_ISSUESERVICEKEYSRESPONSE']._serialized_end=1562
+  _globals['_GETSERVICEKEYREQUEST']._serialized_start=1564
+  _globals['_GETSERVICEKEYREQUEST']._serialized_end=1604
+  _globals['_GETSERVICEKEYRESPONSE']._serialized_start=1606
+  _globals['_GETSERVICEKEYRESPONSE']._serialized_end=1685
+  _globals['_LISTSERVICEKEYSREQUEST']._serialized_start=1688
+  _globals['_LISTSERVICEKEYSREQUEST']._serialized_end=1908
+  _globals['_LISTSERVICEKEYSRESPONSE']._serialized_start=1911
+  _globals['_LISTSERVICEKEYSRESPONSE']._serialized_end=2092
+  _globals['_UPDATESERVICEKEYREQUEST']._serialized_start=2095
+  _globals['_UPDATESERVICEKEYREQUEST']._serialized_end=2237
+  _globals['_UPDATESERVICEKEYRESPONSE']._serialized_start=2239
+  _globals['_UPDATESERVICEKEYRESPONSE']._serialized_end=2321
+  _globals['_DEACTIVATESERVICEKEYREQUEST']._serialized_start=2323
+  _globals['_DEACTIVATESERVICEKEYREQUEST']._serialized_end=2370
+  _globals['_DEACTIVATESERVICEKEYRESPONSE']._serialized_start=2372
+  _globals['_DEACTIVATESERVICEKEYRESPONSE']._serialized_end=2458
+  _globals['_ROTATESERVICEKEYREQUEST']._serialized_start=2461
+  _globals['_ROTATESERVICEKEYREQUEST']._serialized_end=2617
+  _globals['_ROTATESERVICEKEYRESPONSE']._serialized_start=2620
+  _globals['_ROTATESERVICEKEYRESPONSE']._serialized_end=2847
+  _globals['_WATCHSERVICEKEYSREQUEST']._serialized_start=2849
+  _globals['_WATCHSERVICEKEYSREQUEST']._serialized_end=2971
+  _globals['_WATCHSERVICEKEYSRESPONSE']._serialized_start=2974
+  _globals['_WATCHSERVICEKEYSRESPONSE']._serialized_end=3250
+  _globals['_SERVICEKEYSERVICE']._serialized_start=3253
+  _globals['_SERVICEKEYSERVICE']._serialized_end=4018
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -144,6 +145,10 @@ class IssueServiceKeysRequest(_message.Message):
     VALID_UNTIL_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_LOCATION_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_PORT_UID_FIELD_NUMBER: _builtins.int
+    PROXIMITY_FIELD_NUMBER: _builtins.int
+    COMPLEMENT_OF_FIELD_NUMBER: _builtins.int
     region: _builtins.str
     """region is the name of the region to issue in. Required."""
     diversity: _resources_pb2.DiversityPreference.ValueType
@@ -167,6 +172,16 @@ class IssueServiceKeysRequest(_message.Message):
     the first result; the same id with different parameters fails with FAILED_PRECONDITION /
     ERROR_REASON_REQUEST_ID_REUSED. Required.
     """
+    customer_location_id: _builtins.int
+    """customer_location_id is the Megaport location of the customer's end."""
+    customer_port_uid: _builtins.str
+    """customer_port_uid is the customer's Port, whose location onramp looks up."""
+    proximity: _resources_pb2.ProximityPolicy.ValueType
+    """proximity says how nearness weighs against usage; unset means the configured default."""
+    complement_of: _builtins.str
+    """complement_of is a VXC uid or a service key whose connection this is the diverse leg of:
+    one key goes on the best Port of the other zone in region (see SelectOnRampsRequest).
+    """
     @_builtins.property
     def valid_from(self) -> _timestamp_pb2.Timestamp:
         """valid_from starts the keys' validity window; unset = now."""
@@ -188,12 +203,18 @@ class IssueServiceKeysRequest(_message.Message):
         valid_until: _timestamp_pb2.Timestamp | None = ...,
         description: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        customer_location_id: _builtins.int = ...,
+        customer_port_uid: _builtins.str = ...,
+        proximity: _resources_pb2.ProximityPolicy.ValueType = ...,
+        complement_of: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_ref", b"customer_ref", "description", b"description", "diversity", b"diversity", "max_speed_mbps", b"max_speed_mbps", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complement_of", b"complement_of", "customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "customer_ref", b"customer_ref", "description", b"description", "diversity", b"diversity", "max_speed_mbps", b"max_speed_mbps", "pre_approved", b"pre_approved", "proximity", b"proximity", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType_customer: _TypeAlias = _typing.Literal["customer_location_id", "customer_port_uid"]  # noqa: Y015
+    _WhichOneofArgType_customer: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_customer) -> _WhichOneofReturnType_customer | None: ...
 
 Global___IssueServiceKeysRequest: _TypeAlias = IssueServiceKeysRequest  # noqa: Y015
 
@@ -460,6 +481,86 @@ class DeactivateServiceKeyResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeactivateServiceKeyResponse: _TypeAlias = DeactivateServiceKeyResponse  # noqa: Y015
+
+@_typing.final
+class RotateServiceKeyRequest(_message.Message):
+    """RotateServiceKeyRequest names the key to replace and how long it stays valid."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    GRACE_PERIOD_FIELD_NUMBER: _builtins.int
+    VLAN_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """key is the service key UUID to replace."""
+    vlan: _builtins.int
+    """vlan is the new single-use key's VLAN (2-4093); 0 allocates a fresh one. Must be 0 for a
+    multi-use key.
+    """
+    request_id: _builtins.str
+    """request_id makes the call idempotent (AIP-155): a replay returns the first result.
+    Required.
+    """
+    @_builtins.property
+    def grace_period(self) -> _duration_pb2.Duration:
+        """grace_period is how long the old key stays usable: 0 (unset) retires it at once (a leak);
+        at most 7 days.
+        """
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        grace_period: _duration_pb2.Duration | None = ...,
+        vlan: _builtins.int = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grace_period", b"grace_period"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grace_period", b"grace_period", "key", b"key", "request_id", b"request_id", "vlan", b"vlan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateServiceKeyRequest: _TypeAlias = RotateServiceKeyRequest  # noqa: Y015
+
+@_typing.final
+class RotateServiceKeyResponse(_message.Message):
+    """RotateServiceKeyResponse holds both keys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OLD_SERVICE_KEY_FIELD_NUMBER: _builtins.int
+    NEW_SERVICE_KEY_FIELD_NUMBER: _builtins.int
+    OLD_KEY_VALID_UNTIL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def old_service_key(self) -> _resources_pb2.ServiceKey:
+        """old_service_key is the replaced key after retirement (INACTIVE, or valid until
+        old_key_valid_until), with rotated_to set.
+        """
+
+    @_builtins.property
+    def new_service_key(self) -> _resources_pb2.ServiceKey:
+        """new_service_key is the replacement, with rotated_from set."""
+
+    @_builtins.property
+    def old_key_valid_until(self) -> _timestamp_pb2.Timestamp:
+        """old_key_valid_until is when the old key stops being usable."""
+
+    def __init__(
+        self,
+        *,
+        old_service_key: _resources_pb2.ServiceKey | None = ...,
+        new_service_key: _resources_pb2.ServiceKey | None = ...,
+        old_key_valid_until: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["new_service_key", b"new_service_key", "old_key_valid_until", b"old_key_valid_until", "old_service_key", b"old_service_key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_service_key", b"new_service_key", "old_key_valid_until", b"old_key_valid_until", "old_service_key", b"old_service_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateServiceKeyResponse: _TypeAlias = RotateServiceKeyResponse  # noqa: Y015
 
 @_typing.final
 class WatchServiceKeysRequest(_message.Message):

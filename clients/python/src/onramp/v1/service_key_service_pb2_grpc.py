@@ -69,6 +69,11 @@ class ServiceKeyServiceStub:
                 request_serializer=onramp_dot_v1_dot_service__key__service__pb2.DeactivateServiceKeyRequest.SerializeToString,
                 response_deserializer=onramp_dot_v1_dot_service__key__service__pb2.DeactivateServiceKeyResponse.FromString,
                 _registered_method=True)
+        self.RotateServiceKey = channel.unary_unary(
+                '/onramp.v1.ServiceKeyService/RotateServiceKey',
+                request_serializer=onramp_dot_v1_dot_service__key__service__pb2.RotateServiceKeyRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_service__key__service__pb2.RotateServiceKeyResponse.FromString,
+                _registered_method=True)
         self.WatchServiceKeys = channel.unary_stream(
                 '/onramp.v1.ServiceKeyService/WatchServiceKeys',
                 request_serializer=onramp_dot_v1_dot_service__key__service__pb2.WatchServiceKeysRequest.SerializeToString,
@@ -143,6 +148,24 @@ class ServiceKeyServiceServicer:
         """DeactivateServiceKey sets a key inactive so no new VXC can be bought with it; VXCs already
         bought are unaffected. Deactivating an inactive key returns it unchanged. A single-use key's
         VLAN reservation is released. FAILED_PRECONDITION / ERROR_REASON_KEY_USED on a used key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateServiceKey(self, request, context):
+        """RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+        single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+        VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+        grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+        always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+        rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+        moves to the new grace. WatchServiceKeys shows the new key as one
+        SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+
+        Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+        for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+        protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -224,6 +247,11 @@ def add_ServiceKeyServiceServicer_to_server(servicer, server):
                     servicer.DeactivateServiceKey,
                     request_deserializer=onramp_dot_v1_dot_service__key__service__pb2.DeactivateServiceKeyRequest.FromString,
                     response_serializer=onramp_dot_v1_dot_service__key__service__pb2.DeactivateServiceKeyResponse.SerializeToString,
+            ),
+            'RotateServiceKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateServiceKey,
+                    request_deserializer=onramp_dot_v1_dot_service__key__service__pb2.RotateServiceKeyRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_service__key__service__pb2.RotateServiceKeyResponse.SerializeToString,
             ),
             'WatchServiceKeys': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchServiceKeys,
@@ -398,6 +426,33 @@ class ServiceKeyService:
             '/onramp.v1.ServiceKeyService/DeactivateServiceKey',
             onramp_dot_v1_dot_service__key__service__pb2.DeactivateServiceKeyRequest.SerializeToString,
             onramp_dot_v1_dot_service__key__service__pb2.DeactivateServiceKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateServiceKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.ServiceKeyService/RotateServiceKey',
+            onramp_dot_v1_dot_service__key__service__pb2.RotateServiceKeyRequest.SerializeToString,
+            onramp_dot_v1_dot_service__key__service__pb2.RotateServiceKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

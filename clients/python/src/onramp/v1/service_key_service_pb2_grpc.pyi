@@ -78,6 +78,20 @@ class ServiceKeyServiceStub:
     bought are unaffected. Deactivating an inactive key returns it unchanged. A single-use key's
     VLAN reservation is released. FAILED_PRECONDITION / ERROR_REASON_KEY_USED on a used key.
     """
+    RotateServiceKey: _grpc.UnaryUnaryMultiCallable[_service_key_service_pb2.RotateServiceKeyRequest, _service_key_service_pb2.RotateServiceKeyResponse]
+    """RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+    single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+    VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+    grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+    always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+    rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+    moves to the new grace. WatchServiceKeys shows the new key as one
+    SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+
+    Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+    for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+    protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
+    """
     WatchServiceKeys: _grpc.UnaryStreamMultiCallable[_service_key_service_pb2.WatchServiceKeysRequest, _service_key_service_pb2.WatchServiceKeysResponse]
     """WatchServiceKeys streams the provider's service keys: a snapshot, then every change, in
     order, resumable across reconnects and server restarts.
@@ -168,6 +182,20 @@ class ServiceKeyServiceAsyncStub(ServiceKeyServiceStub):
     """DeactivateServiceKey sets a key inactive so no new VXC can be bought with it; VXCs already
     bought are unaffected. Deactivating an inactive key returns it unchanged. A single-use key's
     VLAN reservation is released. FAILED_PRECONDITION / ERROR_REASON_KEY_USED on a used key.
+    """
+    RotateServiceKey: _aio.UnaryUnaryMultiCallable[_service_key_service_pb2.RotateServiceKeyRequest, _service_key_service_pb2.RotateServiceKeyResponse]  # type: ignore[assignment]
+    """RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+    single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+    VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+    grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+    always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+    rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+    moves to the new grace. WatchServiceKeys shows the new key as one
+    SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+
+    Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+    for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+    protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
     """
     WatchServiceKeys: _aio.UnaryStreamMultiCallable[_service_key_service_pb2.WatchServiceKeysRequest, _service_key_service_pb2.WatchServiceKeysResponse]  # type: ignore[assignment]
     """WatchServiceKeys streams the provider's service keys: a snapshot, then every change, in
@@ -292,6 +320,26 @@ class ServiceKeyServiceServicer(metaclass=_abc_1.ABCMeta):
         """DeactivateServiceKey sets a key inactive so no new VXC can be bought with it; VXCs already
         bought are unaffected. Deactivating an inactive key returns it unchanged. A single-use key's
         VLAN reservation is released. FAILED_PRECONDITION / ERROR_REASON_KEY_USED on a used key.
+        """
+
+    @_abc_1.abstractmethod
+    def RotateServiceKey(
+        self,
+        request: _service_key_service_pb2.RotateServiceKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_key_service_pb2.RotateServiceKeyResponse, _abc.Awaitable[_service_key_service_pb2.RotateServiceKeyResponse]]:
+        """RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+        single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+        VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+        grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+        always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+        rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+        moves to the new grace. WatchServiceKeys shows the new key as one
+        SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+
+        Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+        for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+        protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
         """
 
     @_abc_1.abstractmethod

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Country, DiversityPreference, Metro, OnRamp, PriceQuote, RegionSelector, RejectedOnRamp } from "./resources_pb.js";
+import type { Country, DiversityPreference, Metro, OnRamp, PriceQuote, ProximityPolicy, RegionSelector, RejectedOnRamp } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/catalog_service.proto.
  */
 export const file_onramp_v1_catalog_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9vbnJhbXAvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEglvbnJhbXAudjEiFgoUTGlzdENvdW50cmllc1JlcXVlc3QiPgoVTGlzdENvdW50cmllc1Jlc3BvbnNlEiUKCWNvdW50cmllcxgBIAMoCzISLm9ucmFtcC52MS5Db3VudHJ5IiQKEUxpc3RNZXRyb3NSZXF1ZXN0Eg8KB2NvdW50cnkYASABKAkiNgoSTGlzdE1ldHJvc1Jlc3BvbnNlEiAKBm1ldHJvcxgBIAMoCzIQLm9ucmFtcC52MS5NZXRybyKvAQoSTGlzdE9uUmFtcHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg0KBW1ldHJvGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgFEhoKEnZ4Y19wZXJtaXR0ZWRfb25seRgHIAEoCBIRCglsaXZlX29ubHkYCCABKAgidQoTTGlzdE9uUmFtcHNSZXNwb25zZRIjCghvbl9yYW1wcxgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEiAKGHNraXBwZWRfdXBzdHJlYW1fcmVjb3JkcxgDIAEoDSIkChBHZXRPblJhbXBSZXF1ZXN0EhAKCHBvcnRfdWlkGAEgASgJIjcKEUdldE9uUmFtcFJlc3BvbnNlEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wIpACChRTZWxlY3RPblJhbXBzUmVxdWVzdBIQCgZyZWdpb24YASABKAlIABItCghzZWxlY3RvchgCIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvckgAEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxIxCglkaXZlcnNpdHkYBCABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIxCgttYWludGVuYW5jZRgFIAEoDjIcLm9ucmFtcC52MS5NYWludGVuYW5jZVBvbGljeRIvCgVwcmljZRgGIAEoCzIgLm9ucmFtcC52MS5TZWxlY3Rpb25QcmljZVJlcXVlc3RCBwoFc2NvcGUiQQoVU2VsZWN0aW9uUHJpY2VSZXF1ZXN0EhMKC2xvY2F0aW9uX2lkGAEgASgFEhMKC3Rlcm1fbW9udGhzGAIgASgFIkUKC09uUmFtcFByaWNlEhAKCHBvcnRfdWlkGAEgASgJEiQKBXByaWNlGAIgASgLMhUub25yYW1wLnYxLlByaWNlUXVvdGUi4AEKFVNlbGVjdE9uUmFtcHNSZXNwb25zZRIhCgZjaG9zZW4YASADKAsyES5vbnJhbXAudjEuT25SYW1wEhsKE2RpdmVyc2l0eV9zYXRpc2ZpZWQYAiABKAgSGQoRZGl2ZXJzaXR5X21lc3NhZ2UYAyABKAkSKwoIcmVqZWN0ZWQYBCADKAsyGS5vbnJhbXAudjEuUmVqZWN0ZWRPblJhbXASFwoPcmFua2luZ19tZXNzYWdlGAUgASgJEiYKBnByaWNlcxgGIAMoCzIWLm9ucmFtcC52MS5PblJhbXBQcmljZSp4ChFNYWludGVuYW5jZVBvbGljeRIiCh5NQUlOVEVOQU5DRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIdChlNQUlOVEVOQU5DRV9QT0xJQ1lfUkVKRUNUEAESIAocTUFJTlRFTkFOQ0VfUE9MSUNZX1JBTktfTEFTVBACMpkDCg5DYXRhbG9nU2VydmljZRJSCg1MaXN0Q291bnRyaWVzEh8ub25yYW1wLnYxLkxpc3RDb3VudHJpZXNSZXF1ZXN0GiAub25yYW1wLnYxLkxpc3RDb3VudHJpZXNSZXNwb25zZRJJCgpMaXN0TWV0cm9zEhwub25yYW1wLnYxLkxpc3RNZXRyb3NSZXF1ZXN0Gh0ub25yYW1wLnYxLkxpc3RNZXRyb3NSZXNwb25zZRJMCgtMaXN0T25SYW1wcxIdLm9ucmFtcC52MS5MaXN0T25SYW1wc1JlcXVlc3QaHi5vbnJhbXAudjEuTGlzdE9uUmFtcHNSZXNwb25zZRJGCglHZXRPblJhbXASGy5vbnJhbXAudjEuR2V0T25SYW1wUmVxdWVzdBocLm9ucmFtcC52MS5HZXRPblJhbXBSZXNwb25zZRJSCg1TZWxlY3RPblJhbXBzEh8ub25yYW1wLnYxLlNlbGVjdE9uUmFtcHNSZXF1ZXN0GiAub25yYW1wLnYxLlNlbGVjdE9uUmFtcHNSZXNwb25zZUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_onramp_v1_resources]);
+  fileDesc("Ch9vbnJhbXAvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEglvbnJhbXAudjEiFgoUTGlzdENvdW50cmllc1JlcXVlc3QiPgoVTGlzdENvdW50cmllc1Jlc3BvbnNlEiUKCWNvdW50cmllcxgBIAMoCzISLm9ucmFtcC52MS5Db3VudHJ5IiQKEUxpc3RNZXRyb3NSZXF1ZXN0Eg8KB2NvdW50cnkYASABKAkiNgoSTGlzdE1ldHJvc1Jlc3BvbnNlEiAKBm1ldHJvcxgBIAMoCzIQLm9ucmFtcC52MS5NZXRybyKvAQoSTGlzdE9uUmFtcHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEg0KBW1ldHJvGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgFEhoKEnZ4Y19wZXJtaXR0ZWRfb25seRgHIAEoCBIRCglsaXZlX29ubHkYCCABKAgidQoTTGlzdE9uUmFtcHNSZXNwb25zZRIjCghvbl9yYW1wcxgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEiAKGHNraXBwZWRfdXBzdHJlYW1fcmVjb3JkcxgDIAEoDSIkChBHZXRPblJhbXBSZXF1ZXN0EhAKCHBvcnRfdWlkGAEgASgJIjcKEUdldE9uUmFtcFJlc3BvbnNlEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wIp8DChRTZWxlY3RPblJhbXBzUmVxdWVzdBIQCgZyZWdpb24YASABKAlIABItCghzZWxlY3RvchgCIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvckgAEhcKD3JhdGVfbGltaXRfbWJwcxgDIAEoAxIxCglkaXZlcnNpdHkYBCABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIxCgttYWludGVuYW5jZRgFIAEoDjIcLm9ucmFtcC52MS5NYWludGVuYW5jZVBvbGljeRIvCgVwcmljZRgGIAEoCzIgLm9ucmFtcC52MS5TZWxlY3Rpb25QcmljZVJlcXVlc3QSHgoUY3VzdG9tZXJfbG9jYXRpb25faWQYByABKAVIARIbChFjdXN0b21lcl9wb3J0X3VpZBgIIAEoCUgBEi0KCXByb3hpbWl0eRgJIAEoDjIaLm9ucmFtcC52MS5Qcm94aW1pdHlQb2xpY3kSFQoNY29tcGxlbWVudF9vZhgKIAEoCUIHCgVzY29wZUIKCghjdXN0b21lciJBChVTZWxlY3Rpb25QcmljZVJlcXVlc3QSEwoLbG9jYXRpb25faWQYASABKAUSEwoLdGVybV9tb250aHMYAiABKAUiRQoLT25SYW1wUHJpY2USEAoIcG9ydF91aWQYASABKAkSJAoFcHJpY2UYAiABKAsyFS5vbnJhbXAudjEuUHJpY2VRdW90ZSL7AQoVU2VsZWN0T25SYW1wc1Jlc3BvbnNlEiEKBmNob3NlbhgBIAMoCzIRLm9ucmFtcC52MS5PblJhbXASGwoTZGl2ZXJzaXR5X3NhdGlzZmllZBgCIAEoCBIZChFkaXZlcnNpdHlfbWVzc2FnZRgDIAEoCRIrCghyZWplY3RlZBgEIAMoCzIZLm9ucmFtcC52MS5SZWplY3RlZE9uUmFtcBIXCg9yYW5raW5nX21lc3NhZ2UYBSABKAkSJgoGcHJpY2VzGAYgAygLMhYub25yYW1wLnYxLk9uUmFtcFByaWNlEhkKEXByb3hpbWl0eV9tZXNzYWdlGAcgASgJKngKEU1haW50ZW5hbmNlUG9saWN5EiIKHk1BSU5URU5BTkNFX1BPTElDWV9VTlNQRUNJRklFRBAAEh0KGU1BSU5URU5BTkNFX1BPTElDWV9SRUpFQ1QQARIgChxNQUlOVEVOQU5DRV9QT0xJQ1lfUkFOS19MQVNUEAIymQMKDkNhdGFsb2dTZXJ2aWNlElIKDUxpc3RDb3VudHJpZXMSHy5vbnJhbXAudjEuTGlzdENvdW50cmllc1JlcXVlc3QaIC5vbnJhbXAudjEuTGlzdENvdW50cmllc1Jlc3BvbnNlEkkKCkxpc3RNZXRyb3MSHC5vbnJhbXAudjEuTGlzdE1ldHJvc1JlcXVlc3QaHS5vbnJhbXAudjEuTGlzdE1ldHJvc1Jlc3BvbnNlEkwKC0xpc3RPblJhbXBzEh0ub25yYW1wLnYxLkxpc3RPblJhbXBzUmVxdWVzdBoeLm9ucmFtcC52MS5MaXN0T25SYW1wc1Jlc3BvbnNlEkYKCUdldE9uUmFtcBIbLm9ucmFtcC52MS5HZXRPblJhbXBSZXF1ZXN0Ghwub25yYW1wLnYxLkdldE9uUmFtcFJlc3BvbnNlElIKDVNlbGVjdE9uUmFtcHMSHy5vbnJhbXAudjEuU2VsZWN0T25SYW1wc1JlcXVlc3QaIC5vbnJhbXAudjEuU2VsZWN0T25SYW1wc1Jlc3BvbnNlQkBaPmdpdGh1Yi5jb20vb25yYW1wLWRldi9vbnJhbXAvY2xpZW50cy9nby9nZW4vb25yYW1wL3YxO29ucmFtcHYxYgZwcm90bzM", [file_onramp_v1_resources]);
 
 /**
  * ListCountriesRequest has no parameters: the list is small and returned whole.
@@ -249,7 +249,8 @@ export const GetOnRampResponseSchema: GenMessage<GetOnRampResponse> = /*@__PURE_
 
 /**
  * SelectOnRampsRequest says where and how fast the new connection is. Exactly one of region and
- * selector must be set.
+ * selector must be set, unless complement_of is (then the metro of its Port is the scope when
+ * neither is).
  *
  * @generated from message onramp.v1.SelectOnRampsRequest
  */
@@ -307,6 +308,51 @@ export type SelectOnRampsRequest = Message<"onramp.v1.SelectOnRampsRequest"> & {
    * @generated from field: onramp.v1.SelectionPriceRequest price = 6;
    */
   price?: SelectionPriceRequest | undefined;
+
+  /**
+   * customer says where the customer is, so eligible Ports are ranked by expected round trip
+   * (see proximity). Unset ranks by usage only.
+   *
+   * @generated from oneof onramp.v1.SelectOnRampsRequest.customer
+   */
+  customer: {
+    /**
+     * customer_location_id is the Megaport location of the customer's end; INVALID_ARGUMENT if
+     * Megaport has no such location.
+     *
+     * @generated from field: int32 customer_location_id = 7;
+     */
+    value: number;
+    case: "customerLocationId";
+  } | {
+    /**
+     * customer_port_uid is the customer's Port (any company's); onramp looks up its location
+     * (one Megaport request per Port per day); INVALID_ARGUMENT if Megaport has no such Port.
+     *
+     * @generated from field: string customer_port_uid = 8;
+     */
+    value: string;
+    case: "customerPortUid";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * proximity says how nearness weighs against usage; unset means the configured default.
+   *
+   * @generated from field: onramp.v1.ProximityPolicy proximity = 9;
+   */
+  proximity: ProximityPolicy;
+
+  /**
+   * complement_of is a VXC uid (a VXC on one of the provider's Ports) or a service key: the
+   * connection that wants its diverse leg. Only Ports in the other diversity zone of the scope
+   * (region, selector, or else the metro of the connection's Port) are candidates, and one is
+   * chosen. FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP naming each candidate's
+   * figures (e.g. its headroom) when none can take the rate; FAILED_PRECONDITION /
+   * ERROR_REASON_NO_DIVERSE_PAIR when the connection's Port has no zone.
+   *
+   * @generated from field: string complement_of = 10;
+   */
+  complementOf: string;
 };
 
 /**
@@ -425,6 +471,14 @@ export type SelectOnRampsResponse = Message<"onramp.v1.SelectOnRampsResponse"> &
    * @generated from field: repeated onramp.v1.OnRampPrice prices = 6;
    */
   prices: OnRampPrice[];
+
+  /**
+   * proximity_message says where the expected round trips came from (Megaport's medians for a
+   * month, or geographic estimates and why), lowercase; empty when no customer was given.
+   *
+   * @generated from field: string proximity_message = 7;
+   */
+  proximityMessage: string;
 };
 
 /**

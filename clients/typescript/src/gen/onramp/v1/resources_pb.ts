@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/resources.proto.
  */
 export const file_onramp_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChlvbnJhbXAvdjEvcmVzb3VyY2VzLnByb3RvEglvbnJhbXAudjEikQEKCExvY2F0aW9uEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSDQoFbWV0cm8YAyABKAkSDwoHY291bnRyeRgEIAEoCRIOCgZtYXJrZXQYBSABKAkSDgoGc3RhdHVzGAYgASgJEhEKCW9yZGVyYWJsZRgHIAEoCBIYChBvcmRlcmluZ19tZXNzYWdlGAggASgJIi4KB0NvdW50cnkSDAoEbmFtZRgBIAEoCRIVCg1vbl9yYW1wX2NvdW50GAIgASgFIj0KBU1ldHJvEgwKBG5hbWUYASABKAkSDwoHY291bnRyeRgCIAEoCRIVCg1vbl9yYW1wX2NvdW50GAMgASgFIpgFCgZPblJhbXASEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhIKCnNwZWVkX21icHMYBCABKAMSMAoOZGl2ZXJzaXR5X3pvbmUYBSABKA4yGC5vbnJhbXAudjEuRGl2ZXJzaXR5Wm9uZRIVCg12eGNfcGVybWl0dGVkGAYgASgIEhoKEm1heF92eGNfc3BlZWRfbWJwcxgHIAEoAxIWCg5hbGxvY2F0ZWRfbWJwcxgIIAEoAxIVCg1oZWFkcm9vbV9tYnBzGAkgASgDEhMKC3V0aWxpc2F0aW9uGAogASgBEhEKCXZ4Y19jb3VudBgLIAEoBRIUCgx2bGFuc19pbl91c2UYDCADKAUSOgoTcHJvdmlzaW9uaW5nX3N0YXR1cxgNIAEoDjIdLm9ucmFtcC52MS5Qcm92aXNpb25pbmdTdGF0dXMSDwoHcmVnaW9ucxgOIAMoCRIUCgxjb21wYW55X25hbWUYDyABKAkSFgoOcmVzZXJ2ZWRfdmxhbnMYECADKAUSLAoIbWVhc3VyZWQYESABKAsyGi5vbnJhbXAudjEuTWVhc3VyZWRUcmFmZmljEi4KDXJhbmtpbmdfYmFzaXMYEiABKA4yFy5vbnJhbXAudjEuUmFua2luZ0Jhc2lzEh0KFWVzdGltYXRlZF91dGlsaXNhdGlvbhgTIAEoARIoCgdub3RpY2VzGBQgAygLMhcub25yYW1wLnYxLk9uUmFtcE5vdGljZRIXCg9sYWdfbWVtYmVyX3VpZHMYFSADKAkSIQoZZGl2ZXJzaXR5X3pvbmVfbGFzdF9rbm93bhgWIAEoCCLYAQoPTWVhc3VyZWRUcmFmZmljEhAKCHA5NV9tYnBzGAEgASgBEhEKCXBlYWtfbWJwcxgCIAEoARITCgt3aW5kb3dfZGF5cxgDIAEoBRIUCgxzYW1wbGVfY291bnQYBCABKAUSNAoQbGFzdF9zYW1wbGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29sbGVjdF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVmcmVzaBgHIAEoCCLqAQoMT25SYW1wTm90aWNlEikKBGtpbmQYASABKA4yGy5vbnJhbXAudjEuT25SYW1wTm90aWNlS2luZBIQCghldmVudF9pZBgCIAEoCRINCgVzdGF0ZRgDIAEoCRIPCgdvbmdvaW5nGAQgASgIEi4KCnN0YXJ0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZpbXBhY3QYByABKAkSDwoHcHVycG9zZRgIIAEoCSJvCgtQb3J0U3VtbWFyeRIQCghwb3J0X3VpZBgBIAEoCRIRCglwb3J0X25hbWUYAiABKAkSJQoIbG9jYXRpb24YAyABKAsyEy5vbnJhbXAudjEuTG9jYXRpb24SFAoMY29tcGFueV9uYW1lGAQgASgJInAKDlJlamVjdGVkT25SYW1wEiIKB29uX3JhbXAYASABKAsyES5vbnJhbXAudjEuT25SYW1wEioKBnJlYXNvbhgCIAEoDjIaLm9ucmFtcC52MS5SZWplY3Rpb25SZWFzb24SDgoGZGV0YWlsGAMgASgJIlwKDlJlZ2lvblNlbGVjdG9yEhEKCWNvdW50cmllcxgBIAMoCRIOCgZtZXRyb3MYAiADKAkSFAoMbG9jYXRpb25faWRzGAMgAygFEhEKCXBvcnRfdWlkcxgEIAMoCSLjAQoGUmVnaW9uEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEisKCHNlbGVjdG9yGAQgASgLMhkub25yYW1wLnYxLlJlZ2lvblNlbGVjdG9yEhEKCXBvcnRfdWlkcxgFIAMoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrMECgpTZXJ2aWNlS2V5EgsKA2tleRgBIAEoCRInCgdvbl9yYW1wGAIgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhIKCnNpbmdsZV91c2UYAyABKAgSEQoEdmxhbhgEIAEoBUgAiAEBEhYKDm1heF9zcGVlZF9tYnBzGAUgASgDEhQKDHByZV9hcHByb3ZlZBgGIAEoCBIOCgZhY3RpdmUYByABKAgSEwoLZGVzY3JpcHRpb24YCCABKAkSLgoKdmFsaWRfZnJvbRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXN0YXRlGAsgASgOMhoub25yYW1wLnYxLlNlcnZpY2VLZXlTdGF0ZRIUCgxjdXN0b21lcl9yZWYYDCABKAkSDgoGcmVnaW9uGA0gASgJEhIKCnJlcXVlc3RfaWQYDiABKAkSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3RfdXNlZF90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2eGNfdWlkGBEgASgJEjAKD29uX3JhbXBfbm90aWNlcxgSIAMoCzIXLm9ucmFtcC52MS5PblJhbXBOb3RpY2VCBwoFX3ZsYW4iywIKEFNlcnZpY2VLZXlMb29rdXASCwoDa2V5GAEgASgJEicKB29uX3JhbXAYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSFgoObWF4X3NwZWVkX21icHMYAyABKAMSEgoKc2luZ2xlX3VzZRgEIAEoCBIUCgxwcmVfYXBwcm92ZWQYBSABKAgSLgoKdmFsaWRfZnJvbRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnVzYWJsZRgIIAEoCBIXCg91bnVzYWJsZV9yZWFzb24YCSABKAkSNQoVdW51c2FibGVfZXJyb3JfcmVhc29uGAogASgOMhYub25yYW1wLnYxLkVycm9yUmVhc29uIsYBCgxWeGNPcmRlclNwZWMSEwoLc2VydmljZV9rZXkYASABKAkSFgoOYV9lbmRfcG9ydF91aWQYAiABKAkSEgoKYV9lbmRfdmxhbhgDIAEoBRIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSDAoEbmFtZRgGIAEoCRITCgtjb3N0X2NlbnRyZRgHIAEoCRIQCghzaHV0ZG93bhgIIAEoCBISCgpwcm9tb19jb2RlGAkgASgJInMKClByaWNlUXVvdGUSEAoIY3VycmVuY3kYASABKAkSFAoMbW9udGhseV9yYXRlGAIgASgJEhUKDW1vbnRobHlfc2V0dXAYAyABKAkSEwoLaG91cmx5X3JhdGUYBCABKAkSEQoJbWJwc19yYXRlGAUgASgJIqgECghWeGNPcmRlchIQCghvcmRlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEg8KB2FjY291bnQYAyABKAkSJQoEc3BlYxgEIAEoCzIXLm9ucmFtcC52MS5WeGNPcmRlclNwZWMSJwoFc3RhdGUYBSABKA4yGC5vbnJhbXAudjEuVnhjT3JkZXJTdGF0ZRIPCgd2eGNfdWlkGAYgASgJEiUKBWFfZW5kGAcgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EiUKBWJfZW5kGAggASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhIKCmFfZW5kX3ZsYW4YCSABKAUSEgoKYl9lbmRfdmxhbhgKIAEoBRIkCgVwcmljZRgLIAEoCzIVLm9ucmFtcC52MS5QcmljZVF1b3RlEh4KFmF3YWl0aW5nX2FwcHJvdmFsX2Zyb20YDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdGF0ZV9tZXNzYWdlGA8gASgJEiwKDGVycm9yX3JlYXNvbhgQIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbhIhCgN2eGMYESABKAsyFC5vbnJhbXAudjEuVnhjU3RhdHVzIv4BCglWeGNTdGF0dXMSDwoHdnhjX3VpZBgBIAEoCRIMCgRuYW1lGAIgASgJEjoKE3Byb3Zpc2lvbmluZ19zdGF0dXMYAyABKA4yHS5vbnJhbXAudjEuUHJvdmlzaW9uaW5nU3RhdHVzEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBRIYChBhcHByb3ZhbF9wZW5kaW5nGAYgASgIEh8KF3BlbmRpbmdfcmF0ZV9saW1pdF9tYnBzGAcgASgDEhsKE3BlbmRpbmdfdGVybV9tb250aHMYCCABKAUSEAoIc2h1dGRvd24YCSABKAgiwgEKC0F1ZGl0UmVjb3JkEhAKCGF1ZGl0X2lkGAEgASgJEg4KBmNhbGxlchgCIAEoCRILCgNycGMYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRIQCghyZXNvdXJjZRgFIAEoCRIMCgRjb2RlGAYgASgFEiYKBnJlYXNvbhgHIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbhIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp5Cg1EaXZlcnNpdHlab25lEh4KGkRJVkVSU0lUWV9aT05FX1VOU1BFQ0lGSUVEEAASFgoSRElWRVJTSVRZX1pPTkVfUkVEEAESFwoTRElWRVJTSVRZX1pPTkVfQkxVRRACEhcKE0RJVkVSU0lUWV9aT05FX05PTkUQAyrvAgoSUHJvdmlzaW9uaW5nU3RhdHVzEiMKH1BST1ZJU0lPTklOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdQUk9WSVNJT05JTkdfU1RBVFVTX05FVxABEh4KGlBST1ZJU0lPTklOR19TVEFUVVNfREVTSUdOEAISIgoeUFJPVklTSU9OSU5HX1NUQVRVU19ERVBMT1lBQkxFEAMSIgoeUFJPVklTSU9OSU5HX1NUQVRVU19DT05GSUdVUkVEEAQSHAoYUFJPVklTSU9OSU5HX1NUQVRVU19MSVZFEAUSIQodUFJPVklTSU9OSU5HX1NUQVRVU19DQU5DRUxMRUQQBhInCiNQUk9WSVNJT05JTkdfU1RBVFVTX0RFQ09NTUlTU0lPTklORxAHEiYKIlBST1ZJU0lPTklOR19TVEFUVVNfREVDT01NSVNTSU9ORUQQCBIdChlQUk9WSVNJT05JTkdfU1RBVFVTX09USEVSEAkqoQEKE0RpdmVyc2l0eVByZWZlcmVuY2USJAogRElWRVJTSVRZX1BSRUZFUkVOQ0VfVU5TUEVDSUZJRUQQABIdChlESVZFUlNJVFlfUFJFRkVSRU5DRV9OT05FEAESIgoeRElWRVJTSVRZX1BSRUZFUkVOQ0VfUFJFRkVSUkVEEAISIQodRElWRVJTSVRZX1BSRUZFUkVOQ0VfUkVRVUlSRUQQAyrMAQoPU2VydmljZUtleVN0YXRlEiEKHVNFUlZJQ0VfS0VZX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZU0VSVklDRV9LRVlfU1RBVEVfUEVORElORxABEhwKGFNFUlZJQ0VfS0VZX1NUQVRFX0FDVElWRRACEh4KGlNFUlZJQ0VfS0VZX1NUQVRFX0lOQUNUSVZFEAMSHQoZU0VSVklDRV9LRVlfU1RBVEVfRVhQSVJFRBAEEhoKFlNFUlZJQ0VfS0VZX1NUQVRFX1VTRUQQBSqiBAoNVnhjT3JkZXJTdGF0ZRIfChtWWENfT1JERVJfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlWWENfT1JERVJfU1RBVEVfSk9VUk5BTEVEEAESHgoaVlhDX09SREVSX1NUQVRFX1NVQk1JVFRJTkcQAhIjCh9WWENfT1JERVJfU1RBVEVfT1VUQ09NRV9VTktOT1dOEAMSJQohVlhDX09SREVSX1NUQVRFX0FXQUlUSU5HX0FQUFJPVkFMEAQSHgoaVlhDX09SREVSX1NUQVRFX0RFUExPWUFCTEUQBRIeChpWWENfT1JERVJfU1RBVEVfQ09ORklHVVJFRBAGEhgKFFZYQ19PUkRFUl9TVEFURV9MSVZFEAcSHAoYVlhDX09SREVSX1NUQVRFX1JFSkVDVEVEEAgSGgoWVlhDX09SREVSX1NUQVRFX0ZBSUxFRBAJEh0KGVZYQ19PUkRFUl9TVEFURV9DQU5DRUxMRUQQChIbChdWWENfT1JERVJfU1RBVEVfRVhQSVJFRBALEiwKKFZYQ19PUkRFUl9TVEFURV9DSEFOR0VfQVdBSVRJTkdfQVBQUk9WQUwQDBIeChpWWENfT1JERVJfU1RBVEVfQ0FOQ0VMTElORxANEiMKH1ZYQ19PUkRFUl9TVEFURV9ERUNPTU1JU1NJT05JTkcQDhIiCh5WWENfT1JERVJfU1RBVEVfREVDT01NSVNTSU9ORUQQDyq9AwoPUmVqZWN0aW9uUmVhc29uEiAKHFJFSkVDVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABIdChlSRUpFQ1RJT05fUkVBU09OX05PVF9MSVZFEAESJgoiUkVKRUNUSU9OX1JFQVNPTl9WWENfTk9UX1BFUk1JVFRFRBACEi0KKVJFSkVDVElPTl9SRUFTT05fTUFYX1ZYQ19TUEVFRF9CRUxPV19SQVRFEAMSKAokUkVKRUNUSU9OX1JFQVNPTl9IRUFEUk9PTV9CRUxPV19SQVRFEAQSJgoiUkVKRUNUSU9OX1JFQVNPTl9aT05FX0FMUkVBRFlfVVNFRBAFEiEKHVJFSkVDVElPTl9SRUFTT05fUkFOS0VEX0xPV0VSEAYSKwonUkVKRUNUSU9OX1JFQVNPTl9MT0NBVElPTl9OT1RfT1JERVJBQkxFEAcSGwoXUkVKRUNUSU9OX1JFQVNPTl9PVVRBR0UQCBIgChxSRUpFQ1RJT05fUkVBU09OX01BSU5URU5BTkNFEAkSMQotUkVKRUNUSU9OX1JFQVNPTl9NRUFTVVJFRF9IRUFEUk9PTV9CRUxPV19SQVRFEAoqZgoMUmFua2luZ0Jhc2lzEh0KGVJBTktJTkdfQkFTSVNfVU5TUEVDSUZJRUQQABIaChZSQU5LSU5HX0JBU0lTX01FQVNVUkVEEAESGwoXUkFOS0lOR19CQVNJU19BTExPQ0FURUQQAip8ChBPblJhbXBOb3RpY2VLaW5kEiMKH09OX1JBTVBfTk9USUNFX0tJTkRfVU5TUEVDSUZJRUQQABIjCh9PTl9SQU1QX05PVElDRV9LSU5EX01BSU5URU5BTkNFEAESHgoaT05fUkFNUF9OT1RJQ0VfS0lORF9PVVRBR0UQAkJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_error_reason]);
+  fileDesc("ChlvbnJhbXAvdjEvcmVzb3VyY2VzLnByb3RvEglvbnJhbXAudjEikQEKCExvY2F0aW9uEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSDQoFbWV0cm8YAyABKAkSDwoHY291bnRyeRgEIAEoCRIOCgZtYXJrZXQYBSABKAkSDgoGc3RhdHVzGAYgASgJEhEKCW9yZGVyYWJsZRgHIAEoCBIYChBvcmRlcmluZ19tZXNzYWdlGAggASgJIi4KB0NvdW50cnkSDAoEbmFtZRgBIAEoCRIVCg1vbl9yYW1wX2NvdW50GAIgASgFIj0KBU1ldHJvEgwKBG5hbWUYASABKAkSDwoHY291bnRyeRgCIAEoCRIVCg1vbl9yYW1wX2NvdW50GAMgASgFIsYFCgZPblJhbXASEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhIKCnNwZWVkX21icHMYBCABKAMSMAoOZGl2ZXJzaXR5X3pvbmUYBSABKA4yGC5vbnJhbXAudjEuRGl2ZXJzaXR5Wm9uZRIVCg12eGNfcGVybWl0dGVkGAYgASgIEhoKEm1heF92eGNfc3BlZWRfbWJwcxgHIAEoAxIWCg5hbGxvY2F0ZWRfbWJwcxgIIAEoAxIVCg1oZWFkcm9vbV9tYnBzGAkgASgDEhMKC3V0aWxpc2F0aW9uGAogASgBEhEKCXZ4Y19jb3VudBgLIAEoBRIUCgx2bGFuc19pbl91c2UYDCADKAUSOgoTcHJvdmlzaW9uaW5nX3N0YXR1cxgNIAEoDjIdLm9ucmFtcC52MS5Qcm92aXNpb25pbmdTdGF0dXMSDwoHcmVnaW9ucxgOIAMoCRIUCgxjb21wYW55X25hbWUYDyABKAkSFgoOcmVzZXJ2ZWRfdmxhbnMYECADKAUSLAoIbWVhc3VyZWQYESABKAsyGi5vbnJhbXAudjEuTWVhc3VyZWRUcmFmZmljEi4KDXJhbmtpbmdfYmFzaXMYEiABKA4yFy5vbnJhbXAudjEuUmFua2luZ0Jhc2lzEh0KFWVzdGltYXRlZF91dGlsaXNhdGlvbhgTIAEoARIoCgdub3RpY2VzGBQgAygLMhcub25yYW1wLnYxLk9uUmFtcE5vdGljZRIXCg9sYWdfbWVtYmVyX3VpZHMYFSADKAkSIQoZZGl2ZXJzaXR5X3pvbmVfbGFzdF9rbm93bhgWIAEoCBIsCgxleHBlY3RlZF9ydHQYFyABKAsyFi5vbnJhbXAudjEuRXhwZWN0ZWRSdHQiWAoLRXhwZWN0ZWRSdHQSFAoMbWlsbGlzZWNvbmRzGAEgASgBEiQKBnNvdXJjZRgCIAEoDjIULm9ucmFtcC52MS5SdHRTb3VyY2USDQoFbW9udGgYAyABKAki2AEKD01lYXN1cmVkVHJhZmZpYxIQCghwOTVfbWJwcxgBIAEoARIRCglwZWFrX21icHMYAiABKAESEwoLd2luZG93X2RheXMYAyABKAUSFAoMc2FtcGxlX2NvdW50GAQgASgFEjQKEGxhc3Rfc2FtcGxlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbGxlY3RfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZnJlc2gYByABKAgi6gEKDE9uUmFtcE5vdGljZRIpCgRraW5kGAEgASgOMhsub25yYW1wLnYxLk9uUmFtcE5vdGljZUtpbmQSEAoIZXZlbnRfaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSDwoHb25nb2luZxgEIAEoCBIuCgpzdGFydF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGaW1wYWN0GAcgASgJEg8KB3B1cnBvc2UYCCABKAkibwoLUG9ydFN1bW1hcnkSEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhQKDGNvbXBhbnlfbmFtZRgEIAEoCSJwCg5SZWplY3RlZE9uUmFtcBIiCgdvbl9yYW1wGAEgASgLMhEub25yYW1wLnYxLk9uUmFtcBIqCgZyZWFzb24YAiABKA4yGi5vbnJhbXAudjEuUmVqZWN0aW9uUmVhc29uEg4KBmRldGFpbBgDIAEoCSJcCg5SZWdpb25TZWxlY3RvchIRCgljb3VudHJpZXMYASADKAkSDgoGbWV0cm9zGAIgAygJEhQKDGxvY2F0aW9uX2lkcxgDIAMoBRIRCglwb3J0X3VpZHMYBCADKAki4wEKBlJlZ2lvbhIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIrCghzZWxlY3RvchgEIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvchIRCglwb3J0X3VpZHMYBSADKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLdBAoKU2VydmljZUtleRILCgNrZXkYASABKAkSJwoHb25fcmFtcBgCIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRISCgpzaW5nbGVfdXNlGAMgASgIEhEKBHZsYW4YBCABKAVIAIgBARIWCg5tYXhfc3BlZWRfbWJwcxgFIAEoAxIUCgxwcmVfYXBwcm92ZWQYBiABKAgSDgoGYWN0aXZlGAcgASgIEhMKC2Rlc2NyaXB0aW9uGAggASgJEi4KCnZhbGlkX2Zyb20YCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVzdGF0ZRgLIAEoDjIaLm9ucmFtcC52MS5TZXJ2aWNlS2V5U3RhdGUSFAoMY3VzdG9tZXJfcmVmGAwgASgJEg4KBnJlZ2lvbhgNIAEoCRISCgpyZXF1ZXN0X2lkGA4gASgJEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdnhjX3VpZBgRIAEoCRIwCg9vbl9yYW1wX25vdGljZXMYEiADKAsyFy5vbnJhbXAudjEuT25SYW1wTm90aWNlEhQKDHJvdGF0ZWRfZnJvbRgTIAEoCRISCgpyb3RhdGVkX3RvGBQgASgJQgcKBV92bGFuIssCChBTZXJ2aWNlS2V5TG9va3VwEgsKA2tleRgBIAEoCRInCgdvbl9yYW1wGAIgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhYKDm1heF9zcGVlZF9tYnBzGAMgASgDEhIKCnNpbmdsZV91c2UYBCABKAgSFAoMcHJlX2FwcHJvdmVkGAUgASgIEi4KCnZhbGlkX2Zyb20YBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ1c2FibGUYCCABKAgSFwoPdW51c2FibGVfcmVhc29uGAkgASgJEjUKFXVudXNhYmxlX2Vycm9yX3JlYXNvbhgKIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbiLGAQoMVnhjT3JkZXJTcGVjEhMKC3NlcnZpY2Vfa2V5GAEgASgJEhYKDmFfZW5kX3BvcnRfdWlkGAIgASgJEhIKCmFfZW5kX3ZsYW4YAyABKAUSFwoPcmF0ZV9saW1pdF9tYnBzGAQgASgDEhMKC3Rlcm1fbW9udGhzGAUgASgFEgwKBG5hbWUYBiABKAkSEwoLY29zdF9jZW50cmUYByABKAkSEAoIc2h1dGRvd24YCCABKAgSEgoKcHJvbW9fY29kZRgJIAEoCSJzCgpQcmljZVF1b3RlEhAKCGN1cnJlbmN5GAEgASgJEhQKDG1vbnRobHlfcmF0ZRgCIAEoCRIVCg1tb250aGx5X3NldHVwGAMgASgJEhMKC2hvdXJseV9yYXRlGAQgASgJEhEKCW1icHNfcmF0ZRgFIAEoCSKoBAoIVnhjT3JkZXISEAoIb3JkZXJfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIPCgdhY2NvdW50GAMgASgJEiUKBHNwZWMYBCABKAsyFy5vbnJhbXAudjEuVnhjT3JkZXJTcGVjEicKBXN0YXRlGAUgASgOMhgub25yYW1wLnYxLlZ4Y09yZGVyU3RhdGUSDwoHdnhjX3VpZBgGIAEoCRIlCgVhX2VuZBgHIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRIlCgViX2VuZBgIIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRISCgphX2VuZF92bGFuGAkgASgFEhIKCmJfZW5kX3ZsYW4YCiABKAUSJAoFcHJpY2UYCyABKAsyFS5vbnJhbXAudjEuUHJpY2VRdW90ZRIeChZhd2FpdGluZ19hcHByb3ZhbF9mcm9tGAwgASgJEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNc3RhdGVfbWVzc2FnZRgPIAEoCRIsCgxlcnJvcl9yZWFzb24YECABKA4yFi5vbnJhbXAudjEuRXJyb3JSZWFzb24SIQoDdnhjGBEgASgLMhQub25yYW1wLnYxLlZ4Y1N0YXR1cyL+AQoJVnhjU3RhdHVzEg8KB3Z4Y191aWQYASABKAkSDAoEbmFtZRgCIAEoCRI6ChNwcm92aXNpb25pbmdfc3RhdHVzGAMgASgOMh0ub25yYW1wLnYxLlByb3Zpc2lvbmluZ1N0YXR1cxIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSGAoQYXBwcm92YWxfcGVuZGluZxgGIAEoCBIfChdwZW5kaW5nX3JhdGVfbGltaXRfbWJwcxgHIAEoAxIbChNwZW5kaW5nX3Rlcm1fbW9udGhzGAggASgFEhAKCHNodXRkb3duGAkgASgIIsIBCgtBdWRpdFJlY29yZBIQCghhdWRpdF9pZBgBIAEoCRIOCgZjYWxsZXIYAiABKAkSCwoDcnBjGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIcmVzb3VyY2UYBSABKAkSDAoEY29kZRgGIAEoBRImCgZyZWFzb24YByABKA4yFi5vbnJhbXAudjEuRXJyb3JSZWFzb24SKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqeQoNRGl2ZXJzaXR5Wm9uZRIeChpESVZFUlNJVFlfWk9ORV9VTlNQRUNJRklFRBAAEhYKEkRJVkVSU0lUWV9aT05FX1JFRBABEhcKE0RJVkVSU0lUWV9aT05FX0JMVUUQAhIXChNESVZFUlNJVFlfWk9ORV9OT05FEAMq7wIKElByb3Zpc2lvbmluZ1N0YXR1cxIjCh9QUk9WSVNJT05JTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUFJPVklTSU9OSU5HX1NUQVRVU19ORVcQARIeChpQUk9WSVNJT05JTkdfU1RBVFVTX0RFU0lHThACEiIKHlBST1ZJU0lPTklOR19TVEFUVVNfREVQTE9ZQUJMRRADEiIKHlBST1ZJU0lPTklOR19TVEFUVVNfQ09ORklHVVJFRBAEEhwKGFBST1ZJU0lPTklOR19TVEFUVVNfTElWRRAFEiEKHVBST1ZJU0lPTklOR19TVEFUVVNfQ0FOQ0VMTEVEEAYSJwojUFJPVklTSU9OSU5HX1NUQVRVU19ERUNPTU1JU1NJT05JTkcQBxImCiJQUk9WSVNJT05JTkdfU1RBVFVTX0RFQ09NTUlTU0lPTkVEEAgSHQoZUFJPVklTSU9OSU5HX1NUQVRVU19PVEhFUhAJKqEBChNEaXZlcnNpdHlQcmVmZXJlbmNlEiQKIERJVkVSU0lUWV9QUkVGRVJFTkNFX1VOU1BFQ0lGSUVEEAASHQoZRElWRVJTSVRZX1BSRUZFUkVOQ0VfTk9ORRABEiIKHkRJVkVSU0lUWV9QUkVGRVJFTkNFX1BSRUZFUlJFRBACEiEKHURJVkVSU0lUWV9QUkVGRVJFTkNFX1JFUVVJUkVEEAMqzAEKD1NlcnZpY2VLZXlTdGF0ZRIhCh1TRVJWSUNFX0tFWV9TVEFURV9VTlNQRUNJRklFRBAAEh0KGVNFUlZJQ0VfS0VZX1NUQVRFX1BFTkRJTkcQARIcChhTRVJWSUNFX0tFWV9TVEFURV9BQ1RJVkUQAhIeChpTRVJWSUNFX0tFWV9TVEFURV9JTkFDVElWRRADEh0KGVNFUlZJQ0VfS0VZX1NUQVRFX0VYUElSRUQQBBIaChZTRVJWSUNFX0tFWV9TVEFURV9VU0VEEAUqogQKDVZ4Y09yZGVyU3RhdGUSHwobVlhDX09SREVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZVlhDX09SREVSX1NUQVRFX0pPVVJOQUxFRBABEh4KGlZYQ19PUkRFUl9TVEFURV9TVUJNSVRUSU5HEAISIwofVlhDX09SREVSX1NUQVRFX09VVENPTUVfVU5LTk9XThADEiUKIVZYQ19PUkRFUl9TVEFURV9BV0FJVElOR19BUFBST1ZBTBAEEh4KGlZYQ19PUkRFUl9TVEFURV9ERVBMT1lBQkxFEAUSHgoaVlhDX09SREVSX1NUQVRFX0NPTkZJR1VSRUQQBhIYChRWWENfT1JERVJfU1RBVEVfTElWRRAHEhwKGFZYQ19PUkRFUl9TVEFURV9SRUpFQ1RFRBAIEhoKFlZYQ19PUkRFUl9TVEFURV9GQUlMRUQQCRIdChlWWENfT1JERVJfU1RBVEVfQ0FOQ0VMTEVEEAoSGwoXVlhDX09SREVSX1NUQVRFX0VYUElSRUQQCxIsCihWWENfT1JERVJfU1RBVEVfQ0hBTkdFX0FXQUlUSU5HX0FQUFJPVkFMEAwSHgoaVlhDX09SREVSX1NUQVRFX0NBTkNFTExJTkcQDRIjCh9WWENfT1JERVJfU1RBVEVfREVDT01NSVNTSU9OSU5HEA4SIgoeVlhDX09SREVSX1NUQVRFX0RFQ09NTUlTU0lPTkVEEA8qvQMKD1JlamVjdGlvblJlYXNvbhIgChxSRUpFQ1RJT05fUkVBU09OX1VOU1BFQ0lGSUVEEAASHQoZUkVKRUNUSU9OX1JFQVNPTl9OT1RfTElWRRABEiYKIlJFSkVDVElPTl9SRUFTT05fVlhDX05PVF9QRVJNSVRURUQQAhItCilSRUpFQ1RJT05fUkVBU09OX01BWF9WWENfU1BFRURfQkVMT1dfUkFURRADEigKJFJFSkVDVElPTl9SRUFTT05fSEVBRFJPT01fQkVMT1dfUkFURRAEEiYKIlJFSkVDVElPTl9SRUFTT05fWk9ORV9BTFJFQURZX1VTRUQQBRIhCh1SRUpFQ1RJT05fUkVBU09OX1JBTktFRF9MT1dFUhAGEisKJ1JFSkVDVElPTl9SRUFTT05fTE9DQVRJT05fTk9UX09SREVSQUJMRRAHEhsKF1JFSkVDVElPTl9SRUFTT05fT1VUQUdFEAgSIAocUkVKRUNUSU9OX1JFQVNPTl9NQUlOVEVOQU5DRRAJEjEKLVJFSkVDVElPTl9SRUFTT05fTUVBU1VSRURfSEVBRFJPT01fQkVMT1dfUkFURRAKKoYBCglSdHRTb3VyY2USGgoWUlRUX1NPVVJDRV9VTlNQRUNJRklFRBAAEh4KGlJUVF9TT1VSQ0VfTUVHQVBPUlRfTUVESUFOEAESGwoXUlRUX1NPVVJDRV9HRU9fRVNUSU1BVEUQAhIgChxSVFRfU09VUkNFX09QRVJBVE9SX09WRVJSSURFEAMqfAoPUHJveGltaXR5UG9saWN5EiAKHFBST1hJTUlUWV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIiCh5QUk9YSU1JVFlfUE9MSUNZX05FQVJFU1RfRklSU1QQARIjCh9QUk9YSU1JVFlfUE9MSUNZX0NBUEFDSVRZX0ZJUlNUEAIqZgoMUmFua2luZ0Jhc2lzEh0KGVJBTktJTkdfQkFTSVNfVU5TUEVDSUZJRUQQABIaChZSQU5LSU5HX0JBU0lTX01FQVNVUkVEEAESGwoXUkFOS0lOR19CQVNJU19BTExPQ0FURUQQAip8ChBPblJhbXBOb3RpY2VLaW5kEiMKH09OX1JBTVBfTk9USUNFX0tJTkRfVU5TUEVDSUZJRUQQABIjCh9PTl9SQU1QX05PVElDRV9LSU5EX01BSU5URU5BTkNFEAESHgoaT05fUkFNUF9OT1RJQ0VfS0lORF9PVVRBR0UQAkJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_error_reason]);
 
 /**
  * Location is a Megaport data-centre location. Megaport's location data is effectively constant,
@@ -324,6 +324,15 @@ export type OnRamp = Message<"onramp.v1.OnRamp"> & {
    * @generated from field: bool diversity_zone_last_known = 22;
    */
   diversityZoneLastKnown: boolean;
+
+  /**
+   * expected_rtt is the round trip the customer can expect to this Port, in SelectOnRamps
+   * answers asked from a customer location or Port; unset otherwise, and when nothing gives a
+   * figure (no median, no coordinates, no override).
+   *
+   * @generated from field: onramp.v1.ExpectedRtt expected_rtt = 23;
+   */
+  expectedRtt?: ExpectedRtt | undefined;
 };
 
 /**
@@ -332,6 +341,42 @@ export type OnRamp = Message<"onramp.v1.OnRamp"> & {
  */
 export const OnRampSchema: GenMessage<OnRamp> = /*@__PURE__*/
   messageDesc(file_onramp_v1_resources, 3);
+
+/**
+ * ExpectedRtt is an expected round trip from the customer's location to an on-ramp, with where
+ * the figure comes from.
+ *
+ * @generated from message onramp.v1.ExpectedRtt
+ */
+export type ExpectedRtt = Message<"onramp.v1.ExpectedRtt"> & {
+  /**
+   * milliseconds is the round trip.
+   *
+   * @generated from field: double milliseconds = 1;
+   */
+  milliseconds: number;
+
+  /**
+   * source is where the figure comes from.
+   *
+   * @generated from field: onramp.v1.RttSource source = 2;
+   */
+  source: RttSource;
+
+  /**
+   * month is the month of a Megaport median, "YYYY-MM"; empty for other sources.
+   *
+   * @generated from field: string month = 3;
+   */
+  month: string;
+};
+
+/**
+ * Describes the message onramp.v1.ExpectedRtt.
+ * Use `create(ExpectedRttSchema)` to create a new message.
+ */
+export const ExpectedRttSchema: GenMessage<ExpectedRtt> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 4);
 
 /**
  * MeasuredTraffic is a Port's traffic over a window, from Megaport's telemetry (samples every 5
@@ -396,7 +441,7 @@ export type MeasuredTraffic = Message<"onramp.v1.MeasuredTraffic"> & {
  * Use `create(MeasuredTrafficSchema)` to create a new message.
  */
 export const MeasuredTrafficSchema: GenMessage<MeasuredTraffic> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 4);
+  messageDesc(file_onramp_v1_resources, 5);
 
 /**
  * OnRampNotice is a maintenance or outage event that affects a Port now or soon.
@@ -467,7 +512,7 @@ export type OnRampNotice = Message<"onramp.v1.OnRampNotice"> & {
  * Use `create(OnRampNoticeSchema)` to create a new message.
  */
 export const OnRampNoticeSchema: GenMessage<OnRampNotice> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 5);
+  messageDesc(file_onramp_v1_resources, 6);
 
 /**
  * PortSummary names a Port without its capacity figures: the on-ramp behind a key, or an end of a
@@ -510,7 +555,7 @@ export type PortSummary = Message<"onramp.v1.PortSummary"> & {
  * Use `create(PortSummarySchema)` to create a new message.
  */
 export const PortSummarySchema: GenMessage<PortSummary> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 6);
+  messageDesc(file_onramp_v1_resources, 7);
 
 /**
  * RejectedOnRamp is a Port that SelectOnRamps considered and did not choose.
@@ -546,7 +591,7 @@ export type RejectedOnRamp = Message<"onramp.v1.RejectedOnRamp"> & {
  * Use `create(RejectedOnRampSchema)` to create a new message.
  */
 export const RejectedOnRampSchema: GenMessage<RejectedOnRamp> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 7);
+  messageDesc(file_onramp_v1_resources, 8);
 
 /**
  * RegionSelector says which Ports belong to a region. A Port belongs if it matches any entry of
@@ -589,7 +634,7 @@ export type RegionSelector = Message<"onramp.v1.RegionSelector"> & {
  * Use `create(RegionSelectorSchema)` to create a new message.
  */
 export const RegionSelectorSchema: GenMessage<RegionSelector> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 8);
+  messageDesc(file_onramp_v1_resources, 9);
 
 /**
  * Region is a provider-defined group of on-ramps (e.g. US-West = Megaport locations 59 and 60)
@@ -655,7 +700,7 @@ export type Region = Message<"onramp.v1.Region"> & {
  * Use `create(RegionSchema)` to create a new message.
  */
 export const RegionSchema: GenMessage<Region> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 9);
+  messageDesc(file_onramp_v1_resources, 10);
 
 /**
  * ServiceKey is a Megaport service key on one of the provider's Ports, merged with onramp's ledger
@@ -798,6 +843,21 @@ export type ServiceKey = Message<"onramp.v1.ServiceKey"> & {
    * @generated from field: repeated onramp.v1.OnRampNotice on_ramp_notices = 18;
    */
   onRampNotices: OnRampNotice[];
+
+  /**
+   * rotated_from is the key this one replaced by RotateServiceKey; empty otherwise. Output only.
+   *
+   * @generated from field: string rotated_from = 19;
+   */
+  rotatedFrom: string;
+
+  /**
+   * rotated_to is the key that replaced this one by RotateServiceKey; empty otherwise. Output
+   * only.
+   *
+   * @generated from field: string rotated_to = 20;
+   */
+  rotatedTo: string;
 };
 
 /**
@@ -805,7 +865,7 @@ export type ServiceKey = Message<"onramp.v1.ServiceKey"> & {
  * Use `create(ServiceKeySchema)` to create a new message.
  */
 export const ServiceKeySchema: GenMessage<ServiceKey> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 10);
+  messageDesc(file_onramp_v1_resources, 11);
 
 /**
  * ServiceKeyLookup is what a customer may see of a service key before buying with it: no ledger
@@ -893,7 +953,7 @@ export type ServiceKeyLookup = Message<"onramp.v1.ServiceKeyLookup"> & {
  * Use `create(ServiceKeyLookupSchema)` to create a new message.
  */
 export const ServiceKeyLookupSchema: GenMessage<ServiceKeyLookup> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 11);
+  messageDesc(file_onramp_v1_resources, 12);
 
 /**
  * VxcOrderSpec is what a customer asks for when buying a VXC with a service key. The B-end (the
@@ -972,7 +1032,7 @@ export type VxcOrderSpec = Message<"onramp.v1.VxcOrderSpec"> & {
  * Use `create(VxcOrderSpecSchema)` to create a new message.
  */
 export const VxcOrderSpecSchema: GenMessage<VxcOrderSpec> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 12);
+  messageDesc(file_onramp_v1_resources, 13);
 
 /**
  * PriceQuote is Megaport's price for a VXC. Amounts are decimal strings in major units of
@@ -1024,7 +1084,7 @@ export type PriceQuote = Message<"onramp.v1.PriceQuote"> & {
  * Use `create(PriceQuoteSchema)` to create a new message.
  */
 export const PriceQuoteSchema: GenMessage<PriceQuote> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 13);
+  messageDesc(file_onramp_v1_resources, 14);
 
 /**
  * VxcOrder is onramp's journal entry for one VXC purchase, kept in step with the VXC in Megaport.
@@ -1164,7 +1224,7 @@ export type VxcOrder = Message<"onramp.v1.VxcOrder"> & {
  * Use `create(VxcOrderSchema)` to create a new message.
  */
 export const VxcOrderSchema: GenMessage<VxcOrder> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 14);
+  messageDesc(file_onramp_v1_resources, 15);
 
 /**
  * VxcStatus is a VXC as Megaport reports it now.
@@ -1242,7 +1302,7 @@ export type VxcStatus = Message<"onramp.v1.VxcStatus"> & {
  * Use `create(VxcStatusSchema)` to create a new message.
  */
 export const VxcStatusSchema: GenMessage<VxcStatus> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 15);
+  messageDesc(file_onramp_v1_resources, 16);
 
 /**
  * AuditRecord is one mutating call, appended to onramp's store after the call finished, whatever
@@ -1315,7 +1375,7 @@ export type AuditRecord = Message<"onramp.v1.AuditRecord"> & {
  * Use `create(AuditRecordSchema)` to create a new message.
  */
 export const AuditRecordSchema: GenMessage<AuditRecord> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_resources, 16);
+  messageDesc(file_onramp_v1_resources, 17);
 
 /**
  * DiversityZone is the Megaport diversity zone of a Port. Two Ports in different zones of the same
@@ -1786,6 +1846,87 @@ export const RejectionReasonSchema: GenEnum<RejectionReason> = /*@__PURE__*/
   enumDesc(file_onramp_v1_resources, 5);
 
 /**
+ * RttSource says where an expected round trip comes from. An operator's pinned figure wins over
+ * Megaport's median, which wins over the estimate.
+ *
+ * @generated from enum onramp.v1.RttSource
+ */
+export enum RttSource {
+  /**
+   * RTT_SOURCE_UNSPECIFIED is the zero value. Never returned.
+   *
+   * @generated from enum value: RTT_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * RTT_SOURCE_MEGAPORT_MEDIAN: Megaport's published monthly median between the two locations
+   * (last month's, or the month before's when last month has none).
+   *
+   * @generated from enum value: RTT_SOURCE_MEGAPORT_MEDIAN = 1;
+   */
+  MEGAPORT_MEDIAN = 1,
+
+  /**
+   * RTT_SOURCE_GEO_ESTIMATE: estimated from the great-circle distance between the locations'
+   * coordinates (a fibre route 1.5 times the straight line, 200 km per ms).
+   *
+   * @generated from enum value: RTT_SOURCE_GEO_ESTIMATE = 2;
+   */
+  GEO_ESTIMATE = 2,
+
+  /**
+   * RTT_SOURCE_OPERATOR_OVERRIDE: pinned by the operator in config (selection.rtt_overrides).
+   *
+   * @generated from enum value: RTT_SOURCE_OPERATOR_OVERRIDE = 3;
+   */
+  OPERATOR_OVERRIDE = 3,
+}
+
+/**
+ * Describes the enum onramp.v1.RttSource.
+ */
+export const RttSourceSchema: GenEnum<RttSource> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_resources, 6);
+
+/**
+ * ProximityPolicy says how nearness to the customer weighs against capacity.
+ *
+ * @generated from enum onramp.v1.ProximityPolicy
+ */
+export enum ProximityPolicy {
+  /**
+   * PROXIMITY_POLICY_UNSPECIFIED means the configured default (selection.proximity_policy).
+   *
+   * @generated from enum value: PROXIMITY_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PROXIMITY_POLICY_NEAREST_FIRST ranks eligible Ports by expected round trip first; Ports
+   * within selection.rtt_tolerance_ms of the nearest count as equally near and are ranked by
+   * usage. Ports with no figure come last.
+   *
+   * @generated from enum value: PROXIMITY_POLICY_NEAREST_FIRST = 1;
+   */
+  NEAREST_FIRST = 1,
+
+  /**
+   * PROXIMITY_POLICY_CAPACITY_FIRST ranks by usage; the nearer Port wins between equally used
+   * ones.
+   *
+   * @generated from enum value: PROXIMITY_POLICY_CAPACITY_FIRST = 2;
+   */
+  CAPACITY_FIRST = 2,
+}
+
+/**
+ * Describes the enum onramp.v1.ProximityPolicy.
+ */
+export const ProximityPolicySchema: GenEnum<ProximityPolicy> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_resources, 7);
+
+/**
  * RankingBasis is what an on-ramp's estimated_utilisation is computed from.
  *
  * @generated from enum onramp.v1.RankingBasis
@@ -1817,7 +1958,7 @@ export enum RankingBasis {
  * Describes the enum onramp.v1.RankingBasis.
  */
 export const RankingBasisSchema: GenEnum<RankingBasis> = /*@__PURE__*/
-  enumDesc(file_onramp_v1_resources, 6);
+  enumDesc(file_onramp_v1_resources, 8);
 
 /**
  * OnRampNoticeKind is the feed a notice comes from.
@@ -1851,5 +1992,5 @@ export enum OnRampNoticeKind {
  * Describes the enum onramp.v1.OnRampNoticeKind.
  */
 export const OnRampNoticeKindSchema: GenEnum<OnRampNoticeKind> = /*@__PURE__*/
-  enumDesc(file_onramp_v1_resources, 7);
+  enumDesc(file_onramp_v1_resources, 9);
 

@@ -4,13 +4,13 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { SelectOnRampsResponse } from "./catalog_service_pb.js";
 import { file_onramp_v1_catalog_service } from "./catalog_service_pb.js";
 import type { ServiceKeyChangeBatch, ServiceKeySnapshot, WatchProgress } from "./events_pb.js";
 import { file_onramp_v1_events } from "./events_pb.js";
-import type { DiversityPreference, ServiceKey, ServiceKeyState } from "./resources_pb.js";
+import type { DiversityPreference, ProximityPolicy, ServiceKey, ServiceKeyState } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/service_key_service.proto.
  */
 export const file_onramp_v1_service_key_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNvbnJhbXAvdjEvc2VydmljZV9rZXlfc2VydmljZS5wcm90bxIJb25yYW1wLnYxIskCChdDcmVhdGVTZXJ2aWNlS2V5UmVxdWVzdBIQCghwb3J0X3VpZBgBIAEoCRISCgpzaW5nbGVfdXNlGAIgASgIEhEKBHZsYW4YAyABKAVIAIgBARIWCg5tYXhfc3BlZWRfbWJwcxgEIAEoAxIUCgxwcmVfYXBwcm92ZWQYBSABKAgSEwoLZGVzY3JpcHRpb24YBiABKAkSLgoKdmFsaWRfZnJvbRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKBmFjdGl2ZRgJIAEoCEgBiAEBEhQKDGN1c3RvbWVyX3JlZhgKIAEoCRISCgpyZXF1ZXN0X2lkGAsgASgJQgcKBV92bGFuQgkKB19hY3RpdmUiRgoYQ3JlYXRlU2VydmljZUtleVJlc3BvbnNlEioKC3NlcnZpY2Vfa2V5GAEgASgLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkivgIKF0lzc3VlU2VydmljZUtleXNSZXF1ZXN0Eg4KBnJlZ2lvbhgBIAEoCRIxCglkaXZlcnNpdHkYAiABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIWCg5tYXhfc3BlZWRfbWJwcxgDIAEoAxISCgpzaW5nbGVfdXNlGAQgASgIEhQKDHByZV9hcHByb3ZlZBgFIAEoCBIUCgxjdXN0b21lcl9yZWYYBiABKAkSLgoKdmFsaWRfZnJvbRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rlc2NyaXB0aW9uGAkgASgJEhIKCnJlcXVlc3RfaWQYCiABKAkifAoYSXNzdWVTZXJ2aWNlS2V5c1Jlc3BvbnNlEisKDHNlcnZpY2Vfa2V5cxgBIAMoCzIVLm9ucmFtcC52MS5TZXJ2aWNlS2V5EjMKCXNlbGVjdGlvbhgCIAEoCzIgLm9ucmFtcC52MS5TZWxlY3RPblJhbXBzUmVzcG9uc2UiIwoUR2V0U2VydmljZUtleVJlcXVlc3QSCwoDa2V5GAEgASgJIkMKFUdldFNlcnZpY2VLZXlSZXNwb25zZRIqCgtzZXJ2aWNlX2tleRgBIAEoCzIVLm9ucmFtcC52MS5TZXJ2aWNlS2V5IqIBChZMaXN0U2VydmljZUtleXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhAKCHBvcnRfdWlkGAMgASgJEikKBXN0YXRlGAQgASgOMhoub25yYW1wLnYxLlNlcnZpY2VLZXlTdGF0ZRIUCgxjdXN0b21lcl9yZWYYBSABKAkSDgoGcmVnaW9uGAYgASgJIoEBChdMaXN0U2VydmljZUtleXNSZXNwb25zZRIrCgxzZXJ2aWNlX2tleXMYASADKAsyFS5vbnJhbXAudjEuU2VydmljZUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSIAoYc2tpcHBlZF91cHN0cmVhbV9yZWNvcmRzGAMgASgNInYKF1VwZGF0ZVNlcnZpY2VLZXlSZXF1ZXN0EioKC3NlcnZpY2Vfa2V5GAEgASgLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkYKGFVwZGF0ZVNlcnZpY2VLZXlSZXNwb25zZRIqCgtzZXJ2aWNlX2tleRgBIAEoCzIVLm9ucmFtcC52MS5TZXJ2aWNlS2V5IioKG0RlYWN0aXZhdGVTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkiSgocRGVhY3RpdmF0ZVNlcnZpY2VLZXlSZXNwb25zZRIqCgtzZXJ2aWNlX2tleRgBIAEoCzIVLm9ucmFtcC52MS5TZXJ2aWNlS2V5IlcKF1dhdGNoU2VydmljZUtleXNSZXF1ZXN0EhQKDHJlc3VtZV90b2tlbhgBIAEoCRIQCghwb3J0X3VpZBgCIAEoCRIUCgxjdXN0b21lcl9yZWYYAyABKAki4AEKGFdhdGNoU2VydmljZUtleXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoAxIUCgxyZXN1bWVfdG9rZW4YAiABKAkSMQoIc25hcHNob3QYAyABKAsyHS5vbnJhbXAudjEuU2VydmljZUtleVNuYXBzaG90SAASMwoHY2hhbmdlcxgEIAEoCzIgLm9ucmFtcC52MS5TZXJ2aWNlS2V5Q2hhbmdlQmF0Y2hIABIsCghwcm9ncmVzcxgFIAEoCzIYLm9ucmFtcC52MS5XYXRjaFByb2dyZXNzSABCBgoEa2luZDKgBQoRU2VydmljZUtleVNlcnZpY2USWwoQQ3JlYXRlU2VydmljZUtleRIiLm9ucmFtcC52MS5DcmVhdGVTZXJ2aWNlS2V5UmVxdWVzdBojLm9ucmFtcC52MS5DcmVhdGVTZXJ2aWNlS2V5UmVzcG9uc2USWwoQSXNzdWVTZXJ2aWNlS2V5cxIiLm9ucmFtcC52MS5Jc3N1ZVNlcnZpY2VLZXlzUmVxdWVzdBojLm9ucmFtcC52MS5Jc3N1ZVNlcnZpY2VLZXlzUmVzcG9uc2USUgoNR2V0U2VydmljZUtleRIfLm9ucmFtcC52MS5HZXRTZXJ2aWNlS2V5UmVxdWVzdBogLm9ucmFtcC52MS5HZXRTZXJ2aWNlS2V5UmVzcG9uc2USWAoPTGlzdFNlcnZpY2VLZXlzEiEub25yYW1wLnYxLkxpc3RTZXJ2aWNlS2V5c1JlcXVlc3QaIi5vbnJhbXAudjEuTGlzdFNlcnZpY2VLZXlzUmVzcG9uc2USWwoQVXBkYXRlU2VydmljZUtleRIiLm9ucmFtcC52MS5VcGRhdGVTZXJ2aWNlS2V5UmVxdWVzdBojLm9ucmFtcC52MS5VcGRhdGVTZXJ2aWNlS2V5UmVzcG9uc2USZwoURGVhY3RpdmF0ZVNlcnZpY2VLZXkSJi5vbnJhbXAudjEuRGVhY3RpdmF0ZVNlcnZpY2VLZXlSZXF1ZXN0Gicub25yYW1wLnYxLkRlYWN0aXZhdGVTZXJ2aWNlS2V5UmVzcG9uc2USXQoQV2F0Y2hTZXJ2aWNlS2V5cxIiLm9ucmFtcC52MS5XYXRjaFNlcnZpY2VLZXlzUmVxdWVzdBojLm9ucmFtcC52MS5XYXRjaFNlcnZpY2VLZXlzUmVzcG9uc2UwAUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_onramp_v1_catalog_service, file_onramp_v1_events, file_onramp_v1_resources]);
+  fileDesc("CiNvbnJhbXAvdjEvc2VydmljZV9rZXlfc2VydmljZS5wcm90bxIJb25yYW1wLnYxIskCChdDcmVhdGVTZXJ2aWNlS2V5UmVxdWVzdBIQCghwb3J0X3VpZBgBIAEoCRISCgpzaW5nbGVfdXNlGAIgASgIEhEKBHZsYW4YAyABKAVIAIgBARIWCg5tYXhfc3BlZWRfbWJwcxgEIAEoAxIUCgxwcmVfYXBwcm92ZWQYBSABKAgSEwoLZGVzY3JpcHRpb24YBiABKAkSLgoKdmFsaWRfZnJvbRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKBmFjdGl2ZRgJIAEoCEgBiAEBEhQKDGN1c3RvbWVyX3JlZhgKIAEoCRISCgpyZXF1ZXN0X2lkGAsgASgJQgcKBV92bGFuQgkKB19hY3RpdmUiRgoYQ3JlYXRlU2VydmljZUtleVJlc3BvbnNlEioKC3NlcnZpY2Vfa2V5GAEgASgLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkizQMKF0lzc3VlU2VydmljZUtleXNSZXF1ZXN0Eg4KBnJlZ2lvbhgBIAEoCRIxCglkaXZlcnNpdHkYAiABKA4yHi5vbnJhbXAudjEuRGl2ZXJzaXR5UHJlZmVyZW5jZRIWCg5tYXhfc3BlZWRfbWJwcxgDIAEoAxISCgpzaW5nbGVfdXNlGAQgASgIEhQKDHByZV9hcHByb3ZlZBgFIAEoCBIUCgxjdXN0b21lcl9yZWYYBiABKAkSLgoKdmFsaWRfZnJvbRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rlc2NyaXB0aW9uGAkgASgJEhIKCnJlcXVlc3RfaWQYCiABKAkSHgoUY3VzdG9tZXJfbG9jYXRpb25faWQYCyABKAVIABIbChFjdXN0b21lcl9wb3J0X3VpZBgMIAEoCUgAEi0KCXByb3hpbWl0eRgNIAEoDjIaLm9ucmFtcC52MS5Qcm94aW1pdHlQb2xpY3kSFQoNY29tcGxlbWVudF9vZhgOIAEoCUIKCghjdXN0b21lciJ8ChhJc3N1ZVNlcnZpY2VLZXlzUmVzcG9uc2USKwoMc2VydmljZV9rZXlzGAEgAygLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkSMwoJc2VsZWN0aW9uGAIgASgLMiAub25yYW1wLnYxLlNlbGVjdE9uUmFtcHNSZXNwb25zZSIjChRHZXRTZXJ2aWNlS2V5UmVxdWVzdBILCgNrZXkYASABKAkiQwoVR2V0U2VydmljZUtleVJlc3BvbnNlEioKC3NlcnZpY2Vfa2V5GAEgASgLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkiogEKFkxpc3RTZXJ2aWNlS2V5c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIcG9ydF91aWQYAyABKAkSKQoFc3RhdGUYBCABKA4yGi5vbnJhbXAudjEuU2VydmljZUtleVN0YXRlEhQKDGN1c3RvbWVyX3JlZhgFIAEoCRIOCgZyZWdpb24YBiABKAkigQEKF0xpc3RTZXJ2aWNlS2V5c1Jlc3BvbnNlEisKDHNlcnZpY2Vfa2V5cxgBIAMoCzIVLm9ucmFtcC52MS5TZXJ2aWNlS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIgChhza2lwcGVkX3Vwc3RyZWFtX3JlY29yZHMYAyABKA0idgoXVXBkYXRlU2VydmljZUtleVJlcXVlc3QSKgoLc2VydmljZV9rZXkYASABKAsyFS5vbnJhbXAudjEuU2VydmljZUtleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siRgoYVXBkYXRlU2VydmljZUtleVJlc3BvbnNlEioKC3NlcnZpY2Vfa2V5GAEgASgLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkiKgobRGVhY3RpdmF0ZVNlcnZpY2VLZXlSZXF1ZXN0EgsKA2tleRgBIAEoCSJKChxEZWFjdGl2YXRlU2VydmljZUtleVJlc3BvbnNlEioKC3NlcnZpY2Vfa2V5GAEgASgLMhUub25yYW1wLnYxLlNlcnZpY2VLZXkieQoXUm90YXRlU2VydmljZUtleVJlcXVlc3QSCwoDa2V5GAEgASgJEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIMCgR2bGFuGAMgASgFEhIKCnJlcXVlc3RfaWQYBCABKAkiswEKGFJvdGF0ZVNlcnZpY2VLZXlSZXNwb25zZRIuCg9vbGRfc2VydmljZV9rZXkYASABKAsyFS5vbnJhbXAudjEuU2VydmljZUtleRIuCg9uZXdfc2VydmljZV9rZXkYAiABKAsyFS5vbnJhbXAudjEuU2VydmljZUtleRI3ChNvbGRfa2V5X3ZhbGlkX3VudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJXChdXYXRjaFNlcnZpY2VLZXlzUmVxdWVzdBIUCgxyZXN1bWVfdG9rZW4YASABKAkSEAoIcG9ydF91aWQYAiABKAkSFAoMY3VzdG9tZXJfcmVmGAMgASgJIuABChhXYXRjaFNlcnZpY2VLZXlzUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAMSFAoMcmVzdW1lX3Rva2VuGAIgASgJEjEKCHNuYXBzaG90GAMgASgLMh0ub25yYW1wLnYxLlNlcnZpY2VLZXlTbmFwc2hvdEgAEjMKB2NoYW5nZXMYBCABKAsyIC5vbnJhbXAudjEuU2VydmljZUtleUNoYW5nZUJhdGNoSAASLAoIcHJvZ3Jlc3MYBSABKAsyGC5vbnJhbXAudjEuV2F0Y2hQcm9ncmVzc0gAQgYKBGtpbmQy/QUKEVNlcnZpY2VLZXlTZXJ2aWNlElsKEENyZWF0ZVNlcnZpY2VLZXkSIi5vbnJhbXAudjEuQ3JlYXRlU2VydmljZUtleVJlcXVlc3QaIy5vbnJhbXAudjEuQ3JlYXRlU2VydmljZUtleVJlc3BvbnNlElsKEElzc3VlU2VydmljZUtleXMSIi5vbnJhbXAudjEuSXNzdWVTZXJ2aWNlS2V5c1JlcXVlc3QaIy5vbnJhbXAudjEuSXNzdWVTZXJ2aWNlS2V5c1Jlc3BvbnNlElIKDUdldFNlcnZpY2VLZXkSHy5vbnJhbXAudjEuR2V0U2VydmljZUtleVJlcXVlc3QaIC5vbnJhbXAudjEuR2V0U2VydmljZUtleVJlc3BvbnNlElgKD0xpc3RTZXJ2aWNlS2V5cxIhLm9ucmFtcC52MS5MaXN0U2VydmljZUtleXNSZXF1ZXN0GiIub25yYW1wLnYxLkxpc3RTZXJ2aWNlS2V5c1Jlc3BvbnNlElsKEFVwZGF0ZVNlcnZpY2VLZXkSIi5vbnJhbXAudjEuVXBkYXRlU2VydmljZUtleVJlcXVlc3QaIy5vbnJhbXAudjEuVXBkYXRlU2VydmljZUtleVJlc3BvbnNlEmcKFERlYWN0aXZhdGVTZXJ2aWNlS2V5EiYub25yYW1wLnYxLkRlYWN0aXZhdGVTZXJ2aWNlS2V5UmVxdWVzdBonLm9ucmFtcC52MS5EZWFjdGl2YXRlU2VydmljZUtleVJlc3BvbnNlElsKEFJvdGF0ZVNlcnZpY2VLZXkSIi5vbnJhbXAudjEuUm90YXRlU2VydmljZUtleVJlcXVlc3QaIy5vbnJhbXAudjEuUm90YXRlU2VydmljZUtleVJlc3BvbnNlEl0KEFdhdGNoU2VydmljZUtleXMSIi5vbnJhbXAudjEuV2F0Y2hTZXJ2aWNlS2V5c1JlcXVlc3QaIy5vbnJhbXAudjEuV2F0Y2hTZXJ2aWNlS2V5c1Jlc3BvbnNlMAFCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_onramp_v1_catalog_service, file_onramp_v1_events, file_onramp_v1_resources]);
 
 /**
  * CreateServiceKeyRequest describes the key to mint.
@@ -216,6 +216,45 @@ export type IssueServiceKeysRequest = Message<"onramp.v1.IssueServiceKeysRequest
    * @generated from field: string request_id = 10;
    */
   requestId: string;
+
+  /**
+   * customer says where the customer is, as in SelectOnRampsRequest: the keys go on the
+   * nearest eligible Ports (by the proximity policy).
+   *
+   * @generated from oneof onramp.v1.IssueServiceKeysRequest.customer
+   */
+  customer: {
+    /**
+     * customer_location_id is the Megaport location of the customer's end.
+     *
+     * @generated from field: int32 customer_location_id = 11;
+     */
+    value: number;
+    case: "customerLocationId";
+  } | {
+    /**
+     * customer_port_uid is the customer's Port, whose location onramp looks up.
+     *
+     * @generated from field: string customer_port_uid = 12;
+     */
+    value: string;
+    case: "customerPortUid";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * proximity says how nearness weighs against usage; unset means the configured default.
+   *
+   * @generated from field: onramp.v1.ProximityPolicy proximity = 13;
+   */
+  proximity: ProximityPolicy;
+
+  /**
+   * complement_of is a VXC uid or a service key whose connection this is the diverse leg of:
+   * one key goes on the best Port of the other zone in region (see SelectOnRampsRequest).
+   *
+   * @generated from field: string complement_of = 14;
+   */
+  complementOf: string;
 };
 
 /**
@@ -486,6 +525,87 @@ export const DeactivateServiceKeyResponseSchema: GenMessage<DeactivateServiceKey
   messageDesc(file_onramp_v1_service_key_service, 11);
 
 /**
+ * RotateServiceKeyRequest names the key to replace and how long it stays valid.
+ *
+ * @generated from message onramp.v1.RotateServiceKeyRequest
+ */
+export type RotateServiceKeyRequest = Message<"onramp.v1.RotateServiceKeyRequest"> & {
+  /**
+   * key is the service key UUID to replace.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * grace_period is how long the old key stays usable: 0 (unset) retires it at once (a leak);
+   * at most 7 days.
+   *
+   * @generated from field: google.protobuf.Duration grace_period = 2;
+   */
+  gracePeriod?: Duration | undefined;
+
+  /**
+   * vlan is the new single-use key's VLAN (2-4093); 0 allocates a fresh one. Must be 0 for a
+   * multi-use key.
+   *
+   * @generated from field: int32 vlan = 3;
+   */
+  vlan: number;
+
+  /**
+   * request_id makes the call idempotent (AIP-155): a replay returns the first result.
+   * Required.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message onramp.v1.RotateServiceKeyRequest.
+ * Use `create(RotateServiceKeyRequestSchema)` to create a new message.
+ */
+export const RotateServiceKeyRequestSchema: GenMessage<RotateServiceKeyRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_service_key_service, 12);
+
+/**
+ * RotateServiceKeyResponse holds both keys.
+ *
+ * @generated from message onramp.v1.RotateServiceKeyResponse
+ */
+export type RotateServiceKeyResponse = Message<"onramp.v1.RotateServiceKeyResponse"> & {
+  /**
+   * old_service_key is the replaced key after retirement (INACTIVE, or valid until
+   * old_key_valid_until), with rotated_to set.
+   *
+   * @generated from field: onramp.v1.ServiceKey old_service_key = 1;
+   */
+  oldServiceKey?: ServiceKey | undefined;
+
+  /**
+   * new_service_key is the replacement, with rotated_from set.
+   *
+   * @generated from field: onramp.v1.ServiceKey new_service_key = 2;
+   */
+  newServiceKey?: ServiceKey | undefined;
+
+  /**
+   * old_key_valid_until is when the old key stops being usable.
+   *
+   * @generated from field: google.protobuf.Timestamp old_key_valid_until = 3;
+   */
+  oldKeyValidUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.RotateServiceKeyResponse.
+ * Use `create(RotateServiceKeyResponseSchema)` to create a new message.
+ */
+export const RotateServiceKeyResponseSchema: GenMessage<RotateServiceKeyResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_service_key_service, 13);
+
+/**
  * WatchServiceKeysRequest says where to start and which keys to follow.
  *
  * @generated from message onramp.v1.WatchServiceKeysRequest
@@ -518,7 +638,7 @@ export type WatchServiceKeysRequest = Message<"onramp.v1.WatchServiceKeysRequest
  * Use `create(WatchServiceKeysRequestSchema)` to create a new message.
  */
 export const WatchServiceKeysRequestSchema: GenMessage<WatchServiceKeysRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_service_key_service, 12);
+  messageDesc(file_onramp_v1_service_key_service, 14);
 
 /**
  * WatchServiceKeysResponse is one message of the watch stream: a snapshot chunk, a batch of
@@ -580,7 +700,7 @@ export type WatchServiceKeysResponse = Message<"onramp.v1.WatchServiceKeysRespon
  * Use `create(WatchServiceKeysResponseSchema)` to create a new message.
  */
 export const WatchServiceKeysResponseSchema: GenMessage<WatchServiceKeysResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_service_key_service, 13);
+  messageDesc(file_onramp_v1_service_key_service, 15);
 
 /**
  * ServiceKeyService mints and manages Megaport service keys on the provider's Ports and streams
@@ -673,6 +793,27 @@ export const ServiceKeyService: GenService<{
     methodKind: "unary";
     input: typeof DeactivateServiceKeyRequestSchema;
     output: typeof DeactivateServiceKeyResponseSchema;
+  },
+  /**
+   * RotateServiceKey replaces a key with a new one of the same settings (Port, max speed,
+   * single/multi-use, pre-approval, description, validity end, customer_ref, region; a fresh
+   * VLAN for a single-use key unless vlan is given), then retires the old key: at once when
+   * grace_period is zero, else by moving its validity end to now + grace_period, so the customer
+   * always holds a valid key. The old key's VXCs are unaffected. Rotating a key whose earlier
+   * rotation is still in its grace period supersedes it: the replacement stays, the old key's end
+   * moves to the new grace. WatchServiceKeys shows the new key as one
+   * SERVICE_KEY_EVENT_TYPE_ROTATED naming both (rotated_from).
+   *
+   * Errors: NOT_FOUND / ERROR_REASON_KEY_NOT_FOUND; FAILED_PRECONDITION / ERROR_REASON_KEY_USED
+   * for a used single-use key and ERROR_REASON_KEY_EXPIRED for an expired one (nothing to
+   * protect); INVALID_ARGUMENT for a grace period over 7 days; those of CreateServiceKey.
+   *
+   * @generated from rpc onramp.v1.ServiceKeyService.RotateServiceKey
+   */
+  rotateServiceKey: {
+    methodKind: "unary";
+    input: typeof RotateServiceKeyRequestSchema;
+    output: typeof RotateServiceKeyResponseSchema;
   },
   /**
    * WatchServiceKeys streams the provider's service keys: a snapshot, then every change, in
