@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # After the Rust tests: the logs every test binary captured (crates/server/tests/it/support::capture_logs) must not
 # contain any secret the run used: the sandbox companies' Megaport client secrets, which every
-# test's onramp logs in with, and the canary caller token and Megaport secret of the auth tests.
+# test's onramp logs in with, the canary caller token and Megaport secret of the auth tests, and
+# the secrets tests made and left in *.canary files.
 set -euo pipefail
 dir="${CARGO_TARGET_DIR:-target}/tmp/test-logs"
 canaries=(
@@ -9,6 +10,11 @@ canaries=(
   canary-caller-token-5e1f0c9a77 canary-megaport-secret-b41d2e
 )
 shopt -s nullglob
+# Secrets made during the run (a webhook endpoint's signing secret): the tests that made them
+# wrote them here, one per file.
+for file in "$dir"/*.canary; do
+  canaries+=("$(cat "$file")")
+done
 logs=("$dir"/*.log)
 lines=$(cat "${logs[@]}" /dev/null | wc -l)
 if (( ${#logs[@]} == 0 || lines < 1000 )); then

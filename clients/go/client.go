@@ -23,6 +23,7 @@ type Client struct {
 	ServiceKeys onrampv1.ServiceKeyServiceClient
 	VxcOrders   onrampv1.VxcOrderServiceClient
 	Approvals   onrampv1.ApprovalServiceClient
+	Webhooks    onrampv1.WebhookServiceClient
 	Admin       onrampv1.AdminServiceClient
 	Health      healthpb.HealthClient
 }
@@ -98,6 +99,7 @@ func New(conn *grpc.ClientConn) *Client {
 		ServiceKeys: onrampv1.NewServiceKeyServiceClient(conn),
 		VxcOrders:   onrampv1.NewVxcOrderServiceClient(conn),
 		Approvals:   onrampv1.NewApprovalServiceClient(conn),
+		Webhooks:    onrampv1.NewWebhookServiceClient(conn),
 		Admin:       onrampv1.NewAdminServiceClient(conn),
 		Health:      healthpb.NewHealthClient(conn),
 	}

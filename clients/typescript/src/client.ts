@@ -4,6 +4,7 @@ import type * as http2 from "node:http2";
 
 import { AdminService } from "./gen/onramp/v1/admin_service_pb.js";
 import { ApprovalService } from "./gen/onramp/v1/approval_service_pb.js";
+import { WebhookService } from "./gen/onramp/v1/webhook_service_pb.js";
 import { CatalogService } from "./gen/onramp/v1/catalog_service_pb.js";
 import { RegionService } from "./gen/onramp/v1/region_service_pb.js";
 import { ServiceKeyService, type WatchServiceKeysRequest } from "./gen/onramp/v1/service_key_service_pb.js";
@@ -34,6 +35,7 @@ export interface OnrampClient {
   serviceKeys: Client<typeof ServiceKeyService>;
   vxcOrders: Client<typeof VxcOrderService>;
   approvals: Client<typeof ApprovalService>;
+  webhooks: Client<typeof WebhookService>;
   admin: Client<typeof AdminService>;
   health: Client<typeof Health>;
   transport: Transport;
@@ -75,6 +77,7 @@ export function createOnrampClient(options: OnrampClientOptions): OnrampClient {
     serviceKeys,
     vxcOrders: createClient(VxcOrderService, transport),
     approvals: createClient(ApprovalService, transport),
+    webhooks: createClient(WebhookService, transport),
     admin: createClient(AdminService, transport),
     health,
     transport,

@@ -77,6 +77,8 @@ pub struct Config {
     pub approvals: ApprovalSettings,
     /// How long the audit log, request ids and finished orders are kept.
     pub retention: RetentionSettings,
+    /// Outbound webhooks: where they may go and how they are retried.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Default for Config {
@@ -106,6 +108,7 @@ impl Default for Config {
             signals: SignalsSettings::default(),
             approvals: ApprovalSettings::default(),
             retention: RetentionSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -170,6 +173,7 @@ impl Config {
         self.orders.validate()?;
         self.approvals.validate()?;
         self.retention.validate()?;
+        self.webhooks.validate()?;
         self.transport
             .check()
             .map_err(|problem| ConfigError::Invalid {

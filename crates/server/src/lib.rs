@@ -17,6 +17,7 @@
 //!   errors to the domain's.
 //! - [`api`]: one file per gRPC service: validate -> call the domain -> convert.
 //! - [`watch`]: the key-state watcher: hub state, poller, commit, follower, read model, streams.
+//! - [`webhooks`]: the events changes cause, queued in their transaction, and their dispatcher.
 //! - [`approval_inbox`]: the provider's approvals, read from Megaport, decided and watched.
 //! - [`signals`]: the Ports' measured traffic and maintenance/outage notices.
 //! - [`upstream`]: the Megaport accounts (or embedded sandbox) and the catalog cache over them.
@@ -32,7 +33,8 @@
 //! - [`metrics`], [`telemetry`], [`call_context`]: Prometheus, `tracing`, per-call deadlines.
 //!
 //! What knows nothing of onramp's domain lives in crates of its own: `grpc-plumbing` (transport,
-//! frames, kept answers, deadlines) and `revision-fanout` (resumable watch streams).
+//! frames, kept answers, deadlines), `revision-fanout` (resumable watch streams) and
+//! `onramp-webhooks` (signed, address-checked webhook requests).
 
 pub mod adapters;
 mod admin_http;
@@ -62,3 +64,4 @@ pub mod storage;
 pub mod telemetry;
 pub mod upstream;
 pub mod watch;
+pub mod webhooks;

@@ -28,6 +28,7 @@ use onramp_proto::catalog_service_server::CatalogServiceServer;
 use onramp_proto::region_service_server::RegionServiceServer;
 use onramp_proto::service_key_service_server::ServiceKeyServiceServer;
 use onramp_proto::vxc_order_service_server::VxcOrderServiceServer;
+use onramp_proto::webhook_service_server::WebhookServiceServer;
 use std::sync::Arc;
 
 /// Why the server could not start or stopped abnormally.
@@ -140,6 +141,15 @@ pub async fn run_with_admin(
         Locks::new(Arc::new(store.clone())),
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
+    let webhooks = crate::webhooks::Webhooks::new(&config.webhooks).map_err(|problem| {
+        crate::settings::ConfigError::Invalid {
+            key: "webhooks",
+            problem,
+        }
+    })?;
+    hub.send_webhooks(webhooks.clone());
+    let dispatcher =
+        webhooks.spawn_dispatcher(store.clone(), &config.webhooks, shutdown_signal.clone());
     service_keys.use_held_vlans(Arc::new(hub.held_vlans()));
     let inbox_history = crate::approval_inbox::History::open(
         store.clone(),
@@ -283,6 +293,10 @@ pub async fn run_with_admin(
             .max_decoding_message_size(max_request),
         )
         .add_service(
+            WebhookServiceServer::new(api::webhooks::WebhookApi::new(store.clone(), webhooks))
+                .max_decoding_message_size(max_request),
+        )
+        .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(
                 crate::auth::audit::AuditLog::new(Arc::new(store.clone())),
             ))
@@ -319,7 +333,11 @@ pub async fn run_with_admin(
     if let Some(task) = admin_task {
         task.abort();
     }
-    for task in background.into_iter().chain(feed_followers) {
+    for task in background
+        .into_iter()
+        .chain(feed_followers)
+        .chain(dispatcher)
+    {
         task.abort();
     }
     upstream.shutdown().await;

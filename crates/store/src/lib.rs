@@ -54,6 +54,7 @@ mod signals;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod watch;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;

@@ -54,8 +54,8 @@ impl Store {
             .transpose()
     }
 
-    /// Appends one revision and applies its view changes atomically, then forgets revisions
-    /// older than `retain`. A crash leaves either both or neither, so a restart never replays a
+    /// Appends one revision and applies its view changes atomically, with the webhook events
+    /// they cause in the outbox, then forgets revisions older than `retain`. A crash leaves either both or neither, so a restart never replays a
     /// change twice nor loses one.
     pub async fn commit_watch_batch(
         &self,
@@ -63,8 +63,10 @@ impl Store {
         upserts: &[KeyView],
         removals: &[String],
         retain: u64,
+        outbox: &[crate::webhooks::OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut transaction = self.write_transaction().await?;
+        crate::webhooks::enqueue_in(&mut transaction, self.backend, outbox).await?;
         sqlx::query(
             "INSERT INTO watch_batches (revision, observe_time, events_json) VALUES ($1, $2, $3)",
         )
@@ -177,14 +179,14 @@ mod tests {
         async fn batches_and_views_commit_together_and_old_revisions_are_forgotten(store: Store) {
             assert_eq!(store.watch_revision_range().await.expect("range"), None);
             store
-                .commit_watch_batch(&batch(1), &[view("k1"), view("k2")], &[], 2)
+                .commit_watch_batch(&batch(1), &[view("k1"), view("k2")], &[], 2, &[])
                 .await
                 .expect("commit 1");
             store
-                .commit_watch_batch(&batch(2), &[], &["k1".to_owned()], 2)
+                .commit_watch_batch(&batch(2), &[], &["k1".to_owned()], 2, &[])
                 .await
                 .expect("commit 2");
-            store.commit_watch_batch(&batch(3), &[view("k3")], &[], 2).await.expect("commit 3");
+            store.commit_watch_batch(&batch(3), &[view("k3")], &[], 2, &[]).await.expect("commit 3");
 
             assert_eq!(store.watch_revision_range().await.expect("range"), Some((2, 3)));
             assert_eq!(store.watch_batches_after(1).await.expect("after"), [batch(2), batch(3)]);
@@ -195,13 +197,13 @@ mod tests {
             assert_eq!(store.watch_view("k1").await.expect("view"), None);
 
             // A revision is written once: a second writer of the same revision fails whole.
-            let again = store.commit_watch_batch(&batch(3), &[view("k9")], &[], 2).await;
+            let again = store.commit_watch_batch(&batch(3), &[view("k9")], &[], 2, &[]).await;
             assert!(again.is_err(), "revision 3 twice");
             assert_eq!(store.watch_view("k9").await.expect("view"), None);
 
             // Every replica hears a committed revision (PostgreSQL); SQLite has nobody to tell.
             if let Some(mut listener) = store.listen(WATCH_CHANNEL).await.expect("listen") {
-                store.commit_watch_batch(&batch(4), &[], &[], 2).await.expect("commit 4");
+                store.commit_watch_batch(&batch(4), &[], &[], 2, &[]).await.expect("commit 4");
                 let heard = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
                     .await
                     .expect("notified")

@@ -1,4 +1,4 @@
-"""connect(): one channel, the five onramp.v1 service stubs and health, bearer token on every call."""
+"""connect(): one channel, the seven onramp.v1 service stubs and health, bearer token on every call."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from onramp.v1 import (
     service_key_service_pb2,
     service_key_service_pb2_grpc,
     vxc_order_service_pb2_grpc,
+    webhook_service_pb2_grpc,
 )
 from onramp_client.watch import ServiceKeyWatcher, watch_service_keys
 
@@ -69,6 +70,7 @@ class Client:
     service_keys: service_key_service_pb2_grpc.ServiceKeyServiceStub
     vxc_orders: vxc_order_service_pb2_grpc.VxcOrderServiceStub
     approvals: approval_service_pb2_grpc.ApprovalServiceStub
+    webhooks: webhook_service_pb2_grpc.WebhookServiceStub
     admin: admin_service_pb2_grpc.AdminServiceStub
     health: health_pb2_grpc.HealthStub
 
@@ -79,6 +81,7 @@ class Client:
         self.service_keys = service_key_service_pb2_grpc.ServiceKeyServiceStub(channel)
         self.vxc_orders = vxc_order_service_pb2_grpc.VxcOrderServiceStub(channel)
         self.approvals = approval_service_pb2_grpc.ApprovalServiceStub(channel)
+        self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(channel)
         self.admin = admin_service_pb2_grpc.AdminServiceStub(channel)
         self.health = health_pb2_grpc.HealthStub(channel)
 

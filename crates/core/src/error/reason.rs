@@ -73,6 +73,8 @@ reasons! {
     VxcEnded = 42 => "VXC_ENDED",
     VxcChangePending = 43 => "VXC_CHANGE_PENDING",
     OutsideCallerBinding = 44 => "OUTSIDE_CALLER_BINDING",
+    WebhookEndpointNotFound = 45 => "WEBHOOK_ENDPOINT_NOT_FOUND",
+    WebhookDeliveryNotFound = 46 => "WEBHOOK_DELIVERY_NOT_FOUND",
 }
 
 impl ErrorReason {

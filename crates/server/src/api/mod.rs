@@ -11,6 +11,7 @@ pub mod service_keys;
 mod update_mask;
 mod watch_common;
 pub mod watch_route;
+pub mod webhooks;
 
 use tonic::{Request, Status};
 

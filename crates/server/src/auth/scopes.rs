@@ -24,12 +24,18 @@ pub enum Scope {
     /// `WatchServiceKeys` and `WatchApprovals` streams.
     #[serde(rename = "watch")]
     Watch,
+    /// Webhook endpoints and deliveries, read.
+    #[serde(rename = "webhooks.read")]
+    WebhooksRead,
+    /// Webhook endpoints, changed (their secrets are shown on create and rotation).
+    #[serde(rename = "webhooks.write")]
+    WebhooksWrite,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::CatalogRead,
         Scope::RegionsWrite,
         Scope::KeysRead,
@@ -37,6 +43,8 @@ impl Scope {
         Scope::OrdersRead,
         Scope::OrdersWrite,
         Scope::Watch,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
         Scope::Admin,
     ];
 
@@ -50,6 +58,8 @@ impl Scope {
             Scope::OrdersRead => "orders.read",
             Scope::OrdersWrite => "orders.write",
             Scope::Watch => "watch",
+            Scope::WebhooksRead => "webhooks.read",
+            Scope::WebhooksWrite => "webhooks.write",
             Scope::Admin => "admin",
         }
     }
@@ -200,6 +210,57 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         "/onramp.v1.ServiceKeyService/WatchServiceKeys",
         Scope::Watch,
         READ,
+    ),
+    // WebhookService: where events go; a write shows a secret.
+    (
+        "/onramp.v1.WebhookService/CreateWebhookEndpoint",
+        Scope::WebhooksWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.WebhookService/GetWebhookEndpoint",
+        Scope::WebhooksRead,
+        READ,
+    ),
+    (
+        "/onramp.v1.WebhookService/ListWebhookEndpoints",
+        Scope::WebhooksRead,
+        READ,
+    ),
+    (
+        "/onramp.v1.WebhookService/UpdateWebhookEndpoint",
+        Scope::WebhooksWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.WebhookService/DeleteWebhookEndpoint",
+        Scope::WebhooksWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.WebhookService/RotateWebhookSecret",
+        Scope::WebhooksWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.WebhookService/SendTestWebhook",
+        Scope::WebhooksWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.WebhookService/ListWebhookDeliveries",
+        Scope::WebhooksRead,
+        READ,
+    ),
+    (
+        "/onramp.v1.WebhookService/RetryWebhookDelivery",
+        Scope::WebhooksWrite,
+        WRITE,
+    ),
+    (
+        "/onramp.v1.WebhookService/RecoverWebhookEndpoint",
+        Scope::WebhooksWrite,
+        WRITE,
     ),
     // ApprovalService: the provider's inbox, keys' owner work.
     (

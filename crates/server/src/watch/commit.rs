@@ -29,6 +29,11 @@ impl WatchHub {
         }
         let revision = self.revision() + 1;
         let events_json = serde_json::to_string(&events).map_err(Error::internal)?;
+        // Queued with the revision, in its transaction: a crash loses neither or both.
+        let outbox = match self.inner.webhooks.get() {
+            Some(_) => crate::webhooks::events::key_events(&events, revision),
+            None => Vec::new(),
+        };
         let upserts: Vec<KeyView> = events
             .iter()
             .filter(|event| event.kind != events::ChangeKind::Removed)
@@ -50,8 +55,14 @@ impl WatchHub {
                 &upserts,
                 &removals,
                 self.inner.settings.history_revisions,
+                &outbox,
             )
             .await?;
+        if let Some(webhooks) = self.inner.webhooks.get()
+            && !outbox.is_empty()
+        {
+            webhooks.queued();
+        }
         {
             let mut state = self.write();
             state.revision = revision;

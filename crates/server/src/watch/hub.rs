@@ -59,6 +59,9 @@ pub(super) struct Inner {
     /// The Ports' maintenance and outages, copied onto each key's view (set by
     /// [`WatchHub::spawn_notice_follower`]).
     pub(super) signals: std::sync::OnceLock<Arc<crate::signals::Signals>>,
+    /// Told after a revision is committed, with the webhook events it queued (set by
+    /// [`WatchHub::send_webhooks`]).
+    pub(super) webhooks: std::sync::OnceLock<crate::webhooks::Webhooks>,
 }
 
 /// A cheap-to-clone handle to the watcher.
@@ -116,8 +119,15 @@ impl WatchHub {
                 settings,
                 instance_id,
                 signals: std::sync::OnceLock::new(),
+                webhooks: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Queues the webhook events of every revision this replica commits, and wakes `webhooks`'
+    /// dispatcher when it has.
+    pub fn send_webhooks(&self, webhooks: crate::webhooks::Webhooks) {
+        let _ = self.inner.webhooks.set(webhooks);
     }
 
     /// Records views a write of onramp's returned, so reads see them at once, asks this

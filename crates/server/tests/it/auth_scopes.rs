@@ -81,6 +81,9 @@ fn writes_need_write_scopes_and_only_writes_are_mutating() {
             "Cancel",
             "Uncancel",
             "Rotate",
+            "Send",
+            "Retry",
+            "Recover",
         ]
         .iter()
         .any(|verb| method.starts_with(verb));

@@ -44,3 +44,4 @@ mod store_lock;
 mod tracing_otlp;
 mod upstream_answers;
 mod watch_keys;
+mod webhooks;

@@ -211,6 +211,12 @@ const (
 	// issue for. Code PERMISSION_DENIED; metadata "caller", and "account" or "customer_ref". A
 	// resource the caller may not see is NOT_FOUND instead, so its existence does not leak.
 	ErrorReason_ERROR_REASON_OUTSIDE_CALLER_BINDING ErrorReason = 44
+	// ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: a WebhookService call names an endpoint onramp does
+	// not have. Code NOT_FOUND; metadata "endpoint_id".
+	ErrorReason_ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND ErrorReason = 45
+	// ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: RetryWebhookDelivery names a delivery onramp does
+	// not have (deleted with its endpoint, or never made). Code NOT_FOUND; metadata "delivery_id".
+	ErrorReason_ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND ErrorReason = 46
 )
 
 // Enum value maps for ErrorReason.
@@ -261,6 +267,8 @@ var (
 		42: "ERROR_REASON_VXC_ENDED",
 		43: "ERROR_REASON_VXC_CHANGE_PENDING",
 		44: "ERROR_REASON_OUTSIDE_CALLER_BINDING",
+		45: "ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND",
+		46: "ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -308,6 +316,8 @@ var (
 		"ERROR_REASON_VXC_ENDED":                   42,
 		"ERROR_REASON_VXC_CHANGE_PENDING":          43,
 		"ERROR_REASON_OUTSIDE_CALLER_BINDING":      44,
+		"ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND":  45,
+		"ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND":  46,
 	}
 )
 
@@ -342,7 +352,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xef\f\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xc9\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -389,7 +399,9 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"!ERROR_REASON_APPROVAL_NOT_PENDING\x10)\x12\x1a\n" +
 	"\x16ERROR_REASON_VXC_ENDED\x10*\x12#\n" +
 	"\x1fERROR_REASON_VXC_CHANGE_PENDING\x10+\x12'\n" +
-	"#ERROR_REASON_OUTSIDE_CALLER_BINDING\x10,B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"#ERROR_REASON_OUTSIDE_CALLER_BINDING\x10,\x12+\n" +
+	"'ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND\x10-\x12+\n" +
+	"'ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND\x10.B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

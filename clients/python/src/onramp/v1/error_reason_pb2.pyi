@@ -237,6 +237,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     issue for. Code PERMISSION_DENIED; metadata "caller", and "account" or "customer_ref". A
     resource the caller may not see is NOT_FOUND instead, so its existence does not leak.
     """
+    ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: _ErrorReason.ValueType  # 45
+    """ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: a WebhookService call names an endpoint onramp does
+    not have. Code NOT_FOUND; metadata "endpoint_id".
+    """
+    ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: _ErrorReason.ValueType  # 46
+    """ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: RetryWebhookDelivery names a delivery onramp does
+    not have (deleted with its endpoint, or never made). Code NOT_FOUND; metadata "delivery_id".
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable cause of a failed call. It travels as the `reason` of the
@@ -471,5 +479,13 @@ customers (its token's or certificate's `accounts` and `customer_refs`) than the
 request acts as or for: an `account` it may not use, or a key's `customer_ref` it may not
 issue for. Code PERMISSION_DENIED; metadata "caller", and "account" or "customer_ref". A
 resource the caller may not see is NOT_FOUND instead, so its existence does not leak.
+"""
+ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: ErrorReason.ValueType  # 45
+"""ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: a WebhookService call names an endpoint onramp does
+not have. Code NOT_FOUND; metadata "endpoint_id".
+"""
+ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: ErrorReason.ValueType  # 46
+"""ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: RetryWebhookDelivery names a delivery onramp does
+not have (deleted with its endpoint, or never made). Code NOT_FOUND; metadata "delivery_id".
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

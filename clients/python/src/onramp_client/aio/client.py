@@ -18,6 +18,7 @@ from onramp.v1 import (
     service_key_service_pb2,
     service_key_service_pb2_grpc,
     vxc_order_service_pb2_grpc,
+    webhook_service_pb2_grpc,
 )
 from onramp_client.aio.watch import AsyncServiceKeyWatcher, watch_service_keys
 
@@ -96,6 +97,7 @@ class AsyncClient:
     service_keys: service_key_service_pb2_grpc.ServiceKeyServiceAsyncStub
     vxc_orders: vxc_order_service_pb2_grpc.VxcOrderServiceAsyncStub
     approvals: approval_service_pb2_grpc.ApprovalServiceAsyncStub
+    webhooks: webhook_service_pb2_grpc.WebhookServiceAsyncStub
     admin: admin_service_pb2_grpc.AdminServiceAsyncStub
     health: health_pb2_grpc.HealthStub
 
@@ -108,6 +110,7 @@ class AsyncClient:
         self.service_keys = service_key_service_pb2_grpc.ServiceKeyServiceStub(channel)
         self.vxc_orders = vxc_order_service_pb2_grpc.VxcOrderServiceStub(channel)
         self.approvals = approval_service_pb2_grpc.ApprovalServiceStub(channel)
+        self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(channel)
         self.admin = admin_service_pb2_grpc.AdminServiceStub(channel)
         self.health = health_pb2_grpc.HealthStub(channel)
 

@@ -1,0 +1,146 @@
+//! Sends what the outbox holds: claims due deliveries (a lease on the database's clock, so with
+//! several replicas each delivery is sent by one), signs each with its endpoint's secret, sends
+//! it, and records the answer: delivered on a 2xx; on anything else the next attempt after the
+//! schedule's wait (or the endpoint's `retry-after`, when longer), failed once the schedule is
+//! spent; a 410 disables the endpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::settings::WebhookSettings;
+use onramp_store::Store;
+use onramp_store::webhooks::{AttemptOutcome, ClaimedDelivery};
+use onramp_webhooks::{Answer, Secret, Sender, signature_header};
+
+/// Deliveries claimed per round.
+const CLAIM_BATCH: i64 = 32;
+
+pub(crate) struct Dispatcher {
+    store: Store,
+    sender: Sender,
+    schedule: Vec<Duration>,
+    lease: Duration,
+    poll: Duration,
+    wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(
+        store: Store,
+        sender: Sender,
+        settings: &WebhookSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            sender,
+            schedule: settings
+                .retry_schedule_seconds
+                .iter()
+                .map(|seconds| Duration::from_secs(*seconds))
+                .collect(),
+            lease: Duration::from_secs(settings.lease_seconds),
+            poll: Duration::from_millis(settings.poll_interval_millis),
+            wake,
+        }
+    }
+
+    /// Runs until `shutdown`: a round whenever woken (a commit with events, a test event) or
+    /// every poll interval (another replica's events, retries coming due).
+    pub(crate) async fn run(self, shutdown: CancellationToken) {
+        loop {
+            let full = match self.round().await {
+                Ok(claimed) => claimed == usize::try_from(CLAIM_BATCH).unwrap_or(usize::MAX),
+                Err(error) => {
+                    tracing::warn!(error = %error, "webhook deliveries could not be claimed");
+                    false
+                }
+            };
+            if full {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.poll) => {}
+            }
+        }
+    }
+
+    /// Sends every delivery one claim returns, side by side; how many there were.
+    async fn round(&self) -> Result<usize, onramp_store::StoreError> {
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let claimed = self
+            .store
+            .claim_webhook_deliveries(lease_ms, CLAIM_BATCH)
+            .await?;
+        let count = claimed.len();
+        futures::future::join_all(claimed.into_iter().map(|delivery| self.deliver(delivery))).await;
+        Ok(count)
+    }
+
+    async fn deliver(&self, delivery: ClaimedDelivery) {
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let signed = Secret::from_text(delivery.secret.clone()).and_then(|secret| {
+            signature_header(
+                &[&secret],
+                &delivery.event_id,
+                timestamp,
+                delivery.payload.as_bytes(),
+            )
+        });
+        let answer = match signed {
+            Ok(signature) => {
+                self.sender
+                    .send(
+                        &delivery.url,
+                        &delivery.event_id,
+                        timestamp,
+                        &signature,
+                        delivery.payload.clone(),
+                    )
+                    .await
+            }
+            Err(error) => Answer {
+                status: None,
+                retry_after: None,
+                error: format!("could not sign: {error}"),
+            },
+        };
+        let outcome = self.outcome(&answer, delivery.attempts);
+        tracing::debug!(delivery = %delivery.id, status = ?answer.status, outcome = ?outcome,
+            "webhook attempt");
+        if let Err(error) = self
+            .store
+            .record_webhook_attempt(&delivery.id, &outcome, answer.status, &answer.error)
+            .await
+        {
+            // The lease runs out and the delivery is sent again: at least once, never lost.
+            tracing::warn!(delivery = %delivery.id, error = %error,
+                "a webhook attempt could not be recorded");
+        }
+    }
+
+    /// What an answer means for a delivery that had `attempts` attempts before this one.
+    fn outcome(&self, answer: &Answer, attempts: i64) -> AttemptOutcome {
+        if answer.delivered() {
+            return AttemptOutcome::Delivered;
+        }
+        if answer.status == Some(410) {
+            return AttemptOutcome::Gone;
+        }
+        let Some(wait) = usize::try_from(attempts)
+            .ok()
+            .and_then(|attempts| self.schedule.get(attempts))
+        else {
+            return AttemptOutcome::Failed;
+        };
+        let jitter = wait.mul_f64(rand::rng().random_range(0.0..0.1));
+        let wait = (*wait + jitter).max(answer.retry_after.unwrap_or_default());
+        AttemptOutcome::RetryIn(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+    }
+}

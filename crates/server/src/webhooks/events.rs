@@ -1,0 +1,129 @@
+//! The webhook events a watch revision causes, as thin Standard Webhooks payloads:
+//! `{type, timestamp, data}` where data names the resource, its revision and customer_ref and
+//! little else; the receiver looks the rest up (GetServiceKey) with its own credentials.
+
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::watch::{ChangeKind, KeyEvent};
+use onramp_core::keys::KeyState;
+use onramp_store::millis;
+use onramp_store::webhooks::OutboxEvent;
+
+/// Every event type onramp sends, for validating an endpoint's filter.
+pub(crate) const EVENT_TYPES: &[&str] = &[
+    "service_key.created",
+    "service_key.used",
+    "service_key.deactivated",
+    "service_key.expired",
+    "service_key.rotated",
+    "webhook.test",
+];
+
+/// The event type a key change is, if webhooks carry it.
+fn key_event_type(event: &KeyEvent) -> Option<&'static str> {
+    match (event.kind, event.key.state) {
+        (ChangeKind::Added, _) => Some("service_key.created"),
+        (ChangeKind::Rotated, _) => Some("service_key.rotated"),
+        (ChangeKind::StateChanged, KeyState::Used) => Some("service_key.used"),
+        (ChangeKind::StateChanged, KeyState::Inactive) => Some("service_key.deactivated"),
+        (ChangeKind::StateChanged, KeyState::Expired) => Some("service_key.expired"),
+        _ => None,
+    }
+}
+
+/// A new event id: `msg_` and 32 hex digits (no `.`, as the spec asks).
+pub(crate) fn event_id() -> String {
+    format!("msg_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The body of an event: type, time and the thin data.
+pub(crate) fn payload(event_type: &str, time: OffsetDateTime, data: serde_json::Value) -> String {
+    json!({
+        "type": event_type,
+        "timestamp": time.format(&Rfc3339).unwrap_or_default(),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// The outbox events of one watch revision's key events.
+pub(crate) fn key_events(events: &[KeyEvent], revision: i64) -> Vec<OutboxEvent> {
+    events
+        .iter()
+        .filter_map(|event| {
+            let event_type = key_event_type(event)?;
+            let key = &event.key;
+            let mut data = json!({
+                "key": key.key,
+                "revision": revision,
+                "customer_ref": key.customer_ref,
+                "port_uid": key.port.uid,
+                "state": format!("{:?}", key.state).to_uppercase(),
+            });
+            if let Some(previous) = event.previous_state {
+                data["previous_state"] = json!(format!("{previous:?}").to_uppercase());
+            }
+            if !key.vxc_uid.is_empty() {
+                data["vxc_uid"] = json!(key.vxc_uid);
+            }
+            if !key.rotated_from.is_empty() {
+                data["rotated_from"] = json!(key.rotated_from);
+            }
+            Some(OutboxEvent {
+                id: event_id(),
+                event_type: event_type.to_owned(),
+                occur_ms: millis(event.observe_time),
+                payload: payload(event_type, event.observe_time, data),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::events::tests::view;
+
+    #[test]
+    fn key_changes_become_thin_typed_events() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut used = view("k1", KeyState::Used);
+        used.vxc_uid = "vxc-1".into();
+        used.customer_ref = "acme".into();
+        let events = [
+            KeyEvent {
+                kind: ChangeKind::Added,
+                key: view("k0", KeyState::Active),
+                previous_state: None,
+                observe_time: now,
+            },
+            KeyEvent {
+                kind: ChangeKind::StateChanged,
+                key: used,
+                previous_state: Some(KeyState::Active),
+                observe_time: now,
+            },
+            KeyEvent {
+                kind: ChangeKind::Updated,
+                key: view("k2", KeyState::Active),
+                previous_state: Some(KeyState::Active),
+                observe_time: now,
+            },
+        ];
+        let outbox = key_events(&events, 7);
+        assert_eq!(outbox.len(), 2, "an update of other fields is not an event");
+        assert_eq!(outbox[0].event_type, "service_key.created");
+        let body: serde_json::Value = serde_json::from_str(&outbox[1].payload).expect("json");
+        assert_eq!(body["type"], "service_key.used");
+        assert_eq!(body["timestamp"], "1970-01-01T00:00:00Z");
+        assert_eq!(
+            body["data"],
+            json!({"key": "k1", "revision": 7, "customer_ref": "acme", "port_uid": "",
+                   "state": "USED", "previous_state": "ACTIVE", "vxc_uid": "vxc-1"})
+        );
+        assert!(outbox[0].id.starts_with("msg_") && !outbox[0].id.contains('.'));
+        assert_ne!(outbox[0].id, outbox[1].id);
+    }
+}

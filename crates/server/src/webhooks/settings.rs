@@ -1,0 +1,74 @@
+//! The `[webhooks]` section: where webhooks may go and how deliveries are retried.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{ConfigError, positive};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Send webhooks (the dispatcher runs); off, events still queue for when it is on.
+    pub enabled: bool,
+    /// Networks (CIDR) a destination may be in besides the public internet, e.g. a receiver on
+    /// the provider's own network. Nothing by default: loopback, private, link-local and metadata
+    /// addresses are refused. A host in these may also be reached over plain http.
+    pub allow_networks: Vec<String>,
+    /// Seconds to wait after each failed attempt; after the last, the delivery fails (Standard
+    /// Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Each wait gets up to a
+    /// tenth more at random so retries of many events spread out.
+    pub retry_schedule_seconds: Vec<u64>,
+    /// The whole request, connection included (1 to 30).
+    pub timeout_seconds: u64,
+    /// How often due deliveries are looked for when nothing wakes the dispatcher (another
+    /// replica's events, retries coming due).
+    pub poll_interval_millis: u64,
+    /// How long a claimed delivery is kept from the other replicas while it is sent.
+    pub lease_seconds: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allow_networks: Vec::new(),
+            retry_schedule_seconds: vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000],
+            timeout_seconds: 15,
+            poll_interval_millis: 1_000,
+            lease_seconds: 60,
+        }
+    }
+}
+
+impl WebhookSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        onramp_webhooks::Destinations::new(&self.allow_networks).map_err(|problem| {
+            ConfigError::Invalid {
+                key: "webhooks.allow_networks",
+                problem,
+            }
+        })?;
+        if !(1..=30).contains(&self.timeout_seconds) {
+            return Err(ConfigError::Invalid {
+                key: "webhooks.timeout_seconds",
+                problem: format!("must be from 1 to 30, got {}", self.timeout_seconds),
+            });
+        }
+        positive("webhooks.poll_interval_millis", self.poll_interval_millis)?;
+        if self.lease_seconds <= self.timeout_seconds {
+            return Err(ConfigError::Invalid {
+                key: "webhooks.lease_seconds",
+                problem: format!(
+                    "must exceed webhooks.timeout_seconds ({}), got {}",
+                    self.timeout_seconds, self.lease_seconds
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
+    }
+}
