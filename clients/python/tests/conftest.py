@@ -40,6 +40,9 @@ FAST_POLLING = {
     "ONRAMP_APPROVALS__POLL_INTERVAL_SECONDS": "1",
     # Servers run side by side: the admin listener on a free port, not the fixed default.
     "ONRAMP_ADMIN__LISTEN": "127.0.0.1:0",
+    # The webhook test's receiver listens on loopback, which onramp refuses unless allowed.
+    "ONRAMP_WEBHOOKS__ALLOW_NETWORKS": '["127.0.0.0/8"]',
+    "ONRAMP_WEBHOOKS__POLL_INTERVAL_MILLIS": "100",
 }
 
 

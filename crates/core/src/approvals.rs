@@ -27,6 +27,16 @@ impl ApprovalKind {
             _ => Self::Other,
         }
     }
+
+    /// Megaport's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NewOrder => "NEW_ORDER",
+            Self::SpeedChange => "SPEED_CHANGE",
+            Self::TermChange => "TERM_CHANGE",
+            Self::Other => "OTHER",
+        }
+    }
 }
 
 /// Where an approval stands.

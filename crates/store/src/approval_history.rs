@@ -20,15 +20,17 @@ impl Store {
             .collect()
     }
 
-    /// Appends one revision and the digests of the approvals it changed atomically, then forgets
-    /// revisions older than `retain`.
+    /// Appends one revision and the digests of the approvals it changed atomically, with the
+    /// webhook events they cause in the outbox, then forgets revisions older than `retain`.
     pub async fn commit_approval_batch(
         &self,
         batch: &StoredBatch,
         digests: &[(String, String)],
         retain: u64,
+        outbox: &[crate::webhooks::OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut transaction = self.write_transaction().await?;
+        crate::webhooks::enqueue_in(&mut transaction, self.backend, outbox).await?;
         sqlx::query(
             "INSERT INTO approval_batches (revision, observe_time, approvals_json) \
              VALUES ($1, $2, $3)",
@@ -103,7 +105,7 @@ mod tests {
                 };
                 let digests = [("a1".to_owned(), format!("d{revision}"))];
                 store
-                    .commit_approval_batch(&batch, &digests, 2)
+                    .commit_approval_batch(&batch, &digests, 2, &[])
                     .await
                     .expect("commit");
             }

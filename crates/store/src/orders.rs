@@ -73,6 +73,16 @@ impl Store {
         .bind(from.as_str())
         .execute(&mut *transaction)
         .await?;
+        if result.rows_affected() == 1 {
+            let event = state_changed(
+                order_id,
+                from.as_str(),
+                OrderState::Submitting.as_str(),
+                None,
+                now,
+            );
+            crate::webhooks::enqueue_in(&mut transaction, self.backend, &[event]).await?;
+        }
         self.commit_order_change(transaction, order_id, result.rows_affected())
             .await
     }
@@ -128,7 +138,24 @@ impl Store {
             query = query.bind(state.as_str());
         }
         let mut transaction = self.write_transaction().await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT state FROM vxc_orders WHERE order_id = $1")
+                .bind(&order.order_id)
+                .fetch_optional(&mut *transaction)
+                .await?;
         let result = query.execute(&mut *transaction).await?;
+        if let Some(before) = before
+            .filter(|before| result.rows_affected() == 1 && before.as_str() != order.state.as_str())
+        {
+            let event = state_changed(
+                &order.order_id,
+                &before,
+                order.state.as_str(),
+                order.vxc_uid.as_deref(),
+                order.update_time,
+            );
+            crate::webhooks::enqueue_in(&mut transaction, self.backend, &[event]).await?;
+        }
         self.commit_order_change(transaction, &order.order_id, result.rows_affected())
             .await
     }
@@ -325,6 +352,28 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> Result<Order, StoreError> {
             })
             .transpose()?,
     })
+}
+
+/// The `vxc_order.state_changed` event of an order moving `from` -> `to` (the update time,
+/// in ms, is its revision: it grows with every change of the order).
+fn state_changed(
+    order_id: &str,
+    from: &str,
+    to: &str,
+    vxc_uid: Option<&str>,
+    time: OffsetDateTime,
+) -> crate::webhooks::OutboxEvent {
+    crate::webhooks::OutboxEvent::new(
+        "vxc_order.state_changed",
+        time,
+        serde_json::json!({
+            "order_id": order_id,
+            "revision": millis(time),
+            "from": from,
+            "to": to,
+            "vxc_uid": vxc_uid,
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! lease on the database's clock, so replicas never send one at the same time.
 
 use sqlx::Row;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::{Backend, Store, StoreError};
 
@@ -29,6 +31,25 @@ pub struct OutboxEvent {
     pub occur_ms: i64,
     /// The JSON body every delivery sends.
     pub payload: String,
+}
+
+impl OutboxEvent {
+    /// An event with a new id (`msg_` and 32 hex digits: no `.`, as the spec asks) and the thin
+    /// Standard Webhooks body `{type, timestamp, data}`: data names the resource, its revision and
+    /// customer_ref and little else; the receiver looks the rest up with its own credentials.
+    pub fn new(event_type: &str, time: OffsetDateTime, data: serde_json::Value) -> Self {
+        let payload = serde_json::json!({
+            "type": event_type,
+            "timestamp": time.format(&Rfc3339).unwrap_or_default(),
+            "data": data,
+        });
+        Self {
+            id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+            event_type: event_type.to_owned(),
+            occur_ms: super::millis(time),
+            payload: payload.to_string(),
+        }
+    }
 }
 
 /// A delivery claimed for sending, with what sending needs.

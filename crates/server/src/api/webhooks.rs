@@ -6,7 +6,7 @@ use super::{audit_note, convert};
 use crate::error::{Error, FieldViolation};
 use crate::paging;
 use crate::webhooks::Webhooks;
-use crate::webhooks::events::{self, EVENT_TYPES};
+use crate::webhooks::events::EVENT_TYPES;
 use onramp_core::ErrorReason;
 use onramp_core::idempotency::{check_request_id, ensure_same_request, fingerprint};
 use onramp_proto as pb;
@@ -189,16 +189,11 @@ impl WebhookService for WebhookApi {
         note.set_resource(&id);
         let endpoint = self.endpoint(&id).await.map_err(crate::error::status)?;
         let now = time::OffsetDateTime::now_utc();
-        let event = OutboxEvent {
-            id: events::event_id(),
-            event_type: "webhook.test".to_owned(),
-            occur_ms: onramp_store::millis(now),
-            payload: events::payload(
-                "webhook.test",
-                now,
-                serde_json::json!({ "endpoint_id": endpoint.id }),
-            ),
-        };
+        let event = OutboxEvent::new(
+            "webhook.test",
+            now,
+            serde_json::json!({ "endpoint_id": endpoint.id }),
+        );
         let delivery_id = self
             .store
             .enqueue_webhook_event_for(&event, &endpoint.id)

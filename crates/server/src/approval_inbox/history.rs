@@ -82,20 +82,31 @@ impl History {
         }
         let (revision, changed) = {
             let seen = self.lock();
-            let changed: Vec<(Approval, String)> = read
+            let changed: Vec<(Approval, String, bool)> = read
                 .iter()
-                .map(|approval| (approval.clone(), digest(approval)))
-                .filter(|(approval, digest)| seen.digests.get(&approval.uid) != Some(digest))
+                .map(|approval| {
+                    let is_new = !seen.digests.contains_key(&approval.uid);
+                    (approval.clone(), digest(approval), is_new)
+                })
+                .filter(|(approval, digest, _)| seen.digests.get(&approval.uid) != Some(digest))
                 .collect();
             (seen.revision + 1, changed)
         };
         if changed.is_empty() {
             return Ok(None);
         }
-        let approvals: Vec<Approval> = changed.iter().map(|(a, _)| a.clone()).collect();
+        let outbox = crate::webhooks::events::approval_events(
+            &changed
+                .iter()
+                .map(|(approval, _, is_new)| (approval.clone(), *is_new))
+                .collect::<Vec<_>>(),
+            revision,
+            now,
+        );
+        let approvals: Vec<Approval> = changed.iter().map(|(a, _, _)| a.clone()).collect();
         let digests: Vec<(String, String)> = changed
             .into_iter()
-            .map(|(approval, digest)| (approval.uid, digest))
+            .map(|(approval, digest, _)| (approval.uid, digest))
             .collect();
         let batch = StoredBatch {
             revision,
@@ -103,7 +114,7 @@ impl History {
             events_json: serde_json::to_string(&approvals).map_err(Error::internal)?,
         };
         self.store
-            .commit_approval_batch(&batch, &digests, self.retain)
+            .commit_approval_batch(&batch, &digests, self.retain, &outbox)
             .await?;
         let mut seen = self.lock();
         seen.revision = revision;

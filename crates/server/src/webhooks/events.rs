@@ -1,14 +1,12 @@
-//! The webhook events a watch revision causes, as thin Standard Webhooks payloads:
-//! `{type, timestamp, data}` where data names the resource, its revision and customer_ref and
-//! little else; the receiver looks the rest up (GetServiceKey) with its own credentials.
+//! The webhook events a watch revision or an approval inbox revision causes (see
+//! [`OutboxEvent::new`] for their body). Orders' events are the store's: it writes them where it
+//! sees an order's state change.
 
 use serde_json::json;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::watch::{ChangeKind, KeyEvent};
+use onramp_core::approvals::{Approval, ApprovalStatus};
 use onramp_core::keys::KeyState;
-use onramp_store::millis;
 use onramp_store::webhooks::OutboxEvent;
 
 /// Every event type onramp sends, for validating an endpoint's filter.
@@ -18,6 +16,9 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
     "service_key.deactivated",
     "service_key.expired",
     "service_key.rotated",
+    "vxc_order.state_changed",
+    "order_approval.pending",
+    "order_approval.resolved",
     "webhook.test",
 ];
 
@@ -31,21 +32,6 @@ fn key_event_type(event: &KeyEvent) -> Option<&'static str> {
         (ChangeKind::StateChanged, KeyState::Expired) => Some("service_key.expired"),
         _ => None,
     }
-}
-
-/// A new event id: `msg_` and 32 hex digits (no `.`, as the spec asks).
-pub(crate) fn event_id() -> String {
-    format!("msg_{}", uuid::Uuid::new_v4().simple())
-}
-
-/// The body of an event: type, time and the thin data.
-pub(crate) fn payload(event_type: &str, time: OffsetDateTime, data: serde_json::Value) -> String {
-    json!({
-        "type": event_type,
-        "timestamp": time.format(&Rfc3339).unwrap_or_default(),
-        "data": data,
-    })
-    .to_string()
 }
 
 /// The outbox events of one watch revision's key events.
@@ -71,12 +57,40 @@ pub(crate) fn key_events(events: &[KeyEvent], revision: i64) -> Vec<OutboxEvent>
             if !key.rotated_from.is_empty() {
                 data["rotated_from"] = json!(key.rotated_from);
             }
-            Some(OutboxEvent {
-                id: event_id(),
-                event_type: event_type.to_owned(),
-                occur_ms: millis(event.observe_time),
-                payload: payload(event_type, event.observe_time, data),
-            })
+            Some(OutboxEvent::new(event_type, event.observe_time, data))
+        })
+        .collect()
+}
+
+/// The outbox events of one approval inbox revision: `order_approval.pending` for an approval
+/// seen for the first time while pending, `order_approval.resolved` for one that left pending.
+/// `is_new` says whether an approval was never seen before.
+pub(crate) fn approval_events(
+    changed: &[(Approval, bool)],
+    revision: i64,
+    now: time::OffsetDateTime,
+) -> Vec<OutboxEvent> {
+    changed
+        .iter()
+        .filter_map(|(approval, is_new)| {
+            let event_type = match approval.status {
+                ApprovalStatus::Pending if *is_new => "order_approval.pending",
+                ApprovalStatus::Pending => return None,
+                _ => "order_approval.resolved",
+            };
+            Some(OutboxEvent::new(
+                event_type,
+                now,
+                json!({
+                    "approval_uid": approval.uid,
+                    "revision": revision,
+                    "customer_ref": approval.customer_ref,
+                    "vxc_uid": approval.vxc_uid,
+                    "service_key": approval.service_key,
+                    "kind": approval.kind.as_str(),
+                    "status": approval.status.as_str(),
+                }),
+            ))
         })
         .collect()
 }
@@ -85,6 +99,7 @@ pub(crate) fn key_events(events: &[KeyEvent], revision: i64) -> Vec<OutboxEvent>
 mod tests {
     use super::*;
     use crate::watch::events::tests::view;
+    use time::OffsetDateTime;
 
     #[test]
     fn key_changes_become_thin_typed_events() {

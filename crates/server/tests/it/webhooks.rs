@@ -37,8 +37,23 @@ impl Received {
     }
 }
 
-/// A receiver on 127.0.0.1 that answers 503 to its first `failures` requests, then 200.
+/// How the test receiver answers its nth request (from 0).
+#[derive(Clone, Copy)]
+enum Answering {
+    /// 503 to the first n, then 204.
+    FailFirst(usize),
+    /// The first request gets no answer at all (its sender is killed meanwhile), then 204.
+    HangFirst,
+}
+
+/// A receiver on 127.0.0.1 that answers 503 to its first `failures` requests, then 204.
 async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>) {
+    receiver_answering(Answering::FailFirst(failures)).await
+}
+
+async fn receiver_answering(
+    answering: Answering,
+) -> (String, mpsc::UnboundedReceiver<Received>) {
     let (sender, received) = mpsc::unbounded_channel();
     let seen = Arc::new(AtomicUsize::new(0));
     let app = axum::Router::new().route(
@@ -47,10 +62,16 @@ async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>
             let (sender, seen) = (sender.clone(), seen.clone());
             async move {
                 let _ = sender.send(Received { headers, body });
-                if seen.fetch_add(1, Ordering::SeqCst) < failures {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::NO_CONTENT
+                let nth = seen.fetch_add(1, Ordering::SeqCst);
+                match answering {
+                    Answering::FailFirst(failures) if nth < failures => {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    }
+                    Answering::HangFirst if nth == 0 => {
+                        std::future::pending::<()>().await;
+                        StatusCode::NO_CONTENT
+                    }
+                    _ => StatusCode::NO_CONTENT,
                 }
             }
         }),
@@ -273,4 +294,176 @@ async fn endpoints_on_loopback_or_the_metadata_address_are_refused_without_an_al
             refused.message()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_that_needs_approval_sends_its_approval_and_state_events() {
+    use crate::support::approvals::{approval_of, inbox_config, key_for, wait_for_state};
+    use onramp_proto::approval_service_client::ApprovalServiceClient;
+    use onramp_proto::{ApprovalStatus, ApproveApprovalRequest, VxcOrderState};
+
+    let (url, mut received) = receiver(0).await;
+    let mut config = inbox_config();
+    config.webhooks = webhook_config().webhooks;
+    let env = SandboxedServer::start_with(crate::support::orders::fast_sandbox(), config).await;
+    let channel = env.server.channel.clone();
+    let secret = within(
+        WebhookServiceClient::new(channel.clone()).create_webhook_endpoint(
+            CreateWebhookEndpointRequest {
+                endpoint: Some(WebhookEndpoint {
+                    url,
+                    event_types: vec![
+                        "order_approval.pending".into(),
+                        "order_approval.resolved".into(),
+                        "vxc_order.state_changed".into(),
+                    ],
+                    ..Default::default()
+                }),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            },
+        ),
+    )
+    .await
+    .expect("create")
+    .into_inner()
+    .secret;
+
+    let key = key_for(&channel, "acme-gpu-7", 391).await;
+    let order = crate::support::orders::acme_buys(&channel, &key, "acme, needs approval").await;
+    assert_eq!(order.state(), VxcOrderState::AwaitingApproval);
+    let pending = next_matching(&mut received, |body| {
+        body["type"] == "order_approval.pending"
+            && body["data"]["vxc_uid"] == order.vxc_uid.as_str()
+    })
+    .await;
+    verified(&secret, &pending);
+    assert_eq!(pending.json()["data"]["customer_ref"], "acme-gpu-7");
+
+    let approval = approval_of(&channel, &order.vxc_uid, &[ApprovalStatus::Pending]).await;
+    within(
+        ApprovalServiceClient::new(channel.clone()).approve_approval(ApproveApprovalRequest {
+            approval_uid: approval.approval_uid.clone(),
+            comment: "ok".into(),
+        }),
+    )
+    .await
+    .expect("approve");
+    let resolved = next_matching(&mut received, |body| {
+        body["type"] == "order_approval.resolved"
+            && body["data"]["vxc_uid"] == order.vxc_uid.as_str()
+    })
+    .await;
+    verified(&secret, &resolved);
+    assert_eq!(resolved.json()["data"]["status"], "APPROVED");
+
+    wait_for_state(&channel, &order.order_id, VxcOrderState::Live).await;
+    let live = next_matching(&mut received, |body| {
+        body["type"] == "vxc_order.state_changed"
+            && body["data"]["order_id"] == order.order_id.as_str()
+            && body["data"]["to"] == "LIVE"
+    })
+    .await;
+    verified(&secret, &live);
+    assert!(
+        live.json()["data"]["from"]
+            .as_str()
+            .is_some_and(|from| from != "LIVE")
+    );
+}
+
+/// The `[webhooks]` table of a replica's config: loopback allowed, quick polls, and a short
+/// timeout and lease so a killed replica's claim is taken over within seconds.
+const REPLICA_WEBHOOKS: &str = "[webhooks]\nallow_networks = [\"127.0.0.0/8\"]\n\
+    poll_interval_millis = 100\nretry_schedule_seconds = [0, 0, 0, 0, 0]\n\
+    timeout_seconds = 5\nlease_seconds = 6\n";
+
+async fn endpoint_on(channel: tonic::transport::Channel, url: &str) -> (String, String) {
+    let created = within(WebhookServiceClient::new(channel).create_webhook_endpoint(
+        CreateWebhookEndpointRequest {
+            endpoint: Some(WebhookEndpoint {
+                url: url.to_owned(),
+                ..Default::default()
+            }),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        },
+    ))
+    .await
+    .expect("create")
+    .into_inner();
+    (created.endpoint.expect("endpoint").id, created.secret)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_whose_sender_is_killed_mid_delivery_arrives_after_the_restart() {
+    let (url, mut received) = receiver_answering(Answering::HangFirst).await;
+    let mut replicas =
+        crate::support::replicas::Replicas::start(1, Default::default(), REPLICA_WEBHOOKS).await;
+    let (endpoint, secret) = endpoint_on(replicas.channel(0), &url).await;
+    let queued = within(WebhookServiceClient::new(replicas.channel(0)).send_test_webhook(
+        SendTestWebhookRequest { id: endpoint },
+    ))
+    .await
+    .expect("test event")
+    .into_inner()
+    .delivery
+    .expect("delivery");
+
+    // The event is committed and its delivery is on the wire, unanswered: kill the sender.
+    let in_flight = next(&mut received).await;
+    assert_eq!(in_flight.id(), queued.event_id);
+    replicas.kill(0);
+    replicas.start_replica(0).await;
+
+    // The restarted replica takes the delivery over once the dead one's lease ends.
+    let delivered = next(&mut received).await;
+    assert_eq!(delivered.id(), queued.event_id, "the same event, after the restart");
+    verified(&secret, &delivered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_send_each_of_500_events_once() {
+    const EVENTS: usize = 500;
+    let (url, mut received) = receiver(0).await;
+    let replicas =
+        crate::support::replicas::Replicas::start(3, Default::default(), REPLICA_WEBHOOKS).await;
+    let (endpoint, secret) = endpoint_on(replicas.channel(0), &url).await;
+    let mut sent = std::collections::HashSet::new();
+    for index in 0..EVENTS {
+        // Each replica commits a third of the events; every replica's dispatcher claims.
+        let delivery = within(
+            WebhookServiceClient::new(replicas.channel(index % 3)).send_test_webhook(
+                SendTestWebhookRequest {
+                    id: endpoint.clone(),
+                },
+            ),
+        )
+        .await
+        .expect("test event")
+        .into_inner()
+        .delivery
+        .expect("delivery");
+        sent.insert(delivery.event_id);
+    }
+    let mut deliveries: std::collections::HashMap<String, usize> = Default::default();
+    let mut checked = 0;
+    while deliveries.len() < EVENTS {
+        let delivery = next(&mut received).await;
+        if checked < 10 {
+            verified(&secret, &delivery);
+            checked += 1;
+        }
+        *deliveries.entry(delivery.id().to_owned()).or_default() += 1;
+    }
+    assert_eq!(
+        deliveries.keys().cloned().collect::<std::collections::HashSet<_>>(),
+        sent,
+        "every event, none other"
+    );
+    // Anything more already on its way would be a second delivery: give it a moment to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(extra) = received.try_recv() {
+        *deliveries.entry(extra.id().to_owned()).or_default() += 1;
+    }
+    let twice = deliveries.values().filter(|count| **count > 1).count();
+    assert_eq!(twice, 0, "events delivered more than once");
 }
