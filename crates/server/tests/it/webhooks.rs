@@ -51,9 +51,7 @@ async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>
     receiver_answering(Answering::FailFirst(failures)).await
 }
 
-async fn receiver_answering(
-    answering: Answering,
-) -> (String, mpsc::UnboundedReceiver<Received>) {
+async fn receiver_answering(answering: Answering) -> (String, mpsc::UnboundedReceiver<Received>) {
     let (sender, received) = mpsc::unbounded_channel();
     let seen = Arc::new(AtomicUsize::new(0));
     let app = axum::Router::new().route(
@@ -399,9 +397,10 @@ async fn an_event_whose_sender_is_killed_mid_delivery_arrives_after_the_restart(
     let mut replicas =
         crate::support::replicas::Replicas::start(1, Default::default(), REPLICA_WEBHOOKS).await;
     let (endpoint, secret) = endpoint_on(replicas.channel(0), &url).await;
-    let queued = within(WebhookServiceClient::new(replicas.channel(0)).send_test_webhook(
-        SendTestWebhookRequest { id: endpoint },
-    ))
+    let queued = within(
+        WebhookServiceClient::new(replicas.channel(0))
+            .send_test_webhook(SendTestWebhookRequest { id: endpoint }),
+    )
     .await
     .expect("test event")
     .into_inner()
@@ -416,7 +415,11 @@ async fn an_event_whose_sender_is_killed_mid_delivery_arrives_after_the_restart(
 
     // The restarted replica takes the delivery over once the dead one's lease ends.
     let delivered = next(&mut received).await;
-    assert_eq!(delivered.id(), queued.event_id, "the same event, after the restart");
+    assert_eq!(
+        delivered.id(),
+        queued.event_id,
+        "the same event, after the restart"
+    );
     verified(&secret, &delivered);
 }
 
@@ -455,7 +458,10 @@ async fn three_replicas_send_each_of_500_events_once() {
         *deliveries.entry(delivery.id().to_owned()).or_default() += 1;
     }
     assert_eq!(
-        deliveries.keys().cloned().collect::<std::collections::HashSet<_>>(),
+        deliveries
+            .keys()
+            .cloned()
+            .collect::<std::collections::HashSet<_>>(),
         sent,
         "every event, none other"
     );
