@@ -293,8 +293,11 @@ pub async fn run_with_admin(
             .max_decoding_message_size(max_request),
         )
         .add_service(
-            WebhookServiceServer::new(api::webhooks::WebhookApi::new(store.clone(), webhooks))
-                .max_decoding_message_size(max_request),
+            WebhookServiceServer::new(api::webhooks::WebhookApi::new(
+                store.clone(),
+                webhooks.clone(),
+            ))
+            .max_decoding_message_size(max_request),
         )
         .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(
@@ -318,6 +321,7 @@ pub async fn run_with_admin(
                     hub: hub.clone(),
                     store: store.clone(),
                     orders,
+                    webhooks: webhooks.clone(),
                 },
                 draining: shutdown_signal.clone(),
             }),

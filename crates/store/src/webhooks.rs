@@ -91,6 +91,18 @@ pub enum AttemptOutcome {
     Gone,
 }
 
+/// The deliveries by status, and how late the most overdue pending one is: what the metrics
+/// show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookQueue {
+    pub pending: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    /// How long ago the most overdue pending delivery to an enabled endpoint came due (database
+    /// clock); 0 when none is due. Dispatchers that keep up hold it near 0.
+    pub overdue_ms: i64,
+}
+
 /// The filters of a delivery listing.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
@@ -411,6 +423,32 @@ impl Store {
         Ok(requeued.rows_affected())
     }
 
+    /// The queue's size by status and its most overdue delivery.
+    pub async fn webhook_queue(&self) -> Result<WebhookQueue, StoreError> {
+        let mut queue = WebhookQueue::default();
+        let counts =
+            sqlx::query("SELECT status, COUNT(*) AS count FROM webhook_deliveries GROUP BY status")
+                .fetch_all(self.pool())
+                .await?;
+        for row in counts {
+            let count: i64 = row.try_get("count")?;
+            match row.try_get::<String, _>("status")?.as_str() {
+                "pending" => queue.pending = count,
+                "delivered" => queue.delivered = count,
+                _ => queue.failed += count,
+            }
+        }
+        let now = self.backend.now_ms_sql();
+        queue.overdue_ms = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COALESCE({now} - MIN(d.next_attempt_ms), 0) FROM webhook_deliveries d \
+             JOIN webhook_endpoints p ON p.id = d.endpoint_id \
+             WHERE d.status = 'pending' AND p.disabled = 0 AND d.next_attempt_ms <= {now}"
+        )))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(queue)
+    }
+
     /// Deliveries matching `filter`, newest first.
     pub async fn webhook_deliveries(
         &self,
@@ -540,6 +578,9 @@ mod tests {
             assert_eq!((one[0].status.as_str(), one[0].attempts), ("pending", 0));
             assert_eq!(store.requeue_failed_webhook_deliveries("ep_all", 0, 10).await.expect("recover"), 0, "until is exclusive");
             assert_eq!(store.requeue_failed_webhook_deliveries("ep_all", 10, 11).await.expect("recover"), 1);
+
+            let queue = store.webhook_queue().await.expect("queue");
+            assert_eq!((queue.pending, queue.delivered, queue.failed), (2, 1, 0));
 
             assert!(store.delete_webhook_endpoint("ep_used").await.expect("delete"));
             assert!(!store.delete_webhook_endpoint("ep_used").await.expect("delete"));

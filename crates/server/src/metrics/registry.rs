@@ -54,6 +54,9 @@ pub struct Metrics {
     order_reconciliations: IntCounterVec,
     store_rows: IntGaugeVec,
     store_query_duration: HistogramVec,
+    webhook_attempts: IntCounterVec,
+    webhook_deliveries: IntGaugeVec,
+    webhook_overdue: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -70,6 +73,7 @@ pub(crate) struct Sources {
     pub(crate) hub: WatchHub,
     pub(crate) store: Store,
     pub(crate) orders: OrderDesk,
+    pub(crate) webhooks: crate::webhooks::Webhooks,
 }
 
 impl Metrics {
@@ -257,6 +261,22 @@ impl Metrics {
                 &["table"],
             ),
             orders: gauges("orders", "VXC orders by state.", &["state"]),
+            webhook_attempts: counter(
+                "webhook_attempts_total",
+                "Webhook deliveries this replica attempted, by outcome (delivered, retried, \
+                 failed: the schedule is spent, gone: the endpoint answered 410).",
+                &["outcome"],
+            ),
+            webhook_deliveries: gauges(
+                "webhook_deliveries",
+                "Webhook deliveries in the outbox, by status (pending, delivered, failed).",
+                &["status"],
+            ),
+            webhook_overdue: gauge(
+                "webhook_overdue_seconds",
+                "How long ago the most overdue pending webhook delivery came due; near 0 while \
+                 the dispatchers keep up.",
+            ),
             orders_outcome_unknown_oldest: gauge(
                 "orders_outcome_unknown_oldest_age_seconds",
                 "Age of the oldest order in OUTCOME_UNKNOWN (awaiting reconciliation); 0 when none.",
@@ -298,6 +318,7 @@ impl Metrics {
         self.read_catalog(&sources.catalog).await;
         self.read_watch(&sources.hub);
         self.read_order_totals(&sources.orders);
+        self.read_webhook_totals(&sources.webhooks);
         if let Err(error) = self.read_store(&sources.store).await {
             tracing::warn!(%error, "metrics: could not read the store");
         }
@@ -394,6 +415,22 @@ impl Metrics {
         mirror(&runs("failed"), totals.reconciliations_failed);
     }
 
+    fn read_webhook_totals(&self, webhooks: &crate::webhooks::Webhooks) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let totals = &webhooks.totals;
+        for (outcome, total) in [
+            ("delivered", &totals.delivered),
+            ("retried", &totals.retried),
+            ("failed", &totals.failed),
+            ("gone", &totals.gone),
+        ] {
+            mirror(
+                &self.webhook_attempts.with_label_values(&[outcome]),
+                total.load(Relaxed),
+            );
+        }
+    }
+
     async fn read_store(&self, store: &Store) -> Result<(), onramp_store::StoreError> {
         for (table, rows) in store.table_size_estimates().await? {
             self.store_rows.with_label_values(&[table]).set(rows);
@@ -416,6 +453,18 @@ impl Metrics {
             .set(oldest.map_or(0.0, |at| {
                 (time::OffsetDateTime::now_utc() - at).as_seconds_f64()
             }));
+        let queue = store.webhook_queue().await?;
+        for (status, count) in [
+            ("pending", queue.pending),
+            ("delivered", queue.delivered),
+            ("failed", queue.failed),
+        ] {
+            self.webhook_deliveries
+                .with_label_values(&[status])
+                .set(count);
+        }
+        #[allow(clippy::cast_precision_loss)] // milliseconds far below 2^52
+        self.webhook_overdue.set(queue.overdue_ms as f64 / 1_000.0);
         Ok(())
     }
 }

@@ -4,40 +4,33 @@
 //! schedule's wait (or the endpoint's `retry-after`, when longer), failed once the schedule is
 //! spent; a 410 disables the endpoint.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::Webhooks;
 use super::settings::WebhookSettings;
 use onramp_store::Store;
 use onramp_store::webhooks::{AttemptOutcome, ClaimedDelivery};
-use onramp_webhooks::{Answer, Secret, Sender, signature_header};
+use onramp_webhooks::{Answer, Secret, signature_header};
 
 /// Deliveries claimed per round.
 const CLAIM_BATCH: i64 = 32;
 
 pub(crate) struct Dispatcher {
     store: Store,
-    sender: Sender,
+    webhooks: Webhooks,
     schedule: Vec<Duration>,
     lease: Duration,
     poll: Duration,
-    wake: Arc<Notify>,
 }
 
 impl Dispatcher {
-    pub(crate) fn new(
-        store: Store,
-        sender: Sender,
-        settings: &WebhookSettings,
-        wake: Arc<Notify>,
-    ) -> Self {
+    pub(crate) fn new(store: Store, webhooks: Webhooks, settings: &WebhookSettings) -> Self {
         Self {
             store,
-            sender,
+            webhooks,
             schedule: settings
                 .retry_schedule_seconds
                 .iter()
@@ -45,7 +38,6 @@ impl Dispatcher {
                 .collect(),
             lease: Duration::from_secs(settings.lease_seconds),
             poll: Duration::from_millis(settings.poll_interval_millis),
-            wake,
         }
     }
 
@@ -65,7 +57,7 @@ impl Dispatcher {
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                () = self.wake.notified() => {}
+                () = self.webhooks.wake.notified() => {}
                 () = tokio::time::sleep(self.poll) => {}
             }
         }
@@ -95,7 +87,8 @@ impl Dispatcher {
         });
         let answer = match signed {
             Ok(signature) => {
-                self.sender
+                self.webhooks
+                    .sender
                     .send(
                         &delivery.url,
                         &delivery.event_id,
@@ -112,6 +105,14 @@ impl Dispatcher {
             },
         };
         let outcome = self.outcome(&answer, delivery.attempts);
+        let totals = &self.webhooks.totals;
+        match outcome {
+            AttemptOutcome::Delivered => &totals.delivered,
+            AttemptOutcome::RetryIn(_) => &totals.retried,
+            AttemptOutcome::Failed => &totals.failed,
+            AttemptOutcome::Gone => &totals.gone,
+        }
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!(delivery = %delivery.id, status = ?answer.status, outcome = ?outcome,
             "webhook attempt");
         if let Err(error) = self

@@ -8,6 +8,7 @@ pub(crate) mod events;
 pub mod settings;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +23,17 @@ pub use settings::WebhookSettings;
 pub struct Webhooks {
     pub(crate) sender: Sender,
     pub(crate) wake: Arc<Notify>,
+    /// This replica's attempts by outcome, for the metrics.
+    pub(crate) totals: Arc<AttemptTotals>,
+}
+
+/// Attempts this replica made, by outcome (totals only grow).
+#[derive(Debug, Default)]
+pub(crate) struct AttemptTotals {
+    pub(crate) delivered: AtomicU64,
+    pub(crate) retried: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) gone: AtomicU64,
 }
 
 impl std::fmt::Debug for Webhooks {
@@ -43,6 +55,7 @@ impl Webhooks {
         Ok(Self {
             sender,
             wake: Arc::new(Notify::new()),
+            totals: Arc::default(),
         })
     }
 
@@ -66,8 +79,7 @@ impl Webhooks {
         if !settings.enabled {
             return None;
         }
-        let dispatcher =
-            dispatcher::Dispatcher::new(store, self.sender.clone(), settings, self.wake.clone());
+        let dispatcher = dispatcher::Dispatcher::new(store, self.clone(), settings);
         Some(tokio::spawn(dispatcher.run(shutdown)))
     }
 }

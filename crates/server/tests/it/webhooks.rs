@@ -235,6 +235,21 @@ async fn a_keys_life_reaches_the_receiver_signed_and_a_failed_attempt_is_sent_ag
     assert_eq!(delivery.attempts, 2);
     assert_eq!(delivery.last_http_status, 204);
 
+    // The metrics count the attempts by outcome, and the outbox by status; nothing is overdue.
+    let (status, metrics) =
+        crate::support::http::get(env.server.admin_addr.expect("admin listener"), "/metrics").await;
+    assert_eq!(status, 200);
+    let sample = |name: &str, labels: &[(&str, &str)]| {
+        crate::support::http::sample(&metrics, name, labels).unwrap_or(-1.0)
+    };
+    assert_eq!(
+        sample("onramp_webhook_attempts_total", &[("outcome", "retried")]),
+        1.0
+    );
+    assert!(sample("onramp_webhook_attempts_total", &[("outcome", "delivered")]) >= 3.0);
+    assert!(sample("onramp_webhook_deliveries", &[("status", "delivered")]) >= 3.0);
+    assert!(sample("onramp_webhook_overdue_seconds", &[]) < 60.0);
+
     // Sent again by hand, with the same webhook-id; nothing failed, so nothing to recover.
     within(
         webhooks.retry_webhook_delivery(RetryWebhookDeliveryRequest {
