@@ -21,6 +21,9 @@ pub struct StoredEndpoint {
     pub disabled: bool,
     pub disabled_reason: String,
     pub create_time_ms: i64,
+    /// Until when (unix ms, the database's clock) the secret a rotation replaced still signs;
+    /// 0 when none does.
+    pub previous_until_ms: i64,
 }
 
 /// An event for the outbox.
@@ -61,6 +64,8 @@ pub struct ClaimedDelivery {
     pub payload: String,
     pub url: String,
     pub secret: String,
+    /// The secret a rotation replaced, while its overlap lasts; empty otherwise.
+    pub previous_secret: String,
 }
 
 /// A delivery as listed.
@@ -136,11 +141,12 @@ fn endpoint_from_row(row: &sqlx::any::AnyRow) -> Result<StoredEndpoint, StoreErr
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         disabled_reason: row.try_get("disabled_reason")?,
         create_time_ms: row.try_get("create_time")?,
+        previous_until_ms: row.try_get("previous_until_ms")?,
     })
 }
 
-const ENDPOINT_COLUMNS: &str =
-    "id, url, description, event_types, secret, disabled, disabled_reason, create_time";
+const ENDPOINT_COLUMNS: &str = "id, url, description, event_types, secret, disabled, \
+     disabled_reason, create_time, previous_until_ms";
 
 /// Adds `events` to the outbox in `transaction`, each with a delivery to every enabled endpoint
 /// that wants its type.
@@ -191,7 +197,7 @@ impl Store {
         let mut transaction = self.write_transaction().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}, request_id, request_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_id) DO NOTHING"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) ON CONFLICT (request_id) DO NOTHING"
         )))
         .bind(&endpoint.id)
         .bind(&endpoint.url)
@@ -233,6 +239,49 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(endpoint_from_row).collect()
+    }
+
+    /// Writes an endpoint's changeable fields (url, description, event types, disabled and
+    /// why); `None` when there is no such endpoint.
+    pub async fn update_webhook_endpoint(
+        &self,
+        endpoint: &StoredEndpoint,
+    ) -> Result<Option<StoredEndpoint>, StoreError> {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET url = $2, description = $3, event_types = $4, \
+             disabled = $5, disabled_reason = $6 WHERE id = $1",
+        )
+        .bind(&endpoint.id)
+        .bind(&endpoint.url)
+        .bind(&endpoint.description)
+        .bind(types_column(&endpoint.event_types))
+        .bind(i64::from(endpoint.disabled))
+        .bind(&endpoint.disabled_reason)
+        .execute(self.pool())
+        .await?;
+        self.webhook_endpoint(&endpoint.id).await
+    }
+
+    /// Replaces an endpoint's secret; the old one keeps signing beside it for `overlap_ms` (on
+    /// the database's clock). `None` when there is no such endpoint.
+    pub async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        secret: &str,
+        overlap_ms: i64,
+    ) -> Result<Option<StoredEndpoint>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE webhook_endpoints SET previous_secret = secret, \
+             previous_until_ms = CASE WHEN $3 > 0 THEN {now} + $3 ELSE 0 END, secret = $2 \
+             WHERE id = $1",
+            now = self.backend.now_ms_sql()
+        )))
+        .bind(id)
+        .bind(secret)
+        .bind(overlap_ms)
+        .execute(self.pool())
+        .await?;
+        self.webhook_endpoint(id).await
     }
 
     /// Deletes an endpoint and its deliveries; false when there was none.
@@ -324,11 +373,13 @@ impl Store {
             .bind(&id)
             .execute(&mut *transaction)
             .await?;
-            let row = sqlx::query(
-                "SELECT d.id, d.event_id, d.attempts, e.payload, p.url, p.secret \
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT d.id, d.event_id, d.attempts, e.payload, p.url, p.secret, \
+                 CASE WHEN p.previous_until_ms > {now} THEN p.previous_secret ELSE '' END \
+                 AS previous_secret \
                  FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
-                 JOIN webhook_endpoints p ON p.id = d.endpoint_id WHERE d.id = $1",
-            )
+                 JOIN webhook_endpoints p ON p.id = d.endpoint_id WHERE d.id = $1"
+            )))
             .bind(&id)
             .fetch_one(&mut *transaction)
             .await?;
@@ -339,6 +390,7 @@ impl Store {
                 payload: row.try_get("payload")?,
                 url: row.try_get("url")?,
                 secret: row.try_get("secret")?,
+                previous_secret: row.try_get("previous_secret")?,
             });
         }
         transaction.commit().await?;
@@ -513,6 +565,7 @@ mod tests {
             disabled: false,
             disabled_reason: String::new(),
             create_time_ms: 1,
+            previous_until_ms: 0,
         }
     }
 
@@ -568,6 +621,20 @@ mod tests {
             assert_eq!((failed[0].last_http_status, failed[0].event_type.as_str()), (410, "service_key.used"));
             assert_eq!((failed[1].last_http_status, failed[1].event_type.as_str()), (500, "service_key.created"));
 
+            // A rotation: both secrets sign during the overlap, the new one alone without.
+            let rotated = store.rotate_webhook_secret("ep_used", "whsec_new", 60_000).await.expect("rotate").expect("endpoint");
+            assert_eq!(rotated.secret, "whsec_new");
+            assert!(rotated.previous_until_ms > 0);
+            store.enqueue_webhook_events(&[event("evt_4", "service_key.used")]).await.expect("enqueue");
+            let claimed = store.claim_webhook_deliveries(60_000, 10).await.expect("claim");
+            let to_used = claimed.iter().find(|d| d.id == "evt_4.ep_used").expect("claimed");
+            assert_eq!((to_used.secret.as_str(), to_used.previous_secret.as_str()), ("whsec_new", "whsec_x"));
+            store.rotate_webhook_secret("ep_used", "whsec_newer", 0).await.expect("rotate");
+            store.record_webhook_attempt("evt_4.ep_used", &AttemptOutcome::RetryIn(0), None, "x").await.expect("record");
+            let claimed = store.claim_webhook_deliveries(60_000, 10).await.expect("claim");
+            let to_used = claimed.iter().find(|d| d.id == "evt_4.ep_used").expect("claimed");
+            assert_eq!((to_used.secret.as_str(), to_used.previous_secret.as_str()), ("whsec_newer", ""));
+
             // Sent again by hand: one delivery, or every failed one of a time range.
             assert!(store.requeue_webhook_delivery("evt_2.ep_all").await.expect("requeue"));
             assert!(!store.requeue_webhook_delivery("nothing").await.expect("requeue"));
@@ -580,7 +647,7 @@ mod tests {
             assert_eq!(store.requeue_failed_webhook_deliveries("ep_all", 10, 11).await.expect("recover"), 1);
 
             let queue = store.webhook_queue().await.expect("queue");
-            assert_eq!((queue.pending, queue.delivered, queue.failed), (2, 1, 0));
+            assert_eq!((queue.pending, queue.delivered, queue.failed), (3, 1, 0));
 
             assert!(store.delete_webhook_endpoint("ep_used").await.expect("delete"));
             assert!(!store.delete_webhook_endpoint("ep_used").await.expect("delete"));

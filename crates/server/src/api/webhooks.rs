@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{audit_note, convert};
+use super::{audit_note, convert, update_mask};
 use crate::error::{Error, FieldViolation};
 use crate::paging;
 use crate::webhooks::Webhooks;
@@ -19,6 +19,10 @@ use onramp_webhooks::Secret;
 const MAX_URL: usize = 2_048;
 /// Longest description.
 const MAX_DESCRIPTION: usize = 200;
+/// Longest overlap of two secrets after a rotation: 7 days.
+const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;
+/// The paths UpdateWebhookEndpoint accepts in its update_mask.
+const UPDATABLE: [&str; 4] = ["url", "description", "event_types", "disabled"];
 
 /// gRPC adapter for webhook endpoints.
 #[derive(Debug, Clone)]
@@ -46,12 +50,6 @@ fn endpoint_not_found(id: &str) -> Error {
         message: format!("webhook endpoint `{id}` does not exist"),
     }
     .with_meta("endpoint_id", id)
-}
-
-fn unimplemented(what: &str) -> Status {
-    Status::unimplemented(format!(
-        "{what} is not built yet (issue: outbound webhooks)"
-    ))
 }
 
 /// What a create's request id stands for: the endpoint as asked.
@@ -96,6 +94,7 @@ impl WebhookService for WebhookApi {
             disabled: false,
             disabled_reason: String::new(),
             create_time_ms: onramp_store::millis(time::OffsetDateTime::now_utc()),
+            previous_until_ms: 0,
         };
         let (stored, stored_hash) = self
             .store
@@ -150,9 +149,59 @@ impl WebhookService for WebhookApi {
 
     async fn update_webhook_endpoint(
         &self,
-        _request: Request<pb::UpdateWebhookEndpointRequest>,
+        request: Request<pb::UpdateWebhookEndpointRequest>,
     ) -> Result<Response<pb::UpdateWebhookEndpointResponse>, Status> {
-        Err(unimplemented("UpdateWebhookEndpoint"))
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        let asked = request.endpoint.unwrap_or_default();
+        note.set_resource(&asked.id);
+        let mut violations = Vec::new();
+        let paths = update_mask::checked_paths(request.update_mask, &UPDATABLE, &mut violations);
+        let has = |name: &str| paths.iter().any(|path| path == name);
+        if has("url") {
+            violations.extend(self.check_url(&asked.url).await);
+        }
+        if has("description") {
+            violations.extend(check_description(&asked.description));
+        }
+        if has("event_types") {
+            violations.extend(check_event_types(&asked.event_types));
+        }
+        if !violations.is_empty() {
+            return Err(crate::error::status(Error::InvalidArgument(violations)));
+        }
+        let mut endpoint = self
+            .endpoint(&asked.id)
+            .await
+            .map_err(crate::error::status)?;
+        if has("url") {
+            endpoint.url = asked.url;
+        }
+        if has("description") {
+            endpoint.description = asked.description;
+        }
+        if has("event_types") {
+            endpoint.event_types = asked.event_types;
+        }
+        if has("disabled") && asked.disabled != endpoint.disabled {
+            endpoint.disabled = asked.disabled;
+            endpoint.disabled_reason = if asked.disabled {
+                "disabled by the operator".to_owned()
+            } else {
+                String::new()
+            };
+        }
+        let updated = self
+            .store
+            .update_webhook_endpoint(&endpoint)
+            .await
+            .map_err(|error| crate::error::status(error.into()))?
+            .ok_or_else(|| crate::error::status(endpoint_not_found(&endpoint.id)))?;
+        // Enabled again: what waited for it is due.
+        self.webhooks.queued();
+        Ok(Response::new(pb::UpdateWebhookEndpointResponse {
+            endpoint: Some(endpoint_message(&updated)),
+        }))
     }
 
     async fn delete_webhook_endpoint(
@@ -175,9 +224,35 @@ impl WebhookService for WebhookApi {
 
     async fn rotate_webhook_secret(
         &self,
-        _request: Request<pb::RotateWebhookSecretRequest>,
+        request: Request<pb::RotateWebhookSecretRequest>,
     ) -> Result<Response<pb::RotateWebhookSecretResponse>, Status> {
-        Err(unimplemented("RotateWebhookSecret"))
+        let note = audit_note(&request);
+        let request = request.into_inner();
+        note.set_resource(&request.id);
+        if !(0..=MAX_OVERLAP_SECONDS).contains(&request.overlap_seconds) {
+            return Err(crate::error::status(Error::invalid(
+                "overlap_seconds",
+                format!(
+                    "must be from 0 to {MAX_OVERLAP_SECONDS} (7 days), got {}",
+                    request.overlap_seconds
+                ),
+            )));
+        }
+        let secret = Secret::generate();
+        let rotated = self
+            .store
+            .rotate_webhook_secret(
+                &request.id,
+                secret.expose(),
+                request.overlap_seconds * 1_000,
+            )
+            .await
+            .map_err(|error| crate::error::status(error.into()))?
+            .ok_or_else(|| crate::error::status(endpoint_not_found(&request.id)))?;
+        Ok(Response::new(pb::RotateWebhookSecretResponse {
+            endpoint: Some(endpoint_message(&rotated)),
+            secret: rotated.secret.clone(),
+        }))
     }
 
     async fn send_test_webhook(
@@ -413,7 +488,12 @@ fn endpoint_message(endpoint: &StoredEndpoint) -> pb::WebhookEndpoint {
         create_time: onramp_store::from_millis(endpoint.create_time_ms)
             .ok()
             .map(convert::timestamp),
-        secret_overlap_until: None,
+        // Until then (the database's clock) the previous secret signs too.
+        secret_overlap_until: (endpoint.previous_until_ms
+            > onramp_store::millis(time::OffsetDateTime::now_utc()))
+        .then(|| onramp_store::from_millis(endpoint.previous_until_ms).ok())
+        .flatten()
+        .map(convert::timestamp),
     }
 }
 

@@ -77,14 +77,20 @@ impl Dispatcher {
 
     async fn deliver(&self, delivery: ClaimedDelivery) {
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let signed = Secret::from_text(delivery.secret.clone()).and_then(|secret| {
-            signature_header(
-                &[&secret],
-                &delivery.event_id,
-                timestamp,
-                delivery.payload.as_bytes(),
-            )
-        });
+        // During a rotation's overlap both secrets sign, the new one first.
+        let signed = [&delivery.secret, &delivery.previous_secret]
+            .into_iter()
+            .filter(|secret| !secret.is_empty())
+            .map(|secret| Secret::from_text(secret.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|secrets| {
+                signature_header(
+                    &secrets.iter().collect::<Vec<_>>(),
+                    &delivery.event_id,
+                    timestamp,
+                    delivery.payload.as_bytes(),
+                )
+            });
         let answer = match signed {
             Ok(signature) => {
                 self.webhooks

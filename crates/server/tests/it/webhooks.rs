@@ -488,3 +488,92 @@ async fn three_replicas_send_each_of_500_events_once() {
     let twice = deliveries.values().filter(|count| **count > 1).count();
     assert_eq!(twice, 0, "events delivered more than once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits() {
+    use onramp_proto::{RotateWebhookSecretRequest, UpdateWebhookEndpointRequest};
+    let (url, mut received) = receiver(0).await;
+    let env = SandboxedServer::start_with(Default::default(), webhook_config()).await;
+    let channel = env.server.channel.clone();
+    let (endpoint, old_secret) = endpoint_on(channel.clone(), &url).await;
+    let mut webhooks = WebhookServiceClient::new(channel);
+    let test_event = |id: &str| SendTestWebhookRequest { id: id.to_owned() };
+
+    let rotated = within(webhooks.rotate_webhook_secret(RotateWebhookSecretRequest {
+        id: endpoint.clone(),
+        overlap_seconds: 3600,
+    }))
+    .await
+    .expect("rotate")
+    .into_inner();
+    assert_ne!(rotated.secret, old_secret);
+    assert!(
+        rotated
+            .endpoint
+            .expect("endpoint")
+            .secret_overlap_until
+            .is_some()
+    );
+    within(webhooks.send_test_webhook(test_event(&endpoint)))
+        .await
+        .expect("test");
+    let during = next(&mut received).await;
+    verified(&old_secret, &during);
+    verified(&rotated.secret, &during);
+
+    // Rotated again without overlap: only the newest secret signs.
+    let newest = within(webhooks.rotate_webhook_secret(RotateWebhookSecretRequest {
+        id: endpoint.clone(),
+        overlap_seconds: 0,
+    }))
+    .await
+    .expect("rotate")
+    .into_inner()
+    .secret;
+    within(webhooks.send_test_webhook(test_event(&endpoint)))
+        .await
+        .expect("test");
+    let after = next(&mut received).await;
+    verified(&newest, &after);
+    assert!(
+        standardwebhooks::Webhook::new(&rotated.secret)
+            .expect("secret")
+            .verify(after.body.as_bytes(), &after.headers)
+            .is_err(),
+        "the replaced secret no longer signs"
+    );
+
+    // Disabled, a queued event waits; enabled again, it is sent.
+    let set_disabled = |disabled: bool| UpdateWebhookEndpointRequest {
+        endpoint: Some(WebhookEndpoint {
+            id: endpoint.clone(),
+            disabled,
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["disabled".into()],
+        }),
+    };
+    let disabled = within(webhooks.update_webhook_endpoint(set_disabled(true)))
+        .await
+        .expect("disable")
+        .into_inner()
+        .endpoint
+        .expect("endpoint");
+    assert_eq!(disabled.disabled_reason, "disabled by the operator");
+    let waiting = within(webhooks.send_test_webhook(test_event(&endpoint)))
+        .await
+        .expect("test")
+        .into_inner()
+        .delivery
+        .expect("delivery");
+    within(webhooks.update_webhook_endpoint(set_disabled(false)))
+        .await
+        .expect("enable");
+    let resumed = next(&mut received).await;
+    assert_eq!(resumed.id(), waiting.event_id);
+    assert!(
+        received.try_recv().is_err(),
+        "nothing was sent while it was disabled but that one"
+    );
+}
