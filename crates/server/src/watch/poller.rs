@@ -67,6 +67,7 @@ impl WatchHub {
                     .skipped_upstream_records
                     .store(current.skipped_upstream_records, Ordering::Relaxed);
                 self.apply(previous, current.items, now).await?;
+                self.queue_expiring(now).await;
                 self.record_success(now);
                 self.inner.counters.polls_ok.fetch_add(1, Ordering::Relaxed);
                 self.inner.recent.settle(written_before);
@@ -89,6 +90,22 @@ impl WatchHub {
                 self.apply(previous, current, now).await?;
                 Err(error)
             }
+        }
+    }
+
+    /// Queues the webhook events of expiry thresholds the keys crossed by `now`.
+    async fn queue_expiring(&self, now: OffsetDateTime) {
+        let Some(webhooks) = self.inner.webhooks.get() else {
+            return;
+        };
+        let events = {
+            let state = self.read();
+            webhooks.expiring.due(&state.views, state.revision, now)
+        };
+        if let Err(error) = webhooks.queue(&self.inner.store, &events).await {
+            tracing::warn!(%error, "service_key.expiring events not queued; the next poll tries again");
+            // Not queued: forget that they were, so the next poll asks again.
+            webhooks.expiring.forget_all();
         }
     }
 

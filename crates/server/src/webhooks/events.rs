@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::watch::{ChangeKind, KeyEvent};
 use onramp_core::approvals::{Approval, ApprovalStatus};
 use onramp_core::keys::KeyState;
+use onramp_core::signals::{NoticeKind, NoticePhase};
 use onramp_store::webhooks::OutboxEvent;
 
 /// Every event type onramp sends, for validating an endpoint's filter.
@@ -16,6 +17,8 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
     "service_key.deactivated",
     "service_key.expired",
     "service_key.rotated",
+    "service_key.expiring",
+    "on_ramp.notice",
     "vxc_order.state_changed",
     "order_approval.pending",
     "order_approval.resolved",
@@ -34,9 +37,10 @@ fn key_event_type(event: &KeyEvent) -> Option<&'static str> {
     }
 }
 
-/// The outbox events of one watch revision's key events.
+/// The outbox events of one watch revision's key events: one per key change webhooks carry, and
+/// one `on_ramp.notice` per maintenance or outage that reached a Port holding keys.
 pub(crate) fn key_events(events: &[KeyEvent], revision: i64) -> Vec<OutboxEvent> {
-    events
+    let mut outbox: Vec<OutboxEvent> = events
         .iter()
         .filter_map(|event| {
             let event_type = key_event_type(event)?;
@@ -59,7 +63,60 @@ pub(crate) fn key_events(events: &[KeyEvent], revision: i64) -> Vec<OutboxEvent>
             }
             Some(OutboxEvent::new(event_type, event.observe_time, data))
         })
-        .collect()
+        .collect();
+    outbox.extend(notice_events(events, revision));
+    outbox
+}
+
+/// `on_ramp.notice` for each notice a key's Port gained: once per Port, notice and phase (the
+/// id is made of them, so the outbox takes each once however many keys the Port holds and
+/// however often the notices are re-applied).
+fn notice_events(events: &[KeyEvent], revision: i64) -> Vec<OutboxEvent> {
+    let mut seen = std::collections::HashSet::new();
+    let mut outbox = Vec::new();
+    for event in events
+        .iter()
+        .filter(|event| event.kind == ChangeKind::OnRampNotice)
+    {
+        let port = &event.key.port;
+        for notice in &event.key.on_ramp_notices {
+            let phase = match notice.phase {
+                NoticePhase::Ongoing => "ongoing",
+                NoticePhase::Upcoming => "upcoming",
+            };
+            let id = format!(
+                "msg_notice_{}_{}_{phase}",
+                port.uid.replace('-', ""),
+                notice
+                    .event_id
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect::<String>()
+            );
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let mut outbox_event = OutboxEvent::new(
+                "on_ramp.notice",
+                event.observe_time,
+                json!({
+                    "port_uid": port.uid,
+                    "port_name": port.name,
+                    "revision": revision,
+                    "kind": match notice.kind {
+                        NoticeKind::Maintenance => "MAINTENANCE",
+                        NoticeKind::Outage => "OUTAGE",
+                    },
+                    "phase": phase.to_uppercase(),
+                    "event_id": notice.event_id,
+                    "description": notice.describe(),
+                }),
+            );
+            outbox_event.id = id;
+            outbox.push(outbox_event);
+        }
+    }
+    outbox
 }
 
 /// The outbox events of one approval inbox revision: `order_approval.pending` for an approval

@@ -5,6 +5,7 @@
 
 mod dispatcher;
 pub(crate) mod events;
+mod expiring;
 pub mod settings;
 
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct Webhooks {
     pub(crate) wake: Arc<Notify>,
     /// This replica's attempts by outcome, for the metrics.
     pub(crate) totals: Arc<AttemptTotals>,
+    /// Which expiry thresholds this process has queued events for.
+    pub(crate) expiring: Arc<expiring::Expiring>,
 }
 
 /// Attempts this replica made, by outcome (totals only grow).
@@ -56,6 +59,9 @@ impl Webhooks {
             sender,
             wake: Arc::new(Notify::new()),
             totals: Arc::default(),
+            expiring: Arc::new(expiring::Expiring::new(
+                settings.expiring_thresholds_seconds.clone(),
+            )),
         })
     }
 
@@ -66,6 +72,20 @@ impl Webhooks {
     /// Tells this replica's dispatcher that events were queued.
     pub fn queued(&self) {
         self.wake.notify_one();
+    }
+
+    /// Queues events time caused (no change to commit them with), and wakes the dispatcher.
+    pub(crate) async fn queue(
+        &self,
+        store: &Store,
+        events: &[onramp_store::webhooks::OutboxEvent],
+    ) -> Result<(), onramp_store::StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        store.enqueue_webhook_events(events).await?;
+        self.queued();
+        Ok(())
     }
 
     /// Starts the dispatcher, when webhooks are enabled; it runs on every replica (the leases

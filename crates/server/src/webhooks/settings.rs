@@ -26,6 +26,9 @@ pub struct WebhookSettings {
     pub poll_interval_millis: u64,
     /// How long a claimed delivery is kept from the other replicas while it is sent.
     pub lease_seconds: u64,
+    /// `service_key.expiring` is sent once per threshold (seconds before a key's validity
+    /// end): 7 days and 1 day.
+    pub expiring_thresholds_seconds: Vec<u64>,
 }
 
 impl Default for WebhookSettings {
@@ -37,6 +40,7 @@ impl Default for WebhookSettings {
             timeout_seconds: 15,
             poll_interval_millis: 1_000,
             lease_seconds: 60,
+            expiring_thresholds_seconds: vec![7 * 86_400, 86_400],
         }
     }
 }

@@ -577,3 +577,75 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits
         "nothing was sent while it was disabled but that one"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_nearing_its_end_and_maintenance_on_its_port_send_events() {
+    use megaport_sandbox::{EventKind, SeedEvent};
+    let (url, mut received) = receiver(0).await;
+    let mut config = webhook_config();
+    config.webhooks.expiring_thresholds_seconds = vec![86_400, 3_600];
+    config.signals.events_interval_seconds = 1;
+    let env = SandboxedServer::start_with(Default::default(), config).await;
+    let channel = env.server.channel.clone();
+    let (_, secret) = endpoint_on(channel.clone(), &url).await;
+
+    // Valid for 30 more minutes: both thresholds (a day, an hour) are crossed at once.
+    let end = std::time::SystemTime::now() + Duration::from_secs(1_800);
+    let key = within(
+        ServiceKeyServiceClient::new(channel.clone()).create_service_key(CreateServiceKeyRequest {
+            port_uid: EQUINIX_LA1.into(),
+            single_use: true,
+            max_speed_mbps: 1000,
+            customer_ref: "acme".into(),
+            valid_until: Some(prost_types::Timestamp::from(end)),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("key")
+    .into_inner()
+    .service_key
+    .expect("key");
+    let mut thresholds = Vec::new();
+    while thresholds.len() < 2 {
+        let expiring = next_matching(&mut received, |body| {
+            body["type"] == "service_key.expiring" && body["data"]["key"] == key.key.as_str()
+        })
+        .await;
+        verified(&secret, &expiring);
+        thresholds.push(
+            expiring.json()["data"]["threshold_seconds"]
+                .as_u64()
+                .expect("threshold"),
+        );
+    }
+    thresholds.sort_unstable();
+    assert_eq!(thresholds, [3_600, 86_400]);
+
+    // Maintenance on the key's Port, within the horizon: one notice.
+    env.sandbox
+        .control()
+        .upsert_event(SeedEvent {
+            kind: EventKind::Maintenance,
+            event_id: Some("CSM-91".into()),
+            services: vec![EQUINIX_LA1.into()],
+            starts_in_hours: 2.0,
+            duration_hours: Some(4.0),
+            impact: Some("up to 30 minutes of outage".into()),
+            purpose: Some("line card swap".into()),
+            cancelled: false,
+        })
+        .expect("maintenance");
+    let notice = next_matching(&mut received, |body| {
+        body["type"] == "on_ramp.notice" && body["data"]["event_id"] == "CSM-91"
+    })
+    .await;
+    verified(&secret, &notice);
+    let data = notice.json()["data"].clone();
+    assert_eq!(data["port_uid"], EQUINIX_LA1);
+    assert_eq!(
+        (data["kind"].as_str(), data["phase"].as_str()),
+        (Some("MAINTENANCE"), Some("UPCOMING"))
+    );
+}
