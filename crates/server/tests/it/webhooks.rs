@@ -21,10 +21,11 @@ use onramp_proto::{
 
 const EQUINIX_LA1: &str = "cbbcc852-ed8a-4a3b-8f00-c192eefb1a88";
 
-/// One request the receiver got.
+/// One request the receiver got, and the status it answered.
 struct Received {
     headers: HeaderMap,
     body: String,
+    answered: StatusCode,
 }
 
 impl Received {
@@ -44,6 +45,8 @@ enum Answering {
     FailFirst(usize),
     /// The first request gets no answer at all (its sender is killed meanwhile), then 204.
     HangFirst,
+    /// 503 for this long after the first request, then 204.
+    FailFor(Duration),
 }
 
 /// A receiver on 127.0.0.1 that answers 503 to its first `failures` requests, then 204.
@@ -54,23 +57,38 @@ async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>
 async fn receiver_answering(answering: Answering) -> (String, mpsc::UnboundedReceiver<Received>) {
     let (sender, received) = mpsc::unbounded_channel();
     let seen = Arc::new(AtomicUsize::new(0));
+    let first = Arc::new(std::sync::OnceLock::<tokio::time::Instant>::new());
     let app = axum::Router::new().route(
         "/hook",
         axum::routing::post(move |headers: HeaderMap, body: String| {
-            let (sender, seen) = (sender.clone(), seen.clone());
+            let (sender, seen, first) = (sender.clone(), seen.clone(), first.clone());
             async move {
-                let _ = sender.send(Received { headers, body });
                 let nth = seen.fetch_add(1, Ordering::SeqCst);
-                match answering {
+                let since_first = first.get_or_init(tokio::time::Instant::now).elapsed();
+                let answer = match answering {
                     Answering::FailFirst(failures) if nth < failures => {
                         StatusCode::SERVICE_UNAVAILABLE
                     }
+                    Answering::FailFor(outage) if since_first < outage => {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    }
                     Answering::HangFirst if nth == 0 => {
+                        let _ = sender.send(Received {
+                            headers,
+                            body,
+                            answered: StatusCode::REQUEST_TIMEOUT,
+                        });
                         std::future::pending::<()>().await;
-                        StatusCode::NO_CONTENT
+                        return StatusCode::NO_CONTENT;
                     }
                     _ => StatusCode::NO_CONTENT,
-                }
+                };
+                let _ = sender.send(Received {
+                    headers,
+                    body,
+                    answered: answer,
+                });
+                answer
             }
         }),
     );
@@ -648,4 +666,113 @@ async fn a_key_nearing_its_end_and_maintenance_on_its_port_send_events() {
         (data["kind"].as_str(), data["phase"].as_str()),
         (Some("MAINTENANCE"), Some("UPCOMING"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_arrives_after_an_endpoint_is_down_for_ten_minutes() {
+    use crate::support::binary::{OnrampProcess, connect_when_up, free_address, onramp_command};
+    const EVENTS: usize = 20;
+    // onramp's wall clock (and so its SQLite database's) runs 120 times as fast as the test's:
+    // ten minutes of it are five seconds here, and the Standard Webhooks schedule (5 s, 5 min,
+    // 30 min, ...) runs as it would for real. Timers and timeouts keep the real monotonic clock.
+    const SPEED: u32 = 120;
+    let outage = Duration::from_secs(600 / u64::from(SPEED));
+    let (url, mut received) = receiver_answering(Answering::FailFor(outage)).await;
+    let dir = std::env::temp_dir().join(format!("onramp-webhooks-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let addr = free_address();
+    let config = dir.join("onramp.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{addr}\"\ndata_dir = \"{data}\"\nshutdown_grace_seconds = 1\n\
+             [admin]\nlisten = \"\"\n\
+             [limits]\nwrite_burst = 10000\nwrites_per_minute = 100000\n\
+             [webhooks]\nallow_networks = [\"127.0.0.0/8\"]\npoll_interval_millis = 100\n\
+             lease_seconds = 3600\n",
+            data = dir.join("data").display()
+        ),
+    )
+    .expect("config");
+    let log = std::fs::File::create(dir.join("onramp.log")).expect("log");
+    let _onramp = OnrampProcess(
+        onramp_command()
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("LD_PRELOAD", crate::support::replicas::libfaketime())
+            .env("FAKETIME", format!("+0 x{SPEED}"))
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            .env("FAKETIME_NO_CACHE", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn onramp"),
+    );
+    let channel = connect_when_up(addr).await;
+    let (endpoint, secret) = endpoint_on(channel.clone(), &url).await;
+    let mut sent = std::collections::HashSet::new();
+    for _ in 0..EVENTS {
+        let delivery = within(
+            WebhookServiceClient::new(channel.clone()).send_test_webhook(SendTestWebhookRequest {
+                id: endpoint.clone(),
+            }),
+        )
+        .await
+        .expect("test event")
+        .into_inner()
+        .delivery
+        .expect("delivery");
+        sent.insert(delivery.event_id);
+    }
+
+    // Attempts at 0 s, 5 s and 5 min fail; the one at about 35 minutes succeeds.
+    let mut attempts: std::collections::HashMap<String, usize> = Default::default();
+    let mut delivered: std::collections::HashMap<String, usize> = Default::default();
+    while delivered.len() < EVENTS {
+        let delivery = tokio::time::timeout(Duration::from_secs(60), received.recv())
+            .await
+            .expect("an attempt within a minute (half a day of onramp's time)")
+            .expect("receiver open");
+        // onramp's timestamps run ahead of this clock, so only the signature is checked.
+        let timestamp: i64 = delivery.headers["webhook-timestamp"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("unix seconds");
+        let expected = standardwebhooks::Webhook::new(&secret)
+            .expect("secret")
+            .sign(delivery.id(), timestamp, delivery.body.as_bytes())
+            .expect("sign");
+        assert!(
+            delivery.headers["webhook-signature"]
+                .to_str()
+                .expect("ascii")
+                .split(' ')
+                .any(|signature| signature == expected),
+            "signed with the endpoint's secret"
+        );
+        *attempts.entry(delivery.id().to_owned()).or_default() += 1;
+        if delivery.answered == StatusCode::NO_CONTENT {
+            *delivered.entry(delivery.id().to_owned()).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        delivered
+            .keys()
+            .cloned()
+            .collect::<std::collections::HashSet<_>>(),
+        sent,
+        "every event arrives, none lost"
+    );
+    assert!(
+        attempts.values().all(|count| *count >= 4),
+        "each was tried through the outage: {attempts:?}"
+    );
+    let twice = delivered.values().filter(|count| **count > 1).count();
+    println!(
+        "webhooks after a 10-minute outage: {EVENTS} events, {} attempts, {twice} delivered more than once",
+        attempts.values().sum::<usize>()
+    );
+    assert_eq!(twice, 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }

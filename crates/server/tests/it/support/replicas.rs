@@ -201,7 +201,7 @@ impl Drop for Replicas {
 }
 
 /// Debian's libfaketime (`make faketime-bin` installs it).
-fn libfaketime() -> PathBuf {
+pub(crate) fn libfaketime() -> PathBuf {
     let found = std::fs::read_dir("/usr/lib")
         .expect("/usr/lib")
         .filter_map(Result::ok)
