@@ -141,12 +141,12 @@ pub async fn run_with_admin(
         Locks::new(Arc::new(store.clone())),
     ));
     let hub = WatchHub::open(service_keys.clone(), store.clone(), config.watch.clone()).await?;
-    let webhooks = crate::webhooks::Webhooks::new(&config.webhooks).map_err(|problem| {
-        crate::settings::ConfigError::Invalid {
-            key: "webhooks",
-            problem,
-        }
-    })?;
+    let webhooks =
+        crate::webhooks::Webhooks::new(&config.webhooks, &config.data_dir, store.backend())
+            .map_err(|problem| crate::settings::ConfigError::Invalid {
+                key: "webhooks",
+                problem,
+            })?;
     hub.send_webhooks(webhooks.clone());
     let dispatcher =
         webhooks.spawn_dispatcher(store.clone(), &config.webhooks, shutdown_signal.clone());

@@ -75,6 +75,7 @@ reasons! {
     OutsideCallerBinding = 44 => "OUTSIDE_CALLER_BINDING",
     WebhookEndpointNotFound = 45 => "WEBHOOK_ENDPOINT_NOT_FOUND",
     WebhookDeliveryNotFound = 46 => "WEBHOOK_DELIVERY_NOT_FOUND",
+    WebhooksNotConfigured = 47 => "WEBHOOKS_NOT_CONFIGURED",
 }
 
 impl ErrorReason {

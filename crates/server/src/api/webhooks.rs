@@ -90,7 +90,7 @@ impl WebhookService for WebhookApi {
             url: asked.url,
             description: asked.description,
             event_types: asked.event_types,
-            secret: secret.expose().to_owned(),
+            secret: self.webhooks.seal(&secret).map_err(crate::error::status)?,
             disabled: false,
             disabled_reason: String::new(),
             create_time_ms: onramp_store::millis(time::OffsetDateTime::now_utc()),
@@ -104,9 +104,14 @@ impl WebhookService for WebhookApi {
         ensure_same_request(&request.request_id, &stored_hash, &hash)
             .map_err(crate::error::status)?;
         note.set_resource(&stored.id);
+        // A replay answers the secret the first call made.
+        let secret = self
+            .webhooks
+            .open(&stored.secret)
+            .map_err(|problem| crate::error::status(Error::internal(problem)))?;
         Ok(Response::new(pb::CreateWebhookEndpointResponse {
             endpoint: Some(endpoint_message(&stored)),
-            secret: stored.secret.clone(),
+            secret: secret.expose().to_owned(),
         }))
     }
 
@@ -239,19 +244,16 @@ impl WebhookService for WebhookApi {
             )));
         }
         let secret = Secret::generate();
+        let sealed = self.webhooks.seal(&secret).map_err(crate::error::status)?;
         let rotated = self
             .store
-            .rotate_webhook_secret(
-                &request.id,
-                secret.expose(),
-                request.overlap_seconds * 1_000,
-            )
+            .rotate_webhook_secret(&request.id, &sealed, request.overlap_seconds * 1_000)
             .await
             .map_err(|error| crate::error::status(error.into()))?
             .ok_or_else(|| crate::error::status(endpoint_not_found(&request.id)))?;
         Ok(Response::new(pb::RotateWebhookSecretResponse {
             endpoint: Some(endpoint_message(&rotated)),
-            secret: rotated.secret.clone(),
+            secret: secret.expose().to_owned(),
         }))
     }
 

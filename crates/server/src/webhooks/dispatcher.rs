@@ -13,7 +13,7 @@ use super::Webhooks;
 use super::settings::WebhookSettings;
 use onramp_store::Store;
 use onramp_store::webhooks::{AttemptOutcome, ClaimedDelivery};
-use onramp_webhooks::{Answer, Secret, signature_header};
+use onramp_webhooks::{Answer, signature_header};
 
 /// Deliveries claimed per round.
 const CLAIM_BATCH: i64 = 32;
@@ -81,7 +81,7 @@ impl Dispatcher {
         let signed = [&delivery.secret, &delivery.previous_secret]
             .into_iter()
             .filter(|secret| !secret.is_empty())
-            .map(|secret| Secret::from_text(secret.clone()))
+            .map(|secret| self.webhooks.open(secret))
             .collect::<Result<Vec<_>, _>>()
             .and_then(|secrets| {
                 signature_header(
@@ -90,6 +90,7 @@ impl Dispatcher {
                     timestamp,
                     delivery.payload.as_bytes(),
                 )
+                .map_err(|error| error.to_string())
             });
         let answer = match signed {
             Ok(signature) => {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::settings::{ConfigError, positive};
@@ -29,6 +30,12 @@ pub struct WebhookSettings {
     /// `service_key.expiring` is sent once per threshold (seconds before a key's validity
     /// end): 7 days and 1 day.
     pub expiring_thresholds_seconds: Vec<u64>,
+    /// The key endpoint secrets are sealed with at rest: base64 of 32 random bytes
+    /// (`head -c 32 /dev/urandom | base64`), the same on every replica (usually from
+    /// `ONRAMP_WEBHOOKS__SECRET_KEY`). Unset on SQLite, onramp keeps one in the data directory;
+    /// unset on PostgreSQL, endpoints cannot be created.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretString>,
 }
 
 impl Default for WebhookSettings {
@@ -41,6 +48,7 @@ impl Default for WebhookSettings {
             poll_interval_millis: 1_000,
             lease_seconds: 60,
             expiring_thresholds_seconds: vec![7 * 86_400, 86_400],
+            secret_key: None,
         }
     }
 }
@@ -60,6 +68,14 @@ impl WebhookSettings {
             });
         }
         positive("webhooks.poll_interval_millis", self.poll_interval_millis)?;
+        if let Some(key) = &self.secret_key {
+            onramp_webhooks::Sealer::from_key_text(key.expose_secret()).map_err(|problem| {
+                ConfigError::Invalid {
+                    key: "webhooks.secret_key",
+                    problem,
+                }
+            })?;
+        }
         if self.lease_seconds <= self.timeout_seconds {
             return Err(ConfigError::Invalid {
                 key: "webhooks.lease_seconds",

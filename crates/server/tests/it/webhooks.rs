@@ -405,6 +405,7 @@ async fn an_order_that_needs_approval_sends_its_approval_and_state_events() {
 /// The `[webhooks]` table of a replica's config: loopback allowed, quick polls, and a short
 /// timeout and lease so a killed replica's claim is taken over within seconds.
 const REPLICA_WEBHOOKS: &str = "[webhooks]\nallow_networks = [\"127.0.0.0/8\"]\n\
+    secret_key = \"BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY=\"\n\
     poll_interval_millis = 100\nretry_schedule_seconds = [0, 0, 0, 0, 0]\n\
     timeout_seconds = 5\nlease_seconds = 6\n";
 
@@ -594,6 +595,34 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits
         received.try_recv().is_err(),
         "nothing was sent while it was disabled but that one"
     );
+
+    // At rest the secrets are sealed, with a key only onramp's user may read.
+    let key_file = env.config.data_dir.join("webhook-secrets.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key_file)
+            .expect("key file")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let database = env.config.data_dir.join(onramp_store::DATABASE_FILE);
+    let pool = within(sqlx::sqlite::SqlitePool::connect(&format!(
+        "sqlite://{}?mode=ro",
+        database.display()
+    )))
+    .await
+    .expect("open the database");
+    let (stored,): (String,) = within(
+        sqlx::query_as("SELECT secret FROM webhook_endpoints WHERE id = ?")
+            .bind(&endpoint)
+            .fetch_one(&pool),
+    )
+    .await
+    .expect("stored secret");
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    assert!(!stored.contains(&newest["whsec_".len()..]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,6 +217,10 @@ const (
 	// ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: RetryWebhookDelivery names a delivery onramp does
 	// not have (deleted with its endpoint, or never made). Code NOT_FOUND; metadata "delivery_id".
 	ErrorReason_ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND ErrorReason = 46
+	// ERROR_REASON_WEBHOOKS_NOT_CONFIGURED: CreateWebhookEndpoint or RotateWebhookSecret on
+	// PostgreSQL replicas without webhooks.secret_key, the key every replica seals and opens
+	// endpoint secrets with. Code FAILED_PRECONDITION. Nothing was stored.
+	ErrorReason_ERROR_REASON_WEBHOOKS_NOT_CONFIGURED ErrorReason = 47
 )
 
 // Enum value maps for ErrorReason.
@@ -269,6 +273,7 @@ var (
 		44: "ERROR_REASON_OUTSIDE_CALLER_BINDING",
 		45: "ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND",
 		46: "ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND",
+		47: "ERROR_REASON_WEBHOOKS_NOT_CONFIGURED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -318,6 +323,7 @@ var (
 		"ERROR_REASON_OUTSIDE_CALLER_BINDING":      44,
 		"ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND":  45,
 		"ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND":  46,
+		"ERROR_REASON_WEBHOOKS_NOT_CONFIGURED":     47,
 	}
 )
 
@@ -352,7 +358,7 @@ var File_onramp_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xc9\r\n" +
+	"\x1conramp/v1/error_reason.proto\x12\tonramp.v1*\xf3\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_INVALID_FIELD\x10\x01\x12!\n" +
@@ -401,7 +407,8 @@ const file_onramp_v1_error_reason_proto_rawDesc = "" +
 	"\x1fERROR_REASON_VXC_CHANGE_PENDING\x10+\x12'\n" +
 	"#ERROR_REASON_OUTSIDE_CALLER_BINDING\x10,\x12+\n" +
 	"'ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND\x10-\x12+\n" +
-	"'ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND\x10.B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"'ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND\x10.\x12(\n" +
+	"$ERROR_REASON_WEBHOOKS_NOT_CONFIGURED\x10/B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_error_reason_proto_rawDescOnce sync.Once

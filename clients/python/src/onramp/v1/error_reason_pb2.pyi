@@ -245,6 +245,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: RetryWebhookDelivery names a delivery onramp does
     not have (deleted with its endpoint, or never made). Code NOT_FOUND; metadata "delivery_id".
     """
+    ERROR_REASON_WEBHOOKS_NOT_CONFIGURED: _ErrorReason.ValueType  # 47
+    """ERROR_REASON_WEBHOOKS_NOT_CONFIGURED: CreateWebhookEndpoint or RotateWebhookSecret on
+    PostgreSQL replicas without webhooks.secret_key, the key every replica seals and opens
+    endpoint secrets with. Code FAILED_PRECONDITION. Nothing was stored.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable cause of a failed call. It travels as the `reason` of the
@@ -487,5 +492,10 @@ not have. Code NOT_FOUND; metadata "endpoint_id".
 ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: ErrorReason.ValueType  # 46
 """ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: RetryWebhookDelivery names a delivery onramp does
 not have (deleted with its endpoint, or never made). Code NOT_FOUND; metadata "delivery_id".
+"""
+ERROR_REASON_WEBHOOKS_NOT_CONFIGURED: ErrorReason.ValueType  # 47
+"""ERROR_REASON_WEBHOOKS_NOT_CONFIGURED: CreateWebhookEndpoint or RotateWebhookSecret on
+PostgreSQL replicas without webhooks.secret_key, the key every replica seals and opens
+endpoint secrets with. Code FAILED_PRECONDITION. Nothing was stored.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
