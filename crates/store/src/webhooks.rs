@@ -59,6 +59,7 @@ impl OutboxEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedDelivery {
     pub id: String,
+    pub endpoint_id: String,
     pub event_id: String,
     pub attempts: i64,
     pub payload: String,
@@ -85,7 +86,7 @@ pub struct StoredDelivery {
 }
 
 /// What became of one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
     Delivered,
     /// Try again this many ms from now (the database's now).
@@ -374,7 +375,7 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
             let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT d.id, d.event_id, d.attempts, e.payload, p.url, p.secret, \
+                "SELECT d.id, d.endpoint_id, d.event_id, d.attempts, e.payload, p.url, p.secret, \
                  CASE WHEN p.previous_until_ms > {now} THEN p.previous_secret ELSE '' END \
                  AS previous_secret \
                  FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
@@ -385,6 +386,7 @@ impl Store {
             .await?;
             claimed.push(ClaimedDelivery {
                 id: row.try_get("id")?,
+                endpoint_id: row.try_get("endpoint_id")?,
                 event_id: row.try_get("event_id")?,
                 attempts: row.try_get("attempts")?,
                 payload: row.try_get("payload")?,
@@ -397,14 +399,19 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records one attempt of a claimed delivery and releases its lease.
+    /// Records one attempt of a claimed delivery and releases its lease. A failed attempt
+    /// (an answer other than 2xx, or none) to an endpoint whose every attempt has failed for
+    /// `disable_after_ms` disables it, and queues `disabled_event` (made with the reason) for
+    /// the other endpoints: then the reason. A 410 disables it at once.
     pub async fn record_webhook_attempt(
         &self,
         id: &str,
         outcome: &AttemptOutcome,
         http_status: Option<u16>,
         error: &str,
-    ) -> Result<(), StoreError> {
+        disable_after_ms: i64,
+        disabled_event: impl FnOnce(&str, &str) -> OutboxEvent,
+    ) -> Result<Option<String>, StoreError> {
         let now = self.backend.now_ms_sql();
         let (status, next) = match outcome {
             AttemptOutcome::Delivered => ("delivered", "next_attempt_ms".to_owned()),
@@ -425,18 +432,71 @@ impl Store {
         .bind(id)
         .execute(&mut *transaction)
         .await?;
-        if *outcome == AttemptOutcome::Gone {
-            sqlx::query(
-                "UPDATE webhook_endpoints SET disabled = 1, \
-                 disabled_reason = 'the endpoint answered 410 gone' \
-                 WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = $1)",
+        let endpoint_id: Option<String> =
+            sqlx::query_scalar("SELECT endpoint_id FROM webhook_deliveries WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *transaction)
+                .await?;
+        let Some(endpoint_id) = endpoint_id else {
+            // Deleted with its endpoint meanwhile.
+            transaction.commit().await?;
+            return Ok(None);
+        };
+        let reason = match outcome {
+            AttemptOutcome::Delivered => {
+                sqlx::query("UPDATE webhook_endpoints SET failing_since_ms = 0 WHERE id = $1")
+                    .bind(&endpoint_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                None
+            }
+            AttemptOutcome::Gone => Some("the endpoint answered 410 gone".to_owned()),
+            AttemptOutcome::RetryIn(_) | AttemptOutcome::Failed => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE webhook_endpoints SET failing_since_ms = \
+                     CASE WHEN failing_since_ms = 0 THEN {now} ELSE failing_since_ms END \
+                     WHERE id = $1"
+                )))
+                .bind(&endpoint_id)
+                .execute(&mut *transaction)
+                .await?;
+                let failing_for_ms: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT {now} - failing_since_ms FROM webhook_endpoints WHERE id = $1"
+                )))
+                .bind(&endpoint_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+                (failing_for_ms >= disable_after_ms).then(|| {
+                    format!(
+                        "every attempt failed for {} s (webhooks.disable_after_seconds); the last: {error}",
+                        failing_for_ms / 1_000
+                    )
+                })
+            }
+        };
+        let mut disabled = None;
+        if let Some(reason) = reason {
+            let changed = sqlx::query(
+                "UPDATE webhook_endpoints SET disabled = 1, disabled_reason = $2 \
+                 WHERE id = $1 AND disabled = 0",
             )
-            .bind(id)
+            .bind(&endpoint_id)
+            .bind(&reason)
             .execute(&mut *transaction)
             .await?;
+            if changed.rows_affected() == 1 {
+                // The endpoint is disabled now, so the event goes to the others only.
+                enqueue_in(
+                    &mut transaction,
+                    self.backend,
+                    &[disabled_event(&endpoint_id, &reason)],
+                )
+                .await?;
+                disabled = Some(reason);
+            }
         }
         transaction.commit().await?;
-        Ok(())
+        Ok(disabled)
     }
 
     /// Queues a delivery again now, with a fresh schedule (its attempts count from zero);
@@ -569,6 +629,14 @@ mod tests {
         }
     }
 
+    fn disabled_event(endpoint_id: &str, reason: &str) -> OutboxEvent {
+        OutboxEvent::new(
+            "webhook_endpoint.disabled",
+            time::OffsetDateTime::now_utc(),
+            serde_json::json!({ "endpoint_id": endpoint_id, "reason": reason }),
+        )
+    }
+
     fn event(id: &str, event_type: &str) -> OutboxEvent {
         OutboxEvent {
             id: id.into(),
@@ -600,15 +668,15 @@ mod tests {
             assert!(store.claim_webhook_deliveries(60_000, 10).await.expect("claim").is_empty(), "leased");
 
             // A failed attempt comes back when due; a delivered one never.
-            store.record_webhook_attempt("evt_1.ep_all", &AttemptOutcome::RetryIn(0), Some(503), "the endpoint answered 503").await.expect("record");
-            store.record_webhook_attempt("evt_1.ep_used", &AttemptOutcome::Delivered, Some(200), "").await.expect("record");
-            store.record_webhook_attempt("evt_2.ep_all", &AttemptOutcome::Failed, Some(500), "spent").await.expect("record");
+            store.record_webhook_attempt("evt_1.ep_all", &AttemptOutcome::RetryIn(0), Some(503), "the endpoint answered 503", i64::MAX, disabled_event).await.expect("record");
+            store.record_webhook_attempt("evt_1.ep_used", &AttemptOutcome::Delivered, Some(200), "", i64::MAX, disabled_event).await.expect("record");
+            store.record_webhook_attempt("evt_2.ep_all", &AttemptOutcome::Failed, Some(500), "spent", i64::MAX, disabled_event).await.expect("record");
             let again = store.claim_webhook_deliveries(60_000, 10).await.expect("claim");
             assert_eq!(again.len(), 1);
             assert_eq!((again[0].id.as_str(), again[0].attempts), ("evt_1.ep_all", 1));
 
             // 410: the delivery fails, the endpoint is disabled, and nothing more is sent to it.
-            store.record_webhook_attempt("evt_1.ep_all", &AttemptOutcome::Gone, Some(410), "gone").await.expect("record");
+            store.record_webhook_attempt("evt_1.ep_all", &AttemptOutcome::Gone, Some(410), "gone", i64::MAX, disabled_event).await.expect("record");
             assert!(store.webhook_endpoint("ep_all").await.expect("get").expect("endpoint").disabled);
             store.enqueue_webhook_events(&[event("evt_3", "service_key.created")]).await.expect("enqueue");
             assert!(store.claim_webhook_deliveries(60_000, 10).await.expect("claim").is_empty());
@@ -630,7 +698,7 @@ mod tests {
             let to_used = claimed.iter().find(|d| d.id == "evt_4.ep_used").expect("claimed");
             assert_eq!((to_used.secret.as_str(), to_used.previous_secret.as_str()), ("whsec_new", "whsec_x"));
             store.rotate_webhook_secret("ep_used", "whsec_newer", 0).await.expect("rotate");
-            store.record_webhook_attempt("evt_4.ep_used", &AttemptOutcome::RetryIn(0), None, "x").await.expect("record");
+            store.record_webhook_attempt("evt_4.ep_used", &AttemptOutcome::RetryIn(0), None, "x", i64::MAX, disabled_event).await.expect("record");
             let claimed = store.claim_webhook_deliveries(60_000, 10).await.expect("claim");
             let to_used = claimed.iter().find(|d| d.id == "evt_4.ep_used").expect("claimed");
             assert_eq!((to_used.secret.as_str(), to_used.previous_secret.as_str()), ("whsec_newer", ""));
@@ -645,6 +713,11 @@ mod tests {
             assert_eq!((one[0].status.as_str(), one[0].attempts), ("pending", 0));
             assert_eq!(store.requeue_failed_webhook_deliveries("ep_all", 0, 10).await.expect("recover"), 0, "until is exclusive");
             assert_eq!(store.requeue_failed_webhook_deliveries("ep_all", 10, 11).await.expect("recover"), 1);
+
+            // Failing for the whole window (0 here): disabled, and the reason says why.
+            let disabled = store.record_webhook_attempt("evt_4.ep_used", &AttemptOutcome::RetryIn(0), Some(500), "the endpoint answered 500", 0, disabled_event).await.expect("record");
+            assert!(disabled.is_some_and(|reason| reason.starts_with("every attempt failed for 0 s")));
+            assert!(store.webhook_endpoint("ep_used").await.expect("get").expect("endpoint").disabled);
 
             let queue = store.webhook_queue().await.expect("queue");
             assert_eq!((queue.pending, queue.delivered, queue.failed), (3, 1, 0));

@@ -4,15 +4,17 @@
 //! schedule's wait (or the endpoint's `retry-after`, when longer), failed once the schedule is
 //! spent; a 410 disables the endpoint.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::Webhooks;
 use super::settings::WebhookSettings;
 use onramp_store::Store;
-use onramp_store::webhooks::{AttemptOutcome, ClaimedDelivery};
+use onramp_store::webhooks::{AttemptOutcome, ClaimedDelivery, OutboxEvent};
 use onramp_webhooks::{Answer, signature_header};
 
 /// Deliveries claimed per round.
@@ -24,6 +26,8 @@ pub(crate) struct Dispatcher {
     schedule: Vec<Duration>,
     lease: Duration,
     poll: Duration,
+    disable_after: Duration,
+    in_flight_per_endpoint: usize,
 }
 
 impl Dispatcher {
@@ -38,6 +42,8 @@ impl Dispatcher {
                 .collect(),
             lease: Duration::from_secs(settings.lease_seconds),
             poll: Duration::from_millis(settings.poll_interval_millis),
+            disable_after: Duration::from_secs(settings.disable_after_seconds),
+            in_flight_per_endpoint: settings.max_in_flight_per_endpoint.max(1),
         }
     }
 
@@ -71,7 +77,28 @@ impl Dispatcher {
             .claim_webhook_deliveries(lease_ms, CLAIM_BATCH)
             .await?;
         let count = claimed.len();
-        futures::future::join_all(claimed.into_iter().map(|delivery| self.deliver(delivery))).await;
+        // Endpoints side by side; to each at most `in_flight_per_endpoint` at a time, so one
+        // event burst does not become a burst of connections to one receiver.
+        let mut by_endpoint: std::collections::BTreeMap<String, Vec<ClaimedDelivery>> =
+            Default::default();
+        for delivery in claimed {
+            by_endpoint
+                .entry(delivery.endpoint_id.clone())
+                .or_default()
+                .push(delivery);
+        }
+        let mut sends = Vec::with_capacity(count);
+        for deliveries in by_endpoint.into_values() {
+            let permits = Arc::new(Semaphore::new(self.in_flight_per_endpoint));
+            for delivery in deliveries {
+                let permits = permits.clone();
+                sends.push(async move {
+                    let _permit = permits.acquire().await;
+                    self.deliver(delivery).await;
+                });
+            }
+        }
+        futures::future::join_all(sends).await;
         Ok(count)
     }
 
@@ -122,14 +149,34 @@ impl Dispatcher {
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!(delivery = %delivery.id, status = ?answer.status, outcome = ?outcome,
             "webhook attempt");
-        if let Err(error) = self
+        let disable_after_ms = i64::try_from(self.disable_after.as_millis()).unwrap_or(i64::MAX);
+        let disabled_event = |endpoint_id: &str, reason: &str| {
+            OutboxEvent::new(
+                "webhook_endpoint.disabled",
+                time::OffsetDateTime::now_utc(),
+                serde_json::json!({ "endpoint_id": endpoint_id, "reason": reason }),
+            )
+        };
+        match self
             .store
-            .record_webhook_attempt(&delivery.id, &outcome, answer.status, &answer.error)
+            .record_webhook_attempt(
+                &delivery.id,
+                &outcome,
+                answer.status,
+                &answer.error,
+                disable_after_ms,
+                disabled_event,
+            )
             .await
         {
+            Ok(Some(reason)) => {
+                tracing::warn!(endpoint = %delivery.endpoint_id, %reason,
+                    "webhook endpoint disabled");
+            }
+            Ok(None) => {}
             // The lease runs out and the delivery is sent again: at least once, never lost.
-            tracing::warn!(delivery = %delivery.id, error = %error,
-                "a webhook attempt could not be recorded");
+            Err(error) => tracing::warn!(delivery = %delivery.id, error = %error,
+                "a webhook attempt could not be recorded"),
         }
     }
 

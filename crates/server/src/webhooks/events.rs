@@ -22,6 +22,7 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
     "vxc_order.state_changed",
     "order_approval.pending",
     "order_approval.resolved",
+    "webhook_endpoint.disabled",
     "webhook.test",
 ];
 

@@ -27,6 +27,11 @@ pub struct WebhookSettings {
     pub poll_interval_millis: u64,
     /// How long a claimed delivery is kept from the other replicas while it is sent.
     pub lease_seconds: u64,
+    /// An endpoint whose every attempt has failed for this long is disabled, and
+    /// `webhook_endpoint.disabled` goes to the other endpoints (5 days).
+    pub disable_after_seconds: u64,
+    /// Deliveries sent to one endpoint at the same time, at most.
+    pub max_in_flight_per_endpoint: usize,
     /// `service_key.expiring` is sent once per threshold (seconds before a key's validity
     /// end): 7 days and 1 day.
     pub expiring_thresholds_seconds: Vec<u64>,
@@ -47,6 +52,8 @@ impl Default for WebhookSettings {
             timeout_seconds: 15,
             poll_interval_millis: 1_000,
             lease_seconds: 60,
+            disable_after_seconds: 5 * 86_400,
+            max_in_flight_per_endpoint: 4,
             expiring_thresholds_seconds: vec![7 * 86_400, 86_400],
             secret_key: None,
         }
@@ -68,6 +75,10 @@ impl WebhookSettings {
             });
         }
         positive("webhooks.poll_interval_millis", self.poll_interval_millis)?;
+        positive(
+            "webhooks.max_in_flight_per_endpoint",
+            self.max_in_flight_per_endpoint as u64,
+        )?;
         if let Some(key) = &self.secret_key {
             onramp_webhooks::Sealer::from_key_text(key.expose_secret()).map_err(|problem| {
                 ConfigError::Invalid {

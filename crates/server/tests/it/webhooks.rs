@@ -805,3 +805,63 @@ async fn every_event_arrives_after_an_endpoint_is_down_for_ten_minutes() {
     assert_eq!(twice, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_keeps_failing_is_disabled_and_the_others_are_told() {
+    let (failing_url, mut failing) = receiver(usize::MAX).await;
+    let (operator_url, mut operator) = receiver(0).await;
+    let mut config = webhook_config();
+    config.webhooks.retry_schedule_seconds = vec![1, 1, 1, 1, 1];
+    config.webhooks.disable_after_seconds = 1;
+    let env = SandboxedServer::start_with(Default::default(), config).await;
+    let channel = env.server.channel.clone();
+    let (failing_id, _) = endpoint_on(channel.clone(), &failing_url).await;
+    let operator_secret = within(
+        WebhookServiceClient::new(channel.clone()).create_webhook_endpoint(
+            CreateWebhookEndpointRequest {
+                endpoint: Some(WebhookEndpoint {
+                    url: operator_url,
+                    event_types: vec!["webhook_endpoint.disabled".into()],
+                    ..Default::default()
+                }),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            },
+        ),
+    )
+    .await
+    .expect("create")
+    .into_inner()
+    .secret;
+
+    let mut webhooks = WebhookServiceClient::new(channel);
+    within(webhooks.send_test_webhook(SendTestWebhookRequest {
+        id: failing_id.clone(),
+    }))
+    .await
+    .expect("test event");
+    // The first attempt fails; the next, a second later, fails with the endpoint failing for a
+    // second: it is disabled, and the operator's endpoint hears of it.
+    next(&mut failing).await;
+    let disabled = next_matching(&mut operator, |body| {
+        body["type"] == "webhook_endpoint.disabled"
+            && body["data"]["endpoint_id"] == failing_id.as_str()
+    })
+    .await;
+    verified(&operator_secret, &disabled);
+    let endpoint = within(
+        webhooks.get_webhook_endpoint(onramp_proto::GetWebhookEndpointRequest { id: failing_id }),
+    )
+    .await
+    .expect("get")
+    .into_inner()
+    .endpoint
+    .expect("endpoint");
+    assert!(endpoint.disabled);
+    assert!(
+        endpoint
+            .disabled_reason
+            .starts_with("every attempt failed for "),
+        "{}",
+        endpoint.disabled_reason
+    );
+}
