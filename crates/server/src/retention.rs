@@ -28,6 +28,9 @@ pub struct RetentionSettings {
     /// change. An order is its buy's request-id record too, so this is never shorter than
     /// `request_ids_days`.
     pub terminal_orders_days: u32,
+    /// Webhook deliveries that ended (delivered or failed), by when their event occurred:
+    /// RecoverWebhookEndpoint can send a failed one again for this long.
+    pub webhook_days: u32,
     /// How often the leader prunes.
     pub interval_seconds: u64,
     /// Rows one statement deletes: a writer waits at most for one batch.
@@ -42,6 +45,7 @@ impl Default for RetentionSettings {
             audit_days: 400,
             request_ids_days: 30,
             terminal_orders_days: 400,
+            webhook_days: 30,
             interval_seconds: 600,
             batch_rows: 100,
             batch_pause_millis: 10,
@@ -81,6 +85,7 @@ impl RetentionSettings {
             Prunable::AuditRecords => self.audit_days,
             Prunable::RequestIds => self.request_ids_days,
             Prunable::TerminalOrders => self.terminal_orders_days,
+            Prunable::WebhookDeliveries => self.webhook_days,
         };
         (days > 0).then(|| i64::from(days) * DAY_MS)
     }

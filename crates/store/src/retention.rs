@@ -23,13 +23,17 @@ pub enum Prunable {
     /// Orders in a terminal state, by their last update. An order is also its buy's request-id
     /// record, so its horizon is never shorter than the request ids'.
     TerminalOrders,
+    /// Webhook deliveries that ended (delivered or failed), by when their event occurred, and
+    /// then the events no delivery refers to. A pending delivery stays however old.
+    WebhookDeliveries,
 }
 
 impl Prunable {
-    pub const ALL: [Prunable; 3] = [
+    pub const ALL: [Prunable; 4] = [
         Prunable::AuditRecords,
         Prunable::RequestIds,
         Prunable::TerminalOrders,
+        Prunable::WebhookDeliveries,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +41,7 @@ impl Prunable {
             Self::AuditRecords => "audit_records",
             Self::RequestIds => "request_ids",
             Self::TerminalOrders => "terminal_orders",
+            Self::WebhookDeliveries => "webhook_deliveries",
         }
     }
 
@@ -83,6 +88,20 @@ impl Prunable {
                     ),
                 )]
             }
+            Self::WebhookDeliveries => vec![
+                (
+                    "webhook_deliveries",
+                    "id",
+                    "status <> 'pending' AND occur_ms < $1 ORDER BY occur_ms".to_owned(),
+                ),
+                (
+                    "webhook_events",
+                    "id",
+                    "occur_ms < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+                     WHERE d.event_id = webhook_events.id) ORDER BY occur_ms"
+                        .to_owned(),
+                ),
+            ],
         }
     }
 }

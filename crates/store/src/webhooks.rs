@@ -726,6 +726,14 @@ mod tests {
             assert!(!store.delete_webhook_endpoint("ep_used").await.expect("delete"));
             let left = store.webhook_deliveries(&DeliveryFilter { limit: 10, ..DeliveryFilter::default() }).await.expect("list");
             assert!(left.iter().all(|d| d.endpoint_id == "ep_all"));
+
+            // Retention: ended deliveries past the horizon go, then events nothing refers to;
+            // pending ones stay however old.
+            store.record_webhook_attempt("evt_2.ep_all", &AttemptOutcome::Delivered, Some(200), "", i64::MAX, disabled_event).await.expect("record");
+            let pruned = store.prune(crate::retention::Prunable::WebhookDeliveries, 0, 100).await.expect("prune");
+
+            let left = store.webhook_deliveries(&DeliveryFilter { limit: 10, ..DeliveryFilter::default() }).await.expect("list");
+            assert_eq!(left.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["evt_1.ep_all"]);
         }
     }
 }
