@@ -731,6 +731,7 @@ mod tests {
             // pending ones stay however old.
             store.record_webhook_attempt("evt_2.ep_all", &AttemptOutcome::Delivered, Some(200), "", i64::MAX, disabled_event).await.expect("record");
             let pruned = store.prune(crate::retention::Prunable::WebhookDeliveries, 0, 100).await.expect("prune");
+            assert_eq!(pruned.deleted, 3, "evt_2's delivery, then evt_2 and evt_4 (its endpoint is gone)");
 
             let left = store.webhook_deliveries(&DeliveryFilter { limit: 10, ..DeliveryFilter::default() }).await.expect("list");
             assert_eq!(left.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["evt_1.ep_all"]);
