@@ -107,6 +107,9 @@ pub struct WebhookQueue {
     /// How long ago the most overdue pending delivery to an enabled endpoint came due (database
     /// clock); 0 when none is due. Dispatchers that keep up hold it near 0.
     pub overdue_ms: i64,
+    /// How long ago the oldest pending delivery's event occurred; 0 when none is pending. An
+    /// endpoint that keeps failing makes it grow while its retries wait.
+    pub oldest_pending_ms: i64,
 }
 
 /// The filters of a delivery listing.
@@ -555,6 +558,12 @@ impl Store {
             "SELECT COALESCE({now} - MIN(d.next_attempt_ms), 0) FROM webhook_deliveries d \
              JOIN webhook_endpoints p ON p.id = d.endpoint_id \
              WHERE d.status = 'pending' AND p.disabled = 0 AND d.next_attempt_ms <= {now}"
+        )))
+        .fetch_one(self.pool())
+        .await?;
+        queue.oldest_pending_ms = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COALESCE({now} - MIN(occur_ms), 0) FROM webhook_deliveries \
+             WHERE status = 'pending'"
         )))
         .fetch_one(self.pool())
         .await?;

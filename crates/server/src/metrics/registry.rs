@@ -57,6 +57,7 @@ pub struct Metrics {
     webhook_attempts: IntCounterVec,
     webhook_deliveries: IntGaugeVec,
     webhook_overdue: Gauge,
+    webhook_oldest_pending: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -272,6 +273,10 @@ impl Metrics {
                 "Webhook deliveries in the outbox, by status (pending, delivered, failed).",
                 &["status"],
             ),
+            webhook_oldest_pending: gauge(
+                "webhook_oldest_pending_age_seconds",
+                "Age of the oldest pending webhook delivery's event; 0 when none is pending.",
+            ),
             webhook_overdue: gauge(
                 "webhook_overdue_seconds",
                 "How long ago the most overdue pending webhook delivery came due; near 0 while \
@@ -465,6 +470,9 @@ impl Metrics {
         }
         #[allow(clippy::cast_precision_loss)] // milliseconds far below 2^52
         self.webhook_overdue.set(queue.overdue_ms as f64 / 1_000.0);
+        #[allow(clippy::cast_precision_loss)]
+        self.webhook_oldest_pending
+            .set(queue.oldest_pending_ms as f64 / 1_000.0);
         Ok(())
     }
 }

@@ -691,6 +691,67 @@ async fn a_key_nearing_its_end_and_maintenance_on_its_port_send_events() {
     verified(&secret, &notice);
     let data = notice.json()["data"].clone();
     assert_eq!(data["port_uid"], EQUINIX_LA1);
+
+    // Deactivated, rotated, expired: each has its event.
+    let mut keys = ServiceKeyServiceClient::new(env.server.channel.clone());
+    within(
+        keys.deactivate_service_key(onramp_proto::DeactivateServiceKeyRequest {
+            key: key.key.clone(),
+        }),
+    )
+    .await
+    .expect("deactivate");
+    let deactivated = next_matching(&mut received, |body| {
+        body["type"] == "service_key.deactivated" && body["data"]["key"] == key.key.as_str()
+    })
+    .await;
+    verified(&secret, &deactivated);
+    let short_lived = |seconds: u64| CreateServiceKeyRequest {
+        port_uid: EQUINIX_LA1.into(),
+        single_use: true,
+        max_speed_mbps: 1000,
+        customer_ref: "acme".into(),
+        valid_until: Some(prost_types::Timestamp::from(
+            std::time::SystemTime::now() + Duration::from_secs(seconds),
+        )),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        ..Default::default()
+    };
+    let old = within(keys.create_service_key(short_lived(1_800)))
+        .await
+        .expect("key")
+        .into_inner()
+        .service_key
+        .expect("key");
+    let rotated = within(
+        keys.rotate_service_key(onramp_proto::RotateServiceKeyRequest {
+            key: old.key.clone(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("rotate")
+    .into_inner()
+    .new_service_key
+    .expect("new key");
+    let replaced = next_matching(&mut received, |body| {
+        body["type"] == "service_key.rotated" && body["data"]["key"] == rotated.key.as_str()
+    })
+    .await;
+    assert_eq!(replaced.json()["data"]["rotated_from"], old.key.as_str());
+    let fleeting = within(keys.create_service_key(short_lived(2)))
+        .await
+        .expect("key")
+        .into_inner()
+        .service_key
+        .expect("key");
+    let expired = next_matching(&mut received, |body| {
+        body["type"] == "service_key.expired" && body["data"]["key"] == fleeting.key.as_str()
+    })
+    .await;
+    verified(&secret, &expired);
+    assert_eq!(expired.json()["data"]["state"], "EXPIRED");
     assert_eq!(
         (data["kind"].as_str(), data["phase"].as_str()),
         (Some("MAINTENANCE"), Some("UPCOMING"))
