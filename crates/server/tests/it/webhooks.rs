@@ -409,6 +409,21 @@ const REPLICA_WEBHOOKS: &str = "[webhooks]\nallow_networks = [\"127.0.0.0/8\"]\n
     poll_interval_millis = 100\nretry_schedule_seconds = [0, 0, 0, 0, 0]\n\
     timeout_seconds = 5\nlease_seconds = 6\n";
 
+/// Queues a `webhook.test` event for `endpoint`; its event id.
+async fn send_test_event(channel: tonic::transport::Channel, endpoint: &str) -> String {
+    within(
+        WebhookServiceClient::new(channel).send_test_webhook(SendTestWebhookRequest {
+            id: endpoint.to_owned(),
+        }),
+    )
+    .await
+    .expect("test event")
+    .into_inner()
+    .delivery
+    .expect("delivery")
+    .event_id
+}
+
 async fn endpoint_on(channel: tonic::transport::Channel, url: &str) -> (String, String) {
     let created = within(WebhookServiceClient::new(channel).create_webhook_endpoint(
         CreateWebhookEndpointRequest {
@@ -431,29 +446,17 @@ async fn an_event_whose_sender_is_killed_mid_delivery_arrives_after_the_restart(
     let mut replicas =
         crate::support::replicas::Replicas::start(1, Default::default(), REPLICA_WEBHOOKS).await;
     let (endpoint, secret) = endpoint_on(replicas.channel(0), &url).await;
-    let queued = within(
-        WebhookServiceClient::new(replicas.channel(0))
-            .send_test_webhook(SendTestWebhookRequest { id: endpoint }),
-    )
-    .await
-    .expect("test event")
-    .into_inner()
-    .delivery
-    .expect("delivery");
+    let queued = send_test_event(replicas.channel(0), &endpoint).await;
 
     // The event is committed and its delivery is on the wire, unanswered: kill the sender.
     let in_flight = next(&mut received).await;
-    assert_eq!(in_flight.id(), queued.event_id);
+    assert_eq!(in_flight.id(), queued);
     replicas.kill(0);
     replicas.start_replica(0).await;
 
     // The restarted replica takes the delivery over once the dead one's lease ends.
     let delivered = next(&mut received).await;
-    assert_eq!(
-        delivered.id(),
-        queued.event_id,
-        "the same event, after the restart"
-    );
+    assert_eq!(delivered.id(), queued, "the same event, after the restart");
     verified(&secret, &delivered);
 }
 
@@ -467,19 +470,7 @@ async fn three_replicas_send_each_of_500_events_once() {
     let mut sent = std::collections::HashSet::new();
     for index in 0..EVENTS {
         // Each replica commits a third of the events; every replica's dispatcher claims.
-        let delivery = within(
-            WebhookServiceClient::new(replicas.channel(index % 3)).send_test_webhook(
-                SendTestWebhookRequest {
-                    id: endpoint.clone(),
-                },
-            ),
-        )
-        .await
-        .expect("test event")
-        .into_inner()
-        .delivery
-        .expect("delivery");
-        sent.insert(delivery.event_id);
+        sent.insert(send_test_event(replicas.channel(index % 3), &endpoint).await);
     }
     let mut deliveries: std::collections::HashMap<String, usize> = Default::default();
     let mut checked = 0;
@@ -515,8 +506,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits
     let env = SandboxedServer::start_with(Default::default(), webhook_config()).await;
     let channel = env.server.channel.clone();
     let (endpoint, old_secret) = endpoint_on(channel.clone(), &url).await;
-    let mut webhooks = WebhookServiceClient::new(channel);
-    let test_event = |id: &str| SendTestWebhookRequest { id: id.to_owned() };
+    let mut webhooks = WebhookServiceClient::new(channel.clone());
 
     let rotated = within(webhooks.rotate_webhook_secret(RotateWebhookSecretRequest {
         id: endpoint.clone(),
@@ -533,9 +523,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits
             .secret_overlap_until
             .is_some()
     );
-    within(webhooks.send_test_webhook(test_event(&endpoint)))
-        .await
-        .expect("test");
+    send_test_event(channel.clone(), &endpoint).await;
     let during = next(&mut received).await;
     verified(&old_secret, &during);
     verified(&rotated.secret, &during);
@@ -549,9 +537,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits
     .expect("rotate")
     .into_inner()
     .secret;
-    within(webhooks.send_test_webhook(test_event(&endpoint)))
-        .await
-        .expect("test");
+    send_test_event(channel.clone(), &endpoint).await;
     let after = next(&mut received).await;
     verified(&newest, &after);
     assert!(
@@ -580,17 +566,12 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_disabled_endpoint_waits
         .endpoint
         .expect("endpoint");
     assert_eq!(disabled.disabled_reason, "disabled by the operator");
-    let waiting = within(webhooks.send_test_webhook(test_event(&endpoint)))
-        .await
-        .expect("test")
-        .into_inner()
-        .delivery
-        .expect("delivery");
+    let waiting = send_test_event(channel.clone(), &endpoint).await;
     within(webhooks.update_webhook_endpoint(set_disabled(false)))
         .await
         .expect("enable");
     let resumed = next(&mut received).await;
-    assert_eq!(resumed.id(), waiting.event_id);
+    assert_eq!(resumed.id(), waiting);
     assert!(
         received.try_recv().is_err(),
         "nothing was sent while it was disabled but that one"
@@ -802,17 +783,7 @@ async fn every_event_arrives_after_an_endpoint_is_down_for_ten_minutes() {
     let (endpoint, secret) = endpoint_on(channel.clone(), &url).await;
     let mut sent = std::collections::HashSet::new();
     for _ in 0..EVENTS {
-        let delivery = within(
-            WebhookServiceClient::new(channel.clone()).send_test_webhook(SendTestWebhookRequest {
-                id: endpoint.clone(),
-            }),
-        )
-        .await
-        .expect("test event")
-        .into_inner()
-        .delivery
-        .expect("delivery");
-        sent.insert(delivery.event_id);
+        sent.insert(send_test_event(channel.clone(), &endpoint).await);
     }
 
     // Attempts at 0 s, 5 s and 5 min fail; the one at about 35 minutes succeeds.
@@ -894,12 +865,8 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_the_others_are_told() {
     .into_inner()
     .secret;
 
+    send_test_event(channel.clone(), &failing_id).await;
     let mut webhooks = WebhookServiceClient::new(channel);
-    within(webhooks.send_test_webhook(SendTestWebhookRequest {
-        id: failing_id.clone(),
-    }))
-    .await
-    .expect("test event");
     // The first attempt fails; the next, a second later, fails with the endpoint failing for a
     // second: it is disabled, and the operator's endpoint hears of it.
     next(&mut failing).await;
