@@ -30,6 +30,16 @@ pub(crate) struct Dispatcher {
     in_flight_per_endpoint: usize,
 }
 
+/// How long a claim holds its deliveries: the configured lease, or longer when one round's
+/// deliveries to a single endpoint could take longer, queued behind its in-flight limit (each
+/// attempt up to the timeout), so no other replica takes over a delivery still waiting its turn.
+fn lease(settings: &WebhookSettings) -> Duration {
+    let in_flight = u64::try_from(settings.max_in_flight_per_endpoint.max(1)).unwrap_or(1);
+    let turns = u64::try_from(CLAIM_BATCH).unwrap_or(1).div_ceil(in_flight);
+    let queued = settings.timeout() * u32::try_from(turns).unwrap_or(u32::MAX);
+    Duration::from_secs(settings.lease_seconds).max(queued + Duration::from_secs(5))
+}
+
 impl Dispatcher {
     pub(crate) fn new(store: Store, webhooks: Webhooks, settings: &WebhookSettings) -> Self {
         Self {
@@ -40,7 +50,7 @@ impl Dispatcher {
                 .iter()
                 .map(|seconds| Duration::from_secs(*seconds))
                 .collect(),
-            lease: Duration::from_secs(settings.lease_seconds),
+            lease: lease(settings),
             poll: Duration::from_millis(settings.poll_interval_millis),
             disable_after: Duration::from_secs(settings.disable_after_seconds),
             in_flight_per_endpoint: settings.max_in_flight_per_endpoint.max(1),
@@ -197,5 +207,23 @@ impl Dispatcher {
         let jitter = wait.mul_f64(rand::rng().random_range(0.0..0.1));
         let wait = (*wait + jitter).max(answer.retry_after.unwrap_or_default());
         AttemptOutcome::RetryIn(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_outlasts_a_rounds_queue_to_one_endpoint() {
+        let defaults = WebhookSettings::default();
+        // 32 claimed, 4 at a time: 8 turns of up to 15 s.
+        assert_eq!(lease(&defaults), Duration::from_secs(125));
+        let quick = WebhookSettings {
+            timeout_seconds: 1,
+            lease_seconds: 60,
+            ..WebhookSettings::default()
+        };
+        assert_eq!(lease(&quick), Duration::from_secs(60), "the configured lease suffices");
     }
 }

@@ -25,7 +25,9 @@ pub struct WebhookSettings {
     /// How often due deliveries are looked for when nothing wakes the dispatcher (another
     /// replica's events, retries coming due).
     pub poll_interval_millis: u64,
-    /// How long a claimed delivery is kept from the other replicas while it is sent.
+    /// How long a claimed delivery is kept from the other replicas while it is sent; raised to
+    /// cover a round's deliveries queued behind one endpoint's in-flight limit (32 claimed, 4 at
+    /// a time, 15 s each: 125 s).
     pub lease_seconds: u64,
     /// An endpoint whose every attempt has failed for this long is disabled, and
     /// `webhook_endpoint.disabled` goes to the other endpoints (5 days).

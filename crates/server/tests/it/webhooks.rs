@@ -407,7 +407,7 @@ async fn an_order_that_needs_approval_sends_its_approval_and_state_events() {
 const REPLICA_WEBHOOKS: &str = "[webhooks]\nallow_networks = [\"127.0.0.0/8\"]\n\
     secret_key = \"BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY=\"\n\
     poll_interval_millis = 100\nretry_schedule_seconds = [0, 0, 0, 0, 0]\n\
-    timeout_seconds = 5\nlease_seconds = 6\n";
+    timeout_seconds = 2\nlease_seconds = 7\nmax_in_flight_per_endpoint = 32\n";
 
 /// Queues a `webhook.test` event for `endpoint`; its event id.
 async fn send_test_event(channel: tonic::transport::Channel, endpoint: &str) -> String {
