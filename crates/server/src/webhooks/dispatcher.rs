@@ -224,6 +224,10 @@ mod tests {
             lease_seconds: 60,
             ..WebhookSettings::default()
         };
-        assert_eq!(lease(&quick), Duration::from_secs(60), "the configured lease suffices");
+        assert_eq!(
+            lease(&quick),
+            Duration::from_secs(60),
+            "the configured lease suffices"
+        );
     }
 }
