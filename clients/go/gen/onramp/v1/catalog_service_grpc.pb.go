@@ -51,13 +51,16 @@ type CatalogServiceClient interface {
 	// SelectOnRamps chooses where a new connection of rate_limit_mbps should land. It leaves out
 	// Ports that are not LIVE, do not permit VXCs, or whose max VXC speed or headroom is below the
 	// rate; ranks the rest by utilisation, then VXC count, then port_name (so the result is
-	// deterministic); and with diversity picks the best Port of each zone, red and blue. Every Port
-	// in scope that is not chosen comes back with its reason. It changes nothing: a later
+	// deterministic), or, when the customer's location is given, by expected round trip as the
+	// proximity policy says; and with diversity picks the best Port of each zone, red and blue.
+	// With complement_of it picks the best Port in the other zone of a connection's Port. Every
+	// Port in scope that is not chosen comes back with its reason. It changes nothing: a later
 	// CreateServiceKey does not reserve capacity.
 	//
 	// Errors: FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP when no Port is eligible;
 	// FAILED_PRECONDITION / ERROR_REASON_NO_DIVERSE_PAIR when diversity is REQUIRED and no pair is
-	// eligible; INVALID_ARGUMENT for a rate below 1 or when neither region nor selector is set.
+	// eligible; INVALID_ARGUMENT for a rate below 1, when neither region nor selector (nor
+	// complement_of) is set, or for a customer location or Port Megaport does not have.
 	SelectOnRamps(ctx context.Context, in *SelectOnRampsRequest, opts ...grpc.CallOption) (*SelectOnRampsResponse, error)
 }
 
@@ -144,13 +147,16 @@ type CatalogServiceServer interface {
 	// SelectOnRamps chooses where a new connection of rate_limit_mbps should land. It leaves out
 	// Ports that are not LIVE, do not permit VXCs, or whose max VXC speed or headroom is below the
 	// rate; ranks the rest by utilisation, then VXC count, then port_name (so the result is
-	// deterministic); and with diversity picks the best Port of each zone, red and blue. Every Port
-	// in scope that is not chosen comes back with its reason. It changes nothing: a later
+	// deterministic), or, when the customer's location is given, by expected round trip as the
+	// proximity policy says; and with diversity picks the best Port of each zone, red and blue.
+	// With complement_of it picks the best Port in the other zone of a connection's Port. Every
+	// Port in scope that is not chosen comes back with its reason. It changes nothing: a later
 	// CreateServiceKey does not reserve capacity.
 	//
 	// Errors: FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP when no Port is eligible;
 	// FAILED_PRECONDITION / ERROR_REASON_NO_DIVERSE_PAIR when diversity is REQUIRED and no pair is
-	// eligible; INVALID_ARGUMENT for a rate below 1 or when neither region nor selector is set.
+	// eligible; INVALID_ARGUMENT for a rate below 1, when neither region nor selector (nor
+	// complement_of) is set, or for a customer location or Port Megaport does not have.
 	SelectOnRamps(context.Context, *SelectOnRampsRequest) (*SelectOnRampsResponse, error)
 	mustEmbedUnimplementedCatalogServiceServer()
 }

@@ -58,13 +58,16 @@ class CatalogServiceStub:
     """SelectOnRamps chooses where a new connection of rate_limit_mbps should land. It leaves out
     Ports that are not LIVE, do not permit VXCs, or whose max VXC speed or headroom is below the
     rate; ranks the rest by utilisation, then VXC count, then port_name (so the result is
-    deterministic); and with diversity picks the best Port of each zone, red and blue. Every Port
-    in scope that is not chosen comes back with its reason. It changes nothing: a later
+    deterministic), or, when the customer's location is given, by expected round trip as the
+    proximity policy says; and with diversity picks the best Port of each zone, red and blue.
+    With complement_of it picks the best Port in the other zone of a connection's Port. Every
+    Port in scope that is not chosen comes back with its reason. It changes nothing: a later
     CreateServiceKey does not reserve capacity.
 
     Errors: FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP when no Port is eligible;
     FAILED_PRECONDITION / ERROR_REASON_NO_DIVERSE_PAIR when diversity is REQUIRED and no pair is
-    eligible; INVALID_ARGUMENT for a rate below 1 or when neither region nor selector is set.
+    eligible; INVALID_ARGUMENT for a rate below 1, when neither region nor selector (nor
+    complement_of) is set, or for a customer location or Port Megaport does not have.
     """
 
 @_typing.type_check_only
@@ -97,13 +100,16 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """SelectOnRamps chooses where a new connection of rate_limit_mbps should land. It leaves out
     Ports that are not LIVE, do not permit VXCs, or whose max VXC speed or headroom is below the
     rate; ranks the rest by utilisation, then VXC count, then port_name (so the result is
-    deterministic); and with diversity picks the best Port of each zone, red and blue. Every Port
-    in scope that is not chosen comes back with its reason. It changes nothing: a later
+    deterministic), or, when the customer's location is given, by expected round trip as the
+    proximity policy says; and with diversity picks the best Port of each zone, red and blue.
+    With complement_of it picks the best Port in the other zone of a connection's Port. Every
+    Port in scope that is not chosen comes back with its reason. It changes nothing: a later
     CreateServiceKey does not reserve capacity.
 
     Errors: FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP when no Port is eligible;
     FAILED_PRECONDITION / ERROR_REASON_NO_DIVERSE_PAIR when diversity is REQUIRED and no pair is
-    eligible; INVALID_ARGUMENT for a rate below 1 or when neither region nor selector is set.
+    eligible; INVALID_ARGUMENT for a rate below 1, when neither region nor selector (nor
+    complement_of) is set, or for a customer location or Port Megaport does not have.
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -163,13 +169,16 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         """SelectOnRamps chooses where a new connection of rate_limit_mbps should land. It leaves out
         Ports that are not LIVE, do not permit VXCs, or whose max VXC speed or headroom is below the
         rate; ranks the rest by utilisation, then VXC count, then port_name (so the result is
-        deterministic); and with diversity picks the best Port of each zone, red and blue. Every Port
-        in scope that is not chosen comes back with its reason. It changes nothing: a later
+        deterministic), or, when the customer's location is given, by expected round trip as the
+        proximity policy says; and with diversity picks the best Port of each zone, red and blue.
+        With complement_of it picks the best Port in the other zone of a connection's Port. Every
+        Port in scope that is not chosen comes back with its reason. It changes nothing: a later
         CreateServiceKey does not reserve capacity.
 
         Errors: FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP when no Port is eligible;
         FAILED_PRECONDITION / ERROR_REASON_NO_DIVERSE_PAIR when diversity is REQUIRED and no pair is
-        eligible; INVALID_ARGUMENT for a rate below 1 or when neither region nor selector is set.
+        eligible; INVALID_ARGUMENT for a rate below 1, when neither region nor selector (nor
+        complement_of) is set, or for a customer location or Port Megaport does not have.
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -104,8 +104,9 @@ class ServiceKeyServiceServicer:
 
     def IssueServiceKeys(self, request, context):
         """IssueServiceKeys is the guide's "customer selects US-West and adds diversity": it runs
-        SelectOnRamps for the region with max_speed_mbps as the rate, then mints one key on each
-        chosen Port (one, or a red+blue pair). If a later key fails, the keys already minted are
+        SelectOnRamps for the region with max_speed_mbps as the rate (near the customer, or beside a
+        connection with complement_of, when the request says), then mints one key on each chosen
+        Port (one, or a red+blue pair). If a later key fails, the keys already minted are
         deactivated and the call fails with the later key's error; no partial result is returned.
 
         Errors: those of SelectOnRamps and of CreateServiceKey.

@@ -49,8 +49,9 @@ class ServiceKeyServiceStub:
     """
     IssueServiceKeys: _grpc.UnaryUnaryMultiCallable[_service_key_service_pb2.IssueServiceKeysRequest, _service_key_service_pb2.IssueServiceKeysResponse]
     """IssueServiceKeys is the guide's "customer selects US-West and adds diversity": it runs
-    SelectOnRamps for the region with max_speed_mbps as the rate, then mints one key on each
-    chosen Port (one, or a red+blue pair). If a later key fails, the keys already minted are
+    SelectOnRamps for the region with max_speed_mbps as the rate (near the customer, or beside a
+    connection with complement_of, when the request says), then mints one key on each chosen
+    Port (one, or a red+blue pair). If a later key fails, the keys already minted are
     deactivated and the call fails with the later key's error; no partial result is returned.
 
     Errors: those of SelectOnRamps and of CreateServiceKey.
@@ -154,8 +155,9 @@ class ServiceKeyServiceAsyncStub(ServiceKeyServiceStub):
     """
     IssueServiceKeys: _aio.UnaryUnaryMultiCallable[_service_key_service_pb2.IssueServiceKeysRequest, _service_key_service_pb2.IssueServiceKeysResponse]  # type: ignore[assignment]
     """IssueServiceKeys is the guide's "customer selects US-West and adds diversity": it runs
-    SelectOnRamps for the region with max_speed_mbps as the rate, then mints one key on each
-    chosen Port (one, or a red+blue pair). If a later key fails, the keys already minted are
+    SelectOnRamps for the region with max_speed_mbps as the rate (near the customer, or beside a
+    connection with complement_of, when the request says), then mints one key on each chosen
+    Port (one, or a red+blue pair). If a later key fails, the keys already minted are
     deactivated and the call fails with the later key's error; no partial result is returned.
 
     Errors: those of SelectOnRamps and of CreateServiceKey.
@@ -268,8 +270,9 @@ class ServiceKeyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_service_key_service_pb2.IssueServiceKeysResponse, _abc.Awaitable[_service_key_service_pb2.IssueServiceKeysResponse]]:
         """IssueServiceKeys is the guide's "customer selects US-West and adds diversity": it runs
-        SelectOnRamps for the region with max_speed_mbps as the rate, then mints one key on each
-        chosen Port (one, or a red+blue pair). If a later key fails, the keys already minted are
+        SelectOnRamps for the region with max_speed_mbps as the rate (near the customer, or beside a
+        connection with complement_of, when the request says), then mints one key on each chosen
+        Port (one, or a red+blue pair). If a later key fails, the keys already minted are
         deactivated and the call fails with the later key's error; no partial result is returned.
 
         Errors: those of SelectOnRamps and of CreateServiceKey.
