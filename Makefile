@@ -223,6 +223,36 @@ client-package-test-go: onramp-bin
 client-package-test: client-package-test-python client-package-test-typescript client-package-test-go
 # --- end clients ------------------------------------------------------------------------------
 
+# --- the operator console (console/): TypeScript and Preact, bundled by esbuild ------------------
+# console/dist is committed: `cargo build` embeds it (crates/server/src/console.rs), so a clone
+# builds and serves the console without Node. `make console` rebuilds it; console-check fails when
+# the committed files differ from what the sources produce. console-test drives Debian's Chromium
+# with puppeteer-core (which never downloads a browser) against the real binary on the sandbox;
+# screenshots of every page land in $(CONSOLE_SCREENSHOTS).
+CONSOLE_SCREENSHOTS := $(abspath $(or $(CARGO_TARGET_DIR),target))/console-screenshots
+
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && $(NPM) ci --no-audit --no-fund --silent
+	touch $@
+
+.PHONY: chromium-bin
+chromium-bin:
+	scripts/install-chromium.sh
+
+.PHONY: console
+console: console/node_modules/.installed
+	cd console && node build.mjs
+
+.PHONY: console-check
+console-check: console/node_modules/.installed clients/typescript/node_modules/.installed
+	cd console && $(NPM) run --silent typecheck && node build.mjs
+	git diff --exit-code -- console/dist
+
+.PHONY: console-test
+console-test: onramp-bin chromium-bin console/node_modules/.installed clients/typescript/node_modules/.installed
+	cd console && ONRAMP_SERVER_BINARY=$(ONRAMP_BIN) CONSOLE_SCREENSHOTS=$(CONSOLE_SCREENSHOTS) $(NPM) test --silent
+# --- end console -------------------------------------------------------------------------------
+
 # Megaport's own Go SDK (tools/megaportgo, vendored unmodified) against the sandbox binary.
 SANDBOX_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/megaport-sandbox
 .PHONY: sdk-conformance
@@ -274,4 +304,4 @@ deploy-check: onramp-bin $(KUSTOMIZE) $(DEPLOY_VENV)/.installed
 	  $(DEPLOY_VENV)/bin/python -m pytest -q -p no:cacheprovider deploy/tests
 
 .PHONY: test
-test: fmt-check module-cycles version-check proto-lint proto-breaking clippy rust-test bench-check gen-check client-test client-package-test sdk-conformance deploy-check
+test: fmt-check module-cycles version-check proto-lint proto-breaking clippy rust-test bench-check gen-check client-test client-package-test console-check console-test sdk-conformance deploy-check

@@ -306,9 +306,14 @@ impl http_body::Body for Replayed {
         self.data.is_none() && self.trailers.is_none()
     }
 
+    // No exact size, as tonic's own bodies: gRPC-web (tonic-web) re-encodes the body with the
+    // trailers as a last data frame but passes this hint on, and over HTTP/1.1 an exact hint
+    // becomes a Content-Length that cuts that frame off ("missing trailer" in the browser).
     fn size_hint(&self) -> http_body::SizeHint {
         let length = self.data.as_ref().map_or(0, Bytes::len) as u64;
-        http_body::SizeHint::with_exact(length)
+        let mut hint = http_body::SizeHint::new();
+        hint.set_lower(length);
+        hint
     }
 }
 

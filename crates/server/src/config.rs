@@ -79,6 +79,18 @@ pub struct Config {
     pub retention: RetentionSettings,
     /// Outbound webhooks: where they may go and how they are retried.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The operator console at `/console/` on the gRPC listener.
+    pub console: ConsoleSettings,
+}
+
+/// The operator console: static files and gRPC-web on the gRPC listener.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Serve the console (and gRPC-web, which it calls). Unset: on when `listen` is a loopback
+    /// address, off otherwise, so exposing onramp does not expose a page nobody chose to serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 impl Default for Config {
@@ -109,6 +121,7 @@ impl Default for Config {
             approvals: ApprovalSettings::default(),
             retention: RetentionSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -181,7 +194,23 @@ impl Config {
                 problem,
             })?;
         crate::settings::positive("shutdown_grace_seconds", self.shutdown_grace_seconds)?;
+        if self.console.enabled == Some(true) && !cfg!(feature = "console") {
+            return Err(ConfigError::Invalid {
+                key: "console.enabled",
+                problem: "this build has no console (it was built without the `console` feature)"
+                    .to_owned(),
+            });
+        }
         Ok(())
+    }
+
+    /// Whether the console and gRPC-web are served (see [`ConsoleSettings::enabled`]).
+    pub fn console_enabled(&self) -> bool {
+        cfg!(feature = "console")
+            && self
+                .console
+                .enabled
+                .unwrap_or_else(|| self.listen_addr().is_ok_and(|addr| addr.ip().is_loopback()))
     }
 
     /// The parsed `listen` address.
@@ -250,6 +279,25 @@ mod tests {
             Ok(())
         });
         outcome.expect("jail ran")
+    }
+
+    #[test]
+    fn the_console_is_on_by_default_on_loopback_only_and_can_be_switched() {
+        let on = |toml: &str| {
+            load_in_jail(Some(toml), &[], &Overrides::default())
+                .expect("load")
+                .console_enabled()
+        };
+        let built = cfg!(feature = "console");
+        assert_eq!(on("listen = \"127.0.0.1:7000\"\n"), built);
+        assert!(!on("listen = \"0.0.0.0:7000\"\ninsecure = true\n"));
+        assert_eq!(
+            on("listen = \"0.0.0.0:7000\"\ninsecure = true\n[console]\nenabled = true\n"),
+            built
+        );
+        assert!(!on(
+            "listen = \"127.0.0.1:7000\"\n[console]\nenabled = false\n"
+        ));
     }
 
     #[test]

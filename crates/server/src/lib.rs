@@ -46,6 +46,8 @@ pub mod call_context;
 pub mod catalog;
 pub mod change_feed;
 pub mod config;
+#[cfg(feature = "console")]
+pub mod console;
 mod embedded_sandbox;
 pub mod error;
 pub mod leader;

@@ -224,8 +224,11 @@ pub async fn run_with_admin(
     let reflection_enabled = config.reflection;
 
     let max_request = config.limits.max_request_bytes;
+    let console_enabled = config.console_enabled();
     let mut server = grpc_plumbing::transport::server_builder(&config.transport)
-        .max_concurrent_streams(config.limits.max_concurrent_streams);
+        .max_concurrent_streams(config.limits.max_concurrent_streams)
+        // Browsers send gRPC-web (and fetch the console) over HTTP/1.1 unless TLS offers h2.
+        .accept_http1(console_enabled);
     if let Some(tls) =
         crate::auth::tls::server_config(&config.tls).map_err(crate::auth::AuthSetupError::from)?
     {
@@ -236,9 +239,18 @@ pub async fn run_with_admin(
         .is_some()
         .then(|| GrpcMetricsLayer::new(Arc::clone(&metrics)));
     let rpc_spans = (!config.otlp.endpoint.is_empty()).then_some(crate::telemetry::RpcSpanLayer);
+    let (console, grpc_web) = console_layers(console_enabled);
+    if console_enabled {
+        tracing::info!(
+            path = "/console/",
+            "operator console served on the grpc listener"
+        );
+    }
     let router = server
         .layer(
             tower::ServiceBuilder::new()
+                .option_layer(console)
+                .option_layer(grpc_web)
                 .option_layer(rpc_spans)
                 .option_layer(grpc_metrics)
                 .layer(crate::call_context::CallContextLayer)
@@ -302,6 +314,8 @@ pub async fn run_with_admin(
         .add_service(
             AdminServiceServer::new(api::admin::AdminApi::new(
                 crate::auth::audit::AuditLog::new(Arc::new(store.clone())),
+                upstream.provider.budget().clone(),
+                hub.clone(),
             ))
             .max_decoding_message_size(max_request),
         );
@@ -346,6 +360,35 @@ pub async fn run_with_admin(
     }
     upstream.shutdown().await;
     result
+}
+
+/// The console's static files, and gRPC-web for every service (the same auth, limits and
+/// metrics as gRPC, since the layers inside see an ordinary gRPC call).
+#[cfg(feature = "console")]
+fn console_layers(
+    enabled: bool,
+) -> (
+    Option<crate::console::ConsoleLayer>,
+    Option<tonic_web::GrpcWebLayer>,
+) {
+    if enabled {
+        (
+            Some(crate::console::ConsoleLayer),
+            Some(tonic_web::GrpcWebLayer::new()),
+        )
+    } else {
+        (None, None)
+    }
+}
+
+#[cfg(not(feature = "console"))]
+fn console_layers(
+    _enabled: bool,
+) -> (
+    Option<tower::layer::util::Identity>,
+    Option<tower::layer::util::Identity>,
+) {
+    (None, None)
 }
 
 /// Reflection over every type a caller can meet: onramp's services and messages, health, and the

@@ -12,16 +12,20 @@ use onramp_proto as pb;
 
 pub(super) fn progress(health: UpstreamHealth) -> pb::WatchProgress {
     pb::WatchProgress {
-        upstream: Some(pb::UpstreamHealth {
-            status: match health.status {
-                Health::Healthy => pb::UpstreamStatus::Healthy,
-                Health::Degraded => pb::UpstreamStatus::Degraded,
-                Health::Unavailable => pb::UpstreamStatus::Unavailable,
-            }
-            .into(),
-            last_successful_poll_time: health.last_success.map(convert::timestamp),
-            message: health.message,
-        }),
+        upstream: Some(upstream_health(health)),
+    }
+}
+
+pub(super) fn upstream_health(health: UpstreamHealth) -> pb::UpstreamHealth {
+    pb::UpstreamHealth {
+        status: match health.status {
+            Health::Healthy => pb::UpstreamStatus::Healthy,
+            Health::Degraded => pb::UpstreamStatus::Degraded,
+            Health::Unavailable => pb::UpstreamStatus::Unavailable,
+        }
+        .into(),
+        last_successful_poll_time: health.last_success.map(convert::timestamp),
+        message: health.message,
     }
 }
 

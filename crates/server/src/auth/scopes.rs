@@ -363,6 +363,12 @@ pub const TABLE: &[(&str, Scope, bool)] = &[
         Scope::Admin,
         READ,
     ),
+    // Who the caller is and how onramp fares: what any console user may read.
+    (
+        "/onramp.v1.AdminService/GetServerStatus",
+        Scope::CatalogRead,
+        READ,
+    ),
 ];
 
 /// Services anyone may call. Health must leak nothing; reflection is switched off by

@@ -8,7 +8,9 @@ use crate::support::{TestServer, reason, within};
 use onramp_proto::admin_service_client::AdminServiceClient;
 use onramp_proto::catalog_service_client::CatalogServiceClient;
 use onramp_proto::region_service_client::RegionServiceClient;
-use onramp_proto::{CreateRegionRequest, ListAuditRecordsRequest, ListCountriesRequest};
+use onramp_proto::{
+    CreateRegionRequest, GetServerStatusRequest, ListAuditRecordsRequest, ListCountriesRequest,
+};
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -398,4 +400,46 @@ async fn audit_records_carry_the_request_id_and_the_resource() {
     assert_eq!(record.request_id, request_id);
     assert_eq!(record.resource, "apac");
     assert_eq!(record.code, Code::Ok as i32);
+}
+
+/// What the console asks first: who the caller is and what it may do, and Megaport's budget as
+/// this replica counts it.
+#[tokio::test]
+async fn server_status_names_the_caller_its_scopes_and_the_budget() {
+    let server = TestServer::start_with(config_with_tokens()).await;
+    let mut admin = AdminServiceClient::new(server.channel.clone());
+
+    let reader = within(admin.get_server_status(with_token(GetServerStatusRequest {}, READER)))
+        .await
+        .expect("a catalog reader may ask")
+        .into_inner();
+    assert_eq!(reader.caller, "reader");
+    assert_eq!(reader.scopes, ["catalog.read", "keys.read", "orders.read"]);
+    let budget = reader.megaport_budget.expect("budget");
+    assert_eq!((budget.limit, budget.window_seconds), (450, 300));
+    assert!(budget.used > 0, "the start read Megaport's catalog");
+    assert!(reader.upstream.is_some());
+    assert_eq!(reader.version, env!("CARGO_PKG_VERSION"));
+
+    // admin implies every scope, and the list says so.
+    let root = within(admin.get_server_status(with_token(GetServerStatusRequest {}, ADMIN)))
+        .await
+        .expect("admin")
+        .into_inner();
+    assert!(root.scopes.len() >= 10 && root.scopes.contains(&"keys.write".to_owned()));
+
+    // Reading the catalog is the scope it needs: a token that writes regions only may not.
+    let mut config = config_with_tokens();
+    config
+        .auth
+        .tokens
+        .retain(|token| token.name == "old-writer");
+    config.auth.tokens[0].revoked = false;
+    drop(server);
+    let server = TestServer::start_with(config).await;
+    let mut admin = AdminServiceClient::new(server.channel.clone());
+    let status = within(admin.get_server_status(with_token(GetServerStatusRequest {}, REVOKED)))
+        .await
+        .expect_err("no catalog.read");
+    assert_eq!(status.code(), Code::PermissionDenied);
 }

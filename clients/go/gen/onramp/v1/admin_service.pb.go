@@ -21,6 +21,202 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// GetServerStatusRequest has no fields.
+type GetServerStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServerStatusRequest) Reset() {
+	*x = GetServerStatusRequest{}
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServerStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServerStatusRequest) ProtoMessage() {}
+
+func (x *GetServerStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServerStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetServerStatusRequest) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{0}
+}
+
+// GetServerStatusResponse is the caller and the server as they stand.
+type GetServerStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// caller is the authenticated caller's name ("anonymous" when no authentication is
+	// configured).
+	Caller string `protobuf:"bytes,1,opt,name=caller,proto3" json:"caller,omitempty"`
+	// scopes are the caller's scopes by their configuration names, e.g. "keys.read"; "admin"
+	// implies every other.
+	Scopes []string `protobuf:"bytes,2,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// megaport_budget is the request budget as this replica last saw it.
+	MegaportBudget *MegaportBudget `protobuf:"bytes,3,opt,name=megaport_budget,json=megaportBudget,proto3" json:"megaport_budget,omitempty"`
+	// upstream is the health of onramp's polling of Megaport's service keys.
+	Upstream *UpstreamHealth `protobuf:"bytes,4,opt,name=upstream,proto3" json:"upstream,omitempty"`
+	// version is onramp's version.
+	Version       string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServerStatusResponse) Reset() {
+	*x = GetServerStatusResponse{}
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServerStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServerStatusResponse) ProtoMessage() {}
+
+func (x *GetServerStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServerStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetServerStatusResponse) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetServerStatusResponse) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+func (x *GetServerStatusResponse) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *GetServerStatusResponse) GetMegaportBudget() *MegaportBudget {
+	if x != nil {
+		return x.MegaportBudget
+	}
+	return nil
+}
+
+func (x *GetServerStatusResponse) GetUpstream() *UpstreamHealth {
+	if x != nil {
+		return x.Upstream
+	}
+	return nil
+}
+
+func (x *GetServerStatusResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+// MegaportBudget is onramp's share of Megaport's request limit (500 requests per 5 minutes per
+// IP) in the current window.
+type MegaportBudget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// used is the number of requests sent in the current window (by every replica sharing the
+	// database, as of this replica's last request).
+	Used uint32 `protobuf:"varint,1,opt,name=used,proto3" json:"used,omitempty"`
+	// limit is the window's limit now: the configured budget, lower after a 429.
+	Limit uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// window_seconds is the window's length.
+	WindowSeconds uint32 `protobuf:"varint,3,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
+	// paused_seconds is how long onramp sends nothing more after a 429; 0 when not paused.
+	PausedSeconds uint32 `protobuf:"varint,4,opt,name=paused_seconds,json=pausedSeconds,proto3" json:"paused_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MegaportBudget) Reset() {
+	*x = MegaportBudget{}
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MegaportBudget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MegaportBudget) ProtoMessage() {}
+
+func (x *MegaportBudget) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MegaportBudget.ProtoReflect.Descriptor instead.
+func (*MegaportBudget) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MegaportBudget) GetUsed() uint32 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+func (x *MegaportBudget) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *MegaportBudget) GetWindowSeconds() uint32 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
+}
+
+func (x *MegaportBudget) GetPausedSeconds() uint32 {
+	if x != nil {
+		return x.PausedSeconds
+	}
+	return 0
+}
+
 // ListAuditRecordsRequest filters and pages the audit log. Filters combine with AND.
 type ListAuditRecordsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -41,7 +237,7 @@ type ListAuditRecordsRequest struct {
 
 func (x *ListAuditRecordsRequest) Reset() {
 	*x = ListAuditRecordsRequest{}
-	mi := &file_onramp_v1_admin_service_proto_msgTypes[0]
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +249,7 @@ func (x *ListAuditRecordsRequest) String() string {
 func (*ListAuditRecordsRequest) ProtoMessage() {}
 
 func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_admin_service_proto_msgTypes[0]
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +262,7 @@ func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{0}
+	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListAuditRecordsRequest) GetPageSize() int32 {
@@ -110,7 +306,7 @@ type ListAuditRecordsResponse struct {
 
 func (x *ListAuditRecordsResponse) Reset() {
 	*x = ListAuditRecordsResponse{}
-	mi := &file_onramp_v1_admin_service_proto_msgTypes[1]
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -122,7 +318,7 @@ func (x *ListAuditRecordsResponse) String() string {
 func (*ListAuditRecordsResponse) ProtoMessage() {}
 
 func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_onramp_v1_admin_service_proto_msgTypes[1]
+	mi := &file_onramp_v1_admin_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -135,7 +331,7 @@ func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{1}
+	return file_onramp_v1_admin_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListAuditRecordsResponse) GetAuditRecords() []*AuditRecord {
@@ -156,7 +352,19 @@ var File_onramp_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1donramp/v1/admin_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"\x7f\n" +
+	"\x1donramp/v1/admin_service.proto\x12\tonramp.v1\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\x18\n" +
+	"\x16GetServerStatusRequest\"\xde\x01\n" +
+	"\x17GetServerStatusResponse\x12\x16\n" +
+	"\x06caller\x18\x01 \x01(\tR\x06caller\x12\x16\n" +
+	"\x06scopes\x18\x02 \x03(\tR\x06scopes\x12B\n" +
+	"\x0fmegaport_budget\x18\x03 \x01(\v2\x19.onramp.v1.MegaportBudgetR\x0emegaportBudget\x125\n" +
+	"\bupstream\x18\x04 \x01(\v2\x19.onramp.v1.UpstreamHealthR\bupstream\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\"\x88\x01\n" +
+	"\x0eMegaportBudget\x12\x12\n" +
+	"\x04used\x18\x01 \x01(\rR\x04used\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12%\n" +
+	"\x0ewindow_seconds\x18\x03 \x01(\rR\rwindowSeconds\x12%\n" +
+	"\x0epaused_seconds\x18\x04 \x01(\rR\rpausedSeconds\"\x7f\n" +
 	"\x17ListAuditRecordsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -165,9 +373,10 @@ const file_onramp_v1_admin_service_proto_rawDesc = "" +
 	"\x03rpc\x18\x04 \x01(\tR\x03rpc\"\x7f\n" +
 	"\x18ListAuditRecordsResponse\x12;\n" +
 	"\raudit_records\x18\x01 \x03(\v2\x16.onramp.v1.AuditRecordR\fauditRecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2k\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xc5\x01\n" +
 	"\fAdminService\x12[\n" +
-	"\x10ListAuditRecords\x12\".onramp.v1.ListAuditRecordsRequest\x1a#.onramp.v1.ListAuditRecordsResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"\x10ListAuditRecords\x12\".onramp.v1.ListAuditRecordsRequest\x1a#.onramp.v1.ListAuditRecordsResponse\x12X\n" +
+	"\x0fGetServerStatus\x12!.onramp.v1.GetServerStatusRequest\x1a\".onramp.v1.GetServerStatusResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_admin_service_proto_rawDescOnce sync.Once
@@ -181,21 +390,29 @@ func file_onramp_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_admin_service_proto_rawDescData
 }
 
-var file_onramp_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_onramp_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_onramp_v1_admin_service_proto_goTypes = []any{
-	(*ListAuditRecordsRequest)(nil),  // 0: onramp.v1.ListAuditRecordsRequest
-	(*ListAuditRecordsResponse)(nil), // 1: onramp.v1.ListAuditRecordsResponse
-	(*AuditRecord)(nil),              // 2: onramp.v1.AuditRecord
+	(*GetServerStatusRequest)(nil),   // 0: onramp.v1.GetServerStatusRequest
+	(*GetServerStatusResponse)(nil),  // 1: onramp.v1.GetServerStatusResponse
+	(*MegaportBudget)(nil),           // 2: onramp.v1.MegaportBudget
+	(*ListAuditRecordsRequest)(nil),  // 3: onramp.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil), // 4: onramp.v1.ListAuditRecordsResponse
+	(*UpstreamHealth)(nil),           // 5: onramp.v1.UpstreamHealth
+	(*AuditRecord)(nil),              // 6: onramp.v1.AuditRecord
 }
 var file_onramp_v1_admin_service_proto_depIdxs = []int32{
-	2, // 0: onramp.v1.ListAuditRecordsResponse.audit_records:type_name -> onramp.v1.AuditRecord
-	0, // 1: onramp.v1.AdminService.ListAuditRecords:input_type -> onramp.v1.ListAuditRecordsRequest
-	1, // 2: onramp.v1.AdminService.ListAuditRecords:output_type -> onramp.v1.ListAuditRecordsResponse
-	2, // [2:3] is the sub-list for method output_type
-	1, // [1:2] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: onramp.v1.GetServerStatusResponse.megaport_budget:type_name -> onramp.v1.MegaportBudget
+	5, // 1: onramp.v1.GetServerStatusResponse.upstream:type_name -> onramp.v1.UpstreamHealth
+	6, // 2: onramp.v1.ListAuditRecordsResponse.audit_records:type_name -> onramp.v1.AuditRecord
+	3, // 3: onramp.v1.AdminService.ListAuditRecords:input_type -> onramp.v1.ListAuditRecordsRequest
+	0, // 4: onramp.v1.AdminService.GetServerStatus:input_type -> onramp.v1.GetServerStatusRequest
+	4, // 5: onramp.v1.AdminService.ListAuditRecords:output_type -> onramp.v1.ListAuditRecordsResponse
+	1, // 6: onramp.v1.AdminService.GetServerStatus:output_type -> onramp.v1.GetServerStatusResponse
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_admin_service_proto_init() }
@@ -203,6 +420,7 @@ func file_onramp_v1_admin_service_proto_init() {
 	if File_onramp_v1_admin_service_proto != nil {
 		return
 	}
+	file_onramp_v1_events_proto_init()
 	file_onramp_v1_resources_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -210,7 +428,7 @@ func file_onramp_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_admin_service_proto_rawDesc), len(file_onramp_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,17 +20,23 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	AdminService_ListAuditRecords_FullMethodName = "/onramp.v1.AdminService/ListAuditRecords"
+	AdminService_GetServerStatus_FullMethodName  = "/onramp.v1.AdminService/GetServerStatus"
 )
 
 // AdminServiceClient is the client API for AdminService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// AdminService is for the provider's operators. Requires scope admin.
+// AdminService is for the provider's operators.
 type AdminServiceClient interface {
 	// ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-	// deactivations, approvals; whatever their outcome), newest first.
+	// deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
 	ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error)
+	// GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+	// the actions the caller may take), how much of Megaport's request budget onramp has used,
+	// and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+	// Megaport request.
+	GetServerStatus(ctx context.Context, in *GetServerStatusRequest, opts ...grpc.CallOption) (*GetServerStatusResponse, error)
 }
 
 type adminServiceClient struct {
@@ -51,15 +57,30 @@ func (c *adminServiceClient) ListAuditRecords(ctx context.Context, in *ListAudit
 	return out, nil
 }
 
+func (c *adminServiceClient) GetServerStatus(ctx context.Context, in *GetServerStatusRequest, opts ...grpc.CallOption) (*GetServerStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetServerStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetServerStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
 //
-// AdminService is for the provider's operators. Requires scope admin.
+// AdminService is for the provider's operators.
 type AdminServiceServer interface {
 	// ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-	// deactivations, approvals; whatever their outcome), newest first.
+	// deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
 	ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error)
+	// GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+	// the actions the caller may take), how much of Megaport's request budget onramp has used,
+	// and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+	// Megaport request.
+	GetServerStatus(context.Context, *GetServerStatusRequest) (*GetServerStatusResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -72,6 +93,9 @@ type UnimplementedAdminServiceServer struct{}
 
 func (UnimplementedAdminServiceServer) ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedAdminServiceServer) GetServerStatus(context.Context, *GetServerStatusRequest) (*GetServerStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetServerStatus not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -112,6 +136,24 @@ func _AdminService_ListAuditRecords_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetServerStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetServerStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetServerStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetServerStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetServerStatus(ctx, req.(*GetServerStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +164,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditRecords",
 			Handler:    _AdminService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "GetServerStatus",
+			Handler:    _AdminService_GetServerStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

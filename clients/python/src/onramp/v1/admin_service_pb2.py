@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from onramp.v1 import events_pb2 as onramp_dot_v1_dot_events__pb2
 from onramp.v1 import resources_pb2 as onramp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1donramp/v1/admin_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"\x7f\n\x17ListAuditRecordsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06\x63\x61ller\x18\x03 \x01(\tR\x06\x63\x61ller\x12\x10\n\x03rpc\x18\x04 \x01(\tR\x03rpc\"\x7f\n\x18ListAuditRecordsResponse\x12;\n\raudit_records\x18\x01 \x03(\x0b\x32\x16.onramp.v1.AuditRecordR\x0c\x61uditRecords\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2k\n\x0c\x41\x64minService\x12[\n\x10ListAuditRecords\x12\".onramp.v1.ListAuditRecordsRequest\x1a#.onramp.v1.ListAuditRecordsResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1donramp/v1/admin_service.proto\x12\tonramp.v1\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\x18\n\x16GetServerStatusRequest\"\xde\x01\n\x17GetServerStatusResponse\x12\x16\n\x06\x63\x61ller\x18\x01 \x01(\tR\x06\x63\x61ller\x12\x16\n\x06scopes\x18\x02 \x03(\tR\x06scopes\x12\x42\n\x0fmegaport_budget\x18\x03 \x01(\x0b\x32\x19.onramp.v1.MegaportBudgetR\x0emegaportBudget\x12\x35\n\x08upstream\x18\x04 \x01(\x0b\x32\x19.onramp.v1.UpstreamHealthR\x08upstream\x12\x18\n\x07version\x18\x05 \x01(\tR\x07version\"\x88\x01\n\x0eMegaportBudget\x12\x12\n\x04used\x18\x01 \x01(\rR\x04used\x12\x14\n\x05limit\x18\x02 \x01(\rR\x05limit\x12%\n\x0ewindow_seconds\x18\x03 \x01(\rR\rwindowSeconds\x12%\n\x0epaused_seconds\x18\x04 \x01(\rR\rpausedSeconds\"\x7f\n\x17ListAuditRecordsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06\x63\x61ller\x18\x03 \x01(\tR\x06\x63\x61ller\x12\x10\n\x03rpc\x18\x04 \x01(\tR\x03rpc\"\x7f\n\x18ListAuditRecordsResponse\x12;\n\raudit_records\x18\x01 \x03(\x0b\x32\x16.onramp.v1.AuditRecordR\x0c\x61uditRecords\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xc5\x01\n\x0c\x41\x64minService\x12[\n\x10ListAuditRecords\x12\".onramp.v1.ListAuditRecordsRequest\x1a#.onramp.v1.ListAuditRecordsResponse\x12X\n\x0fGetServerStatus\x12!.onramp.v1.GetServerStatusRequest\x1a\".onramp.v1.GetServerStatusResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +34,16 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'onramp.v1.admin_service_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1'
-  _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=71
-  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=198
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=200
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=327
-  _globals['_ADMINSERVICE']._serialized_start=329
-  _globals['_ADMINSERVICE']._serialized_end=436
+  _globals['_GETSERVERSTATUSREQUEST']._serialized_start=95
+  _globals['_GETSERVERSTATUSREQUEST']._serialized_end=119
+  _globals['_GETSERVERSTATUSRESPONSE']._serialized_start=122
+  _globals['_GETSERVERSTATUSRESPONSE']._serialized_end=344
+  _globals['_MEGAPORTBUDGET']._serialized_start=347
+  _globals['_MEGAPORTBUDGET']._serialized_end=483
+  _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=485
+  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=612
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=614
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=741
+  _globals['_ADMINSERVICE']._serialized_start=744
+  _globals['_ADMINSERVICE']._serialized_end=941
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from onramp.v1 import events_pb2 as _events_pb2
 from onramp.v1 import resources_pb2 as _resources_pb2
 import builtins as _builtins
 import sys
@@ -18,6 +19,109 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class GetServerStatusRequest(_message.Message):
+    """GetServerStatusRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServerStatusRequest: _TypeAlias = GetServerStatusRequest  # noqa: Y015
+
+@_typing.final
+class GetServerStatusResponse(_message.Message):
+    """GetServerStatusResponse is the caller and the server as they stand."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    MEGAPORT_BUDGET_FIELD_NUMBER: _builtins.int
+    UPSTREAM_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    caller: _builtins.str
+    """caller is the authenticated caller's name ("anonymous" when no authentication is
+    configured).
+    """
+    version: _builtins.str
+    """version is onramp's version."""
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """scopes are the caller's scopes by their configuration names, e.g. "keys.read"; "admin"
+        implies every other.
+        """
+
+    @_builtins.property
+    def megaport_budget(self) -> Global___MegaportBudget:
+        """megaport_budget is the request budget as this replica last saw it."""
+
+    @_builtins.property
+    def upstream(self) -> _events_pb2.UpstreamHealth:
+        """upstream is the health of onramp's polling of Megaport's service keys."""
+
+    def __init__(
+        self,
+        *,
+        caller: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        megaport_budget: Global___MegaportBudget | None = ...,
+        upstream: _events_pb2.UpstreamHealth | None = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["megaport_budget", b"megaport_budget", "upstream", b"upstream"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "megaport_budget", b"megaport_budget", "scopes", b"scopes", "upstream", b"upstream", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServerStatusResponse: _TypeAlias = GetServerStatusResponse  # noqa: Y015
+
+@_typing.final
+class MegaportBudget(_message.Message):
+    """MegaportBudget is onramp's share of Megaport's request limit (500 requests per 5 minutes per
+    IP) in the current window.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    WINDOW_SECONDS_FIELD_NUMBER: _builtins.int
+    PAUSED_SECONDS_FIELD_NUMBER: _builtins.int
+    used: _builtins.int
+    """used is the number of requests sent in the current window (by every replica sharing the
+    database, as of this replica's last request).
+    """
+    limit: _builtins.int
+    """limit is the window's limit now: the configured budget, lower after a 429."""
+    window_seconds: _builtins.int
+    """window_seconds is the window's length."""
+    paused_seconds: _builtins.int
+    """paused_seconds is how long onramp sends nothing more after a 429; 0 when not paused."""
+    def __init__(
+        self,
+        *,
+        used: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        window_seconds: _builtins.int = ...,
+        paused_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "paused_seconds", b"paused_seconds", "used", b"used", "window_seconds", b"window_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MegaportBudget: _TypeAlias = MegaportBudget  # noqa: Y015
 
 @_typing.final
 class ListAuditRecordsRequest(_message.Message):

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class AdminServiceStub:
-    """AdminService is for the provider's operators. Requires scope admin.
+    """AdminService is for the provider's operators.
     """
 
     def __init__(self, channel):
@@ -40,15 +40,30 @@ class AdminServiceStub:
                 request_serializer=onramp_dot_v1_dot_admin__service__pb2.ListAuditRecordsRequest.SerializeToString,
                 response_deserializer=onramp_dot_v1_dot_admin__service__pb2.ListAuditRecordsResponse.FromString,
                 _registered_method=True)
+        self.GetServerStatus = channel.unary_unary(
+                '/onramp.v1.AdminService/GetServerStatus',
+                request_serializer=onramp_dot_v1_dot_admin__service__pb2.GetServerStatusRequest.SerializeToString,
+                response_deserializer=onramp_dot_v1_dot_admin__service__pb2.GetServerStatusResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
-    """AdminService is for the provider's operators. Requires scope admin.
+    """AdminService is for the provider's operators.
     """
 
     def ListAuditRecords(self, request, context):
         """ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-        deactivations, approvals; whatever their outcome), newest first.
+        deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServerStatus(self, request, context):
+        """GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+        the actions the caller may take), how much of Megaport's request budget onramp has used,
+        and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+        Megaport request.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -62,6 +77,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=onramp_dot_v1_dot_admin__service__pb2.ListAuditRecordsRequest.FromString,
                     response_serializer=onramp_dot_v1_dot_admin__service__pb2.ListAuditRecordsResponse.SerializeToString,
             ),
+            'GetServerStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServerStatus,
+                    request_deserializer=onramp_dot_v1_dot_admin__service__pb2.GetServerStatusRequest.FromString,
+                    response_serializer=onramp_dot_v1_dot_admin__service__pb2.GetServerStatusResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'onramp.v1.AdminService', rpc_method_handlers)
@@ -71,7 +91,7 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService:
-    """AdminService is for the provider's operators. Requires scope admin.
+    """AdminService is for the provider's operators.
     """
 
     @staticmethod
@@ -91,6 +111,33 @@ class AdminService:
             '/onramp.v1.AdminService/ListAuditRecords',
             onramp_dot_v1_dot_admin__service__pb2.ListAuditRecordsRequest.SerializeToString,
             onramp_dot_v1_dot_admin__service__pb2.ListAuditRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServerStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onramp.v1.AdminService/GetServerStatus',
+            onramp_dot_v1_dot_admin__service__pb2.GetServerStatusRequest.SerializeToString,
+            onramp_dot_v1_dot_admin__service__pb2.GetServerStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AdminServiceStub:
-    """AdminService is for the provider's operators. Requires scope admin."""
+    """AdminService is for the provider's operators."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -35,21 +35,33 @@ class AdminServiceStub:
     def __new__(cls, channel: _aio.Channel) -> AdminServiceAsyncStub: ...
     ListAuditRecords: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListAuditRecordsRequest, _admin_service_pb2.ListAuditRecordsResponse]
     """ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-    deactivations, approvals; whatever their outcome), newest first.
+    deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
+    """
+    GetServerStatus: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.GetServerStatusRequest, _admin_service_pb2.GetServerStatusResponse]
+    """GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+    the actions the caller may take), how much of Megaport's request budget onramp has used,
+    and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+    Megaport request.
     """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
-    """AdminService is for the provider's operators. Requires scope admin."""
+    """AdminService is for the provider's operators."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListAuditRecords: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListAuditRecordsRequest, _admin_service_pb2.ListAuditRecordsResponse]  # type: ignore[assignment]
     """ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-    deactivations, approvals; whatever their outcome), newest first.
+    deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
+    """
+    GetServerStatus: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.GetServerStatusRequest, _admin_service_pb2.GetServerStatusResponse]  # type: ignore[assignment]
+    """GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+    the actions the caller may take), how much of Megaport's request budget onramp has used,
+    and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+    Megaport request.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
-    """AdminService is for the provider's operators. Requires scope admin."""
+    """AdminService is for the provider's operators."""
 
     @_abc_1.abstractmethod
     def ListAuditRecords(
@@ -58,7 +70,19 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_service_pb2.ListAuditRecordsResponse, _abc.Awaitable[_admin_service_pb2.ListAuditRecordsResponse]]:
         """ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-        deactivations, approvals; whatever their outcome), newest first.
+        deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
+        """
+
+    @_abc_1.abstractmethod
+    def GetServerStatus(
+        self,
+        request: _admin_service_pb2.GetServerStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.GetServerStatusResponse, _abc.Awaitable[_admin_service_pb2.GetServerStatusResponse]]:
+        """GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+        the actions the caller may take), how much of Megaport's request budget onramp has used,
+        and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+        Megaport request.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { UpstreamHealth } from "./events_pb.js";
+import { file_onramp_v1_events } from "./events_pb.js";
 import type { AuditRecord } from "./resources_pb.js";
 import { file_onramp_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,117 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/admin_service.proto.
  */
 export const file_onramp_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1vbnJhbXAvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJb25yYW1wLnYxIl0KF0xpc3RBdWRpdFJlY29yZHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmNhbGxlchgDIAEoCRILCgNycGMYBCABKAkiYgoYTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlEi0KDWF1ZGl0X3JlY29yZHMYASADKAsyFi5vbnJhbXAudjEuQXVkaXRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMmsKDEFkbWluU2VydmljZRJbChBMaXN0QXVkaXRSZWNvcmRzEiIub25yYW1wLnYxLkxpc3RBdWRpdFJlY29yZHNSZXF1ZXN0GiMub25yYW1wLnYxLkxpc3RBdWRpdFJlY29yZHNSZXNwb25zZUJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_onramp_v1_resources]);
+  fileDesc("Ch1vbnJhbXAvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJb25yYW1wLnYxIhgKFkdldFNlcnZlclN0YXR1c1JlcXVlc3QiqwEKF0dldFNlcnZlclN0YXR1c1Jlc3BvbnNlEg4KBmNhbGxlchgBIAEoCRIOCgZzY29wZXMYAiADKAkSMgoPbWVnYXBvcnRfYnVkZ2V0GAMgASgLMhkub25yYW1wLnYxLk1lZ2Fwb3J0QnVkZ2V0EisKCHVwc3RyZWFtGAQgASgLMhkub25yYW1wLnYxLlVwc3RyZWFtSGVhbHRoEg8KB3ZlcnNpb24YBSABKAkiXQoOTWVnYXBvcnRCdWRnZXQSDAoEdXNlZBgBIAEoDRINCgVsaW1pdBgCIAEoDRIWCg53aW5kb3dfc2Vjb25kcxgDIAEoDRIWCg5wYXVzZWRfc2Vjb25kcxgEIAEoDSJdChdMaXN0QXVkaXRSZWNvcmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIOCgZjYWxsZXIYAyABKAkSCwoDcnBjGAQgASgJImIKGExpc3RBdWRpdFJlY29yZHNSZXNwb25zZRItCg1hdWRpdF9yZWNvcmRzGAEgAygLMhYub25yYW1wLnYxLkF1ZGl0UmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLFAQoMQWRtaW5TZXJ2aWNlElsKEExpc3RBdWRpdFJlY29yZHMSIi5vbnJhbXAudjEuTGlzdEF1ZGl0UmVjb3Jkc1JlcXVlc3QaIy5vbnJhbXAudjEuTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlElgKD0dldFNlcnZlclN0YXR1cxIhLm9ucmFtcC52MS5HZXRTZXJ2ZXJTdGF0dXNSZXF1ZXN0GiIub25yYW1wLnYxLkdldFNlcnZlclN0YXR1c1Jlc3BvbnNlQkBaPmdpdGh1Yi5jb20vb25yYW1wLWRldi9vbnJhbXAvY2xpZW50cy9nby9nZW4vb25yYW1wL3YxO29ucmFtcHYxYgZwcm90bzM", [file_onramp_v1_events, file_onramp_v1_resources]);
+
+/**
+ * GetServerStatusRequest has no fields.
+ *
+ * @generated from message onramp.v1.GetServerStatusRequest
+ */
+export type GetServerStatusRequest = Message<"onramp.v1.GetServerStatusRequest"> & {
+};
+
+/**
+ * Describes the message onramp.v1.GetServerStatusRequest.
+ * Use `create(GetServerStatusRequestSchema)` to create a new message.
+ */
+export const GetServerStatusRequestSchema: GenMessage<GetServerStatusRequest> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_admin_service, 0);
+
+/**
+ * GetServerStatusResponse is the caller and the server as they stand.
+ *
+ * @generated from message onramp.v1.GetServerStatusResponse
+ */
+export type GetServerStatusResponse = Message<"onramp.v1.GetServerStatusResponse"> & {
+  /**
+   * caller is the authenticated caller's name ("anonymous" when no authentication is
+   * configured).
+   *
+   * @generated from field: string caller = 1;
+   */
+  caller: string;
+
+  /**
+   * scopes are the caller's scopes by their configuration names, e.g. "keys.read"; "admin"
+   * implies every other.
+   *
+   * @generated from field: repeated string scopes = 2;
+   */
+  scopes: string[];
+
+  /**
+   * megaport_budget is the request budget as this replica last saw it.
+   *
+   * @generated from field: onramp.v1.MegaportBudget megaport_budget = 3;
+   */
+  megaportBudget?: MegaportBudget | undefined;
+
+  /**
+   * upstream is the health of onramp's polling of Megaport's service keys.
+   *
+   * @generated from field: onramp.v1.UpstreamHealth upstream = 4;
+   */
+  upstream?: UpstreamHealth | undefined;
+
+  /**
+   * version is onramp's version.
+   *
+   * @generated from field: string version = 5;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message onramp.v1.GetServerStatusResponse.
+ * Use `create(GetServerStatusResponseSchema)` to create a new message.
+ */
+export const GetServerStatusResponseSchema: GenMessage<GetServerStatusResponse> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_admin_service, 1);
+
+/**
+ * MegaportBudget is onramp's share of Megaport's request limit (500 requests per 5 minutes per
+ * IP) in the current window.
+ *
+ * @generated from message onramp.v1.MegaportBudget
+ */
+export type MegaportBudget = Message<"onramp.v1.MegaportBudget"> & {
+  /**
+   * used is the number of requests sent in the current window (by every replica sharing the
+   * database, as of this replica's last request).
+   *
+   * @generated from field: uint32 used = 1;
+   */
+  used: number;
+
+  /**
+   * limit is the window's limit now: the configured budget, lower after a 429.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * window_seconds is the window's length.
+   *
+   * @generated from field: uint32 window_seconds = 3;
+   */
+  windowSeconds: number;
+
+  /**
+   * paused_seconds is how long onramp sends nothing more after a 429; 0 when not paused.
+   *
+   * @generated from field: uint32 paused_seconds = 4;
+   */
+  pausedSeconds: number;
+};
+
+/**
+ * Describes the message onramp.v1.MegaportBudget.
+ * Use `create(MegaportBudgetSchema)` to create a new message.
+ */
+export const MegaportBudgetSchema: GenMessage<MegaportBudget> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_admin_service, 2);
 
 /**
  * ListAuditRecordsRequest filters and pages the audit log. Filters combine with AND.
@@ -57,7 +169,7 @@ export type ListAuditRecordsRequest = Message<"onramp.v1.ListAuditRecordsRequest
  * Use `create(ListAuditRecordsRequestSchema)` to create a new message.
  */
 export const ListAuditRecordsRequestSchema: GenMessage<ListAuditRecordsRequest> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_admin_service, 0);
+  messageDesc(file_onramp_v1_admin_service, 3);
 
 /**
  * ListAuditRecordsResponse is one page of audit records.
@@ -85,17 +197,17 @@ export type ListAuditRecordsResponse = Message<"onramp.v1.ListAuditRecordsRespon
  * Use `create(ListAuditRecordsResponseSchema)` to create a new message.
  */
 export const ListAuditRecordsResponseSchema: GenMessage<ListAuditRecordsResponse> = /*@__PURE__*/
-  messageDesc(file_onramp_v1_admin_service, 1);
+  messageDesc(file_onramp_v1_admin_service, 4);
 
 /**
- * AdminService is for the provider's operators. Requires scope admin.
+ * AdminService is for the provider's operators.
  *
  * @generated from service onramp.v1.AdminService
  */
 export const AdminService: GenService<{
   /**
    * ListAuditRecords lists the audit log of mutating calls (creates, updates, deletes,
-   * deactivations, approvals; whatever their outcome), newest first.
+   * deactivations, approvals; whatever their outcome), newest first. Requires scope admin.
    *
    * @generated from rpc onramp.v1.AdminService.ListAuditRecords
    */
@@ -103,6 +215,19 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditRecordsRequestSchema;
     output: typeof ListAuditRecordsResponseSchema;
+  },
+  /**
+   * GetServerStatus says who the caller is and which scopes it holds (so a console offers only
+   * the actions the caller may take), how much of Megaport's request budget onramp has used,
+   * and how onramp's polling of Megaport fares. Requires scope catalog.read; it costs no
+   * Megaport request.
+   *
+   * @generated from rpc onramp.v1.AdminService.GetServerStatus
+   */
+  getServerStatus: {
+    methodKind: "unary";
+    input: typeof GetServerStatusRequestSchema;
+    output: typeof GetServerStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_onramp_v1_admin_service, 0);
