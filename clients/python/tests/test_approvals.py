@@ -9,6 +9,7 @@ import uuid
 
 from onramp.v1 import (
     approval_service_pb2,
+    catalog_service_pb2,
     resources_pb2,
     service_key_service_pb2,
     vxc_order_service_pb2,
@@ -80,3 +81,63 @@ def test_the_provider_approves_from_its_inbox(client: Client) -> None:
         timeout=TIMEOUT,
     ).vxc
     assert cancelled.provisioning_status == resources_pb2.PROVISIONING_STATUS_CANCELLED
+
+
+QUANTUMGPU_LA_MCR = "5c2e8a41-7d3b-4f0e-9a6c-1b8d2f4e6a90"
+
+
+def test_a_key_on_the_mcr_configures_the_bgp_session_before_approval(client: Client) -> None:
+    """The provider's MCR: a key with a peering profile (interface and BGP session); onramp
+    sends the profile to Megaport before it approves the order bought with the key."""
+    kinds = [resources_pb2.ON_RAMP_KIND_MCR]
+    mcrs = client.catalog.ListOnRamps(catalog_service_pb2.ListOnRampsRequest(kinds=kinds), timeout=TIMEOUT)
+    assert [(o.port_uid, o.kind, o.mcr_asn) for o in mcrs.on_ramps] == [
+        (QUANTUMGPU_LA_MCR, resources_pb2.ON_RAMP_KIND_MCR, 133937)
+    ]
+    peering = resources_pb2.PeeringProfile(
+        mcr=resources_pb2.McrPeering(
+            interface_addresses=["169.254.40.1/30"],
+            bgp=resources_pb2.BgpSession(
+                peer_asn=64800,
+                local_ip_address="169.254.40.1",
+                peer_ip_address="169.254.40.2",
+                password="py-bgp-secret",
+                bfd=True,
+            ),
+        )
+    )
+    key = client.service_keys.CreateServiceKey(
+        service_key_service_pb2.CreateServiceKeyRequest(
+            port_uid=QUANTUMGPU_LA_MCR,
+            single_use=True,
+            max_speed_mbps=1000,
+            pre_approved=False,
+            customer_ref="acme-python-l3",
+            request_id=str(uuid.uuid4()),
+            peering=peering,
+        ),
+        timeout=TIMEOUT,
+    ).service_key
+    assert key.on_ramp.kind == resources_pb2.ON_RAMP_KIND_MCR
+    assert key.peering.mcr.bgp.password_set and not key.peering.mcr.bgp.password
+
+    spec = resources_pb2.VxcOrderSpec(
+        service_key=key.key, a_end_port_uid=ACME_PORT, rate_limit_mbps=100, term_months=12, name="python mcr"
+    )
+    order = client.vxc_orders.CreateVxcOrder(
+        vxc_order_service_pb2.CreateVxcOrderRequest(account="acme", spec=spec, request_id=str(uuid.uuid4())),
+        timeout=TIMEOUT,
+    ).order
+    deadline = time.monotonic() + 20
+    while True:
+        listed = client.approvals.ListApprovals(approval_service_pb2.ListApprovalsRequest(), timeout=TIMEOUT)
+        found = [a for a in listed.approvals if a.vxc_uid == order.vxc_uid and a.service_key == key.key]
+        if found:
+            break
+        assert time.monotonic() < deadline, "the inbox never listed the order with its key"
+        time.sleep(0.2)
+    approved = client.approvals.ApproveApproval(
+        approval_service_pb2.ApproveApprovalRequest(approval_uid=found[0].approval_uid), timeout=TIMEOUT
+    ).approval
+    assert approved.status == approval_service_pb2.APPROVAL_STATUS_APPROVED
+    assert approved.peering.state == resources_pb2.PEERING_STATE_SENT_BEFORE_APPROVAL

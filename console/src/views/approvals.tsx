@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 
 import { describeError } from "../api.js";
 import { Card, ErrorLine, label, mbps, relative } from "../components.js";
-import { ApprovalStatus, ApprovalType, type Approval } from "../gen.js";
+import { ApprovalStatus, ApprovalType, PeeringState, type Approval } from "../gen.js";
 import { may, useSession } from "../session.js";
 import { useApprovals } from "../watches.js";
 
@@ -72,6 +72,7 @@ function Pending({ approval: a, canDecide }: { approval: Approval; canDecide: bo
       </p>
       <p class="muted">
         Asked {relative(a.createTime)}; expires {relative(a.expireTime)}.
+        {a.peering && ` Peering profile: ${label(PeeringState, a.peering.state)}.`}
       </p>
       {canDecide && (
         <div class="row">

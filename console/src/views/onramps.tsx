@@ -7,6 +7,7 @@ import { Bar, Card, ErrorLine, label, mbps, relative } from "../components.js";
 import {
   DiversityPreference,
   DiversityZone,
+  OnRampKind,
   RejectionReason,
   type OnRamp,
   type SelectOnRampsResponse,
@@ -25,7 +26,8 @@ export function OnRamps() {
           <table>
             <thead>
               <tr>
-                <th>Port</th>
+                <th>On-ramp</th>
+                <th>Kind</th>
                 <th>Metro</th>
                 <th>Zone</th>
                 <th>Speed</th>
@@ -58,6 +60,15 @@ function OnRampRow({ onRamp: o }: { onRamp: OnRamp }) {
       <td>
         <b>{o.portName}</b>
         <div class="muted">{o.location?.name}</div>
+      </td>
+      <td>
+        {label(OnRampKind, o.kind)}
+        {o.kind === OnRampKind.MCR && <div class="muted">asn {String(o.mcrAsn)}</div>}
+        {o.kind === OnRampKind.MVE && (
+          <div class="muted">
+            {o.mveSize}, vnics free {o.vnics.filter((v) => v.vxcUid === "").length}/{o.vnics.length}
+          </div>
+        )}
       </td>
       <td>{o.location?.metro}</td>
       <td>

@@ -9,7 +9,7 @@ use crate::derived::Derived;
 use crate::error::ErrorReason;
 use crate::error::{Error, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint};
-use crate::onramps::{self, CountryCount, Location, MetroCount, OnRamp, Port, Zone};
+use crate::onramps::{self, CountryCount, KindName, Location, MetroCount, OnRamp, Port, Zone};
 use crate::ports::{InsertOutcome, RegionStore};
 use crate::proximity::{Proximity, ProximityPolicy, RttBook};
 use crate::regions::{self, Region, Selector};
@@ -26,6 +26,8 @@ pub struct OnRampFilter {
     pub location_id: Option<i32>,
     pub vxc_permitted_only: bool,
     pub live_only: bool,
+    /// Only on-ramps of these kinds; empty = every kind.
+    pub kinds: Vec<KindName>,
 }
 
 /// The on-ramps a filter matched, in view order, read from the derived view without copying
@@ -122,6 +124,9 @@ pub struct Ask {
     /// A provider's Port whose connection wants its diverse leg: the best Port in the other
     /// zone is chosen.
     pub complement_of: Option<String>,
+    /// The kinds of on-ramp to consider; empty = Ports only, since a VXC's end on an MCR or
+    /// MVE needs configuring that a customer asking for "an on-ramp" has not planned for.
+    pub kinds: Vec<KindName>,
 }
 
 impl Ask {
@@ -135,6 +140,16 @@ impl Ask {
             near: None,
             proximity: None,
             complement_of: None,
+            kinds: Vec::new(),
+        }
+    }
+
+    /// Whether an on-ramp of this kind is a candidate.
+    pub fn wants(&self, kind: &crate::onramps::OnRampKind) -> bool {
+        if self.kinds.is_empty() {
+            kind.name() == KindName::Port
+        } else {
+            self.kinds.contains(&kind.name())
         }
     }
 }
@@ -240,6 +255,7 @@ struct SelectionQuestion {
     rate_mbps: i64,
     diversity: Diversity,
     maintenance: MaintenancePolicy,
+    kinds: Vec<KindName>,
 }
 
 impl Selections {
@@ -430,6 +446,7 @@ impl Directory {
                     && filter.location_id.is_none_or(|id| port.location.id == id)
                     && (!filter.vxc_permitted_only || port.vxc_permitted)
                     && (!filter.live_only || port.is_live())
+                    && (filter.kinds.is_empty() || filter.kinds.contains(&port.kind.name()))
             })
             .map(|(position, _)| position)
             .collect();
@@ -481,6 +498,7 @@ impl Directory {
         };
         let in_scope = |on_ramp: &&OnRamp| {
             selector.matches(&on_ramp.port)
+                && ask.wants(&on_ramp.port.kind)
                 && beside
                     .as_ref()
                     .is_none_or(|beside| on_ramp.port.zone == beside.wanted)
@@ -519,6 +537,12 @@ impl Directory {
                 rate_mbps,
                 diversity: ask.diversity,
                 maintenance: policy.maintenance,
+                kinds: {
+                    let mut kinds = ask.kinds.clone();
+                    kinds.sort_unstable();
+                    kinds.dedup();
+                    kinds
+                },
             };
             self.views
                 .selections

@@ -68,6 +68,9 @@ pub struct LedgerEntry {
     pub rotated_from: Option<String>,
     /// The key that replaced this one by a rotation.
     pub rotated_to: Option<String>,
+    /// How the provider's end of a VXC bought with the key is configured (with its password:
+    /// the ledger is the one place that keeps it).
+    pub peering: Option<crate::peering::PeeringProfile>,
 }
 
 /// A key with everything callers see: Megaport's fields, the ledger's, and the derived state.
@@ -106,6 +109,10 @@ pub struct KeyView {
     /// The key that replaced this one by a rotation; empty otherwise (from the ledger).
     #[serde(default)]
     pub rotated_to: String,
+    /// The key's peering profile without its password (from the ledger): views are kept in
+    /// the watch history and sent in events, where a password must never go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peering: Option<crate::peering::PeeringProfile>,
 }
 
 impl KeyView {
@@ -173,6 +180,9 @@ impl KeyView {
             rotated_to: ledger
                 .and_then(|l| l.rotated_to.clone())
                 .unwrap_or_default(),
+            peering: ledger
+                .and_then(|l| l.peering.as_ref())
+                .map(crate::peering::PeeringProfile::redacted),
         };
         view.state = view.derive_state(now);
         view

@@ -30,6 +30,7 @@ pub mod locks;
 mod memory_store;
 pub mod onramps;
 pub mod orders;
+pub mod peering;
 pub mod ports;
 pub mod proximity;
 pub mod regions;

@@ -108,9 +108,72 @@ pub struct PortVxc {
     pub create_time: Option<time::OffsetDateTime>,
 }
 
-/// One of the provider's Ports.
+/// What an on-ramp is. A service key can be made for any of Megaport's three kinds; each
+/// differs in how a VXC's end on it is configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OnRampKind {
+    /// A Port: layer 2; its capacity is its speed.
+    #[default]
+    Port,
+    /// A Megaport Cloud Router: layer 3; a VXC's end on it gets interfaces and a BGP session.
+    /// Its capacity is its speed (the router's throughput).
+    Mcr { asn: i64 },
+    /// A Megaport Virtual Edge: a virtual appliance; a VXC's end on it is one of its vNICs.
+    /// It has no Port speed: its capacity is its maxVxcSpeed.
+    Mve {
+        vendor: String,
+        size: String,
+        vnics: Vec<Vnic>,
+    },
+}
+
+/// One of an MVE's network interfaces (at most five, fixed when the MVE was made); each carries
+/// at most one VXC.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Vnic {
+    pub index: i32,
+    pub description: String,
+    pub vlan: i32,
+    /// The VXC on it, if any.
+    pub vxc_uid: Option<String>,
+}
+
+/// The kinds without their figures: what a request asks for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum KindName {
+    Port,
+    Mcr,
+    Mve,
+}
+
+impl KindName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindName::Port => "port",
+            KindName::Mcr => "mcr",
+            KindName::Mve => "mve",
+        }
+    }
+}
+
+impl OnRampKind {
+    pub fn name(&self) -> KindName {
+        match self {
+            OnRampKind::Port => KindName::Port,
+            OnRampKind::Mcr { .. } => KindName::Mcr,
+            OnRampKind::Mve { .. } => KindName::Mve,
+        }
+    }
+}
+
+/// One of the provider's on-ramps: a Port, an MCR or an MVE (`kind`). The name stays `Port`:
+/// Ports came first, and every kind shares a Port's figures.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Port {
+    #[serde(default)]
+    pub kind: OnRampKind,
     pub uid: String,
     pub name: String,
     pub company_name: String,
@@ -179,11 +242,15 @@ pub struct PortRef {
     pub metro: String,
     pub country: String,
     pub market: String,
+    /// What the on-ramp is, when known.
+    #[serde(default)]
+    pub kind: Option<KindName>,
 }
 
 impl PortRef {
     pub fn from_port(port: &Port) -> Self {
         Self {
+            kind: Some(port.kind.name()),
             uid: port.uid.clone(),
             name: port.name.clone(),
             company_name: port.company_name.clone(),
@@ -384,7 +451,7 @@ pub fn metros(ports: &[Port], country: Option<&str>) -> Vec<MetroCount> {
 pub mod fixtures {
     // Named from the crate root: scripts/check-module-cycles.py reads `super` in an inline module
     // as the file's parent, which would be a dependency on lib.rs.
-    use crate::onramps::{Location, Port, PortVxc, ProvisioningStatus, Zone};
+    use crate::onramps::{Location, OnRampKind, Port, PortVxc, ProvisioningStatus, Zone};
 
     pub fn location(id: i32, name: &str, metro: &str, country: &str) -> Location {
         Location {
@@ -401,6 +468,7 @@ pub mod fixtures {
 
     pub fn port(uid: &str, location: Location, zone: Zone) -> Port {
         Port {
+            kind: OnRampKind::Port,
             uid: uid.to_owned(),
             name: format!("{uid} port"),
             company_name: "QuantumGPU".to_owned(),

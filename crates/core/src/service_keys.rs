@@ -16,7 +16,9 @@ use crate::error::{Error, FieldViolation};
 use crate::idempotency::{ensure_same_request, fingerprint, request_id_reused};
 use crate::keys::{self, KeyState, KeyView, LedgerEntry, UpstreamKey, VLAN_MAX, VLAN_MIN};
 use crate::locks::Locks;
+use crate::onramps::KindName;
 use crate::onramps::{Port, PortRef};
+use crate::peering::PeeringProfile;
 use crate::ports::{KeyRequest, KeyStore};
 use crate::proximity::ProximityPolicy;
 use crate::selection::{Diversity, Selection};
@@ -84,6 +86,9 @@ pub struct CreateKey {
     /// entry, so every view of it, the watch's first included, names the old key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotated_from: Option<String>,
+    /// How the provider's end of a VXC bought with the key is configured (MCR or MVE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peering: Option<PeeringProfile>,
 }
 
 /// A RotateServiceKey request after field validation.
@@ -132,6 +137,12 @@ pub struct IssueKeys {
     /// Port of the other zone in the region.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub complement_of: Option<String>,
+    /// The kinds of on-ramp to choose among; empty = Ports only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<KindName>,
+    /// Kept with every key minted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peering: Option<PeeringProfile>,
 }
 
 /// The fields UpdateServiceKey may change; `None` leaves a field as Megaport has it.
@@ -253,6 +264,12 @@ impl ServiceKeys {
 
         let mut port = self.usable_port(&request.port_uid).await?;
         let max_speed_mbps = check_speed(&port, request.max_speed_mbps)?;
+        if let Some(profile) = &request.peering {
+            let violations = profile.check("peering", Some(&port));
+            if !violations.is_empty() {
+                return Err(Error::InvalidArgument(violations));
+            }
+        }
         let mut port_is_fresh = false;
         loop {
             let vlan = if request.single_use {
@@ -344,6 +361,7 @@ impl ServiceKeys {
                 near: request.near.clone(),
                 proximity: request.proximity,
                 complement_of,
+                kinds: request.kinds.clone(),
                 ..Ask::new(
                     Scope::Region(request.region.clone()),
                     request.max_speed_mbps,
@@ -369,6 +387,7 @@ impl ServiceKeys {
                 request_id: derived_request_id(&request.request_id, index),
                 avoid_vlans: minted.iter().filter_map(|key| key.vlan).collect(),
                 rotated_from: None,
+                peering: request.peering.clone(),
             };
             match self.create(create).await {
                 Ok(view) => minted.push(view),
@@ -438,6 +457,13 @@ impl ServiceKeys {
         let new = match old.rotated_to.as_str() {
             // An earlier rotation is in its grace period: its replacement stands.
             "" => {
+                // The replacement keeps the peering profile, password and all (only the ledger
+                // has the password).
+                let peering = self
+                    .store
+                    .ledger_entry(&old.key)
+                    .await?
+                    .and_then(|entry| entry.peering);
                 self.create(CreateKey {
                     port_uid: old.port.uid.clone(),
                     single_use: old.single_use,
@@ -453,6 +479,7 @@ impl ServiceKeys {
                     request_id: derived_request_id(&request.request_id, 0),
                     avoid_vlans: old.vlan.into_iter().collect(),
                     rotated_from: Some(old.key.clone()),
+                    peering,
                 })
                 .await?
             }
@@ -922,6 +949,7 @@ impl ServiceKeys {
             request_id: Some(request.request_id.clone()),
             create_time: Some(created.create_time.unwrap_or(now)),
             rotated_from: request.rotated_from.clone(),
+            peering: request.peering.clone(),
             ..LedgerEntry::default()
         };
         self.store
@@ -1253,6 +1281,8 @@ mod tests {
                 near: None,
                 proximity: None,
                 complement_of: None,
+                kinds: Vec::new(),
+                peering: None,
             })
             .await
             .expect_err("second key refused");

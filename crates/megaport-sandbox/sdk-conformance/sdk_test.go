@@ -353,3 +353,160 @@ func TestApprovalsLifecycleAndPricing(t *testing.T) {
 	}
 	waitStatus(t, ctx, acme, vxc.UID, "DECOMMISSIONED")
 }
+
+const (
+	mcrLA = "5c2e8a41-7d3b-4f0e-9a6c-1b8d2f4e6a90"
+	mveNY = "9e4f1c27-3a8b-4d6e-8f20-7c5a1e3b9d48"
+)
+
+func TestMcrAndMveAreListedAndRead(t *testing.T) {
+	quantum, ctx := provider(t)
+	mcrs, err := quantum.MCRService.ListMCRs(ctx, &megaport.ListMCRsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mcrs) != 1 || mcrs[0].UID != mcrLA {
+		t.Fatalf("ListMCRs: QuantumGPU has one MCR: %+v", mcrs)
+	}
+	mcr, err := quantum.MCRService.GetMCR(ctx, mcrLA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mcr.Type != "MCR2" || mcr.PortSpeed != 5000 || mcr.Resources.VirtualRouter.ASN != 133937 ||
+		mcr.DiversityZone != "blue" || mcr.LocationID != 60 || !mcr.VXCPermitted {
+		t.Fatalf("GetMCR: %+v", mcr)
+	}
+	mves, err := quantum.MVEService.ListMVEs(ctx, &megaport.ListMVEsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mves) != 1 || mves[0].UID != mveNY {
+		t.Fatalf("ListMVEs: QuantumGPU has one MVE: %+v", mves)
+	}
+	mve, err := quantum.MVEService.GetMVE(ctx, mveNY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mve.Type != "MVE" || mve.Size != "SMALL" || mve.Vendor != "PALO_ALTO" || len(mve.NetworkInterfaces) != 3 ||
+		mve.NetworkInterfaces[1].Description != "Data Plane" || mve.LocationID != 75 {
+		t.Fatalf("GetMVE: %+v", mve)
+	}
+}
+
+// The provider configures its MCR end (interface, BGP) of a VXC bought with a key while it waits
+// for approval, then approves; Megaport's record of the VXC shows the configuration.
+func TestMcrEndIsConfiguredBeforeApproval(t *testing.T) {
+	quantum, ctx := provider(t)
+	acme, _ := login(t, "acme-sandbox", "acme-sandbox-secret")
+	key, err := quantum.ServiceKeyService.CreateServiceKey(ctx, &megaport.CreateServiceKeyRequest{
+		ProductUID: mcrLA, SingleUse: true, MaxSpeed: 1000, Active: true, VLAN: 160,
+		Description: "sdk conformance mcr",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bought, err := acme.VXCService.BuyVXC(ctx, &megaport.BuyVXCRequest{
+		PortUID: acmePort, VXCName: "acme to quantumgpu mcr (sdk)", RateLimit: 100, Term: 12,
+		ServiceKey:        key.ServiceKeyUID,
+		BEndConfiguration: megaport.VXCOrderEndpointConfiguration{ProductUID: mcrLA},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vxc := waitStatus(t, ctx, acme, bought.TechnicalServiceUID, "DEPLOYABLE")
+	config := func(address string, asn int) *megaport.VXCOrderVrouterPartnerConfig {
+		return &megaport.VXCOrderVrouterPartnerConfig{Interfaces: []megaport.PartnerConfigInterface{{
+			IpAddresses: []string{address},
+			Bfd:         megaport.BfdConfig{TxInterval: 300, RxInterval: 300, Multiplier: 3},
+			BgpConnections: []megaport.BgpConnectionConfig{{
+				PeerAsn: asn, LocalIpAddress: "169.254.20.1", PeerIpAddress: "169.254.20.2",
+				Password: "sdk-bgp-secret", BfdEnabled: true,
+			}},
+		}}}
+	}
+	// Megaport's rules: an interface address has a prefix length, an ASN is in range.
+	if _, err := quantum.VXCService.UpdateVXC(ctx, vxc.UID, &megaport.UpdateVXCRequest{
+		BEndPartnerConfig: config("169.254.20.1", 64600)}); err == nil {
+		t.Fatal("an interface address without a prefix length is refused")
+	}
+	if _, err := quantum.VXCService.UpdateVXC(ctx, vxc.UID, &megaport.UpdateVXCRequest{
+		BEndPartnerConfig: config("169.254.20.1/30", 0)}); err == nil {
+		t.Fatal("peer ASN 0 is refused")
+	}
+	if _, err := acme.VXCService.UpdateVXC(ctx, vxc.UID, &megaport.UpdateVXCRequest{
+		BEndPartnerConfig: config("169.254.20.1/30", 64600)}); err == nil {
+		t.Fatal("only the B-End owner configures the B-End")
+	}
+	if _, err := quantum.VXCService.UpdateVXC(ctx, vxc.UID, &megaport.UpdateVXCRequest{
+		BEndPartnerConfig: config("169.254.20.1/30", 64600)}); err != nil {
+		t.Fatal(err)
+	}
+	newOrders := pending(t, ctx, quantum, vxc.ID, megaport.OrderApprovalTypeNewOrder)
+	if len(newOrders) != 1 {
+		t.Fatalf("one pending NEW_ORDER: %+v", newOrders)
+	}
+	if err := quantum.OrderApprovalService.ApproveOrderApproval(ctx, newOrders[0].UID, nil); err != nil {
+		t.Fatal(err)
+	}
+	live := waitStatus(t, ctx, acme, vxc.UID, "LIVE")
+	if live.Resources == nil || live.Resources.CSPConnection == nil || len(live.Resources.CSPConnection.CSPConnection) != 1 {
+		t.Fatalf("the B-End's vrouter config is read back: %+v", live.Resources)
+	}
+	router, ok := live.Resources.CSPConnection.CSPConnection[0].(megaport.CSPConnectionVirtualRouter)
+	if !ok || router.ConnectType != "VROUTER" || router.VLAN != 160 || len(router.Interfaces) != 1 {
+		t.Fatalf("csp_connection: %+v", live.Resources.CSPConnection.CSPConnection[0])
+	}
+	session := router.Interfaces[0].BGPConnections
+	if router.Interfaces[0].IPAddresses[0] != "169.254.20.1/30" || len(session) != 1 ||
+		session[0].PeerAsn != 64600 || session[0].PeerIpAddress != "169.254.20.2" || !session[0].BfdEnabled ||
+		session[0].Password != "" {
+		t.Fatalf("the interface and session as configured (no password read back): %+v", router.Interfaces[0])
+	}
+	if err := acme.VXCService.DeleteVXC(ctx, vxc.UID, &megaport.DeleteVXCRequest{DeleteNow: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A VXC to an MVE lands on the vNIC its order names; the owner moves it to another free one.
+func TestMveEndsUseOneVnicEach(t *testing.T) {
+	quantum, ctx := provider(t)
+	buy := func(vnic int) (*megaport.BuyVXCResponse, error) {
+		return quantum.VXCService.BuyVXC(ctx, &megaport.BuyVXCRequest{
+			PortUID: nyc1, VXCName: fmt.Sprintf("nyc1 to mve vnic %d (sdk)", vnic), RateLimit: 100, Term: 1,
+			BEndConfiguration: megaport.VXCOrderEndpointConfiguration{
+				ProductUID: mveNY, VXCOrderMVEConfig: &megaport.VXCOrderMVEConfig{NetworkInterfaceIndex: vnic},
+			},
+		})
+	}
+	bought, err := buy(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vxc, err := quantum.VXCService.GetVXC(ctx, bought.TechnicalServiceUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vxc.BEndConfiguration.UID != mveNY || vxc.BEndConfiguration.NetworkInterfaceIndex != 1 {
+		t.Fatalf("the B-End is vNIC 1 of the MVE: %+v", vxc.BEndConfiguration)
+	}
+	if _, err := buy(1); err == nil {
+		t.Fatal("a vNIC carries one VXC")
+	}
+	if _, err := buy(7); err == nil {
+		t.Fatal("the MVE has vNICs 0 to 2")
+	}
+	to := 2
+	if _, err := quantum.VXCService.UpdateVXC(ctx, vxc.UID, &megaport.UpdateVXCRequest{BVnicIndex: &to}); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := quantum.VXCService.GetVXC(ctx, vxc.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.BEndConfiguration.NetworkInterfaceIndex != 2 {
+		t.Fatalf("moved to vNIC 2: %+v", moved.BEndConfiguration)
+	}
+	if err := quantum.VXCService.DeleteVXC(ctx, vxc.UID, &megaport.DeleteVXCRequest{DeleteNow: true}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -43,7 +43,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router {
         .route("/v4/networkdesign/buy", post(buy_v4))
         .route("/v3/product/vxc/{uid}", put(vxc_update))
         .route(
-            "/v2/product/megaport/{uid}/telemetry",
+            "/v2/product/{kind}/{uid}/telemetry",
             get(super::telemetry::port_telemetry),
         )
         .route(
@@ -627,10 +627,62 @@ struct VxcUpdateBody {
     shutdown: Option<bool>,
     #[serde(default, deserialize_with = "opt_i64")]
     term: Option<i64>,
+    /// The B-End owner's configuration of an MCR end (vrouter interfaces and BGP).
+    #[serde(default)]
+    b_end_config: Option<Value>,
+    /// The B-End owner moves an MVE end to another vNIC.
+    #[serde(default, deserialize_with = "opt_i64")]
+    b_vnic_index: Option<i64>,
 }
 
-/// PUT /v3/product/vxc/{uid}: the B-End owner approves or rejects a pending VXC; the VXC's
-/// owner may rename it, change its rate or shut it down.
+/// The B-End owner's configuration of its end (`bEndConfig` on an MCR, `bVnicIndex` on an
+/// MVE), applied to `updated`. Accepted while the VXC awaits approval, so the owner configures
+/// its end before approving (Megaport: the provider "can make configuration changes for their
+/// end of the VXC before granting approval"), and after.
+fn configure_b_end(
+    st: &State,
+    caller: &str,
+    b: &VxcUpdateBody,
+    updated: &mut crate::state::Vxc,
+) -> Result<(), ApiError> {
+    if b.b_end_config.is_none() && b.b_vnic_index.is_none() {
+        return Ok(());
+    }
+    let b_end = st
+        .inv
+        .port(&updated.b_port)
+        .ok_or_else(|| ApiError::service_not_found(&updated.b_port))?;
+    if b_end.company_uid != caller {
+        return Err(ApiError::forbidden(format!(
+            "Only the B-End owner can configure the B-End of VXC {}",
+            updated.uid
+        )));
+    }
+    if let Some(config) = b.b_end_config.as_ref().filter(|c| !c.is_null()) {
+        if !matches!(b_end.kind, crate::state::Kind::Mcr { .. }) {
+            return Err(ApiError::bad_request(format!(
+                "bEndConfig is a vrouter config, for an MCR B-End; {} is not an MCR",
+                b_end.uid
+            )));
+        }
+        updated.b_config = Some(crate::vrouter::check(config)?);
+    }
+    if let Some(index) = b.b_vnic_index {
+        let crate::state::Kind::Mve { vnics, .. } = &b_end.kind else {
+            return Err(ApiError::bad_request(format!(
+                "bVnicIndex is for an MVE B-End; {} is not an MVE",
+                b_end.uid
+            )));
+        };
+        st.inv
+            .check_vnic(b_end, vnics.len(), index, Some(&updated.uid))?;
+        updated.b_vnic = Some(index);
+    }
+    Ok(())
+}
+
+/// PUT /v3/product/vxc/{uid}: the B-End owner approves or rejects a pending VXC and configures
+/// its end; the VXC's owner may rename it, change its rate or shut it down.
 async fn vxc_update(
     AxState(s): AxState<Arc<Shared>>,
     Caller(caller): Caller,
@@ -648,6 +700,8 @@ async fn vxc_update(
         .ok_or_else(|| ApiError::service_not_found(&uid))?;
     let vxc = st.inv.vxcs[idx].clone();
     let b_owner = st.inv.port(&vxc.b_port).map(|p| p.company_uid.clone());
+    let mut updated = vxc.clone();
+    configure_b_end(&st, &caller, &b, &mut updated)?;
     if let Some(approve) = b.is_approved {
         if b_owner.as_deref() != Some(caller.as_str()) {
             return Err(ApiError::forbidden(format!(
@@ -659,12 +713,13 @@ async fn vxc_update(
             .map(|a| a.uid.clone())
             .ok_or_else(|| ApiError::bad_request(format!("VXC {uid} is not awaiting approval")))?;
         st.admit_update(&uid)?;
+        // The end is configured first, then approved, as one update.
+        st.inv.vxcs[idx] = updated;
         let action = if approve { "approve" } else { "reject" };
         st.decide_approval(&pending, &caller, action, "")?;
         let data = st.vxc_json(&st.inv.vxcs[idx], now);
         return Ok(ok(format!("VXC [{uid}] has been updated"), data));
     }
-    let mut updated = vxc.clone();
     let changes_other = b.name.is_some()
         || b.rate_limit.is_some()
         || b.cost_centre.is_some()

@@ -114,6 +114,16 @@ impl SandboxControl {
         self.shared.lock().now_ms()
     }
 
+    /// A product or VXC as `GET /v2/product/{uid}` renders it (for its owner), or None.
+    pub fn product_json(&self, uid: &str) -> Option<serde_json::Value> {
+        let st = self.shared.lock();
+        let now = st.now_ms();
+        st.inv
+            .port(uid)
+            .map(|p| st.port_json(p, now))
+            .or_else(|| st.inv.vxc(uid).map(|v| st.vxc_json(v, now)))
+    }
+
     /// Every order ever accepted, oldest first.
     pub fn orders(&self) -> Vec<OrderRecord> {
         self.shared.lock().orders.clone()

@@ -92,7 +92,9 @@ pub(crate) fn merge(mut a: Value, b: Value) -> Value {
 
 /// Parses a JSON request body leniently: any content type, unknown keys ignored.
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let text = if body.iter().all(u8::is_ascii_whitespace) {
+    // megaportgo sends `null` for an optional body it was given none of (e.g. approving an
+    // order without comments): the same as no body.
+    let text = if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
         b"{}".as_slice()
     } else {
         body

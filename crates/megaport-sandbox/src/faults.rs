@@ -83,7 +83,15 @@ impl RouteGroup {
         if lower.starts_with("/v2/product/port/") && lower.ends_with("/vlan") {
             return Some(RouteGroup::PortVlan);
         }
-        if lower.starts_with("/v2/product/megaport/") && lower.ends_with("/telemetry") {
+        if [
+            "/v2/product/megaport/",
+            "/v2/product/mcr2/",
+            "/v2/product/mve/",
+        ]
+        .iter()
+        .any(|kind| lower.starts_with(kind))
+            && lower.ends_with("/telemetry")
+        {
             return Some(RouteGroup::Telemetry);
         }
         if lower.starts_with("/ens/v1/status/") {

@@ -24,6 +24,7 @@ mod shared;
 mod state;
 mod status_events;
 mod telemetry;
+mod vrouter;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -46,8 +47,8 @@ pub use faults::{Fault, FaultKind, FaultStatus, RouteGroup};
 pub use generated::Scale;
 pub use limits::{RateWindow, SandboxLimits};
 pub use seed::{
-    EventKind, SandboxCredentials, Seed, SeedCompany, SeedError, SeedEvent, SeedLocation, SeedPort,
-    SeedServiceKey, SeedVxc,
+    EventKind, MAX_VNICS, ProductType, SandboxCredentials, Seed, SeedCompany, SeedError, SeedEvent,
+    SeedLocation, SeedPort, SeedServiceKey, SeedVnic, SeedVxc,
 };
 pub use state::{OrderRecord, ProvisioningSchedule};
 

@@ -53,6 +53,9 @@ pub(crate) struct EndOrder {
     pub product_uid: Option<String>,
     #[serde(default, deserialize_with = "opt_i64")]
     pub vlan: Option<i64>,
+    /// The vNIC of an MVE end (required when the end is an MVE and no key names it).
+    #[serde(default, deserialize_with = "opt_i64")]
+    pub v_nic_index: Option<i64>,
 }
 
 /// Reads an order body: v3 takes an array (or, as in Megaport's Japanese guide, one object); v4
@@ -306,6 +309,17 @@ fn plan_one(
         },
     };
 
+    let a_vnic = draft.vnic_for(
+        &a_port,
+        vo.a_end.as_ref().and_then(|e| e.v_nic_index),
+        "aEnd",
+    )?;
+    // A key names no vNIC (Megaport's key has no such field): an order with a key on an MVE
+    // lands on the lowest vNIC that carries no VXC, and the owner moves it (bVnicIndex).
+    let b_vnic = match key_index {
+        Some(_) => draft.first_free_vnic(&b_port)?,
+        None => draft.vnic_for(&b_port, b_req.v_nic_index, "bEnd")?,
+    };
     if let Some(i) = key_index {
         draft.keys[i].last_used = Some(now);
     }
@@ -326,6 +340,9 @@ fn plan_one(
         a_vlan,
         b_port: b_port.uid.clone(),
         b_vlan,
+        a_vnic,
+        b_vnic,
+        b_config: None,
         rate_limit: rate,
         term,
         created_ms: now,

@@ -92,10 +92,51 @@ pub struct SeedLocation {
     pub diversity_zones: Vec<String>,
 }
 
-/// A Port (productType MEGAPORT).
+/// What a seeded product is: Megaport's `productType`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ProductType {
+    /// A Port.
+    #[default]
+    #[serde(rename = "MEGAPORT")]
+    Megaport,
+    /// A Megaport Cloud Router: layer 3, BGP; `speed` is its throughput.
+    #[serde(rename = "MCR2")]
+    Mcr2,
+    /// A Megaport Virtual Edge: a virtual appliance with vNICs; no Port speed, its capacity is
+    /// `max_vxc_speed`.
+    #[serde(rename = "MVE")]
+    Mve,
+}
+
+/// One of an MVE's network interfaces (at most five, fixed at creation).
+/// Megaport's limit: "You can configure a maximum of five vNICs on an MVE".
+pub const MAX_VNICS: usize = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedVnic {
+    pub description: String,
+    #[serde(default)]
+    pub vlan: i64,
+}
+
+/// A Port, an MCR or an MVE (`product_type`; Megaport lists all three in `/v2/products`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SeedPort {
+    #[serde(default)]
+    pub product_type: ProductType,
+    /// An MCR's ASN (`resources.virtual_router.mcrAsn`); Megaport's default is 133937.
+    #[serde(default)]
+    pub mcr_asn: Option<i64>,
+    /// An MVE's vendor and size (`vendor`, `mveSize`).
+    #[serde(default)]
+    pub mve_vendor: Option<String>,
+    #[serde(default)]
+    pub mve_size: Option<String>,
+    /// An MVE's vNICs, by index.
+    #[serde(default)]
+    pub vnics: Vec<SeedVnic>,
     #[serde(default)]
     pub uid: Option<String>,
     #[serde(default)]
@@ -131,6 +172,11 @@ impl SeedPort {
     /// A LIVE 10000 Mbps Port that permits VXCs, with a generated uid.
     pub fn new(name: &str, company: &str, location_id: i64) -> SeedPort {
         SeedPort {
+            product_type: ProductType::Megaport,
+            mcr_asn: None,
+            mve_vendor: None,
+            mve_size: None,
+            vnics: Vec::new(),
             uid: None,
             id: None,
             name: name.to_string(),
@@ -367,6 +413,16 @@ impl Seed {
             if p.speed <= 0 {
                 return invalid(format!("port {} has speed {}", p.name, p.speed));
             }
+            let is_mve = p.product_type == ProductType::Mve;
+            if is_mve == p.vnics.is_empty() || p.vnics.len() > MAX_VNICS {
+                return invalid(format!(
+                    "{} needs vnics (1 to {MAX_VNICS}) exactly when it is an MVE",
+                    p.name
+                ));
+            }
+            if p.mcr_asn.is_some() && p.product_type != ProductType::Mcr2 {
+                return invalid(format!("{} has an mcr_asn but is not an MCR", p.name));
+            }
             if let Some(uid) = &p.uid
                 && ports.insert(uid.as_str(), p).is_some()
             {
@@ -448,9 +504,21 @@ mod tests {
             .ports
             .iter()
             .filter(|p| p.company == "QuantumGPU" && p.status == "LIVE")
+            .filter(|p| p.product_type == ProductType::Megaport)
             .collect();
         // Six on-ramps; London's is a LAG of two members, each its own product.
         assert_eq!(live_q.len(), 7);
+        // Beside them, an MCR in Los Angeles and an MVE in New York.
+        let kinds: Vec<_> = seed
+            .ports
+            .iter()
+            .filter(|p| p.product_type != ProductType::Megaport)
+            .map(|p| (p.product_type, p.location_id, p.vnics.len()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [(ProductType::Mcr2, 60, 0), (ProductType::Mve, 75, 3)]
+        );
         assert_eq!(live_q.iter().filter(|p| p.lag_id == Some(7001)).count(), 2);
         assert_eq!(seed.events.len(), 2);
         assert!(live_q.iter().all(|p| p.speed == 10_000));

@@ -12,7 +12,9 @@ use super::envelope::{ApiError, merge};
 use super::faults::FaultRegistry;
 use super::limits::{LimitState, SandboxLimits};
 use super::records::{ApprovalKind, ApprovalStatus, OrderApproval, StatusEvent};
-use super::seed::{Seed, SeedEvent, SeedLocation, SeedPort, SeedVxc, VLAN_MAX, VLAN_MIN};
+use super::seed::{
+    ProductType, Seed, SeedEvent, SeedLocation, SeedPort, SeedVxc, VLAN_MAX, VLAN_MIN,
+};
 
 /// How long a bought VXC stays in each state before moving on (measured on the sandbox clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +46,48 @@ pub(crate) struct Company {
     pub client_secret: String,
 }
 
+/// What a product is, with what only that kind has.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Kind {
+    Port,
+    Mcr {
+        asn: i64,
+    },
+    Mve {
+        vendor: String,
+        size: String,
+        vnics: Vec<crate::seed::SeedVnic>,
+    },
+}
+
+impl Kind {
+    /// `productType` as Megaport writes it.
+    pub(crate) fn product_type(&self) -> &'static str {
+        match self {
+            Kind::Port => "MEGAPORT",
+            Kind::Mcr { .. } => "MCR2",
+            Kind::Mve { .. } => "MVE",
+        }
+    }
+
+    /// The path segment of the product's own routes (`/v2/product/{segment}/{uid}/telemetry`).
+    pub(crate) fn path_segment(&self) -> &'static str {
+        match self {
+            Kind::Port => "megaport",
+            Kind::Mcr { .. } => "mcr2",
+            Kind::Mve { .. } => "mve",
+        }
+    }
+}
+
+/// Megaport's default MCR ASN.
+const DEFAULT_MCR_ASN: i64 = 133_937;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Port {
+    /// A Port, an MCR or an MVE. For an MVE `speed` is its `maxVxcSpeed` (it has no Port
+    /// speed), so every rate check reads one field.
+    pub kind: Kind,
     pub uid: String,
     pub id: i64,
     pub name: String,
@@ -81,6 +123,12 @@ pub(crate) struct Vxc {
     pub a_vlan: i64,
     pub b_port: String,
     pub b_vlan: i64,
+    /// The vNIC each end uses when it is on an MVE.
+    pub a_vnic: Option<i64>,
+    pub b_vnic: Option<i64>,
+    /// The B-End owner's layer-3 configuration of an MCR end (a vrouter partner config, as
+    /// validated by `vrouter::check`), sent in `bEndConfig`.
+    pub b_config: Option<Value>,
     pub rate_limit: i64,
     pub term: i64,
     pub created_ms: i64,
@@ -94,6 +142,19 @@ pub(crate) struct Vxc {
     pub shutdown: bool,
     /// Set once the buyer cancelled it (and cleared by UN_CANCEL).
     pub cancellation: Option<Cancellation>,
+}
+
+impl Vxc {
+    /// Whether the VXC still holds its ends' VLANs and vNICs. One cancelled at the end of its
+    /// term keeps them until then; one cancelled now, or rejected, gives them back.
+    pub(crate) fn holds_its_ends(&self) -> bool {
+        !(self.approval == Approval::Rejected
+            || matches!(self.cancellation, Some(Cancellation::Now(_)))
+            || matches!(
+                self.fixed_status.as_deref(),
+                Some("DECOMMISSIONED" | "CANCELLED")
+            ))
+    }
 }
 
 /// When a cancelled VXC goes (sandbox clock, epoch ms).
@@ -373,14 +434,34 @@ impl State {
             Some(id) => id,
             None => self.inv.fresh_id(),
         };
+        let kind = match p.product_type {
+            ProductType::Megaport => Kind::Port,
+            ProductType::Mcr2 => Kind::Mcr {
+                asn: p.mcr_asn.unwrap_or(DEFAULT_MCR_ASN),
+            },
+            ProductType::Mve => Kind::Mve {
+                vendor: p
+                    .mve_vendor
+                    .clone()
+                    .unwrap_or_else(|| "PALO_ALTO".to_owned()),
+                size: p.mve_size.clone().unwrap_or_else(|| "SMALL".to_owned()),
+                vnics: p.vnics.clone(),
+            },
+        };
+        // An MVE has no Port speed: its capacity is its maxVxcSpeed.
+        let speed = match kind {
+            Kind::Mve { .. } => p.max_vxc_speed.unwrap_or(p.speed),
+            _ => p.speed,
+        };
         self.inv.ports.push(Port {
+            kind,
             uid: uid.clone(),
             id,
             name: p.name.clone(),
             company_uid,
             location_id: p.location_id,
-            speed: p.speed,
-            max_vxc_speed: p.max_vxc_speed.unwrap_or(p.speed),
+            speed,
+            max_vxc_speed: p.max_vxc_speed.unwrap_or(speed),
             zone: p.diversity_zone.clone(),
             vxc_permitted: p.vxc_permitted,
             status: p.status.clone(),
@@ -443,6 +524,9 @@ impl State {
             a_vlan: v.a_vlan,
             b_port: v.b_port.clone(),
             b_vlan: v.b_vlan,
+            a_vnic: None,
+            b_vnic: None,
+            b_config: None,
             rate_limit: v.rate_limit,
             term: v.term,
             created_ms: now - 86_400_000 * 7,
@@ -550,17 +634,52 @@ impl State {
         })
     }
 
-    fn end_json(&self, port_uid: &str, vlan: i64) -> Value {
+    fn end_json(&self, port_uid: &str, vlan: i64, vnic: Option<i64>) -> Value {
         match self.inv.port(port_uid) {
             Some(p) => json!({
                 "ownerUid": p.company_uid, "productUid": p.uid, "productName": p.name,
+                "productType": p.kind.product_type(),
                 "locationId": p.location_id,
                 "location": self.location(p.location_id).map(|l| l.name.clone()),
                 "locationDetail": self.location_detail(p.location_id),
-                "vlan": vlan, "innerVlan": null, "vNicIndex": 0, "secondaryName": null
+                "vlan": vlan, "innerVlan": null, "vNicIndex": vnic.unwrap_or(0),
+                "secondaryName": null
             }),
             None => json!({"productUid": port_uid, "vlan": vlan}),
         }
+    }
+
+    /// The B-End owner's MCR configuration as Megaport reads it back: a `VROUTER` csp
+    /// connection. BGP passwords are not read back.
+    fn csp_connection_json(&self, v: &Vxc) -> Option<Value> {
+        let config = v.b_config.as_ref()?;
+        let router = self.inv.port(&v.b_port)?;
+        let mut interfaces = config
+            .get("interfaces")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        let mut addresses = Vec::new();
+        for interface in interfaces.as_array_mut().into_iter().flatten() {
+            if let Some(list) = interface.get("ipAddresses").and_then(Value::as_array) {
+                addresses.extend(list.iter().cloned());
+            }
+            for session in interface
+                .get_mut("bgpConnections")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(session) = session.as_object_mut() {
+                    session.remove("password");
+                }
+            }
+        }
+        Some(json!({
+            "connectType": "VROUTER", "resource_name": "b_csp_connection",
+            "resource_type": "csp_connection", "vlan": v.b_vlan,
+            "interfaces": interfaces, "ip_addresses": addresses,
+            "virtualRouterName": router.name
+        }))
     }
 
     pub(crate) fn vxc_json(&self, v: &Vxc, now: i64) -> Value {
@@ -613,15 +732,18 @@ impl State {
             "productId": v.id, "productUid": v.uid, "productName": v.name, "productType": "VXC",
             "nServiceId": v.id, "rateLimit": v.rate_limit, "distanceBand": "ZONE",
             "provisioningStatus": status,
-            "aEnd": self.end_json(&v.a_port, v.a_vlan),
-            "bEnd": self.end_json(&v.b_port, v.b_vlan),
+            "aEnd": self.end_json(&v.a_port, v.a_vlan, v.a_vnic),
+            "bEnd": self.end_json(&v.b_port, v.b_vlan, v.b_vnic),
             "secondaryName": null, "usageAlgorithm": "POST_PAID_HOURLY_SPEED_LONG_HAUL_VXC",
             "createdBy": v.company_uid, "costCentre": v.cost_centre,
             "liveDate": live_date, "createDate": v.created_ms,
             "contractStartDate": v.created_ms,
             "contractEndDate": v.created_ms + v.term * 30 * 86_400_000,
             "contractTermMonths": v.term,
-            "resources": {"vll": vll},
+            "resources": match self.csp_connection_json(v) {
+                Some(csp) => json!({"vll": vll, "csp_connection": csp}),
+                None => json!({"vll": vll}),
+            },
             "vxcApproval": approval,
             "shutdown": v.shutdown, "up": live && !v.shutdown, "locked": false,
             "adminLocked": false, "cancelable": true,
@@ -641,36 +763,73 @@ impl State {
             .map(|v| self.vxc_json(v, now))
             .collect();
         let market = self.location(p.location_id).map(|l| l.market.clone());
+        let port_speed = match p.kind {
+            Kind::Mve { .. } => None,
+            _ => Some(p.speed),
+        };
         let head = json!({
             "productId": p.id, "productUid": p.uid, "productName": p.name,
-            "productType": "MEGAPORT", "provisioningStatus": p.status,
+            "productType": p.kind.product_type(), "provisioningStatus": p.status,
             "createDate": p.create_ms, "createdBy": p.company_uid,
-            "portSpeed": p.speed, "maxVxcSpeed": p.max_vxc_speed,
+            "portSpeed": port_speed, "maxVxcSpeed": p.max_vxc_speed,
             "terminateDate": null,
             "liveDate": if p.status == "LIVE" { Some(p.create_ms + 60_000) } else { None },
             "market": market, "locationId": p.location_id,
             "location": self.location(p.location_id).map(|l| l.name.clone()),
             "locationDetail": self.location_detail(p.location_id),
-            "usageAlgorithm": "NOT_POST_PAID", "marketplaceVisibility": false,
+            "usageAlgorithm": match p.kind {
+                Kind::Port => "NOT_POST_PAID",
+                Kind::Mcr { .. } => "POST_PAID_HOURLY_SPEED_MCR2",
+                Kind::Mve { .. } => "POST_PAID_HOURLY_SPEED_MVE",
+            },
+            "marketplaceVisibility": false,
             "vxcPermitted": p.vxc_permitted, "vxcAutoApproval": false,
             "secondaryName": null, "lagPrimary": p.lag_primary, "lagId": p.lag_id,
             "aggregationId": p.lag_id,
             "companyUid": p.company_uid, "companyName": company.map(|c| c.name.clone())
         });
+        let interface = json!({
+            "demarcation": "", "description": "", "id": p.id, "loa_template": "megaport",
+            "media": if p.kind == Kind::Port { "LR" } else { "" }, "name": p.name,
+            "port_speed": p.speed, "resource_name": "interface", "resource_type": "interface",
+            "up": 1
+        });
         let tail = json!({
             "costCentre": null,
             "contractStartDate": p.create_ms, "contractEndDate": p.create_ms + 365 * 86_400_000,
-            "contractTermMonths": 12, "attributeTags": {}, "virtual": false,
+            "contractTermMonths": 12, "attributeTags": {}, "virtual": p.kind != Kind::Port,
             "buyoutPort": false, "locked": false, "adminLocked": false, "cancelable": true,
-            "diversityZone": p.zone, "connectType": "DEFAULT", "nServiceId": p.id,
-            "resources": {"interface": {
-                "demarcation": "", "description": "", "id": p.id, "loa_template": "megaport",
-                "media": "LR", "name": p.name, "port_speed": p.speed,
-                "resource_name": "interface", "resource_type": "interface", "up": 1
-            }},
+            "diversityZone": p.zone, "nServiceId": p.id,
             "associatedVxcs": vxcs, "associatedIxs": []
         });
-        merge(head, tail)
+        merge(merge(head, tail), Self::kind_json(p, interface))
+    }
+
+    /// The fields only one kind of product has.
+    fn kind_json(p: &Port, interface: Value) -> Value {
+        match &p.kind {
+            Kind::Port => json!({"connectType": "DEFAULT", "resources": {"interface": interface}}),
+            Kind::Mcr { asn } => json!({
+                "connectType": "VROUTER",
+                "resources": {"interface": interface, "virtual_router": {
+                    "id": p.id, "mcrAsn": asn, "name": p.name, "resource_name": "virtual_router",
+                    "resource_type": "virtual_router", "speed": p.speed
+                }}
+            }),
+            Kind::Mve {
+                vendor,
+                size,
+                vnics,
+            } => json!({
+                "connectType": "MVE", "vendor": vendor, "mveSize": size,
+                "mveLabel": format!("MVE {size}"), "vnics": vnics,
+                "resources": {"interface": interface, "virtual_machine": [{
+                    "id": p.id, "cpu_count": 2,
+                    "image": {"id": 1, "vendor": vendor, "product": "Virtual Edge", "version": "1.0"},
+                    "resource_type": "virtual_machine", "up": true, "vnics": vnics
+                }]}
+            }),
+        }
     }
 
     /// Whether a VXC still occupies its Ports (VLANs, capacity, associatedVxcs). One cancelled
@@ -725,21 +884,92 @@ impl Inventory {
         self.next_id
     }
 
+    /// The vNIC indexes of an MVE that carry a VXC (rejected and cancelled-now VXCs free theirs).
+    pub(crate) fn vnics_in_use(&self, mve_uid: &str) -> HashSet<i64> {
+        self.vxcs
+            .iter()
+            .filter(|v| v.holds_its_ends())
+            .flat_map(|v| {
+                let a = (v.a_port == mve_uid).then_some(v.a_vnic).flatten();
+                let b = (v.b_port == mve_uid).then_some(v.b_vnic).flatten();
+                a.into_iter().chain(b)
+            })
+            .collect()
+    }
+
+    /// Checks a requested vNIC of an end: required on an MVE (Megaport: "Network Interface
+    /// Index is required for MVE products"), in range, and free ("each vNIC supports only one
+    /// untagged VXC"); ignored on other products.
+    pub(crate) fn vnic_for(
+        &self,
+        product: &Port,
+        requested: Option<i64>,
+        end: &str,
+    ) -> Result<Option<i64>, ApiError> {
+        let Kind::Mve { vnics, .. } = &product.kind else {
+            return Ok(None);
+        };
+        let index = requested.ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{end}.vNicIndex is required for MVE product {}",
+                product.uid
+            ))
+        })?;
+        self.check_vnic(product, vnics.len(), index, None)?;
+        Ok(Some(index))
+    }
+
+    /// The lowest vNIC of an MVE that carries no VXC; `None` for other products.
+    pub(crate) fn first_free_vnic(&self, product: &Port) -> Result<Option<i64>, ApiError> {
+        let Kind::Mve { vnics, .. } = &product.kind else {
+            return Ok(None);
+        };
+        let used = self.vnics_in_use(&product.uid);
+        (0..vnics.len() as i64)
+            .find(|index| !used.contains(index))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "every vNIC of MVE {} already carries a VXC",
+                    product.uid
+                ))
+            })
+    }
+
+    /// A vNIC index is one the MVE has and carries no VXC but `moving` (the VXC being moved).
+    pub(crate) fn check_vnic(
+        &self,
+        product: &Port,
+        count: usize,
+        index: i64,
+        moving: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if !(0..count as i64).contains(&index) {
+            return Err(ApiError::bad_request(format!(
+                "vNIC index {index} is invalid: MVE {} has vNICs 0 to {}",
+                product.uid,
+                count.saturating_sub(1)
+            )));
+        }
+        let taken = self.vxcs.iter().any(|v| {
+            v.holds_its_ends()
+                && Some(v.uid.as_str()) != moving
+                && ((v.a_port == product.uid && v.a_vnic == Some(index))
+                    || (v.b_port == product.uid && v.b_vnic == Some(index)))
+        });
+        if taken {
+            return Err(ApiError::bad_request(format!(
+                "vNIC {index} of MVE {} already carries a VXC",
+                product.uid
+            )));
+        }
+        Ok(())
+    }
+
     /// VLANs held on a Port by its VXCs (rejected VXCs free theirs).
     pub(crate) fn vlans_in_use(&self, port_uid: &str) -> HashSet<i64> {
         let mut used = HashSet::new();
-        for v in &self.vxcs {
-            // A VXC cancelled at the end of its term keeps its VLANs until then; one cancelled
-            // now gives them back.
-            if v.approval == Approval::Rejected
-                || matches!(v.cancellation, Some(Cancellation::Now(_)))
-                || matches!(
-                    v.fixed_status.as_deref(),
-                    Some("DECOMMISSIONED" | "CANCELLED")
-                )
-            {
-                continue;
-            }
+        for v in self.vxcs.iter().filter(|v| v.holds_its_ends()) {
             if v.a_port == port_uid {
                 used.insert(v.a_vlan);
             }

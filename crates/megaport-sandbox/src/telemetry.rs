@@ -24,7 +24,7 @@ const PORT_TYPES: [&str; 5] = ["BITS", "PACKETS", "ERRORS", "OPTICAL", "OPTICAL_
 pub(crate) async fn port_telemetry(
     AxState(s): AxState<Arc<Shared>>,
     Caller(caller): Caller,
-    Path(uid): Path<String>,
+    Path((kind, uid)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(query.as_deref());
@@ -48,6 +48,10 @@ pub(crate) async fn port_telemetry(
         .inv
         .port(&uid)
         .ok_or_else(|| ApiError::service_not_found(&uid))?;
+    // Each kind has its own path: megaport (Port), mcr2, mve.
+    if !kind.eq_ignore_ascii_case(port.kind.path_segment()) {
+        return Err(ApiError::service_not_found(&uid));
+    }
     if port.company_uid != caller {
         return Err(ApiError::forbidden(format!(
             "You do not have permission to view service {uid}"

@@ -297,10 +297,11 @@ impl MegaportClient {
         self.listing(call, deadline).await
     }
 
-    /// `GET /v2/product/megaport/{uid}/telemetry?type=BITS&days=<days>`: a Port's traffic in
-    /// Mbps per direction over the last `days` (1-180).
+    /// `GET /v2/product/{megaport|mcr2|mve}/{uid}/telemetry?type=BITS&days=<days>`: a Port's,
+    /// MCR's or MVE's traffic in Mbps per direction over the last `days` (1-180).
     pub async fn port_traffic(
         &self,
+        kind: crate::models::ProductKind,
         port_uid: &str,
         days: u16,
         deadline: Instant,
@@ -308,7 +309,7 @@ impl MegaportClient {
         let mut call = self.read(
             Route::Telemetry,
             Method::GET,
-            &["v2", "product", "megaport", port_uid, "telemetry"],
+            &["v2", "product", kind.path_segment(), port_uid, "telemetry"],
         )?;
         call.query.push(("type", "BITS".to_owned()));
         call.query.push(("days", days.to_string()));
@@ -929,6 +930,14 @@ impl MegaportClient {
                 continue;
             }
             let err = MegaportError::from_status(status, detail, retry_after);
+            // A refused update (a 4xx other than 429, which may be the update limit itself)
+            // changed nothing: it does not use the service's update window.
+            if (400..500).contains(&status)
+                && status != 429
+                && let Some(service) = &call.updates
+            {
+                inner.budget.forget_update(service);
+            }
             match call.kind {
                 Kind::Read if matches!(status, 429 | 502 | 503 | 504) => {
                     if let Some(delay) = inner.retry.next_delay(attempts, retry_after, deadline) {

@@ -216,17 +216,84 @@ pub struct Product<V = Vxc> {
     pub associated_vxcs: Vec<V>,
     #[serde(default, deserialize_with = "de::vec_or_null")]
     pub associated_ixs: Vec<Value>,
+    /// An MCR's virtual router (its ASN); other kinds' resources are not read.
+    #[serde(default)]
+    pub resources: Option<ProductResources>,
+    /// An MVE's network interfaces, by index.
+    #[serde(default, deserialize_with = "de::vec_or_null")]
+    pub vnics: Vec<MveVnic>,
+    #[serde(default)]
+    pub mve_size: Option<String>,
+    #[serde(default)]
+    pub vendor: Option<String>,
 }
 
-/// The Port is the product kind onramp sells on; MCRs and MVEs decode into the same type.
+/// `resources` of a product, as far as onramp reads it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProductResources {
+    #[serde(default)]
+    pub virtual_router: Option<VirtualRouter>,
+}
+
+/// An MCR's `resources.virtual_router`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualRouter {
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub mcr_asn: Option<i64>,
+}
+
+/// One of an MVE's `vnics`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MveVnic {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub vlan: Option<i64>,
+}
+
+/// What a product is, by its `productType` (any case): the kinds onramp sells on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductKind {
+    /// `MEGAPORT`.
+    Port,
+    /// `MCR2`: a Megaport Cloud Router.
+    Mcr,
+    /// `MVE`: a Megaport Virtual Edge.
+    Mve,
+}
+
+impl ProductKind {
+    /// The path segment of the kind's own routes (`/v2/product/{segment}/{uid}/telemetry`).
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            ProductKind::Port => "megaport",
+            ProductKind::Mcr => "mcr2",
+            ProductKind::Mve => "mve",
+        }
+    }
+}
+
+/// The Port is the product kind onramp first sold on; MCRs and MVEs decode into the same type.
 pub type Port = Product;
 
 impl<V> Product<V> {
     /// Megaport calls a Port `MEGAPORT`, in either case.
     pub fn is_port(&self) -> bool {
-        self.product_type
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("megaport"))
+        self.kind() == Some(ProductKind::Port)
+    }
+
+    /// A Port, an MCR or an MVE; `None` for the kinds onramp does not sell on (VXCs, IXs).
+    pub fn kind(&self) -> Option<ProductKind> {
+        let kind = self.product_type.as_deref()?;
+        [
+            ("megaport", ProductKind::Port),
+            ("mcr2", ProductKind::Mcr),
+            ("mve", ProductKind::Mve),
+        ]
+        .into_iter()
+        .find(|(name, _)| kind.eq_ignore_ascii_case(name))
+        .map(|(_, kind)| kind)
     }
 
     pub fn is_live(&self) -> bool {
@@ -321,6 +388,9 @@ pub struct VxcEndSummary {
     pub product_uid: Option<String>,
     #[serde(default, deserialize_with = "de::opt_i64")]
     pub vlan: Option<i64>,
+    /// The vNIC, when the end is on an MVE.
+    #[serde(default, deserialize_with = "de::opt_i64")]
+    pub v_nic_index: Option<i64>,
 }
 
 /// A VXC: nested in a product's `associatedVxcs`, or read alone from `/v2/product/{uid}`.
@@ -794,6 +864,13 @@ pub struct UpdateVxcRequest {
     pub term: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_approved: Option<bool>,
+    /// The B-End owner's layer-3 configuration of an MCR end: a vrouter partner config
+    /// (`{"interfaces": [...]}`), as megaportgo's `VXCOrderVrouterPartnerConfig`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_end_config: Option<Value>,
+    /// The B-End owner moves an MVE end to this vNIC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_vnic_index: Option<i64>,
 }
 
 impl UpdateVxcRequest {

@@ -8,10 +8,12 @@ use tokio::time::Instant;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
-use megaport::models;
+use megaport::models::{self, ProductKind};
 use megaport::{Listing, MegaportClient};
 use onramp_core::keys::UpstreamKey;
-use onramp_core::onramps::{Lag, Location, Port, PortVxc, ProvisioningStatus, Zone};
+use onramp_core::onramps::{
+    Lag, Location, OnRampKind, Port, PortVxc, ProvisioningStatus, Vnic, Zone,
+};
 use onramp_core::round_trips::Coordinates;
 use onramp_core::service_keys::{KeyUpstream, NewKey};
 use onramp_core::signals::PortSignals;
@@ -94,7 +96,8 @@ impl Catalog {
         locations: &Arc<Listing<models::Location>>,
     ) -> Arc<Vec<Port>> {
         self.ports.get(products, locations, |products, locations| {
-            let ports = products.iter().filter(|product| product.is_port());
+            // Ports, MCRs and MVEs: the kinds a service key can be made for.
+            let ports = products.iter().filter(|product| product.kind().is_some());
             // Most providers have no LAG: convert in one pass, as before LAGs were merged.
             let ports = if products.iter().any(|product| lag_id(product).is_some()) {
                 merge_lags(
@@ -212,12 +215,19 @@ pub(crate) fn port(product: &crate::catalog::PortProduct, locations: &[models::L
             .unwrap_or_default(),
         coordinates: listed.as_ref().and_then(|l| l.coordinates),
     };
+    let kind = on_ramp_kind(product);
+    // An MVE has no Port speed: its capacity is its maxVxcSpeed.
+    let speed_mbps = match kind {
+        OnRampKind::Mve { .. } => product.max_vxc_speed.unwrap_or_default(),
+        _ => product.port_speed.unwrap_or_default(),
+    };
     Port {
+        kind,
         uid: product.product_uid.clone(),
         name: product.product_name.clone().unwrap_or_default(),
         company_name: product.company_name.clone().unwrap_or_default(),
         location,
-        speed_mbps: product.port_speed.unwrap_or_default(),
+        speed_mbps,
         zone: Zone::from_megaport(product.diversity_zone.as_deref()),
         vxc_permitted: product.vxc_permitted,
         max_vxc_speed_mbps: product.max_vxc_speed.unwrap_or_default(),
@@ -229,6 +239,68 @@ pub(crate) fn port(product: &crate::catalog::PortProduct, locations: &[models::L
             .collect(),
         lag: None,
     }
+}
+
+/// What the product is, with an MCR's ASN and an MVE's vNICs (and which VXC each carries).
+fn on_ramp_kind(product: &crate::catalog::PortProduct) -> OnRampKind {
+    match product.kind() {
+        Some(ProductKind::Mcr) => OnRampKind::Mcr {
+            asn: product
+                .resources
+                .as_ref()
+                .and_then(|resources| resources.virtual_router.as_ref())
+                .and_then(|router| router.mcr_asn)
+                .unwrap_or_default(),
+        },
+        Some(ProductKind::Mve) => OnRampKind::Mve {
+            vendor: product.vendor.clone().unwrap_or_default(),
+            size: product.mve_size.clone().unwrap_or_default(),
+            vnics: product
+                .vnics
+                .iter()
+                .enumerate()
+                .map(|(index, vnic)| {
+                    let index = i32::try_from(index).unwrap_or(i32::MAX);
+                    Vnic {
+                        index,
+                        description: vnic.description.clone().unwrap_or_default(),
+                        vlan: vnic
+                            .vlan
+                            .and_then(|vlan| i32::try_from(vlan).ok())
+                            .unwrap_or_default(),
+                        vxc_uid: vxc_on_vnic(product, index),
+                    }
+                })
+                .collect(),
+        },
+        Some(ProductKind::Port) | None => OnRampKind::Port,
+    }
+}
+
+/// The Megaport kind of an on-ramp, for the routes that differ by kind (telemetry).
+pub(crate) fn product_kind(kind: &OnRampKind) -> ProductKind {
+    match kind {
+        OnRampKind::Port => ProductKind::Port,
+        OnRampKind::Mcr { .. } => ProductKind::Mcr,
+        OnRampKind::Mve { .. } => ProductKind::Mve,
+    }
+}
+
+/// The VXC that holds an MVE's vNIC `index`, if one does.
+fn vxc_on_vnic(product: &crate::catalog::PortProduct, index: i32) -> Option<String> {
+    product
+        .associated_vxcs
+        .iter()
+        .filter(|vxc| {
+            !ProvisioningStatus::from_megaport(vxc.provisioning_status.as_deref()).is_gone()
+        })
+        .find(|vxc| {
+            [&vxc.a_end, &vxc.b_end].into_iter().any(|end| {
+                end.product_uid.as_deref() == Some(product.product_uid.as_str())
+                    && end.v_nic_index == Some(i64::from(index))
+            })
+        })
+        .map(|vxc| vxc.product_uid.clone())
 }
 
 /// The VXC as seen from `port_uid`: its VLAN is the one of the end that sits on this Port.

@@ -56,6 +56,7 @@ pub mod order_desk;
 pub mod order_followers;
 mod order_upstream;
 pub mod paging;
+pub mod peering;
 pub mod regions_file;
 pub mod retention;
 pub mod selection;

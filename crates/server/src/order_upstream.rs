@@ -383,6 +383,7 @@ fn vxc_end(end: &models::VxcEnd) -> VxcEnd {
             metro: detail.metro.unwrap_or_default(),
             country: detail.country.unwrap_or_default(),
             market: String::new(),
+            kind: None,
         },
         vlan: end
             .vlan

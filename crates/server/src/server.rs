@@ -157,6 +157,11 @@ pub async fn run_with_admin(
         config.watch.subscriber_buffer,
     )
     .await?;
+    let peering = Arc::new(crate::peering::PeeringSender::new(
+        upstream.provider.clone(),
+        store.clone(),
+    ));
+    orders.use_before_approval(peering.clone());
     let inbox = crate::approval_inbox::ApprovalInbox::new(
         upstream.provider.clone(),
         upstream.catalog.clone(),
@@ -167,6 +172,7 @@ pub async fn run_with_admin(
             rules: config.approvals.auto_approve_rules()?,
             audit: crate::auth::audit::AuditLog::new(Arc::new(store.clone())),
         },
+        peering.clone(),
     );
     // The work that polls Megaport on nobody's behalf: on the leader only (see `leader`).
     let background_work = {
@@ -293,6 +299,7 @@ pub async fn run_with_admin(
                 order_followers,
                 hub.clone(),
                 shutdown_signal.clone(),
+                peering,
             ))
             .max_decoding_message_size(max_request),
         )

@@ -13,7 +13,7 @@ use onramp_core::ports::KeyRequest;
 macro_rules! ledger_select {
     () => {
         "SELECT key, port_uid, single_use, vlan, customer_ref, region, request_id, create_time, \
-         deactivated, vxc_uid, used_time, rotated_from, rotated_to FROM service_keys"
+         deactivated, vxc_uid, used_time, rotated_from, rotated_to, peering FROM service_keys"
     };
 }
 
@@ -107,8 +107,8 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO service_keys (key, port_uid, single_use, vlan, customer_ref, region, \
-             request_id, request_hash, create_time, rotated_from) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING",
+             request_id, request_hash, create_time, rotated_from, peering) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
         )
         .bind(&entry.key)
         .bind(&entry.port_uid)
@@ -122,6 +122,14 @@ impl Store {
             entry.create_time.unwrap_or_else(OffsetDateTime::now_utc),
         ))
         .bind(&entry.rotated_from)
+        .bind(
+            entry
+                .peering
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|error| StoreError::Corrupt(format!("peering profile: {error}")))?,
+        )
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
@@ -317,6 +325,11 @@ fn ledger_from_row(row: &sqlx::any::AnyRow) -> Result<LedgerEntry, StoreError> {
             .transpose()?,
         rotated_from: row.try_get("rotated_from")?,
         rotated_to: row.try_get("rotated_to")?,
+        peering: row
+            .try_get::<Option<String>, _>("peering")?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|error| StoreError::Corrupt(format!("peering profile: {error}")))?,
     })
 }
 

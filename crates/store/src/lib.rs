@@ -47,6 +47,7 @@ pub mod changes;
 pub mod keys;
 mod locks;
 pub mod orders;
+mod peering;
 mod ports;
 pub mod regions;
 pub mod retention;

@@ -36,6 +36,8 @@ pub(super) struct Inner {
     pub(super) counters: Counters,
     /// Each account's Ports as last listed, and when: see [`OrderDesk::account_ports`].
     account_ports: std::sync::Mutex<HashMap<String, ListedPorts>>,
+    /// Sends a key's peering profile before an approval (set once at start).
+    before_approval: std::sync::OnceLock<Arc<dyn crate::peering::BeforeApproval>>,
 }
 
 /// An account's Ports, and when they were listed.
@@ -116,8 +118,14 @@ impl OrderDesk {
                 locks,
                 counters: Counters::default(),
                 account_ports: Default::default(),
+                before_approval: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// What configures the provider's end of an order bought with a key before it is approved.
+    pub fn use_before_approval(&self, hook: Arc<dyn crate::peering::BeforeApproval>) {
+        let _ = self.inner.before_approval.set(hook);
     }
 
     pub fn settings(&self) -> &OrderSettings {
@@ -654,6 +662,13 @@ impl OrderDesk {
                 message,
             }
             .with_meta("vxc_uid", &uid));
+        }
+        let key = order
+            .as_ref()
+            .map(|order| order.spec.service_key.trim())
+            .filter(|key| !key.is_empty());
+        if let (true, Some(key), Some(hook)) = (approve, key, self.inner.before_approval.get()) {
+            hook.before_approval(key, &uid).await?;
         }
         let updated = client.decide(&uid, approve, self.deadline()).await?;
         self.inner.inventory.invalidate_ports().await;

@@ -62,7 +62,8 @@ async fn ports_and_vxcs_can_be_added_and_removed() {
     assert_eq!(p["data"]["maxVxcSpeed"], 100_000);
     assert_eq!(p["data"]["provisioningStatus"], "LIVE");
     let (_, live) = get(&sb, "v2/products?provisioningStatus=LIVE", &q).await;
-    assert_eq!(live["data"].as_array().unwrap().len(), 8);
+    // Eight Ports with the new one, and the MCR and the MVE.
+    assert_eq!(live["data"].as_array().unwrap().len(), 10);
 
     let (s, _, v) = call(&sb, Method::POST, "_sandbox/vxcs", None, Some(json!({
         "name": "Initech to LA4", "company": "Initech", "a_port": "39a4c6c0-70db-4567-beb8-27b69a00d63e",

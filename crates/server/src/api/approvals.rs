@@ -65,9 +65,22 @@ impl ApprovalApi {
         if !violations.is_empty() {
             return Err(Error::InvalidArgument(violations));
         }
-        Ok(approval(
-            &self.inbox.decide(uid, approve, comment, binding).await?,
-        ))
+        let decided = approval(&self.inbox.decide(uid, approve, comment, binding).await?);
+        self.with_peering(decided).await
+    }
+
+    /// The approval with what became of its key's peering profile (a read of the store).
+    async fn with_peering(&self, mut approval: pb::Approval) -> Result<pb::Approval, Error> {
+        if !approval.service_key.is_empty() {
+            approval.peering = self
+                .inbox
+                .peering()
+                .delivery(&approval.vxc_uid)
+                .await?
+                .as_ref()
+                .map(convert::delivery);
+        }
+        Ok(approval)
     }
 }
 
@@ -151,8 +164,16 @@ impl ApprovalService for ApprovalApi {
             size,
             approval_position,
         );
+        let mut listed = Vec::with_capacity(page.len());
+        for each in page {
+            listed.push(
+                self.with_peering(approval(each))
+                    .await
+                    .map_err(crate::error::status)?,
+            );
+        }
         Ok(Response::new(pb::ListApprovalsResponse {
-            approvals: page.into_iter().map(approval).collect(),
+            approvals: listed,
             next_page_token,
             refresh_time: Some(convert::timestamp(read_at)),
         }))
@@ -317,6 +338,8 @@ fn approval(approval: &Approval) -> pb::Approval {
         create_time: approval.create_time.map(convert::timestamp),
         expire_time: approval.expire_time.map(convert::timestamp),
         decide_time: approval.decide_time.map(convert::timestamp),
+        // Filled in by `with_peering`, which reads the store.
+        peering: None,
     }
 }
 

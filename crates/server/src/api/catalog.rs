@@ -122,10 +122,12 @@ impl CatalogService for CatalogApi {
                 ),
             ));
         }
+        let kinds = convert::kinds_from(&request.kinds, "kinds", &mut violations);
         let (Some((page_size, offset)), true) = (paging, violations.is_empty()) else {
             return Err(crate::error::status(Error::InvalidArgument(violations)));
         };
         let filter = OnRampFilter {
+            kinds,
             region: non_empty(&request.region),
             country: non_empty(&request.country),
             metro: non_empty(&request.metro),
@@ -282,10 +284,12 @@ pub(crate) fn validate_selection(request: &pb::SelectOnRampsRequest) -> Result<A
         None => (None, None),
     };
     let near = convert::near_from(location_id, port_uid, &mut violations);
+    let kinds = convert::kinds_from(&request.kinds, "kinds", &mut violations);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }
     Ok(Ask {
+        kinds,
         scope,
         rate_mbps: rate_limit_mbps,
         diversity: convert::diversity_from(request.diversity()),

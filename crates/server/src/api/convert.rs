@@ -5,7 +5,12 @@ use time::OffsetDateTime;
 
 use crate::error::FieldViolation;
 use onramp_core::directory::Near;
-use onramp_core::onramps::{self, OnRamp, PortRef, ProvisioningStatus, RankingBasis, Zone};
+use onramp_core::onramps::{
+    self, KindName, OnRamp, OnRampKind, PortRef, ProvisioningStatus, RankingBasis, Zone,
+};
+use onramp_core::peering::{
+    BgpSession, Delivery, DeliveryState, McrPeering, Password, PeeringProfile,
+};
 use onramp_core::proximity::ProximityPolicy;
 use onramp_core::regions::{Region, Selector};
 use onramp_core::round_trips::{ExpectedRtt, RttSource};
@@ -82,6 +87,112 @@ pub(super) fn port_summary(port: &PortRef) -> pb::PortSummary {
         port_name: port.name.clone(),
         location: known.then(|| location(&port.location())),
         company_name: port.company_name.clone(),
+        kind: port
+            .kind
+            .map_or(pb::OnRampKind::Unspecified, kind_name)
+            .into(),
+    }
+}
+
+pub(super) fn kind_name(kind: KindName) -> pb::OnRampKind {
+    match kind {
+        KindName::Port => pb::OnRampKind::Port,
+        KindName::Mcr => pb::OnRampKind::Mcr,
+        KindName::Mve => pb::OnRampKind::Mve,
+    }
+}
+
+/// Requested kinds; UNSPECIFIED and unknown values are refused, naming `field`.
+pub(super) fn kinds_from(
+    kinds: &[i32],
+    field: &str,
+    violations: &mut Vec<FieldViolation>,
+) -> Vec<KindName> {
+    let mut named = Vec::new();
+    for (i, value) in kinds.iter().enumerate() {
+        match pb::OnRampKind::try_from(*value) {
+            Ok(pb::OnRampKind::Port) => named.push(KindName::Port),
+            Ok(pb::OnRampKind::Mcr) => named.push(KindName::Mcr),
+            Ok(pb::OnRampKind::Mve) => named.push(KindName::Mve),
+            _ => violations.push(FieldViolation::new(
+                format!("{field}[{i}]"),
+                format!("must be ON_RAMP_KIND_PORT, _MCR or _MVE, got {value}"),
+            )),
+        }
+    }
+    named
+}
+
+/// A profile from a request, checked for what needs no on-ramp (the on-ramp's own checks run
+/// when the key is made).
+pub(super) fn peering_from(
+    profile: Option<pb::PeeringProfile>,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<PeeringProfile> {
+    let profile = match profile?.kind {
+        None => {
+            violations.push(FieldViolation::new(
+                "peering",
+                "give mcr (for an mcr) or mve (for an mve), or leave peering unset",
+            ));
+            return None;
+        }
+        Some(pb::peering_profile::Kind::Mcr(mcr)) => PeeringProfile::Mcr(McrPeering {
+            interface_addresses: mcr.interface_addresses,
+            bgp: mcr.bgp.map(|bgp| BgpSession {
+                peer_asn: bgp.peer_asn,
+                local_ip_address: bgp.local_ip_address,
+                peer_ip_address: bgp.peer_ip_address,
+                password: (!bgp.password.is_empty()).then_some(Password(bgp.password)),
+                password_set: false,
+                bfd: bgp.bfd,
+            }),
+        }),
+        Some(pb::peering_profile::Kind::Mve(mve)) => PeeringProfile::Mve {
+            vnic_index: mve.vnic_index,
+        },
+    };
+    violations.extend(profile.check("peering", None));
+    Some(profile)
+}
+
+/// A profile as callers see it: never with its password.
+pub(super) fn peering(profile: &PeeringProfile) -> pb::PeeringProfile {
+    let kind = match profile.redacted() {
+        PeeringProfile::Mcr(mcr) => pb::peering_profile::Kind::Mcr(pb::McrPeering {
+            interface_addresses: mcr.interface_addresses,
+            bgp: mcr.bgp.map(|bgp| pb::BgpSession {
+                peer_asn: bgp.peer_asn,
+                local_ip_address: bgp.local_ip_address,
+                peer_ip_address: bgp.peer_ip_address,
+                password: String::new(),
+                password_set: bgp.password_set,
+                bfd: bgp.bfd,
+            }),
+        }),
+        PeeringProfile::Mve { vnic_index } => {
+            pb::peering_profile::Kind::Mve(pb::MvePeering { vnic_index })
+        }
+    };
+    pb::PeeringProfile { kind: Some(kind) }
+}
+
+pub(super) fn delivery(delivery: &Delivery) -> pb::PeeringDelivery {
+    pb::PeeringDelivery {
+        state: match delivery.state {
+            DeliveryState::Pending => pb::PeeringState::Pending,
+            DeliveryState::SentBeforeApproval => pb::PeeringState::SentBeforeApproval,
+            DeliveryState::AwaitingLive => pb::PeeringState::AwaitingLive,
+            DeliveryState::SentAfterLive => pb::PeeringState::SentAfterLive,
+            DeliveryState::Failed => pb::PeeringState::Failed,
+        }
+        .into(),
+        message: delivery.message.clone(),
+        update_time: OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(delivery.update_time_ms) * 1_000_000,
+        )
+        .ok()
+        .map(timestamp),
     }
 }
 
@@ -141,6 +252,31 @@ pub(super) fn on_ramp(on_ramp: &OnRamp) -> pb::OnRamp {
             .unwrap_or_default(),
         diversity_zone_last_known: on_ramp.zone_last_known,
         expected_rtt: on_ramp.expected_rtt.as_ref().map(expected_rtt),
+        kind: kind_name(port.kind.name()).into(),
+        mcr_asn: match &port.kind {
+            OnRampKind::Mcr { asn } => *asn,
+            _ => 0,
+        },
+        mve_vendor: match &port.kind {
+            OnRampKind::Mve { vendor, .. } => vendor.clone(),
+            _ => String::new(),
+        },
+        mve_size: match &port.kind {
+            OnRampKind::Mve { size, .. } => size.clone(),
+            _ => String::new(),
+        },
+        vnics: match &port.kind {
+            OnRampKind::Mve { vnics, .. } => vnics
+                .iter()
+                .map(|vnic| pb::Vnic {
+                    index: vnic.index,
+                    description: vnic.description.clone(),
+                    vlan: vnic.vlan,
+                    vxc_uid: vnic.vxc_uid.clone().unwrap_or_default(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
     }
 }
 

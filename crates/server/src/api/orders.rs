@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::error::{Error, ErrorReason, FieldViolation};
 use crate::order_followers::OrderFollowers;
 use crate::paging;
+use crate::peering::PeeringSender;
 use crate::watch::WatchHub;
 use onramp_core::cursor::unix_millis;
 use onramp_core::orders::{
@@ -35,6 +36,8 @@ pub struct VxcOrderApi {
     shutdown: CancellationToken,
     /// One Megaport follower per watched order, whatever the number of its streams.
     followers: Arc<OrderFollowers>,
+    /// What became of the peering profile of the key an order was bought with.
+    peering: Arc<PeeringSender>,
 }
 
 impl VxcOrderApi {
@@ -43,8 +46,10 @@ impl VxcOrderApi {
         followers: Arc<OrderFollowers>,
         hub: WatchHub,
         shutdown: CancellationToken,
+        peering: Arc<PeeringSender>,
     ) -> Self {
         Self {
+            peering,
             followers,
             desk,
             hub,
@@ -170,7 +175,11 @@ impl VxcOrderService for VxcOrderApi {
             return Err(crate::error::status(order_not_found(&order_id)));
         }
         Ok(Response::new(pb::GetVxcOrderResponse {
-            order: Some(vxc_order(&order)),
+            order: Some(
+                with_peering(&self.peering, &order)
+                    .await
+                    .map_err(crate::error::status)?,
+            ),
         }))
     }
 
@@ -254,7 +263,12 @@ impl VxcOrderService for VxcOrderApi {
         }
         let (sender, receiver) = mpsc::channel(1);
         let states = self.followers.follow(first);
-        tokio::spawn(forward(states, sender, self.shutdown.clone()));
+        tokio::spawn(forward(
+            states,
+            sender,
+            self.shutdown.clone(),
+            self.peering.clone(),
+        ));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 
@@ -481,14 +495,16 @@ async fn forward(
     mut states: watch::Receiver<Order>,
     sender: mpsc::Sender<Result<pb::WatchVxcOrderResponse, Status>>,
     shutdown: CancellationToken,
+    peering: Arc<PeeringSender>,
 ) {
-    let message = |order: &Order| {
-        Ok(pb::WatchVxcOrderResponse {
-            order: Some(vxc_order(order)),
-        })
+    let message = async |order: &Order| {
+        with_peering(&peering, order)
+            .await
+            .map(|order| pb::WatchVxcOrderResponse { order: Some(order) })
+            .map_err(crate::error::status)
     };
     let mut order = states.borrow_and_update().clone();
-    if sender.send(message(&order)).await.is_err() || order.state.is_terminal() {
+    if sender.send(message(&order).await).await.is_err() || order.state.is_terminal() {
         return;
     }
     loop {
@@ -516,7 +532,7 @@ async fn forward(
             continue;
         }
         order = latest;
-        if sender.send(message(&order)).await.is_err() || order.state.is_terminal() {
+        if sender.send(message(&order).await).await.is_err() || order.state.is_terminal() {
             return;
         }
     }
@@ -685,6 +701,20 @@ fn state_from(state: pb::VxcOrderState) -> OrderState {
         .unwrap_or(OrderState::Journaled)
 }
 
+/// The order with what became of its key's peering profile (a read of the store, only for an
+/// order whose VXC exists).
+async fn with_peering(peering: &PeeringSender, order: &Order) -> Result<pb::VxcOrder, Error> {
+    let mut converted = vxc_order(order);
+    if let Some(vxc_uid) = &order.vxc_uid {
+        converted.peering = peering
+            .delivery(vxc_uid)
+            .await?
+            .as_ref()
+            .map(convert::delivery);
+    }
+    Ok(converted)
+}
+
 fn vxc_order(order: &Order) -> pb::VxcOrder {
     pb::VxcOrder {
         order_id: order.order_id.clone(),
@@ -710,5 +740,7 @@ fn vxc_order(order: &Order) -> pb::VxcOrder {
                 vxc,
             )
         }),
+        // Filled in by `with_peering`, which reads the store.
+        peering: None,
     }
 }

@@ -385,10 +385,12 @@ fn validate_create(request: pb::CreateServiceKeyRequest) -> Result<CreateKey, Er
         request.valid_until.as_ref(),
         &mut violations,
     );
+    let peering = convert::peering_from(request.peering, &mut violations);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }
     Ok(CreateKey {
+        peering,
         port_uid: request.port_uid,
         single_use: request.single_use,
         vlan: request.vlan,
@@ -474,10 +476,14 @@ fn validate_issue(request: pb::IssueServiceKeysRequest) -> Result<IssueKeys, Err
     };
     let near = convert::near_from(location_id, port_uid, &mut violations);
     let complement_of = convert::complement_from(&request.complement_of, &mut violations);
+    let kinds = convert::kinds_from(&request.kinds, "kinds", &mut violations);
+    let peering = convert::peering_from(request.peering.clone(), &mut violations);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }
     Ok(IssueKeys {
+        kinds,
+        peering,
         near,
         proximity: convert::proximity_from(request.proximity()),
         complement_of,
@@ -637,6 +643,7 @@ pub(crate) fn service_key(view: &KeyView) -> pb::ServiceKey {
         on_ramp_notices: view.on_ramp_notices.iter().map(convert::notice).collect(),
         rotated_from: view.rotated_from.clone(),
         rotated_to: view.rotated_to.clone(),
+        peering: view.peering.as_ref().map(convert::peering),
     }
 }
 

@@ -28,7 +28,7 @@ use onramp_core::approvals::{
     self, Approval, ApprovalKind, ApprovalStatus, AutoApproveRule, Decision,
 };
 use onramp_core::binding::Binding;
-use onramp_core::onramps::PortRef;
+use onramp_core::onramps::{KindName, PortRef};
 use onramp_store::changes::ChangeKind;
 use tokio_util::sync::CancellationToken;
 
@@ -71,6 +71,8 @@ struct ReadHealth {
 
 pub struct ApprovalInbox {
     client: MegaportClient,
+    /// Configures the provider's end (MCR, MVE) before a new order is approved.
+    peering: Arc<crate::peering::PeeringSender>,
     catalog: Arc<Catalog>,
     hub: WatchHub,
     interval: Duration,
@@ -99,8 +101,10 @@ impl ApprovalInbox {
         interval: Duration,
         history: History,
         auto: AutoApprove,
+        peering: Arc<crate::peering::PeeringSender>,
     ) -> Arc<Self> {
         Arc::new(Self {
+            peering,
             client,
             catalog,
             hub,
@@ -129,6 +133,11 @@ impl ApprovalInbox {
         self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// What became of the peering profiles of the orders it approved.
+    pub fn peering(&self) -> &Arc<crate::peering::PeeringSender> {
+        &self.peering
+    }
+
     /// Names the inbox's history in resume tokens.
     pub fn token_id(&self) -> &str {
         self.history.token_id()
@@ -150,6 +159,7 @@ impl ApprovalInbox {
                         Ok(()) => inbox.auto_approve().await,
                         Err(error) => tracing::warn!(%error, "approval inbox not read"),
                     }
+                    inbox.peering.after_live().await;
                     tokio::select! {
                         () = tokio::time::sleep(inbox.interval) => {}
                         () = shutdown.cancelled() => break,
@@ -358,6 +368,13 @@ impl ApprovalInbox {
         if approvals::decision(uid, found.status, approve)? == Decision::AlreadyDone {
             return Ok(found);
         }
+        if approve && found.kind == ApprovalKind::NewOrder && !found.service_key.is_empty() {
+            // The provider's end first, then the approval (Megaport: the provider "can make
+            // configuration changes for their end of the VXC before granting approval").
+            self.peering
+                .before_approval(&found.service_key, &found.vxc_uid)
+                .await?;
+        }
         let sent = self
             .client
             .decide_order_approval(uid, approve, comment, crate::call_context::deadline())
@@ -399,6 +416,16 @@ impl ApprovalInbox {
             return;
         };
         for approval in approvals.iter() {
+            // An order on an MCR or MVE waits until the key watcher names its key: the key's
+            // peering profile is sent before the approval.
+            let configured_end = approval
+                .port
+                .as_ref()
+                .and_then(|port| port.kind)
+                .is_some_and(|kind| kind != KindName::Port);
+            if configured_end && approval.service_key.is_empty() {
+                continue;
+            }
             let key_max_speed = (!approval.service_key.is_empty())
                 .then(|| {
                     self.hub

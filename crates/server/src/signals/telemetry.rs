@@ -105,7 +105,12 @@ async fn measure(
     for uid in port.member_uids() {
         let telemetry = catalog
             .client()
-            .port_traffic(uid, window_days, Instant::now() + CALL_TIMEOUT)
+            .port_traffic(
+                crate::adapters::product_kind(&port.kind),
+                uid,
+                window_days,
+                Instant::now() + CALL_TIMEOUT,
+            )
             .await?;
         for series in &telemetry.data {
             if !series

@@ -113,6 +113,7 @@ pub(crate) mod tests {
             on_ramp_notices: Vec::new(),
             rotated_from: String::new(),
             rotated_to: String::new(),
+            peering: None,
         }
     }
 

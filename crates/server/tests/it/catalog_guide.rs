@@ -7,7 +7,7 @@ use onramp_proto::region_service_client::RegionServiceClient;
 use onramp_proto::select_on_ramps_request::Scope;
 use onramp_proto::{
     DiversityPreference, DiversityZone, GetRegionRequest, ListCountriesRequest, ListMetrosRequest,
-    ListOnRampsRequest, RegionSelector, RejectionReason, SelectOnRampsRequest,
+    ListOnRampsRequest, OnRampKind, RegionSelector, RejectionReason, SelectOnRampsRequest,
 };
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -33,8 +33,8 @@ async fn countries_then_metros_then_los_angeles_ports() {
         "ascending by name, as documented, not by Port count"
     );
     assert_eq!(
-        countries[3].on_ramp_count, 3,
-        "LA1, LA2 and NYC1; LA3 is not LIVE"
+        countries[3].on_ramp_count, 5,
+        "LA1, LA2, NYC1, the LA MCR and the NY MVE; LA3 is not LIVE"
     );
 
     let metros = within(catalog.list_metros(ListMetrosRequest {
@@ -50,6 +50,7 @@ async fn countries_then_metros_then_los_angeles_ports() {
     let on_ramps = within(catalog.list_on_ramps(ListOnRampsRequest {
         metro: "Los Angeles".into(),
         live_only: true,
+        kinds: vec![OnRampKind::Port.into()],
         ..Default::default()
     }))
     .await
@@ -268,11 +269,15 @@ async fn on_ramps_page_through_without_gaps() {
         }
         token = page.next_page_token;
     }
-    assert_eq!(seen.len(), 7, "the provider's seven Ports, each once");
+    assert_eq!(
+        seen.len(),
+        9,
+        "the provider's seven Ports, its MCR and its MVE, each once"
+    );
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 7);
+    assert_eq!(unique.len(), 9);
 }
 
 #[tokio::test]
@@ -285,7 +290,7 @@ async fn an_external_sandbox_with_a_regions_file_serves_the_same_catalog() {
         .into_inner()
         .on_ramps
         .len();
-    assert_eq!(before, 7);
+    assert_eq!(before, 9, "seven Ports, the MCR and the MVE");
     let regions = within(
         RegionServiceClient::new(sandboxed.server.channel.clone()).get_region(GetRegionRequest {
             name: "us-west".into(),

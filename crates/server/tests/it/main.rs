@@ -22,6 +22,7 @@ mod cli_config;
 mod cli_sandbox;
 mod errors;
 mod health_reflection;
+mod mcr_mve;
 mod megaport_budget;
 mod megaport_secrets;
 mod metrics_prometheus;

@@ -79,6 +79,7 @@ impl FakeMegaport {
             .collect();
         AccountPort {
             port: Port {
+                kind: onramp_core::onramps::OnRampKind::Port,
                 uid: ACME_PORT.into(),
                 name: "Acme LA Port".into(),
                 company_name: "Acme".into(),

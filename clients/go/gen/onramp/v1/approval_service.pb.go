@@ -185,7 +185,10 @@ type Approval struct {
 	// expire_time is when a pending approval expires, when Megaport says.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// decide_time is when it was decided or expired.
-	DecideTime    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	DecideTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	// peering is what happened to the key's PeeringProfile: sent before approving, or after LIVE
+	// when Megaport refused it before; unset when the key has none.
+	Peering       *PeeringDelivery `protobuf:"bytes,18,opt,name=peering,proto3" json:"peering,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -335,6 +338,13 @@ func (x *Approval) GetExpireTime() *timestamppb.Timestamp {
 func (x *Approval) GetDecideTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.DecideTime
+	}
+	return nil
+}
+
+func (x *Approval) GetPeering() *PeeringDelivery {
+	if x != nil {
+		return x.Peering
 	}
 	return nil
 }
@@ -972,7 +982,7 @@ var File_onramp_v1_approval_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_approval_service_proto_rawDesc = "" +
 	"\n" +
-	" onramp/v1/approval_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xfb\x05\n" +
+	" onramp/v1/approval_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xb1\x06\n" +
 	"\bApproval\x12!\n" +
 	"\fapproval_uid\x18\x01 \x01(\tR\vapprovalUid\x12+\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x17.onramp.v1.ApprovalTypeR\x04type\x121\n" +
@@ -995,7 +1005,8 @@ const file_onramp_v1_approval_service_proto_rawDesc = "" +
 	"\vexpire_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x12;\n" +
 	"\vdecide_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"decideTime\"\x89\x01\n" +
+	"decideTime\x124\n" +
+	"\apeering\x18\x12 \x01(\v2\x1a.onramp.v1.PeeringDeliveryR\apeering\"\x89\x01\n" +
 	"\x14ListApprovalsRequest\x125\n" +
 	"\bstatuses\x18\x01 \x03(\x0e2\x19.onramp.v1.ApprovalStatusR\bstatuses\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -1082,8 +1093,9 @@ var file_onramp_v1_approval_service_proto_goTypes = []any{
 	(*ApprovalChanges)(nil),         // 12: onramp.v1.ApprovalChanges
 	(*PortSummary)(nil),             // 13: onramp.v1.PortSummary
 	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
-	(*WatchProgress)(nil),           // 15: onramp.v1.WatchProgress
-	(ResyncReason)(0),               // 16: onramp.v1.ResyncReason
+	(*PeeringDelivery)(nil),         // 15: onramp.v1.PeeringDelivery
+	(*WatchProgress)(nil),           // 16: onramp.v1.WatchProgress
+	(ResyncReason)(0),               // 17: onramp.v1.ResyncReason
 }
 var file_onramp_v1_approval_service_proto_depIdxs = []int32{
 	0,  // 0: onramp.v1.Approval.type:type_name -> onramp.v1.ApprovalType
@@ -1092,30 +1104,31 @@ var file_onramp_v1_approval_service_proto_depIdxs = []int32{
 	14, // 3: onramp.v1.Approval.create_time:type_name -> google.protobuf.Timestamp
 	14, // 4: onramp.v1.Approval.expire_time:type_name -> google.protobuf.Timestamp
 	14, // 5: onramp.v1.Approval.decide_time:type_name -> google.protobuf.Timestamp
-	1,  // 6: onramp.v1.ListApprovalsRequest.statuses:type_name -> onramp.v1.ApprovalStatus
-	2,  // 7: onramp.v1.ListApprovalsResponse.approvals:type_name -> onramp.v1.Approval
-	14, // 8: onramp.v1.ListApprovalsResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	2,  // 9: onramp.v1.ApproveApprovalResponse.approval:type_name -> onramp.v1.Approval
-	2,  // 10: onramp.v1.RejectApprovalResponse.approval:type_name -> onramp.v1.Approval
-	11, // 11: onramp.v1.WatchApprovalsResponse.snapshot:type_name -> onramp.v1.ApprovalSnapshot
-	12, // 12: onramp.v1.WatchApprovalsResponse.changes:type_name -> onramp.v1.ApprovalChanges
-	15, // 13: onramp.v1.WatchApprovalsResponse.progress:type_name -> onramp.v1.WatchProgress
-	2,  // 14: onramp.v1.ApprovalSnapshot.approvals:type_name -> onramp.v1.Approval
-	16, // 15: onramp.v1.ApprovalSnapshot.resync_reason:type_name -> onramp.v1.ResyncReason
-	2,  // 16: onramp.v1.ApprovalChanges.approvals:type_name -> onramp.v1.Approval
-	3,  // 17: onramp.v1.ApprovalService.ListApprovals:input_type -> onramp.v1.ListApprovalsRequest
-	5,  // 18: onramp.v1.ApprovalService.ApproveApproval:input_type -> onramp.v1.ApproveApprovalRequest
-	7,  // 19: onramp.v1.ApprovalService.RejectApproval:input_type -> onramp.v1.RejectApprovalRequest
-	9,  // 20: onramp.v1.ApprovalService.WatchApprovals:input_type -> onramp.v1.WatchApprovalsRequest
-	4,  // 21: onramp.v1.ApprovalService.ListApprovals:output_type -> onramp.v1.ListApprovalsResponse
-	6,  // 22: onramp.v1.ApprovalService.ApproveApproval:output_type -> onramp.v1.ApproveApprovalResponse
-	8,  // 23: onramp.v1.ApprovalService.RejectApproval:output_type -> onramp.v1.RejectApprovalResponse
-	10, // 24: onramp.v1.ApprovalService.WatchApprovals:output_type -> onramp.v1.WatchApprovalsResponse
-	21, // [21:25] is the sub-list for method output_type
-	17, // [17:21] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	15, // 6: onramp.v1.Approval.peering:type_name -> onramp.v1.PeeringDelivery
+	1,  // 7: onramp.v1.ListApprovalsRequest.statuses:type_name -> onramp.v1.ApprovalStatus
+	2,  // 8: onramp.v1.ListApprovalsResponse.approvals:type_name -> onramp.v1.Approval
+	14, // 9: onramp.v1.ListApprovalsResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	2,  // 10: onramp.v1.ApproveApprovalResponse.approval:type_name -> onramp.v1.Approval
+	2,  // 11: onramp.v1.RejectApprovalResponse.approval:type_name -> onramp.v1.Approval
+	11, // 12: onramp.v1.WatchApprovalsResponse.snapshot:type_name -> onramp.v1.ApprovalSnapshot
+	12, // 13: onramp.v1.WatchApprovalsResponse.changes:type_name -> onramp.v1.ApprovalChanges
+	16, // 14: onramp.v1.WatchApprovalsResponse.progress:type_name -> onramp.v1.WatchProgress
+	2,  // 15: onramp.v1.ApprovalSnapshot.approvals:type_name -> onramp.v1.Approval
+	17, // 16: onramp.v1.ApprovalSnapshot.resync_reason:type_name -> onramp.v1.ResyncReason
+	2,  // 17: onramp.v1.ApprovalChanges.approvals:type_name -> onramp.v1.Approval
+	3,  // 18: onramp.v1.ApprovalService.ListApprovals:input_type -> onramp.v1.ListApprovalsRequest
+	5,  // 19: onramp.v1.ApprovalService.ApproveApproval:input_type -> onramp.v1.ApproveApprovalRequest
+	7,  // 20: onramp.v1.ApprovalService.RejectApproval:input_type -> onramp.v1.RejectApprovalRequest
+	9,  // 21: onramp.v1.ApprovalService.WatchApprovals:input_type -> onramp.v1.WatchApprovalsRequest
+	4,  // 22: onramp.v1.ApprovalService.ListApprovals:output_type -> onramp.v1.ListApprovalsResponse
+	6,  // 23: onramp.v1.ApprovalService.ApproveApproval:output_type -> onramp.v1.ApproveApprovalResponse
+	8,  // 24: onramp.v1.ApprovalService.RejectApproval:output_type -> onramp.v1.RejectApprovalResponse
+	10, // 25: onramp.v1.ApprovalService.WatchApprovals:output_type -> onramp.v1.WatchApprovalsResponse
+	22, // [22:26] is the sub-list for method output_type
+	18, // [18:22] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_approval_service_proto_init() }

@@ -272,7 +272,9 @@ type ListOnRampsRequest struct {
 	// vxc_permitted_only keeps only Ports that accept new VXCs.
 	VxcPermittedOnly bool `protobuf:"varint,7,opt,name=vxc_permitted_only,json=vxcPermittedOnly,proto3" json:"vxc_permitted_only,omitempty"`
 	// live_only keeps only Ports whose provisioning status is LIVE.
-	LiveOnly      bool `protobuf:"varint,8,opt,name=live_only,json=liveOnly,proto3" json:"live_only,omitempty"`
+	LiveOnly bool `protobuf:"varint,8,opt,name=live_only,json=liveOnly,proto3" json:"live_only,omitempty"`
+	// kinds keeps on-ramps of these kinds; empty = every kind.
+	Kinds         []OnRampKind `protobuf:"varint,9,rep,packed,name=kinds,proto3,enum=onramp.v1.OnRampKind" json:"kinds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -361,6 +363,13 @@ func (x *ListOnRampsRequest) GetLiveOnly() bool {
 		return x.LiveOnly
 	}
 	return false
+}
+
+func (x *ListOnRampsRequest) GetKinds() []OnRampKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
 }
 
 // ListOnRampsResponse is one page of Ports.
@@ -560,7 +569,12 @@ type SelectOnRampsRequest struct {
 	// chosen. FAILED_PRECONDITION / ERROR_REASON_NO_ELIGIBLE_ON_RAMP naming each candidate's
 	// figures (e.g. its headroom) when none can take the rate; FAILED_PRECONDITION /
 	// ERROR_REASON_NO_DIVERSE_PAIR when the connection's Port has no zone.
-	ComplementOf  string `protobuf:"bytes,10,opt,name=complement_of,json=complementOf,proto3" json:"complement_of,omitempty"`
+	ComplementOf string `protobuf:"bytes,10,opt,name=complement_of,json=complementOf,proto3" json:"complement_of,omitempty"`
+	// kinds are the kinds of on-ramp to choose among: Ports, MCRs, MVEs, ranked together by the
+	// same rules (capacity by each kind's rule, diversity across kinds). Empty = Ports only,
+	// since a VXC's end on an MCR or MVE needs a configuration (PeeringProfile) that a plain
+	// request has not planned for.
+	Kinds         []OnRampKind `protobuf:"varint,11,rep,packed,name=kinds,proto3,enum=onramp.v1.OnRampKind" json:"kinds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -685,6 +699,13 @@ func (x *SelectOnRampsRequest) GetComplementOf() string {
 		return x.ComplementOf
 	}
 	return ""
+}
+
+func (x *SelectOnRampsRequest) GetKinds() []OnRampKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
 }
 
 type isSelectOnRampsRequest_Scope interface {
@@ -954,7 +975,7 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\x11ListMetrosRequest\x12\x18\n" +
 	"\acountry\x18\x01 \x01(\tR\acountry\">\n" +
 	"\x12ListMetrosResponse\x12(\n" +
-	"\x06metros\x18\x01 \x03(\v2\x10.onramp.v1.MetroR\x06metros\"\x84\x02\n" +
+	"\x06metros\x18\x01 \x03(\v2\x10.onramp.v1.MetroR\x06metros\"\xb1\x02\n" +
 	"\x12ListOnRampsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -965,7 +986,8 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\vlocation_id\x18\x06 \x01(\x05R\n" +
 	"locationId\x12,\n" +
 	"\x12vxc_permitted_only\x18\a \x01(\bR\x10vxcPermittedOnly\x12\x1b\n" +
-	"\tlive_only\x18\b \x01(\bR\bliveOnly\"\xa5\x01\n" +
+	"\tlive_only\x18\b \x01(\bR\bliveOnly\x12+\n" +
+	"\x05kinds\x18\t \x03(\x0e2\x15.onramp.v1.OnRampKindR\x05kinds\"\xa5\x01\n" +
 	"\x13ListOnRampsResponse\x12,\n" +
 	"\bon_ramps\x18\x01 \x03(\v2\x11.onramp.v1.OnRampR\aonRamps\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x128\n" +
@@ -973,7 +995,7 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\x10GetOnRampRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\"?\n" +
 	"\x11GetOnRampResponse\x12*\n" +
-	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\x9d\x04\n" +
+	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\"\xca\x04\n" +
 	"\x14SelectOnRampsRequest\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x127\n" +
 	"\bselector\x18\x02 \x01(\v2\x19.onramp.v1.RegionSelectorH\x00R\bselector\x12&\n" +
@@ -985,7 +1007,8 @@ const file_onramp_v1_catalog_service_proto_rawDesc = "" +
 	"\x11customer_port_uid\x18\b \x01(\tH\x01R\x0fcustomerPortUid\x128\n" +
 	"\tproximity\x18\t \x01(\x0e2\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n" +
 	"\rcomplement_of\x18\n" +
-	" \x01(\tR\fcomplementOfB\a\n" +
+	" \x01(\tR\fcomplementOf\x12+\n" +
+	"\x05kinds\x18\v \x03(\x0e2\x15.onramp.v1.OnRampKindR\x05kindsB\a\n" +
 	"\x05scopeB\n" +
 	"\n" +
 	"\bcustomer\"Y\n" +
@@ -1047,42 +1070,45 @@ var file_onramp_v1_catalog_service_proto_goTypes = []any{
 	(*SelectOnRampsResponse)(nil), // 12: onramp.v1.SelectOnRampsResponse
 	(*Country)(nil),               // 13: onramp.v1.Country
 	(*Metro)(nil),                 // 14: onramp.v1.Metro
-	(*OnRamp)(nil),                // 15: onramp.v1.OnRamp
-	(*RegionSelector)(nil),        // 16: onramp.v1.RegionSelector
-	(DiversityPreference)(0),      // 17: onramp.v1.DiversityPreference
-	(ProximityPolicy)(0),          // 18: onramp.v1.ProximityPolicy
-	(*PriceQuote)(nil),            // 19: onramp.v1.PriceQuote
-	(*RejectedOnRamp)(nil),        // 20: onramp.v1.RejectedOnRamp
+	(OnRampKind)(0),               // 15: onramp.v1.OnRampKind
+	(*OnRamp)(nil),                // 16: onramp.v1.OnRamp
+	(*RegionSelector)(nil),        // 17: onramp.v1.RegionSelector
+	(DiversityPreference)(0),      // 18: onramp.v1.DiversityPreference
+	(ProximityPolicy)(0),          // 19: onramp.v1.ProximityPolicy
+	(*PriceQuote)(nil),            // 20: onramp.v1.PriceQuote
+	(*RejectedOnRamp)(nil),        // 21: onramp.v1.RejectedOnRamp
 }
 var file_onramp_v1_catalog_service_proto_depIdxs = []int32{
 	13, // 0: onramp.v1.ListCountriesResponse.countries:type_name -> onramp.v1.Country
 	14, // 1: onramp.v1.ListMetrosResponse.metros:type_name -> onramp.v1.Metro
-	15, // 2: onramp.v1.ListOnRampsResponse.on_ramps:type_name -> onramp.v1.OnRamp
-	15, // 3: onramp.v1.GetOnRampResponse.on_ramp:type_name -> onramp.v1.OnRamp
-	16, // 4: onramp.v1.SelectOnRampsRequest.selector:type_name -> onramp.v1.RegionSelector
-	17, // 5: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
-	0,  // 6: onramp.v1.SelectOnRampsRequest.maintenance:type_name -> onramp.v1.MaintenancePolicy
-	10, // 7: onramp.v1.SelectOnRampsRequest.price:type_name -> onramp.v1.SelectionPriceRequest
-	18, // 8: onramp.v1.SelectOnRampsRequest.proximity:type_name -> onramp.v1.ProximityPolicy
-	19, // 9: onramp.v1.OnRampPrice.price:type_name -> onramp.v1.PriceQuote
-	15, // 10: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
-	20, // 11: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
-	11, // 12: onramp.v1.SelectOnRampsResponse.prices:type_name -> onramp.v1.OnRampPrice
-	1,  // 13: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
-	3,  // 14: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
-	5,  // 15: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
-	7,  // 16: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
-	9,  // 17: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
-	2,  // 18: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
-	4,  // 19: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
-	6,  // 20: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
-	8,  // 21: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
-	12, // 22: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 2: onramp.v1.ListOnRampsRequest.kinds:type_name -> onramp.v1.OnRampKind
+	16, // 3: onramp.v1.ListOnRampsResponse.on_ramps:type_name -> onramp.v1.OnRamp
+	16, // 4: onramp.v1.GetOnRampResponse.on_ramp:type_name -> onramp.v1.OnRamp
+	17, // 5: onramp.v1.SelectOnRampsRequest.selector:type_name -> onramp.v1.RegionSelector
+	18, // 6: onramp.v1.SelectOnRampsRequest.diversity:type_name -> onramp.v1.DiversityPreference
+	0,  // 7: onramp.v1.SelectOnRampsRequest.maintenance:type_name -> onramp.v1.MaintenancePolicy
+	10, // 8: onramp.v1.SelectOnRampsRequest.price:type_name -> onramp.v1.SelectionPriceRequest
+	19, // 9: onramp.v1.SelectOnRampsRequest.proximity:type_name -> onramp.v1.ProximityPolicy
+	15, // 10: onramp.v1.SelectOnRampsRequest.kinds:type_name -> onramp.v1.OnRampKind
+	20, // 11: onramp.v1.OnRampPrice.price:type_name -> onramp.v1.PriceQuote
+	16, // 12: onramp.v1.SelectOnRampsResponse.chosen:type_name -> onramp.v1.OnRamp
+	21, // 13: onramp.v1.SelectOnRampsResponse.rejected:type_name -> onramp.v1.RejectedOnRamp
+	11, // 14: onramp.v1.SelectOnRampsResponse.prices:type_name -> onramp.v1.OnRampPrice
+	1,  // 15: onramp.v1.CatalogService.ListCountries:input_type -> onramp.v1.ListCountriesRequest
+	3,  // 16: onramp.v1.CatalogService.ListMetros:input_type -> onramp.v1.ListMetrosRequest
+	5,  // 17: onramp.v1.CatalogService.ListOnRamps:input_type -> onramp.v1.ListOnRampsRequest
+	7,  // 18: onramp.v1.CatalogService.GetOnRamp:input_type -> onramp.v1.GetOnRampRequest
+	9,  // 19: onramp.v1.CatalogService.SelectOnRamps:input_type -> onramp.v1.SelectOnRampsRequest
+	2,  // 20: onramp.v1.CatalogService.ListCountries:output_type -> onramp.v1.ListCountriesResponse
+	4,  // 21: onramp.v1.CatalogService.ListMetros:output_type -> onramp.v1.ListMetrosResponse
+	6,  // 22: onramp.v1.CatalogService.ListOnRamps:output_type -> onramp.v1.ListOnRampsResponse
+	8,  // 23: onramp.v1.CatalogService.GetOnRamp:output_type -> onramp.v1.GetOnRampResponse
+	12, // 24: onramp.v1.CatalogService.SelectOnRamps:output_type -> onramp.v1.SelectOnRampsResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_catalog_service_proto_init() }

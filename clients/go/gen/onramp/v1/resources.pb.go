@@ -727,6 +727,133 @@ func (OnRampNoticeKind) EnumDescriptor() ([]byte, []int) {
 	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
+// OnRampKind is what an on-ramp is: Megaport sells three kinds of product a service key can be
+// made for, and each configures a VXC's end its own way.
+type OnRampKind int32
+
+const (
+	// ON_RAMP_KIND_UNSPECIFIED: in a request, the default the field documents.
+	OnRampKind_ON_RAMP_KIND_UNSPECIFIED OnRampKind = 0
+	// ON_RAMP_KIND_PORT: a Port (Megaport productType MEGAPORT): layer 2.
+	OnRampKind_ON_RAMP_KIND_PORT OnRampKind = 1
+	// ON_RAMP_KIND_MCR: a Megaport Cloud Router (MCR2): layer 3; a VXC's end on it gets an
+	// interface and a BGP session (PeeringProfile.mcr).
+	OnRampKind_ON_RAMP_KIND_MCR OnRampKind = 2
+	// ON_RAMP_KIND_MVE: a Megaport Virtual Edge (MVE): a virtual appliance; a VXC's end on it is
+	// one of its vNICs (PeeringProfile.mve).
+	OnRampKind_ON_RAMP_KIND_MVE OnRampKind = 3
+)
+
+// Enum value maps for OnRampKind.
+var (
+	OnRampKind_name = map[int32]string{
+		0: "ON_RAMP_KIND_UNSPECIFIED",
+		1: "ON_RAMP_KIND_PORT",
+		2: "ON_RAMP_KIND_MCR",
+		3: "ON_RAMP_KIND_MVE",
+	}
+	OnRampKind_value = map[string]int32{
+		"ON_RAMP_KIND_UNSPECIFIED": 0,
+		"ON_RAMP_KIND_PORT":        1,
+		"ON_RAMP_KIND_MCR":         2,
+		"ON_RAMP_KIND_MVE":         3,
+	}
+)
+
+func (x OnRampKind) Enum() *OnRampKind {
+	p := new(OnRampKind)
+	*p = x
+	return p
+}
+
+func (x OnRampKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OnRampKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_resources_proto_enumTypes[10].Descriptor()
+}
+
+func (OnRampKind) Type() protoreflect.EnumType {
+	return &file_onramp_v1_resources_proto_enumTypes[10]
+}
+
+func (x OnRampKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OnRampKind.Descriptor instead.
+func (OnRampKind) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{10}
+}
+
+// PeeringState is how far onramp got with a key's PeeringProfile on a VXC bought with it.
+type PeeringState int32
+
+const (
+	// PEERING_STATE_UNSPECIFIED: the key has no peering profile.
+	PeeringState_PEERING_STATE_UNSPECIFIED PeeringState = 0
+	// PEERING_STATE_PENDING: the profile waits for the VXC's approval.
+	PeeringState_PEERING_STATE_PENDING PeeringState = 1
+	// PEERING_STATE_SENT_BEFORE_APPROVAL: Megaport took the profile, then the VXC was approved.
+	PeeringState_PEERING_STATE_SENT_BEFORE_APPROVAL PeeringState = 2
+	// PEERING_STATE_AWAITING_LIVE: Megaport refused the profile before approval; the VXC was
+	// approved and the profile is sent once it is LIVE.
+	PeeringState_PEERING_STATE_AWAITING_LIVE PeeringState = 3
+	// PEERING_STATE_SENT_AFTER_LIVE: the profile was sent after the VXC went LIVE.
+	PeeringState_PEERING_STATE_SENT_AFTER_LIVE PeeringState = 4
+	// PEERING_STATE_FAILED: Megaport refused the profile after LIVE too; message says why. The
+	// provider configures its end by hand.
+	PeeringState_PEERING_STATE_FAILED PeeringState = 5
+)
+
+// Enum value maps for PeeringState.
+var (
+	PeeringState_name = map[int32]string{
+		0: "PEERING_STATE_UNSPECIFIED",
+		1: "PEERING_STATE_PENDING",
+		2: "PEERING_STATE_SENT_BEFORE_APPROVAL",
+		3: "PEERING_STATE_AWAITING_LIVE",
+		4: "PEERING_STATE_SENT_AFTER_LIVE",
+		5: "PEERING_STATE_FAILED",
+	}
+	PeeringState_value = map[string]int32{
+		"PEERING_STATE_UNSPECIFIED":          0,
+		"PEERING_STATE_PENDING":              1,
+		"PEERING_STATE_SENT_BEFORE_APPROVAL": 2,
+		"PEERING_STATE_AWAITING_LIVE":        3,
+		"PEERING_STATE_SENT_AFTER_LIVE":      4,
+		"PEERING_STATE_FAILED":               5,
+	}
+)
+
+func (x PeeringState) Enum() *PeeringState {
+	p := new(PeeringState)
+	*p = x
+	return p
+}
+
+func (x PeeringState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PeeringState) Descriptor() protoreflect.EnumDescriptor {
+	return file_onramp_v1_resources_proto_enumTypes[11].Descriptor()
+}
+
+func (PeeringState) Type() protoreflect.EnumType {
+	return &file_onramp_v1_resources_proto_enumTypes[11]
+}
+
+func (x PeeringState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PeeringState.Descriptor instead.
+func (PeeringState) EnumDescriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{11}
+}
+
 // Location is a Megaport data-centre location. Megaport's location data is effectively constant,
 // so onramp caches it for a long time.
 type Location struct {
@@ -1021,7 +1148,19 @@ type OnRamp struct {
 	// expected_rtt is the round trip the customer can expect to this Port, in SelectOnRamps
 	// answers asked from a customer location or Port; unset otherwise, and when nothing gives a
 	// figure (no median, no coordinates, no override).
-	ExpectedRtt   *ExpectedRtt `protobuf:"bytes,23,opt,name=expected_rtt,json=expectedRtt,proto3" json:"expected_rtt,omitempty"`
+	ExpectedRtt *ExpectedRtt `protobuf:"bytes,23,opt,name=expected_rtt,json=expectedRtt,proto3" json:"expected_rtt,omitempty"`
+	// kind is what the on-ramp is: a Port, an MCR or an MVE. Capacity follows the kind: a Port's
+	// and an MCR's is speed_mbps; an MVE has no Port speed, and speed_mbps is its
+	// max_vxc_speed_mbps.
+	Kind OnRampKind `protobuf:"varint,24,opt,name=kind,proto3,enum=onramp.v1.OnRampKind" json:"kind,omitempty"`
+	// mcr_asn is an MCR's ASN (the local ASN of its BGP sessions); 0 for other kinds.
+	McrAsn int64 `protobuf:"varint,25,opt,name=mcr_asn,json=mcrAsn,proto3" json:"mcr_asn,omitempty"`
+	// mve_vendor and mve_size are an MVE's appliance vendor and size, e.g. "PALO_ALTO", "SMALL".
+	MveVendor string `protobuf:"bytes,26,opt,name=mve_vendor,json=mveVendor,proto3" json:"mve_vendor,omitempty"`
+	MveSize   string `protobuf:"bytes,27,opt,name=mve_size,json=mveSize,proto3" json:"mve_size,omitempty"`
+	// vnics are an MVE's network interfaces by index, each with the VXC it carries (at most
+	// one); empty for other kinds.
+	Vnics         []*Vnic `protobuf:"bytes,28,rep,name=vnics,proto3" json:"vnics,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1213,6 +1352,41 @@ func (x *OnRamp) GetDiversityZoneLastKnown() bool {
 func (x *OnRamp) GetExpectedRtt() *ExpectedRtt {
 	if x != nil {
 		return x.ExpectedRtt
+	}
+	return nil
+}
+
+func (x *OnRamp) GetKind() OnRampKind {
+	if x != nil {
+		return x.Kind
+	}
+	return OnRampKind_ON_RAMP_KIND_UNSPECIFIED
+}
+
+func (x *OnRamp) GetMcrAsn() int64 {
+	if x != nil {
+		return x.McrAsn
+	}
+	return 0
+}
+
+func (x *OnRamp) GetMveVendor() string {
+	if x != nil {
+		return x.MveVendor
+	}
+	return ""
+}
+
+func (x *OnRamp) GetMveSize() string {
+	if x != nil {
+		return x.MveSize
+	}
+	return ""
+}
+
+func (x *OnRamp) GetVnics() []*Vnic {
+	if x != nil {
+		return x.Vnics
 	}
 	return nil
 }
@@ -1505,7 +1679,9 @@ type PortSummary struct {
 	// location is where the Port is.
 	Location *Location `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
 	// company_name is the Port owner's Megaport company name.
-	CompanyName   string `protobuf:"bytes,4,opt,name=company_name,json=companyName,proto3" json:"company_name,omitempty"`
+	CompanyName string `protobuf:"bytes,4,opt,name=company_name,json=companyName,proto3" json:"company_name,omitempty"`
+	// kind is what the on-ramp is.
+	Kind          OnRampKind `protobuf:"varint,5,opt,name=kind,proto3,enum=onramp.v1.OnRampKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1566,6 +1742,13 @@ func (x *PortSummary) GetCompanyName() string {
 		return x.CompanyName
 	}
 	return ""
+}
+
+func (x *PortSummary) GetKind() OnRampKind {
+	if x != nil {
+		return x.Kind
+	}
+	return OnRampKind_ON_RAMP_KIND_UNSPECIFIED
 }
 
 // RejectedOnRamp is a Port that SelectOnRamps considered and did not choose.
@@ -1863,7 +2046,10 @@ type ServiceKey struct {
 	RotatedFrom string `protobuf:"bytes,19,opt,name=rotated_from,json=rotatedFrom,proto3" json:"rotated_from,omitempty"`
 	// rotated_to is the key that replaced this one by RotateServiceKey; empty otherwise. Output
 	// only.
-	RotatedTo     string `protobuf:"bytes,20,opt,name=rotated_to,json=rotatedTo,proto3" json:"rotated_to,omitempty"`
+	RotatedTo string `protobuf:"bytes,20,opt,name=rotated_to,json=rotatedTo,proto3" json:"rotated_to,omitempty"`
+	// peering is the profile the provider's end of a VXC bought with the key is configured with
+	// (without its BGP password); unset when the key has none.
+	Peering       *PeeringProfile `protobuf:"bytes,21,opt,name=peering,proto3" json:"peering,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2036,6 +2222,13 @@ func (x *ServiceKey) GetRotatedTo() string {
 		return x.RotatedTo
 	}
 	return ""
+}
+
+func (x *ServiceKey) GetPeering() *PeeringProfile {
+	if x != nil {
+		return x.Peering
+	}
+	return nil
 }
 
 // ServiceKeyLookup is what a customer may see of a service key before buying with it: no ledger
@@ -2417,7 +2610,10 @@ type VxcOrder struct {
 	ErrorReason ErrorReason `protobuf:"varint,16,opt,name=error_reason,json=errorReason,proto3,enum=onramp.v1.ErrorReason" json:"error_reason,omitempty"`
 	// vxc is the VXC as onramp last observed it in Megaport (rate, term, shutdown, a pending
 	// change); unset until Megaport reported it.
-	Vxc           *VxcStatus `protobuf:"bytes,17,opt,name=vxc,proto3" json:"vxc,omitempty"`
+	Vxc *VxcStatus `protobuf:"bytes,17,opt,name=vxc,proto3" json:"vxc,omitempty"`
+	// peering is what happened to the key's PeeringProfile on this VXC (the B-End is the
+	// provider's MCR or MVE); unset when the key has none.
+	Peering       *PeeringDelivery `protobuf:"bytes,18,opt,name=peering,proto3" json:"peering,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2567,6 +2763,13 @@ func (x *VxcOrder) GetErrorReason() ErrorReason {
 func (x *VxcOrder) GetVxc() *VxcStatus {
 	if x != nil {
 		return x.Vxc
+	}
+	return nil
+}
+
+func (x *VxcOrder) GetPeering() *PeeringDelivery {
+	if x != nil {
+		return x.Peering
 	}
 	return nil
 }
@@ -2802,6 +3005,430 @@ func (x *AuditRecord) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// Vnic is one of an MVE's network interfaces (at most five, fixed when the MVE was made).
+type Vnic struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// index is the vNIC's position, from 0.
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// description is the name the MVE's owner gave it, e.g. "Data Plane".
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// vlan is the vNIC's VLAN on the appliance.
+	Vlan int32 `protobuf:"varint,3,opt,name=vlan,proto3" json:"vlan,omitempty"`
+	// vxc_uid is the VXC the vNIC carries; empty when it is free. Each vNIC carries at most one.
+	VxcUid        string `protobuf:"bytes,4,opt,name=vxc_uid,json=vxcUid,proto3" json:"vxc_uid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Vnic) Reset() {
+	*x = Vnic{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Vnic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Vnic) ProtoMessage() {}
+
+func (x *Vnic) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Vnic.ProtoReflect.Descriptor instead.
+func (*Vnic) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Vnic) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *Vnic) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Vnic) GetVlan() int32 {
+	if x != nil {
+		return x.Vlan
+	}
+	return 0
+}
+
+func (x *Vnic) GetVxcUid() string {
+	if x != nil {
+		return x.VxcUid
+	}
+	return ""
+}
+
+// PeeringProfile is how the provider's end of a VXC bought with a key is configured, kept with
+// the key when it is made. When a VXC bought with the key awaits the provider's approval,
+// onramp sends it to Megaport (PUT /v3/product/vxc/{uid} with bEndConfig or bVnicIndex) and
+// then approves; if Megaport refuses it before approval, onramp approves and sends it again
+// once the VXC is LIVE (PeeringDelivery says which happened).
+type PeeringProfile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind matches the key's on-ramp: mcr for an MCR, mve for an MVE.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*PeeringProfile_Mcr
+	//	*PeeringProfile_Mve
+	Kind          isPeeringProfile_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeeringProfile) Reset() {
+	*x = PeeringProfile{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeeringProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeeringProfile) ProtoMessage() {}
+
+func (x *PeeringProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeeringProfile.ProtoReflect.Descriptor instead.
+func (*PeeringProfile) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PeeringProfile) GetKind() isPeeringProfile_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *PeeringProfile) GetMcr() *McrPeering {
+	if x != nil {
+		if x, ok := x.Kind.(*PeeringProfile_Mcr); ok {
+			return x.Mcr
+		}
+	}
+	return nil
+}
+
+func (x *PeeringProfile) GetMve() *MvePeering {
+	if x != nil {
+		if x, ok := x.Kind.(*PeeringProfile_Mve); ok {
+			return x.Mve
+		}
+	}
+	return nil
+}
+
+type isPeeringProfile_Kind interface {
+	isPeeringProfile_Kind()
+}
+
+type PeeringProfile_Mcr struct {
+	Mcr *McrPeering `protobuf:"bytes,1,opt,name=mcr,proto3,oneof"`
+}
+
+type PeeringProfile_Mve struct {
+	Mve *MvePeering `protobuf:"bytes,2,opt,name=mve,proto3,oneof"`
+}
+
+func (*PeeringProfile_Mcr) isPeeringProfile_Kind() {}
+
+func (*PeeringProfile_Mve) isPeeringProfile_Kind() {}
+
+// McrPeering is the MCR's interface and BGP session on the VXC. The interface's VLAN is the
+// VXC's B-End VLAN: a single-use key's vlan (or the one Megaport assigns).
+type McrPeering struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// interface_addresses are the MCR interface's addresses in CIDR form, e.g.
+	// "169.254.100.1/30"; 1 to 4.
+	InterfaceAddresses []string `protobuf:"bytes,1,rep,name=interface_addresses,json=interfaceAddresses,proto3" json:"interface_addresses,omitempty"`
+	// bgp is the BGP session with the customer's router; unset = no BGP (static routing).
+	Bgp           *BgpSession `protobuf:"bytes,2,opt,name=bgp,proto3" json:"bgp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *McrPeering) Reset() {
+	*x = McrPeering{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *McrPeering) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*McrPeering) ProtoMessage() {}
+
+func (x *McrPeering) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use McrPeering.ProtoReflect.Descriptor instead.
+func (*McrPeering) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *McrPeering) GetInterfaceAddresses() []string {
+	if x != nil {
+		return x.InterfaceAddresses
+	}
+	return nil
+}
+
+func (x *McrPeering) GetBgp() *BgpSession {
+	if x != nil {
+		return x.Bgp
+	}
+	return nil
+}
+
+// BgpSession is one BGP session of an MCR interface.
+type BgpSession struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// peer_asn is the customer's ASN: 1-4294967294.
+	PeerAsn int64 `protobuf:"varint,1,opt,name=peer_asn,json=peerAsn,proto3" json:"peer_asn,omitempty"`
+	// local_ip_address is the MCR's address of the session, without a prefix length; it must be
+	// inside one of the interface addresses.
+	LocalIpAddress string `protobuf:"bytes,2,opt,name=local_ip_address,json=localIpAddress,proto3" json:"local_ip_address,omitempty"`
+	// peer_ip_address is the customer's address of the session, without a prefix length; inside
+	// the same interface address, and not local_ip_address.
+	PeerIpAddress string `protobuf:"bytes,3,opt,name=peer_ip_address,json=peerIpAddress,proto3" json:"peer_ip_address,omitempty"`
+	// password is the session's MD5 password (at most 25 characters). Input only: onramp never
+	// returns it, logs it or puts it in an error (password_set says whether there is one).
+	Password string `protobuf:"bytes,4,opt,name=password,proto3" json:"password,omitempty"`
+	// password_set says a password is kept (output only).
+	PasswordSet bool `protobuf:"varint,5,opt,name=password_set,json=passwordSet,proto3" json:"password_set,omitempty"`
+	// bfd turns on BFD for the session (Megaport's defaults: 300 ms, multiplier 3).
+	Bfd           bool `protobuf:"varint,6,opt,name=bfd,proto3" json:"bfd,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BgpSession) Reset() {
+	*x = BgpSession{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BgpSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BgpSession) ProtoMessage() {}
+
+func (x *BgpSession) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BgpSession.ProtoReflect.Descriptor instead.
+func (*BgpSession) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BgpSession) GetPeerAsn() int64 {
+	if x != nil {
+		return x.PeerAsn
+	}
+	return 0
+}
+
+func (x *BgpSession) GetLocalIpAddress() string {
+	if x != nil {
+		return x.LocalIpAddress
+	}
+	return ""
+}
+
+func (x *BgpSession) GetPeerIpAddress() string {
+	if x != nil {
+		return x.PeerIpAddress
+	}
+	return ""
+}
+
+func (x *BgpSession) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *BgpSession) GetPasswordSet() bool {
+	if x != nil {
+		return x.PasswordSet
+	}
+	return false
+}
+
+func (x *BgpSession) GetBfd() bool {
+	if x != nil {
+		return x.Bfd
+	}
+	return false
+}
+
+// MvePeering is the MVE's vNIC the VXC lands on.
+type MvePeering struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vnic_index is one of the MVE's vNICs (OnRamp.vnics) that carries no VXC when the key is
+	// made.
+	VnicIndex     int32 `protobuf:"varint,1,opt,name=vnic_index,json=vnicIndex,proto3" json:"vnic_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MvePeering) Reset() {
+	*x = MvePeering{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MvePeering) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MvePeering) ProtoMessage() {}
+
+func (x *MvePeering) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MvePeering.ProtoReflect.Descriptor instead.
+func (*MvePeering) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *MvePeering) GetVnicIndex() int32 {
+	if x != nil {
+		return x.VnicIndex
+	}
+	return 0
+}
+
+// PeeringDelivery is what happened to a key's PeeringProfile on one VXC.
+type PeeringDelivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// state is how far it got.
+	State PeeringState `protobuf:"varint,1,opt,name=state,proto3,enum=onramp.v1.PeeringState" json:"state,omitempty"`
+	// message says why a profile was refused, lowercase; empty otherwise.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// update_time is when the state last changed.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeeringDelivery) Reset() {
+	*x = PeeringDelivery{}
+	mi := &file_onramp_v1_resources_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeeringDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeeringDelivery) ProtoMessage() {}
+
+func (x *PeeringDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_onramp_v1_resources_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeeringDelivery.ProtoReflect.Descriptor instead.
+func (*PeeringDelivery) Descriptor() ([]byte, []int) {
+	return file_onramp_v1_resources_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PeeringDelivery) GetState() PeeringState {
+	if x != nil {
+		return x.State
+	}
+	return PeeringState_PEERING_STATE_UNSPECIFIED
+}
+
+func (x *PeeringDelivery) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *PeeringDelivery) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 var File_onramp_v1_resources_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_resources_proto_rawDesc = "" +
@@ -2822,7 +3449,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x05Metro\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acountry\x18\x02 \x01(\tR\acountry\x12\"\n" +
-	"\ron_ramp_count\x18\x03 \x01(\x05R\vonRampCount\"\x80\b\n" +
+	"\ron_ramp_count\x18\x03 \x01(\x05R\vonRampCount\"\xa5\t\n" +
 	"\x06OnRamp\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1b\n" +
 	"\tport_name\x18\x02 \x01(\tR\bportName\x12/\n" +
@@ -2849,7 +3476,13 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\anotices\x18\x14 \x03(\v2\x17.onramp.v1.OnRampNoticeR\anotices\x12&\n" +
 	"\x0flag_member_uids\x18\x15 \x03(\tR\rlagMemberUids\x129\n" +
 	"\x19diversity_zone_last_known\x18\x16 \x01(\bR\x16diversityZoneLastKnown\x129\n" +
-	"\fexpected_rtt\x18\x17 \x01(\v2\x16.onramp.v1.ExpectedRttR\vexpectedRtt\"u\n" +
+	"\fexpected_rtt\x18\x17 \x01(\v2\x16.onramp.v1.ExpectedRttR\vexpectedRtt\x12)\n" +
+	"\x04kind\x18\x18 \x01(\x0e2\x15.onramp.v1.OnRampKindR\x04kind\x12\x17\n" +
+	"\amcr_asn\x18\x19 \x01(\x03R\x06mcrAsn\x12\x1d\n" +
+	"\n" +
+	"mve_vendor\x18\x1a \x01(\tR\tmveVendor\x12\x19\n" +
+	"\bmve_size\x18\x1b \x01(\tR\amveSize\x12%\n" +
+	"\x05vnics\x18\x1c \x03(\v2\x0f.onramp.v1.VnicR\x05vnics\"u\n" +
 	"\vExpectedRtt\x12\"\n" +
 	"\fmilliseconds\x18\x01 \x01(\x01R\fmilliseconds\x12,\n" +
 	"\x06source\x18\x02 \x01(\x0e2\x14.onramp.v1.RttSourceR\x06source\x12\x14\n" +
@@ -2872,12 +3505,13 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x16\n" +
 	"\x06impact\x18\a \x01(\tR\x06impact\x12\x18\n" +
-	"\apurpose\x18\b \x01(\tR\apurpose\"\x99\x01\n" +
+	"\apurpose\x18\b \x01(\tR\apurpose\"\xc4\x01\n" +
 	"\vPortSummary\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1b\n" +
 	"\tport_name\x18\x02 \x01(\tR\bportName\x12/\n" +
 	"\blocation\x18\x03 \x01(\v2\x13.onramp.v1.LocationR\blocation\x12!\n" +
-	"\fcompany_name\x18\x04 \x01(\tR\vcompanyName\"\x88\x01\n" +
+	"\fcompany_name\x18\x04 \x01(\tR\vcompanyName\x12)\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x15.onramp.v1.OnRampKindR\x04kind\"\x88\x01\n" +
 	"\x0eRejectedOnRamp\x12*\n" +
 	"\aon_ramp\x18\x01 \x01(\v2\x11.onramp.v1.OnRampR\x06onRamp\x122\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x1a.onramp.v1.RejectionReasonR\x06reason\x12\x16\n" +
@@ -2896,7 +3530,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xb2\x06\n" +
+	"updateTime\"\xe7\x06\n" +
 	"\n" +
 	"ServiceKey\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
@@ -2925,7 +3559,8 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x0fon_ramp_notices\x18\x12 \x03(\v2\x17.onramp.v1.OnRampNoticeR\ronRampNotices\x12!\n" +
 	"\frotated_from\x18\x13 \x01(\tR\vrotatedFrom\x12\x1d\n" +
 	"\n" +
-	"rotated_to\x18\x14 \x01(\tR\trotatedToB\a\n" +
+	"rotated_to\x18\x14 \x01(\tR\trotatedTo\x123\n" +
+	"\apeering\x18\x15 \x01(\v2\x19.onramp.v1.PeeringProfileR\apeeringB\a\n" +
 	"\x05_vlan\"\xc2\x03\n" +
 	"\x10ServiceKeyLookup\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
@@ -2964,7 +3599,7 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\rmonthly_setup\x18\x03 \x01(\tR\fmonthlySetup\x12\x1f\n" +
 	"\vhourly_rate\x18\x04 \x01(\tR\n" +
 	"hourlyRate\x12\x1b\n" +
-	"\tmbps_rate\x18\x05 \x01(\tR\bmbpsRate\"\xcf\x05\n" +
+	"\tmbps_rate\x18\x05 \x01(\tR\bmbpsRate\"\x85\x06\n" +
 	"\bVxcOrder\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x1d\n" +
 	"\n" +
@@ -2988,7 +3623,8 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"updateTime\x12#\n" +
 	"\rstate_message\x18\x0f \x01(\tR\fstateMessage\x129\n" +
 	"\ferror_reason\x18\x10 \x01(\x0e2\x16.onramp.v1.ErrorReasonR\verrorReason\x12&\n" +
-	"\x03vxc\x18\x11 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\"\xff\x02\n" +
+	"\x03vxc\x18\x11 \x01(\v2\x14.onramp.v1.VxcStatusR\x03vxc\x124\n" +
+	"\apeering\x18\x12 \x01(\v2\x1a.onramp.v1.PeeringDeliveryR\apeering\"\xff\x02\n" +
 	"\tVxcStatus\x12\x17\n" +
 	"\avxc_uid\x18\x01 \x01(\tR\x06vxcUid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12N\n" +
@@ -3009,7 +3645,37 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\bresource\x18\x05 \x01(\tR\bresource\x12\x12\n" +
 	"\x04code\x18\x06 \x01(\x05R\x04code\x12.\n" +
 	"\x06reason\x18\a \x01(\x0e2\x16.onramp.v1.ErrorReasonR\x06reason\x12.\n" +
-	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time*y\n" +
+	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"k\n" +
+	"\x04Vnic\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x12\n" +
+	"\x04vlan\x18\x03 \x01(\x05R\x04vlan\x12\x17\n" +
+	"\avxc_uid\x18\x04 \x01(\tR\x06vxcUid\"n\n" +
+	"\x0ePeeringProfile\x12)\n" +
+	"\x03mcr\x18\x01 \x01(\v2\x15.onramp.v1.McrPeeringH\x00R\x03mcr\x12)\n" +
+	"\x03mve\x18\x02 \x01(\v2\x15.onramp.v1.MvePeeringH\x00R\x03mveB\x06\n" +
+	"\x04kind\"f\n" +
+	"\n" +
+	"McrPeering\x12/\n" +
+	"\x13interface_addresses\x18\x01 \x03(\tR\x12interfaceAddresses\x12'\n" +
+	"\x03bgp\x18\x02 \x01(\v2\x15.onramp.v1.BgpSessionR\x03bgp\"\xca\x01\n" +
+	"\n" +
+	"BgpSession\x12\x19\n" +
+	"\bpeer_asn\x18\x01 \x01(\x03R\apeerAsn\x12(\n" +
+	"\x10local_ip_address\x18\x02 \x01(\tR\x0elocalIpAddress\x12&\n" +
+	"\x0fpeer_ip_address\x18\x03 \x01(\tR\rpeerIpAddress\x12\x1a\n" +
+	"\bpassword\x18\x04 \x01(\tR\bpassword\x12!\n" +
+	"\fpassword_set\x18\x05 \x01(\bR\vpasswordSet\x12\x10\n" +
+	"\x03bfd\x18\x06 \x01(\bR\x03bfd\"+\n" +
+	"\n" +
+	"MvePeering\x12\x1d\n" +
+	"\n" +
+	"vnic_index\x18\x01 \x01(\x05R\tvnicIndex\"\x97\x01\n" +
+	"\x0fPeeringDelivery\x12-\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x17.onramp.v1.PeeringStateR\x05state\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12;\n" +
+	"\vupdate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime*y\n" +
 	"\rDiversityZone\x12\x1e\n" +
 	"\x1aDIVERSITY_ZONE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DIVERSITY_ZONE_RED\x10\x01\x12\x17\n" +
@@ -3085,7 +3751,20 @@ const file_onramp_v1_resources_proto_rawDesc = "" +
 	"\x10OnRampNoticeKind\x12#\n" +
 	"\x1fON_RAMP_NOTICE_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fON_RAMP_NOTICE_KIND_MAINTENANCE\x10\x01\x12\x1e\n" +
-	"\x1aON_RAMP_NOTICE_KIND_OUTAGE\x10\x02B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
+	"\x1aON_RAMP_NOTICE_KIND_OUTAGE\x10\x02*m\n" +
+	"\n" +
+	"OnRampKind\x12\x1c\n" +
+	"\x18ON_RAMP_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11ON_RAMP_KIND_PORT\x10\x01\x12\x14\n" +
+	"\x10ON_RAMP_KIND_MCR\x10\x02\x12\x14\n" +
+	"\x10ON_RAMP_KIND_MVE\x10\x03*\xce\x01\n" +
+	"\fPeeringState\x12\x1d\n" +
+	"\x19PEERING_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15PEERING_STATE_PENDING\x10\x01\x12&\n" +
+	"\"PEERING_STATE_SENT_BEFORE_APPROVAL\x10\x02\x12\x1f\n" +
+	"\x1bPEERING_STATE_AWAITING_LIVE\x10\x03\x12!\n" +
+	"\x1dPEERING_STATE_SENT_AFTER_LIVE\x10\x04\x12\x18\n" +
+	"\x14PEERING_STATE_FAILED\x10\x05B@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3"
 
 var (
 	file_onramp_v1_resources_proto_rawDescOnce sync.Once
@@ -3099,8 +3778,8 @@ func file_onramp_v1_resources_proto_rawDescGZIP() []byte {
 	return file_onramp_v1_resources_proto_rawDescData
 }
 
-var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_onramp_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_onramp_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_onramp_v1_resources_proto_goTypes = []any{
 	(DiversityZone)(0),            // 0: onramp.v1.DiversityZone
 	(ProvisioningStatus)(0),       // 1: onramp.v1.ProvisioningStatus
@@ -3112,75 +3791,93 @@ var file_onramp_v1_resources_proto_goTypes = []any{
 	(ProximityPolicy)(0),          // 7: onramp.v1.ProximityPolicy
 	(RankingBasis)(0),             // 8: onramp.v1.RankingBasis
 	(OnRampNoticeKind)(0),         // 9: onramp.v1.OnRampNoticeKind
-	(*Location)(nil),              // 10: onramp.v1.Location
-	(*Country)(nil),               // 11: onramp.v1.Country
-	(*Metro)(nil),                 // 12: onramp.v1.Metro
-	(*OnRamp)(nil),                // 13: onramp.v1.OnRamp
-	(*ExpectedRtt)(nil),           // 14: onramp.v1.ExpectedRtt
-	(*MeasuredTraffic)(nil),       // 15: onramp.v1.MeasuredTraffic
-	(*OnRampNotice)(nil),          // 16: onramp.v1.OnRampNotice
-	(*PortSummary)(nil),           // 17: onramp.v1.PortSummary
-	(*RejectedOnRamp)(nil),        // 18: onramp.v1.RejectedOnRamp
-	(*RegionSelector)(nil),        // 19: onramp.v1.RegionSelector
-	(*Region)(nil),                // 20: onramp.v1.Region
-	(*ServiceKey)(nil),            // 21: onramp.v1.ServiceKey
-	(*ServiceKeyLookup)(nil),      // 22: onramp.v1.ServiceKeyLookup
-	(*VxcOrderSpec)(nil),          // 23: onramp.v1.VxcOrderSpec
-	(*PriceQuote)(nil),            // 24: onramp.v1.PriceQuote
-	(*VxcOrder)(nil),              // 25: onramp.v1.VxcOrder
-	(*VxcStatus)(nil),             // 26: onramp.v1.VxcStatus
-	(*AuditRecord)(nil),           // 27: onramp.v1.AuditRecord
-	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
-	(ErrorReason)(0),              // 29: onramp.v1.ErrorReason
+	(OnRampKind)(0),               // 10: onramp.v1.OnRampKind
+	(PeeringState)(0),             // 11: onramp.v1.PeeringState
+	(*Location)(nil),              // 12: onramp.v1.Location
+	(*Country)(nil),               // 13: onramp.v1.Country
+	(*Metro)(nil),                 // 14: onramp.v1.Metro
+	(*OnRamp)(nil),                // 15: onramp.v1.OnRamp
+	(*ExpectedRtt)(nil),           // 16: onramp.v1.ExpectedRtt
+	(*MeasuredTraffic)(nil),       // 17: onramp.v1.MeasuredTraffic
+	(*OnRampNotice)(nil),          // 18: onramp.v1.OnRampNotice
+	(*PortSummary)(nil),           // 19: onramp.v1.PortSummary
+	(*RejectedOnRamp)(nil),        // 20: onramp.v1.RejectedOnRamp
+	(*RegionSelector)(nil),        // 21: onramp.v1.RegionSelector
+	(*Region)(nil),                // 22: onramp.v1.Region
+	(*ServiceKey)(nil),            // 23: onramp.v1.ServiceKey
+	(*ServiceKeyLookup)(nil),      // 24: onramp.v1.ServiceKeyLookup
+	(*VxcOrderSpec)(nil),          // 25: onramp.v1.VxcOrderSpec
+	(*PriceQuote)(nil),            // 26: onramp.v1.PriceQuote
+	(*VxcOrder)(nil),              // 27: onramp.v1.VxcOrder
+	(*VxcStatus)(nil),             // 28: onramp.v1.VxcStatus
+	(*AuditRecord)(nil),           // 29: onramp.v1.AuditRecord
+	(*Vnic)(nil),                  // 30: onramp.v1.Vnic
+	(*PeeringProfile)(nil),        // 31: onramp.v1.PeeringProfile
+	(*McrPeering)(nil),            // 32: onramp.v1.McrPeering
+	(*BgpSession)(nil),            // 33: onramp.v1.BgpSession
+	(*MvePeering)(nil),            // 34: onramp.v1.MvePeering
+	(*PeeringDelivery)(nil),       // 35: onramp.v1.PeeringDelivery
+	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
+	(ErrorReason)(0),              // 37: onramp.v1.ErrorReason
 }
 var file_onramp_v1_resources_proto_depIdxs = []int32{
-	10, // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
+	12, // 0: onramp.v1.OnRamp.location:type_name -> onramp.v1.Location
 	0,  // 1: onramp.v1.OnRamp.diversity_zone:type_name -> onramp.v1.DiversityZone
 	1,  // 2: onramp.v1.OnRamp.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
-	15, // 3: onramp.v1.OnRamp.measured:type_name -> onramp.v1.MeasuredTraffic
+	17, // 3: onramp.v1.OnRamp.measured:type_name -> onramp.v1.MeasuredTraffic
 	8,  // 4: onramp.v1.OnRamp.ranking_basis:type_name -> onramp.v1.RankingBasis
-	16, // 5: onramp.v1.OnRamp.notices:type_name -> onramp.v1.OnRampNotice
-	14, // 6: onramp.v1.OnRamp.expected_rtt:type_name -> onramp.v1.ExpectedRtt
-	6,  // 7: onramp.v1.ExpectedRtt.source:type_name -> onramp.v1.RttSource
-	28, // 8: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
-	28, // 9: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
-	9,  // 10: onramp.v1.OnRampNotice.kind:type_name -> onramp.v1.OnRampNoticeKind
-	28, // 11: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
-	28, // 12: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
-	10, // 13: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
-	13, // 14: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
-	5,  // 15: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
-	19, // 16: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
-	28, // 17: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
-	28, // 18: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
-	17, // 19: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
-	28, // 20: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
-	28, // 21: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
-	3,  // 22: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
-	28, // 23: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
-	28, // 24: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
-	16, // 25: onramp.v1.ServiceKey.on_ramp_notices:type_name -> onramp.v1.OnRampNotice
-	17, // 26: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
-	28, // 27: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
-	28, // 28: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
-	29, // 29: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
-	23, // 30: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
-	4,  // 31: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
-	17, // 32: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
-	17, // 33: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
-	24, // 34: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
-	28, // 35: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
-	28, // 36: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
-	29, // 37: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
-	26, // 38: onramp.v1.VxcOrder.vxc:type_name -> onramp.v1.VxcStatus
-	1,  // 39: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
-	29, // 40: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
-	28, // 41: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	18, // 5: onramp.v1.OnRamp.notices:type_name -> onramp.v1.OnRampNotice
+	16, // 6: onramp.v1.OnRamp.expected_rtt:type_name -> onramp.v1.ExpectedRtt
+	10, // 7: onramp.v1.OnRamp.kind:type_name -> onramp.v1.OnRampKind
+	30, // 8: onramp.v1.OnRamp.vnics:type_name -> onramp.v1.Vnic
+	6,  // 9: onramp.v1.ExpectedRtt.source:type_name -> onramp.v1.RttSource
+	36, // 10: onramp.v1.MeasuredTraffic.last_sample_time:type_name -> google.protobuf.Timestamp
+	36, // 11: onramp.v1.MeasuredTraffic.collect_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: onramp.v1.OnRampNotice.kind:type_name -> onramp.v1.OnRampNoticeKind
+	36, // 13: onramp.v1.OnRampNotice.start_time:type_name -> google.protobuf.Timestamp
+	36, // 14: onramp.v1.OnRampNotice.end_time:type_name -> google.protobuf.Timestamp
+	12, // 15: onramp.v1.PortSummary.location:type_name -> onramp.v1.Location
+	10, // 16: onramp.v1.PortSummary.kind:type_name -> onramp.v1.OnRampKind
+	15, // 17: onramp.v1.RejectedOnRamp.on_ramp:type_name -> onramp.v1.OnRamp
+	5,  // 18: onramp.v1.RejectedOnRamp.reason:type_name -> onramp.v1.RejectionReason
+	21, // 19: onramp.v1.Region.selector:type_name -> onramp.v1.RegionSelector
+	36, // 20: onramp.v1.Region.create_time:type_name -> google.protobuf.Timestamp
+	36, // 21: onramp.v1.Region.update_time:type_name -> google.protobuf.Timestamp
+	19, // 22: onramp.v1.ServiceKey.on_ramp:type_name -> onramp.v1.PortSummary
+	36, // 23: onramp.v1.ServiceKey.valid_from:type_name -> google.protobuf.Timestamp
+	36, // 24: onramp.v1.ServiceKey.valid_until:type_name -> google.protobuf.Timestamp
+	3,  // 25: onramp.v1.ServiceKey.state:type_name -> onramp.v1.ServiceKeyState
+	36, // 26: onramp.v1.ServiceKey.create_time:type_name -> google.protobuf.Timestamp
+	36, // 27: onramp.v1.ServiceKey.last_used_time:type_name -> google.protobuf.Timestamp
+	18, // 28: onramp.v1.ServiceKey.on_ramp_notices:type_name -> onramp.v1.OnRampNotice
+	31, // 29: onramp.v1.ServiceKey.peering:type_name -> onramp.v1.PeeringProfile
+	19, // 30: onramp.v1.ServiceKeyLookup.on_ramp:type_name -> onramp.v1.PortSummary
+	36, // 31: onramp.v1.ServiceKeyLookup.valid_from:type_name -> google.protobuf.Timestamp
+	36, // 32: onramp.v1.ServiceKeyLookup.valid_until:type_name -> google.protobuf.Timestamp
+	37, // 33: onramp.v1.ServiceKeyLookup.unusable_error_reason:type_name -> onramp.v1.ErrorReason
+	25, // 34: onramp.v1.VxcOrder.spec:type_name -> onramp.v1.VxcOrderSpec
+	4,  // 35: onramp.v1.VxcOrder.state:type_name -> onramp.v1.VxcOrderState
+	19, // 36: onramp.v1.VxcOrder.a_end:type_name -> onramp.v1.PortSummary
+	19, // 37: onramp.v1.VxcOrder.b_end:type_name -> onramp.v1.PortSummary
+	26, // 38: onramp.v1.VxcOrder.price:type_name -> onramp.v1.PriceQuote
+	36, // 39: onramp.v1.VxcOrder.create_time:type_name -> google.protobuf.Timestamp
+	36, // 40: onramp.v1.VxcOrder.update_time:type_name -> google.protobuf.Timestamp
+	37, // 41: onramp.v1.VxcOrder.error_reason:type_name -> onramp.v1.ErrorReason
+	28, // 42: onramp.v1.VxcOrder.vxc:type_name -> onramp.v1.VxcStatus
+	35, // 43: onramp.v1.VxcOrder.peering:type_name -> onramp.v1.PeeringDelivery
+	1,  // 44: onramp.v1.VxcStatus.provisioning_status:type_name -> onramp.v1.ProvisioningStatus
+	37, // 45: onramp.v1.AuditRecord.reason:type_name -> onramp.v1.ErrorReason
+	36, // 46: onramp.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
+	32, // 47: onramp.v1.PeeringProfile.mcr:type_name -> onramp.v1.McrPeering
+	34, // 48: onramp.v1.PeeringProfile.mve:type_name -> onramp.v1.MvePeering
+	33, // 49: onramp.v1.McrPeering.bgp:type_name -> onramp.v1.BgpSession
+	11, // 50: onramp.v1.PeeringDelivery.state:type_name -> onramp.v1.PeeringState
+	36, // 51: onramp.v1.PeeringDelivery.update_time:type_name -> google.protobuf.Timestamp
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_resources_proto_init() }
@@ -3190,13 +3887,17 @@ func file_onramp_v1_resources_proto_init() {
 	}
 	file_onramp_v1_error_reason_proto_init()
 	file_onramp_v1_resources_proto_msgTypes[11].OneofWrappers = []any{}
+	file_onramp_v1_resources_proto_msgTypes[19].OneofWrappers = []any{
+		(*PeeringProfile_Mcr)(nil),
+		(*PeeringProfile_Mve)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onramp_v1_resources_proto_rawDesc), len(file_onramp_v1_resources_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   18,
+			NumEnums:      12,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -27,7 +27,10 @@ const (
 // CreateServiceKeyRequest describes the key to mint.
 type CreateServiceKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// port_uid is the provider's Port the key grants access to. Required.
+	// port_uid is the provider's on-ramp the key grants access to: a Port, an MCR or an MVE
+	// (OnRamp.port_uid, whatever its kind). Required. On an MCR or MVE, a single-use key's vlan is
+	// the VXC's B-End VLAN there too (the MCR interface's VLAN; on an MVE, the VXC's VLAN on its
+	// vNIC), and `peering` says how onramp configures the end.
 	PortUid string `protobuf:"bytes,1,opt,name=port_uid,json=portUid,proto3" json:"port_uid,omitempty"`
 	// single_use makes a key that becomes exactly one VXC; false makes a multi-use key.
 	SingleUse bool `protobuf:"varint,2,opt,name=single_use,json=singleUse,proto3" json:"single_use,omitempty"`
@@ -53,7 +56,12 @@ type CreateServiceKeyRequest struct {
 	// the key's upstream record. A replay with the same id and parameters returns the first key;
 	// the same id with different parameters fails with FAILED_PRECONDITION /
 	// ERROR_REASON_REQUEST_ID_REUSED. Required.
-	RequestId     string `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// peering configures the provider's end of a VXC bought with the key: required shape by the
+	// on-ramp's kind (mcr for an MCR, mve for an MVE, none for a Port). It is checked here (bad
+	// addresses, an ASN out of range, a vNIC the MVE lacks or one already carrying a VXC are
+	// INVALID_ARGUMENT), and sent to Megaport when the VXC awaits approval.
+	Peering       *PeeringProfile `protobuf:"bytes,12,opt,name=peering,proto3" json:"peering,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -165,6 +173,13 @@ func (x *CreateServiceKeyRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *CreateServiceKeyRequest) GetPeering() *PeeringProfile {
+	if x != nil {
+		return x.Peering
+	}
+	return nil
+}
+
 // CreateServiceKeyResponse holds the new key.
 type CreateServiceKeyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -250,7 +265,13 @@ type IssueServiceKeysRequest struct {
 	Proximity ProximityPolicy `protobuf:"varint,13,opt,name=proximity,proto3,enum=onramp.v1.ProximityPolicy" json:"proximity,omitempty"`
 	// complement_of is a VXC uid or a service key whose connection this is the diverse leg of:
 	// one key goes on the best Port of the other zone in region (see SelectOnRampsRequest).
-	ComplementOf  string `protobuf:"bytes,14,opt,name=complement_of,json=complementOf,proto3" json:"complement_of,omitempty"`
+	ComplementOf string `protobuf:"bytes,14,opt,name=complement_of,json=complementOf,proto3" json:"complement_of,omitempty"`
+	// kinds are the kinds of on-ramp to choose among (as SelectOnRampsRequest.kinds); empty =
+	// Ports only.
+	Kinds []OnRampKind `protobuf:"varint,15,rep,packed,name=kinds,proto3,enum=onramp.v1.OnRampKind" json:"kinds,omitempty"`
+	// peering is kept with every key minted (as CreateServiceKeyRequest.peering); its kind must
+	// suit every chosen on-ramp, so ask for one kind with it.
+	Peering       *PeeringProfile `protobuf:"bytes,16,opt,name=peering,proto3" json:"peering,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -392,6 +413,20 @@ func (x *IssueServiceKeysRequest) GetComplementOf() string {
 		return x.ComplementOf
 	}
 	return ""
+}
+
+func (x *IssueServiceKeysRequest) GetKinds() []OnRampKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *IssueServiceKeysRequest) GetPeering() *PeeringProfile {
+	if x != nil {
+		return x.Peering
+	}
+	return nil
 }
 
 type isIssueServiceKeysRequest_Customer interface {
@@ -1249,7 +1284,7 @@ var File_onramp_v1_service_key_service_proto protoreflect.FileDescriptor
 
 const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\n" +
-	"#onramp/v1/service_key_service.proto\x12\tonramp.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fonramp/v1/catalog_service.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xc2\x03\n" +
+	"#onramp/v1/service_key_service.proto\x12\tonramp.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fonramp/v1/catalog_service.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xf7\x03\n" +
 	"\x17CreateServiceKeyRequest\x12\x19\n" +
 	"\bport_uid\x18\x01 \x01(\tR\aportUid\x12\x1d\n" +
 	"\n" +
@@ -1266,12 +1301,13 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\fcustomer_ref\x18\n" +
 	" \x01(\tR\vcustomerRef\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\v \x01(\tR\trequestIdB\a\n" +
+	"request_id\x18\v \x01(\tR\trequestId\x123\n" +
+	"\apeering\x18\f \x01(\v2\x19.onramp.v1.PeeringProfileR\apeeringB\a\n" +
 	"\x05_vlanB\t\n" +
 	"\a_active\"R\n" +
 	"\x18CreateServiceKeyResponse\x126\n" +
 	"\vservice_key\x18\x01 \x01(\v2\x15.onramp.v1.ServiceKeyR\n" +
-	"serviceKey\"\x80\x05\n" +
+	"serviceKey\"\xe2\x05\n" +
 	"\x17IssueServiceKeysRequest\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12<\n" +
 	"\tdiversity\x18\x02 \x01(\x0e2\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12$\n" +
@@ -1291,7 +1327,9 @@ const file_onramp_v1_service_key_service_proto_rawDesc = "" +
 	"\x14customer_location_id\x18\v \x01(\x05H\x00R\x12customerLocationId\x12,\n" +
 	"\x11customer_port_uid\x18\f \x01(\tH\x00R\x0fcustomerPortUid\x128\n" +
 	"\tproximity\x18\r \x01(\x0e2\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n" +
-	"\rcomplement_of\x18\x0e \x01(\tR\fcomplementOfB\n" +
+	"\rcomplement_of\x18\x0e \x01(\tR\fcomplementOf\x12+\n" +
+	"\x05kinds\x18\x0f \x03(\x0e2\x15.onramp.v1.OnRampKindR\x05kinds\x123\n" +
+	"\apeering\x18\x10 \x01(\v2\x19.onramp.v1.PeeringProfileR\apeeringB\n" +
 	"\n" +
 	"\bcustomer\"\x94\x01\n" +
 	"\x18IssueServiceKeysResponse\x128\n" +
@@ -1389,62 +1427,67 @@ var file_onramp_v1_service_key_service_proto_goTypes = []any{
 	(*WatchServiceKeysRequest)(nil),      // 14: onramp.v1.WatchServiceKeysRequest
 	(*WatchServiceKeysResponse)(nil),     // 15: onramp.v1.WatchServiceKeysResponse
 	(*timestamppb.Timestamp)(nil),        // 16: google.protobuf.Timestamp
-	(*ServiceKey)(nil),                   // 17: onramp.v1.ServiceKey
-	(DiversityPreference)(0),             // 18: onramp.v1.DiversityPreference
-	(ProximityPolicy)(0),                 // 19: onramp.v1.ProximityPolicy
-	(*SelectOnRampsResponse)(nil),        // 20: onramp.v1.SelectOnRampsResponse
-	(ServiceKeyState)(0),                 // 21: onramp.v1.ServiceKeyState
-	(*fieldmaskpb.FieldMask)(nil),        // 22: google.protobuf.FieldMask
-	(*durationpb.Duration)(nil),          // 23: google.protobuf.Duration
-	(*ServiceKeySnapshot)(nil),           // 24: onramp.v1.ServiceKeySnapshot
-	(*ServiceKeyChangeBatch)(nil),        // 25: onramp.v1.ServiceKeyChangeBatch
-	(*WatchProgress)(nil),                // 26: onramp.v1.WatchProgress
+	(*PeeringProfile)(nil),               // 17: onramp.v1.PeeringProfile
+	(*ServiceKey)(nil),                   // 18: onramp.v1.ServiceKey
+	(DiversityPreference)(0),             // 19: onramp.v1.DiversityPreference
+	(ProximityPolicy)(0),                 // 20: onramp.v1.ProximityPolicy
+	(OnRampKind)(0),                      // 21: onramp.v1.OnRampKind
+	(*SelectOnRampsResponse)(nil),        // 22: onramp.v1.SelectOnRampsResponse
+	(ServiceKeyState)(0),                 // 23: onramp.v1.ServiceKeyState
+	(*fieldmaskpb.FieldMask)(nil),        // 24: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),          // 25: google.protobuf.Duration
+	(*ServiceKeySnapshot)(nil),           // 26: onramp.v1.ServiceKeySnapshot
+	(*ServiceKeyChangeBatch)(nil),        // 27: onramp.v1.ServiceKeyChangeBatch
+	(*WatchProgress)(nil),                // 28: onramp.v1.WatchProgress
 }
 var file_onramp_v1_service_key_service_proto_depIdxs = []int32{
 	16, // 0: onramp.v1.CreateServiceKeyRequest.valid_from:type_name -> google.protobuf.Timestamp
 	16, // 1: onramp.v1.CreateServiceKeyRequest.valid_until:type_name -> google.protobuf.Timestamp
-	17, // 2: onramp.v1.CreateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	18, // 3: onramp.v1.IssueServiceKeysRequest.diversity:type_name -> onramp.v1.DiversityPreference
-	16, // 4: onramp.v1.IssueServiceKeysRequest.valid_from:type_name -> google.protobuf.Timestamp
-	16, // 5: onramp.v1.IssueServiceKeysRequest.valid_until:type_name -> google.protobuf.Timestamp
-	19, // 6: onramp.v1.IssueServiceKeysRequest.proximity:type_name -> onramp.v1.ProximityPolicy
-	17, // 7: onramp.v1.IssueServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
-	20, // 8: onramp.v1.IssueServiceKeysResponse.selection:type_name -> onramp.v1.SelectOnRampsResponse
-	17, // 9: onramp.v1.GetServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	21, // 10: onramp.v1.ListServiceKeysRequest.state:type_name -> onramp.v1.ServiceKeyState
-	17, // 11: onramp.v1.ListServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
-	17, // 12: onramp.v1.UpdateServiceKeyRequest.service_key:type_name -> onramp.v1.ServiceKey
-	22, // 13: onramp.v1.UpdateServiceKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	17, // 14: onramp.v1.UpdateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	17, // 15: onramp.v1.DeactivateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
-	23, // 16: onramp.v1.RotateServiceKeyRequest.grace_period:type_name -> google.protobuf.Duration
-	17, // 17: onramp.v1.RotateServiceKeyResponse.old_service_key:type_name -> onramp.v1.ServiceKey
-	17, // 18: onramp.v1.RotateServiceKeyResponse.new_service_key:type_name -> onramp.v1.ServiceKey
-	16, // 19: onramp.v1.RotateServiceKeyResponse.old_key_valid_until:type_name -> google.protobuf.Timestamp
-	24, // 20: onramp.v1.WatchServiceKeysResponse.snapshot:type_name -> onramp.v1.ServiceKeySnapshot
-	25, // 21: onramp.v1.WatchServiceKeysResponse.changes:type_name -> onramp.v1.ServiceKeyChangeBatch
-	26, // 22: onramp.v1.WatchServiceKeysResponse.progress:type_name -> onramp.v1.WatchProgress
-	0,  // 23: onramp.v1.ServiceKeyService.CreateServiceKey:input_type -> onramp.v1.CreateServiceKeyRequest
-	2,  // 24: onramp.v1.ServiceKeyService.IssueServiceKeys:input_type -> onramp.v1.IssueServiceKeysRequest
-	4,  // 25: onramp.v1.ServiceKeyService.GetServiceKey:input_type -> onramp.v1.GetServiceKeyRequest
-	6,  // 26: onramp.v1.ServiceKeyService.ListServiceKeys:input_type -> onramp.v1.ListServiceKeysRequest
-	8,  // 27: onramp.v1.ServiceKeyService.UpdateServiceKey:input_type -> onramp.v1.UpdateServiceKeyRequest
-	10, // 28: onramp.v1.ServiceKeyService.DeactivateServiceKey:input_type -> onramp.v1.DeactivateServiceKeyRequest
-	12, // 29: onramp.v1.ServiceKeyService.RotateServiceKey:input_type -> onramp.v1.RotateServiceKeyRequest
-	14, // 30: onramp.v1.ServiceKeyService.WatchServiceKeys:input_type -> onramp.v1.WatchServiceKeysRequest
-	1,  // 31: onramp.v1.ServiceKeyService.CreateServiceKey:output_type -> onramp.v1.CreateServiceKeyResponse
-	3,  // 32: onramp.v1.ServiceKeyService.IssueServiceKeys:output_type -> onramp.v1.IssueServiceKeysResponse
-	5,  // 33: onramp.v1.ServiceKeyService.GetServiceKey:output_type -> onramp.v1.GetServiceKeyResponse
-	7,  // 34: onramp.v1.ServiceKeyService.ListServiceKeys:output_type -> onramp.v1.ListServiceKeysResponse
-	9,  // 35: onramp.v1.ServiceKeyService.UpdateServiceKey:output_type -> onramp.v1.UpdateServiceKeyResponse
-	11, // 36: onramp.v1.ServiceKeyService.DeactivateServiceKey:output_type -> onramp.v1.DeactivateServiceKeyResponse
-	13, // 37: onramp.v1.ServiceKeyService.RotateServiceKey:output_type -> onramp.v1.RotateServiceKeyResponse
-	15, // 38: onramp.v1.ServiceKeyService.WatchServiceKeys:output_type -> onramp.v1.WatchServiceKeysResponse
-	31, // [31:39] is the sub-list for method output_type
-	23, // [23:31] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	17, // 2: onramp.v1.CreateServiceKeyRequest.peering:type_name -> onramp.v1.PeeringProfile
+	18, // 3: onramp.v1.CreateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	19, // 4: onramp.v1.IssueServiceKeysRequest.diversity:type_name -> onramp.v1.DiversityPreference
+	16, // 5: onramp.v1.IssueServiceKeysRequest.valid_from:type_name -> google.protobuf.Timestamp
+	16, // 6: onramp.v1.IssueServiceKeysRequest.valid_until:type_name -> google.protobuf.Timestamp
+	20, // 7: onramp.v1.IssueServiceKeysRequest.proximity:type_name -> onramp.v1.ProximityPolicy
+	21, // 8: onramp.v1.IssueServiceKeysRequest.kinds:type_name -> onramp.v1.OnRampKind
+	17, // 9: onramp.v1.IssueServiceKeysRequest.peering:type_name -> onramp.v1.PeeringProfile
+	18, // 10: onramp.v1.IssueServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
+	22, // 11: onramp.v1.IssueServiceKeysResponse.selection:type_name -> onramp.v1.SelectOnRampsResponse
+	18, // 12: onramp.v1.GetServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	23, // 13: onramp.v1.ListServiceKeysRequest.state:type_name -> onramp.v1.ServiceKeyState
+	18, // 14: onramp.v1.ListServiceKeysResponse.service_keys:type_name -> onramp.v1.ServiceKey
+	18, // 15: onramp.v1.UpdateServiceKeyRequest.service_key:type_name -> onramp.v1.ServiceKey
+	24, // 16: onramp.v1.UpdateServiceKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	18, // 17: onramp.v1.UpdateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	18, // 18: onramp.v1.DeactivateServiceKeyResponse.service_key:type_name -> onramp.v1.ServiceKey
+	25, // 19: onramp.v1.RotateServiceKeyRequest.grace_period:type_name -> google.protobuf.Duration
+	18, // 20: onramp.v1.RotateServiceKeyResponse.old_service_key:type_name -> onramp.v1.ServiceKey
+	18, // 21: onramp.v1.RotateServiceKeyResponse.new_service_key:type_name -> onramp.v1.ServiceKey
+	16, // 22: onramp.v1.RotateServiceKeyResponse.old_key_valid_until:type_name -> google.protobuf.Timestamp
+	26, // 23: onramp.v1.WatchServiceKeysResponse.snapshot:type_name -> onramp.v1.ServiceKeySnapshot
+	27, // 24: onramp.v1.WatchServiceKeysResponse.changes:type_name -> onramp.v1.ServiceKeyChangeBatch
+	28, // 25: onramp.v1.WatchServiceKeysResponse.progress:type_name -> onramp.v1.WatchProgress
+	0,  // 26: onramp.v1.ServiceKeyService.CreateServiceKey:input_type -> onramp.v1.CreateServiceKeyRequest
+	2,  // 27: onramp.v1.ServiceKeyService.IssueServiceKeys:input_type -> onramp.v1.IssueServiceKeysRequest
+	4,  // 28: onramp.v1.ServiceKeyService.GetServiceKey:input_type -> onramp.v1.GetServiceKeyRequest
+	6,  // 29: onramp.v1.ServiceKeyService.ListServiceKeys:input_type -> onramp.v1.ListServiceKeysRequest
+	8,  // 30: onramp.v1.ServiceKeyService.UpdateServiceKey:input_type -> onramp.v1.UpdateServiceKeyRequest
+	10, // 31: onramp.v1.ServiceKeyService.DeactivateServiceKey:input_type -> onramp.v1.DeactivateServiceKeyRequest
+	12, // 32: onramp.v1.ServiceKeyService.RotateServiceKey:input_type -> onramp.v1.RotateServiceKeyRequest
+	14, // 33: onramp.v1.ServiceKeyService.WatchServiceKeys:input_type -> onramp.v1.WatchServiceKeysRequest
+	1,  // 34: onramp.v1.ServiceKeyService.CreateServiceKey:output_type -> onramp.v1.CreateServiceKeyResponse
+	3,  // 35: onramp.v1.ServiceKeyService.IssueServiceKeys:output_type -> onramp.v1.IssueServiceKeysResponse
+	5,  // 36: onramp.v1.ServiceKeyService.GetServiceKey:output_type -> onramp.v1.GetServiceKeyResponse
+	7,  // 37: onramp.v1.ServiceKeyService.ListServiceKeys:output_type -> onramp.v1.ListServiceKeysResponse
+	9,  // 38: onramp.v1.ServiceKeyService.UpdateServiceKey:output_type -> onramp.v1.UpdateServiceKeyResponse
+	11, // 39: onramp.v1.ServiceKeyService.DeactivateServiceKey:output_type -> onramp.v1.DeactivateServiceKeyResponse
+	13, // 40: onramp.v1.ServiceKeyService.RotateServiceKey:output_type -> onramp.v1.RotateServiceKeyResponse
+	15, // 41: onramp.v1.ServiceKeyService.WatchServiceKeys:output_type -> onramp.v1.WatchServiceKeysResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_onramp_v1_service_key_service_proto_init() }

@@ -137,7 +137,8 @@ type VxcOrderServiceClient interface {
 	// ApproveVxcOrder is the provider approving a VXC that waits on it (bought with a key that is
 	// not pre-approved), whether it was ordered through onramp or elsewhere. FAILED_PRECONDITION /
 	// ERROR_REASON_ORDER_NOT_AWAITING_APPROVAL if it is not waiting; NOT_FOUND /
-	// ERROR_REASON_ORDER_NOT_FOUND if unknown.
+	// ERROR_REASON_ORDER_NOT_FOUND if unknown. For an order bought through onramp with a key that
+	// has a PeeringProfile, the profile is sent first (VxcOrder.peering says how it went).
 	ApproveVxcOrder(ctx context.Context, in *ApproveVxcOrderRequest, opts ...grpc.CallOption) (*ApproveVxcOrderResponse, error)
 	// RejectVxcOrder is the provider refusing a VXC that waits on it; the order becomes REJECTED.
 	// Errors as ApproveVxcOrder.
@@ -403,7 +404,8 @@ type VxcOrderServiceServer interface {
 	// ApproveVxcOrder is the provider approving a VXC that waits on it (bought with a key that is
 	// not pre-approved), whether it was ordered through onramp or elsewhere. FAILED_PRECONDITION /
 	// ERROR_REASON_ORDER_NOT_AWAITING_APPROVAL if it is not waiting; NOT_FOUND /
-	// ERROR_REASON_ORDER_NOT_FOUND if unknown.
+	// ERROR_REASON_ORDER_NOT_FOUND if unknown. For an order bought through onramp with a key that
+	// has a PeeringProfile, the profile is sent first (VxcOrder.peering says how it went).
 	ApproveVxcOrder(context.Context, *ApproveVxcOrderRequest) (*ApproveVxcOrderResponse, error)
 	// RejectVxcOrder is the provider refusing a VXC that waits on it; the order becomes REJECTED.
 	// Errors as ApproveVxcOrder.

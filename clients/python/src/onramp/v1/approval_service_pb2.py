@@ -27,7 +27,7 @@ from onramp.v1 import events_pb2 as onramp_dot_v1_dot_events__pb2
 from onramp.v1 import resources_pb2 as onramp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n onramp/v1/approval_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xfb\x05\n\x08\x41pproval\x12!\n\x0c\x61pproval_uid\x18\x01 \x01(\tR\x0b\x61pprovalUid\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x17.onramp.v1.ApprovalTypeR\x04type\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32\x19.onramp.v1.ApprovalStatusR\x06status\x12\x1c\n\trequester\x18\x04 \x01(\tR\trequester\x12\x17\n\x07vxc_uid\x18\x05 \x01(\tR\x06vxcUid\x12\x19\n\x08vxc_name\x18\x06 \x01(\tR\x07vxcName\x12/\n\x07on_ramp\x18\x07 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x06onRamp\x12\x1f\n\x0bservice_key\x18\x08 \x01(\tR\nserviceKey\x12!\n\x0c\x63ustomer_ref\x18\t \x01(\tR\x0b\x63ustomerRef\x12\x39\n\x19requested_rate_limit_mbps\x18\n \x01(\x03R\x16requestedRateLimitMbps\x12\x35\n\x17\x63urrent_rate_limit_mbps\x18\x0b \x01(\x03R\x14\x63urrentRateLimitMbps\x12\x32\n\x15requested_term_months\x18\x0c \x01(\x05R\x13requestedTermMonths\x12.\n\x13\x63urrent_term_months\x18\r \x01(\x05R\x11\x63urrentTermMonths\x12\x18\n\x07\x63omment\x18\x0e \x01(\tR\x07\x63omment\x12;\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x65xpire_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12;\n\x0b\x64\x65\x63ide_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ndecideTime\"\x89\x01\n\x14ListApprovalsRequest\x12\x35\n\x08statuses\x18\x01 \x03(\x0e\x32\x19.onramp.v1.ApprovalStatusR\x08statuses\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\xb1\x01\n\x15ListApprovalsResponse\x12\x31\n\tapprovals\x18\x01 \x03(\x0b\x32\x13.onramp.v1.ApprovalR\tapprovals\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12=\n\x0crefresh_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0brefreshTime\"U\n\x16\x41pproveApprovalRequest\x12!\n\x0c\x61pproval_uid\x18\x01 \x01(\tR\x0b\x61pprovalUid\x12\x18\n\x07\x63omment\x18\x02 \x01(\tR\x07\x63omment\"J\n\x17\x41pproveApprovalResponse\x12/\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x13.onramp.v1.ApprovalR\x08\x61pproval\"T\n\x15RejectApprovalRequest\x12!\n\x0c\x61pproval_uid\x18\x01 \x01(\tR\x0b\x61pprovalUid\x12\x18\n\x07\x63omment\x18\x02 \x01(\tR\x07\x63omment\"I\n\x16RejectApprovalResponse\x12/\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x13.onramp.v1.ApprovalR\x08\x61pproval\":\n\x15WatchApprovalsRequest\x12!\n\x0cresume_token\x18\x01 \x01(\tR\x0bresumeToken\"\x8a\x02\n\x16WatchApprovalsResponse\x12\x1a\n\x08revision\x18\x01 \x01(\x03R\x08revision\x12!\n\x0cresume_token\x18\x02 \x01(\tR\x0bresumeToken\x12\x39\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1b.onramp.v1.ApprovalSnapshotH\x00R\x08snapshot\x12\x36\n\x07\x63hanges\x18\x04 \x01(\x0b\x32\x1a.onramp.v1.ApprovalChangesH\x00R\x07\x63hanges\x12\x36\n\x08progress\x18\x05 \x01(\x0b\x32\x18.onramp.v1.WatchProgressH\x00R\x08progressB\x06\n\x04kind\"\xe1\x01\n\x10\x41pprovalSnapshot\x12\x31\n\tapprovals\x18\x01 \x03(\x0b\x32\x13.onramp.v1.ApprovalR\tapprovals\x12\x1d\n\nlast_chunk\x18\x02 \x01(\x08R\tlastChunk\x12\x16\n\x06resync\x18\x03 \x01(\x08R\x06resync\x12<\n\rresync_reason\x18\x04 \x01(\x0e\x32\x17.onramp.v1.ResyncReasonR\x0cresyncReason\x12%\n\x0eresync_message\x18\x05 \x01(\tR\rresyncMessage\"D\n\x0f\x41pprovalChanges\x12\x31\n\tapprovals\x18\x01 \x03(\x0b\x32\x13.onramp.v1.ApprovalR\tapprovals*\x89\x01\n\x0c\x41pprovalType\x12\x1d\n\x19\x41PPROVAL_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPROVAL_TYPE_NEW_ORDER\x10\x01\x12\x1e\n\x1a\x41PPROVAL_TYPE_SPEED_CHANGE\x10\x02\x12\x1d\n\x19\x41PPROVAL_TYPE_TERM_CHANGE\x10\x03*\xe2\x01\n\x0e\x41pprovalStatus\x12\x1f\n\x1b\x41PPROVAL_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPROVAL_STATUS_PENDING\x10\x01\x12\x1c\n\x18\x41PPROVAL_STATUS_APPROVED\x10\x02\x12\x1c\n\x18\x41PPROVAL_STATUS_REJECTED\x10\x03\x12\x1d\n\x19\x41PPROVAL_STATUS_WITHDRAWN\x10\x04\x12\x1b\n\x17\x41PPROVAL_STATUS_EXPIRED\x10\x05\x12\x1a\n\x16\x41PPROVAL_STATUS_FAILED\x10\x06\x32\xef\x02\n\x0f\x41pprovalService\x12R\n\rListApprovals\x12\x1f.onramp.v1.ListApprovalsRequest\x1a .onramp.v1.ListApprovalsResponse\x12X\n\x0f\x41pproveApproval\x12!.onramp.v1.ApproveApprovalRequest\x1a\".onramp.v1.ApproveApprovalResponse\x12U\n\x0eRejectApproval\x12 .onramp.v1.RejectApprovalRequest\x1a!.onramp.v1.RejectApprovalResponse\x12W\n\x0eWatchApprovals\x12 .onramp.v1.WatchApprovalsRequest\x1a!.onramp.v1.WatchApprovalsResponse0\x01\x42@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n onramp/v1/approval_service.proto\x12\tonramp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16onramp/v1/events.proto\x1a\x19onramp/v1/resources.proto\"\xb1\x06\n\x08\x41pproval\x12!\n\x0c\x61pproval_uid\x18\x01 \x01(\tR\x0b\x61pprovalUid\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x17.onramp.v1.ApprovalTypeR\x04type\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32\x19.onramp.v1.ApprovalStatusR\x06status\x12\x1c\n\trequester\x18\x04 \x01(\tR\trequester\x12\x17\n\x07vxc_uid\x18\x05 \x01(\tR\x06vxcUid\x12\x19\n\x08vxc_name\x18\x06 \x01(\tR\x07vxcName\x12/\n\x07on_ramp\x18\x07 \x01(\x0b\x32\x16.onramp.v1.PortSummaryR\x06onRamp\x12\x1f\n\x0bservice_key\x18\x08 \x01(\tR\nserviceKey\x12!\n\x0c\x63ustomer_ref\x18\t \x01(\tR\x0b\x63ustomerRef\x12\x39\n\x19requested_rate_limit_mbps\x18\n \x01(\x03R\x16requestedRateLimitMbps\x12\x35\n\x17\x63urrent_rate_limit_mbps\x18\x0b \x01(\x03R\x14\x63urrentRateLimitMbps\x12\x32\n\x15requested_term_months\x18\x0c \x01(\x05R\x13requestedTermMonths\x12.\n\x13\x63urrent_term_months\x18\r \x01(\x05R\x11\x63urrentTermMonths\x12\x18\n\x07\x63omment\x18\x0e \x01(\tR\x07\x63omment\x12;\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x65xpire_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12;\n\x0b\x64\x65\x63ide_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ndecideTime\x12\x34\n\x07peering\x18\x12 \x01(\x0b\x32\x1a.onramp.v1.PeeringDeliveryR\x07peering\"\x89\x01\n\x14ListApprovalsRequest\x12\x35\n\x08statuses\x18\x01 \x03(\x0e\x32\x19.onramp.v1.ApprovalStatusR\x08statuses\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\xb1\x01\n\x15ListApprovalsResponse\x12\x31\n\tapprovals\x18\x01 \x03(\x0b\x32\x13.onramp.v1.ApprovalR\tapprovals\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12=\n\x0crefresh_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0brefreshTime\"U\n\x16\x41pproveApprovalRequest\x12!\n\x0c\x61pproval_uid\x18\x01 \x01(\tR\x0b\x61pprovalUid\x12\x18\n\x07\x63omment\x18\x02 \x01(\tR\x07\x63omment\"J\n\x17\x41pproveApprovalResponse\x12/\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x13.onramp.v1.ApprovalR\x08\x61pproval\"T\n\x15RejectApprovalRequest\x12!\n\x0c\x61pproval_uid\x18\x01 \x01(\tR\x0b\x61pprovalUid\x12\x18\n\x07\x63omment\x18\x02 \x01(\tR\x07\x63omment\"I\n\x16RejectApprovalResponse\x12/\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x13.onramp.v1.ApprovalR\x08\x61pproval\":\n\x15WatchApprovalsRequest\x12!\n\x0cresume_token\x18\x01 \x01(\tR\x0bresumeToken\"\x8a\x02\n\x16WatchApprovalsResponse\x12\x1a\n\x08revision\x18\x01 \x01(\x03R\x08revision\x12!\n\x0cresume_token\x18\x02 \x01(\tR\x0bresumeToken\x12\x39\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1b.onramp.v1.ApprovalSnapshotH\x00R\x08snapshot\x12\x36\n\x07\x63hanges\x18\x04 \x01(\x0b\x32\x1a.onramp.v1.ApprovalChangesH\x00R\x07\x63hanges\x12\x36\n\x08progress\x18\x05 \x01(\x0b\x32\x18.onramp.v1.WatchProgressH\x00R\x08progressB\x06\n\x04kind\"\xe1\x01\n\x10\x41pprovalSnapshot\x12\x31\n\tapprovals\x18\x01 \x03(\x0b\x32\x13.onramp.v1.ApprovalR\tapprovals\x12\x1d\n\nlast_chunk\x18\x02 \x01(\x08R\tlastChunk\x12\x16\n\x06resync\x18\x03 \x01(\x08R\x06resync\x12<\n\rresync_reason\x18\x04 \x01(\x0e\x32\x17.onramp.v1.ResyncReasonR\x0cresyncReason\x12%\n\x0eresync_message\x18\x05 \x01(\tR\rresyncMessage\"D\n\x0f\x41pprovalChanges\x12\x31\n\tapprovals\x18\x01 \x03(\x0b\x32\x13.onramp.v1.ApprovalR\tapprovals*\x89\x01\n\x0c\x41pprovalType\x12\x1d\n\x19\x41PPROVAL_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPROVAL_TYPE_NEW_ORDER\x10\x01\x12\x1e\n\x1a\x41PPROVAL_TYPE_SPEED_CHANGE\x10\x02\x12\x1d\n\x19\x41PPROVAL_TYPE_TERM_CHANGE\x10\x03*\xe2\x01\n\x0e\x41pprovalStatus\x12\x1f\n\x1b\x41PPROVAL_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPROVAL_STATUS_PENDING\x10\x01\x12\x1c\n\x18\x41PPROVAL_STATUS_APPROVED\x10\x02\x12\x1c\n\x18\x41PPROVAL_STATUS_REJECTED\x10\x03\x12\x1d\n\x19\x41PPROVAL_STATUS_WITHDRAWN\x10\x04\x12\x1b\n\x17\x41PPROVAL_STATUS_EXPIRED\x10\x05\x12\x1a\n\x16\x41PPROVAL_STATUS_FAILED\x10\x06\x32\xef\x02\n\x0f\x41pprovalService\x12R\n\rListApprovals\x12\x1f.onramp.v1.ListApprovalsRequest\x1a .onramp.v1.ListApprovalsResponse\x12X\n\x0f\x41pproveApproval\x12!.onramp.v1.ApproveApprovalRequest\x1a\".onramp.v1.ApproveApprovalResponse\x12U\n\x0eRejectApproval\x12 .onramp.v1.RejectApprovalRequest\x1a!.onramp.v1.RejectApprovalResponse\x12W\n\x0eWatchApprovals\x12 .onramp.v1.WatchApprovalsRequest\x1a!.onramp.v1.WatchApprovalsResponse0\x01\x42@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,32 +35,32 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'onramp.v1.approval_service_
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1'
-  _globals['_APPROVALTYPE']._serialized_start=2169
-  _globals['_APPROVALTYPE']._serialized_end=2306
-  _globals['_APPROVALSTATUS']._serialized_start=2309
-  _globals['_APPROVALSTATUS']._serialized_end=2535
+  _globals['_APPROVALTYPE']._serialized_start=2223
+  _globals['_APPROVALTYPE']._serialized_end=2360
+  _globals['_APPROVALSTATUS']._serialized_start=2363
+  _globals['_APPROVALSTATUS']._serialized_end=2589
   _globals['_APPROVAL']._serialized_start=132
-  _globals['_APPROVAL']._serialized_end=895
-  _globals['_LISTAPPROVALSREQUEST']._serialized_start=898
-  _globals['_LISTAPPROVALSREQUEST']._serialized_end=1035
-  _globals['_LISTAPPROVALSRESPONSE']._serialized_start=1038
-  _globals['_LISTAPPROVALSRESPONSE']._serialized_end=1215
-  _globals['_APPROVEAPPROVALREQUEST']._serialized_start=1217
-  _globals['_APPROVEAPPROVALREQUEST']._serialized_end=1302
-  _globals['_APPROVEAPPROVALRESPONSE']._serialized_start=1304
-  _globals['_APPROVEAPPROVALRESPONSE']._serialized_end=1378
-  _globals['_REJECTAPPROVALREQUEST']._serialized_start=1380
-  _globals['_REJECTAPPROVALREQUEST']._serialized_end=1464
-  _globals['_REJECTAPPROVALRESPONSE']._serialized_start=1466
-  _globals['_REJECTAPPROVALRESPONSE']._serialized_end=1539
-  _globals['_WATCHAPPROVALSREQUEST']._serialized_start=1541
-  _globals['_WATCHAPPROVALSREQUEST']._serialized_end=1599
-  _globals['_WATCHAPPROVALSRESPONSE']._serialized_start=1602
-  _globals['_WATCHAPPROVALSRESPONSE']._serialized_end=1868
-  _globals['_APPROVALSNAPSHOT']._serialized_start=1871
-  _globals['_APPROVALSNAPSHOT']._serialized_end=2096
-  _globals['_APPROVALCHANGES']._serialized_start=2098
-  _globals['_APPROVALCHANGES']._serialized_end=2166
-  _globals['_APPROVALSERVICE']._serialized_start=2538
-  _globals['_APPROVALSERVICE']._serialized_end=2905
+  _globals['_APPROVAL']._serialized_end=949
+  _globals['_LISTAPPROVALSREQUEST']._serialized_start=952
+  _globals['_LISTAPPROVALSREQUEST']._serialized_end=1089
+  _globals['_LISTAPPROVALSRESPONSE']._serialized_start=1092
+  _globals['_LISTAPPROVALSRESPONSE']._serialized_end=1269
+  _globals['_APPROVEAPPROVALREQUEST']._serialized_start=1271
+  _globals['_APPROVEAPPROVALREQUEST']._serialized_end=1356
+  _globals['_APPROVEAPPROVALRESPONSE']._serialized_start=1358
+  _globals['_APPROVEAPPROVALRESPONSE']._serialized_end=1432
+  _globals['_REJECTAPPROVALREQUEST']._serialized_start=1434
+  _globals['_REJECTAPPROVALREQUEST']._serialized_end=1518
+  _globals['_REJECTAPPROVALRESPONSE']._serialized_start=1520
+  _globals['_REJECTAPPROVALRESPONSE']._serialized_end=1593
+  _globals['_WATCHAPPROVALSREQUEST']._serialized_start=1595
+  _globals['_WATCHAPPROVALSREQUEST']._serialized_end=1653
+  _globals['_WATCHAPPROVALSRESPONSE']._serialized_start=1656
+  _globals['_WATCHAPPROVALSRESPONSE']._serialized_end=1922
+  _globals['_APPROVALSNAPSHOT']._serialized_start=1925
+  _globals['_APPROVALSNAPSHOT']._serialized_end=2150
+  _globals['_APPROVALCHANGES']._serialized_start=2152
+  _globals['_APPROVALCHANGES']._serialized_end=2220
+  _globals['_APPROVALSERVICE']._serialized_start=2592
+  _globals['_APPROVALSERVICE']._serialized_end=2959
 # @@protoc_insertion_point(module_scope)

@@ -113,6 +113,7 @@ class Approval(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    PEERING_FIELD_NUMBER: _builtins.int
     approval_uid: _builtins.str
     """approval_uid is Megaport's order approval uid; it names the approval in approve and reject."""
     type: Global___ApprovalType.ValueType
@@ -157,6 +158,12 @@ class Approval(_message.Message):
     def decide_time(self) -> _timestamp_pb2.Timestamp:
         """decide_time is when it was decided or expired."""
 
+    @_builtins.property
+    def peering(self) -> _resources_pb2.PeeringDelivery:
+        """peering is what happened to the key's PeeringProfile: sent before approving, or after LIVE
+        when Megaport refused it before; unset when the key has none.
+        """
+
     def __init__(
         self,
         *,
@@ -177,10 +184,11 @@ class Approval(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         decide_time: _timestamp_pb2.Timestamp | None = ...,
+        peering: _resources_pb2.PeeringDelivery | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decide_time", b"decide_time", "expire_time", b"expire_time", "on_ramp", b"on_ramp"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decide_time", b"decide_time", "expire_time", b"expire_time", "on_ramp", b"on_ramp", "peering", b"peering"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_uid", b"approval_uid", "comment", b"comment", "create_time", b"create_time", "current_rate_limit_mbps", b"current_rate_limit_mbps", "current_term_months", b"current_term_months", "customer_ref", b"customer_ref", "decide_time", b"decide_time", "expire_time", b"expire_time", "on_ramp", b"on_ramp", "requested_rate_limit_mbps", b"requested_rate_limit_mbps", "requested_term_months", b"requested_term_months", "requester", b"requester", "service_key", b"service_key", "status", b"status", "type", b"type", "vxc_name", b"vxc_name", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_uid", b"approval_uid", "comment", b"comment", "create_time", b"create_time", "current_rate_limit_mbps", b"current_rate_limit_mbps", "current_term_months", b"current_term_months", "customer_ref", b"customer_ref", "decide_time", b"decide_time", "expire_time", b"expire_time", "on_ramp", b"on_ramp", "peering", b"peering", "requested_rate_limit_mbps", b"requested_rate_limit_mbps", "requested_term_months", b"requested_term_months", "requester", b"requester", "service_key", b"service_key", "status", b"status", "type", b"type", "vxc_name", b"vxc_name", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

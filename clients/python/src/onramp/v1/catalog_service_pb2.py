@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from onramp.v1 import resources_pb2 as onramp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fonramp/v1/catalog_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"\x16\n\x14ListCountriesRequest\"I\n\x15ListCountriesResponse\x12\x30\n\tcountries\x18\x01 \x03(\x0b\x32\x12.onramp.v1.CountryR\tcountries\"-\n\x11ListMetrosRequest\x12\x18\n\x07\x63ountry\x18\x01 \x01(\tR\x07\x63ountry\">\n\x12ListMetrosResponse\x12(\n\x06metros\x18\x01 \x03(\x0b\x32\x10.onramp.v1.MetroR\x06metros\"\x84\x02\n\x12ListOnRampsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06region\x18\x03 \x01(\tR\x06region\x12\x18\n\x07\x63ountry\x18\x04 \x01(\tR\x07\x63ountry\x12\x14\n\x05metro\x18\x05 \x01(\tR\x05metro\x12\x1f\n\x0blocation_id\x18\x06 \x01(\x05R\nlocationId\x12,\n\x12vxc_permitted_only\x18\x07 \x01(\x08R\x10vxcPermittedOnly\x12\x1b\n\tlive_only\x18\x08 \x01(\x08R\x08liveOnly\"\xa5\x01\n\x13ListOnRampsResponse\x12,\n\x08on_ramps\x18\x01 \x03(\x0b\x32\x11.onramp.v1.OnRampR\x07onRamps\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x38\n\x18skipped_upstream_records\x18\x03 \x01(\rR\x16skippedUpstreamRecords\"-\n\x10GetOnRampRequest\x12\x19\n\x08port_uid\x18\x01 \x01(\tR\x07portUid\"?\n\x11GetOnRampResponse\x12*\n\x07on_ramp\x18\x01 \x01(\x0b\x32\x11.onramp.v1.OnRampR\x06onRamp\"\x9d\x04\n\x14SelectOnRampsRequest\x12\x18\n\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\x37\n\x08selector\x18\x02 \x01(\x0b\x32\x19.onramp.v1.RegionSelectorH\x00R\x08selector\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12<\n\tdiversity\x18\x04 \x01(\x0e\x32\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12>\n\x0bmaintenance\x18\x05 \x01(\x0e\x32\x1c.onramp.v1.MaintenancePolicyR\x0bmaintenance\x12\x36\n\x05price\x18\x06 \x01(\x0b\x32 .onramp.v1.SelectionPriceRequestR\x05price\x12\x32\n\x14\x63ustomer_location_id\x18\x07 \x01(\x05H\x01R\x12\x63ustomerLocationId\x12,\n\x11\x63ustomer_port_uid\x18\x08 \x01(\tH\x01R\x0f\x63ustomerPortUid\x12\x38\n\tproximity\x18\t \x01(\x0e\x32\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n\rcomplement_of\x18\n \x01(\tR\x0c\x63omplementOfB\x07\n\x05scopeB\n\n\x08\x63ustomer\"Y\n\x15SelectionPriceRequest\x12\x1f\n\x0blocation_id\x18\x01 \x01(\x05R\nlocationId\x12\x1f\n\x0bterm_months\x18\x02 \x01(\x05R\ntermMonths\"U\n\x0bOnRampPrice\x12\x19\n\x08port_uid\x18\x01 \x01(\tR\x07portUid\x12+\n\x05price\x18\x02 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\"\xdd\x02\n\x15SelectOnRampsResponse\x12)\n\x06\x63hosen\x18\x01 \x03(\x0b\x32\x11.onramp.v1.OnRampR\x06\x63hosen\x12/\n\x13\x64iversity_satisfied\x18\x02 \x01(\x08R\x12\x64iversitySatisfied\x12+\n\x11\x64iversity_message\x18\x03 \x01(\tR\x10\x64iversityMessage\x12\x35\n\x08rejected\x18\x04 \x03(\x0b\x32\x19.onramp.v1.RejectedOnRampR\x08rejected\x12\'\n\x0franking_message\x18\x05 \x01(\tR\x0erankingMessage\x12.\n\x06prices\x18\x06 \x03(\x0b\x32\x16.onramp.v1.OnRampPriceR\x06prices\x12+\n\x11proximity_message\x18\x07 \x01(\tR\x10proximityMessage*x\n\x11MaintenancePolicy\x12\"\n\x1eMAINTENANCE_POLICY_UNSPECIFIED\x10\x00\x12\x1d\n\x19MAINTENANCE_POLICY_REJECT\x10\x01\x12 \n\x1cMAINTENANCE_POLICY_RANK_LAST\x10\x02\x32\x99\x03\n\x0e\x43\x61talogService\x12R\n\rListCountries\x12\x1f.onramp.v1.ListCountriesRequest\x1a .onramp.v1.ListCountriesResponse\x12I\n\nListMetros\x12\x1c.onramp.v1.ListMetrosRequest\x1a\x1d.onramp.v1.ListMetrosResponse\x12L\n\x0bListOnRamps\x12\x1d.onramp.v1.ListOnRampsRequest\x1a\x1e.onramp.v1.ListOnRampsResponse\x12\x46\n\tGetOnRamp\x12\x1b.onramp.v1.GetOnRampRequest\x1a\x1c.onramp.v1.GetOnRampResponse\x12R\n\rSelectOnRamps\x12\x1f.onramp.v1.SelectOnRampsRequest\x1a .onramp.v1.SelectOnRampsResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fonramp/v1/catalog_service.proto\x12\tonramp.v1\x1a\x19onramp/v1/resources.proto\"\x16\n\x14ListCountriesRequest\"I\n\x15ListCountriesResponse\x12\x30\n\tcountries\x18\x01 \x03(\x0b\x32\x12.onramp.v1.CountryR\tcountries\"-\n\x11ListMetrosRequest\x12\x18\n\x07\x63ountry\x18\x01 \x01(\tR\x07\x63ountry\">\n\x12ListMetrosResponse\x12(\n\x06metros\x18\x01 \x03(\x0b\x32\x10.onramp.v1.MetroR\x06metros\"\xb1\x02\n\x12ListOnRampsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06region\x18\x03 \x01(\tR\x06region\x12\x18\n\x07\x63ountry\x18\x04 \x01(\tR\x07\x63ountry\x12\x14\n\x05metro\x18\x05 \x01(\tR\x05metro\x12\x1f\n\x0blocation_id\x18\x06 \x01(\x05R\nlocationId\x12,\n\x12vxc_permitted_only\x18\x07 \x01(\x08R\x10vxcPermittedOnly\x12\x1b\n\tlive_only\x18\x08 \x01(\x08R\x08liveOnly\x12+\n\x05kinds\x18\t \x03(\x0e\x32\x15.onramp.v1.OnRampKindR\x05kinds\"\xa5\x01\n\x13ListOnRampsResponse\x12,\n\x08on_ramps\x18\x01 \x03(\x0b\x32\x11.onramp.v1.OnRampR\x07onRamps\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x38\n\x18skipped_upstream_records\x18\x03 \x01(\rR\x16skippedUpstreamRecords\"-\n\x10GetOnRampRequest\x12\x19\n\x08port_uid\x18\x01 \x01(\tR\x07portUid\"?\n\x11GetOnRampResponse\x12*\n\x07on_ramp\x18\x01 \x01(\x0b\x32\x11.onramp.v1.OnRampR\x06onRamp\"\xca\x04\n\x14SelectOnRampsRequest\x12\x18\n\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\x37\n\x08selector\x18\x02 \x01(\x0b\x32\x19.onramp.v1.RegionSelectorH\x00R\x08selector\x12&\n\x0frate_limit_mbps\x18\x03 \x01(\x03R\rrateLimitMbps\x12<\n\tdiversity\x18\x04 \x01(\x0e\x32\x1e.onramp.v1.DiversityPreferenceR\tdiversity\x12>\n\x0bmaintenance\x18\x05 \x01(\x0e\x32\x1c.onramp.v1.MaintenancePolicyR\x0bmaintenance\x12\x36\n\x05price\x18\x06 \x01(\x0b\x32 .onramp.v1.SelectionPriceRequestR\x05price\x12\x32\n\x14\x63ustomer_location_id\x18\x07 \x01(\x05H\x01R\x12\x63ustomerLocationId\x12,\n\x11\x63ustomer_port_uid\x18\x08 \x01(\tH\x01R\x0f\x63ustomerPortUid\x12\x38\n\tproximity\x18\t \x01(\x0e\x32\x1a.onramp.v1.ProximityPolicyR\tproximity\x12#\n\rcomplement_of\x18\n \x01(\tR\x0c\x63omplementOf\x12+\n\x05kinds\x18\x0b \x03(\x0e\x32\x15.onramp.v1.OnRampKindR\x05kindsB\x07\n\x05scopeB\n\n\x08\x63ustomer\"Y\n\x15SelectionPriceRequest\x12\x1f\n\x0blocation_id\x18\x01 \x01(\x05R\nlocationId\x12\x1f\n\x0bterm_months\x18\x02 \x01(\x05R\ntermMonths\"U\n\x0bOnRampPrice\x12\x19\n\x08port_uid\x18\x01 \x01(\tR\x07portUid\x12+\n\x05price\x18\x02 \x01(\x0b\x32\x15.onramp.v1.PriceQuoteR\x05price\"\xdd\x02\n\x15SelectOnRampsResponse\x12)\n\x06\x63hosen\x18\x01 \x03(\x0b\x32\x11.onramp.v1.OnRampR\x06\x63hosen\x12/\n\x13\x64iversity_satisfied\x18\x02 \x01(\x08R\x12\x64iversitySatisfied\x12+\n\x11\x64iversity_message\x18\x03 \x01(\tR\x10\x64iversityMessage\x12\x35\n\x08rejected\x18\x04 \x03(\x0b\x32\x19.onramp.v1.RejectedOnRampR\x08rejected\x12\'\n\x0franking_message\x18\x05 \x01(\tR\x0erankingMessage\x12.\n\x06prices\x18\x06 \x03(\x0b\x32\x16.onramp.v1.OnRampPriceR\x06prices\x12+\n\x11proximity_message\x18\x07 \x01(\tR\x10proximityMessage*x\n\x11MaintenancePolicy\x12\"\n\x1eMAINTENANCE_POLICY_UNSPECIFIED\x10\x00\x12\x1d\n\x19MAINTENANCE_POLICY_REJECT\x10\x01\x12 \n\x1cMAINTENANCE_POLICY_RANK_LAST\x10\x02\x32\x99\x03\n\x0e\x43\x61talogService\x12R\n\rListCountries\x12\x1f.onramp.v1.ListCountriesRequest\x1a .onramp.v1.ListCountriesResponse\x12I\n\nListMetros\x12\x1c.onramp.v1.ListMetrosRequest\x1a\x1d.onramp.v1.ListMetrosResponse\x12L\n\x0bListOnRamps\x12\x1d.onramp.v1.ListOnRampsRequest\x1a\x1e.onramp.v1.ListOnRampsResponse\x12\x46\n\tGetOnRamp\x12\x1b.onramp.v1.GetOnRampRequest\x1a\x1c.onramp.v1.GetOnRampResponse\x12R\n\rSelectOnRamps\x12\x1f.onramp.v1.SelectOnRampsRequest\x1a .onramp.v1.SelectOnRampsResponseB@Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'onramp.v1.catalog_service_p
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z>github.com/onramp-dev/onramp/clients/go/gen/onramp/v1;onrampv1'
-  _globals['_MAINTENANCEPOLICY']._serialized_start=1900
-  _globals['_MAINTENANCEPOLICY']._serialized_end=2020
+  _globals['_MAINTENANCEPOLICY']._serialized_start=1990
+  _globals['_MAINTENANCEPOLICY']._serialized_end=2110
   _globals['_LISTCOUNTRIESREQUEST']._serialized_start=73
   _globals['_LISTCOUNTRIESREQUEST']._serialized_end=95
   _globals['_LISTCOUNTRIESRESPONSE']._serialized_start=97
@@ -44,21 +44,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTMETROSRESPONSE']._serialized_start=219
   _globals['_LISTMETROSRESPONSE']._serialized_end=281
   _globals['_LISTONRAMPSREQUEST']._serialized_start=284
-  _globals['_LISTONRAMPSREQUEST']._serialized_end=544
-  _globals['_LISTONRAMPSRESPONSE']._serialized_start=547
-  _globals['_LISTONRAMPSRESPONSE']._serialized_end=712
-  _globals['_GETONRAMPREQUEST']._serialized_start=714
-  _globals['_GETONRAMPREQUEST']._serialized_end=759
-  _globals['_GETONRAMPRESPONSE']._serialized_start=761
-  _globals['_GETONRAMPRESPONSE']._serialized_end=824
-  _globals['_SELECTONRAMPSREQUEST']._serialized_start=827
-  _globals['_SELECTONRAMPSREQUEST']._serialized_end=1368
-  _globals['_SELECTIONPRICEREQUEST']._serialized_start=1370
-  _globals['_SELECTIONPRICEREQUEST']._serialized_end=1459
-  _globals['_ONRAMPPRICE']._serialized_start=1461
-  _globals['_ONRAMPPRICE']._serialized_end=1546
-  _globals['_SELECTONRAMPSRESPONSE']._serialized_start=1549
-  _globals['_SELECTONRAMPSRESPONSE']._serialized_end=1898
-  _globals['_CATALOGSERVICE']._serialized_start=2023
-  _globals['_CATALOGSERVICE']._serialized_end=2432
+  _globals['_LISTONRAMPSREQUEST']._serialized_end=589
+  _globals['_LISTONRAMPSRESPONSE']._serialized_start=592
+  _globals['_LISTONRAMPSRESPONSE']._serialized_end=757
+  _globals['_GETONRAMPREQUEST']._serialized_start=759
+  _globals['_GETONRAMPREQUEST']._serialized_end=804
+  _globals['_GETONRAMPRESPONSE']._serialized_start=806
+  _globals['_GETONRAMPRESPONSE']._serialized_end=869
+  _globals['_SELECTONRAMPSREQUEST']._serialized_start=872
+  _globals['_SELECTONRAMPSREQUEST']._serialized_end=1458
+  _globals['_SELECTIONPRICEREQUEST']._serialized_start=1460
+  _globals['_SELECTIONPRICEREQUEST']._serialized_end=1549
+  _globals['_ONRAMPPRICE']._serialized_start=1551
+  _globals['_ONRAMPPRICE']._serialized_end=1636
+  _globals['_SELECTONRAMPSRESPONSE']._serialized_start=1639
+  _globals['_SELECTONRAMPSRESPONSE']._serialized_end=1988
+  _globals['_CATALOGSERVICE']._serialized_start=2113
+  _globals['_CATALOGSERVICE']._serialized_end=2522
 # @@protoc_insertion_point(module_scope)

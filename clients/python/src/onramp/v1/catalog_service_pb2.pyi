@@ -149,6 +149,7 @@ class ListOnRampsRequest(_message.Message):
     LOCATION_ID_FIELD_NUMBER: _builtins.int
     VXC_PERMITTED_ONLY_FIELD_NUMBER: _builtins.int
     LIVE_ONLY_FIELD_NUMBER: _builtins.int
+    KINDS_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """page_size is the most Ports to return: 0 = server default 50; at most 500 (larger values are
     capped); negative is INVALID_ARGUMENT.
@@ -171,6 +172,10 @@ class ListOnRampsRequest(_message.Message):
     """vxc_permitted_only keeps only Ports that accept new VXCs."""
     live_only: _builtins.bool
     """live_only keeps only Ports whose provisioning status is LIVE."""
+    @_builtins.property
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_resources_pb2.OnRampKind.ValueType]:
+        """kinds keeps on-ramps of these kinds; empty = every kind."""
+
     def __init__(
         self,
         *,
@@ -182,10 +187,11 @@ class ListOnRampsRequest(_message.Message):
         location_id: _builtins.int = ...,
         vxc_permitted_only: _builtins.bool = ...,
         live_only: _builtins.bool = ...,
+        kinds: _abc.Iterable[_resources_pb2.OnRampKind.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["country", b"country", "live_only", b"live_only", "location_id", b"location_id", "metro", b"metro", "page_size", b"page_size", "page_token", b"page_token", "region", b"region", "vxc_permitted_only", b"vxc_permitted_only"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["country", b"country", "kinds", b"kinds", "live_only", b"live_only", "location_id", b"location_id", "metro", b"metro", "page_size", b"page_size", "page_token", b"page_token", "region", b"region", "vxc_permitted_only", b"vxc_permitted_only"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -292,6 +298,7 @@ class SelectOnRampsRequest(_message.Message):
     CUSTOMER_PORT_UID_FIELD_NUMBER: _builtins.int
     PROXIMITY_FIELD_NUMBER: _builtins.int
     COMPLEMENT_OF_FIELD_NUMBER: _builtins.int
+    KINDS_FIELD_NUMBER: _builtins.int
     region: _builtins.str
     """region is the name of a region whose Ports are the candidates; NOT_FOUND /
     ERROR_REASON_REGION_NOT_FOUND if it does not exist.
@@ -332,6 +339,14 @@ class SelectOnRampsRequest(_message.Message):
         Megaport pricebook request per chosen Port; none when unset).
         """
 
+    @_builtins.property
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_resources_pb2.OnRampKind.ValueType]:
+        """kinds are the kinds of on-ramp to choose among: Ports, MCRs, MVEs, ranked together by the
+        same rules (capacity by each kind's rule, diversity across kinds). Empty = Ports only,
+        since a VXC's end on an MCR or MVE needs a configuration (PeeringProfile) that a plain
+        request has not planned for.
+        """
+
     def __init__(
         self,
         *,
@@ -345,10 +360,11 @@ class SelectOnRampsRequest(_message.Message):
         customer_port_uid: _builtins.str = ...,
         proximity: _resources_pb2.ProximityPolicy.ValueType = ...,
         complement_of: _builtins.str = ...,
+        kinds: _abc.Iterable[_resources_pb2.OnRampKind.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "price", b"price", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complement_of", b"complement_of", "customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "diversity", b"diversity", "maintenance", b"maintenance", "price", b"price", "proximity", b"proximity", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complement_of", b"complement_of", "customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "diversity", b"diversity", "kinds", b"kinds", "maintenance", b"maintenance", "price", b"price", "proximity", b"proximity", "rate_limit_mbps", b"rate_limit_mbps", "region", b"region", "scope", b"scope", "selector", b"selector"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_customer: _TypeAlias = _typing.Literal["customer_location_id", "customer_port_uid"]  # noqa: Y015
     _WhichOneofArgType_customer: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015

@@ -530,6 +530,88 @@ ON_RAMP_NOTICE_KIND_OUTAGE: OnRampNoticeKind.ValueType  # 2
 """ON_RAMP_NOTICE_KIND_OUTAGE: an outage Megaport reports."""
 Global___OnRampNoticeKind: _TypeAlias = OnRampNoticeKind  # noqa: Y015
 
+class _OnRampKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OnRampKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OnRampKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ON_RAMP_KIND_UNSPECIFIED: _OnRampKind.ValueType  # 0
+    """ON_RAMP_KIND_UNSPECIFIED: in a request, the default the field documents."""
+    ON_RAMP_KIND_PORT: _OnRampKind.ValueType  # 1
+    """ON_RAMP_KIND_PORT: a Port (Megaport productType MEGAPORT): layer 2."""
+    ON_RAMP_KIND_MCR: _OnRampKind.ValueType  # 2
+    """ON_RAMP_KIND_MCR: a Megaport Cloud Router (MCR2): layer 3; a VXC's end on it gets an
+    interface and a BGP session (PeeringProfile.mcr).
+    """
+    ON_RAMP_KIND_MVE: _OnRampKind.ValueType  # 3
+    """ON_RAMP_KIND_MVE: a Megaport Virtual Edge (MVE): a virtual appliance; a VXC's end on it is
+    one of its vNICs (PeeringProfile.mve).
+    """
+
+class OnRampKind(_OnRampKind, metaclass=_OnRampKindEnumTypeWrapper):
+    """OnRampKind is what an on-ramp is: Megaport sells three kinds of product a service key can be
+    made for, and each configures a VXC's end its own way.
+    """
+
+ON_RAMP_KIND_UNSPECIFIED: OnRampKind.ValueType  # 0
+"""ON_RAMP_KIND_UNSPECIFIED: in a request, the default the field documents."""
+ON_RAMP_KIND_PORT: OnRampKind.ValueType  # 1
+"""ON_RAMP_KIND_PORT: a Port (Megaport productType MEGAPORT): layer 2."""
+ON_RAMP_KIND_MCR: OnRampKind.ValueType  # 2
+"""ON_RAMP_KIND_MCR: a Megaport Cloud Router (MCR2): layer 3; a VXC's end on it gets an
+interface and a BGP session (PeeringProfile.mcr).
+"""
+ON_RAMP_KIND_MVE: OnRampKind.ValueType  # 3
+"""ON_RAMP_KIND_MVE: a Megaport Virtual Edge (MVE): a virtual appliance; a VXC's end on it is
+one of its vNICs (PeeringProfile.mve).
+"""
+Global___OnRampKind: _TypeAlias = OnRampKind  # noqa: Y015
+
+class _PeeringState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PeeringStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PeeringState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PEERING_STATE_UNSPECIFIED: _PeeringState.ValueType  # 0
+    """PEERING_STATE_UNSPECIFIED: the key has no peering profile."""
+    PEERING_STATE_PENDING: _PeeringState.ValueType  # 1
+    """PEERING_STATE_PENDING: the profile waits for the VXC's approval."""
+    PEERING_STATE_SENT_BEFORE_APPROVAL: _PeeringState.ValueType  # 2
+    """PEERING_STATE_SENT_BEFORE_APPROVAL: Megaport took the profile, then the VXC was approved."""
+    PEERING_STATE_AWAITING_LIVE: _PeeringState.ValueType  # 3
+    """PEERING_STATE_AWAITING_LIVE: Megaport refused the profile before approval; the VXC was
+    approved and the profile is sent once it is LIVE.
+    """
+    PEERING_STATE_SENT_AFTER_LIVE: _PeeringState.ValueType  # 4
+    """PEERING_STATE_SENT_AFTER_LIVE: the profile was sent after the VXC went LIVE."""
+    PEERING_STATE_FAILED: _PeeringState.ValueType  # 5
+    """PEERING_STATE_FAILED: Megaport refused the profile after LIVE too; message says why. The
+    provider configures its end by hand.
+    """
+
+class PeeringState(_PeeringState, metaclass=_PeeringStateEnumTypeWrapper):
+    """PeeringState is how far onramp got with a key's PeeringProfile on a VXC bought with it."""
+
+PEERING_STATE_UNSPECIFIED: PeeringState.ValueType  # 0
+"""PEERING_STATE_UNSPECIFIED: the key has no peering profile."""
+PEERING_STATE_PENDING: PeeringState.ValueType  # 1
+"""PEERING_STATE_PENDING: the profile waits for the VXC's approval."""
+PEERING_STATE_SENT_BEFORE_APPROVAL: PeeringState.ValueType  # 2
+"""PEERING_STATE_SENT_BEFORE_APPROVAL: Megaport took the profile, then the VXC was approved."""
+PEERING_STATE_AWAITING_LIVE: PeeringState.ValueType  # 3
+"""PEERING_STATE_AWAITING_LIVE: Megaport refused the profile before approval; the VXC was
+approved and the profile is sent once it is LIVE.
+"""
+PEERING_STATE_SENT_AFTER_LIVE: PeeringState.ValueType  # 4
+"""PEERING_STATE_SENT_AFTER_LIVE: the profile was sent after the VXC went LIVE."""
+PEERING_STATE_FAILED: PeeringState.ValueType  # 5
+"""PEERING_STATE_FAILED: Megaport refused the profile after LIVE too; message says why. The
+provider configures its end by hand.
+"""
+Global___PeeringState: _TypeAlias = PeeringState  # noqa: Y015
+
 @_typing.final
 class Location(_message.Message):
     """Location is a Megaport data-centre location. Megaport's location data is effectively constant,
@@ -676,6 +758,11 @@ class OnRamp(_message.Message):
     LAG_MEMBER_UIDS_FIELD_NUMBER: _builtins.int
     DIVERSITY_ZONE_LAST_KNOWN_FIELD_NUMBER: _builtins.int
     EXPECTED_RTT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    MCR_ASN_FIELD_NUMBER: _builtins.int
+    MVE_VENDOR_FIELD_NUMBER: _builtins.int
+    MVE_SIZE_FIELD_NUMBER: _builtins.int
+    VNICS_FIELD_NUMBER: _builtins.int
     port_uid: _builtins.str
     """port_uid is the Port's Megaport productUid; it identifies the on-ramp in every RPC."""
     port_name: _builtins.str
@@ -716,6 +803,16 @@ class OnRamp(_message.Message):
     """diversity_zone_last_known is true when Megaport currently returns no zone for the Port and
     diversity_zone is the last one it returned.
     """
+    kind: Global___OnRampKind.ValueType
+    """kind is what the on-ramp is: a Port, an MCR or an MVE. Capacity follows the kind: a Port's
+    and an MCR's is speed_mbps; an MVE has no Port speed, and speed_mbps is its
+    max_vxc_speed_mbps.
+    """
+    mcr_asn: _builtins.int
+    """mcr_asn is an MCR's ASN (the local ASN of its BGP sessions); 0 for other kinds."""
+    mve_vendor: _builtins.str
+    """mve_vendor and mve_size are an MVE's appliance vendor and size, e.g. "PALO_ALTO", "SMALL"."""
+    mve_size: _builtins.str
     @_builtins.property
     def location(self) -> Global___Location:
         """location is where the Port is."""
@@ -760,6 +857,12 @@ class OnRamp(_message.Message):
         figure (no median, no coordinates, no override).
         """
 
+    @_builtins.property
+    def vnics(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vnic]:
+        """vnics are an MVE's network interfaces by index, each with the VXC it carries (at most
+        one); empty for other kinds.
+        """
+
     def __init__(
         self,
         *,
@@ -786,10 +889,15 @@ class OnRamp(_message.Message):
         lag_member_uids: _abc.Iterable[_builtins.str] | None = ...,
         diversity_zone_last_known: _builtins.bool = ...,
         expected_rtt: Global___ExpectedRtt | None = ...,
+        kind: Global___OnRampKind.ValueType = ...,
+        mcr_asn: _builtins.int = ...,
+        mve_vendor: _builtins.str = ...,
+        mve_size: _builtins.str = ...,
+        vnics: _abc.Iterable[Global___Vnic] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expected_rtt", b"expected_rtt", "location", b"location", "measured", b"measured"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated_mbps", b"allocated_mbps", "company_name", b"company_name", "diversity_zone", b"diversity_zone", "diversity_zone_last_known", b"diversity_zone_last_known", "estimated_utilisation", b"estimated_utilisation", "expected_rtt", b"expected_rtt", "headroom_mbps", b"headroom_mbps", "lag_member_uids", b"lag_member_uids", "location", b"location", "max_vxc_speed_mbps", b"max_vxc_speed_mbps", "measured", b"measured", "notices", b"notices", "port_name", b"port_name", "port_uid", b"port_uid", "provisioning_status", b"provisioning_status", "ranking_basis", b"ranking_basis", "regions", b"regions", "reserved_vlans", b"reserved_vlans", "speed_mbps", b"speed_mbps", "utilisation", b"utilisation", "vlans_in_use", b"vlans_in_use", "vxc_count", b"vxc_count", "vxc_permitted", b"vxc_permitted"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated_mbps", b"allocated_mbps", "company_name", b"company_name", "diversity_zone", b"diversity_zone", "diversity_zone_last_known", b"diversity_zone_last_known", "estimated_utilisation", b"estimated_utilisation", "expected_rtt", b"expected_rtt", "headroom_mbps", b"headroom_mbps", "kind", b"kind", "lag_member_uids", b"lag_member_uids", "location", b"location", "max_vxc_speed_mbps", b"max_vxc_speed_mbps", "mcr_asn", b"mcr_asn", "measured", b"measured", "mve_size", b"mve_size", "mve_vendor", b"mve_vendor", "notices", b"notices", "port_name", b"port_name", "port_uid", b"port_uid", "provisioning_status", b"provisioning_status", "ranking_basis", b"ranking_basis", "regions", b"regions", "reserved_vlans", b"reserved_vlans", "speed_mbps", b"speed_mbps", "utilisation", b"utilisation", "vlans_in_use", b"vlans_in_use", "vnics", b"vnics", "vxc_count", b"vxc_count", "vxc_permitted", b"vxc_permitted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -949,12 +1057,15 @@ class PortSummary(_message.Message):
     PORT_NAME_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
     COMPANY_NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
     port_uid: _builtins.str
     """port_uid is the Port's Megaport productUid."""
     port_name: _builtins.str
     """port_name is the Port's Megaport productName."""
     company_name: _builtins.str
     """company_name is the Port owner's Megaport company name."""
+    kind: Global___OnRampKind.ValueType
+    """kind is what the on-ramp is."""
     @_builtins.property
     def location(self) -> Global___Location:
         """location is where the Port is."""
@@ -966,10 +1077,11 @@ class PortSummary(_message.Message):
         port_name: _builtins.str = ...,
         location: Global___Location | None = ...,
         company_name: _builtins.str = ...,
+        kind: Global___OnRampKind.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_name", b"company_name", "location", b"location", "port_name", b"port_name", "port_uid", b"port_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_name", b"company_name", "kind", b"kind", "location", b"location", "port_name", b"port_name", "port_uid", b"port_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1141,6 +1253,7 @@ class ServiceKey(_message.Message):
     ON_RAMP_NOTICES_FIELD_NUMBER: _builtins.int
     ROTATED_FROM_FIELD_NUMBER: _builtins.int
     ROTATED_TO_FIELD_NUMBER: _builtins.int
+    PEERING_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """key is the Megaport service key, a UUID; it identifies the key in every RPC."""
     single_use: _builtins.bool
@@ -1210,6 +1323,12 @@ class ServiceKey(_message.Message):
         OnRamp.notices); a change shows in WatchServiceKeys as SERVICE_KEY_EVENT_TYPE_ON_RAMP_NOTICE.
         """
 
+    @_builtins.property
+    def peering(self) -> Global___PeeringProfile:
+        """peering is the profile the provider's end of a VXC bought with the key is configured with
+        (without its BGP password); unset when the key has none.
+        """
+
     def __init__(
         self,
         *,
@@ -1233,10 +1352,11 @@ class ServiceKey(_message.Message):
         on_ramp_notices: _abc.Iterable[Global___OnRampNotice] | None = ...,
         rotated_from: _builtins.str = ...,
         rotated_to: _builtins.str = ...,
+        peering: Global___PeeringProfile | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "create_time", b"create_time", "last_used_time", b"last_used_time", "on_ramp", b"on_ramp", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "create_time", b"create_time", "last_used_time", b"last_used_time", "on_ramp", b"on_ramp", "peering", b"peering", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "active", b"active", "create_time", b"create_time", "customer_ref", b"customer_ref", "description", b"description", "key", b"key", "last_used_time", b"last_used_time", "max_speed_mbps", b"max_speed_mbps", "on_ramp", b"on_ramp", "on_ramp_notices", b"on_ramp_notices", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "rotated_from", b"rotated_from", "rotated_to", b"rotated_to", "single_use", b"single_use", "state", b"state", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_vlan", b"_vlan", "active", b"active", "create_time", b"create_time", "customer_ref", b"customer_ref", "description", b"description", "key", b"key", "last_used_time", b"last_used_time", "max_speed_mbps", b"max_speed_mbps", "on_ramp", b"on_ramp", "on_ramp_notices", b"on_ramp_notices", "peering", b"peering", "pre_approved", b"pre_approved", "region", b"region", "request_id", b"request_id", "rotated_from", b"rotated_from", "rotated_to", b"rotated_to", "single_use", b"single_use", "state", b"state", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__vlan: _TypeAlias = _typing.Literal["vlan"]  # noqa: Y015
     _WhichOneofArgType__vlan: _TypeAlias = _typing.Literal["_vlan", b"_vlan"]  # noqa: Y015
@@ -1438,6 +1558,7 @@ class VxcOrder(_message.Message):
     STATE_MESSAGE_FIELD_NUMBER: _builtins.int
     ERROR_REASON_FIELD_NUMBER: _builtins.int
     VXC_FIELD_NUMBER: _builtins.int
+    PEERING_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     """order_id identifies the order: a UUID onramp assigns when it journals the order."""
     request_id: _builtins.str
@@ -1500,6 +1621,12 @@ class VxcOrder(_message.Message):
         change); unset until Megaport reported it.
         """
 
+    @_builtins.property
+    def peering(self) -> Global___PeeringDelivery:
+        """peering is what happened to the key's PeeringProfile on this VXC (the B-End is the
+        provider's MCR or MVE); unset when the key has none.
+        """
+
     def __init__(
         self,
         *,
@@ -1520,10 +1647,11 @@ class VxcOrder(_message.Message):
         state_message: _builtins.str = ...,
         error_reason: _error_reason_pb2.ErrorReason.ValueType = ...,
         vxc: Global___VxcStatus | None = ...,
+        peering: Global___PeeringDelivery | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "b_end", b"b_end", "create_time", b"create_time", "price", b"price", "spec", b"spec", "update_time", b"update_time", "vxc", b"vxc"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "b_end", b"b_end", "create_time", b"create_time", "peering", b"peering", "price", b"price", "spec", b"spec", "update_time", b"update_time", "vxc", b"vxc"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "a_end_vlan", b"a_end_vlan", "account", b"account", "awaiting_approval_from", b"awaiting_approval_from", "b_end", b"b_end", "b_end_vlan", b"b_end_vlan", "create_time", b"create_time", "error_reason", b"error_reason", "order_id", b"order_id", "price", b"price", "request_id", b"request_id", "spec", b"spec", "state", b"state", "state_message", b"state_message", "update_time", b"update_time", "vxc", b"vxc", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["a_end", b"a_end", "a_end_vlan", b"a_end_vlan", "account", b"account", "awaiting_approval_from", b"awaiting_approval_from", "b_end", b"b_end", "b_end_vlan", b"b_end_vlan", "create_time", b"create_time", "error_reason", b"error_reason", "order_id", b"order_id", "peering", b"peering", "price", b"price", "request_id", b"request_id", "spec", b"spec", "state", b"state", "state_message", b"state_message", "update_time", b"update_time", "vxc", b"vxc", "vxc_uid", b"vxc_uid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1642,3 +1770,208 @@ class AuditRecord(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditRecord: _TypeAlias = AuditRecord  # noqa: Y015
+
+@_typing.final
+class Vnic(_message.Message):
+    """Vnic is one of an MVE's network interfaces (at most five, fixed when the MVE was made)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    VLAN_FIELD_NUMBER: _builtins.int
+    VXC_UID_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    """index is the vNIC's position, from 0."""
+    description: _builtins.str
+    """description is the name the MVE's owner gave it, e.g. "Data Plane"."""
+    vlan: _builtins.int
+    """vlan is the vNIC's VLAN on the appliance."""
+    vxc_uid: _builtins.str
+    """vxc_uid is the VXC the vNIC carries; empty when it is free. Each vNIC carries at most one."""
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        description: _builtins.str = ...,
+        vlan: _builtins.int = ...,
+        vxc_uid: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "index", b"index", "vlan", b"vlan", "vxc_uid", b"vxc_uid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Vnic: _TypeAlias = Vnic  # noqa: Y015
+
+@_typing.final
+class PeeringProfile(_message.Message):
+    """PeeringProfile is how the provider's end of a VXC bought with a key is configured, kept with
+    the key when it is made. When a VXC bought with the key awaits the provider's approval,
+    onramp sends it to Megaport (PUT /v3/product/vxc/{uid} with bEndConfig or bVnicIndex) and
+    then approves; if Megaport refuses it before approval, onramp approves and sends it again
+    once the VXC is LIVE (PeeringDelivery says which happened).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MCR_FIELD_NUMBER: _builtins.int
+    MVE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def mcr(self) -> Global___McrPeering: ...
+    @_builtins.property
+    def mve(self) -> Global___MvePeering: ...
+    def __init__(
+        self,
+        *,
+        mcr: Global___McrPeering | None = ...,
+        mve: Global___MvePeering | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "mcr", b"mcr", "mve", b"mve"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "mcr", b"mcr", "mve", b"mve"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["mcr", "mve"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___PeeringProfile: _TypeAlias = PeeringProfile  # noqa: Y015
+
+@_typing.final
+class McrPeering(_message.Message):
+    """McrPeering is the MCR's interface and BGP session on the VXC. The interface's VLAN is the
+    VXC's B-End VLAN: a single-use key's vlan (or the one Megaport assigns).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTERFACE_ADDRESSES_FIELD_NUMBER: _builtins.int
+    BGP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def interface_addresses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """interface_addresses are the MCR interface's addresses in CIDR form, e.g.
+        "169.254.100.1/30"; 1 to 4.
+        """
+
+    @_builtins.property
+    def bgp(self) -> Global___BgpSession:
+        """bgp is the BGP session with the customer's router; unset = no BGP (static routing)."""
+
+    def __init__(
+        self,
+        *,
+        interface_addresses: _abc.Iterable[_builtins.str] | None = ...,
+        bgp: Global___BgpSession | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bgp", b"bgp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bgp", b"bgp", "interface_addresses", b"interface_addresses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___McrPeering: _TypeAlias = McrPeering  # noqa: Y015
+
+@_typing.final
+class BgpSession(_message.Message):
+    """BgpSession is one BGP session of an MCR interface."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEER_ASN_FIELD_NUMBER: _builtins.int
+    LOCAL_IP_ADDRESS_FIELD_NUMBER: _builtins.int
+    PEER_IP_ADDRESS_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    PASSWORD_SET_FIELD_NUMBER: _builtins.int
+    BFD_FIELD_NUMBER: _builtins.int
+    peer_asn: _builtins.int
+    """peer_asn is the customer's ASN: 1-4294967294."""
+    local_ip_address: _builtins.str
+    """local_ip_address is the MCR's address of the session, without a prefix length; it must be
+    inside one of the interface addresses.
+    """
+    peer_ip_address: _builtins.str
+    """peer_ip_address is the customer's address of the session, without a prefix length; inside
+    the same interface address, and not local_ip_address.
+    """
+    password: _builtins.str
+    """password is the session's MD5 password (at most 25 characters). Input only: onramp never
+    returns it, logs it or puts it in an error (password_set says whether there is one).
+    """
+    password_set: _builtins.bool
+    """password_set says a password is kept (output only)."""
+    bfd: _builtins.bool
+    """bfd turns on BFD for the session (Megaport's defaults: 300 ms, multiplier 3)."""
+    def __init__(
+        self,
+        *,
+        peer_asn: _builtins.int = ...,
+        local_ip_address: _builtins.str = ...,
+        peer_ip_address: _builtins.str = ...,
+        password: _builtins.str = ...,
+        password_set: _builtins.bool = ...,
+        bfd: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bfd", b"bfd", "local_ip_address", b"local_ip_address", "password", b"password", "password_set", b"password_set", "peer_asn", b"peer_asn", "peer_ip_address", b"peer_ip_address"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BgpSession: _TypeAlias = BgpSession  # noqa: Y015
+
+@_typing.final
+class MvePeering(_message.Message):
+    """MvePeering is the MVE's vNIC the VXC lands on."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VNIC_INDEX_FIELD_NUMBER: _builtins.int
+    vnic_index: _builtins.int
+    """vnic_index is one of the MVE's vNICs (OnRamp.vnics) that carries no VXC when the key is
+    made.
+    """
+    def __init__(
+        self,
+        *,
+        vnic_index: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vnic_index", b"vnic_index"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MvePeering: _TypeAlias = MvePeering  # noqa: Y015
+
+@_typing.final
+class PeeringDelivery(_message.Message):
+    """PeeringDelivery is what happened to a key's PeeringProfile on one VXC."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    state: Global___PeeringState.ValueType
+    """state is how far it got."""
+    message: _builtins.str
+    """message says why a profile was refused, lowercase; empty otherwise."""
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """update_time is when the state last changed."""
+
+    def __init__(
+        self,
+        *,
+        state: Global___PeeringState.ValueType = ...,
+        message: _builtins.str = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PeeringDelivery: _TypeAlias = PeeringDelivery  # noqa: Y015

@@ -41,8 +41,13 @@ class CreateServiceKeyRequest(_message.Message):
     ACTIVE_FIELD_NUMBER: _builtins.int
     CUSTOMER_REF_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PEERING_FIELD_NUMBER: _builtins.int
     port_uid: _builtins.str
-    """port_uid is the provider's Port the key grants access to. Required."""
+    """port_uid is the provider's on-ramp the key grants access to: a Port, an MCR or an MVE
+    (OnRamp.port_uid, whatever its kind). Required. On an MCR or MVE, a single-use key's vlan is
+    the VXC's B-End VLAN there too (the MCR interface's VLAN; on an MVE, the VXC's VLAN on its
+    vNIC), and `peering` says how onramp configures the end.
+    """
     single_use: _builtins.bool
     """single_use makes a key that becomes exactly one VXC; false makes a multi-use key."""
     vlan: _builtins.int
@@ -75,6 +80,14 @@ class CreateServiceKeyRequest(_message.Message):
     def valid_until(self) -> _timestamp_pb2.Timestamp:
         """valid_until ends the validity window; unset = no end. Must be after valid_from."""
 
+    @_builtins.property
+    def peering(self) -> _resources_pb2.PeeringProfile:
+        """peering configures the provider's end of a VXC bought with the key: required shape by the
+        on-ramp's kind (mcr for an MCR, mve for an MVE, none for a Port). It is checked here (bad
+        addresses, an ASN out of range, a vNIC the MVE lacks or one already carrying a VXC are
+        INVALID_ARGUMENT), and sent to Megaport when the VXC awaits approval.
+        """
+
     def __init__(
         self,
         *,
@@ -89,10 +102,11 @@ class CreateServiceKeyRequest(_message.Message):
         active: _builtins.bool | None = ...,
         customer_ref: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        peering: _resources_pb2.PeeringProfile | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "_vlan", b"_vlan", "active", b"active", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "_vlan", b"_vlan", "active", b"active", "peering", b"peering", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "_vlan", b"_vlan", "active", b"active", "customer_ref", b"customer_ref", "description", b"description", "max_speed_mbps", b"max_speed_mbps", "port_uid", b"port_uid", "pre_approved", b"pre_approved", "request_id", b"request_id", "single_use", b"single_use", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "_vlan", b"_vlan", "active", b"active", "customer_ref", b"customer_ref", "description", b"description", "max_speed_mbps", b"max_speed_mbps", "peering", b"peering", "port_uid", b"port_uid", "pre_approved", b"pre_approved", "request_id", b"request_id", "single_use", b"single_use", "valid_from", b"valid_from", "valid_until", b"valid_until", "vlan", b"vlan"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
     _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
@@ -149,6 +163,8 @@ class IssueServiceKeysRequest(_message.Message):
     CUSTOMER_PORT_UID_FIELD_NUMBER: _builtins.int
     PROXIMITY_FIELD_NUMBER: _builtins.int
     COMPLEMENT_OF_FIELD_NUMBER: _builtins.int
+    KINDS_FIELD_NUMBER: _builtins.int
+    PEERING_FIELD_NUMBER: _builtins.int
     region: _builtins.str
     """region is the name of the region to issue in. Required."""
     diversity: _resources_pb2.DiversityPreference.ValueType
@@ -190,6 +206,18 @@ class IssueServiceKeysRequest(_message.Message):
     def valid_until(self) -> _timestamp_pb2.Timestamp:
         """valid_until ends the keys' validity window; unset = no end."""
 
+    @_builtins.property
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_resources_pb2.OnRampKind.ValueType]:
+        """kinds are the kinds of on-ramp to choose among (as SelectOnRampsRequest.kinds); empty =
+        Ports only.
+        """
+
+    @_builtins.property
+    def peering(self) -> _resources_pb2.PeeringProfile:
+        """peering is kept with every key minted (as CreateServiceKeyRequest.peering); its kind must
+        suit every chosen on-ramp, so ask for one kind with it.
+        """
+
     def __init__(
         self,
         *,
@@ -207,10 +235,12 @@ class IssueServiceKeysRequest(_message.Message):
         customer_port_uid: _builtins.str = ...,
         proximity: _resources_pb2.ProximityPolicy.ValueType = ...,
         complement_of: _builtins.str = ...,
+        kinds: _abc.Iterable[_resources_pb2.OnRampKind.ValueType] | None = ...,
+        peering: _resources_pb2.PeeringProfile | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "peering", b"peering", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complement_of", b"complement_of", "customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "customer_ref", b"customer_ref", "description", b"description", "diversity", b"diversity", "max_speed_mbps", b"max_speed_mbps", "pre_approved", b"pre_approved", "proximity", b"proximity", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complement_of", b"complement_of", "customer", b"customer", "customer_location_id", b"customer_location_id", "customer_port_uid", b"customer_port_uid", "customer_ref", b"customer_ref", "description", b"description", "diversity", b"diversity", "kinds", b"kinds", "max_speed_mbps", b"max_speed_mbps", "peering", b"peering", "pre_approved", b"pre_approved", "proximity", b"proximity", "region", b"region", "request_id", b"request_id", "single_use", b"single_use", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_customer: _TypeAlias = _typing.Literal["customer_location_id", "customer_port_uid"]  # noqa: Y015
     _WhichOneofArgType_customer: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015

@@ -273,7 +273,8 @@ class VxcOrderServiceServicer:
         """ApproveVxcOrder is the provider approving a VXC that waits on it (bought with a key that is
         not pre-approved), whether it was ordered through onramp or elsewhere. FAILED_PRECONDITION /
         ERROR_REASON_ORDER_NOT_AWAITING_APPROVAL if it is not waiting; NOT_FOUND /
-        ERROR_REASON_ORDER_NOT_FOUND if unknown.
+        ERROR_REASON_ORDER_NOT_FOUND if unknown. For an order bought through onramp with a key that
+        has a PeeringProfile, the profile is sent first (VxcOrder.peering says how it went).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -141,7 +141,8 @@ class VxcOrderServiceStub:
     """ApproveVxcOrder is the provider approving a VXC that waits on it (bought with a key that is
     not pre-approved), whether it was ordered through onramp or elsewhere. FAILED_PRECONDITION /
     ERROR_REASON_ORDER_NOT_AWAITING_APPROVAL if it is not waiting; NOT_FOUND /
-    ERROR_REASON_ORDER_NOT_FOUND if unknown.
+    ERROR_REASON_ORDER_NOT_FOUND if unknown. For an order bought through onramp with a key that
+    has a PeeringProfile, the profile is sent first (VxcOrder.peering says how it went).
     """
     RejectVxcOrder: _grpc.UnaryUnaryMultiCallable[_vxc_order_service_pb2.RejectVxcOrderRequest, _vxc_order_service_pb2.RejectVxcOrderResponse]
     """RejectVxcOrder is the provider refusing a VXC that waits on it; the order becomes REJECTED.
@@ -261,7 +262,8 @@ class VxcOrderServiceAsyncStub(VxcOrderServiceStub):
     """ApproveVxcOrder is the provider approving a VXC that waits on it (bought with a key that is
     not pre-approved), whether it was ordered through onramp or elsewhere. FAILED_PRECONDITION /
     ERROR_REASON_ORDER_NOT_AWAITING_APPROVAL if it is not waiting; NOT_FOUND /
-    ERROR_REASON_ORDER_NOT_FOUND if unknown.
+    ERROR_REASON_ORDER_NOT_FOUND if unknown. For an order bought through onramp with a key that
+    has a PeeringProfile, the profile is sent first (VxcOrder.peering says how it went).
     """
     RejectVxcOrder: _aio.UnaryUnaryMultiCallable[_vxc_order_service_pb2.RejectVxcOrderRequest, _vxc_order_service_pb2.RejectVxcOrderResponse]  # type: ignore[assignment]
     """RejectVxcOrder is the provider refusing a VXC that waits on it; the order becomes REJECTED.
@@ -456,7 +458,8 @@ class VxcOrderServiceServicer(metaclass=_abc_1.ABCMeta):
         """ApproveVxcOrder is the provider approving a VXC that waits on it (bought with a key that is
         not pre-approved), whether it was ordered through onramp or elsewhere. FAILED_PRECONDITION /
         ERROR_REASON_ORDER_NOT_AWAITING_APPROVAL if it is not waiting; NOT_FOUND /
-        ERROR_REASON_ORDER_NOT_FOUND if unknown.
+        ERROR_REASON_ORDER_NOT_FOUND if unknown. For an order bought through onramp with a key that
+        has a PeeringProfile, the profile is sent first (VxcOrder.peering says how it went).
         """
 
     @_abc_1.abstractmethod

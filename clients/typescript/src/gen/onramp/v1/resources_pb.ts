@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onramp/v1/resources.proto.
  */
 export const file_onramp_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChlvbnJhbXAvdjEvcmVzb3VyY2VzLnByb3RvEglvbnJhbXAudjEikQEKCExvY2F0aW9uEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSDQoFbWV0cm8YAyABKAkSDwoHY291bnRyeRgEIAEoCRIOCgZtYXJrZXQYBSABKAkSDgoGc3RhdHVzGAYgASgJEhEKCW9yZGVyYWJsZRgHIAEoCBIYChBvcmRlcmluZ19tZXNzYWdlGAggASgJIi4KB0NvdW50cnkSDAoEbmFtZRgBIAEoCRIVCg1vbl9yYW1wX2NvdW50GAIgASgFIj0KBU1ldHJvEgwKBG5hbWUYASABKAkSDwoHY291bnRyeRgCIAEoCRIVCg1vbl9yYW1wX2NvdW50GAMgASgFIsYFCgZPblJhbXASEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhIKCnNwZWVkX21icHMYBCABKAMSMAoOZGl2ZXJzaXR5X3pvbmUYBSABKA4yGC5vbnJhbXAudjEuRGl2ZXJzaXR5Wm9uZRIVCg12eGNfcGVybWl0dGVkGAYgASgIEhoKEm1heF92eGNfc3BlZWRfbWJwcxgHIAEoAxIWCg5hbGxvY2F0ZWRfbWJwcxgIIAEoAxIVCg1oZWFkcm9vbV9tYnBzGAkgASgDEhMKC3V0aWxpc2F0aW9uGAogASgBEhEKCXZ4Y19jb3VudBgLIAEoBRIUCgx2bGFuc19pbl91c2UYDCADKAUSOgoTcHJvdmlzaW9uaW5nX3N0YXR1cxgNIAEoDjIdLm9ucmFtcC52MS5Qcm92aXNpb25pbmdTdGF0dXMSDwoHcmVnaW9ucxgOIAMoCRIUCgxjb21wYW55X25hbWUYDyABKAkSFgoOcmVzZXJ2ZWRfdmxhbnMYECADKAUSLAoIbWVhc3VyZWQYESABKAsyGi5vbnJhbXAudjEuTWVhc3VyZWRUcmFmZmljEi4KDXJhbmtpbmdfYmFzaXMYEiABKA4yFy5vbnJhbXAudjEuUmFua2luZ0Jhc2lzEh0KFWVzdGltYXRlZF91dGlsaXNhdGlvbhgTIAEoARIoCgdub3RpY2VzGBQgAygLMhcub25yYW1wLnYxLk9uUmFtcE5vdGljZRIXCg9sYWdfbWVtYmVyX3VpZHMYFSADKAkSIQoZZGl2ZXJzaXR5X3pvbmVfbGFzdF9rbm93bhgWIAEoCBIsCgxleHBlY3RlZF9ydHQYFyABKAsyFi5vbnJhbXAudjEuRXhwZWN0ZWRSdHQiWAoLRXhwZWN0ZWRSdHQSFAoMbWlsbGlzZWNvbmRzGAEgASgBEiQKBnNvdXJjZRgCIAEoDjIULm9ucmFtcC52MS5SdHRTb3VyY2USDQoFbW9udGgYAyABKAki2AEKD01lYXN1cmVkVHJhZmZpYxIQCghwOTVfbWJwcxgBIAEoARIRCglwZWFrX21icHMYAiABKAESEwoLd2luZG93X2RheXMYAyABKAUSFAoMc2FtcGxlX2NvdW50GAQgASgFEjQKEGxhc3Rfc2FtcGxlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbGxlY3RfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZnJlc2gYByABKAgi6gEKDE9uUmFtcE5vdGljZRIpCgRraW5kGAEgASgOMhsub25yYW1wLnYxLk9uUmFtcE5vdGljZUtpbmQSEAoIZXZlbnRfaWQYAiABKAkSDQoFc3RhdGUYAyABKAkSDwoHb25nb2luZxgEIAEoCBIuCgpzdGFydF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGaW1wYWN0GAcgASgJEg8KB3B1cnBvc2UYCCABKAkibwoLUG9ydFN1bW1hcnkSEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhQKDGNvbXBhbnlfbmFtZRgEIAEoCSJwCg5SZWplY3RlZE9uUmFtcBIiCgdvbl9yYW1wGAEgASgLMhEub25yYW1wLnYxLk9uUmFtcBIqCgZyZWFzb24YAiABKA4yGi5vbnJhbXAudjEuUmVqZWN0aW9uUmVhc29uEg4KBmRldGFpbBgDIAEoCSJcCg5SZWdpb25TZWxlY3RvchIRCgljb3VudHJpZXMYASADKAkSDgoGbWV0cm9zGAIgAygJEhQKDGxvY2F0aW9uX2lkcxgDIAMoBRIRCglwb3J0X3VpZHMYBCADKAki4wEKBlJlZ2lvbhIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIrCghzZWxlY3RvchgEIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvchIRCglwb3J0X3VpZHMYBSADKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLdBAoKU2VydmljZUtleRILCgNrZXkYASABKAkSJwoHb25fcmFtcBgCIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRISCgpzaW5nbGVfdXNlGAMgASgIEhEKBHZsYW4YBCABKAVIAIgBARIWCg5tYXhfc3BlZWRfbWJwcxgFIAEoAxIUCgxwcmVfYXBwcm92ZWQYBiABKAgSDgoGYWN0aXZlGAcgASgIEhMKC2Rlc2NyaXB0aW9uGAggASgJEi4KCnZhbGlkX2Zyb20YCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVzdGF0ZRgLIAEoDjIaLm9ucmFtcC52MS5TZXJ2aWNlS2V5U3RhdGUSFAoMY3VzdG9tZXJfcmVmGAwgASgJEg4KBnJlZ2lvbhgNIAEoCRISCgpyZXF1ZXN0X2lkGA4gASgJEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdnhjX3VpZBgRIAEoCRIwCg9vbl9yYW1wX25vdGljZXMYEiADKAsyFy5vbnJhbXAudjEuT25SYW1wTm90aWNlEhQKDHJvdGF0ZWRfZnJvbRgTIAEoCRISCgpyb3RhdGVkX3RvGBQgASgJQgcKBV92bGFuIssCChBTZXJ2aWNlS2V5TG9va3VwEgsKA2tleRgBIAEoCRInCgdvbl9yYW1wGAIgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhYKDm1heF9zcGVlZF9tYnBzGAMgASgDEhIKCnNpbmdsZV91c2UYBCABKAgSFAoMcHJlX2FwcHJvdmVkGAUgASgIEi4KCnZhbGlkX2Zyb20YBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ1c2FibGUYCCABKAgSFwoPdW51c2FibGVfcmVhc29uGAkgASgJEjUKFXVudXNhYmxlX2Vycm9yX3JlYXNvbhgKIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbiLGAQoMVnhjT3JkZXJTcGVjEhMKC3NlcnZpY2Vfa2V5GAEgASgJEhYKDmFfZW5kX3BvcnRfdWlkGAIgASgJEhIKCmFfZW5kX3ZsYW4YAyABKAUSFwoPcmF0ZV9saW1pdF9tYnBzGAQgASgDEhMKC3Rlcm1fbW9udGhzGAUgASgFEgwKBG5hbWUYBiABKAkSEwoLY29zdF9jZW50cmUYByABKAkSEAoIc2h1dGRvd24YCCABKAgSEgoKcHJvbW9fY29kZRgJIAEoCSJzCgpQcmljZVF1b3RlEhAKCGN1cnJlbmN5GAEgASgJEhQKDG1vbnRobHlfcmF0ZRgCIAEoCRIVCg1tb250aGx5X3NldHVwGAMgASgJEhMKC2hvdXJseV9yYXRlGAQgASgJEhEKCW1icHNfcmF0ZRgFIAEoCSKoBAoIVnhjT3JkZXISEAoIb3JkZXJfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIPCgdhY2NvdW50GAMgASgJEiUKBHNwZWMYBCABKAsyFy5vbnJhbXAudjEuVnhjT3JkZXJTcGVjEicKBXN0YXRlGAUgASgOMhgub25yYW1wLnYxLlZ4Y09yZGVyU3RhdGUSDwoHdnhjX3VpZBgGIAEoCRIlCgVhX2VuZBgHIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRIlCgViX2VuZBgIIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRISCgphX2VuZF92bGFuGAkgASgFEhIKCmJfZW5kX3ZsYW4YCiABKAUSJAoFcHJpY2UYCyABKAsyFS5vbnJhbXAudjEuUHJpY2VRdW90ZRIeChZhd2FpdGluZ19hcHByb3ZhbF9mcm9tGAwgASgJEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNc3RhdGVfbWVzc2FnZRgPIAEoCRIsCgxlcnJvcl9yZWFzb24YECABKA4yFi5vbnJhbXAudjEuRXJyb3JSZWFzb24SIQoDdnhjGBEgASgLMhQub25yYW1wLnYxLlZ4Y1N0YXR1cyL+AQoJVnhjU3RhdHVzEg8KB3Z4Y191aWQYASABKAkSDAoEbmFtZRgCIAEoCRI6ChNwcm92aXNpb25pbmdfc3RhdHVzGAMgASgOMh0ub25yYW1wLnYxLlByb3Zpc2lvbmluZ1N0YXR1cxIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSGAoQYXBwcm92YWxfcGVuZGluZxgGIAEoCBIfChdwZW5kaW5nX3JhdGVfbGltaXRfbWJwcxgHIAEoAxIbChNwZW5kaW5nX3Rlcm1fbW9udGhzGAggASgFEhAKCHNodXRkb3duGAkgASgIIsIBCgtBdWRpdFJlY29yZBIQCghhdWRpdF9pZBgBIAEoCRIOCgZjYWxsZXIYAiABKAkSCwoDcnBjGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIcmVzb3VyY2UYBSABKAkSDAoEY29kZRgGIAEoBRImCgZyZWFzb24YByABKA4yFi5vbnJhbXAudjEuRXJyb3JSZWFzb24SKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqeQoNRGl2ZXJzaXR5Wm9uZRIeChpESVZFUlNJVFlfWk9ORV9VTlNQRUNJRklFRBAAEhYKEkRJVkVSU0lUWV9aT05FX1JFRBABEhcKE0RJVkVSU0lUWV9aT05FX0JMVUUQAhIXChNESVZFUlNJVFlfWk9ORV9OT05FEAMq7wIKElByb3Zpc2lvbmluZ1N0YXR1cxIjCh9QUk9WSVNJT05JTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUFJPVklTSU9OSU5HX1NUQVRVU19ORVcQARIeChpQUk9WSVNJT05JTkdfU1RBVFVTX0RFU0lHThACEiIKHlBST1ZJU0lPTklOR19TVEFUVVNfREVQTE9ZQUJMRRADEiIKHlBST1ZJU0lPTklOR19TVEFUVVNfQ09ORklHVVJFRBAEEhwKGFBST1ZJU0lPTklOR19TVEFUVVNfTElWRRAFEiEKHVBST1ZJU0lPTklOR19TVEFUVVNfQ0FOQ0VMTEVEEAYSJwojUFJPVklTSU9OSU5HX1NUQVRVU19ERUNPTU1JU1NJT05JTkcQBxImCiJQUk9WSVNJT05JTkdfU1RBVFVTX0RFQ09NTUlTU0lPTkVEEAgSHQoZUFJPVklTSU9OSU5HX1NUQVRVU19PVEhFUhAJKqEBChNEaXZlcnNpdHlQcmVmZXJlbmNlEiQKIERJVkVSU0lUWV9QUkVGRVJFTkNFX1VOU1BFQ0lGSUVEEAASHQoZRElWRVJTSVRZX1BSRUZFUkVOQ0VfTk9ORRABEiIKHkRJVkVSU0lUWV9QUkVGRVJFTkNFX1BSRUZFUlJFRBACEiEKHURJVkVSU0lUWV9QUkVGRVJFTkNFX1JFUVVJUkVEEAMqzAEKD1NlcnZpY2VLZXlTdGF0ZRIhCh1TRVJWSUNFX0tFWV9TVEFURV9VTlNQRUNJRklFRBAAEh0KGVNFUlZJQ0VfS0VZX1NUQVRFX1BFTkRJTkcQARIcChhTRVJWSUNFX0tFWV9TVEFURV9BQ1RJVkUQAhIeChpTRVJWSUNFX0tFWV9TVEFURV9JTkFDVElWRRADEh0KGVNFUlZJQ0VfS0VZX1NUQVRFX0VYUElSRUQQBBIaChZTRVJWSUNFX0tFWV9TVEFURV9VU0VEEAUqogQKDVZ4Y09yZGVyU3RhdGUSHwobVlhDX09SREVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZVlhDX09SREVSX1NUQVRFX0pPVVJOQUxFRBABEh4KGlZYQ19PUkRFUl9TVEFURV9TVUJNSVRUSU5HEAISIwofVlhDX09SREVSX1NUQVRFX09VVENPTUVfVU5LTk9XThADEiUKIVZYQ19PUkRFUl9TVEFURV9BV0FJVElOR19BUFBST1ZBTBAEEh4KGlZYQ19PUkRFUl9TVEFURV9ERVBMT1lBQkxFEAUSHgoaVlhDX09SREVSX1NUQVRFX0NPTkZJR1VSRUQQBhIYChRWWENfT1JERVJfU1RBVEVfTElWRRAHEhwKGFZYQ19PUkRFUl9TVEFURV9SRUpFQ1RFRBAIEhoKFlZYQ19PUkRFUl9TVEFURV9GQUlMRUQQCRIdChlWWENfT1JERVJfU1RBVEVfQ0FOQ0VMTEVEEAoSGwoXVlhDX09SREVSX1NUQVRFX0VYUElSRUQQCxIsCihWWENfT1JERVJfU1RBVEVfQ0hBTkdFX0FXQUlUSU5HX0FQUFJPVkFMEAwSHgoaVlhDX09SREVSX1NUQVRFX0NBTkNFTExJTkcQDRIjCh9WWENfT1JERVJfU1RBVEVfREVDT01NSVNTSU9OSU5HEA4SIgoeVlhDX09SREVSX1NUQVRFX0RFQ09NTUlTU0lPTkVEEA8qvQMKD1JlamVjdGlvblJlYXNvbhIgChxSRUpFQ1RJT05fUkVBU09OX1VOU1BFQ0lGSUVEEAASHQoZUkVKRUNUSU9OX1JFQVNPTl9OT1RfTElWRRABEiYKIlJFSkVDVElPTl9SRUFTT05fVlhDX05PVF9QRVJNSVRURUQQAhItCilSRUpFQ1RJT05fUkVBU09OX01BWF9WWENfU1BFRURfQkVMT1dfUkFURRADEigKJFJFSkVDVElPTl9SRUFTT05fSEVBRFJPT01fQkVMT1dfUkFURRAEEiYKIlJFSkVDVElPTl9SRUFTT05fWk9ORV9BTFJFQURZX1VTRUQQBRIhCh1SRUpFQ1RJT05fUkVBU09OX1JBTktFRF9MT1dFUhAGEisKJ1JFSkVDVElPTl9SRUFTT05fTE9DQVRJT05fTk9UX09SREVSQUJMRRAHEhsKF1JFSkVDVElPTl9SRUFTT05fT1VUQUdFEAgSIAocUkVKRUNUSU9OX1JFQVNPTl9NQUlOVEVOQU5DRRAJEjEKLVJFSkVDVElPTl9SRUFTT05fTUVBU1VSRURfSEVBRFJPT01fQkVMT1dfUkFURRAKKoYBCglSdHRTb3VyY2USGgoWUlRUX1NPVVJDRV9VTlNQRUNJRklFRBAAEh4KGlJUVF9TT1VSQ0VfTUVHQVBPUlRfTUVESUFOEAESGwoXUlRUX1NPVVJDRV9HRU9fRVNUSU1BVEUQAhIgChxSVFRfU09VUkNFX09QRVJBVE9SX09WRVJSSURFEAMqfAoPUHJveGltaXR5UG9saWN5EiAKHFBST1hJTUlUWV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIiCh5QUk9YSU1JVFlfUE9MSUNZX05FQVJFU1RfRklSU1QQARIjCh9QUk9YSU1JVFlfUE9MSUNZX0NBUEFDSVRZX0ZJUlNUEAIqZgoMUmFua2luZ0Jhc2lzEh0KGVJBTktJTkdfQkFTSVNfVU5TUEVDSUZJRUQQABIaChZSQU5LSU5HX0JBU0lTX01FQVNVUkVEEAESGwoXUkFOS0lOR19CQVNJU19BTExPQ0FURUQQAip8ChBPblJhbXBOb3RpY2VLaW5kEiMKH09OX1JBTVBfTk9USUNFX0tJTkRfVU5TUEVDSUZJRUQQABIjCh9PTl9SQU1QX05PVElDRV9LSU5EX01BSU5URU5BTkNFEAESHgoaT05fUkFNUF9OT1RJQ0VfS0lORF9PVVRBR0UQAkJAWj5naXRodWIuY29tL29ucmFtcC1kZXYvb25yYW1wL2NsaWVudHMvZ28vZ2VuL29ucmFtcC92MTtvbnJhbXB2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_onramp_v1_error_reason]);
+  fileDesc("ChlvbnJhbXAvdjEvcmVzb3VyY2VzLnByb3RvEglvbnJhbXAudjEikQEKCExvY2F0aW9uEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSDQoFbWV0cm8YAyABKAkSDwoHY291bnRyeRgEIAEoCRIOCgZtYXJrZXQYBSABKAkSDgoGc3RhdHVzGAYgASgJEhEKCW9yZGVyYWJsZRgHIAEoCBIYChBvcmRlcmluZ19tZXNzYWdlGAggASgJIi4KB0NvdW50cnkSDAoEbmFtZRgBIAEoCRIVCg1vbl9yYW1wX2NvdW50GAIgASgFIj0KBU1ldHJvEgwKBG5hbWUYASABKAkSDwoHY291bnRyeRgCIAEoCRIVCg1vbl9yYW1wX2NvdW50GAMgASgFIsIGCgZPblJhbXASEAoIcG9ydF91aWQYASABKAkSEQoJcG9ydF9uYW1lGAIgASgJEiUKCGxvY2F0aW9uGAMgASgLMhMub25yYW1wLnYxLkxvY2F0aW9uEhIKCnNwZWVkX21icHMYBCABKAMSMAoOZGl2ZXJzaXR5X3pvbmUYBSABKA4yGC5vbnJhbXAudjEuRGl2ZXJzaXR5Wm9uZRIVCg12eGNfcGVybWl0dGVkGAYgASgIEhoKEm1heF92eGNfc3BlZWRfbWJwcxgHIAEoAxIWCg5hbGxvY2F0ZWRfbWJwcxgIIAEoAxIVCg1oZWFkcm9vbV9tYnBzGAkgASgDEhMKC3V0aWxpc2F0aW9uGAogASgBEhEKCXZ4Y19jb3VudBgLIAEoBRIUCgx2bGFuc19pbl91c2UYDCADKAUSOgoTcHJvdmlzaW9uaW5nX3N0YXR1cxgNIAEoDjIdLm9ucmFtcC52MS5Qcm92aXNpb25pbmdTdGF0dXMSDwoHcmVnaW9ucxgOIAMoCRIUCgxjb21wYW55X25hbWUYDyABKAkSFgoOcmVzZXJ2ZWRfdmxhbnMYECADKAUSLAoIbWVhc3VyZWQYESABKAsyGi5vbnJhbXAudjEuTWVhc3VyZWRUcmFmZmljEi4KDXJhbmtpbmdfYmFzaXMYEiABKA4yFy5vbnJhbXAudjEuUmFua2luZ0Jhc2lzEh0KFWVzdGltYXRlZF91dGlsaXNhdGlvbhgTIAEoARIoCgdub3RpY2VzGBQgAygLMhcub25yYW1wLnYxLk9uUmFtcE5vdGljZRIXCg9sYWdfbWVtYmVyX3VpZHMYFSADKAkSIQoZZGl2ZXJzaXR5X3pvbmVfbGFzdF9rbm93bhgWIAEoCBIsCgxleHBlY3RlZF9ydHQYFyABKAsyFi5vbnJhbXAudjEuRXhwZWN0ZWRSdHQSIwoEa2luZBgYIAEoDjIVLm9ucmFtcC52MS5PblJhbXBLaW5kEg8KB21jcl9hc24YGSABKAMSEgoKbXZlX3ZlbmRvchgaIAEoCRIQCghtdmVfc2l6ZRgbIAEoCRIeCgV2bmljcxgcIAMoCzIPLm9ucmFtcC52MS5WbmljIlgKC0V4cGVjdGVkUnR0EhQKDG1pbGxpc2Vjb25kcxgBIAEoARIkCgZzb3VyY2UYAiABKA4yFC5vbnJhbXAudjEuUnR0U291cmNlEg0KBW1vbnRoGAMgASgJItgBCg9NZWFzdXJlZFRyYWZmaWMSEAoIcDk1X21icHMYASABKAESEQoJcGVha19tYnBzGAIgASgBEhMKC3dpbmRvd19kYXlzGAMgASgFEhQKDHNhbXBsZV9jb3VudBgEIAEoBRI0ChBsYXN0X3NhbXBsZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxjb2xsZWN0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWZyZXNoGAcgASgIIuoBCgxPblJhbXBOb3RpY2USKQoEa2luZBgBIAEoDjIbLm9ucmFtcC52MS5PblJhbXBOb3RpY2VLaW5kEhAKCGV2ZW50X2lkGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB29uZ29pbmcYBCABKAgSLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmltcGFjdBgHIAEoCRIPCgdwdXJwb3NlGAggASgJIpQBCgtQb3J0U3VtbWFyeRIQCghwb3J0X3VpZBgBIAEoCRIRCglwb3J0X25hbWUYAiABKAkSJQoIbG9jYXRpb24YAyABKAsyEy5vbnJhbXAudjEuTG9jYXRpb24SFAoMY29tcGFueV9uYW1lGAQgASgJEiMKBGtpbmQYBSABKA4yFS5vbnJhbXAudjEuT25SYW1wS2luZCJwCg5SZWplY3RlZE9uUmFtcBIiCgdvbl9yYW1wGAEgASgLMhEub25yYW1wLnYxLk9uUmFtcBIqCgZyZWFzb24YAiABKA4yGi5vbnJhbXAudjEuUmVqZWN0aW9uUmVhc29uEg4KBmRldGFpbBgDIAEoCSJcCg5SZWdpb25TZWxlY3RvchIRCgljb3VudHJpZXMYASADKAkSDgoGbWV0cm9zGAIgAygJEhQKDGxvY2F0aW9uX2lkcxgDIAMoBRIRCglwb3J0X3VpZHMYBCADKAki4wEKBlJlZ2lvbhIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIrCghzZWxlY3RvchgEIAEoCzIZLm9ucmFtcC52MS5SZWdpb25TZWxlY3RvchIRCglwb3J0X3VpZHMYBSADKAkSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKJBQoKU2VydmljZUtleRILCgNrZXkYASABKAkSJwoHb25fcmFtcBgCIAEoCzIWLm9ucmFtcC52MS5Qb3J0U3VtbWFyeRISCgpzaW5nbGVfdXNlGAMgASgIEhEKBHZsYW4YBCABKAVIAIgBARIWCg5tYXhfc3BlZWRfbWJwcxgFIAEoAxIUCgxwcmVfYXBwcm92ZWQYBiABKAgSDgoGYWN0aXZlGAcgASgIEhMKC2Rlc2NyaXB0aW9uGAggASgJEi4KCnZhbGlkX2Zyb20YCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVzdGF0ZRgLIAEoDjIaLm9ucmFtcC52MS5TZXJ2aWNlS2V5U3RhdGUSFAoMY3VzdG9tZXJfcmVmGAwgASgJEg4KBnJlZ2lvbhgNIAEoCRISCgpyZXF1ZXN0X2lkGA4gASgJEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdnhjX3VpZBgRIAEoCRIwCg9vbl9yYW1wX25vdGljZXMYEiADKAsyFy5vbnJhbXAudjEuT25SYW1wTm90aWNlEhQKDHJvdGF0ZWRfZnJvbRgTIAEoCRISCgpyb3RhdGVkX3RvGBQgASgJEioKB3BlZXJpbmcYFSABKAsyGS5vbnJhbXAudjEuUGVlcmluZ1Byb2ZpbGVCBwoFX3ZsYW4iywIKEFNlcnZpY2VLZXlMb29rdXASCwoDa2V5GAEgASgJEicKB29uX3JhbXAYAiABKAsyFi5vbnJhbXAudjEuUG9ydFN1bW1hcnkSFgoObWF4X3NwZWVkX21icHMYAyABKAMSEgoKc2luZ2xlX3VzZRgEIAEoCBIUCgxwcmVfYXBwcm92ZWQYBSABKAgSLgoKdmFsaWRfZnJvbRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmFsaWRfdW50aWwYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnVzYWJsZRgIIAEoCBIXCg91bnVzYWJsZV9yZWFzb24YCSABKAkSNQoVdW51c2FibGVfZXJyb3JfcmVhc29uGAogASgOMhYub25yYW1wLnYxLkVycm9yUmVhc29uIsYBCgxWeGNPcmRlclNwZWMSEwoLc2VydmljZV9rZXkYASABKAkSFgoOYV9lbmRfcG9ydF91aWQYAiABKAkSEgoKYV9lbmRfdmxhbhgDIAEoBRIXCg9yYXRlX2xpbWl0X21icHMYBCABKAMSEwoLdGVybV9tb250aHMYBSABKAUSDAoEbmFtZRgGIAEoCRITCgtjb3N0X2NlbnRyZRgHIAEoCRIQCghzaHV0ZG93bhgIIAEoCBISCgpwcm9tb19jb2RlGAkgASgJInMKClByaWNlUXVvdGUSEAoIY3VycmVuY3kYASABKAkSFAoMbW9udGhseV9yYXRlGAIgASgJEhUKDW1vbnRobHlfc2V0dXAYAyABKAkSEwoLaG91cmx5X3JhdGUYBCABKAkSEQoJbWJwc19yYXRlGAUgASgJItUECghWeGNPcmRlchIQCghvcmRlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEg8KB2FjY291bnQYAyABKAkSJQoEc3BlYxgEIAEoCzIXLm9ucmFtcC52MS5WeGNPcmRlclNwZWMSJwoFc3RhdGUYBSABKA4yGC5vbnJhbXAudjEuVnhjT3JkZXJTdGF0ZRIPCgd2eGNfdWlkGAYgASgJEiUKBWFfZW5kGAcgASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EiUKBWJfZW5kGAggASgLMhYub25yYW1wLnYxLlBvcnRTdW1tYXJ5EhIKCmFfZW5kX3ZsYW4YCSABKAUSEgoKYl9lbmRfdmxhbhgKIAEoBRIkCgVwcmljZRgLIAEoCzIVLm9ucmFtcC52MS5QcmljZVF1b3RlEh4KFmF3YWl0aW5nX2FwcHJvdmFsX2Zyb20YDCABKAkSLwoLY3JlYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdGF0ZV9tZXNzYWdlGA8gASgJEiwKDGVycm9yX3JlYXNvbhgQIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbhIhCgN2eGMYESABKAsyFC5vbnJhbXAudjEuVnhjU3RhdHVzEisKB3BlZXJpbmcYEiABKAsyGi5vbnJhbXAudjEuUGVlcmluZ0RlbGl2ZXJ5Iv4BCglWeGNTdGF0dXMSDwoHdnhjX3VpZBgBIAEoCRIMCgRuYW1lGAIgASgJEjoKE3Byb3Zpc2lvbmluZ19zdGF0dXMYAyABKA4yHS5vbnJhbXAudjEuUHJvdmlzaW9uaW5nU3RhdHVzEhcKD3JhdGVfbGltaXRfbWJwcxgEIAEoAxITCgt0ZXJtX21vbnRocxgFIAEoBRIYChBhcHByb3ZhbF9wZW5kaW5nGAYgASgIEh8KF3BlbmRpbmdfcmF0ZV9saW1pdF9tYnBzGAcgASgDEhsKE3BlbmRpbmdfdGVybV9tb250aHMYCCABKAUSEAoIc2h1dGRvd24YCSABKAgiwgEKC0F1ZGl0UmVjb3JkEhAKCGF1ZGl0X2lkGAEgASgJEg4KBmNhbGxlchgCIAEoCRILCgNycGMYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCRIQCghyZXNvdXJjZRgFIAEoCRIMCgRjb2RlGAYgASgFEiYKBnJlYXNvbhgHIAEoDjIWLm9ucmFtcC52MS5FcnJvclJlYXNvbhIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCgRWbmljEg0KBWluZGV4GAEgASgFEhMKC2Rlc2NyaXB0aW9uGAIgASgJEgwKBHZsYW4YAyABKAUSDwoHdnhjX3VpZBgEIAEoCSJkCg5QZWVyaW5nUHJvZmlsZRIkCgNtY3IYASABKAsyFS5vbnJhbXAudjEuTWNyUGVlcmluZ0gAEiQKA212ZRgCIAEoCzIVLm9ucmFtcC52MS5NdmVQZWVyaW5nSABCBgoEa2luZCJNCgpNY3JQZWVyaW5nEhsKE2ludGVyZmFjZV9hZGRyZXNzZXMYASADKAkSIgoDYmdwGAIgASgLMhUub25yYW1wLnYxLkJncFNlc3Npb24ihgEKCkJncFNlc3Npb24SEAoIcGVlcl9hc24YASABKAMSGAoQbG9jYWxfaXBfYWRkcmVzcxgCIAEoCRIXCg9wZWVyX2lwX2FkZHJlc3MYAyABKAkSEAoIcGFzc3dvcmQYBCABKAkSFAoMcGFzc3dvcmRfc2V0GAUgASgIEgsKA2JmZBgGIAEoCCIgCgpNdmVQZWVyaW5nEhIKCnZuaWNfaW5kZXgYASABKAUiewoPUGVlcmluZ0RlbGl2ZXJ5EiYKBXN0YXRlGAEgASgOMhcub25yYW1wLnYxLlBlZXJpbmdTdGF0ZRIPCgdtZXNzYWdlGAIgASgJEi8KC3VwZGF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp5Cg1EaXZlcnNpdHlab25lEh4KGkRJVkVSU0lUWV9aT05FX1VOU1BFQ0lGSUVEEAASFgoSRElWRVJTSVRZX1pPTkVfUkVEEAESFwoTRElWRVJTSVRZX1pPTkVfQkxVRRACEhcKE0RJVkVSU0lUWV9aT05FX05PTkUQAyrvAgoSUHJvdmlzaW9uaW5nU3RhdHVzEiMKH1BST1ZJU0lPTklOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdQUk9WSVNJT05JTkdfU1RBVFVTX05FVxABEh4KGlBST1ZJU0lPTklOR19TVEFUVVNfREVTSUdOEAISIgoeUFJPVklTSU9OSU5HX1NUQVRVU19ERVBMT1lBQkxFEAMSIgoeUFJPVklTSU9OSU5HX1NUQVRVU19DT05GSUdVUkVEEAQSHAoYUFJPVklTSU9OSU5HX1NUQVRVU19MSVZFEAUSIQodUFJPVklTSU9OSU5HX1NUQVRVU19DQU5DRUxMRUQQBhInCiNQUk9WSVNJT05JTkdfU1RBVFVTX0RFQ09NTUlTU0lPTklORxAHEiYKIlBST1ZJU0lPTklOR19TVEFUVVNfREVDT01NSVNTSU9ORUQQCBIdChlQUk9WSVNJT05JTkdfU1RBVFVTX09USEVSEAkqoQEKE0RpdmVyc2l0eVByZWZlcmVuY2USJAogRElWRVJTSVRZX1BSRUZFUkVOQ0VfVU5TUEVDSUZJRUQQABIdChlESVZFUlNJVFlfUFJFRkVSRU5DRV9OT05FEAESIgoeRElWRVJTSVRZX1BSRUZFUkVOQ0VfUFJFRkVSUkVEEAISIQodRElWRVJTSVRZX1BSRUZFUkVOQ0VfUkVRVUlSRUQQAyrMAQoPU2VydmljZUtleVN0YXRlEiEKHVNFUlZJQ0VfS0VZX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZU0VSVklDRV9LRVlfU1RBVEVfUEVORElORxABEhwKGFNFUlZJQ0VfS0VZX1NUQVRFX0FDVElWRRACEh4KGlNFUlZJQ0VfS0VZX1NUQVRFX0lOQUNUSVZFEAMSHQoZU0VSVklDRV9LRVlfU1RBVEVfRVhQSVJFRBAEEhoKFlNFUlZJQ0VfS0VZX1NUQVRFX1VTRUQQBSqiBAoNVnhjT3JkZXJTdGF0ZRIfChtWWENfT1JERVJfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlWWENfT1JERVJfU1RBVEVfSk9VUk5BTEVEEAESHgoaVlhDX09SREVSX1NUQVRFX1NVQk1JVFRJTkcQAhIjCh9WWENfT1JERVJfU1RBVEVfT1VUQ09NRV9VTktOT1dOEAMSJQohVlhDX09SREVSX1NUQVRFX0FXQUlUSU5HX0FQUFJPVkFMEAQSHgoaVlhDX09SREVSX1NUQVRFX0RFUExPWUFCTEUQBRIeChpWWENfT1JERVJfU1RBVEVfQ09ORklHVVJFRBAGEhgKFFZYQ19PUkRFUl9TVEFURV9MSVZFEAcSHAoYVlhDX09SREVSX1NUQVRFX1JFSkVDVEVEEAgSGgoWVlhDX09SREVSX1NUQVRFX0ZBSUxFRBAJEh0KGVZYQ19PUkRFUl9TVEFURV9DQU5DRUxMRUQQChIbChdWWENfT1JERVJfU1RBVEVfRVhQSVJFRBALEiwKKFZYQ19PUkRFUl9TVEFURV9DSEFOR0VfQVdBSVRJTkdfQVBQUk9WQUwQDBIeChpWWENfT1JERVJfU1RBVEVfQ0FOQ0VMTElORxANEiMKH1ZYQ19PUkRFUl9TVEFURV9ERUNPTU1JU1NJT05JTkcQDhIiCh5WWENfT1JERVJfU1RBVEVfREVDT01NSVNTSU9ORUQQDyq9AwoPUmVqZWN0aW9uUmVhc29uEiAKHFJFSkVDVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABIdChlSRUpFQ1RJT05fUkVBU09OX05PVF9MSVZFEAESJgoiUkVKRUNUSU9OX1JFQVNPTl9WWENfTk9UX1BFUk1JVFRFRBACEi0KKVJFSkVDVElPTl9SRUFTT05fTUFYX1ZYQ19TUEVFRF9CRUxPV19SQVRFEAMSKAokUkVKRUNUSU9OX1JFQVNPTl9IRUFEUk9PTV9CRUxPV19SQVRFEAQSJgoiUkVKRUNUSU9OX1JFQVNPTl9aT05FX0FMUkVBRFlfVVNFRBAFEiEKHVJFSkVDVElPTl9SRUFTT05fUkFOS0VEX0xPV0VSEAYSKwonUkVKRUNUSU9OX1JFQVNPTl9MT0NBVElPTl9OT1RfT1JERVJBQkxFEAcSGwoXUkVKRUNUSU9OX1JFQVNPTl9PVVRBR0UQCBIgChxSRUpFQ1RJT05fUkVBU09OX01BSU5URU5BTkNFEAkSMQotUkVKRUNUSU9OX1JFQVNPTl9NRUFTVVJFRF9IRUFEUk9PTV9CRUxPV19SQVRFEAoqhgEKCVJ0dFNvdXJjZRIaChZSVFRfU09VUkNFX1VOU1BFQ0lGSUVEEAASHgoaUlRUX1NPVVJDRV9NRUdBUE9SVF9NRURJQU4QARIbChdSVFRfU09VUkNFX0dFT19FU1RJTUFURRACEiAKHFJUVF9TT1VSQ0VfT1BFUkFUT1JfT1ZFUlJJREUQAyp8Cg9Qcm94aW1pdHlQb2xpY3kSIAocUFJPWElNSVRZX1BPTElDWV9VTlNQRUNJRklFRBAAEiIKHlBST1hJTUlUWV9QT0xJQ1lfTkVBUkVTVF9GSVJTVBABEiMKH1BST1hJTUlUWV9QT0xJQ1lfQ0FQQUNJVFlfRklSU1QQAipmCgxSYW5raW5nQmFzaXMSHQoZUkFOS0lOR19CQVNJU19VTlNQRUNJRklFRBAAEhoKFlJBTktJTkdfQkFTSVNfTUVBU1VSRUQQARIbChdSQU5LSU5HX0JBU0lTX0FMTE9DQVRFRBACKnwKEE9uUmFtcE5vdGljZUtpbmQSIwofT05fUkFNUF9OT1RJQ0VfS0lORF9VTlNQRUNJRklFRBAAEiMKH09OX1JBTVBfTk9USUNFX0tJTkRfTUFJTlRFTkFOQ0UQARIeChpPTl9SQU1QX05PVElDRV9LSU5EX09VVEFHRRACKm0KCk9uUmFtcEtpbmQSHAoYT05fUkFNUF9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRT05fUkFNUF9LSU5EX1BPUlQQARIUChBPTl9SQU1QX0tJTkRfTUNSEAISFAoQT05fUkFNUF9LSU5EX01WRRADKs4BCgxQZWVyaW5nU3RhdGUSHQoZUEVFUklOR19TVEFURV9VTlNQRUNJRklFRBAAEhkKFVBFRVJJTkdfU1RBVEVfUEVORElORxABEiYKIlBFRVJJTkdfU1RBVEVfU0VOVF9CRUZPUkVfQVBQUk9WQUwQAhIfChtQRUVSSU5HX1NUQVRFX0FXQUlUSU5HX0xJVkUQAxIhCh1QRUVSSU5HX1NUQVRFX1NFTlRfQUZURVJfTElWRRAEEhgKFFBFRVJJTkdfU1RBVEVfRkFJTEVEEAVCQFo+Z2l0aHViLmNvbS9vbnJhbXAtZGV2L29ucmFtcC9jbGllbnRzL2dvL2dlbi9vbnJhbXAvdjE7b25yYW1wdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_onramp_v1_error_reason]);
 
 /**
  * Location is a Megaport data-centre location. Megaport's location data is effectively constant,
@@ -333,6 +333,42 @@ export type OnRamp = Message<"onramp.v1.OnRamp"> & {
    * @generated from field: onramp.v1.ExpectedRtt expected_rtt = 23;
    */
   expectedRtt?: ExpectedRtt | undefined;
+
+  /**
+   * kind is what the on-ramp is: a Port, an MCR or an MVE. Capacity follows the kind: a Port's
+   * and an MCR's is speed_mbps; an MVE has no Port speed, and speed_mbps is its
+   * max_vxc_speed_mbps.
+   *
+   * @generated from field: onramp.v1.OnRampKind kind = 24;
+   */
+  kind: OnRampKind;
+
+  /**
+   * mcr_asn is an MCR's ASN (the local ASN of its BGP sessions); 0 for other kinds.
+   *
+   * @generated from field: int64 mcr_asn = 25;
+   */
+  mcrAsn: bigint;
+
+  /**
+   * mve_vendor and mve_size are an MVE's appliance vendor and size, e.g. "PALO_ALTO", "SMALL".
+   *
+   * @generated from field: string mve_vendor = 26;
+   */
+  mveVendor: string;
+
+  /**
+   * @generated from field: string mve_size = 27;
+   */
+  mveSize: string;
+
+  /**
+   * vnics are an MVE's network interfaces by index, each with the VXC it carries (at most
+   * one); empty for other kinds.
+   *
+   * @generated from field: repeated onramp.v1.Vnic vnics = 28;
+   */
+  vnics: Vnic[];
 };
 
 /**
@@ -548,6 +584,13 @@ export type PortSummary = Message<"onramp.v1.PortSummary"> & {
    * @generated from field: string company_name = 4;
    */
   companyName: string;
+
+  /**
+   * kind is what the on-ramp is.
+   *
+   * @generated from field: onramp.v1.OnRampKind kind = 5;
+   */
+  kind: OnRampKind;
 };
 
 /**
@@ -858,6 +901,14 @@ export type ServiceKey = Message<"onramp.v1.ServiceKey"> & {
    * @generated from field: string rotated_to = 20;
    */
   rotatedTo: string;
+
+  /**
+   * peering is the profile the provider's end of a VXC bought with the key is configured with
+   * (without its BGP password); unset when the key has none.
+   *
+   * @generated from field: onramp.v1.PeeringProfile peering = 21;
+   */
+  peering?: PeeringProfile | undefined;
 };
 
 /**
@@ -1217,6 +1268,14 @@ export type VxcOrder = Message<"onramp.v1.VxcOrder"> & {
    * @generated from field: onramp.v1.VxcStatus vxc = 17;
    */
   vxc?: VxcStatus | undefined;
+
+  /**
+   * peering is what happened to the key's PeeringProfile on this VXC (the B-End is the
+   * provider's MCR or MVE); unset when the key has none.
+   *
+   * @generated from field: onramp.v1.PeeringDelivery peering = 18;
+   */
+  peering?: PeeringDelivery | undefined;
 };
 
 /**
@@ -1376,6 +1435,231 @@ export type AuditRecord = Message<"onramp.v1.AuditRecord"> & {
  */
 export const AuditRecordSchema: GenMessage<AuditRecord> = /*@__PURE__*/
   messageDesc(file_onramp_v1_resources, 17);
+
+/**
+ * Vnic is one of an MVE's network interfaces (at most five, fixed when the MVE was made).
+ *
+ * @generated from message onramp.v1.Vnic
+ */
+export type Vnic = Message<"onramp.v1.Vnic"> & {
+  /**
+   * index is the vNIC's position, from 0.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * description is the name the MVE's owner gave it, e.g. "Data Plane".
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * vlan is the vNIC's VLAN on the appliance.
+   *
+   * @generated from field: int32 vlan = 3;
+   */
+  vlan: number;
+
+  /**
+   * vxc_uid is the VXC the vNIC carries; empty when it is free. Each vNIC carries at most one.
+   *
+   * @generated from field: string vxc_uid = 4;
+   */
+  vxcUid: string;
+};
+
+/**
+ * Describes the message onramp.v1.Vnic.
+ * Use `create(VnicSchema)` to create a new message.
+ */
+export const VnicSchema: GenMessage<Vnic> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 18);
+
+/**
+ * PeeringProfile is how the provider's end of a VXC bought with a key is configured, kept with
+ * the key when it is made. When a VXC bought with the key awaits the provider's approval,
+ * onramp sends it to Megaport (PUT /v3/product/vxc/{uid} with bEndConfig or bVnicIndex) and
+ * then approves; if Megaport refuses it before approval, onramp approves and sends it again
+ * once the VXC is LIVE (PeeringDelivery says which happened).
+ *
+ * @generated from message onramp.v1.PeeringProfile
+ */
+export type PeeringProfile = Message<"onramp.v1.PeeringProfile"> & {
+  /**
+   * kind matches the key's on-ramp: mcr for an MCR, mve for an MVE.
+   *
+   * @generated from oneof onramp.v1.PeeringProfile.kind
+   */
+  kind: {
+    /**
+     * @generated from field: onramp.v1.McrPeering mcr = 1;
+     */
+    value: McrPeering;
+    case: "mcr";
+  } | {
+    /**
+     * @generated from field: onramp.v1.MvePeering mve = 2;
+     */
+    value: MvePeering;
+    case: "mve";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message onramp.v1.PeeringProfile.
+ * Use `create(PeeringProfileSchema)` to create a new message.
+ */
+export const PeeringProfileSchema: GenMessage<PeeringProfile> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 19);
+
+/**
+ * McrPeering is the MCR's interface and BGP session on the VXC. The interface's VLAN is the
+ * VXC's B-End VLAN: a single-use key's vlan (or the one Megaport assigns).
+ *
+ * @generated from message onramp.v1.McrPeering
+ */
+export type McrPeering = Message<"onramp.v1.McrPeering"> & {
+  /**
+   * interface_addresses are the MCR interface's addresses in CIDR form, e.g.
+   * "169.254.100.1/30"; 1 to 4.
+   *
+   * @generated from field: repeated string interface_addresses = 1;
+   */
+  interfaceAddresses: string[];
+
+  /**
+   * bgp is the BGP session with the customer's router; unset = no BGP (static routing).
+   *
+   * @generated from field: onramp.v1.BgpSession bgp = 2;
+   */
+  bgp?: BgpSession | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.McrPeering.
+ * Use `create(McrPeeringSchema)` to create a new message.
+ */
+export const McrPeeringSchema: GenMessage<McrPeering> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 20);
+
+/**
+ * BgpSession is one BGP session of an MCR interface.
+ *
+ * @generated from message onramp.v1.BgpSession
+ */
+export type BgpSession = Message<"onramp.v1.BgpSession"> & {
+  /**
+   * peer_asn is the customer's ASN: 1-4294967294.
+   *
+   * @generated from field: int64 peer_asn = 1;
+   */
+  peerAsn: bigint;
+
+  /**
+   * local_ip_address is the MCR's address of the session, without a prefix length; it must be
+   * inside one of the interface addresses.
+   *
+   * @generated from field: string local_ip_address = 2;
+   */
+  localIpAddress: string;
+
+  /**
+   * peer_ip_address is the customer's address of the session, without a prefix length; inside
+   * the same interface address, and not local_ip_address.
+   *
+   * @generated from field: string peer_ip_address = 3;
+   */
+  peerIpAddress: string;
+
+  /**
+   * password is the session's MD5 password (at most 25 characters). Input only: onramp never
+   * returns it, logs it or puts it in an error (password_set says whether there is one).
+   *
+   * @generated from field: string password = 4;
+   */
+  password: string;
+
+  /**
+   * password_set says a password is kept (output only).
+   *
+   * @generated from field: bool password_set = 5;
+   */
+  passwordSet: boolean;
+
+  /**
+   * bfd turns on BFD for the session (Megaport's defaults: 300 ms, multiplier 3).
+   *
+   * @generated from field: bool bfd = 6;
+   */
+  bfd: boolean;
+};
+
+/**
+ * Describes the message onramp.v1.BgpSession.
+ * Use `create(BgpSessionSchema)` to create a new message.
+ */
+export const BgpSessionSchema: GenMessage<BgpSession> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 21);
+
+/**
+ * MvePeering is the MVE's vNIC the VXC lands on.
+ *
+ * @generated from message onramp.v1.MvePeering
+ */
+export type MvePeering = Message<"onramp.v1.MvePeering"> & {
+  /**
+   * vnic_index is one of the MVE's vNICs (OnRamp.vnics) that carries no VXC when the key is
+   * made.
+   *
+   * @generated from field: int32 vnic_index = 1;
+   */
+  vnicIndex: number;
+};
+
+/**
+ * Describes the message onramp.v1.MvePeering.
+ * Use `create(MvePeeringSchema)` to create a new message.
+ */
+export const MvePeeringSchema: GenMessage<MvePeering> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 22);
+
+/**
+ * PeeringDelivery is what happened to a key's PeeringProfile on one VXC.
+ *
+ * @generated from message onramp.v1.PeeringDelivery
+ */
+export type PeeringDelivery = Message<"onramp.v1.PeeringDelivery"> & {
+  /**
+   * state is how far it got.
+   *
+   * @generated from field: onramp.v1.PeeringState state = 1;
+   */
+  state: PeeringState;
+
+  /**
+   * message says why a profile was refused, lowercase; empty otherwise.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * update_time is when the state last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 3;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message onramp.v1.PeeringDelivery.
+ * Use `create(PeeringDeliverySchema)` to create a new message.
+ */
+export const PeeringDeliverySchema: GenMessage<PeeringDelivery> = /*@__PURE__*/
+  messageDesc(file_onramp_v1_resources, 23);
 
 /**
  * DiversityZone is the Megaport diversity zone of a Port. Two Ports in different zones of the same
@@ -1993,4 +2277,105 @@ export enum OnRampNoticeKind {
  */
 export const OnRampNoticeKindSchema: GenEnum<OnRampNoticeKind> = /*@__PURE__*/
   enumDesc(file_onramp_v1_resources, 9);
+
+/**
+ * OnRampKind is what an on-ramp is: Megaport sells three kinds of product a service key can be
+ * made for, and each configures a VXC's end its own way.
+ *
+ * @generated from enum onramp.v1.OnRampKind
+ */
+export enum OnRampKind {
+  /**
+   * ON_RAMP_KIND_UNSPECIFIED: in a request, the default the field documents.
+   *
+   * @generated from enum value: ON_RAMP_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * ON_RAMP_KIND_PORT: a Port (Megaport productType MEGAPORT): layer 2.
+   *
+   * @generated from enum value: ON_RAMP_KIND_PORT = 1;
+   */
+  PORT = 1,
+
+  /**
+   * ON_RAMP_KIND_MCR: a Megaport Cloud Router (MCR2): layer 3; a VXC's end on it gets an
+   * interface and a BGP session (PeeringProfile.mcr).
+   *
+   * @generated from enum value: ON_RAMP_KIND_MCR = 2;
+   */
+  MCR = 2,
+
+  /**
+   * ON_RAMP_KIND_MVE: a Megaport Virtual Edge (MVE): a virtual appliance; a VXC's end on it is
+   * one of its vNICs (PeeringProfile.mve).
+   *
+   * @generated from enum value: ON_RAMP_KIND_MVE = 3;
+   */
+  MVE = 3,
+}
+
+/**
+ * Describes the enum onramp.v1.OnRampKind.
+ */
+export const OnRampKindSchema: GenEnum<OnRampKind> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_resources, 10);
+
+/**
+ * PeeringState is how far onramp got with a key's PeeringProfile on a VXC bought with it.
+ *
+ * @generated from enum onramp.v1.PeeringState
+ */
+export enum PeeringState {
+  /**
+   * PEERING_STATE_UNSPECIFIED: the key has no peering profile.
+   *
+   * @generated from enum value: PEERING_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PEERING_STATE_PENDING: the profile waits for the VXC's approval.
+   *
+   * @generated from enum value: PEERING_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * PEERING_STATE_SENT_BEFORE_APPROVAL: Megaport took the profile, then the VXC was approved.
+   *
+   * @generated from enum value: PEERING_STATE_SENT_BEFORE_APPROVAL = 2;
+   */
+  SENT_BEFORE_APPROVAL = 2,
+
+  /**
+   * PEERING_STATE_AWAITING_LIVE: Megaport refused the profile before approval; the VXC was
+   * approved and the profile is sent once it is LIVE.
+   *
+   * @generated from enum value: PEERING_STATE_AWAITING_LIVE = 3;
+   */
+  AWAITING_LIVE = 3,
+
+  /**
+   * PEERING_STATE_SENT_AFTER_LIVE: the profile was sent after the VXC went LIVE.
+   *
+   * @generated from enum value: PEERING_STATE_SENT_AFTER_LIVE = 4;
+   */
+  SENT_AFTER_LIVE = 4,
+
+  /**
+   * PEERING_STATE_FAILED: Megaport refused the profile after LIVE too; message says why. The
+   * provider configures its end by hand.
+   *
+   * @generated from enum value: PEERING_STATE_FAILED = 5;
+   */
+  FAILED = 5,
+}
+
+/**
+ * Describes the enum onramp.v1.PeeringState.
+ */
+export const PeeringStateSchema: GenEnum<PeeringState> = /*@__PURE__*/
+  enumDesc(file_onramp_v1_resources, 11);
 
