@@ -100,6 +100,13 @@ export function ErrorLine(props: { error: unknown; describe: (e: unknown) => str
 
 /** Counts of values by name, for the "by state" summaries. */
 export function Counts(props: { counts: Map<string, number>; testid: string }) {
+  if (props.counts.size === 0) {
+    return (
+      <p class="muted" data-testid={props.testid}>
+        None yet.
+      </p>
+    );
+  }
   return (
     <ul class="counts" data-testid={props.testid}>
       {[...props.counts.entries()].map(([name, count]) => (

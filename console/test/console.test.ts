@@ -118,7 +118,6 @@ describe("operator console", () => {
       const shown = await page.$$eval("[data-metro]", (items) => items.map((i) => i.getAttribute("data-metro")).sort());
       assert.deepEqual(shown, metros);
       await page.waitForSelector('[data-testid="budget-gauge"]');
-      await shot(page, "overview");
 
       // Keys: one issued over gRPC shows up without a reload.
       await view(page, "keys");
@@ -160,6 +159,12 @@ describe("operator console", () => {
       await view(page, "webhooks");
       await page.waitForSelector('[data-testid="webhook-deliveries"]');
       await shot(page, "webhooks");
+
+      // Back on the overview: the key and the order counted by state.
+      await view(page, "overview");
+      await page.waitForSelector('[data-testid="key-counts"] li[data-name="used"]', { timeout: SHOWN_MS });
+      await page.waitForSelector('[data-testid="order-counts"] li[data-name="live"]', { timeout: SHOWN_MS });
+      await shot(page, "overview");
 
       // A phone's width.
       await page.setViewport({ width: 390, height: 844 });

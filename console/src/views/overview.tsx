@@ -2,7 +2,15 @@
 // the upstream's health, and the on-ramps of every metro with their notices.
 import { allPages, describeError } from "../api.js";
 import { Card, Counts, ErrorLine, Gauge, countBy, label, relative } from "../components.js";
-import { ApprovalStatus, ServiceKeyState, UpstreamStatus, VxcOrderState, type OnRamp } from "../gen.js";
+import {
+  ApprovalStatus,
+  OnRampKind,
+  ProvisioningStatus,
+  ServiceKeyState,
+  UpstreamStatus,
+  VxcOrderState,
+  type OnRamp,
+} from "../gen.js";
 import { usePoll } from "../live.js";
 import { may, useSession } from "../session.js";
 import { useApprovals, useServiceKeys } from "../watches.js";
@@ -74,7 +82,12 @@ export function Overview() {
               <ul>
                 {ports.map((p) => (
                   <li key={p.portUid}>
-                    {p.portName} <span class="muted">{p.location?.name}</span>
+                    {p.portName}
+                    {p.kind !== OnRampKind.PORT && ` (${label(OnRampKind, p.kind)})`}{" "}
+                    <span class="muted">
+                      {p.location?.name}
+                      {p.provisioningStatus !== ProvisioningStatus.LIVE && `, ${label(ProvisioningStatus, p.provisioningStatus)}`}
+                    </span>
                   </li>
                 ))}
               </ul>

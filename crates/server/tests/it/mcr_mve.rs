@@ -317,6 +317,14 @@ async fn an_mve_key_lands_on_its_vnic_and_a_refused_profile_is_sent_after_live()
         approved.peering.expect("peering").state(),
         PeeringState::SentBeforeApproval
     );
+    // One PUT (bVnicIndex), then one approval.
+    let puts = env.sandbox.control().arrivals(RouteGroup::VxcUpdate);
+    let decisions = env.sandbox.control().arrivals(RouteGroup::ApprovalDecide);
+    assert_eq!((puts.len(), decisions.len()), (1, 1));
+    assert!(
+        puts[0] < decisions[0],
+        "the profile goes before the approval"
+    );
     wait_for_state(&channel, &order.order_id, VxcOrderState::Live).await;
     let vxc = env
         .sandbox
