@@ -32,6 +32,8 @@ function useHash(): string[] {
   useEffect(() => {
     const changed = () => setParts(read());
     window.addEventListener("hashchange", changed);
+    // The hash may have changed between the first render and this effect.
+    changed();
     return () => window.removeEventListener("hashchange", changed);
   }, []);
   return parts;

@@ -47,8 +47,41 @@ export function OnRamps() {
           </table>
         </div>
       </Card>
+      <RegionTotals onRamps={onRamps ?? []} />
       <SelectionForm />
     </div>
+  );
+}
+
+/** Each region's on-ramps together: capacity, allocation and headroom. */
+function RegionTotals({ onRamps }: { onRamps: OnRamp[] }) {
+  const regions = new Map<string, OnRamp[]>();
+  for (const o of onRamps) for (const name of o.regions) regions.set(name, [...(regions.get(name) ?? []), o]);
+  const sum = (list: OnRamp[], figure: (o: OnRamp) => bigint) => list.reduce((total, o) => total + Number(figure(o)), 0);
+  return (
+    <Card title="Regions" testid="regions">
+      {regions.size === 0 && <p class="muted">No region holds an on-ramp.</p>}
+      <table>
+        <tbody>
+          {[...regions.entries()].sort().map(([name, list]) => {
+            const speed = sum(list, (o) => o.speedMbps);
+            const allocated = sum(list, (o) => o.allocatedMbps);
+            return (
+              <tr key={name} data-region={name}>
+                <td>
+                  <b>{name}</b>
+                  <div class="muted">{list.length} on-ramps</div>
+                </td>
+                <td>
+                  <Bar fraction={allocated / speed} title={`${mbps(allocated)} of ${mbps(speed)} allocated`} />
+                </td>
+                <td>{mbps(sum(list, (o) => o.headroomMbps))} headroom</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </Card>
   );
 }
 

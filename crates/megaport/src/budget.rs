@@ -456,7 +456,8 @@ impl Budget {
         Ok(())
     }
 
-    /// Gives back an update taken by [`Budget::admit_update`] that was not sent after all.
+    /// Gives back an update taken by [`Budget::admit_update`] that was not sent after all, or
+    /// that Megaport refused (it changed nothing).
     pub fn forget_update(&self, service: &str) {
         self.lock().updated.remove(&service.to_ascii_lowercase());
     }

@@ -474,3 +474,42 @@ async fn each_route_has_its_own_timeout_within_the_callers_deadline() {
     .await
     .expect("700 ms is within the default");
 }
+
+#[tokio::test]
+async fn a_refused_update_leaves_the_services_update_window_free() {
+    let sb = start().await;
+    let (p, c) = (provider(&sb), customer(&sb));
+    let d = || deadline(5000);
+    let order = key_and_order(&p, &c, false).await;
+    let bought = within(5, c.buy_order(&order, d())).await.unwrap();
+    let uid = bought[0].service_uid().expect("vxc uid").to_owned();
+    // Megaport refuses a vrouter config on a Port's end: nothing was updated ...
+    let refused = UpdateVxcRequest {
+        b_end_config: Some(
+            serde_json::json!({"interfaces": [{"ipAddresses": ["169.254.1.1/30"]}]}),
+        ),
+        ..UpdateVxcRequest::default()
+    };
+    let error = within(5, p.update_vxc(&uid, &refused, d()))
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, MegaportError::Invalid(_)), "{error:?}");
+    // ... so the approval right after is not held back by the 5-minute update rule ...
+    within(
+        5,
+        p.update_vxc(&uid, &UpdateVxcRequest::approval(true), d()),
+    )
+    .await
+    .expect("approved");
+    // ... which still holds for an update that went through.
+    let again = within(
+        5,
+        p.update_vxc(&uid, &UpdateVxcRequest::approval(true), d()),
+    )
+    .await
+    .expect_err("too soon");
+    assert!(
+        matches!(again, MegaportError::UpdateTooSoon { .. }),
+        "{again:?}"
+    );
+}
