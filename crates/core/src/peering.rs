@@ -258,15 +258,6 @@ pub trait BeforeApproval: Send + Sync {
     async fn before_approval(&self, key: &str, vxc_uid: &str) -> Result<(), Error>;
 }
 
-/// Where deliveries are kept (the store), so every replica reads the same.
-#[async_trait::async_trait]
-pub trait DeliveryStore: Send + Sync {
-    async fn record_delivery(&self, delivery: &Delivery) -> Result<(), Error>;
-    async fn delivery(&self, vxc_uid: &str) -> Result<Option<Delivery>, Error>;
-    /// Deliveries in `state`, oldest first.
-    async fn deliveries_in(&self, state: DeliveryState) -> Result<Vec<Delivery>, Error>;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

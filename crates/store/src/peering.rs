@@ -1,12 +1,10 @@
 //! What happened to each key's peering profile on the VXCs bought with it
 //! (`peering_deliveries`): one row per VXC, written by whichever replica sent the profile.
 
-use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use onramp_core::Error;
-use onramp_core::peering::{Delivery, DeliveryState, DeliveryStore};
+use onramp_core::peering::{Delivery, DeliveryState};
 
 impl Store {
     pub async fn record_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
@@ -63,23 +61,6 @@ fn delivery_from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
         message: row.try_get("message")?,
         update_time_ms: row.try_get("update_time")?,
     })
-}
-
-#[async_trait]
-impl DeliveryStore for Store {
-    async fn record_delivery(&self, delivery: &Delivery) -> Result<(), Error> {
-        self.timed("record_delivery", Store::record_delivery(self, delivery))
-            .await
-    }
-
-    async fn delivery(&self, vxc_uid: &str) -> Result<Option<Delivery>, Error> {
-        self.timed("delivery", Store::delivery(self, vxc_uid)).await
-    }
-
-    async fn deliveries_in(&self, state: DeliveryState) -> Result<Vec<Delivery>, Error> {
-        self.timed("deliveries_in", Store::deliveries_in(self, state))
-            .await
-    }
 }
 
 #[cfg(test)]
