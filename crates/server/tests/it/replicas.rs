@@ -348,15 +348,16 @@ async fn a_watch_cut_off_on_one_replica_resumes_on_another_exactly_once_in_order
             .key
         }
     };
-    // Changes in order, as (revision, key, resume token), until `want` keys were seen.
+    // Changes in order, as (revision, key, resume token, event type), until `want` keys were
+    // seen. The type is there so a failure says what a repeated key's second event was.
     async fn changes(
         stream: &mut tonic::Streaming<onramp_proto::WatchServiceKeysResponse>,
         want: &[String],
-    ) -> Vec<(i64, String, String)> {
+    ) -> Vec<(i64, String, String, String)> {
         let mut seen = Vec::new();
         while !want.iter().all(|key| {
             seen.iter()
-                .any(|(_, k, _): &(i64, String, String)| k == key)
+                .any(|(_, k, _, _): &(i64, String, String, String)| k == key)
         }) {
             let message = tokio::time::timeout(Duration::from_secs(20), stream.message())
                 .await
@@ -366,7 +367,8 @@ async fn a_watch_cut_off_on_one_replica_resumes_on_another_exactly_once_in_order
             if let Some(Kind::Changes(batch)) = &message.kind {
                 for event in &batch.events {
                     let key = event.service_key.as_ref().expect("key").key.clone();
-                    seen.push((message.revision, key, message.resume_token.clone()));
+                    let kind = format!("{:?}", event.r#type());
+                    seen.push((message.revision, key, message.resume_token.clone(), kind));
                 }
             }
         }
@@ -388,7 +390,7 @@ async fn a_watch_cut_off_on_one_replica_resumes_on_another_exactly_once_in_order
     }
     let mut resumed = watch(second, token).await;
     let after = changes(&mut resumed, &missed).await;
-    let revisions: Vec<i64> = after.iter().map(|(revision, _, _)| *revision).collect();
+    let revisions: Vec<i64> = after.iter().map(|(revision, _, _, _)| *revision).collect();
     assert!(
         revisions.first().is_some_and(|first| *first == cut_at + 1),
         "resumed right after the cut: {revisions:?} after {cut_at}"
@@ -397,12 +399,13 @@ async fn a_watch_cut_off_on_one_replica_resumes_on_another_exactly_once_in_order
         revisions.windows(2).all(|pair| pair[0] <= pair[1]),
         "{revisions:?}"
     );
-    let keys: Vec<&String> = after.iter().map(|(_, key, _)| key).collect();
+    let keys: Vec<&String> = after.iter().map(|(_, key, _, _)| key).collect();
+    let events: Vec<_> = after.iter().map(|(_, key, _, kind)| (key, kind)).collect();
     for key in &missed {
         assert_eq!(
             keys.iter().filter(|seen| **seen == key).count(),
             1,
-            "{key} exactly once in {keys:?}"
+            "{key} exactly once in {events:?}"
         );
     }
     assert!(
