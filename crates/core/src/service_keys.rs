@@ -2,7 +2,7 @@
 //! the POST, request id stamped in the description, reconciliation of an unknown outcome), the
 //! guide's "issue keys for a region", and the read-modify-write update Megaport's PUT needs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -565,6 +565,16 @@ impl ServiceKeys {
         previous: &BTreeMap<String, KeyView>,
         now: OffsetDateTime,
     ) -> Result<Listed<BTreeMap<String, KeyView>>, Error> {
+        // The keys onramp had minted before the listing was asked for: only those can be missing
+        // from it because they were used. A key minted while the listing is in flight is not in
+        // it, and is no sign of use.
+        let minted_before: HashSet<String> = self
+            .store
+            .ledger()
+            .await?
+            .into_iter()
+            .map(|entry| entry.key)
+            .collect();
         let Listed {
             items: upstream,
             skipped_upstream_records,
@@ -627,6 +637,7 @@ impl ServiceKeys {
         // Keys onramp minted but never saw listed (used before the first poll after create).
         for entry in ledger.values().filter(|_| skipped_upstream_records == 0) {
             if entry.single_use
+                && minted_before.contains(&entry.key)
                 && !views.contains_key(&entry.key)
                 && !previous.contains_key(&entry.key)
                 && let Some(view) = self.store.watch_view(&entry.key).await?
