@@ -40,6 +40,12 @@ impl State {
 }
 
 impl MemoryStore {
+    /// Keeps a key's view, as the key watcher does when it commits one.
+    #[cfg(test)]
+    pub(crate) fn put_view(&self, view: KeyView) {
+        self.state().views.insert(view.key.clone(), view);
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().expect("memory store")
     }

@@ -1090,6 +1090,9 @@ mod tests {
         unreadable: std::sync::atomic::AtomicU32,
         /// Updates are applied but their answers lost.
         lose_update_answers: std::sync::atomic::AtomicBool,
+        /// When set, the first listing takes its keys, then answers only once released.
+        slow_listing: Option<SlowCreate>,
+        listing_paused: std::sync::atomic::AtomicBool,
     }
 
     #[derive(Default)]
@@ -1143,13 +1146,24 @@ mod tests {
             if let Some(together) = &self.listings_together {
                 together.wait().await;
             }
-            let keys = self.keys.lock().expect("keys");
+            let items: Vec<UpstreamKey> = self
+                .keys
+                .lock()
+                .expect("keys")
+                .iter()
+                .filter(|key| port_uid.is_none_or(|uid| key.port_uid == uid))
+                .cloned()
+                .collect();
+            if let Some(slow) = &self.slow_listing
+                && !self
+                    .listing_paused
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                slow.listed.notify_one();
+                slow.release.notified().await;
+            }
             Ok(Listed {
-                items: keys
-                    .iter()
-                    .filter(|key| port_uid.is_none_or(|uid| key.port_uid == uid))
-                    .cloned()
-                    .collect(),
+                items,
                 skipped_upstream_records: self
                     .unreadable
                     .load(std::sync::atomic::Ordering::Relaxed),
@@ -1248,6 +1262,59 @@ mod tests {
             .expect("the listing has the key");
         assert_eq!(seen.customer_ref, "acme");
         assert_eq!(seen.region, "us-west");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_minted_while_a_listing_is_in_flight_is_not_taken_for_used() {
+        let upstream = Arc::new(FakeKeys {
+            slow_listing: Some(SlowCreate::default()),
+            ..FakeKeys::default()
+        });
+        let store = Arc::new(MemoryStore::default());
+        let keys = Arc::new(ServiceKeys::new(
+            upstream.clone(),
+            us_west(&store).await,
+            store.clone(),
+            Locks::new(store.clone()),
+        ));
+        let listing = tokio::spawn({
+            let keys = keys.clone();
+            async move {
+                keys.current_views(&BTreeMap::new(), OffsetDateTime::now_utc())
+                    .await
+            }
+        });
+        let slow = upstream.slow_listing.as_ref().expect("slow listing");
+        slow.listed.notified().await;
+        // Megaport has answered the listing; then a key is minted, and the key watcher keeps its
+        // view at once, before the listing's answer is read.
+        let created = keys
+            .create(CreateKey {
+                port_uid: "la1".into(),
+                single_use: true,
+                max_speed_mbps: 100,
+                active: true,
+                request_id: uuid::Uuid::new_v4().to_string(),
+                ..CreateKey::default()
+            })
+            .await
+            .expect("created");
+        store.put_view(created.clone());
+        slow.release.notify_one();
+        let views = listing.await.expect("join").expect("views");
+        assert!(
+            !views.items.contains_key(&created.key),
+            "the listing predates the key"
+        );
+        let entry = store
+            .ledger_entry(&created.key)
+            .await
+            .expect("ledger")
+            .expect("entry");
+        assert_eq!(
+            entry.used_time, None,
+            "a key the listing could not have seen is not used"
+        );
     }
 
     #[tokio::test]
