@@ -613,9 +613,13 @@ impl ServiceKeys {
                 .find(|port| port.uid == key.port_uid)
                 .map(PortRef::from_port)
                 .unwrap_or_else(|| PortRef::bare(&key.port_uid, &key.port_name));
+            // `now` was taken before the listing was asked for, but a listed key was created
+            // before the listing answered: judged at `now`, a key minted meanwhile would look
+            // not yet valid (PENDING) until the next poll.
+            let seen_at = key.create_time.map_or(now, |created| created.max(now));
             views.insert(
                 key.key.clone(),
-                KeyView::new(key, port, ledger.get(&key.key), now),
+                KeyView::new(key, port, ledger.get(&key.key), seen_at),
             );
         }
 
